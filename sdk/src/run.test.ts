@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { Run, RunStoppedError } from "./run.js";
+import type { SeamtraceEvent, StepEvent } from "./types.js";
+
+function newRun() {
+  const events: SeamtraceEvent[] = [];
+  const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "2" }, (e) => events.push(e));
+  const steps = () => events.filter((e): e is StepEvent => e.type === "step.completed" || e.type === "step.failed");
+  return { run, events, steps };
+}
+
+describe("run.step", () => {
+  it("records value, confidence, lineage and cumulative confidence on a chain", async () => {
+    const { run, steps } = newRun();
+    const a = await run.step("a", { input: { x: 1 } }, () => ({ value: "A", confidence: 0.9, reasoning: "because", alternatives: ["B"] }));
+    const b = await run.step("b", { from: [a] }, async () => ({ value: 2, confidence: 0.5 }));
+    expect(a.cumulative).toBeCloseTo(0.9, 12);
+    expect(b.cumulative).toBeCloseTo(0.45, 12);
+    const [ea, eb] = steps();
+    expect(ea).toMatchObject({ type: "step.completed", step: "a", input: { x: 1 }, output: "A", confidence: 0.9, reasoning: "because", alternatives: ["B"], parents: [], attempt: 1, workflow: "wf", version: "2" });
+    expect(eb).toMatchObject({ step: "b", parents: [a.stepId], output: 2, confidence: 0.5 });
+    expect(eb!.cumulative).toBeCloseTo(0.45, 12);
+  });
+
+  it("counts a diamond's shared ancestor once in cumulative confidence", async () => {
+    const { run, steps } = newRun();
+    const a = await run.step("a", () => ({ value: 1, confidence: 0.9 }));
+    const [b, c] = await Promise.all([
+      run.step("b", { from: [a] }, async () => ({ value: 2, confidence: 0.8 })),
+      run.step("c", { from: [a] }, async () => ({ value: 3, confidence: 0.7 })),
+    ]);
+    const d = await run.step("d", { from: [b, c] }, () => ({ value: 4, confidence: 0.6 }));
+    expect(d.cumulative).toBeCloseTo(0.6 * 0.8 * 0.7 * 0.9, 12);
+    expect(steps().find((e) => e.step === "d")!.parents.sort()).toEqual([b.stepId, c.stepId].sort());
+  });
+
+  it("treats a missing confidence as 1 and does not send one", async () => {
+    const { run, steps } = newRun();
+    const h = await run.step("lookup", { source: "direct" }, () => ({ value: 7 }));
+    expect(h.confidence).toBe(1);
+    expect(steps()[0]!.confidence).toBeUndefined();
+    expect(steps()[0]!.source).toBe("direct");
+  });
+
+  it("marks an output stale from observedAt and maxAgeMs", async () => {
+    const { run, steps } = newRun();
+    const old = await run.step("old", { maxAgeMs: 1_000 }, () => ({ value: 1, observedAt: Date.now() - 5_000 }));
+    const fresh = await run.step("fresh", { maxAgeMs: 60_000, observedAt: new Date() }, () => ({ value: 1 }));
+    expect(old.stale).toBe(true);
+    expect(fresh.stale).toBe(false);
+    expect(steps()[0]).toMatchObject({ stale: true, maxAgeMs: 1_000 });
+    expect(typeof steps()[0]!.observedAt).toBe("string");
+  });
+
+  it("merges step-option and returned features", async () => {
+    const { run, steps } = newRun();
+    await run.step("x", { features: { region: "eu", amount: 1 } }, () => ({ value: 1, features: { amount: 1200 } }));
+    expect(steps()[0]!.features).toEqual({ region: "eu", amount: 1200 });
+  });
+
+  it("retries thrown errors and records the earlier attempts' errors", async () => {
+    const { run, steps } = newRun();
+    let calls = 0;
+    const h = await run.step("flaky", { retry: { attempts: 3, backoffMs: 1 } }, (ctx) => {
+      calls++;
+      if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`);
+      return { value: "ok", confidence: 1 };
+    });
+    expect(h.value).toBe("ok");
+    expect(calls).toBe(3);
+    expect(steps()[0]).toMatchObject({ attempt: 3, attemptErrors: [{ message: "boom 1" }, { message: "boom 2" }] });
+  });
+
+  it("fails and explains after the last attempt, and runs nothing downstream", async () => {
+    const { run, steps } = newRun();
+    let downstreamCalled = false;
+    await expect(
+      run.step("bad", { retry: { attempts: 2 } }, () => {
+        throw new TypeError("no field");
+      }),
+    ).rejects.toBeInstanceOf(RunStoppedError);
+    // Even user code that swallows the error cannot continue the run.
+    await expect(run.step("next", () => ((downstreamCalled = true), { value: 1 }))).rejects.toBeInstanceOf(RunStoppedError);
+    expect(downstreamCalled).toBe(false);
+    expect(run.failure).toMatchObject({ step: "bad", attempts: 2, error: { name: "TypeError", message: "no field" } });
+    expect(steps()).toHaveLength(1);
+    expect(steps()[0]).toMatchObject({ type: "step.failed", attempt: 2, error: { message: "no field" }, attemptErrors: [{ message: "no field" }] });
+  });
+
+  it("fails an attempt that exceeds timeoutMs and aborts its signal", async () => {
+    const { run } = newRun();
+    let aborted = false;
+    await expect(
+      run.step("slow", { timeoutMs: 20 }, (ctx) => {
+        ctx.signal!.addEventListener("abort", () => (aborted = true));
+        return new Promise(() => {});
+      }),
+    ).rejects.toBeInstanceOf(RunStoppedError);
+    expect(aborted).toBe(true);
+    expect(run.failure?.error.name).toBe("StepTimeoutError");
+  });
+
+  it("flags outputs that rest on a flagged parent", async () => {
+    const { run } = newRun();
+    const a = await run.step("a", () => ({ value: 1, confidence: 0.9 }));
+    // Flagging itself arrives with gates; lineage propagation is already in place.
+    Object.defineProperty(a, "flagged", { value: true });
+    const b = await run.step("b", { from: [a] }, () => ({ value: 2, confidence: 0.9 }));
+    const c = await run.step("c", { from: [b] }, () => ({ value: 3, confidence: 0.9 }));
+    expect(b.flagged).toBe(true);
+    expect(c.flagged).toBe(true);
+  });
+
+  it("clamps out-of-range confidence instead of throwing into user code", async () => {
+    const { run } = newRun();
+    expect((await run.step("hi", () => ({ value: 1, confidence: 1.7 }))).confidence).toBe(1);
+    expect((await run.step("lo", () => ({ value: 1, confidence: -3 }))).confidence).toBe(0);
+    expect((await run.step("nan", () => ({ value: 1, confidence: Number.NaN }))).confidence).toBe(0);
+  });
+
+  it("treats a return without `value` as the value itself", async () => {
+    const { run } = newRun();
+    const h = await run.step<unknown>("raw", () => 42 as never);
+    expect(h.value).toBe(42);
+  });
+
+  it("serialises a handle without its lineage graph", async () => {
+    const { run } = newRun();
+    const a = await run.step("a", () => ({ value: 1, confidence: 0.5 }));
+    const b = await run.step("b", { from: [a] }, () => ({ value: 2, confidence: 0.5 }));
+    expect(JSON.parse(JSON.stringify(b))).toEqual({ name: "b", stepId: b.stepId, value: 2, confidence: 0.5, cumulative: 0.25, source: "inferred", stale: false, flagged: false });
+  });
+});

@@ -1,0 +1,48 @@
+import { createClient, type Client } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as schema from "./schema.js";
+
+export type Db = LibSQLDatabase<typeof schema>;
+
+/** The store: the raw libSQL client (for bulk SQL) and drizzle over it. */
+export interface Store {
+  client: Client;
+  db: Db;
+  close(): void;
+}
+
+export interface StoreOptions {
+  url: string;
+  authToken?: string | undefined;
+  /** SQLite busy timeout, applied by libSQL to every pooled connection. */
+  busyTimeoutMs: number;
+}
+
+/**
+ * Opens the store. For an embedded file, WAL is switched on (it persists in the file) and the
+ * durability settings are checked rather than assumed: libSQL pools connections, and a PRAGMA
+ * run on one does not reach the others, so the busy timeout goes through `createClient({ timeout })`
+ * and `synchronous` must already be FULL by default on each new connection.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const local = options.url.startsWith("file:");
+  if (local && options.url !== "file::memory:") {
+    const path = options.url.slice("file:".length).split("?")[0]!;
+    mkdirSync(dirname(path.startsWith("//") ? fileURLToPath(options.url) : path), { recursive: true });
+  }
+  const client = createClient({ url: options.url, authToken: options.authToken, timeout: options.busyTimeoutMs });
+  if (local) {
+    await client.execute("PRAGMA journal_mode=WAL");
+    const sync = await client.execute("PRAGMA synchronous");
+    if (Number(sync.rows[0]?.[0]) !== 2) {
+      client.close();
+      throw new Error(`SQLite synchronous is ${String(sync.rows[0]?.[0])}, expected 2 (FULL): refusing to acknowledge writes that are not durable`);
+    }
+    await client.execute("PRAGMA foreign_keys=ON");
+  }
+  const db = drizzle(client, { schema });
+  return { client, db, close: () => client.close() };
+}

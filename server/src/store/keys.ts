@@ -1,0 +1,91 @@
+import { uuidv7 } from "@seamtrace/sdk";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { apiKeys, projects } from "../db/schema.js";
+import { displayPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from "../lib/api-key.js";
+
+export interface ApiKeyInfo {
+  id: string;
+  projectId: string;
+  projectName: string;
+  name: string;
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** The one time a key is seen in full: returned at creation, never stored or shown again. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  key: string;
+}
+
+export async function createApiKey(
+  db: Db,
+  secret: string,
+  input: { projectId: string; name: string },
+  now = Date.now(),
+): Promise<CreatedApiKey> {
+  const project = await db.select().from(projects).where(eq(projects.id, input.projectId)).get();
+  if (!project) throw new Error(`project ${input.projectId} does not exist`);
+  const key = generateApiKey();
+  const row = {
+    id: uuidv7(),
+    projectId: input.projectId,
+    name: input.name,
+    prefix: displayPrefix(key),
+    hash: hashApiKey(secret, key),
+    createdAt: now,
+    revokedAt: null,
+  };
+  await db.insert(apiKeys).values(row);
+  return { id: row.id, projectId: row.projectId, projectName: project.name, name: row.name, prefix: row.prefix, createdAt: now, revokedAt: null, key };
+}
+
+export async function listApiKeys(db: Db, projectId?: string): Promise<ApiKeyInfo[]> {
+  const q = db
+    .select({
+      id: apiKeys.id,
+      projectId: apiKeys.projectId,
+      projectName: projects.name,
+      name: apiKeys.name,
+      prefix: apiKeys.prefix,
+      createdAt: apiKeys.createdAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId));
+  const filtered = projectId ? q.where(eq(apiKeys.projectId, projectId)) : q;
+  return filtered.orderBy(desc(apiKeys.createdAt)).limit(10_000).all();
+}
+
+/** Revokes a key; later requests with it get 401. Returns false when no such active key exists. */
+export async function revokeApiKey(db: Db, id: string, now = Date.now()): Promise<boolean> {
+  const res = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return res.length > 0;
+}
+
+/** Who a request is: the project its key belongs to and the key's id (the audit actor). */
+export interface KeyPrincipal {
+  keyId: string;
+  projectId: string;
+}
+
+/**
+ * Looks a presented key up by its keyed hash. Malformed keys (bad shape or checksum) are turned
+ * away before the database is touched; the final comparison is constant-time.
+ */
+export async function authenticateApiKey(db: Db, secret: string, presented: string): Promise<KeyPrincipal | null> {
+  if (!isWellFormedApiKey(presented)) return null;
+  const hash = hashApiKey(secret, presented);
+  const row = await db
+    .select({ id: apiKeys.id, projectId: apiKeys.projectId, hash: apiKeys.hash, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.hash, hash))
+    .get();
+  if (!row || row.revokedAt !== null || !hashesEqual(row.hash, hash)) return null;
+  return { keyId: row.id, projectId: row.projectId };
+}

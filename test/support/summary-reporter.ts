@@ -1,0 +1,28 @@
+import type { Reporter, TestModule } from "vitest/node";
+
+/**
+ * Prints one plain `N passed, N failed` line after everything else, because CI reads the last
+ * line of the run. Failed includes errors outside tests (a module that fails to load, an
+ * unhandled rejection), which vitest otherwise reports only in its own summary.
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    for (const mod of modules) {
+      if (mod.state() === "failed" && [...mod.children.allTests()].length === 0) failed++;
+      for (const test of mod.children.allTests()) {
+        const state = test.result().state;
+        if (state === "passed") passed++;
+        else if (state === "failed") failed++;
+        else skipped++;
+      }
+    }
+    failed += unhandledErrors.length;
+    // Deferred so it lands after the default reporter's own summary.
+    setImmediate(() => {
+      process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from "vitest/config";
+
+// Workspace packages export a "source" condition pointing at their TypeScript, so tests run
+// against src/ without a build and stack traces point at real lines.
+const conditions = ["source", "module", "node", "import", "default"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["source"] } },
+  test: {
+    include: [
+      "sdk/src/**/*.test.ts",
+      "server/src/**/*.test.ts",
+      "golden/src/**/*.test.ts",
+      "examples/claims/src/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
+    exclude: ["**/node_modules/**", "**/dist/**", "test/reliability/**"],
+    environment: "node",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+  },
+});
