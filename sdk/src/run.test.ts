@@ -4,7 +4,8 @@ import type { SeamtraceEvent, StepEvent } from "./types.js";
 
 function newRun() {
   const events: SeamtraceEvent[] = [];
-  const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "2" }, (e) => events.push(e));
+  // What the transport sends: the JSON form, made at flush time.
+  const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "2" }, (e) => events.push(JSON.parse(JSON.stringify("toWire" in e ? e.toWire() : e))));
   const steps = () => events.filter((e): e is StepEvent => e.type === "step.completed" || e.type === "step.failed");
   return { run, events, steps };
 }

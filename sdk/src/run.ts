@@ -1,90 +1,22 @@
-import { cumulativeConfidence, isStale, toEpochMs, type LineageNode } from "./lineage.js";
-import type { ErrorInfo, FeatureValue, SeamtraceEvent, Source, StepEvent } from "./types.js";
+import { StepHandle, type RunIdentity, type StepOptions, type StepResult } from "./step-handle.js";
+import type { ErrorInfo, SeamtraceEvent, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
-/** What a step function may return: the value plus what Seamtrace needs to judge it. */
-export interface StepResult<V> {
-  value: V;
-  /** The step's own estimate in [0, 1] that `value` is correct. Omitted means 1 (deterministic). */
-  confidence?: number;
-  reasoning?: string;
-  alternatives?: V[];
-  /** Overrides the step option. */
-  source?: Source;
-  /** When the data behind `value` was observed (overrides the step option). */
-  observedAt?: Date | number | string;
-  /** Numeric or categorical features for drift detection, e.g. `{ amount: 1200 }`. */
-  features?: Record<string, FeatureValue>;
-}
+export { StepHandle };
+export type { RetryOptions, RunIdentity, StepOptions, StepResult } from "./step-handle.js";
 
 /** Handed to a step function on every attempt. */
 export interface StepContext {
-  runId: string;
-  stepId: string;
+  readonly runId: string;
+  /** The step's id (its lineage id). */
+  readonly stepId: string;
   /** 1 on the first attempt. */
-  attempt: number;
+  readonly attempt: number;
   /** Aborted when the attempt exceeds `timeoutMs`. */
-  signal?: AbortSignal;
+  readonly signal?: AbortSignal;
 }
 
 export type StepFn<V> = (ctx: StepContext) => StepResult<V> | Promise<StepResult<V>>;
-
-export interface RetryOptions {
-  /** Total attempts including the first. Default 1. */
-  attempts: number;
-  /** Delay before the second attempt; doubled for each later one. Default 0. */
-  backoffMs?: number;
-}
-
-export interface StepOptions {
-  /** The step's input, recorded for review and audit. */
-  input?: unknown;
-  /** Steps whose outputs this step consumes (lineage). */
-  from?: ReadonlyArray<StepHandle<unknown>>;
-  source?: Source;
-  observedAt?: Date | number | string;
-  /** The output is stale when `observedAt` is older than this. */
-  maxAgeMs?: number;
-  retry?: RetryOptions;
-  /** Fail an attempt that takes longer than this (its `signal` is aborted). */
-  timeoutMs?: number;
-  features?: Record<string, FeatureValue>;
-}
-
-/**
- * A step's outcome, handed to downstream steps through `from`.
- * @example
- * const fields = await run.step("extract", { input: email }, async () => ({ value: parse(email), confidence: 0.93 }));
- * fields.value; fields.confidence; fields.cumulative; fields.stale;
- */
-export class StepHandle<V> implements LineageNode {
-  constructor(
-    readonly name: string,
-    readonly stepId: string,
-    readonly value: V,
-    readonly confidence: number,
-    readonly cumulative: number,
-    readonly source: Source,
-    readonly stale: boolean,
-    /** True when this output rests on a flagged, not yet reviewed, upstream output. */
-    readonly flagged: boolean,
-    readonly parents: ReadonlyArray<StepHandle<unknown>>,
-  ) {}
-
-  /** Serialises without the lineage graph, which can be as large as the run. */
-  toJSON(): object {
-    return {
-      name: this.name,
-      stepId: this.stepId,
-      value: this.value,
-      confidence: this.confidence,
-      cumulative: this.cumulative,
-      source: this.source,
-      stale: this.stale,
-      flagged: this.flagged,
-    };
-  }
-}
 
 /**
  * Thrown by `run.step()` once the run has stopped (a step failed after its retries, or — with
@@ -132,22 +64,31 @@ function isStepResult(ret: unknown): ret is StepResult<unknown> {
   return typeof ret === "object" && ret !== null && "value" in ret;
 }
 
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const NO_OPTIONS: StepOptions = {};
-const NO_PARENTS: ReadonlyArray<StepHandle<unknown>> = [];
 
 class StepTimeoutError extends Error {
   override readonly name = "StepTimeoutError";
 }
 
-/** Identity of the run as the events describe it. */
-export interface RunIdentity {
-  runId: string;
-  workflow: string;
-  version: string;
+/** The context object: the step id is read through the handle, so it is made only if used. */
+class Context implements StepContext {
+  constructor(
+    private readonly handle: StepHandle<unknown>,
+    readonly runId: string,
+    readonly attempt: number,
+    readonly signal?: AbortSignal,
+  ) {}
+  get stepId(): string {
+    return this.handle.stepId;
+  }
 }
 
 /**
@@ -161,7 +102,7 @@ export class Run {
 
   constructor(
     private readonly identity: RunIdentity,
-    private readonly emit: (event: SeamtraceEvent) => void,
+    private readonly emit: (event: SeamtraceEvent | StepHandle<unknown>) => void,
   ) {
     this.id = identity.runId;
   }
@@ -191,79 +132,55 @@ export class Run {
    */
   step<V>(name: string, fn: StepFn<V>): Promise<StepHandle<V>>;
   step<V>(name: string, options: StepOptions, fn: StepFn<V>): Promise<StepHandle<V>>;
-  async step<V>(name: string, a: StepOptions | StepFn<V>, b?: StepFn<V>): Promise<StepHandle<V>> {
+  step<V>(name: string, a: StepOptions | StepFn<V>, b?: StepFn<V>): Promise<StepHandle<V>> {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
     const fn = (typeof a === "function" ? a : b) as StepFn<V>;
-    if (this.stop) throw this.stop;
+    if (this.stop) return Promise.reject(this.stop);
+    const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
+    if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
+      // The common case stays off the retry loop: one call, no extra async frame (SPEC §3:
+      // the hot path costs a few microseconds and allocates little).
+      let ret: StepResult<V> | Promise<StepResult<V>>;
+      try {
+        ret = fn(new Context(handle as StepHandle<unknown>, this.id, 1));
+      } catch (err) {
+        return Promise.reject(this.failStep(handle, 1, undefined, err));
+      }
+      if (isThenable(ret)) {
+        return ret.then(
+          (r) => this.complete(handle, r, 1, undefined),
+          (err: unknown) => {
+            throw this.failStep(handle, 1, undefined, err);
+          },
+        );
+      }
+      return Promise.resolve(this.complete(handle, ret, 1, undefined));
+    }
+    return this.stepWithRetries(handle, opts, fn);
+  }
 
-    const stepId = uuidv7();
-    const startedAt = Date.now();
+  private async stepWithRetries<V>(handle: StepHandle<V>, opts: StepOptions, fn: StepFn<V>): Promise<StepHandle<V>> {
     const maxAttempts = Math.max(1, opts.retry?.attempts ?? 1);
     let attemptErrors: ErrorInfo[] | undefined;
-    let ret: unknown;
-    let attempt = 0;
-    for (;;) {
-      attempt++;
+    for (let attempt = 1; ; attempt++) {
+      let ret: StepResult<V>;
       try {
-        ret = await this.attempt(fn, stepId, attempt, opts.timeoutMs);
-        break;
+        ret = await this.attempt(handle, fn, attempt, opts.timeoutMs);
       } catch (err) {
-        if (attempt >= maxAttempts) {
-          throw this.failStep(name, stepId, opts, startedAt, attempt, attemptErrors, err);
-        }
+        if (attempt >= maxAttempts) throw this.failStep(handle, attempt, attemptErrors, err);
         (attemptErrors ??= []).push(errorInfo(err));
         const backoff = (opts.retry?.backoffMs ?? 0) * 2 ** (attempt - 1);
         if (backoff > 0) await sleep(backoff);
         if (this.stop) throw this.stop; // a parallel branch stopped the run meanwhile
+        continue;
       }
+      return this.complete(handle, ret, attempt, attemptErrors);
     }
-
-    const endedAt = Date.now();
-    const r: StepResult<V> = isStepResult(ret) ? (ret as StepResult<V>) : { value: ret as V };
-    const parents = opts.from ?? NO_PARENTS;
-    const source: Source = r.source ?? opts.source ?? "inferred";
-    const confidence = validConfidence(r.confidence);
-    const cumulative = cumulativeConfidence(confidence, source, parents);
-    const observedAtMs = toEpochMs(r.observedAt ?? opts.observedAt);
-    const stale = isStale(observedAtMs, opts.maxAgeMs, endedAt);
-    let flagged = false;
-    for (const p of parents) if (p.flagged) flagged = true;
-
-    const handle = new StepHandle<V>(name, stepId, r.value, confidence, cumulative, source, stale, flagged, parents);
-    const event: StepEvent = {
-      id: uuidv7(),
-      type: "step.completed",
-      time: new Date(endedAt).toISOString(),
-      runId: this.identity.runId,
-      workflow: this.identity.workflow,
-      version: this.identity.version,
-      stepId,
-      step: name,
-      parents: parents.length === 0 ? [] : parents.map((p) => p.stepId),
-      input: opts.input,
-      output: r.value,
-      cumulative,
-      source,
-      stale,
-      attempt,
-      durationMs: endedAt - startedAt,
-      startedAt: new Date(startedAt).toISOString(),
-    };
-    if (r.confidence !== undefined) event.confidence = confidence;
-    if (observedAtMs !== undefined) event.observedAt = new Date(observedAtMs).toISOString();
-    if (opts.maxAgeMs !== undefined) event.maxAgeMs = opts.maxAgeMs;
-    if (r.reasoning !== undefined) event.reasoning = r.reasoning;
-    if (r.alternatives !== undefined) event.alternatives = r.alternatives;
-    const features = r.features ?? opts.features;
-    if (features !== undefined) event.features = r.features && opts.features ? { ...opts.features, ...r.features } : features;
-    if (attemptErrors) event.attemptErrors = attemptErrors;
-    if (flagged) event.flagged = true;
-    this.emit(event);
-    return handle;
   }
 
-  private async attempt(fn: StepFn<unknown>, stepId: string, attempt: number, timeoutMs: number | undefined): Promise<unknown> {
-    if (timeoutMs === undefined) return fn({ runId: this.id, stepId, attempt });
+  private async attempt<V>(handle: StepHandle<V>, fn: StepFn<V>, attempt: number, timeoutMs: number | undefined): Promise<StepResult<V>> {
+    const h = handle as StepHandle<unknown>;
+    if (timeoutMs === undefined) return fn(new Context(h, this.id, attempt));
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -274,24 +191,23 @@ export class Run {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([fn({ runId: this.id, stepId, attempt, signal: controller.signal }), timeout]);
+      return await Promise.race([fn(new Context(h, this.id, attempt, controller.signal)), timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private failStep(
-    name: string,
-    stepId: string,
-    opts: StepOptions,
-    startedAt: number,
-    attempt: number,
-    attemptErrors: ErrorInfo[] | undefined,
-    err: unknown,
-  ): RunStoppedError {
+  private complete<V>(handle: StepHandle<V>, ret: StepResult<V>, attempts: number, attemptErrors: ErrorInfo[] | undefined): StepHandle<V> {
+    handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, Date.now());
+    this.emit(handle as StepHandle<unknown>);
+    return handle;
+  }
+
+  private failStep(handle: StepHandle<unknown>, attempt: number, attemptErrors: ErrorInfo[] | undefined, err: unknown): RunStoppedError {
+    // Failures are rare: their event is built eagerly, off the measured hot path.
     const endedAt = Date.now();
     const error = errorInfo(err);
-    const parents = opts.from ?? NO_PARENTS;
+    const wire = handle.toWire();
     const event: StepEvent = {
       id: uuidv7(),
       type: "step.failed",
@@ -299,35 +215,28 @@ export class Run {
       runId: this.identity.runId,
       workflow: this.identity.workflow,
       version: this.identity.version,
-      stepId,
-      step: name,
-      parents: parents.map((p) => p.stepId),
-      input: opts.input,
-      source: opts.source ?? "inferred",
+      stepId: handle.stepId,
+      step: handle.name,
+      parents: wire.parents,
+      source: wire.source,
       stale: false,
       attempt,
-      durationMs: endedAt - startedAt,
-      startedAt: new Date(startedAt).toISOString(),
+      durationMs: endedAt - Date.parse(wire.startedAt),
+      startedAt: wire.startedAt,
       error,
     };
+    if (wire.input !== undefined) event.input = wire.input;
     if (attemptErrors) event.attemptErrors = attemptErrors;
     this.emit(event);
     if (!this.failureInfo) {
-      this.failureInfo = { step: name, stepId, error, attempts: attempt };
+      this.failureInfo = { step: handle.name, stepId: handle.stepId, error, attempts: attempt };
       this.stop = new RunStoppedError(
         this.id,
         "failed",
-        name,
-        `step "${name}" failed after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${error.message}`,
+        handle.name,
+        `step "${handle.name}" failed after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${error.message}`,
       );
     }
     return this.stop!;
   }
-}
-
-/** Confidence outside [0, 1] or not a number is a bug in the caller's model glue: clamp, don't crash. */
-function validConfidence(c: number | undefined): number {
-  if (c === undefined) return 1;
-  if (typeof c !== "number" || Number.isNaN(c)) return 0;
-  return c < 0 ? 0 : c > 1 ? 1 : c;
 }

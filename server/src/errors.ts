@@ -20,5 +20,6 @@ export const unauthorized = (message = "a valid API key is required") => new App
 export const forbidden = (message: string) => new AppError(403, "forbidden", message);
 export const notFound = (what: string) => new AppError(404, "not_found", `${what} not found`);
 export const payloadTooLarge = (message: string, details?: unknown) => new AppError(413, "payload_too_large", message, details);
+export const unsupportedMediaType = (code: string, message: string) => new AppError(415, code, message);
 export const unavailable = (message: string, retryAfterSeconds: number) =>
   new AppError(503, "unavailable", message, undefined, { "Retry-After": String(retryAfterSeconds) });

@@ -63,6 +63,12 @@ export const runs = sqliteTable(
     version: text("version").notNull(),
     key: text("key"),
     status: text("status", { enum: ["running", "paused", "completed", "failed"] }).notNull(),
+    /**
+     * Time of the event that set `status`; null while the row only exists because a step event
+     * arrived first. Events arrive out of order across batches, so a status is replaced only by
+     * a newer one (and a terminal status never by `running`).
+     */
+    statusAt: integer("status_at"),
     input: text("input"),
     output: text("output"),
     error: text("error"),

@@ -1,0 +1,138 @@
+/**
+ * Ingest: events per second stored by the collector from concurrent SDK transports over HTTP
+ * (a real server process on 127.0.0.1, gzip batches of 500), against a raw libSQL multi-row
+ * insert of the same event rows into the same `events` table in a fresh file, in the same run.
+ * Target: collector / raw ≥ 0.5. The collector also projects runs and steps; the baseline does not.
+ */
+import { createClient } from "@libsql/client";
+import { Transport, uuidv7, type SeamtraceEvent } from "@seamtrace/sdk";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot, spawnServer } from "../test/support/server.js";
+import { fmt, median } from "./stats.js";
+
+const CLIENTS = 4;
+const STEPS_PER_RUN = 5;
+
+/** Realistic step events: ~0.5 KB of JSON each, the size the measured facts were taken at. */
+function makeEvents(runs: number): SeamtraceEvent[][] {
+  const perClient: SeamtraceEvent[][] = Array.from({ length: CLIENTS }, () => []);
+  for (let r = 0; r < runs; r++) {
+    const out = perClient[r % CLIENTS]!;
+    const runId = uuidv7();
+    const base = { runId, workflow: "claims", version: "3" };
+    const t = new Date().toISOString();
+    out.push({ id: uuidv7(), type: "run.started", time: t, ...base, key: `msg-${r}`, input: { subject: "Claim for water damage", from: "a@example.com" } });
+    let parent: string | undefined;
+    for (let s = 0; s < STEPS_PER_RUN; s++) {
+      const stepId = uuidv7();
+      out.push({
+        id: uuidv7(),
+        type: "step.completed",
+        time: t,
+        ...base,
+        stepId,
+        step: `step-${s}`,
+        parents: parent ? [parent] : [],
+        input: { policyNo: `PX-${1000 + (r % 9000)}`, note: "kitchen pipe burst overnight" },
+        output: { value: `result ${r}.${s}`, amount: 1200 + s },
+        confidence: 0.9,
+        cumulative: 0.9 ** (s + 1),
+        source: "inferred",
+        stale: false,
+        reasoning: "matched the policy number pattern and an amount with a currency sign",
+        alternatives: ["other"],
+        features: { amount: 1200 + s, region: "eu" },
+        attempt: 1,
+        durationMs: 3,
+        startedAt: t,
+      });
+      parent = stepId;
+    }
+    out.push({ id: uuidv7(), type: "run.completed", time: t, ...base, output: { route: "auto" }, durationMs: 20 });
+  }
+  return perClient;
+}
+
+async function collector(events: SeamtraceEvent[][]): Promise<number> {
+  const server = await spawnServer();
+  try {
+    const transports = events.map(
+      () => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
+    );
+    const total = events.reduce((n, e) => n + e.length, 0);
+    const t0 = performance.now();
+    events.forEach((list, i) => {
+      for (const e of list) transports[i]!.enqueue(e);
+    });
+    const results = await Promise.all(transports.map((t) => t.flush({ timeoutMs: 600_000 })));
+    const seconds = (performance.now() - t0) / 1000;
+    const delivered = results.reduce((n, r) => n + r.delivered, 0);
+    if (delivered !== total) throw new Error(`collector delivered ${delivered} of ${total}`);
+    await Promise.all(transports.map((t) => t.shutdown()));
+    return total / seconds;
+  } finally {
+    await server.dispose();
+  }
+}
+
+async function raw(events: SeamtraceEvent[][]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "seamtrace-bench-raw-"));
+  const client = createClient({ url: `file:${join(dir, "raw.db")}`, timeout: 5000 });
+  try {
+    await client.execute("PRAGMA journal_mode=WAL");
+    // The same table as the collector's, from the committed migration.
+    const ddl = readFileSync(join(repoRoot, "server/drizzle/0000_init.sql"), "utf8");
+    const eventsDdl = ddl.split("--> statement-breakpoint").find((s) => s.includes("CREATE TABLE `events`"))!;
+    await client.execute(eventsDdl);
+    const rows = events.flat().map((e) => [
+      "p1",
+      e.id,
+      e.type,
+      "runId" in e ? e.runId : null,
+      Date.parse(e.time),
+      Date.now(),
+      "k1",
+      JSON.stringify(e),
+    ]);
+    const t0 = performance.now();
+    // One transaction per 500-event batch (what a request commits), one INSERT per 100 rows.
+    for (let b = 0; b < rows.length; b += 500) {
+      const stmts = [];
+      for (let i = b; i < Math.min(b + 500, rows.length); i += 100) {
+        const chunk = rows.slice(i, Math.min(i + 100, b + 500, rows.length));
+        stmts.push({
+          sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${chunk.map(() => "(?,?,?,?,?,?,?,?)").join(",")}`,
+          args: chunk.flat(),
+        });
+      }
+      await client.batch(stmts, "write");
+    }
+    return rows.length / ((performance.now() - t0) / 1000);
+  } finally {
+    client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchIngest(opts: { runs?: number; rounds?: number } = {}): Promise<Record<string, number>> {
+  const runs = opts.runs ?? 15_000;
+  const rounds = opts.rounds ?? 3;
+  const events = makeEvents(runs);
+  const total = events.reduce((n, e) => n + e.length, 0);
+  const bytes = events.flat().reduce((n, e) => n + JSON.stringify(e).length, 0) / total;
+  const c: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    r.push(await raw(events));
+    c.push(await collector(events));
+  }
+  const collectorRate = median(c);
+  const rawRate = median(r);
+  console.log(`Ingest (${fmt(total)} events of ~${fmt(bytes)} B, ${CLIENTS} concurrent SDK transports, ${rounds} rounds, median)`);
+  console.log(`  collector over HTTP (stored, projected)  ${fmt(collectorRate)} events/s`);
+  console.log(`  raw libSQL multi-row insert             ${fmt(rawRate)} events/s`);
+  console.log(`  ratio collector/raw                     ${fmt(collectorRate / rawRate, 2)}   (target ≥ 0.50)`);
+  return { events: total, collectorEventsPerSec: collectorRate, rawEventsPerSec: rawRate, ratio: collectorRate / rawRate };
+}

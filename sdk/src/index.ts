@@ -1,0 +1,21 @@
+/**
+ * @seamtrace/sdk — confidence, lineage and gates for every step of a multi-step AI workflow.
+ * Zero runtime dependencies; runs on Node ≥ 20, Bun, Deno, browsers and edge runtimes.
+ */
+export { Seamtrace, Workflow } from "./client.js";
+export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions } from "./client.js";
+export { Run, RunStoppedError, StepHandle } from "./run.js";
+export type { RetryOptions, RunFailure, StepContext, StepFn, StepOptions, StepResult } from "./run.js";
+export { cumulativeConfidence, isStale } from "./lineage.js";
+export { Transport } from "./transport.js";
+export type {
+  Deferred,
+  FlushResult,
+  RequestFn,
+  ShutdownResult,
+  TransportOptions,
+  TransportResponse,
+  TransportStats,
+} from "./transport.js";
+export { isUuid, uuidv7, uuidv7Time } from "./uuid.js";
+export type * from "./types.js";

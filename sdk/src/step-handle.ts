@@ -1,0 +1,202 @@
+import { cumulativeConfidence, isStale, toEpochMs, type LineageNode } from "./lineage.js";
+import type { Deferred } from "./transport-types.js";
+import type { ErrorInfo, FeatureValue, Source, StepEvent } from "./types.js";
+import { uuidv7 } from "./uuid.js";
+
+/** What a step function may return: the value plus what Seamtrace needs to judge it. */
+export interface StepResult<V> {
+  value: V;
+  /** The step's own estimate in [0, 1] that `value` is correct. Omitted means 1 (deterministic). */
+  confidence?: number;
+  reasoning?: string;
+  alternatives?: V[];
+  /** Overrides the step option. */
+  source?: Source;
+  /** When the data behind `value` was observed (overrides the step option). */
+  observedAt?: Date | number | string;
+  /** Numeric or categorical features for drift detection, e.g. `{ amount: 1200 }`. */
+  features?: Record<string, FeatureValue>;
+}
+
+export interface RetryOptions {
+  /** Total attempts including the first. Default 1. */
+  attempts: number;
+  /** Delay before the second attempt; doubled for each later one. Default 0. */
+  backoffMs?: number;
+}
+
+export interface StepOptions {
+  /** The step's input, recorded for review and audit. */
+  input?: unknown;
+  /** Steps whose outputs this step consumes (lineage). */
+  from?: ReadonlyArray<StepHandle<unknown>>;
+  source?: Source;
+  observedAt?: Date | number | string;
+  /** The output is stale when `observedAt` is older than this. */
+  maxAgeMs?: number;
+  retry?: RetryOptions;
+  /** Fail an attempt that takes longer than this (its `signal` is aborted). */
+  timeoutMs?: number;
+  features?: Record<string, FeatureValue>;
+}
+
+/** Identity of the run as the events describe it. */
+export interface RunIdentity {
+  runId: string;
+  workflow: string;
+  version: string;
+}
+
+const NO_PARENTS: ReadonlyArray<StepHandle<unknown>> = [];
+
+/**
+ * A step's outcome, handed to downstream steps through `from`.
+ *
+ * It is also the step's record until the next flush: the hot path keeps numbers and references
+ * in this one object, and `toWire()` turns them into the wire event (ISO times, ids) at flush
+ * time. Measured here, `toISOString()` costs ~0.5 µs and every extra object retained until a
+ * flush costs young-generation copying, so a step retains exactly this object and its value.
+ * The step id, likewise, is made when first read (a UUIDv7 then, still unique and ordered).
+ * @example
+ * const fields = await run.step("extract", { input: email }, async () => ({ value: parse(email), confidence: 0.93 }));
+ * fields.value; fields.confidence; fields.cumulative; fields.stale;
+ */
+export class StepHandle<V> implements LineageNode, Deferred {
+  private id: string | undefined = undefined;
+  private eventId: string | undefined = undefined;
+  private v: V | undefined = undefined;
+  private own = 1;
+  private cum = 1;
+  private src: Source;
+  private staleFlag = false;
+  private isFlagged = false;
+  private givenConfidence = false;
+  private reasoning: string | undefined = undefined;
+  private alternatives: unknown[] | undefined = undefined;
+  private features: Record<string, FeatureValue> | undefined = undefined;
+  private observedAtMs: number | undefined = undefined;
+  private endedAt = 0;
+  private attempts = 1;
+  private attemptErrors: ErrorInfo[] | undefined = undefined;
+
+  /** @internal Created by `run.step()` before its function runs. */
+  constructor(
+    private readonly identity: RunIdentity,
+    /** The step's name within the workflow. */
+    readonly name: string,
+    private readonly opts: StepOptions,
+    private readonly startedAt: number,
+  ) {
+    this.src = opts.source ?? "inferred";
+  }
+
+  /** UUIDv7 of this step. */
+  get stepId(): string {
+    return (this.id ??= uuidv7());
+  }
+  get value(): V {
+    return this.v as V;
+  }
+  /** Own confidence in [0, 1]; 1 when the step gave none. */
+  get confidence(): number {
+    return this.own;
+  }
+  /** Own confidence times that of every distinct ancestor (SPEC §1). */
+  get cumulative(): number {
+    return this.cum;
+  }
+  get source(): Source {
+    return this.src;
+  }
+  /** True when the output was observed longer ago than `maxAgeMs`. */
+  get stale(): boolean {
+    return this.staleFlag;
+  }
+  /** True when this output rests on a flagged, not yet reviewed, upstream output. */
+  get flagged(): boolean {
+    return this.isFlagged;
+  }
+  /** The handles this step's input came from. */
+  get parents(): ReadonlyArray<StepHandle<unknown>> {
+    return this.opts.from ?? NO_PARENTS;
+  }
+
+  /** @internal Fills in the outcome of a successful attempt. */
+  complete(ret: StepResult<V>, attempts: number, attemptErrors: ErrorInfo[] | undefined, endedAt: number): this {
+    const r = ret;
+    const o = this.opts;
+    this.endedAt = endedAt;
+    this.attempts = attempts;
+    this.attemptErrors = attemptErrors;
+    this.v = r.value;
+    if (r.source !== undefined) this.src = r.source;
+    this.givenConfidence = r.confidence !== undefined;
+    this.own = validConfidence(r.confidence);
+    const parents = o.from ?? NO_PARENTS;
+    this.cum = cumulativeConfidence(this.own, this.src, parents);
+    const observedAt = r.observedAt ?? o.observedAt;
+    if (observedAt !== undefined) this.observedAtMs = toEpochMs(observedAt);
+    if (o.maxAgeMs !== undefined) this.staleFlag = isStale(this.observedAtMs, o.maxAgeMs, endedAt);
+    for (let i = 0; i < parents.length; i++) if (parents[i]!.flagged) this.isFlagged = true;
+    if (r.reasoning !== undefined) this.reasoning = r.reasoning;
+    if (r.alternatives !== undefined) this.alternatives = r.alternatives;
+    if (r.features !== undefined) this.features = o.features ? { ...o.features, ...r.features } : r.features;
+    return this;
+  }
+
+  /** @internal The wire event; called by the transport at flush time. */
+  toWire(): StepEvent {
+    const o = this.opts;
+    this.eventId ??= uuidv7(); // kept, so a retried batch resends the same event id
+    const event: StepEvent = {
+      id: this.eventId,
+      type: "step.completed",
+      time: new Date(this.endedAt).toISOString(),
+      runId: this.identity.runId,
+      workflow: this.identity.workflow,
+      version: this.identity.version,
+      stepId: this.stepId,
+      step: this.name,
+      parents: this.parents.map((p) => p.stepId),
+      output: this.v,
+      cumulative: this.cum,
+      source: this.src,
+      stale: this.staleFlag,
+      attempt: this.attempts,
+      durationMs: this.endedAt - this.startedAt,
+      startedAt: new Date(this.startedAt).toISOString(),
+    };
+    if (o.input !== undefined) event.input = o.input;
+    if (this.givenConfidence) event.confidence = this.own;
+    if (this.observedAtMs !== undefined) event.observedAt = new Date(this.observedAtMs).toISOString();
+    if (o.maxAgeMs !== undefined) event.maxAgeMs = o.maxAgeMs;
+    if (this.reasoning !== undefined) event.reasoning = this.reasoning;
+    if (this.alternatives !== undefined) event.alternatives = this.alternatives;
+    const features = this.features ?? o.features;
+    if (features !== undefined) event.features = features;
+    if (this.attemptErrors) event.attemptErrors = this.attemptErrors;
+    if (this.isFlagged) event.flagged = true;
+    return event;
+  }
+
+  /** Serialises without the lineage graph, which can be as large as the run. */
+  toJSON(): object {
+    return {
+      name: this.name,
+      stepId: this.stepId,
+      value: this.v,
+      confidence: this.own,
+      cumulative: this.cum,
+      source: this.src,
+      stale: this.staleFlag,
+      flagged: this.isFlagged,
+    };
+  }
+}
+
+/** Confidence outside [0, 1] or not a number is a bug in the caller's model glue: clamp, don't crash. */
+function validConfidence(c: number | undefined): number {
+  if (c === undefined) return 1;
+  if (typeof c !== "number" || Number.isNaN(c)) return 0;
+  return c < 0 ? 0 : c > 1 ? 1 : c;
+}

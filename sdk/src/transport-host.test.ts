@@ -1,0 +1,76 @@
+// The transport as a host process sees it: its timers must never keep Node alive on their own,
+// yet an awaited flush() or shutdown() must hold the process until it settles. Only a real
+// child process can tell whether the event loop would have exited.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const transportUrl = new URL("./transport.ts", import.meta.url).href;
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function runScript(body: string, killAfterMs = 8000): Promise<{ code: number | null; out: string; ms: number }> {
+  const script = `
+    import { Transport } from ${JSON.stringify(transportUrl)};
+    const event = { id: "e1", type: "run.started", time: new Date().toISOString(), runId: "r", workflow: "w", version: "1" };
+    ${body}
+  `;
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(killer);
+      resolve({ code, out, ms: Date.now() - start });
+    });
+  });
+}
+
+describe("transport in a host process", () => {
+  it("lets the process exit with events buffered and the flush timer armed", async () => {
+    const r = await runScript(`
+      const t = new Transport({ endpoint: "http://x", request: async () => { throw new Error("down"); }, flushIntervalMs: 60000 });
+      t.enqueue(event);
+    `);
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(6000);
+  });
+
+  it("lets the process exit while a retry backoff is pending", async () => {
+    const r = await runScript(`
+      const t = new Transport({ endpoint: "http://x", request: async () => { throw new Error("down"); },
+        minBackoffMs: 60000, maxBackoffMs: 60000, flushIntervalMs: 60000 });
+      t.enqueue(event);
+      console.log(JSON.stringify(await t.flush({ timeoutMs: 200 })));
+    `);
+    expect(r.out).toContain('{"delivered":0,"undelivered":1}');
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(6000); // a ref'd 60 s timer would hold it until the kill
+  });
+
+  it("lets the process exit while a request hangs (its timeout timer is unref'd)", async () => {
+    const r = await runScript(`
+      const t = new Transport({ endpoint: "http://x", request: () => new Promise(() => {}), requestTimeoutMs: 60000 });
+      t.enqueue(event);
+      console.log(JSON.stringify(await t.flush({ timeoutMs: 200 })));
+    `);
+    expect(r.out).toContain('{"delivered":0,"undelivered":1}');
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(6000);
+  });
+
+  it("holds the process for an awaited shutdown until it settles", async () => {
+    const r = await runScript(`
+      const t = new Transport({ endpoint: "http://x", request: async () => { throw new Error("down"); },
+        minBackoffMs: 50, maxBackoffMs: 50 });
+      t.enqueue(event);
+      console.log(JSON.stringify(await t.shutdown({ timeoutMs: 400 })));
+    `);
+    // Exit code 13 would mean Node quit with the awaited shutdown still unsettled.
+    expect(r.out).toContain('"undelivered":1');
+    expect(r.code).toBe(0);
+  });
+});

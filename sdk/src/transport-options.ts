@@ -1,0 +1,53 @@
+/**
+ * Transport settings with defaults applied and out-of-range values pulled into range, so a bad
+ * option degrades the SDK instead of breaking the host (SPEC §3 gives the defaults).
+ */
+import { defaultRequest } from "./http-post.js";
+import type { BackoffOptions } from "./retry-delay.js";
+import type { RequestFn, TransportOptions } from "./transport-types.js";
+
+/** The collector's limits (SPEC §4): a bigger batch would be refused whole. */
+const SERVER_MAX_EVENTS = 1000;
+const SERVER_MAX_BYTES = 5_000_000;
+/** setTimeout fires at once for delays beyond a signed 32-bit int. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ResolvedOptions extends BackoffOptions {
+  url: string;
+  request: RequestFn;
+  headers: Readonly<Record<string, string>>;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  maxBufferEvents: number;
+  gzip: boolean;
+  requestTimeoutMs: number;
+  onError: ((err: unknown) => void) | undefined;
+}
+
+export function resolveOptions(opts: TransportOptions): ResolvedOptions {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (opts.apiKey) headers.Authorization = `Bearer ${opts.apiKey}`;
+  const minBackoffMs = clamp(opts.minBackoffMs, 500, 0, MAX_TIMER_MS);
+  return {
+    url: `${String(opts.endpoint).replace(/\/+$/, "")}/v1/events`,
+    request: opts.request ?? defaultRequest,
+    headers,
+    maxBatchEvents: clamp(opts.maxBatchEvents, 500, 1, SERVER_MAX_EVENTS),
+    maxBatchBytes: clamp(opts.maxBatchBytes, 1_000_000, 1, SERVER_MAX_BYTES),
+    flushIntervalMs: clamp(opts.flushIntervalMs, 1000, 0, MAX_TIMER_MS),
+    maxBufferEvents: clamp(opts.maxBufferEvents, 10_000, 1, Number.MAX_SAFE_INTEGER),
+    gzip: opts.gzip ?? true,
+    minBackoffMs,
+    maxBackoffMs: clamp(opts.maxBackoffMs, 30_000, minBackoffMs, MAX_TIMER_MS),
+    random: opts.random ?? Math.random,
+    requestTimeoutMs: clamp(opts.requestTimeoutMs, 30_000, 1, MAX_TIMER_MS),
+    onError: opts.onError,
+  };
+}
+
+/** `value` within [min, max]; `fallback` when it is not a number. */
+export function clamp(value: number | undefined, fallback: number, min: number, max: number): number {
+  const n = typeof value === "number" && !Number.isNaN(value) ? value : fallback;
+  return Math.min(max, Math.max(min, n));
+}

@@ -1,0 +1,329 @@
+/**
+ * The SDK's transport (SPEC §3 "Transport", §4 `POST /v1/events`): a bounded buffer drained in
+ * the background, one gzipped batch in flight at a time so events arrive in order. It never
+ * throws into the host, never retries what the server refused, and counts every drop by reason.
+ */
+import { batchBody, ENVELOPE_BYTES, serializeEvent, utf8Length, type BatchItem } from "./batch.js";
+import { DeliveryLedger } from "./delivery-ledger.js";
+import { EventQueue } from "./event-queue.js";
+import type { FlushWaiter } from "./flush-waiter.js";
+import { gzip } from "./gzip.js";
+import { errorSummary, post, type Answer } from "./http-post.js";
+import { isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-delay.js";
+import { unrefTimer } from "./timers.js";
+import { clamp, MAX_TIMER_MS, resolveOptions, type ResolvedOptions } from "./transport-options.js";
+import type { Deferred, FlushResult, ShutdownResult, TransportOptions, TransportStats } from "./transport-types.js";
+import type { SeamtraceEvent } from "./types.js";
+import { uuidv7 } from "./uuid.js";
+
+export type {
+  Deferred,
+  FlushResult,
+  RequestFn,
+  ShutdownResult,
+  TransportOptions,
+  TransportResponse,
+  TransportStats,
+} from "./transport-types.js";
+
+interface Batch {
+  items: BatchItem[];
+  /** Built once and kept, so a retry resends the same bytes. */
+  body?: Uint8Array | string;
+  gzipped: boolean;
+  attempt: number;
+}
+
+/**
+ * Batches events to `POST /v1/events` in the background. `enqueue` is O(1) and never throws;
+ * `flush` and `shutdown` never reject.
+ * @example
+ * const transport = new Transport({ endpoint: "http://localhost:7077", apiKey: process.env.SEAMTRACE_API_KEY });
+ * transport.enqueue(event);
+ * const { undelivered } = await transport.shutdown({ timeoutMs: 5000 });
+ */
+export class Transport {
+  private readonly opts: ResolvedOptions;
+  private readonly ledger: DeliveryLedger;
+
+  private readonly queue = new EventQueue<SeamtraceEvent | Deferred>();
+  /** Batches taken from the queue and not yet settled; the first is the one being sent. */
+  private pending: Batch[] = [];
+  /** Items in `pending`; they count against the buffer bound until settled. */
+  private inflight = 0;
+  /** Events taken from the queue so far, i.e. the next one's sequence number. */
+  private taken = 0;
+  /** Events with a sequence number below this are due now (a tick, flush or shutdown asked). */
+  private drainMark = 0;
+
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerDelay = 0;
+  private pumping: Promise<void> | undefined;
+  private controller: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  /** Shutdown was called: new events are dropped. */
+  private closed = false;
+  /** No more network activity; whatever is left gets dropped. */
+  private halted = false;
+  private deadline = Infinity;
+  private closing: Promise<ShutdownResult> | undefined;
+
+  constructor(opts: TransportOptions) {
+    this.opts = resolveOptions(opts);
+    this.ledger = new DeliveryLedger(this.opts.onError);
+  }
+
+  /**
+   * Buffers an event: a wire event, or a {@link Deferred} one whose `toWire()` runs at flush
+   * time. Either is serialised at flush time, so it must not change afterwards. Never throws:
+   * past the buffer bound, or after shutdown, the event is dropped and counted.
+   */
+  enqueue(event: SeamtraceEvent | Deferred): void {
+    try {
+      if (this.closed) return this.ledger.dropRefused("shutdown");
+      if (this.queue.length + this.inflight >= this.opts.maxBufferEvents) return this.ledger.dropRefused("buffer_full");
+      this.queue.push(event);
+      // Never send from here: enqueue runs on the step's hot path, inside user code.
+      if (this.pumping === undefined) {
+        this.schedule(this.queue.length >= this.opts.maxBatchEvents ? 0 : this.opts.flushIntervalMs);
+      }
+    } catch (err) {
+      this.ledger.report(err);
+    }
+  }
+
+  /** A fresh snapshot of the counters. */
+  stats(): TransportStats {
+    return this.ledger.snapshot(this.queue.length + this.inflight);
+  }
+
+  /**
+   * Sends everything buffered now (after the batch in flight) and resolves once all of it is
+   * delivered, refused or dropped, or at `timeoutMs` (default 5000: the events still unsent stay
+   * buffered and count as undelivered). Never rejects.
+   */
+  flush(opts?: { timeoutMs?: number }): Promise<FlushResult> {
+    try {
+      const waiter = this.waitForBuffered(Date.now() + clamp(opts?.timeoutMs, 5000, 0, MAX_TIMER_MS));
+      if (!this.halted) void this.kick();
+      return waiter.promise;
+    } catch (err) {
+      this.ledger.report(err);
+      return Promise.resolve({ delivered: 0, undelivered: 0 });
+    }
+  }
+
+  /**
+   * Stops accepting events and timers, drains the buffer until `timeoutMs` (default 5000), then
+   * drops whatever is left as `shutdown`. Idempotent: later calls return the same promise.
+   * Never rejects.
+   */
+  shutdown(opts?: { timeoutMs?: number }): Promise<ShutdownResult> {
+    this.closing ??= this.close(clamp(opts?.timeoutMs, 5000, 0, MAX_TIMER_MS)).catch((err: unknown) => {
+      this.ledger.report(err);
+      const undelivered = this.queue.length + this.inflight;
+      return { delivered: 0, undelivered, dropped: this.ledger.droppedByReason(), timedOut: true };
+    });
+    return this.closing;
+  }
+
+  private async close(timeoutMs: number): Promise<ShutdownResult> {
+    this.closed = true;
+    this.clearTimer();
+    this.deadline = Date.now() + timeoutMs;
+    const waiter = this.waitForBuffered(Infinity);
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    // Deliberately not unref'd: the host awaits this promise, and an unref'd deadline could let
+    // Node exit with it unsettled while a retry sleeps.
+    const expired = new Promise<void>((resolve) => (deadlineTimer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.kick(), expired]);
+    clearTimeout(deadlineTimer);
+    const timedOut = this.queue.length > 0 || this.pending.length > 0;
+    this.halt();
+    if (timedOut) this.dropRemaining();
+    this.ledger.reports.clear(); // nothing is left to carry them
+    waiter.finish();
+    const { delivered, undelivered } = await waiter.promise;
+    return { delivered, undelivered, dropped: this.ledger.droppedByReason(), timedOut };
+  }
+
+  /** Starts draining everything buffered now, or extends the drain already running. */
+  private kick(): Promise<void> {
+    this.clearTimer();
+    this.drainMark = this.taken + this.queue.length;
+    if (this.pumping === undefined) {
+      const pump: Promise<void> = this.pump()
+        .finally(() => {
+          if (this.pumping === pump) this.pumping = undefined;
+          if (!this.closed && (this.queue.length > 0 || this.ledger.reports.size > 0)) {
+            this.schedule(this.opts.flushIntervalMs);
+          }
+        })
+        .catch((err: unknown) => this.ledger.report(err)); // an unhandled rejection kills a Node host
+      this.pumping = pump;
+    }
+    return this.pumping;
+  }
+
+  /** The only sender. It sends the front batch until it settles, so order holds across retries. */
+  private async pump(): Promise<void> {
+    try {
+      while (!this.halted) {
+        let batch = this.pending[0];
+        if (batch === undefined) {
+          const due =
+            this.taken < this.drainMark || this.queue.length >= this.opts.maxBatchEvents || this.ledger.reports.size > 0;
+          if (!due) return;
+          batch = this.takeBatch();
+          if (batch === undefined) continue;
+          this.pending.push(batch);
+          this.inflight += batch.items.length;
+        }
+        await this.send(batch);
+      }
+    } catch (err) {
+      this.ledger.report(err);
+    }
+  }
+
+  /** Serialises events off the front of the queue, up to the count and byte limits. */
+  private takeBatch(): Batch | undefined {
+    const items: BatchItem[] = [];
+    let bytes = ENVELOPE_BYTES;
+    // Drop reports ride at the front of the next batch, outside the buffer bound.
+    for (const report of this.ledger.reports.take(this.opts.maxBatchEvents, uuidv7)) {
+      const json = JSON.stringify(report);
+      bytes += utf8Length(json) + (items.length > 0 ? 1 : 0);
+      items.push({ json, id: report.id, seq: -1 });
+    }
+    while (items.length < this.opts.maxBatchEvents && this.queue.length > 0) {
+      let event: { json: string; id: string | undefined };
+      try {
+        event = serializeEvent(this.queue.peek());
+      } catch (err) {
+        this.queue.shift();
+        this.ledger.dropTaken(this.taken++, 1, "serialize_error");
+        this.ledger.report(err);
+        continue;
+      }
+      const size = utf8Length(event.json) + (items.length > 0 ? 1 : 0);
+      // An event over the limit on its own still goes, alone: the server decides (413).
+      if (items.length > 0 && bytes + size > this.opts.maxBatchBytes) break;
+      this.queue.shift();
+      items.push({ json: event.json, id: event.id, seq: this.taken++ });
+      bytes += size;
+    }
+    return items.length > 0 ? { items, gzipped: false, attempt: 0 } : undefined;
+  }
+
+  private async send(batch: Batch): Promise<void> {
+    if (batch.body === undefined) {
+      const json = batchBody(batch.items);
+      const zipped = this.opts.gzip ? await gzip(json) : undefined;
+      if (this.halted) return;
+      batch.body = zipped ?? json;
+      batch.gzipped = zipped !== undefined;
+    }
+    const headers = { ...this.opts.headers };
+    if (batch.gzipped) headers["Content-Encoding"] = "gzip";
+    const controller = new AbortController();
+    this.controller = controller;
+    this.ledger.batches++;
+    let answer: Answer;
+    try {
+      answer = await post(this.opts.request, this.opts.url, headers, batch.body, this.opts.requestTimeoutMs, controller);
+    } catch (err) {
+      if (this.halted) return;
+      this.ledger.report(err);
+      return this.retryLater(batch, undefined);
+    } finally {
+      this.controller = undefined;
+    }
+    if (this.halted) return;
+    const { status } = answer;
+    if (status >= 200 && status < 300) {
+      this.settleFront();
+      return this.ledger.answered(batch.items, answer.text);
+    }
+    this.ledger.report(new Error(`POST /v1/events answered ${status}${errorSummary(answer.text)}`));
+    if (isRetryableStatus(status)) return this.retryLater(batch, parseRetryAfter(answer.retryAfter, Date.now()));
+    if (status === 413 && batch.items.length > 1) {
+      // Too big for this server: the halves go in order, each halved again if need be.
+      const half = Math.ceil(batch.items.length / 2);
+      const halves = [batch.items.slice(0, half), batch.items.slice(half)];
+      this.pending.splice(0, 1, ...halves.map((items) => ({ items, gzipped: false, attempt: 0 })));
+      return;
+    }
+    this.settleFront();
+    this.ledger.drop(batch.items, status === 413 ? "too_large" : `http_${status}`);
+  }
+
+  private async retryLater(batch: Batch, retryAfterMs: number | undefined): Promise<void> {
+    const delay = retryDelay(batch.attempt, retryAfterMs, this.opts);
+    const wakeAt = Date.now() + delay;
+    // The front batch cannot go before the shutdown deadline, and nothing may overtake it.
+    if (this.closed && wakeAt >= this.deadline) return this.halt();
+    batch.attempt++;
+    this.ledger.retries++;
+    this.ledger.expire(wakeAt);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      unrefTimer(timer);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  private settleFront(): void {
+    const batch = this.pending.shift();
+    if (batch !== undefined) this.inflight -= batch.items.length;
+  }
+
+  private dropRemaining(): void {
+    for (const batch of this.pending) this.ledger.drop(batch.items, "shutdown");
+    this.pending = [];
+    this.inflight = 0;
+    const count = this.queue.length;
+    while (this.queue.length > 0) this.queue.shift();
+    this.ledger.dropTaken(this.taken, count, "shutdown");
+    this.taken += count;
+  }
+
+  /** A waiter for every event buffered now: queued, or in a batch not yet settled. */
+  private waitForBuffered(deadline: number): FlushWaiter {
+    let total = this.queue.length;
+    for (const batch of this.pending) for (const item of batch.items) if (item.seq >= 0) total++;
+    return this.ledger.wait(this.taken + this.queue.length, total, deadline);
+  }
+
+  /** Arms the flush timer unless one due at least as soon is armed already. */
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer !== undefined) {
+      if (this.timerDelay <= delayMs) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDelay = delayMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.kick();
+    }, delayMs);
+    unrefTimer(this.timer);
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops all network activity now: aborts the request in flight and ends a retry wait. */
+  private halt(): void {
+    this.halted = true;
+    this.controller?.abort(new Error("transport shut down"));
+    this.wake?.();
+  }
+}

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { AppDeps, AppEnv } from "./deps.js";
+import { AppError } from "./errors.js";
+import { eventsRoutes } from "./routes/events.js";
+import { healthRoutes } from "./routes/health.js";
+import { runsRoutes } from "./routes/runs.js";
+import { uiRoutes } from "./routes/ui.js";
+
+/** The whole HTTP surface: route groups mounted on one app with one error renderer. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>()
+    .use(requestId())
+    .route("/", healthRoutes(deps))
+    .route("/v1", eventsRoutes(deps))
+    .route("/v1", runsRoutes(deps))
+    .route("/", uiRoutes(deps));
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),
+  );
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId");
+    if (err instanceof AppError) {
+      if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      const body: Record<string, unknown> = { code: err.code, message: err.message, requestId };
+      if (err.details !== undefined) body.details = err.details;
+      return c.json({ error: body }, err.status);
+    }
+    // Only our own faults reach here; the client's mistakes are AppErrors above.
+    deps.log.error("unhandled error", { requestId, path: c.req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    return c.json({ error: { code: "internal", message: "internal error", requestId } }, 500);
+  });
+
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig } from "./config.js";
+import { openStore, type Store } from "./db/client.js";
+import { migrateStore } from "./db/migrate.js";
+import { createApiKey, listApiKeys, revokeApiKey } from "./store/keys.js";
+import { DEFAULT_PROJECT } from "./store/bootstrap.js";
+import { createProject, getProjectByName } from "./store/projects.js";
+import { startServer } from "./main.js";
+
+/** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+class CliFailure extends Error {}
+
+async function withStore<T>(fn: (store: Store, secret: string) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
+  try {
+    await migrateStore(store);
+    return await fn(store, config.secret);
+  } finally {
+    store.close();
+  }
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + "\n" : human() + "\n");
+}
+
+const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
+
+export function buildCli(): Command {
+  const program = new Command("seamtrace")
+    .description("Seamtrace: confidence gates, human review and audit for multi-step AI workflows.")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("serve")
+    .description("Start the collector, API and UI (PORT, HOST, SEAMTRACE_DATA_DIR, DATABASE_URL, …)")
+    .action(async () => {
+      const config = loadConfig();
+      const server = await startServer(config);
+      process.stdout.write(`Seamtrace listening on ${server.url}  (store: ${config.databaseUrl.replace(/\?.*$/, "")})\n`);
+      if (server.createdKey) {
+        process.stdout.write(
+          `\nCreated project "${server.createdKey.projectName}". Its API key is shown once — store it now:\n\n` +
+            `  SEAMTRACE_API_KEY=${server.createdKey.key}\n\n` +
+            `More keys: npx seamtrace keys create --project ${server.createdKey.projectName}\n\n`,
+        );
+      }
+      const stop = (signal: string) => {
+        process.stdout.write(`${signal}: shutting down\n`);
+        void server.close().then(() => process.exit(0));
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+
+  const keys = program.command("keys").description("Manage project API keys");
+  const json = new Option("--json", "machine-readable output");
+
+  keys
+    .command("create")
+    .description("Create an API key (shown once)")
+    .option("--project <name>", "project name; created if it does not exist", DEFAULT_PROJECT)
+    .option("--name <name>", "a label for the key", "cli")
+    .addOption(json)
+    .action(async (opts: { project: string; name: string; json?: boolean }) => {
+      const created = await withStore(async (store, secret) => {
+        const project = (await getProjectByName(store.db, opts.project)) ?? (await createProject(store.db, opts.project));
+        return createApiKey(store.db, secret, { projectId: project.id, name: opts.name });
+      });
+      print(!!opts.json, created, () =>
+        [`Created key ${created.id} for project "${created.projectName}". Shown once — store it now:`, ``, `  ${created.key}`].join("\n"),
+      );
+    });
+
+  keys
+    .command("list")
+    .description("List API keys (never their secrets)")
+    .option("--project <name>", "only this project")
+    .addOption(json)
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      const rows = await withStore(async (store) => {
+        if (!opts.project) return listApiKeys(store.db);
+        const project = await getProjectByName(store.db, opts.project);
+        if (!project) throw new CliFailure(`no project named "${opts.project}"`);
+        return listApiKeys(store.db, project.id);
+      });
+      print(!!opts.json, rows, () => {
+        if (rows.length === 0) return "No API keys. Create one: seamtrace keys create";
+        const table = rows.map((k) => ({
+          id: k.id,
+          project: k.projectName,
+          name: k.name,
+          prefix: `${k.prefix}…`,
+          created: iso(k.createdAt),
+          status: k.revokedAt === null ? "active" : `revoked ${iso(k.revokedAt)}`,
+        }));
+        return formatTable(table);
+      });
+    });
+
+  keys
+    .command("revoke")
+    .description("Revoke an API key by id; requests with it get 401 from then on")
+    .argument("<id>", "the key id (see `keys list`)")
+    .addOption(json)
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const revoked = await withStore((store) => revokeApiKey(store.db, id));
+      if (!revoked) throw new CliFailure(`no active key with id ${id}`);
+      print(!!opts.json, { id, revoked: true }, () => `Revoked key ${id}.`);
+    });
+
+  return program;
+}
+
+function formatTable(rows: Array<Record<string, string>>): string {
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i]!)).join("  ").trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => r[c]!)))].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CliFailure) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_FAILED;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+// Through the npm bin link argv[1] is the symlink, while import.meta.url is the real file.
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  // `serve` keeps the process alive through its server; other commands exit when done.
+  main(process.argv).then((code) => {
+    if (code !== 0 || process.argv[2] !== "serve") process.exitCode = code;
+  });
+}

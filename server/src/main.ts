@@ -1,0 +1,50 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { createApp } from "./app.js";
+import type { Config } from "./config.js";
+import { openStore } from "./db/client.js";
+import { migrateStore } from "./db/migrate.js";
+import { jsonLogger, type AppDeps, type Logger } from "./deps.js";
+import { bootstrapStore } from "./store/bootstrap.js";
+import { closeIngestWriter } from "./store/ingest.js";
+import type { CreatedApiKey } from "./store/keys.js";
+
+export interface RunningServer {
+  url: string;
+  /** The default project's key when this start created it (first start only). */
+  createdKey: CreatedApiKey | null;
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+/** loadConfig → migrate → serve (CONVENTIONS: main.ts). Jobs join here in a later issue. */
+export async function startServer(config: Readonly<Config>, log: Logger = jsonLogger): Promise<RunningServer> {
+  const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
+  await migrateStore(store);
+  const createdKey = await bootstrapStore(store.db, config.secret);
+  const deps: AppDeps = { config, store, now: () => Date.now(), log };
+  const app = createApp(deps);
+
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    createdKey,
+    deps,
+    close() {
+      // Stop taking requests and let in-flight ones finish: a request returns only after its
+      // writes commit, so once the server has closed nothing is left to write.
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
+        await closeIngestWriter(store);
+        store.close();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { IngestItemResult, IngestResponse, SeamtraceEvent } from "@seamtrace/sdk";
+import { Hono } from "hono";
+import type { Limits } from "../config.js";
+import { parseEvent } from "../contracts/ingest.js";
+import type { AppDeps, AppEnv } from "../deps.js";
+import { AppError, badRequest, unavailable } from "../errors.js";
+import { requireApiKey } from "../middleware/auth.js";
+import { jsonBody } from "../middleware/body.js";
+import { ingestWriter, isTransientStoreError } from "../store/ingest.js";
+import { WriteQueueClosedError, WriteQueueFullError } from "../store/write-queue.js";
+
+/** Seconds a client is told to wait when the store cannot take writes right now. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The collector (SPEC §4). Every item is validated on its own and answered on its own; the
+ * answer is sent only after the transaction holding every accepted event has committed.
+ */
+export function eventsRoutes(deps: AppDeps) {
+  const limits = deps.config.limits;
+  const writer = ingestWriter(deps.store);
+
+  return new Hono<AppEnv>().post("/events", requireApiKey(deps), jsonBody({ maxBytes: limits.maxBodyBytes }), async (c) => {
+    const items = batchItems(c.get("jsonBody"), limits);
+    const { projectId, keyId } = c.get("principal");
+
+    const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
+    const accepted: SeamtraceEvent[] = [];
+    const positions: number[] = [];
+    const seen = new Set<string>();
+    let rejected = false;
+    items.forEach((item, i) => {
+      const parsed = parseEvent(item, limits);
+      if (!parsed.ok) {
+        rejected = true;
+        results[i] = { id: parsed.id, status: "rejected", code: parsed.code, message: parsed.message };
+      } else if (seen.has(parsed.event.id)) {
+        results[i] = { id: parsed.event.id, status: "duplicate" };
+      } else {
+        seen.add(parsed.event.id);
+        accepted.push(parsed.event);
+        positions.push(i);
+      }
+    });
+
+    if (accepted.length > 0) {
+      let stored: boolean[];
+      try {
+        stored = await writer.submit({ projectId, keyId, receivedAt: deps.now(), events: accepted });
+      } catch (err) {
+        throw storeFailure(err);
+      }
+      accepted.forEach((e, j) => {
+        results[positions[j]!] = { id: e.id, status: stored[j] ? "accepted" : "duplicate" };
+      });
+    }
+
+    const body: IngestResponse = { results };
+    return c.json(body, rejected ? 207 : 200);
+  });
+}
+
+/** The envelope `{ events: [...] }`; anything else is malformed as a whole. */
+function batchItems(body: unknown, limits: Limits): unknown[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("invalid_envelope", 'the body must be a JSON object { "events": [...] }');
+  }
+  const events = (body as { events?: unknown }).events;
+  if (!Array.isArray(events)) throw badRequest("invalid_envelope", '"events" must be an array of events');
+  if (events.length > limits.maxBatchEvents) {
+    throw new AppError(413, "too_many_events", `a batch holds at most ${limits.maxBatchEvents} events, got ${events.length}`, {
+      maxBatchEvents: limits.maxBatchEvents,
+    });
+  }
+  return events;
+}
+
+/** Store trouble the client can retry becomes a 503 with Retry-After; anything else is ours (500). */
+function storeFailure(err: unknown): unknown {
+  if (err instanceof WriteQueueClosedError) return unavailable("the server is shutting down; retry shortly", RETRY_AFTER_SECONDS);
+  if (err instanceof WriteQueueFullError) return unavailable("the collector is overloaded; retry shortly", RETRY_AFTER_SECONDS);
+  if (isTransientStoreError(err)) return unavailable("the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
+  return err;
+}

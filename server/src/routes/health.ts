@@ -1,0 +1,15 @@
+import { Hono } from "hono";
+import type { AppDeps, AppEnv } from "../deps.js";
+
+/** Liveness and store reachability, for load balancers and `npm start` users alike. */
+export function healthRoutes(deps: AppDeps) {
+  return new Hono<AppEnv>().get("/healthz", async (c) => {
+    try {
+      await deps.store.client.execute("SELECT 1");
+      return c.json({ status: "ok", store: "ok" });
+    } catch (err) {
+      deps.log.error("health check failed", { err: String(err) });
+      return c.json({ status: "degraded", store: "unreachable" }, 503);
+    }
+  });
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "./app.js";
+import { loadConfig, type Config } from "./config.js";
+import { openStore, type Store } from "./db/client.js";
+import { migrateStore } from "./db/migrate.js";
+import { silentLogger, type AppDeps } from "./deps.js";
+import { createApiKey } from "./store/keys.js";
+import { createProject } from "./store/projects.js";
+
+/**
+ * Test factories (CONVENTIONS habit 10): a real libSQL file in a fresh temporary folder,
+ * migrated with the real migrations. A file rather than `:memory:` because an in-memory
+ * database has one connection, which hides pooling and locking behaviour.
+ */
+export interface TestContext {
+  deps: AppDeps;
+  store: Store;
+  config: Readonly<Config>;
+  app: ReturnType<typeof createApp>;
+  dir: string;
+  /** Creates a project with one API key; returns the key in full. */
+  newProject(name?: string): Promise<{ projectId: string; key: string; keyId: string }>;
+  close(): void;
+}
+
+let counter = 0;
+
+export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+  const dir = mkdtempSync(join(tmpdir(), "seamtrace-test-"));
+  const config = loadConfig({ SEAMTRACE_DATA_DIR: dir, SEAMTRACE_SECRET: "s".repeat(40), ...env }, { uiDir: join(dir, "no-ui") });
+  const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
+  await migrateStore(store);
+  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger };
+  const app = createApp(deps);
+  return {
+    deps,
+    store,
+    config,
+    app,
+    dir,
+    async newProject(name = `project-${++counter}-${Date.now()}`) {
+      const project = await createProject(store.db, name);
+      const key = await createApiKey(store.db, config.secret, { projectId: project.id, name: "test" });
+      return { projectId: project.id, key: key.key, keyId: key.id };
+    },
+    close() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const cliPath = join(repoRoot, "server/dist/cli.js");
+
+export interface SpawnedServer {
+  url: string;
+  /** The default project's key, printed once on first start. */
+  apiKey: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for exit (SIGKILL with `kill: true`). */
+  stop(opts?: { kill?: boolean }): Promise<void>;
+  /** Stops and deletes the data folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts `seamtrace serve` as its own process on 127.0.0.1 with an ephemeral port and a fresh
+ * data folder (or the given one, to test restarts). Needs a build (`npm test` builds first).
+ */
+export async function spawnServer(opts: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<SpawnedServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "seamtrace-e2e-"));
+  const proc = spawn(process.execPath, [cliPath, "serve"], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", SEAMTRACE_DATA_DIR: dataDir, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let url: string | undefined;
+  while (Date.now() < deadline) {
+    url = /listening on (http:\/\/[^\s]+)/.exec(out)?.[1];
+    // The key line follows the listening line on a first start; give it a moment.
+    if (url && (/SEAMTRACE_API_KEY=(st_\w+)/.test(out) || opts.dataDir)) break;
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (!url) {
+    proc.kill("SIGKILL");
+    throw new Error(`server did not start in time:\n${out}`);
+  }
+  const apiKey = /SEAMTRACE_API_KEY=(st_\w+)/.exec(out)?.[1] ?? "";
+  const stop = async ({ kill = false } = {}) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(kill ? "SIGKILL" : "SIGTERM");
+    await exited;
+  };
+  return {
+    url,
+    apiKey,
+    dataDir,
+    proc,
+    output: () => out,
+    stop,
+    async dispose() {
+      await stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
