@@ -12,6 +12,7 @@ CREATE TABLE `api_keys` (
 CREATE UNIQUE INDEX `api_keys_hash_idx` ON `api_keys` (`hash`);--> statement-breakpoint
 CREATE INDEX `api_keys_project_idx` ON `api_keys` (`project_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `events` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`project_id` text NOT NULL,
 	`id` text NOT NULL,
 	`type` text NOT NULL,
@@ -19,8 +20,14 @@ CREATE TABLE `events` (
 	`time` integer NOT NULL,
 	`received_at` integer NOT NULL,
 	`key_id` text NOT NULL,
-	`body` text NOT NULL,
-	PRIMARY KEY(`project_id`, `id`)
+	`body` text NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `events_project_id_idx` ON `events` (`project_id`,`id`);--> statement-breakpoint
+CREATE TABLE `projections` (
+	`name` text PRIMARY KEY NOT NULL,
+	`position` integer NOT NULL,
+	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `projects` (

@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
+import type { Projector } from "./projector.js";
 import type { KeyPrincipal } from "./store/keys.js";
 
 /** Where the server writes its own diagnostics. Passed in so tests can capture it. */
@@ -14,6 +15,8 @@ export interface AppDeps {
   store: Store;
   now: () => number;
   log: Logger;
+  /** Folds the event log into runs and steps; readers `sync()` before reading them. */
+  projector: Projector;
 }
 
 /** Hono context variables set by middleware. */

@@ -6,6 +6,7 @@ import { openStore } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
 import { jsonLogger, type AppDeps, type Logger } from "./deps.js";
 import { bootstrapStore } from "./store/bootstrap.js";
+import { Projector } from "./projector.js";
 import { closeIngestWriter } from "./store/ingest.js";
 import type { CreatedApiKey } from "./store/keys.js";
 
@@ -22,7 +23,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
   const createdKey = await bootstrapStore(store.db, config.secret);
-  const deps: AppDeps = { config, store, now: () => Date.now(), log };
+  const projector = new Projector(store, { log });
+  const deps: AppDeps = { config, store, now: () => Date.now(), log, projector };
+  // Events a previous process acknowledged but did not get to project.
+  projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -42,6 +46,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
       // writes commit, so once the server has closed nothing is left to write.
       closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
         await closeIngestWriter(store);
+        await projector.close();
         store.close();
       });
       return closing;

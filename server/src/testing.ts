@@ -6,6 +6,7 @@ import { loadConfig, type Config } from "./config.js";
 import { openStore, type Store } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
 import { silentLogger, type AppDeps } from "./deps.js";
+import { Projector } from "./projector.js";
 import { createApiKey } from "./store/keys.js";
 import { createProject } from "./store/projects.js";
 
@@ -32,7 +33,8 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const config = loadConfig({ SEAMTRACE_DATA_DIR: dir, SEAMTRACE_SECRET: "s".repeat(40), ...env }, { uiDir: join(dir, "no-ui") });
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
-  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger };
+  const projector = new Projector(store);
+  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger, projector };
   const app = createApp(deps);
   return {
     deps,
@@ -46,6 +48,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       return { projectId: project.id, key: key.key, keyId: key.id };
     },
     close() {
+      void projector.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -24,9 +24,11 @@ export interface SpawnedServer {
  * Starts `seamtrace serve` as its own process on 127.0.0.1 with an ephemeral port and a fresh
  * data folder (or the given one, to test restarts). Needs a build (`npm test` builds first).
  */
-export async function spawnServer(opts: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<SpawnedServer> {
+export async function spawnServer(
+  opts: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<SpawnedServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "seamtrace-e2e-"));
-  const proc = spawn(process.execPath, [cliPath, "serve"], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), cliPath, "serve"], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", SEAMTRACE_DATA_DIR: dataDir, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -135,13 +135,15 @@ export const steps = sqliteTable(
 );
 
 /**
- * Raw events as received: append-only, the source the projections are derived from. The
- * primary key (project, event id) is the idempotency check; ids are UUIDv7, so inserts land at
- * the right edge of the B-tree.
+ * Raw events as received: append-only, the durable record a 2xx acknowledges and the source
+ * runs and steps are projected from. (project, event id) is the idempotency check; ids are
+ * UUIDv7, so index inserts land at the right edge of the B-tree.
  */
 export const events = sqliteTable(
   "events",
   {
+    /** Commit order, never reused (AUTOINCREMENT): the projector's cursor. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
     projectId: text("project_id").notNull(),
     id: text("id").notNull(),
     type: text("type").notNull(),
@@ -152,5 +154,12 @@ export const events = sqliteTable(
     keyId: text("key_id").notNull(),
     body: text("body").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.id] })],
+  (t) => [uniqueIndex("events_project_id_idx").on(t.projectId, t.id)],
 );
+
+/** How far each projection has folded the event log, by `events.seq`. */
+export const projections = sqliteTable("projections", {
+  name: text("name").primaryKey(),
+  position: integer("position").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -2,7 +2,7 @@ import { createClient, type Transaction } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeIngestWriter, ingestWriter } from "../store/ingest.js";
 import { createTestContext, type TestContext } from "../testing.js";
-import { completedRun, counts, postEvents, runStarted } from "./events-fixtures.js";
+import { completedRun, counts, postEvents, runStarted, countRows } from "./events-fixtures.js";
 
 describe("POST /v1/events: group commit", () => {
   let ctx: TestContext;
@@ -18,7 +18,7 @@ describe("POST /v1/events: group commit", () => {
     const responses = await Promise.all(runs.map((r) => postEvents(ctx, key, { events: r.events })));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(responses.every((r) => r.body.results.every((x) => x.status === "accepted"))).toBe(true);
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 100, runs: 20, steps: 60 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 100, runs: 20, steps: 60 });
     const after = ingestWriter(ctx.store).stats();
     expect(after.items - before.items).toBe(20);
     // Informational: how many transactions the 20 requests shared.
@@ -30,7 +30,7 @@ describe("POST /v1/events: group commit", () => {
     const e = runStarted();
     const [a, b] = await Promise.all([postEvents(ctx, key, { events: [e] }), postEvents(ctx, key, { events: [e] })]);
     expect([a.body.results[0]!.status, b.body.results[0]!.status].sort()).toEqual(["accepted", "duplicate"]);
-    expect((await counts(ctx.store, projectId)).events).toBe(1);
+    expect((await counts(ctx, projectId)).events).toBe(1);
   });
 });
 
@@ -61,30 +61,46 @@ describe("POST /v1/events: when the store cannot write", () => {
       lock.close();
       lock = undefined;
     }
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
 
     const run = completedRun();
     const res = await postEvents(ctx, key, { events: run.events });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r) => r.status)).toEqual(Array(5).fill("accepted"));
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
   });
 
   it("rolls back the whole transaction when it fails part-way, so a retry stores everything", async () => {
     const { key, projectId } = await ctx.newProject();
     const run = completedRun();
-    // Fails the projection after the events were inserted in the same transaction.
-    await other.execute("CREATE TRIGGER fail_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END");
+    // Fails the last event of the batch after the first ones were inserted in the same transaction.
+    await other.execute("CREATE TRIGGER fail_end BEFORE INSERT ON events WHEN NEW.type = 'run.completed' BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END");
     try {
       const res = await postEvents(ctx, key, { events: run.events });
       expect(res.status).toBe(500);
-      expect(await counts(ctx.store, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
+      expect(await counts(ctx, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
     } finally {
-      await other.execute("DROP TRIGGER fail_steps");
+      await other.execute("DROP TRIGGER fail_end");
     }
     const retry = await postEvents(ctx, key, { events: run.events });
     expect(retry.body.results.map((r) => r.status)).toEqual(Array(5).fill("accepted"));
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
+  });
+
+  it("keeps acknowledged events when projecting them fails, and projects them once it can", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const run = completedRun();
+    await other.execute("CREATE TRIGGER fail_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(FAIL, 'projection broke'); END");
+    try {
+      const res = await postEvents(ctx, key, { events: run.events });
+      expect(res.status).toBe(200);
+      await expect(ctx.deps.projector.sync()).rejects.toThrow(/projection broke/);
+      expect(await countRows(ctx.store, "events", projectId)).toBe(5);
+      expect(await countRows(ctx.store, "runs", projectId)).toBe(0);
+    } finally {
+      await other.execute("DROP TRIGGER fail_steps");
+    }
+    expect(await counts(ctx, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
   });
 
   it("returns 503 once the write queue is closed for shutdown", async () => {

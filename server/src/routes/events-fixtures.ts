@@ -123,7 +123,9 @@ export async function countRows(store: Store, table: "events" | "runs" | "steps"
   return Number(rs.rows[0]!.n);
 }
 
-export async function counts(store: Store, projectId: string) {
-  const [events, runs, steps] = await Promise.all(["events", "runs", "steps"].map((t) => countRows(store, t as "events", projectId)));
+/** Rows of the log and of its projections, once the projector has caught up. */
+export async function counts(ctx: TestContext, projectId: string) {
+  await ctx.deps.projector.sync();
+  const [events, runs, steps] = await Promise.all(["events", "runs", "steps"].map((t) => countRows(ctx.store, t as "events", projectId)));
   return { events, runs, steps };
 }

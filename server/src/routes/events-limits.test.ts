@@ -51,14 +51,14 @@ describe("POST /v1/events: batch and body limits", () => {
     const res = await postEvents(ctx, key, { events: Array.from({ length: 1001 }, () => runStarted()) });
     expect(res.status).toBe(413);
     expect(res.body.error).toMatchObject({ code: "too_many_events", details: { maxBatchEvents: 1000 } });
-    expect((await counts(ctx.store, projectId)).events).toBe(0);
+    expect((await counts(ctx, projectId)).events).toBe(0);
   });
 
   it("accepts exactly 1,000 events", async () => {
     const { key: k, projectId: p } = await ctx.newProject();
     const res = await postEvents(ctx, k, { events: Array.from({ length: 1000 }, () => runStarted()) });
     expect(res.status).toBe(200);
-    expect((await counts(ctx.store, p)).events).toBe(1000);
+    expect((await counts(ctx, p)).events).toBe(1000);
   });
 
   it("returns 413 when the body exceeds 5 MB", async () => {
@@ -102,7 +102,7 @@ describe("POST /v1/events: batch and body limits", () => {
     const { key: k, projectId: p } = await ctx.newProject();
     const res = await postEvents(ctx, k, gzipSync(JSON.stringify({ events: [runStarted()] })), { headers: { "content-encoding": "gzip" } });
     expect(res.status).toBe(200);
-    expect((await counts(ctx.store, p)).events).toBe(1);
+    expect((await counts(ctx, p)).events).toBe(1);
   });
 
   it.each([
@@ -134,7 +134,7 @@ describe("POST /v1/events: per-item limits", () => {
       { id: long.id, status: "rejected", code: "string_too_long", message: expect.any(String) },
       { id: ok.id, status: "accepted" },
     ]);
-    expect(await counts(ctx.store, p)).toEqual({ events: 1, runs: 1, steps: 0 });
+    expect(await counts(ctx, p)).toEqual({ events: 1, runs: 1, steps: 0 });
   });
 
   it("rejects an item nested deeper than the limit, and accepts one at the limit", async () => {
@@ -153,7 +153,7 @@ describe("POST /v1/events: per-item limits", () => {
       { id: atLimit.id, status: "accepted" },
       { id: tooDeep.id, status: "rejected", code: "too_deep", message: expect.any(String) },
     ]);
-    expect((await counts(ctx.store, p)).steps).toBe(1);
+    expect((await counts(ctx, p)).steps).toBe(1);
   });
 
   it("survives a hostile, 100,000-level nesting with a per-item rejection", async () => {

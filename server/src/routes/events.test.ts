@@ -12,6 +12,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 async function runRow(projectId: string, runId: string) {
+  await ctx.deps.projector.sync();
   const rs = await ctx.store.client.execute({ sql: "SELECT * FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
   return rs.rows[0];
 }
@@ -45,7 +46,7 @@ describe("POST /v1/events: item statuses", () => {
       { id: null, status: "rejected", code: "invalid_event", message: expect.any(String) },
       { id: fresh.id, status: "duplicate" },
     ]);
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 2, runs: 2, steps: 0 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 2, steps: 0 });
   });
 
   it("returns 200 with no results for an empty batch", async () => {
@@ -65,7 +66,7 @@ describe("POST /v1/events: item statuses", () => {
     const res = await postEvents(ctx, key, body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: "invalid_envelope", requestId: expect.any(String) });
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 0, runs: 0, steps: 0 });
   });
 
   it("ignores unknown fields, so an item cannot set server-owned columns", async () => {
@@ -83,7 +84,7 @@ describe("POST /v1/events: item statuses", () => {
     const { key, projectId } = await ctx.newProject();
     const run = completedRun();
     await postEvents(ctx, key, { events: run.events });
-    const before = await counts(ctx.store, projectId);
+    const before = await counts(ctx, projectId);
     const bad = [
       stepEvent(run.runId, { stepId: run.stepIds[0]!, output: "overwritten?", source: "guessed" as "direct" }),
       runEnded(run.runId, "run.failed", { durationMs: -1 }),
@@ -92,7 +93,7 @@ describe("POST /v1/events: item statuses", () => {
     const res = await postEvents(ctx, key, { events: bad });
     expect(res.status).toBe(207);
     expect(res.body.results.every((r) => r.status === "rejected")).toBe(true);
-    expect(await counts(ctx.store, projectId)).toEqual(before);
+    expect(await counts(ctx, projectId)).toEqual(before);
     expect((await runRow(projectId, run.runId))!.status).toBe("completed");
   });
 });
@@ -105,7 +106,7 @@ describe("POST /v1/events: idempotency", () => {
     const again = await postEvents(ctx, key, { events });
     expect(again.status).toBe(200);
     expect(again.body.results.map((r) => r.status)).toEqual(Array(5).fill("duplicate"));
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 5, runs: 1, steps: 3 });
     expect((await runRow(projectId, runId))!.step_count).toBe(3);
   });
 
@@ -115,7 +116,7 @@ describe("POST /v1/events: idempotency", () => {
     const step = stepEvent(start.runId);
     const res = await postEvents(ctx, key, { events: [start, step, step, start] });
     expect(res.body.results.map((r) => r.status)).toEqual(["accepted", "accepted", "duplicate", "duplicate"]);
-    expect(await counts(ctx.store, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
+    expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
     expect((await runRow(projectId, start.runId))!.step_count).toBe(1);
   });
 
@@ -125,8 +126,8 @@ describe("POST /v1/events: idempotency", () => {
     const e = runStarted();
     expect((await postEvents(ctx, a.key, { events: [e] })).body.results[0]!.status).toBe("accepted");
     expect((await postEvents(ctx, b.key, { events: [e] })).body.results[0]!.status).toBe("accepted");
-    expect((await counts(ctx.store, a.projectId)).events).toBe(1);
-    expect((await counts(ctx.store, b.projectId)).events).toBe(1);
+    expect((await counts(ctx, a.projectId)).events).toBe(1);
+    expect((await counts(ctx, b.projectId)).events).toBe(1);
   });
 });
 
@@ -153,7 +154,7 @@ describe("POST /v1/events: authentication and tenancy", () => {
     await revokeApiKey(ctx.store.db, keyId);
     const res = await postEvents(ctx, key, { events: [runStarted()] });
     expect(res.status).toBe(401);
-    expect((await counts(ctx.store, projectId)).events).toBe(0);
+    expect((await counts(ctx, projectId)).events).toBe(0);
   });
 
   it("keeps two projects' runs with the same run id apart", async () => {
@@ -166,6 +167,7 @@ describe("POST /v1/events: authentication and tenancy", () => {
     const rowB = await runRow(b.projectId, runId);
     expect([rowA!.status, rowA!.input]).toEqual(["failed", '"a\'s input"']);
     expect([rowB!.status, rowB!.input]).toEqual(["running", '"b\'s input"']);
+    await ctx.deps.projector.sync();
     const all = await ctx.store.client.execute({ sql: "SELECT project_id FROM runs WHERE id = ?", args: [runId] });
     expect(all.rows.map((r) => r.project_id).sort()).toEqual([a.projectId, b.projectId].sort());
   });
@@ -192,6 +194,7 @@ describe("POST /v1/events: projection into runs and steps", () => {
     const wf = await ctx.store.client.execute({ sql: "SELECT id FROM workflows WHERE project_id = ? AND name = 'claims'", args: [projectId] });
     expect(r.workflow_id).toBe(wf.rows[0]!.id);
 
+    await ctx.deps.projector.sync();
     const steps = await ctx.store.client.execute({ sql: "SELECT * FROM steps WHERE project_id = ? AND run_id = ? ORDER BY started_at, name", args: [projectId, run.runId] });
     expect(steps.rows.map((s) => [s.id, s.name, JSON.parse(String(s.parents))])).toEqual([
       [run.stepIds[0], "extract", []],

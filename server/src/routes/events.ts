@@ -50,6 +50,7 @@ export function eventsRoutes(deps: AppDeps) {
       } catch (err) {
         throw storeFailure(err);
       }
+      deps.projector.notify(stored.reduce((n, s) => n + (s ? 1 : 0), 0));
       accepted.forEach((e, j) => {
         results[positions[j]!] = { id: e.id, status: stored[j] ? "accepted" : "duplicate" };
       });

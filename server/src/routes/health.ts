@@ -5,8 +5,8 @@ import type { AppDeps, AppEnv } from "../deps.js";
 export function healthRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get("/healthz", async (c) => {
     try {
-      await deps.store.client.execute("SELECT 1");
-      return c.json({ status: "ok", store: "ok" });
+      const projection = await deps.projector.lag();
+      return c.json({ status: "ok", store: "ok", projection });
     } catch (err) {
       deps.log.error("health check failed", { err: String(err) });
       return c.json({ status: "degraded", store: "unreachable" }, 503);
