@@ -106,9 +106,12 @@ export class Seamtrace {
     return this.transport.stats();
   }
 
-  /** Sends everything buffered now. Never rejects. */
-  flush(): Promise<FlushResult> {
-    return this.transport.flush();
+  /**
+   * Sends everything buffered now and resolves when it is delivered, refused or dropped, or
+   * after `timeoutMs` (default 5000; what is still unsent stays buffered). Never rejects.
+   */
+  flush(options?: { timeoutMs?: number }): Promise<FlushResult> {
+    return this.transport.flush(options);
   }
 
   /** Drains the buffer within `timeoutMs` and stops; reports what was not delivered. Idempotent. */

@@ -88,13 +88,30 @@ describe("run.step", () => {
     expect(steps()[0]).toMatchObject({ type: "step.failed", attempt: 2, error: { message: "no field" }, attemptErrors: [{ message: "no field" }] });
   });
 
+  it("keeps the step's input, freshness and features on a failed step's event", async () => {
+    const { run, steps } = newRun();
+    const observedAt = new Date(Date.now() - 1_000);
+    await expect(
+      run.step("lookup", { input: { no: 7 }, observedAt, maxAgeMs: 60_000, features: { region: "eu" } }, () => {
+        throw new Error("down");
+      }),
+    ).rejects.toBeInstanceOf(RunStoppedError);
+    expect(steps()[0]).toMatchObject({
+      type: "step.failed",
+      input: { no: 7 },
+      observedAt: observedAt.toISOString(),
+      maxAgeMs: 60_000,
+      features: { region: "eu" },
+    });
+  });
+
   it("fails an attempt that exceeds timeoutMs and aborts its signal", async () => {
     const { run } = newRun();
     let aborted = false;
     await expect(
       run.step("slow", { timeoutMs: 20 }, (ctx) => {
         ctx.signal!.addEventListener("abort", () => (aborted = true));
-        return new Promise(() => {});
+        return new Promise<never>(() => {});
       }),
     ).rejects.toBeInstanceOf(RunStoppedError);
     expect(aborted).toBe(true);

@@ -226,6 +226,9 @@ export class Run {
       error,
     };
     if (wire.input !== undefined) event.input = wire.input;
+    if (wire.observedAt !== undefined) event.observedAt = wire.observedAt;
+    if (wire.maxAgeMs !== undefined) event.maxAgeMs = wire.maxAgeMs;
+    if (wire.features !== undefined) event.features = wire.features;
     if (attemptErrors) event.attemptErrors = attemptErrors;
     this.emit(event);
     if (!this.failureInfo) {

@@ -88,6 +88,8 @@ export class StepHandle<V> implements LineageNode, Deferred {
     private readonly startedAt: number,
   ) {
     this.src = opts.source ?? "inferred";
+    // Known before the step runs, so a failed step's event still says how fresh its data was.
+    if (opts.observedAt !== undefined) this.observedAtMs = toEpochMs(opts.observedAt);
   }
 
   /** UUIDv7 of this step. */

@@ -86,7 +86,8 @@ function loadOrCreateSecret(dataDir: string): string {
     if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
     return secret;
   }
-  mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the folder holds the database (API-key hashes, all payloads) and the secret.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString("base64url");
   writeFileSync(path, secret + "\n", { mode: 0o600, flag: "wx" });
   return secret;

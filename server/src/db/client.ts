@@ -31,7 +31,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const local = options.url.startsWith("file:");
   if (local && options.url !== "file::memory:") {
     const path = options.url.slice("file:".length).split("?")[0]!;
-    mkdirSync(dirname(path.startsWith("//") ? fileURLToPath(options.url) : path), { recursive: true });
+    mkdirSync(dirname(path.startsWith("//") ? fileURLToPath(options.url) : path), { recursive: true, mode: 0o700 });
   }
   const client = createClient({ url: options.url, authToken: options.authToken, timeout: options.busyTimeoutMs });
   if (local) {

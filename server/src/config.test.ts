@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const SECRET = "s".repeat(40);
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "seamtrace-config-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** The error `fn` throws; fails the test if it throws nothing. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a ConfigError, nothing was thrown");
+}
+
+describe("loadConfig", () => {
+  it("defaults to port 7077 and a libSQL file in the data folder", () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir, SEAMTRACE_SECRET: SECRET });
+    expect(config).toMatchObject({
+      port: 7077,
+      host: "127.0.0.1",
+      dataDir,
+      databaseUrl: `file:${join(dataDir, "seamtrace.db")}`,
+      databaseAuthToken: undefined,
+      secret: SECRET,
+      busyTimeoutMs: 5000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.limits)).toBe(true);
+  });
+
+  it("defaults the data folder to ./data", () => {
+    const config = loadConfig({ SEAMTRACE_SECRET: SECRET });
+    expect(config.dataDir).toBe(resolve("data"));
+    expect(config.databaseUrl).toBe(`file:${join(resolve("data"), "seamtrace.db")}`);
+  });
+
+  it("takes PORT and a remote DATABASE_URL from the environment", () => {
+    const config = loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, PORT: "8080", DATABASE_URL: "libsql://db.example.com", DATABASE_AUTH_TOKEN: "tok" });
+    expect(config).toMatchObject({ port: 8080, databaseUrl: "libsql://db.example.com", databaseAuthToken: "tok" });
+  });
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ["PORT that is not a number", { PORT: "http" }, /^PORT\b/],
+    ["PORT with a fraction", { PORT: "80.5" }, /^PORT\b/],
+    ["negative PORT", { PORT: "-1" }, /^PORT\b/],
+    ["PORT above 65535", { PORT: "65536" }, /^PORT\b/],
+    ["DATABASE_URL with an unsupported scheme", { DATABASE_URL: "postgres://localhost/seamtrace" }, /^DATABASE_URL\b/],
+    ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
+    ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
+  ];
+  for (const [what, env, names] of bad) {
+    it(`throws a ConfigError naming the variable for a ${what}`, () => {
+      const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, ...env }));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toMatch(names);
+    });
+  }
+
+  it("does not echo a rejected secret into the error", () => {
+    const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: "hunter2-but-longer" }));
+    expect((err as Error).message).not.toContain("hunter2");
+  });
+
+  it("generates a secret into <dataDir>/secret, owner-only, and reuses it on the next start", () => {
+    const dataDir = join(tempDir(), "not-yet-created");
+    const first = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
+    const path = join(dataDir, "secret");
+
+    expect(first.secret.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(path, "utf8").trim()).toBe(first.secret);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    const second = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
+    expect(second.secret).toBe(first.secret);
+    // A different data folder is a different installation: a different secret.
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir() }).secret).not.toBe(first.secret);
+  });
+
+  it("refuses a secret file that holds too short a secret", () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "secret"), "short\n", { mode: 0o600 });
+    const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: dataDir }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain(join(dataDir, "secret"));
+  });
+});

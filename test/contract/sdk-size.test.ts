@@ -1,0 +1,99 @@
+/**
+ * The SDK's size and self-containment, measured the way its users will meet it: the entry point
+ * bundled from source for a browser or edge runtime, minified and gzipped (CONVENTIONS habit 9).
+ * `npm run size -w @seamtrace/sdk` prints the same figures with a per-module breakdown.
+ */
+import * as esbuild from "esbuild";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Budget for `@seamtrace/sdk` (".") after minify + gzip -9. The SDK ships into users' browsers
+ * and edge functions, where every kilobyte is paid on each cold start and page load, by people
+ * who asked for tracing rather than for a framework. Set at 8 KiB when it measured 7,134 B
+ * (~15% headroom). Raise it deliberately, in a commit that says what the bytes bought.
+ */
+const SDK_GZIP_BUDGET_BYTES = 8 * 1024;
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const sdkSrc = fileURLToPath(new URL("../../sdk/src/", import.meta.url));
+
+const BUILD: esbuild.BuildOptions = {
+  absWorkingDir: repoRoot,
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  // No `external`: anything the SDK imports must either be bundled (and counted) or fail to
+  // resolve — a `node:` builtin fails the build outright on the neutral platform.
+  write: false,
+  metafile: true,
+  logLevel: "silent",
+};
+
+async function bundle(options: esbuild.BuildOptions) {
+  const result = await esbuild.build({ ...BUILD, ...options });
+  const code = result.outputFiles![0]!.text;
+  const meta = Object.values(result.metafile!.outputs)[0]!;
+  return { code, imports: meta.imports.map((i) => i.path), inputs: Object.keys(meta.inputs) };
+}
+
+/** Module loading left in bundled code, whatever the specifier: static, dynamic or CommonJS. */
+function moduleLoads(code: string): string[] {
+  const patterns = [
+    /\bfrom\s*["'`][^"'`]*["'`]/g, // import … from "x", export … from "x"
+    /\bimport\s*["'`][^"'`]*["'`]/g, // import "x"
+    /\bimport\s*\([^)]*\)/g, // import(x)
+    // CommonJS: any mention, since esbuild's `__require` shim calls `require.apply(…)`, not `require(x)`
+    /\brequire\b.{0,30}/g,
+  ];
+  return patterns.flatMap((p) => code.match(p) ?? []);
+}
+
+describe("SDK bundle (sdk/src/index.ts → esm, neutral platform, minified)", () => {
+  it(`stays under ${SDK_GZIP_BUDGET_BYTES} bytes gzipped`, async () => {
+    const { code } = await bundle({ entryPoints: [`${sdkSrc}index.ts`] });
+    const gzipped = gzipSync(code, { level: 9 }).byteLength;
+    expect(gzipped, `SDK is ${gzipped} B gzipped; budget ${SDK_GZIP_BUDGET_BYTES} B`).toBeLessThanOrEqual(SDK_GZIP_BUDGET_BYTES);
+    // A bundle this small means the entry point stopped exporting the SDK, not that it shrank.
+    expect(gzipped).toBeGreaterThan(2 * 1024);
+  });
+
+  it("imports nothing: no bare modules, no node: builtins, no npm code inlined", async () => {
+    const { code, imports, inputs } = await bundle({ entryPoints: [`${sdkSrc}index.ts`] });
+    expect(imports).toEqual([]);
+    expect(moduleLoads(code)).toEqual([]);
+    expect(code).not.toContain("node:");
+    // With no externals an npm dependency would be bundled silently; zero runtime deps means
+    // every byte comes from sdk/src.
+    expect(inputs.filter((path) => !path.startsWith("sdk/src/"))).toEqual([]);
+  });
+
+  it("has one entry point, so the one budget above covers all of it", () => {
+    // A new subpath export needs its own budget here before it ships.
+    const pkg = JSON.parse(readFileSync(new URL("../../sdk/package.json", import.meta.url), "utf8")) as { exports: Record<string, unknown> };
+    expect(Object.keys(pkg.exports)).toEqual(["."]);
+  });
+
+  it("the import check catches every form of module loading", async () => {
+    // The checks above pass on an empty list; prove they would see an import if there were one.
+    const bad = [
+      `import { gzipSync } from "node:zlib"; export const z = gzipSync;`,
+      `export const f = () => import("node:fs");`,
+      `export const f = () => require("node:crypto");`,
+      `import "zod"; export const x = 1;`,
+    ];
+    for (const contents of bad) {
+      const out = await bundle({ stdin: { contents, loader: "ts", resolveDir: sdkSrc }, external: ["node:*", "zod"] });
+      expect(out.imports.length, contents).toBe(1);
+      expect(moduleLoads(out.code).length, contents).toBeGreaterThan(0);
+    }
+    const computed = await bundle({ stdin: { contents: `export const f = (m: string) => import(m);`, loader: "ts", resolveDir: sdkSrc } });
+    expect(moduleLoads(computed.code)).toHaveLength(1);
+    // And without `external`, a builtin is a build error rather than a silent import.
+    await expect(bundle({ stdin: { contents: `import "node:zlib";`, resolveDir: sdkSrc } })).rejects.toThrow(/node:zlib/);
+  });
+});
