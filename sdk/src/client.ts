@@ -8,20 +8,11 @@ import {
   type TransportStats,
 } from "./transport.js";
 import type { Deferred } from "./transport-types.js";
-import type { RunStatus, SeamtraceEvent } from "./types.js";
+import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
 /** Thresholds and behaviour at every handoff. Server-side policies take precedence (see SPEC §3). */
-export interface Policy {
-  /** A step whose own confidence is below this fails its gate. */
-  minConfidence?: number;
-  /** A step whose cumulative confidence is below this fails its gate. */
-  minCumulative?: number;
-  /** `escalate` stops the run for review; `flag` goes on and marks everything downstream. */
-  onLow?: "escalate" | "flag";
-  /** Fraction of passing steps queued for non-blocking review. */
-  spotCheckRate?: number;
-}
+export type Policy = PolicyRule;
 
 export interface SeamtraceOptions {
   /** Collector base URL. Default `http://localhost:7077`. */

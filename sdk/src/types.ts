@@ -93,6 +93,28 @@ export interface StepEvent extends RunEventBase {
   gate?: GateResult;
   /** True when an upstream step was flagged: this output rests on an unreviewed value. */
   flagged?: boolean;
+  /**
+   * Set when this step goes to the review queue: escalated (blocking, the run pauses), flagged
+   * (non-blocking) or sampled as a spot check (non-blocking). Made by the SDK (UUIDv7) so
+   * `run()` can return it at once; the collector creates the escalation from this event.
+   */
+  escalationId?: string;
+  /** Set when the step passed its gates and was sampled for review at this rate (SPEC §3). */
+  spotCheck?: { rate: number };
+  /**
+   * The output contract as JSON Schema, when the step's schema can describe itself (Standard
+   * JSON Schema, e.g. zod 4). Sent with the first event of a step in a process, so the server
+   * can check a reviewer's correction against it.
+   */
+  contract?: StepContract;
+}
+
+/** A step's output contract, as the server stores it. */
+export interface StepContract {
+  /** JSON Schema (draft 2020-12) of the step's output. */
+  jsonSchema: Record<string, unknown>;
+  /** The validator library that produced it (Standard Schema `vendor`). */
+  vendor?: string;
 }
 
 /** A run ended, or paused at a gate. */
@@ -102,6 +124,8 @@ export interface RunEndedEvent extends RunEventBase {
   error?: ErrorInfo;
   /** The step that failed or paused the run. */
   stepId?: string;
+  /** For `run.paused`: the escalation the run waits on. */
+  escalationId?: string;
   durationMs: number;
 }
 
@@ -141,4 +165,70 @@ export interface IngestResponse {
 /** The error envelope every non-2xx JSON answer uses. */
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId?: string };
+}
+
+/** Thresholds and behaviour at every handoff (SPEC §1, §3). */
+export interface PolicyRule {
+  /** A step whose own confidence is below this fails its gate. */
+  minConfidence?: number;
+  /** A step whose cumulative confidence is below this fails its gate. */
+  minCumulative?: number;
+  /** `escalate` stops the run for review; `flag` goes on and marks everything downstream. */
+  onLow?: "escalate" | "flag";
+  /** Fraction in [0, 1] of passing steps queued for non-blocking review. */
+  spotCheckRate?: number;
+}
+
+/** A policy as the server stores and serves it: per workflow (`step` null) or per step. */
+export interface ServedPolicy extends PolicyRule {
+  workflow: string;
+  /** Null for the workflow-wide default. */
+  step: string | null;
+  /** Labelled accuracy the workflow promises; auto-tightening aims at it. */
+  targetAccuracy?: number;
+  /** Bounds within which auto-tightening may move `minConfidence`. */
+  tightenMin?: number;
+  tightenMax?: number;
+  revision: number;
+  updatedAt: string;
+}
+
+/** `GET /v1/policies` answer (with an ETag; 304 when unchanged). */
+export interface PoliciesResponse {
+  policies: ServedPolicy[];
+}
+
+/** A review decision: keep the output, replace it, or fail the run. */
+export type Decision = "accept" | "correct" | "reject";
+
+/** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
+export interface RunState {
+  run: { id: string; workflow: string; version: string; key: string | null; status: RunStatus };
+  /** Completed steps in execution order; a replay hands these back without calling user code. */
+  steps: Array<{
+    stepId: string;
+    name: string;
+    status: "completed" | "failed";
+    output: unknown;
+    confidence: number | null;
+    cumulative: number | null;
+    source: Source;
+    stale: boolean;
+    flagged: boolean;
+    parents: string[];
+    escalationId: string | null;
+  }>;
+  /** The escalation the run is paused on, or the last one that resumed it. */
+  escalation: {
+    id: string;
+    stepId: string;
+    step: string;
+    status: "open" | "resolved";
+    decision: Decision | null;
+    /** The value the run resumes with: the corrected output, or the original one when accepted. */
+    output: unknown;
+    reason: string | null;
+    /** Set once a worker has claimed the resume (at most once). */
+    resumedAt: string | null;
+  } | null;
 }

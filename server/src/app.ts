@@ -2,8 +2,13 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./deps.js";
 import { AppError } from "./errors.js";
+import { authRoutes } from "./routes/auth.js";
+import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { labelsRoutes } from "./routes/labels.js";
+import { policiesRoutes } from "./routes/policies.js";
+import { runStateRoutes } from "./routes/run-state.js";
 import { runsRoutes } from "./routes/runs.js";
 import { uiRoutes } from "./routes/ui.js";
 
@@ -14,6 +19,11 @@ export function createApp(deps: AppDeps) {
     .route("/", healthRoutes(deps))
     .route("/v1", eventsRoutes(deps))
     .route("/v1", runsRoutes(deps))
+    .route("/v1", runStateRoutes(deps))
+    .route("/v1", authRoutes(deps))
+    .route("/v1", policiesRoutes(deps))
+    .route("/v1", escalationsRoutes(deps))
+    .route("/v1", labelsRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

@@ -1,7 +1,7 @@
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
 import type { Projector } from "./projector.js";
-import type { KeyPrincipal } from "./store/keys.js";
+
 
 /** Where the server writes its own diagnostics. Passed in so tests can capture it. */
 export interface Logger {
@@ -19,11 +19,28 @@ export interface AppDeps {
   projector: Projector;
 }
 
+export type Role = "admin" | "reviewer" | "analyst";
+
+/**
+ * Who is making a request: an SDK or script with a project API key, or a signed-in user.
+ * Every data route scopes its queries by `projectId`; `actor` is what the audit trail records.
+ */
+export interface Principal {
+  projectId: string;
+  /** `sdk:<key id>` or `user:<user id>`. */
+  actor: string;
+  /** Set for API-key requests. */
+  keyId?: string;
+  /** Set for signed-in users. */
+  userId?: string;
+  role?: Role;
+}
+
 /** Hono context variables set by middleware. */
 export interface AppEnv {
   Variables: {
     requestId: string;
-    principal: KeyPrincipal;
+    principal: Principal;
   };
 }
 

@@ -123,6 +123,8 @@ export const steps = sqliteTable(
     attemptErrors: text("attempt_errors"),
     error: text("error"),
     gate: text("gate"),
+    /** The escalation (blocking, flag or spot check) this step went to review as. */
+    escalationId: text("escalation_id"),
     durationMs: integer("duration_ms").notNull(),
     startedAt: integer("started_at").notNull(),
     endedAt: integer("ended_at").notNull(),
@@ -163,3 +165,220 @@ export const projections = sqliteTable("projections", {
   position: integer("position").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Review (SPEC §3 policies and gates, §5 review). Written by users through the API, or
+// projected from SDK events by the projector.
+// ---------------------------------------------------------------------------------------------
+
+/** People who use the UI and review API. A user belongs to one project. */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "reviewer", "analyst"] }).notNull(),
+    /** scrypt, with its parameters and salt encoded in the string. */
+    passwordHash: text("password_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    disabledAt: integer("disabled_at"),
+  },
+  // Login looks a user up by email; one address is one account across the installation.
+  (t) => [uniqueIndex("users_email_idx").on(t.email), index("users_project_idx").on(t.projectId)],
+);
+
+/** Login sessions. Only a hash of the cookie's token is stored. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    projectId: text("project_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/**
+ * Policies per workflow (`step` = "" for the workflow-wide default) or per step. The row is the
+ * current state; every change is also appended to `policy_history`.
+ */
+export const policies = sqliteTable(
+  "policies",
+  {
+    projectId: text("project_id").notNull(),
+    workflow: text("workflow").notNull(),
+    step: text("step").notNull(),
+    minConfidence: real("min_confidence"),
+    minCumulative: real("min_cumulative"),
+    onLow: text("on_low", { enum: ["escalate", "flag"] }),
+    spotCheckRate: real("spot_check_rate"),
+    targetAccuracy: real("target_accuracy"),
+    tightenMin: real("tighten_min"),
+    tightenMax: real("tighten_max"),
+    revision: integer("revision").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** `user:<id>`, `system:<job>`. */
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.workflow, t.step] })],
+);
+
+/** Append-only history of policy changes, with who made them and why. */
+export const policyHistory = sqliteTable(
+  "policy_history",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    workflow: text("workflow").notNull(),
+    step: text("step").notNull(),
+    /** JSON of the policy before (null when created) and after (null when deleted). */
+    before: text("before"),
+    after: text("after"),
+    actor: text("actor").notNull(),
+    reason: text("reason"),
+    /** JSON evidence for automatic changes (auto-tighten). */
+    evidence: text("evidence"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("policy_history_idx").on(t.projectId, t.workflow, t.at)],
+);
+
+/** Output contracts (JSON Schema) of steps, as the SDK reported them; corrections are checked against them. */
+export const contracts = sqliteTable(
+  "contracts",
+  {
+    projectId: text("project_id").notNull(),
+    workflow: text("workflow").notNull(),
+    version: text("version").notNull(),
+    step: text("step").notNull(),
+    jsonSchema: text("json_schema").notNull(),
+    vendor: text("vendor"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.workflow, t.version, t.step] })],
+);
+
+/**
+ * The review queue: escalated steps (blocking: the run is paused), flagged steps and spot
+ * checks (non-blocking). `packet` is everything a reviewer needs, fixed when it was created.
+ */
+export const escalations = sqliteTable(
+  "escalations",
+  {
+    projectId: text("project_id").notNull(),
+    id: text("id").notNull(),
+    runId: text("run_id").notNull(),
+    stepId: text("step_id").notNull(),
+    workflow: text("workflow").notNull(),
+    version: text("version").notNull(),
+    step: text("step").notNull(),
+    /** `escalate` (blocking), `flag` or `spot_check` (non-blocking). */
+    kind: text("kind", { enum: ["escalate", "flag", "spot_check"] }).notNull(),
+    /** JSON array of gate kinds that failed: confidence, cumulative, contract, stale. */
+    gateKinds: text("gate_kinds").notNull(),
+    blocking: integer("blocking", { mode: "boolean" }).notNull(),
+    /** Spot checks: the rate they were sampled at, to weight them by its inverse. */
+    samplingRate: real("sampling_rate"),
+    confidence: real("confidence"),
+    cumulative: real("cumulative"),
+    /** JSON: input, output, confidence, cumulative, reasoning, alternatives, lineage, run so far. */
+    packet: text("packet").notNull(),
+    status: text("status", { enum: ["open", "resolved"] }).notNull(),
+    claimedBy: text("claimed_by"),
+    claimExpiresAt: integer("claim_expires_at"),
+    decision: text("decision", { enum: ["accept", "correct", "reject"] }),
+    /** JSON of the corrected output (`correct`). */
+    correctedOutput: text("corrected_output"),
+    reason: text("reason"),
+    reviewerId: text("reviewer_id"),
+    resolvedAt: integer("resolved_at"),
+    /** Set once, atomically, by the worker that resumes the run: at most one resume. */
+    resumedAt: integer("resumed_at"),
+    resumedBy: text("resumed_by"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.id] }),
+    // The queue: open items oldest first, or riskiest (lowest cumulative) first.
+    index("escalations_queue_idx").on(t.projectId, t.status, t.createdAt),
+    index("escalations_risk_idx").on(t.projectId, t.status, t.cumulative),
+    index("escalations_run_idx").on(t.projectId, t.runId),
+    // Workers polling for runs to resume read resolved items in resolution order.
+    index("escalations_resolved_idx").on(t.projectId, t.resolvedAt),
+  ],
+);
+
+/** Ground truth for one step output: from a review, a spot check, a golden set or late feedback. */
+export const labels = sqliteTable(
+  "labels",
+  {
+    projectId: text("project_id").notNull(),
+    id: text("id").notNull(),
+    runId: text("run_id").notNull(),
+    stepId: text("step_id").notNull(),
+    workflow: text("workflow").notNull(),
+    version: text("version").notNull(),
+    step: text("step").notNull(),
+    source: text("source", { enum: ["review", "spot_check", "golden", "feedback"] }).notNull(),
+    /** Whether the model's output was right: accept → true, correct/reject → false. */
+    correct: integer("correct", { mode: "boolean" }),
+    /** JSON of the true output, when known. */
+    value: text("value"),
+    /** The model's confidence for the labelled output, kept for calibration. */
+    confidence: real("confidence"),
+    samplingRate: real("sampling_rate"),
+    escalationId: text("escalation_id"),
+    actor: text("actor").notNull(),
+    reason: text("reason"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.id] }),
+    index("labels_step_idx").on(t.projectId, t.workflow, t.step, t.createdAt),
+    index("labels_run_idx").on(t.projectId, t.runId),
+  ],
+);
+
+/** Outgoing webhooks (escalation.created, escalation.resolved), signed with their own secret. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    url: text("url").notNull(),
+    secret: text("secret").notNull(),
+    /** JSON array of event names it receives. */
+    events: text("events").notNull(),
+    createdAt: integer("created_at").notNull(),
+    disabledAt: integer("disabled_at"),
+  },
+  (t) => [index("webhooks_project_idx").on(t.projectId)],
+);
+
+/** Every delivery attempt of every webhook event: the delivery log, and the retry queue. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    event: text("event").notNull(),
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("webhook_deliveries_hook_idx").on(t.webhookId, t.createdAt)],
+);

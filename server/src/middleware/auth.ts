@@ -16,7 +16,7 @@ export function requireApiKey(deps: AppDeps) {
     if (!match) throw unauthorized("the Authorization header must be `Bearer <api key>`");
     const principal = await authenticateApiKey(deps.store.db, deps.config.secret, match[1]!);
     if (!principal) throw unauthorized("the API key is not valid or has been revoked");
-    c.set("principal", principal);
+    c.set("principal", { projectId: principal.projectId, keyId: principal.keyId, actor: `sdk:${principal.keyId}` });
     await next();
   });
 }

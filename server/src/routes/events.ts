@@ -23,6 +23,7 @@ export function eventsRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().post("/events", requireApiKey(deps), jsonBody({ maxBytes: limits.maxBodyBytes }), async (c) => {
     const items = batchItems(c.get("jsonBody"), limits);
     const { projectId, keyId } = c.get("principal");
+    if (!keyId) throw new AppError(401, "unauthorized", "ingest takes a project API key");
 
     const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
     const accepted: SeamtraceEvent[] = [];
@@ -46,7 +47,7 @@ export function eventsRoutes(deps: AppDeps) {
     if (accepted.length > 0) {
       let stored: boolean[];
       try {
-        stored = await writer.submit({ projectId, keyId, receivedAt: deps.now(), events: accepted });
+        stored = await writer.submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted });
       } catch (err) {
         throw storeFailure(err);
       }
