@@ -5,7 +5,9 @@ import { createApp } from "./app.js";
 import { loadConfig, type Config } from "./config.js";
 import { openStore, type Store } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
-import { silentLogger, type AppDeps } from "./deps.js";
+import { silentLogger, type AppDeps, type Role } from "./deps.js";
+import { SESSION_COOKIE } from "./middleware/require-auth.js";
+import { createSession, createUser } from "./store/users.js";
 import { Projector } from "./projector.js";
 import { createApiKey } from "./store/keys.js";
 import { createProject } from "./store/projects.js";
@@ -23,6 +25,8 @@ export interface TestContext {
   dir: string;
   /** Creates a project with one API key; returns the key in full. */
   newProject(name?: string): Promise<{ projectId: string; key: string; keyId: string }>;
+  /** Creates a user with a session in the project; `cookie` goes in a Cookie header. */
+  newUser(projectId: string, role: Role): Promise<{ userId: string; email: string; password: string; cookie: string }>;
   close(): void;
 }
 
@@ -46,6 +50,13 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       const project = await createProject(store.db, name);
       const key = await createApiKey(store.db, config.secret, { projectId: project.id, name: "test" });
       return { projectId: project.id, key: key.key, keyId: key.id };
+    },
+    async newUser(projectId, role) {
+      const email = `${role}-${++counter}@example.test`;
+      const password = "correct horse battery staple";
+      const user = await createUser(store.db, { projectId, email, role, password });
+      const session = await createSession(store.db, user);
+      return { userId: user.id, email, password, cookie: `${SESSION_COOKIE}=${session.token}` };
     },
     close() {
       void projector.close();

@@ -1,0 +1,39 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+
+// node:crypto's scrypt (no extra dependency). N=2^15, r=8, p=1 is OWASP's current minimum for
+// scrypt; at 32 MiB it needs maxmem raised above Node's 32 MiB default.
+const N = 2 ** 15;
+const R = 8;
+const P = 1;
+const KEY_LEN = 32;
+const MAXMEM = 64 * 1024 * 1024;
+
+function scrypt(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  const options: ScryptOptions = { N: n, r, p, maxmem: MAXMEM };
+  return new Promise((resolve, reject) => scryptCb(password, salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/** `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later without breaking old hashes. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+}
+
+/** Constant-time check of a password against a stored hash. False for any malformed hash. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
+  const [n, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  if (![n, r, p].every((x) => Number.isInteger(x) && x > 0)) return false;
+  const expected = Buffer.from(parts[5]!, "base64url");
+  const key = await scrypt(password, Buffer.from(parts[4]!, "base64url"), n, r, p);
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** A password a user may set: long enough to resist guessing, short enough to hash quickly. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < 12) return "a password needs at least 12 characters";
+  if (password.length > 1024) return "a password may have at most 1024 characters";
+  return null;
+}

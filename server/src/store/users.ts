@@ -1,0 +1,100 @@
+import { uuidv7 } from "@seamtrace/sdk";
+import { createHash, randomBytes } from "node:crypto";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { sessions, users } from "../db/schema.js";
+import type { Role } from "../deps.js";
+import { hashPassword, verifyPassword } from "../lib/password.js";
+
+export interface User {
+  id: string;
+  projectId: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+  disabledAt: number | null;
+}
+
+const publicColumns = {
+  id: users.id,
+  projectId: users.projectId,
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  createdAt: users.createdAt,
+  disabledAt: users.disabledAt,
+};
+
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+export async function createUser(
+  db: Db,
+  input: { projectId: string; email: string; name?: string; role: Role; password: string },
+  now = Date.now(),
+): Promise<User> {
+  const user = {
+    id: uuidv7(),
+    projectId: input.projectId,
+    email: normaliseEmail(input.email),
+    name: input.name ?? input.email,
+    role: input.role,
+    passwordHash: await hashPassword(input.password),
+    createdAt: now,
+    disabledAt: null,
+  };
+  await db.insert(users).values(user);
+  const { passwordHash: _, ...rest } = user;
+  return rest;
+}
+
+export async function listUsers(db: Db, projectId?: string): Promise<User[]> {
+  const q = db.select(publicColumns).from(users);
+  return (projectId ? q.where(eq(users.projectId, projectId)) : q).orderBy(asc(users.createdAt)).limit(10_000).all();
+}
+
+export async function getUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  return db.select(publicColumns).from(users).where(eq(users.email, normaliseEmail(email))).get();
+}
+
+/**
+ * The user whose email and password match, or null. A missing user still costs one scrypt, so
+ * response time does not tell which addresses have accounts.
+ */
+export async function checkCredentials(db: Db, email: string, password: string): Promise<User | null> {
+  const row = await db.select().from(users).where(eq(users.email, normaliseEmail(email))).get();
+  const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
+  if (!row || !ok || row.disabledAt !== null) return null;
+  const { passwordHash: _, ...user } = row;
+  return user;
+}
+
+// A valid hash of a random password, for the timing of unknown users.
+const DUMMY_HASH = await hashPassword(randomBytes(16).toString("hex"));
+
+/** Session tokens: 32 random bytes for the cookie, only their SHA-256 in the database. */
+const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export async function createSession(db: Db, user: User, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
+  const token = randomBytes(32).toString("base64url");
+  const expiresAt = now + SESSION_TTL_MS;
+  await db.insert(sessions).values({ tokenHash: hashToken(token), userId: user.id, projectId: user.projectId, createdAt: now, expiresAt });
+  return { token, expiresAt };
+}
+
+/** The live session's user, or null for an unknown, expired or disabled one. */
+export async function userForSession(db: Db, token: string, now = Date.now()): Promise<User | null> {
+  const row = await db
+    .select(publicColumns)
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, now)))
+    .get();
+  return row && row.disabledAt === null ? row : null;
+}
+
+export async function deleteSession(db: Db, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
+}
