@@ -1,7 +1,88 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
+import { AppError, notFound, unavailable } from "../errors.js";
+import { requireAuth } from "../middleware/require-auth.js";
+import { validate } from "../middleware/validate.js";
+import { isTransientStoreError } from "../store/ingest.js";
+import { claimResume, findRunIdByKey, getRunState, listResumable } from "../store/run-state.js";
 
-// Being written this session (issue 3); mounted in app.ts so route groups land without edits there.
-export function runStateRoutes(_deps: AppDeps) {
-  return new Hono<AppEnv>();
+const id = z.string().min(1).max(256);
+const resumeBody = z.object({ escalationId: id }).strict();
+const byKeyQuery = z.object({ workflow: z.string().min(1).max(256), key: z.string().min(1).max(1024) });
+const resumableQuery = z.object({
+  after: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const encodeAfter = (c: { resolvedAt: number; id: string }) => Buffer.from(JSON.stringify([c.resolvedAt, c.id])).toString("base64url");
+function decodeAfter(raw: string | undefined): { resolvedAt: number; id: string } | null {
+  if (raw === undefined) return null;
+  try {
+    const [resolvedAt, escId] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof resolvedAt === "number" && typeof escId === "string") return { resolvedAt, id: escId };
+  } catch {
+    // fall through
+  }
+  throw new AppError(400, "invalid_query", "`after` is not a cursor this server issued");
+}
+
+/**
+ * Durable resume (SPEC §3): the state a run replays from, the one-time claim of a resume, and
+ * the feed of runs whose review has arrived. SDK routes: they take a project API key.
+ */
+export function runStateRoutes(deps: AppDeps) {
+  const sdk = requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer", "analyst"] });
+  // State must include everything acknowledged, so wait for the projection of the event log.
+  const projected = createMiddleware<AppEnv>(async (_c, next) => {
+    await deps.projector.sync();
+    await next();
+  });
+
+  return new Hono<AppEnv>()
+    .get("/runs/:id/state", sdk, projected, validate("param", z.object({ id })), async (c) => {
+      const state = await getRunState(deps.store.db, c.get("principal").projectId, c.req.valid("param").id);
+      if (!state) throw notFound("run");
+      return c.json(state);
+    })
+    .get("/run-state", sdk, projected, validate("query", byKeyQuery), async (c) => {
+      const { workflow, key } = c.req.valid("query");
+      const projectId = c.get("principal").projectId;
+      const runId = await findRunIdByKey(deps.store.db, projectId, workflow, key);
+      const state = runId === null ? null : await getRunState(deps.store.db, projectId, runId);
+      if (!state) throw notFound("run");
+      return c.json(state);
+    })
+    .post(
+      "/runs/:id/resume",
+      requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer"] }),
+      projected,
+      bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError(413, "payload_too_large", "body too large"); } }),
+      validate("param", z.object({ id })),
+      validate("json", resumeBody),
+      async (c) => {
+        const principal = c.get("principal");
+        const runId = c.req.valid("param").id;
+        const { escalationId } = c.req.valid("json");
+        let claim;
+        try {
+          claim = await claimResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, actor: principal.actor, now: deps.now() });
+        } catch (err) {
+          if (isTransientStoreError(err)) throw unavailable("the store is busy; retry shortly", 1);
+          throw err;
+        }
+        if (claim === "not_found") throw notFound("escalation");
+        if (claim === "not_resolved") throw new AppError(409, "not_resolved", "the escalation has not been reviewed yet");
+        if (claim === "already_resumed") throw new AppError(409, "already_resumed", "another worker already resumed this run");
+        const state = await getRunState(deps.store.db, principal.projectId, runId);
+        return c.json({ claimed: true, state });
+      },
+    )
+    .get("/resumable", sdk, projected, validate("query", resumableQuery), async (c) => {
+      const { after, limit } = c.req.valid("query");
+      const page = await listResumable(deps.store.db, c.get("principal").projectId, decodeAfter(after), limit);
+      return c.json({ items: page.items, nextCursor: page.next ? encodeAfter(page.next) : null });
+    });
 }
