@@ -11,6 +11,7 @@ import { policiesRoutes } from "./routes/policies.js";
 import { runStateRoutes } from "./routes/run-state.js";
 import { runsRoutes } from "./routes/runs.js";
 import { uiRoutes } from "./routes/ui.js";
+import { webhooksRoutes } from "./routes/webhooks.js";
 
 /** The whole HTTP surface: route groups mounted on one app with one error renderer. */
 export function createApp(deps: AppDeps) {
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", policiesRoutes(deps))
     .route("/v1", escalationsRoutes(deps))
     .route("/v1", labelsRoutes(deps))
+    .route("/v1", webhooksRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

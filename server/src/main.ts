@@ -8,6 +8,7 @@ import { jsonLogger, type AppDeps, type Logger } from "./deps.js";
 import { bootstrapStore } from "./store/bootstrap.js";
 import { Projector } from "./projector.js";
 import { closeIngestWriter } from "./store/ingest.js";
+import { WebhookDispatcher } from "./webhooks.js";
 import type { CreatedApiKey } from "./store/keys.js";
 
 export interface RunningServer {
@@ -28,11 +29,13 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
+  const webhooks = new WebhookDispatcher(store, { log });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once("error", reject);
   });
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -47,6 +50,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
       closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
         await closeIngestWriter(store);
         await projector.close();
+        await webhooks.stop();
         store.close();
       });
       return closing;

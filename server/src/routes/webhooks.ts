@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { AppDeps, AppEnv } from "../deps.js";
+import { AppError, notFound } from "../errors.js";
+import { requireAuth } from "../middleware/require-auth.js";
+import { validate } from "../middleware/validate.js";
+import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "../store/webhooks.js";
+
+const createBody = z
+  .object({
+    url: z
+      .string()
+      .max(2048)
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), "the URL must be http or https"),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
+  })
+  .strict();
+const idParam = z.object({ id: z.string().min(1).max(256) });
+const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(512).optional() });
+
+const cursor = (c: { createdAt: string; id: string }) => Buffer.from(JSON.stringify([Date.parse(c.createdAt), c.id])).toString("base64url");
+function parseCursor(raw: string | undefined): { createdAt: number; id: string } | null {
+  if (raw === undefined) return null;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof createdAt === "number" && typeof id === "string") return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError(400, "invalid_query", "`before` is not a cursor this server issued");
+}
+
+const limitJson = bodyLimit({
+  maxSize: 16 * 1024,
+  onError: () => {
+    throw new AppError(413, "payload_too_large", "the body may be at most 16 KB");
+  },
+});
+
+/** Webhooks for escalation.created and escalation.resolved (SPEC §5), managed by admins. */
+export function webhooksRoutes(deps: AppDeps) {
+  const admin = requireAuth(deps, { roles: ["admin"] });
+  return new Hono<AppEnv>()
+    .post("/webhooks", admin, limitJson, validate("json", createBody), async (c) => {
+      const body = c.req.valid("json");
+      const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, ...body }, deps.now());
+      return c.json(hook, 201);
+    })
+    .get("/webhooks", admin, async (c) => c.json({ items: await listWebhooks(deps.store.db, c.get("principal").projectId) }))
+    .delete("/webhooks/:id", admin, validate("param", idParam), async (c) => {
+      const ok = await disableWebhook(deps.store.db, c.get("principal").projectId, c.req.valid("param").id, deps.now());
+      if (!ok) throw notFound("webhook");
+      return c.body(null, 204);
+    })
+    .get("/webhooks/:id/deliveries", admin, validate("param", idParam), validate("query", deliveriesQuery), async (c) => {
+      const projectId = c.get("principal").projectId;
+      const { id } = c.req.valid("param");
+      if (!(await listWebhooks(deps.store.db, projectId)).some((w) => w.id === id)) throw notFound("webhook");
+      const { limit, before } = c.req.valid("query");
+      const items = await listDeliveries(deps.store.db, projectId, id, parseCursor(before), limit);
+      const last = items[items.length - 1];
+      return c.json({ items, nextCursor: items.length === limit && last ? cursor(last) : null });
+    });
+}
