@@ -14,7 +14,8 @@ type Wire = Record<string, unknown> & { id: string; type: string };
 function collector(answer: (event: Wire) => Omit<IngestItemResult, "id"> = () => ({ status: "accepted" })) {
   const requests: Array<{ url: string; headers: Record<string, string>; events: Wire[] }> = [];
   const request: RequestFn = async (url, init) => {
-    const raw = typeof init.body === "string" ? Buffer.from(init.body, "utf8") : Buffer.from(init.body);
+    const sent = init.body ?? "";
+    const raw = typeof sent === "string" ? Buffer.from(sent, "utf8") : Buffer.from(sent);
     // gunzipSync throws on a body that is not gzip, failing the test rather than guessing.
     const text = (init.headers["Content-Encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
     const events = (JSON.parse(text) as { events: Wire[] }).events;
@@ -329,5 +330,27 @@ describe("shutdown and stats", () => {
     });
     expect(c.requests).toHaveLength(2);
     await st.shutdown();
+  });
+});
+
+describe("durable resume never hurts the host", () => {
+  it("starts a fresh run when the server's run-state answer is not a run state, or the server is down", async () => {
+    const odd: RequestFn = async (_url, init) =>
+      init.method === "GET"
+        ? { status: 200, headers: { get: () => null }, text: async () => '{"policies":[],"unexpected":true}' }
+        : { status: 200, headers: { get: () => null }, text: async () => '{"results":[]}' };
+    const errors: unknown[] = [];
+    const st = new Seamtrace({ endpoint: "http://collector.test", apiKey: "st_test", request: odd, onError: (e) => errors.push(e) });
+    const r = await st.workflow("w").run({ key: "k-1" }, async (run) => (await run.step("a", () => ({ value: 1, confidence: 1 }))).value);
+    expect(r).toMatchObject({ status: "completed", output: 1 });
+    expect(errors.some((e) => String(e).includes("unexpected shape"))).toBe(true);
+
+    const down: RequestFn = async () => {
+      throw new Error("ECONNREFUSED");
+    };
+    const st2 = new Seamtrace({ endpoint: "http://collector.test", apiKey: "st_test", request: down });
+    const r2 = await st2.workflow("w").run({ runId: "0190a000-0000-7000-8000-0000000000aa" }, async (run) => (await run.step("a", () => ({ value: 2 }))).value);
+    expect(r2).toMatchObject({ status: "completed", output: 2, runId: "0190a000-0000-7000-8000-0000000000aa" });
+    await Promise.all([st.shutdown({ timeoutMs: 100 }), st2.shutdown({ timeoutMs: 100 })]);
   });
 });

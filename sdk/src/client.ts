@@ -1,4 +1,6 @@
-import { errorInfo, Run, RunStoppedError, StepHandle, type RunFailure } from "./run.js";
+import { codePolicyOnly, type PolicySource } from "./gate.js";
+import { errorInfo, Run, RunStoppedError, StepHandle, type RunEscalation, type RunFailure, type RunGates } from "./run.js";
+import type { RandomSource } from "./sampling.js";
 import {
   Transport,
   type FlushResult,
@@ -10,6 +12,11 @@ import {
 import type { Deferred } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
+import { PolicyClient } from "./policy-client.js";
+import { Resumer, type ResolvedReview } from "./resumer.js";
+import { defaultRequest } from "./http-post.js";
+import { unrefTimer } from "./timers.js";
+import type { RunState } from "./types.js";
 
 /** Thresholds and behaviour at every handoff. Server-side policies take precedence (see SPEC §3). */
 export type Policy = PolicyRule;
@@ -25,6 +32,8 @@ export interface SeamtraceOptions {
   transport?: Omit<TransportOptions, "endpoint" | "apiKey" | "request">;
   /** Diagnostics for transport problems; never called with errors from user code. */
   onError?: (err: unknown) => void;
+  /** Random source in [0, 1) for spot-check sampling; pass a seeded one for reproducible tests. Default `Math.random`. */
+  random?: RandomSource;
 }
 
 export interface WorkflowOptions {
@@ -32,6 +41,12 @@ export interface WorkflowOptions {
   version?: string;
   /** The policy in code: the fallback when the server has none. */
   policy?: Policy;
+  /**
+   * Per-step policies in code, over `policy` field by field.
+   * @example
+   * st.workflow("claims", { policy: { minConfidence: 0.8 }, steps: { route: { onLow: "flag" } } });
+   */
+  steps?: { [stepName: string]: Policy };
 }
 
 export interface RunOptions {
@@ -40,15 +55,26 @@ export interface RunOptions {
   key?: string;
   /** Reuse a run id (resume). Default: a new UUIDv7. */
   runId?: string;
+  /**
+   * With `runId` or `key`, a run the server already has is replayed: recorded steps return
+   * their outputs without calling your code, the escalated step returns the reviewer's output,
+   * and the run goes on from there. Default true; false always starts afresh.
+   */
+  replay?: boolean;
+  /** Hold `run()` until an escalation is reviewed (or the time is up), then resume in place. */
+  wait?: { timeoutMs: number };
 }
 
 /** What `run()` resolves with. It never rejects for a step's failure: it stops and explains. */
 export interface RunResult<T> {
-  status: "completed" | "escalated" | "failed";
+  /** `duplicate`: another worker has already resumed this run from its review; nothing ran here. */
+  status: "completed" | "escalated" | "failed" | "duplicate";
   runId: string;
   output?: T;
   /** Set when `status` is `failed`: which step, its error, and how many attempts were made. */
   failure?: RunFailure;
+  /** Set when `status` is `escalated`: the escalation the run waits on, and why. */
+  escalation?: RunEscalation;
 }
 
 /**
@@ -67,8 +93,23 @@ export class Seamtrace {
   private readonly onError: ((err: unknown) => void) | undefined;
   /** Bound once: the step hot path calls it for every event. */
   readonly emit: (event: SeamtraceEvent | Deferred) => void;
+  /** Server policies over the policies in code, refreshed in the background; undefined without an API key. */
+  readonly policies: PolicyClient | undefined;
+  /** @internal Durable resume's server calls; undefined without an API key. */
+  readonly resumer: Resumer | undefined;
+  // --- gates (issue 3): sampling source, contracts already sent, prompt delivery of escalations ---
+  /** @internal */
+  readonly random: RandomSource;
+  /** @internal Per `workflow@version`: the steps whose contract this client has sent. */
+  readonly contractsSent = new Map<string, Set<string>>();
+  /** @internal Escalations should reach reviewers promptly: send soon, never wait for it. */
+  flushSoon(): void {
+    this.transport.flushSoon();
+  }
+  // --- end gates ---
 
   constructor(options: SeamtraceOptions = {}) {
+    this.random = options.random ?? Math.random; // gates (issue 3)
     this.onError = options.onError;
     const transportOptions: TransportOptions = {
       ...options.transport,
@@ -78,6 +119,11 @@ export class Seamtrace {
     if (options.request !== undefined) transportOptions.request = options.request;
     if (options.onError !== undefined) transportOptions.onError = options.onError;
     this.transport = new Transport(transportOptions);
+    this.policies = options.apiKey ? new PolicyClient({ endpoint: transportOptions.endpoint, apiKey: options.apiKey, request: options.request, onError: options.onError }) : undefined;
+    this.policies?.start();
+    this.resumer = options.apiKey
+      ? new Resumer(transportOptions.endpoint, options.apiKey, options.request ?? defaultRequest, (err) => this.report(err))
+      : undefined;
     this.emit = (event) => {
       try {
         this.transport.enqueue(event);
@@ -105,8 +151,56 @@ export class Seamtrace {
     return this.transport.flush(options);
   }
 
+  /**
+   * Calls `handler` for each review that has arrived and whose run nobody has resumed yet (polled
+   * every `pollMs`, default 2 s), typically to `workflow.resume(review.runId, fn)`. Two workers
+   * may both see a review: the server lets only one resume the run, the other gets `duplicate`.
+   * Returns a function that stops it.
+   * @example
+   * const stop = st.onResolved(async (r) => { if (r.workflow === "claims") await claims.resume(r.runId, pipeline); });
+   */
+  onResolved(handler: (review: ResolvedReview) => void | Promise<void>, options: { pollMs?: number } = {}): () => void {
+    const resumer = this.resumer;
+    if (!resumer) {
+      this.report(new Error("onResolved needs an apiKey"));
+      return () => {};
+    }
+    let stopped = false;
+    let cursor: string | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const page = await resumer.resolved(cursor);
+      for (const review of page?.items ?? []) {
+        if (stopped) return;
+        try {
+          await handler(review);
+        } catch (err) {
+          this.report(err);
+        }
+      }
+      if (page?.nextCursor) cursor = page.nextCursor;
+    };
+    const tick = () => {
+      void poll().finally(() => {
+        if (stopped) return;
+        timer = setTimeout(tick, options.pollMs ?? 2_000);
+        unrefTimer(timer);
+      });
+    };
+    tick();
+    this.stoppers.add(() => (stopped = true));
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
+  private readonly stoppers = new Set<() => void>();
+
   /** Drains the buffer within `timeoutMs` and stops; reports what was not delivered. Idempotent. */
   shutdown(options?: { timeoutMs?: number }): Promise<ShutdownResult> {
+    for (const stop of this.stoppers) stop();
+    this.policies?.stop();
     return this.transport.shutdown(options);
   }
 
@@ -132,16 +226,105 @@ export class Workflow {
     this.version = options.version ?? "1";
   }
 
+  /** Made at the first run, after the client (and its policy client, if any) exists. */
+  private gates: RunGates | undefined;
+
+  private runGates(): RunGates {
+    if (this.gates) return this.gates;
+    const client = this.client;
+    const key = `${this.name}@${this.version}`;
+    let sent = client.contractsSent.get(key);
+    if (!sent) client.contractsSent.set(key, (sent = new Set()));
+    const steps = this.options.steps;
+    return (this.gates = {
+      policies: (client as unknown as { policies?: PolicySource }).policies ?? codePolicyOnly,
+      policy: this.options.policy,
+      steps: steps ? new Map(Object.entries(steps)) : undefined,
+      random: client.random,
+      contractsSent: sent,
+    });
+  }
+
   /**
    * Runs `fn` as one run of this workflow. Steps inside it are recorded with their lineage;
    * a step that fails after its retries stops the run, and `run()` resolves with
-   * `status: "failed"` and the reason instead of rejecting.
+   * `status: "failed"` and the reason instead of rejecting. A step that fails its gate with
+   * `onLow: "escalate"` (or breaks its contract) stops it too: no later step calls user code,
+   * and `run()` resolves with `status: "escalated"` and the escalation.
    * @example
    * const r = await wf.run({ input, key: input.id }, async (run) => (await run.step("a", async () => ({ value: 1, confidence: 0.9 }))).value);
    * if (r.status === "completed") use(r.output);
+   * else if (r.status === "escalated") console.log("waiting on review", r.escalation!.id);
    */
   async run<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
-    const runId = options.runId ?? uuidv7();
+    const resumer = this.client.resumer;
+    const deadline = options.wait ? Date.now() + options.wait.timeoutMs : 0;
+    let state: RunState | null | undefined;
+    if (resumer && options.replay !== false && (options.runId !== undefined || options.key !== undefined)) {
+      // Unreachable server (undefined): the run goes ahead as a new one; onError has been told.
+      state = options.runId !== undefined ? await resumer.state(options.runId) : await resumer.stateByKey(this.name, options.key!);
+    }
+    for (;;) {
+      if (state) {
+        const admitted = await this.admit<T>(state, deadline);
+        if ("result" in admitted) return admitted.result;
+        state = admitted.state;
+      }
+      const result = await this.execute(options, fn, state ?? undefined);
+      if (result.status !== "escalated" || !resumer || Date.now() >= deadline) return result;
+      // wait: the reviewer must see the escalation before it can be reviewed.
+      await this.client.flush({ timeoutMs: Math.max(0, deadline - Date.now()) });
+      const reviewed = await this.awaitReview(result.runId, deadline);
+      if (!reviewed) return result;
+      state = reviewed;
+    }
+  }
+
+  /**
+   * Continues an escalated (or interrupted) run by id: the explicit form of running again with
+   * the same run id. Resolves `failed` when the server has no such run.
+   * @example
+   * await claims.resume(review.runId, pipeline);
+   */
+  async resume<T>(runId: string, fn: (run: Run) => Promise<T> | T, options: Omit<RunOptions, "runId" | "replay"> = {}): Promise<RunResult<T>> {
+    const state = await this.client.resumer?.state(runId);
+    if (!state) {
+      const message = state === null ? `no run ${runId} to resume` : "the server could not be reached to resume the run";
+      return { status: "failed", runId, failure: { error: { name: "ResumeUnavailable", message } } };
+    }
+    return this.run({ ...options, runId }, fn);
+  }
+
+  /** Whether a run with recorded state may go on here, or what `run()` answers instead. */
+  private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState } | { result: RunResult<T> }> {
+    const runId = state.run.id;
+    let esc = state.escalation;
+    if (state.run.status !== "paused" || !esc) return { state };
+    if (esc.status === "open") {
+      const reviewed = Date.now() < deadline ? await this.awaitReview(runId, deadline) : undefined;
+      if (!reviewed?.escalation) return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
+      state = reviewed;
+      esc = reviewed.escalation;
+    }
+    // Reviewed: resume at most once, whichever worker asks first.
+    const claimed = await this.client.resumer!.claim(runId, esc.id);
+    if (claimed === true) return { state };
+    if (claimed === false) return { result: { status: "duplicate", runId } };
+    return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
+  }
+
+  /** Polls the run's state until its escalation is reviewed; undefined at the deadline. */
+  private async awaitReview(runId: string, deadline: number): Promise<RunState | undefined> {
+    while (Date.now() < deadline) {
+      const state = await this.client.resumer!.state(runId);
+      if (state?.escalation?.status === "resolved") return state;
+      await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
+    }
+    return undefined;
+  }
+
+  private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined): Promise<RunResult<T>> {
+    const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
     const emit = this.client.emit;
     const started = Date.now();
@@ -150,7 +333,8 @@ export class Workflow {
     if (options.input !== undefined) startEvent.input = options.input;
     emit(startEvent);
 
-    const run = new Run(identity, emit);
+    const run = new Run(identity, emit, this.runGates());
+    if (state) run.replayFrom(state);
     let output: T | undefined;
     try {
       output = await fn(run);
@@ -158,15 +342,23 @@ export class Workflow {
       if (!(err instanceof RunStoppedError)) run.failOutside(err);
     }
 
-    const status: RunStatus = run.stopped ? "failed" : "completed";
+    const escalation = run.stopped?.reason === "escalated" ? run.escalation : undefined;
+    const status: Exclude<RunStatus, "running"> = escalation ? "paused" : run.stopped ? "failed" : "completed";
     const ended = Date.now();
     const endEvent: SeamtraceEvent = {
       id: uuidv7(),
-      type: status === "failed" ? "run.failed" : "run.completed",
+      type: `run.${status}`,
       time: new Date(ended).toISOString(),
       ...identity,
       durationMs: ended - started,
     };
+    if (escalation) {
+      endEvent.stepId = escalation.stepId;
+      endEvent.escalationId = escalation.id;
+      emit(endEvent);
+      this.client.flushSoon();
+      return { status: "escalated", runId, escalation };
+    }
     if (status === "failed") {
       const failure = run.failure!;
       endEvent.error = failure.error;
@@ -184,3 +376,5 @@ export class Workflow {
 }
 
 export { errorInfo };
+/** Where a step's policy comes from (the policy client, or the code policy alone). */
+export type { PolicySource } from "./gate.js";

@@ -5,9 +5,14 @@
 export { Seamtrace, Workflow } from "./client.js";
 export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions } from "./client.js";
 export { Run, RunStoppedError, StepHandle } from "./run.js";
-export type { RetryOptions, RunFailure, StepContext, StepFn, StepOptions, StepResult } from "./run.js";
+export type { RetryOptions, RunEscalation, RunFailure, StepContext, StepFn, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
+export type { ContractIssue, ContractOption, StandardSchemaV1 } from "./contract.js";
+export type { RandomSource } from "./sampling.js";
 export { Transport } from "./transport.js";
+export { PolicyClient } from "./policy-client.js";
+export type { PolicyOrigin, ResolvedPolicy } from "./policy-client.js";
+export type { ResolvedReview } from "./resumer.js";
 export type {
   Deferred,
   FlushResult,

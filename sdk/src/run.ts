@@ -1,5 +1,8 @@
-import { StepHandle, type RunIdentity, type StepOptions, type StepResult } from "./step-handle.js";
-import type { ErrorInfo, SeamtraceEvent, StepEvent } from "./types.js";
+import { checkContract, type ContractIssue } from "./contract.js";
+import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
+import { sampled, type RandomSource } from "./sampling.js";
+import { StepHandle, type GateMark, type RunIdentity, type StepOptions, type StepResult } from "./step-handle.js";
+import type { ErrorInfo, GateKind, PolicyRule, RunState, SeamtraceEvent, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
 export { StepHandle };
@@ -33,6 +36,31 @@ export class RunStoppedError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The escalation a run stopped on: `run()` returns it at once, before any review exists. */
+export interface RunEscalation {
+  /** The escalation's id (UUIDv7, made by the SDK; the collector creates the review item under it). */
+  id: string;
+  step: string;
+  stepId: string;
+  /** The checks that failed, in evaluation order. */
+  kinds: GateKind[];
+}
+
+/**
+ * @internal What a run needs to apply its gates; one per workflow, shared by its runs.
+ */
+export interface RunGates {
+  policies: PolicySource;
+  /** The workflow's policy in code. */
+  policy?: PolicyRule | undefined;
+  /** Per-step policies in code (a Map: step names are user data, `constructor` included). */
+  steps?: ReadonlyMap<string, PolicyRule> | undefined;
+  /** Spot-check sampling source. */
+  random: RandomSource;
+  /** Steps whose contract this client has already sent for this workflow version. */
+  contractsSent: Set<string>;
 }
 
 /** Why a run failed: the step, its error and the attempts made (stop and explain). */
@@ -99,12 +127,60 @@ export class Run {
   /** Set once the run has stopped; later steps reject with it. */
   private stop: RunStoppedError | undefined;
   private failureInfo: RunFailure | undefined;
+  private escalationInfo: RunEscalation | undefined;
+  /** No policy can apply to any step unless the step brings its own: see `complete`. */
+  private readonly idle: boolean;
 
   constructor(
     private readonly identity: RunIdentity,
     private readonly emit: (event: SeamtraceEvent | StepHandle<unknown>) => void,
+    /** Policies and sampling; a bare run applies only contracts and staleness. */
+    private readonly gates: RunGates = { policies: codePolicyOnly, random: Math.random, contractsSent: new Set() },
   ) {
     this.id = identity.runId;
+    this.idle = gates.policies === codePolicyOnly && gates.policy === undefined && gates.steps === undefined;
+  }
+
+  /**
+   * @internal Replays a run from its recorded state (durable resume): steps already recorded
+   * are handed back by name, in call order, without calling user code; the escalated step gets
+   * the reviewer's decision.
+   */
+  replayFrom(state: RunState): void {
+    const byName = new Map<string, RunState["steps"]>();
+    for (const s of state.steps) {
+      if (s.status !== "completed") continue; // a failed step runs again
+      const list = byName.get(s.name);
+      if (list) list.push(s);
+      else byName.set(s.name, [s]);
+    }
+    this.replay = { byName, escalation: state.escalation?.status === "resolved" ? state.escalation : null };
+  }
+
+  private replay: { byName: Map<string, RunState["steps"]>; escalation: RunState["escalation"] } | undefined;
+
+  /** The recorded outcome of this call of step `name`, as a promise of its handle; undefined to run it. */
+  private replayed<V>(name: string, opts: StepOptions): Promise<StepHandle<V>> | undefined {
+    const recorded = this.replay!.byName.get(name)?.shift();
+    if (!recorded) return undefined;
+    const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
+    const esc = this.replay!.escalation;
+    if (!esc || esc.stepId !== recorded.stepId || recorded.source === "human") return Promise.resolve(handle.restore(recorded));
+    if (esc.decision === "reject") {
+      // The reviewer refused the output: the run stops here and says why (SPEC §1 "review").
+      handle.restore(recorded);
+      return Promise.reject(this.failStep(handle as StepHandle<unknown>, 1, undefined, Object.assign(new Error(esc.reason ?? "rejected by a reviewer"), { name: "ReviewRejected" })));
+    }
+    // The reviewer's output: human-verified, so confidence 1 and a re-based cumulative; fresh now.
+    handle.restore(recorded);
+    handle.complete({ value: esc.output as V, confidence: 1, source: "human", observedAt: Date.now() }, 1, undefined, Date.now());
+    this.emit(handle as StepHandle<unknown>);
+    return Promise.resolve(handle);
+  }
+
+  /** The escalation the run stopped on, when a step failed its gate with `onLow: "escalate"`. */
+  get escalation(): RunEscalation | undefined {
+    return this.escalationInfo;
   }
 
   /** Why the run failed, when a step failed after its retries. */
@@ -119,7 +195,7 @@ export class Run {
 
   /** Records a failure that did not come from a step (user code threw between steps). */
   failOutside(err: unknown): void {
-    if (this.failureInfo) return;
+    if (this.stop) return; // the first stop explains the run; an escalation stays an escalation
     this.failureInfo = { error: errorInfo(err) };
     this.stop = new RunStoppedError(this.id, "failed", undefined, this.failureInfo.error.message);
   }
@@ -136,6 +212,10 @@ export class Run {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
     const fn = (typeof a === "function" ? a : b) as StepFn<V>;
     if (this.stop) return Promise.reject(this.stop);
+    if (this.replay) {
+      const replayed = this.replayed<V>(name, opts);
+      if (replayed) return replayed;
+    }
     const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
       // The common case stays off the retry loop: one call, no extra async frame (SPEC §3:
@@ -148,13 +228,17 @@ export class Run {
       }
       if (isThenable(ret)) {
         return ret.then(
-          (r) => this.complete(handle, r, 1, undefined),
+          (r) => this.complete(handle, opts, r, 1, undefined),
           (err: unknown) => {
             throw this.failStep(handle, 1, undefined, err);
           },
         );
       }
-      return Promise.resolve(this.complete(handle, ret, 1, undefined));
+      try {
+        return Promise.resolve(this.complete(handle, opts, ret, 1, undefined));
+      } catch (err) {
+        return Promise.reject(err); // an escalation: user code awaits a rejection, never a throw
+      }
     }
     return this.stepWithRetries(handle, opts, fn);
   }
@@ -174,7 +258,7 @@ export class Run {
         if (this.stop) throw this.stop; // a parallel branch stopped the run meanwhile
         continue;
       }
-      return this.complete(handle, ret, attempt, attemptErrors);
+      return this.complete(handle, opts, ret, attempt, attemptErrors);
     }
   }
 
@@ -197,10 +281,81 @@ export class Run {
     }
   }
 
-  private complete<V>(handle: StepHandle<V>, ret: StepResult<V>, attempts: number, attemptErrors: ErrorInfo[] | undefined): StepHandle<V> {
+  /**
+   * Records the step's outcome and runs its gates. Returns the handle, a promise of it (an async
+   * contract validator), or throws the stop signal when the step escalates.
+   */
+  private complete<V>(
+    handle: StepHandle<V>,
+    opts: StepOptions,
+    ret: StepResult<V>,
+    attempts: number,
+    attemptErrors: ErrorInfo[] | undefined,
+  ): StepHandle<V> | Promise<StepHandle<V>> {
     handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, Date.now());
+    // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
+    // property reads, without a policy lookup or any allocation for gates (SPEC §3 overhead
+    // budget; bench/sdk-overhead.ts measures this path).
+    if (this.idle && opts.policy === undefined && opts.schema === undefined && opts.contract === undefined && opts.maxAgeMs === undefined) {
+      this.emit(handle as StepHandle<unknown>);
+      return handle;
+    }
+    return this.gate(handle, opts);
+  }
+
+  private gate<V>(handle: StepHandle<V>, opts: StepOptions): StepHandle<V> | Promise<StepHandle<V>> {
+    const g = this.gates;
+    const name = handle.name;
+    const own = g.steps?.get(name);
+    const codeStep = opts.policy && own ? mergeRules(own, opts.policy) : (opts.policy ?? own);
+    let rule: PolicyRule;
+    try {
+      rule = g.policies.ruleFor(this.identity.workflow, name, g.policy, codeStep);
+    } catch {
+      // A broken policy source must not break the host's step: fall back to the code policy.
+      rule = codePolicyOnly.ruleFor(this.identity.workflow, name, g.policy, codeStep);
+    }
+    if (opts.schema === undefined && opts.contract === undefined && opts.maxAgeMs === undefined && !ruleIsActive(rule)) {
+      this.emit(handle as StepHandle<unknown>);
+      return handle;
+    }
+    const schema = opts.schema;
+    if (schema === undefined) return this.decide(handle, opts, rule, undefined);
+    const issues = checkContract(schema, handle.value);
+    return isThenable(issues) ? issues.then((found) => this.decide(handle, opts, rule, found)) : this.decide(handle, opts, rule, issues);
+  }
+
+  /**
+   * Applies the gates' decision: `pass` (maybe sampled as a spot check), `flag` (goes on, marks
+   * this output and its descendants), or `escalate` (records the step, then stops the run: the
+   * value is never handed on, and no later step calls user code).
+   */
+  private decide<V>(handle: StepHandle<V>, opts: StepOptions, rule: PolicyRule, issues: ContractIssue[] | undefined): StepHandle<V> {
+    const g = this.gates;
+    const name = handle.name;
+    const kinds = failedGates(rule, handle, issues !== undefined);
+    const outcome = gateOutcome(rule, kinds);
+    const spot = outcome === "pass" && sampled(rule.spotCheckRate, g.random);
+    const first = (opts.schema !== undefined || opts.contract !== undefined) && !g.contractsSent.has(name);
+    if (first) g.contractsSent.add(name);
+    // Every field set at once: one object shape for all marks keeps toWire's reads monomorphic.
+    const mark: GateMark = {
+      rule,
+      kinds,
+      outcome,
+      issues,
+      escalationId: outcome !== "pass" || spot ? uuidv7() : undefined,
+      spotCheckRate: spot ? rule.spotCheckRate : undefined,
+      contract: first,
+    };
+    handle.gated(mark);
     this.emit(handle as StepHandle<unknown>);
-    return handle;
+    if (outcome !== "escalate") return handle;
+    if (!this.stop) {
+      this.escalationInfo = { id: mark.escalationId!, step: name, stepId: handle.stepId, kinds: kinds! };
+      this.stop = new RunStoppedError(this.id, "escalated", name, `step "${name}" escalated at its gate (${kinds!.join(", ")})`);
+    }
+    throw this.stop;
   }
 
   private failStep(handle: StepHandle<unknown>, attempt: number, attemptErrors: ErrorInfo[] | undefined, err: unknown): RunStoppedError {
@@ -231,7 +386,7 @@ export class Run {
     if (wire.features !== undefined) event.features = wire.features;
     if (attemptErrors) event.attemptErrors = attemptErrors;
     this.emit(event);
-    if (!this.failureInfo) {
+    if (!this.stop) {
       this.failureInfo = { step: handle.name, stepId: handle.stepId, error, attempts: attempt };
       this.stop = new RunStoppedError(
         this.id,

@@ -1,6 +1,8 @@
+import { describeContract, type ContractIssue, type ContractOption, type StandardSchemaV1 } from "./contract.js";
+import { gateResult } from "./gate.js";
 import { cumulativeConfidence, isStale, toEpochMs, type LineageNode } from "./lineage.js";
 import type { Deferred } from "./transport-types.js";
-import type { ErrorInfo, FeatureValue, Source, StepEvent } from "./types.js";
+import type { ErrorInfo, FeatureValue, GateKind, GateOutcome, PolicyRule, Source, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
 /** What a step function may return: the value plus what Seamtrace needs to judge it. */
@@ -38,6 +40,35 @@ export interface StepOptions {
   /** Fail an attempt that takes longer than this (its `signal` is aborted). */
   timeoutMs?: number;
   features?: Record<string, FeatureValue>;
+  /**
+   * The output contract: any Standard Schema v1 validator (zod, valibot, arktype). The output is
+   * validated before it is handed on; a violation is a gate failure of kind `contract` and always
+   * escalates. The value handed on is the one the step returned (a transforming schema's output
+   * is not substituted).
+   * @example
+   * await run.step("extract", { schema: z.object({ policyNo: z.string() }) }, async () => ({ value: fields, confidence: 0.9 }));
+   */
+  schema?: StandardSchemaV1;
+  /** The output's JSON Schema, for a `schema` that cannot describe itself (or none). Sent to the server once. */
+  contract?: ContractOption;
+  /** This step's policy in code, over the workflow's (a server policy for the step takes precedence). */
+  policy?: PolicyRule;
+}
+
+/**
+ * @internal What happened at a step's gate. Made only on the gate path (something was configured
+ * for the step), so a step with no policy, schema or freshness bound allocates none of it.
+ */
+export interface GateMark {
+  /** The rule in force, when any check ran; the wire `gate` is built from it at flush time. */
+  rule?: PolicyRule;
+  kinds?: GateKind[];
+  outcome?: GateOutcome;
+  issues?: ContractIssue[];
+  escalationId?: string;
+  spotCheckRate?: number;
+  /** The first event of this step for this client: carries the contract. */
+  contract?: boolean;
 }
 
 /** Identity of the run as the events describe it. */
@@ -78,6 +109,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
   private endedAt = 0;
   private attempts = 1;
   private attemptErrors: ErrorInfo[] | undefined = undefined;
+  private mark: GateMark | undefined = undefined;
 
   /** @internal Created by `run.step()` before its function runs. */
   constructor(
@@ -114,13 +146,29 @@ export class StepHandle<V> implements LineageNode, Deferred {
   get stale(): boolean {
     return this.staleFlag;
   }
-  /** True when this output rests on a flagged, not yet reviewed, upstream output. */
+  /**
+   * True when this output was flagged at its gate (`onLow: "flag"`) or rests on a flagged, not
+   * yet reviewed, upstream output.
+   */
   get flagged(): boolean {
     return this.isFlagged;
   }
   /** The handles this step's input came from. */
   get parents(): ReadonlyArray<StepHandle<unknown>> {
     return this.opts.from ?? NO_PARENTS;
+  }
+
+  /** @internal A replayed step: its recorded outcome, handed back without calling user code. */
+  restore(r: { stepId: string; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }): this {
+    this.id = r.stepId;
+    this.v = r.output as V;
+    this.givenConfidence = r.confidence !== null;
+    this.own = r.confidence ?? 1;
+    this.cum = r.cumulative ?? this.own;
+    this.src = r.source;
+    this.staleFlag = r.stale;
+    this.isFlagged = r.flagged;
+    return this;
   }
 
   /** @internal Fills in the outcome of a successful attempt. */
@@ -144,6 +192,12 @@ export class StepHandle<V> implements LineageNode, Deferred {
     if (r.alternatives !== undefined) this.alternatives = r.alternatives;
     if (r.features !== undefined) this.features = o.features ? { ...o.features, ...r.features } : r.features;
     return this;
+  }
+
+  /** @internal Records the gate's decision. A `flag` marks this output, and so its descendants. */
+  gated(mark: GateMark): void {
+    this.mark = mark;
+    if (mark.outcome === "flag") this.isFlagged = true;
   }
 
   /** @internal The wire event; called by the transport at flush time. */
@@ -178,6 +232,16 @@ export class StepHandle<V> implements LineageNode, Deferred {
     if (features !== undefined) event.features = features;
     if (this.attemptErrors) event.attemptErrors = this.attemptErrors;
     if (this.isFlagged) event.flagged = true;
+    const m = this.mark;
+    if (m !== undefined) {
+      if (m.rule !== undefined) event.gate = gateResult(m.rule, m.kinds, m.issues);
+      if (m.escalationId !== undefined) event.escalationId = m.escalationId;
+      if (m.spotCheckRate !== undefined) event.spotCheck = { rate: m.spotCheckRate };
+      if (m.contract) {
+        const contract = describeContract(o.schema, o.contract);
+        if (contract !== undefined) event.contract = contract;
+      }
+    }
     return event;
   }
 

@@ -22,7 +22,7 @@ export interface TransportResponse {
  */
 export type RequestFn = (
   url: string,
-  init: { method: "POST"; headers: Record<string, string>; body: Uint8Array | string; signal?: AbortSignal },
+  init: { method: "GET" | "POST"; headers: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal },
 ) => Promise<TransportResponse>;
 
 /**

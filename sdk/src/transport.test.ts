@@ -24,14 +24,15 @@ function collector(reply: (req: Req) => Reply | Promise<Reply> = () => ({ status
   const answered: Req[] = []; // requests answered 2xx
   const request: RequestFn = async (url, init) => {
     const gzipped = init.headers["Content-Encoding"] === "gzip";
-    const bytes = typeof init.body === "string" ? Buffer.from(init.body, "utf8") : Buffer.from(init.body);
+    const sent = init.body ?? "";
+    const bytes = typeof sent === "string" ? Buffer.from(sent, "utf8") : Buffer.from(sent);
     const text = (gzipped ? gunzipSync(bytes) : bytes).toString("utf8");
     const req: Req = {
       n: requests.length + 1,
       at: Date.now(),
       url,
       headers: init.headers,
-      raw: init.body,
+      raw: init.body ?? "",
       text,
       events: (JSON.parse(text) as { events: Array<Record<string, unknown>> }).events,
     };

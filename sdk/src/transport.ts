@@ -114,6 +114,22 @@ export class Transport {
   }
 
   /**
+   * Sends what is buffered at the next turn of the event loop instead of at the flush interval,
+   * without waiting for it (an escalation should reach its reviewers promptly). Never throws.
+   */
+  flushSoon(): void {
+    try {
+      if (this.halted) return;
+      // A drain under way takes the new events too; otherwise a timer, so the batch is built
+      // off the caller's stack.
+      if (this.pumping !== undefined) void this.kick();
+      else this.schedule(0);
+    } catch (err) {
+      this.ledger.report(err);
+    }
+  }
+
+  /**
    * Stops accepting events and timers, drains the buffer until `timeoutMs` (default 5000), then
    * drops whatever is left as `shutdown`. Idempotent: later calls return the same promise.
    * Never rejects.

@@ -91,7 +91,10 @@ export interface StepEvent extends RunEventBase {
   error?: ErrorInfo;
   /** Gate evaluation at the handoff after this step. */
   gate?: GateResult;
-  /** True when an upstream step was flagged: this output rests on an unreviewed value. */
+  /**
+   * True when this step was flagged at its gate (`onLow: "flag"`) or an upstream step was: this
+   * output is, or rests on, an unreviewed value.
+   */
   flagged?: boolean;
   /**
    * Set when this step goes to the review queue: escalated (blocking, the run pauses), flagged

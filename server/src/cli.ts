@@ -2,12 +2,18 @@
 import { Command, CommanderError, Option } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { ConfigError, loadConfig } from "./config.js";
+import { ROLES } from "./contracts/auth.js";
 import { openStore, type Store } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
+import type { Role } from "./deps.js";
+import { passwordProblem } from "./lib/password.js";
+import { PromptCancelled, promptHidden, readSecretFromStream } from "./lib/read-secret.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "./store/keys.js";
 import { DEFAULT_PROJECT } from "./store/bootstrap.js";
-import { createProject, getProjectByName } from "./store/projects.js";
+import { createProject, getProjectByName, listProjects } from "./store/projects.js";
+import { createUser, getUserByEmail, listUsers, normaliseEmail } from "./store/users.js";
 import { startServer } from "./main.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
@@ -15,6 +21,8 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
 class CliFailure extends Error {}
+/** A mistake in how the command was called (exit 2), found after commander's own checks. */
+class CliUsage extends Error {}
 
 async function withStore<T>(fn: (store: Store, secret: string) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -117,7 +125,98 @@ export function buildCli(): Command {
       print(!!opts.json, { id, revoked: true }, () => `Revoked key ${id}.`);
     });
 
+  const users = program.command("users").description("Manage the people who sign in to the UI (admin, reviewer, analyst)");
+
+  users
+    .command("create")
+    .description(
+      "Create a user who signs in with an email and password. The password is never an argument " +
+        "(it would land in shell history and ps): pipe it in with --password-stdin, name an environment " +
+        "variable with --password-env, or type it when prompted.",
+    )
+    .requiredOption("--email <email>", "the address they sign in with; one account per address")
+    .addOption(new Option("--role <role>", "what they may do").choices(ROLES).makeOptionMandatory())
+    .option("--project <name>", "project name; created if it does not exist", DEFAULT_PROJECT)
+    .option("--name <name>", "display name (default: the email)")
+    .addOption(new Option("--password-stdin", "read the password from standard input").conflicts("passwordEnv"))
+    .addOption(new Option("--password-env <var>", "read the password from this environment variable"))
+    .addOption(json)
+    .action(
+      async (opts: { email: string; role: Role; project: string; name?: string; passwordStdin?: boolean; passwordEnv?: string; json?: boolean }) => {
+        const email = normaliseEmail(opts.email);
+        if (!z.email().safeParse(email).success) throw new CliUsage(`--email: "${opts.email}" is not an email address`);
+        if (opts.name !== undefined && opts.name.trim() === "") throw new CliUsage("--name: must not be empty");
+        // The password is settled before the store is opened: a typo costs nothing.
+        const password = await readPassword(opts);
+        const problem = passwordProblem(password);
+        if (problem) throw new CliUsage(`password: ${problem}`);
+
+        const created = await withStore(async (store) => {
+          if (await getUserByEmail(store.db, email)) throw new CliFailure(`a user with email ${email} already exists`);
+          const project = (await getProjectByName(store.db, opts.project)) ?? (await createProject(store.db, opts.project));
+          const user = await createUser(store.db, { projectId: project.id, email, name: opts.name?.trim(), role: opts.role, password });
+          return { ...user, projectName: project.name };
+        });
+        print(!!opts.json, created, () => `Created ${created.role} ${created.email} (${created.id}) in project "${created.projectName}".`);
+      },
+    );
+
+  users
+    .command("list")
+    .description("List users (never their password hashes)")
+    .option("--project <name>", "only this project")
+    .addOption(json)
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      const rows = await withStore(async (store) => {
+        const projects = new Map((await listProjects(store.db)).map((p) => [p.id, p.name]));
+        let projectId: string | undefined;
+        if (opts.project !== undefined) {
+          projectId = [...projects].find(([, name]) => name === opts.project)?.[0];
+          if (!projectId) throw new CliFailure(`no project named "${opts.project}"`);
+        }
+        return (await listUsers(store.db, projectId)).map((u) => ({ ...u, projectName: projects.get(u.projectId) ?? u.projectId }));
+      });
+      print(!!opts.json, rows, () => {
+        if (rows.length === 0) return "No users. Create one: seamtrace users create --email <email> --role admin";
+        return formatTable(
+          rows.map((u) => ({
+            id: u.id,
+            project: u.projectName,
+            email: u.email,
+            role: u.role,
+            created: iso(u.createdAt),
+            status: u.disabledAt === null ? "active" : `disabled ${iso(u.disabledAt)}`,
+            name: u.name,
+          })),
+        );
+      });
+    });
+
   return program;
+}
+
+/** The new user's password from stdin, a named environment variable, or a no-echo prompt. */
+async function readPassword(opts: { passwordStdin?: boolean; passwordEnv?: string }): Promise<string> {
+  if (opts.passwordStdin) return readSecretFromStream(process.stdin);
+  if (opts.passwordEnv !== undefined) {
+    const value = process.env[opts.passwordEnv];
+    if (value === undefined) throw new CliUsage(`--password-env: the environment variable ${opts.passwordEnv} is not set`);
+    return value;
+  }
+  if (!process.stdin.isTTY) {
+    throw new CliUsage("no password given: pipe it in with --password-stdin, or name an environment variable with --password-env <var>");
+  }
+  try {
+    const first = await promptHidden("Password: ", process.stdin, process.stderr);
+    const problem = passwordProblem(first);
+    if (problem) throw new CliUsage(`password: ${problem}`);
+    const again = await promptHidden("Repeat password: ", process.stdin, process.stderr);
+    if (again !== first) throw new CliUsage("the passwords do not match");
+    return first;
+  } catch (err) {
+    if (err instanceof PromptCancelled) throw new CliFailure("cancelled");
+    throw err;
+  }
 }
 
 function formatTable(rows: Array<Record<string, string>>): string {
@@ -138,6 +237,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CliUsage) {
+      process.stderr.write(`error: ${err.message}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof CliFailure) {

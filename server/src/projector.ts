@@ -62,7 +62,9 @@ export class Projector {
 
   /** Resolves once every event committed before the call is projected. */
   async sync(): Promise<void> {
-    const { head } = await projectionLag(this.store.client);
+    // A read first: with nothing to project, readers must not queue behind writers for the lock.
+    const { head, position: start } = await projectionLag(this.store.client);
+    if (start >= head) return;
     for (;;) {
       await this.runOnce(Infinity);
       const { position } = await projectionLag(this.store.client);

@@ -13,10 +13,17 @@ function fakeCollector() {
   const events: SeamtraceEvent[] = [];
   const encodings: string[] = [];
   const request: RequestFn = async (url, init) => {
+    if (init.method === "GET") {
+      // The SDK's policy refresh (no server-side policies here) and its look-up of a run to
+      // replay by key (none: every run is new).
+      if (url.endsWith("/v1/policies")) return { status: 200, headers: { get: () => null }, text: async () => '{"policies":[]}' };
+      return { status: 404, headers: { get: () => null }, text: async () => '{"error":{"code":"not_found","message":"run not found"}}' };
+    }
     expect(url).toBe("http://collector.test/v1/events");
     const headers = Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v]));
     encodings.push(headers["content-encoding"] ?? "identity");
-    const raw = typeof init.body === "string" ? init.body : headers["content-encoding"] === "gzip" ? gunzipSync(init.body).toString("utf8") : new TextDecoder().decode(init.body);
+    const sentBody = init.body ?? "";
+    const raw = typeof sentBody === "string" ? sentBody : headers["content-encoding"] === "gzip" ? gunzipSync(sentBody).toString("utf8") : new TextDecoder().decode(sentBody);
     const batch = (JSON.parse(raw) as IngestRequest).events;
     events.push(...batch);
     const body = JSON.stringify({ results: batch.map((e) => ({ id: e.id, status: "accepted" })) });
@@ -25,7 +32,12 @@ function fakeCollector() {
   return { events, encodings, request };
 }
 
-async function runCases(cases: readonly ClaimCase[], options: Parameters<typeof claimsWorkflow>[1] = {}) {
+// These tests check what the workflow records; gates have their own tests in the SDK, so by
+// default the policy here never stops a run.
+const NO_STOP = { minConfidence: 0, minCumulative: 0, onLow: "flag" } as const;
+
+async function runCases(cases: readonly ClaimCase[], overrides: Parameters<typeof claimsWorkflow>[1] = {}) {
+  const options = { policy: NO_STOP, ...overrides };
   const collector = fakeCollector();
   const st = new Seamtrace({ endpoint: "http://collector.test", apiKey: "st_test", request: collector.request });
   const claims = claimsWorkflow(st, options);

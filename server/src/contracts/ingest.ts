@@ -77,6 +77,12 @@ export const stepEventSchema = z.object({
   error: errorInfo.optional(),
   gate: gateResult.optional(),
   flagged: z.boolean().optional(),
+  escalationId: uuid.optional(),
+  // A rate of 0 never samples anything, so a spot check names a positive one.
+  spotCheck: z.object({ rate: z.number().gt(0).max(1) }).optional(),
+  contract: z
+    .object({ jsonSchema: z.record(z.string(), z.unknown()), vendor: z.string().min(1).max(256).optional() })
+    .optional(),
 }) satisfies z.ZodType<StepEvent>;
 
 export const runEndedSchema = z.object({
@@ -85,6 +91,7 @@ export const runEndedSchema = z.object({
   output: z.unknown().optional(),
   error: errorInfo.optional(),
   stepId: uuid.optional(),
+  escalationId: uuid.optional(),
   durationMs: millis,
 }) satisfies z.ZodType<RunEndedEvent>;
 

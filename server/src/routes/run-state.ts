@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, notFound, unavailable } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
+import { projected } from "../middleware/projected.js";
 import { validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { claimResume, findRunIdByKey, getRunState, listResumable } from "../store/run-state.js";
@@ -35,19 +35,15 @@ function decodeAfter(raw: string | undefined): { resolvedAt: number; id: string 
  */
 export function runStateRoutes(deps: AppDeps) {
   const sdk = requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer", "analyst"] });
-  // State must include everything acknowledged, so wait for the projection of the event log.
-  const projected = createMiddleware<AppEnv>(async (_c, next) => {
-    await deps.projector.sync();
-    await next();
-  });
+  const fresh = projected(deps);
 
   return new Hono<AppEnv>()
-    .get("/runs/:id/state", sdk, projected, validate("param", z.object({ id })), async (c) => {
+    .get("/runs/:id/state", sdk, fresh, validate("param", z.object({ id })), async (c) => {
       const state = await getRunState(deps.store.db, c.get("principal").projectId, c.req.valid("param").id);
       if (!state) throw notFound("run");
       return c.json(state);
     })
-    .get("/run-state", sdk, projected, validate("query", byKeyQuery), async (c) => {
+    .get("/run-state", sdk, fresh, validate("query", byKeyQuery), async (c) => {
       const { workflow, key } = c.req.valid("query");
       const projectId = c.get("principal").projectId;
       const runId = await findRunIdByKey(deps.store.db, projectId, workflow, key);
@@ -58,7 +54,7 @@ export function runStateRoutes(deps: AppDeps) {
     .post(
       "/runs/:id/resume",
       requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer"] }),
-      projected,
+      fresh,
       bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError(413, "payload_too_large", "body too large"); } }),
       validate("param", z.object({ id })),
       validate("json", resumeBody),
@@ -80,7 +76,7 @@ export function runStateRoutes(deps: AppDeps) {
         return c.json({ claimed: true, state });
       },
     )
-    .get("/resumable", sdk, projected, validate("query", resumableQuery), async (c) => {
+    .get("/resumable", sdk, fresh, validate("query", resumableQuery), async (c) => {
       const { after, limit } = c.req.valid("query");
       const page = await listResumable(deps.store.db, c.get("principal").projectId, decodeAfter(after), limit);
       return c.json({ items: page.items, nextCursor: page.next ? encodeAfter(page.next) : null });

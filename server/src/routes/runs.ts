@@ -1,4 +1,3 @@
-import { createMiddleware } from "hono/factory";
 import { Hono } from "hono";
 import {
   encodeCursor,
@@ -15,6 +14,7 @@ import {
 import type { AppDeps, AppEnv } from "../deps.js";
 import { notFound } from "../errors.js";
 import { requireApiKey } from "../middleware/auth.js";
+import { projected } from "../middleware/projected.js";
 import { validate } from "../middleware/validate.js";
 import { getRunDetail, listRuns, listWorkflows } from "../store/runs.js";
 
@@ -28,16 +28,12 @@ export function runsRoutes(deps: AppDeps) {
   // Per route, not `use("*")`: this sub-app is mounted at /v1 beside others, and a wildcard
   // middleware here would also run for their paths (and turn unknown /v1 paths into 401s).
   const auth = requireApiKey(deps);
-  // Runs and steps are projected from the event log behind ingest: read what was acknowledged.
-  const projected = createMiddleware<AppEnv>(async (_c, next) => {
-    await deps.projector.sync();
-    await next();
-  });
+  const fresh = projected(deps);
   // `now` is read at parse time, so the default window follows the clock (and tests' clocks).
   const now = () => deps.now();
 
   return new Hono<AppEnv>()
-    .get("/runs", auth, projected, validate("query", runListQuery(now)), async (c) => {
+    .get("/runs", auth, fresh, validate("query", runListQuery(now)), async (c) => {
       const q = c.req.valid("query");
       const page = await listRuns(deps.store.db, c.get("principal").projectId, {
         workflow: q.workflow,
@@ -54,13 +50,13 @@ export function runsRoutes(deps: AppDeps) {
       };
       return c.json(body);
     })
-    .get("/runs/:id", auth, projected, validate("param", runIdParam), async (c) => {
+    .get("/runs/:id", auth, fresh, validate("param", runIdParam), async (c) => {
       const { id } = c.req.valid("param");
       const detail = await getRunDetail(deps.store.db, c.get("principal").projectId, id, MAX_STEPS);
       if (!detail) throw notFound("run");
       return c.json(detail satisfies RunDetailResponse);
     })
-    .get("/workflows", auth, projected, validate("query", workflowListQuery(now)), async (c) => {
+    .get("/workflows", auth, fresh, validate("query", workflowListQuery(now)), async (c) => {
       const { window } = c.req.valid("query");
       const list = await listWorkflows(deps.store.db, c.get("principal").projectId, window);
       const body: WorkflowListResponse = { ...list, window: windowView(window) };

@@ -1,7 +1,8 @@
 import type { Client, InValue } from "@libsql/client";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import type { Store } from "../db/client.js";
-import { chunks, multiRow, TAKE_WRITE_LOCK } from "./sql.js";
+import { chunks, multiRow } from "./sql.js";
+import { beginWrite } from "./write-transaction.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** One request's accepted events, already validated, with who sent them and when. */
@@ -43,9 +44,8 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     }),
   );
 
-  const tx = await client.transaction("deferred");
+  const { tx, release } = await beginWrite(client);
   try {
-    await tx.executeMultiple(TAKE_WRITE_LOCK);
     // Which ids the log already has. Read inside the write transaction, so nothing can be
     // inserted between this check and the INSERT: cheaper than `RETURNING`, which hands back a
     // row object per inserted event (measured: ~15% of the collector's time under load).
@@ -79,6 +79,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
   } finally {
     // Rolls back unless committed: a failed group leaves nothing behind.
     tx.close();
+    release();
   }
   return outcomes;
 }

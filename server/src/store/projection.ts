@@ -1,6 +1,8 @@
 import type { Client, InStatement, InValue } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
-import { chunks, multiRow, TAKE_WRITE_LOCK } from "./sql.js";
+import { reviewStatements } from "./escalation-projection.js";
+import { chunks, multiRow } from "./sql.js";
+import { beginWrite } from "./write-transaction.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
 const RUN_ROWS_PER_STATEMENT = 50;
@@ -20,9 +22,8 @@ export interface ProjectionResult {
  * serialise on the write lock instead of racing.
  */
 export async function projectPending(client: Client, maxEvents: number, now = Date.now()): Promise<ProjectionResult> {
-  const tx = await client.transaction("deferred");
+  const { tx, release } = await beginWrite(client);
   try {
-    await tx.executeMultiple(TAKE_WRITE_LOCK);
     const cursor = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
     const from = Number(cursor.rows[0]?.[0] ?? 0);
     const rs = await tx.execute({
@@ -37,6 +38,8 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
     }));
     const position = Number(rs.rows[rs.rows.length - 1]![0]);
     const stmts = projectionStatements(batch);
+    // Escalations, their webhooks and step contracts commit with the steps they come from.
+    stmts.push(...(await reviewStatements(tx, batch, now)));
     stmts.push({
       sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
       args: [PROJECTION, position, now],
@@ -46,6 +49,7 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
     return { projected: batch.length, position };
   } finally {
     tx.close();
+    release();
   }
 }
 
@@ -152,12 +156,15 @@ function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now:
 
 const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
   source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
-  duration_ms, started_at, ended_at) VALUES `;
+  escalation_id, duration_ms, started_at, ended_at) VALUES `;
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
 // The latest report of a step wins, whatever order reports arrive in; a step id can never be
-// moved into another run by a second event naming a different run.
+// moved into another run by a second event naming a different run. A step that went to review
+// keeps its escalation, even if a later report of it does not repeat the id.
 const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
-  ${STEP_COLUMNS.slice(3).map((c) => `${c} = excluded.${c}`).join(", ")}
+  ${STEP_COLUMNS.slice(3)
+    .map((c) => (c === "escalation_id" ? `${c} = coalesce(excluded.${c}, steps.${c})` : `${c} = excluded.${c}`))
+    .join(", ")}
   WHERE steps.run_id = excluded.run_id AND excluded.ended_at >= steps.ended_at`;
 
 function stepRow(projectId: string, e: StepEvent): InValue[] {
@@ -184,6 +191,7 @@ function stepRow(projectId: string, e: StepEvent): InValue[] {
     json(e.attemptErrors),
     json(e.error),
     json(e.gate),
+    e.escalationId ?? null,
     Math.round(e.durationMs),
     Date.parse(e.startedAt),
     Date.parse(e.time),

@@ -3,19 +3,12 @@ import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
 import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { escalations, runs, steps } from "../db/schema.js";
-import { TAKE_WRITE_LOCK } from "./sql.js";
+import { beginWrite } from "./write-transaction.js";
+import { parseJson } from "./json.js";
 
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
 
-const parse = (text: string | null): unknown => {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
 
 /**
  * What a resumed run needs to replay itself (SPEC §3 "Durable resume"): its completed steps in
@@ -64,7 +57,7 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       status: esc.status,
       decision: (esc.decision as Decision | null) ?? null,
       // Accept resumes with the model's own output; correct with the reviewer's.
-      output: esc.decision === "correct" ? parse(esc.correctedOutput) : esc.decision === "accept" ? parse(original?.output ?? null) : null,
+      output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? parseJson(original?.output ?? null) : null,
       reason: esc.reason,
       resumedAt: esc.resumedAt === null ? null : new Date(esc.resumedAt).toISOString(),
     };
@@ -75,13 +68,13 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       stepId: s.stepId,
       name: s.name,
       status: s.status,
-      output: parse(s.output),
+      output: parseJson(s.output),
       confidence: s.confidence,
       cumulative: s.cumulative,
       source: s.source as Source,
       stale: s.stale,
       flagged: s.flagged,
-      parents: (parse(s.parents) as string[] | null) ?? [],
+      parents: (parseJson(s.parents) as string[] | null) ?? [],
       escalationId: s.escalationId,
     })),
     escalation,
@@ -109,9 +102,8 @@ export async function claimResume(
   client: Client,
   input: { projectId: string; runId: string; escalationId: string; actor: string; now: number },
 ): Promise<ResumeClaim> {
-  const tx = await client.transaction("deferred");
+  const { tx, release } = await beginWrite(client);
   try {
-    await tx.executeMultiple(TAKE_WRITE_LOCK);
     const rs = await tx.execute({
       sql: `UPDATE escalations SET resumed_at = ?, resumed_by = ?
             WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND status = 'resolved' AND resumed_at IS NULL`,
@@ -130,6 +122,7 @@ export async function claimResume(
     return found[0] === "resolved" ? "already_resumed" : "not_resolved";
   } finally {
     tx.close();
+    release();
   }
 }
 

@@ -13,27 +13,14 @@ import type {
 } from "../contracts/query.js";
 import type { Db } from "../db/client.js";
 import { runs, steps, workflows } from "../db/schema.js";
+import { iso, isoOrNull, parseJson } from "./json.js";
 
 /**
  * Reads for the query API. Every function takes the project id and puts it first in every
  * WHERE: it is the leading column of each index, and the only tenancy boundary there is.
  */
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-/**
- * Payload columns hold text written with JSON.stringify by the ingest. One unreadable value
- * must not fail a whole page, so it is handed back as the raw text.
- */
-function parseJson<T = unknown>(text: string | null): T | null {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as T;
-  }
-}
 
 const summaryColumns = {
   id: runs.id,

@@ -57,6 +57,10 @@ export async function getUserByEmail(db: Db, email: string): Promise<User | unde
   return db.select(publicColumns).from(users).where(eq(users.email, normaliseEmail(email))).get();
 }
 
+export async function getUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.select(publicColumns).from(users).where(eq(users.id, id)).get();
+}
+
 /**
  * The user whose email and password match, or null. A missing user still costs one scrypt, so
  * response time does not tell which addresses have accounts.

@@ -1,0 +1,82 @@
+import { unrefTimer } from "./timers.js";
+import type { RequestFn } from "./transport-types.js";
+import type { RunState } from "./types.js";
+
+/** A resolved review whose run nobody has resumed yet (`GET /v1/resumable`). */
+export interface ResolvedReview {
+  runId: string;
+  escalationId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  decision: "accept" | "correct" | "reject";
+  resolvedAt: string;
+}
+
+/**
+ * The server calls durable resume needs. Every call is bounded in time and answers `undefined`
+ * (or "unreachable") instead of throwing: telemetry never throws into user code.
+ */
+export class Resumer {
+  constructor(
+    private readonly endpoint: string,
+    private readonly apiKey: string,
+    private readonly request: RequestFn,
+    private readonly report: (err: unknown) => void,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  /** The run's state; null when the server has no such run; undefined when it could not be asked. */
+  async state(runId: string): Promise<RunState | null | undefined> {
+    return this.checked(await this.call<RunState>("GET", `/v1/runs/${encodeURIComponent(runId)}/state`));
+  }
+
+  async stateByKey(workflow: string, key: string): Promise<RunState | null | undefined> {
+    return this.checked(await this.call<RunState>("GET", `/v1/run-state?workflow=${encodeURIComponent(workflow)}&key=${encodeURIComponent(key)}`));
+  }
+
+  /** An answer that is not a run state (a proxy's page, an older server) is no answer at all. */
+  private checked(state: RunState | null | undefined): RunState | null | undefined {
+    if (!state) return state;
+    if (typeof state.run?.id === "string" && Array.isArray(state.steps)) return state;
+    this.report(new Error("the server's run state has an unexpected shape"));
+    return undefined;
+  }
+
+  /** Claims the resume (at most once across workers): true when this caller won it. */
+  async claim(runId: string, escalationId: string): Promise<boolean | undefined> {
+    const res = await this.call<{ claimed: boolean }>("POST", `/v1/runs/${encodeURIComponent(runId)}/resume`, { escalationId }, true);
+    return res === undefined ? undefined : res !== null && res.claimed === true;
+  }
+
+  async resolved(after: string | null): Promise<{ items: ResolvedReview[]; nextCursor: string | null } | undefined> {
+    const res = await this.call<{ items: ResolvedReview[]; nextCursor: string | null }>("GET", `/v1/resumable${after ? `?after=${encodeURIComponent(after)}` : ""}`);
+    return res ?? undefined;
+  }
+
+  /** 2xx → parsed body; 404 (or 409 when `conflictIsNull`) → null; anything else → undefined. */
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown, conflictIsNull = false): Promise<T | null | undefined> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error("request timed out")), this.timeoutMs);
+    unrefTimer(timer);
+    try {
+      const headers: Record<string, string> = { Authorization: `Bearer ${this.apiKey}` };
+      const init: Parameters<RequestFn>[1] = { method, headers, signal: controller.signal };
+      if (body !== undefined) {
+        headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      const res = await this.request(this.endpoint + path, init);
+      const text = await res.text();
+      if (res.status >= 200 && res.status < 300) return JSON.parse(text) as T;
+      if (res.status === 404 || (conflictIsNull && res.status === 409)) return null;
+      this.report(new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`));
+      return undefined;
+    } catch (err) {
+      this.report(err);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

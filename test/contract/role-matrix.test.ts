@@ -1,0 +1,333 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Role } from "../../server/src/deps.js";
+import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
+import { createTestContext, type TestContext } from "../../server/src/testing.js";
+
+/**
+ * Who may call which route, across every route group (SPEC §4: "a reviewer cannot change
+ * policies; an analyst cannot resolve escalations"). One table of routes × callers, each cell
+ * the authorization outcome: 401 (no acceptable credential), 403 (a credential, but not allowed
+ * here), or `allow` (anything but 401/403: the request got past authorization, and whatever the
+ * route made of it next, it was not a server fault and not a missing route).
+ *
+ * Every cell gets its own fresh resources (a new escalation, a new policy), so a denial is never
+ * confused with "already claimed" or "not found", and every request is otherwise plausible, so
+ * the matrix does not depend on each route's validation details.
+ */
+
+type Caller = Role | "apiKey" | "anonymous";
+type Outcome = "allow" | 401 | 403;
+const CALLERS: readonly Caller[] = ["admin", "reviewer", "analyst", "apiKey", "anonymous"];
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+interface Team {
+  projectId: string;
+  key: string;
+  cookies: Record<Role, string>;
+}
+
+interface Prepared {
+  path: string;
+  body?: unknown;
+  /** After a denied request: proves it changed nothing. */
+  unchanged?: () => Promise<void>;
+}
+
+interface RouteCase {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  route: string;
+  /** Builds the cell's request, creating whatever it acts on. */
+  prepare(t: Team): Promise<Prepared>;
+  expect: Record<Caller, Outcome>;
+}
+
+let ctx: TestContext;
+let team: Team;
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  const p = await ctx.newProject();
+  const cookies = {} as Record<Role, string>;
+  for (const role of ["admin", "reviewer", "analyst"] as const) cookies[role] = (await ctx.newUser(p.projectId, role)).cookie;
+  team = { projectId: p.projectId, key: p.key, cookies };
+});
+afterAll(() => ctx.close());
+
+/** A request as `who`; a browser on the UI's own origin for users, a script for API keys. */
+async function send(method: string, path: string, who: Caller, body?: unknown, extra: Record<string, string> = {}) {
+  const headers: Record<string, string> = { ...extra };
+  if (who === "apiKey") headers.authorization = `Bearer ${team.key}`;
+  else if (who !== "anonymous") {
+    headers.cookie = team.cookies[who];
+    // A browser on the UI's page; a test that sets Origin speaks for the browser itself.
+    if (!("origin" in extra)) headers["sec-fetch-site"] ??= "same-origin";
+  }
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await ctx.app.request(`http://seamtrace.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, text, code: (text ? (JSON.parse(text) as { error?: { code?: string } }).error?.code : undefined) ?? null };
+}
+
+/** An escalated run posted through the collector, as the SDK reports one. */
+async function escalation() {
+  const run = escalatedRun(Date.now() - 60_000);
+  await postBatches(ctx, team.key, run.batches);
+  return run;
+}
+
+async function escalationStatus(id: string): Promise<string> {
+  const r = await send("GET", `/v1/escalations/${id}`, "admin");
+  expect(r.status, r.text).toBe(200);
+  return (JSON.parse(r.text) as { status: string }).status;
+}
+
+async function policyWorkflows(): Promise<string[]> {
+  const r = await send("GET", "/v1/policies", "admin");
+  expect(r.status, r.text).toBe(200);
+  return (JSON.parse(r.text) as { policies: Array<{ workflow: string; step?: string | null }> }).policies.map((p) => `${p.workflow}/${p.step ?? ""}`);
+}
+
+/** A policy that exists, made by an admin, for the routes that change or delete one. */
+async function existingPolicy(step?: string) {
+  const workflow = unique("wf");
+  const path = step ? `/v1/policies/${workflow}/steps/${step}` : `/v1/policies/${workflow}`;
+  const r = await send("PUT", path, "admin", { minConfidence: 0.7, reason: "set up for the role matrix" });
+  expect(r.status, r.text).toBeLessThan(300);
+  return { workflow, path };
+}
+
+async function existingWebhook(): Promise<string> {
+  const r = await send("POST", "/v1/webhooks", "admin", { url: "https://hooks.example.com/seamtrace", events: ["escalation.created"] });
+  expect(r.status, r.text).toBe(201);
+  return (JSON.parse(r.text) as { id: string }).id;
+}
+
+const everyone: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: "allow", apiKey: "allow", anonymous: 401 };
+const usersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: "allow", apiKey: 403, anonymous: 401 };
+const adminsOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: 403, apiKey: 403, anonymous: 401 };
+/** Deciding carries a reviewer's identity: people only, and not analysts. */
+const reviewersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: 403, anonymous: 401 };
+/** SDK routes take no session at all, so a cookie is no credential there: 401, not 403. */
+const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 401, apiKey: "allow", anonymous: 401 };
+
+const ROUTES: RouteCase[] = [
+  { method: "GET", route: "/v1/auth/me", prepare: async () => ({ path: "/v1/auth/me" }), expect: usersOnly },
+
+  // Policies: everyone reads (the SDK fetches them with its key); only admins change them.
+  { method: "GET", route: "/v1/policies", prepare: async () => ({ path: "/v1/policies" }), expect: everyone },
+  { method: "GET", route: "/v1/policies/history", prepare: async () => ({ path: "/v1/policies/history" }), expect: usersOnly },
+  {
+    method: "PUT",
+    route: "/v1/policies/:workflow",
+    async prepare() {
+      const workflow = unique("wf");
+      return {
+        path: `/v1/policies/${workflow}`,
+        body: { minConfidence: 0.1, onLow: "flag", reason: "lower the gate" },
+        unchanged: async () => expect(await policyWorkflows()).not.toContain(`${workflow}/`),
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "PUT",
+    route: "/v1/policies/:workflow (existing)",
+    async prepare() {
+      const { workflow, path } = await existingPolicy();
+      return {
+        path,
+        body: { minConfidence: 0.1, reason: "lower the gate" },
+        unchanged: async () => {
+          const r = await send("GET", `/v1/policies?workflow=${workflow}`, "admin");
+          expect((JSON.parse(r.text) as { policies: Array<{ minConfidence?: number }> }).policies[0]?.minConfidence).toBe(0.7);
+        },
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "PUT",
+    route: "/v1/policies/:workflow/steps/:step",
+    async prepare() {
+      const workflow = unique("wf");
+      return {
+        path: `/v1/policies/${workflow}/steps/reserve`,
+        body: { minCumulative: 0.2, reason: "lower the gate" },
+        unchanged: async () => expect(await policyWorkflows()).not.toContain(`${workflow}/reserve`),
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "DELETE",
+    route: "/v1/policies/:workflow",
+    async prepare() {
+      const { workflow, path } = await existingPolicy();
+      return { path, unchanged: async () => expect(await policyWorkflows()).toContain(`${workflow}/`) };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "DELETE",
+    route: "/v1/policies/:workflow/steps/:step",
+    async prepare() {
+      const { workflow, path } = await existingPolicy("reserve");
+      return { path, unchanged: async () => expect(await policyWorkflows()).toContain(`${workflow}/reserve`) };
+    },
+    expect: adminsOnly,
+  },
+
+  // Review: everyone reads the queue; admins and reviewers claim and decide.
+  { method: "GET", route: "/v1/escalations", prepare: async () => ({ path: "/v1/escalations" }), expect: everyone },
+  {
+    method: "GET",
+    route: "/v1/escalations/:id",
+    prepare: async () => ({ path: `/v1/escalations/${(await escalation()).escalationId}` }),
+    expect: everyone,
+  },
+  {
+    method: "POST",
+    route: "/v1/escalations/:id/claim",
+    async prepare() {
+      const { escalationId } = await escalation();
+      return {
+        path: `/v1/escalations/${escalationId}/claim`,
+        unchanged: async () => {
+          const r = await send("GET", `/v1/escalations/${escalationId}`, "admin");
+          expect((JSON.parse(r.text) as { claimedBy?: string | null }).claimedBy ?? null).toBeNull();
+        },
+      };
+    },
+    expect: reviewersOnly,
+  },
+  {
+    method: "POST",
+    route: "/v1/escalations/:id/decision",
+    async prepare() {
+      const { escalationId } = await escalation();
+      return {
+        path: `/v1/escalations/${escalationId}/decision`,
+        body: { decision: "accept", reason: "the amount matches the policy limit" },
+        unchanged: async () => expect(await escalationStatus(escalationId)).toBe("open"),
+      };
+    },
+    expect: reviewersOnly,
+  },
+  {
+    method: "POST",
+    route: "/v1/runs/:id/resume",
+    async prepare() {
+      const run = await escalation();
+      return { path: `/v1/runs/${run.runId}/resume`, body: { escalationId: run.escalationId } };
+    },
+    // The SDK's worker resumes with its key; in the UI, those who may decide may resume.
+    expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
+  },
+
+  // Late feedback comes from the project's own systems, with its API key.
+  {
+    method: "POST",
+    route: "/v1/labels",
+    async prepare() {
+      const run = await escalation();
+      return { path: "/v1/labels", body: { labels: [{ runId: run.runId, stepId: run.extract.stepId, correct: true, reason: "checked later" }] } };
+    },
+    expect: keysOnly,
+  },
+
+  // Review webhooks (SPEC §5) are project configuration: admins only.
+  { method: "GET", route: "/v1/webhooks", prepare: async () => ({ path: "/v1/webhooks" }), expect: adminsOnly },
+  {
+    method: "POST",
+    route: "/v1/webhooks",
+    prepare: async () => ({ path: "/v1/webhooks", body: { url: "https://hooks.example.com/review", events: ["escalation.resolved"] } }),
+    expect: adminsOnly,
+  },
+  { method: "DELETE", route: "/v1/webhooks/:id", prepare: async () => ({ path: `/v1/webhooks/${await existingWebhook()}` }), expect: adminsOnly },
+  {
+    method: "GET",
+    route: "/v1/webhooks/:id/deliveries",
+    prepare: async () => ({ path: `/v1/webhooks/${await existingWebhook()}/deliveries` }),
+    expect: adminsOnly,
+  },
+];
+
+describe("role matrix: routes × callers", () => {
+  for (const rc of ROUTES) {
+    describe(`${rc.method} ${rc.route}`, () => {
+      for (const who of CALLERS) {
+        const outcome = rc.expect[who];
+        it(`${who} → ${outcome === "allow" ? "allowed" : outcome}`, async () => {
+          const prepared = await rc.prepare(team);
+          const r = await send(rc.method, prepared.path, who, prepared.body);
+          if (outcome === "allow") {
+            expect([401, 403], r.text).not.toContain(r.status);
+            // Past authorization, a plausible request is never a server fault, and the route exists.
+            expect(r.status, r.text).toBeLessThan(500);
+            expect(r.text).not.toMatch(/"no route for /);
+          } else {
+            expect(r.status, r.text).toBe(outcome);
+            expect(r.code).toBe(outcome === 401 ? "unauthorized" : "forbidden");
+            await prepared.unchanged?.();
+          }
+        });
+      }
+    });
+  }
+});
+
+describe("cross-origin state-changing requests with a session cookie are refused", () => {
+  const crossSite: Array<[string, Record<string, string>]> = [
+    ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }],
+    ["Origin: https://evil.example", { origin: "https://evil.example" }],
+  ];
+  const changing = ROUTES.filter((rc) => UNSAFE.has(rc.method));
+
+  for (const rc of changing) {
+    const allowedRoles = (["admin", "reviewer", "analyst"] as const).filter((role) => rc.expect[role] === "allow");
+    for (const role of allowedRoles) {
+      for (const [label, headers] of crossSite) {
+        it(`${rc.method} ${rc.route} as ${role} with ${label} → 403 cross_origin, nothing changed`, async () => {
+          const prepared = await rc.prepare(team);
+          const r = await send(rc.method, prepared.path, role, prepared.body, headers);
+          expect(r.status, r.text).toBe(403);
+          expect(r.code).toBe("cross_origin");
+          await prepared.unchanged?.();
+        });
+      }
+    }
+  }
+
+  it("covers every state-changing route that a signed-in user may call", () => {
+    // A new route added to the table above with a user role is checked here automatically;
+    // this guards against the filter silently matching nothing.
+    expect(changing.filter((rc) => ["admin", "reviewer", "analyst"].some((r) => rc.expect[r as Role] === "allow")).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("refuses a cross-site login (login CSRF) and a cross-site logout", async () => {
+    const u = await ctx.newUser(team.projectId, "reviewer");
+    for (const [, headers] of crossSite) {
+      const login = await ctx.app.request("http://seamtrace.test/v1/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ email: u.email, password: u.password }),
+      });
+      expect(login.status).toBe(403);
+      expect(login.headers.get("set-cookie")).toBeNull();
+      const logout = await ctx.app.request("http://seamtrace.test/v1/auth/logout", { method: "POST", headers: { cookie: u.cookie, ...headers } });
+      expect(logout.status).toBe(403);
+    }
+    const me = await send("GET", "/v1/auth/me", "anonymous", undefined, { cookie: u.cookie });
+    expect(me.status).toBe(200);
+  });
+
+  it("lets the same requests through from the UI's own origin (the matrix's allowed cells send Sec-Fetch-Site: same-origin)", async () => {
+    const { escalationId } = await escalation();
+    for (const headers of [{ "sec-fetch-site": "same-origin" }, { origin: "http://seamtrace.test" }] as Array<Record<string, string>>) {
+      const r = await send("POST", `/v1/escalations/${escalationId}/claim`, "reviewer", undefined, headers);
+      expect(r.status, r.text).toBe(200);
+    }
+  });
+});
