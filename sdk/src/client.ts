@@ -334,6 +334,7 @@ export class Workflow {
     emit(startEvent);
 
     const run = new Run(identity, emit, this.runGates());
+    run.input = state ? state.run.input : options.input;
     if (state) run.replayFrom(state);
     let output: T | undefined;
     try {

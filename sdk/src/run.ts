@@ -124,6 +124,8 @@ class Context implements StepContext {
  */
 export class Run {
   readonly id: string;
+  /** The run's input: as given to `run()`, or as recorded when the run is resumed by id. */
+  input: unknown = undefined;
   /** Set once the run has stopped; later steps reject with it. */
   private stop: RunStoppedError | undefined;
   private failureInfo: RunFailure | undefined;

@@ -206,7 +206,7 @@ export type Decision = "accept" | "correct" | "reject";
 
 /** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
 export interface RunState {
-  run: { id: string; workflow: string; version: string; key: string | null; status: RunStatus };
+  run: { id: string; workflow: string; version: string; key: string | null; status: RunStatus; input: unknown };
   /** Completed steps in execution order; a replay hands these back without calling user code. */
   steps: Array<{
     stepId: string;

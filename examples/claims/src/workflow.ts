@@ -3,7 +3,7 @@
  * (classify ∥ match-policy) → reserve → route. The models are the pure functions of this package;
  * this file only wires them to `run.step()` with their lineage.
  */
-import type { Policy, RunResult, Seamtrace, Workflow } from "@seamtrace/sdk";
+import type { Policy, Run, RunResult, Seamtrace, Workflow } from "@seamtrace/sdk";
 import { classifyClaim } from "./classify.js";
 import { defaultModelParams } from "./default-params.js";
 import type { ClaimEmail, Route } from "./domain.js";
@@ -49,6 +49,8 @@ export interface ClaimsWorkflow {
    * stopped). The email's message id is the run key, so a redelivered email is the same run.
    */
   process(email: ClaimEmail, options?: { runId?: string }): Promise<RunResult<Route>>;
+  /** Continues a run that was escalated, once its review has arrived (replaying earlier steps). */
+  resume(runId: string): Promise<RunResult<Route>>;
 }
 
 /**
@@ -68,8 +70,9 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
     policy: options.policy ?? DEFAULT_CLAIMS_POLICY,
   });
 
-  const process = (email: ClaimEmail, runOptions: { runId?: string } = {}): Promise<RunResult<Route>> =>
-    workflow.run({ input: email, key: email.messageId, ...runOptions }, async (run) => {
+  // The email comes from the run, so a worker can resume a run by id alone (SPEC §3).
+  const pipeline = async (run: Run): Promise<Route> => {
+      const email = run.input as ClaimEmail;
       const fields = await run.step("extract", { input: email }, () => extractClaim(email, params.extract));
       const [kind, policy] = await Promise.all([
         run.step("classify", { from: [fields], input: { description: fields.value.description } }, () => classifyClaim(fields.value, params.classify)),
@@ -94,7 +97,10 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
       );
       const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value } }, () => routeClaim(reserve.value, params.route));
       return route.value;
-    });
+  };
+  const process = (email: ClaimEmail, runOptions: { runId?: string } = {}): Promise<RunResult<Route>> =>
+    workflow.run({ input: email, key: email.messageId, ...runOptions }, pipeline);
+  const resume = (runId: string): Promise<RunResult<Route>> => workflow.resume(runId, pipeline);
 
-  return { workflow, params, policies, process };
+  return { workflow, params, policies, process, resume };
 }

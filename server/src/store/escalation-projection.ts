@@ -229,7 +229,6 @@ function fromRow(r: Row): StepRecord {
   };
 }
 
-
 async function buildPacket(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<EscalationPacket> {
   const run = await runInfo(tx, projectId, e, index);
   const parents = await lineageParents(tx, projectId, e, index);

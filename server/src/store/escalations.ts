@@ -20,8 +20,6 @@ import { iso, isoOrNull, parseJson } from "./json.js";
  * conditional UPDATEs, so two reviewers acting at once get one success and one conflict.
  */
 
-
-
 /** Cumulative confidence with "unknown" above every real value ([0, 1]): unknown risks sort last. */
 const UNKNOWN_RISK = 2;
 const risk = sql<number>`coalesce(${escalations.cumulative}, ${sql.raw(String(UNKNOWN_RISK))})`;

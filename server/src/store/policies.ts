@@ -229,7 +229,6 @@ function fromSqlRow(r: Row): PolicyRow {
   };
 }
 
-
 export interface HistoryFilter {
   workflow?: string | undefined;
   /** "" selects the workflow-wide policy's entries. */

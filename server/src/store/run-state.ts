@@ -9,14 +9,13 @@ import { parseJson } from "./json.js";
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
 
-
 /**
  * What a resumed run needs to replay itself (SPEC §3 "Durable resume"): its completed steps in
  * execution order, and the escalation it is paused on (or the last one that resumed it).
  */
 export async function getRunState(db: Db, projectId: string, runId: string): Promise<RunState | null> {
   const run = await db
-    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status })
+    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input })
     .from(runs)
     .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
     .get();
@@ -63,7 +62,7 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
     };
   }
   return {
-    run: { id: run.id, workflow: run.workflow, version: run.version, key: run.key, status: run.status as RunStatus },
+    run: { id: run.id, workflow: run.workflow, version: run.version, key: run.key, status: run.status as RunStatus, input: parseJson(run.input) },
     steps: rows.map((s) => ({
       stepId: s.stepId,
       name: s.name,

@@ -20,8 +20,6 @@ import { iso, isoOrNull, parseJson } from "./json.js";
  * WHERE: it is the leading column of each index, and the only tenancy boundary there is.
  */
 
-
-
 const summaryColumns = {
   id: runs.id,
   workflow: runs.workflow,
