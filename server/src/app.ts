@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./deps.js";
 import { AppError } from "./errors.js";
+import { isTransientStoreError } from "./store/ingest.js";
 import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
@@ -39,6 +40,11 @@ export function createApp(deps: AppDeps) {
       const body: Record<string, unknown> = { code: err.code, message: err.message, requestId };
       if (err.details !== undefined) body.details = err.details;
       return c.json({ error: body }, err.status);
+    }
+    if (isTransientStoreError(err)) {
+      // Lock held past the busy timeout, disk full, store unreachable: the client can retry.
+      c.header("Retry-After", "1");
+      return c.json({ error: { code: "unavailable", message: "the store cannot take this request right now; retry shortly", requestId } }, 503);
     }
     // Only our own faults reach here; the client's mistakes are AppErrors above.
     deps.log.error("unhandled error", { requestId, path: c.req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });

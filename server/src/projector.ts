@@ -88,7 +88,8 @@ export class Projector {
   /** Runs up to `maxChunks` chunks; concurrent callers share the pass under way, then run their own. */
   private runOnce(maxChunks: number): Promise<void> {
     const previous = this.running ?? Promise.resolve();
-    const pass = previous.then(() => this.pass(maxChunks));
+    // A pass that failed has already told its own callers; later ones try afresh.
+    const pass = previous.catch(() => {}).then(() => this.pass(maxChunks));
     const tracked = pass.finally(() => {
       if (this.running === tracked) this.running = undefined;
     });

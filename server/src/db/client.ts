@@ -5,7 +5,8 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as schema from "./schema.js";
 
-export type Db = LibSQLDatabase<typeof schema>;
+/** drizzle over libSQL; `$client` is the pooled client underneath (for the write queue). */
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 /** The store: the raw libSQL client (for bulk SQL) and drizzle over it. */
 export interface Store {

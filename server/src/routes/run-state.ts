@@ -22,7 +22,7 @@ function decodeAfter(raw: string | undefined): { resolvedAt: number; id: string 
   if (raw === undefined) return null;
   try {
     const [resolvedAt, escId] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof resolvedAt === "number" && typeof escId === "string") return { resolvedAt, id: escId };
+    if (Number.isSafeInteger(resolvedAt) && typeof escId === "string" && escId.length <= 256) return { resolvedAt: resolvedAt as number, id: escId };
   } catch {
     // fall through
   }

@@ -25,7 +25,7 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
   if (raw === undefined) return null;
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
-    if (typeof createdAt === "number" && typeof id === "string") return { createdAt, id };
+    if (Number.isSafeInteger(createdAt) && typeof id === "string" && id.length <= 256) return { createdAt: createdAt as number, id };
   } catch {
     // fall through
   }

@@ -3,6 +3,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { apiKeys, projects } from "../db/schema.js";
 import { displayPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from "../lib/api-key.js";
+import { queuedWrite } from "./write-transaction.js";
 
 export interface ApiKeyInfo {
   id: string;
@@ -37,7 +38,7 @@ export async function createApiKey(
     createdAt: now,
     revokedAt: null,
   };
-  await db.insert(apiKeys).values(row);
+  await queuedWrite(db.$client, () => db.insert(apiKeys).values(row));
   return { id: row.id, projectId: row.projectId, projectName: project.name, name: row.name, prefix: row.prefix, createdAt: now, revokedAt: null, key };
 }
 
@@ -60,11 +61,13 @@ export async function listApiKeys(db: Db, projectId?: string): Promise<ApiKeyInf
 
 /** Revokes a key; later requests with it get 401. Returns false when no such active key exists. */
 export async function revokeApiKey(db: Db, id: string, now = Date.now()): Promise<boolean> {
-  const res = await db
-    .update(apiKeys)
-    .set({ revokedAt: now })
-    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
+  const res = await queuedWrite(db.$client, () =>
+    db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id }),
+  );
   return res.length > 0;
 }
 

@@ -2,6 +2,7 @@ import { uuidv7 } from "@seamtrace/sdk";
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { projects } from "../db/schema.js";
+import { queuedWrite } from "./write-transaction.js";
 
 export interface Project {
   id: string;
@@ -11,7 +12,7 @@ export interface Project {
 
 export async function createProject(db: Db, name: string, now = Date.now()): Promise<Project> {
   const project = { id: uuidv7(), name, createdAt: now };
-  await db.insert(projects).values(project);
+  await queuedWrite(db.$client, () => db.insert(projects).values(project));
   return project;
 }
 

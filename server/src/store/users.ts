@@ -5,6 +5,7 @@ import type { Db } from "../db/client.js";
 import { sessions, users } from "../db/schema.js";
 import type { Role } from "../deps.js";
 import { hashPassword, verifyPassword } from "../lib/password.js";
+import { queuedWrite } from "./write-transaction.js";
 
 export interface User {
   id: string;
@@ -43,7 +44,7 @@ export async function createUser(
     createdAt: now,
     disabledAt: null,
   };
-  await db.insert(users).values(user);
+  await queuedWrite(db.$client, () => db.insert(users).values(user));
   const { passwordHash: _, ...rest } = user;
   return rest;
 }
@@ -84,7 +85,7 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 export async function createSession(db: Db, user: User, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
   const token = randomBytes(32).toString("base64url");
   const expiresAt = now + SESSION_TTL_MS;
-  await db.insert(sessions).values({ tokenHash: hashToken(token), userId: user.id, projectId: user.projectId, createdAt: now, expiresAt });
+  await queuedWrite(db.$client, () => db.insert(sessions).values({ tokenHash: hashToken(token), userId: user.id, projectId: user.projectId, createdAt: now, expiresAt }));
   return { token, expiresAt };
 }
 
@@ -100,5 +101,5 @@ export async function userForSession(db: Db, token: string, now = Date.now()): P
 }
 
 export async function deleteSession(db: Db, token: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
+  await queuedWrite(db.$client, () => db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))));
 }

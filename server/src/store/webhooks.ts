@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { and, asc, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema.js";
+import { queuedWrite } from "./write-transaction.js";
 
 export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -39,7 +40,7 @@ export async function createWebhook(
     createdAt: now,
     disabledAt: null,
   };
-  await db.insert(webhooks).values(row);
+  await queuedWrite(db.$client, () => db.insert(webhooks).values(row));
   return { ...view(row), secret: row.secret };
 }
 
@@ -50,11 +51,13 @@ export async function listWebhooks(db: Db, projectId: string): Promise<WebhookVi
 
 /** Disables a webhook (kept for its delivery log). False when there is no such live webhook. */
 export async function disableWebhook(db: Db, projectId: string, id: string, now = Date.now()): Promise<boolean> {
-  const res = await db
-    .update(webhooks)
-    .set({ disabledAt: now })
-    .where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt)))
-    .returning({ id: webhooks.id });
+  const res = await queuedWrite(db.$client, () =>
+    db
+      .update(webhooks)
+      .set({ disabledAt: now })
+      .where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt)))
+      .returning({ id: webhooks.id }),
+  );
   return res.length > 0;
 }
 
@@ -113,7 +116,8 @@ export async function recordAttempt(
   outcome: { delivered: boolean; statusCode: number | null; error: string | null; nextAttemptAt: number | null },
   now: number,
 ): Promise<void> {
-  await db
+  await queuedWrite(db.$client, () =>
+    db
     .update(webhookDeliveries)
     .set({
       status: outcome.delivered ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending",
@@ -123,7 +127,8 @@ export async function recordAttempt(
       nextAttemptAt: outcome.delivered ? null : outcome.nextAttemptAt,
       deliveredAt: outcome.delivered ? now : null,
     })
-    .where(eq(webhookDeliveries.id, id));
+    .where(eq(webhookDeliveries.id, id)),
+  );
 }
 
 export interface DeliveryView {

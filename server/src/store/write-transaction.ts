@@ -16,18 +16,7 @@ const queues = new WeakMap<Client, Promise<void>>();
  * process for the whole busy timeout and then fail, because the holder can never reach its commit.
  */
 export async function beginWrite(client: Client): Promise<{ tx: Transaction; release: () => void }> {
-  const previous = queues.get(client) ?? Promise.resolve();
-  let unlock!: () => void;
-  const tail = previous.then(() => new Promise<void>((r) => (unlock = r)));
-  queues.set(client, tail);
-  await previous;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    unlock();
-    if (queues.get(client) === tail) queues.delete(client);
-  };
+  const release = await enterWriteQueue(client);
   try {
     const tx = await client.transaction("deferred");
     try {
@@ -40,6 +29,35 @@ export async function beginWrite(client: Client): Promise<{ tx: Transaction; rel
   } catch (err) {
     release();
     throw err;
+  }
+}
+
+/** Waits for this process's earlier writers; the returned function lets the next one in. */
+async function enterWriteQueue(client: Client): Promise<() => void> {
+  const previous = queues.get(client) ?? Promise.resolve();
+  let unlock!: () => void;
+  const tail = previous.then(() => new Promise<void>((r) => (unlock = r)));
+  queues.set(client, tail);
+  await previous;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    unlock();
+    if (queues.get(client) === tail) queues.delete(client);
+  };
+}
+
+/**
+ * A single autocommit write (a drizzle insert, update or delete) in this process's queue of
+ * writers, for the same reason as beginWrite. It must not open a transaction of its own.
+ */
+export async function queuedWrite<T>(client: Client, write: () => Promise<T>): Promise<T> {
+  const release = await enterWriteQueue(client);
+  try {
+    return await write();
+  } finally {
+    release();
   }
 }
 
