@@ -166,10 +166,11 @@ export class Seamtrace {
       return () => {};
     }
     let stopped = false;
-    let cursor: string | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // No cursor: the server lists only reviews whose run nobody has resumed, so a resume that
+    // failed for a passing reason is offered again on the next poll.
     const poll = async () => {
-      const page = await resumer.resolved(cursor);
+      const page = await resumer.resolved(null);
       for (const review of page?.items ?? []) {
         if (stopped) return;
         try {
@@ -178,21 +179,24 @@ export class Seamtrace {
           this.report(err);
         }
       }
-      if (page?.nextCursor) cursor = page.nextCursor;
     };
     const tick = () => {
-      void poll().finally(() => {
+      void poll()
+        .catch((err: unknown) => this.report(err))
+        .finally(() => {
         if (stopped) return;
         timer = setTimeout(tick, options.pollMs ?? 2_000);
         unrefTimer(timer);
       });
     };
     tick();
-    this.stoppers.add(() => (stopped = true));
-    return () => {
+    const stop = () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      this.stoppers.delete(stop);
     };
+    this.stoppers.add(stop);
+    return stop;
   }
 
   private readonly stoppers = new Set<() => void>();
@@ -274,7 +278,7 @@ export class Workflow {
       if (result.status !== "escalated" || !resumer || Date.now() >= deadline) return result;
       // wait: the reviewer must see the escalation before it can be reviewed.
       await this.client.flush({ timeoutMs: Math.max(0, deadline - Date.now()) });
-      const reviewed = await this.awaitReview(result.runId, deadline);
+      const reviewed = await this.awaitReview(result.runId, deadline, result.escalation?.id);
       if (!reviewed) return result;
       state = reviewed;
     }
@@ -299,9 +303,12 @@ export class Workflow {
   private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState } | { result: RunResult<T> }> {
     const runId = state.run.id;
     let esc = state.escalation;
+    const finished = state.run.status === "completed" || state.run.status === "failed";
+    // Another worker claimed this review and is (or was) running the rest: not ours to run.
+    if (esc?.status === "resolved" && esc.resumedAt !== null && !finished) return { result: { status: "duplicate", runId } };
     if (state.run.status !== "paused" || !esc) return { state };
     if (esc.status === "open") {
-      const reviewed = Date.now() < deadline ? await this.awaitReview(runId, deadline) : undefined;
+      const reviewed = Date.now() < deadline ? await this.awaitReview(runId, deadline, esc.id) : undefined;
       if (!reviewed?.escalation) return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
       state = reviewed;
       esc = reviewed.escalation;
@@ -314,10 +321,11 @@ export class Workflow {
   }
 
   /** Polls the run's state until its escalation is reviewed; undefined at the deadline. */
-  private async awaitReview(runId: string, deadline: number): Promise<RunState | undefined> {
+  private async awaitReview(runId: string, deadline: number, escalationId?: string): Promise<RunState | undefined> {
     while (Date.now() < deadline) {
       const state = await this.client.resumer!.state(runId);
-      if (state?.escalation?.status === "resolved") return state;
+      const esc = state?.escalation;
+      if (esc?.status === "resolved" && (escalationId === undefined || esc.id === escalationId)) return state!;
       await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
     }
     return undefined;
@@ -329,8 +337,11 @@ export class Workflow {
     const emit = this.client.emit;
     const started = Date.now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };
-    if (options.key !== undefined) startEvent.key = options.key;
-    if (options.input !== undefined) startEvent.input = options.input;
+    // A replay keeps the run's recorded key and input: its recorded steps were computed from them.
+    const key = state ? (state.run.key ?? undefined) : options.key;
+    const input = state ? state.run.input : options.input;
+    if (key !== undefined) startEvent.key = key;
+    if (input !== undefined && input !== null) startEvent.input = input;
     emit(startEvent);
 
     const run = new Run(identity, emit, this.runGates());

@@ -62,7 +62,7 @@ export async function post(
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason ?? new Error("aborted"));
     if (signal.aborted) return onAbort();

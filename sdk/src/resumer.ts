@@ -1,3 +1,4 @@
+import { abortable } from "./http-post.js";
 import { unrefTimer } from "./timers.js";
 import type { RequestFn } from "./transport-types.js";
 import type { RunState } from "./types.js";
@@ -51,6 +52,10 @@ export class Resumer {
 
   async resolved(after: string | null): Promise<{ items: ResolvedReview[]; nextCursor: string | null } | undefined> {
     const res = await this.call<{ items: ResolvedReview[]; nextCursor: string | null }>("GET", `/v1/resumable${after ? `?after=${encodeURIComponent(after)}` : ""}`);
+    if (res && !Array.isArray(res.items)) {
+      this.report(new Error("the server's list of resolved reviews has an unexpected shape"));
+      return undefined;
+    }
     return res ?? undefined;
   }
 
@@ -66,8 +71,9 @@ export class Resumer {
         headers["Content-Type"] = "application/json";
         init.body = JSON.stringify(body);
       }
-      const res = await this.request(this.endpoint + path, init);
-      const text = await res.text();
+      // Raced against the signal: an injected request function may ignore it.
+      const res = await abortable(new Promise<Awaited<ReturnType<RequestFn>>>((ok) => ok(this.request(this.endpoint + path, init))), controller.signal);
+      const text = await abortable(Promise.resolve().then(() => res.text()), controller.signal);
       if (res.status >= 200 && res.status < 300) return JSON.parse(text) as T;
       if (res.status === 404 || (conflictIsNull && res.status === 409)) return null;
       this.report(new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`));

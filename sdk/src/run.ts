@@ -149,25 +149,27 @@ export class Run {
    * the reviewer's decision.
    */
   replayFrom(state: RunState): void {
-    const byName = new Map<string, RunState["steps"]>();
-    for (const s of state.steps) {
-      if (s.status !== "completed") continue; // a failed step runs again
-      const list = byName.get(s.name);
-      if (list) list.push(s);
-      else byName.set(s.name, [s]);
-    }
-    this.replay = { byName, escalation: state.escalation?.status === "resolved" ? state.escalation : null };
+    // The latest record of each (name, call) wins: a step re-run after a resume supersedes its
+    // earlier, unreviewed attempt. Steps come in execution order.
+    const byCall = new Map<string, RunState["steps"][number]>();
+    for (const s of state.steps) byCall.set(`${s.call}:${s.name}`, s);
+    this.replay = { byCall, escalation: state.escalation?.status === "resolved" ? state.escalation : null };
   }
 
-  private replay: { byName: Map<string, RunState["steps"]>; escalation: RunState["escalation"] } | undefined;
+  private replay: { byCall: Map<string, RunState["steps"][number]>; escalation: RunState["escalation"] } | undefined;
+  /** Calls made so far per step name: a step's identity across replays is (name, call). */
+  private readonly calls = new Map<string, number>();
 
   /** The recorded outcome of this call of step `name`, as a promise of its handle; undefined to run it. */
-  private replayed<V>(name: string, opts: StepOptions): Promise<StepHandle<V>> | undefined {
-    const recorded = this.replay!.byName.get(name)?.shift();
-    if (!recorded) return undefined;
+  private replayed<V>(name: string, call: number, opts: StepOptions): Promise<StepHandle<V>> | undefined {
+    const recorded = this.replay!.byCall.get(`${call}:${name}`);
+    if (!recorded || recorded.status !== "completed") return undefined; // never ran, or failed: run it
     const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
     const esc = this.replay!.escalation;
-    if (!esc || esc.stepId !== recorded.stepId || recorded.source === "human") return Promise.resolve(handle.restore(recorded));
+    const reviewed = esc !== null && esc.stepId === recorded.stepId && recorded.source !== "human";
+    // An output that failed its gate and was never reviewed must not reach a later step: run it again.
+    if (recorded.gated && !reviewed && recorded.source !== "human") return undefined;
+    if (!reviewed) return Promise.resolve(handle.restore(recorded));
     if (esc.decision === "reject") {
       // The reviewer refused the output: the run stops here and says why (SPEC §1 "review").
       handle.restore(recorded);
@@ -214,11 +216,14 @@ export class Run {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
     const fn = (typeof a === "function" ? a : b) as StepFn<V>;
     if (this.stop) return Promise.reject(this.stop);
+    const call = this.calls.get(name) ?? 0;
+    this.calls.set(name, call + 1);
     if (this.replay) {
-      const replayed = this.replayed<V>(name, opts);
+      const replayed = this.replayed<V>(name, call, opts);
       if (replayed) return replayed;
     }
     const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
+    handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
       // The common case stays off the retry loop: one call, no extra async frame (SPEC §3:
       // the hot path costs a few microseconds and allocates little).
@@ -346,7 +351,10 @@ export class Run {
       kinds,
       outcome,
       issues,
-      escalationId: outcome !== "pass" || spot ? uuidv7() : undefined,
+      // An in-flight step that fails its gate after the run already stopped is recorded, but
+      // opens no second review item: the run waits on one escalation, and a replay re-runs
+      // this step (it is marked gated) rather than hand its unreviewed output on.
+      escalationId: (outcome === "escalate" && this.stop) || (outcome === "pass" && !spot) ? undefined : uuidv7(),
       spotCheckRate: spot ? rule.spotCheckRate : undefined,
       contract: first,
     };
@@ -375,6 +383,7 @@ export class Run {
       stepId: handle.stepId,
       step: handle.name,
       parents: wire.parents,
+      ...(wire.call !== undefined ? { call: wire.call } : undefined),
       source: wire.source,
       stale: false,
       attempt,

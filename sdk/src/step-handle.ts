@@ -110,6 +110,8 @@ export class StepHandle<V> implements LineageNode, Deferred {
   private attempts = 1;
   private attemptErrors: ErrorInfo[] | undefined = undefined;
   private mark: GateMark | undefined = undefined;
+  /** @internal Earlier calls of this step name in the run. */
+  call = 0;
 
   /** @internal Created by `run.step()` before its function runs. */
   constructor(
@@ -159,8 +161,9 @@ export class StepHandle<V> implements LineageNode, Deferred {
   }
 
   /** @internal A replayed step: its recorded outcome, handed back without calling user code. */
-  restore(r: { stepId: string; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }): this {
+  restore(r: { stepId: string; call: number; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }): this {
     this.id = r.stepId;
+    this.call = r.call;
     this.v = r.output as V;
     this.givenConfidence = r.confidence !== null;
     this.own = r.confidence ?? 1;
@@ -214,6 +217,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
       stepId: this.stepId,
       step: this.name,
       parents: this.parents.map((p) => p.stepId),
+      ...(this.call !== 0 ? { call: this.call } : undefined),
       output: this.v,
       cumulative: this.cum,
       source: this.src,

@@ -66,6 +66,12 @@ export interface StepEvent extends RunEventBase {
   step: string;
   /** Step ids this step's input came from (lineage). */
   parents: string[];
+  /**
+   * Earlier calls of this step name in the run (absent for the first). Taken when the step is
+   * called, so it is the same in every replay of the run: a resumed run finds each call's
+   * recorded outcome by (name, call), whatever order parallel calls finished in.
+   */
+  call?: number;
   input?: unknown;
   output?: unknown;
   /** The step's own confidence in [0, 1]. Absent for steps that do not estimate one. */
@@ -220,6 +226,10 @@ export interface RunState {
     flagged: boolean;
     parents: string[];
     escalationId: string | null;
+    /** The step failed its gate with outcome `escalate`: its output was held back for review. */
+    gated: boolean;
+    /** Earlier calls of this step name in the run (see StepEvent.call). */
+    call: number;
   }>;
   /** The escalation the run is paused on, or the last one that resumed it. */
   escalation: {

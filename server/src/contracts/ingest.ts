@@ -71,6 +71,7 @@ export const stepEventSchema = z.object({
   alternatives: z.array(z.unknown()).optional(),
   features: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   attempt: z.int().min(1),
+  call: z.int().min(0).max(1_000_000).optional(),
   attemptErrors: z.array(errorInfo).optional(),
   durationMs: millis,
   startedAt: isoTime,

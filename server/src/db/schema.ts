@@ -104,6 +104,8 @@ export const steps = sqliteTable(
     id: text("id").notNull(),
     runId: text("run_id").notNull(),
     name: text("name").notNull(),
+    /** Earlier calls of this step name in the run: with the name, the step's identity for replay. */
+    call: integer("call").notNull().default(0),
     status: text("status", { enum: ["completed", "failed"] }).notNull(),
     /** JSON array of parent step ids: the DAG edges. */
     parents: text("parents").notNull(),

@@ -156,7 +156,7 @@ function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now:
 
 const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
   source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
-  escalation_id, duration_ms, started_at, ended_at) VALUES `;
+  escalation_id, duration_ms, started_at, ended_at, call) VALUES `;
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
 // The latest report of a step wins, whatever order reports arrive in; a step id can never be
 // moved into another run by a second event naming a different run. A step that went to review
@@ -195,6 +195,7 @@ function stepRow(projectId: string, e: StepEvent): InValue[] {
     Math.round(e.durationMs),
     Date.parse(e.startedAt),
     Date.parse(e.time),
+    e.call ?? 0,
   ];
 }
 

@@ -33,6 +33,8 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       flagged: steps.flagged,
       parents: steps.parents,
       escalationId: steps.escalationId,
+      gate: steps.gate,
+      call: steps.call,
     })
     .from(steps)
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
@@ -75,6 +77,8 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       flagged: s.flagged,
       parents: (parseJson(s.parents) as string[] | null) ?? [],
       escalationId: s.escalationId,
+      call: s.call,
+      gated: (parseJson<{ outcome?: string }>(s.gate) ?? {}).outcome === "escalate",
     })),
     escalation,
   };

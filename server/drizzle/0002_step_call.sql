@@ -1,0 +1,1 @@
+ALTER TABLE `steps` ADD `call` integer DEFAULT 0 NOT NULL;
