@@ -1,3 +1,4 @@
+// In-process server (createTestContext) with the real SDK pointed at it: resume edge cases found in review.
 import { Seamtrace, type RequestFn } from "@seamtrace/sdk";
 import { createTestContext, type TestContext } from "../../server/src/testing.js";
 
