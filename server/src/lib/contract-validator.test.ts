@@ -49,3 +49,11 @@ describe("ContractValidators", () => {
     expect(v.check(key, "{not json", 1)).toMatchObject({ ok: false, unusable: expect.any(String) });
   });
 });
+
+describe("asynchronous schemas", () => {
+  it("never counts an $async schema's promise as a pass", () => {
+    const v = new ContractValidators();
+    const check = v.check(["p", "w", "1", "s"], JSON.stringify({ $async: true, type: "string" }), 42);
+    expect(check).toMatchObject({ ok: false, unusable: expect.stringContaining("asynchronous") });
+  });
+});

@@ -74,7 +74,10 @@ function compile(text: string): ValidateFunction | string {
     // One instance per schema: two contracts with the same `$id` must not collide.
     const ajv = new Ajv2020({ allErrors: true, strict: false, logger: false, validateFormats: true });
     for (const [name, re] of Object.entries(FORMATS)) ajv.addFormat(name, re);
-    return ajv.compile(rest);
+    const validate = ajv.compile(rest);
+    // An `$async` schema answers with a promise, which is truthy: it could never refuse anything.
+    if ((validate as { $async?: boolean }).$async) return "the contract is an asynchronous schema, which cannot be checked here";
+    return validate;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
