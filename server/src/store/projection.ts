@@ -123,11 +123,12 @@ const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, ver
 
 // Whether the incoming row's status replaces the stored one. Events arrive out of order across
 // batches: a later status wins, except that `running` (a late run.started) never replaces a
-// terminal status and a terminal status always replaces `running`. A row made only from step
+// terminal status and a terminal status always replaces `running` or `paused`: the times come
+// from SDK clocks, and a run resumed by a worker whose clock is behind must still end. A row made only from step
 // events (status_at NULL) never sets the status, and loses to any real status.
 const WINS = `(excluded.status_at IS NOT NULL AND (runs.status_at IS NULL OR CASE
   WHEN runs.status IN ('completed', 'failed') AND excluded.status = 'running' THEN 0
-  WHEN runs.status = 'running' AND excluded.status IN ('completed', 'failed') THEN 1
+  WHEN runs.status IN ('running', 'paused') AND excluded.status IN ('completed', 'failed') THEN 1
   ELSE excluded.status_at >= runs.status_at END))`;
 const fromWinner = (col: string) => `${col} = CASE WHEN ${WINS} THEN excluded.${col} ELSE runs.${col} END`;
 const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
@@ -160,12 +161,13 @@ const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, pa
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
 // The latest report of a step wins, whatever order reports arrive in; a step id can never be
 // moved into another run by a second event naming a different run. A step that went to review
-// keeps its escalation, even if a later report of it does not repeat the id.
+// keeps its escalation, even if a later report of it does not repeat the id. A human-verified
+// report (a resume) supersedes the model's whatever the clocks say.
 const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
   ${STEP_COLUMNS.slice(3)
     .map((c) => (c === "escalation_id" ? `${c} = coalesce(excluded.${c}, steps.${c})` : `${c} = excluded.${c}`))
     .join(", ")}
-  WHERE steps.run_id = excluded.run_id AND excluded.ended_at >= steps.ended_at`;
+  WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
 
 function stepRow(projectId: string, e: StepEvent): InValue[] {
   return [
