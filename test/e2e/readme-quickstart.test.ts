@@ -66,6 +66,12 @@ describe("README quickstart", () => {
       expect(byName["match-policy"]!).toMatchObject({ source: "direct", stale: false });
       expect(byName.reserve!.parents.sort()).toEqual([byName.classify!.id, byName["match-policy"]!.id].sort());
       expect(detail.edges).toHaveLength(4);
+
+      // Run again: the same key makes it the same run, replayed from what the server recorded.
+      const again = await run(process.execPath, [file], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey }, timeout: 20_000 });
+      expect(again.stdout).toMatch(new RegExp(`^completed ${runId} 1200$`, "m"));
+      const after = (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as typeof detail;
+      expect(after.steps.map((s) => s.id).sort()).toEqual(detail.steps.map((s) => s.id).sort());
     } finally {
       rmSync(file, { force: true });
     }
