@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliPath, spawnServer, type SpawnedServer } from "../support/server.js";
+import { cliPath, repoRoot, spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
  * The `seamtrace` CLI as a user runs it: its own process, configured by the environment only
@@ -187,5 +187,15 @@ describe("seamtrace CLI", () => {
       expect(r.stderr).toMatch(/\bSEAMTRACE_SECRET\b/);
       expect(r.stdout).not.toMatch(/listening/);
     });
+  });
+});
+
+describe("seamtrace on the PATH of the repository", () => {
+  it("runs as `npx seamtrace` through node_modules/.bin, as the README says", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { stdout } = await promisify(execFile)(join(repoRoot, "node_modules/.bin/seamtrace"), ["--help"], { env: { PATH: process.env.PATH ?? "" } });
+    expect(stdout).toMatch(/keys/);
+    expect(stdout).toMatch(/users/);
   });
 });
