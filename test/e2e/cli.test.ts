@@ -191,7 +191,7 @@ describe("seamtrace CLI", () => {
 });
 
 describe("seamtrace on the PATH of the repository", () => {
-  it("runs as `npx seamtrace` through node_modules/.bin, as the README says", async () => {
+  it("runs as `npx seamtrace` through node_modules/.bin, as the README says (a fresh clone links it at install)", async () => {
     const { execFile } = await import("node:child_process");
     const { promisify } = await import("node:util");
     const { stdout } = await promisify(execFile)(join(repoRoot, "node_modules/.bin/seamtrace"), ["--help"], { env: { PATH: process.env.PATH ?? "" } });
