@@ -1,7 +1,6 @@
 // The policy client against an injected collector (CONVENTIONS habit 9): each test decides what
 // `GET /v1/policies` answers — policies, 304, an error, nothing — and reads what was asked.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { runHostScript } from "../../test/support/host-script.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Seamtrace } from "./client.js";
 import { PolicyClient, type PolicyClientOptions, type PolicyOrigin } from "./policy-client.js";
@@ -357,7 +356,6 @@ describe("Seamtrace wiring", () => {
 // Only a real child process can tell whether the event loop would have exited.
 describe("policy client in a host process", () => {
   const moduleUrl = new URL("./policy-client.ts", import.meta.url).href;
-  const root = fileURLToPath(new URL("../..", import.meta.url));
 
   function runScript(body: string, killAfterMs = 8000): Promise<{ code: number | null; out: string; ms: number }> {
     const script = `
@@ -366,19 +364,7 @@ describe("policy client in a host process", () => {
       const hang = () => new Promise(() => {});
       ${body}
     `;
-    return new Promise((resolve, reject) => {
-      const start = Date.now();
-      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-      const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-      child.on("error", reject);
-      child.on("exit", (code) => {
-        clearTimeout(killer);
-        resolve({ code, out, ms: Date.now() - start });
-      });
-    });
+    return runHostScript(script, killAfterMs);
   }
 
   it("lets the process exit with the refresh timer armed", async () => {

@@ -1,12 +1,10 @@
 // The transport as a host process sees it: its timers must never keep Node alive on their own,
 // yet an awaited flush() or shutdown() must hold the process until it settles. Only a real
 // child process can tell whether the event loop would have exited.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { runHostScript } from "../../test/support/host-script.js";
 import { describe, expect, it } from "vitest";
 
 const transportUrl = new URL("./transport.ts", import.meta.url).href;
-const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function runScript(body: string, killAfterMs = 8000): Promise<{ code: number | null; out: string; ms: number }> {
   const script = `
@@ -14,19 +12,7 @@ function runScript(body: string, killAfterMs = 8000): Promise<{ code: number | n
     const event = { id: "e1", type: "run.started", time: new Date().toISOString(), runId: "r", workflow: "w", version: "1" };
     ${body}
   `;
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(killer);
-      resolve({ code, out, ms: Date.now() - start });
-    });
-  });
+  return runHostScript(script, killAfterMs);
 }
 
 describe("transport in a host process", () => {

@@ -3,11 +3,11 @@
  * bundled from source for a browser or edge runtime, minified and gzipped (CONVENTIONS habit 9).
  * `npm run size -w @seamtrace/sdk` prints the same figures with a per-module breakdown.
  */
-import * as esbuild from "esbuild";
+import type { BuildOptions } from "esbuild";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { bundleSdk, sdkSrc } from "../../bench/sdk-bundle.mjs";
 
 /**
  * Budget for `@seamtrace/sdk` (".") after minify + gzip -9. The SDK ships into users' browsers
@@ -19,28 +19,9 @@ import { describe, expect, it } from "vitest";
  */
 const SDK_GZIP_BUDGET_BYTES = 12 * 1024;
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const sdkSrc = fileURLToPath(new URL("../../sdk/src/", import.meta.url));
-
-const BUILD: esbuild.BuildOptions = {
-  absWorkingDir: repoRoot,
-  bundle: true,
-  minify: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  // No `external`: anything the SDK imports must either be bundled (and counted) or fail to
-  // resolve — a `node:` builtin fails the build outright on the neutral platform.
-  write: false,
-  metafile: true,
-  logLevel: "silent",
-};
-
-async function bundle(options: esbuild.BuildOptions) {
-  const result = await esbuild.build({ ...BUILD, ...options });
-  const code = result.outputFiles![0]!.text;
-  const meta = Object.values(result.metafile!.outputs)[0]!;
-  return { code, imports: meta.imports.map((i) => i.path), inputs: Object.keys(meta.inputs) };
+async function bundle(options: BuildOptions) {
+  const { code, imports, inputs } = await bundleSdk(options);
+  return { code, imports, inputs: Object.keys(inputs) };
 }
 
 /** Module loading left in bundled code, whatever the specifier: static, dynamic or CommonJS. */
