@@ -56,17 +56,23 @@ export function payloadHash(payload: unknown): string {
 
 /** hash = SHA-256(prevHash ‖ canonical JSON of the entry). */
 export function entryHash(prevHash: string, e: ChainedEntry): string {
-  const canonical = canonicalJson({
-    action: e.action,
-    actor: e.actor,
-    payloadHash: e.payloadHash,
-    projectId: e.projectId,
-    runId: e.runId,
-    seq: e.seq,
-    subject: e.subject,
-    time: e.time,
-  });
-  return createHash("sha256").update(prevHash).update(canonical).digest("hex");
+  return createHash("sha256").update(prevHash).update(canonicalEntry(e)).digest("hex");
+}
+
+/**
+ * RFC 8785 canonical JSON of an entry, written out for its fixed shape: the general
+ * `canonicalize` costs ~4.8 µs an entry (it sorts keys and walks values), this ~1 µs, and the
+ * collector writes one per event. For this shape the two agree by construction (keys already in
+ * UTF-16 order; JSON.stringify of a string is JCS's string form; seq and time are safe integers,
+ * whose ES number form JCS uses), and a property test checks it against `canonicalize`.
+ */
+export function canonicalEntry(e: ChainedEntry): string {
+  if (!Number.isSafeInteger(e.seq) || !Number.isSafeInteger(e.time)) throw new TypeError("seq and time must be safe integers");
+  return (
+    `{"action":${JSON.stringify(e.action)},"actor":${JSON.stringify(e.actor)},"payloadHash":${JSON.stringify(e.payloadHash)},` +
+    `"projectId":${JSON.stringify(e.projectId)},"runId":${e.runId === null ? "null" : JSON.stringify(e.runId)},"seq":${e.seq},` +
+    `"subject":${JSON.stringify(e.subject)},"time":${e.time}}`
+  );
 }
 
 // An Ed25519 private key in PKCS#8 DER is this fixed prefix followed by the 32-byte seed (RFC 8410).

@@ -10,7 +10,7 @@ import { AppError, forbidden, payloadTooLarge, unauthorized } from "../errors.js
 import { AttemptLimiter } from "../lib/attempt-limiter.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "../middleware/require-auth.js";
 import { validate } from "../middleware/validate.js";
-import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, SESSION_TTL_MS, type User } from "../store/users.js";
+import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, recordLoginFailure, SESSION_TTL_MS, type User } from "../store/users.js";
 
 /** A login body is two short strings; anything near this size is not a login. */
 export const LOGIN_MAX_BYTES = 64 * 1024;
@@ -74,12 +74,15 @@ export function authRoutes(deps: AppDeps) {
       limiter.fail(key, now);
       const user = await checkCredentials(db, email, password);
       // One answer for an unknown address, a wrong password and a disabled account alike.
-      if (!user) throw new AppError(401, "invalid_credentials", "the email or password is not correct");
+      if (!user) {
+        await recordLoginFailure(db, email, now);
+        throw new AppError(401, "invalid_credentials", "the email or password is not correct");
+      }
       limiter.succeed(key);
 
       // Signing in again from the same browser replaces its session rather than leaving one behind.
       const previous = getCookie(c, SESSION_COOKIE);
-      if (previous !== undefined) await deleteSession(db, previous);
+      if (previous !== undefined) await deleteSession(db, previous, now);
       const session = await createSession(db, user, now);
       setCookie(c, SESSION_COOKIE, session.token, { ...cookieOptions(c), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
       c.header("Cache-Control", "no-store");
@@ -89,7 +92,7 @@ export function authRoutes(deps: AppDeps) {
       if (c.req.header("authorization") !== undefined) throw forbidden("an API key has no session to end");
       // Idempotent: an unknown or expired session is already signed out; the cookie goes anyway.
       const token = getCookie(c, SESSION_COOKIE);
-      if (token !== undefined) await deleteSession(db, token);
+      if (token !== undefined) await deleteSession(db, token, deps.now());
       deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
       return c.body(null, 204);
     })

@@ -45,12 +45,12 @@ export function webhooksRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
     .post("/webhooks", admin, limitJson, validate("json", createBody), async (c) => {
       const body = c.req.valid("json");
-      const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, ...body }, deps.now());
+      const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, actor: c.get("principal").actor, ...body }, deps.now());
       return c.json(hook, 201);
     })
     .get("/webhooks", admin, async (c) => c.json({ items: await listWebhooks(deps.store.db, c.get("principal").projectId) }))
     .delete("/webhooks/:id", admin, validate("param", idParam), async (c) => {
-      const ok = await disableWebhook(deps.store.db, c.get("principal").projectId, c.req.valid("param").id, deps.now());
+      const ok = await disableWebhook(deps.store.db, c.get("principal").projectId, c.req.valid("param").id, deps.now(), c.get("principal").actor);
       if (!ok) throw notFound("webhook");
       return c.body(null, 204);
     })

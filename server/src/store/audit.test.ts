@@ -65,7 +65,9 @@ async function recomputeFrom(from: number): Promise<void> {
 beforeEach(async () => {
   ctx = await createTestContext();
   client = ctx.store.client;
-  projectId = (await ctx.newProject()).projectId;
+  // A bare project row: createProject would start the chain with its own entry.
+  projectId = "tamper-suite";
+  await client.execute({ sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, 0)", args: [projectId, projectId] });
   signer = new CheckpointSigner(ctx.config.secret);
   await buildChain();
 });
@@ -168,7 +170,7 @@ describe("audit chain over 10,000 entries", () => {
     // Moving the checkpoints' heads along breaks their signatures instead.
     const heads = await client.execute({ sql: "SELECT seq, hash FROM audit_log WHERE project_id = ? AND seq % ? = 0", args: [projectId, CHECKPOINT_EVERY] });
     for (const h of heads.rows) {
-      await client.execute({ sql: "UPDATE audit_checkpoints SET head_hash = ? WHERE project_id = ? AND seq = ?", args: [h[1], projectId, h[0]] });
+      await client.execute({ sql: "UPDATE audit_checkpoints SET head_hash = ? WHERE project_id = ? AND seq = ?", args: [h[1]!, projectId, h[0]!] });
     }
     report = await verify();
     expect(report.firstBad).toMatchObject({ seq: 4_001, reason: expect.stringMatching(/signature/) });

@@ -32,6 +32,7 @@ export interface AuditHead {
 }
 
 const ROWS_PER_STATEMENT = 100;
+const JSON_ROWS_PER_STATEMENT = 2_000;
 
 export async function readAuditHead(tx: Transaction | Client, projectId: string): Promise<AuditHead | null> {
   const rs = await tx.execute({ sql: "SELECT seq, hash FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1", args: [projectId] });
@@ -49,7 +50,10 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
   const head = await readAuditHead(tx, projectId);
   let seq = head?.seq ?? 0;
   let prev = head?.hash ?? GENESIS_HASH;
-  const rows: InValue[][] = [];
+  // Rows go in as one JSON array per statement, unpacked by json_each: binding nine parameters a
+  // row cost ~9 µs, one JSON text ~6 µs (bench/audit-insert.ts), and the collector writes one
+  // entry per event.
+  const rows: unknown[][] = [];
   const payloads: InValue[][] = [];
   for (const r of records) {
     seq++;
@@ -63,17 +67,25 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     }
     const runId = r.runId ?? null;
     prev = entryHash(prev, { projectId, seq, time: r.time, actor: r.actor, action: r.action, subject: r.subject, runId, payloadHash: hash });
-    rows.push([projectId, seq, r.time, r.actor, r.action, r.subject, runId, hash, prev]);
+    rows.push([seq, r.time, r.actor, r.action, r.subject, runId, hash, prev]);
   }
-  for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
-    await tx.execute(
-      multiRow("INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ", part, ""),
-    );
+  for (const part of chunks(rows, JSON_ROWS_PER_STATEMENT)) {
+    await tx.execute({
+      sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)
+            SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(?)`,
+      args: [projectId, JSON.stringify(part)],
+    });
   }
   for (const part of chunks(payloads, ROWS_PER_STATEMENT)) {
     await tx.execute(multiRow("INSERT INTO audit_payloads (project_id, seq, body) VALUES ", part, ""));
   }
   return { seq, hash: prev };
+}
+
+/** Runs a drizzle-built statement inside a libsql transaction (drizzle writes the SQL, the transaction runs it). */
+export async function execIn(tx: Transaction, query: { toSQL(): { sql: string; params: unknown[] } }) {
+  const { sql, params } = query.toSQL();
+  return tx.execute({ sql, args: params as InValue[] });
 }
 
 /** Records facts that have nothing else to write: e.g. a login, an export, a verification. */
