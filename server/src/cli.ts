@@ -15,6 +15,7 @@ import { DEFAULT_PROJECT } from "./store/bootstrap.js";
 import { createProject, getProjectByName, listProjects } from "./store/projects.js";
 import { createUser, getUserByEmail, listUsers, normaliseEmail } from "./store/users.js";
 import { startServer } from "./main.js";
+import { registerAuditCommands } from "./cli-audit.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -191,6 +192,13 @@ export function buildCli(): Command {
         );
       });
     });
+
+  registerAuditCommands(program, {
+    withStore,
+    print,
+    failure: (message) => new CliFailure(message),
+    usage: (message) => new CliUsage(message),
+  });
 
   return program;
 }

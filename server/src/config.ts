@@ -27,6 +27,12 @@ export interface Config {
   limits: Limits;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
+  audit: {
+    /** Sign a checkpoint once a project's chain has grown by this many entries (and hourly). */
+    checkpointEvery: number;
+    /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
+    checkpointFile: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -70,12 +76,16 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../ui/dist", import.meta.url).pathname),
+    audit: {
+      checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
+      checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
+    },
   };
   if (config.secret !== "" && config.secret.length < 32) {
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }
   if (config.secret === "") config.secret = loadOrCreateSecret(dataDir);
-  return Object.freeze({ ...config, limits: Object.freeze(config.limits) });
+  return Object.freeze({ ...config, limits: Object.freeze(config.limits), audit: Object.freeze(config.audit) });
 }
 
 /** First start without SEAMTRACE_SECRET: generate one into the data folder, readable by the owner only. */

@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
+import type { CheckpointSigner } from "./lib/audit-chain.js";
 import type { Projector } from "./projector.js";
 
 
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   /** Folds the event log into runs and steps; readers `sync()` before reading them. */
   projector: Projector;
+  /** Signs audit checkpoints; its public key verifies them (derived from the server secret). */
+  auditSigner: CheckpointSigner;
 }
 
 export type Role = "admin" | "reviewer" | "analyst";

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.js";
+import { CheckpointSigner } from "./lib/audit-chain.js";
 import type { Config } from "./config.js";
 import { openStore } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
@@ -9,6 +10,7 @@ import { bootstrapStore } from "./store/bootstrap.js";
 import { Projector } from "./projector.js";
 import { closeIngestWriter } from "./store/ingest.js";
 import { WebhookDispatcher } from "./webhooks.js";
+import { CheckpointWatcher } from "./jobs/checkpoint-job.js";
 import type { CreatedApiKey } from "./store/keys.js";
 
 export interface RunningServer {
@@ -25,17 +27,21 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   await migrateStore(store);
   const createdKey = await bootstrapStore(store.db, config.secret);
   const projector = new Projector(store, { log });
-  const deps: AppDeps = { config, store, now: () => Date.now(), log, projector };
+  const deps: AppDeps = { config, store, now: () => Date.now(), log, projector, auditSigner: new CheckpointSigner(config.secret) };
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
   const webhooks = new WebhookDispatcher(store, { log });
+  const checkpoints = new CheckpointWatcher({ store, now: deps.now, config, signer: deps.auditSigner }, (err) =>
+    log.error("audit checkpoint failed", { err: String(err) }),
+  );
 
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once("error", reject);
   });
   webhooks.start();
+  checkpoints.start();
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -50,6 +56,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
       closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
         await closeIngestWriter(store);
         await projector.close();
+        await checkpoints.stop();
+        // A last checkpoint over whatever this process appended, for the audit trail's tail.
+        await checkpoints.tick(1);
         await webhooks.stop();
         store.close();
       });

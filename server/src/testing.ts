@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "./app.js";
+import { CheckpointSigner } from "./lib/audit-chain.js";
 import { loadConfig, type Config } from "./config.js";
 import { openStore, type Store } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
@@ -38,7 +39,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
   const projector = new Projector(store);
-  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger, projector };
+  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger, projector, auditSigner: new CheckpointSigner(config.secret) };
   const app = createApp(deps);
   return {
     deps,

@@ -13,6 +13,7 @@ import {
   type VerifyReport,
 } from "../lib/audit-chain.js";
 import { chunks, multiRow } from "./sql.js";
+import { enqueueWebhookStatement } from "./webhooks.js";
 import { withWriteLock } from "./write-transaction.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
@@ -116,7 +117,39 @@ export async function createCheckpoint(client: Client, projectId: string, signer
       sql: "INSERT INTO audit_checkpoints (project_id, seq, head_hash, time, prev_signature, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
       args: [c.projectId, c.seq, c.headHash, c.time, c.prevSignature, c.keyId, c.signature],
     });
+    // Copied outside the database through the webhook outbox, in the same transaction.
+    await tx.execute(enqueueWebhookStatement(projectId, "audit.checkpoint", { ...c, time: new Date(c.time).toISOString() }, now));
     return { commit: true, value: c };
+  });
+}
+
+/** The newest checkpoints of a project, newest first. */
+export async function lastCheckpoints(db: Db, projectId: string, limit: number): Promise<SignedCheckpoint[]> {
+  const rs = await db.$client.execute({
+    sql: "SELECT project_id, seq, head_hash, time, prev_signature, key_id, signature FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT ?",
+    args: [projectId, limit],
+  });
+  return rs.rows.map(toCheckpoint);
+}
+
+/** Checkpoints not yet copied to `target`, oldest first. */
+export async function unexportedCheckpoints(db: Db, target: string, limit: number): Promise<SignedCheckpoint[]> {
+  const rs = await db.$client.execute({
+    sql: `SELECT c.project_id, c.seq, c.head_hash, c.time, c.prev_signature, c.key_id, c.signature FROM audit_checkpoints c
+          WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoint_exports x WHERE x.project_id = c.project_id AND x.seq = c.seq AND x.target = ?)
+          ORDER BY c.time, c.project_id, c.seq LIMIT ?`,
+    args: [target, limit],
+  });
+  return rs.rows.map(toCheckpoint);
+}
+
+export async function markCheckpointsExported(client: Client, target: string, checkpoints: readonly SignedCheckpoint[], now: number): Promise<void> {
+  if (checkpoints.length === 0) return;
+  await withWriteLock(client, async (tx) => {
+    for (const part of chunks(checkpoints.map((c) => [c.projectId, c.seq, target, now] as InValue[]), ROWS_PER_STATEMENT)) {
+      await tx.execute(multiRow("INSERT INTO audit_checkpoint_exports (project_id, seq, target, exported_at) VALUES ", part, " ON CONFLICT DO NOTHING"));
+    }
+    return { commit: true, value: undefined };
   });
 }
 
