@@ -10,6 +10,7 @@ import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { labelsRoutes } from "./routes/labels.js";
 import { policiesRoutes } from "./routes/policies.js";
+import { retentionRoutes } from "./routes/retention.js";
 import { runStateRoutes } from "./routes/run-state.js";
 import { runsRoutes } from "./routes/runs.js";
 import { uiRoutes } from "./routes/ui.js";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", labelsRoutes(deps))
     .route("/v1", webhooksRoutes(deps))
     .route("/v1", auditRoutes(deps))
+    .route("/v1", retentionRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>
