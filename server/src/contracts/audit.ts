@@ -16,10 +16,16 @@ const pageLimit = z
   .pipe(z.number().int().min(1).max(MAX_LIMIT))
   .default(100);
 
-const seqCursor = z
+/** `<time>.<seq>`: the position of the last item of the previous page. */
+const timeSeqCursor = z
   .string()
-  .regex(/^[1-9]\d{0,15}$/, "not a cursor returned by this API")
-  .transform(Number);
+  .regex(/^\d{1,16}\.[1-9]\d{0,15}$/, "not a cursor returned by this API")
+  .transform((s) => {
+    const [time, seq] = s.split(".").map(Number) as [number, number];
+    return { time, seq };
+  });
+
+export const encodeAuditCursor = (c: { time: number; seq: number }) => `${c.time}.${c.seq}`;
 
 const filters = {
   runId: id.optional(),
@@ -32,7 +38,7 @@ const filters = {
 /** `GET /v1/audit`: newest first, a page at a time, within a time window (default 30 days). */
 export function auditListQuery(now: () => number) {
   return z
-    .object({ ...filters, limit: pageLimit, cursor: seqCursor.optional() })
+    .object({ ...filters, limit: pageLimit, cursor: timeSeqCursor.optional() })
     .transform(({ from, to, ...rest }, ctx) => ({ ...rest, window: resolveWindow(now, { from, to }, ctx) }));
 }
 

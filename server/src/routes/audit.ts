@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { auditExportQuery, auditListQuery, type AuditListResponse } from "../contracts/audit.js";
+import { auditExportQuery, auditListQuery, encodeAuditCursor, type AuditListResponse } from "../contracts/audit.js";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { validate } from "../middleware/validate.js";
@@ -24,7 +24,7 @@ export function auditRoutes(deps: AppDeps) {
       const page = await listAudit(deps.store.db, c.get("principal").projectId, { ...q, before: q.cursor });
       const body: AuditListResponse = {
         items: page.items,
-        nextCursor: page.last === null ? null : String(page.last),
+        nextCursor: page.last === null ? null : encodeAuditCursor(page.last),
         window: { from: iso(q.window.from), to: iso(q.window.to) },
       };
       return c.json(body);

@@ -35,41 +35,51 @@ function view(r: ArrayLike<unknown>): AuditEntryView {
   };
 }
 
-/** Entries newest first; `before` is the seq of the last item of the previous page. */
+/** Keyset position in (time, seq) order: the last item of the previous page. */
+export interface AuditCursor {
+  time: number;
+  seq: number;
+}
+
+/** Entries newest first, in (time, seq) order, which the time index serves without a sort. */
 export async function listAudit(
   db: Db,
   projectId: string,
-  filter: AuditFilter & { limit: number; before?: number | undefined },
-): Promise<{ items: AuditEntryView[]; last: number | null }> {
+  filter: AuditFilter & { limit: number; before?: AuditCursor | undefined },
+): Promise<{ items: AuditEntryView[]; last: AuditCursor | null }> {
   const w = where(projectId, filter);
-  if (filter.before !== undefined) (w.sql += " AND a.seq < ?"), w.args.push(filter.before);
+  if (filter.before !== undefined) (w.sql += " AND (a.time < ? OR (a.time = ? AND a.seq < ?))"), w.args.push(filter.before.time, filter.before.time, filter.before.seq);
   const rs = await db.$client.execute({
-    sql: `SELECT ${COLUMNS} FROM audit_log a WHERE ${w.sql} ORDER BY a.seq DESC LIMIT ?`,
+    sql: `SELECT ${COLUMNS} FROM audit_log a WHERE ${w.sql} ORDER BY a.time DESC, a.seq DESC LIMIT ?`,
     args: [...w.args, filter.limit + 1],
   });
   const items = rs.rows.slice(0, filter.limit).map(view);
-  return { items, last: rs.rows.length > filter.limit ? items[items.length - 1]!.seq : null };
+  const last = rs.rows.length > filter.limit ? rs.rows[filter.limit - 1]! : null;
+  return { items, last: last ? { time: Number(last[1]), seq: Number(last[0]) } : null };
 }
 
 /**
- * Every matching entry oldest first, with its payload while retention keeps it: from
+ * Every matching entry oldest first (time, then seq), with its payload while retention keeps it: from
  * audit_payloads, or the event's stored body for event entries. Read a page at a time
- * (keyset on seq), so an export of any size holds one page in memory.
+ * (keyset on time and seq), so an export of any size holds one page in memory.
  */
 export async function* streamAudit(db: Db, projectId: string, filter: AuditFilter, pageSize = 1_000): AsyncGenerator<AuditExportRow> {
-  let after = 0;
+  let after: AuditCursor = { time: -1, seq: 0 };
   for (;;) {
     const w = where(projectId, filter);
+    w.sql += " AND (a.time > ? OR (a.time = ? AND a.seq > ?))";
+    w.args.push(after.time, after.time, after.seq);
     const rs = await db.$client.execute({
       sql: `SELECT ${COLUMNS}, coalesce(p.body, e.body) FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)
-            WHERE ${w.sql} AND a.seq > ? ORDER BY a.seq LIMIT ?`,
-      args: [...w.args, after, pageSize],
+            WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
+      args: [...w.args, pageSize],
     });
     for (const r of rs.rows) yield { ...view(r), payload: r[8] == null ? null : parseJson(String(r[8])) };
     if (rs.rows.length < pageSize) return;
-    after = Number(rs.rows[rs.rows.length - 1]![0]);
+    const last = rs.rows[rs.rows.length - 1]!;
+    after = { time: Number(last[1]), seq: Number(last[0]) };
   }
 }
 

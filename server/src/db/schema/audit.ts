@@ -31,8 +31,9 @@ export const auditLog = sqliteTable(
     primaryKey({ columns: [t.projectId, t.seq] }),
     // The run detail page and `GET /v1/audit?runId=` read one run's entries.
     index("audit_log_run_idx").on(t.projectId, t.runId).where(sql`run_id IS NOT NULL`),
-    // Time-window queries (audit search, export) without walking the whole chain.
-    index("audit_log_time_idx").on(t.projectId, t.time),
+    // Time-window queries (audit search, export) without walking the whole chain; seq breaks
+    // ties so a page in (time, seq) order reads straight off the index, with no sort.
+    index("audit_log_time_seq_idx").on(t.projectId, t.time, t.seq),
   ],
 );
 
