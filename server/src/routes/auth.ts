@@ -1,15 +1,14 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { CookieOptions } from "hono/utils/cookie";
 import { loginBody, ROLES, type UserResponse } from "../contracts/auth.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, forbidden, payloadTooLarge, unauthorized } from "../errors.js";
+import { AppError, forbidden, unauthorized } from "../errors.js";
 import { AttemptLimiter } from "../lib/attempt-limiter.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, recordLoginFailure, SESSION_TTL_MS, type User } from "../store/users.js";
 
 /** A login body is two short strings; anything near this size is not a login. */
@@ -52,16 +51,10 @@ export function authRoutes(deps: AppDeps) {
     checkSameOrigin(c.req.header("sec-fetch-site"), c.req.header("origin"), new URL(c.req.url));
     await next();
   });
-  const limitBody = bodyLimit({
-    maxSize: LOGIN_MAX_BYTES,
-    onError: () => {
-      throw payloadTooLarge(`a login body may have at most ${LOGIN_MAX_BYTES} bytes`, { maxBytes: LOGIN_MAX_BYTES });
-    },
-  });
   const signedIn = requireAuth(deps, { roles: ROLES });
 
   return new Hono<AppEnv>()
-    .post("/auth/login", sameOrigin, limitBody, validate("json", loginBody), async (c) => {
+    .post("/auth/login", sameOrigin, validate("json", loginBody, jsonLimits(deps, { maxBytes: LOGIN_MAX_BYTES })), async (c) => {
       const { email, password } = c.req.valid("json");
       const now = deps.now();
       const key = `${normaliseEmail(email)}\n${clientAddress(c)}`;

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { retentionBody, retentionParam } from "../contracts/retention.js";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { listRetentionPolicies, putRetentionPolicy } from "../store/retention.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -16,7 +16,7 @@ export function retentionRoutes(deps: AppDeps) {
       const items = await listRetentionPolicies(deps.store.db, c.get("principal").projectId);
       return c.json({ items: items.map((p) => ({ ...p, updatedAt: iso(p.updatedAt) })), default: { mode: "full", ttlDays: null } });
     })
-    .put("/retention/:workflow", admin, validate("param", retentionParam), validate("json", retentionBody), async (c) => {
+    .put("/retention/:workflow", admin, validate("param", retentionParam), validate("json", retentionBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
       const { workflow } = c.req.valid("param");
       const body = c.req.valid("json");
       const { projectId, actor } = c.get("principal");

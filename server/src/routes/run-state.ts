@@ -1,11 +1,10 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, notFound, unavailable } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { projected } from "../middleware/projected.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { claimResume, findRunIdByKey, getRunState, listResumable } from "../store/run-state.js";
 
@@ -55,9 +54,8 @@ export function runStateRoutes(deps: AppDeps) {
       "/runs/:id/resume",
       requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer"] }),
       fresh,
-      bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError(413, "payload_too_large", "body too large"); } }),
       validate("param", z.object({ id })),
-      validate("json", resumeBody),
+      validate("json", resumeBody, jsonLimits(deps, { maxBytes: 16 * 1024 })),
       async (c) => {
         const principal = c.get("principal");
         const runId = c.req.valid("param").id;

@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, notFound } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "../store/webhooks.js";
 
 const createBody = z
@@ -32,18 +31,12 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
   throw new AppError(400, "invalid_query", "`before` is not a cursor this server issued");
 }
 
-const limitJson = bodyLimit({
-  maxSize: 16 * 1024,
-  onError: () => {
-    throw new AppError(413, "payload_too_large", "the body may be at most 16 KB");
-  },
-});
 
 /** Webhooks for escalation.created and escalation.resolved (SPEC §5), managed by admins. */
 export function webhooksRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });
   return new Hono<AppEnv>()
-    .post("/webhooks", admin, limitJson, validate("json", createBody), async (c) => {
+    .post("/webhooks", admin, validate("json", createBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
       const body = c.req.valid("json");
       const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, actor: c.get("principal").actor, ...body }, deps.now());
       return c.json(hook, 201);
