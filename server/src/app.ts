@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./deps.js";
 import { AppError } from "./errors.js";
+import { securityHeaders } from "./middleware/security-headers.js";
 import { isTransientStoreError } from "./store/ingest.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -20,6 +21,7 @@ import { webhooksRoutes } from "./routes/webhooks.js";
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>()
     .use(requestId())
+    .use(securityHeaders())
     .route("/", healthRoutes(deps))
     .route("/v1", eventsRoutes(deps))
     .route("/v1", runsRoutes(deps))
