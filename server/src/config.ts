@@ -27,6 +27,8 @@ export interface Config {
   limits: Limits;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
+  /** Requests a minute per API key and per signed-in user; past it, 429 with Retry-After. */
+  rateLimitPerMinute: number;
   audit: {
     /** Sign a checkpoint once a project's chain has grown by this many entries (and hourly). */
     checkpointEvery: number;
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../ui/dist", import.meta.url).pathname),
+    rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
     audit: {
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",

@@ -1,3 +1,4 @@
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
 import type { CheckpointSigner } from "./lib/audit-chain.js";
@@ -20,6 +21,8 @@ export interface AppDeps {
   projector: Projector;
   /** Signs audit checkpoints; its public key verifies them (derived from the server secret). */
   auditSigner: CheckpointSigner;
+  /** Tests inject one (e.g. a failing one); by default an in-memory limiter from config. */
+  rateLimiter?: RateLimiterAbstract;
 }
 
 export type Role = "admin" | "reviewer" | "analyst";
