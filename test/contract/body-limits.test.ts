@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-function send(route: string, body: BodyInit, headers: Record<string, string> = {}) {
+function send(route: string, body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) {
   const [method, pattern] = route.split(" ") as [string, string];
   const path = pattern.replace(/:[a-z]+/g, "0190f0f0-0000-7000-8000-000000000001");
   const auth: Record<string, string> = KEY_ONLY.has(route) ? { authorization: `Bearer ${key}` } : { cookie, "sec-fetch-site": "same-origin" };
