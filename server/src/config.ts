@@ -27,6 +27,11 @@ export interface Config {
   limits: Limits;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
+  /**
+   * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
+   * loopback and refused otherwise (routes/metrics.ts).
+   */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -70,7 +75,11 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../ui/dist", import.meta.url).pathname),
+    metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
   };
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError("SEAMTRACE_METRICS_TOKEN must be at least 16 characters");
+  }
   if (config.secret !== "" && config.secret.length < 32) {
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }
