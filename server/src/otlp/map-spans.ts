@@ -15,8 +15,9 @@ import { hashedUuid, runIdForName, runIdForTrace, stepIdFor, timedUuid } from ".
  * - confidence from `seamtrace.confidence`, else from a `gen_ai.evaluation.result` event's score;
  * - GenAI semantic-convention attributes kept: messages and tool-call arguments and results as the
  *   step's input and output, model, provider, operation and token usage as features.
- * Spans that carry `seamtrace.step.id` were made by the SDK's OpenTelemetry helper, which has
- * already reported the step through `/v1/events`: they are accepted and not recorded twice.
+ * Spans marked `seamtrace.reported` (or carrying `seamtrace.step.id`) were made by the SDK's
+ * OpenTelemetry helper, which has already reported them through `/v1/events`: they are accepted
+ * and not recorded twice.
  */
 
 export interface MapOptions {
@@ -100,7 +101,7 @@ export function mapTraceRequest(request: OtlpTraceRequest, options: MapOptions):
           errors.push(`span ${i}: ${f}`);
           continue;
         }
-        if (f.attrs.has("seamtrace.step.id")) {
+        if (f.attrs.get("seamtrace.reported") === true || f.attrs.has("seamtrace.step.id")) {
           accepted++; // reported through /v1/events by the SDK's OpenTelemetry helper
           continue;
         }
@@ -142,8 +143,17 @@ function spanFacts(index: number, span: OtlpSpan, resource: Map<string, AttrValu
   const runId = named === undefined ? runIdForTrace(span.traceId) : isUuid(named) ? named.toLowerCase() : runIdForName(named);
   // The key finds the run again (resume by key): the name given, or the trace id.
   const runKey = named === undefined ? span.traceId : isUuid(named) ? str(attrs.get("seamtrace.run.key")) : named;
-  const parentStep = str(attrs.get("seamtrace.parent.step.id"));
-  const parents = parentStep !== undefined && isUuid(parentStep) ? [parentStep.toLowerCase()] : span.parentSpanId ? [stepIdFor(span.traceId, span.parentSpanId)] : [];
+  // Set by the SDK's span processor inside a traced run: the step this span ran in, or empty
+  // between steps (its parent span is the run's, which is no step).
+  const parentStep = attrs.get("seamtrace.parent.step.id");
+  const parents =
+    typeof parentStep === "string"
+      ? isUuid(parentStep)
+        ? [parentStep.toLowerCase()]
+        : []
+      : span.parentSpanId
+        ? [stepIdFor(span.traceId, span.parentSpanId)]
+        : [];
   return {
     index,
     span,
