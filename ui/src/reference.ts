@@ -1,5 +1,6 @@
 // The browsable API reference (served at /reference): Scalar's reference, bundled by vite into
 // same-origin assets so the page loads nothing from a CDN and fits a `script-src 'self'` CSP.
+// Everything that would call Scalar's services is off: the reference describes this server only.
 import { createApiReference } from "@scalar/api-reference";
 import "@scalar/api-reference/style.css";
 
@@ -9,5 +10,9 @@ createApiReference("#api-reference", {
   withDefaultFonts: false,
   // "Try it" requests go straight to this server (same origin), never through Scalar's proxy.
   proxyUrl: "",
-  hideClientButton: false,
+  telemetry: false,
+  showDeveloperTools: "never",
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  documentDownloadType: "json",
 });
