@@ -35,6 +35,11 @@ export interface Config {
     /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
     checkpointFile: string;
   };
+  /**
+   * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
+   * loopback and refused otherwise (routes/metrics.ts).
+   */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +88,11 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
     },
+    metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
   };
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError("SEAMTRACE_METRICS_TOKEN must be at least 16 characters");
+  }
   if (config.secret !== "" && config.secret.length < 32) {
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }

@@ -36,15 +36,21 @@ const NAME_KEYED = new Set([
   "DELETE /v1/policies/:workflow/steps/:step",
   "PUT /v1/retention/:workflow",
 ]);
+/** Routes that give A runs of its own under ids B also uses (run ids are the client's, per project). */
+const INGEST = new Set(["POST /v1/events", "POST /v1/traces"]);
 /** State-changing routes that read no body. */
 const BODYLESS = new Set(["POST /v1/audit/verify"]);
 /** Not project data: public, or sign-in itself. */
-const SKIP = new Set(["ALL /*", "GET /", "GET /healthz", "POST /v1/auth/login", "POST /v1/auth/logout"]);
+const SKIP = new Set(["ALL /*", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
 
 function bodies(): Record<string, unknown> {
-  return {
+  const table: Record<string, unknown> = {
     "POST /v1/events": {
       events: [{ id: "0190f0f0-0000-7000-8000-0000000000aa", type: "run.started", time: new Date().toISOString(), runId: b.runId, workflow: "claims", version: "3" }],
+    },
+    // A span in B's run: OTLP runs are keyed by trace id within the caller's project.
+    "POST /v1/traces": {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", name: "probe", startTimeUnixNano: "1", endTimeUnixNano: "2", attributes: [{ key: "seamtrace.run.id", value: { stringValue: "RUNID" } }] }] }] }],
     },
     "POST /v1/labels": { labels: [{ runId: b.runId, stepId: b.stepIds[0], correct: false, reason: "probe" }] },
     "POST /v1/runs/:id/resume": { escalationId: b.escalationId },
@@ -54,6 +60,7 @@ function bodies(): Record<string, unknown> {
     "POST /v1/webhooks": { url: "https://hooks.example.test/probe", events: ["escalation.created"] },
     "PUT /v1/retention/:workflow": { mode: "final", ttlDays: 1 },
   };
+  return JSON.parse(JSON.stringify(table).replaceAll("RUNID", b?.runId ?? "")) as Record<string, unknown>;
 }
 
 /** B's rows in every table that holds project data, as one string to compare before and after. */
@@ -145,7 +152,7 @@ describe("cross-project isolation, every route × B's ids", () => {
     // project), after which A's answers may rightly contain that id.
     const routes = [...new Set(ctx.app.routes.map((r) => `${r.method} ${r.path}`))]
       .filter((r) => !SKIP.has(r))
-      .sort((x, y) => Number(x === "POST /v1/events") - Number(y === "POST /v1/events"));
+      .sort((x, y) => Number(INGEST.has(x)) - Number(INGEST.has(y)));
     const table = bodies();
     const failures: string[] = [];
     for (const route of routes) {
@@ -157,7 +164,7 @@ describe("cross-project isolation, every route × B's ids", () => {
       if (r.status >= 500) failures.push(`${route}: ${r.status} ${r.text.slice(0, 200)}`);
       if (byId && r.status !== 404) failures.push(`${route}: expected 404 for B's id, got ${r.status} ${r.text.slice(0, 200)}`);
       if (!byId && !NAME_KEYED.has(route) && /\/:/.test(pattern) && r.status !== 404) failures.push(`${route}: expected 404, got ${r.status}`);
-      for (const id of bIds()) if (route !== "POST /v1/events" && r.text.includes(id)) failures.push(`${route}: the answer contains B's id ${id}`);
+      for (const id of bIds()) if (!INGEST.has(route) && r.text.includes(id)) failures.push(`${route}: the answer contains B's id ${id}`);
     }
     expect(failures).toEqual([]);
 

@@ -269,6 +269,17 @@ const ROUTES: RouteCase[] = [
     expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
   },
 
+  // OTLP exporters send with the project's key; a browser session is no credential there.
+  {
+    method: "POST",
+    route: "/v1/traces",
+    prepare: async () => ({
+      path: "/v1/traces",
+      body: { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "ab".repeat(16), spanId: "cd".repeat(8), name: "matrix", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] },
+    }),
+    expect: keysOnly,
+  },
+
   // Late feedback comes from the project's own systems, with its API key.
   {
     method: "POST",
@@ -298,7 +309,11 @@ const ROUTES: RouteCase[] = [
 ];
 
 /** Routes outside the matrix: public, or sign-in itself (tested in routes/auth.test.ts), or ingest (events tests). */
-const OUTSIDE = new Set(["ALL /*", "GET /", "GET /healthz", "POST /v1/auth/login", "POST /v1/auth/logout", "POST /v1/events"]);
+const OUTSIDE = new Set([
+  "ALL /*", "GET /", "GET /healthz", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout", "POST /v1/events",
+  // Its own token rule (routes/metrics.ts), tested in test/contract/metrics.test.ts.
+  "GET /metrics",
+]);
 
 describe("role matrix: routes × callers", () => {
   it("has a row for every route the app mounts", () => {

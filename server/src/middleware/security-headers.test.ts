@@ -29,6 +29,14 @@ describe("security headers", () => {
     }
   });
 
+  it("lets only the API reference page use inline styles, never inline scripts", async () => {
+    ctx = await createTestContext();
+    const res = await ctx.app.request("/reference");
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toMatch(/style-src 'self' 'unsafe-inline'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+  });
+
   it("gives API answers, errors included, a CSP that loads nothing", async () => {
     ctx = await createTestContext();
     const { key } = await ctx.newProject();

@@ -12,11 +12,11 @@ import type { AppEnv } from "../deps.js";
  * policy would still refuse to run it. API answers are data, never documents: `default-src
  * 'none'` means a JSON response opened in a tab cannot load or run anything.
  */
-const ui = secureHeaders({
+const uiPolicy = (styleSrc: string[]) => ({
   contentSecurityPolicy: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
+    styleSrc,
     imgSrc: ["'self'", "data:"],
     fontSrc: ["'self'"],
     connectSrc: ["'self'"],
@@ -30,6 +30,10 @@ const ui = secureHeaders({
   crossOriginEmbedderPolicy: false,
   permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [], usb: [] },
 });
+const ui = secureHeaders(uiPolicy(["'self'"]));
+// The API reference (Scalar) sets inline styles at run time. It shows only our own OpenAPI
+// document, never model output, so styles may be inline there; scripts stay same-origin only.
+const reference = secureHeaders(uiPolicy(["'self'", "'unsafe-inline'"]));
 
 const api = secureHeaders({
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
@@ -41,5 +45,5 @@ const api = secureHeaders({
 const isApi = (path: string) => path.startsWith("/v1/") || path === "/healthz" || path === "/metrics";
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return (c, next) => (isApi(c.req.path) ? api(c, next) : ui(c, next));
+  return (c, next) => (isApi(c.req.path) ? api(c, next) : c.req.path === "/reference" ? reference(c, next) : ui(c, next));
 }

@@ -6,7 +6,8 @@ import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
 import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "../store/webhooks.js";
 
-const createBody = z
+// Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
+export const createBody = z
   .object({
     url: z
       .string()
@@ -16,8 +17,8 @@ const createBody = z
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
   })
   .strict();
-const idParam = z.object({ id: z.string().min(1).max(256) });
-const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(512).optional() });
+export const idParam = z.object({ id: z.string().min(1).max(256) });
+export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(512).optional() });
 
 const cursor = (c: { createdAt: string; id: string }) => Buffer.from(JSON.stringify([Date.parse(c.createdAt), c.id])).toString("base64url");
 function parseCursor(raw: string | undefined): { createdAt: number; id: string } | null {
