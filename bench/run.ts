@@ -1,14 +1,20 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline run alongside in this process run.
- * Figures go to stdout and to bench/results/latest.json; copy them to the README's table.
+ * `npm run bench -- <name>` runs one (sdk, ingest, audit). Figures go to stdout and to
+ * bench/results/latest.json (a run of one benchmark keeps the others' last figures there); copy
+ * them to the README's table.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { benchAuditVerify } from "./audit-verify.js";
 import { benchIngest } from "./ingest.js";
 import { benchSdkOverhead } from "./sdk-overhead.js";
 
 const only = process.argv[2];
-const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+const file = new URL("./results/latest.json", import.meta.url);
+const previous = only && existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+const results: Record<string, unknown> = { ...previous, date: new Date().toISOString(), node: process.version };
 if (!only || only === "sdk") results.sdkOverhead = await benchSdkOverhead();
 if (!only || only === "ingest") results.ingest = await benchIngest();
+if (!only || only === "audit") results.auditVerify = await benchAuditVerify();
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(file, JSON.stringify(results, null, 2) + "\n");

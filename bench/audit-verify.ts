@@ -1,0 +1,194 @@
+/**
+ * Audit verify: `verifyAudit` (what `GET /v1/audit/verify` and `seamtrace audit verify` run) over
+ * chains of 100,000 and 1,000,000 entries with a signed checkpoint every 1,000, each verification
+ * in a child process of its own so that its peak memory (max RSS) is its own. SPEC §6 asks for
+ * constant memory: the 1M / 100k peak-memory ratio should be ~1, while the time grows ~10×.
+ * Baseline in the same run: a keyset scan of the same rows with nothing hashed or checked (what
+ * reading alone costs), so verify / scan says what the cryptography adds.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openStore } from "../server/src/db/client.js";
+import { migrateStore } from "../server/src/db/migrate.js";
+import { CheckpointSigner, sha256Hex } from "../server/src/lib/audit-chain.js";
+import { appendAudit, type AuditRecord } from "../server/src/store/audit.js";
+import { withWriteLock } from "../server/src/store/write-transaction.js";
+import { fmt, median } from "./stats.js";
+
+const SECRET = "bench secret, at least thirty-two characters long";
+const PROJECT = "0190f0f0-0000-7000-8000-00000000b0b0";
+const KEY = "0190f0f0-0000-7000-8000-00000000c0de";
+const CHECKPOINT_EVERY = 1_000;
+const ENTRIES_PER_COMMIT = 50_000;
+const T0 = Date.UTC(2025, 0, 15);
+const child = fileURLToPath(new URL("./audit-verify-child.ts", import.meta.url));
+
+const id = (n: number) => `0190f0f0-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
+
+/** Entries shaped like the collector's: one per event (actor, run, event subject, body hash), a gate entry now and then. */
+function records(from: number, count: number): AuditRecord[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    const gate = i % 11 === 0;
+    return {
+      time: T0 + i,
+      actor: `sdk:${KEY}`,
+      action: gate ? "gate.escalate" : "step.completed",
+      subject: gate ? `step:${id(i)}` : `event:${id(i)}`,
+      runId: id(i >> 3),
+      payloadHash: sha256Hex(String(i)),
+    };
+  });
+}
+
+/**
+ * Builds a chain through the server's own `appendAudit` (the same hashes as production writes),
+ * signing a checkpoint after every 1,000 entries in the same transaction, 50,000 entries a commit.
+ */
+async function buildChain(file: string, entries: number): Promise<number> {
+  const store = await openStore({ url: `file:${file}`, busyTimeoutMs: 5_000 });
+  await migrateStore(store);
+  const signer = new CheckpointSigner(SECRET);
+  let prevSignature = "";
+  const t0 = performance.now();
+  try {
+    for (let start = 1; start <= entries; start += ENTRIES_PER_COMMIT) {
+      await withWriteLock(store.client, async (tx) => {
+        for (let s = start; s < Math.min(start + ENTRIES_PER_COMMIT, entries + 1); s += CHECKPOINT_EVERY) {
+          const head = (await appendAudit(tx, PROJECT, records(s, Math.min(CHECKPOINT_EVERY, entries + 1 - s))))!;
+          const c = signer.sign({ projectId: PROJECT, seq: head.seq, headHash: head.hash, time: T0 + head.seq, prevSignature });
+          await tx.execute({
+            sql: "INSERT INTO audit_checkpoints (project_id, seq, head_hash, time, prev_signature, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            args: [c.projectId, c.seq, c.headHash, c.time, c.prevSignature, c.keyId, c.signature],
+          });
+          prevSignature = c.signature;
+        }
+        return { commit: true, value: undefined };
+      });
+    }
+    await store.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    store.close();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+interface ChildRun {
+  mode: "verify" | "scan";
+  entries: number;
+  ok: boolean;
+  seconds: number;
+  /** Resident memory at rest, before the walk (its high-water mark so far). */
+  rssBefore: number;
+  /** The process's peak resident memory. */
+  peakRss: number;
+  heapBefore: number;
+  /** Largest heapUsed seen, garbage not yet collected included. */
+  peakHeapUsed: number;
+  /** Largest heapUsed right after a full GC: what the walk keeps alive. */
+  liveHeap: number;
+}
+
+function runChild(file: string, mode: "verify" | "scan", nodeFlags: string[] = []): ChildRun {
+  const args = ["--expose-gc", ...nodeFlags, "--import", "tsx", child, file, PROJECT, SECRET, mode];
+  const out = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop()!) as ChildRun;
+}
+
+interface SizeResult {
+  entries: number;
+  buildSeconds: number;
+  fileMB: number;
+  verifySeconds: number;
+  verifyEntriesPerSec: number;
+  scanEntriesPerSec: number;
+  /** Max RSS of the verifying process. */
+  peakRssMB: number;
+  /** What verification added to the process at rest (peak RSS − RSS before the walk). */
+  rssGrowthMB: number;
+  peakHeapUsedMB: number;
+  /** Heap still in use after a full GC, at its largest during the walk. */
+  liveHeapMB: number;
+}
+
+const MB = 1024 * 1024;
+
+async function measure(dir: string, entries: number, rounds: number): Promise<SizeResult> {
+  const file = join(dir, `audit-${entries}.db`);
+  const buildSeconds = await buildChain(file, entries);
+  const verifies: ChildRun[] = [];
+  const scans: ChildRun[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const v = runChild(file, "verify");
+    if (!v.ok || v.entries !== entries) throw new Error(`the ${entries}-entry chain did not verify: ${JSON.stringify(v)}`);
+    verifies.push(v);
+    scans.push(runChild(file, "scan"));
+  }
+  const verifySeconds = median(verifies.map((r) => r.seconds));
+  return {
+    entries,
+    buildSeconds,
+    fileMB: statSync(file).size / MB,
+    verifySeconds,
+    verifyEntriesPerSec: entries / verifySeconds,
+    scanEntriesPerSec: entries / median(scans.map((r) => r.seconds)),
+    peakRssMB: median(verifies.map((r) => r.peakRss)) / MB,
+    rssGrowthMB: median(verifies.map((r) => Math.max(0, r.peakRss - r.rssBefore))) / MB,
+    peakHeapUsedMB: median(verifies.map((r) => r.peakHeapUsed)) / MB,
+    liveHeapMB: median(verifies.map((r) => r.liveHeap)) / MB,
+  };
+}
+
+/** An old-space cap far below what a log-sized structure would need at 1M entries. */
+const HEAP_CAP_MB = 24;
+
+export async function benchAuditVerify(opts: { sizes?: [number, number]; rounds?: number } = {}): Promise<Record<string, unknown>> {
+  const [small, large] = opts.sizes ?? [100_000, 1_000_000];
+  const rounds = opts.rounds ?? 3;
+  const dir = mkdtempSync(join(tmpdir(), "seamtrace-bench-audit-"));
+  try {
+    const a = await measure(dir, small, rounds);
+    const b = await measure(dir, large, rounds);
+    // Constant memory, shown a second way: the large chain verifies under a small heap cap.
+    let capped: ChildRun | null = null;
+    try {
+      capped = runChild(join(dir, `audit-${large}.db`), "verify", [`--max-old-space-size=${HEAP_CAP_MB}`]);
+    } catch {
+      capped = null;
+    }
+    const cappedOk = capped !== null && capped.ok && capped.entries === large;
+    const line = (r: SizeResult) =>
+      `  ${fmt(r.entries).padStart(9)} entries  ${fmt(r.verifySeconds, 2).padStart(6)} s  ${fmt(r.verifyEntriesPerSec).padStart(7)} entries/s` +
+      ` (scan only ${fmt(r.scanEntriesPerSec)}/s)  peak RSS ${fmt(r.peakRssMB, 1)} MB (+${fmt(r.rssGrowthMB, 1)} while verifying)` +
+      `  heap: live ${fmt(r.liveHeapMB, 1)} MB, peak ${fmt(r.peakHeapUsedMB, 1)} MB  (file ${fmt(r.fileMB)} MB, built in ${fmt(r.buildSeconds, 1)} s)`;
+    console.log(`Audit verify (a signed checkpoint every ${fmt(CHECKPOINT_EVERY)} entries; each verification in its own process; ${rounds} rounds, median)`);
+    console.log(line(a));
+    console.log(line(b));
+    console.log(
+      `  ${fmt(large / small)}× the entries: time ${fmt(b.verifySeconds / a.verifySeconds, 2)}×; peak RSS ${fmt(b.peakRssMB / a.peakRssMB, 2)}×, ` +
+        `live heap ${fmt(b.liveHeapMB / a.liveHeapMB, 2)}× (target ≈ 1: constant memory); verify/scan rate ${fmt(b.verifyEntriesPerSec / b.scanEntriesPerSec, 2)}`,
+    );
+    console.log(
+      `  ${fmt(large)} entries under --max-old-space-size=${HEAP_CAP_MB}: ${cappedOk ? `verified in ${fmt(capped!.seconds, 2)} s, peak RSS ${fmt(capped!.peakRss / MB, 1)} MB` : "FAILED"}`,
+    );
+    return {
+      checkpointEvery: CHECKPOINT_EVERY,
+      small: a,
+      large: b,
+      timeRatio: b.verifySeconds / a.verifySeconds,
+      peakRssRatio: b.peakRssMB / a.peakRssMB,
+      liveHeapRatio: b.liveHeapMB / a.liveHeapMB,
+      peakHeapRatio: b.peakHeapUsedMB / a.peakHeapUsedMB,
+      verifyToScanRatio: b.verifyEntriesPerSec / b.scanEntriesPerSec,
+      heapCapMB: HEAP_CAP_MB,
+      verifiesUnderHeapCap: cappedOk,
+      cappedSeconds: capped?.seconds ?? null,
+      cappedPeakRssMB: capped ? capped.peakRss / MB : null,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
