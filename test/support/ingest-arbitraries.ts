@@ -516,10 +516,13 @@ export function envelope(otherProjectId: string): fc.Arbitrary<EnvelopeCase> {
       c(`well-formed ${e}`, { body: e.includes("deflate") ? deflateSync(wellFormedBody(is)) : gzipSync(wellFormedBody(is)), headers: { "content-encoding": e }, items: is }),
     ),
     fc.tuple(items, fc.constantFrom("br", "compress", "zstd", "gzip, gzip", "gzip;q=1", "*")).map(([is, e]) =>
-      c(`unsupported encoding ${e}`, { body: gzipSync(gzipSync(wellFormedBody(is))), headers: { "content-encoding": e }, items: null, statuses: [400, 415] }),
+      c(`unsupported encoding ${e}`, { body: gzipSync(gzipSync(wellFormedBody(is))), headers: { "content-encoding": e }, items: null, statuses: [415] }),
     ),
     fc.tuple(items, fc.constantFrom(null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "application/json; charset=utf-16", "application/JSON", "")).map(([is, t]) =>
-      c(`content-type ${String(t)}`, { body: wellFormedBody(is), headers: { "content-type": t }, items: is }),
+      // JSON media types are taken; anything else (a string body defaults to text/plain) is 415.
+      /^application\/json/i.test(t ?? "")
+        ? c(`content-type ${String(t)}`, { body: wellFormedBody(is), headers: { "content-type": t }, items: is })
+        : c(`content-type ${String(t)}`, { body: wellFormedBody(is), headers: { "content-type": t }, items: null, statuses: [415] }),
     ),
     items.map((is) => {
       const text = wellFormedBody(is);
