@@ -7,6 +7,7 @@ import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { jobsRoutes } from "./routes/jobs.js";
 import { labelsRoutes } from "./routes/labels.js";
 import { policiesRoutes } from "./routes/policies.js";
 import { runStateRoutes } from "./routes/run-state.js";
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", escalationsRoutes(deps))
     .route("/v1", labelsRoutes(deps))
     .route("/v1", webhooksRoutes(deps))
+    .route("/v1", jobsRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

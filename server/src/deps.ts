@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
+import type { JobRunner } from "./jobs/scheduler.js";
 import type { Projector } from "./projector.js";
 
 
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   /** Folds the event log into runs and steps; readers `sync()` before reading them. */
   projector: Projector;
+  /** Runs jobs on demand (`POST /v1/jobs/:name/run`); the scheduler in a server. */
+  jobs: JobRunner;
 }
 
 export type Role = "admin" | "reviewer" | "analyst";

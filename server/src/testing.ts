@@ -11,6 +11,8 @@ import { createSession, createUser } from "./store/users.js";
 import { Projector } from "./projector.js";
 import { createApiKey } from "./store/keys.js";
 import { createProject } from "./store/projects.js";
+import { JOBS } from "./jobs/registry.js";
+import { Scheduler } from "./jobs/scheduler.js";
 
 /**
  * Test factories (CONVENTIONS habit 10): a real libSQL file in a fresh temporary folder,
@@ -38,7 +40,10 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
   const projector = new Projector(store);
-  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger, projector };
+  const now = () => Date.now();
+  // Never started: tests run jobs on demand, through the API or `deps.jobs`.
+  const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now() }, JOBS);
+  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs };
   const app = createApp(deps);
   return {
     deps,

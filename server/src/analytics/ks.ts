@@ -27,7 +27,7 @@ export interface KsResult {
 
 const byValue = (x: number, y: number) => x - y;
 
-/** D = sup |F_a(x) − F_b(x)|, and which side was larger (SciPy keeps D⁺ on a tie). */
+/** D = sup |F_a(x) − F_b(x)|: the larger of SciPy's D⁺ and D⁻. */
 export function ksStatistic(a: readonly number[], b: readonly number[]): number {
   const xs = [...a].sort(byValue);
   const ys = [...b].sort(byValue);
