@@ -32,8 +32,16 @@ export function agreement(pairs: readonly AgreementPair[], labels?: readonly str
     if (t === undefined || j === undefined) throw new RangeError(`agreement: label outside ${JSON.stringify(names)}`);
     matrix[t]![j]!++;
   }
-  const n = pairs.length;
-  if (n === 0) return { labels: names, matrix, n, accuracy: null, kappa: null };
+  return agreementFromMatrix(names, matrix);
+}
+
+/** The same scores from a confusion matrix already counted (rows: truth, columns: judge). */
+export function agreementFromMatrix(names: readonly string[], matrix: number[][]): Agreement {
+  const k = names.length;
+  let n = 0;
+  for (const row of matrix) for (const v of row) n += v;
+  const labels = [...names];
+  if (n === 0) return { labels, matrix, n, accuracy: null, kappa: null };
   let diagonal = 0;
   for (let i = 0; i < k; i++) diagonal += matrix[i]![i]!;
   const po = diagonal / n;
@@ -48,5 +56,5 @@ export function agreement(pairs: readonly AgreementPair[], labels?: readonly str
     chance += col * row;
   }
   const pe = chance / n / n;
-  return { labels: names, matrix, n, accuracy: po, kappa: pe === 1 ? null : (po - pe) / (1 - pe) };
+  return { labels, matrix, n, accuracy: po, kappa: pe === 1 ? null : (po - pe) / (1 - pe) };
 }

@@ -17,6 +17,8 @@ export const CONFIDENCE_BINS = 20;
 export interface BinSums {
   /** Items (unweighted). */
   n: number;
+  /** Correct items (unweighted): the confusion matrix of evaluator agreement counts these. */
+  ny: number;
   /** Σw */
   w: number;
   /** Σw² (for the effective sample size). */
@@ -31,7 +33,21 @@ export interface BinSums {
   wcy: number;
 }
 
-export const emptyBin = (): BinSums => ({ n: 0, w: 0, w2: 0, wc: 0, wc2: 0, wy: 0, wcy: 0 });
+export const emptyBin = (): BinSums => ({ n: 0, ny: 0, w: 0, w2: 0, wc: 0, wc2: 0, wy: 0, wcy: 0 });
+
+/** The stored form: [n, ny, w, w2, wc, wc2, wy, wcy]. */
+export type PackedBin = [number, number, number, number, number, number, number, number];
+export const packBin = (b: BinSums): PackedBin => [b.n, b.ny, b.w, b.w2, b.wc, b.wc2, b.wy, b.wcy];
+export const unpackBin = (p: readonly number[]): BinSums => ({
+  n: p[0] ?? 0,
+  ny: p[1] ?? 0,
+  w: p[2] ?? 0,
+  w2: p[3] ?? 0,
+  wc: p[4] ?? 0,
+  wc2: p[5] ?? 0,
+  wy: p[6] ?? 0,
+  wcy: p[7] ?? 0,
+});
 
 /** The bin of a confidence in [0, 1]: [b/B, (b+1)/B), with 1 in the last bin. */
 export function binOf(confidence: number, bins: number = CONFIDENCE_BINS): number {
@@ -50,6 +66,7 @@ export function addToBin(bin: BinSums, confidence: number, correct: boolean, wei
   const w = sign * weight;
   const y = correct ? 1 : 0;
   bin.n += sign;
+  bin.ny += sign * y;
   bin.w += w;
   bin.w2 += sign * weight * weight;
   bin.wc += w * confidence;
@@ -60,6 +77,7 @@ export function addToBin(bin: BinSums, confidence: number, correct: boolean, wei
 
 export function mergeBins(into: BinSums, other: BinSums): BinSums {
   into.n += other.n;
+  into.ny += other.ny;
   into.w += other.w;
   into.w2 += other.w2;
   into.wc += other.wc;

@@ -1,4 +1,5 @@
 import type { Job } from "./job.js";
+import { rollupJob } from "./rollup-job.js";
 
 /**
  * Every job this server runs, scheduled and on demand. Adding one — e.g. the `retention` job of
@@ -8,4 +9,4 @@ import type { Job } from "./job.js";
  * A job is `{ name, run(ctx) }` (jobs/job.ts); it must call `ctx.fence(tx)` in its write
  * transactions and return the rows it read.
  */
-export const JOBS: readonly Job[] = [];
+export const JOBS: readonly Job[] = [rollupJob];
