@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./deps.js";
 import { AppError } from "./errors.js";
 import { isTransientStoreError } from "./store/ingest.js";
+import { analyticsRoutes } from "./routes/analytics.js";
 import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", labelsRoutes(deps))
     .route("/v1", webhooksRoutes(deps))
     .route("/v1", jobsRoutes(deps))
+    .route("/v1", analyticsRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

@@ -24,10 +24,10 @@ export const RUN_STATUSES = ["running", "paused", "completed", "failed"] as cons
 
 // Workflow names, versions and run ids are chosen by clients; the bound keeps a hostile query
 // string from reaching SQL as a megabyte parameter.
-const name = z.string().min(1).max(256);
+export const name = z.string().min(1).max(256);
 
 /** ISO 8601 date-time with an offset (`Z` or `+02:00`), or a bare date meaning UTC midnight. */
-const instant = z
+export const instant = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "expected an ISO 8601 date or date-time with offset" })
   .transform((s, ctx) => {
     const ms = Date.parse(s);

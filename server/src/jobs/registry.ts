@@ -1,4 +1,10 @@
 import type { Job } from "./job.js";
+import { alertsJob } from "./alerts-job.js";
+import { autoTightenJob } from "./auto-tighten-job.js";
+import { calibrationJob } from "./calibration-job.js";
+import { driftJob } from "./drift-job.js";
+import { escalationJob } from "./escalation-job.js";
+import { recalibrateJob } from "./recalibrate-job.js";
 import { rollupJob } from "./rollup-job.js";
 
 /**
@@ -9,4 +15,4 @@ import { rollupJob } from "./rollup-job.js";
  * A job is `{ name, run(ctx) }` (jobs/job.ts); it must call `ctx.fence(tx)` in its write
  * transactions and return the rows it read.
  */
-export const JOBS: readonly Job[] = [rollupJob];
+export const JOBS: readonly Job[] = [rollupJob, calibrationJob, escalationJob, driftJob, alertsJob, autoTightenJob, recalibrateJob];

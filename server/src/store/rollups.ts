@@ -211,6 +211,8 @@ export interface RollupFilter {
   /** Hours in [from, to). */
   from: number;
   to: number;
+  /** Leave out samples and categories (the bulk of a row) when only counts and labels are needed. */
+  light?: boolean;
 }
 
 /** Rollup rows of a window: as many as series × hours in it, never more. */
@@ -222,8 +224,9 @@ export async function readRollups(client: Pick<Client, "execute">, f: RollupFilt
     where.push(`${col} = ?`);
     args.push(v);
   }
+  const columns = f.light ? ROW_COLUMNS.replace("samples, categories", "'{}' AS samples, '{}' AS categories") : ROW_COLUMNS;
   const rs = await client.execute({
-    sql: `SELECT project_id, workflow, version, step, hour, ${ROW_COLUMNS} FROM rollup_hours WHERE ${where.join(" AND ")}
+    sql: `SELECT project_id, workflow, version, step, hour, ${columns} FROM rollup_hours WHERE ${where.join(" AND ")}
           ORDER BY project_id, workflow, version, step, hour`,
     args,
   });
@@ -233,4 +236,21 @@ export async function readRollups(client: Pick<Client, "execute">, f: RollupFilt
       storedOf(r),
     ),
   );
+}
+
+export interface SeriesId {
+  projectId: string;
+  workflow: string;
+  version: string;
+  step: string;
+}
+
+/** The series with rollups in [from, to), across projects (the jobs) or in one. */
+export async function seriesInWindow(client: Pick<Client, "execute">, from: number, to: number, projectId?: string): Promise<SeriesId[]> {
+  const rs = await client.execute({
+    sql: `SELECT DISTINCT project_id, workflow, version, step FROM rollup_hours WHERE hour >= ? AND hour < ?${projectId === undefined ? "" : " AND project_id = ?"}
+          ORDER BY project_id, workflow, version, step`,
+    args: projectId === undefined ? [from, to] : [from, to, projectId],
+  });
+  return rs.rows.map((r) => ({ projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step) }));
 }

@@ -6,7 +6,7 @@ import type { Db } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema.js";
 import { queuedWrite } from "./write-transaction.js";
 
-export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved"] as const;
+export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "alert.fired", "alert.resolved", "threshold.changed"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookView {
