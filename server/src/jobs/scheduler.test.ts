@@ -120,13 +120,15 @@ describe("Scheduler lease", () => {
   it("keeps the lease of a job that outlives the lease length by renewing it", async () => {
     ctx = await createTestContext();
     const spans: Span[] = [];
-    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 1_200)], { holder: "a", leaseMs: 300 });
-    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 10)], { holder: "b", leaseMs: 300 });
+    // Renewed every 500 ms: a loaded machine would have to stall the event loop for a whole
+    // lease length (1.5 s) to lose it.
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 5_000)], { holder: "a", leaseMs: 1_500 });
+    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 10)], { holder: "b", leaseMs: 1_500 });
     const long = await a.start("rollup", { trigger: "manual", actor: "cli" });
     expect(long.status).toBe("started");
-    // Four lease lengths go by; the other instance never gets in.
-    for (let i = 0; i < 10; i++) {
-      await sleep(100);
+    // Three lease lengths go by; the other instance never gets in.
+    for (let i = 0; i < 9; i++) {
+      await sleep(500);
       expect(await b.run("rollup", { trigger: "schedule", actor: "system:scheduler" })).toBe("busy");
     }
     await (long as { done: Promise<unknown> }).done;

@@ -86,10 +86,14 @@ const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto
 export async function loadRollups(tx: Pick<Transaction, "execute">, keys: readonly RollupKey[]): Promise<Map<string, RollupRow>> {
   const out = new Map<string, RollupRow>();
   for (const part of chunks([...keys], 100)) {
+    // A join on a VALUES list, not `(…) IN (VALUES …)`: SQLite matches a row-value IN on the
+    // key's first four columns only and then walks every hour of the series, which made the
+    // rollup's cost grow with the age of the store (measured by bench/jobs.ts).
     const { sql, args } = multiRow(
-      `SELECT project_id, workflow, version, step, hour, ${ROW_COLUMNS} FROM rollup_hours WHERE (project_id, workflow, version, step, hour) IN (VALUES `,
+      "WITH k (p, w, v, s, h) AS (VALUES ",
       part.map((k) => [k.projectId, k.workflow, k.version, k.step, k.hour]),
-      ")",
+      `) SELECT r.project_id, r.workflow, r.version, r.step, r.hour, ${ROW_COLUMNS.split(", ").map((c) => `r.${c}`).join(", ")}
+         FROM k CROSS JOIN rollup_hours r ON r.project_id = k.p AND r.workflow = k.w AND r.version = k.v AND r.step = k.s AND r.hour = k.h`,
     );
     const rs = await tx.execute({ sql, args });
     for (const r of rs.rows) {
