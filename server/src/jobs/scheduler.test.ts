@@ -135,12 +135,15 @@ describe("Scheduler lease", () => {
     expect(await b.run("rollup", { trigger: "schedule", actor: "system:scheduler" })).toMatchObject({ outcome: "ok" });
   });
 
-  it("takes over a lease its holder left to expire (a crashed instance)", async () => {
+  it("takes over a lease its holder left to expire (a crashed instance), and records that run as abandoned", async () => {
     ctx = await createTestContext();
     await ctx.store.client.execute({ sql: "INSERT INTO job_leases (job, holder, acquired_at, expires_at) VALUES ('rollup', 'dead', 0, ?)", args: [Date.now() - 1] });
+    await ctx.store.client.execute("INSERT INTO job_runs (id, job, trigger, holder, actor, started_at, outcome) VALUES ('r0', 'rollup', 'schedule', 'dead', 'system:scheduler', 0, 'running')");
     const spans: Span[] = [];
     const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 1)], { holder: "a" });
     expect(await a.run("rollup", { trigger: "schedule", actor: "system:scheduler" })).toMatchObject({ outcome: "ok" });
+    const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 10 });
+    expect(runs.items.find((r) => r.id === "r0")).toMatchObject({ outcome: "failed", error: expect.stringMatching(/^abandoned/) });
   });
 
   it("refuses a stalled holder's writes once its lease was taken over (fencing)", async () => {

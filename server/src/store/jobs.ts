@@ -43,6 +43,15 @@ export async function acquireLeaseAndStart(client: Client, lease: LeaseRequest, 
     if (row && Number(row.expires_at) > lease.now) return { commit: false, value: null };
     const id = uuidv7();
     await tx.batch([
+      // The previous holder let its lease lapse without recording an end: it died mid-run.
+      ...(row
+        ? [
+            {
+              sql: "UPDATE job_runs SET outcome = 'failed', ended_at = ?, error = ? WHERE job = ? AND holder = ? AND outcome = 'running'",
+              args: [Number(row.expires_at), `abandoned: ${String(row.holder)} stopped renewing its lease`, lease.job, String(row.holder)],
+            },
+          ]
+        : []),
       {
         sql: `INSERT INTO job_leases (job, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
               ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
