@@ -2,7 +2,9 @@ import { defineConfig } from "vitest/config";
 
 // Workspace packages export a "source" condition pointing at their TypeScript, so tests run
 // against src/ without a build and stack traces point at real lines.
-const conditions = ["source", "module", "node", "import", "default"];
+// No "module": it picks ESM builds meant for bundlers, such as OpenTelemetry's, whose
+// extensionless imports Node's own loader refuses.
+const conditions = ["source", "node", "import", "default"];
 
 export default defineConfig({
   resolve: { conditions },

@@ -23,6 +23,9 @@ if (min.imports.length > 0) {
   process.exitCode = 1;
 }
 
+const otel = await bundleSdk({ entryPoints: [entryPoint.replace(/index\.ts$/, "otel.ts")], external: ["@opentelemetry/api"] });
+row("otel entry (gz)", gzipSync(otel.bytes, { level: 9 }).byteLength);
+
 console.log("\nlargest modules (minified bytes):");
 const inputs = Object.entries(min.inputs).sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput);
 for (const [path, { bytesInOutput }] of inputs.slice(0, 8)) console.log(`  ${String(bytesInOutput).padStart(6)}  ${path}`);

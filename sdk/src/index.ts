@@ -7,6 +7,8 @@ export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions }
 export { Run, RunStoppedError, StepHandle } from "./run.js";
 export type { RetryOptions, RunEscalation, RunFailure, StepContext, StepFn, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
+export { evaluateGate, mergeRules } from "./gate.js";
+export type { GateFacts } from "./gate.js";
 export type { ContractIssue, ContractOption, StandardSchemaV1 } from "./contract.js";
 export type { RandomSource } from "./sampling.js";
 export { Transport } from "./transport.js";

@@ -20,6 +20,7 @@ import { JOBS } from "./jobs/registry.js";
 import { Scheduler } from "./jobs/scheduler.js";
 import { listJobRuns } from "./store/jobs.js";
 import { jsonLogger, silentLogger } from "./deps.js";
+import { registerAuditCommands } from "./cli-audit.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -263,6 +264,12 @@ export function buildCli(): Command {
         );
       });
     });
+  registerAuditCommands(program, {
+    withStore,
+    print,
+    failure: (message) => new CliFailure(message),
+    usage: (message) => new CliUsage(message),
+  });
 
   return program;
 }

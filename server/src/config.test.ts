@@ -63,6 +63,7 @@ describe("loadConfig", () => {
     ["DATABASE_URL with an unsupported scheme", { DATABASE_URL: "postgres://localhost/seamtrace" }, /^DATABASE_URL\b/],
     ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
     ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
+    ["SEAMTRACE_METRICS_TOKEN shorter than 16 characters", { SEAMTRACE_METRICS_TOKEN: "short" }, /^SEAMTRACE_METRICS_TOKEN\b/],
   ];
   for (const [what, env, names] of bad) {
     it(`throws a ConfigError naming the variable for a ${what}`, () => {

@@ -57,6 +57,19 @@ export interface Config {
   uiDir: string;
   jobs: JobsConfig;
   analytics: AnalyticsConfig;
+  /** Requests a minute per API key and per signed-in user; past it, 429 with Retry-After. */
+  rateLimitPerMinute: number;
+  audit: {
+    /** Sign a checkpoint once a project's chain has grown by this many entries (and hourly). */
+    checkpointEvery: number;
+    /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
+    checkpointFile: string;
+  };
+  /**
+   * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
+   * loopback and refused otherwise (routes/metrics.ts).
+   */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -140,7 +153,16 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../ui/dist", import.meta.url).pathname),
     jobs: jobsConfig(env),
     analytics: analyticsConfig(env),
+    rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
+    audit: {
+      checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
+      checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
+    },
+    metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
   };
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError("SEAMTRACE_METRICS_TOKEN must be at least 16 characters");
+  }
   if (config.secret !== "" && config.secret.length < 32) {
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }
@@ -148,6 +170,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
   return Object.freeze({
     ...config,
     limits: Object.freeze(config.limits),
+    audit: Object.freeze(config.audit),
     jobs: Object.freeze(config.jobs),
     analytics: Object.freeze(config.analytics),
   });

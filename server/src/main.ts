@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.js";
+import { CheckpointSigner } from "./lib/audit-chain.js";
 import type { Config } from "./config.js";
 import { openStore } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
@@ -11,6 +12,7 @@ import { closeIngestWriter } from "./store/ingest.js";
 import { WebhookDispatcher } from "./webhooks.js";
 import { JOBS } from "./jobs/registry.js";
 import { Scheduler } from "./jobs/scheduler.js";
+import { CheckpointWatcher } from "./jobs/checkpoint-job.js";
 import type { CreatedApiKey } from "./store/keys.js";
 
 export interface RunningServer {
@@ -28,12 +30,16 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const createdKey = await bootstrapStore(store.db, config.secret);
   const projector = new Projector(store, { log });
   const now = () => Date.now();
-  const scheduler = new Scheduler({ store, config, log, now }, JOBS);
-  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler };
+  const auditSigner = new CheckpointSigner(config.secret);
+  const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
+  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner };
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
   const webhooks = new WebhookDispatcher(store, { log });
+  const checkpoints = new CheckpointWatcher({ store, now: deps.now, config, signer: deps.auditSigner }, (err) =>
+    log.error("audit checkpoint failed", { err: String(err) }),
+  );
 
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -42,6 +48,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   webhooks.start();
   // Every instance schedules; the lease in the store lets one of them run each tick.
   if (config.jobs.enabled) scheduler.startSchedules();
+  checkpoints.start();
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -58,6 +65,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
         await scheduler.stop();
         await closeIngestWriter(store);
         await projector.close();
+        await checkpoints.stop();
+        // A last checkpoint over whatever this process appended, for the audit trail's tail.
+        await checkpoints.tick(1);
         await webhooks.stop();
         store.close();
       });

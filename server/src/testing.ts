@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "./app.js";
+import { CheckpointSigner } from "./lib/audit-chain.js";
 import { loadConfig, type Config } from "./config.js";
 import { openStore, type Store } from "./db/client.js";
 import { migrateStore } from "./db/migrate.js";
@@ -41,9 +42,10 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   await migrateStore(store);
   const projector = new Projector(store);
   const now = () => Date.now();
+  const auditSigner = new CheckpointSigner(config.secret);
   // Never started: tests run jobs on demand, through the API or `deps.jobs`.
-  const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now() }, JOBS);
-  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs };
+  const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now(), auditSigner }, JOBS);
+  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs, auditSigner };
   const app = createApp(deps);
   return {
     deps,

@@ -70,7 +70,14 @@ async function send(method: string, path: string, who: Caller, body?: unknown, e
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await ctx.app.request(`http://seamtrace.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  return { status: res.status, text, code: (text ? (JSON.parse(text) as { error?: { code?: string } }).error?.code : undefined) ?? null };
+  // Some allowed answers are not one JSON document (the audit export streams JSON lines).
+  let code: string | null = null;
+  try {
+    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? null;
+  } catch {
+    code = null;
+  }
+  return { status: res.status, text, code };
 }
 
 /** An escalated run posted through the collector, as the SDK reports one. */
@@ -117,8 +124,44 @@ const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 
 /** Dashboards and scripts read analytics (SPEC §1 "analysts"); reviewers work the queue. */
 const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
+const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
+
 const ROUTES: RouteCase[] = [
   { method: "GET", route: "/v1/auth/me", prepare: async () => ({ path: "/v1/auth/me" }), expect: usersOnly },
+
+  // Runs: scripts with a key and every signed-in role read them.
+  { method: "GET", route: "/v1/runs", prepare: async () => ({ path: "/v1/runs" }), expect: everyone },
+  { method: "GET", route: "/v1/runs/:id", prepare: async () => ({ path: `/v1/runs/${(await escalation()).runId}` }), expect: everyone },
+  { method: "GET", route: "/v1/workflows", prepare: async () => ({ path: "/v1/workflows" }), expect: everyone },
+  { method: "GET", route: "/v1/runs/:id/state", prepare: async () => ({ path: `/v1/runs/${(await escalation()).runId}/state` }), expect: everyone },
+  { method: "GET", route: "/v1/run-state", prepare: async () => ({ path: "/v1/run-state?workflow=claims&key=none" }), expect: everyone },
+  { method: "GET", route: "/v1/resumable", prepare: async () => ({ path: "/v1/resumable" }), expect: everyone },
+
+  // Audit (SPEC §6): every role reads entries; exporting and verifying is for admins and analysts.
+  { method: "GET", route: "/v1/audit", prepare: async () => ({ path: "/v1/audit" }), expect: everyone },
+  { method: "GET", route: "/v1/audit/export", prepare: async () => ({ path: "/v1/audit/export" }), expect: auditors },
+  { method: "POST", route: "/v1/audit/verify", prepare: async () => ({ path: "/v1/audit/verify" }), expect: auditors },
+  { method: "GET", route: "/v1/audit/checkpoints", prepare: async () => ({ path: "/v1/audit/checkpoints" }), expect: auditors },
+  { method: "GET", route: "/v1/audit/public-key", prepare: async () => ({ path: "/v1/audit/public-key" }), expect: everyone },
+
+  // Retention: admins set it; admins, analysts and scripts read it.
+  { method: "GET", route: "/v1/retention", prepare: async () => ({ path: "/v1/retention" }), expect: auditors },
+  {
+    method: "PUT",
+    route: "/v1/retention/:workflow",
+    async prepare() {
+      const workflow = unique("wf");
+      return {
+        path: `/v1/retention/${workflow}`,
+        body: { mode: "final", ttlDays: 1 },
+        unchanged: async () => {
+          const r = await send("GET", "/v1/retention", "admin");
+          expect((JSON.parse(r.text) as { items: Array<{ workflow: string }> }).items.map((i) => i.workflow)).not.toContain(workflow);
+        },
+      };
+    },
+    expect: adminsOnly,
+  },
 
   // Policies: everyone reads (the SDK fetches them with its key); only admins change them.
   { method: "GET", route: "/v1/policies", prepare: async () => ({ path: "/v1/policies" }), expect: everyone },
@@ -231,6 +274,17 @@ const ROUTES: RouteCase[] = [
     expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
   },
 
+  // OTLP exporters send with the project's key; a browser session is no credential there.
+  {
+    method: "POST",
+    route: "/v1/traces",
+    prepare: async () => ({
+      path: "/v1/traces",
+      body: { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "ab".repeat(16), spanId: "cd".repeat(8), name: "matrix", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] },
+    }),
+    expect: keysOnly,
+  },
+
   // Late feedback comes from the project's own systems, with its API key.
   {
     method: "POST",
@@ -313,7 +367,20 @@ const ROUTES: RouteCase[] = [
   },
 ];
 
+/** Routes outside the matrix: public, or sign-in itself (tested in routes/auth.test.ts), or ingest (events tests). */
+const OUTSIDE = new Set([
+  "ALL /*", "GET /", "GET /healthz", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout", "POST /v1/events",
+  // Its own token rule (routes/metrics.ts), tested in test/contract/metrics.test.ts.
+  "GET /metrics",
+]);
+
 describe("role matrix: routes × callers", () => {
+  it("has a row for every route the app mounts", () => {
+    const rows = new Set(ROUTES.map((rc) => `${rc.method} ${rc.route.replace(/ \(.*\)$/, "")}`));
+    const missing = [...new Set(ctx.app.routes.map((r) => `${r.method} ${r.path}`))].filter((r) => !OUTSIDE.has(r) && !rows.has(r));
+    expect(missing).toEqual([]);
+  });
+
   for (const rc of ROUTES) {
     describe(`${rc.method} ${rc.route}`, () => {
       for (const who of CALLERS) {

@@ -92,7 +92,7 @@ export interface TimeWindow {
  * Every list is bounded in time (CONVENTIONS habit 6). Without `from` the window is the 30 days
  * before `to`; without `to` it ends now (plus clock skew). `now` is read per request.
  */
-function resolveWindow(now: () => number, q: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx): TimeWindow {
+export function resolveWindow(now: () => number, q: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx): TimeWindow {
   const to = q.to ?? now() + CLOCK_SKEW_MS;
   const from = q.from ?? to - DEFAULT_WINDOW_MS;
   if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "`from` must be before `to`" });

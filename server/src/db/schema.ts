@@ -81,9 +81,18 @@ export const runs = sqliteTable(
     /** Lowest cumulative confidence reached by any step: the run's weakest link. */
     minCumulative: real("min_cumulative"),
     updatedAt: integer("updated_at").notNull(),
+    /** When retention (`final`) dropped the run's intermediate payloads; null while they are kept. */
+    payloadsPurgedAt: integer("payloads_purged_at"),
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.id] }),
+    // Retention finds ended runs by end time: past a workflow's TTL (all of them), or not yet
+    // reduced to `final` (the partial index, which shrinks as runs are purged, so the job's
+    // cost follows the new runs, not the history).
+    index("runs_ended_idx").on(t.projectId, t.workflowId, t.endedAt),
+    index("runs_unpurged_idx")
+      .on(t.projectId, t.workflowId, t.endedAt)
+      .where(sql`${t.payloadsPurgedAt} IS NULL AND ${t.status} IN ('completed', 'failed')`),
     // The runs list pages newest first within a time window; (started_at, id) is the cursor.
     index("runs_project_started_idx").on(t.projectId, t.startedAt, t.id),
     index("runs_workflow_started_idx").on(t.projectId, t.workflowId, t.startedAt),
@@ -386,3 +395,5 @@ export const webhookDeliveries = sqliteTable(
 );
 export * from "./schema/jobs.js";
 export * from "./schema/analytics.js";
+export * from "./schema/audit.js";
+export * from "./schema/retention.js";

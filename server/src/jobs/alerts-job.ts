@@ -1,5 +1,5 @@
 import { evaluateAlerts } from "../store/alerts.js";
-import { latestMetrics } from "../store/metrics.js";
+import { latestMetrics } from "../store/metric-values.js";
 import { withWriteLock } from "../store/write-transaction.js";
 import type { Job, JobContext, JobReport } from "./job.js";
 import { HOUR_MS } from "./windows.js";

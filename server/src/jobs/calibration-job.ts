@@ -1,5 +1,5 @@
 import { bySeries, calibrationOf } from "../analytics/series.js";
-import type { MetricValue } from "../store/metrics.js";
+import type { MetricValue } from "../store/metric-values.js";
 import { readRollups } from "../store/rollups.js";
 import type { Job, JobContext, JobReport } from "./job.js";
 import { HOUR_MS, windowEnd, writeMetrics } from "./windows.js";

@@ -68,7 +68,7 @@ beforeAll(async () => {
     projectId, workflow: "claims", step: null, actor: "user:admin", now: T,
     patch: { minConfidence: 0.6, spotCheckRate: SPOT_RATE, targetAccuracy: TARGET, tightenMin: 0.6, tightenMax: 0.95 },
   });
-  await createWebhook(ctx.store.db, { projectId, url: "https://hooks.example.test/alerts", events: ["alert.fired", "alert.resolved", "threshold.changed"] }, T);
+  await createWebhook(ctx.store.db, { projectId, url: "https://hooks.example.test/alerts", events: ["alert.fired", "alert.resolved", "threshold.changed"], actor: "user:admin" }, T);
 }, 120_000);
 afterAll(() => ctx.close());
 

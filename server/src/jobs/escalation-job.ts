@@ -1,7 +1,7 @@
 import { detectRateChanges } from "../analytics/change-detection.js";
 import { bySeries, ratesOf } from "../analytics/series.js";
 import type { RollupRow } from "../analytics/rollup.js";
-import type { MetricValue } from "../store/metrics.js";
+import type { MetricValue } from "../store/metric-values.js";
 import { readRollups } from "../store/rollups.js";
 import type { Job, JobContext, JobReport } from "./job.js";
 import { HOUR_MS, windowEnd, writeMetrics } from "./windows.js";

@@ -1,6 +1,7 @@
 import type { Transaction } from "@libsql/client";
 import type { Config } from "../config.js";
 import type { Store } from "../db/client.js";
+import type { CheckpointSigner } from "../lib/audit-chain.js";
 import type { Logger } from "../deps.js";
 import type { JobName } from "./names.js";
 
@@ -11,6 +12,8 @@ export interface JobContext {
   /** The job's clock: window ends, record times. Tests fix it. */
   now: () => number;
   log: Logger;
+  /** Signs audit checkpoints (the checkpoint job). */
+  signer: CheckpointSigner;
   /** Aborted when the lease is lost or the scheduler stops: stop at the next chunk boundary. */
   signal: AbortSignal;
   /**

@@ -4,6 +4,7 @@ import { schedule, type ScheduledTask } from "node-cron";
 import type { Config } from "../config.js";
 import type { Store } from "../db/client.js";
 import type { Logger } from "../deps.js";
+import { CheckpointSigner } from "../lib/audit-chain.js";
 import { acquireLeaseAndStart, assertLease, finishRunAndRelease, renewLease } from "../store/jobs.js";
 import type { Job, JobReport } from "./job.js";
 import type { JobName } from "./names.js";
@@ -14,6 +15,8 @@ export interface SchedulerDeps {
   log: Logger;
   /** The jobs' clock (window ends). */
   now: () => number;
+  /** The server's audit signer; derived from the config's secret when not given (the CLI). */
+  auditSigner?: CheckpointSigner;
 }
 
 export interface SchedulerOptions {
@@ -29,6 +32,8 @@ export interface RunTrigger {
   trigger: "schedule" | "manual";
   /** `user:<id>`, `cli` or `system:scheduler`. */
   actor: string;
+  /** The project of the user who asked (the API), recorded so other projects do not see who. */
+  projectId?: string | undefined;
 }
 
 export interface FinishedRun {
@@ -72,6 +77,7 @@ export class Scheduler implements JobRunner {
   private readonly holder: string;
   private readonly leaseMs: number;
   private readonly clock: () => number;
+  private signer: CheckpointSigner | undefined;
   private readonly tasks: ScheduledTask[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly controllers = new Set<AbortController>();
@@ -144,8 +150,14 @@ export class Scheduler implements JobRunner {
     return { status: "started", runId, done };
   }
 
+  private auditSigner(): CheckpointSigner {
+    return (this.signer ??= this.deps.auditSigner ?? new CheckpointSigner(this.deps.config.secret));
+  }
+
   private async execute(job: Job, runId: string, startedAt: number): Promise<FinishedRun> {
     const { store, config, log } = this.deps;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the job context's lazy getter
+    const self = this;
     const controller = new AbortController();
     this.controllers.add(controller);
     const renewEvery = Math.max(100, Math.floor(this.leaseMs / 3));
@@ -168,6 +180,9 @@ export class Scheduler implements JobRunner {
         config,
         now: this.deps.now,
         log,
+        get signer() {
+          return self.auditSigner();
+        },
         signal: controller.signal,
         fence: (tx) => assertLease(tx, job.name, this.holder, this.clock()),
       });

@@ -1,5 +1,5 @@
 import { HOUR_MS, hourOf } from "../analytics/rollup.js";
-import { metricStatements, type MetricValue } from "../store/metrics.js";
+import { metricStatements, type MetricValue } from "../store/metric-values.js";
 import { withWriteLock } from "../store/write-transaction.js";
 import type { JobContext } from "./job.js";
 

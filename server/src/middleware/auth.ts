@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { unauthorized } from "../errors.js";
 import { authenticateApiKey } from "../store/keys.js";
+import { consumeRateLimit } from "./rate-limit.js";
 
 /**
  * Requires `Authorization: Bearer st_…` with a live project key and puts the principal on the
@@ -16,7 +17,9 @@ export function requireApiKey(deps: AppDeps) {
     if (!match) throw unauthorized("the Authorization header must be `Bearer <api key>`");
     const principal = await authenticateApiKey(deps.store.db, deps.config.secret, match[1]!);
     if (!principal) throw unauthorized("the API key is not valid or has been revoked");
-    c.set("principal", { projectId: principal.projectId, keyId: principal.keyId, actor: `sdk:${principal.keyId}` });
+    const p = { projectId: principal.projectId, keyId: principal.keyId, actor: `sdk:${principal.keyId}` };
+    await consumeRateLimit(deps, p);
+    c.set("principal", p);
     await next();
   });
 }

@@ -141,13 +141,19 @@ describe("jsonBody middleware", () => {
     .onError((err, c) => (err instanceof AppError ? c.json({ code: err.code }, err.status) : c.text("boom", 500)));
 
   it("hands the parsed body to the handler", async () => {
-    const res = await app.request("/", { method: "POST", body: gzipSync('{"x":[1,2]}'), headers: { "content-encoding": "gzip" } });
+    const res = await app.request("/", { method: "POST", body: gzipSync('{"x":[1,2]}'), headers: { "content-encoding": "gzip", "content-type": "application/json" } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ got: { x: [1, 2] } });
   });
 
+  it("answers 415 for a body that is not sent as JSON", async () => {
+    const res = await app.request("/", { method: "POST", body: '{"x":1}', headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ code: "unsupported_media_type" });
+  });
+
   it("answers a body over the limit with 413 before the handler runs", async () => {
-    const res = await app.request("/", { method: "POST", body: JSON.stringify({ s: "x".repeat(MAX) }) });
+    const res = await app.request("/", { method: "POST", body: JSON.stringify({ s: "x".repeat(MAX) }), headers: { "content-type": "application/json" } });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ code: "payload_too_large" });
   });

@@ -70,9 +70,19 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   }
 }
 
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** 415 unless the Content-Type is JSON (`application/json` or `application/<x>+json`). */
+export function requireJsonMediaType(header: string | undefined | null): void {
+  if (!JSON_MEDIA_TYPE.test((header ?? "").split(";")[0]!.trim())) {
+    throw unsupportedMediaType("unsupported_media_type", "send the body as JSON with `Content-Type: application/json`");
+  }
+}
+
 /** Reads and parses a JSON body within the limits; the handler finds it as `c.get("jsonBody")`. */
 export function jsonBody(options: BodyLimitOptions) {
   return createMiddleware<{ Variables: { jsonBody: unknown } }>(async (c, next) => {
+    requireJsonMediaType(c.req.header("content-type"));
     c.set("jsonBody", parseJsonBody(await readBody(c.req.raw, options)));
     await next();
   });

@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv, Role } from "../deps.js";
 import { AppError, forbidden, unauthorized } from "../errors.js";
 import { authenticateApiKey } from "../store/keys.js";
 import { userForSession } from "../store/users.js";
+import { consumeRateLimit } from "./rate-limit.js";
 
 export const SESSION_COOKIE = "st_session";
 
@@ -31,7 +32,9 @@ export function requireAuth(deps: AppDeps, options: AuthOptions) {
       if (!match) throw unauthorized("the Authorization header must be `Bearer <api key>`");
       const key = await authenticateApiKey(deps.store.db, deps.config.secret, match[1]!);
       if (!key) throw unauthorized("the API key is not valid or has been revoked");
-      c.set("principal", { projectId: key.projectId, keyId: key.keyId, actor: `sdk:${key.keyId}` });
+      const p = { projectId: key.projectId, keyId: key.keyId, actor: `sdk:${key.keyId}` };
+      await consumeRateLimit(deps, p);
+      c.set("principal", p);
       return next();
     }
     const token = getCookie(c, SESSION_COOKIE);
@@ -42,7 +45,9 @@ export function requireAuth(deps: AppDeps, options: AuthOptions) {
     if (!user) throw unauthorized("the session has expired; sign in again");
     if (UNSAFE.has(c.req.method)) checkSameOrigin(c.req.header("sec-fetch-site"), c.req.header("origin"), new URL(c.req.url));
     if (!options.roles.includes(user.role)) throw forbidden(`a ${user.role} cannot do this`);
-    c.set("principal", { projectId: user.projectId, userId: user.id, role: user.role, actor: `user:${user.id}` });
+    const p = { projectId: user.projectId, userId: user.id, role: user.role, actor: `user:${user.id}` };
+    await consumeRateLimit(deps, p);
+    c.set("principal", p);
     return next();
   });
 }

@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { validator } from "hono/validator";
 import type { z } from "zod";
 import type { AppEnv } from "../deps.js";
-import { badRequest, unsupportedMediaType } from "../errors.js";
+import { checkJsonLimits } from "../contracts/ingest.js";
+import { badRequest } from "../errors.js";
+import { parseJsonBody, readBody, requireJsonMediaType } from "./body.js";
 
 /** The request parts routes validate, and the error code each reports. */
 const CODES = { query: "invalid_query", param: "invalid_param", json: "invalid_body" } as const;
@@ -27,56 +28,63 @@ function summarize(issues: IssueDetail[]): string {
   return `${where}${first.message}${more}`;
 }
 
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** What a JSON body may be: bytes after decompression, characters per string, nesting depth. */
+export interface JsonLimits {
+  maxBytes: number;
+  maxStringLength: number;
+  maxDepth: number;
+}
+
+/** SPEC §4's defaults; routes pass tighter ones (`jsonLimits(deps, { maxBytes })`). */
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 5 * 1024 * 1024, maxStringLength: 1024 * 1024, maxDepth: 32 };
+
+/** The configured limits (config.ts), with a route's own tighter byte cap. */
+export function jsonLimits(deps: { config: { limits: { maxBodyBytes: number; maxStringLength: number; maxDepth: number } } }, over: Partial<JsonLimits> = {}): JsonLimits {
+  const l = deps.config.limits;
+  return {
+    maxBytes: Math.min(over.maxBytes ?? l.maxBodyBytes, l.maxBodyBytes),
+    maxStringLength: Math.min(over.maxStringLength ?? l.maxStringLength, l.maxStringLength),
+    maxDepth: Math.min(over.maxDepth ?? l.maxDepth, l.maxDepth),
+  };
+}
 
 /**
  * The one validator every route uses (CONVENTIONS habit 2): parses `target` with `schema` and
  * throws `AppError(400, invalid_query | invalid_param | invalid_body, message, zodIssues)`, so
- * every bad request gets the same envelope from the app's `onError`. A JSON body that does not
- * parse is 400 `invalid_json`; one sent with another media type is 415. Handlers then read the
+ * every bad request gets the same envelope from the app's `onError`. Handlers then read the
  * parsed (transformed, defaulted) value with `c.req.valid(target)`.
  *
- * The json target reads the body through hono (`c.req.json()`), which has no size cap of its
- * own: mount hono's `bodyLimit` in front of it. (`jsonBody` from middleware/body.ts consumes
- * the stream itself, so it does not combine with this target.)
+ * A JSON body goes through the same pipeline on every route, so no route can forget a limit:
+ * a media type check (415), a streamed read capped after decompression, chunked or not
+ * (middleware/body.ts: 413, gzip bombs included), UTF-8 JSON (400 invalid_json), string length
+ * and depth (400 string_too_long / too_deep), then the schema.
  *
  * @example
  *   app.get("/runs", validate("query", runListQuery(deps.now)), (c) => c.json(c.req.valid("query")))
+ *   app.put("/x", validate("json", body, jsonLimits(deps, { maxBytes: 16 * 1024 })), handler)
  */
 export function validate<T extends ValidationTarget, S extends z.ZodType>(
   target: T,
   schema: S,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
 ): MiddlewareHandler<AppEnv, string, { in: { [K in T]: z.input<S> }; out: { [K in T]: z.output<S> } }> {
-  const inner = validator(target, async (value, c) => {
-    // hono hands the validator `{}` for a body that is not JSON; a schema with only optional
-    // fields would then accept a form post as an empty object.
-    if (target === "json" && !JSON_MEDIA_TYPE.test((c.req.header("content-type") ?? "").split(";")[0]!.trim())) {
-      throw unsupportedMediaType("unsupported_media_type", "send the body as JSON with `Content-Type: application/json`");
-    }
+  const check = async (value: unknown) => {
     const parsed = await schema.safeParseAsync(value);
     if (!parsed.success) {
       const issues = issueDetails(parsed.error);
       throw badRequest(CODES[target], `invalid ${target === "json" ? "body" : target}: ${summarize(issues)}`, issues);
     }
     return parsed.data as z.output<S>;
-  }) as MiddlewareHandler;
+  };
+  if (target !== "json") return validator(target, (value) => check(value)) as MiddlewareHandler;
 
-  if (target !== "json") return inner;
   return async (c, next) => {
-    // hono's JSON parse failure is an HTTPException, which would render as a 500 through our
-    // AppError-only `onError`. Only errors raised before the handler ran are ours to rewrite.
-    let reachedHandler = false;
-    try {
-      return await inner(c, async () => {
-        reachedHandler = true;
-        await next();
-      });
-    } catch (err) {
-      if (!reachedHandler && err instanceof HTTPException) {
-        // Same code as middleware/body.ts gives an unparsable body, so clients see one answer.
-        throw badRequest("invalid_json", "the body is not valid JSON");
-      }
-      throw err;
-    }
+    requireJsonMediaType(c.req.header("content-type"));
+    const value = parseJsonBody(await readBody(c.req.raw, { maxBytes: limits.maxBytes }));
+    const violation = checkJsonLimits(value, limits);
+    if (violation) throw badRequest(violation.code, violation.message);
+    c.req.addValidatedData("json", (await check(value)) as object);
+    await next();
   };
 }

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { detectRateChanges } from "../analytics/change-detection.js";
 import { LABEL_GROUPS, type RollupRow } from "../analytics/rollup.js";
 import { agreementOf, calibrationOf, driftOf, latencyOf, ratesOf } from "../analytics/series.js";
@@ -17,11 +16,11 @@ import {
   type HourWindow,
 } from "../contracts/analytics.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, notFound, payloadTooLarge } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from "../store/alerts.js";
-import { listMetrics } from "../store/metrics.js";
+import { listMetrics } from "../store/metric-values.js";
 import { listPolicies, putPolicy } from "../store/policies.js";
 import { readRollups, seriesInWindow } from "../store/rollups.js";
 import { getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../store/thresholds.js";
@@ -51,12 +50,7 @@ export function analyticsRoutes(deps: AppDeps) {
   const reader = requireAuth(deps, { apiKey: true, roles: ["admin", "analyst"] });
   const admin = requireAuth(deps, { roles: ["admin"] });
   const now = () => deps.now();
-  const small = bodyLimit({
-    maxSize: 16 * 1024,
-    onError: () => {
-      throw payloadTooLarge("the body may be at most 16 KB");
-    },
-  });
+  const small = jsonLimits(deps, { maxBytes: 16 * 1024 });
   const rowsFor = (projectId: string, q: { workflow: string; version?: string | undefined; step?: string | undefined }, w: HourWindow, light = true) =>
     readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light });
   const seriesView = (q: { workflow: string; version?: string | undefined; step?: string | undefined }) => ({
@@ -160,7 +154,7 @@ export function analyticsRoutes(deps: AppDeps) {
       return c.json({ window: windowView(q.window), items });
     })
     .get("/alerts/rules", reader, async (c) => c.json({ items: await listAlertRules(deps.store.db, c.get("principal").projectId) }))
-    .post("/alerts/rules", admin, small, validate("json", alertRuleBody), async (c) => {
+    .post("/alerts/rules", admin, validate("json", alertRuleBody, small), async (c) => {
       const b = c.req.valid("json");
       const p = c.get("principal");
       const rule = await createAlertRule(deps.store.db, { projectId: p.projectId, ...b, actor: p.actor, now: deps.now() });
@@ -176,7 +170,7 @@ export function analyticsRoutes(deps: AppDeps) {
       const q = c.req.valid("query");
       return c.json({ items: await listThresholdChanges(deps.store.db, c.get("principal").projectId, q) });
     })
-    .post("/thresholds/changes/:id/revert", admin, small, validate("param", idParam), validate("json", revertBody), async (c) => {
+    .post("/thresholds/changes/:id/revert", admin, validate("param", idParam), validate("json", revertBody, small), async (c) => {
       const p = c.get("principal");
       const change = await getThresholdChange(deps.store.db, p.projectId, c.req.valid("param").id);
       if (!change) throw notFound("threshold change");

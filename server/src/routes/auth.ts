@@ -1,16 +1,15 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { CookieOptions } from "hono/utils/cookie";
 import { loginBody, ROLES, type UserResponse } from "../contracts/auth.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, forbidden, payloadTooLarge, unauthorized } from "../errors.js";
+import { AppError, forbidden, unauthorized } from "../errors.js";
 import { AttemptLimiter } from "../lib/attempt-limiter.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
-import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, SESSION_TTL_MS, type User } from "../store/users.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
+import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, recordLoginFailure, SESSION_TTL_MS, type User } from "../store/users.js";
 
 /** A login body is two short strings; anything near this size is not a login. */
 export const LOGIN_MAX_BYTES = 64 * 1024;
@@ -52,16 +51,10 @@ export function authRoutes(deps: AppDeps) {
     checkSameOrigin(c.req.header("sec-fetch-site"), c.req.header("origin"), new URL(c.req.url));
     await next();
   });
-  const limitBody = bodyLimit({
-    maxSize: LOGIN_MAX_BYTES,
-    onError: () => {
-      throw payloadTooLarge(`a login body may have at most ${LOGIN_MAX_BYTES} bytes`, { maxBytes: LOGIN_MAX_BYTES });
-    },
-  });
   const signedIn = requireAuth(deps, { roles: ROLES });
 
   return new Hono<AppEnv>()
-    .post("/auth/login", sameOrigin, limitBody, validate("json", loginBody), async (c) => {
+    .post("/auth/login", sameOrigin, validate("json", loginBody, jsonLimits(deps, { maxBytes: LOGIN_MAX_BYTES })), async (c) => {
       const { email, password } = c.req.valid("json");
       const now = deps.now();
       const key = `${normaliseEmail(email)}\n${clientAddress(c)}`;
@@ -74,12 +67,15 @@ export function authRoutes(deps: AppDeps) {
       limiter.fail(key, now);
       const user = await checkCredentials(db, email, password);
       // One answer for an unknown address, a wrong password and a disabled account alike.
-      if (!user) throw new AppError(401, "invalid_credentials", "the email or password is not correct");
+      if (!user) {
+        await recordLoginFailure(db, email, now);
+        throw new AppError(401, "invalid_credentials", "the email or password is not correct");
+      }
       limiter.succeed(key);
 
       // Signing in again from the same browser replaces its session rather than leaving one behind.
       const previous = getCookie(c, SESSION_COOKIE);
-      if (previous !== undefined) await deleteSession(db, previous);
+      if (previous !== undefined) await deleteSession(db, previous, now);
       const session = await createSession(db, user, now);
       setCookie(c, SESSION_COOKIE, session.token, { ...cookieOptions(c), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
       c.header("Cache-Control", "no-store");
@@ -89,7 +85,7 @@ export function authRoutes(deps: AppDeps) {
       if (c.req.header("authorization") !== undefined) throw forbidden("an API key has no session to end");
       // Idempotent: an unknown or expired session is already signed out; the cookie goes anyway.
       const token = getCookie(c, SESSION_COOKIE);
-      if (token !== undefined) await deleteSession(db, token);
+      if (token !== undefined) await deleteSession(db, token, deps.now());
       deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
       return c.body(null, 204);
     })

@@ -67,7 +67,7 @@ describe("escalations projected from SDK events", () => {
   let run: ReturnType<typeof escalatedRun>;
   beforeAll(async () => {
     t = await team();
-    await createWebhook(ctx.store.db, { projectId: t.projectId, url: "https://hooks.example.test/x", events: ["escalation.created"] });
+    await createWebhook(ctx.store.db, { projectId: t.projectId, actor: "user:test", url: "https://hooks.example.test/x", events: ["escalation.created"] });
     run = await escalated(t);
   });
 

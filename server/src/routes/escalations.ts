@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import {
   CLAIM_TTL_MS,
   decisionBody,
@@ -12,11 +11,11 @@ import {
   type QueueResponse,
 } from "../contracts/review.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, badRequest, notFound, payloadTooLarge, unavailable } from "../errors.js";
+import { AppError, badRequest, notFound, unavailable } from "../errors.js";
 import { ContractValidators } from "../lib/contract-validator.js";
 import { projected } from "../middleware/projected.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { claimEscalation, decideEscalation, getContract, getEscalation, getEscalationSummary, listEscalations, type Refusal } from "../store/escalations.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { getLabel } from "../store/labels.js";
@@ -36,12 +35,6 @@ export function escalationsRoutes(deps: AppDeps) {
   const reviewers = requireAuth(deps, { roles: ["admin", "reviewer"] });
   // Escalations are projected from the event log behind ingest: act on what was acknowledged.
   const synced = projected(deps);
-  const limitBody = bodyLimit({
-    maxSize: deps.config.limits.maxBodyBytes,
-    onError: () => {
-      throw payloadTooLarge(`the body exceeds ${deps.config.limits.maxBodyBytes} bytes`, { maxBytes: deps.config.limits.maxBodyBytes });
-    },
-  });
   const validators = new ContractValidators();
 
   return new Hono<AppEnv>()
@@ -73,9 +66,8 @@ export function escalationsRoutes(deps: AppDeps) {
     .post(
       "/escalations/:id/decision",
       reviewers,
-      limitBody,
       validate("param", escalationIdParam),
-      validate("json", decisionBody(deps.config.limits)),
+      validate("json", decisionBody(deps.config.limits), jsonLimits(deps)),
       synced,
       async (c) => {
         const { projectId, userId } = c.get("principal");

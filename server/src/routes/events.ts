@@ -4,6 +4,7 @@ import type { Limits } from "../config.js";
 import { parseEvent } from "../contracts/ingest.js";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, badRequest, unavailable } from "../errors.js";
+import { recordIngest } from "../metrics.js";
 import { requireApiKey } from "../middleware/auth.js";
 import { jsonBody } from "../middleware/body.js";
 import { ingestWriter, isTransientStoreError } from "../store/ingest.js";
@@ -29,11 +30,13 @@ export function eventsRoutes(deps: AppDeps) {
     const accepted: SeamtraceEvent[] = [];
     const positions: number[] = [];
     const seen = new Set<string>();
+    const rejectedCodes: string[] = [];
     let rejected = false;
     items.forEach((item, i) => {
       const parsed = parseEvent(item, limits);
       if (!parsed.ok) {
         rejected = true;
+        rejectedCodes.push(parsed.code);
         results[i] = { id: parsed.id, status: "rejected", code: parsed.code, message: parsed.message };
       } else if (seen.has(parsed.event.id)) {
         results[i] = { id: parsed.event.id, status: "duplicate" };
@@ -44,6 +47,7 @@ export function eventsRoutes(deps: AppDeps) {
       }
     });
 
+    let storedCount = 0;
     if (accepted.length > 0) {
       let stored: boolean[];
       try {
@@ -51,12 +55,14 @@ export function eventsRoutes(deps: AppDeps) {
       } catch (err) {
         throw storeFailure(err);
       }
-      deps.projector.notify(stored.reduce((n, s) => n + (s ? 1 : 0), 0));
+      storedCount = stored.reduce((n, s) => n + (s ? 1 : 0), 0);
+      deps.projector.notify(storedCount);
       accepted.forEach((e, j) => {
         results[positions[j]!] = { id: e.id, status: stored[j] ? "accepted" : "duplicate" };
       });
     }
 
+    recordIngest("events", { accepted: storedCount, duplicate: items.length - rejectedCodes.length - storedCount, rejectedCodes });
     const body: IngestResponse = { results };
     return c.json(body, rejected ? 207 : 200);
   });
@@ -78,7 +84,7 @@ function batchItems(body: unknown, limits: Limits): unknown[] {
 }
 
 /** Store trouble the client can retry becomes a 503 with Retry-After; anything else is ours (500). */
-function storeFailure(err: unknown): unknown {
+export function storeFailure(err: unknown): unknown {
   if (err instanceof WriteQueueClosedError) return unavailable("the server is shutting down; retry shortly", RETRY_AFTER_SECONDS);
   if (err instanceof WriteQueueFullError) return unavailable("the collector is overloaded; retry shortly", RETRY_AFTER_SECONDS);
   if (isTransientStoreError(err)) return unavailable("the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);

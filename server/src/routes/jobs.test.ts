@@ -72,6 +72,16 @@ describe("jobs API", () => {
     expect((await send("GET", "/v1/jobs/runs", reviewer)).status).toBe(403);
   });
 
+  it("hides who in another project asked for a run", async () => {
+    const other = await ctx.newProject();
+    const outsider = (await ctx.newUser(other.projectId, "analyst")).cookie;
+    const theirs = await send("GET", "/v1/jobs/runs?job=calibration", outsider);
+    const ours = await send("GET", "/v1/jobs/runs?job=calibration", analyst);
+    const actor = (r: typeof theirs) => (r.body as unknown as JobRunsResponse).items[0]!.actor;
+    expect(actor(ours)).toMatch(/^user:/);
+    expect(actor(theirs)).toBe("another project");
+  });
+
   it("lists every job with its schedule and whether this server runs it", async () => {
     const body = (await send("GET", "/v1/jobs", analyst)).body as unknown as JobListResponse;
     expect(body.items.map((j) => j.name)).toContain("checkpoint");

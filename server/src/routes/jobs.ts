@@ -28,13 +28,20 @@ export function jobsRoutes(deps: AppDeps) {
     })
     .get("/jobs/runs", reader, validate("query", runsQuery), async (c) => {
       const q = c.req.valid("query");
-      const page = await listJobRuns(deps.store.db, { job: q.job, limit: q.limit, before: q.cursor, from: deps.now() - MAX_RUNS_WINDOW_MS });
+      const page = await listJobRuns(deps.store.db, {
+        job: q.job,
+        limit: q.limit,
+        before: q.cursor,
+        from: deps.now() - MAX_RUNS_WINDOW_MS,
+        viewer: c.get("principal").projectId,
+      });
       const body: JobRunsResponse = { items: page.items, nextCursor: page.next ? encodeRunsCursor(page.next) : null };
       return c.json(body);
     })
     .post("/jobs/:name/run", admin, validate("param", jobParam), validate("query", runQuery), async (c) => {
       const { name } = c.req.valid("param");
-      const started = await deps.jobs.start(name, { trigger: "manual", actor: c.get("principal").actor });
+      const { actor, projectId } = c.get("principal");
+      const started = await deps.jobs.start(name, { trigger: "manual", actor, projectId });
       if (started.status === "unknown") throw new AppError(404, "job_unavailable", `this server does not run the ${name} job yet`);
       if (started.status === "busy") throw new AppError(409, "job_running", `the ${name} job is running now; see GET /v1/jobs/runs`, { job: name });
       if (c.req.valid("query").wait === "false") return c.json({ runId: started.runId, job: name, status: "running" }, 202);

@@ -1,12 +1,11 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { checkJsonLimits } from "../contracts/ingest.js";
 import { feedbackLabel, labelsEnvelope, MAX_LABELS, type FeedbackLabel, type LabelItemResult, type LabelsResponse } from "../contracts/review.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, payloadTooLarge, unavailable } from "../errors.js";
+import { AppError, unavailable } from "../errors.js";
 import { projected } from "../middleware/projected.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { insertFeedbackLabels } from "../store/labels.js";
 
@@ -22,13 +21,8 @@ export function labelsRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().post(
     "/labels",
     requireAuth(deps, { apiKey: true }),
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw payloadTooLarge(`the body exceeds ${limits.maxBodyBytes} bytes`, { maxBytes: limits.maxBodyBytes });
-      },
-    }),
-    validate("json", labelsEnvelope),
+    // String length and depth are checked per label below, so one bad label is rejected alone.
+    validate("json", labelsEnvelope, { maxBytes: limits.maxBodyBytes, maxStringLength: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER }),
     // Labels name steps, which are projected from the event log: see every acknowledged one.
     projected(deps),
     async (c) => {

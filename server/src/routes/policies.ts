@@ -1,7 +1,6 @@
 import type { PoliciesResponse } from "@seamtrace/sdk";
 import { createHash } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import {
   deleteQuery,
   encodeHistoryCursor,
@@ -16,9 +15,9 @@ import {
   type PolicyHistoryResponse,
 } from "../contracts/policies.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, badRequest, notFound, payloadTooLarge, unavailable } from "../errors.js";
+import { AppError, badRequest, notFound, unavailable } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { deletePolicy, listPolicies, listPolicyHistory, putPolicy, toServed } from "../store/policies.js";
 import { listCalibrationMaps } from "../store/thresholds.js";
@@ -48,12 +47,7 @@ export function policiesRoutes(deps: AppDeps) {
   const reader = requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer", "analyst"] });
   const historyReader = requireAuth(deps, { roles: ["admin", "reviewer", "analyst"] });
   const admin = requireAuth(deps, { roles: ["admin"] });
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw payloadTooLarge(`the body may be at most ${MAX_BODY_BYTES} bytes`);
-    },
-  });
+  const bodyLimits = jsonLimits(deps, { maxBytes: MAX_BODY_BYTES });
 
   async function put(c: Context<AppEnv>, workflow: string, step: string | null, body: PolicyBody) {
     const principal = c.get("principal");
@@ -117,10 +111,10 @@ export function policiesRoutes(deps: AppDeps) {
       const body: PolicyHistoryResponse = { items: page.items, nextCursor: page.last ? encodeHistoryCursor(page.last) : null };
       return c.json(body);
     })
-    .put("/policies/:workflow", admin, limit, validate("param", workflowParam), validate("json", policyBody), (c) =>
+    .put("/policies/:workflow", admin, validate("param", workflowParam), validate("json", policyBody, bodyLimits), (c) =>
       put(c, c.req.valid("param").workflow, null, c.req.valid("json")),
     )
-    .put("/policies/:workflow/steps/:step", admin, limit, validate("param", stepParam), validate("json", policyBody), (c) => {
+    .put("/policies/:workflow/steps/:step", admin, validate("param", stepParam), validate("json", policyBody, bodyLimits), (c) => {
       const { workflow, step } = c.req.valid("param");
       return put(c, workflow, step, c.req.valid("json"));
     })

@@ -1,18 +1,19 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, notFound, unavailable } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { projected } from "../middleware/projected.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { claimResume, findRunIdByKey, getRunState, listResumable } from "../store/run-state.js";
 
 const id = z.string().min(1).max(256);
-const resumeBody = z.object({ escalationId: id }).strict();
-const byKeyQuery = z.object({ workflow: z.string().min(1).max(256), key: z.string().min(1).max(1024) });
-const resumableQuery = z.object({
+// Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
+export const runIdParam = z.object({ id });
+export const resumeBody = z.object({ escalationId: id }).strict();
+export const byKeyQuery = z.object({ workflow: z.string().min(1).max(256), key: z.string().min(1).max(1024) });
+export const resumableQuery = z.object({
   after: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -38,7 +39,7 @@ export function runStateRoutes(deps: AppDeps) {
   const fresh = projected(deps);
 
   return new Hono<AppEnv>()
-    .get("/runs/:id/state", sdk, fresh, validate("param", z.object({ id })), async (c) => {
+    .get("/runs/:id/state", sdk, fresh, validate("param", runIdParam), async (c) => {
       const state = await getRunState(deps.store.db, c.get("principal").projectId, c.req.valid("param").id);
       if (!state) throw notFound("run");
       return c.json(state);
@@ -55,9 +56,8 @@ export function runStateRoutes(deps: AppDeps) {
       "/runs/:id/resume",
       requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer"] }),
       fresh,
-      bodyLimit({ maxSize: 16 * 1024, onError: () => { throw new AppError(413, "payload_too_large", "body too large"); } }),
-      validate("param", z.object({ id })),
-      validate("json", resumeBody),
+      validate("param", runIdParam),
+      validate("json", resumeBody, jsonLimits(deps, { maxBytes: 16 * 1024 })),
       async (c) => {
         const principal = c.get("principal");
         const runId = c.req.valid("param").id;

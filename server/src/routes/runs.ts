@@ -13,7 +13,7 @@ import {
 } from "../contracts/query.js";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { notFound } from "../errors.js";
-import { requireApiKey } from "../middleware/auth.js";
+import { requireAuth } from "../middleware/require-auth.js";
 import { projected } from "../middleware/projected.js";
 import { validate } from "../middleware/validate.js";
 import { getRunDetail, listRuns, listWorkflows } from "../store/runs.js";
@@ -21,13 +21,14 @@ import { getRunDetail, listRuns, listWorkflows } from "../store/runs.js";
 const windowView = (w: TimeWindow): WindowView => ({ from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() });
 
 /**
- * The query API over runs, for the UI and for scripts. Every read is scoped to the project of
- * the API key; the project never comes from the request.
+ * The query API over runs, for the UI and for scripts. Every read is scoped to the caller's
+ * project (its API key's, or the signed-in user's); the project never comes from the request.
  */
 export function runsRoutes(deps: AppDeps) {
   // Per route, not `use("*")`: this sub-app is mounted at /v1 beside others, and a wildcard
   // middleware here would also run for their paths (and turn unknown /v1 paths into 401s).
-  const auth = requireApiKey(deps);
+  // Scripts read runs with a key; the dashboard's users (every role) with their session.
+  const auth = requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer", "analyst"] });
   const fresh = projected(deps);
   // `now` is read at parse time, so the default window follows the clock (and tests' clocks).
   const now = () => deps.now();

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, notFound } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
-import { validate } from "../middleware/validate.js";
+import { jsonLimits, validate } from "../middleware/validate.js";
 import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "../store/webhooks.js";
 
-const createBody = z
+// Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
+export const createBody = z
   .object({
     url: z
       .string()
@@ -17,8 +17,8 @@ const createBody = z
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
   })
   .strict();
-const idParam = z.object({ id: z.string().min(1).max(256) });
-const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(512).optional() });
+export const idParam = z.object({ id: z.string().min(1).max(256) });
+export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(512).optional() });
 
 const cursor = (c: { createdAt: string; id: string }) => Buffer.from(JSON.stringify([Date.parse(c.createdAt), c.id])).toString("base64url");
 function parseCursor(raw: string | undefined): { createdAt: number; id: string } | null {
@@ -32,25 +32,19 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
   throw new AppError(400, "invalid_query", "`before` is not a cursor this server issued");
 }
 
-const limitJson = bodyLimit({
-  maxSize: 16 * 1024,
-  onError: () => {
-    throw new AppError(413, "payload_too_large", "the body may be at most 16 KB");
-  },
-});
 
 /** Webhooks for escalation.created and escalation.resolved (SPEC §5), managed by admins. */
 export function webhooksRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });
   return new Hono<AppEnv>()
-    .post("/webhooks", admin, limitJson, validate("json", createBody), async (c) => {
+    .post("/webhooks", admin, validate("json", createBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
       const body = c.req.valid("json");
-      const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, ...body }, deps.now());
+      const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, actor: c.get("principal").actor, ...body }, deps.now());
       return c.json(hook, 201);
     })
     .get("/webhooks", admin, async (c) => c.json({ items: await listWebhooks(deps.store.db, c.get("principal").projectId) }))
     .delete("/webhooks/:id", admin, validate("param", idParam), async (c) => {
-      const ok = await disableWebhook(deps.store.db, c.get("principal").projectId, c.req.valid("param").id, deps.now());
+      const ok = await disableWebhook(deps.store.db, c.get("principal").projectId, c.req.valid("param").id, deps.now(), c.get("principal").actor);
       if (!ok) throw notFound("webhook");
       return c.body(null, 204);
     })

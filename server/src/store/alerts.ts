@@ -3,7 +3,7 @@ import { uuidv7 } from "@seamtrace/sdk";
 import { and, asc, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { alertRules, alerts } from "../db/schema.js";
-import type { MetricValue } from "./metrics.js";
+import type { MetricValue } from "./metric-values.js";
 import { enqueueWebhookStatement } from "./webhooks.js";
 import { queuedWrite } from "./write-transaction.js";
 

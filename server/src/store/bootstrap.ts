@@ -11,6 +11,6 @@ export const DEFAULT_PROJECT = "default";
 export async function bootstrapStore(db: Db, secret: string): Promise<CreatedApiKey | null> {
   const existing = await listProjects(db);
   if (existing.length > 0) return null;
-  const project = await createProject(db, DEFAULT_PROJECT);
-  return createApiKey(db, secret, { projectId: project.id, name: "default" });
+  const project = await createProject(db, DEFAULT_PROJECT, Date.now(), "system:bootstrap");
+  return createApiKey(db, secret, { projectId: project.id, name: "default", actor: "system:bootstrap" });
 }

@@ -11,6 +11,7 @@ import type {
 import type { Db } from "../db/client.js";
 import { contracts, escalations } from "../db/schema.js";
 import { enqueueWebhookStatement } from "./webhooks.js";
+import { appendAudit } from "./audit.js";
 import { withWriteLock } from "./write-transaction.js";
 import { iso, isoOrNull, parseJson } from "./json.js";
 
@@ -215,6 +216,13 @@ export async function claimEscalation(
       sql: "UPDATE escalations SET claimed_by = ?, claim_expires_at = ? WHERE project_id = ? AND id = ? AND status = 'open'",
       args: [input.userId, expiresAt, input.projectId, input.id],
     });
+    const run = await tx.execute({ sql: "SELECT run_id FROM escalations WHERE project_id = ? AND id = ?", args: [input.projectId, input.id] });
+    await appendAudit(tx, input.projectId, [
+      {
+        time: input.now, actor: `user:${input.userId}`, action: "escalation.claimed", subject: `escalation:${input.id}`,
+        runId: String(run.rows[0]![0]), payload: { claimExpiresAt: expiresAt },
+      },
+    ]);
     return { commit: true, value: { status: "claimed", claimedBy: input.userId, claimExpiresAt: expiresAt } };
   });
 }
@@ -285,6 +293,16 @@ export async function decideEscalation(client: Client, input: DecisionInput): Pr
         input.now,
       ),
     );
+    // The decision record (SPEC §5, §6): what was decided, why, and the value the run resumes with.
+    await appendAudit(tx, input.projectId, [
+      {
+        time: input.now, actor, action: "escalation.decided", subject: `escalation:${input.id}`, runId: String(e.run_id),
+        payload: {
+          escalationId: input.id, stepId: e.step_id, decision: input.decision, reason: input.reason, labelId, alternative,
+          correctedOutput: input.decision === "correct" ? (input.output ?? null) : null,
+        },
+      },
+    ]);
     return { commit: true, value: { status: "decided", labelId } };
   });
 }

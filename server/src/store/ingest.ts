@@ -1,6 +1,8 @@
 import type { Client, InValue } from "@libsql/client";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import type { Store } from "../db/client.js";
+import { sha256Hex } from "../lib/audit-chain.js";
+import { appendAudit, type AuditRecord } from "./audit.js";
 import { chunks, multiRow } from "./sql.js";
 import { beginWrite } from "./write-transaction.js";
 import { WriteQueue } from "./write-queue.js";
@@ -35,12 +37,14 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
   // duplicates, like a resend that arrives after the first commit.
   const firstSeen = new Map<string, { batch: number; index: number }>();
   const eventRows: InValue[][] = [];
+  const sources: SeamtraceEvent[] = [];
   batches.forEach((b, bi) =>
     b.events.forEach((e, i) => {
       const k = `${b.projectId} ${e.id}`;
       if (firstSeen.has(k)) return;
       firstSeen.set(k, { batch: bi, index: i });
       eventRows.push([b.projectId, e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), b.receivedAt, b.keyId, JSON.stringify(e)]);
+      sources.push(e);
     }),
   );
 
@@ -65,12 +69,14 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
         for (const r of rs.rows) existing.add(`${projectId} ${String(r[0])}`);
       }
     }
-    const fresh = existing.size === 0 ? eventRows : eventRows.filter((r) => !existing.has(`${r[0] as string} ${r[1] as string}`));
+    const keep = existing.size === 0 ? null : eventRows.map((r) => !existing.has(`${r[0] as string} ${r[1] as string}`));
+    const fresh = keep ? eventRows.filter((_, i) => keep[i]) : eventRows;
     for (const rows of chunks(fresh, EVENT_ROWS_PER_STATEMENT)) {
       await tx.execute(
         multiRow("INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ", rows, " ON CONFLICT DO NOTHING"),
       );
     }
+    for (const [projectId, records] of auditRecords(eventRows, sources, keep)) await appendAudit(tx, projectId, records);
     await tx.commit();
     for (const row of fresh) {
       const at = firstSeen.get(`${row[0] as string} ${row[1] as string}`)!;
@@ -82,6 +88,29 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     release();
   }
   return outcomes;
+}
+
+/**
+ * The audit entries of stored events, per project (SPEC §6: every input, output, confidence and
+ * gate decision is an entry, committed with the fact). One entry per event, whose payload hash is
+ * the SHA-256 of the stored body; a step that failed its gate gets a second, `gate.<outcome>`,
+ * so gate decisions can be searched for by action.
+ */
+function auditRecords(rows: InValue[][], sources: SeamtraceEvent[], keep: boolean[] | null): Map<string, AuditRecord[]> {
+  const byProject = new Map<string, AuditRecord[]>();
+  rows.forEach((row, i) => {
+    if (keep && !keep[i]) return;
+    const e = sources[i]!;
+    const projectId = row[0] as string;
+    let list = byProject.get(projectId);
+    if (!list) byProject.set(projectId, (list = []));
+    const base = { time: row[5] as number, actor: `sdk:${row[6] as string}`, runId: row[3] as string | null, payloadHash: sha256Hex(row[7] as string) };
+    list.push({ ...base, action: e.type, subject: `event:${e.id}` });
+    if ((e.type === "step.completed" || e.type === "step.failed") && e.gate && e.gate.outcome !== "pass") {
+      list.push({ ...base, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}` });
+    }
+  });
+  return byProject;
 }
 
 /**

@@ -29,6 +29,7 @@ export interface LeaseRequest {
 export interface RunStart {
   trigger: "schedule" | "manual";
   actor: string;
+  projectId?: string | undefined;
 }
 
 /**
@@ -58,8 +59,8 @@ export async function acquireLeaseAndStart(client: Client, lease: LeaseRequest, 
         args: [lease.job, lease.holder, lease.now, lease.now + lease.ttlMs],
       },
       {
-        sql: "INSERT INTO job_runs (id, job, trigger, holder, actor, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, 'running')",
-        args: [id, lease.job, run.trigger, lease.holder, run.actor, lease.now],
+        sql: "INSERT INTO job_runs (id, job, trigger, holder, actor, project_id, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+        args: [id, lease.job, run.trigger, lease.holder, run.actor, run.projectId ?? null, lease.now],
       },
     ]);
     return { commit: true, value: id };
@@ -146,7 +147,14 @@ export interface RunsCursor {
 /** Runs newest first, one page at a time (keyset on started_at, id). */
 export async function listJobRuns(
   db: Db,
-  filter: { job?: string | undefined; from?: number | undefined; limit: number; before?: RunsCursor | undefined },
+  filter: {
+    job?: string | undefined;
+    from?: number | undefined;
+    limit: number;
+    before?: RunsCursor | undefined;
+    /** The reader's project: actors of runs another project asked for are not shown to it. */
+    viewer?: string | undefined;
+  },
 ): Promise<{ items: JobRunView[]; next: RunsCursor | null }> {
   const where: Array<SQL | undefined> = [
     filter.job === undefined ? undefined : eq(jobRuns.job, filter.job),
@@ -168,7 +176,8 @@ export async function listJobRuns(
       job: r.job,
       trigger: r.trigger,
       holder: r.holder,
-      actor: r.actor,
+      // Jobs span projects; who in another project asked for a run is that project's business.
+      actor: filter.viewer !== undefined && r.projectId !== null && r.projectId !== filter.viewer ? "another project" : r.actor,
       startedAt: new Date(r.startedAt).toISOString(),
       endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
       durationMs: r.endedAt === null ? null : r.endedAt - r.startedAt,

@@ -3,7 +3,8 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { apiKeys, projects } from "../db/schema.js";
 import { displayPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from "../lib/api-key.js";
-import { queuedWrite } from "./write-transaction.js";
+import { appendAudit, execIn } from "./audit.js";
+import { withWriteLock } from "./write-transaction.js";
 
 export interface ApiKeyInfo {
   id: string;
@@ -23,7 +24,7 @@ export interface CreatedApiKey extends ApiKeyInfo {
 export async function createApiKey(
   db: Db,
   secret: string,
-  input: { projectId: string; name: string },
+  input: { projectId: string; name: string; actor?: string },
   now = Date.now(),
 ): Promise<CreatedApiKey> {
   const project = await db.select().from(projects).where(eq(projects.id, input.projectId)).get();
@@ -38,7 +39,13 @@ export async function createApiKey(
     createdAt: now,
     revokedAt: null,
   };
-  await queuedWrite(db.$client, () => db.insert(apiKeys).values(row));
+  await withWriteLock(db.$client, async (tx) => {
+    await execIn(tx, db.insert(apiKeys).values(row));
+    await appendAudit(tx, row.projectId, [
+      { time: now, actor: input.actor ?? "system:cli", action: "key.created", subject: `key:${row.id}`, payload: { keyId: row.id, name: row.name, prefix: row.prefix } },
+    ]);
+    return { commit: true, value: undefined };
+  });
   return { id: row.id, projectId: row.projectId, projectName: project.name, name: row.name, prefix: row.prefix, createdAt: now, revokedAt: null, key };
 }
 
@@ -60,15 +67,14 @@ export async function listApiKeys(db: Db, projectId?: string): Promise<ApiKeyInf
 }
 
 /** Revokes a key; later requests with it get 401. Returns false when no such active key exists. */
-export async function revokeApiKey(db: Db, id: string, now = Date.now()): Promise<boolean> {
-  const res = await queuedWrite(db.$client, () =>
-    db
-      .update(apiKeys)
-      .set({ revokedAt: now })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id }),
-  );
-  return res.length > 0;
+export async function revokeApiKey(db: Db, id: string, now = Date.now(), actor = "system:cli"): Promise<boolean> {
+  return withWriteLock(db.$client, async (tx) => {
+    const rs = await execIn(tx, db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ projectId: apiKeys.projectId }));
+    const row = rs.rows[0];
+    if (!row) return { commit: false, value: false };
+    await appendAudit(tx, String(row[0]), [{ time: now, actor, action: "key.revoked", subject: `key:${id}`, payload: { keyId: id } }]);
+    return { commit: true, value: true };
+  });
 }
 
 /** Who a request is: the project its key belongs to and the key's id (the audit actor). */

@@ -5,6 +5,7 @@ import type { FeedbackLabel, LabelSource, LabelView } from "../contracts/review.
 import type { Db } from "../db/client.js";
 import { labels } from "../db/schema.js";
 import { chunks, multiRow } from "./sql.js";
+import { appendAudit, type AuditRecord } from "./audit.js";
 import { withWriteLock } from "./write-transaction.js";
 
 /**
@@ -99,6 +100,7 @@ export async function insertFeedbackLabels(
       }
     }
     const rows: InValue[][] = [];
+    const audit: AuditRecord[] = [];
     const outcomes = input.items.map((item): FeedbackOutcome => {
       const step = found.get(item.stepId);
       if (!step || step.runId !== item.runId) {
@@ -111,6 +113,10 @@ export async function insertFeedbackLabels(
         item.value === undefined ? null : JSON.stringify(item.value),
         step.confidence, null, null, input.actor, item.reason ?? null, input.now,
       ]);
+      audit.push({
+        time: input.now, actor: input.actor, action: "label.created", subject: `step:${item.stepId}`, runId: item.runId,
+        payload: { labelId: id, source: "feedback", correct: item.correct ?? null, value: item.value ?? null, reason: item.reason ?? null },
+      });
       return { id };
     });
     for (const part of chunks(rows, LABEL_ROWS_PER_STATEMENT)) {
@@ -123,6 +129,7 @@ export async function insertFeedbackLabels(
         ),
       );
     }
+    await appendAudit(tx, input.projectId, audit);
     return { commit: rows.length > 0, value: outcomes };
   });
 }

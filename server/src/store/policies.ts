@@ -11,6 +11,7 @@ import {
 } from "../contracts/policies.js";
 import type { Db } from "../db/client.js";
 import { policies, policyHistory } from "../db/schema.js";
+import { appendAudit, type AuditRecord } from "./audit.js";
 import { beginWrite } from "./write-transaction.js";
 import { parseJson } from "./json.js";
 
@@ -152,6 +153,7 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
       },
       historyInsert(change, step, current ? toServed(current) : null, after),
     ]);
+    await appendAudit(tx, change.projectId, [policyAudit(change, step, current ? "policy.updated" : "policy.created", current ? toServed(current) : null, after)]);
     await tx.commit();
     return { outcome: current ? "updated" : "created", policy: after };
   } finally {
@@ -173,12 +175,24 @@ export async function deletePolicy(client: Client, change: PolicyChange): Promis
       { sql: "DELETE FROM policies WHERE project_id = ? AND workflow = ? AND step = ?", args: [change.projectId, change.workflow, step] },
       historyInsert(change, step, before, null),
     ]);
+    await appendAudit(tx, change.projectId, [policyAudit(change, step, "policy.deleted", before, null)]);
     await tx.commit();
     return before;
   } finally {
     tx.close();
     release();
   }
+}
+
+/** The audit entry of a policy change: the whole before and after, and why (SPEC §6). */
+function policyAudit(change: PolicyChange, step: string, action: string, before: ServedPolicy | null, after: ServedPolicy | null): AuditRecord {
+  return {
+    time: change.now,
+    actor: change.actor,
+    action,
+    subject: `policy:${change.workflow}/${step}`,
+    payload: { workflow: change.workflow, step: step || null, before, after, reason: change.reason || null, evidence: change.evidence ?? null },
+  };
 }
 
 function historyInsert(change: PolicyChange, step: string, before: ServedPolicy | null, after: ServedPolicy | null) {

@@ -2,7 +2,8 @@ import { uuidv7 } from "@seamtrace/sdk";
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { projects } from "../db/schema.js";
-import { queuedWrite } from "./write-transaction.js";
+import { appendAudit, execIn } from "./audit.js";
+import { withWriteLock } from "./write-transaction.js";
 
 export interface Project {
   id: string;
@@ -10,9 +11,14 @@ export interface Project {
   createdAt: number;
 }
 
-export async function createProject(db: Db, name: string, now = Date.now()): Promise<Project> {
+/** Creates a project; its audit chain starts with the creation. */
+export async function createProject(db: Db, name: string, now = Date.now(), actor = "system:cli"): Promise<Project> {
   const project = { id: uuidv7(), name, createdAt: now };
-  await queuedWrite(db.$client, () => db.insert(projects).values(project));
+  await withWriteLock(db.$client, async (tx) => {
+    await execIn(tx, db.insert(projects).values(project));
+    await appendAudit(tx, project.id, [{ time: now, actor, action: "project.created", subject: `project:${project.id}`, payload: { name } }]);
+    return { commit: true, value: undefined };
+  });
   return project;
 }
 

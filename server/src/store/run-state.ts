@@ -3,6 +3,7 @@ import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
 import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { escalations, runs, steps } from "../db/schema.js";
+import { appendAudit } from "./audit.js";
 import { beginWrite } from "./write-transaction.js";
 import { parseJson } from "./json.js";
 
@@ -113,6 +114,9 @@ export async function claimResume(
       args: [input.now, input.actor, input.projectId, input.runId, input.escalationId],
     });
     if (rs.rowsAffected === 1) {
+      await appendAudit(tx, input.projectId, [
+        { time: input.now, actor: input.actor, action: "run.resume_claimed", subject: `escalation:${input.escalationId}`, runId: input.runId, payload: { escalationId: input.escalationId } },
+      ]);
       await tx.commit();
       return "claimed";
     }

@@ -5,7 +5,8 @@ import type { Db } from "../db/client.js";
 import { sessions, users } from "../db/schema.js";
 import type { Role } from "../deps.js";
 import { hashPassword, verifyPassword } from "../lib/password.js";
-import { queuedWrite } from "./write-transaction.js";
+import { appendAudit, execIn } from "./audit.js";
+import { withWriteLock } from "./write-transaction.js";
 
 export interface User {
   id: string;
@@ -31,7 +32,7 @@ export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 export async function createUser(
   db: Db,
-  input: { projectId: string; email: string; name?: string; role: Role; password: string },
+  input: { projectId: string; email: string; name?: string; role: Role; password: string; actor?: string },
   now = Date.now(),
 ): Promise<User> {
   const user = {
@@ -44,7 +45,13 @@ export async function createUser(
     createdAt: now,
     disabledAt: null,
   };
-  await queuedWrite(db.$client, () => db.insert(users).values(user));
+  await withWriteLock(db.$client, async (tx) => {
+    await execIn(tx, db.insert(users).values(user));
+    await appendAudit(tx, user.projectId, [
+      { time: now, actor: input.actor ?? "system:cli", action: "user.created", subject: `user:${user.id}`, payload: { userId: user.id, email: user.email, role: user.role } },
+    ]);
+    return { commit: true, value: undefined };
+  });
   const { passwordHash: _, ...rest } = user;
   return rest;
 }
@@ -82,11 +89,29 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** Signs a user in: the session and its `auth.login` audit entry commit together. */
 export async function createSession(db: Db, user: User, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
   const token = randomBytes(32).toString("base64url");
   const expiresAt = now + SESSION_TTL_MS;
-  await queuedWrite(db.$client, () => db.insert(sessions).values({ tokenHash: hashToken(token), userId: user.id, projectId: user.projectId, createdAt: now, expiresAt }));
+  await withWriteLock(db.$client, async (tx) => {
+    await execIn(tx, db.insert(sessions).values({ tokenHash: hashToken(token), userId: user.id, projectId: user.projectId, createdAt: now, expiresAt }));
+    await appendAudit(tx, user.projectId, [{ time: now, actor: `user:${user.id}`, action: "auth.login", subject: `user:${user.id}`, payload: { expiresAt } }]);
+    return { commit: true, value: undefined };
+  });
   return { token, expiresAt };
+}
+
+/**
+ * A failed sign-in to an existing account is audited on that account (SPEC §6: logins). Attempts
+ * on addresses with no account have no project to record them in; the rate limiter sees them.
+ */
+export async function recordLoginFailure(db: Db, email: string, now = Date.now()): Promise<void> {
+  const user = await getUserByEmail(db, email);
+  if (!user) return;
+  await withWriteLock(db.$client, async (tx) => {
+    await appendAudit(tx, user.projectId, [{ time: now, actor: `user:${user.id}`, action: "auth.login_failed", subject: `user:${user.id}`, payload: null }]);
+    return { commit: true, value: undefined };
+  });
 }
 
 /** The live session's user, or null for an unknown, expired or disabled one. */
@@ -100,6 +125,13 @@ export async function userForSession(db: Db, token: string, now = Date.now()): P
   return row && row.disabledAt === null ? row : null;
 }
 
-export async function deleteSession(db: Db, token: string): Promise<void> {
-  await queuedWrite(db.$client, () => db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))));
+/** Signs a session out (`auth.logout` when there was one). */
+export async function deleteSession(db: Db, token: string, now = Date.now()): Promise<void> {
+  await withWriteLock(db.$client, async (tx) => {
+    const rs = await execIn(tx, db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))).returning({ userId: sessions.userId, projectId: sessions.projectId }));
+    const row = rs.rows[0];
+    if (!row) return { commit: false, value: undefined };
+    await appendAudit(tx, String(row[1]), [{ time: now, actor: `user:${String(row[0])}`, action: "auth.logout", subject: `user:${String(row[0])}`, payload: null }]);
+    return { commit: true, value: undefined };
+  });
 }

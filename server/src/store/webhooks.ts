@@ -4,9 +4,10 @@ import { randomBytes } from "node:crypto";
 import { and, asc, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema.js";
-import { queuedWrite } from "./write-transaction.js";
+import { appendAudit, execIn } from "./audit.js";
+import { queuedWrite, withWriteLock } from "./write-transaction.js";
 
-export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "alert.fired", "alert.resolved", "threshold.changed"] as const;
+export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookView {
@@ -28,7 +29,7 @@ const view = (r: typeof webhooks.$inferSelect): WebhookView => ({
 /** Creates a webhook; its signing secret is returned this once. */
 export async function createWebhook(
   db: Db,
-  input: { projectId: string; url: string; events: WebhookEvent[] },
+  input: { projectId: string; url: string; events: WebhookEvent[]; actor: string },
   now = Date.now(),
 ): Promise<WebhookView & { secret: string }> {
   const row = {
@@ -40,7 +41,13 @@ export async function createWebhook(
     createdAt: now,
     disabledAt: null,
   };
-  await queuedWrite(db.$client, () => db.insert(webhooks).values(row));
+  await withWriteLock(db.$client, async (tx) => {
+    await execIn(tx, db.insert(webhooks).values(row));
+    await appendAudit(tx, row.projectId, [
+      { time: now, actor: input.actor, action: "webhook.created", subject: `webhook:${row.id}`, payload: { webhookId: row.id, url: row.url, events: [...new Set(input.events)] } },
+    ]);
+    return { commit: true, value: undefined };
+  });
   return { ...view(row), secret: row.secret };
 }
 
@@ -50,15 +57,16 @@ export async function listWebhooks(db: Db, projectId: string): Promise<WebhookVi
 }
 
 /** Disables a webhook (kept for its delivery log). False when there is no such live webhook. */
-export async function disableWebhook(db: Db, projectId: string, id: string, now = Date.now()): Promise<boolean> {
-  const res = await queuedWrite(db.$client, () =>
-    db
-      .update(webhooks)
-      .set({ disabledAt: now })
-      .where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt)))
-      .returning({ id: webhooks.id }),
-  );
-  return res.length > 0;
+export async function disableWebhook(db: Db, projectId: string, id: string, now: number, actor: string): Promise<boolean> {
+  return withWriteLock(db.$client, async (tx) => {
+    const rs = await execIn(
+      tx,
+      db.update(webhooks).set({ disabledAt: now }).where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt))).returning({ id: webhooks.id }),
+    );
+    if (rs.rows.length === 0) return { commit: false, value: false };
+    await appendAudit(tx, projectId, [{ time: now, actor, action: "webhook.disabled", subject: `webhook:${id}`, payload: { webhookId: id } }]);
+    return { commit: true, value: true };
+  });
 }
 
 /**

@@ -24,8 +24,10 @@ export const jobRuns = sqliteTable(
     trigger: text("trigger", { enum: ["schedule", "manual"] }).notNull(),
     /** The instance that ran it (host, pid and a random part). */
     holder: text("holder").notNull(),
-    /** `user:<id>`, `cli` or `system:scheduler`. */
+    /** `user:<id>`, `sdk:<key id>`, `cli` or `system:scheduler`. */
     actor: text("actor").notNull(),
+    /** The project of a user or key that asked for the run; null for the schedule and the CLI. */
+    projectId: text("project_id"),
     startedAt: integer("started_at").notNull(),
     endedAt: integer("ended_at"),
     /** `running` until it ends; a process that died mid-run leaves `running` with no end. */

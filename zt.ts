@@ -1,0 +1,12 @@
+import { z } from "zod";
+import { anyValueSchema, keyValueSchema, otlpTraceRequestSchema } from "./server/src/contracts/otlp.js";
+import { runListQuery } from "./server/src/contracts/query.js";
+import { historyQuery } from "./server/src/contracts/policies.js";
+const reg = z.registry<{ id: string }>();
+reg.add(anyValueSchema, { id: "OtlpAnyValue" });
+reg.add(keyValueSchema, { id: "OtlpKeyValue" });
+reg.add(otlpTraceRequestSchema, { id: "OtlpTraceRequest" });
+reg.add(runListQuery(() => 0), { id: "RunListQuery" });
+reg.add(historyQuery, { id: "HistoryQuery" });
+const out = z.toJSONSchema(reg, { uri: (id) => `#/components/schemas/${id}`, io: "input", unrepresentable: "any" });
+console.log(JSON.stringify(out, null, 1).slice(0, 3500));
