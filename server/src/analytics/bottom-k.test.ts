@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptySample, hash32, offer, windowSample } from "./bottom-k.js";
+import { emptySample, hash32, mergeSample, offer, windowSample } from "./bottom-k.js";
 
 describe("bottom-k samples", () => {
   it("keeps the k smallest hashes whatever the order items arrive in", () => {
@@ -10,6 +10,19 @@ describe("bottom-k samples", () => {
     [...ids].reverse().forEach((id) => offer(backward, hash32(id), ids.indexOf(id), 50));
     expect(forward).toEqual(backward);
     expect(forward.v.length).toBe(50);
+  });
+
+  it("counts every item offered, and merging adds the counts as offering one by one would", () => {
+    const a = emptySample();
+    const b = emptySample();
+    const whole = emptySample();
+    for (let i = 0; i < 500; i++) {
+      offer(i % 3 ? a : b, hash32(`s${i}`), i, 50);
+      offer(whole, hash32(`s${i}`), i, 50);
+    }
+    mergeSample(a, b, 50);
+    expect(a).toEqual(whole);
+    expect(whole.n).toBe(500);
   });
 
   it("draws a window sample in proportion to each hour's volume", () => {

@@ -17,13 +17,15 @@ export const HOUR_SAMPLE = 200;
 /** Values drawn for one window. */
 export const WINDOW_SAMPLE = 2_000;
 
-/** Parallel arrays, ascending by hash: `h` hashes (uint32), `v` values. */
+/** Parallel arrays, ascending by hash: `h` hashes (uint32), `v` values; `n` items offered in all. */
 export interface Sample {
   h: number[];
   v: number[];
+  /** Every item offered, kept or not: the stratum's size for windowSample. */
+  n?: number;
 }
 
-export const emptySample = (): Sample => ({ h: [], v: [] });
+export const emptySample = (): Sample => ({ h: [], v: [], n: 0 });
 
 /** FNV-1a, 32-bit: fast, well spread over ids like UUIDs, and the same in every process. */
 export function hash32(s: string): number {
@@ -43,6 +45,18 @@ export function hash32(s: string): number {
 
 /** Offers an item to the sample (in place); keeps the k smallest hashes. */
 export function offer(sample: Sample, hash: number, value: number, k: number = HOUR_SAMPLE): void {
+  sample.n = (sample.n ?? sample.h.length) + 1;
+  keep(sample, hash, value, k);
+}
+
+/** `into` ∪ `other`, bottom-k, with both counts added (the same as offering other's items one by one). */
+export function mergeSample(into: Sample, other: Sample, k: number = HOUR_SAMPLE): void {
+  const total = (into.n ?? into.h.length) + (other.n ?? other.h.length);
+  for (let i = 0; i < other.h.length; i++) keep(into, other.h[i]!, other.v[i]!, k);
+  into.n = total;
+}
+
+function keep(sample: Sample, hash: number, value: number, k: number): void {
   const n = sample.h.length;
   if (n >= k && hash >= sample.h[n - 1]!) return;
   let lo = 0;

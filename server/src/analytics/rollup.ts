@@ -1,6 +1,6 @@
 import { addToBin, binOf, CONFIDENCE_BINS, emptyBin, mergeBins, packBin, unpackBin, type BinSums, type PackedBin } from "./reliability.js";
 import { addLatency, mergeLatency, type LatencyHistogram } from "./latency.js";
-import { emptySample, hash32, HOUR_SAMPLE, offer, type Sample } from "./bottom-k.js";
+import { emptySample, hash32, HOUR_SAMPLE, mergeSample, offer, type Sample } from "./bottom-k.js";
 
 /**
  * The hourly rollup of one series (project × workflow × version × step × hour) and how events
@@ -154,8 +154,7 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
   }
   mergeLatency(into.latency, other.latency);
   for (const [series, sample] of Object.entries(other.samples)) {
-    const dst = (into.samples[series] ??= emptySample());
-    for (let i = 0; i < sample.h.length; i++) offer(dst, sample.h[i]!, sample.v[i]!, HOUR_SAMPLE);
+    mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
   }
   for (const [series, counts] of Object.entries(other.categories)) {
     const dst = (into.categories[series] ??= {});

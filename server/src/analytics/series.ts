@@ -142,8 +142,9 @@ export function driftOf(baseline: readonly RollupRow[], current: readonly Rollup
   return { level, tests };
 }
 
-function strata(rows: readonly RollupRow[], series: string, countOf: (r: RollupRow) => number) {
-  return rows.filter((r) => r.samples[series]).map((r) => ({ count: countOf(r), sample: r.samples[series]! }));
+/** Each hour's sample stands for every value the hour saw of that series (its `n`). */
+function strata(rows: readonly RollupRow[], series: string) {
+  return rows.filter((r) => r.samples[series]).map((r) => ({ count: r.samples[series]!.n ?? r.samples[series]!.v.length, sample: r.samples[series]! }));
 }
 
 function numericTest(
@@ -153,11 +154,8 @@ function numericTest(
   cutoffs: DriftCutoffs,
   histograms?: { baseline: number[]; current: number[] },
 ): DriftTest {
-  // Each hour's sample stands for every output it saw with that series: the confidence
-  // histogram counts them; for features the hour's steps are the best count there is.
-  const countOf = (r: RollupRow) => (series === "confidence" ? r.confidence.reduce((s, v) => s + v, 0) : r.steps - r.failed);
-  const a = windowSample(strata(baseline, series, countOf), WINDOW_SAMPLE);
-  const b = windowSample(strata(current, series, countOf), WINDOW_SAMPLE);
+  const a = windowSample(strata(baseline, series), WINDOW_SAMPLE);
+  const b = windowSample(strata(current, series), WINDOW_SAMPLE);
   const baselineN = histograms ? histograms.baseline.reduce((s, v) => s + v, 0) : a.length;
   const currentN = histograms ? histograms.current.reduce((s, v) => s + v, 0) : b.length;
   const base: DriftTest = { series, kind: "numeric", psi: null, test: "ks", statistic: null, pvalue: null, baselineN, currentN, level: "insufficient" };
