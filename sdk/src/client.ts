@@ -47,6 +47,13 @@ export interface WorkflowOptions {
    * st.workflow("claims", { policy: { minConfidence: 0.8 }, steps: { route: { onLow: "flag" } } });
    */
   steps?: { [stepName: string]: Policy };
+  /**
+   * Apply the server's recalibration map (isotonic, fitted on reviewer labels for this version)
+   * to every step's confidence before its gates: `handle.confidence`, the gates and the
+   * cumulative use the calibrated value; the event keeps the model's own in `confidence` and
+   * the calibrated one in `calibrated`. Default false.
+   */
+  recalibrate?: boolean;
 }
 
 export interface RunOptions {
@@ -246,6 +253,7 @@ export class Workflow {
       steps: steps ? new Map(Object.entries(steps)) : undefined,
       random: client.random,
       contractsSent: sent,
+      recalibrate: this.options.recalibrate,
     });
   }
 

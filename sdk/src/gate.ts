@@ -18,6 +18,8 @@ export interface GateFacts {
  */
 export interface PolicySource {
   ruleFor(workflow: string, step: string, code?: PolicyRule, codeStep?: PolicyRule): PolicyRule;
+  /** The calibrated value of a step's confidence, when the server has a map for it; else undefined. */
+  calibrate?(workflow: string, version: string, step: string, confidence: number): number | undefined;
 }
 
 const NO_RULE: PolicyRule = Object.freeze({});

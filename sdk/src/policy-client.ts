@@ -66,6 +66,8 @@ export class PolicyClient {
   private readonly onError: ((err: unknown) => void) | undefined;
 
   private cache: PolicyCache = new Map();
+  /** `${workflow}\n${version}\n${step}` → [x, y] of the server's recalibration map. */
+  private maps = new Map<string, [number[], number[]]>();
   private etag: string | undefined;
   /** True once the server has answered with its policies (a 200), ever. */
   private loaded = false;
@@ -154,6 +156,22 @@ export class PolicyClient {
     return rule;
   }
 
+  /**
+   * The calibrated value of `confidence` under the server's recalibration map for this step of
+   * this workflow version (linear between the map's points, flat beyond them), or undefined
+   * when there is none. Synchronous; never throws.
+   */
+  calibrate(workflow: string, version: string, step: string, confidence: number): number | undefined {
+    const m = this.maps.get(`${workflow}\n${version}\n${step}`);
+    if (!m) return undefined;
+    const [x, y] = m;
+    let i = 0;
+    while (i < x.length && x[i]! <= confidence) i++;
+    if (i === 0) return y[0];
+    if (i === x.length) return y[i - 1];
+    return y[i - 1]! + ((confidence - x[i - 1]!) / (x[i]! - x[i - 1]!)) * (y[i]! - y[i - 1]!);
+  }
+
   private async tick(): Promise<void> {
     await this.refresh();
     if (this.state !== "running") return;
@@ -176,9 +194,10 @@ export class PolicyClient {
       if (res.status === 304 && this.etag !== undefined) return true;
       const text = await abortable(Promise.resolve().then(() => res.text()), signal);
       if (res.status !== 200) throw new Error(`GET /v1/policies answered ${String(res.status)}${errorSummary(String(text))}`);
-      const cache = parsePolicies(text);
+      const [cache, maps] = parsePolicies(text);
       const etag = res.headers.get("etag");
       this.cache = cache;
+      this.maps = maps;
       this.etag = etag ?? undefined;
       this.loaded = true;
       return true;
@@ -206,8 +225,9 @@ export class PolicyClient {
  * The server's answer as a cache. Throws when the answer is not a policy list at all (the last
  * good cache then stays); a single malformed policy, or field, is skipped.
  */
-function parsePolicies(text: string): PolicyCache {
-  const list = (JSON.parse(text) as PoliciesResponse).policies;
+function parsePolicies(text: string): [PolicyCache, Map<string, [number[], number[]]>] {
+  const body = JSON.parse(text) as PoliciesResponse;
+  const list = body.policies;
   if (!Array.isArray(list)) throw new TypeError("the policies answer has no `policies` list");
   const cache: PolicyCache = new Map();
   for (const p of list as unknown[]) {
@@ -222,7 +242,13 @@ function parsePolicies(text: string): PolicyCache {
     if (!steps) cache.set(policy.workflow, (steps = new Map()));
     steps.set(policy.step ?? "", rule);
   }
-  return cache;
+  const maps = new Map<string, [number[], number[]]>();
+  for (const m of Array.isArray(body.calibrations) ? body.calibrations : []) {
+    // A malformed map is skipped: the raw confidence then applies, as if there were none.
+    const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((v) => typeof v === "number" && v >= 0 && v <= 1);
+    if (ok(m?.x) && ok(m.y) && m.x.length > 0 && m.x.length === m.y.length) maps.set(`${m.workflow}\n${m.version}\n${m.step}`, [m.x, m.y]);
+  }
+  return [cache, maps];
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts: an injected request may ignore the signal. */

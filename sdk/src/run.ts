@@ -61,6 +61,8 @@ export interface RunGates {
   random: RandomSource;
   /** Steps whose contract this client has already sent for this workflow version. */
   contractsSent: Set<string>;
+  /** Apply the policy source's recalibration maps to confidences (WorkflowOptions.recalibrate). */
+  recalibrate?: boolean | undefined;
 }
 
 /** Why a run failed: the step, its error and the attempts made (stop and explain). */
@@ -140,7 +142,7 @@ export class Run {
     private readonly gates: RunGates = { policies: codePolicyOnly, random: Math.random, contractsSent: new Set() },
   ) {
     this.id = identity.runId;
-    this.idle = gates.policies === codePolicyOnly && gates.policy === undefined && gates.steps === undefined;
+    this.idle = gates.policies === codePolicyOnly && gates.policy === undefined && gates.steps === undefined && !gates.recalibrate;
   }
 
   /**
@@ -300,6 +302,16 @@ export class Run {
     attemptErrors: ErrorInfo[] | undefined,
   ): StepHandle<V> | Promise<StepHandle<V>> {
     handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, Date.now());
+    if (this.gates.recalibrate) {
+      const id = this.identity;
+      let c: number | undefined;
+      try {
+        c = this.gates.policies.calibrate?.(id.workflow, id.version, handle.name, handle.confidence);
+      } catch {
+        // A broken map must not break the step: the raw confidence stands.
+      }
+      if (c !== undefined) handle.recalibrated(c);
+    }
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
     // property reads, without a policy lookup or any allocation for gates (SPEC §3 overhead
     // budget; bench/sdk-overhead.ts measures this path).

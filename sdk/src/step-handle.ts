@@ -102,6 +102,8 @@ export class StepHandle<V> implements LineageNode, Deferred {
   private staleFlag = false;
   private isFlagged = false;
   private givenConfidence = false;
+  /** The model's own confidence when a recalibration map replaced it. */
+  private raw: number | undefined = undefined;
   private reasoning: string | undefined = undefined;
   private alternatives: unknown[] | undefined = undefined;
   private features: Record<string, FeatureValue> | undefined = undefined;
@@ -197,6 +199,14 @@ export class StepHandle<V> implements LineageNode, Deferred {
     return this;
   }
 
+  /** @internal Replaces the own confidence by its calibrated value (the raw one goes on the wire too). */
+  recalibrated(c: number): void {
+    if (!this.givenConfidence) return;
+    this.raw = this.own;
+    this.own = validConfidence(c);
+    this.cum = cumulativeConfidence(this.own, this.src, this.opts.from ?? NO_PARENTS);
+  }
+
   /** @internal Records the gate's decision. A `flag` marks this output, and so its descendants. */
   gated(mark: GateMark): void {
     this.mark = mark;
@@ -227,7 +237,8 @@ export class StepHandle<V> implements LineageNode, Deferred {
       startedAt: new Date(this.startedAt).toISOString(),
     };
     if (o.input !== undefined) event.input = o.input;
-    if (this.givenConfidence) event.confidence = this.own;
+    if (this.givenConfidence) event.confidence = this.raw ?? this.own;
+    if (this.raw !== undefined) event.calibrated = this.own;
     if (this.observedAtMs !== undefined) event.observedAt = new Date(this.observedAtMs).toISOString();
     if (o.maxAgeMs !== undefined) event.maxAgeMs = o.maxAgeMs;
     if (this.reasoning !== undefined) event.reasoning = this.reasoning;

@@ -76,6 +76,11 @@ export interface StepEvent extends RunEventBase {
   output?: unknown;
   /** The step's own confidence in [0, 1]. Absent for steps that do not estimate one. */
   confidence?: number;
+  /**
+   * The confidence after the server's recalibration map (when the workflow opts in): what the
+   * gates compared and the cumulative multiplies. `confidence` stays the model's own.
+   */
+  calibrated?: number;
   /** Own confidence times that of every distinct ancestor (human outputs re-base to 1). */
   cumulative?: number;
   source: Source;
@@ -202,9 +207,24 @@ export interface ServedPolicy extends PolicyRule {
   updatedAt: string;
 }
 
+/**
+ * A monotone map from a step's raw confidence to calibrated confidence, fitted by the server on
+ * reviewer labels (isotonic regression) for one workflow version: linear between points, flat
+ * beyond the ends.
+ */
+export interface CalibrationMapWire {
+  workflow: string;
+  step: string;
+  version: string;
+  x: number[];
+  y: number[];
+}
+
 /** `GET /v1/policies` answer (with an ETag; 304 when unchanged). */
 export interface PoliciesResponse {
   policies: ServedPolicy[];
+  /** Recalibration maps, applied by workflows created with `recalibrate: true`. */
+  calibrations?: CalibrationMapWire[];
 }
 
 /** A review decision: keep the output, replace it, or fail the run. */

@@ -5,11 +5,13 @@ import { AppError } from "./errors.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { recordError, requestMetrics } from "./metrics.js";
 import { isTransientStoreError } from "./store/ingest.js";
+import { analyticsRoutes } from "./routes/analytics.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { jobsRoutes } from "./routes/jobs.js";
 import { labelsRoutes } from "./routes/labels.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { openapiRoutes } from "./routes/openapi.js";
@@ -39,6 +41,8 @@ export function createApp(deps: AppDeps) {
     .route("/v1", escalationsRoutes(deps))
     .route("/v1", labelsRoutes(deps))
     .route("/v1", webhooksRoutes(deps))
+    .route("/v1", jobsRoutes(deps))
+    .route("/v1", analyticsRoutes(deps))
     .route("/v1", auditRoutes(deps))
     .route("/v1", retentionRoutes(deps))
     .route("/", uiRoutes(deps));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -15,6 +15,11 @@ import { DEFAULT_PROJECT } from "./store/bootstrap.js";
 import { createProject, getProjectByName, listProjects } from "./store/projects.js";
 import { createUser, getUserByEmail, listUsers, normaliseEmail } from "./store/users.js";
 import { startServer } from "./main.js";
+import { JOB_NAMES } from "./jobs/names.js";
+import { JOBS } from "./jobs/registry.js";
+import { Scheduler } from "./jobs/scheduler.js";
+import { listJobRuns } from "./store/jobs.js";
+import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
@@ -25,12 +30,12 @@ class CliFailure extends Error {}
 /** A mistake in how the command was called (exit 2), found after commander's own checks. */
 class CliUsage extends Error {}
 
-async function withStore<T>(fn: (store: Store, secret: string) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (store: Store, secret: string, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   try {
     await migrateStore(store);
-    return await fn(store, config.secret);
+    return await fn(store, config.secret, config);
   } finally {
     store.close();
   }
@@ -193,6 +198,72 @@ export function buildCli(): Command {
       });
     });
 
+  const jobs = program.command("jobs").description("The analytics jobs: run one now, list them, read their run history");
+
+  jobs
+    .command("run")
+    .description("Run a job now, in this process (waits for it; refused while another instance runs it)")
+    .addArgument(new Argument("<job>", "the job").choices(JOB_NAMES))
+    .option("--verbose", "log the job's diagnostics to stderr")
+    .addOption(json)
+    .action(async (name: string, opts: { json?: boolean; verbose?: boolean }) => {
+      const run = await withStore(async (store, _secret, config) => {
+        const scheduler = new Scheduler({ store, config, log: opts.verbose ? jsonLogger : silentLogger, now: () => Date.now() }, JOBS);
+        return scheduler.run(name, { trigger: "manual", actor: "cli" });
+      });
+      if (run === "unknown") throw new CliFailure(`this version of seamtrace does not run the ${name} job yet`);
+      if (run === "busy") throw new CliFailure(`the ${name} job is running now (another instance holds its lease); try again when it ends`);
+      print(!!opts.json, run, () =>
+        [
+          `${run.job}: ${run.outcome} in ${run.durationMs} ms (run ${run.runId})`,
+          `rows read: ${run.rowsRead ?? "-"}, rows written: ${run.rowsWritten ?? "-"}`,
+          ...(run.error ? [`error: ${run.error}`] : []),
+          ...(run.details ? [JSON.stringify(run.details)] : []),
+        ].join("\n"),
+      );
+      if (run.outcome === "failed") throw new CliFailure(`the ${run.job} job failed: ${run.error}`);
+    });
+
+  jobs
+    .command("list")
+    .description("The jobs, their schedules (UTC cron) and whether this version runs them")
+    .addOption(json)
+    .action((opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const available = new Set(JOBS.map((j) => j.name));
+      const rows = JOB_NAMES.map((name) => ({
+        name,
+        schedule: config.jobs.enabled ? (config.jobs.schedules[name] ?? "off") : "off (SEAMTRACE_JOBS=off)",
+        available: available.has(name),
+      }));
+      print(!!opts.json, rows, () => formatTable(rows.map((r) => ({ job: r.name, schedule: r.schedule, available: r.available ? "yes" : "not yet" }))));
+    });
+
+  jobs
+    .command("history")
+    .description("Recent runs, newest first")
+    .addOption(new Option("--job <job>", "only this job").choices(JOB_NAMES))
+    .option("--limit <n>", "how many", "20")
+    .addOption(json)
+    .action(async (opts: { job?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliUsage("--limit: a whole number from 1 to 1000");
+      const page = await withStore((store) => listJobRuns(store.db, { job: opts.job, limit }));
+      print(!!opts.json, page.items, () => {
+        if (page.items.length === 0) return "No job runs yet. Run one: seamtrace jobs run rollup";
+        return formatTable(
+          page.items.map((r) => ({
+            started: r.startedAt,
+            job: r.job,
+            trigger: r.trigger,
+            outcome: r.outcome,
+            ms: r.durationMs === null ? "" : String(r.durationMs),
+            rows: r.rowsRead === null ? "" : String(r.rowsRead),
+            error: r.error ?? "",
+          })),
+        );
+      });
+    });
   registerAuditCommands(program, {
     withStore,
     print,

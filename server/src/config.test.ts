@@ -101,3 +101,29 @@ describe("loadConfig", () => {
     expect((err as ConfigError).message).toContain(join(dataDir, "secret"));
   });
 });
+
+describe("loadConfig: jobs and analytics", () => {
+  const base = () => ({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET });
+
+  it("schedules every job by default and lets each be changed or switched off by name", () => {
+    const config = loadConfig({ ...base(), SEAMTRACE_JOB_AUTO_TIGHTEN_SCHEDULE: "0 */2 * * *", SEAMTRACE_JOB_RECALIBRATE_SCHEDULE: "off" });
+    expect(config.jobs.enabled).toBe(true);
+    expect(config.jobs.schedules.rollup).toBe("*/5 * * * *");
+    expect(config.jobs.schedules["auto-tighten"]).toBe("0 */2 * * *");
+    expect(config.jobs.schedules.recalibrate).toBeNull();
+    expect(loadConfig({ ...base(), SEAMTRACE_JOBS: "off" }).jobs.enabled).toBe(false);
+  });
+
+  it("refuses a schedule that is not a cron expression, naming the variable", () => {
+    const err = thrown(() => loadConfig({ ...base(), SEAMTRACE_JOB_DRIFT_SCHEDULE: "hourly" }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/SEAMTRACE_JOB_DRIFT_SCHEDULE/);
+  });
+
+  it("defaults the drift cut-offs to PSI 0.1 / 0.25 and p < 0.01, and refuses a watch level above the alert level", () => {
+    expect(loadConfig(base()).analytics).toMatchObject({ psiWatch: 0.1, psiAlert: 0.25, pAlert: 0.01 });
+    const err = thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_PSI_WATCH: "0.3" }));
+    expect((err as Error).message).toMatch(/SEAMTRACE_DRIFT_PSI_WATCH/);
+    expect((thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_P_ALERT: "0.5x" })) as Error).message).toMatch(/SEAMTRACE_DRIFT_P_ALERT/);
+  });
+});

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { validate as validCron } from "node-cron";
+import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "./jobs/names.js";
 
 /** Limits on what a client may send. Defaults follow SPEC §4. */
 export interface Limits {
@@ -12,6 +14,32 @@ export interface Limits {
   maxStringLength: number;
   /** Nesting depth of any JSON value. */
   maxDepth: number;
+}
+
+/** The scheduler (SPEC §7). */
+export interface JobsConfig {
+  /** False (SEAMTRACE_JOBS=off) keeps this instance from scheduling jobs; on-demand runs still work. */
+  enabled: boolean;
+  /** Cron expression per job (UTC), or null when that job is off. */
+  schedules: Readonly<Record<JobName, string | null>>;
+  /** How long a lease lasts without renewal; renewed every third of it while a job runs. */
+  leaseMs: number;
+}
+
+/** Windows and cut-offs of the analytics jobs (SPEC §7); every one has a laptop-friendly default. */
+export interface AnalyticsConfig {
+  /** PSI at or above this is "watch"; at or above `psiAlert`, "alert". */
+  psiWatch: number;
+  psiAlert: number;
+  /** KS and chi-square p-values below this are "alert". */
+  pAlert: number;
+  /** Drift compares the current window with the baseline window just before it. */
+  driftCurrentHours: number;
+  driftBaselineHours: number;
+  /** Window of the calibration, escalation and auto-tighten jobs. */
+  windowHours: number;
+  /** Window of labels the recalibration fits on. */
+  recalibrateHours: number;
 }
 
 export interface Config {
@@ -27,6 +55,8 @@ export interface Config {
   limits: Limits;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
+  jobs: JobsConfig;
+  analytics: AnalyticsConfig;
   /** Requests a minute per API key and per signed-in user; past it, 429 with Retry-After. */
   rateLimitPerMinute: number;
   audit: {
@@ -57,6 +87,44 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return n;
 }
 
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw.trim());
+  if (!/^[0-9.eE+-]+$/.test(raw.trim()) || !Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function jobsConfig(env: Env): JobsConfig {
+  const enabled = (env.SEAMTRACE_JOBS ?? "on").trim().toLowerCase();
+  if (!["on", "off", ""].includes(enabled)) throw new ConfigError(`SEAMTRACE_JOBS must be "on" or "off", got "${env.SEAMTRACE_JOBS}"`);
+  const schedules = {} as Record<JobName, string | null>;
+  for (const job of JOB_NAMES) {
+    const name = `SEAMTRACE_JOB_${job.toUpperCase().replace(/-/g, "_")}_SCHEDULE`;
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") schedules[job] = DEFAULT_SCHEDULES[job];
+    else if (raw.toLowerCase() === "off") schedules[job] = null;
+    else if (!validCron(raw)) throw new ConfigError(`${name} must be a cron expression (e.g. "*/5 * * * *") or "off", got "${raw}"`);
+    else schedules[job] = raw;
+  }
+  return { enabled: enabled !== "off", schedules: Object.freeze(schedules), leaseMs: int(env, "SEAMTRACE_JOB_LEASE_MS", 60_000, 1_000, 3_600_000) };
+}
+
+function analyticsConfig(env: Env): AnalyticsConfig {
+  const a: AnalyticsConfig = {
+    psiWatch: num(env, "SEAMTRACE_DRIFT_PSI_WATCH", 0.1, 0, 100),
+    psiAlert: num(env, "SEAMTRACE_DRIFT_PSI_ALERT", 0.25, 0, 100),
+    pAlert: num(env, "SEAMTRACE_DRIFT_P_ALERT", 0.01, 0, 1),
+    driftCurrentHours: int(env, "SEAMTRACE_DRIFT_CURRENT_HOURS", 24, 1, 24 * 90),
+    driftBaselineHours: int(env, "SEAMTRACE_DRIFT_BASELINE_HOURS", 24 * 7, 1, 24 * 366),
+    windowHours: int(env, "SEAMTRACE_ANALYTICS_WINDOW_HOURS", 24, 1, 24 * 90),
+    recalibrateHours: int(env, "SEAMTRACE_RECALIBRATE_HOURS", 24 * 30, 1, 24 * 366),
+  };
+  if (a.psiWatch > a.psiAlert) throw new ConfigError(`SEAMTRACE_DRIFT_PSI_WATCH (${a.psiWatch}) must not exceed SEAMTRACE_DRIFT_PSI_ALERT (${a.psiAlert})`);
+  return a;
+}
+
 /**
  * Reads the environment once, at start. A bad value stops the start with a message naming the
  * variable; nothing else in the server reads `process.env`.
@@ -83,6 +151,8 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../ui/dist", import.meta.url).pathname),
+    jobs: jobsConfig(env),
+    analytics: analyticsConfig(env),
     rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
     audit: {
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
@@ -97,7 +167,13 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }
   if (config.secret === "") config.secret = loadOrCreateSecret(dataDir);
-  return Object.freeze({ ...config, limits: Object.freeze(config.limits), audit: Object.freeze(config.audit) });
+  return Object.freeze({
+    ...config,
+    limits: Object.freeze(config.limits),
+    audit: Object.freeze(config.audit),
+    jobs: Object.freeze(config.jobs),
+    analytics: Object.freeze(config.analytics),
+  });
 }
 
 /** First start without SEAMTRACE_SECRET: generate one into the data folder, readable by the owner only. */

@@ -1,6 +1,7 @@
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "./config.js";
 import type { Store } from "./db/client.js";
+import type { JobRunner } from "./jobs/scheduler.js";
 import type { CheckpointSigner } from "./lib/audit-chain.js";
 import type { Projector } from "./projector.js";
 
@@ -19,6 +20,8 @@ export interface AppDeps {
   log: Logger;
   /** Folds the event log into runs and steps; readers `sync()` before reading them. */
   projector: Projector;
+  /** Runs jobs on demand (`POST /v1/jobs/:name/run`); the scheduler in a server. */
+  jobs: JobRunner;
   /** Signs audit checkpoints; its public key verifies them (derived from the server secret). */
   auditSigner: CheckpointSigner;
   /** Tests inject one (e.g. a failing one); by default an in-memory limiter from config. */

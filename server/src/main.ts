@@ -10,6 +10,8 @@ import { bootstrapStore } from "./store/bootstrap.js";
 import { Projector } from "./projector.js";
 import { closeIngestWriter } from "./store/ingest.js";
 import { WebhookDispatcher } from "./webhooks.js";
+import { JOBS } from "./jobs/registry.js";
+import { Scheduler } from "./jobs/scheduler.js";
 import { CheckpointWatcher } from "./jobs/checkpoint-job.js";
 import type { CreatedApiKey } from "./store/keys.js";
 
@@ -21,13 +23,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** loadConfig → migrate → serve (CONVENTIONS: main.ts). Jobs join here in a later issue. */
+/** loadConfig → migrate → serve → start jobs (CONVENTIONS: main.ts). */
 export async function startServer(config: Readonly<Config>, log: Logger = jsonLogger): Promise<RunningServer> {
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
   const createdKey = await bootstrapStore(store.db, config.secret);
   const projector = new Projector(store, { log });
-  const deps: AppDeps = { config, store, now: () => Date.now(), log, projector, auditSigner: new CheckpointSigner(config.secret) };
+  const now = () => Date.now();
+  const auditSigner = new CheckpointSigner(config.secret);
+  const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
+  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner };
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
@@ -41,6 +46,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
     s.once("error", reject);
   });
   webhooks.start();
+  // Every instance schedules; the lease in the store lets one of them run each tick.
+  if (config.jobs.enabled) scheduler.startSchedules();
   checkpoints.start();
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
@@ -54,6 +61,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
       // Stop taking requests and let in-flight ones finish: a request returns only after its
       // writes commit, so once the server has closed nothing is left to write.
       closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
+        // Jobs first: a running one stops at its next chunk and records its end while the store is open.
+        await scheduler.stop();
         await closeIngestWriter(store);
         await projector.close();
         await checkpoints.stop();

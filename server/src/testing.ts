@@ -12,6 +12,8 @@ import { createSession, createUser } from "./store/users.js";
 import { Projector } from "./projector.js";
 import { createApiKey } from "./store/keys.js";
 import { createProject } from "./store/projects.js";
+import { JOBS } from "./jobs/registry.js";
+import { Scheduler } from "./jobs/scheduler.js";
 
 /**
  * Test factories (CONVENTIONS habit 10): a real libSQL file in a fresh temporary folder,
@@ -39,7 +41,11 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);
   const projector = new Projector(store);
-  const deps: AppDeps = { config, store, now: () => Date.now(), log: silentLogger, projector, auditSigner: new CheckpointSigner(config.secret) };
+  const now = () => Date.now();
+  const auditSigner = new CheckpointSigner(config.secret);
+  // Never started: tests run jobs on demand, through the API or `deps.jobs`.
+  const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now(), auditSigner }, JOBS);
+  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs, auditSigner };
   const app = createApp(deps);
   return {
     deps,

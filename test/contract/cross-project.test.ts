@@ -35,11 +35,13 @@ const NAME_KEYED = new Set([
   "DELETE /v1/policies/:workflow",
   "DELETE /v1/policies/:workflow/steps/:step",
   "PUT /v1/retention/:workflow",
+  // A job's name, not a project's resource: jobs run across projects (routes/jobs.ts).
+  "POST /v1/jobs/:name/run",
 ]);
 /** Routes that give A runs of its own under ids B also uses (run ids are the client's, per project). */
 const INGEST = new Set(["POST /v1/events", "POST /v1/traces"]);
 /** State-changing routes that read no body. */
-const BODYLESS = new Set(["POST /v1/audit/verify"]);
+const BODYLESS = new Set(["POST /v1/audit/verify", "POST /v1/jobs/:name/run"]);
 /** Not project data: public, or sign-in itself. */
 const SKIP = new Set(["ALL /*", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
 
@@ -59,6 +61,8 @@ function bodies(): Record<string, unknown> {
     "PUT /v1/policies/:workflow/steps/:step": { minConfidence: 0.99, reason: "probe" },
     "POST /v1/webhooks": { url: "https://hooks.example.test/probe", events: ["escalation.created"] },
     "PUT /v1/retention/:workflow": { mode: "final", ttlDays: 1 },
+    "POST /v1/alerts/rules": { name: "probe", metric: "escalation.rate", op: ">", threshold: 0.5, workflow: "claims" },
+    "POST /v1/thresholds/changes/:id/revert": { reason: "probe" },
   };
   return JSON.parse(JSON.stringify(table).replaceAll("RUNID", b?.runId ?? "")) as Record<string, unknown>;
 }

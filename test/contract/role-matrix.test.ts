@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../server/src/deps.js";
 import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createAlertRule, listAlertRules } from "../../server/src/store/alerts.js";
+import { putPolicy } from "../../server/src/store/policies.js";
+import { getThresholdChange, recordThresholdChange } from "../../server/src/store/thresholds.js";
 
 /**
  * Who may call which route, across every route group (SPEC §4: "a reviewer cannot change
@@ -118,6 +121,8 @@ const adminsOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, ana
 const reviewersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: 403, anonymous: 401 };
 /** SDK routes take no session at all, so a cookie is no credential there: 401, not 403. */
 const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 401, apiKey: "allow", anonymous: 401 };
+/** Dashboards and scripts read analytics (SPEC §1 "analysts"); reviewers work the queue. */
+const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
 const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
@@ -289,6 +294,60 @@ const ROUTES: RouteCase[] = [
       return { path: "/v1/labels", body: { labels: [{ runId: run.runId, stepId: run.extract.stepId, correct: true, reason: "checked later" }] } };
     },
     expect: keysOnly,
+  },
+
+  // Analytics (SPEC §7): read by analysts, admins and API keys; jobs run and rules changed by admins.
+  ...[
+    "/v1/jobs",
+    "/v1/jobs/runs",
+    "/v1/analytics/series",
+    "/v1/analytics/calibration?workflow=claims&step=extract",
+    "/v1/analytics/escalations?workflow=claims",
+    "/v1/analytics/drift?workflow=claims&step=extract",
+    "/v1/analytics/latency?workflow=claims",
+    "/v1/analytics/agreement?workflow=claims&cutoff=0.8",
+    "/v1/analytics/calibration-maps",
+    "/v1/metrics?metric=calibration.ece",
+    "/v1/alerts",
+    "/v1/alerts/rules",
+    "/v1/thresholds/changes",
+  ].map((path): RouteCase => ({ method: "GET", route: path.split("?")[0]!, prepare: async () => ({ path }), expect: analystsAndKeys })),
+  { method: "POST", route: "/v1/jobs/:name/run", prepare: async () => ({ path: "/v1/jobs/calibration/run" }), expect: adminsOnly },
+  {
+    method: "POST",
+    route: "/v1/alerts/rules",
+    prepare: async () => ({ path: "/v1/alerts/rules", body: { name: unique("rule"), metric: "escalation.rate", op: ">", threshold: 0.3 } }),
+    expect: adminsOnly,
+  },
+  {
+    method: "DELETE",
+    route: "/v1/alerts/rules/:id",
+    async prepare(t) {
+      const rule = await createAlertRule(ctx.store.db, { projectId: t.projectId, name: unique("rule"), metric: "x", op: ">", threshold: 1, actor: "user:test", now: Date.now() });
+      const id = (rule as { id: string }).id;
+      return {
+        path: `/v1/alerts/rules/${id}`,
+        unchanged: async () => expect((await listAlertRules(ctx.store.db, t.projectId)).some((r) => r.id === id)).toBe(true),
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "POST",
+    route: "/v1/thresholds/changes/:id/revert",
+    async prepare(t) {
+      const workflow = unique("wf");
+      await putPolicy(ctx.store.client, { projectId: t.projectId, workflow, step: "s", patch: { minConfidence: 0.9 }, actor: "system:auto-tighten", now: Date.now() });
+      const id = await recordThresholdChange(ctx.store.client, {
+        projectId: t.projectId, workflow, step: "s", version: "1", before: 0.7, after: 0.9, evidence: {}, policyRevision: 1, now: Date.now(),
+      });
+      return {
+        path: `/v1/thresholds/changes/${id}/revert`,
+        body: {},
+        unchanged: async () => expect((await getThresholdChange(ctx.store.db, t.projectId, id))!.status).toBe("applied"),
+      };
+    },
+    expect: adminsOnly,
   },
 
   // Review webhooks (SPEC §5) are project configuration: admins only.

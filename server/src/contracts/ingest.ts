@@ -62,6 +62,7 @@ export const stepEventSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   confidence: unit.optional(),
+  calibrated: unit.optional(),
   cumulative: unit.optional(),
   source: z.enum(["direct", "inferred", "human", "cache"]),
   observedAt: isoTime.optional(),

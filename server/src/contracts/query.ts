@@ -24,7 +24,7 @@ export const RUN_STATUSES = ["running", "paused", "completed", "failed"] as cons
 
 // Workflow names, versions and run ids are chosen by clients; the bound keeps a hostile query
 // string from reaching SQL as a megabyte parameter.
-const name = z.string().min(1).max(256);
+export const name = z.string().min(1).max(256);
 
 /** ISO 8601 date-time with an offset (`Z` or `+02:00`), or a bare date meaning UTC midnight. */
 export const instant = z

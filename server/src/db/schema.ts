@@ -393,5 +393,7 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("webhook_deliveries_hook_idx").on(t.webhookId, t.createdAt)],
 );
+export * from "./schema/jobs.js";
+export * from "./schema/analytics.js";
 export * from "./schema/audit.js";
 export * from "./schema/retention.js";

@@ -9,6 +9,19 @@ import { retentionBody, retentionParam } from "../contracts/retention.js";
 import { decisionBody, escalationIdParam, feedbackLabel, queueQuery } from "../contracts/review.js";
 import { byKeyQuery, resumableQuery, resumeBody, runIdParam as stateRunIdParam } from "../routes/run-state.js";
 import { createBody as webhookBody, deliveriesQuery, idParam as webhookIdParam } from "../routes/webhooks.js";
+import {
+  agreementQuery,
+  alertRuleBody,
+  alertsQuery,
+  driftQuery,
+  idParam as analyticsIdParam,
+  listSeriesQuery,
+  metricsQuery,
+  revertBody,
+  seriesQuery,
+  thresholdChangesQuery,
+} from "../contracts/analytics.js";
+import { jobParam, runQuery as jobRunQuery, runsQuery as jobRunsQuery } from "../contracts/jobs.js";
 
 /**
  * Every HTTP operation the server mounts, described from the same zod schemas its validators
@@ -81,6 +94,8 @@ export const components: Record<string, z.ZodType> = {
   ResumeRequest: resumeBody,
   WebhookRequest: webhookBody,
   RetentionRequest: retentionBody,
+  AlertRuleRequest: alertRuleBody,
+  RevertRequest: revertBody,
 };
 
 const json = (schema: string) => ({ "application/json": schema });
@@ -173,4 +188,30 @@ export const operations: Operation[] = [
   { method: "get", path: "/v1/webhooks", operationId: "listWebhooks", tag: "Webhooks", summary: "Webhooks of the project", auth: "session", responses: { 200: "Webhooks", ...errors(401, 403) } },
   { method: "delete", path: "/v1/webhooks/{id}", operationId: "disableWebhook", tag: "Webhooks", summary: "Disable a webhook", auth: "session", params: webhookIdParam, responses: { 204: "Disabled", ...errors(401, 403, 404) } },
   { method: "get", path: "/v1/webhooks/{id}/deliveries", operationId: "listDeliveries", tag: "Webhooks", summary: "Delivery log of a webhook", auth: "session", params: webhookIdParam, query: deliveriesQuery, responses: { 200: "A page of deliveries", ...errors(400, 401, 403, 404) } },
+  // ---- jobs (SPEC §7)
+  { method: "get", path: "/v1/jobs", operationId: "listJobs", tag: "Jobs", summary: "The scheduled jobs, their schedules, and whether this server runs them", auth: "apiKeyOrSession", responses: { 200: "Jobs", ...errors(401, 403) } },
+  { method: "get", path: "/v1/jobs/runs", operationId: "listJobRuns", tag: "Jobs", summary: "Job runs, newest first: start, end, rows read, outcome, error", auth: "apiKeyOrSession", query: jobRunsQuery, responses: { 200: "A page of runs", ...errors(400, 401, 403) } },
+  {
+    method: "post", path: "/v1/jobs/{name}/run", operationId: "runJob", tag: "Jobs", summary: "Run a job now (admins); 409 while it runs here or on another instance", auth: "session",
+    params: jobParam, query: jobRunQuery,
+    responses: { 200: "The finished run", 202: "Started (`wait=false`)", ...errors(400, 401, 403, 404, 409) },
+  },
+
+  // ---- analytics (SPEC §7): hourly rollups over a bounded window
+  { method: "get", path: "/v1/analytics/series", operationId: "listSeries", tag: "Analytics", summary: "Workflow × version × step series with data in a window", auth: "apiKeyOrSession", query: listSeriesQuery(() => Date.now()), responses: { 200: "Series", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/calibration", operationId: "calibration", tag: "Analytics", summary: "Reliability bins with Wilson intervals, ECE, MCE, Brier, over a window and as a trend", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Calibration", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/escalations", operationId: "escalationRates", tag: "Analytics", summary: "Escalation, flag, spot-check and auto-completion rates with change detection", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Rates", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/drift", operationId: "drift", tag: "Analytics", summary: "Drift of confidence, numeric and categorical outputs and features against a baseline window (PSI, KS, chi-square)", auth: "apiKeyOrSession", query: driftQuery(() => Date.now()), responses: { 200: "The drift report", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/latency", operationId: "latency", tag: "Analytics", summary: "Step latency quantiles", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Quantiles", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/agreement", operationId: "agreement", tag: "Analytics", summary: "An automated judge against reviewer labels: confusion matrix, accuracy, Cohen's kappa", auth: "apiKeyOrSession", query: agreementQuery(() => Date.now()), responses: { 200: "Agreement", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/calibration-maps", operationId: "calibrationMaps", tag: "Analytics", summary: "Recalibration maps (isotonic) per workflow step", auth: "apiKeyOrSession", responses: { 200: "Maps", ...errors(401, 403) } },
+  { method: "get", path: "/v1/metrics", operationId: "metricValues", tag: "Analytics", summary: "Values the jobs stored for one metric (calibration.ece, escalation.rate, drift.level, …)", auth: "apiKeyOrSession", query: metricsQuery(() => Date.now()), responses: { 200: "Values, oldest first", ...errors(400, 401, 403) } },
+
+  // ---- alerts and thresholds
+  { method: "get", path: "/v1/alerts", operationId: "listAlerts", tag: "Alerts", summary: "Alerts, firing or resolved", auth: "apiKeyOrSession", query: alertsQuery(() => Date.now()), responses: { 200: "Alerts", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/alerts/rules", operationId: "listAlertRules", tag: "Alerts", summary: "Alert rules, the built-in drift rule first", auth: "apiKeyOrSession", responses: { 200: "Rules", ...errors(401, 403) } },
+  { method: "post", path: "/v1/alerts/rules", operationId: "createAlertRule", tag: "Alerts", summary: "Add a rule `metric op threshold` (admins)", auth: "session", body: json("AlertRuleRequest"), responses: { 201: "Created", ...errors(400, 401, 403, 409, 413, 415) } },
+  { method: "delete", path: "/v1/alerts/rules/{id}", operationId: "disableAlertRule", tag: "Alerts", summary: "Disable a rule (admins); its alerts resolve", auth: "session", params: analyticsIdParam, responses: { 204: "Disabled", ...errors(401, 403, 404) } },
+  { method: "get", path: "/v1/thresholds/changes", operationId: "listThresholdChanges", tag: "Alerts", summary: "Auto-tighten decisions with their evidence", auth: "apiKeyOrSession", query: thresholdChangesQuery, responses: { 200: "Changes", ...errors(400, 401, 403) } },
+  { method: "post", path: "/v1/thresholds/changes/{id}/revert", operationId: "revertThresholdChange", tag: "Alerts", summary: "Revert an auto-tightening (admins)", auth: "session", params: analyticsIdParam, body: json("RevertRequest"), responses: { 200: "Reverted, with the policy", ...errors(400, 401, 403, 404, 409, 413, 415) } },
 ];

@@ -20,6 +20,7 @@ import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
 import { isTransientStoreError } from "../store/ingest.js";
 import { deletePolicy, listPolicies, listPolicyHistory, putPolicy, toServed } from "../store/policies.js";
+import { listCalibrationMaps } from "../store/thresholds.js";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -82,8 +83,13 @@ export function policiesRoutes(deps: AppDeps) {
 
   return new Hono<AppEnv>()
     .get("/policies", reader, validate("query", policiesQuery), async (c) => {
-      const rows = await listPolicies(deps.store.db, c.get("principal").projectId, { workflow: c.req.valid("query").workflow });
-      const body = JSON.stringify({ policies: rows.map(toServed) } satisfies PoliciesResponse);
+      const { projectId } = c.get("principal");
+      const { workflow } = c.req.valid("query");
+      const [rows, maps] = await Promise.all([listPolicies(deps.store.db, projectId, { workflow }), listCalibrationMaps(deps.store.db, projectId, workflow)]);
+      // Recalibration maps ride with the policies (SPEC §7), under the same ETag, so a refit
+      // reaches SDKs on their next refresh like a threshold change does.
+      const calibrations = maps.map(({ workflow, step, version, x, y }) => ({ workflow, step, version, x, y }));
+      const body = JSON.stringify({ policies: rows.map(toServed), ...(calibrations.length > 0 ? { calibrations } : {}) } satisfies PoliciesResponse);
       // Strong ETag over the exact representation: it changes with any field, revision or time,
       // including a delete followed by a re-create, and never needs a counter kept in step.
       const etag = `"${createHash("sha256").update(body).digest("base64url")}"`;

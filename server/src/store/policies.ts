@@ -288,3 +288,17 @@ export async function listPolicyHistory(
   const tail = page[page.length - 1];
   return { items, last: rows.length > filter.limit && tail ? { at: tail.at, id: tail.id } : null };
 }
+
+/**
+ * Every policy of every project that sets a target accuracy, or belongs to a workflow whose
+ * policy does (auto-tighten merges step policies over workflow policies).
+ */
+export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
+  const rs = await db.$client.execute(`
+    SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
+      revision, updated_at, updated_by
+    FROM policies p
+    WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)
+    ORDER BY project_id, workflow, step`);
+  return rs.rows.map((r) => ({ ...fromSqlRow(r), projectId: String(r.project_id) }));
+}

@@ -7,7 +7,7 @@ import { webhookDeliveries, webhooks } from "../db/schema.js";
 import { appendAudit, execIn } from "./audit.js";
 import { queuedWrite, withWriteLock } from "./write-transaction.js";
 
-export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "audit.checkpoint"] as const;
+export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed"] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookView {

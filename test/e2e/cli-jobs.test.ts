@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliPath } from "../support/server.js";
+
+/** `seamtrace jobs …` as a user runs it: its own process, a fresh data folder, judged by exit code and output. */
+
+let dataDir: string;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [cliPath, ...args], {
+      cwd: dataDir,
+      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+    proc.once("error", reject);
+    proc.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-jobs-"));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("seamtrace jobs", () => {
+  it("jobs list --json names the nine jobs of SPEC §7 with their schedules", async () => {
+    const r = await cli(["jobs", "list", "--json"], { SEAMTRACE_JOB_DRIFT_SCHEDULE: "off" });
+    expect(r.code, r.stderr).toBe(0);
+    const jobs = JSON.parse(r.stdout) as Array<{ name: string; schedule: string; available: boolean }>;
+    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint"]);
+    expect(jobs.find((j) => j.name === "rollup")).toMatchObject({ schedule: "*/5 * * * *", available: true });
+    expect(jobs.find((j) => j.name === "drift")!.schedule).toBe("off");
+  });
+
+  it("jobs run rollup --json runs it now and records the run; jobs history shows it", async () => {
+    const r = await cli(["jobs", "run", "rollup", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ job: "rollup", outcome: "ok", rowsRead: 0 });
+    const h = await cli(["jobs", "history", "--job", "rollup", "--json"]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(JSON.parse(h.stdout)).toEqual([expect.objectContaining({ job: "rollup", outcome: "ok", trigger: "manual", actor: "cli" })]);
+  });
+
+  it("exits 2 for a job that does not exist, and for a bad schedule, naming the variable", async () => {
+    const unknown = await cli(["jobs", "run", "nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/nope/);
+    const bad = await cli(["jobs", "list"], { SEAMTRACE_JOB_ROLLUP_SCHEDULE: "every minute" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/SEAMTRACE_JOB_ROLLUP_SCHEDULE/);
+  });
+});
