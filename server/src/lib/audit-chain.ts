@@ -1,5 +1,5 @@
 import canonicalize from "canonicalize";
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, hash, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
 
 /**
  * The audit trail's cryptography (SPEC §6), with no storage in it: entry hashes over RFC 8785
@@ -45,8 +45,10 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+// crypto.hash, one call without a Hash object: ~0.6 µs for a 570-byte event body against ~1 µs
+// for createHash().update().digest(), and the collector hashes twice per event.
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 /** The SHA-256 an entry records for a payload: of its canonical JSON. */
@@ -56,7 +58,7 @@ export function payloadHash(payload: unknown): string {
 
 /** hash = SHA-256(prevHash ‖ canonical JSON of the entry). */
 export function entryHash(prevHash: string, e: ChainedEntry): string {
-  return createHash("sha256").update(prevHash).update(canonicalEntry(e)).digest("hex");
+  return hash("sha256", prevHash + canonicalEntry(e), "hex");
 }
 
 /**
