@@ -106,14 +106,16 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
  */
 function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow[]): Map<string, AuditRecord[]> {
   const byProject = new Map<string, AuditRecord[]>();
+  const actors = batches.map((b) => `sdk:${b.keyId}`);
   for (const { batch, event: e, body } of stored) {
     const b = batches[batch]!;
     let list = byProject.get(b.projectId);
     if (!list) byProject.set(b.projectId, (list = []));
-    const base = { time: b.receivedAt, actor: `sdk:${b.keyId}`, runId: "runId" in e ? e.runId : null, payloadHash: sha256Hex(body) };
-    list.push({ ...base, action: e.type, subject: `event:${e.id}` });
+    const runId = "runId" in e ? e.runId : null;
+    const payloadHash = sha256Hex(body);
+    list.push({ time: b.receivedAt, actor: actors[batch]!, action: e.type, subject: `event:${e.id}`, runId, payloadHash });
     if ((e.type === "step.completed" || e.type === "step.failed") && e.gate && e.gate.outcome !== "pass") {
-      list.push({ ...base, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}` });
+      list.push({ time: b.receivedAt, actor: actors[batch]!, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}`, runId, payloadHash });
     }
   }
   return byProject;

@@ -13,7 +13,7 @@
  * substr() at a known byte offset.
  *
  * Layout: ?2 holds one fixed-width record per row; ?3 holds the UTF-8 of the variable-length
- * columns back to back, which a record points into by offset and length. BLOBs, not TEXT:
+ * columns back to back, and a record says where each of its values there ends. BLOBs, not TEXT:
  * substr() of a BLOB counts bytes in O(1), of a TEXT it walks the UTF-8 characters from the start.
  */
 
@@ -42,12 +42,13 @@ export interface Packed {
 }
 
 const INTEGER_WIDTH = 17; // "-9007199254740991"
-const NUMBER_WIDTH = 10; // offsets and lengths in `text`: up to 9,999,999,999 bytes
+const END_WIDTH = 10; // where a text value ends in ?3: up to 9,999,999,999 bytes
 const SPACE = 0x20;
-const NULL_MARK = 0x4e; // "N" in the offset field of a null text value
+const NULL_MARK = 0x4e; // "N" in the flag byte after a nullable text value's end
 
 interface Layout {
-  column: PackedColumn;
+  kind: PackedColumn["kind"];
+  nullable: boolean;
   offset: number;
   width: number;
 }
@@ -60,25 +61,33 @@ export class PackedRows {
   constructor(columns: readonly PackedColumn[]) {
     let offset = 0;
     this.#layout = columns.map((column) => {
-      const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : 2 * NUMBER_WIDTH;
-      const l = { column, offset, width };
+      const nullable = column.kind !== "integer" && column.nullable === true;
+      const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable ? 1 : 0);
+      const l = { kind: column.kind, nullable, offset, width };
       offset += width;
       return l;
     });
     this.#width = offset;
     const w = this.#width;
     // ?1 rows, ?2 fixed records, ?3 text. Record n starts at byte n * w (substr counts from 1).
-    const at = (o: number, len: number) => `substr(?2, n * ${w} + ${o + 1}, ${len})`;
-    this.#exprs = this.#layout.map(({ column, offset: o, width }) => {
-      if (column.kind === "integer") return `CAST(${at(o, width)} AS INTEGER)`;
-      if (column.kind === "ascii") {
-        const v = `rtrim(CAST(${at(o, width)} AS TEXT), ' ')`;
-        return column.nullable ? `NULLIF(${v}, '')` : v;
+    const at = (o: number, len: number, row = "n") => `substr(?2, ${row} * ${w} + ${o + 1}, ${len})`;
+    const texts = this.#layout.filter((l) => l.kind === "text");
+    this.#exprs = this.#layout.map((l) => {
+      if (l.kind === "integer") return `CAST(${at(l.offset, l.width)} AS INTEGER)`;
+      if (l.kind === "ascii") {
+        const v = `rtrim(CAST(${at(l.offset, l.width)} AS TEXT), ' ')`;
+        return l.nullable ? `NULLIF(${v}, '')` : v;
       }
-      const start = `CAST(${at(o, NUMBER_WIDTH)} AS INTEGER)`;
-      const length = `CAST(${at(o + NUMBER_WIDTH, NUMBER_WIDTH)} AS INTEGER)`;
-      const v = `CAST(substr(?3, ${start} + 1, ${length}) AS TEXT)`;
-      return column.nullable ? `CASE WHEN ${at(o, 1)} = x'${NULL_MARK.toString(16)}' THEN NULL ELSE ${v} END` : v;
+      // Text values lie back to back in ?3, row after row: each starts where the one before it
+      // ended (the previous text column's, or the previous row's last).
+      const i = texts.indexOf(l);
+      const end = `CAST(${at(l.offset, END_WIDTH)} AS INTEGER)`;
+      const start =
+        i > 0
+          ? `CAST(${at(texts[i - 1]!.offset, END_WIDTH)} AS INTEGER)`
+          : `CASE WHEN n = 0 THEN 0 ELSE CAST(${at(texts[texts.length - 1]!.offset, END_WIDTH, "(n - 1)")} AS INTEGER) END`;
+      const v = `CAST(substr(?3, ${start} + 1, ${end} - ${start}) AS TEXT)`;
+      return l.nullable ? `CASE WHEN ${at(l.offset + END_WIDTH, 1)} = x'${NULL_MARK.toString(16)}' THEN NULL ELSE ${v} END` : v;
     });
   }
 
@@ -97,58 +106,64 @@ export class PackedRows {
   }
 
   pack(rows: readonly (readonly PackedValue[])[]): Packed {
-    // Spaces first: every field is then written without its padding.
+    const layout = this.#layout;
+    const columns = layout.length;
+    let chars = 0;
+    for (const row of rows) {
+      if (row.length !== columns) throw new TypeError(`a row has ${row.length} values for ${columns} columns`);
+      for (let c = 0; c < columns; c++) {
+        const v = row[c];
+        if (layout[c]!.kind === "text" && typeof v === "string") chars += v.length;
+      }
+    }
+    // Spaces first: every field is then written without its padding. UTF-8 takes at most three
+    // bytes per UTF-16 unit; one byte more, as the driver binds an empty Buffer as NULL.
     const fixed = Buffer.alloc(rows.length * this.#width, SPACE);
-    const texts: string[] = [];
-    // Where each text value's offset and length go in `fixed`, once the text is encoded.
-    const slots: number[] = [];
+    const text = Buffer.allocUnsafe(chars * 3 + 1);
+    let end = 0;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      if (row.length !== this.#layout.length) throw new TypeError(`row ${r} has ${row.length} values for ${this.#layout.length} columns`);
       const base = r * this.#width;
-      for (let c = 0; c < this.#layout.length; c++) {
-        const { column, offset, width } = this.#layout[c]!;
+      for (let c = 0; c < columns; c++) {
+        const { kind, nullable, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
-        if (column.kind === "integer") {
+        if (kind === "integer") {
           if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new TypeError(`column ${c}: ${String(value)} is not a safe integer`);
-          writeNumber(fixed, at, width, value);
+          writeInteger(fixed, at + width, value);
         } else if (value === null) {
-          if (!column.nullable) throw new TypeError(`column ${c}: null in a column that is not nullable`);
-          if (column.kind === "text") fixed[at] = NULL_MARK;
+          if (!nullable) throw new TypeError(`column ${c}: null in a column that is not nullable`);
+          if (kind === "text") {
+            writeInteger(fixed, at + END_WIDTH, end);
+            fixed[at + END_WIDTH] = NULL_MARK;
+          }
         } else if (typeof value !== "string") {
           throw new TypeError(`column ${c}: expected a string, got ${typeof value}`);
-        } else if (column.kind === "ascii") {
+        } else if (kind === "ascii") {
           // Non-empty, printable, no trailing space (rtrim would take it): what reads back as written.
           if (value.length > width || !PRINTABLE.test(value)) throw new RangeError(`column ${c}: "${value}" does not fit ${width} printable ASCII characters`);
           fixed.write(value, at, width, "latin1");
         } else {
-          texts.push(value);
-          slots.push(at);
+          end += text.write(value, end, "utf8");
+          if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
+          writeInteger(fixed, at + END_WIDTH, end);
         }
       }
     }
-    const joined = texts.join("");
-    // Never empty: the driver binds an empty Buffer as NULL, and substr(NULL, …) is NULL, not ''.
-    const text = joined.length > 0 ? Buffer.from(joined, "utf8") : Buffer.from(" ");
-    // One encode for all values; when every character is ASCII, byte offsets are string offsets.
-    const ascii = joined.length === 0 || text.length === joined.length;
-    let offset = 0;
-    for (let i = 0; i < texts.length; i++) {
-      const length = ascii ? texts[i]!.length : Buffer.byteLength(texts[i]!, "utf8");
-      writeNumber(fixed, slots[i]!, NUMBER_WIDTH, offset);
-      writeNumber(fixed, slots[i]! + NUMBER_WIDTH, NUMBER_WIDTH, length);
-      offset += length;
-    }
-    return { count: rows.length, args: [rows.length, fixed, text] };
+    return { count: rows.length, args: [rows.length, fixed, text.subarray(0, Math.max(end, 1))] };
   }
 }
 
 const PRINTABLE = /^[\x20-\x7e]*[\x21-\x7e]$/;
 
-/** Right-aligned in its field: CAST(... AS INTEGER) reads past the leading spaces. */
-function writeNumber(buf: Buffer, at: number, width: number, n: number): void {
-  const s = String(n);
-  if (s.length > width) throw new RangeError(`${s} is wider than ${width} characters`);
-  buf.write(s, at + width - s.length, "latin1");
+/** Writes `n` right-aligned to end just before `stop` (CAST … AS INTEGER reads past the leading spaces). */
+function writeInteger(buf: Buffer, stop: number, n: number): void {
+  let p = stop - 1;
+  let x = n < 0 ? -n : n;
+  do {
+    const q = Math.floor(x / 10);
+    buf[p--] = 48 + (x - q * 10);
+    x = q;
+  } while (x > 0);
+  if (n < 0) buf[p] = 0x2d;
 }
