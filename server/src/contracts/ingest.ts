@@ -126,7 +126,11 @@ void sdkEventsFitTheSchemas;
 export type ItemLimits = Pick<Limits, "maxStringLength" | "maxDepth">;
 
 export type ParsedItem =
-  | { ok: true; event: SeamtraceEvent }
+  /**
+   * `asIs`: the event is the item itself, exactly as sent (no key stripped), so its text as sent
+   * may be stored; `keys`: the member names its objects hold, at every depth.
+   */
+  | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
   | { ok: false; id: string | null; code: "invalid_event" | "unknown_type" | "string_too_long" | "too_deep"; message: string };
 
 /**
@@ -139,11 +143,12 @@ export type ParsedItem =
  * rejection. Both answer from the same schemas.
  */
 export function parseEvent(item: unknown, limits: ItemLimits): ParsedItem {
-  const violation = checkJsonLimits(item, limits);
+  const counts = { keys: 0 };
+  const violation = checkJsonLimits(item, limits, counts);
   if (violation) return { ok: false, id: usableId(item), ...violation };
-  if (acceptsAsIs(item)) return { ok: true, event: item };
+  if (acceptsAsIs(item)) return { ok: true, event: item, asIs: true, keys: counts.keys };
   const parsed = eventSchema.safeParse(item);
-  if (parsed.success) return { ok: true, event: parsed.data };
+  if (parsed.success) return { ok: true, event: parsed.data, asIs: false, keys: counts.keys };
   const issues = parsed.error.issues;
   const unknownType = issues.some((i) => i.code === "invalid_union" && i.path.length === 1 && i.path[0] === "type");
   return { ok: false, id: usableId(item), code: unknownType ? "unknown_type" : "invalid_event", message: describeIssues(issues) };
@@ -202,9 +207,10 @@ export interface LimitViolation {
 /**
  * Checks every string (keys included) against `maxStringLength` and the nesting of objects and
  * arrays against `maxDepth` (the value itself is depth 1). Iterative with an explicit stack: a
- * recursive walk is exactly what a hostile, deeply nested payload would overflow.
+ * recursive walk is exactly what a hostile, deeply nested payload would overflow. With `counts`,
+ * adds up the member names of every object on the way.
  */
-export function checkJsonLimits(value: unknown, limits: ItemLimits): LimitViolation | null {
+export function checkJsonLimits(value: unknown, limits: ItemLimits, counts?: { keys: number }): LimitViolation | null {
   const values: unknown[] = [value];
   const depths: number[] = [1];
   while (values.length > 0) {
@@ -222,7 +228,9 @@ export function checkJsonLimits(value: unknown, limits: ItemLimits): LimitViolat
         depths.push(depth + 1);
       }
     } else {
-      for (const k of Object.keys(v)) {
+      const keys = Object.keys(v);
+      if (counts) counts.keys += keys.length;
+      for (const k of keys) {
         if (k.length > limits.maxStringLength) return tooLong(limits);
         values.push((v as Record<string, unknown>)[k]);
         depths.push(depth + 1);

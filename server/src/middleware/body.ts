@@ -90,10 +90,15 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   }
 }
 
-/** Reads and parses a JSON body within the limits; the handler finds it as `c.get("jsonBody")`. */
+/**
+ * Reads and parses a JSON body within the limits; the handler finds it as `c.get("jsonBody")`,
+ * and the UTF-8 it was parsed from as `c.get("jsonBytes")`.
+ */
 export function jsonBody(options: BodyLimitOptions) {
-  return createMiddleware<{ Variables: { jsonBody: unknown } }>(async (c, next) => {
-    c.set("jsonBody", parseJsonBody(await readBody(c.req.raw, options)));
+  return createMiddleware<{ Variables: { jsonBody: unknown; jsonBytes: Buffer } }>(async (c, next) => {
+    const bytes = await readBody(c.req.raw, options);
+    c.set("jsonBody", parseJsonBody(bytes));
+    c.set("jsonBytes", bytes);
     await next();
   });
 }

@@ -13,6 +13,11 @@ export interface IngestBatch {
   keyId: string;
   receivedAt: number;
   events: SeamtraceEvent[];
+  /**
+   * The JSON text (UTF-8) to store for `events[i]`, when the client's own text says exactly what
+   * the validated event does; otherwise (or without `bodies`) the event is serialised here.
+   */
+  bodies?: ReadonlyArray<Uint8Array | undefined>;
 }
 
 /** Per event of a batch: true when stored now, false when the project already had that id. */
@@ -38,7 +43,7 @@ interface EventRow {
   batch: number;
   index: number;
   event: SeamtraceEvent;
-  body: string;
+  body: string | Uint8Array;
 }
 
 /**
@@ -64,7 +69,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const k = `${b.projectId} ${event.id}`;
       if (firstSeen.has(k)) return;
       firstSeen.add(k);
-      rows.push({ batch: bi, index, event, body: JSON.stringify(event) });
+      rows.push({ batch: bi, index, event, body: b.bodies?.[index] ?? JSON.stringify(event) });
     });
     return rows;
   });

@@ -27,13 +27,13 @@ export interface AsciiColumn {
 export interface IntegerColumn {
   kind: "integer";
 }
-/** Any text, any length. */
+/** Any text, any length: a string, or its UTF-8 bytes. */
 export interface TextColumn {
   kind: "text";
   nullable?: boolean;
 }
 export type PackedColumn = AsciiColumn | IntegerColumn | TextColumn;
-export type PackedValue = string | number | null;
+export type PackedValue = string | number | Uint8Array | null;
 
 /** Packed rows: `args` are ?1, ?2 and ?3 of the statement `PackedRows.sql` built. */
 export interface Packed {
@@ -108,18 +108,18 @@ export class PackedRows {
   pack(rows: readonly (readonly PackedValue[])[]): Packed {
     const layout = this.#layout;
     const columns = layout.length;
-    let chars = 0;
+    let capacity = 1; // one byte more: the driver binds an empty Buffer as NULL
     for (const row of rows) {
       if (row.length !== columns) throw new TypeError(`a row has ${row.length} values for ${columns} columns`);
       for (let c = 0; c < columns; c++) {
         const v = row[c];
-        if (layout[c]!.kind === "text" && typeof v === "string") chars += v.length;
+        // UTF-8 takes at most three bytes per UTF-16 unit.
+        if (layout[c]!.kind === "text") capacity += typeof v === "string" ? v.length * 3 : v instanceof Uint8Array ? v.byteLength : 0;
       }
     }
-    // Spaces first: every field is then written without its padding. UTF-8 takes at most three
-    // bytes per UTF-16 unit; one byte more, as the driver binds an empty Buffer as NULL.
+    // Spaces first: every field is then written without its padding.
     const fixed = Buffer.alloc(rows.length * this.#width, SPACE);
-    const text = Buffer.allocUnsafe(chars * 3 + 1);
+    const text = Buffer.allocUnsafe(capacity);
     let end = 0;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
@@ -137,6 +137,11 @@ export class PackedRows {
             writeInteger(fixed, at + END_WIDTH, end);
             fixed[at + END_WIDTH] = NULL_MARK;
           }
+        } else if (kind === "text" && value instanceof Uint8Array) {
+          text.set(value, end);
+          end += value.byteLength;
+          if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
+          writeInteger(fixed, at + END_WIDTH, end);
         } else if (typeof value !== "string") {
           throw new TypeError(`column ${c}: expected a string, got ${typeof value}`);
         } else if (kind === "ascii") {
