@@ -1,11 +1,11 @@
 /**
  * Many rows handed to SQLite as two BLOBs and unpacked in SQL with substr(), for the inserts that
- * write a row per event (events, audit_log). CPU per row, 2,000 rows a transaction, inserting and
- * committing included (bench/packed-insert.ts, best of 5):
+ * write a row per event (events, audit_log). CPU per row, 2,000 rows a transaction, building the
+ * statements, inserting and committing included (bench/packed-insert.ts, best of 5):
  *
  *                 multi-row VALUES (?, …)   json_each + value ->> i   packed
- *   events        9.2 µs                    9.4 µs                    6.3 µs
- *   audit_log     9.1 µs                    7.8 µs                    6.5 µs
+ *   events        7.6 µs                    7.8 µs                    4.6 µs
+ *   audit_log     7.4 µs                    6.3 µs                    4.8 µs
  *
  * A multi-row INSERT passes every value through the driver as a parameter of its own; json_each
  * makes SQLite parse the row's JSON text again for every `->>` (and the event bodies must first
