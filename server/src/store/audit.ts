@@ -36,7 +36,7 @@ const ROWS_PER_STATEMENT = 100;
 const PACKED_ROWS_PER_STATEMENT = 5_000;
 
 // Entry rows go in packed (store/packed-rows.ts): the collector writes one entry per event, and
-// packed rows cost ~4.8 µs each against ~6.3 µs through json_each and ~7.4 µs as bound
+// packed rows cost ~4.8 µs each against ~6.2 µs through json_each and ~7.3 µs as bound
 // parameters (bench/packed-insert.ts).
 const ENTRY_ROWS = new PackedRows([
   { kind: "integer" }, // seq

@@ -23,8 +23,8 @@ export interface IngestBatch {
 /** Per event of a batch: true when stored now, false when the project already had that id. */
 export type IngestOutcome = boolean[];
 
-// Event rows go in packed (store/packed-rows.ts): ~4.6 µs a row, inserted and committed, against
-// ~7.6 µs as 100-row INSERTs binding eight parameters a row (bench/packed-insert.ts). Ids and run
+// Event rows go in packed (store/packed-rows.ts): ~4.4 µs a row, inserted and committed, against
+// ~7.5 µs as 100-row INSERTs binding eight parameters a row (bench/packed-insert.ts). Ids and run
 // ids are UUIDs and types enum values (validated at the edge), so they take fixed-width columns.
 const EVENT_ROWS = new PackedRows([
   { kind: "ascii", width: 36 }, // id

@@ -4,8 +4,8 @@
  * statements, inserting and committing included (bench/packed-insert.ts, best of 5):
  *
  *                 multi-row VALUES (?, …)   json_each + value ->> i   packed
- *   events        7.6 µs                    7.8 µs                    4.6 µs
- *   audit_log     7.4 µs                    6.3 µs                    4.8 µs
+ *   events        7.5 µs                    7.5 µs                    4.4 µs
+ *   audit_log     7.3 µs                    6.2 µs                    4.8 µs
  *
  * A multi-row INSERT passes every value through the driver as a parameter of its own; json_each
  * makes SQLite parse the row's JSON text again for every `->>` (and the event bodies must first
@@ -38,7 +38,7 @@ export type PackedValue = string | number | Uint8Array | null;
 /** Packed rows: `args` are ?1, ?2 and ?3 of the statement `PackedRows.sql` built. */
 export interface Packed {
   count: number;
-  args: [number, Buffer, Buffer];
+  args: [string, Buffer, Buffer];
 }
 
 const INTEGER_WIDTH = 17; // "-9007199254740991"
@@ -69,7 +69,7 @@ export class PackedRows {
     });
     this.#width = offset;
     const w = this.#width;
-    // ?1 rows, ?2 fixed records, ?3 text. Record n starts at byte n * w (substr counts from 1).
+    // ?1 row numbers, ?2 fixed records, ?3 text. Record n starts at byte n * w (substr counts from 1).
     const at = (o: number, len: number, row = "n") => `substr(?2, ${row} * ${w} + ${o + 1}, ${len})`;
     const texts = this.#layout.filter((l) => l.kind === "text");
     this.#exprs = this.#layout.map((l) => {
@@ -99,10 +99,9 @@ export class PackedRows {
    */
   sql(insert: string, opts: { leading?: readonly string[]; tail?: string } = {}): string {
     const select = [...(opts.leading ?? []), ...this.#exprs].join(", ");
-    return (
-      `WITH RECURSIVE packed(n) AS (SELECT 0 WHERE ?1 > 0 UNION ALL SELECT n + 1 FROM packed WHERE n + 1 < ?1) ` +
-      `${insert} SELECT ${select} FROM packed WHERE true ${opts.tail ?? ""}`
-    ).trimEnd();
+    // The row numbers n come from json_each over `[0,0,…]` (its key): ~0.05 µs a row against
+    // ~0.15 µs for a recursive CTE counting up.
+    return `${insert} SELECT ${select} FROM (SELECT key AS n FROM json_each(?1)) WHERE true ${opts.tail ?? ""}`.trimEnd();
   }
 
   pack(rows: readonly (readonly PackedValue[])[]): Packed {
@@ -155,8 +154,20 @@ export class PackedRows {
         }
       }
     }
-    return { count: rows.length, args: [rows.length, fixed, text.subarray(0, Math.max(end, 1))] };
+    return { count: rows.length, args: [rowNumbers(rows.length), fixed, text.subarray(0, Math.max(end, 1))] };
   }
+}
+
+const zeros = new Map<number, string>();
+
+/** A JSON array of `n` zeros, whose keys are the row numbers. */
+function rowNumbers(n: number): string {
+  let s = zeros.get(n);
+  if (s === undefined) {
+    s = n === 0 ? "[]" : `[${"0,".repeat(n - 1)}0]`;
+    if (zeros.size < 64) zeros.set(n, s);
+  }
+  return s;
 }
 
 const PRINTABLE = /^[\x20-\x7e]*[\x21-\x7e]$/;
