@@ -1,5 +1,5 @@
 import canonicalize from "canonicalize";
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, hash, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
 
 /**
  * The audit trail's cryptography (SPEC §6), with no storage in it: entry hashes over RFC 8785
@@ -45,8 +45,11 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+// crypto.hash, one call without a Hash object: ~0.6 µs for a 570-byte event body against ~1 µs
+// for createHash().update().digest(), and the collector hashes twice per event. Bytes are the
+// text's UTF-8, as a string is hashed.
+export function sha256Hex(text: string | Uint8Array): string {
+  return hash("sha256", text, "hex");
 }
 
 /** The SHA-256 an entry records for a payload: of its canonical JSON. */
@@ -56,12 +59,12 @@ export function payloadHash(payload: unknown): string {
 
 /** hash = SHA-256(prevHash ‖ canonical JSON of the entry). */
 export function entryHash(prevHash: string, e: ChainedEntry): string {
-  return createHash("sha256").update(prevHash).update(canonicalEntry(e)).digest("hex");
+  return hash("sha256", prevHash + canonicalEntry(e), "hex");
 }
 
 /**
  * RFC 8785 canonical JSON of an entry, written out for its fixed shape: the general
- * `canonicalize` costs ~4.8 µs an entry (it sorts keys and walks values), this ~1 µs, and the
+ * `canonicalize` costs ~4.8 µs an entry (it sorts keys and walks values), this ~0.4 µs, and the
  * collector writes one per event. For this shape the two agree by construction (keys already in
  * UTF-16 order; JSON.stringify of a string is JCS's string form; seq and time are safe integers,
  * whose ES number form JCS uses), and a property test checks it against `canonicalize`.
@@ -69,10 +72,19 @@ export function entryHash(prevHash: string, e: ChainedEntry): string {
 export function canonicalEntry(e: ChainedEntry): string {
   if (!Number.isSafeInteger(e.seq) || !Number.isSafeInteger(e.time)) throw new TypeError("seq and time must be safe integers");
   return (
-    `{"action":${JSON.stringify(e.action)},"actor":${JSON.stringify(e.actor)},"payloadHash":${JSON.stringify(e.payloadHash)},` +
-    `"projectId":${JSON.stringify(e.projectId)},"runId":${e.runId === null ? "null" : JSON.stringify(e.runId)},"seq":${e.seq},` +
-    `"subject":${JSON.stringify(e.subject)},"time":${e.time}}`
+    `{"action":${jsonString(e.action)},"actor":${jsonString(e.actor)},"payloadHash":${jsonString(e.payloadHash)},` +
+    `"projectId":${jsonString(e.projectId)},"runId":${e.runId === null ? "null" : jsonString(e.runId)},"seq":${e.seq},` +
+    `"subject":${jsonString(e.subject)},"time":${e.time}}`
   );
+}
+
+// Printable ASCII but `"` and `\`: the JSON form is the text in quotes. Entries are mostly ids,
+// hashes and action names, and the test is cheaper than a JSON.stringify call (~0.8 → ~0.4 µs an
+// entry).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 // An Ed25519 private key in PKCS#8 DER is this fixed prefix followed by the 32-byte seed (RFC 8410).

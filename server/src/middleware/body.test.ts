@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { createGzip, deflateSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +63,26 @@ describe("readBody", () => {
     const text = JSON.stringify({ events: [{ n: "x".repeat(1000) }] });
     expect((await readBody(request(gzipSync(text), { "content-encoding": "gzip" }), { maxBytes: MAX })).toString()).toBe(text);
     expect((await readBody(request(deflateSync(text), { "content-encoding": "Deflate" }), { maxBytes: MAX })).toString()).toBe(text);
+  });
+
+  it("decodes a compressed body that arrives in many small chunks, however its pieces fall", async () => {
+    // Incompressible, so the gzip is large enough to be inflated as it arrives (from 16 KiB on).
+    const text = randomBytes(45 * 1024).toString("base64");
+    for (const [encoding, compressed] of [["gzip", gzipSync(text)], ["deflate", deflateSync(text)]] as const) {
+      expect(compressed.byteLength).toBeGreaterThan(32 * 1024);
+      for (const chunkSize of [1000, 4096, 16 * 1024 + 1]) {
+        const { stream } = countingStream(compressed, chunkSize);
+        const bytes = await readBody(request(stream, { "content-encoding": encoding }), { maxBytes: MAX });
+        expect(bytes.toString(), `${encoding} in chunks of ${chunkSize}`).toBe(text);
+      }
+    }
+  });
+
+  it("returns 400 invalid_encoding for gzip cut short after more than one chunk", async () => {
+    const compressed = gzipSync(randomBytes(30 * 1024).toString("base64"));
+    const { stream } = countingStream(compressed.subarray(0, compressed.byteLength - 100), 1000);
+    const err = await rejection(readBody(request(stream, { "content-encoding": "gzip" }), { maxBytes: MAX }));
+    expect([err.status, err.code]).toEqual([400, "invalid_encoding"]);
   });
 
   it("returns 413 for a declared Content-Length over the limit without reading the body", async () => {

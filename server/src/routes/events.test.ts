@@ -1,6 +1,7 @@
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../lib/api-key.js";
+import { sha256Hex } from "../lib/audit-chain.js";
 import { revokeApiKey } from "../store/keys.js";
 import { createTestContext, type TestContext } from "../testing.js";
 import { completedRun, counts, dropped, postEvents, runEnded, runStarted, stepEvent } from "./events-fixtures.js";
@@ -78,6 +79,31 @@ describe("POST /v1/events: item statuses", () => {
     expect(Object.keys(JSON.parse(String(stored.rows[0]!.body)))).not.toContain("projectId");
     expect(stored.rows[0]!.key_id).not.toBe("forged");
     expect((await runRow(projectId, e.runId))!.status).toBe("running");
+  });
+
+  it("stores a well-formed event as its text in the request, and audits the hash of what it stored", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const e = stepEvent(uuidv7(), { reasoning: 'quoted "é😀" \\ text' });
+    const sent = JSON.stringify(e, null, 1);
+    const res = await postEvents(ctx, key, `{ "events" : [ ${sent} ] }`);
+    expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [projectId] });
+    expect(stored.rows[0]!.body).toBe(sent);
+    const entry = await ctx.store.client.execute({ sql: "SELECT payload_hash FROM audit_log WHERE project_id = ? AND subject = ?", args: [projectId, `event:${e.id}`] });
+    expect(entry.rows[0]!.payload_hash).toBe(sha256Hex(sent));
+  });
+
+  it("stores what was validated, not the text, when a name repeats within an event", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const e = stepEvent(uuidv7(), { confidence: 0.5 });
+    // JSON.parse keeps the last value of a repeated name; a reader that keeps the first must not
+    // find the other one stored.
+    const sent = JSON.stringify(e).replace('"confidence":0.5', '"confidence":7,"confidence":0.5');
+    const res = await postEvents(ctx, key, `{"events":[${sent}]}`);
+    expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body, body ->> '$.confidence' AS first FROM events WHERE project_id = ?", args: [projectId] });
+    expect(String(stored.rows[0]!.body)).not.toContain('"confidence":7');
+    expect(stored.rows[0]!.first).toBe(0.5);
   });
 
   it("changes nothing for a rejected item", async () => {

@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from "../deps.js";
 import { AppError, badRequest, unavailable } from "../errors.js";
 import { recordIngest } from "../metrics.js";
 import { requireApiKey } from "../middleware/auth.js";
+import { arrayMemberElements } from "../lib/json-elements.js";
 import { jsonBody } from "../middleware/body.js";
 import { ingestWriter, isTransientStoreError } from "../store/ingest.js";
 import { WriteQueueClosedError, WriteQueueFullError } from "../store/write-queue.js";
@@ -28,10 +29,16 @@ export function eventsRoutes(deps: AppDeps) {
 
     const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
     const accepted: SeamtraceEvent[] = [];
+    const bodies: Array<Uint8Array | undefined> = [];
     const positions: number[] = [];
     const seen = new Set<string>();
     const rejectedCodes: string[] = [];
     let rejected = false;
+    // Where each item's text lies in the request, so an event accepted as sent is stored as sent
+    // rather than serialised again (lib/json-elements.ts).
+    const bytes = c.get("jsonBytes");
+    const spans = arrayMemberElements(bytes, "events");
+    const usable = spans !== null && spans.start.length === items.length;
     items.forEach((item, i) => {
       const parsed = parseEvent(item, limits);
       if (!parsed.ok) {
@@ -43,6 +50,9 @@ export function eventsRoutes(deps: AppDeps) {
       } else {
         seen.add(parsed.event.id);
         accepted.push(parsed.event);
+        // As sent only when nothing was stripped and no name repeats (JSON.parse keeps one of a
+        // repeated name's values; the text would keep both).
+        bodies.push(usable && parsed.asIs && parsed.keys === spans.keys[i] ? bytes.subarray(spans.start[i], spans.end[i]) : undefined);
         positions.push(i);
       }
     });
@@ -51,7 +61,7 @@ export function eventsRoutes(deps: AppDeps) {
     if (accepted.length > 0) {
       let stored: boolean[];
       try {
-        stored = await writer.submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted });
+        stored = await writer.submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
       } catch (err) {
         throw storeFailure(err);
       }

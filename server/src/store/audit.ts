@@ -12,6 +12,7 @@ import {
   type StoredEntry,
   type VerifyReport,
 } from "../lib/audit-chain.js";
+import { PackedRows, type PackedValue } from "./packed-rows.js";
 import { chunks, multiRow } from "./sql.js";
 import { enqueueWebhookStatement } from "./webhooks.js";
 import { withWriteLock } from "./write-transaction.js";
@@ -33,7 +34,22 @@ export interface AuditHead {
 }
 
 const ROWS_PER_STATEMENT = 100;
-const JSON_ROWS_PER_STATEMENT = 2_000;
+const PACKED_ROWS_PER_STATEMENT = 5_000;
+
+// Entry rows go in packed (store/packed-rows.ts): the collector writes one entry per event, and
+// packed rows cost ~4.8 µs each against ~6.2 µs through json_each and ~7.3 µs as bound
+// parameters (bench/packed-insert.ts).
+const ENTRY_ROWS = new PackedRows([
+  { kind: "integer" }, // seq
+  { kind: "integer" }, // time
+  { kind: "text" }, // actor
+  { kind: "text" }, // action
+  { kind: "text" }, // subject
+  { kind: "text", nullable: true }, // run_id
+  { kind: "ascii", width: 64 }, // payload_hash (SHA-256, hex)
+  { kind: "ascii", width: 64 }, // hash
+]);
+const INSERT_ENTRIES = ENTRY_ROWS.sql("INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)", { leading: ["?4"] });
 
 export async function readAuditHead(tx: Transaction | Client, projectId: string): Promise<AuditHead | null> {
   const rs = await tx.execute({ sql: "SELECT seq, hash FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1", args: [projectId] });
@@ -51,10 +67,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
   const head = await readAuditHead(tx, projectId);
   let seq = head?.seq ?? 0;
   let prev = head?.hash ?? GENESIS_HASH;
-  // Rows go in as one JSON array per statement, unpacked by json_each: binding nine parameters a
-  // row cost ~9 µs, one JSON text ~6 µs (bench/audit-insert.ts), and the collector writes one
-  // entry per event.
-  const rows: unknown[][] = [];
+  const rows: PackedValue[][] = [];
   const payloads: InValue[][] = [];
   for (const r of records) {
     seq++;
@@ -70,12 +83,8 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     prev = entryHash(prev, { projectId, seq, time: r.time, actor: r.actor, action: r.action, subject: r.subject, runId, payloadHash: hash });
     rows.push([seq, r.time, r.actor, r.action, r.subject, runId, hash, prev]);
   }
-  for (const part of chunks(rows, JSON_ROWS_PER_STATEMENT)) {
-    await tx.execute({
-      sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)
-            SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 FROM json_each(?)`,
-      args: [projectId, JSON.stringify(part)],
-    });
+  for (const part of chunks(rows, PACKED_ROWS_PER_STATEMENT)) {
+    await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, projectId] });
   }
   for (const part of chunks(payloads, ROWS_PER_STATEMENT)) {
     await tx.execute(multiRow("INSERT INTO audit_payloads (project_id, seq, body) VALUES ", part, ""));
