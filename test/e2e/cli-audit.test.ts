@@ -1,5 +1,4 @@
 import { createClient } from "@libsql/client";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,26 +7,14 @@ import { loadConfig } from "../../server/src/config.js";
 import { openStore } from "../../server/src/db/client.js";
 import { runCheckpointJob } from "../../server/src/jobs/checkpoint-job.js";
 import { CheckpointSigner } from "../../server/src/lib/audit-chain.js";
-import { cliPath } from "../support/server.js";
+import { runCli } from "../support/cli.js";
 
 /** `seamtrace audit verify|export` in its own process, against a store on disk. */
 
 let dataDir: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cliPath, ...args], { cwd: dataDir, env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-    proc.once("error", reject);
-    proc.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function cli(args: string[]) {
+  return runCli(args, { dataDir });
 }
 
 async function sql(statements: string): Promise<void> {

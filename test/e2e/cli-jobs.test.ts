@@ -1,32 +1,15 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliPath } from "../support/server.js";
+import { runCli } from "../support/cli.js";
 
 /** `seamtrace jobs …` as a user runs it: its own process, a fresh data folder, judged by exit code and output. */
 
 let dataDir: string;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cliPath, ...args], {
-      cwd: dataDir,
-      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-    proc.once("error", reject);
-    proc.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { dataDir, env });
 }
 
 beforeAll(() => {

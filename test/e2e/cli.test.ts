@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliPath, repoRoot, spawnServer, type SpawnedServer } from "../support/server.js";
+import { runCli, type CliResult } from "../support/cli.js";
+import { repoRoot, spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
  * The `seamtrace` CLI as a user runs it: its own process, configured by the environment only
@@ -13,37 +13,13 @@ import { cliPath, repoRoot, spawnServer, type SpawnedServer } from "../support/s
  * would write to that folder's ./data, never to the repository's.
  */
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const KEY_FORMAT = /^st_[0-9A-Za-z]{38}$/;
 
 let dataDir: string;
 let cwd: string;
 
 function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cliPath, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // A command that should have stopped but keeps running (a `serve` that started after all)
-    // ends the test with its output instead of hanging it.
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.once("error", reject);
-    proc.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { dataDir, cwd, env, timeoutMs });
 }
 
 /** One valid event, with a fresh id so a replay is never answered as a duplicate. */
