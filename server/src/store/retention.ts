@@ -82,23 +82,30 @@ export interface PurgeCounts {
 
 // The payload fields of step events that `final` drops (and `$.output` of intermediate steps).
 const STEP_EVENT_PAYLOAD = "'$.input', '$.reasoning', '$.alternatives'";
+// An intermediate step: another step of the run names it as a parent. The others are final.
+const CONSUMED = `EXISTS (SELECT 1 FROM steps c, json_each(c.parents) p WHERE c.project_id = s.project_id AND c.run_id = s.run_id AND p.value = s.id)`;
+
+export interface PurgeInput {
+  projectId: string;
+  workflowId: string;
+  endedBefore: number;
+  limit: number;
+  now: number;
+}
+
+type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number) => Promise<{ steps: number; events: number }>;
 
 /**
- * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
- * output and its final steps' outputs (steps no other step consumed), confidences, gate results
- * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
- * and the payloads in its review packets. Labels (reviewers' decisions) stay. One
- * `retention.purged` audit entry per run, in the same transaction.
+ * The frame both purges share: in one write transaction, take up to `limit` ended runs of the
+ * workflow that `onlyUnpurged` allows, apply `purge` to each, and write a `retention.purged`
+ * audit entry per run with what it removed. Paused and running runs are never selected.
  */
-export async function purgeToFinal(
-  client: Client,
-  input: { projectId: string; workflowId: string; endedBefore: number; limit: number; now: number },
-): Promise<PurgeCounts> {
+async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" | "ttl", onlyUnpurged: boolean, purge: Purge): Promise<PurgeCounts> {
   return withWriteLock(client, async (tx) => {
     const cursor = await projectedUpTo(tx);
     const rs = await tx.execute({
       sql: `SELECT id FROM runs WHERE project_id = ? AND workflow_id = ? AND ended_at < ?
-              AND payloads_purged_at IS NULL AND status IN ('completed', 'failed')
+              ${onlyUnpurged ? "AND payloads_purged_at IS NULL" : ""} AND status IN ('completed', 'failed')
             ORDER BY ended_at LIMIT ?`,
       args: [input.projectId, input.workflowId, input.endedBefore, input.limit],
     });
@@ -106,38 +113,13 @@ export async function purgeToFinal(
     const audit: AuditRecord[] = [];
     for (const row of rs.rows) {
       const runId = String(row[0]);
-      const args = [input.projectId, runId];
-      // An intermediate step: another step of the run names it as a parent. The others are final.
-      const consumed = `EXISTS (SELECT 1 FROM steps c, json_each(c.parents) p WHERE c.project_id = s.project_id AND c.run_id = s.run_id AND p.value = s.id)`;
-      // Events first: which steps are final is read from the steps rows, not changed by this.
-      const events = await tx.execute({
-        sql: `UPDATE events SET body = CASE
-                WHEN type = 'run.started' THEN json_remove(body, '$.input')
-                WHEN body ->> '$.stepId' IN (SELECT s.id FROM steps s WHERE s.project_id = ?1 AND s.run_id = ?2 AND NOT ${consumed})
-                  THEN json_remove(body, ${STEP_EVENT_PAYLOAD})
-                ELSE json_remove(body, ${STEP_EVENT_PAYLOAD}, '$.output') END
-              WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')`,
-        args: [input.projectId, runId, cursor],
-      });
-      const steps = await tx.execute({
-        sql: `UPDATE steps AS s SET input = NULL, reasoning = NULL, alternatives = NULL,
-                output = CASE WHEN ${consumed} THEN NULL ELSE output END
-              WHERE project_id = ? AND run_id = ?`,
-        args,
-      });
-      await tx.execute({
-        sql: `UPDATE escalations SET packet = json_set(packet, '$.input', json('null'), '$.output', json('null'), '$.reasoning', json('null'),
-                '$.alternatives', json('null'), '$.run.input', json('null'), '$.runSoFar', json('{"steps":[],"truncated":true}'), '$.purged', 'final')
-              WHERE project_id = ? AND run_id = ? AND status = 'resolved'`,
-        args,
-      });
-      await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [input.now, ...args] });
+      const removed = await purge(tx, input.projectId, runId, cursor, input.now);
       counts.runs++;
-      counts.steps += steps.rowsAffected;
-      counts.events += events.rowsAffected;
+      counts.steps += removed.steps;
+      counts.events += removed.events;
       audit.push({
         time: input.now, actor: "system:retention", action: "retention.purged", subject: `run:${runId}`, runId,
-        payload: { mode: "final", steps: steps.rowsAffected, events: events.rowsAffected },
+        payload: { mode, ...removed },
       });
     }
     await appendAudit(tx, input.projectId, audit);
@@ -146,45 +128,58 @@ export async function purgeToFinal(
 }
 
 /**
+ * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
+ * output and its final steps' outputs (steps no other step consumed), confidences, gate results
+ * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
+ * and the payloads in its review packets. Labels (reviewers' decisions) stay.
+ */
+export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCounts> {
+  return purgeEndedRuns(client, input, "final", true, async (tx, projectId, runId, cursor, now) => {
+    const args = [projectId, runId];
+    // Events first: which steps are final is read from the steps rows, not changed by this.
+    const events = await tx.execute({
+      sql: `UPDATE events SET body = CASE
+              WHEN type = 'run.started' THEN json_remove(body, '$.input')
+              WHEN body ->> '$.stepId' IN (SELECT s.id FROM steps s WHERE s.project_id = ?1 AND s.run_id = ?2 AND NOT ${CONSUMED})
+                THEN json_remove(body, ${STEP_EVENT_PAYLOAD})
+              ELSE json_remove(body, ${STEP_EVENT_PAYLOAD}, '$.output') END
+            WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')`,
+      args: [projectId, runId, cursor],
+    });
+    const steps = await tx.execute({
+      sql: `UPDATE steps AS s SET input = NULL, reasoning = NULL, alternatives = NULL,
+              output = CASE WHEN ${CONSUMED} THEN NULL ELSE output END
+            WHERE project_id = ? AND run_id = ?`,
+      args,
+    });
+    await tx.execute({
+      sql: `UPDATE escalations SET packet = json_set(packet, '$.input', json('null'), '$.output', json('null'), '$.reasoning', json('null'),
+              '$.alternatives', json('null'), '$.run.input', json('null'), '$.runSoFar', json('{"steps":[],"truncated":true}'), '$.purged', 'final')
+            WHERE project_id = ? AND run_id = ? AND status = 'resolved'`,
+      args,
+    });
+    await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
+    return { steps: steps.rowsAffected, events: events.rowsAffected };
+  });
+}
+
+/**
  * Deletes up to `limit` runs of a workflow that ended before `endedBefore`, with their steps,
  * events, escalations, labels and the audit payloads about them. The audit entries themselves
- * stay (they hold only hashes), so the chain still verifies; a `retention.purged` entry per run
- * records the deletion.
+ * stay (they hold only hashes), so the chain still verifies.
  */
-export async function deleteExpiredRuns(
-  client: Client,
-  input: { projectId: string; workflowId: string; endedBefore: number; limit: number; now: number },
-): Promise<PurgeCounts> {
-  return withWriteLock(client, async (tx) => {
-    const cursor = await projectedUpTo(tx);
-    const rs = await tx.execute({
-      sql: `SELECT id FROM runs WHERE project_id = ? AND workflow_id = ? AND ended_at < ? AND status IN ('completed', 'failed')
-            ORDER BY ended_at LIMIT ?`,
-      args: [input.projectId, input.workflowId, input.endedBefore, input.limit],
+export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<PurgeCounts> {
+  return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor) => {
+    const args = [projectId, runId];
+    const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
+    const events = await tx.execute({ sql: "DELETE FROM events WHERE project_id = ? AND run_id = ? AND seq <= ?", args: [...args, cursor] });
+    await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
+    await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
+    await tx.execute({
+      sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
+      args,
     });
-    const counts: PurgeCounts = { runs: 0, steps: 0, events: 0 };
-    const audit: AuditRecord[] = [];
-    for (const row of rs.rows) {
-      const runId = String(row[0]);
-      const args = [input.projectId, runId];
-      const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
-      const events = await tx.execute({ sql: "DELETE FROM events WHERE project_id = ? AND run_id = ? AND seq <= ?", args: [...args, cursor] });
-      await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
-      await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
-      await tx.execute({
-        sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
-        args,
-      });
-      await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });
-      counts.runs++;
-      counts.steps += steps.rowsAffected;
-      counts.events += events.rowsAffected;
-      audit.push({
-        time: input.now, actor: "system:retention", action: "retention.purged", subject: `run:${runId}`, runId,
-        payload: { mode: "ttl", steps: steps.rowsAffected, events: events.rowsAffected },
-      });
-    }
-    await appendAudit(tx, input.projectId, audit);
-    return { commit: counts.runs > 0, value: counts };
+    await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });
+    return { steps: steps.rowsAffected, events: events.rowsAffected };
   });
 }
