@@ -7,6 +7,13 @@ import { createPrivateKey, createPublicKey, hash, hkdfSync, sign, verify, type K
  * Ed25519 checkpoint signer, and a streaming verifier that holds one entry at a time.
  */
 
+declare global {
+  interface String {
+    /** ES2024, in Node ≥ 20 (V8 11.3); the project's lib setting predates it. */
+    toWellFormed(): string;
+  }
+}
+
 export const GENESIS_HASH = "0".repeat(64);
 
 /** What an entry's hash covers: every column but the hash itself. */
@@ -39,8 +46,24 @@ export interface SignedCheckpoint extends Checkpoint {
   signature: string;
 }
 
+/**
+ * The value with every lone UTF-16 surrogate (in strings and keys) replaced by U+FFFD. RFC 8785
+ * refuses lone surrogates, and SQLite stores text as UTF-8, which cannot hold them: hashing
+ * the replaced form is hashing what the store keeps, so an entry re-read later still verifies.
+ */
+export function wellFormed<T>(value: T): T {
+  if (typeof value === "string") return value.toWellFormed() as T;
+  if (Array.isArray(value)) return value.map(wellFormed) as T;
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = wellFormed(v);
+    return out as T;
+  }
+  return value;
+}
+
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
+  const text = canonicalize(wellFormed(value));
   if (text === undefined) throw new TypeError("value has no JSON form");
   return text;
 }

@@ -79,9 +79,12 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
       hash = sha256Hex(body);
       payloads.push([projectId, seq, body]);
     }
-    const runId = r.runId ?? null;
-    prev = entryHash(prev, { projectId, seq, time: r.time, actor: r.actor, action: r.action, subject: r.subject, runId, payloadHash: hash });
-    rows.push([seq, r.time, r.actor, r.action, r.subject, runId, hash, prev]);
+    // Stored as UTF-8, so hashed as what the store keeps (lib/audit-chain.ts wellFormed).
+    const runId = r.runId == null ? null : r.runId.toWellFormed();
+    const actor = r.actor.toWellFormed();
+    const subject = r.subject.toWellFormed();
+    prev = entryHash(prev, { projectId, seq, time: r.time, actor, action: r.action, subject, runId, payloadHash: hash });
+    rows.push([seq, r.time, actor, r.action, subject, runId, hash, prev]);
   }
   for (const part of chunks(rows, PACKED_ROWS_PER_STATEMENT)) {
     await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, projectId] });
