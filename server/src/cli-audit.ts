@@ -86,7 +86,7 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
         reports
           .map((r) =>
             r.ok
-              ? `${r.project}: ok — ${r.entries} entries, ${r.checkpoints} signed checkpoints, head ${r.head ? `${r.head.seq} (${r.head.hash.slice(0, 12)}…)` : "empty"}`
+              ? `${r.project}: ok — ${r.entries} ${r.entries === 1 ? "entry" : "entries"}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? "" : "s"}, head ${r.head ? `${r.head.seq} (${r.head.hash.slice(0, 12)}…)` : "empty"}`
               : `${r.project}: BROKEN at entry ${r.firstBad!.seq}: ${r.firstBad!.reason}`,
           )
           .join("\n"),
