@@ -13,3 +13,5 @@ export {
 } from "./golden-set.js";
 export type { GoldenCase, GoldenSet, GoldenSetIssue, GoldenSetOptions, GoldenSetSummary } from "./golden-set.js";
 export { canonicalJson, MAX_JSON_DEPTH, NotJsonError } from "./canonical-json.js";
+export { comparatorFor, custom, exact, jsonSubset, numeric, preview, set, similarity, text } from "./comparators.js";
+export type { Comparator, NumericTolerance, Verdict } from "./comparators.js";
