@@ -8,6 +8,7 @@
 import type { Seamtrace } from "@seamtrace/sdk";
 import { stepCorrect } from "./compare.js";
 import type { ClaimEmail, ClaimTruth, StepName } from "./domain.js";
+import { claimCases } from "./generator.js";
 import { claimsWorkflow, type ClaimsWorkflowOptions } from "./workflow.js";
 
 type Verdict = { match: boolean; reason?: string };
@@ -30,4 +31,15 @@ export const comparators = {
 export function createGoldenWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {}) {
   const claims = claimsWorkflow(st, options);
   return { run: (input: unknown) => claims.process(input as ClaimEmail) };
+}
+
+/** The seed and size of the committed golden set, golden/sets/claims.jsonl. */
+export const CLAIMS_GOLDEN_SET = { seed: 2025, count: 320 } as const;
+
+/**
+ * Golden cases from the generator: the email as input and the generator's truth at every step as
+ * the expected output. Plain objects of the golden JSONL shape (`{ id, input, expected, tags }`).
+ */
+export function goldenCases(options: { seed: number; count: number } = CLAIMS_GOLDEN_SET) {
+  return [...claimCases(options)].map((c) => ({ id: c.id, input: c.email, expected: { ...c.truth }, tags: c.tags }));
 }
