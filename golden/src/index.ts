@@ -13,3 +13,14 @@ export {
 } from "./golden-set.js";
 export type { GoldenCase, GoldenSet, GoldenSetIssue, GoldenSetOptions, GoldenSetSummary } from "./golden-set.js";
 export { canonicalJson, MAX_JSON_DEPTH, NotJsonError } from "./canonical-json.js";
+export { comparatorFor, custom, exact, jsonSubset, numeric, preview, set, similarity, text } from "./comparators.js";
+export type { Comparator, NumericTolerance, Verdict } from "./comparators.js";
+export { asGoldenWorkflowModule, executeGoldenSet } from "./executor.js";
+export type { CaseResult, ExecuteOptions, GoldenTarget, GoldenWorkflowModule, StepOutcome } from "./executor.js";
+export { calibrationOf, regressions, summarise } from "./summary.js";
+export type { Baseline, Calibration, GoldenSummary, Regression, StepSummary } from "./summary.js";
+export { formatSummaryTable, junitXml } from "./report.js";
+export { defaultBaselinePath, goldenRun, loadWorkflowModule } from "./golden-run.js";
+export type { GoldenRunOptions, GoldenRunReport } from "./golden-run.js";
+export { CSV_COLUMNS, EXPORT_FORMATS, exportHeader, exportRow } from "./export-formats.js";
+export type { CorrectionRow, ExportFormat } from "./export-formats.js";

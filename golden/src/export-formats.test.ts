@@ -1,0 +1,31 @@
+import { parse } from "csv-parse/sync";
+import { describe, expect, it } from "vitest";
+import { CSV_COLUMNS, exportHeader, exportRow, type CorrectionRow } from "./export-formats.js";
+
+const row: CorrectionRow = {
+  escalationId: "e1", runId: "r1", workflow: "claims", version: "1", step: "extract",
+  input: { body: 'Quote "1,850", line\nbreak' }, output: { amount: 1800 }, corrected: { amount: 1850 },
+  decision: "correct", confidence: 0.42, alternatives: [{ amount: 1850 }], reviewer: "user:u1", reason: null,
+  createdAt: "2025-01-01T00:00:00.000Z", resolvedAt: "2025-01-01T00:05:00.000Z",
+};
+
+describe("export formats", () => {
+  it("JSONL rows parse back to the row", () => {
+    expect(JSON.parse(exportRow("jsonl", row))).toEqual(row);
+  });
+  it("CSV rows with quotes, commas and newlines parse back under the header", () => {
+    const text = exportHeader("csv") + exportRow("csv", row) + exportRow("csv", { ...row, escalationId: "e2", confidence: null });
+    const records = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(records[0]!)).toEqual([...CSV_COLUMNS]);
+    expect(JSON.parse(records[0]!.input!)).toEqual(row.input);
+    expect(JSON.parse(records[0]!.corrected!)).toEqual(row.corrected);
+    expect(records[0]!.confidence).toBe("0.42");
+    expect(records[1]!.confidence).toBe("");
+  });
+  it("chat rows answer with the corrected output, and a rejection yields no row", () => {
+    const chat = JSON.parse(exportRow("chat", row)) as { messages: Array<{ role: string; content: string }> };
+    expect(chat.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+    expect(JSON.parse(chat.messages[2]!.content)).toEqual(row.corrected);
+    expect(exportRow("chat", { ...row, decision: "reject" })).toBe("");
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Row formats of a correction export (SPEC §8): JSONL, CSV and chat fine-tuning JSONL. Each turns
+ * one row into one chunk of text, so an export is streamed row by row in constant memory; the
+ * store side (paging reviews) and the route/CLI wrap these.
+ */
+import { stringify } from "csv-stringify/sync";
+
+/** One reviewer correction (or label) as exported. */
+export interface CorrectionRow {
+  escalationId: string;
+  runId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  input: unknown;
+  /** What the model produced. */
+  output: unknown;
+  /** What the reviewer said it should be (`output` when accepted). */
+  corrected: unknown;
+  decision: "accept" | "correct" | "reject";
+  confidence: number | null;
+  alternatives: unknown[] | null;
+  reviewer: string | null;
+  reason: string | null;
+  /** ISO times. */
+  createdAt: string;
+  resolvedAt: string;
+}
+
+export type ExportFormat = "jsonl" | "csv" | "chat";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["jsonl", "csv", "chat"];
+
+export const CSV_COLUMNS = [
+  "escalationId", "runId", "workflow", "version", "step", "decision", "confidence",
+  "input", "output", "corrected", "alternatives", "reviewer", "reason", "createdAt", "resolvedAt",
+] as const satisfies ReadonlyArray<keyof CorrectionRow>;
+
+const json = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
+
+/** The header chunk of a format (CSV only). */
+export function exportHeader(format: ExportFormat): string {
+  return format === "csv" ? stringify([[...CSV_COLUMNS]]) : "";
+}
+
+/**
+ * One row in a format. CSV cells holding JSON are JSON text, quoted by csv-stringify (RFC 4180).
+ * Chat rows are OpenAI-style `{ messages: [system, user, assistant] }` with the corrected output
+ * as the assistant's answer; a rejected output has no right answer and yields nothing.
+ */
+export function exportRow(format: ExportFormat, row: CorrectionRow): string {
+  switch (format) {
+    case "jsonl":
+      return JSON.stringify(row) + "\n";
+    case "csv":
+      return stringify([CSV_COLUMNS.map((c) => (typeof row[c] === "string" ? (row[c] as string) : row[c] === null ? "" : typeof row[c] === "number" ? String(row[c]) : json(row[c])))]);
+    case "chat":
+      if (row.decision === "reject") return "";
+      return (
+        JSON.stringify({
+          messages: [
+            { role: "system", content: `You perform the "${row.step}" step of the "${row.workflow}" workflow. Answer with JSON only.` },
+            { role: "user", content: JSON.stringify(row.input) },
+            { role: "assistant", content: JSON.stringify(row.corrected) },
+          ],
+        }) + "\n"
+      );
+  }
+}
