@@ -220,8 +220,15 @@ export interface CalibrationResponse {
 
 export interface AlertView {
   id: string;
-  status: string;
-  metric?: string;
-  firedAt?: string;
-  [key: string]: unknown;
+  ruleId: string;
+  metric: string;
+  workflow: string;
+  version: string;
+  step: string | null;
+  status: "firing" | "resolved";
+  value: number | null;
+  lastValue: number | null;
+  threshold: number | null;
+  firedAt: string;
+  resolvedAt: string | null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sparkline } from "./sparkline.js";
+import { countByBucket, sparkline } from "./sparkline.js";
 
 describe("sparkline", () => {
   it("draws nothing for an empty or all-missing series", () => {
@@ -35,5 +35,20 @@ describe("sparkline", () => {
     const g = sparkline([7], 50, 10, { pad: 0 });
     expect(g.path).toBe("M0,5Z");
     expect(g.last).toEqual({ x: 0, y: 5 });
+  });
+});
+
+describe("countByBucket", () => {
+  const DAY = 86_400_000;
+  it("counts times into equal slices, lower edge inclusive", () => {
+    const times = [0, DAY - 1, DAY, 2 * DAY + 5, new Date(2 * DAY + 6).toISOString()];
+    expect(countByBucket(times, 0, 3 * DAY, 3)).toEqual([2, 1, 2]);
+  });
+  it("ignores times outside the window and unparseable ones", () => {
+    expect(countByBucket([-1, 3 * DAY, "not a date"], 0, 3 * DAY, 3)).toEqual([0, 0, 0]);
+  });
+  it("returns no buckets for an empty window", () => {
+    expect(countByBucket([1], 5, 5, 3)).toEqual([0, 0, 0]);
+    expect(countByBucket([1], 0, 5, 0)).toEqual([]);
   });
 });

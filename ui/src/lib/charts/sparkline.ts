@@ -38,3 +38,19 @@ export function sparkline(values: readonly (number | null)[], width: number, hei
   const last = { x: x(lastIndex), y: y(values[lastIndex] as number) };
   return { path, last, domain: [lo, hi] };
 }
+
+/**
+ * Counts timestamps into `buckets` equal slices of [from, to): a "per day" series for things
+ * the API lists but does not aggregate (runs, alerts). Times outside the window are ignored.
+ */
+export function countByBucket(times: readonly (string | number)[], from: number, to: number, buckets: number): number[] {
+  const counts = new Array<number>(Math.max(0, buckets)).fill(0);
+  if (buckets <= 0 || to <= from) return counts;
+  const span = (to - from) / buckets;
+  for (const t of times) {
+    const ms = typeof t === "number" ? t : Date.parse(t);
+    if (!Number.isFinite(ms) || ms < from || ms >= to) continue;
+    counts[Math.min(buckets - 1, Math.floor((ms - from) / span))]!++;
+  }
+  return counts;
+}
