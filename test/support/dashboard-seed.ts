@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { Seamtrace } from "@seamtrace/sdk";
+import { Seamtrace, type Run } from "@seamtrace/sdk";
 import { cliPath } from "./server.js";
 
 const exec = promisify(execFile);
@@ -21,10 +21,30 @@ async function cli(dataDir: string, args: string[], env: Record<string, string> 
   return exec(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir, ...env } });
 }
 
+export function claimsWorkflow(st: Seamtrace) {
+  return st.workflow("roof-claims", { version: "1", policy: { minConfidence: 0.6, onLow: "escalate" } });
+}
+
+/** Run `i` of the demo: every fourth classify is unsure (0.41) and escalates. */
+export function claimsPipeline(i: number) {
+  const unsure = i % 4 === 3;
+  return async (run: Run) => {
+    const fields = await run.step("extract", { input: `claim ${i}` }, async () => ({ value: { amount: 1000 + i * 100 }, confidence: 0.9 + (i % 10) / 100, features: { amount: 1000 + i * 100 } }));
+    const kind = await run.step("classify", { from: [fields] }, async () => ({
+      value: "storm",
+      confidence: unsure ? 0.41 : 0.7 + (i % 3) / 10,
+      reasoning: "shingles missing, wind reported",
+      alternatives: ["flood", "fire"],
+    }));
+    const reserve = await run.step("reserve", { from: [fields, kind] }, async () => ({ value: `${kind.value}:${fields.value.amount * 1.1}`, confidence: 0.88 }));
+    return reserve.value;
+  };
+}
+
 export interface Seeded {
   /** Runs sent, by outcome. */
   completed: string[];
-  escalated: Array<{ runId: string; escalationId: string }>;
+  escalated: Array<{ runId: string; escalationId: string; index: number }>;
   xssRunId: string;
 }
 
@@ -38,23 +58,12 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
     await cli(server.dataDir, ["users", "create", "--email", email, "--role", role, "--project", "default", "--password-env", "PW"], { PW: SEED_PASSWORD });
   }
   const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
-  const wf = st.workflow("roof-claims", { version: "1", policy: { minConfidence: 0.6, onLow: "escalate" } });
+  const wf = claimsWorkflow(st);
   const out: Seeded = { completed: [], escalated: [], xssRunId: "" };
   const n = opts.runs ?? 24;
   for (let i = 0; i < n; i++) {
-    const unsure = i % 4 === 3;
-    const r = await wf.run({ input: { claim: `claim ${i}`, text: "storm tore the roof" }, key: `claim-${i}` }, async (run) => {
-      const fields = await run.step("extract", { input: `claim ${i}` }, async () => ({ value: { amount: 1000 + i * 100 }, confidence: 0.9 + (i % 10) / 100, features: { amount: 1000 + i * 100 } }));
-      const kind = await run.step("classify", { from: [fields] }, async () => ({
-        value: "storm",
-        confidence: unsure ? 0.41 : 0.7 + (i % 3) / 10,
-        reasoning: "shingles missing, wind reported",
-        alternatives: ["flood", "fire"],
-      }));
-      const reserve = await run.step("reserve", { from: [fields, kind] }, async () => ({ value: fields.value.amount * 1.1, confidence: 0.88 }));
-      return reserve.value;
-    });
-    if (r.status === "escalated") out.escalated.push({ runId: r.runId, escalationId: r.escalation!.id });
+    const r = await wf.run({ input: { claim: `claim ${i}`, text: "storm tore the roof" }, key: `claim-${i}` }, claimsPipeline(i));
+    if (r.status === "escalated") out.escalated.push({ runId: r.runId, escalationId: r.escalation!.id, index: i });
     else out.completed.push(r.runId);
   }
 
