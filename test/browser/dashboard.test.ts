@@ -112,10 +112,10 @@ describe("dashboard in a browser", () => {
 
   it("hides the review queue and analytics from roles that may not use them", async () => {
     const analyst = await signedIn(SEED_USERS.analyst);
-    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs"]);
+    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Audit"]);
     await analyst.close();
     const reviewer = await signedIn(SEED_USERS.reviewer);
-    await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue"]);
+    await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
     await expect.poll(() => reviewer.locator('[data-figure="queue"]').count()).toBe(1);
     await expect.poll(() => reviewer.locator('[data-figure="ece"]').count()).toBe(0);
     await reviewer.close();
@@ -164,7 +164,7 @@ describe("dashboard in a browser", () => {
 
   it("shows stored HTML and script payloads as text on every page and runs none of them", async () => {
     const page = await signedIn(SEED_USERS.admin);
-    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all"];
+    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit"];
     for (const path of pages) {
       await page.goto(`${server.url}${path}`);
       await page.waitForLoadState("networkidle");
@@ -176,6 +176,20 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => text(page.locator("main"))).toContain("<script>window.__xss=1</script>");
     await expect.poll(() => text(page.locator("main"))).toContain('<img src=x onerror="window.__xss=1">');
     await shot(page, "xss-run");
+    await page.close();
+  });
+
+  it("searches the audit trail by action and verifies the chain with one button", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/audit`);
+    await page.getByLabel("Action").fill("gate.escalate");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL((u) => u.searchParams.get("action") === "gate.escalate");
+    // Every seeded escalation left one gate.escalate entry (the resumed run's included).
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(seeded.escalated.length);
+    await page.getByRole("button", { name: "Verify the chain" }).click();
+    await expect.poll(() => text(page.locator("[data-verify]"))).toContain("Intact");
+    await shot(page, "audit");
     await page.close();
   });
 

@@ -9,6 +9,7 @@ import type {
   RunDetailResponse,
   RunListResponse,
   User,
+  VerifyReport,
   WorkflowListResponse,
 } from "./types.js";
 
@@ -87,7 +88,7 @@ export const api = {
   claim: (id: string) => post<{ id: string; claimedBy: string; claimExpiresAt: string }>(`/v1/escalations/${seg(id)}/claim`),
   decide: (id: string, body: DecisionRequest) => post<unknown>(`/v1/escalations/${seg(id)}/decision`, body),
   audit: (q: Query) => get<AuditListResponse>("/v1/audit", q),
-  verifyAudit: () => post<{ ok: boolean; [k: string]: unknown }>("/v1/audit/verify"),
+  verifyAudit: () => post<VerifyReport>("/v1/audit/verify"),
   escalationRates: (q: Query) => get<EscalationRatesResponse>("/v1/analytics/escalations", q),
   calibration: (q: Query) => get<CalibrationResponse>("/v1/analytics/calibration", q),
   alerts: (q: Query = {}) => get<{ items: AlertView[] }>("/v1/alerts", q),

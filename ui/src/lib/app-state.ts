@@ -10,6 +10,7 @@ export const ROUTES = [
   { name: "run", pattern: "/runs/:id" },
   { name: "queue", pattern: "/review" },
   { name: "review", pattern: "/review/:id" },
+  { name: "audit", pattern: "/audit" },
 ] as const;
 export type RouteName = (typeof ROUTES)[number]["name"];
 

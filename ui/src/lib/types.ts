@@ -232,3 +232,12 @@ export interface AlertView {
   firedAt: string;
   resolvedAt: string | null;
 }
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  head: { seq: number; hash: string } | null;
+  lastGoodCheckpoint: number | null;
+  firstBad: { seq: number; reason: string } | null;
+}
