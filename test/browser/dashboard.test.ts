@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Seamtrace } from "@seamtrace/sdk";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimsPipeline, claimsWorkflow, seedDashboard, SEED_PASSWORD, SEED_USERS, type Seeded } from "../support/dashboard-seed.js";
+import { CLASSIFY_CONFIDENCE, claimsPipeline, claimsWorkflow, seedDashboard, SEED_PASSWORD, SEED_USERS, type Seeded } from "../support/dashboard-seed.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
@@ -112,7 +112,7 @@ describe("dashboard in a browser", () => {
 
   it("hides the review queue and analytics from roles that may not use them", async () => {
     const analyst = await signedIn(SEED_USERS.analyst);
-    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Audit"]);
+    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Calibration", "Audit"]);
     await analyst.close();
     const reviewer = await signedIn(SEED_USERS.reviewer);
     await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
@@ -164,7 +164,7 @@ describe("dashboard in a browser", () => {
 
   it("shows stored HTML and script payloads as text on every page and runs none of them", async () => {
     const page = await signedIn(SEED_USERS.admin);
-    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit"];
+    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit", "/calibration"];
     for (const path of pages) {
       await page.goto(`${server.url}${path}`);
       await page.waitForLoadState("networkidle");
@@ -176,6 +176,18 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => text(page.locator("main"))).toContain("<script>window.__xss=1</script>");
     await expect.poll(() => text(page.locator("main"))).toContain('<img src=x onerror="window.__xss=1">');
     await shot(page, "xss-run");
+    await page.close();
+  });
+
+  it("draws the calibration chart with one mark per labelled confidence bin", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/calibration?workflow=roof-claims&step=classify`);
+    // classify's labelled confidences fall in three 0.05-wide bins (CLASSIFY_CONFIDENCE).
+    await expect.poll(() => page.locator("svg.reliability g.bin").count()).toBe(CLASSIFY_CONFIDENCE.length);
+    // The confident runs cycle through the three confidences evenly: 6 labels per bin.
+    const perBin = String(seeded.completed.length / CLASSIFY_CONFIDENCE.length);
+    await expect.poll(() => page.locator("svg.reliability g.bin .count").allTextContents()).toEqual(CLASSIFY_CONFIDENCE.map(() => perBin));
+    await shot(page, "calibration");
     await page.close();
   });
 

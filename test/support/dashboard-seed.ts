@@ -21,6 +21,9 @@ async function cli(dataDir: string, args: string[], env: Record<string, string> 
   return exec(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: dataDir, ...env } });
 }
 
+/** Classify's confidence on confident runs, by `i % 3`. */
+export const CLASSIFY_CONFIDENCE = [0.72, 0.83, 0.94] as const;
+
 export function claimsWorkflow(st: Seamtrace) {
   return st.workflow("roof-claims", { version: "1", policy: { minConfidence: 0.6, onLow: "escalate" } });
 }
@@ -32,7 +35,8 @@ export function claimsPipeline(i: number) {
     const fields = await run.step("extract", { input: `claim ${i}` }, async () => ({ value: { amount: 1000 + i * 100 }, confidence: 0.9 + (i % 10) / 100, features: { amount: 1000 + i * 100 } }));
     const kind = await run.step("classify", { from: [fields] }, async () => ({
       value: "storm",
-      confidence: unsure ? 0.41 : 0.7 + (i % 3) / 10,
+      // Three calibration bins (of 0.05): 0.70–0.75, 0.80–0.85, 0.90–0.95.
+      confidence: unsure ? 0.41 : CLASSIFY_CONFIDENCE[i % 3]!,
       reasoning: "shingles missing, wind reported",
       alternatives: ["flood", "fire"],
     }));
@@ -61,11 +65,27 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   const wf = claimsWorkflow(st);
   const out: Seeded = { completed: [], escalated: [], xssRunId: "" };
   const n = opts.runs ?? 24;
+  const completedIndex: number[] = [];
   for (let i = 0; i < n; i++) {
     const r = await wf.run({ input: { claim: `claim ${i}`, text: "storm tore the roof" }, key: `claim-${i}` }, claimsPipeline(i));
     if (r.status === "escalated") out.escalated.push({ runId: r.runId, escalationId: r.escalation!.id, index: i });
-    else out.completed.push(r.runId);
+    else {
+      out.completed.push(r.runId);
+      completedIndex.push(i);
+    }
   }
+
+  // Late feedback on classify for every completed run (every fifth wrong), so calibration has
+  // labelled bins to draw.
+  const auth = { authorization: `Bearer ${server.apiKey}` };
+  const labels = [];
+  for (const [k, runId] of out.completed.entries()) {
+    const detail = (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: auth })).json()) as { steps: Array<{ id: string; name: string }> };
+    const classify = detail.steps.find((s) => s.name === "classify")!;
+    labels.push({ runId, stepId: classify.id, correct: completedIndex[k]! % 5 !== 0 });
+  }
+  const sent = await fetch(`${server.url}/v1/labels`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ labels }) });
+  if (sent.status !== 200) throw new Error(`labels: ${sent.status} ${await sent.text()}`);
 
   const hostile = st.workflow(`hostile ${XSS.img}`, { version: "1" });
   const h = await hostile.run({ input: XSS.script }, async (run) => {

@@ -8,6 +8,7 @@ import type {
   QueueResponse,
   RunDetailResponse,
   RunListResponse,
+  SeriesListResponse,
   User,
   VerifyReport,
   WorkflowListResponse,
@@ -91,5 +92,6 @@ export const api = {
   verifyAudit: () => post<VerifyReport>("/v1/audit/verify"),
   escalationRates: (q: Query) => get<EscalationRatesResponse>("/v1/analytics/escalations", q),
   calibration: (q: Query) => get<CalibrationResponse>("/v1/analytics/calibration", q),
+  series: (q: Query = {}) => get<SeriesListResponse>("/v1/analytics/series", q),
   alerts: (q: Query = {}) => get<{ items: AlertView[] }>("/v1/alerts", q),
 };

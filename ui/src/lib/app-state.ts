@@ -11,6 +11,7 @@ export const ROUTES = [
   { name: "queue", pattern: "/review" },
   { name: "review", pattern: "/review/:id" },
   { name: "audit", pattern: "/audit" },
+  { name: "calibration", pattern: "/calibration" },
 ] as const;
 export type RouteName = (typeof ROUTES)[number]["name"];
 

@@ -214,7 +214,14 @@ export interface EscalationRatesResponse {
 }
 
 export interface CalibrationResponse {
-  reliability: { count: number; accuracy: number | null; ece: number | null; mce: number | null; brier: number | null };
+  reliability: {
+    bins: Array<{ bin: number; lower: number; upper: number; count: number; weight: number; meanConfidence: number; accuracy: number; effectiveN: number; wilson: [number, number] }>;
+    count: number;
+    accuracy: number | null;
+    ece: number | null;
+    mce: number | null;
+    brier: number | null;
+  };
   trend: Array<{ from: string; to: string; count: number; accuracy: number | null; ece: number | null }>;
 }
 
@@ -240,4 +247,8 @@ export interface VerifyReport {
   head: { seq: number; hash: string } | null;
   lastGoodCheckpoint: number | null;
   firstBad: { seq: number; reason: string } | null;
+}
+
+export interface SeriesListResponse {
+  items: Array<{ workflow: string; version: string; step: string | null }>;
 }
