@@ -16,6 +16,8 @@ export default defineConfig({
       "golden/src/**/*.test.ts",
       "examples/claims/src/**/*.test.ts",
       "test/**/*.test.ts",
+      // Pure UI modules (chart maths, routing, the API client): no DOM needed.
+      "ui/src/**/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/dist/**", "test/reliability/**"],
     environment: "node",

@@ -1,0 +1,211 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Seamtrace } from "@seamtrace/sdk";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLASSIFY_CONFIDENCE, claimsPipeline, claimsWorkflow, seedDashboard, SEED_PASSWORD, SEED_USERS, type Seeded } from "../support/dashboard-seed.js";
+import { spawnServer, type SpawnedServer } from "../support/server.js";
+
+/**
+ * The dashboard in headless Debian Chromium (`.ci/run` installs it) against a real server with
+ * the demo data. Screenshots go to a temporary folder (printed) to look at while building.
+ */
+const CHROMIUM = process.env.SEAMTRACE_CHROMIUM ?? "/usr/bin/chromium";
+/** playwright-core has no web-first assertions (they ship with @playwright/test): poll instead. */
+const text = async (l: Locator) => (await l.first().textContent()) ?? "";
+const shots = mkdtempSync(join(tmpdir(), "seamtrace-dashboard-shots-"));
+
+describe("dashboard in a browser", () => {
+  let server: SpawnedServer;
+  let seeded: Seeded;
+  let browser: Browser;
+  /** Console errors and CSP refusals, per page: the strict CSP must never block our own code. */
+  const problems: string[] = [];
+
+  async function signedIn(email: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("console", (m) => {
+      // The first /v1/auth/me of a signed-out visitor is a 401 by design.
+      if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
+    });
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(SEED_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+    return page;
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    server = await spawnServer({ env: { SEAMTRACE_JOBS: "off" } });
+    seeded = await seedDashboard(server);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    console.log(`dashboard screenshots: ${shots}`);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  it("sends a signed-out visitor to the login page and back to the deep link after signing in", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/runs?status=paused`);
+    await page.waitForURL(/\/login\?next=/);
+    await page.getByLabel("Email").fill(SEED_USERS.analyst);
+    await page.getByLabel("Password").fill(SEED_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((u) => u.pathname === "/runs" && u.searchParams.get("status") === "paused");
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(seeded.escalated.length);
+    await page.close();
+  });
+
+  it("refuses a wrong password with a message", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Email").fill(SEED_USERS.admin);
+    await page.getByLabel("Password").fill("not the password at all");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => text(page.getByRole("alert"))).toContain("not correct");
+    await page.close();
+  });
+
+  it("shows the overview's figures from the data, each with a sparkline", async () => {
+    const page = await signedIn(SEED_USERS.admin);
+    const runs = page.locator('[data-figure="runs"] .value');
+    // Reported, not asserted (tests never assert on timings): a full load of the overview until
+    // its figures are on screen, for the issue's "under 1 s on localhost" target.
+    const started = Date.now();
+    await page.goto(`${server.url}/`);
+    await runs.waitFor();
+    console.log(`overview rendered in ${Date.now() - started} ms (full page load, demo data)`);
+    await expect.poll(() => runs.textContent()).toBe(String(seeded.completed.length + seeded.escalated.length));
+    await expect.poll(() => text(page.locator('[data-figure="queue"] .value'))).toBe(String(seeded.escalated.length));
+    // 18 of 24 runs pass all three gates, 6 escalate at classify: 66 auto of 72 steps? The
+    // escalated runs stop after two steps, so 18×3 + 6×2 = 66 steps, 60 of them passing.
+    await expect.poll(() => text(page.locator('[data-figure="escalation"] .value'))).toBe(`${((6 / 66) * 100).toFixed(1)}%`);
+    for (const key of ["runs", "auto", "escalation", "ece", "alerts", "queue"]) {
+      await expect.poll(() => page.locator(`[data-figure="${key}"] svg`).count()).toBe(1);
+    }
+    await shot(page, "overview");
+    await page.close();
+  });
+
+  it("follows the system's dark preference and lets the user override it", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.emulateMedia({ colorScheme: "dark" });
+    const bg = () => page.evaluate<string>("getComputedStyle(document.documentElement).backgroundColor");
+    const dark = await bg();
+    await page.getByRole("button", { name: /Theme: system/ }).click(); // system → light
+    await expect.poll(bg).not.toBe(dark);
+    await shot(page, "overview-light-forced");
+    await page.getByRole("button", { name: /Theme: light/ }).click(); // light → dark
+    await expect.poll(bg).toBe(dark);
+    await page.reload();
+    await expect.poll(() => page.evaluate<string | undefined>("document.documentElement.dataset.theme")).toBe("dark");
+    await shot(page, "overview-dark");
+    await page.close();
+  });
+
+  it("hides the review queue and analytics from roles that may not use them", async () => {
+    const analyst = await signedIn(SEED_USERS.analyst);
+    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Calibration", "Audit"]);
+    await analyst.close();
+    const reviewer = await signedIn(SEED_USERS.reviewer);
+    await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
+    await expect.poll(() => reviewer.locator('[data-figure="queue"]').count()).toBe(1);
+    await expect.poll(() => reviewer.locator('[data-figure="ece"]').count()).toBe(0);
+    await reviewer.close();
+  });
+
+  it("draws a run's DAG with one node per step, and a step's detail on selection", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/runs/${seeded.completed[0]}`);
+    const nodes = page.locator("svg.dag g.node");
+    await expect.poll(() => nodes.count()).toBe(3);
+    await expect.poll(() => page.locator("svg.dag path.edge").count()).toBe(3); // extract→classify, extract→reserve, classify→reserve
+    await page.locator('g.node[data-step="reserve"]').focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => text(page.locator("#step-title"))).toContain("reserve");
+    expect(new URL(page.url()).searchParams.get("step")).not.toBeNull();
+    await shot(page, "run-detail");
+    await page.close();
+  });
+
+  it("resolves an escalation in the review screen with the keyboard, and shows the run resumed and completed", async () => {
+    const target = seeded.escalated[0]!;
+    const page = await signedIn(SEED_USERS.reviewer);
+    await page.goto(`${server.url}/review`);
+    await page.locator(`a[href="/review/${target.escalationId}"]`).click();
+    await expect.poll(() => text(page.getByRole("status").first())).toContain("Claimed by you");
+    await page.keyboard.press("2"); // correct, pre-filled from alternative 2 ("fire")
+    await expect.poll(() => page.locator("#editor").inputValue()).toBe('"fire"');
+    await page.locator("#reason").fill("photos show scorch marks");
+    await shot(page, "review-before");
+    await page.keyboard.press("Control+Enter");
+    await page.getByRole("heading", { name: "Decided: correct" }).waitFor();
+
+    const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+    const resumed = await claimsWorkflow(st).resume(target.runId, claimsPipeline(target.index));
+    await st.shutdown();
+    expect(resumed.status).toBe("completed");
+
+    await page.reload();
+    await expect.poll(() => text(page.locator(".decided"))).toContain("The run resumed");
+    await page.goto(`${server.url}/runs/${target.runId}`);
+    await expect.poll(() => text(page.locator(".summary"))).toContain("completed");
+    await expect.poll(() => page.locator("svg.dag g.node").count()).toBe(3);
+    await shot(page, "review-resumed-run");
+    await page.close();
+  });
+
+  it("shows stored HTML and script payloads as text on every page and runs none of them", async () => {
+    const page = await signedIn(SEED_USERS.admin);
+    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit", "/calibration"];
+    for (const path of pages) {
+      await page.goto(`${server.url}${path}`);
+      await page.waitForLoadState("networkidle");
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss ?? null), path).toBeNull();
+      expect(await page.locator("main img, main iframe, main script, main svg[onload]").count(), path).toBe(0);
+      expect(await page.locator('a[href^="javascript:"]').count(), path).toBe(0);
+    }
+    await page.goto(`${server.url}/runs/${seeded.xssRunId}`);
+    await expect.poll(() => text(page.locator("main"))).toContain("<script>window.__xss=1</script>");
+    await expect.poll(() => text(page.locator("main"))).toContain('<img src=x onerror="window.__xss=1">');
+    await shot(page, "xss-run");
+    await page.close();
+  });
+
+  it("draws the calibration chart with one mark per labelled confidence bin", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/calibration?workflow=roof-claims&step=classify`);
+    // classify's labelled confidences fall in three 0.05-wide bins (CLASSIFY_CONFIDENCE).
+    await expect.poll(() => page.locator("svg.reliability g.bin").count()).toBe(CLASSIFY_CONFIDENCE.length);
+    // The confident runs cycle through the three confidences evenly: 6 labels per bin.
+    const perBin = String(seeded.completed.length / CLASSIFY_CONFIDENCE.length);
+    await expect.poll(() => page.locator("svg.reliability g.bin .count").allTextContents()).toEqual(CLASSIFY_CONFIDENCE.map(() => perBin));
+    await shot(page, "calibration");
+    await page.close();
+  });
+
+  it("searches the audit trail by action and verifies the chain with one button", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/audit`);
+    await page.getByLabel("Action").fill("gate.escalate");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL((u) => u.searchParams.get("action") === "gate.escalate");
+    // Every seeded escalation left one gate.escalate entry (the resumed run's included).
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(seeded.escalated.length);
+    await page.getByRole("button", { name: "Verify the chain" }).click();
+    await expect.poll(() => text(page.locator("[data-verify]"))).toContain("Intact");
+    await shot(page, "audit");
+    await page.close();
+  });
+
+  it("loads every page without console errors or CSP refusals", () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,97 @@
+import type {
+  AlertView,
+  AuditListResponse,
+  CalibrationResponse,
+  DecisionRequest,
+  EscalationDetail,
+  EscalationRatesResponse,
+  QueueResponse,
+  RunDetailResponse,
+  RunListResponse,
+  SeriesListResponse,
+  User,
+  VerifyReport,
+  WorkflowListResponse,
+} from "./types.js";
+
+/**
+ * The dashboard's one door to the server. Every failure becomes an `ApiError` (the server's
+ * `{ error: { code, message, details, requestId } }` envelope, or a synthetic one for network
+ * trouble), so pages render one kind of error and can branch on `status` / `code`.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+  get unauthenticated(): boolean {
+    return this.status === 401;
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function queryString(q: Query = {}): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+type Fetch = typeof fetch;
+
+export async function request<T>(method: string, path: string, body?: unknown, fetchImpl: Fetch = fetch): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchImpl(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, "network", `could not reach the server (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // A proxy's HTML error page, say: reported with the status below.
+  }
+  if (!res.ok) {
+    const e = (parsed as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? `the server answered ${res.status}`, e?.details, e?.requestId);
+  }
+  return parsed as T;
+}
+
+const get = <T>(path: string, q?: Query) => request<T>("GET", path + queryString(q));
+const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body);
+const seg = encodeURIComponent;
+
+export const api = {
+  me: () => get<{ user: User }>("/v1/auth/me"),
+  login: (email: string, password: string) => post<{ user: User }>("/v1/auth/login", { email, password }),
+  logout: () => post<void>("/v1/auth/logout"),
+  runs: (q: Query) => get<RunListResponse>("/v1/runs", q),
+  run: (id: string) => get<RunDetailResponse>(`/v1/runs/${seg(id)}`),
+  workflows: (q: Query = {}) => get<WorkflowListResponse>("/v1/workflows", q),
+  escalations: (q: Query) => get<QueueResponse>("/v1/escalations", q),
+  escalation: (id: string) => get<EscalationDetail>(`/v1/escalations/${seg(id)}`),
+  claim: (id: string) => post<{ id: string; claimedBy: string; claimExpiresAt: string }>(`/v1/escalations/${seg(id)}/claim`),
+  decide: (id: string, body: DecisionRequest) => post<unknown>(`/v1/escalations/${seg(id)}/decision`, body),
+  audit: (q: Query) => get<AuditListResponse>("/v1/audit", q),
+  verifyAudit: () => post<VerifyReport>("/v1/audit/verify"),
+  escalationRates: (q: Query) => get<EscalationRatesResponse>("/v1/analytics/escalations", q),
+  calibration: (q: Query) => get<CalibrationResponse>("/v1/analytics/calibration", q),
+  series: (q: Query = {}) => get<SeriesListResponse>("/v1/analytics/series", q),
+  alerts: (q: Query = {}) => get<{ items: AlertView[] }>("/v1/alerts", q),
+};

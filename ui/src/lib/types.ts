@@ -1,0 +1,254 @@
+// The subset of the server's wire contracts the dashboard reads (server/src/contracts/*.ts).
+// Declared here rather than imported: the server's contract modules pull zod and Node types into
+// the browser build's type-check, and the UI should break loudly (in its tests) if a field it
+// relies on disappears, not silently follow a rename.
+
+export type Role = "admin" | "reviewer" | "analyst";
+export type RunStatus = "running" | "paused" | "completed" | "failed";
+export type Source = "direct" | "inferred" | "human" | "cache";
+export type GateKind = "confidence" | "cumulative" | "contract" | "stale";
+export type Decision = "accept" | "correct" | "reject";
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export interface GateResult {
+  outcome: "pass" | "escalate" | "flag";
+  kinds: GateKind[];
+  minConfidence?: number;
+  minCumulative?: number;
+  issues?: Array<{ message: string; path?: Array<string | number> }>;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  projectId: string;
+}
+
+export interface RunSummary {
+  id: string;
+  workflow: string;
+  version: string;
+  key: string | null;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  stepCount: number;
+  minCumulative: number | null;
+  error: ErrorInfo | null;
+}
+
+export interface RunListResponse {
+  items: RunSummary[];
+  nextCursor: string | null;
+  window: { from: string; to: string };
+}
+
+export interface StepView {
+  id: string;
+  name: string;
+  status: "completed" | "failed";
+  parents: string[];
+  input: unknown;
+  output: unknown;
+  confidence: number | null;
+  cumulative: number | null;
+  source: Source;
+  observedAt: string | null;
+  maxAgeMs: number | null;
+  stale: boolean;
+  flagged: boolean;
+  reasoning: string | null;
+  alternatives: unknown[] | null;
+  features: Record<string, unknown> | null;
+  attempts: number;
+  attemptErrors: ErrorInfo[] | null;
+  error: ErrorInfo | null;
+  gate: GateResult | null;
+  durationMs: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface RunDetailResponse {
+  run: RunSummary & { input: unknown; output: unknown; stopStepId: string | null; updatedAt: string };
+  steps: StepView[];
+  edges: Array<{ from: string; to: string }>;
+  truncated: boolean;
+}
+
+export interface WorkflowView {
+  name: string;
+  createdAt: string;
+  runCount: number;
+  lastRunAt: string | null;
+  versions: Array<{ version: string; runCount: number; lastRunAt: string }>;
+}
+
+export interface WorkflowListResponse {
+  items: WorkflowView[];
+  window: { from: string; to: string };
+  truncated: boolean;
+}
+
+export interface EscalationSummary {
+  id: string;
+  runId: string;
+  stepId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  kind: "escalate" | "flag" | "spot_check";
+  gateKinds: GateKind[];
+  blocking: boolean;
+  samplingRate: number | null;
+  confidence: number | null;
+  cumulative: number | null;
+  status: "open" | "resolved";
+  claimedBy: string | null;
+  claimExpiresAt: string | null;
+  claimLive: boolean;
+  createdAt: string;
+  decision: Decision | null;
+  reviewerId: string | null;
+  resolvedAt: string | null;
+}
+
+export interface QueueResponse {
+  items: EscalationSummary[];
+  nextCursor: string | null;
+}
+
+export type LineageParent =
+  | { stepId: string; found: true; step: string; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }
+  | { stepId: string; found: false };
+
+export interface RunSoFarStep {
+  stepId: string;
+  step: string;
+  status: "completed" | "failed";
+  parents: string[];
+  output: unknown;
+  outputOmitted?: true;
+  confidence: number | null;
+  cumulative: number | null;
+  source: Source;
+  stale: boolean;
+  flagged: boolean;
+  escalationId: string | null;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface EscalationDetail extends EscalationSummary {
+  packet: {
+    input: unknown;
+    output: unknown;
+    confidence: number | null;
+    cumulative: number | null;
+    reasoning: string | null;
+    alternatives: unknown[] | null;
+    error: ErrorInfo | null;
+    lineage: { parents: LineageParent[]; source: Source; observedAt: string | null; maxAgeMs: number | null; stale: boolean; flagged: boolean };
+    gate: GateResult | null;
+    gateKinds: GateKind[];
+    run: { id: string; key: string | null; input: unknown };
+    runSoFar: { steps: RunSoFarStep[]; truncated: boolean };
+  };
+  correctedOutput: unknown;
+  reason: string | null;
+  alternative: number | null;
+  resumedAt: string | null;
+  resumedBy: string | null;
+  contract: { jsonSchema: Record<string, unknown>; vendor: string | null } | null;
+}
+
+export interface DecisionRequest {
+  decision: Decision;
+  reason: string;
+  output?: unknown;
+  alternative?: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  subject: string;
+  runId: string | null;
+  payloadHash: string;
+  hash: string;
+}
+
+export interface AuditListResponse {
+  items: AuditEntry[];
+  nextCursor: string | null;
+}
+
+export interface Rates {
+  steps: number;
+  failed: number;
+  escalated: number;
+  flagged: number;
+  spotChecks: number;
+  auto: number;
+  human: number;
+  escalationRate: number | null;
+  flagRate: number | null;
+  spotCheckRate: number | null;
+  autoRate: number | null;
+  failureRate: number | null;
+}
+
+export interface EscalationRatesResponse {
+  totals: Rates;
+  trend: Array<Rates & { from: string; to: string }>;
+}
+
+export interface CalibrationResponse {
+  reliability: {
+    bins: Array<{ bin: number; lower: number; upper: number; count: number; weight: number; meanConfidence: number; accuracy: number; effectiveN: number; wilson: [number, number] }>;
+    count: number;
+    accuracy: number | null;
+    ece: number | null;
+    mce: number | null;
+    brier: number | null;
+  };
+  trend: Array<{ from: string; to: string; count: number; accuracy: number | null; ece: number | null }>;
+}
+
+export interface AlertView {
+  id: string;
+  ruleId: string;
+  metric: string;
+  workflow: string;
+  version: string;
+  step: string | null;
+  status: "firing" | "resolved";
+  value: number | null;
+  lastValue: number | null;
+  threshold: number | null;
+  firedAt: string;
+  resolvedAt: string | null;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  head: { seq: number; hash: string } | null;
+  lastGoodCheckpoint: number | null;
+  firstBad: { seq: number; reason: string } | null;
+}
+
+export interface SeriesListResponse {
+  items: Array<{ workflow: string; version: string; step: string | null }>;
+}
