@@ -112,7 +112,7 @@ describe("dashboard in a browser", () => {
 
   it("hides the review queue and analytics from roles that may not use them", async () => {
     const analyst = await signedIn(SEED_USERS.analyst);
-    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Calibration", "Audit"]);
+    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Calibration", "Thresholds & alerts", "Audit"]);
     await analyst.close();
     const reviewer = await signedIn(SEED_USERS.reviewer);
     await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
@@ -164,7 +164,7 @@ describe("dashboard in a browser", () => {
 
   it("shows stored HTML and script payloads as text on every page and runs none of them", async () => {
     const page = await signedIn(SEED_USERS.admin);
-    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit", "/calibration"];
+    const pages = [`/runs/${seeded.xssRunId}`, "/runs", "/", "/review?status=all", "/audit", "/calibration", "/thresholds"];
     for (const path of pages) {
       await page.goto(`${server.url}${path}`);
       await page.waitForLoadState("networkidle");

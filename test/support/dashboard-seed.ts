@@ -76,11 +76,14 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   }
 
   // Late feedback on classify for every completed run (every fifth wrong), so calibration has
-  // labelled bins to draw.
+  // labelled bins to draw. The SDK batches events: flush so the collector has every step.
+  await st.flush();
   const auth = { authorization: `Bearer ${server.apiKey}` };
   const labels = [];
   for (const [k, runId] of out.completed.entries()) {
-    const detail = (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: auth })).json()) as { steps: Array<{ id: string; name: string }> };
+    const res = await fetch(`${server.url}/v1/runs/${runId}`, { headers: auth });
+    if (res.status !== 200) throw new Error(`GET /v1/runs/${runId}: ${res.status} ${await res.text()}`);
+    const detail = (await res.json()) as { steps: Array<{ id: string; name: string }> };
     const classify = detail.steps.find((s) => s.name === "classify")!;
     labels.push({ runId, stepId: classify.id, correct: completedIndex[k]! % 5 !== 0 });
   }

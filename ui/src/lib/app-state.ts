@@ -12,6 +12,7 @@ export const ROUTES = [
   { name: "review", pattern: "/review/:id" },
   { name: "audit", pattern: "/audit" },
   { name: "calibration", pattern: "/calibration" },
+  { name: "thresholds", pattern: "/thresholds" },
 ] as const;
 export type RouteName = (typeof ROUTES)[number]["name"];
 

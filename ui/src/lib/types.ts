@@ -252,3 +252,44 @@ export interface VerifyReport {
 export interface SeriesListResponse {
   items: Array<{ workflow: string; version: string; step: string | null }>;
 }
+
+export interface ServedPolicy {
+  workflow: string;
+  step: string | null;
+  minConfidence?: number;
+  minCumulative?: number;
+  onLow?: "escalate" | "flag";
+  spotCheckRate?: number;
+  targetAccuracy?: number;
+  tightenMin?: number;
+  tightenMax?: number;
+  revision: number;
+  updatedAt: string;
+}
+
+export interface PolicyHistoryEntry {
+  id: string;
+  workflow: string;
+  step: string | null;
+  before: ServedPolicy | null;
+  after: ServedPolicy | null;
+  actor: string;
+  reason: string | null;
+  evidence: unknown;
+  at: string;
+}
+
+export interface ThresholdChange {
+  id: string;
+  workflow: string;
+  step: string;
+  version: string;
+  before: number | null;
+  after: number;
+  evidence: unknown;
+  policyRevision: number;
+  status: "applied" | "reverted";
+  createdAt: string;
+  revertedAt: string | null;
+  revertedBy: string | null;
+}
