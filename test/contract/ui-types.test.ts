@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type * as Server from "../../server/src/contracts/query.js";
+import type * as Review from "../../server/src/contracts/review.js";
+import type * as Audit from "../../server/src/contracts/audit.js";
+import type { Rates as ServerRates } from "../../server/src/analytics/series.js";
+import type { ThresholdChangeView } from "../../server/src/store/thresholds.js";
+import type * as Ui from "../../ui/src/lib/types.js";
+
+/**
+ * The dashboard declares the subset of the server's answers it reads (ui/src/lib/types.ts), so
+ * its build never type-checks zod or Node. This pins that subset to the server's own types: each
+ * line below compiles only while what the server answers still fits what the UI reads, and
+ * `npm test` type-checks this file (tsconfig.test.json) before running anything.
+ */
+type Fits<Answer, Read> = Answer extends Read ? true : false;
+const fits = <T extends true>(_: T) => true;
+
+describe("the dashboard's wire types", () => {
+  it("are satisfied by what the server answers", () => {
+    const checks = [
+      fits<Fits<Server.RunSummary, Ui.RunSummary>>(true),
+      fits<Fits<Server.RunListResponse, Ui.RunListResponse>>(true),
+      fits<Fits<Server.StepView, Ui.StepView>>(true),
+      fits<Fits<Server.RunDetailResponse, Ui.RunDetailResponse>>(true),
+      fits<Fits<Server.WorkflowListResponse, Ui.WorkflowListResponse>>(true),
+      fits<Fits<Review.EscalationSummary, Ui.EscalationSummary>>(true),
+      fits<Fits<Review.QueueResponse, Ui.QueueResponse>>(true),
+      fits<Fits<Review.RunSoFarStep, Ui.RunSoFarStep>>(true),
+      fits<Fits<Audit.AuditEntryView, Ui.AuditEntry>>(true),
+      fits<Fits<Audit.AuditListResponse, Ui.AuditListResponse>>(true),
+      fits<Fits<ServerRates, Ui.Rates>>(true),
+      fits<Fits<ThresholdChangeView, Ui.ThresholdChange>>(true),
+    ];
+    expect(checks.every(Boolean)).toBe(true);
+  });
+});
