@@ -19,10 +19,11 @@ export default defineConfig({
       // Pure UI modules (chart maths, routing, the API client): no DOM needed.
       "ui/src/**/*.test.ts",
     ],
-    exclude: ["**/node_modules/**", "**/dist/**", "test/reliability/**"],
+    exclude: ["**/node_modules/**", "**/dist/**"],
     environment: "node",
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // The full reliability suites (npm run test:reliability) run for many minutes.
+    testTimeout: process.env.SEAMTRACE_RELIABILITY === "full" ? 3_600_000 : 30_000,
+    hookTimeout: process.env.SEAMTRACE_RELIABILITY === "full" ? 600_000 : 60_000,
     pool: "forks",
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
