@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { Store } from "../db/client.js";
 import { activeRetentionPolicies, deleteExpiredRuns, purgeToFinal, type PurgeCounts } from "../store/retention.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 export interface RetentionJobDeps {
   store: Store;
@@ -42,6 +43,7 @@ export async function runRetentionJob(deps: RetentionJobDeps): Promise<Retention
         const c = await deleteExpiredRuns(deps.store.client, { ...base, endedBefore: now - p.ttlDays * DAY_MS });
         add(result.deleted, c);
         if (c.runs < RUNS_PER_TRANSACTION) break;
+        await yieldToEventLoop();
       }
     }
     if (p.mode === "final") {
@@ -49,6 +51,7 @@ export async function runRetentionJob(deps: RetentionJobDeps): Promise<Retention
         const c = await purgeToFinal(deps.store.client, { ...base, endedBefore: now - FINAL_GRACE_MS });
         add(result.final, c);
         if (c.runs < RUNS_PER_TRANSACTION) break;
+        await yieldToEventLoop();
       }
     }
   }

@@ -4,6 +4,7 @@ import { cursorStatement, readCursor } from "../store/jobs.js";
 import { appliedStatements, eventsAfter, labelsAfter, loadApplied, loadRollups, rollupStatements, type AppliedLabel, type NewLabel } from "../store/rollups.js";
 import { withWriteLock } from "../store/write-transaction.js";
 import type { Job, JobContext, JobReport } from "./job.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 /** Cursors in job_cursors: how far the rollups have folded the event log and the labels. */
 export const EVENTS_CURSOR = "rollup:events";
@@ -33,6 +34,7 @@ export async function runRollupJob(ctx: JobContext): Promise<JobReport> {
     rowsWritten += r.written;
     events += r.read;
     if (r.read < CHUNK || ctx.signal.aborted) break;
+    await yieldToEventLoop();
   }
   for (;;) {
     if (ctx.signal.aborted) break;
@@ -41,6 +43,7 @@ export async function runRollupJob(ctx: JobContext): Promise<JobReport> {
     rowsWritten += r.written;
     labels += r.read;
     if (r.read < CHUNK) break;
+    await yieldToEventLoop();
   }
   return { rowsRead, rowsWritten, details: { events, labels } };
 }

@@ -3,6 +3,7 @@ import type { AuditEntryView, AuditExportRow } from "../contracts/audit.js";
 import type { TimeWindow } from "../contracts/query.js";
 import type { Db } from "../db/client.js";
 import { parseJson } from "./json.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -80,6 +81,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
     after = { time: Number(last[1]), seq: Number(last[0]) };
+    await yieldToEventLoop();
   }
 }
 

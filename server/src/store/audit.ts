@@ -16,6 +16,7 @@ import { PackedRows, type PackedValue } from "./packed-rows.js";
 import { chunks, multiRow } from "./sql.js";
 import { enqueueWebhookStatement } from "./webhooks.js";
 import { withWriteLock } from "./write-transaction.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -201,6 +202,7 @@ export async function* readCheckpoints(db: Db, projectId: string, pageSize = 1_0
     for (const r of rs.rows) yield toCheckpoint(r);
     if (rs.rows.length < pageSize) return;
     after = Number(rs.rows[rs.rows.length - 1]![1]);
+    await yieldToEventLoop();
   }
 }
 
@@ -228,6 +230,7 @@ export async function* readEntries(db: Db, projectId: string, pageSize = 2_000):
     }
     if (rs.rows.length < pageSize) return;
     after = Number(rs.rows[rs.rows.length - 1]![1]);
+    await yieldToEventLoop();
   }
 }
 
