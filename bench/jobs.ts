@@ -11,10 +11,11 @@
  * 5 steps per run over a month of hours; 2% of steps carry a review or spot-check label with its
  * escalation row, so the label cursor and the late-label path are part of every rollup.
  *
- * The data is written (and the history rolled up) by child processes (bench/jobs-writer.ts):
- * the embedded libsql driver (libsql 0.5.29) keeps about 1 KB of native memory per row written
- * until its process exits (tursodatabase/libsql-client-ts#333), which over 10 million rows would
- * exhaust this machine. Only the timed job runs happen in this process.
+ * The data is written (and the history rolled up) by child processes (bench/jobs-writer.ts), so
+ * the timed job runs start in a process of their own. (Earlier this was blamed on a libsql leak,
+ * tursodatabase/libsql-client-ts#333: measured since, the driver frees a statement's native
+ * memory only in finalizers that run between event-loop turns, and a loop of awaited queries,
+ * which the driver settles at once, never gives one — lib/yield.ts. It is not a leak.)
  */
 import type { Client, InValue } from "@libsql/client";
 import { spawn } from "node:child_process";
