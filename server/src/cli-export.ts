@@ -1,7 +1,7 @@
 /**
- * `seamtrace export corrections`: the corrections export of `GET /v1/exports/corrections`, read
- * straight from the store (like `seamtrace audit export`), with the same filters, validated by
- * the same contract, and the same audit entry.
+ * `seamtrace export corrections` and `seamtrace export golden`: the exports of
+ * `GET /v1/exports/corrections` and `GET /v1/golden/sets/:set/cases`, read straight from the
+ * store (like `seamtrace audit export`), validated by the same contracts, with the same audit entries.
  */
 import { EXPORT_FORMATS, exportHeader, exportRow, type ExportFormat } from "@seamtrace/golden";
 import { Option, type Command } from "commander";
@@ -10,10 +10,12 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Store } from "./db/client.js";
 import { correctionsExportQuery, EXPORT_INCLUDES } from "./contracts/exports.js";
+import { goldenSetName } from "./contracts/golden.js";
 import { exportAuditPayload, filterOf } from "./routes/exports.js";
 import { recordAudit } from "./store/audit.js";
 import { DEFAULT_PROJECT } from "./store/bootstrap.js";
 import { streamCorrections } from "./store/exports.js";
+import { goldenSetExists, streamGoldenCases } from "./store/golden.js";
 import { getProjectByName } from "./store/projects.js";
 
 /** What the export commands borrow from cli.ts. */
@@ -119,6 +121,38 @@ export function registerExportCommands(program: Command, kit: ExportCliKit): voi
           throw err;
         }
         if (opts.out !== undefined) process.stderr.write(`${rows} ${rows === 1 ? "row" : "rows"} written to ${opts.out}\n`);
+      });
+    });
+
+  exp
+    .command("golden")
+    .description("Write a golden set made from reviews (POST /v1/golden/cases) as a set file, runnable with `seamtrace golden run`; audited")
+    .requiredOption("--set <name>", "the set")
+    .option("--project <name>", "the project", DEFAULT_PROJECT)
+    .option("--out <file>", "write here instead of standard output, e.g. golden/sets/<set>.jsonl")
+    .action(async (opts: { set: string; project: string; out?: string }) => {
+      const name = goldenSetName.safeParse(opts.set);
+      if (!name.success) throw kit.usage(`--set: ${name.error.issues[0]!.message}`);
+      await kit.withStore(async (store) => {
+        const project = await getProjectByName(store.db, opts.project);
+        if (!project) throw kit.failure(`no project named "${opts.project}"`);
+        if (!(await goldenSetExists(store.db, project.id, opts.set))) throw kit.failure(`project "${opts.project}" has no golden set "${opts.set}"`);
+        await recordAudit(store.client, project.id, [
+          { time: Date.now(), actor: "system:cli", action: "export.golden", subject: `golden-set:${opts.set}`, payload: { set: opts.set } },
+        ]);
+        const sink = new ExportSink(opts.out);
+        let cases = 0;
+        try {
+          for await (const line of streamGoldenCases(store.client, project.id, opts.set)) {
+            await sink.write(line);
+            cases++;
+          }
+          await sink.finish();
+        } catch (err) {
+          sink.abandon();
+          throw err;
+        }
+        if (opts.out !== undefined) process.stderr.write(`${cases} ${cases === 1 ? "case" : "cases"} written to ${opts.out}\n`);
       });
     });
 }

@@ -2,6 +2,7 @@ import { uuidv7, type ErrorBody } from "@seamtrace/sdk";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readGoldenSet } from "@seamtrace/golden";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, runStarted, stepEvent } from "../../server/src/routes/events-fixtures.js";
 import { call, postBatches } from "../../server/src/routes/review-fixtures.js";
@@ -36,7 +37,14 @@ beforeAll(async () => {
       const body = decision === "correct" ? { decision, output: { amount: 7 * i }, reason: "fix" } : { decision, reason: "looked" };
       const res = await call<ErrorBody>(ctx, "POST", `/v1/escalations/${escalationId}/decision`, { cookie: reviewer.cookie }, body);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
+      if (decision !== "reject") {
+        const added = await call<ErrorBody>(ctx, "POST", "/v1/golden/cases", { cookie: reviewer.cookie }, { escalationId, set: "reviewed" });
+        expect(added.status, JSON.stringify(added.body)).toBe(201);
+      }
     }
+    const set = await ctx.app.request("/v1/golden/sets/reviewed/cases", { headers: { authorization: `Bearer ${p.key}` } });
+    expect(set.status).toBe(200);
+    apiExport.golden = await set.text();
     for (const [name, query] of [
       ["default", ""],
       ["all-csv", "format=csv&include=corrections,accepts,rejections"],
@@ -99,5 +107,31 @@ describe("seamtrace export corrections", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no project named "nope"');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("seamtrace export golden", () => {
+  it("writes a set made from reviews as a golden set file, as the API serves it", async () => {
+    const out = join(dataDir, "reviewed.jsonl");
+    const res = await cli(["export", "golden", "--project", "acme", "--set", "reviewed", "--out", out]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain("3 cases written to");
+    expect(readFileSync(out, "utf8")).toBe(apiExport.golden);
+    // The executor's own reader accepts it.
+    const cases = [];
+    const reader = readGoldenSet(out);
+    for (let next = await reader.next(); !next.done; next = await reader.next()) cases.push(next.value);
+    expect(cases).toHaveLength(3);
+    expect(cases.every((c) => c.tags?.includes("from-review") && Object.keys(c.expected).length === 1)).toBe(true);
+
+    const stdout = await cli(["export", "golden", "--project", "acme", "--set", "reviewed"]);
+    expect(stdout.stdout).toBe(apiExport.golden);
+  });
+
+  it("exits 1 for a set or project that does not exist and 2 for a bad set name", async () => {
+    expect((await cli(["export", "golden", "--project", "acme", "--set", "nothing"])).code).toBe(1);
+    expect((await cli(["export", "golden", "--project", "nope", "--set", "reviewed"])).code).toBe(1);
+    expect((await cli(["export", "golden", "--project", "acme", "--set", "../x"])).code).toBe(2);
+    expect((await cli(["export", "golden", "--project", "acme"])).code).toBe(2);
   });
 });

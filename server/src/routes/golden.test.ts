@@ -200,6 +200,8 @@ describe("golden cases from reviews", () => {
       },
     ]);
 
+    // A download is an export of runs' inputs: recorded.
+    expect((await auditPayloads(t.projectId, "export.golden")).map((a) => a.payload)).toEqual([{ set: "claims-reviewed" }]);
     const sets = await call<GoldenSetsResponse>(ctx, "GET", "/v1/golden/sets", t.analyst);
     expect(sets.body.items).toEqual([{ set: "claims-reviewed", cases: 2, updatedAt: new Date(clock).toISOString() }]);
     const audit = await auditPayloads(t.projectId, "golden.case_added");

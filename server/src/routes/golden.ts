@@ -18,6 +18,7 @@ import { projected } from "../middleware/projected.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
 import { addGoldenCase, getGoldenResult, goldenSetExists, insertGoldenResult, listGoldenResults, listGoldenSets, streamGoldenCases } from "../store/golden.js";
+import { recordAudit } from "../store/audit.js";
 import { isTransientStoreError } from "../store/ingest.js";
 
 async function write<T>(fn: () => Promise<T>): Promise<T> {
@@ -93,6 +94,10 @@ export function goldenRoutes(deps: AppDeps) {
       const { set } = c.req.valid("param");
       // An unknown set is a 404, not an empty file a script would take for a set with no cases.
       if (!(await goldenSetExists(deps.store.db, projectId, set))) throw notFound("golden set");
+      // A set holds runs' inputs: downloading it is an export, recorded like the others.
+      await write(() =>
+        recordAudit(deps.store.client, projectId, [{ time: deps.now(), actor: c.get("principal").actor, action: "export.golden", subject: `golden-set:${set}`, payload: { set } }]),
+      );
       const lines = streamGoldenCases(deps.store.client, projectId, set);
       const encoder = new TextEncoder();
       const body = new ReadableStream<Uint8Array>({
