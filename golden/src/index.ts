@@ -28,3 +28,5 @@ export { asSeamContracts, checkSeams, formatSeamTable, recordedFromEvent, SEAM_E
 export type { HandoffReport, RecordedStep, SeamContracts, SeamIssue, SeamReport, SeamViolation } from "./seams.js";
 export { seamsRun, ServerError } from "./seams-run.js";
 export type { SeamsRunOptions, SeamsRunReport, ServerSource } from "./seams-run.js";
+export { chaosRun, ChaosFault, ChaosHang, FAULT_KINDS, formatChaosTable } from "./chaos.js";
+export type { ChaosOptions, ChaosReport, FaultKind, FaultOutcome, FaultOutcomeKind, InjectedFault } from "./chaos.js";
