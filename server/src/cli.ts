@@ -23,6 +23,7 @@ import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 import { registerGoldenCommands } from "./cli-golden.js";
 import { registerSeamsCommand } from "./cli-seams.js";
+import { registerChaosCommand } from "./cli-chaos.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -268,6 +269,7 @@ export function buildCli(): Command {
     });
   registerGoldenCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
   registerSeamsCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
+  registerChaosCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
   registerAuditCommands(program, {
     withStore,
     print,
