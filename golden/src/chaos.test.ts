@@ -101,6 +101,26 @@ describe("chaos", () => {
     expect(report.failed).toBe(false);
   });
 
+  it("counts workflow code that throws on a malformed value between steps as a graceful failure", async () => {
+    const fragile: GoldenWorkflowModule = {
+      createGoldenWorkflow(st: Seamtrace) {
+        const wf = st.workflow("fragile");
+        return {
+          run: (input) =>
+            wf.run({ input }, async (run) => {
+              const p = await run.step("parse", () => ({ value: { amount: input as number }, confidence: 0.9 }));
+              const text = p.value.amount.toFixed(2); // throws on a malformed value, outside any step
+              return (await run.step("total", { from: [p], input: text }, () => ({ value: Number(text) * 2 }))).value;
+            }),
+        };
+      },
+    };
+    const report = await chaosRun(fragile, { seed: 1, inputs, runs: 20, kinds: ["malformed"] });
+    const atParse = report.faults.filter((f) => f.step === "parse");
+    expect(atParse.length).toBeGreaterThan(0);
+    for (const f of atParse) expect([f.outcome, f.accounted, f.explanation]).toEqual(["failed", true, expect.stringMatching(/between steps threw .*TypeError/)]);
+  });
+
   it("accepts low confidence passed on flagged, when every downstream output carries the flag", async () => {
     const report = await chaosRun(guarded({ minConfidence: 0.5, onLow: "flag" }), { seed: 9, inputs, runs: 30, kinds: ["low-confidence"] });
     expect(report.faults.length).toBeGreaterThan(3);

@@ -154,6 +154,7 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
         return (c) => then(fn(c), (r) => ({ ...asResult(r), confidence }));
       }
       case "malformed":
+        fault.detail = "value (the step threw before it was replaced)";
         return (c) =>
           then(fn(c), async (r) => {
             const value = await malformedFor(opts.schema);
@@ -202,7 +203,8 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
       Array.from({ length: runs }, (_, index) =>
         limit(async () => {
           const ctx: RunContext = { index, calls: 0 };
-          const outcome = await store.run(ctx, () => settle(target.run(options.inputs[index % options.inputs.length]), runDeadlineMs));
+          // Through a promise: a `run` that throws synchronously is a finding, not a crash of chaos.
+          const outcome = await store.run(ctx, () => settle(Promise.resolve().then(() => target.run(options.inputs[index % options.inputs.length])), runDeadlineMs));
           return { ctx, outcome };
         }),
       ),
@@ -321,6 +323,10 @@ function account(fault: InjectedFault, events: SeamtraceEvent[], settled: Settle
   if (stoppedDownstream.length > 0) return ok("escalated", `passed "${fault.step}"'s own gate, then stopped at ${stoppedDownstream.map((d) => `"${d.step}"`).join(", ")}'s gate and escalated`);
   if (result.status === "completed") {
     return bad("leaked", `the faulty output of "${fault.step}" passed ${gate ? "its gate" : "with no gate"} into the run's result unflagged`, ["(run result)"]);
+  }
+  if (result.status === "failed" && result.failure?.step === undefined && runEnd?.type === "run.failed") {
+    // The workflow's own code between steps threw on the value: no later step got it, and the run recorded why.
+    return ok("failed", `workflow code between steps threw on "${fault.step}"'s output (${result.failure?.error.name}); the run failed and recorded why`);
   }
   return ok("contained", `the run stopped (${result.status}) before any step consumed "${fault.step}"'s output`);
 }

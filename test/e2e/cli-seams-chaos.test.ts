@@ -127,6 +127,15 @@ describe("seamtrace chaos", () => {
     expect(r.stdout).toContain("✗ leaked");
   });
 
+  it("takes its inputs from a golden set, and passes a workflow whose only faults are thrown errors", async () => {
+    const r = await cli(["chaos", "--workflow", "good.mjs", "--set", "toy.jsonl", "--seed", "4", "--runs", "16", "--faults", "throw", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { runs: number; faults: Array<{ outcome: string }> };
+    expect(report.runs).toBe(16);
+    expect(report.faults.length).toBeGreaterThan(0);
+    expect(report.faults.every((f) => f.outcome === "failed")).toBe(true);
+  });
+
   it("exits 2 for an unknown fault kind", async () => {
     const r = await cli(["chaos", "--workflow", "good.mjs", "--seed", "1", "--faults", "meteor"]);
     expect(r.code).toBe(2);
