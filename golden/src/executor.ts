@@ -7,7 +7,7 @@
  * SDK would send to the collector, so a golden run measures the workflow as it runs in
  * production, gates included, without a server.
  */
-import type { RequestFn, RunResult, Seamtrace as SeamtraceClient, SeamtraceEvent, StepEvent } from "@seamtrace/sdk";
+import type { RequestFn, RunResult, Seamtrace as SeamtraceClient, SeamtraceEvent, StandardSchemaV1, StepEvent } from "@seamtrace/sdk";
 import { Seamtrace } from "@seamtrace/sdk";
 import pLimit from "p-limit";
 import { comparatorFor, type Comparator } from "./comparators.js";
@@ -32,6 +32,10 @@ export interface GoldenTarget {
 export interface GoldenWorkflowModule {
   createGoldenWorkflow(st: SeamtraceClient): GoldenTarget | Promise<GoldenTarget>;
   comparators?: Record<string, Comparator>;
+  /** Input contracts of the handoffs, `downstream → upstream → Standard Schema`, for `seamtrace seams` (see seams.ts). */
+  seams?: Record<string, Record<string, StandardSchemaV1>>;
+  /** Inputs for `seamtrace chaos` when no golden set is given: `count` of them, reproducible by `seed`. */
+  sampleInputs?(count: number, seed: number): unknown[] | Promise<unknown[]>;
 }
 
 /** Checks an imported module has the shape above, naming what is missing. */
@@ -75,6 +79,8 @@ export interface ExecuteOptions {
   concurrency?: number;
   /** Called after each case. */
   onCase?: (result: CaseResult, done: number) => void;
+  /** Called with each case's captured events (seam checks read the recorded lineage). */
+  onEvents?: (c: GoldenCase, events: SeamtraceEvent[]) => void;
 }
 
 /**
@@ -97,7 +103,7 @@ export async function executeGoldenSet(cases: readonly GoldenCase[], mod: Golden
     return await Promise.all(
       cases.map((c) =>
         limit(async () => {
-          const result = await runCase(c, target, st, capture, comparators);
+          const result = await runCase(c, target, st, capture, comparators, options.onEvents);
           options.onCase?.(result, ++done);
           return result;
         }),
@@ -108,7 +114,14 @@ export async function executeGoldenSet(cases: readonly GoldenCase[], mod: Golden
   }
 }
 
-async function runCase(c: GoldenCase, target: GoldenTarget, st: SeamtraceClient, capture: EventCapture, comparators: Record<string, Comparator>): Promise<CaseResult> {
+async function runCase(
+  c: GoldenCase,
+  target: GoldenTarget,
+  st: SeamtraceClient,
+  capture: EventCapture,
+  comparators: Record<string, Comparator>,
+  onEvents: ExecuteOptions["onEvents"],
+): Promise<CaseResult> {
   const tags = c.tags ?? [];
   let result: RunResult<unknown>;
   try {
@@ -120,6 +133,7 @@ async function runCase(c: GoldenCase, target: GoldenTarget, st: SeamtraceClient,
   }
   await st.flush({ timeoutMs: 5000 });
   const events = capture.take(result.runId);
+  onEvents?.(c, events);
   const byStep = new Map<string, StepEvent>();
   let workflow: string | undefined;
   let version: string | undefined;
@@ -159,7 +173,7 @@ async function runCase(c: GoldenCase, target: GoldenTarget, st: SeamtraceClient,
 }
 
 /** The collector stand-in: accepts every batch and files its events by run. */
-class EventCapture {
+export class EventCapture {
   private readonly runs = new Map<string, SeamtraceEvent[]>();
 
   readonly request: RequestFn = async (_url, init) => {

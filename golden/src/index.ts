@@ -24,3 +24,9 @@ export { defaultBaselinePath, goldenRun, loadWorkflowModule } from "./golden-run
 export type { GoldenRunOptions, GoldenRunReport } from "./golden-run.js";
 export { CSV_COLUMNS, CSV_JSON_COLUMNS, EXPORT_FORMATS, exportHeader, exportRow } from "./export-formats.js";
 export type { CorrectionRow, CorrectionRowKind, ExportFormat } from "./export-formats.js";
+export { asSeamContracts, checkSeams, formatSeamTable, recordedFromEvent, SEAM_EXAMPLES } from "./seams.js";
+export type { HandoffReport, RecordedStep, SeamContracts, SeamIssue, SeamReport, SeamViolation } from "./seams.js";
+export { seamsRun, ServerError } from "./seams-run.js";
+export type { SeamsRunOptions, SeamsRunReport, ServerSource } from "./seams-run.js";
+export { chaosRun, ChaosFault, ChaosHang, FAULT_KINDS, formatChaosTable } from "./chaos.js";
+export type { ChaosOptions, ChaosReport, FaultKind, FaultOutcome, FaultOutcomeKind, InjectedFault } from "./chaos.js";

@@ -1,5 +1,5 @@
 import { codePolicyOnly, type PolicySource } from "./gate.js";
-import { errorInfo, Run, RunStoppedError, StepHandle, type RunEscalation, type RunFailure, type RunGates } from "./run.js";
+import { errorInfo, Run, RunStoppedError, StepHandle, type RunEscalation, type RunFailure, type RunGates, type StepInterceptor } from "./run.js";
 import type { RandomSource } from "./sampling.js";
 import {
   Transport,
@@ -34,6 +34,8 @@ export interface SeamtraceOptions {
   onError?: (err: unknown) => void;
   /** Random source in [0, 1) for spot-check sampling; pass a seeded one for reproducible tests. Default `Math.random`. */
   random?: RandomSource;
+  /** @internal Wraps every step's function (the golden executor's chaos runs inject faults here). */
+  interceptStep?: StepInterceptor;
 }
 
 export interface WorkflowOptions {
@@ -109,6 +111,8 @@ export class Seamtrace {
   readonly random: RandomSource;
   /** @internal Per `workflow@version`: the steps whose contract this client has sent. */
   readonly contractsSent = new Map<string, Set<string>>();
+  /** @internal */
+  readonly interceptStep: StepInterceptor | undefined;
   /** @internal Escalations should reach reviewers promptly: send soon, never wait for it. */
   flushSoon(): void {
     this.transport.flushSoon();
@@ -117,6 +121,7 @@ export class Seamtrace {
 
   constructor(options: SeamtraceOptions = {}) {
     this.random = options.random ?? Math.random; // gates (issue 3)
+    this.interceptStep = options.interceptStep;
     this.onError = options.onError;
     const transportOptions: TransportOptions = {
       ...options.transport,
@@ -254,6 +259,7 @@ export class Workflow {
       random: client.random,
       contractsSent: sent,
       recalibrate: this.options.recalibrate,
+      intercept: client.interceptStep,
     });
   }
 

@@ -5,7 +5,7 @@
 export { Seamtrace, Workflow } from "./client.js";
 export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions } from "./client.js";
 export { Run, RunStoppedError, StepHandle } from "./run.js";
-export type { RetryOptions, RunEscalation, RunFailure, StepContext, StepFn, StepOptions, StepResult } from "./run.js";
+export type { RetryOptions, RunEscalation, RunFailure, RunIdentity, StepContext, StepFn, StepInterceptor, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
 export { evaluateGate, mergeRules } from "./gate.js";
 export type { GateFacts } from "./gate.js";

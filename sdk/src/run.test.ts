@@ -150,3 +150,30 @@ describe("run.step", () => {
     expect(JSON.parse(JSON.stringify(b))).toEqual({ name: "b", stepId: b.stepId, value: 2, confidence: 0.5, cumulative: 0.25, source: "inferred", stale: false, flagged: false });
   });
 });
+
+describe("step interceptor (internal, for chaos runs)", () => {
+  it("wraps each step's function with the run, step name and call, and the gates judge what it returns", async () => {
+    const seen: string[] = [];
+    const events: SeamtraceEvent[] = [];
+    const run = new Run(
+      { runId: "0190a000-0000-7000-8000-000000000002", workflow: "wf", version: "1" },
+      (e) => events.push(JSON.parse(JSON.stringify("toWire" in e ? e.toWire() : e))),
+      {
+        policies: { ruleFor: (_w, _s, wf) => wf ?? {} },
+        policy: { minConfidence: 0.5, onLow: "escalate" },
+        random: () => 1,
+        contractsSent: new Set(),
+        intercept: (id, step, call, _opts, fn) => {
+          seen.push(`${id.workflow}:${step}#${call}`);
+          return step === "b" ? async (ctx) => ({ ...(await fn(ctx)), confidence: 0.1 }) as never : fn;
+        },
+      },
+    );
+    const a = await run.step("a", () => ({ value: 1, confidence: 0.9 }));
+    await expect(run.step("b", { from: [a] }, () => ({ value: 2, confidence: 0.9 }))).rejects.toBeInstanceOf(RunStoppedError);
+    expect(seen).toEqual(["wf:a#0", "wf:b#0"]);
+    const b = events.find((e): e is StepEvent => e.type === "step.completed" && e.step === "b")!;
+    expect(b.confidence).toBe(0.1);
+    expect(b.gate?.outcome).toBe("escalate");
+  });
+});

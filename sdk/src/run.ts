@@ -63,7 +63,15 @@ export interface RunGates {
   contractsSent: Set<string>;
   /** Apply the policy source's recalibration maps to confidences (WorkflowOptions.recalibrate). */
   recalibrate?: boolean | undefined;
+  /** @internal The client's step interceptor (chaos runs); absent in production. */
+  intercept?: StepInterceptor | undefined;
 }
+
+/**
+ * @internal Wraps a step's function before it runs: the golden executor's chaos runs inject
+ * faults through it without touching user code. Absent, it costs the step one property read.
+ */
+export type StepInterceptor = (run: RunIdentity, step: string, call: number, options: StepOptions, fn: StepFn<unknown>) => StepFn<unknown>;
 
 /** Why a run failed: the step, its error and the attempts made (stop and explain). */
 export interface RunFailure {
@@ -216,7 +224,7 @@ export class Run {
   step<V>(name: string, options: StepOptions, fn: StepFn<V>): Promise<StepHandle<V>>;
   step<V>(name: string, a: StepOptions | StepFn<V>, b?: StepFn<V>): Promise<StepHandle<V>> {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
-    const fn = (typeof a === "function" ? a : b) as StepFn<V>;
+    let fn = (typeof a === "function" ? a : b) as StepFn<V>;
     if (this.stop) return Promise.reject(this.stop);
     const call = this.calls.get(name) ?? 0;
     this.calls.set(name, call + 1);
@@ -224,6 +232,8 @@ export class Run {
       const replayed = this.replayed<V>(name, call, opts);
       if (replayed) return replayed;
     }
+    const intercept = this.gates.intercept;
+    if (intercept !== undefined) fn = intercept(this.identity, name, call, opts, fn) as StepFn<V>;
     const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
     handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {

@@ -23,6 +23,8 @@ import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 import { registerGoldenCommands } from "./cli-golden.js";
 import { registerExportCommands } from "./cli-export.js";
+import { registerSeamsCommand } from "./cli-seams.js";
+import { registerChaosCommand } from "./cli-chaos.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -267,6 +269,8 @@ export function buildCli(): Command {
       });
     });
   registerGoldenCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
+  registerSeamsCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
+  registerChaosCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
   registerAuditCommands(program, {
     withStore,
     print,

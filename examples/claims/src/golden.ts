@@ -7,6 +7,7 @@
  */
 import type { Seamtrace } from "@seamtrace/sdk";
 import { stepCorrect } from "./compare.js";
+import { SEAM_CONTRACTS } from "./contracts.js";
 import type { ClaimEmail, ClaimTruth, StepName } from "./domain.js";
 import { claimCases } from "./generator.js";
 import { claimsWorkflow, type ClaimsWorkflowOptions } from "./workflow.js";
@@ -26,6 +27,17 @@ export const comparators = {
   "match-policy": byRule("match-policy", "another policy"),
   reserve: byRule("reserve", "reserve beyond 10%"),
 };
+
+/**
+ * The input contract of every handoff (`downstream → upstream → Standard Schema`), for
+ * `seamtrace seams`: what each step needs from the outputs it consumes.
+ */
+export const seams = SEAM_CONTRACTS;
+
+/** Inputs for `seamtrace chaos` without a golden set: generated emails, reproducible by seed. */
+export function sampleInputs(count: number, seed: number): unknown[] {
+  return [...claimCases({ seed, count })].map((c) => c.email);
+}
 
 /** Builds the claims workflow on the executor's client; `options` lets tests run another model version. */
 export function createGoldenWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {}) {

@@ -45,5 +45,15 @@ export { fieldsCorrect, stepCorrect } from "./compare.js";
 export { evaluateModels } from "./evaluate.js";
 export type { StepQuality } from "./evaluate.js";
 
-export { claimsWorkflow, DEFAULT_CLAIMS_POLICY, DEFAULT_POLICY_MAX_AGE_MS } from "./workflow.js";
+export { claimsWorkflow, DEFAULT_CLAIMS_POLICY, DEFAULT_POLICY_MAX_AGE_MS, DEFAULT_STEP_TIMEOUT_MS } from "./workflow.js";
+export {
+  ClaimFieldsSchema,
+  ClaimTypeSchema,
+  OUTPUT_CONTRACTS,
+  PolicyMatchSchema,
+  PolicyRecordSchema,
+  ReserveSchema,
+  RouteSchema,
+  SEAM_CONTRACTS,
+} from "./contracts.js";
 export type { ClaimsWorkflow, ClaimsWorkflowOptions } from "./workflow.js";

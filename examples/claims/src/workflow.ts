@@ -5,6 +5,7 @@
  */
 import type { Policy, Run, RunResult, Seamtrace, Workflow } from "@seamtrace/sdk";
 import { classifyClaim } from "./classify.js";
+import { OUTPUT_CONTRACTS as C } from "./contracts.js";
 import { defaultModelParams } from "./default-params.js";
 import type { ClaimEmail, Route } from "./domain.js";
 import { extractClaim } from "./extract.js";
@@ -23,6 +24,12 @@ export const DEFAULT_CLAIMS_POLICY: Policy = { minConfidence: 0.8, minCumulative
 /** A policy-book snapshot older than a day is stale at the match-policy seam. */
 export const DEFAULT_POLICY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Each step's attempt fails after this long. The heuristic models answer in microseconds; a
+ * deployed model call must not hang a run either (`seamtrace chaos` injects hangs to check).
+ */
+export const DEFAULT_STEP_TIMEOUT_MS = 1_000;
+
 /** How to instrument the workflow; every option has a default. */
 export interface ClaimsWorkflowOptions {
   /** Workflow name. Default "claims". */
@@ -37,6 +44,8 @@ export interface ClaimsWorkflowOptions {
   policies?: PolicyDb;
   /** Freshness bound of the policy book. Default `DEFAULT_POLICY_MAX_AGE_MS`. */
   maxPolicyAgeMs?: number;
+  /** Per-attempt time limit of every step. Default `DEFAULT_STEP_TIMEOUT_MS`. */
+  stepTimeoutMs?: number;
 }
 
 /** The instrumented workflow. */
@@ -65,6 +74,7 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
   const params = options.params ?? defaultModelParams;
   const policies = options.policies ?? createPolicyDb();
   const maxAgeMs = options.maxPolicyAgeMs ?? DEFAULT_POLICY_MAX_AGE_MS;
+  const timeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const workflow = st.workflow(options.name ?? "claims", {
     version: options.version ?? params.version,
     policy: options.policy ?? DEFAULT_CLAIMS_POLICY,
@@ -73,9 +83,9 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
   // The email comes from the run, so a worker can resume a run by id alone (SPEC §3).
   const pipeline = async (run: Run): Promise<Route> => {
       const email = run.input as ClaimEmail;
-      const fields = await run.step("extract", { input: email }, () => extractClaim(email, params.extract));
+      const fields = await run.step("extract", { input: email, schema: C.extract, timeoutMs }, () => extractClaim(email, params.extract));
       const [kind, policy] = await Promise.all([
-        run.step("classify", { from: [fields], input: { description: fields.value.description } }, () => classifyClaim(fields.value, params.classify)),
+        run.step("classify", { from: [fields], input: { description: fields.value.description }, schema: C.classify, timeoutMs }, () => classifyClaim(fields.value, params.classify)),
         run.step(
           "match-policy",
           {
@@ -84,6 +94,8 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
             source: "direct",
             observedAt: policies.observedAt,
             maxAgeMs,
+            schema: C["match-policy"],
+            timeoutMs,
           },
           () => matchPolicy(fields.value, policies, params.matchPolicy),
         ),
@@ -92,10 +104,10 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
       // ancestor through both parents, so it counts once in the cumulative confidence.
       const reserve = await run.step(
         "reserve",
-        { from: [kind, policy], input: { type: kind.value, policyNo: policy.value?.policyNo ?? null, amount: fields.value.amount, incidentDate: fields.value.incidentDate } },
+        { from: [kind, policy], input: { type: kind.value, policyNo: policy.value?.policyNo ?? null, amount: fields.value.amount, incidentDate: fields.value.incidentDate }, schema: C.reserve, timeoutMs },
         () => estimateReserve({ fields: fields.value, type: kind.value, policy: policy.value }, params.reserve),
       );
-      const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value } }, () => routeClaim(reserve.value, params.route));
+      const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value }, schema: C.route, timeoutMs }, () => routeClaim(reserve.value, params.route));
       return route.value;
   };
   const process = (email: ClaimEmail, runOptions: { runId?: string } = {}): Promise<RunResult<Route>> =>
