@@ -2,6 +2,7 @@ import type { Client, InValue, Row } from "@libsql/client";
 import type { CorrectionRow, CorrectionRowKind } from "@seamtrace/golden";
 import type { CorrectionsFilter, ExportInclude } from "../contracts/exports.js";
 import { iso, parseJson } from "./json.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 /**
  * The corrections export (SPEC §8): decided escalations and stand-alone labels as training rows,
@@ -58,6 +59,7 @@ async function* decidedEscalations(client: Client, projectId: string, f: Correct
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
     after = { time: Number(last[16]), id: String(last[0]) };
+    await yieldToEventLoop();
   }
 }
 
@@ -114,6 +116,7 @@ async function* standaloneLabels(client: Client, projectId: string, f: Correctio
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
     after = { time: Number(last[15]), id: String(last[0]) };
+    await yieldToEventLoop();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import { appendAudit } from "./audit.js";
 import { iso, parseJson } from "./json.js";
 import { withWriteLock } from "./write-transaction.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 
 /** Golden results sent by `seamtrace golden run`, and golden cases made from reviews (SPEC §8). */
 
@@ -167,5 +168,6 @@ export async function* streamGoldenCases(client: Client, projectId: string, set:
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
     after = { time: Number(last[1]), id: String(last[2]) };
+    await yieldToEventLoop();
   }
 }
