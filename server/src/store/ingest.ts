@@ -58,7 +58,7 @@ interface EventRow {
  * the same transaction brought it to ~25k/s, a third of a raw insert, while the 2xx only needs
  * the events durable (SPEC §4).
  */
-export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[]): Promise<IngestOutcome[]> {
+export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[], waitingSince?: number): Promise<IngestOutcome[]> {
   const outcomes = batches.map((b) => b.events.map(() => false));
   // The same id twice across merged requests: the first is stored, the later ones are
   // duplicates, like a resend that arrives after the first commit.
@@ -74,7 +74,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     return rows;
   });
 
-  const { tx, release } = await beginWrite(client);
+  const { tx, release } = await beginWrite(client, { waitingSince });
   try {
     let skipped = false;
     // New rows get seqs above this (AUTOINCREMENT), which tells them apart when some were skipped.
@@ -130,11 +130,18 @@ function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow
  * Errors that mean "cannot write right now" rather than "this data is wrong": lock held past the
  * busy timeout, disk full, I/O failure, or the connection to a remote store lost. The client
  * should retry later (503 with Retry-After); nothing of the transaction was kept.
+ *
+ * The driver's error may arrive wrapped: drizzle throws a DrizzleQueryError ("Failed query: …")
+ * whose `cause` is the libSQL error, so the chain of causes is followed (a few links at most).
  */
 export function isTransientStoreError(err: unknown): boolean {
-  const e = err as { code?: unknown; extendedCode?: unknown } | null;
-  const codes = [e?.code, e?.extendedCode].filter((c): c is string => typeof c === "string");
-  return codes.some((c) => TRANSIENT_PREFIXES.some((p) => c.startsWith(p)));
+  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const codes = [e.code, e.extendedCode].filter((c): c is string => typeof c === "string");
+    if (codes.some((c) => TRANSIENT_PREFIXES.some((p) => c.startsWith(p)))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 const TRANSIENT_PREFIXES = [
@@ -166,7 +173,7 @@ export function ingestWriter(store: Store): IngestWriter {
   let writer = writers.get(store);
   if (!writer) {
     writer = new WriteQueue<IngestBatch, IngestOutcome>({
-      commit: (batches) => commitIngestBatches(store.client, batches),
+      commit: (batches, waitingSince) => commitIngestBatches(store.client, batches, waitingSince),
       weight: (b) => b.events.length,
       maxWeightPerCommit: 2_000,
       maxPendingWeight: 50_000,
