@@ -5,7 +5,7 @@ import { runStarted, stepEvent } from "../routes/events-fixtures.js";
 import { createTestContext, type TestContext } from "../testing.js";
 import { readEntries, verifyAudit } from "./audit.js";
 import { DrizzleQueryError } from "drizzle-orm/errors";
-import { commitIngestBatches, isTransientStoreError, type IngestBatch } from "./ingest.js";
+import { commitIngestBatches, isTransientStoreError, storeUnavailable, type IngestBatch } from "./ingest.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -110,5 +110,14 @@ describe("isTransientStoreError", () => {
     expect(isTransientStoreError(new DrizzleQueryError("insert …", [], constraint))).toBe(false);
     expect(isTransientStoreError(new Error("plain"))).toBe(false);
     expect(isTransientStoreError(null)).toBe(false);
+  });
+});
+
+describe("storeUnavailable", () => {
+  it("names a full disk storage_full with a longer Retry-After, and anything else transient unavailable", () => {
+    const full = new DrizzleQueryError("insert …", [], Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" }));
+    expect(storeUnavailable(full, "busy", 1)).toMatchObject({ status: 503, code: "storage_full", headers: { "Retry-After": "30" } });
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    expect(storeUnavailable(busy, "busy", 1)).toMatchObject({ status: 503, code: "unavailable", message: "busy", headers: { "Retry-After": "1" } });
   });
 });

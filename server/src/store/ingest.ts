@@ -1,6 +1,7 @@
 import type { Client } from "@libsql/client";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import type { Store } from "../db/client.js";
+import { AppError, unavailable } from "../errors.js";
 import { sha256Hex } from "../lib/audit-chain.js";
 import { appendAudit, type AuditRecord } from "./audit.js";
 import { PackedRows } from "./packed-rows.js";
@@ -142,6 +143,32 @@ export function isTransientStoreError(err: unknown): boolean {
     e = e.cause as typeof e;
   }
   return false;
+}
+
+/** The store's disk (or its quota) is full: SQLITE_FULL anywhere in the chain of causes. */
+export function isStorageFullError(err: unknown): boolean {
+  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    if ([e.code, e.extendedCode].some((c) => typeof c === "string" && c.startsWith("SQLITE_FULL"))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** Seconds to wait before retrying into a full disk: space comes back by an operator's hand, not in a second. */
+export const STORAGE_FULL_RETRY_SECONDS = 30;
+
+/**
+ * The 503 for a transient store error: `storage_full` (with a longer Retry-After) when the disk
+ * is full, so operators and clients see what is wrong; otherwise `unavailable` with `message`.
+ */
+export function storeUnavailable(err: unknown, message: string, retryAfterSeconds: number): AppError {
+  if (isStorageFullError(err)) {
+    return new AppError(503, "storage_full", "the store's disk is full: nothing was stored or changed; retry once space has been freed", undefined, {
+      "Retry-After": String(STORAGE_FULL_RETRY_SECONDS),
+    });
+  }
+  return unavailable(message, retryAfterSeconds);
 }
 
 const TRANSIENT_PREFIXES = [
