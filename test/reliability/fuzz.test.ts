@@ -20,8 +20,10 @@ import { scale, writeSummary } from "../support/reliability.js";
  */
 
 const CASES = scale(1_000, 10_000);
-const INGEST_CASES = Math.round(CASES * 0.45);
-const QUERY_CASES = CASES - INGEST_CASES;
+const INGEST_CASES = Math.round(CASES * 0.4);
+/** Labels and OTLP traces: the other ways in for an API key, with the same invariants. */
+const OTHER_WRITE_CASES = Math.round(CASES * 0.1);
+const QUERY_CASES = CASES - INGEST_CASES - OTHER_WRITE_CASES;
 
 let ctx: TestContext;
 let projectId: string;
@@ -29,12 +31,12 @@ let key: string;
 let cookie: string;
 let otherProjectId: string;
 const serverErrors: string[] = [];
-const statuses: Record<string, Record<string, number>> = { ingest: {}, query: {} };
+const statuses: Record<string, Record<string, number>> = { ingest: {}, query: {}, otherWrites: {} };
 const errorCodes = new Set<string>();
 let acceptedTotal = 0;
 const failures: string[] = [];
 
-function tally(kind: "ingest" | "query", status: number) {
+function tally(kind: "ingest" | "query" | "otherWrites", status: number) {
   statuses[kind]![status] = (statuses[kind]![status] ?? 0) + 1;
 }
 
@@ -130,6 +132,48 @@ async function sendIngest(c: IngestCase): Promise<string | null> {
   return null;
 }
 
+// ---- Labels and OTLP traces: arbitrary bodies under JSON and protobuf content types.
+
+const otherWrite = fc.oneof(
+  fc.record({
+    path: fc.constant("/v1/labels"),
+    contentType: fc.constantFrom("application/json", "text/plain", "application/json; charset=utf-8"),
+    body: fc.oneof(
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      fc.array(
+        fc.record(
+          { runId: fc.oneof(fc.uuid().map(String), fc.string({ maxLength: 300 })), stepId: fc.oneof(fc.uuid().map(String), fc.string()), correct: fc.oneof(fc.boolean(), fc.jsonValue()), value: fc.jsonValue({ maxDepth: 3 }), reason: fc.string({ maxLength: 300 }) },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 5 },
+      ).map((labels) => JSON.stringify({ labels })),
+    ),
+  }),
+  fc.record({
+    path: fc.constant("/v1/traces"),
+    contentType: fc.constantFrom("application/json", "application/x-protobuf", "text/plain", ""),
+    body: fc.oneof(
+      fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify(v)),
+      fc.uint8Array({ maxLength: 400 }),
+      fc.array(fc.record({ scopeSpans: fc.array(fc.record({ spans: fc.array(fc.dictionary(fc.constantFrom("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano", "endTimeUnixNano", "attributes", "events", "status", "kind"), fc.jsonValue({ maxDepth: 3 })), { maxLength: 3 }) }), { maxLength: 2 }) }), { maxLength: 2 }).map((resourceSpans) => JSON.stringify({ resourceSpans })),
+    ),
+  }),
+);
+
+async function sendOtherWrite(c: { path: string; contentType: string; body: string | Uint8Array }): Promise<string | null> {
+  const before = await state();
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+  if (c.contentType) headers["content-type"] = c.contentType;
+  const res = await ctx.app.request(c.path, { method: "POST", headers, body: c.body });
+  const text = await res.text();
+  tally("otherWrites", res.status);
+  const complaint = badError(res.status, res.headers.get("content-type") ?? "", text);
+  if (complaint) return `POST ${c.path} (${c.contentType}): ${complaint}`;
+  const after = await state();
+  if (res.status >= 400 && (after.seq !== before.seq || after.events !== before.events)) return `POST ${c.path}: a ${res.status} changed the store`;
+  return null;
+}
+
 // ---- Query routes with arbitrary query strings, as the SDK (key) and as a signed-in admin.
 
 const ROUTES = [
@@ -210,7 +254,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   writeSummary("fuzz", {
-    cases: { ingest: INGEST_CASES, query: QUERY_CASES },
+    cases: { ingest: INGEST_CASES, otherWrites: OTHER_WRITE_CASES, query: QUERY_CASES },
     statuses,
     errorCodes: [...errorCodes].sort(),
     eventsAccepted: acceptedTotal,
@@ -230,6 +274,17 @@ describe("fuzzing the collector and the query API", () => {
         expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
       }),
       { numRuns: INGEST_CASES },
+    );
+  }, scale(240_000, 3_600_000));
+
+  it(`answers ${OTHER_WRITE_CASES} fuzzed labels and OTLP trace requests with no 5xx, JSON errors, and no change when refused`, async () => {
+    await fc.assert(
+      fc.asyncProperty(otherWrite, async (c) => {
+        const complaint = await sendOtherWrite(c);
+        if (complaint) failures.push(complaint);
+        expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
+      }),
+      { numRuns: OTHER_WRITE_CASES },
     );
   }, scale(240_000, 3_600_000));
 
