@@ -4,7 +4,7 @@ import type { AppDeps, AppEnv } from "./deps.js";
 import { AppError } from "./errors.js";
 import { securityHeaders } from "./middleware/security-headers.js";
 import { recordError, requestMetrics } from "./metrics.js";
-import { isTransientStoreError } from "./store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "./store/ingest.js";
 import { analyticsRoutes } from "./routes/analytics.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -66,9 +66,10 @@ export function createApp(deps: AppDeps) {
     }
     if (isTransientStoreError(err)) {
       // Lock held past the busy timeout, disk full, store unreachable: the client can retry.
-      c.header("Retry-After", "1");
-      recordError("unavailable", 503);
-      return c.json({ error: { code: "unavailable", message: "the store cannot take this request right now; retry shortly", requestId } }, 503);
+      const e = storeUnavailable(err, "the store cannot take this request right now; retry shortly", 1);
+      for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
+      recordError(e.code, 503);
+      return c.json({ error: { code: e.code, message: e.message, requestId } }, 503);
     }
     // Only our own faults reach here; the client's mistakes are AppErrors above.
     recordError("internal", 500);

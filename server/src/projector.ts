@@ -62,11 +62,15 @@ export class Projector {
 
   /** Resolves once every event committed before the call is projected. */
   async sync(): Promise<void> {
+    // The caller's wait for the write lock counts from now, even while it queues behind a pass
+    // that is failing for a busy store (then it fails too, instead of starting a new wait).
+    let waitingSince: number | undefined = performance.now();
     // A read first: with nothing to project, readers must not queue behind writers for the lock.
     const { head, position: start } = await projectionLag(this.store.client);
     if (start >= head) return;
     for (;;) {
-      await this.runOnce(Infinity);
+      await this.runOnce(Infinity, waitingSince);
+      waitingSince = undefined; // progress was made: the next pass waits afresh
       const { position } = await projectionLag(this.store.client);
       if (position >= head) return;
     }
@@ -86,10 +90,10 @@ export class Projector {
   }
 
   /** Runs up to `maxChunks` chunks; concurrent callers share the pass under way, then run their own. */
-  private runOnce(maxChunks: number): Promise<void> {
+  private runOnce(maxChunks: number, waitingSince?: number): Promise<void> {
     const previous = this.running ?? Promise.resolve();
     // A pass that failed has already told its own callers; later ones try afresh.
-    const pass = previous.catch(() => {}).then(() => this.pass(maxChunks));
+    const pass = previous.catch(() => {}).then(() => this.pass(maxChunks, waitingSince));
     const tracked = pass.finally(() => {
       if (this.running === tracked) this.running = undefined;
     });
@@ -97,10 +101,10 @@ export class Projector {
     return tracked;
   }
 
-  private async pass(maxChunks: number): Promise<void> {
+  private async pass(maxChunks: number, waitingSince?: number): Promise<void> {
     try {
       for (let i = 0; i < maxChunks; i++) {
-        const { projected } = await projectPending(this.store.client, this.chunk);
+        const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
         this.pending = Math.max(0, this.pending - projected);
         if (projected < this.chunk) {
           this.pending = 0;

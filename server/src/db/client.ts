@@ -3,6 +3,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setWriteLockBudget } from "../store/write-transaction.js";
 import * as schema from "./schema.js";
 
 /** drizzle over libSQL; `$client` is the pooled client underneath (for the write queue). */
@@ -43,6 +44,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new Error(`SQLite synchronous is ${String(sync.rows[0]?.[0])}, expected 2 (FULL): refusing to acknowledge writes that are not durable`);
     }
     await client.execute("PRAGMA foreign_keys=ON");
+    // beginWrite waits for the write lock in slices within this budget (store/write-transaction.ts).
+    setWriteLockBudget(client, options.busyTimeoutMs);
   }
   const db = drizzle(client, { schema });
   return { client, db, close: () => client.close() };

@@ -1,7 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { unavailable } from "../errors.js";
-import { isTransientStoreError } from "../store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 
 /**
  * Waits until every acknowledged event is projected, so the handler reads (and acts on) what
@@ -13,7 +12,7 @@ export function projected(deps: AppDeps) {
     try {
       await deps.projector.sync();
     } catch (err) {
-      if (isTransientStoreError(err)) throw unavailable("the store is busy; retry shortly", 1);
+      if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
       throw err;
     }
     await next();

@@ -11,13 +11,13 @@ import {
   type QueueResponse,
 } from "../contracts/review.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, badRequest, notFound, unavailable } from "../errors.js";
+import { AppError, badRequest, notFound } from "../errors.js";
 import { ContractValidators } from "../lib/contract-validator.js";
 import { projected } from "../middleware/projected.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
 import { claimEscalation, decideEscalation, getContract, getEscalation, getEscalationSummary, listEscalations, type Refusal } from "../store/escalations.js";
-import { isTransientStoreError } from "../store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 import { getLabel } from "../store/labels.js";
 
 /** Seconds a client is told to wait when the store cannot take the write right now. */
@@ -115,7 +115,7 @@ async function write<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isTransientStoreError(err)) throw unavailable("the store cannot take writes right now; nothing was changed, retry", RETRY_AFTER_SECONDS);
+    if (isTransientStoreError(err)) throw storeUnavailable(err, "the store cannot take writes right now; nothing was changed, retry", RETRY_AFTER_SECONDS);
     throw err;
   }
 }

@@ -8,7 +8,7 @@ import { recordIngest } from "../metrics.js";
 import { requireApiKey } from "../middleware/auth.js";
 import { arrayMemberElements } from "../lib/json-elements.js";
 import { jsonBody } from "../middleware/body.js";
-import { ingestWriter, isTransientStoreError } from "../store/ingest.js";
+import { ingestWriter, isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 import { WriteQueueClosedError, WriteQueueFullError } from "../store/write-queue.js";
 
 /** Seconds a client is told to wait when the store cannot take writes right now. */
@@ -97,6 +97,6 @@ function batchItems(body: unknown, limits: Limits): unknown[] {
 export function storeFailure(err: unknown): unknown {
   if (err instanceof WriteQueueClosedError) return unavailable("the server is shutting down; retry shortly", RETRY_AFTER_SECONDS);
   if (err instanceof WriteQueueFullError) return unavailable("the collector is overloaded; retry shortly", RETRY_AFTER_SECONDS);
-  if (isTransientStoreError(err)) return unavailable("the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
+  if (isTransientStoreError(err)) return storeUnavailable(err, "the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
   return err;
 }

@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { checkJsonLimits } from "../contracts/ingest.js";
 import { feedbackLabel, labelsEnvelope, MAX_LABELS, type FeedbackLabel, type LabelItemResult, type LabelsResponse } from "../contracts/review.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, unavailable } from "../errors.js";
+import { AppError } from "../errors.js";
 import { projected } from "../middleware/projected.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
-import { isTransientStoreError } from "../store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 import { insertFeedbackLabels } from "../store/labels.js";
 
 const RETRY_AFTER_SECONDS = 1;
@@ -55,7 +55,7 @@ export function labelsRoutes(deps: AppDeps) {
         try {
           outcomes = await insertFeedbackLabels(deps.store.client, { projectId, actor, items: valid, now: deps.now() });
         } catch (err) {
-          if (isTransientStoreError(err)) throw unavailable("the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
+          if (isTransientStoreError(err)) throw storeUnavailable(err, "the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
           throw err;
         }
         outcomes.forEach((o, j) => {

@@ -15,10 +15,10 @@ import {
   type PolicyHistoryResponse,
 } from "../contracts/policies.js";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, badRequest, notFound, unavailable } from "../errors.js";
+import { AppError, badRequest, notFound } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
-import { isTransientStoreError } from "../store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 import { deletePolicy, listPolicies, listPolicyHistory, putPolicy, toServed } from "../store/policies.js";
 import { listCalibrationMaps } from "../store/thresholds.js";
 
@@ -132,7 +132,7 @@ async function guard<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    if (isTransientStoreError(err)) throw unavailable("the store is busy; retry shortly", 1);
+    if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
     throw err;
   }
 }

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { AppError, notFound, unavailable } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { projected } from "../middleware/projected.js";
 import { jsonLimits, validate } from "../middleware/validate.js";
-import { isTransientStoreError } from "../store/ingest.js";
+import { isTransientStoreError, storeUnavailable } from "../store/ingest.js";
 import { claimResume, findRunIdByKey, getRunState, listResumable } from "../store/run-state.js";
 
 const id = z.string().min(1).max(256);
@@ -66,7 +66,7 @@ export function runStateRoutes(deps: AppDeps) {
         try {
           claim = await claimResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, actor: principal.actor, now: deps.now() });
         } catch (err) {
-          if (isTransientStoreError(err)) throw unavailable("the store is busy; retry shortly", 1);
+          if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
           throw err;
         }
         if (claim === "not_found") throw notFound("escalation");

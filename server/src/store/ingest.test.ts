@@ -4,7 +4,8 @@ import { CheckpointSigner, sha256Hex } from "../lib/audit-chain.js";
 import { runStarted, stepEvent } from "../routes/events-fixtures.js";
 import { createTestContext, type TestContext } from "../testing.js";
 import { readEntries, verifyAudit } from "./audit.js";
-import { commitIngestBatches, type IngestBatch } from "./ingest.js";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { commitIngestBatches, isTransientStoreError, storeUnavailable, type IngestBatch } from "./ingest.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -96,5 +97,27 @@ describe("commitIngestBatches", () => {
     // All duplicates: nothing stored, nothing audited.
     expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([[false, false]]);
     expect(await entries(a.projectId)).toHaveLength(trail.length);
+  });
+});
+
+describe("isTransientStoreError", () => {
+  it("sees a busy or full store behind drizzle's wrapper (DrizzleQueryError's cause), and nothing else", () => {
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    expect(isTransientStoreError(new DrizzleQueryError("insert into alert_rules …", [], busy))).toBe(true);
+    expect(isTransientStoreError(new DrizzleQueryError("insert into alert_rules …", [], full))).toBe(true);
+    const constraint = Object.assign(new Error("UNIQUE constraint failed"), { code: "SQLITE_CONSTRAINT" });
+    expect(isTransientStoreError(new DrizzleQueryError("insert …", [], constraint))).toBe(false);
+    expect(isTransientStoreError(new Error("plain"))).toBe(false);
+    expect(isTransientStoreError(null)).toBe(false);
+  });
+});
+
+describe("storeUnavailable", () => {
+  it("names a full disk storage_full with a longer Retry-After, and anything else transient unavailable", () => {
+    const full = new DrizzleQueryError("insert …", [], Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" }));
+    expect(storeUnavailable(full, "busy", 1)).toMatchObject({ status: 503, code: "storage_full", headers: { "Retry-After": "30" } });
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    expect(storeUnavailable(busy, "busy", 1)).toMatchObject({ status: 503, code: "unavailable", message: "busy", headers: { "Retry-After": "1" } });
   });
 });

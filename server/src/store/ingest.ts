@@ -1,6 +1,7 @@
 import type { Client } from "@libsql/client";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import type { Store } from "../db/client.js";
+import { AppError, unavailable } from "../errors.js";
 import { sha256Hex } from "../lib/audit-chain.js";
 import { appendAudit, type AuditRecord } from "./audit.js";
 import { PackedRows } from "./packed-rows.js";
@@ -58,7 +59,7 @@ interface EventRow {
  * the same transaction brought it to ~25k/s, a third of a raw insert, while the 2xx only needs
  * the events durable (SPEC §4).
  */
-export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[]): Promise<IngestOutcome[]> {
+export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[], waitingSince?: number): Promise<IngestOutcome[]> {
   const outcomes = batches.map((b) => b.events.map(() => false));
   // The same id twice across merged requests: the first is stored, the later ones are
   // duplicates, like a resend that arrives after the first commit.
@@ -74,7 +75,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     return rows;
   });
 
-  const { tx, release } = await beginWrite(client);
+  const { tx, release } = await beginWrite(client, { waitingSince });
   try {
     let skipped = false;
     // New rows get seqs above this (AUTOINCREMENT), which tells them apart when some were skipped.
@@ -130,11 +131,44 @@ function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow
  * Errors that mean "cannot write right now" rather than "this data is wrong": lock held past the
  * busy timeout, disk full, I/O failure, or the connection to a remote store lost. The client
  * should retry later (503 with Retry-After); nothing of the transaction was kept.
+ *
+ * The driver's error may arrive wrapped: drizzle throws a DrizzleQueryError ("Failed query: …")
+ * whose `cause` is the libSQL error, so the chain of causes is followed (a few links at most).
  */
 export function isTransientStoreError(err: unknown): boolean {
-  const e = err as { code?: unknown; extendedCode?: unknown } | null;
-  const codes = [e?.code, e?.extendedCode].filter((c): c is string => typeof c === "string");
-  return codes.some((c) => TRANSIENT_PREFIXES.some((p) => c.startsWith(p)));
+  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const codes = [e.code, e.extendedCode].filter((c): c is string => typeof c === "string");
+    if (codes.some((c) => TRANSIENT_PREFIXES.some((p) => c.startsWith(p)))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** The store's disk (or its quota) is full: SQLITE_FULL anywhere in the chain of causes. */
+export function isStorageFullError(err: unknown): boolean {
+  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    if ([e.code, e.extendedCode].some((c) => typeof c === "string" && c.startsWith("SQLITE_FULL"))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** Seconds to wait before retrying into a full disk: space comes back by an operator's hand, not in a second. */
+export const STORAGE_FULL_RETRY_SECONDS = 30;
+
+/**
+ * The 503 for a transient store error: `storage_full` (with a longer Retry-After) when the disk
+ * is full, so operators and clients see what is wrong; otherwise `unavailable` with `message`.
+ */
+export function storeUnavailable(err: unknown, message: string, retryAfterSeconds: number): AppError {
+  if (isStorageFullError(err)) {
+    return new AppError(503, "storage_full", "the store's disk is full: nothing was stored or changed; retry once space has been freed", undefined, {
+      "Retry-After": String(STORAGE_FULL_RETRY_SECONDS),
+    });
+  }
+  return unavailable(message, retryAfterSeconds);
 }
 
 const TRANSIENT_PREFIXES = [
@@ -166,7 +200,7 @@ export function ingestWriter(store: Store): IngestWriter {
   let writer = writers.get(store);
   if (!writer) {
     writer = new WriteQueue<IngestBatch, IngestOutcome>({
-      commit: (batches) => commitIngestBatches(store.client, batches),
+      commit: (batches, waitingSince) => commitIngestBatches(store.client, batches, waitingSince),
       weight: (b) => b.events.length,
       maxWeightPerCommit: 2_000,
       maxPendingWeight: 50_000,

@@ -21,8 +21,8 @@ export interface ProjectionResult {
  * crash never projects an event twice or skips one, and several server instances on one store
  * serialise on the write lock instead of racing.
  */
-export async function projectPending(client: Client, maxEvents: number, now = Date.now()): Promise<ProjectionResult> {
-  const { tx, release } = await beginWrite(client);
+export async function projectPending(client: Client, maxEvents: number, now = Date.now(), waitingSince?: number): Promise<ProjectionResult> {
+  const { tx, release } = await beginWrite(client, { waitingSince });
   try {
     const cursor = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
     const from = Number(cursor.rows[0]?.[0] ?? 0);

@@ -9,8 +9,12 @@
  */
 
 export interface WriteQueueOptions<T, R> {
-  /** Writes every item in ONE transaction; returns one result per item, in order. */
-  commit(items: T[]): Promise<R[]>;
+  /**
+   * Writes every item in ONE transaction; returns one result per item, in order. `waitingSince`
+   * is when the longest-waiting item was submitted (performance.now()), so the write lock's
+   * busy timeout can count from there (store/write-transaction.ts).
+   */
+  commit(items: T[], waitingSince: number): Promise<R[]>;
   /** The cost of an item (e.g. its number of events). Default 1. */
   weight?(item: T): number;
   /** Weight merged into one transaction. A single heavier item still gets a commit of its own. */
@@ -42,6 +46,7 @@ export class WriteQueueFullError extends Error {
 
 interface Pending<T, R> {
   item: T;
+  submittedAt: number;
   weight: number;
   resolve(result: R): void;
   reject(err: unknown): void;
@@ -77,7 +82,7 @@ export class WriteQueue<T, R> {
       return Promise.reject(new WriteQueueFullError());
     }
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, weight, resolve, reject });
+      this.#queue.push({ item, weight, submittedAt: performance.now(), resolve, reject });
       this.#pendingWeight += weight;
       this.#draining ??= this.#drain();
     });
@@ -144,7 +149,10 @@ export class WriteQueue<T, R> {
 
   async #commit(group: Array<Pending<T, R>>): Promise<R[]> {
     this.#stats.commits++;
-    const results = await this.#options.commit(group.map((p) => p.item));
+    const results = await this.#options.commit(
+      group.map((p) => p.item),
+      Math.min(...group.map((p) => p.submittedAt)),
+    );
     if (results.length !== group.length) throw new Error(`commit returned ${results.length} results for ${group.length} items`);
     return results;
   }

@@ -5,6 +5,38 @@ import { TAKE_WRITE_LOCK } from "./sql.js";
 const queues = new WeakMap<Client, Promise<void>>();
 
 /**
+ * How long a writer of each embedded store may wait for the write lock in all (its busy timeout),
+ * registered by openStore. Stores without an entry (remote libSQL) take the lock the plain way.
+ */
+const lockBudgets = new WeakMap<Client, number>();
+
+/** Registers `client`'s busy timeout for beginWrite (db/client.ts openStore does this). */
+export function setWriteLockBudget(client: Client, busyTimeoutMs: number): void {
+  lockBudgets.set(client, busyTimeoutMs);
+}
+
+export interface WriteOptions {
+  /**
+   * When the request behind this write began to wait (performance.now()), if earlier than this
+   * call: a request queued behind a write that failed must not start a whole new wait of its own.
+   */
+  waitingSince?: number | undefined;
+}
+
+/** SQLite's lock is tried for at most this long at a time; the event loop runs in between. */
+const LOCK_SLICE_MS = 20;
+const LOCK_PAUSE_MS = 20;
+
+/** The write lock was not free within the busy timeout. Same code as SQLite's, so callers map it to 503. */
+export class WriteLockTimeoutError extends Error {
+  override readonly name = "WriteLockTimeoutError";
+  readonly code = "SQLITE_BUSY";
+  constructor(waitedMs: number) {
+    super(`the store's write lock was not free within ${Math.round(waitedMs)} ms (database is locked)`);
+  }
+}
+
+/**
  * Opens a write transaction that holds the write lock from its first statement, the way
  * store/sql.ts TAKE_WRITE_LOCK explains (not BEGIN IMMEDIATE, which leaves the embedded driver's
  * connection broken after SQLITE_BUSY). The caller must `tx.close()` (rolls back unless
@@ -14,22 +46,70 @@ const queues = new WeakMap<Client, Promise<void>>();
  * synchronously (its busy handler sleeps on the event loop's thread), so a second in-process
  * writer reaching SQLite while the first holds the lock across an `await` would freeze the
  * process for the whole busy timeout and then fail, because the holder can never reach its commit.
+ *
+ * The busy timeout bounds the whole wait, queue included: a writer that has already waited that
+ * long behind others gives up (SQLITE_BUSY, a 503) instead of starting a wait of its own. And
+ * when another process holds the lock, it is tried in short slices with pauses in between, so the
+ * server keeps answering (reads, health, other requests joining the queue) while it waits instead
+ * of sleeping on the event loop's thread for the whole busy timeout, and every request waits at
+ * most about the busy timeout from when it began to wait.
  */
-export async function beginWrite(client: Client): Promise<{ tx: Transaction; release: () => void }> {
+export async function beginWrite(client: Client, options: WriteOptions = {}): Promise<{ tx: Transaction; release: () => void }> {
+  const budget = lockBudgets.get(client);
+  const started = options.waitingSince ?? performance.now();
   const release = await enterWriteQueue(client);
   try {
-    const tx = await client.transaction("deferred");
-    try {
-      await tx.executeMultiple(TAKE_WRITE_LOCK);
-    } catch (err) {
-      tx.close();
-      throw err;
-    }
+    const tx = budget === undefined ? await takeWriteLock(client) : await takeWriteLockWithin(client, budget, started);
     return { tx, release };
   } catch (err) {
     release();
     throw err;
   }
+}
+
+async function takeWriteLock(client: Client): Promise<Transaction> {
+  const tx = await client.transaction("deferred");
+  try {
+    await tx.executeMultiple(TAKE_WRITE_LOCK);
+  } catch (err) {
+    tx.close();
+    throw err;
+  }
+  return tx;
+}
+
+/**
+ * Tries the lock in slices of LOCK_SLICE_MS (a per-connection busy_timeout, restored to `budget`
+ * before the connection goes back to the pool) until `budget` ms after `started`. Each try is a
+ * fresh transaction: in WAL a deferred transaction that failed to upgrade may hold a snapshot
+ * another process has since moved past (SQLITE_BUSY_SNAPSHOT), which no retry within it can fix.
+ */
+async function takeWriteLockWithin(client: Client, budget: number, started: number): Promise<Transaction> {
+  for (;;) {
+    // At least one try, even with no time left (a busy timeout of 0 means "try once").
+    const remaining = Math.max(0, Math.floor(started + budget - performance.now()));
+    const tx = await client.transaction("deferred");
+    try {
+      await tx.execute(`PRAGMA busy_timeout = ${Math.min(LOCK_SLICE_MS, remaining)}`);
+      try {
+        await tx.executeMultiple(TAKE_WRITE_LOCK);
+      } finally {
+        await tx.execute(`PRAGMA busy_timeout = ${budget}`);
+      }
+      return tx;
+    } catch (err) {
+      tx.close();
+      if (!isBusy(err)) throw err;
+    }
+    const left = started + budget - performance.now();
+    if (left <= 0) throw new WriteLockTimeoutError(performance.now() - started);
+    await new Promise((r) => setTimeout(r, Math.min(LOCK_PAUSE_MS, left)));
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const e = err as { code?: unknown; extendedCode?: unknown } | null;
+  return [e?.code, e?.extendedCode].some((c) => typeof c === "string" && c.startsWith("SQLITE_BUSY"));
 }
 
 /** Waits for this process's earlier writers; the returned function lets the next one in. */
@@ -68,8 +148,12 @@ export async function queuedWrite<T>(client: Client, write: () => Promise<T>): P
  * `work` returns `{ commit, value }`: with `commit: false` everything is rolled back (a refused
  * request changes nothing). Errors roll back too; callers map transient ones to 503.
  */
-export async function withWriteLock<T>(client: Client, work: (tx: Transaction) => Promise<{ commit: boolean; value: T }>): Promise<T> {
-  const { tx, release } = await beginWrite(client);
+export async function withWriteLock<T>(
+  client: Client,
+  work: (tx: Transaction) => Promise<{ commit: boolean; value: T }>,
+  options: WriteOptions = {},
+): Promise<T> {
+  const { tx, release } = await beginWrite(client, options);
   try {
     const { commit, value } = await work(tx);
     if (commit) await tx.commit();
