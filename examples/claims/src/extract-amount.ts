@@ -12,7 +12,7 @@ interface Candidate {
   value: number;
   score: number;
   labelled: boolean;
-  kind: "figure" | "words";
+  kind: "figure" | "words" | "comma";
   odd: boolean;
   text: string;
 }
@@ -20,6 +20,14 @@ interface Candidate {
 const MONEY = /(\$\s?|\bUSD\s?)?(\d[\d.,]*\d|\d)(\s?k\b)?(\s?(?:USD|dollars|bucks)\b)?/gi;
 const SPELLED = /((?:[a-z]+[\s-]+){1,8})dollars\b/gi;
 const SANE = /^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$/;
+/** `1.234,50`: thousands dots, decimal comma. */
+export const DECIMAL_COMMA = /^\d{1,3}(?:\.\d{3})*,\d{1,2}$/;
+
+/** `1.234,50` → 1234.5; null when `raw` is not in that shape. */
+export function parseDecimalComma(raw: string): number | null {
+  if (!DECIMAL_COMMA.test(raw)) return null;
+  return Number(raw.replace(/\./g, "").replace(",", "."));
+}
 
 /**
  * The clause around position `index`: split at line breaks, at ". " (so "$1,200.50" stays
@@ -56,11 +64,13 @@ function candidates(body: string, params: ExtractParams): Candidate[] {
     const marked = m[1] !== undefined || m[4] !== undefined;
     if (!marked && !labelled) continue; // a bare number is a date, a phone, a policy: not money
     const raw = m[2]!;
-    let value = Number(raw.replace(/,/g, ""));
+    // A decimal-comma reading only once retraining has learned that senders write them.
+    const comma = params.decimalComma ? parseDecimalComma(raw) : null;
+    let value = comma ?? Number(raw.replace(/,/g, ""));
     if (!Number.isFinite(value)) continue;
     if (m[3] !== undefined) value *= 1_000;
     const clause = clauseAt(body, m.index);
-    out.push({ value: Math.round(value * 100) / 100, score: cueScore(clause, params) + (labelled ? 3 : 0), labelled, kind: "figure", odd: !SANE.test(raw), text: m[0].trim() });
+    out.push({ value: Math.round(value * 100) / 100, score: cueScore(clause, params) + (labelled ? 3 : 0), labelled, kind: comma !== null ? "comma" : "figure", odd: comma === null && !SANE.test(raw), text: m[0].trim() });
   }
   for (const m of body.matchAll(SPELLED)) {
     const ws = m[1]!.toLowerCase().split(/[\s-]+/).filter((w) => w.length > 0);
@@ -93,6 +103,10 @@ export function readAmount(body: string, params: ExtractParams): Reading<number 
   let confidence = best.labelled ? c.labelled : best.score > 0 ? c.cued : c.uncued;
   let why = `amount "${best.text}"${best.labelled ? " (labelled)" : best.score > 0 ? " (cue words nearby)" : " (no cue words)"}`;
   if (best.kind === "words") confidence = Math.min(confidence, c.words);
+  if (best.kind === "comma") {
+    confidence = Math.min(confidence, params.decimalComma!.confidence);
+    why += ", decimal comma (learned)";
+  }
   if (best.odd) {
     confidence = c.oddFormat;
     why += ", unusual number format";

@@ -28,6 +28,7 @@ const YESTERDAY = /\b(yesterday|last night)\b/gi;
 const WEEKDAY = /\b(?:(?:on|last)\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)\b/gi;
 const DAYS_AGO = /\b(\d{1,2}|[a-z]+(?:-[a-z]+)?)\s+days\s+ago\b/gi;
 const UNREADABLE = /\b\d{1,2}\.\d{1,2}\.\d{2,4}\b/;
+const DOTTED = /\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})\b/g;
 
 /** A day without a year is the most recent such day on or before the day the email arrived. */
 function withYear(month: number, day: number, year: number | undefined, received: string): string | null {
@@ -80,6 +81,15 @@ function candidates(body: string, received: string, params: ExtractParams): Cand
   for (const m of body.matchAll(DAY_MONTH)) {
     const month = MONTH_INDEX[m[2]!.toLowerCase().slice(0, 3)]!;
     add(withYear(month, Number(m[1]), m[3] ? Number(m[3]) : undefined, received), c.monthName, `"${m[0]}"`, m.index);
+  }
+  if (params.dottedDates) {
+    // Learned from corrections (retrain.ts): the portal writes its dates in one fixed order.
+    const { order, confidence } = params.dottedDates;
+    for (const m of body.matchAll(DOTTED)) {
+      const [a, b] = [Number(m[1]), Number(m[2])];
+      const [day, month] = order === "dmy" ? [a, b] : [b, a];
+      add(withYear(month, day, fullYear(m[3]!), received), confidence, `"${m[0]}" (dotted, ${order} as learned)`, m.index);
+    }
   }
   for (const m of body.matchAll(TODAY)) add(received, c.relative, `"${m[0]}" = day received`, m.index);
   for (const m of body.matchAll(YESTERDAY)) add(addDays(received, -1), c.relative, `"${m[0]}" = day before received`, m.index);

@@ -47,3 +47,6 @@ export type { StepQuality } from "./evaluate.js";
 
 export { claimsWorkflow, DEFAULT_CLAIMS_POLICY, DEFAULT_POLICY_MAX_AGE_MS } from "./workflow.js";
 export type { ClaimsWorkflow, ClaimsWorkflowOptions } from "./workflow.js";
+
+export { parseCorrections, parseModel, retrainModels, serializeModel } from "./retrain.js";
+export type { ModelFile, RetrainOptions, RetrainReport, TrainingRow } from "./retrain.js";
