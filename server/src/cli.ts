@@ -22,6 +22,7 @@ import { listJobRuns } from "./store/jobs.js";
 import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 import { registerGoldenCommands } from "./cli-golden.js";
+import { registerDemoCommands } from "./cli-demo.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -266,6 +267,7 @@ export function buildCli(): Command {
       });
     });
   registerGoldenCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
+  registerDemoCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message), table: formatTable });
   registerAuditCommands(program, {
     withStore,
     print,
