@@ -18,6 +18,12 @@ export class ApiSession {
   ) {}
 
   async request<T>(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<T> {
+    const text = await this.text(method, path, body);
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** The answer's body as text (a streamed export, say); throws on a non-2xx answer. */
+  async text(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<string> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: { cookie: `${SESSION_COOKIE}=${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -25,7 +31,7 @@ export class ApiSession {
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-    return (text === "" ? undefined : JSON.parse(text)) as T;
+    return text;
   }
 }
 

@@ -25,6 +25,7 @@ import {
   createPolicyDb,
   defaultModelParams,
   hashSeed,
+  parseCorrections,
   retrainModels,
   Rng,
   serializeModel,
@@ -32,7 +33,6 @@ import {
   type ClaimsWorkflow,
   type ModelParams,
   type RetrainReport,
-  type TrainingRow,
 } from "@seamtrace/example-claims";
 import { Seamtrace } from "@seamtrace/sdk";
 import type { Config } from "../config.js";
@@ -44,7 +44,8 @@ import { Scheduler } from "../jobs/scheduler.js";
 import type { JobName } from "../jobs/names.js";
 import { startServer } from "../main.js";
 import { DEFAULT_PROJECT } from "../store/bootstrap.js";
-import { readDecisionsForDemo, storeHasRuns } from "../store/demo-corrections.js";
+import { storeHasRuns } from "../store/store-state.js";
+import { listAudit } from "../store/audit-query.js";
 import { createApiKey } from "../store/keys.js";
 import { getProjectByName } from "../store/projects.js";
 import { listThresholdChanges } from "../store/thresholds.js";
@@ -200,10 +201,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     for (const day of plan) {
       if (day.model === "v2" && retrain === undefined) {
         // ---- The learning loop: export what the reviewers decided on version 1, fit version 2.
-        const rows = await exportCorrections(server.deps.store.client, project.id, params.version, clock);
+        // Through the export API, as an analyst would download it: corrections and accepts (an
+        // accepted output is a labelled example too) of this version. The server audits it.
+        const query = new URLSearchParams({ format: "jsonl", workflow: DEMO_WORKFLOW, version: params.version, include: "corrections,accepts" });
+        const jsonl = await admin.text("GET", `/v1/exports/corrections?${query}`);
         const file = join(outDir, `corrections-claims-v${params.version}.jsonl`);
-        writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n", { mode: 0o600 });
-        exported = { rows: rows.length, file, audited: true };
+        writeFileSync(file, jsonl, { mode: 0o600 });
+        const rows = parseCorrections(jsonl);
+        exported = { rows: rows.length, file, audited: await exportAudited(db, project.id) };
         const fitted = retrainModels(params, rows);
         params = fitted.params;
         retrain = fitted.report;
@@ -243,8 +248,10 @@ function summarise(version: string, days: readonly DemoDay[]) {
   return { version, runs, escalationRate: runs === 0 ? 0 : escalated / runs };
 }
 
-async function exportCorrections(client: Parameters<typeof readDecisionsForDemo>[0], projectId: string, version: string, _clock: SimClock): Promise<TrainingRow[]> {
-  return readDecisionsForDemo(client, projectId, { workflow: DEMO_WORKFLOW, version, actor: "system:demo", now: Date.now() });
+/** Whether the audit trail holds the export (the route records it before the first byte). */
+async function exportAudited(db: Parameters<typeof listAudit>[0], projectId: string): Promise<boolean> {
+  const page = await listAudit(db, projectId, { action: "export.corrections", window: { from: 0, to: Number.MAX_SAFE_INTEGER }, limit: 1 });
+  return page.items.length > 0;
 }
 
 interface DayDeps {
