@@ -13,7 +13,8 @@
  *   amounts (`1.234,50`) — with a confidence equal to how often that reading matched the
  *   reviewer's value (Laplace-smoothed): per-evidence calibration fitted on the labels.
  *
- * Deterministic: the same rows in the same order give the same parameters, byte for byte.
+ * Deterministic and order-free: the same rows, in any order, give the same parameters byte for
+ * byte (an export's order follows decision times, which concurrent reviewers interleave).
  */
 import { CLAIM_TYPES, type ClaimEmail, type ClaimFields, type ClaimType } from "./domain.js";
 import { DECIMAL_COMMA, parseDecimalComma } from "./extract-amount.js";
@@ -153,6 +154,9 @@ function fitClassify(base: ClassifyParams, rows: readonly TrainingRow[]): { para
     heldOutLogLoss: null,
   };
   if (examples0.length === 0) return { params: structuredClone(base) as ClassifyParams, report };
+  // A canonical order, so the held-out fifth does not depend on the export's order.
+  const keyOf = (e: { features: string[]; type: string }) => `${e.type}\u0000${e.features.join(" ")}`;
+  examples0.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
   const examples: Example[] = examples0.map((e) => ({ features: e.features, label: types.indexOf(e.type) }));
   const prior = types.map((t) => {
