@@ -93,27 +93,34 @@ function candidates(body: string, params: ExtractParams): Candidate[] {
 export function readAmount(body: string, params: ExtractParams): Reading<number | null> {
   const c = params.confidence.amount;
   const found = candidates(body, params);
-  if (found.length === 0) return { value: null, confidence: c.none, why: "no amount stated" };
+  if (found.length === 0) return { value: null, confidence: c.none, why: "no amount stated", kind: "none" };
   const ranked = [...found].sort((a, b) => b.score - a.score);
   const best = ranked[0]!;
   if (best.score < 0) {
     // Only figures that read like something else (a deductible, a premium): no claimed amount.
-    return { value: null, confidence: c.onlyOtherFigures, why: `only other figures mentioned (${found.map((f) => f.text).join(", ")})`, alternatives: [best.value] };
+    return { value: null, confidence: c.onlyOtherFigures, why: `only other figures mentioned (${found.map((f) => f.text).join(", ")})`, alternatives: [best.value], kind: "onlyOtherFigures" };
   }
+  let kind: string | undefined = best.labelled ? "labelled" : best.score > 0 ? "cued" : "uncued";
   let confidence = best.labelled ? c.labelled : best.score > 0 ? c.cued : c.uncued;
   let why = `amount "${best.text}"${best.labelled ? " (labelled)" : best.score > 0 ? " (cue words nearby)" : " (no cue words)"}`;
-  if (best.kind === "words") confidence = Math.min(confidence, c.words);
+  if (best.kind === "words") {
+    confidence = Math.min(confidence, c.words);
+    kind = undefined;
+  }
   if (best.kind === "comma") {
     confidence = Math.min(confidence, params.decimalComma!.confidence);
     why += ", decimal comma (learned)";
+    kind = undefined;
   }
   if (best.odd) {
     confidence = c.oddFormat;
     why += ", unusual number format";
+    kind = "oddFormat";
   }
   if (best.value < 20) {
     confidence *= 0.5; // nobody files a claim for a few dollars: the reading is likely wrong
     why += ", implausibly small";
+    kind = undefined;
   }
   const rivals = [...new Set(ranked.filter((f) => f.score >= 0 && f.value !== best.value).map((f) => f.value))];
   if (rivals.length > 0) {
@@ -121,5 +128,5 @@ export function readAmount(body: string, params: ExtractParams): Reading<number 
     why += `; other amounts: ${rivals.join(", ")}`;
     return { value: best.value, confidence, why, alternatives: rivals };
   }
-  return { value: best.value, confidence, why };
+  return { value: best.value, confidence, why, ...(kind ? { kind } : {}) };
 }

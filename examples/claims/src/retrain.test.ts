@@ -21,7 +21,7 @@ function reviewed(cases: readonly ClaimCase[], params: ModelParams): TrainingRow
       extract: c.email,
       classify: { description: p.extract.value.description },
       "match-policy": { policyNo: p.extract.value.policyNo, claimant: p.extract.value.claimant },
-      reserve: {},
+      reserve: { type: p.classify.value, policyNo: p["match-policy"].value?.policyNo ?? null, amount: p.extract.value.amount, incidentDate: p.extract.value.incidentDate },
       route: { reserve: p.reserve.value },
     };
     for (const step of STEP_NAMES) {
@@ -47,7 +47,7 @@ function lowShare(cases: readonly ClaimCase[], params: ModelParams): number {
 describe("retraining from a corrections export", () => {
   const drifted = generateClaims({ seed: 101, count: 600, shift: 1 });
   const rows = reviewed(drifted, defaultModelParams);
-  const { params: v2, report } = retrainModels(defaultModelParams, rows);
+  const { params: v2, report } = retrainModels(defaultModelParams, rows, { policies });
   const fresh = generateClaims({ seed: 202, count: 600, shift: 1 });
 
   it("makes the next version, learning cyber claims and the portal's date and amount formats", () => {
@@ -56,6 +56,11 @@ describe("retraining from a corrections export", () => {
     expect(Object.keys(v2.classify.weights.cyber ?? {}).length).toBeGreaterThan(5);
     expect(v2.extract.dottedDates?.order).toBe("dmy");
     expect(v2.extract.decimalComma?.confidence).toBeGreaterThan(0.9);
+    // Per-evidence calibration: the portal's Name field turned out reliable, the unreadable date never right.
+    const byEvidence = new Map(report.recalibrated.map((r) => [r.evidence, r]));
+    expect(byEvidence.get("claimant.labelOnly")!.after).toBeGreaterThan(defaultModelParams.extract.confidence.claimant.labelOnly);
+    expect(byEvidence.get("incidentDate.unreadable")!.after).toBeLessThan(0.1);
+    expect(report.recalibrated.some((r) => r.step === "reserve")).toBe(true);
     // The base version is left as it was.
     expect(defaultModelParams.classify.weights.cyber).toBeUndefined();
   });
@@ -77,7 +82,7 @@ describe("retraining from a corrections export", () => {
 
   it("is deterministic whatever the rows' order, and round-trips through the model file and a JSONL export", () => {
     const jsonl = [...rows].reverse().map((r) => JSON.stringify(r)).join("\n") + "\n";
-    const again = retrainModels(defaultModelParams, parseCorrections(jsonl));
+    const again = retrainModels(defaultModelParams, parseCorrections(jsonl), { policies });
     expect(serializeModel(again.params, again.report)).toBe(serializeModel(v2, report));
     expect(parseModel(serializeModel(v2, report)).params).toEqual(v2);
     expect(() => parseModel(JSON.stringify({ kind: "other" }))).toThrow(TypeError);

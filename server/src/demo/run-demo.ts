@@ -209,7 +209,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
         writeFileSync(file, jsonl, { mode: 0o600 });
         const rows = parseCorrections(jsonl);
         exported = { rows: rows.length, file, audited: await exportAudited(db, project.id) };
-        const fitted = retrainModels(params, rows);
+        const fitted = retrainModels(params, rows, { policies: createPolicyDb() });
         params = fitted.params;
         retrain = fitted.report;
         modelFile = join(outDir, `claims-model-v${params.version}.json`);
@@ -217,7 +217,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
         log(
           `exported ${rows.length} decisions (audited) → retrained: version ${retrain.version} learned ${retrain.classify.newTypes.join(", ") || "no new claim types"}` +
             `${retrain.extract.dottedDates ? `, dotted dates (${retrain.extract.dottedDates.order}, p=${retrain.extract.dottedDates.confidence})` : ""}` +
-            `${retrain.extract.decimalComma ? `, decimal-comma amounts (p=${retrain.extract.decimalComma.confidence})` : ""}; model saved to ${modelFile}`,
+            `${retrain.extract.decimalComma ? `, decimal-comma amounts (p=${retrain.extract.decimalComma.confidence})` : ""}` +
+            `, ${retrain.recalibrated.length} evidence kinds recalibrated; model saved to ${modelFile}`,
         );
       }
       days.push(await runDay(day, { st, clock, params, seed: opts.seed, runsPerDay: opts.runsPerDay, reviewers, cases, scheduler, projectDb: db, projectId: project.id }, log, plan.length));
