@@ -164,7 +164,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const clock = new SimClock();
   let st: Seamtrace | undefined;
   try {
-    const { db, client } = server.deps.store;
+    const { db } = server.deps.store;
     const project = (await getProjectByName(db, DEFAULT_PROJECT))!;
     const key = await createApiKey(db, config.secret, { projectId: project.id, name: "demo", actor: "system:demo" });
     const session = async (email: string, name: string, role: Role) => {
@@ -204,18 +204,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
         // Through the export API, as an analyst would download it: corrections and accepts (an
         // accepted output is a labelled example too) of this version. The server audits it.
         const query = new URLSearchParams({ format: "jsonl", workflow: DEMO_WORKFLOW, version: params.version, include: "corrections,accepts" });
+        const auditedBefore = await lastExportAudit(db, project.id);
         const jsonl = await admin.text("GET", `/v1/exports/corrections?${query}`);
         const file = join(outDir, `corrections-claims-v${params.version}.jsonl`);
         writeFileSync(file, jsonl, { mode: 0o600 });
         const rows = parseCorrections(jsonl);
-        exported = { rows: rows.length, file, audited: await exportAudited(db, project.id) };
+        const auditedAfter = await lastExportAudit(db, project.id);
+        exported = { rows: rows.length, file, audited: auditedAfter !== null && auditedAfter !== auditedBefore };
         const fitted = retrainModels(params, rows, { policies: createPolicyDb() });
         params = fitted.params;
         retrain = fitted.report;
         modelFile = join(outDir, `claims-model-v${params.version}.json`);
         writeFileSync(modelFile, serializeModel(fitted.params, fitted.report));
         log(
-          `exported ${rows.length} decisions (audited) → retrained: version ${retrain.version} learned ${retrain.classify.newTypes.join(", ") || "no new claim types"}` +
+          `exported ${rows.length} decisions${exported.audited ? " (audited)" : " (NOT AUDITED)"} → retrained: version ${retrain.version} learned ${retrain.classify.newTypes.join(", ") || "no new claim types"}` +
             `${retrain.extract.dottedDates ? `, dotted dates (${retrain.extract.dottedDates.order}, p=${retrain.extract.dottedDates.confidence})` : ""}` +
             `${retrain.extract.decimalComma ? `, decimal-comma amounts (p=${retrain.extract.decimalComma.confidence})` : ""}` +
             `, ${retrain.recalibrated.length} evidence kinds recalibrated; model saved to ${modelFile}`,
@@ -249,10 +251,10 @@ function summarise(version: string, days: readonly DemoDay[]) {
   return { version, runs, escalationRate: runs === 0 ? 0 : escalated / runs };
 }
 
-/** Whether the audit trail holds the export (the route records it before the first byte). */
-async function exportAudited(db: Parameters<typeof listAudit>[0], projectId: string): Promise<boolean> {
+/** The newest `export.corrections` audit entry's hash: the route records one before the first byte. */
+async function lastExportAudit(db: Parameters<typeof listAudit>[0], projectId: string): Promise<string | null> {
   const page = await listAudit(db, projectId, { action: "export.corrections", window: { from: 0, to: Number.MAX_SAFE_INTEGER }, limit: 1 });
-  return page.items.length > 0;
+  return page.items[0]?.hash ?? null;
 }
 
 interface DayDeps {
