@@ -354,3 +354,31 @@ describe("durable resume never hurts the host", () => {
     await Promise.all([st.shutdown({ timeoutMs: 100 }), st2.shutdown({ timeoutMs: 100 })]);
   });
 });
+
+describe("a simulated clock", () => {
+  it("stamps run and step events with the time the now option gives, so past traffic can be replayed", async () => {
+    const c = collector();
+    const past = Date.UTC(2025, 2, 3, 9, 30);
+    let t = past;
+    const st = client(c.request, { now: () => t });
+    const wf = st.workflow("clocked", { version: "2" });
+    await wf.run({ input: 1 }, async (run) => {
+      t += 1_000;
+      const a = await run.step("a", async () => {
+        t += 250;
+        return { value: 1, confidence: 0.9 };
+      });
+      return a.value;
+    });
+    await st.flush();
+    const started = ofType<RunStartedEvent>(c.events(), "run.started")[0]!;
+    const step = ofType<StepEvent>(c.events(), "step.completed")[0]!;
+    const ended = ofType<RunEndedEvent>(c.events(), "run.completed")[0]!;
+    expect(started.time).toBe(new Date(past).toISOString());
+    expect(step.startedAt).toBe(new Date(past + 1_000).toISOString());
+    expect(step.time).toBe(new Date(past + 1_250).toISOString());
+    expect(step.durationMs).toBe(250);
+    expect(ended.time).toBe(new Date(past + 1_250).toISOString());
+    await st.shutdown();
+  });
+});

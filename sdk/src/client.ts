@@ -36,6 +36,12 @@ export interface SeamtraceOptions {
   random?: RandomSource;
   /** @internal Wraps every step's function (the golden executor's chaos runs inject faults here). */
   interceptStep?: StepInterceptor;
+  /**
+   * The clock events are stamped with, in epoch ms. Default `Date.now`. Back-filling or replaying
+   * historical traffic (as `seamtrace demo` does) passes a simulated clock; batching, retries and
+   * timeouts keep real time.
+   */
+  now?: () => number;
 }
 
 export interface WorkflowOptions {
@@ -109,6 +115,8 @@ export class Seamtrace {
   // --- gates (issue 3): sampling source, contracts already sent, prompt delivery of escalations ---
   /** @internal */
   readonly random: RandomSource;
+  /** @internal Event times (SeamtraceOptions.now). */
+  readonly now: () => number;
   /** @internal Per `workflow@version`: the steps whose contract this client has sent. */
   readonly contractsSent = new Map<string, Set<string>>();
   /** @internal */
@@ -122,6 +130,7 @@ export class Seamtrace {
   constructor(options: SeamtraceOptions = {}) {
     this.random = options.random ?? Math.random; // gates (issue 3)
     this.interceptStep = options.interceptStep;
+    this.now = options.now ?? Date.now;
     this.onError = options.onError;
     const transportOptions: TransportOptions = {
       ...options.transport,
@@ -260,6 +269,7 @@ export class Workflow {
       contractsSent: sent,
       recalibrate: this.options.recalibrate,
       intercept: client.interceptStep,
+      now: client.now,
     });
   }
 
@@ -349,7 +359,8 @@ export class Workflow {
     const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
     const emit = this.client.emit;
-    const started = Date.now();
+    const now = this.client.now;
+    const started = now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };
     // A replay keeps the run's recorded key and input: its recorded steps were computed from them.
     const key = state ? (state.run.key ?? undefined) : options.key;
@@ -370,7 +381,7 @@ export class Workflow {
 
     const escalation = run.stopped?.reason === "escalated" ? run.escalation : undefined;
     const status: Exclude<RunStatus, "running"> = escalation ? "paused" : run.stopped ? "failed" : "completed";
-    const ended = Date.now();
+    const ended = now();
     const endEvent: SeamtraceEvent = {
       id: uuidv7(),
       type: `run.${status}`,

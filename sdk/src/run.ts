@@ -65,6 +65,8 @@ export interface RunGates {
   recalibrate?: boolean | undefined;
   /** @internal The client's step interceptor (chaos runs); absent in production. */
   intercept?: StepInterceptor | undefined;
+  /** The clock events are stamped with (SeamtraceOptions.now). Default Date.now. */
+  now?: (() => number) | undefined;
 }
 
 /**
@@ -142,6 +144,8 @@ export class Run {
   private escalationInfo: RunEscalation | undefined;
   /** No policy can apply to any step unless the step brings its own: see `complete`. */
   private readonly idle: boolean;
+  /** Event times. */
+  private readonly now: () => number;
 
   constructor(
     private readonly identity: RunIdentity,
@@ -150,6 +154,7 @@ export class Run {
     private readonly gates: RunGates = { policies: codePolicyOnly, random: Math.random, contractsSent: new Set() },
   ) {
     this.id = identity.runId;
+    this.now = gates.now ?? Date.now;
     this.idle = gates.policies === codePolicyOnly && gates.policy === undefined && gates.steps === undefined && !gates.recalibrate;
   }
 
@@ -174,7 +179,7 @@ export class Run {
   private replayed<V>(name: string, call: number, opts: StepOptions): Promise<StepHandle<V>> | undefined {
     const recorded = this.replay!.byCall.get(`${call}:${name}`);
     if (!recorded || recorded.status !== "completed") return undefined; // never ran, or failed: run it
-    const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
+    const handle = new StepHandle<V>(this.identity, name, opts, this.now());
     const esc = this.replay!.escalation;
     const reviewed = esc !== null && esc.stepId === recorded.stepId && recorded.source !== "human";
     // An output that failed its gate and was never reviewed must not reach a later step: run it again.
@@ -187,7 +192,7 @@ export class Run {
     }
     // The reviewer's output: human-verified, so confidence 1 and a re-based cumulative; fresh now.
     handle.restore(recorded);
-    handle.complete({ value: esc.output as V, confidence: 1, source: "human", observedAt: Date.now() }, 1, undefined, Date.now());
+    handle.complete({ value: esc.output as V, confidence: 1, source: "human", observedAt: this.now() }, 1, undefined, this.now());
     this.emit(handle as StepHandle<unknown>);
     return Promise.resolve(handle);
   }
@@ -234,7 +239,7 @@ export class Run {
     }
     const intercept = this.gates.intercept;
     if (intercept !== undefined) fn = intercept(this.identity, name, call, opts, fn) as StepFn<V>;
-    const handle = new StepHandle<V>(this.identity, name, opts, Date.now());
+    const handle = new StepHandle<V>(this.identity, name, opts, this.now());
     handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
       // The common case stays off the retry loop: one call, no extra async frame (SPEC §3:
@@ -311,7 +316,7 @@ export class Run {
     attempts: number,
     attemptErrors: ErrorInfo[] | undefined,
   ): StepHandle<V> | Promise<StepHandle<V>> {
-    handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, Date.now());
+    handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, this.now());
     if (this.gates.recalibrate) {
       const id = this.identity;
       let c: number | undefined;
@@ -392,7 +397,7 @@ export class Run {
 
   private failStep(handle: StepHandle<unknown>, attempt: number, attemptErrors: ErrorInfo[] | undefined, err: unknown): RunStoppedError {
     // Failures are rare: their event is built eagerly, off the measured hot path.
-    const endedAt = Date.now();
+    const endedAt = this.now();
     const error = errorInfo(err);
     const wire = handle.toWire();
     const event: StepEvent = {

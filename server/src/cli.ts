@@ -22,6 +22,7 @@ import { listJobRuns } from "./store/jobs.js";
 import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 import { registerGoldenCommands } from "./cli-golden.js";
+import { registerDemoCommands } from "./cli-demo.js";
 import { registerExportCommands } from "./cli-export.js";
 import { registerSeamsCommand } from "./cli-seams.js";
 import { registerChaosCommand } from "./cli-chaos.js";
@@ -271,6 +272,7 @@ export function buildCli(): Command {
   registerGoldenCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
   registerSeamsCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
   registerChaosCommand(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
+  registerDemoCommands(program, { print, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message), table: formatTable });
   registerAuditCommands(program, {
     withStore,
     print,

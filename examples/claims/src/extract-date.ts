@@ -13,6 +13,8 @@ interface Candidate {
   confidence: number;
   why: string;
   index: number;
+  /** The confidence table's key, when the confidence is that entry's. */
+  kind?: string;
 }
 
 const MONTH_RE = "(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)";
@@ -28,6 +30,7 @@ const YESTERDAY = /\b(yesterday|last night)\b/gi;
 const WEEKDAY = /\b(?:(?:on|last)\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)\b/gi;
 const DAYS_AGO = /\b(\d{1,2}|[a-z]+(?:-[a-z]+)?)\s+days\s+ago\b/gi;
 const UNREADABLE = /\b\d{1,2}\.\d{1,2}\.\d{2,4}\b/;
+const DOTTED = /\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})\b/g;
 
 /** A day without a year is the most recent such day on or before the day the email arrived. */
 function withYear(month: number, day: number, year: number | undefined, received: string): string | null {
@@ -50,47 +53,56 @@ function fullYear(y: string): number {
 function candidates(body: string, received: string, params: ExtractParams): Candidate[] {
   const c = params.confidence.incidentDate;
   const out: Candidate[] = [];
-  const add = (date: string | null, confidence: number, why: string, index: number): void => {
-    if (date !== null) out.push({ date, confidence, why, index });
+  const add = (date: string | null, confidence: number, why: string, index: number, kind?: string): void => {
+    if (date !== null) out.push({ date, confidence, why, index, ...(kind ? { kind } : {}) });
   };
-  for (const m of body.matchAll(ISO)) add(withYear(Number(m[2]), Number(m[3]), Number(m[1]), received), c.iso, `"${m[0]}" (ISO)`, m.index);
+  for (const m of body.matchAll(ISO)) add(withYear(Number(m[2]), Number(m[3]), Number(m[1]), received), c.iso, `"${m[0]}" (ISO)`, m.index, "iso");
   for (const m of body.matchAll(NUMERIC)) {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const y = fullYear(m[3]!);
-    if (a > 12 && b <= 12) add(withYear(b, a, y, received), c.numeric, `"${m[0]}" (day first: ${a} > 12)`, m.index);
-    else if (b > 12 && a <= 12) add(withYear(a, b, y, received), c.numeric, `"${m[0]}" (month first: ${b} > 12)`, m.index);
-    else if (a === b) add(withYear(a, b, y, received), c.numeric, `"${m[0]}"`, m.index);
+    if (a > 12 && b <= 12) add(withYear(b, a, y, received), c.numeric, `"${m[0]}" (day first: ${a} > 12)`, m.index, "numeric");
+    else if (b > 12 && a <= 12) add(withYear(a, b, y, received), c.numeric, `"${m[0]}" (month first: ${b} > 12)`, m.index, "numeric");
+    else if (a === b) add(withYear(a, b, y, received), c.numeric, `"${m[0]}"`, m.index, "numeric");
     else {
       const [month, day] = params.dayFirst ? [b, a] : [a, b];
       const preferred = withYear(month, day, y, received);
       const other = withYear(day, month, y, received);
       // Only one reading in the past settles it: incidents are reported after they happen.
       if (preferred !== null && other !== null && preferred > received && other <= received) {
-        add(other, c.numeric, `"${m[0]}" read ${params.dayFirst ? "month" : "day"} first (the other reading is in the future)`, m.index);
+        add(other, c.numeric, `"${m[0]}" read ${params.dayFirst ? "month" : "day"} first (the other reading is in the future)`, m.index, "numeric");
       } else {
-        add(preferred, c.numericAmbiguous, `"${m[0]}" read ${params.dayFirst ? "day" : "month"} first (ambiguous)`, m.index);
+        add(preferred, c.numericAmbiguous, `"${m[0]}" read ${params.dayFirst ? "day" : "month"} first (ambiguous)`, m.index, "numericAmbiguous");
       }
     }
   }
   for (const m of body.matchAll(MONTH_DAY)) {
     const month = MONTH_INDEX[m[1]!.toLowerCase().slice(0, 3)]!;
-    add(withYear(month, Number(m[2]), m[3] ? Number(m[3]) : undefined, received), c.monthName, `"${m[0]}"`, m.index);
+    add(withYear(month, Number(m[2]), m[3] ? Number(m[3]) : undefined, received), c.monthName, `"${m[0]}"`, m.index, "monthName");
   }
   for (const m of body.matchAll(DAY_MONTH)) {
     const month = MONTH_INDEX[m[2]!.toLowerCase().slice(0, 3)]!;
-    add(withYear(month, Number(m[1]), m[3] ? Number(m[3]) : undefined, received), c.monthName, `"${m[0]}"`, m.index);
+    add(withYear(month, Number(m[1]), m[3] ? Number(m[3]) : undefined, received), c.monthName, `"${m[0]}"`, m.index, "monthName");
   }
-  for (const m of body.matchAll(TODAY)) add(received, c.relative, `"${m[0]}" = day received`, m.index);
-  for (const m of body.matchAll(YESTERDAY)) add(addDays(received, -1), c.relative, `"${m[0]}" = day before received`, m.index);
+  if (params.dottedDates) {
+    // Learned from corrections (retrain.ts): the portal writes its dates in one fixed order.
+    const { order, confidence } = params.dottedDates;
+    for (const m of body.matchAll(DOTTED)) {
+      const [a, b] = [Number(m[1]), Number(m[2])];
+      const [day, month] = order === "dmy" ? [a, b] : [b, a];
+      add(withYear(month, day, fullYear(m[3]!), received), confidence, `"${m[0]}" (dotted, ${order} as learned)`, m.index);
+    }
+  }
+  for (const m of body.matchAll(TODAY)) add(received, c.relative, `"${m[0]}" = day received`, m.index, "relative");
+  for (const m of body.matchAll(YESTERDAY)) add(addDays(received, -1), c.relative, `"${m[0]}" = day before received`, m.index, "relative");
   for (const m of body.matchAll(WEEKDAY)) {
     const wd = WEEKDAYS.findIndex((d) => d.toLowerCase() === m[1]!.toLowerCase());
     const back = (weekday(received) - wd + 7) % 7 || 7;
-    add(addDays(received, -back), c.relative, `"${m[0]}" = most recent ${WEEKDAYS[wd]} before received`, m.index);
+    add(addDays(received, -back), c.relative, `"${m[0]}" = most recent ${WEEKDAYS[wd]} before received`, m.index, "relative");
   }
   for (const m of body.matchAll(DAYS_AGO)) {
     const n = /^\d+$/.test(m[1]!) ? Number(m[1]) : parseNumberWords(m[1]!);
-    if (n !== null && n <= 60) add(addDays(received, -n), c.relative, `"${m[0]}"`, m.index);
+    if (n !== null && n <= 60) add(addDays(received, -n), c.relative, `"${m[0]}"`, m.index, "relative");
   }
   return out;
 }
@@ -114,8 +126,8 @@ export function readIncidentDate(body: string, receivedAt: string, params: Extra
   if (found.length === 0) {
     // A date-shaped string we cannot read is not "no date": say so with a low confidence.
     const unreadable = UNREADABLE.exec(body);
-    if (unreadable) return { value: null, confidence: c.unreadable, why: `date "${unreadable[0]}" not in a known format` };
-    return { value: null, confidence: c.none, why: "no incident date stated" };
+    if (unreadable) return { value: null, confidence: c.unreadable, why: `date "${unreadable[0]}" not in a known format`, kind: "unreadable" };
+    return { value: null, confidence: c.none, why: "no incident date stated", kind: "none" };
   }
   const labelled = found.filter((f) => {
     const label = labelAt(body, f.index);
@@ -126,9 +138,11 @@ export function readIncidentDate(body: string, receivedAt: string, params: Extra
   let confidence = best.confidence;
   let why = `date ${best.why}${labelled.length > 0 ? " (labelled)" : ""}`;
   // A claim for an incident in the future means the reading is wrong, whatever the format.
+  let kind = best.kind;
   if (best.date > received) {
     confidence *= 0.5;
     why += ", after the email arrived";
+    kind = undefined;
   }
   const others = [...new Set(found.map((f) => f.date).filter((d) => d !== best.date))];
   if (others.length > 0) {
@@ -136,5 +150,5 @@ export function readIncidentDate(body: string, receivedAt: string, params: Extra
     why += `; other dates mentioned: ${others.join(", ")}`;
     return { value: best.date, confidence, why, alternatives: others };
   }
-  return { value: best.date, confidence, why };
+  return { value: best.date, confidence, why, ...(kind ? { kind } : {}) };
 }

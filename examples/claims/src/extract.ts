@@ -51,16 +51,16 @@ function readClaimant(email: ClaimEmail, lines: readonly string[], params: Extra
   const form = formValue !== null && NAME.test(formValue) ? titleCase(formValue) : null;
   const signature = signatureName(lines);
   if (form !== null) {
-    if (header !== null && sameName(header, form)) return { value: form, confidence: c.labelAgrees, why: "claimant from a Name field and the From header" };
-    return { value: form, confidence: c.labelOnly, why: `claimant from a Name field${header ? ` (From header says ${header})` : ""}`, ...(header ? { alternatives: [header] } : {}) };
+    if (header !== null && sameName(header, form)) return { value: form, confidence: c.labelAgrees, why: "claimant from a Name field and the From header", kind: "labelAgrees" };
+    return { value: form, confidence: c.labelOnly, why: `claimant from a Name field${header ? ` (From header says ${header})` : ""}`, kind: "labelOnly", ...(header ? { alternatives: [header] } : {}) };
   }
   if (header !== null && signature !== null) {
-    if (sameName(header, signature)) return { value: header, confidence: c.headerAndSignature, why: "claimant from the From header and the signature" };
-    return { value: signature, confidence: c.conflict, why: `signature (${signature}) and From header (${header}) disagree`, alternatives: [header] };
+    if (sameName(header, signature)) return { value: header, confidence: c.headerAndSignature, why: "claimant from the From header and the signature", kind: "headerAndSignature" };
+    return { value: signature, confidence: c.conflict, why: `signature (${signature}) and From header (${header}) disagree`, alternatives: [header], kind: "conflict" };
   }
-  if (header !== null) return { value: header, confidence: c.headerOnly, why: "claimant from the From header only" };
-  if (signature !== null) return { value: signature, confidence: c.signatureOnly, why: "claimant from the signature only" };
-  return { value: null, confidence: c.none, why: "no claimant name found" };
+  if (header !== null) return { value: header, confidence: c.headerOnly, why: "claimant from the From header only", kind: "headerOnly" };
+  if (signature !== null) return { value: signature, confidence: c.signatureOnly, why: "claimant from the signature only", kind: "signatureOnly" };
+  return { value: null, confidence: c.none, why: "no claimant name found", kind: "none" };
 }
 
 const PREFIXED = /\b(P[O0]L)([\s\-#.:]*)(\d{3})[\s-]?(\d{4})\b/gi;
@@ -69,22 +69,23 @@ const BARE = /(?<![\w-])(\d{7})(?![\d-])/g;
 
 function readPolicyNo(text: string, params: ExtractParams): Reading<string | null> {
   const c = params.confidence.policyNo;
-  const found = new Map<string, { confidence: number; why: string }>();
-  const add = (digits: string, confidence: number, why: string): void => {
+  const found = new Map<string, { confidence: number; why: string; kind: string }>();
+  const add = (digits: string, kind: "canonical" | "prefixed" | "ocr" | "afterWord" | "bare", why: string): void => {
+    const confidence = c[kind];
     const seen = found.get(digits);
-    if (!seen || seen.confidence < confidence) found.set(digits, { confidence, why });
+    if (!seen || seen.confidence < confidence) found.set(digits, { confidence, why, kind });
   };
   for (const m of text.matchAll(PREFIXED)) {
     const [, prefix, sep] = m as unknown as [string, string, string];
-    const kind = prefix.includes("0") ? c.ocr : prefix === "POL" && sep === "-" ? c.canonical : c.prefixed;
+    const kind = prefix.includes("0") ? "ocr" : prefix === "POL" && sep === "-" ? "canonical" : "prefixed";
     add(m[3]! + m[4]!, kind, `policy "${m[0]}"${prefix.includes("0") ? " (0 read as O)" : ""}`);
   }
-  for (const m of text.matchAll(AFTER_WORD)) add(m[1]! + m[2]!, c.afterWord, `policy number after the word "policy"`);
-  if (found.size === 0) for (const m of text.matchAll(BARE)) add(m[1]!, c.bare, `bare 7-digit number "${m[1]}" (no policy cue)`);
-  if (found.size === 0) return { value: null, confidence: c.none, why: "no policy number found" };
+  for (const m of text.matchAll(AFTER_WORD)) add(m[1]! + m[2]!, "afterWord", `policy number after the word "policy"`);
+  if (found.size === 0) for (const m of text.matchAll(BARE)) add(m[1]!, "bare", `bare 7-digit number "${m[1]}" (no policy cue)`);
+  if (found.size === 0) return { value: null, confidence: c.none, why: "no policy number found", kind: "none" };
   const ranked = [...found.entries()].sort((a, b) => b[1].confidence - a[1].confidence);
   const [digits, best] = ranked[0]!;
-  if (ranked.length === 1) return { value: `POL-${digits}`, confidence: best.confidence, why: best.why };
+  if (ranked.length === 1) return { value: `POL-${digits}`, confidence: best.confidence, why: best.why, kind: best.kind };
   const others = ranked.slice(1).map(([d]) => `POL-${d}`);
   return { value: `POL-${digits}`, confidence: best.confidence * c.conflictFactor, why: `${best.why}; other numbers: ${others.join(", ")}`, alternatives: others };
 }
@@ -104,6 +105,26 @@ function describe(lines: readonly string[], params: ExtractParams): string {
   return kept.join(" ").replace(/\s+/g, " ").trim();
 }
 
+/** Each structured field's reading, with the kind of evidence behind it (what retraining calibrates). */
+export interface FieldReadings {
+  claimant: Reading<string | null>;
+  policyNo: Reading<string | null>;
+  incidentDate: Reading<string | null>;
+  amount: Reading<number | null>;
+}
+
+/** Reads the four structured fields of an email. */
+export function readFields(email: ClaimEmail, params: ExtractParams): FieldReadings {
+  const lines = email.body.split(/\r?\n/);
+  return {
+    claimant: readClaimant(email, lines, params),
+    // The subject often carries the policy number ("Claim for policy POL-…"): read both.
+    policyNo: readPolicyNo(`${email.body}\n${email.subject}`, params),
+    incidentDate: readIncidentDate(email.body, email.receivedAt, params),
+    amount: readAmount(email.body, params),
+  };
+}
+
 /**
  * Extracts the claim fields from an email.
  * @example
@@ -112,11 +133,7 @@ function describe(lines: readonly string[], params: ExtractParams): string {
  */
 export function extractClaim(email: ClaimEmail, params: ExtractParams): ModelOutput<ClaimFields> {
   const lines = email.body.split(/\r?\n/);
-  const claimant = readClaimant(email, lines, params);
-  // The subject often carries the policy number ("Claim for policy POL-…"): read both.
-  const policyNo = readPolicyNo(`${email.body}\n${email.subject}`, params);
-  const incidentDate = readIncidentDate(email.body, email.receivedAt, params);
-  const amount = readAmount(email.body, params);
+  const { claimant, policyNo, incidentDate, amount } = readFields(email, params);
   const value: ClaimFields = {
     claimant: claimant.value,
     policyNo: policyNo.value,

@@ -57,3 +57,6 @@ export {
   SEAM_CONTRACTS,
 } from "./contracts.js";
 export type { ClaimsWorkflow, ClaimsWorkflowOptions } from "./workflow.js";
+
+export { parseCorrections, parseModel, retrainModels, serializeModel } from "./retrain.js";
+export type { ModelFile, RetrainOptions, RetrainReport, TrainingRow } from "./retrain.js";

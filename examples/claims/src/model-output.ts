@@ -23,6 +23,11 @@ export interface Reading<T> {
   confidence: number;
   why: string;
   alternatives?: T[];
+  /**
+   * The kind of evidence, named as in the parameters' confidence table (`labelOnly`, `iso`, …),
+   * when the confidence is exactly that kind's: retraining measures each kind's accuracy.
+   */
+  kind?: string;
 }
 
 /** Rounds a confidence for output: four decimals is plenty, and keeps events compact. */

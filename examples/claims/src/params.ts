@@ -19,6 +19,16 @@ export interface ExtractParams {
   /** Read `03/04/2025` as 3 April (true) or 4 March (false) when both readings are valid. */
   dayFirst: boolean;
   /**
+   * How to read dotted dates (`03.02.2025`), and how often that reading proved right. Absent in
+   * version 1, which predates the portal that writes them: learned from corrected dates.
+   */
+  dottedDates?: { order: "dmy" | "mdy"; confidence: number } | null;
+  /**
+   * Read `1.234,50` as 1234.50 (decimal comma), with this confidence. Absent in version 1:
+   * learned from corrected amounts.
+   */
+  decimalComma?: { confidence: number } | null;
+  /**
    * The probability each kind of evidence gives the right field value. Learnable as the
    * observed accuracy per evidence kind on labelled outputs.
    */

@@ -9,6 +9,9 @@ import { roundConfidence, type ModelOutput } from "./model-output.js";
 import type { ReserveParams } from "./params.js";
 import { covers, inForce, reserveFor } from "./rules.js";
 
+/** The kind of evidence behind a reserve, named as in `ReserveParams.confidence`. */
+export type ReserveEvidence = "stated" | "capped" | "standard" | "standardCapped" | "noPolicy" | "notCovered" | "lapsed";
+
 /** What the reserve step consumes. */
 export interface ReserveInput {
   fields: Pick<ClaimFields, "amount" | "incidentDate">;
@@ -29,20 +32,25 @@ export function estimateReserve(input: ReserveInput, params: ReserveParams): Mod
   const value = reserveFor({ type, policy, lossAmount: loss, incidentDate: fields.incidentDate });
   let confidence: number;
   let reasoning: string;
+  let evidence: ReserveEvidence;
   if (policy === null) {
+    evidence = "noPolicy";
     confidence = c.noPolicy;
     reasoning = "no policy matched: nothing to reserve against";
   } else if (!covers(policy, type)) {
+    evidence = "notCovered";
     confidence = c.notCovered;
     reasoning = `${policy.line} policy ${policy.policyNo} does not cover ${type} claims (type or policy may be wrong)`;
   } else if (fields.incidentDate !== null && !inForce(policy, fields.incidentDate)) {
+    evidence = "lapsed";
     confidence = c.lapsed;
     reasoning = `policy ${policy.policyNo} not in force on ${fields.incidentDate} (${policy.effectiveFrom} to ${policy.effectiveTo})`;
   } else {
     const payable = Math.max(loss - policy.deductible, 0);
     const capped = payable > policy.limit;
     // Past the limit the loss no longer matters: an assumed or misread amount cannot move it.
-    confidence = stated ? (capped ? c.capped : c.stated) : capped ? c.standardCapped : c.standard;
+    evidence = stated ? (capped ? "capped" : "stated") : capped ? "standardCapped" : "standard";
+    confidence = c[evidence];
     reasoning = `${stated ? `stated loss $${loss}` : `no amount stated; standard ${type} loss $${loss} assumed`} − deductible $${policy.deductible}${capped ? `, capped at limit $${policy.limit}` : ""}, × ${type} handling loading = $${value}`;
     if (fields.incidentDate === null) {
       confidence *= c.unknownDateFactor;
@@ -53,6 +61,6 @@ export function estimateReserve(input: ReserveInput, params: ReserveParams): Mod
     value,
     confidence: roundConfidence(confidence),
     reasoning,
-    features: { reserve: value, amountStated: stated, covered: policy !== null && covers(policy, type) },
+    features: { reserve: value, amountStated: stated, covered: policy !== null && covers(policy, type), evidence, dateKnown: fields.incidentDate !== null },
   };
 }
