@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark, each against a baseline run alongside in this process run.
- * `npm run bench -- <name>` runs one (sdk, ingest, audit, golden, jobs). Figures go to stdout and to
+ * `npm run bench -- <name>` runs one (sdk, ingest, audit, golden, exports, jobs). Figures go to stdout and to
  * bench/results/latest.json (a run of one benchmark keeps the others' last figures there); copy
  * them to the README's table.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { benchAuditVerify } from "./audit-verify.js";
+import { benchExports } from "./exports.js";
 import { benchIngest } from "./ingest.js";
 import { benchGolden } from "./golden.js";
 import { benchJobs } from "./jobs.js";
@@ -19,6 +20,7 @@ if (!only || only === "sdk") results.sdkOverhead = await benchSdkOverhead();
 if (!only || only === "ingest") results.ingest = await benchIngest();
 if (!only || only === "audit") results.auditVerify = await benchAuditVerify();
 if (!only || only === "golden") results.golden = await benchGolden();
+if (!only || only === "exports") results.exports = await benchExports();
 if (!only || only === "jobs") results.jobs = await benchJobs({ full: process.argv.includes("--full") });
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + "\n");

@@ -45,50 +45,71 @@ async function* decidedEscalations(client: Client, projectId: string, f: Correct
     filters("e", "resolved_at", f, parts, args);
     parts.push("e.resolved_at >= ?", "(e.resolved_at > ? OR e.id > ?)");
     args.push(after.time, after.time, after.id);
-    // Only the packet's fields a row needs leave SQLite (`->` gives their JSON text): a packet
-    // also carries the run so far, up to a megabyte, which an export has no use for.
+    // Only the packet's fields a row needs leave SQLite (`->` gives their JSON): a packet also
+    // carries the run so far, up to a megabyte, which an export has no use for. The row comes as
+    // one JSON text, parsed once: ~1.7× faster than reading 17 columns (bench/exports.ts).
     const rs = await client.execute({
-      sql: `SELECT e.id, e.kind, e.run_id, e.step_id, e.workflow, e.version, e.step,
-              e.packet -> '$.input', e.packet -> '$.output', e.corrected_output, e.decision, e.confidence,
-              e.packet -> '$.alternatives', e.reviewer_id, e.reason, e.created_at, e.resolved_at
+      sql: `SELECT json_object('escalationId', e.id, 'kind', e.kind, 'runId', e.run_id, 'stepId', e.step_id, 'workflow', e.workflow,
+              'version', e.version, 'step', e.step, 'input', e.packet -> '$.input', 'output', e.packet -> '$.output',
+              'corrected', json(e.corrected_output), 'decision', e.decision, 'confidence', e.confidence,
+              'alternatives', e.packet -> '$.alternatives', 'reviewer', e.reviewer_id, 'reason', e.reason,
+              'createdAt', e.created_at, 'resolvedAt', e.resolved_at), e.resolved_at, e.id
             FROM escalations e WHERE ${parts.join(" AND ")}
             ORDER BY e.resolved_at, e.id LIMIT ?`,
       args: [...args, pageSize],
     });
-    for (const r of rs.rows) yield escalationRow(r);
+    for (const r of rs.rows) yield escalationRow(JSON.parse(String(r[0])) as StoredDecision);
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
-    after = { time: Number(last[16]), id: String(last[0]) };
+    after = { time: Number(last[1]), id: String(last[2]) };
     await yieldToEventLoop();
   }
 }
 
-function escalationRow(r: Row): CorrectionRow & { time: number } {
-  const decision = String(r[10]) as CorrectionRow["decision"];
-  const output = json(r[8]);
-  const alternatives = json(r[12]);
-  const resolvedAt = Number(r[16]);
+/** A decided escalation as the export query hands it over. */
+interface StoredDecision {
+  escalationId: string;
+  kind: CorrectionRowKind;
+  runId: string;
+  stepId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  input?: unknown;
+  output?: unknown;
+  corrected?: unknown;
+  decision: CorrectionRow["decision"];
+  confidence: number | null;
+  alternatives?: unknown;
+  reviewer: string | null;
+  reason: string | null;
+  createdAt: number;
+  resolvedAt: number;
+}
+
+function escalationRow(d: StoredDecision): CorrectionRow & { time: number } {
+  const output = d.output ?? null;
   return {
-    escalationId: String(r[0]),
+    escalationId: d.escalationId,
     labelId: null,
-    kind: String(r[1]) as CorrectionRowKind,
-    runId: String(r[2]),
-    stepId: String(r[3]),
-    workflow: String(r[4]),
-    version: String(r[5]),
-    step: String(r[6]),
-    input: json(r[7]),
+    kind: d.kind,
+    runId: d.runId,
+    stepId: d.stepId,
+    workflow: d.workflow,
+    version: d.version,
+    step: d.step,
+    input: d.input ?? null,
     output,
     // Accepted: the model's output was right, so it is the training target too.
-    corrected: decision === "accept" ? output : decision === "correct" ? json(r[9]) : null,
-    decision,
-    confidence: num(r[11]),
-    alternatives: Array.isArray(alternatives) ? alternatives : null,
-    reviewer: r[13] === null ? null : `user:${String(r[13])}`,
-    reason: text(r[14]),
-    createdAt: iso(Number(r[15])),
-    resolvedAt: iso(resolvedAt),
-    time: resolvedAt,
+    corrected: d.decision === "accept" ? output : d.decision === "correct" ? (d.corrected ?? null) : null,
+    decision: d.decision,
+    confidence: d.confidence,
+    alternatives: Array.isArray(d.alternatives) ? d.alternatives : null,
+    reviewer: d.reviewer === null ? null : `user:${d.reviewer}`,
+    reason: d.reason,
+    createdAt: iso(d.createdAt),
+    resolvedAt: iso(d.resolvedAt),
+    time: d.resolvedAt,
   };
 }
 
