@@ -9,7 +9,7 @@ import {
   type TransportOptions,
   type TransportStats,
 } from "./transport.js";
-import type { Deferred } from "./transport-types.js";
+import type { Deferred, EventSpool } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
@@ -34,6 +34,13 @@ export interface SeamtraceOptions {
   onError?: (err: unknown) => void;
   /** Random source in [0, 1) for spot-check sampling; pass a seeded one for reproducible tests. Default `Math.random`. */
   random?: RandomSource;
+  /**
+   * Keep buffered events on disk across a process crash (Node).
+   * @example
+   * import { FileSpool } from "@seamtrace/sdk/spool";
+   * new Seamtrace({ apiKey, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
+   */
+  spool?: EventSpool;
 }
 
 export interface WorkflowOptions {
@@ -125,6 +132,7 @@ export class Seamtrace {
     if (options.apiKey !== undefined) transportOptions.apiKey = options.apiKey;
     if (options.request !== undefined) transportOptions.request = options.request;
     if (options.onError !== undefined) transportOptions.onError = options.onError;
+    if (options.spool !== undefined) transportOptions.spool = options.spool;
     this.transport = new Transport(transportOptions);
     this.policies = options.apiKey ? new PolicyClient({ endpoint: transportOptions.endpoint, apiKey: options.apiKey, request: options.request, onError: options.onError }) : undefined;
     this.policies?.start();
