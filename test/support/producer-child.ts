@@ -37,7 +37,8 @@ const request: RequestFn = async (url, init) => {
 };
 
 const spool = spoolDir ? new FileSpool({ dir: spoolDir }) : undefined;
-const st = new Seamtrace({ endpoint, apiKey, request, spool, transport: { maxBackoffMs: 5_000 } });
+// The SDK's defaults throughout (buffer 10,000, backoff up to 30 s): the claims are about them.
+const st = new Seamtrace({ endpoint, apiKey, request, spool });
 if (spool) process.stdout.write(JSON.stringify({ recovered: st.stats().buffered }) + "\n");
 const wf = st.workflow("steady", { version: "1" });
 const pad = () => randomBytes(2048).toString("hex"); // 4 KiB, distinct
