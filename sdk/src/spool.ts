@@ -56,6 +56,10 @@ const SEGMENT = /^(\d{12})\.jsonl$/;
  * import { Seamtrace } from "@seamtrace/sdk";
  * import { FileSpool } from "@seamtrace/sdk/spool";
  * const st = new Seamtrace({ apiKey: process.env.SEAMTRACE_API_KEY, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
+ * @throws at construction only — when the folder cannot be created or read, or another live
+ * process owns it — so a misconfigured spool shows at startup rather than as silent drops.
+ * Afterwards a failing write drops that event (`spool_error`, reported to `onError` of the
+ * client) and never throws into the host.
  */
 export class FileSpool implements EventSpool {
   readonly dir: string;
