@@ -214,6 +214,28 @@ describe("Transport with a spool", () => {
     await second.shutdown();
   });
 
+  it("forgets a batch split by a 413 only as each half is delivered, oldest first", async () => {
+    const dir = tempDir();
+    const inner = collector();
+    const request: RequestFn = async (url, init) => {
+      const count = (JSON.parse(String(init.body)) as { events: unknown[] }).events.length;
+      if (count > 2) return { status: 413, headers: { get: () => null }, text: async () => "{}" };
+      return inner.request(url, init);
+    };
+    const spool = new FileSpool({ dir });
+    const acks: number[] = [];
+    const ack = spool.ack.bind(spool);
+    spool.ack = (n) => (acks.push(n), ack(n));
+    const transport = new Transport({ endpoint: "http://collector", request, gzip: false, spool });
+    const events = [event(1), event(2), event(3), event(4)];
+    for (const e of events) transport.enqueue(e);
+    expect(await transport.flush()).toEqual({ delivered: 4, undelivered: 0 });
+    expect(inner.received).toEqual(events.map((e) => e.id));
+    expect(acks).toEqual([2, 2]);
+    expect(spool.pending).toBe(0);
+    await transport.shutdown();
+  });
+
   it("counts events the spool cannot take as dropped (spool_full, spool_error), and does not buffer them", async () => {
     const { request, received } = collector();
     let full = false;
