@@ -9,7 +9,7 @@ import {
   type TransportOptions,
   type TransportStats,
 } from "./transport.js";
-import type { Deferred } from "./transport-types.js";
+import type { Deferred, EventSpool } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
@@ -42,6 +42,13 @@ export interface SeamtraceOptions {
    * timeouts keep real time.
    */
   now?: () => number;
+  /**
+   * Keep buffered events on disk across a process crash (Node).
+   * @example
+   * import { FileSpool } from "@seamtrace/sdk/spool";
+   * new Seamtrace({ apiKey, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
+   */
+  spool?: EventSpool;
 }
 
 export interface WorkflowOptions {
@@ -139,6 +146,7 @@ export class Seamtrace {
     if (options.apiKey !== undefined) transportOptions.apiKey = options.apiKey;
     if (options.request !== undefined) transportOptions.request = options.request;
     if (options.onError !== undefined) transportOptions.onError = options.onError;
+    if (options.spool !== undefined) transportOptions.spool = options.spool;
     this.transport = new Transport(transportOptions);
     this.policies = options.apiKey ? new PolicyClient({ endpoint: transportOptions.endpoint, apiKey: options.apiKey, request: options.request, onError: options.onError }) : undefined;
     this.policies?.start();

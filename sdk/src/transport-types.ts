@@ -57,6 +57,30 @@ export interface TransportOptions {
   random?: () => number;
   /** Diagnostics: network errors, refused batches, unserialisable events. Its own throws are ignored. */
   onError?: (err: unknown) => void;
+  /**
+   * Keeps buffered events across a process crash: each event is serialised and handed to the
+   * spool when it is buffered (not at flush time), and what an earlier process left is sent
+   * first. Node: `FileSpool` from `@seamtrace/sdk/spool`.
+   */
+  spool?: EventSpool;
+}
+
+/**
+ * Durable storage for the buffer (see `TransportOptions.spool`). Events leave it in the order
+ * they entered: the transport settles its oldest batch first.
+ */
+export interface EventSpool {
+  /** Events an earlier process left unsettled, oldest first. Called once, by the constructor. */
+  recover(): Array<{ json: string; id: string | undefined }>;
+  /**
+   * Stores one event's wire JSON before it is buffered. False when the spool is full: the event
+   * is dropped (`spool_full`). A throw drops it too (`spool_error`).
+   */
+  append(json: string): boolean;
+  /** The oldest `count` events are settled (delivered, or refused for good): forget them. */
+  ack(count: number): void;
+  /** Called once the transport has shut down. Events still stored are replayed by the next process. */
+  close(): void;
 }
 
 /**
@@ -73,7 +97,10 @@ export interface TransportStats {
   /** Items the server refused individually; never retried. */
   rejected: number;
   rejectedByCode: Record<string, number>;
-  /** By reason: `buffer_full`, `serialize_error`, `too_large`, `http_<status>`, `shutdown`. */
+  /**
+   * By reason: `buffer_full`, `serialize_error`, `too_large`, `http_<status>`, `shutdown`, and
+   * with a spool `spool_full`, `spool_error`. Events dropped at `shutdown` stay in a spool.
+   */
   dropped: Record<string, number>;
   droppedTotal: number;
   /** HTTP requests made. */

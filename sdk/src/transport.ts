@@ -12,12 +12,13 @@ import { errorSummary, post, type Answer } from "./http-post.js";
 import { isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-delay.js";
 import { unrefTimer } from "./timers.js";
 import { clamp, MAX_TIMER_MS, resolveOptions, type ResolvedOptions } from "./transport-options.js";
-import type { Deferred, FlushResult, ShutdownResult, TransportOptions, TransportStats } from "./transport-types.js";
+import type { Deferred, EventSpool, FlushResult, ShutdownResult, TransportOptions, TransportStats } from "./transport-types.js";
 import type { SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
 export type {
   Deferred,
+  EventSpool,
   FlushResult,
   RequestFn,
   ShutdownResult,
@@ -25,6 +26,9 @@ export type {
   TransportResponse,
   TransportStats,
 } from "./transport-types.js";
+
+/** An event serialised when it was buffered, because a spool had to store it then. */
+type Serialized = { json: string; id: string | undefined };
 
 interface Batch {
   items: BatchItem[];
@@ -46,7 +50,9 @@ export class Transport {
   private readonly opts: ResolvedOptions;
   private readonly ledger: DeliveryLedger;
 
-  private readonly queue = new EventQueue<SeamtraceEvent | Deferred>();
+  private readonly spool: EventSpool | undefined;
+  /** With a spool, every queued item is `Serialized`; without one, none is. */
+  private readonly queue = new EventQueue<SeamtraceEvent | Deferred | Serialized>();
   /** Batches taken from the queue and not yet settled; the first is the one being sent. */
   private pending: Batch[] = [];
   /** Items in `pending`; they count against the buffer bound until settled. */
@@ -71,6 +77,14 @@ export class Transport {
   constructor(opts: TransportOptions) {
     this.opts = resolveOptions(opts);
     this.ledger = new DeliveryLedger(this.opts.onError);
+    this.spool = opts.spool;
+    try {
+      // An earlier process's events go first; they were within its buffer bound already.
+      for (const event of this.spool?.recover() ?? []) this.queue.push(event);
+      if (this.queue.length > 0) this.schedule(0);
+    } catch (err) {
+      this.ledger.report(err);
+    }
   }
 
   /**
@@ -78,10 +92,27 @@ export class Transport {
    * time. Either is serialised at flush time, so it must not change afterwards. Never throws:
    * past the buffer bound, or after shutdown, the event is dropped and counted.
    */
-  enqueue(event: SeamtraceEvent | Deferred): void {
+  enqueue(event: SeamtraceEvent | Deferred | Serialized): void {
     try {
       if (this.closed) return this.ledger.dropRefused("shutdown");
       if (this.queue.length + this.inflight >= this.opts.maxBufferEvents) return this.ledger.dropRefused("buffer_full");
+      if (this.spool) {
+        let stored: Serialized;
+        try {
+          stored = serializeEvent(event);
+        } catch (err) {
+          this.ledger.report(err);
+          return this.ledger.dropRefused("serialize_error");
+        }
+        // Stored before it counts as buffered: a crash from here on loses nothing.
+        try {
+          if (!this.spool.append(stored.json)) return this.ledger.dropRefused("spool_full");
+        } catch (err) {
+          this.ledger.report(err);
+          return this.ledger.dropRefused("spool_error");
+        }
+        event = stored;
+      }
       this.queue.push(event);
       // Never send from here: enqueue runs on the step's hot path, inside user code.
       if (this.pumping === undefined) {
@@ -158,6 +189,12 @@ export class Transport {
     this.halt();
     if (timedOut) this.dropRemaining();
     this.ledger.reports.clear(); // nothing is left to carry them
+    // What was dropped here stays in the spool, for the next process to send.
+    try {
+      this.spool?.close();
+    } catch (err) {
+      this.ledger.report(err);
+    }
     waiter.finish();
     const { delivered, undelivered } = await waiter.promise;
     return { delivered, undelivered, dropped: this.ledger.droppedByReason(), timedOut };
@@ -213,9 +250,10 @@ export class Transport {
       items.push({ json, id: report.id, seq: -1 });
     }
     while (items.length < this.opts.maxBatchEvents && this.queue.length > 0) {
-      let event: { json: string; id: string | undefined };
+      let event: Serialized;
       try {
-        event = serializeEvent(this.queue.peek());
+        const next = this.queue.peek()!;
+        event = this.spool ? (next as Serialized) : serializeEvent(next);
       } catch (err) {
         this.queue.shift();
         this.ledger.dropTaken(this.taken++, 1, "serialize_error");
@@ -258,7 +296,7 @@ export class Transport {
     if (this.halted) return;
     const { status } = answer;
     if (status >= 200 && status < 300) {
-      this.settleFront();
+      this.settleFront(batch);
       return this.ledger.answered(batch.items, answer.text);
     }
     this.ledger.report(new Error(`POST /v1/events answered ${status}${errorSummary(answer.text)}`));
@@ -270,7 +308,7 @@ export class Transport {
       this.pending.splice(0, 1, ...halves.map((items) => ({ items, gzipped: false, attempt: 0 })));
       return;
     }
-    this.settleFront();
+    this.settleFront(batch);
     this.ledger.drop(batch.items, status === 413 ? "too_large" : `http_${status}`);
   }
 
@@ -293,9 +331,17 @@ export class Transport {
     this.wake = undefined;
   }
 
-  private settleFront(): void {
-    const batch = this.pending.shift();
-    if (batch !== undefined) this.inflight -= batch.items.length;
+  /** The front batch is settled for good: out of the buffer, and out of the spool. */
+  private settleFront(batch: Batch): void {
+    this.pending.shift();
+    this.inflight -= batch.items.length;
+    if (this.spool) {
+      try {
+        this.spool.ack(batch.items.filter((item) => item.seq >= 0).length);
+      } catch (err) {
+        this.ledger.report(err);
+      }
+    }
   }
 
   private dropRemaining(): void {

@@ -26,6 +26,12 @@ const SDK_GZIP_BUDGET_BYTES = 12 * 1024;
  */
 const OTEL_GZIP_BUDGET_BYTES = 2 * 1024;
 
+/**
+ * Budget for `@seamtrace/sdk/spool` (Node only: node:fs and node:path left external) after
+ * minify + gzip -9. Set at 2 KiB when it measured 1,430 B: segment files, a lock, recovery, background fdatasync.
+ */
+const SPOOL_GZIP_BUDGET_BYTES = 2 * 1024;
+
 async function bundle(options: BuildOptions) {
   const { code, imports, inputs } = await bundleSdk(options);
   return { code, imports, inputs: Object.keys(inputs) };
@@ -65,7 +71,7 @@ describe("SDK bundle (sdk/src/index.ts → esm, neutral platform, minified)", ()
   it("has exactly the entry points budgeted here", () => {
     // A new subpath export needs its own budget here before it ships.
     const pkg = JSON.parse(readFileSync(new URL("../../sdk/package.json", import.meta.url), "utf8")) as { exports: Record<string, unknown> };
-    expect(Object.keys(pkg.exports)).toEqual([".", "./otel"]);
+    expect(Object.keys(pkg.exports)).toEqual([".", "./otel", "./spool"]);
   });
 
   it("the import check catches every form of module loading", async () => {
@@ -103,5 +109,28 @@ describe("SDK OpenTelemetry entry (sdk/src/otel.ts → esm, @opentelemetry/api e
     expect(imports).toEqual(["@opentelemetry/api"]);
     // The core is imported as types only: an app using both entries ships the core once.
     expect(inputs).toEqual(["sdk/src/otel.ts"]);
+  });
+});
+
+describe("SDK disk spool entry (sdk/src/spool.ts → esm, node: builtins external)", () => {
+  const spool = () => bundle({ entryPoints: [`${sdkSrc}spool.ts`], external: ["node:*"] });
+
+  it(`stays under ${SPOOL_GZIP_BUDGET_BYTES} bytes gzipped`, async () => {
+    const { code } = await spool();
+    const gzipped = gzipSync(code, { level: 9 }).byteLength;
+    expect(gzipped, `spool entry is ${gzipped} B gzipped; budget ${SPOOL_GZIP_BUDGET_BYTES} B`).toBeLessThanOrEqual(SPOOL_GZIP_BUDGET_BYTES);
+    expect(gzipped).toBeGreaterThan(500);
+  });
+
+  it("imports only node: builtins, and inlines none of the SDK's core", async () => {
+    const { imports, inputs } = await spool();
+    expect(imports.every((path) => path.startsWith("node:"))).toBe(true);
+    // The transport is imported as types only: the core is shipped once, by the main entry.
+    expect(inputs).toEqual(["sdk/src/spool.ts"]);
+  });
+
+  it("the core entry carries none of the spool", async () => {
+    const { inputs } = await bundle({ entryPoints: [`${sdkSrc}index.ts`] });
+    expect(inputs).not.toContain("sdk/src/spool.ts");
   });
 });

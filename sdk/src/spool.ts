@@ -1,0 +1,269 @@
+/// <reference types="node" />
+/**
+ * `@seamtrace/sdk/spool`: a disk spool for the transport's buffer, so events survive a crash of
+ * the process that made them (SPEC §3). Node only, and a separate entry point, so the core SDK
+ * that ships to browsers and edge runtimes carries none of it.
+ *
+ * On disk: a folder of segment files (`<number>.jsonl`, one event's wire JSON per line) and a
+ * `lock` file naming the process that owns the folder. Events are appended to the newest segment
+ * when they are buffered; the transport settles events oldest first, so a segment is deleted as
+ * soon as all its events are settled. A new process reads the segments it finds, skipping a
+ * torn last line (a crash in the middle of a write), and never appends to them: it starts a new
+ * segment, so a torn line can never be glued to a good one. Replay is at least once (a segment
+ * partly settled before the crash is sent again whole); event ids are UUIDv7 and the collector
+ * answers a repeated id `duplicate` without storing it twice.
+ *
+ * Durability: each event is written with one `write(2)` before it counts as buffered, which
+ * puts it in the kernel's page cache — enough to survive the process being killed at any point.
+ * `fdatasync` runs every `syncIntervalMs` (default 1 s) while there are unsynced writes, and on
+ * every segment change, so a power loss or kernel crash loses at most that window; flushing the
+ * disk on every event would put milliseconds on the step's hot path. `syncIntervalMs: 0` syncs
+ * on every write, for those who want that trade.
+ */
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { EventSpool } from "./transport-types.js";
+
+export type { EventSpool } from "./transport-types.js";
+
+export interface FileSpoolOptions {
+  /** The spool folder, created if missing. One process per folder: a live owner makes the constructor throw. */
+  dir: string;
+  /** Bytes on disk, all segments together. Past it new events are dropped (`spool_full`). Default 64 MiB. */
+  maxBytes?: number;
+  /** Events per segment file. Default 1,000. */
+  segmentEvents?: number;
+  /** How often unsynced writes are flushed to the device; 0 flushes every write. Default 1000. */
+  syncIntervalMs?: number;
+  /** Errors of the background sync (the host never sees a throw from a timer). */
+  onError?: (err: unknown) => void;
+}
+
+interface Segment {
+  path: string;
+  /** Events in it (valid lines). */
+  count: number;
+  /** Of which settled. */
+  settled: number;
+  bytes: number;
+}
+
+const SEGMENT = /^(\d{12})\.jsonl$/;
+
+/**
+ * A disk spool in one folder. Pass it to the client: `new Seamtrace({ spool: new FileSpool({ dir }) })`.
+ * @example
+ * import { Seamtrace } from "@seamtrace/sdk";
+ * import { FileSpool } from "@seamtrace/sdk/spool";
+ * const st = new Seamtrace({ apiKey: process.env.SEAMTRACE_API_KEY, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
+ * @throws at construction only — when the folder cannot be created or read, or another live
+ * process owns it — so a misconfigured spool shows at startup rather than as silent drops.
+ * Afterwards a failing write drops that event (`spool_error`, reported to `onError` of the
+ * client) and never throws into the host.
+ */
+export class FileSpool implements EventSpool {
+  readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly segmentEvents: number;
+  private readonly syncIntervalMs: number;
+  /** Oldest first; the last one is `active` once this process has written. */
+  private readonly segments: Segment[] = [];
+  private active: { segment: Segment; fd: number } | undefined;
+  private next = 0;
+  private bytes = 0;
+  private dirty = false;
+  private dirDirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private recovered = false;
+  private closed = false;
+  private readonly lockPath: string;
+  private readonly onError: ((err: unknown) => void) | undefined;
+
+  constructor(options: FileSpoolOptions) {
+    this.dir = options.dir;
+    this.maxBytes = positive(options.maxBytes, 64 * 1024 * 1024);
+    this.segmentEvents = positive(options.segmentEvents, 1000);
+    this.syncIntervalMs = Math.max(0, options.syncIntervalMs ?? 1000);
+    this.onError = options.onError;
+    mkdirSync(this.dir, { recursive: true });
+    this.lockPath = join(this.dir, "lock");
+    this.lock();
+    const names = readdirSync(this.dir).filter((name) => SEGMENT.test(name)).sort();
+    for (const name of names) {
+      const path = join(this.dir, name);
+      const bytes = statSync(path).size;
+      this.segments.push({ path, count: 0, settled: 0, bytes });
+      this.bytes += bytes;
+      this.next = Number(SEGMENT.exec(name)![1]) + 1;
+    }
+  }
+
+  /** Bytes the spool holds on disk. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Events stored and not yet settled. */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.count - s.settled;
+    return n;
+  }
+
+  recover(): Array<{ json: string; id: string | undefined }> {
+    if (this.recovered) return [];
+    this.recovered = true;
+    const events: Array<{ json: string; id: string | undefined }> = [];
+    for (const segment of [...this.segments]) {
+      const text = readFileSync(segment.path, "utf8");
+      for (const line of text.split("\n")) {
+        if (line === "") continue;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          continue; // the torn tail of a write the crash interrupted
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+        const id = (parsed as { id?: unknown }).id;
+        events.push({ json: line, id: typeof id === "string" ? id : undefined });
+        segment.count++;
+      }
+      if (segment.count === 0) this.remove(segment);
+    }
+    return events;
+  }
+
+  append(json: string): boolean {
+    if (this.closed) return false;
+    const line = Buffer.from(json + "\n", "utf8");
+    if (this.bytes + line.length > this.maxBytes) return false;
+    if (this.active === undefined || this.active.segment.count >= this.segmentEvents) this.roll();
+    const { segment, fd } = this.active!;
+    // Regular files take the whole buffer in one write; the loop is for the rule, not the case.
+    let written = 0;
+    while (written < line.length) written += writeSync(fd, line, written);
+    segment.count++;
+    segment.bytes += line.length;
+    this.bytes += line.length;
+    this.dirty = true;
+    if (this.syncIntervalMs === 0) this.sync();
+    else this.timer ??= unref(setTimeout(() => this.backgroundSync(), this.syncIntervalMs));
+    return true;
+  }
+
+  ack(count: number): void {
+    while (count > 0 && this.segments.length > 0) {
+      const segment = this.segments[0]!;
+      const settled = Math.min(count, segment.count - segment.settled);
+      segment.settled += settled;
+      count -= settled;
+      if (segment.settled < segment.count) break;
+      this.remove(segment);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sync();
+    if (this.active) closeSync(this.active.fd);
+    this.active = undefined;
+    try {
+      unlinkSync(this.lockPath);
+    } catch {
+      // already gone
+    }
+  }
+
+  private backgroundSync(): void {
+    try {
+      this.sync();
+    } catch (err) {
+      try {
+        this.onError?.(err);
+      } catch {
+        // a diagnostics hook must not break the host
+      }
+    }
+  }
+
+  /** Flushes unsynced writes, and new or deleted file names, to the device. */
+  private sync(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.dirty && this.active) fdatasyncSync(this.active.fd);
+    this.dirty = false;
+    if (this.dirDirty) {
+      const fd = openSync(this.dir, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.dirDirty = false;
+    }
+  }
+
+  /** Starts a new segment; the old one is flushed first, so segments reach the disk in order. */
+  private roll(): void {
+    if (this.active) {
+      this.sync();
+      closeSync(this.active.fd);
+    }
+    const path = join(this.dir, `${String(this.next++).padStart(12, "0")}.jsonl`);
+    const fd = openSync(path, "a");
+    const segment: Segment = { path, count: 0, settled: 0, bytes: 0 };
+    this.segments.push(segment);
+    this.active = { segment, fd };
+    this.dirDirty = true;
+  }
+
+  private remove(segment: Segment): void {
+    if (this.active?.segment === segment) {
+      closeSync(this.active.fd);
+      this.active = undefined;
+      this.dirty = false;
+    }
+    unlinkSync(segment.path);
+    this.segments.splice(this.segments.indexOf(segment), 1);
+    this.bytes -= segment.bytes;
+    this.dirDirty = true;
+  }
+
+  /** Takes the folder, or throws if a live process holds it (a dead owner's lock is taken over). */
+  private lock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(this.lockPath, String(process.pid), { flag: "wx" });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const owner = Number(readFileSync(this.lockPath, "utf8"));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(`spool folder ${this.dir} is in use by process ${owner}`);
+      }
+      unlinkSync(this.lockPath);
+    }
+    throw new Error(`could not lock spool folder ${this.dir}`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === "number" && value > 0 ? value : fallback;
+}
+
+function unref<T extends ReturnType<typeof setTimeout>>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
