@@ -52,6 +52,55 @@ export interface Seeded {
   xssRunId: string;
 }
 
+/** The drifting workflow: one step whose confidence and features shift between two windows. */
+export const DRIFT = { workflow: "fraud-screen", step: "score", perSide: 40, daysBack: 9, policy: { minConfidence: 0.5, targetAccuracy: 0.95, tightenMax: 0.8 } } as const;
+
+/** Server settings the seed relies on: the drift job's baseline reaches back to DRIFT.daysBack. */
+export const SEED_SERVER_ENV = { SEAMTRACE_DRIFT_BASELINE_HOURS: String(24 * 15) };
+
+/** A signed-in admin's cookie, for the session-only admin routes the seed calls. */
+async function adminCookie(url: string): Promise<string> {
+  const res = await fetch(`${url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: SEED_USERS.admin, password: SEED_PASSWORD }) });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/**
+ * DRIFT.perSide runs of a one-step workflow DRIFT.daysBack days ago (the SDK's clock shifted
+ * back, so its events carry those times) and as many 90 minutes ago (jobs read whole hours up
+ * to the current one, so "now" would be invisible to them), with lower confidences, larger
+ * amounts and another channel mix: the drift job sees an alert-level shift on both sides of its
+ * windows, and the dashboard's default windows (last 7 days against the 7 before) do too.
+ */
+async function seedDrift(server: { url: string; apiKey: string }): Promise<void> {
+  const realNow = Date.now;
+  const send = async (current: boolean, backMs: number) => {
+    const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+    const wf = st.workflow(DRIFT.workflow, { version: "1", policy: { minConfidence: 0.3 } });
+    for (let i = 0; i < DRIFT.perSide; i++) {
+      await wf.run({ input: { txn: `t-${current ? "c" : "b"}-${i}` }, key: `${DRIFT.workflow}-${current ? "c" : "b"}-${i}` }, async (run) => {
+        const s = await run.step(DRIFT.step, { input: { txn: i } }, async () => ({
+          value: current && i % 3 === 0 ? "review" : "ok",
+          confidence: current ? 0.55 + (i % 20) / 100 : 0.8 + (i % 20) / 100,
+          features: { amount: current ? 300 + i * 5 : 100 + i * 2, channel: current ? (i % 4 === 0 ? "web" : "phone") : i % 2 === 0 ? "web" : "app" },
+        }));
+        return s.value;
+      });
+    }
+    await st.shutdown();
+  };
+  const shifted = async (current: boolean, backMs: number) => {
+    Date.now = () => realNow() - backMs;
+    try {
+      await send(current, backMs);
+    } finally {
+      Date.now = realNow;
+    }
+  };
+  await shifted(false, DRIFT.daysBack * 86_400_000);
+  await shifted(true, 90 * 60_000);
+}
+
 /**
  * Demo data for the dashboard: three users (one per role), a claims-like three-step workflow
  * with a mix of confident and unsure runs (the unsure ones escalate), one run whose inputs,
@@ -103,6 +152,17 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   out.xssRunId = h.runId;
   await st.shutdown();
 
-  for (const job of ["rollup", "calibration", "escalation", "alerts"]) await cli(server.dataDir, ["jobs", "run", job]);
+  await seedDrift(server);
+  // A step policy with a target the drifting step misses: once the drift alert fires,
+  // auto-tighten raises its minConfidence (to the ceiling, with too few labels to choose).
+  const cookie = await adminCookie(server.url);
+  const put = await fetch(`${server.url}/v1/policies/${DRIFT.workflow}/steps/${DRIFT.step}`, {
+    method: "PUT",
+    headers: { cookie, origin: server.url, "content-type": "application/json" },
+    body: JSON.stringify({ ...DRIFT.policy, reason: "seed: fraud screening target" }),
+  });
+  if (put.status !== 201) throw new Error(`policy: ${put.status} ${await put.text()}`);
+
+  for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten"]) await cli(server.dataDir, ["jobs", "run", job], SEED_SERVER_ENV);
   return out;
 }

@@ -1,9 +1,9 @@
 import { queryString } from "./api.js";
 
 export const EXPORT_FORMATS = [
-  { value: "jsonl", label: "JSONL (one decision per line)", ext: "jsonl" },
-  { value: "csv", label: "CSV (spreadsheet)", ext: "csv" },
-  { value: "chat", label: "Chat fine-tuning JSONL", ext: "jsonl" },
+  { value: "jsonl", label: "JSONL", ext: "jsonl" },
+  { value: "csv", label: "CSV", ext: "csv" },
+  { value: "chat", label: "Chat fine-tuning", ext: "jsonl" },
 ] as const;
 export const EXPORT_KINDS = [
   { value: "corrections", label: "Corrected outputs" },

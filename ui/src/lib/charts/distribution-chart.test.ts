@@ -24,6 +24,14 @@ describe("distributionGeometry", () => {
     expect(g.bins[0]!.x).toBeGreaterThanOrEqual(0);
   });
 
+  it("names every bin on the axis up to ten, every other one of twenty", () => {
+    const ten = distributionGeometry({ kind: "categorical", categories: [..."abcdefghij"], baseline: Array(10).fill(1), current: Array(10).fill(1) }, 500, 100);
+    expect(ten.bins.every((b) => b.labelled)).toBe(true);
+    const edges = Array.from({ length: 21 }, (_, i) => i / 20);
+    const twenty = distributionGeometry({ kind: "numeric", edges, baseline: Array(20).fill(1), current: Array(20).fill(1) }, 500, 100);
+    expect(twenty.bins.filter((b) => b.labelled)).toHaveLength(10);
+  });
+
   it("labels numeric bins by their range and categorical bins by name", () => {
     expect(binLabels({ kind: "numeric", edges: [0, 0.5, 1], baseline: [1, 1], current: [1, 1] })).toEqual(["0–0.5", "0.5–1"]);
     expect(binLabels({ kind: "numeric", edges: [900, 1250.4, 2000], baseline: [1, 1], current: [1, 1] })).toEqual(["900.0–1250", "1250–2000"]);

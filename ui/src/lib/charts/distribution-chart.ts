@@ -7,6 +7,8 @@ export type Histogram =
 
 export interface DistributionBin {
   label: string;
+  /** Whether the axis names this bin: every k-th when there are more than ten. */
+  labelled: boolean;
   x: number;
   width: number;
   /** Share of the side's total in this bin, and its bar (top y and height). */
@@ -35,7 +37,7 @@ export function binLabels(h: Histogram): string[] {
  * compares shares; the shared y axis runs to the larger share. Bins are equally wide bands
  * (PSI's bins are the baseline's deciles, so equal bands show equal-mass bins as equal-width).
  */
-export function distributionGeometry(h: Histogram, width: number, height: number, margin = { top: 10, right: 10, bottom: 44, left: 44 }): DistributionGeometry {
+export function distributionGeometry(h: Histogram, width: number, height: number, margin = { top: 10, right: 36, bottom: 48, left: 44 }): DistributionGeometry {
   const plot = { left: margin.left, top: margin.top, right: width - margin.right, bottom: height - margin.bottom };
   const labels = binLabels(h);
   const sum = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0);
@@ -48,7 +50,8 @@ export function distributionGeometry(h: Histogram, width: number, height: number
     const s = share(count, total);
     return { share: s, count, y: y(s), h: plot.bottom - y(s) };
   };
-  const bins = labels.map((label, i) => ({ label, x: x(i)!, width: x.bandwidth(), baseline: bar(h.baseline[i] ?? 0, totals.baseline), current: bar(h.current[i] ?? 0, totals.current) }));
+  const every = Math.ceil(labels.length / 10);
+  const bins = labels.map((label, i) => ({ label, labelled: i % every === 0, x: x(i)!, width: x.bandwidth(), baseline: bar(h.baseline[i] ?? 0, totals.baseline), current: bar(h.current[i] ?? 0, totals.current) }));
   const yTicks = y.ticks(4).map((value) => ({ value, y: y(value), label: `${Math.round(value * 100)}%` }));
   return { plot, bins, yTicks, totals };
 }
