@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, exportHeader, exportRow, type CorrectionRow } from "./export-formats.js";
 
 const row: CorrectionRow = {
-  escalationId: "e1", runId: "r1", workflow: "claims", version: "1", step: "extract",
+  escalationId: "e1", labelId: null, kind: "escalate", runId: "r1", stepId: "s1", workflow: "claims", version: "1", step: "extract",
   input: { body: 'Quote "1,850", line\nbreak' }, output: { amount: 1800 }, corrected: { amount: 1850 },
   decision: "correct", confidence: 0.42, alternatives: [{ amount: 1850 }], reviewer: "user:u1", reason: null,
   createdAt: "2025-01-01T00:00:00.000Z", resolvedAt: "2025-01-01T00:05:00.000Z",
@@ -21,6 +21,14 @@ describe("export formats", () => {
     expect(JSON.parse(records[0]!.corrected!)).toEqual(row.corrected);
     expect(records[0]!.confidence).toBe("0.42");
     expect(records[1]!.confidence).toBe("");
+    expect(records[0]!.labelId).toBe("");
+  });
+  it("CSV keeps a JSON null apart from an absent value", () => {
+    const text = exportHeader("csv") + exportRow("csv", { ...row, decision: "reject", corrected: null, alternatives: null, reason: null });
+    const [record] = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(record!.corrected).toBe("null");
+    expect(record!.alternatives).toBe("null");
+    expect(record!.reason).toBe("");
   });
   it("chat rows answer with the corrected output, and a rejection yields no row", () => {
     const chat = JSON.parse(exportRow("chat", row)) as { messages: Array<{ role: string; content: string }> };

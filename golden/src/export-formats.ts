@@ -5,10 +5,21 @@
  */
 import { stringify } from "csv-stringify/sync";
 
+/**
+ * Where a row comes from: a decided escalation of that kind, or a label posted on its own
+ * (`POST /v1/labels`: `feedback`; golden labels: `golden`).
+ */
+export type CorrectionRowKind = "escalate" | "flag" | "spot_check" | "feedback" | "golden";
+
 /** One reviewer correction (or label) as exported. */
 export interface CorrectionRow {
-  escalationId: string;
+  /** Null for a label row. */
+  escalationId: string | null;
+  /** Set for a label row (a decision's own label is the escalation row). */
+  labelId: string | null;
+  kind: CorrectionRowKind;
   runId: string;
+  stepId: string;
   workflow: string;
   version: string;
   step: string;
@@ -22,7 +33,7 @@ export interface CorrectionRow {
   alternatives: unknown[] | null;
   reviewer: string | null;
   reason: string | null;
-  /** ISO times. */
+  /** ISO times: when the output went to review (label rows: when the label came), and when it was decided. */
   createdAt: string;
   resolvedAt: string;
 }
@@ -31,9 +42,16 @@ export type ExportFormat = "jsonl" | "csv" | "chat";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["jsonl", "csv", "chat"];
 
 export const CSV_COLUMNS = [
-  "escalationId", "runId", "workflow", "version", "step", "decision", "confidence",
+  "escalationId", "labelId", "kind", "runId", "stepId", "workflow", "version", "step", "decision", "confidence",
   "input", "output", "corrected", "alternatives", "reviewer", "reason", "createdAt", "resolvedAt",
 ] as const satisfies ReadonlyArray<keyof CorrectionRow>;
+
+/**
+ * Cells that hold a JSON value, always as JSON text: `null` is "null", so a correction to JSON
+ * null and a rejection (no corrected output, also null) stay apart from an empty cell. The other
+ * cells are plain text, empty for null.
+ */
+export const CSV_JSON_COLUMNS: ReadonlySet<string> = new Set(["input", "output", "corrected", "alternatives"]);
 
 const json = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
 
@@ -52,7 +70,13 @@ export function exportRow(format: ExportFormat, row: CorrectionRow): string {
     case "jsonl":
       return JSON.stringify(row) + "\n";
     case "csv":
-      return stringify([CSV_COLUMNS.map((c) => (typeof row[c] === "string" ? (row[c] as string) : row[c] === null ? "" : typeof row[c] === "number" ? String(row[c]) : json(row[c])))]);
+      return stringify([
+        CSV_COLUMNS.map((c) => {
+          const v = row[c];
+          if (CSV_JSON_COLUMNS.has(c)) return json(v);
+          return v === null || v === undefined ? "" : String(v);
+        }),
+      ]);
     case "chat":
       if (row.decision === "reject") return "";
       return (

@@ -40,7 +40,7 @@ export interface GoldenRunReport {
   version?: string;
   summary: GoldenSummary;
   /** `compared`: checked against the baseline; `stored`: written as the new baseline; `none`: no baseline yet; `mismatch`: baseline is of another set version. */
-  baseline: { path: string; state: "compared" | "stored" | "none" | "mismatch"; setVersion?: string };
+  baseline: { path: string; state: "compared" | "stored" | "none" | "mismatch"; setVersion?: string; /** The workflow version the baseline was measured on. */ version?: string };
   regressions: Regression[];
   /** True when the command should exit 1. */
   failed: boolean;
@@ -98,6 +98,7 @@ export async function goldenRun(options: GoldenRunOptions): Promise<GoldenRunRep
   } else if (existsSync(baselinePath)) {
     const baseline = JSON.parse(await readFile(baselinePath, "utf8")) as Baseline;
     report.baseline.setVersion = baseline.setVersion;
+    if (baseline.version !== undefined) report.baseline.version = baseline.version;
     if (baseline.setVersion !== set.version) {
       // Accuracy on another version of the set is not comparable; refusing is safer than passing.
       report.baseline.state = "mismatch";

@@ -22,5 +22,5 @@ export type { Baseline, Calibration, GoldenSummary, Regression, StepSummary } fr
 export { formatSummaryTable, junitXml } from "./report.js";
 export { defaultBaselinePath, goldenRun, loadWorkflowModule } from "./golden-run.js";
 export type { GoldenRunOptions, GoldenRunReport } from "./golden-run.js";
-export { CSV_COLUMNS, EXPORT_FORMATS, exportHeader, exportRow } from "./export-formats.js";
-export type { CorrectionRow, ExportFormat } from "./export-formats.js";
+export { CSV_COLUMNS, CSV_JSON_COLUMNS, EXPORT_FORMATS, exportHeader, exportRow } from "./export-formats.js";
+export type { CorrectionRow, CorrectionRowKind, ExportFormat } from "./export-formats.js";

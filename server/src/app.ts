@@ -10,6 +10,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
+import { exportsRoutes } from "./routes/exports.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobsRoutes } from "./routes/jobs.js";
 import { labelsRoutes } from "./routes/labels.js";
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", analyticsRoutes(deps))
     .route("/v1", auditRoutes(deps))
     .route("/v1", retentionRoutes(deps))
+    .route("/v1", exportsRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

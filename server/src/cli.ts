@@ -22,6 +22,7 @@ import { listJobRuns } from "./store/jobs.js";
 import { jsonLogger, silentLogger } from "./deps.js";
 import { registerAuditCommands } from "./cli-audit.js";
 import { registerGoldenCommands } from "./cli-golden.js";
+import { registerExportCommands } from "./cli-export.js";
 
 /** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
@@ -272,6 +273,7 @@ export function buildCli(): Command {
     failure: (message) => new CliFailure(message),
     usage: (message) => new CliUsage(message),
   });
+  registerExportCommands(program, { withStore, failure: (message) => new CliFailure(message), usage: (message) => new CliUsage(message) });
 
   return program;
 }

@@ -141,6 +141,8 @@ const ROUTES: RouteCase[] = [
   { method: "GET", route: "/v1/audit", prepare: async () => ({ path: "/v1/audit" }), expect: everyone },
   { method: "GET", route: "/v1/audit/export", prepare: async () => ({ path: "/v1/audit/export" }), expect: auditors },
   { method: "POST", route: "/v1/audit/verify", prepare: async () => ({ path: "/v1/audit/verify" }), expect: auditors },
+  // Correction exports (SPEC §8) are training data: admins, analysts and scripts, like audit exports.
+  { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
   { method: "GET", route: "/v1/audit/checkpoints", prepare: async () => ({ path: "/v1/audit/checkpoints" }), expect: auditors },
   { method: "GET", route: "/v1/audit/public-key", prepare: async () => ({ path: "/v1/audit/public-key" }), expect: everyone },
 

@@ -355,6 +355,10 @@ export const labels = sqliteTable(
     primaryKey({ columns: [t.projectId, t.id] }),
     index("labels_step_idx").on(t.projectId, t.workflow, t.step, t.createdAt),
     index("labels_run_idx").on(t.projectId, t.runId),
+    // The corrections export pages stand-alone labels (no decision made them) by time.
+    index("labels_standalone_time_idx")
+      .on(t.projectId, t.createdAt)
+      .where(sql`escalation_id IS NULL`),
   ],
 );
 

@@ -22,6 +22,7 @@ import {
   thresholdChangesQuery,
 } from "../contracts/analytics.js";
 import { jobParam, runQuery as jobRunQuery, runsQuery as jobRunsQuery } from "../contracts/jobs.js";
+import { correctionsExportQuery } from "../contracts/exports.js";
 
 /**
  * Every HTTP operation the server mounts, described from the same zod schemas its validators
@@ -178,6 +179,15 @@ export const operations: Operation[] = [
   { method: "post", path: "/v1/audit/verify", operationId: "verifyAudit", tag: "Audit", summary: "Recompute the hash chain and check the signed checkpoints; names the first broken entry", auth: "apiKeyOrSession", responses: { 200: "The verification report (`ok`, `firstBad`)", ...errors(401, 403, 429) } },
   { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
   { method: "get", path: "/v1/audit/public-key", operationId: "auditPublicKey", tag: "Audit", summary: "The Ed25519 key that verifies checkpoints", auth: "apiKeyOrSession", responses: { 200: "The key", ...errors(401) } },
+
+  // ---- exports (SPEC §8)
+  {
+    method: "get", path: "/v1/exports/corrections", operationId: "exportCorrections", tag: "Exports",
+    summary: "Stream reviewers' decisions (and, with include=labels, stand-alone labels) as training data: JSONL, CSV or chat fine-tuning JSONL; audited",
+    description: "One row per decision, oldest decision first: input, model output, corrected output, confidence, alternatives, reviewer, times, workflow, version, step, run and escalation ids, decision. `from`/`to` bound the decision time. `include` is a comma list of corrections (default), rejections, accepts, labels. Chat rows skip rejections.",
+    auth: "apiKeyOrSession", query: correctionsExportQuery,
+    responses: { 200: "application/x-ndjson (jsonl, chat) or text/csv, streamed as an attachment", ...errors(400, 401, 403, 429, 503) },
+  },
 
   // ---- retention
   { method: "get", path: "/v1/retention", operationId: "listRetention", tag: "Retention", summary: "Retention per workflow (default: full, kept forever)", auth: "apiKeyOrSession", responses: { 200: "Policies", ...errors(401, 403) } },

@@ -1,0 +1,1 @@
+CREATE INDEX `labels_standalone_time_idx` ON `labels` (`project_id`,`created_at`) WHERE escalation_id IS NULL;
