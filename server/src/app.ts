@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth.js";
 import { escalationsRoutes } from "./routes/escalations.js";
 import { eventsRoutes } from "./routes/events.js";
 import { exportsRoutes } from "./routes/exports.js";
+import { goldenRoutes } from "./routes/golden.js";
 import { healthRoutes } from "./routes/health.js";
 import { jobsRoutes } from "./routes/jobs.js";
 import { labelsRoutes } from "./routes/labels.js";
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", auditRoutes(deps))
     .route("/v1", retentionRoutes(deps))
     .route("/v1", exportsRoutes(deps))
+    .route("/v1", goldenRoutes(deps))
     .route("/", uiRoutes(deps));
 
   app.notFound((c) =>

@@ -6,6 +6,8 @@
 import { formatSummaryTable, goldenRun, GoldenSetError, type GoldenRunReport } from "@seamtrace/golden";
 import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import type { GoldenResultCreated, GoldenResultRequest } from "./contracts/golden.js";
 
 /** What the golden commands borrow from cli.ts. */
 export interface GoldenCliKit {
@@ -23,6 +25,56 @@ interface RunFlags {
   junit?: string;
   progress: boolean;
   json?: boolean;
+  server?: string;
+  apiKey?: string;
+}
+
+/** How long the CLI waits for the server to take a result: a CI step must not hang on a dead server. */
+const SEND_TIMEOUT_MS = 30_000;
+
+/** The result as `POST /v1/golden/results` takes it; null when the run named no workflow or version. */
+export function goldenResultBodyOf(setFile: string, report: GoldenRunReport, startedAt: Date, finishedAt: Date): GoldenResultRequest | null {
+  if (report.workflow === undefined || report.version === undefined) return null;
+  return {
+    set: basename(setFile, ".jsonl"),
+    setVersion: report.setVersion,
+    workflow: report.workflow,
+    version: report.version,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    summary: report.summary,
+    regressions: report.regressions,
+    baselineVersion: report.baseline.state === "compared" ? (report.baseline.version ?? null) : null,
+  };
+}
+
+/** Posts a result; the error names what the server said, or why it could not be reached. */
+export async function sendGoldenResult(server: string, apiKey: string, body: GoldenResultRequest): Promise<GoldenResultCreated> {
+  const url = new URL("v1/golden/results", server.endsWith("/") ? server : `${server}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    throw new Error(`${url.origin} could not be reached (${err instanceof Error ? err.message : String(err)}${cause})`);
+  }
+  const text = await res.text();
+  if (res.status !== 201) {
+    let message = text.slice(0, 300);
+    try {
+      const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      if (e) message = `${e.code}: ${e.message}`;
+    } catch {
+      // Not our JSON error envelope (a proxy's page): show its start.
+    }
+    throw new Error(`${url.href} answered ${res.status} (${message})`);
+  }
+  return JSON.parse(text) as GoldenResultCreated;
 }
 
 export function registerGoldenCommands(program: Command, kit: GoldenCliKit): void {
@@ -39,6 +91,8 @@ export function registerGoldenCommands(program: Command, kit: GoldenCliKit): voi
     .option("--junit <file>", "write JUnit XML for CI")
     .option("--no-progress", "no progress bar")
     .addOption(new Option("--json", "machine-readable output (summary, regressions; no per-case results)"))
+    .addOption(new Option("--server <url>", "send the result to this Seamtrace server (POST /v1/golden/results)").env("SEAMTRACE_URL"))
+    .addOption(new Option("--api-key <key>", "the project's API key for --server").env("SEAMTRACE_API_KEY"))
     .action(async (set: string, opts: RunFlags) => {
       const tolerance = Number(opts.tolerance);
       const concurrency = Number(opts.concurrency);
@@ -46,7 +100,10 @@ export function registerGoldenCommands(program: Command, kit: GoldenCliKit): voi
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw kit.usage("--concurrency: a whole number from 1 to 256");
       if (!existsSync(set)) throw kit.usage(`golden set ${set} not found`);
       if (!existsSync(opts.workflow)) throw kit.usage(`--workflow: ${opts.workflow} not found`);
+      if (opts.server !== undefined && !opts.apiKey) throw kit.usage("--server needs --api-key (or SEAMTRACE_API_KEY)");
+      if (opts.server !== undefined && !URL.canParse(opts.server)) throw kit.usage(`--server: not a URL: "${opts.server}"`);
       let report: GoldenRunReport;
+      const startedAt = new Date();
       try {
         report = await goldenRun({
           set,
@@ -62,14 +119,29 @@ export function registerGoldenCommands(program: Command, kit: GoldenCliKit): voi
         if (err instanceof GoldenSetError) throw kit.usage(err.message);
         throw err;
       }
+      const finishedAt = new Date();
+      // Sent before printing, so the output says where it went; a failed send never hides the run's own outcome.
+      let sent: { server: string; id?: string; error?: string } | undefined;
+      if (opts.server !== undefined) {
+        const body = goldenResultBodyOf(set, report, startedAt, finishedAt);
+        if (body === null) sent = { server: opts.server, error: "the run reported no workflow name or version, so there is nothing to file it under" };
+        else {
+          try {
+            sent = { server: opts.server, id: (await sendGoldenResult(opts.server, opts.apiKey!, body)).id };
+          } catch (err) {
+            sent = { server: opts.server, error: err instanceof Error ? err.message : String(err) };
+          }
+        }
+      }
       const { results: _results, ...brief } = report;
-      kit.print(!!opts.json, brief, () => humanReport(report));
+      kit.print(!!opts.json, sent ? { ...brief, sent } : brief, () => humanReport(report) + (sent?.id ? `\nresult ${sent.id} sent to ${sent.server}` : ""));
+      const problems: string[] = [];
       if (report.baseline.state === "mismatch") {
-        throw kit.failure(`baseline ${report.baseline.path} was measured on another version of the set (${report.baseline.setVersion?.slice(0, 12)} ≠ ${report.setVersion.slice(0, 12)}); rerun with --update-baseline once the change is reviewed`);
+        problems.push(`baseline ${report.baseline.path} was measured on another version of the set (${report.baseline.setVersion?.slice(0, 12)} ≠ ${report.setVersion.slice(0, 12)}); rerun with --update-baseline once the change is reviewed`);
       }
-      if (report.regressions.length > 0) {
-        throw kit.failure(`regression in ${report.regressions.map((r) => r.message).join("; ")}`);
-      }
+      if (report.regressions.length > 0) problems.push(`regression in ${report.regressions.map((r) => r.message).join("; ")}`);
+      if (sent?.error !== undefined) problems.push(`the result was not sent: ${sent.error}`);
+      if (problems.length > 0) throw kit.failure(problems.join("\nerror: "));
     });
 }
 

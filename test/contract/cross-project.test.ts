@@ -63,6 +63,11 @@ function bodies(): Record<string, unknown> {
     "PUT /v1/retention/:workflow": { mode: "final", ttlDays: 1 },
     "POST /v1/alerts/rules": { name: "probe", metric: "escalation.rate", op: ">", threshold: 0.5, workflow: "claims" },
     "POST /v1/thresholds/changes/:id/revert": { reason: "probe" },
+    "POST /v1/golden/cases": { escalationId: b.escalationId, set: "probe" },
+    "POST /v1/golden/results": {
+      set: "probe", setVersion: "0".repeat(64), workflow: "claims", version: "3", startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(),
+      summary: { cases: 0, runs: {}, escalationRate: 0, endToEndAccuracy: null, completed: 0, steps: [] }, regressions: [],
+    },
   };
   return JSON.parse(JSON.stringify(table).replaceAll("RUNID", b?.runId ?? "")) as Record<string, unknown>;
 }

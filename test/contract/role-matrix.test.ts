@@ -108,6 +108,16 @@ async function existingPolicy(step?: string) {
   return { workflow, path };
 }
 
+/** A plausible `golden run` result, as the CLI sends it. */
+function goldenResult() {
+  const summary = {
+    cases: 2, runs: { completed: 2 }, escalationRate: 0, endToEndAccuracy: 1, completed: 2,
+    steps: [{ step: "double", expected: 2, reached: 2, correct: 2, failed: 0, accuracy: 1, escalated: 0, calibration: { n: 2, brier: 0, ece: 0, overconfidence: 0 } }],
+  };
+  const now = new Date().toISOString();
+  return { set: "toy", setVersion: "a".repeat(64), workflow: "toy", version: "1", startedAt: now, finishedAt: now, summary, regressions: [], baselineVersion: null };
+}
+
 async function existingWebhook(): Promise<string> {
   const r = await send("POST", "/v1/webhooks", "admin", { url: "https://hooks.example.com/seamtrace", events: ["escalation.created"] });
   expect(r.status, r.text).toBe(201);
@@ -143,6 +153,35 @@ const ROUTES: RouteCase[] = [
   { method: "POST", route: "/v1/audit/verify", prepare: async () => ({ path: "/v1/audit/verify" }), expect: auditors },
   // Correction exports (SPEC §8) are training data: admins, analysts and scripts, like audit exports.
   { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
+
+  // Golden results (SPEC §8) are measurements: CI sends them with a key, analysts read them.
+  { method: "POST", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results", body: goldenResult() }), expect: auditors },
+  { method: "GET", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results?workflow=toy" }), expect: auditors },
+  {
+    method: "GET",
+    route: "/v1/golden/results/:id",
+    async prepare() {
+      const r = await send("POST", "/v1/golden/results", "apiKey", goldenResult());
+      expect(r.status, r.text).toBe(201);
+      return { path: `/v1/golden/results/${(JSON.parse(r.text) as { id: string }).id}` };
+    },
+    expect: auditors,
+  },
+  // Adding a case is a reviewer's judgement of the right output: people who review, never a key.
+  {
+    method: "POST",
+    route: "/v1/golden/cases",
+    async prepare() {
+      const run = await escalation();
+      const decided = await send("POST", `/v1/escalations/${run.escalationId}/decision`, "admin", { decision: "accept", reason: "right" });
+      expect(decided.status, decided.text).toBe(200);
+      return { path: "/v1/golden/cases", body: { escalationId: run.escalationId, set: unique("set") } };
+    },
+    expect: reviewersOnly,
+  },
+  // The sets are downloaded by CI (key) and read by everyone who works with them.
+  { method: "GET", route: "/v1/golden/sets", prepare: async () => ({ path: "/v1/golden/sets" }), expect: everyone },
+  { method: "GET", route: "/v1/golden/sets/:set/cases", prepare: async () => ({ path: "/v1/golden/sets/claims/cases" }), expect: everyone },
   { method: "GET", route: "/v1/audit/checkpoints", prepare: async () => ({ path: "/v1/audit/checkpoints" }), expect: auditors },
   { method: "GET", route: "/v1/audit/public-key", prepare: async () => ({ path: "/v1/audit/public-key" }), expect: everyone },
 

@@ -76,6 +76,19 @@ export const goldenResultBody = z
   });
 export type GoldenResultBody = z.output<typeof goldenResultBody>;
 
+/** The POST body as a client builds it (the CLI): golden's own summary and regression types. */
+export interface GoldenResultRequest {
+  set: string;
+  setVersion: string;
+  workflow: string;
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  summary: GoldenSummary;
+  regressions: Regression[];
+  baselineVersion?: string | null;
+}
+
 /** Keyset position in the results list (newest first): the last item's (createdAt, id). */
 export interface GoldenResultsCursor {
   createdAt: number;

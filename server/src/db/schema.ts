@@ -401,3 +401,4 @@ export * from "./schema/jobs.js";
 export * from "./schema/analytics.js";
 export * from "./schema/audit.js";
 export * from "./schema/retention.js";
+export * from "./schema/golden.js";

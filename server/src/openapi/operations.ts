@@ -23,6 +23,7 @@ import {
 } from "../contracts/analytics.js";
 import { jobParam, runQuery as jobRunQuery, runsQuery as jobRunsQuery } from "../contracts/jobs.js";
 import { correctionsExportQuery } from "../contracts/exports.js";
+import { goldenCaseBody, goldenResultBody, goldenResultIdParam, goldenResultsQuery, goldenSetParam } from "../contracts/golden.js";
 
 /**
  * Every HTTP operation the server mounts, described from the same zod schemas its validators
@@ -97,6 +98,8 @@ export const components: Record<string, z.ZodType> = {
   RetentionRequest: retentionBody,
   AlertRuleRequest: alertRuleBody,
   RevertRequest: revertBody,
+  GoldenResultRequest: goldenResultBody,
+  GoldenCaseRequest: goldenCaseBody,
 };
 
 const json = (schema: string) => ({ "application/json": schema });
@@ -187,6 +190,25 @@ export const operations: Operation[] = [
     description: "One row per decision, oldest decision first: input, model output, corrected output, confidence, alternatives, reviewer, times, workflow, version, step, run and escalation ids, decision. `from`/`to` bound the decision time. `include` is a comma list of corrections (default), rejections, accepts, labels. Chat rows skip rejections.",
     auth: "apiKeyOrSession", query: correctionsExportQuery,
     responses: { 200: "application/x-ndjson (jsonl, chat) or text/csv, streamed as an attachment", ...errors(400, 401, 403, 429, 503) },
+  },
+
+  // ---- golden sets (SPEC §8)
+  {
+    method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden", summary: "Store the result of a `seamtrace golden run` (summary, regressions); audited",
+    auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 413, 415, 503) },
+  },
+  { method: "get", path: "/v1/golden/results", operationId: "listGoldenResults", tag: "Golden", summary: "Golden run results, newest first, by workflow and set", auth: "apiKeyOrSession", query: goldenResultsQuery, responses: { 200: "A page of results", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/golden/results/{id}", operationId: "getGoldenResult", tag: "Golden", summary: "One golden run result as sent, with its whole summary", auth: "apiKeyOrSession", params: goldenResultIdParam, responses: { 200: "The result", ...errors(400, 401, 403, 404) } },
+  {
+    method: "post", path: "/v1/golden/cases", operationId: "addGoldenCase", tag: "Golden",
+    summary: "Make a resolved escalation's run a golden case (the reviewed step's decided output, other steps' recorded outputs); audited",
+    description: "409 `not_resolved` while the escalation is open, `no_expected_output` when it was rejected, `duplicate` when it is already in the set.",
+    auth: "session", body: json("GoldenCaseRequest"), responses: { 201: "Added (`{ id, set, caseId }`)", ...errors(400, 401, 403, 404, 409, 413, 415, 503) },
+  },
+  { method: "get", path: "/v1/golden/sets", operationId: "listGoldenSets", tag: "Golden", summary: "Golden sets made from reviews, with their case counts", auth: "apiKeyOrSession", responses: { 200: "Sets", ...errors(401, 403) } },
+  {
+    method: "get", path: "/v1/golden/sets/{set}/cases", operationId: "exportGoldenSet", tag: "Golden", summary: "A set's cases streamed as a golden set file (JSONL), runnable with `seamtrace golden run`",
+    auth: "apiKeyOrSession", params: goldenSetParam, responses: { 200: "application/x-ndjson, one case a line, in the order added", ...errors(400, 401, 403, 404) },
   },
 
   // ---- retention
