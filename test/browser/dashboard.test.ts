@@ -10,6 +10,7 @@ import {
   claimsPipeline,
   claimsWorkflow,
   DRIFT,
+  GOLDEN,
   seedDashboard,
   SEED_PASSWORD,
   SEED_SERVER_ENV,
@@ -100,6 +101,8 @@ describe("dashboard in a browser", () => {
     // 18 of 24 runs pass all three gates, 6 escalate at classify: 66 auto of 72 steps? The
     // escalated runs stop after two steps, so 18×3 + 6×2 = 66 steps, 60 of them passing.
     await expect.poll(() => text(page.locator('[data-figure="escalation"] .value'))).toBe(`${((6 / 66) * 100).toFixed(1)}%`);
+    // The newest golden run's end-to-end accuracy (v2's).
+    await expect.poll(() => text(page.locator('[data-figure="golden"] .value'))).toBe(`${(GOLDEN.results[1].endToEnd * 100).toFixed(1)}%`);
     for (const key of ["runs", "auto", "escalation", "ece", "alerts", "golden", "queue"]) {
       await expect.poll(() => page.locator(`[data-figure="${key}"] svg`).count()).toBe(1);
     }
@@ -168,6 +171,10 @@ describe("dashboard in a browser", () => {
 
     await page.reload();
     await expect.poll(() => text(page.locator(".decided"))).toContain("The run resumed");
+    // Keep the reviewed run as a golden case (the exports test finds the set).
+    await page.getByLabel("Golden set").fill("from-review");
+    await page.getByRole("button", { name: "Add to golden set" }).click();
+    await expect.poll(() => text(page.locator(".golden [role=status]"))).toContain(`Added to “from-review” as case`);
     await page.goto(`${server.url}/runs/${target.runId}`);
     await expect.poll(() => text(page.locator(".summary"))).toContain("completed");
     await expect.poll(() => page.locator("svg.dag g.node").count()).toBe(3);
@@ -190,6 +197,8 @@ describe("dashboard in a browser", () => {
       `/drift?${hostile}`,
       `/drift?${hostile}&feature=${encodeURIComponent(`f:k ${XSS.svg}`)}`,
       "/golden",
+      `/golden?workflow=${encodeURIComponent(`hostile ${XSS.img}`)}&set=hostile-set`,
+      `/golden/${seeded.xssGoldenId}`,
       "/exports",
     ];
     for (const path of pages) {
@@ -281,7 +290,28 @@ describe("dashboard in a browser", () => {
     const lines = csv.trim().split(/\r?\n/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain("fire");
+    // The reviewed run kept as a golden case in the review test: its set downloads as a file.
+    await expect.poll(() => text(page.locator("tr", { hasText: "from-review" }))).toContain("1");
     await shot(page, "exports");
+    await page.close();
+  });
+
+  it("shows golden runs as a per-step accuracy matrix with the regressions marked, and a run's detail", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/golden`);
+    const matrix = page.locator("table.matrix");
+    // Three steps and the end-to-end row; one column per result, oldest first.
+    await expect.poll(() => matrix.locator("tbody tr").count()).toBe(4);
+    await expect.poll(() => matrix.locator("thead th").allTextContents()).toEqual(["Step", ...GOLDEN.results.map((r) => expect.stringContaining(`v${r.version}`))]);
+    // v2 regressed classify and end to end: two red cells, both in the last column.
+    await expect.poll(() => matrix.locator("td.regressed").count()).toBe(2);
+    await expect.poll(() => text(matrix.locator("tr", { hasText: "classify" }).locator("td.regressed"))).toContain("72.0%");
+    await shot(page, "golden");
+    await matrix.getByRole("link", { name: /v2/ }).click();
+    await page.waitForURL(/\/golden\/[^/]+$/);
+    await expect.poll(() => text(page.locator(".regressions"))).toContain("classify");
+    await expect.poll(() => page.locator("tr.regressed").count()).toBe(1);
+    await shot(page, "golden-run");
     await page.close();
   });
 
@@ -310,7 +340,7 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.minConfidence));
 
     await row.getByRole("button", { name: /Edit/ }).click();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("policy-form-title");
+    await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.id")).toBe("policy-form-title");
     await page.getByLabel("Spot-check rate").fill("0.1");
     await page.getByLabel("Min confidence").fill("1.5");
     await page.getByRole("button", { name: "Save policy" }).click();
