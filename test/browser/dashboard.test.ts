@@ -175,6 +175,7 @@ describe("dashboard in a browser", () => {
     await page.getByLabel("Golden set").fill("from-review");
     await page.getByRole("button", { name: "Add to golden set" }).click();
     await expect.poll(() => text(page.locator(".golden [role=status]"))).toContain(`Added to “from-review” as case`);
+    await shot(page, "review-golden");
     await page.goto(`${server.url}/runs/${target.runId}`);
     await expect.poll(() => text(page.locator(".summary"))).toContain("completed");
     await expect.poll(() => page.locator("svg.dag g.node").count()).toBe(3);
