@@ -134,6 +134,9 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
     await expect.poll(() => reviewer.locator('[data-figure="queue"]').count()).toBe(1);
     await expect.poll(() => reviewer.locator('[data-figure="ece"]').count()).toBe(0);
+    // A deep link to an analytics page says why instead of failing on the API's 403.
+    await reviewer.goto(`${server.url}/drift?workflow=roof-claims`);
+    await expect.poll(() => text(reviewer.getByRole("heading", { level: 1 }))).toBe("Not available to your role");
     await reviewer.close();
   });
 
