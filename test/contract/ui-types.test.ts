@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type * as Server from "../../server/src/contracts/query.js";
 import type * as Review from "../../server/src/contracts/review.js";
 import type * as Audit from "../../server/src/contracts/audit.js";
-import type { Rates as ServerRates } from "../../server/src/analytics/series.js";
+import type { DriftTest, Rates as ServerRates } from "../../server/src/analytics/series.js";
+import type * as Golden from "../../server/src/contracts/golden.js";
 import type { ThresholdChangeView } from "../../server/src/store/thresholds.js";
 import type * as Ui from "../../ui/src/lib/types.js";
 
@@ -30,6 +31,10 @@ describe("the dashboard's wire types", () => {
       fits<Fits<Audit.AuditListResponse, Ui.AuditListResponse>>(true),
       fits<Fits<ServerRates, Ui.Rates>>(true),
       fits<Fits<ThresholdChangeView, Ui.ThresholdChange>>(true),
+      fits<Fits<DriftTest, Ui.DriftTestView>>(true),
+      fits<Fits<Golden.GoldenResultsResponse, Ui.GoldenResultList>>(true),
+      fits<Fits<Golden.GoldenResultDetail, Ui.GoldenResultDetail>>(true),
+      fits<Fits<Golden.GoldenSetsResponse, Ui.GoldenSetList>>(true),
     ];
     expect(checks.every(Boolean)).toBe(true);
   });

@@ -50,6 +50,109 @@ export interface Seeded {
   completed: string[];
   escalated: Array<{ runId: string; escalationId: string; index: number }>;
   xssRunId: string;
+  /** A golden result whose names and messages hold the payloads. */
+  xssGoldenId: string;
+}
+
+/** The drifting workflow: one step whose confidence and features shift between two windows. */
+export const DRIFT = { workflow: "fraud-screen", step: "score", perSide: 40, daysBack: 9, policy: { minConfidence: 0.5, targetAccuracy: 0.95, tightenMax: 0.8 } } as const;
+
+/** Server settings the seed relies on: the drift job's baseline reaches back to DRIFT.daysBack. */
+export const SEED_SERVER_ENV = { SEAMTRACE_DRIFT_BASELINE_HOURS: String(24 * 15) };
+
+/** Two golden runs of the claims workflow: v1 (the baseline) and v2, whose classify regressed. */
+export const GOLDEN = {
+  set: "claims-golden",
+  results: [
+    { version: "1", accuracy: { extract: 0.98, classify: 0.9, reserve: 0.95 }, endToEnd: 0.86, regressions: [] as string[] },
+    { version: "2", accuracy: { extract: 0.98, classify: 0.72, reserve: 0.94 }, endToEnd: 0.7, regressions: ["classify", "end-to-end"] },
+  ],
+} as const;
+
+async function seedGolden(server: { url: string; apiKey: string }): Promise<string> {
+  const cases = 50;
+  const setVersion = "a".repeat(64);
+  const [base] = GOLDEN.results;
+  let at = Date.now() - 3 * 3_600_000;
+  // First (so never the newest): a result whose workflow, step and message carry the payloads.
+  const hostileStep = `name ${XSS.svg}`;
+  const hostile = await fetch(`${server.url}/v1/golden/results`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      set: "hostile-set", setVersion, workflow: `hostile ${XSS.img}`, version: "1",
+      startedAt: new Date(at).toISOString(), finishedAt: new Date(at + 1000).toISOString(),
+      summary: { cases: 1, runs: { completed: 1 }, escalationRate: 0, endToEndAccuracy: 0, completed: 1, steps: [{ step: hostileStep, expected: 1, reached: 1, correct: 0, failed: 0, accuracy: 0, escalated: 0, calibration: { n: 0, brier: null, ece: null, overconfidence: null } }] },
+      regressions: [{ what: hostileStep, baseline: 1, current: 0, message: XSS.script }],
+    }),
+  });
+  if (hostile.status !== 201) throw new Error(`golden result: ${hostile.status} ${await hostile.text()}`);
+  const { id: hostileId } = (await hostile.json()) as { id: string };
+  at += 3_600_000;
+  for (const r of GOLDEN.results) {
+    const steps = Object.entries(r.accuracy).map(([step, accuracy]) => ({
+      step, expected: cases, reached: cases, correct: Math.round(accuracy * cases), failed: 0, accuracy, escalated: step === "classify" ? 5 : 0,
+      calibration: { n: cases, brier: 0.1, ece: 0.05, overconfidence: 0.02 },
+    }));
+    const regressions = r.regressions.map((what) => {
+      const baseline = what === "end-to-end" ? base.endToEnd : base.accuracy[what as keyof typeof base.accuracy];
+      const current = what === "end-to-end" ? r.endToEnd : r.accuracy[what as keyof typeof r.accuracy];
+      return { what, baseline, current, message: `${what}: ${current} against ${baseline}` };
+    });
+    const body = {
+      set: GOLDEN.set, setVersion, workflow: "roof-claims", version: r.version,
+      startedAt: new Date(at).toISOString(), finishedAt: new Date(at + 60_000).toISOString(),
+      summary: { cases, runs: { completed: cases - 5, escalated: 5 }, escalationRate: 0.1, endToEndAccuracy: r.endToEnd, completed: cases - 5, steps },
+      regressions, baselineVersion: r.version === "1" ? null : "1",
+    };
+    const res = await fetch(`${server.url}/v1/golden/results`, { method: "POST", headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`golden result: ${res.status} ${await res.text()}`);
+    at += 3_600_000;
+  }
+  return hostileId;
+}
+
+/** A signed-in admin's cookie, for the session-only admin routes the seed calls. */
+async function adminCookie(url: string): Promise<string> {
+  const res = await fetch(`${url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: SEED_USERS.admin, password: SEED_PASSWORD }) });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/**
+ * DRIFT.perSide runs of a one-step workflow DRIFT.daysBack days ago (the SDK's clock shifted
+ * back, so its events carry those times) and as many 90 minutes ago (jobs read whole hours up
+ * to the current one, so "now" would be invisible to them), with lower confidences, larger
+ * amounts and another channel mix: the drift job sees an alert-level shift on both sides of its
+ * windows, and the dashboard's default windows (last 7 days against the 7 before) do too.
+ */
+async function seedDrift(server: { url: string; apiKey: string }): Promise<void> {
+  const realNow = Date.now;
+  const send = async (current: boolean, backMs: number) => {
+    const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+    const wf = st.workflow(DRIFT.workflow, { version: "1", policy: { minConfidence: 0.3 } });
+    for (let i = 0; i < DRIFT.perSide; i++) {
+      await wf.run({ input: { txn: `t-${current ? "c" : "b"}-${i}` }, key: `${DRIFT.workflow}-${current ? "c" : "b"}-${i}` }, async (run) => {
+        const s = await run.step(DRIFT.step, { input: { txn: i } }, async () => ({
+          value: current && i % 3 === 0 ? "review" : "ok",
+          confidence: current ? 0.55 + (i % 20) / 100 : 0.8 + (i % 20) / 100,
+          features: { amount: current ? 300 + i * 5 : 100 + i * 2, channel: current ? (i % 4 === 0 ? "web" : "phone") : i % 2 === 0 ? "web" : "app" },
+        }));
+        return s.value;
+      });
+    }
+    await st.shutdown();
+  };
+  const shifted = async (current: boolean, backMs: number) => {
+    Date.now = () => realNow() - backMs;
+    try {
+      await send(current, backMs);
+    } finally {
+      Date.now = realNow;
+    }
+  };
+  await shifted(false, DRIFT.daysBack * 86_400_000);
+  await shifted(true, 90 * 60_000);
 }
 
 /**
@@ -63,7 +166,7 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   }
   const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
   const wf = claimsWorkflow(st);
-  const out: Seeded = { completed: [], escalated: [], xssRunId: "" };
+  const out: Seeded = { completed: [], escalated: [], xssRunId: "", xssGoldenId: "" };
   const n = opts.runs ?? 24;
   const completedIndex: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -103,6 +206,18 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   out.xssRunId = h.runId;
   await st.shutdown();
 
-  for (const job of ["rollup", "calibration", "escalation", "alerts"]) await cli(server.dataDir, ["jobs", "run", job]);
+  await seedDrift(server);
+  out.xssGoldenId = await seedGolden(server);
+  // A step policy with a target the drifting step misses: once the drift alert fires,
+  // auto-tighten raises its minConfidence (to the ceiling, with too few labels to choose).
+  const cookie = await adminCookie(server.url);
+  const put = await fetch(`${server.url}/v1/policies/${DRIFT.workflow}/steps/${DRIFT.step}`, {
+    method: "PUT",
+    headers: { cookie, origin: server.url, "content-type": "application/json" },
+    body: JSON.stringify({ ...DRIFT.policy, reason: "seed: fraud screening target" }),
+  });
+  if (put.status !== 201) throw new Error(`policy: ${put.status} ${await put.text()}`);
+
+  for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten"]) await cli(server.dataDir, ["jobs", "run", job], SEED_SERVER_ENV);
   return out;
 }

@@ -98,7 +98,18 @@ export interface DriftTest {
   baselineN: number;
   currentN: number;
   level: DriftLevel;
+  /** What was compared, for drawing the two distributions over each other; null with no data. */
+  histogram: DriftHistogram | null;
 }
+
+/**
+ * The two sides' counts over the same bins. Numeric: `edges` are every bin boundary (counts have
+ * one fewer), the fixed confidence bins or the baseline's deciles bounded by the samples'
+ * extent; bins are right-closed as in psi.ts. Categorical: one count per category.
+ */
+export type DriftHistogram =
+  | { kind: "numeric"; edges: number[]; baseline: number[]; current: number[] }
+  | { kind: "categorical"; categories: string[]; baseline: number[]; current: number[] };
 
 export interface DriftReport {
   level: DriftLevel;
@@ -158,7 +169,19 @@ function numericTest(
   const b = windowSample(strata(current, series), WINDOW_SAMPLE);
   const baselineN = histograms ? histograms.baseline.reduce((s, v) => s + v, 0) : a.length;
   const currentN = histograms ? histograms.current.reduce((s, v) => s + v, 0) : b.length;
-  const base: DriftTest = { series, kind: "numeric", psi: null, test: "ks", statistic: null, pvalue: null, baselineN, currentN, level: "insufficient" };
+  let histogram: DriftHistogram | null = null;
+  if (histograms) {
+    if (baselineN + currentN > 0) histogram = { kind: "numeric", edges: Array.from({ length: CONFIDENCE_BINS + 1 }, (_, i) => i / CONFIDENCE_BINS), ...histograms };
+  } else if (a.length + b.length > 0) {
+    // Deciles of the baseline (of the current side when there is no baseline yet).
+    const inner = quantileEdges(a.length > 0 ? a : b, 10);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of a) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const v of b) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    histogram = { kind: "numeric", edges: [Math.min(lo, inner[0] ?? lo), ...inner, Math.max(hi, inner[inner.length - 1] ?? hi)], baseline: countByEdges(a, inner), current: countByEdges(b, inner) };
+  }
+  const base: DriftTest = { series, kind: "numeric", psi: null, test: "ks", statistic: null, pvalue: null, baselineN, currentN, level: "insufficient", histogram };
   if (a.length < MIN_DRIFT_N || b.length < MIN_DRIFT_N) return base;
   let psiValue: number | null;
   if (histograms) psiValue = psi(histograms.baseline, histograms.current);
@@ -183,7 +206,8 @@ function categoricalTest(series: string, baseline: readonly RollupRow[], current
   const ec = cats.map((c) => cc[c] ?? 0);
   const baselineN = eb.reduce((s, v) => s + v, 0);
   const currentN = ec.reduce((s, v) => s + v, 0);
-  const base: DriftTest = { series, kind: "categorical", psi: null, test: "chi-square", statistic: null, pvalue: null, baselineN, currentN, level: "insufficient" };
+  const histogram: DriftHistogram | null = baselineN + currentN > 0 ? { kind: "categorical", categories: cats, baseline: eb, current: ec } : null;
+  const base: DriftTest = { series, kind: "categorical", psi: null, test: "chi-square", statistic: null, pvalue: null, baselineN, currentN, level: "insufficient", histogram };
   if (baselineN < MIN_DRIFT_N || currentN < MIN_DRIFT_N) return base;
   const psiValue = psi(eb, ec);
   const table = dropEmpty([eb, ec]);

@@ -64,10 +64,13 @@ export function agreementQuery(now: () => number) {
     .transform(({ from, to, ...rest }, ctx) => ({ ...rest, window: hourWindow(now(), { from, to }, ctx) }));
 }
 
-/** Drift: the current window, and a baseline (default: as long, just before it). */
+/**
+ * Drift: the current window, and a baseline (default: as long, just before it). `interval`
+ * splits the current window into a trend, each slice tested against the whole baseline.
+ */
 export function driftQuery(now: () => number) {
   return z
-    .object({ ...seriesFields, baselineFrom: instant.optional(), baselineTo: instant.optional() })
+    .object({ ...seriesFields, baselineFrom: instant.optional(), baselineTo: instant.optional(), interval })
     .transform(({ from, to, baselineFrom, baselineTo, ...rest }, ctx) => {
       const current = hourWindow(now(), { from, to: to }, ctx);
       const length = current.to - current.from;

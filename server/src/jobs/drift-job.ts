@@ -34,7 +34,7 @@ export async function runDriftJob(ctx: JobContext): Promise<JobReport> {
       ...at,
       metric: "drift.level",
       value: levelValue(report.level),
-      details: { level: report.level, baseline: { from: baselineFrom, to: currentFrom }, current: { from: currentFrom, to: end }, tests: report.tests },
+      details: { level: report.level, baseline: { from: baselineFrom, to: currentFrom }, current: { from: currentFrom, to: end }, tests: report.tests.map(({ histogram: _, ...t }) => t) },
     });
     for (const t of report.tests) {
       if (t.level === "insufficient") continue;

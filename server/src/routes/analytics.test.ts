@@ -118,6 +118,30 @@ describe("analytics API", () => {
     expect(bySeries.output!.psi!).toBeLessThan(0.1);
   });
 
+  it("answers drift with both sides' histograms over the same bins and a per-slice PSI/KS trend", async () => {
+    type Hist = { kind: string; edges?: number[]; categories?: string[]; baseline: number[]; current: number[] };
+    const res = await get<{
+      tests: Array<{ series: string; baselineN: number; currentN: number; histogram: Hist | null }>;
+      trend: Array<{ from: string; to: string; level: string; tests: Array<{ series: string; psi: number | null; pvalue: number | null }> }>;
+    }>(`/v1/analytics/drift?workflow=claims&step=classify&from=${isoT(T + DAY)}&to=${isoT(T + 2 * DAY)}&interval=hour`);
+    expect(res.status).toBe(200);
+    const bySeries = Object.fromEntries(res.body.tests.map((t) => [t.series, t]));
+    const conf = bySeries.confidence!.histogram!;
+    expect(conf.kind).toBe("numeric");
+    expect(conf.edges).toHaveLength(21);
+    expect(conf.baseline.reduce((s, v) => s + v, 0)).toBe(bySeries.confidence!.baselineN);
+    expect(conf.current.reduce((s, v) => s + v, 0)).toBe(bySeries.confidence!.currentN);
+    const amount = bySeries["f:amount"]!.histogram!;
+    expect(amount.edges!.length).toBe(amount.baseline.length + 1);
+    expect([...amount.edges!].sort((a, b) => a - b)).toEqual(amount.edges);
+    const channel = bySeries["f:channel"]!.histogram!;
+    expect(channel.categories!.length).toBe(channel.current.length);
+    // One slice per hour of the current day, each tested against the whole baseline.
+    expect(res.body.trend).toHaveLength(24);
+    expect(res.body.trend[0]!.from).toBe(isoT(T + DAY));
+    expect(res.body.trend.every((t) => t.tests.some((x) => x.series === "confidence"))).toBe(true);
+  });
+
   it("answers latency quantiles and evaluator agreement", async () => {
     const lat = await get<{ count: number; p50: number; p99: number }>(`/v1/analytics/latency?${series()}`);
     expect(lat.body.count).toBe(2880);

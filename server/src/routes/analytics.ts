@@ -102,13 +102,25 @@ export function analyticsRoutes(deps: AppDeps) {
       const q = c.req.valid("query");
       const projectId = c.get("principal").projectId;
       const [baseline, current] = await Promise.all([rowsFor(projectId, q, q.baseline, false), rowsFor(projectId, q, q.window, false)]);
-      const { psiWatch, psiAlert, pAlert } = deps.config.analytics;
+      const cutoffs = deps.config.analytics;
+      const { psiWatch, psiAlert, pAlert } = cutoffs;
+      // PSI and KS over time: each slice of the current window against the whole baseline.
+      const trend = buckets(current, q.window, q.interval).map((b) => {
+        const r = driftOf(baseline, b.rows, { psiWatch, psiAlert, pAlert });
+        return {
+          from: iso(b.from),
+          to: iso(b.to),
+          level: r.level,
+          tests: r.tests.map(({ series, psi, statistic, pvalue, currentN, level }) => ({ series, psi, statistic, pvalue, currentN, level })),
+        };
+      });
       return c.json({
         series: seriesView(q),
         baseline: windowView(q.baseline),
         current: windowView(q.window),
         cutoffs: { psiWatch, psiAlert, pAlert },
         ...driftOf(baseline, current, { psiWatch, psiAlert, pAlert }),
+        trend,
       });
     })
     .get("/analytics/latency", reader, validate("query", seriesQuery(now)), async (c) => {

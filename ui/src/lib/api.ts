@@ -3,6 +3,11 @@ import type {
   AuditListResponse,
   CalibrationResponse,
   DecisionRequest,
+  DriftResponse,
+  GoldenResultDetail,
+  GoldenResultList,
+  GoldenSetList,
+  PolicyBody,
   EscalationDetail,
   EscalationRatesResponse,
   PolicyHistoryEntry,
@@ -101,4 +106,14 @@ export const api = {
   thresholdChanges: (q: Query = {}) => get<{ items: ThresholdChange[] }>("/v1/thresholds/changes", q),
   revertThreshold: (id: string, reason: string) => post<unknown>(`/v1/thresholds/changes/${seg(id)}/revert`, reason ? { reason } : {}),
   alerts: (q: Query = {}) => get<{ items: AlertView[] }>("/v1/alerts", q),
+  drift: (q: Query) => get<DriftResponse>("/v1/analytics/drift", q),
+  putPolicy: (workflow: string, step: string | null, body: PolicyBody) =>
+    request<ServedPolicy>("PUT", `/v1/policies/${seg(workflow)}${step ? `/steps/${seg(step)}` : ""}`, body),
+  goldenResults: (q: Query = {}) => get<GoldenResultList>("/v1/golden/results", q),
+  goldenResult: (id: string) => get<GoldenResultDetail>(`/v1/golden/results/${seg(id)}`),
+  goldenSets: () => get<GoldenSetList>("/v1/golden/sets"),
+  addGoldenCase: (escalationId: string, set: string) => post<{ id: string; set: string; caseId: string }>("/v1/golden/cases", { escalationId, set }),
 };
+
+/** The corrections export's address (a streamed download, so a plain link, not a fetch). */
+export const exportUrl = (q: Query) => "/v1/exports/corrections" + queryString(q);

@@ -13,6 +13,11 @@ export const ROUTES = [
   { name: "audit", pattern: "/audit" },
   { name: "calibration", pattern: "/calibration" },
   { name: "thresholds", pattern: "/thresholds" },
+  { name: "escalations", pattern: "/escalations" },
+  { name: "drift", pattern: "/drift" },
+  { name: "golden", pattern: "/golden" },
+  { name: "golden-result", pattern: "/golden/:id" },
+  { name: "exports", pattern: "/exports" },
 ] as const;
 export type RouteName = (typeof ROUTES)[number]["name"];
 

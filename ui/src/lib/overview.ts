@@ -38,12 +38,14 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
 
   const analytics = role === "admin" || role === "analyst";
   const iso = (ms: number) => new Date(ms).toISOString();
-  const [runs, queue, rates, calibration, alerts] = await Promise.all([
+  const [runs, queue, rates, calibration, alerts, golden] = await Promise.all([
     api.runs({ workflow, from: iso(from), to: iso(to), limit: 500 }),
     api.escalations({ workflow, status: "open", limit: 200 }),
     analytics ? api.escalationRates({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
     analytics ? api.calibration({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
     analytics ? api.alerts({ status: "firing", from: iso(from), to: iso(to) }) : null,
+    // Golden results are optional (a server without them, or none stored): the card says so.
+    analytics ? api.goldenResults({ workflow, limit: 10 }).catch(() => "unavailable" as const) : null,
   ]);
 
   const enc = encodeURIComponent(workflow);
@@ -76,6 +78,25 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   if (alerts) {
     const mine = alerts.items.filter((a) => a.workflow === workflow);
     figures.push({ key: "alerts", label: "Open alerts", value: String(mine.length), series: countByBucket(mine.map((a) => a.firedAt), from, to, OVERVIEW_DAYS), hint: "firing now, by day fired" });
+  }
+  if (golden) {
+    const items = golden === "unavailable" ? [] : golden.items;
+    const latest = items[0];
+    figures.push({
+      key: "golden",
+      label: "Golden accuracy",
+      value: pct(latest?.endToEndAccuracy),
+      // Oldest first: one point per golden run, not per day.
+      series: items.map((r) => r.endToEndAccuracy).reverse(),
+      fixed: [0, 1],
+      hint:
+        golden === "unavailable"
+          ? "golden results unavailable on this server"
+          : latest
+            ? `end to end, v${latest.version} on ${latest.set}${latest.regressions > 0 ? `, ${latest.regressions} regression${latest.regressions === 1 ? "" : "s"}` : ""}`
+            : "no golden runs yet: seamtrace golden run … --server",
+      href: `/golden?workflow=${enc}`,
+    });
   }
   figures.push({
     key: "queue",

@@ -209,9 +209,123 @@ export interface Rates {
   failureRate: number | null;
 }
 
+export interface RateChange {
+  rate: number | null;
+  baseline: number | null;
+  pvalue: number | null;
+  changed: boolean;
+  direction: "up" | "down" | null;
+}
+
 export interface EscalationRatesResponse {
   totals: Rates;
-  trend: Array<Rates & { from: string; to: string }>;
+  trend: Array<Rates & { from: string; to: string; changes: { escalation: RateChange | undefined } }>;
+}
+
+export type DriftLevel = "ok" | "watch" | "alert" | "insufficient";
+
+export type DriftHistogram =
+  | { kind: "numeric"; edges: number[]; baseline: number[]; current: number[] }
+  | { kind: "categorical"; categories: string[]; baseline: number[]; current: number[] };
+
+export interface DriftTestView {
+  series: string;
+  kind: "numeric" | "categorical";
+  psi: number | null;
+  test: "ks" | "chi-square";
+  statistic: number | null;
+  pvalue: number | null;
+  baselineN: number;
+  currentN: number;
+  level: DriftLevel;
+  histogram: DriftHistogram | null;
+}
+
+export interface DriftResponse {
+  baseline: { from: string; to: string };
+  current: { from: string; to: string };
+  cutoffs: { psiWatch: number; psiAlert: number; pAlert: number };
+  level: DriftLevel;
+  tests: DriftTestView[];
+  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "statistic" | "pvalue" | "currentN" | "level">> }>;
+}
+
+/** `PUT /v1/policies/:workflow[/steps/:step]`: absent leaves a field, null clears it. */
+export interface PolicyBody {
+  minConfidence?: number | null;
+  minCumulative?: number | null;
+  onLow?: "escalate" | "flag" | null;
+  spotCheckRate?: number | null;
+  targetAccuracy?: number | null;
+  tightenMin?: number | null;
+  tightenMax?: number | null;
+  reason?: string;
+}
+
+// Golden results and corrections export: the agreed API (/work/api-golden-exports.md, built on
+// the exports branch; server/src/contracts/golden.ts and exports.ts).
+/** golden/src/summary.ts StepSummary (the fields the matrix reads). */
+export interface GoldenStepSummary {
+  step: string;
+  expected: number;
+  reached: number;
+  correct: number;
+  failed: number;
+  accuracy: number | null;
+  escalated: number;
+}
+
+export interface GoldenSummary {
+  cases: number;
+  escalationRate: number;
+  endToEndAccuracy: number | null;
+  completed: number;
+  steps: GoldenStepSummary[];
+}
+
+/** golden/src/summary.ts Regression: `what` is a step, "end-to-end" or "escalation rate". */
+export interface GoldenRegression {
+  what: string;
+  baseline: number;
+  current: number;
+  message: string;
+}
+
+export interface GoldenResultSummary {
+  id: string;
+  set: string;
+  setVersion: string;
+  workflow: string;
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  cases: number;
+  endToEndAccuracy: number | null;
+  escalationRate: number | null;
+  regressions: number;
+}
+
+export interface GoldenResultList {
+  items: GoldenResultSummary[];
+  nextCursor: string | null;
+}
+
+export interface GoldenResultDetail {
+  id: string;
+  set: string;
+  setVersion: string;
+  workflow: string;
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  createdAt: string;
+  baselineVersion?: string | null;
+  summary: GoldenSummary;
+  regressions: GoldenRegression[];
+}
+
+export interface GoldenSetList {
+  items: Array<{ set: string; cases: number; updatedAt: string }>;
 }
 
 export interface CalibrationResponse {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { formOf, policyBodyOf } from "./policy-form.js";
+import type { ServedPolicy } from "./types.js";
+
+const policy: ServedPolicy = { workflow: "w", step: "classify", minConfidence: 0.6, onLow: "escalate", revision: 2, updatedAt: "2026-01-01T00:00:00Z" };
+
+describe("policy form", () => {
+  it("round-trips a policy into the form and sends nothing unchanged", () => {
+    const form = { ...formOf(policy), reason: "why" };
+    expect(form.minConfidence).toBe("0.6");
+    expect(form.spotCheckRate).toBe("");
+    expect(policyBodyOf(form, policy)).toEqual({ body: null, problems: ["Nothing changed."] });
+  });
+
+  it("sends only the changed fields, a cleared one as null, with the reason", () => {
+    const form = { ...formOf(policy), minConfidence: "0.72", onLow: "" as const, spotCheckRate: "0.05", reason: " raise it " };
+    expect(policyBodyOf(form, policy)).toEqual({ body: { minConfidence: 0.72, spotCheckRate: 0.05, onLow: null, reason: "raise it" }, problems: [] });
+  });
+
+  it("refuses fractions outside [0, 1], a floor above the ceiling, and a missing reason", () => {
+    const form = { ...formOf(null), minConfidence: "1.5", tightenMin: "0.9", tightenMax: "0.8" };
+    const { body, problems } = policyBodyOf(form, null);
+    expect(body).toBeNull();
+    expect(problems).toEqual(["Min confidence must be a number from 0 to 1.", "The tighten floor must not be above the ceiling.", "Say why, for the policy history."]);
+    expect(policyBodyOf({ ...formOf(null), minConfidence: "abc", reason: "x" }, null).problems).toEqual(["Min confidence must be a number from 0 to 1."]);
+  });
+
+  it("creates a policy from the fields that are set", () => {
+    expect(policyBodyOf({ ...formOf(null), minConfidence: "0.7", onLow: "flag", reason: "new" }, null).body).toEqual({ minConfidence: 0.7, onLow: "flag", reason: "new" });
+  });
+});
