@@ -397,3 +397,4 @@ export * from "./schema/jobs.js";
 export * from "./schema/analytics.js";
 export * from "./schema/audit.js";
 export * from "./schema/retention.js";
+export * from "./schema/run-hours.js";
