@@ -19,7 +19,8 @@ import { cpus, loadavg } from "node:os";
 import { describe, expect, test } from "vitest";
 import { FULL, scale, writeSummary } from "../support/reliability.js";
 import { DAY } from "../support/scale-data.js";
-import { dashboardCalls, ingestLoad, login, serveStore, timeRoutes, type RouteTiming } from "../support/scale-measure.js";
+import { dashboardCalls, ingestLoad, login, serveStore, timeRoutesInterleaved, type RouteTiming } from "../support/scale-measure.js";
+import type { SpawnedServer } from "../support/server.js";
 import { JOB_ORDER, loadScaleStore, prepareScaleStore, type PreparedScaleStore } from "../support/scale-store.js";
 
 const env = process.env;
@@ -36,20 +37,29 @@ interface Measured {
   generated: boolean;
 }
 
-async function measure(stepEvents: number, dir: string | undefined, log: (s: string) => void): Promise<Measured> {
+async function prepare(stepEvents: number, dir: string | undefined, log: (s: string) => void): Promise<{ store: PreparedScaleStore; generated: boolean }> {
   const reused = dir ? loadScaleStore(dir) : null;
   if (dir && !reused) throw new Error(`${dir} holds no scale store (make one with bench/scale-generate.ts)`);
-  const store = reused ?? (await prepareScaleStore({ stepEvents, newStepEvents: FRESH, log }));
-  const server = await serveStore(store);
+  return { store: reused ?? (await prepareScaleStore({ stepEvents, newStepEvents: FRESH, log })), generated: !reused };
+}
+
+/** Both stores served at once, the routes timed interleaved between them (timeRoutesInterleaved). */
+async function measure(stores: Array<{ store: PreparedScaleStore; generated: boolean }>): Promise<Measured[]> {
+  const servers: SpawnedServer[] = [];
   try {
-    const cookie = await login(server.url);
-    const calls = await dashboardCalls(server.url, cookie);
-    // The run counts over the whole generated span: the window must start before the first run.
-    calls.push({ name: "(check) GET /v1/workflows (whole span)", method: "GET", path: `/v1/workflows?from=${new Date(store.end - 31 * DAY).toISOString()}`, reps: 1 });
-    const routes = await timeRoutes(server.url, cookie, calls, { reps: REPS, warm: 3 });
-    return { store, routes, generated: !reused };
+    for (const s of stores) servers.push(await serveStore(s.store));
+    const targets = [];
+    for (const [i, server] of servers.entries()) {
+      const cookie = await login(server.url);
+      const calls = await dashboardCalls(server.url, cookie);
+      // The run counts over the whole generated span: the window must start before the first run.
+      calls.push({ name: "(check) GET /v1/workflows (whole span)", method: "GET", path: `/v1/workflows?from=${new Date(stores[i]!.store.end - 31 * DAY).toISOString()}`, reps: 1 });
+      targets.push({ url: server.url, cookie, calls });
+    }
+    const timings = await timeRoutesInterleaved(targets, { reps: REPS, warm: 3 });
+    return stores.map((s, i) => ({ ...s, routes: timings[i]! }));
   } finally {
-    await server.stop();
+    for (const server of servers) await server.stop();
   }
 }
 
@@ -76,8 +86,7 @@ describe("scale", () => {
     async () => {
       const log = (s: string) => console.log(s);
       const load = { cpus: cpus().length, loadavgStart: loadavg(), loadavgEnd: [] as number[] };
-      const small = await measure(SMALL, env.SEAMTRACE_SCALE_SMALL_DIR, log);
-      const large = await measure(LARGE, env.SEAMTRACE_SCALE_LARGE_DIR, log);
+      const [small, large] = (await measure([await prepare(SMALL, env.SEAMTRACE_SCALE_SMALL_DIR, log), await prepare(LARGE, env.SEAMTRACE_SCALE_LARGE_DIR, log)])) as [Measured, Measured];
       try {
         checkAnswers(small);
         checkAnswers(large);
@@ -119,7 +128,7 @@ describe("scale", () => {
         });
 
         const width = Math.max(...rows.map((r) => r.route.length));
-        log(`\nScale: ${small.store.counts.stepEvents.toLocaleString("en")} vs ${large.store.counts.stepEvents.toLocaleString("en")} step events (${small.store.counts.events.toLocaleString("en")} vs ${large.store.counts.events.toLocaleString("en")} events); ms, ${REPS} requests each after 3 warm`);
+        log(`\nScale: ${small.store.counts.stepEvents.toLocaleString("en")} vs ${large.store.counts.stepEvents.toLocaleString("en")} step events (${small.store.counts.events.toLocaleString("en")} vs ${large.store.counts.events.toLocaleString("en")} events); ms, ${REPS} requests each after 3 warm, interleaved between the stores`);
         log(`${"route".padEnd(width)}  small p50/p95   large p50/p95   ratio p50/p95`);
         for (const r of rows) {
           const flag = r.ratioP50 > 1.5 || r.ratioP95 > 1.5 ? "  > 1.5" : "";

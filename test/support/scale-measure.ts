@@ -64,6 +64,43 @@ async function call(url: string, cookie: string, c: RouteCall): Promise<{ status
   return { status: res.status, ms, body };
 }
 
+/**
+ * The same routes against several servers (the stores being compared), interleaved: for each
+ * route, `warm` untimed requests to each, then `reps` rounds of one timed request to each, the
+ * order alternating by round. So a change in the machine's load (shared, here) falls on every
+ * store alike instead of on whichever was measured second. One request at a time.
+ */
+export async function timeRoutesInterleaved(
+  targets: Array<{ url: string; cookie: string; calls: RouteCall[] }>,
+  opts: { reps: number; warm: number },
+): Promise<RouteTiming[][]> {
+  const out: RouteTiming[][] = targets.map(() => []);
+  const n = targets[0]!.calls.length;
+  for (let k = 0; k < n; k++) {
+    const reps = targets[0]!.calls[k]!.reps ?? opts.reps;
+    const last: Array<{ status: number; ms: number; body: unknown } | undefined> = targets.map(() => undefined);
+    const times: number[][] = targets.map(() => []);
+    for (const [t, target] of targets.entries()) {
+      for (let i = 0; i < (target.calls[k]!.warm ?? opts.warm); i++) last[t] = await call(target.url, target.cookie, target.calls[k]!);
+    }
+    for (let i = 0; i < reps; i++) {
+      const order = targets.map((_, t) => t);
+      if (i % 2) order.reverse();
+      for (const t of order) {
+        const r = await call(targets[t]!.url, targets[t]!.cookie, targets[t]!.calls[k]!);
+        last[t] = r;
+        times[t]!.push(r.ms);
+      }
+    }
+    for (const [t, target] of targets.entries()) {
+      const c = target.calls[k]!;
+      const ms = times[t]!.sort((a, b) => a - b);
+      out[t]!.push({ name: c.name, path: c.path, status: last[t]!.status, n: ms.length, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), body: last[t]!.body });
+    }
+  }
+  return out;
+}
+
 /** `reps` timed requests per route after `warm` untimed ones, one at a time. */
 export async function timeRoutes(url: string, cookie: string, calls: RouteCall[], opts: { reps: number; warm: number }): Promise<RouteTiming[]> {
   const out: RouteTiming[] = [];
