@@ -109,8 +109,8 @@ describe("scale", () => {
           bytesPerMillionStepEvents: (s.disk.totalBytes / s.counts.stepEvents) * 1e6,
         });
 
-        // The collector under a sustained ingest load, on the small store (after its measurements).
-        const ingest = await ingestLoad(small.store.dataDir, { seconds: LOAD_SECONDS, senders: 4 });
+        // The collector under a sustained ingest load (a fresh store of its own).
+        const ingest = await ingestLoad({ seconds: LOAD_SECONDS, senders: 4 });
         expect(ingest.non2xx).toBe(0);
         expect(ingest.eventsAccepted).toBeGreaterThan(0);
         load.loadavgEnd = loadavg();

@@ -6,7 +6,6 @@
  */
 import { readFileSync } from "node:fs";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
-import { runCli } from "./cli.js";
 import { DAY, generateRun } from "./scale-data.js";
 import { SCALE_PASSWORD, SCALE_USERS, type ScaleStore } from "./scale-store.js";
 import { spawnServer, type SpawnedServer } from "./server.js";
@@ -190,13 +189,12 @@ export interface IngestLoad {
 
 /**
  * `senders` SDK-like clients POST batches of 200 events as fast as the collector acknowledges
- * them, for `seconds`; the collector's RSS is sampled every second from /proc.
+ * them, for `seconds`, to a collector on a fresh store; its RSS is sampled every second from /proc.
  */
-export async function ingestLoad(dataDir: string, opts: { seconds: number; senders: number }): Promise<IngestLoad> {
-  const key = await runCli(["keys", "create", "--name", "load", "--json"], { dataDir });
-  if (key.code !== 0) throw new Error(`keys create: ${key.stderr}`);
-  const apiKey = (JSON.parse(key.stdout) as { key: string }).key;
-  const server = await spawnServer({ dataDir, env: { SEAMTRACE_JOBS: "off" }, timeoutMs: 120_000 });
+export async function ingestLoad(opts: { seconds: number; senders: number }): Promise<IngestLoad> {
+  // A store of its own: the measured stores keep exactly what was generated into them.
+  const server = await spawnServer({ env: { SEAMTRACE_JOBS: "off" }, timeoutMs: 120_000 });
+  const apiKey = server.apiKey;
   try {
     const pid = server.proc.pid!;
     const t0 = performance.now();
@@ -245,6 +243,6 @@ export async function ingestLoad(dataDir: string, opts: { seconds: number; sende
       non2xx,
     };
   } finally {
-    await server.stop();
+    await server.dispose();
   }
 }
