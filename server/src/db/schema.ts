@@ -300,6 +300,8 @@ export const escalations = sqliteTable(
     samplingRate: real("sampling_rate"),
     confidence: real("confidence"),
     cumulative: real("cumulative"),
+    /** The queue's "riskiest first" key: the cumulative confidence, unknown (2) last. Computed, never written. */
+    risk: real("risk").generatedAlwaysAs(sql`coalesce(cumulative, 2)`, { mode: "virtual" }),
     /** JSON: input, output, confidence, cumulative, reasoning, alternatives, lineage, run so far. */
     packet: text("packet").notNull(),
     status: text("status", { enum: ["open", "resolved"] }).notNull(),
@@ -320,7 +322,10 @@ export const escalations = sqliteTable(
     primaryKey({ columns: [t.projectId, t.id] }),
     // The queue: open items oldest first, or riskiest (lowest cumulative) first.
     index("escalations_queue_idx").on(t.projectId, t.status, t.createdAt),
-    index("escalations_risk_idx").on(t.projectId, t.status, t.cumulative),
+    // On the queue's own sort key (`risk`), so
+    // "riskiest first" reads one page instead of sorting every open item (linear in the queue:
+    // test/reliability/scale.test.ts).
+    index("escalations_risk_order_idx").on(t.projectId, t.status, t.risk, t.createdAt, t.id),
     index("escalations_run_idx").on(t.projectId, t.runId),
     // Workers polling for runs to resume read resolved items in resolution order.
     index("escalations_resolved_idx").on(t.projectId, t.resolvedAt),
@@ -402,3 +407,4 @@ export * from "./schema/analytics.js";
 export * from "./schema/audit.js";
 export * from "./schema/retention.js";
 export * from "./schema/golden.js";
+export * from "./schema/run-hours.js";

@@ -98,6 +98,9 @@ describe("retention", () => {
     // The paused run is kept until it ends, however old.
     expect((await runDetail(paused.runId)).status).toBe(200);
     expect((await call(ctx, "GET", `/v1/escalations/${paused.escalationId}`, reviewer)).status).toBe(200);
+    // The hourly run counts (GET /v1/workflows) lose the deleted run too.
+    const hours = await ctx.store.client.execute({ sql: "SELECT coalesce(sum(runs), 0) FROM run_hours WHERE project_id = ?", args: [projectId] });
+    expect(Number(hours.rows[0]![0])).toBe(1);
 
     // The entries about the deleted run remain (hashes only), and the export says their payloads are gone.
     const exported = await ctx.app.request(`/v1/audit/export?runId=${old.runId}&from=2025-01-01&to=2025-12-31`, { headers: { authorization: `Bearer ${key}` } });

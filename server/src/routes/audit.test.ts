@@ -1,3 +1,4 @@
+import type { InValue } from "@libsql/client";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import type { AuditEntryView, AuditExportRow, AuditListResponse } from "../contr
 import { sha256Hex, type VerifyReport } from "../lib/audit-chain.js";
 import { runCheckpointJob } from "../jobs/checkpoint-job.js";
 import { readAuditHead } from "../store/audit.js";
+import { auditListQuery } from "../store/audit-query.js";
 import { createTestContext, type TestContext } from "../testing.js";
 import { completedRun, postEvents } from "./events-fixtures.js";
 import { call, escalatedRun, postBatches } from "./review-fixtures.js";
@@ -197,5 +199,24 @@ describe("verification and checkpoints", () => {
     const { key } = await ctx.newProject();
     const res = await call<{ keyId: string; publicKey: string }>(ctx, "GET", "/v1/audit/public-key", { key });
     expect(res.body).toMatchObject({ keyId: ctx.deps.auditSigner.keyId, publicKey: ctx.deps.auditSigner.publicKeyRaw });
+  });
+});
+
+describe("audit query plans", () => {
+  async function plan(q: { sql: string; args: InValue[] }): Promise<string> {
+    const res = await ctx.store.client.execute({ sql: `EXPLAIN QUERY PLAN ${q.sql}`, args: q.args });
+    return res.rows.map((r) => String(r["detail"])).join("\n");
+  }
+  const window = { from: 0, to: Date.now() };
+
+  it("finds a run's entries through the run index, not by reading every entry in the window", async () => {
+    const text = await plan(auditListQuery("p", { runId: "r", window, limit: 200 }));
+    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
+    const paged = await plan(auditListQuery("p", { runId: "r", window, limit: 200, before: { time: 5, seq: 9 } }));
+    expect(paged).toContain("audit_log_run_idx");
+  });
+
+  it("pages the whole trail newest first through the time index", async () => {
+    expect(await plan(auditListQuery("p", { window, limit: 100 }))).toContain("INDEX audit_log_time_seq_idx (project_id=? AND time>? AND time<?)");
   });
 });

@@ -2,6 +2,7 @@ import { uuidv7 } from "@seamtrace/sdk";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { runs, steps, workflows } from "../db/schema.js";
+import { hourOf, recountStatements } from "../store/run-hours.js";
 
 // Rows written straight into the projections, not through POST /v1/events, so query tests
 // pin the reads alone and can set any state (ties, old runs, broken lineage) directly.
@@ -38,6 +39,9 @@ export async function seedRun(db: Db, seed: RunSeed): Promise<string> {
     updatedAt: FIXTURE_NOW,
     ...seed,
   });
+  // The hourly counts the projector keeps with every run it writes (store/run-hours.ts).
+  const row = await db.select({ startedAt: runs.startedAt }).from(runs).where(and(eq(runs.projectId, seed.projectId), eq(runs.id, id))).get();
+  for (const st of recountStatements([{ projectId: seed.projectId, workflow, hour: hourOf(row!.startedAt) }])) await db.$client.execute(st);
   return id;
 }
 

@@ -21,9 +21,12 @@ import { iso, isoOrNull, parseJson } from "./json.js";
  * conditional UPDATEs, so two reviewers acting at once get one success and one conflict.
  */
 
-/** Cumulative confidence with "unknown" above every real value ([0, 1]): unknown risks sort last. */
+/**
+ * Cumulative confidence with "unknown" above every real value ([0, 1]): unknown risks sort last.
+ * The generated column `escalations.risk` (db/schema.ts) is this, indexed with the queue's order.
+ */
 const UNKNOWN_RISK = 2;
-const risk = sql<number>`coalesce(${escalations.cumulative}, ${sql.raw(String(UNKNOWN_RISK))})`;
+const risk = escalations.risk;
 
 type EscalationRow = typeof escalations.$inferSelect;
 
@@ -79,17 +82,10 @@ function toSummary(row: SummaryRow, now: number): EscalationSummary {
   };
 }
 
-/**
- * One page of the queue. `oldest`: by creation; `riskiest`: lowest cumulative confidence first
- * (unknown last), then oldest. Keyset paging on the full sort key, so items never repeat or
- * go missing between pages while the queue changes.
- */
-export async function listEscalations(
-  db: Db,
-  projectId: string,
-  q: Pick<QueueQuery, "status" | "kind" | "blocking" | "workflow" | "version" | "step" | "order" | "limit" | "cursor">,
-  now: number,
-): Promise<{ items: EscalationSummary[]; next: QueueCursor | null }> {
+export type QueueFilter = Pick<QueueQuery, "status" | "kind" | "blocking" | "workflow" | "version" | "step" | "order" | "limit" | "cursor">;
+
+/** The queue's page query, unexecuted, so tests can EXPLAIN it. */
+export function escalationListQuery(db: Db, projectId: string, q: QueueFilter) {
   const where: Array<SQL | undefined> = [
     eq(escalations.projectId, projectId),
     q.status === "all" ? undefined : eq(escalations.status, q.status),
@@ -109,13 +105,21 @@ export async function listEscalations(
   }
   const order = q.order === "oldest" ? [asc(escalations.createdAt), asc(escalations.id)] : [asc(risk), asc(escalations.createdAt), asc(escalations.id)];
   // One extra row says whether another page exists, so the last page has no dangling cursor.
-  const rows = await db
+  return db
     .select(summaryColumns)
     .from(escalations)
     .where(and(...where))
     .orderBy(...order)
-    .limit(q.limit + 1)
-    .all();
+    .limit(q.limit + 1);
+}
+
+/**
+ * One page of the queue. `oldest`: by creation; `riskiest`: lowest cumulative confidence first
+ * (unknown last), then oldest. Keyset paging on the full sort key, so items never repeat or
+ * go missing between pages while the queue changes.
+ */
+export async function listEscalations(db: Db, projectId: string, q: QueueFilter, now: number): Promise<{ items: EscalationSummary[]; next: QueueCursor | null }> {
+  const rows = await escalationListQuery(db, projectId, q).all();
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   const next =

@@ -1,6 +1,7 @@
 import type { Client, InStatement, InValue } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import { reviewStatements } from "./escalation-projection.js";
+import { currentHours, hourOf, recountStatements } from "./run-hours.js";
 import { chunks, multiRow } from "./sql.js";
 import { beginWrite } from "./write-transaction.js";
 
@@ -37,9 +38,12 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
       event: JSON.parse(String(r[3])) as SeamtraceEvent,
     }));
     const position = Number(rs.rows[rs.rows.length - 1]![0]);
-    const stmts = projectionStatements(batch);
+    const { stmts, runs } = projectionStatements(batch);
+    // The hours these runs start in before and after this batch: recounted once the rows are written.
+    const before = await currentHours(tx, runs);
     // Escalations, their webhooks and step contracts commit with the steps they come from.
     stmts.push(...(await reviewStatements(tx, batch, now)));
+    stmts.push(...recountStatements([...before, ...runs.map((r) => ({ projectId: r.projectId, workflow: r.workflow, hour: hourOf(r.startedAt) }))]));
     stmts.push({
       sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
       args: [PROJECTION, position, now],
@@ -63,7 +67,11 @@ export async function projectionLag(client: Client): Promise<{ head: number; pos
 }
 
 /** The statements that fold newly stored events into workflows, runs and steps. */
-function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): InStatement[] {
+function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
+  stmts: InStatement[];
+  /** Every run row written, with the start it proposes (the stored start becomes the earliest). */
+  runs: Array<{ projectId: string; runId: string; workflow: string; startedAt: number }>;
+} {
   const workflowRows = new Map<string, InValue[]>();
   const runRows: InValue[][] = [];
   const stepRows: InValue[][] = [];
@@ -112,7 +120,8 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
       ),
     );
   }
-  return stmts;
+  const runs = runRows.map((r) => ({ projectId: String(r[0]), runId: String(r[1]), workflow: String(r[3]), startedAt: Number(r[13]) }));
+  return { stmts, runs };
 }
 
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,

@@ -1,6 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../db/client.js";
 import { appendAudit, type AuditRecord } from "./audit.js";
+import { currentHours, recountStatements } from "./run-hours.js";
 import { withWriteLock } from "./write-transaction.js";
 
 export type RetentionMode = "full" | "final";
@@ -179,7 +180,9 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
       sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
       args,
     });
+    const hours = await currentHours(tx, [{ projectId, runId }]);
     await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });
+    for (const st of recountStatements(hours)) await tx.execute(st);
     return { steps: steps.rowsAffected, events: events.rowsAffected };
   });
 }

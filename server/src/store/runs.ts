@@ -12,7 +12,8 @@ import type {
   WorkflowView,
 } from "../contracts/query.js";
 import type { Db } from "../db/client.js";
-import { runs, steps, workflows } from "../db/schema.js";
+import { runHours, runs, steps, workflows } from "../db/schema.js";
+import { HOUR, hourOf } from "./run-hours.js";
 import { iso, isoOrNull, parseJson } from "./json.js";
 
 /**
@@ -255,10 +256,47 @@ export function versionCountsQuery(db: Db, projectId: string, window: TimeWindow
     .limit(MAX_WORKFLOW_VERSIONS + 1);
 }
 
+type VersionCount = { workflowId: string; version: string; runCount: number; lastRunAt: number | null };
+
+/**
+ * Per (workflow, version) run counts in the window, most recently run first: whole hours from
+ * run_hours (store/run-hours.ts, kept by the projector), the partial hours at either edge counted
+ * from `runs`. So the cost is the window's hours plus at most two hours of runs, however many runs
+ * the window holds (counting them all was linear in the store: test/reliability/scale.test.ts).
+ */
+export async function versionCounts(db: Db, projectId: string, window: TimeWindow): Promise<VersionCount[]> {
+  const first = hourOf(window.from) === window.from ? window.from : hourOf(window.from) + HOUR;
+  const last = hourOf(window.to);
+  if (first >= last) return versionCountsQuery(db, projectId, window).all();
+  const [head, body, tail] = await Promise.all([
+    first > window.from ? versionCountsQuery(db, projectId, { from: window.from, to: first }).all() : [],
+    db
+      .select({ workflowId: runHours.workflowId, version: runHours.version, runCount: sql<number>`sum(${runHours.runs})`, lastRunAt: max(runHours.lastRunAt) })
+      .from(runHours)
+      .where(and(eq(runHours.projectId, projectId), gte(runHours.hour, first), lt(runHours.hour, last)))
+      .groupBy(runHours.workflowId, runHours.version)
+      .all(),
+    last < window.to ? versionCountsQuery(db, projectId, { from: last, to: window.to }).all() : [],
+  ]);
+  const merged = new Map<string, VersionCount>();
+  for (const r of [...head, ...body, ...tail]) {
+    const k = `${r.workflowId}\u0000${r.version}`;
+    const m = merged.get(k);
+    if (!m) merged.set(k, { ...r, runCount: Number(r.runCount) });
+    else {
+      m.runCount += Number(r.runCount);
+      if (r.lastRunAt !== null && (m.lastRunAt === null || r.lastRunAt > m.lastRunAt)) m.lastRunAt = r.lastRunAt;
+    }
+  }
+  return [...merged.values()]
+    .filter((r) => r.runCount > 0)
+    .sort((a, b) => (b.lastRunAt ?? 0) - (a.lastRunAt ?? 0) || (a.version < b.version ? -1 : a.version > b.version ? 1 : 0))
+    .slice(0, MAX_WORKFLOW_VERSIONS + 1);
+}
+
 /**
  * The project's workflows (all of them, so idle ones still appear in UI filters) with the
- * versions and run counts seen in the window. Counting is bounded by the window, not by the
- * project's age; once hourly rollups exist they are the cheaper source.
+ * versions and run counts seen in the window (versionCounts).
  */
 export async function listWorkflows(db: Db, projectId: string, window: TimeWindow): Promise<Omit<WorkflowListResponse, "window">> {
   const [wfRows, countRows] = await Promise.all([
@@ -269,7 +307,7 @@ export async function listWorkflows(db: Db, projectId: string, window: TimeWindo
       .orderBy(asc(workflows.name))
       .limit(MAX_WORKFLOWS + 1)
       .all(),
-    versionCountsQuery(db, projectId, window).all(),
+    versionCounts(db, projectId, window),
   ]);
   const byId = new Map<string, WorkflowView>();
   const items = wfRows.slice(0, MAX_WORKFLOWS).map((w) => {
