@@ -18,6 +18,9 @@ import { spawnServer, type SpawnedServer } from "../support/server.js";
 const CLIENTS = 8;
 const EVENTS_PER_CLIENT = scale(2_000, 12_500);
 const KILLS = 3;
+// Paced so that making the events takes ~10 s (reduced) / ~25 s (full) whatever the machine's
+// speed: the kills need live traffic to land on.
+const RATE_PER_CLIENT = scale(200, 500);
 
 interface ClientResult {
   name: string;
@@ -63,7 +66,7 @@ describe("crash: the collector is SIGKILLed three times under eight concurrent S
       try {
         const progress = new Array<number>(CLIENTS).fill(0);
         const clients = Array.from({ length: CLIENTS }, (_, i) =>
-          runScript("crash-client.ts", [endpoint, apiKey, String(EVENTS_PER_CLIENT), join(dataDir, `client-${i}.json`), `c${i}`], {
+          runScript("crash-client.ts", [endpoint, apiKey, String(EVENTS_PER_CLIENT), join(dataDir, `client-${i}.json`), `c${i}`, String(RATE_PER_CLIENT)], {
             onLine: (line) => {
               const m = /^(?:progress|done) (\d+)$/.exec(line);
               if (m) progress[i] = Number(m[1]);

@@ -7,8 +7,12 @@
 import { writeFileSync } from "node:fs";
 import { Seamtrace, type RequestFn } from "@seamtrace/sdk";
 
-const [endpoint, apiKey, eventsArg, out, name] = process.argv.slice(2) as [string, string, string, string, string];
+const [endpoint, apiKey, eventsArg, out, name, rateArg] = process.argv.slice(2) as [string, string, string, string, string, string?];
 const events = Number(eventsArg);
+// Events a second this client makes at most: production must outlast the suite's three kills
+// and restarts, or a fast machine delivers everything between two kills and the third never
+// lands on live traffic.
+const ratePerSecond = Number(rateArg ?? Infinity);
 const runs = Math.ceil(events / 4);
 
 const acked: string[] = [];
@@ -29,8 +33,11 @@ const wf = st.workflow(`crash-${name}`, { version: "1" });
 const progress = setInterval(() => process.stdout.write(`progress ${acked.length}\n`), 200);
 
 let completed = 0;
+const began = Date.now();
 for (let i = 0; i < runs; i++) {
   while (st.stats().buffered > maxBufferEvents / 4) await new Promise((r) => setTimeout(r, 20));
+  const due = began + ((i * 4) / ratePerSecond) * 1000;
+  if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
   const result = await wf.run({ input: { client: name, i } }, async (run) => {
     const a = await run.step("extract", async () => ({ value: { i, text: `claim ${i} of ${name}` }, confidence: 0.95 }));
     return run.step("route", { from: [a] }, async () => ({ value: i % 3 === 0 ? "fast" : "slow", confidence: 0.9 }));
