@@ -72,3 +72,22 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     },
   };
 }
+
+/**
+ * How many event-loop turns happened while `work` ran: 0 means it held the thread throughout
+ * (the embedded driver settles every query at once, so an awaited query is not a turn).
+ */
+export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let handle: NodeJS.Immediate;
+  const tick = () => {
+    turns++;
+    handle = setImmediate(tick);
+  };
+  handle = setImmediate(tick);
+  try {
+    return { value: await work(), turns };
+  } finally {
+    clearImmediate(handle);
+  }
+}

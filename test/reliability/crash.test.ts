@@ -10,6 +10,7 @@ import { createClient } from "@libsql/client";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { prng } from "../../server/src/jobs/stream-fixtures.js";
 import { runCli } from "../support/cli.js";
 import { freePort, rssOf, runScript } from "../support/processes.js";
 import { scale, writeSummary } from "../support/reliability.js";
@@ -30,24 +31,12 @@ interface ClientResult {
   stats: { sent: number; duplicates: number; rejected: number; droppedTotal: number; dropped: Record<string, number>; retries: number; batches: number };
 }
 
-/** mulberry32: a seeded source, so a failing run's kill points can be replayed from its summary. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("crash: the collector is SIGKILLed three times under eight concurrent SDK clients", () => {
   it(
     "keeps every acknowledged event exactly once, with an intact database and audit chain",
     async () => {
       const seed = Number(process.env.SEAMTRACE_RELIABILITY_SEED ?? Date.now() % 2 ** 31);
-      const random = seeded(seed);
+      const random = prng(seed);
       const total = CLIENTS * EVENTS_PER_CLIENT;
       // Kill points: fractions of the total acknowledged so far, spread over the run.
       const points = Array.from({ length: KILLS }, () => 0.1 + random() * 0.75).sort((a, b) => a - b);

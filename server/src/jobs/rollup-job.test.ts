@@ -5,7 +5,7 @@ import { latencyQuantile } from "../analytics/latency.js";
 import { silentLogger } from "../deps.js";
 import { insertFeedbackLabels } from "../store/labels.js";
 import { readRollups } from "../store/rollups.js";
-import { createTestContext, type TestContext } from "../testing.js";
+import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../testing.js";
 import { JOBS } from "./registry.js";
 import { Scheduler, type FinishedRun } from "./scheduler.js";
 import { ingestStream, reviewStream, type SimulatedOutput } from "./stream-fixtures.js";
@@ -107,15 +107,7 @@ describe("rollup job", () => {
     // Three chunks of 5,000: the embedded driver settles every query at once, so only an
     // explicit yield per chunk lets ingest and health checks in while the job runs.
     await ingestStream(ctx.store, s.projectId, s.keyId, Array.from({ length: 12_000 }, () => output({})));
-    let turns = 0;
-    let handle: NodeJS.Immediate;
-    const tick = () => {
-      turns++;
-      handle = setImmediate(tick);
-    };
-    handle = setImmediate(tick);
-    const run = await s.rollup();
-    clearImmediate(handle);
+    const { value: run, turns } = await eventLoopTurnsDuring(s.rollup);
     expect(run.rowsRead).toBe(12_000);
     expect(turns).toBeGreaterThanOrEqual(2);
   });

@@ -1,7 +1,7 @@
 import type { Client } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CheckpointSigner, entryHash, GENESIS_HASH, payloadHash } from "../lib/audit-chain.js";
-import { createTestContext, type TestContext } from "../testing.js";
+import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../testing.js";
 import { appendAudit, createCheckpoint, readAuditHead, verifyAudit, type AuditRecord } from "./audit.js";
 import { withWriteLock } from "./write-transaction.js";
 
@@ -84,15 +84,7 @@ describe("audit chain over 10,000 entries", () => {
     // The embedded driver settles every query at once: without a yield per page, nothing else
     // (ingest, health checks) would run until the whole chain was read. 10,000 entries are five
     // pages of 2,000.
-    let turns = 0;
-    let handle: NodeJS.Immediate;
-    const tick = () => {
-      turns++;
-      handle = setImmediate(tick);
-    };
-    handle = setImmediate(tick);
-    const report = await verify();
-    clearImmediate(handle);
+    const { value: report, turns } = await eventLoopTurnsDuring(verify);
     expect(report.ok).toBe(true);
     expect(turns).toBeGreaterThanOrEqual(4);
   });
