@@ -202,7 +202,7 @@ export const operations: Operation[] = [
   {
     method: "post", path: "/v1/golden/cases", operationId: "addGoldenCase", tag: "Golden",
     summary: "Make a resolved escalation's run a golden case (the reviewed step's decided output, other steps' recorded outputs); audited",
-    description: "409 `not_resolved` while the escalation is open, `no_expected_output` when it was rejected, `duplicate` when it is already in the set.",
+    description: "409 `not_resolved` while the escalation is open, `no_expected_output` when it was rejected, `purged` when retention removed the run's payloads, `duplicate` when it is already in the set.",
     auth: "session", body: json("GoldenCaseRequest"), responses: { 201: "Added (`{ id, set, caseId }`)", ...errors(400, 401, 403, 404, 409, 413, 415, 503) },
   },
   { method: "get", path: "/v1/golden/sets", operationId: "listGoldenSets", tag: "Golden", summary: "Golden sets made from reviews, with their case counts", auth: "apiKeyOrSession", responses: { 200: "Sets", ...errors(401, 403) } },

@@ -5,7 +5,8 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GoldenCaseCreated, GoldenResultCreated, GoldenResultDetail, GoldenResultsResponse, GoldenSetsResponse } from "../contracts/golden.js";
 import { createTestContext, type TestContext } from "../testing.js";
-import { call, escalatedRun, postBatches, type Caller } from "./review-fixtures.js";
+import { runEnded, runStarted, stepEvent } from "./events-fixtures.js";
+import { call, escalatedRun, postBatches, reviewedStep, type Caller } from "./review-fixtures.js";
 
 let ctx: TestContext;
 let clock = Date.UTC(2026, 4, 1, 12);
@@ -225,6 +226,30 @@ describe("golden cases from reviews", () => {
     // Another set may hold the same review.
     expect((await add(done.escalationId, "other")).status).toBe(201);
     expect((await readSet(t, "conflicts")).cases).toHaveLength(1);
+  });
+
+  it("keeps only the steps up to a corrected spot check: the steps after it ran on the wrong value", async () => {
+    const t0 = clock - 120_000;
+    const start = runStarted({ time: new Date(t0).toISOString() });
+    const at = (ms: number) => ({ time: new Date(t0 + ms).toISOString(), startedAt: new Date(t0 + ms - 10).toISOString() });
+    const classify = stepEvent(start.runId, { step: "classify", output: "water", ...at(100) });
+    const extract = reviewedStep(start.runId, "spot_check", { step: "extract", parents: [classify.stepId], output: { amount: 100 }, ...at(200) });
+    const reserve = stepEvent(start.runId, { step: "reserve", parents: [extract.stepId], output: { amount: 100 }, ...at(300) });
+    await postBatches(ctx, t.key.key!, [[start, classify, extract, reserve, runEnded(start.runId, "run.completed", { time: new Date(t0 + 400).toISOString() })]]);
+    const decided = await call<ErrorBody>(ctx, "POST", `/v1/escalations/${extract.escalationId}/decision`, t.reviewer, { decision: "correct", output: { amount: 1000 }, reason: "misread" });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+    expect((await call(ctx, "POST", "/v1/golden/cases", t.reviewer, { escalationId: extract.escalationId, set: "spot" })).status).toBe(201);
+    expect((await readSet(t, "spot")).cases[0]?.expected).toEqual({ classify: "water", extract: { amount: 1000 } });
+  });
+
+  it("answers 409 purged for a run whose payloads retention already removed, and stores nothing", async () => {
+    const done = await reviewed("accept");
+    await ctx.store.client.execute({ sql: "UPDATE runs SET payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [clock, t.projectId, done.runId] });
+    const r = await call<ErrorBody>(ctx, "POST", "/v1/golden/cases", t.reviewer, { escalationId: done.escalationId, set: "purged" });
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: "purged" });
+    const sets = await call<GoldenSetsResponse>(ctx, "GET", "/v1/golden/sets", t.analyst);
+    expect(sets.body.items.map((i) => i.set)).not.toContain("purged");
   });
 
   it("answers 404 for an unknown escalation or set, 400 for a bad set name, and 403 to analysts and keys", async () => {

@@ -74,6 +74,8 @@ export function goldenRoutes(deps: AppDeps) {
             throw notFound("escalation");
           case "not_resolved":
             throw new AppError(409, "not_resolved", "the escalation is still open: decide it first, then its decided output is the expected one");
+          case "purged":
+            throw new AppError(409, "purged", "retention already removed this run's input and intermediate outputs, so it cannot be a golden case");
           case "no_expected_output":
             throw new AppError(409, "no_expected_output", "the escalation was rejected without a right answer, so it cannot be a golden case");
           case "duplicate":

@@ -91,6 +91,8 @@ export type AddCaseOutcome =
   | { status: "not_resolved" }
   /** Rejected: the reviewer said the output was wrong without saying what is right. */
   | { status: "no_expected_output" }
+  /** Retention already removed the run's input and intermediate outputs. */
+  | { status: "purged" }
   | { status: "duplicate"; caseId: string };
 
 /** A case's id inside its set: one per escalation, readable in a report. */
@@ -99,14 +101,16 @@ export const caseIdFor = (escalationId: string) => `review-${escalationId}`;
 /**
  * Makes the run of a resolved escalation a case of `set`: the run's input, and as expected
  * outputs the reviewed step's decided output and every other completed step's recorded output
- * (the last call of a name, as the executor compares it). Checked against the golden set format
+ * (the last call of a name, as the executor compares it). A flag or spot check did not stop the
+ * run, so when the reviewer corrected it, the steps after the reviewed one ran on the wrong value:
+ * only the steps before it (and it) are expected then. Checked against the golden set format
  * before it is stored, and audited as `golden.case_added`, in one transaction.
  */
 export async function addGoldenCase(client: Client, input: { projectId: string; actor: string; escalationId: string; set: string; now: number }): Promise<AddCaseOutcome> {
   const { projectId, actor, escalationId, set, now } = input;
   return withWriteLock<AddCaseOutcome>(client, async (tx) => {
     const es = await tx.execute({
-      sql: `SELECT run_id, step_id, step, status, decision, corrected_output, packet -> '$.output' FROM escalations WHERE project_id = ? AND id = ?`,
+      sql: `SELECT run_id, step_id, step, status, decision, corrected_output, packet -> '$.output', kind FROM escalations WHERE project_id = ? AND id = ?`,
       args: [projectId, escalationId],
     });
     const e = es.rows[0];
@@ -118,13 +122,21 @@ export async function addGoldenCase(client: Client, input: { projectId: string; 
     if (dup.rows.length > 0) return { commit: false, value: { status: "duplicate", caseId } };
 
     const runId = String(e[0]);
-    const run = await tx.execute({ sql: "SELECT input FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
+    const run = await tx.execute({ sql: "SELECT input, payloads_purged_at FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
+    if (run.rows[0]?.[1] != null) return { commit: false, value: { status: "purged" } };
+    const stopAtReviewed = e[7] !== "escalate" && e[4] === "correct";
     const steps = await tx.execute({
       sql: "SELECT id, name, output FROM steps WHERE project_id = ? AND run_id = ? AND status = 'completed' ORDER BY started_at, call, id",
       args: [projectId, runId],
     });
     const expected: Record<string, unknown> = {};
-    for (const s of steps.rows) if (String(s[0]) !== String(e[1])) expected[String(s[1])] = parseJson(s[2] === null ? "null" : String(s[2]));
+    for (const s of steps.rows) {
+      if (String(s[0]) === String(e[1])) {
+        if (stopAtReviewed) break;
+        continue;
+      }
+      expected[String(s[1])] = parseJson(s[2] === null ? "null" : String(s[2]));
+    }
     expected[String(e[2])] = parseJson(String(e[4] === "correct" ? e[5] : e[6]));
     const c: GoldenCase = { id: caseId, input: parseJson(run.rows[0]?.[0] == null ? "null" : String(run.rows[0][0])), expected, tags: ["from-review"] };
     // The set file's own checker: a case the executor would refuse is never stored.
