@@ -5,7 +5,7 @@
  */
 import { EXPORT_FORMATS, exportHeader, exportRow, type ExportFormat } from "@seamtrace/golden";
 import { Option, type Command } from "commander";
-import { createWriteStream, rmSync, renameSync, type WriteStream } from "node:fs";
+import { createWriteStream, openSync, rmSync, renameSync, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { Store } from "./db/client.js";
@@ -46,18 +46,26 @@ interface CorrectionsFlags {
 export class ExportSink {
   private readonly out: Writable;
   private readonly partial: string | null;
+  private failed: Error | undefined;
 
+  /**
+   * Opens the file at once (synchronously), so a path that cannot be written is refused before
+   * the export is audited or read, not by an unhandled stream error half-way through.
+   */
   constructor(private readonly file: string | undefined) {
     this.partial = file === undefined ? null : `${file}.partial`;
     // Training data holds model inputs (often personal data): readable by its owner only.
-    this.out = this.partial === null ? process.stdout : createWriteStream(this.partial, { mode: 0o600 });
+    this.out = this.partial === null ? process.stdout : createWriteStream("", { fd: openSync(this.partial, "w", 0o600) });
+    this.out.on("error", (err: Error) => (this.failed ??= err));
   }
 
   async write(text: string): Promise<void> {
+    if (this.failed) throw this.failed;
     if (text !== "" && !this.out.write(text)) await once(this.out, "drain");
   }
 
   async finish(): Promise<void> {
+    if (this.failed) throw this.failed;
     if (this.partial === null) return;
     const out = this.out as WriteStream;
     await new Promise<void>((resolve, reject) => {
@@ -71,6 +79,15 @@ export class ExportSink {
     if (this.partial === null) return;
     (this.out as WriteStream).destroy();
     rmSync(this.partial, { force: true });
+  }
+}
+
+/** The sink for `--out`, or a usage error (exit 2) naming the path when it cannot be written. */
+function openSink(out: string | undefined, kit: ExportCliKit): ExportSink {
+  try {
+    return new ExportSink(out);
+  } catch (err) {
+    throw kit.usage(`--out: cannot write ${out}.partial (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 
@@ -103,10 +120,10 @@ export function registerExportCommands(program: Command, kit: ExportCliKit): voi
       await kit.withStore(async (store) => {
         const project = await getProjectByName(store.db, opts.project);
         if (!project) throw kit.failure(`no project named "${opts.project}"`);
+        const sink = openSink(opts.out, kit);
         await recordAudit(store.client, project.id, [
           { time: Date.now(), actor: "system:cli", action: "export.corrections", subject: `project:${project.id}`, payload: exportAuditPayload(format, filter) },
         ]);
-        const sink = new ExportSink(opts.out);
         let rows = 0;
         try {
           await sink.write(exportHeader(format));
@@ -137,10 +154,10 @@ export function registerExportCommands(program: Command, kit: ExportCliKit): voi
         const project = await getProjectByName(store.db, opts.project);
         if (!project) throw kit.failure(`no project named "${opts.project}"`);
         if (!(await goldenSetExists(store.db, project.id, opts.set))) throw kit.failure(`project "${opts.project}" has no golden set "${opts.set}"`);
+        const sink = openSink(opts.out, kit);
         await recordAudit(store.client, project.id, [
           { time: Date.now(), actor: "system:cli", action: "export.golden", subject: `golden-set:${opts.set}`, payload: { set: opts.set } },
         ]);
-        const sink = new ExportSink(opts.out);
         let cases = 0;
         try {
           for await (const line of streamGoldenCases(store.client, project.id, opts.set)) {

@@ -108,6 +108,19 @@ describe("seamtrace export corrections", () => {
     expect(missing.stderr).toContain('no project named "nope"');
     expect(existsSync(out)).toBe(false);
   });
+
+  it("exits 2 for an --out it cannot write, before anything is exported or audited", async () => {
+    const count = async () => {
+      const audit = await cli(["audit", "export", "--project", "acme"]);
+      return audit.stdout.trim().split("\n").filter((l) => (JSON.parse(l) as { action: string }).action === "export.corrections").length;
+    };
+    const before = await count();
+    const res = await cli(["export", "corrections", "--project", "acme", "--out", join(dataDir, "no-such-dir", "x.jsonl")]);
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stderr).toContain("--out: cannot write");
+    expect(res.stderr).not.toContain("Unhandled");
+    expect(await count()).toBe(before);
+  });
 });
 
 describe("seamtrace export golden", () => {
