@@ -91,11 +91,20 @@ async function takeWriteLockWithin(client: Client, budget: number, started: numb
     const tx = await client.transaction("deferred");
     try {
       await tx.execute(`PRAGMA busy_timeout = ${Math.min(LOCK_SLICE_MS, remaining)}`);
+      let lockError: unknown;
       try {
         await tx.executeMultiple(TAKE_WRITE_LOCK);
-      } finally {
-        await tx.execute(`PRAGMA busy_timeout = ${budget}`);
+      } catch (err) {
+        lockError = err;
       }
+      try {
+        await tx.execute(`PRAGMA busy_timeout = ${budget}`);
+      } catch (restoreError) {
+        // An error that made SQLite roll back (I/O, disk full) also closes the transaction, so the
+        // restore fails too: report the cause, not the restore (a disk-full must stay a 503).
+        if (lockError === undefined) throw restoreError;
+      }
+      if (lockError !== undefined) throw lockError;
       return tx;
     } catch (err) {
       tx.close();
