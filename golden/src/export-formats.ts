@@ -55,6 +55,16 @@ export const CSV_JSON_COLUMNS: ReadonlySet<string> = new Set(["input", "output",
 
 const json = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
 
+/**
+ * A plain text cell (names, versions, reviewer, reason: any API key holder or reviewer chose
+ * them) that a spreadsheet would run as a formula gets a leading `'`, as OWASP advises for CSV
+ * injection and as the audit CSV does. JSON cells need none: valid JSON never starts with =, +,
+ * @, a tab or CR, and one starting with - is a plain negative number.
+ */
+function textCell(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
 /** The header chunk of a format (CSV only). */
 export function exportHeader(format: ExportFormat): string {
   return format === "csv" ? stringify([[...CSV_COLUMNS]]) : "";
@@ -74,7 +84,7 @@ export function exportRow(format: ExportFormat, row: CorrectionRow): string {
         CSV_COLUMNS.map((c) => {
           const v = row[c];
           if (CSV_JSON_COLUMNS.has(c)) return json(v);
-          return v === null || v === undefined ? "" : String(v);
+          return v === null || v === undefined ? "" : textCell(String(v));
         }),
       ]);
     case "chat":
