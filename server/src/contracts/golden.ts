@@ -180,16 +180,8 @@ export interface GoldenResultsResponse {
 }
 
 /** `GET /v1/golden/results/:id`: the POST body as stored, with its id, createdAt and sender. */
-export interface GoldenResultDetail {
+export interface GoldenResultDetail extends Omit<GoldenResultRequest, "baselineVersion"> {
   id: string;
-  set: string;
-  setVersion: string;
-  workflow: string;
-  version: string;
-  startedAt: string;
-  finishedAt: string;
-  summary: GoldenSummary;
-  regressions: Regression[];
   baselineVersion: string | null;
   createdAt: string;
   actor: string;
