@@ -31,6 +31,7 @@ import { JOBS } from "../server/src/jobs/registry.js";
 import { Scheduler, type FinishedRun } from "../server/src/jobs/scheduler.js";
 import { beta, prng } from "../server/src/jobs/stream-fixtures.js";
 import { putPolicy } from "../server/src/store/policies.js";
+import { rebuildRollupDays } from "../server/src/store/rollups.js";
 import { fmt } from "./stats.js";
 
 const H = 3_600_000;
@@ -163,6 +164,8 @@ async function reset(client: Client, saved: Array<[string, number]>, windowStart
   try {
     await tx.execute({ sql: "DELETE FROM rollup_hours WHERE hour >= ?", args: [windowStart] });
     await tx.execute({ sql: "DELETE FROM rollup_labels WHERE hour >= ?", args: [windowStart] });
+    // The daily rows of those hours' days, summed again from the hourly rows left.
+    await rebuildRollupDays(tx, windowStart);
     for (const t of ["metrics", "alerts", "threshold_changes", "calibration_maps", "job_cursors"]) await tx.execute(`DELETE FROM ${t}`);
     await tx.execute("DELETE FROM policies WHERE step <> ''");
     for (const [name, position] of saved) await tx.execute({ sql: "INSERT INTO job_cursors (name, position, updated_at) VALUES (?, ?, 0)", args: [name, position] });

@@ -46,6 +46,9 @@ export interface RollupRow {
 
 export const HOUR_MS = 3_600_000;
 export const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+export const DAY_MS = 24 * HOUR_MS;
+/** The UTC day's start (the query API's day buckets are UTC days too). */
+export const dayOf = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 
 export const keyString = (k: RollupKey) => JSON.stringify([k.projectId, k.workflow, k.version, k.step, k.hour]);
 
@@ -161,6 +164,22 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
     for (const [c, n] of Object.entries(counts)) countCategory(dst, c, n);
   }
   return into;
+}
+
+/**
+ * Hourly rows (or deltas) summed per series and UTC day: the daily rows, keyed by the day's start
+ * in `hour`. Without samples and categories (drift reads those from the hourly rows only).
+ */
+export function dayRows(rows: Iterable<RollupRow>): Map<string, RollupRow> {
+  const out = new Map<string, RollupRow>();
+  for (const r of rows) {
+    const key = { ...r.key, hour: dayOf(r.key.hour) };
+    const k = keyString(key);
+    let day = out.get(k);
+    if (!day) out.set(k, (day = emptyRow(key)));
+    mergeRow(day, { ...r, samples: {}, categories: {} });
+  }
+  return out;
 }
 
 /** The labelled bins of a row (or rows), summed over the chosen groups, indexed by bin. */

@@ -1,5 +1,6 @@
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { fileURLToPath } from "node:url";
+import { ensureRollupDays } from "../store/rollups.js";
 import { ensureRunHours } from "../store/run-hours.js";
 import type { Store } from "./client.js";
 
@@ -11,4 +12,5 @@ export async function migrateStore(store: Store): Promise<void> {
   await migrate(store.db, { migrationsFolder });
   // Data a migration's new table needs from what the store already holds.
   await ensureRunHours(store.client);
+  await ensureRollupDays(store.client);
 }

@@ -408,3 +408,4 @@ export * from "./schema/audit.js";
 export * from "./schema/retention.js";
 export * from "./schema/golden.js";
 export * from "./schema/run-hours.js";
+export * from "./schema/rollup-days.js";

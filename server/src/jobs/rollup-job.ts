@@ -1,8 +1,20 @@
 import type { StepEvent } from "@seamtrace/sdk";
-import { emptyRow, foldLabel, foldStep, hourOf, keyString, mergeRow, type LabelGroup, type RollupKey, type RollupRow } from "../analytics/rollup.js";
+import { dayRows, emptyRow, foldLabel, foldStep, hourOf, keyString, mergeRow, type LabelGroup, type RollupKey, type RollupRow } from "../analytics/rollup.js";
 import { cursorStatement, readCursor } from "../store/jobs.js";
-import { appliedStatements, eventsAfter, labelsAfter, loadApplied, loadRollups, rollupStatements, type AppliedLabel, type NewLabel } from "../store/rollups.js";
+import {
+  appliedStatements,
+  eventsAfter,
+  labelsAfter,
+  loadApplied,
+  loadRollupDays,
+  loadRollups,
+  rollupDayStatements,
+  rollupStatements,
+  type AppliedLabel,
+  type NewLabel,
+} from "../store/rollups.js";
 import { withWriteLock } from "../store/write-transaction.js";
+import type { InStatement, Transaction } from "@libsql/client";
 import type { Job, JobContext, JobReport } from "./job.js";
 import { yieldToEventLoop } from "../lib/yield.js";
 
@@ -95,13 +107,28 @@ async function eventChunk(ctx: JobContext): Promise<{ read: number; written: num
   const to = logged[logged.length - 1]!.seq;
   const written = await withWriteLock(client, async (tx) => {
     if ((await readCursor(tx, EVENTS_CURSOR)) !== from) throw new CursorMoved(EVENTS_CURSOR);
-    const stored = await loadRollups(tx, [...deltas.values()].map((d) => d.key));
-    const merged = [...deltas].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
+    const { statements, written } = await mergeDeltas(tx, deltas, ctx.now());
     await ctx.fence(tx);
-    await tx.batch([...rollupStatements(merged, ctx.now()), cursorStatement(EVENTS_CURSOR, to, ctx.now())]);
-    return { commit: true, value: merged.length };
+    await tx.batch([...statements, cursorStatement(EVENTS_CURSOR, to, ctx.now())]);
+    return { commit: true, value: written };
   });
   return { read: logged.length, written };
+}
+
+/**
+ * Adds a chunk's deltas to the stored hourly rows and to their days' rows (rollup_days), so
+ * the daily rows are always the sums of the hourly ones, in the same transaction. Returns the
+ * statements that write both, and how many hourly rows they write.
+ */
+async function mergeDeltas(tx: Transaction, deltas: Map<string, RollupRow>, now: number): Promise<{ statements: InStatement[]; written: number }> {
+  // Summed per day before the hourly merge, which adds into the stored rows (and returns the
+  // deltas themselves for hours not stored yet).
+  const days = dayRows(deltas.values());
+  const stored = await loadRollups(tx, [...deltas.values()].map((d) => d.key));
+  const merged = [...deltas].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
+  const storedDays = await loadRollupDays(tx, [...days.values()].map((d) => d.key));
+  const mergedDays = [...days].map(([k, d]) => (storedDays.has(k) ? mergeRow(storedDays.get(k)!, d) : d));
+  return { statements: [...rollupStatements(merged, now), ...rollupDayStatements(mergedDays, now)], written: merged.length };
 }
 
 /** How a label was sampled decides its group and weight (Horvitz–Thompson: 1 / inclusion rate). */
@@ -157,11 +184,10 @@ async function labelChunk(ctx: JobContext): Promise<{ read: number; written: num
       apply(next, 1);
       changed.set(k, next);
     }
-    const stored = await loadRollups(tx, [...deltas.values()].map((d) => d.key));
-    const merged = [...deltas].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
+    const { statements, written } = await mergeDeltas(tx, deltas, ctx.now());
     await ctx.fence(tx);
-    await tx.batch([...rollupStatements(merged, ctx.now()), ...appliedStatements(changed.values()), cursorStatement(LABELS_CURSOR, to, ctx.now())]);
-    return { commit: true, value: merged.length };
+    await tx.batch([...statements, ...appliedStatements(changed.values()), cursorStatement(LABELS_CURSOR, to, ctx.now())]);
+    return { commit: true, value: written };
   });
   return { read: fresh.length, written };
 }

@@ -153,6 +153,27 @@ describe("analytics API", () => {
     expect(agr.body.kappa).toBeGreaterThan(0);
   });
 
+  it("answers the same over a window cut mid-day from the daily rollups as hour by hour", async () => {
+    // 05:00 on day 1 to the end of day 2: day 2 is read as one daily row, day 1 as 19 hours.
+    const w = (interval: string) => series({ from: isoT(T + 5 * H), interval });
+    type Calibration = { reliability: { count: number; ece: number; brier: number; bins: Array<{ bin: number; count: number; weight: number; accuracy: number }> } };
+    const [byDay, byHour] = await Promise.all([get<Calibration>(`/v1/analytics/calibration?${w("day")}`), get<Calibration>(`/v1/analytics/calibration?${w("hour")}`)]);
+    expect(byDay.body.reliability.count).toBeGreaterThan(100);
+    expect(byDay.body.reliability.count).toBe(byHour.body.reliability.count);
+    expect(byDay.body.reliability.ece).toBeCloseTo(byHour.body.reliability.ece, 9);
+    expect(byDay.body.reliability.brier).toBeCloseTo(byHour.body.reliability.brier, 9);
+    expect(byDay.body.reliability.bins.map((b) => [b.bin, b.count])).toEqual(byHour.body.reliability.bins.map((b) => [b.bin, b.count]));
+    byDay.body.reliability.bins.forEach((b, i) => expect(b.accuracy).toBeCloseTo(byHour.body.reliability.bins[i]!.accuracy, 9));
+    type Rates = { totals: { steps: number }; trend: Array<{ steps: number }> };
+    const [ratesDay, ratesHour] = await Promise.all([get<Rates>(`/v1/analytics/escalations?${w("day")}`), get<Rates>(`/v1/analytics/escalations?${w("hour")}`)]);
+    expect(ratesDay.body.totals).toEqual(ratesHour.body.totals);
+    expect(ratesDay.body.trend.map((t) => t.steps)).toEqual([19 * 60, 24 * 60]);
+    const [latDay, latHour] = await Promise.all([get(`/v1/analytics/latency?${w("day")}`), get(`/v1/analytics/latency?${w("hour")}`)]);
+    const { trend: _d, ...latDayTotals } = latDay.body;
+    const { trend: _h, ...latHourTotals } = latHour.body;
+    expect(latDayTotals).toEqual(latHourTotals);
+  });
+
   it("serves the jobs' stored metrics as a series", async () => {
     const res = await get<{ items: Array<{ metric: string; value: number; step: string | null }> }>(
       `/v1/metrics?metric=drift.level&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`,

@@ -22,7 +22,7 @@ import { jsonLimits, validate } from "../middleware/validate.js";
 import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from "../store/alerts.js";
 import { listMetrics } from "../store/metric-values.js";
 import { listPolicies, putPolicy } from "../store/policies.js";
-import { readRollups, seriesInWindow } from "../store/rollups.js";
+import { readRollups, readRollupsByDay, seriesInWindow } from "../store/rollups.js";
 import { getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../store/thresholds.js";
 
 const HOUR = 3_600_000;
@@ -51,8 +51,15 @@ export function analyticsRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });
   const now = () => deps.now();
   const small = jsonLimits(deps, { maxBytes: 16 * 1024 });
-  const rowsFor = (projectId: string, q: { workflow: string; version?: string | undefined; step?: string | undefined }, w: HourWindow, light = true) =>
+  type SeriesParams = { workflow: string; version?: string | undefined; step?: string | undefined };
+  const rowsFor = (projectId: string, q: SeriesParams, w: HourWindow, light = true) =>
     readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light });
+  // Answers over the window or its days read the daily rows for whole days (a row per day, not
+  // 24); an hourly trend needs the hourly rows.
+  const summedRowsFor = (projectId: string, q: SeriesParams, w: HourWindow, interval: "hour" | "day" | "none", countsOnly = false) =>
+    interval === "hour"
+      ? readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light: true, countsOnly })
+      : readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to });
   const seriesView = (q: { workflow: string; version?: string | undefined; step?: string | undefined }) => ({
     workflow: q.workflow,
     version: q.version ?? null,
@@ -68,7 +75,7 @@ export function analyticsRoutes(deps: AppDeps) {
     .get("/analytics/calibration", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
       const groups = q.sources ?? LABEL_GROUPS;
-      const rows = await rowsFor(c.get("principal").projectId, q, q.window);
+      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, q.interval);
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
@@ -82,8 +89,9 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/escalations", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
-      const rows = await rowsFor(c.get("principal").projectId, q, q.window);
-      const trend = buckets(rows, q.window, q.interval === "none" ? "day" : q.interval).map((b) => ({ from: b.from, to: b.to, ...ratesOf(b.rows) }));
+      const interval = q.interval === "none" ? "day" : q.interval;
+      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, interval, true);
+      const trend = buckets(rows, q.window, interval).map((b) => ({ from: b.from, to: b.to, ...ratesOf(b.rows) }));
       const changes = (field: "escalated" | "flagged" | "spotChecks" | "auto") => detectRateChanges(trend.map((t) => ({ count: t[field], total: t.steps })));
       const [esc, flag, spot, auto] = [changes("escalated"), changes("flagged"), changes("spotChecks"), changes("auto")];
       return c.json({
@@ -125,7 +133,7 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/latency", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
-      const rows = await rowsFor(c.get("principal").projectId, q, q.window);
+      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, q.interval);
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
@@ -136,7 +144,7 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/agreement", reader, validate("query", agreementQuery(now)), async (c) => {
       const q = c.req.valid("query");
-      const rows = await rowsFor(c.get("principal").projectId, q, q.window);
+      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, "none");
       return c.json({ window: windowView(q.window), series: seriesView(q), ...agreementOf(rows, q.cutoff) });
     })
     .get("/analytics/calibration-maps", reader, async (c) => {

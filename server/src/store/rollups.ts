@@ -1,6 +1,9 @@
-import type { Client, InStatement, InValue, Transaction } from "@libsql/client";
-import { fromStored, keyString, toStored, type LabelGroup, type RollupKey, type RollupRow } from "../analytics/rollup.js";
+import type { Client, InStatement, InValue, ResultSet, Transaction } from "@libsql/client";
+import { CONFIDENCE_BINS } from "../analytics/reliability.js";
+import { DAY_MS, dayOf, dayRows, fromStored, keyString, mergeRow, toStored, type LabelGroup, type RollupKey, type RollupRow } from "../analytics/rollup.js";
+import { yieldToEventLoop } from "../lib/yield.js";
 import { chunks, multiRow } from "./sql.js";
+import { withWriteLock } from "./write-transaction.js";
 
 /**
  * SQL of the rollups (SPEC §7): reading what is new behind the rollup job's cursors, and
@@ -81,9 +84,30 @@ export async function labelsAfter(client: Client, seq: number, limit: number): P
 }
 
 const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, confidence, labels, latency, samples, categories";
+const DAY_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, confidence, labels, latency";
+const COUNT_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto";
+const NO_CONFIDENCE = JSON.stringify(new Array<number>(CONFIDENCE_BINS).fill(0));
 
-/** The stored rows for these keys (those that exist), by keyString. */
-export async function loadRollups(tx: Pick<Transaction, "execute">, keys: readonly RollupKey[]): Promise<Map<string, RollupRow>> {
+/** The hourly rows, and their sums per UTC day (db/schema/rollup-days.ts), keyed by `day`. */
+interface RollupTable {
+  name: "rollup_hours" | "rollup_days";
+  time: "hour" | "day";
+  columns: string;
+}
+const HOURS: RollupTable = { name: "rollup_hours", time: "hour", columns: ROW_COLUMNS };
+const DAYS: RollupTable = { name: "rollup_days", time: "day", columns: DAY_COLUMNS };
+
+/** The stored hourly rows for these keys (those that exist), by keyString. */
+export function loadRollups(tx: Pick<Transaction, "execute">, keys: readonly RollupKey[]): Promise<Map<string, RollupRow>> {
+  return loadRows(tx, HOURS, keys);
+}
+
+/** The stored daily rows for these keys (`hour` = the day's start), by keyString. */
+export function loadRollupDays(tx: Pick<Transaction, "execute">, keys: readonly RollupKey[]): Promise<Map<string, RollupRow>> {
+  return loadRows(tx, DAYS, keys);
+}
+
+async function loadRows(tx: Pick<Transaction, "execute">, table: RollupTable, keys: readonly RollupKey[]): Promise<Map<string, RollupRow>> {
   const out = new Map<string, RollupRow>();
   for (const part of chunks([...keys], 100)) {
     // A join on a VALUES list, not `(…) IN (VALUES …)`: SQLite matches a row-value IN on the
@@ -92,8 +116,8 @@ export async function loadRollups(tx: Pick<Transaction, "execute">, keys: readon
     const { sql, args } = multiRow(
       "WITH k (p, w, v, s, h) AS (VALUES ",
       part.map((k) => [k.projectId, k.workflow, k.version, k.step, k.hour]),
-      `) SELECT r.project_id, r.workflow, r.version, r.step, r.hour, ${ROW_COLUMNS.split(", ").map((c) => `r.${c}`).join(", ")}
-         FROM k CROSS JOIN rollup_hours r ON r.project_id = k.p AND r.workflow = k.w AND r.version = k.v AND r.step = k.s AND r.hour = k.h`,
+      `) SELECT r.project_id, r.workflow, r.version, r.step, r.${table.time} AS hour, ${table.columns.split(", ").map((c) => `r.${c}`).join(", ")}
+         FROM k CROSS JOIN ${table.name} r ON r.project_id = k.p AND r.workflow = k.w AND r.version = k.v AND r.step = k.s AND r.${table.time} = k.h`,
     );
     const rs = await tx.execute({ sql, args });
     for (const r of rs.rows) {
@@ -113,32 +137,44 @@ function storedOf(r: Record<string, unknown>) {
     flagged: Number(r.flagged),
     spotChecks: Number(r.spot_checks),
     auto: Number(r.auto),
-    confidence: String(r.confidence),
-    labels: String(r.labels),
-    latency: String(r.latency),
-    samples: String(r.samples),
-    categories: String(r.categories),
+    // Reads of the counts alone have no histograms or labels.
+    confidence: r.confidence === undefined ? NO_CONFIDENCE : String(r.confidence),
+    labels: r.labels === undefined ? "{}" : String(r.labels),
+    latency: r.latency === undefined ? "{}" : String(r.latency),
+    // Daily rows and light reads have none.
+    samples: r.samples === undefined ? "{}" : String(r.samples),
+    categories: r.categories === undefined ? "{}" : String(r.categories),
   };
 }
 
-/** Writes rows whole (the job has merged them with what was stored). */
+/** Writes hourly rows whole (the job has merged them with what was stored). */
 export function rollupStatements(rows: Iterable<RollupRow>, now: number): InStatement[] {
+  return writeStatements(HOURS, rows, now);
+}
+
+/** Writes daily rows whole (`hour` = the day's start; samples and categories are not kept). */
+export function rollupDayStatements(rows: Iterable<RollupRow>, now: number): InStatement[] {
+  return writeStatements(DAYS, rows, now);
+}
+
+function writeStatements(table: RollupTable, rows: Iterable<RollupRow>, now: number): InStatement[] {
+  const columns = table.columns.split(", ");
   const values: InValue[][] = [];
   for (const row of rows) {
     const s = toStored(row);
     const k = row.key;
-    values.push([k.projectId, k.workflow, k.version, k.step, k.hour, s.steps, s.failed, s.human, s.escalated, s.flagged, s.spotChecks, s.auto,
-      s.confidence, s.labels, s.latency, s.samples, s.categories, now]);
+    const stored: Record<string, InValue> = {
+      steps: s.steps, failed: s.failed, human: s.human, escalated: s.escalated, flagged: s.flagged, spot_checks: s.spotChecks, auto: s.auto,
+      confidence: s.confidence, labels: s.labels, latency: s.latency, samples: s.samples, categories: s.categories,
+    };
+    values.push([k.projectId, k.workflow, k.version, k.step, k.hour, ...columns.map((c) => stored[c]!), now]);
   }
   return [...chunks(values, 40)].map((part) =>
     multiRow(
-      `INSERT INTO rollup_hours (project_id, workflow, version, step, hour, ${ROW_COLUMNS}, updated_at) VALUES `,
+      `INSERT INTO ${table.name} (project_id, workflow, version, step, ${table.time}, ${table.columns}, updated_at) VALUES `,
       part,
-      ` ON CONFLICT (project_id, workflow, version, step, hour) DO UPDATE SET
-          steps = excluded.steps, failed = excluded.failed, human = excluded.human, escalated = excluded.escalated,
-          flagged = excluded.flagged, spot_checks = excluded.spot_checks, auto = excluded.auto, confidence = excluded.confidence,
-          labels = excluded.labels, latency = excluded.latency, samples = excluded.samples, categories = excluded.categories,
-          updated_at = excluded.updated_at`,
+      ` ON CONFLICT (project_id, workflow, version, step, ${table.time}) DO UPDATE SET
+          ${[...columns, "updated_at"].map((c) => `${c} = excluded.${c}`).join(", ")}`,
     ),
   );
 }
@@ -215,31 +251,123 @@ export interface RollupFilter {
   /** Hours in [from, to). */
   from: number;
   to: number;
-  /** Leave out samples and categories (the bulk of a row) when only counts and labels are needed. */
+  /** Leave out samples and categories (the bulk of a row) when only counts, labels and histograms are needed. */
   light?: boolean;
+  /**
+   * Only the counts (rates): no histograms, labels or samples, whose JSON fills up with traffic
+   * and would be parsed for nothing. Implies `light`.
+   */
+  countsOnly?: boolean;
 }
 
 /** Rollup rows of a window: as many as series × hours in it, never more. */
 export async function readRollups(client: Pick<Client, "execute">, f: RollupFilter): Promise<RollupRow[]> {
-  const where = ["hour >= ?", "hour < ?"];
-  const args: InValue[] = [f.from, f.to];
+  const part = selectPart(HOURS, f, f.from, f.to, f.countsOnly ? COUNT_COLUMNS : f.light ? DAY_COLUMNS : ROW_COLUMNS);
+  const rs = await client.execute({ sql: `${part.sql} ORDER BY project_id, workflow, version, step, hour`, args: part.args });
+  return rs.rows.map(rowOf);
+}
+
+/**
+ * Light rollup rows of a window for answers that sum over it or over its UTC days (the query
+ * API's totals and daily trends): a daily row per series for each whole day in the window
+ * (`hour` = the day's start), hourly rows only for the partial days at its edges. So a week reads
+ * at most 7 + 46 rows per series, and a month 30 + 46, instead of 24 per day; and how full each
+ * row's bins and histograms are (more with more traffic) weighs on 24 times fewer rows.
+ * Hour-by-hour answers need readRollups.
+ */
+export async function readRollupsByDay(client: Pick<Client, "execute">, f: Omit<RollupFilter, "light" | "countsOnly">): Promise<RollupRow[]> {
+  const rs = await client.execute(rollupsByDayStatement(f));
+  return rs.rows.map(rowOf);
+}
+
+/** The statement readRollupsByDay runs (exported for its query-plan test). */
+export function rollupsByDayStatement(f: Omit<RollupFilter, "light" | "countsOnly">): { sql: string; args: InValue[] } {
+  const firstDay = Math.ceil(f.from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(f.to / DAY_MS) * DAY_MS;
+  const parts =
+    firstDay >= lastDay
+      ? [selectPart(HOURS, f, f.from, f.to, DAY_COLUMNS)]
+      : [
+          ...(f.from < firstDay ? [selectPart(HOURS, f, f.from, firstDay, DAY_COLUMNS)] : []),
+          selectPart(DAYS, f, firstDay, lastDay, DAY_COLUMNS),
+          ...(lastDay < f.to ? [selectPart(HOURS, f, lastDay, f.to, DAY_COLUMNS)] : []),
+        ];
+  return { sql: `${parts.map((p) => p.sql).join(" UNION ALL ")} ORDER BY project_id, workflow, version, step, hour`, args: parts.flatMap((p) => p.args) };
+}
+
+function selectPart(table: RollupTable, f: Omit<RollupFilter, "from" | "to" | "light" | "countsOnly">, from: number, to: number, columns: string): { sql: string; args: InValue[] } {
+  const where = [`${table.time} >= ?`, `${table.time} < ?`];
+  const args: InValue[] = [from, to];
   for (const [col, v] of [["project_id", f.projectId], ["workflow", f.workflow], ["version", f.version], ["step", f.step]] as const) {
     if (v === undefined) continue;
     where.push(`${col} = ?`);
     args.push(v);
   }
-  const columns = f.light ? ROW_COLUMNS.replace("samples, categories", "'{}' AS samples, '{}' AS categories") : ROW_COLUMNS;
-  const rs = await client.execute({
-    sql: `SELECT project_id, workflow, version, step, hour, ${columns} FROM rollup_hours WHERE ${where.join(" AND ")}
-          ORDER BY project_id, workflow, version, step, hour`,
-    args,
-  });
-  return rs.rows.map((r) =>
-    fromStored(
-      { projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step), hour: Number(r.hour) },
-      storedOf(r),
-    ),
+  return { sql: `SELECT project_id, workflow, version, step, ${table.time} AS hour, ${columns} FROM ${table.name} WHERE ${where.join(" AND ")}`, args };
+}
+
+function rowOf(r: Record<string, unknown>): RollupRow {
+  return fromStored(
+    { projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step), hour: Number(r.hour) },
+    storedOf(r),
   );
+}
+
+/** Hourly rows read per statement while rebuilding the daily rows. */
+const REBUILD_PAGE = 2_000;
+
+/**
+ * Recomputes the daily rows of the days from `fromDay` on out of the hourly rows, inside the
+ * caller's write transaction: for a store whose hourly rows predate the daily table
+ * (ensureRollupDays), or after hourly rows were deleted (bench/jobs.ts resets a window).
+ * Pages through the hourly rows in key order, so memory stays a page whatever the store.
+ */
+export async function rebuildRollupDays(tx: Pick<Transaction, "execute" | "batch">, fromDay = 0, now = Date.now()): Promise<{ hours: number; days: number }> {
+  fromDay = dayOf(fromDay);
+  await tx.execute({ sql: "DELETE FROM rollup_days WHERE day >= ?", args: [fromDay] });
+  let after: InValue[] | null = null;
+  let hours = 0;
+  const written = new Set<string>();
+  for (;;) {
+    const rs: ResultSet = await tx.execute({
+      sql: `SELECT project_id, workflow, version, step, hour, ${DAY_COLUMNS} FROM rollup_hours
+            WHERE hour >= ?${after ? " AND (project_id, workflow, version, step, hour) > (?, ?, ?, ?, ?)" : ""}
+            ORDER BY project_id, workflow, version, step, hour LIMIT ${REBUILD_PAGE}`,
+      args: [fromDay, ...(after ?? [])],
+    });
+    if (rs.rows.length === 0) break;
+    hours += rs.rows.length;
+    const days = dayRows(rs.rows.map(rowOf));
+    // A day can straddle two pages: add to what the previous page wrote.
+    const stored = await loadRollupDays(tx, [...days.values()].map((d) => d.key));
+    const merged = [...days].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
+    for (const k of days.keys()) written.add(k);
+    await tx.batch(rollupDayStatements(merged, now));
+    const last = rs.rows[rs.rows.length - 1]!;
+    after = [last.project_id, last.workflow, last.version, last.step, last.hour] as InValue[];
+    if (rs.rows.length < REBUILD_PAGE) break;
+    await yieldToEventLoop();
+  }
+  return { hours, days: written.size };
+}
+
+const DAYS_BUILT = "rollup_days";
+
+/**
+ * Fills rollup_days from rollup_hours once, for a store rolled up before the table existed
+ * (called after migrations; afterwards the rollup job keeps it). A marker row in `projections`
+ * says it is done; several instances starting at once serialise on the write lock.
+ */
+export async function ensureRollupDays(client: Client): Promise<void> {
+  const done = await client.execute({ sql: "SELECT 1 FROM projections WHERE name = ?", args: [DAYS_BUILT] });
+  if (done.rows.length > 0) return;
+  await withWriteLock(client, async (tx) => {
+    const again = await tx.execute({ sql: "SELECT 1 FROM projections WHERE name = ?", args: [DAYS_BUILT] });
+    if (again.rows.length > 0) return { commit: false, value: undefined };
+    await rebuildRollupDays(tx);
+    await tx.execute({ sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, 1, ?)", args: [DAYS_BUILT, Date.now()] });
+    return { commit: true, value: undefined };
+  });
 }
 
 export interface SeriesId {
@@ -251,10 +379,15 @@ export interface SeriesId {
 
 /** The series with rollups in [from, to), across projects (the jobs) or in one. */
 export async function seriesInWindow(client: Pick<Client, "execute">, from: number, to: number, projectId?: string): Promise<SeriesId[]> {
-  const rs = await client.execute({
+  const rs = await client.execute(seriesInWindowStatement(from, to, projectId));
+  return rs.rows.map((r) => ({ projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step) }));
+}
+
+/** The statement seriesInWindow runs (exported for its query-plan test). */
+export function seriesInWindowStatement(from: number, to: number, projectId?: string): { sql: string; args: InValue[] } {
+  return {
     sql: `SELECT DISTINCT project_id, workflow, version, step FROM rollup_hours WHERE hour >= ? AND hour < ?${projectId === undefined ? "" : " AND project_id = ?"}
           ORDER BY project_id, workflow, version, step`,
     args: projectId === undefined ? [from, to] : [from, to, projectId],
-  });
-  return rs.rows.map((r) => ({ projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step) }));
+  };
 }
