@@ -1,5 +1,5 @@
 /**
- * Audit verify: `verifyAudit` (what `GET /v1/audit/verify` and `seamtrace audit verify` run) over
+ * Audit verify: `verifyAudit` (what `POST /v1/audit/verifications` and `seamtrace audit verify` run) over
  * chains of 100,000 and 1,000,000 entries with a signed checkpoint every 1,000, each verification
  * in a child process of its own so that its peak memory (max RSS) is its own. SPEC §6 asks for
  * constant memory: the 1M / 100k peak-memory ratio should be ~1, while the time grows ~10×.

@@ -4,7 +4,8 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import type { Store } from "./db/client.js";
 import { checkpointSignatureValid, CheckpointSigner, type SignedCheckpoint, type VerifyReport } from "./lib/audit-chain.js";
-import { recordAudit, verifyAudit } from "./store/audit.js";
+import { readAuditHead, recordAudit, verifyAudit } from "./store/audit.js";
+import { SingleBar } from "cli-progress";
 import { csvRow, CSV_COLUMNS, streamAudit } from "./store/audit-query.js";
 import { listProjects, type Project } from "./store/projects.js";
 
@@ -72,13 +73,26 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
     .description("Recompute each project's hash chain and check its signed checkpoints; exit 1 naming the first broken entry")
     .option("--project <name>", "only this project")
     .option("--checkpoints <file>", "also check checkpoints exported outside the database (JSONL)")
+    .option("--no-progress", "no progress bar")
     .addOption(json)
-    .action(async (opts: { project?: string; checkpoints?: string; json?: boolean }) => {
+    .action(async (opts: { project?: string; checkpoints?: string; json?: boolean; progress: boolean }) => {
       const reports = await kit.withStore(async (store, secret) => {
         const signer = new CheckpointSigner(secret);
         const byProject = new Map<string, VerifyReport>();
         const projects = await projectsNamed(store, opts.project, kit);
-        for (const p of projects) byProject.set(p.id, await verifyAudit(store.db, p.id, signer.publicKey));
+        for (const p of projects) {
+          // Linear in the chain (minutes at ten million entries): show how far it has got.
+          const head = (await readAuditHead(store.client, p.id))?.seq ?? 0;
+          const bar = opts.progress && !opts.json && process.stderr.isTTY && head > 0
+            ? new SingleBar({ stream: process.stderr, format: `${p.name} {bar} {value}/{total} entries  {eta_formatted} left`, hideCursor: true, clearOnComplete: true })
+            : undefined;
+          bar?.start(head, 0);
+          try {
+            byProject.set(p.id, await verifyAudit(store.db, p.id, signer.publicKey, { onProgress: (n) => bar?.update(Math.min(n, head)) }));
+          } finally {
+            bar?.stop();
+          }
+        }
         if (opts.checkpoints) await checkExternal(store, opts.checkpoints, signer, byProject);
         return projects.map((p) => ({ project: p.name, ...byProject.get(p.id)! }));
       });

@@ -4,6 +4,7 @@ import type { Store } from "./db/client.js";
 import type { JobRunner } from "./jobs/scheduler.js";
 import type { CheckpointSigner } from "./lib/audit-chain.js";
 import type { Projector } from "./projector.js";
+import type { AuditVerifier } from "./audit-verifier.js";
 
 
 /** Where the server writes its own diagnostics. Passed in so tests can capture it. */
@@ -24,6 +25,8 @@ export interface AppDeps {
   jobs: JobRunner;
   /** Signs audit checkpoints; its public key verifies them (derived from the server secret). */
   auditSigner: CheckpointSigner;
+  /** Runs verifications of the audit chain in the background (`POST /v1/audit/verifications`). */
+  verifier: AuditVerifier;
   /** Tests inject one (e.g. a failing one); by default an in-memory limiter from config. */
   rateLimiter?: RateLimiterAbstract;
 }

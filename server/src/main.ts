@@ -8,6 +8,7 @@ import { migrateStore } from "./db/migrate.js";
 import { jsonLogger, type AppDeps, type Logger } from "./deps.js";
 import { bootstrapStore } from "./store/bootstrap.js";
 import { Projector } from "./projector.js";
+import { AuditVerifier } from "./audit-verifier.js";
 import { closeIngestWriter } from "./store/ingest.js";
 import { WebhookDispatcher } from "./webhooks.js";
 import { JOBS } from "./jobs/registry.js";
@@ -32,7 +33,8 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const now = () => Date.now();
   const auditSigner = new CheckpointSigner(config.secret);
   const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
-  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner };
+  const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey });
+  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner, verifier };
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
@@ -63,6 +65,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
       closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(async () => {
         // Jobs first: a running one stops at its next chunk and records its end while the store is open.
         await scheduler.stop();
+        await verifier.close();
         await closeIngestWriter(store);
         await projector.close();
         await checkpoints.stop();

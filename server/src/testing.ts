@@ -10,6 +10,7 @@ import { silentLogger, type AppDeps, type Role } from "./deps.js";
 import { SESSION_COOKIE } from "./middleware/require-auth.js";
 import { createSession, createUser } from "./store/users.js";
 import { Projector } from "./projector.js";
+import { AuditVerifier } from "./audit-verifier.js";
 import { createApiKey } from "./store/keys.js";
 import { createProject } from "./store/projects.js";
 import { JOBS } from "./jobs/registry.js";
@@ -45,7 +46,8 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const auditSigner = new CheckpointSigner(config.secret);
   // Never started: tests run jobs on demand, through the API or `deps.jobs`.
   const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now(), auditSigner }, JOBS);
-  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs, auditSigner };
+  const verifier = new AuditVerifier({ store, now: () => deps.now(), log: silentLogger, publicKey: auditSigner.publicKey });
+  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs, auditSigner, verifier };
   const app = createApp(deps);
   return {
     deps,
@@ -66,6 +68,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
       return { userId: user.id, email, password, cookie: `${SESSION_COOKIE}=${session.token}` };
     },
     close() {
+      void verifier.close();
       void projector.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { Seamtrace } from "@seamtrace/sdk";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -243,6 +244,39 @@ describe("dashboard in a browser", () => {
     await expect.poll(() => text(page.locator("[data-verify]"))).toContain("Intact");
     await shot(page, "audit");
     await page.close();
+  });
+
+  it("follows a verification that another instance runs: its progress while it walks, then its outcome", async () => {
+    // Another instance's walk, as the store shows it (any instance can answer how far it got).
+    const db = createClient({ url: `file:${join(server.dataDir, "seamtrace.db")}`, timeout: 5_000 });
+    try {
+      const projectId = String((await db.execute({ sql: "SELECT project_id FROM users WHERE email = ?", args: [SEED_USERS.analyst] })).rows[0]![0]);
+      const id = "01a20000-0000-7000-8000-00000000beef";
+      const now = Date.now();
+      await db.execute({
+        sql: "INSERT INTO audit_verifications (id, project_id, requested_by, status, started_at, updated_at, up_to, checked) VALUES (?, ?, 'user:elsewhere', 'running', ?, ?, 1000, 250)",
+        args: [id, projectId, now, now],
+      });
+      const page = await signedIn(SEED_USERS.analyst);
+      await page.goto(`${server.url}/audit`);
+      await expect.poll(() => text(page.locator('[data-verify="running"]'))).toContain("250 of 1,000 entries (25%)");
+      await expect.poll(() => page.locator(".verify progress").getAttribute("value")).toBe("250");
+      // A second press joins it rather than starting another walk.
+      await expect.poll(() => page.getByRole("button", { name: "Verifying…" }).isDisabled()).toBe(true);
+      await db.execute({ sql: "UPDATE audit_verifications SET checked = 600, updated_at = ? WHERE id = ?", args: [Date.now(), id] });
+      await expect.poll(() => text(page.locator('[data-verify="running"]'))).toContain("600 of 1,000 entries (60%)");
+      await shot(page, "audit-verifying");
+      const report = { ok: true, projectId, entries: 1000, checkpoints: 3, head: { seq: 1000, hash: "ab".repeat(32) }, lastGoodCheckpoint: 1000, firstBad: null };
+      await db.execute({
+        sql: "UPDATE audit_verifications SET status = 'passed', checked = 1000, report = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+        args: [JSON.stringify(report), Date.now(), Date.now(), id],
+      });
+      await expect.poll(() => text(page.locator('[data-verify="ok"]'))).toContain("Intact: 1,000 entries, 3 signed checkpoints, head #1000");
+      await expect.poll(() => page.getByRole("button", { name: "Verify the chain" }).isEnabled()).toBe(true);
+      await page.close();
+    } finally {
+      db.close();
+    }
   });
 
   it("shows escalation rates per day with their counts, and every step side by side", async () => {

@@ -14,7 +14,7 @@ const MAX_STRING = 64;
 const MAX_DEPTH = 8;
 
 /** Routes that never read a body: whatever is sent is ignored, so there is nothing to limit. */
-const BODYLESS = new Set(["POST /v1/auth/logout", "POST /v1/escalations/:id/claim", "POST /v1/audit/verify", "POST /v1/jobs/:name/run"]);
+const BODYLESS = new Set(["POST /v1/auth/logout", "POST /v1/escalations/:id/claim", "POST /v1/audit/verifications", "POST /v1/jobs/:name/run"]);
 /** The ingest route checks string length and depth per event (a 207 with per-item rejections). */
 const PER_ITEM = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces"]);
 /** Routes taking API keys only; the others are called as a signed-in admin. */

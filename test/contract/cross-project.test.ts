@@ -23,6 +23,7 @@ let b: {
   stepIds: string[];
   escalationId: string;
   webhookId: string;
+  verificationId: string;
   userId: string;
   head: AuditHead | null;
   snapshot: string;
@@ -41,7 +42,7 @@ const NAME_KEYED = new Set([
 /** Routes that give A runs of its own under ids B also uses (run ids are the client's, per project). */
 const INGEST = new Set(["POST /v1/events", "POST /v1/traces"]);
 /** State-changing routes that read no body. */
-const BODYLESS = new Set(["POST /v1/audit/verify", "POST /v1/jobs/:name/run"]);
+const BODYLESS = new Set(["POST /v1/audit/verifications", "POST /v1/jobs/:name/run"]);
 /** Not project data: public, or sign-in itself. */
 const SKIP = new Set(["ALL /*", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
 
@@ -110,6 +111,7 @@ beforeAll(async () => {
     stepIds: [run.extract.stepId, run.classify.stepId, run.match.stepId, run.reserve.stepId],
     escalationId: run.escalationId,
     webhookId: ((await hook.json()) as { id: string }).id,
+    verificationId: (await ctx.deps.verifier.start(pb.projectId, `user:${bAdmin.userId}`)).verification.id,
     userId: bAdmin.userId,
     head: null,
     snapshot: "",
@@ -120,7 +122,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 function bIds(): string[] {
-  return [b.projectId, b.keyId, b.runId, ...b.stepIds, b.escalationId, b.webhookId, b.userId];
+  return [b.projectId, b.keyId, b.runId, ...b.stepIds, b.escalationId, b.webhookId, b.verificationId, b.userId];
 }
 
 /** Path params get B's id of the matching kind; every GET also gets B's ids in its query. */
@@ -129,6 +131,7 @@ function pathFor(method: string, pattern: string): string {
     .replace(/\/runs\/:id/, `/runs/${b.runId}`)
     .replace(/\/escalations\/:id/, `/escalations/${b.escalationId}`)
     .replace(/\/webhooks\/:id/, `/webhooks/${b.webhookId}`)
+    .replace(/\/audit\/verifications\/:id/, `/audit/verifications/${b.verificationId}`)
     .replace(/:workflow/, "claims")
     .replace(/:step/, "reserve")
     .replace(/:[a-zA-Z]+/g, b.runId);

@@ -150,7 +150,17 @@ const ROUTES: RouteCase[] = [
   // Audit (SPEC §6): every role reads entries; exporting and verifying is for admins and analysts.
   { method: "GET", route: "/v1/audit", prepare: async () => ({ path: "/v1/audit" }), expect: everyone },
   { method: "GET", route: "/v1/audit/export", prepare: async () => ({ path: "/v1/audit/export" }), expect: auditors },
-  { method: "POST", route: "/v1/audit/verify", prepare: async () => ({ path: "/v1/audit/verify" }), expect: auditors },
+  { method: "POST", route: "/v1/audit/verifications", prepare: async () => ({ path: "/v1/audit/verifications" }), expect: auditors },
+  { method: "GET", route: "/v1/audit/verifications", prepare: async () => ({ path: "/v1/audit/verifications" }), expect: auditors },
+  {
+    method: "GET",
+    route: "/v1/audit/verifications/:id",
+    prepare: async (t) => {
+      const { verification } = await ctx.deps.verifier.start(t.projectId, "user:setup");
+      return { path: `/v1/audit/verifications/${verification.id}` };
+    },
+    expect: auditors,
+  },
   // Correction exports (SPEC §8) are training data: admins, analysts and scripts, like audit exports.
   { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
 

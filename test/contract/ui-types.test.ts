@@ -29,6 +29,8 @@ describe("the dashboard's wire types", () => {
       fits<Fits<Review.RunSoFarStep, Ui.RunSoFarStep>>(true),
       fits<Fits<Audit.AuditEntryView, Ui.AuditEntry>>(true),
       fits<Fits<Audit.AuditListResponse, Ui.AuditListResponse>>(true),
+      fits<Fits<Audit.AuditVerificationView, Ui.AuditVerification>>(true),
+      fits<Fits<Audit.AuditVerificationList, Ui.AuditVerificationList>>(true),
       fits<Fits<ServerRates, Ui.Rates>>(true),
       fits<Fits<ThresholdChangeView, Ui.ThresholdChange>>(true),
       fits<Fits<DriftTest, Ui.DriftTestView>>(true),

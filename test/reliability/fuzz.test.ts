@@ -182,7 +182,7 @@ const ROUTES = [
   "/v1/analytics/series", "/v1/analytics/calibration", "/v1/analytics/escalations", "/v1/analytics/drift",
   "/v1/analytics/latency", "/v1/analytics/agreement", "/v1/analytics/calibration-maps", "/v1/metrics",
   "/v1/alerts", "/v1/alerts/rules", "/v1/thresholds/changes",
-  "/v1/audit", "/v1/audit/export", "/v1/audit/verify", "/v1/audit/checkpoints",
+  "/v1/audit", "/v1/audit/export", "/v1/audit/verifications", "/v1/audit/verifications/:id", "/v1/audit/checkpoints",
   "/v1/policies", "/v1/policies/history", "/v1/jobs", "/v1/jobs/runs", "/v1/retention", "/v1/webhooks",
 ] as const;
 const PARAMS = [

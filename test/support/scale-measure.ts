@@ -9,19 +9,15 @@ import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { DAY, generateRun } from "./scale-data.js";
 import { SCALE_PASSWORD, SCALE_USERS, type ScaleStore } from "./scale-store.js";
 import { spawnServer, type SpawnedServer } from "./server.js";
-import { request as httpRequest } from "node:http";
-import { FULL } from "./reliability.js";
 
 export interface RouteCall {
   /** The route as the table names it, e.g. "GET /v1/runs?workflow". */
   name: string;
   method: "GET" | "POST";
   path: string;
-  /** Fewer repetitions (and warm-ups) for calls whose cost is linear by design (audit verify). */
+  /** Fewer repetitions (and warm-ups) than the others, e.g. for a check that reads a whole span. */
   reps?: number;
   warm?: number;
-  /** Sent through node:http without a time limit: fetch gives up on answers slower than 300 s. */
-  unbounded?: boolean;
 }
 
 export interface RouteTiming {
@@ -53,32 +49,12 @@ export async function login(url: string): Promise<string> {
   return cookie;
 }
 
-/** One request with no client-side time limit (node:http), for answers that take minutes. */
-function unboundedRequest(target: string, method: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 async function call(url: string, cookie: string, c: RouteCall): Promise<{ status: number; ms: number; body: unknown }> {
   const t0 = performance.now();
   const headers = { cookie, accept: "application/json" };
-  let status: number;
-  let text: string;
-  if (c.unbounded) {
-    ({ status, text } = await unboundedRequest(url + c.path, c.method, headers));
-  } else {
-    const res = await fetch(url + c.path, { method: c.method, headers });
-    status = res.status;
-    text = await res.text();
-  }
+  const res = await fetch(url + c.path, { method: c.method, headers });
+  const status = res.status;
+  const text = await res.text();
   const ms = performance.now() - t0;
   let body: unknown = text;
   try {
@@ -185,10 +161,67 @@ export async function dashboardCalls(url: string, cookie: string, now = Date.now
     { name: "GET /v1/policies", method: "GET", path: "/v1/policies" },
     { name: "GET /v1/policies/history", method: "GET", path: `/v1/policies/history${q({ limit: 50 })}` },
     { name: "GET /v1/thresholds/changes", method: "GET", path: "/v1/thresholds/changes" },
-    // Linear by design (it rechecks every entry): at 10M events one verify takes minutes, so the
-    // full form times one, unwarmed.
-    { name: "POST /v1/audit/verify", method: "POST", path: "/v1/audit/verify", reps: FULL ? 1 : 3, warm: FULL ? 0 : 1, unbounded: true },
+    // The Audit page's last verification. Starting one and following it: verificationWalk.
+    { name: "GET /v1/audit/verifications (latest)", method: "GET", path: `/v1/audit/verifications${q({ limit: 1 })}` },
   ];
+}
+
+export interface VerificationWalk {
+  /** The request that started it (answered at once, 202: the walk runs in the background). */
+  startMs: number;
+  /** Statuses of the start and join requests: 202 while it runs. */
+  statuses: number[];
+  /** Requests that joined it while it ran (the same verification back). */
+  joinMs: number[];
+  /** The Audit page's polls of it while it ran. */
+  pollMs: number[];
+  /** From its start to its end, as the server recorded them. */
+  walkMs: number;
+  entries: number;
+  entriesPerSecond: number;
+  status: string;
+  report: { ok: boolean; entries: number } | null;
+}
+
+/**
+ * What the Audit page's Verify button does: start a verification, then poll it until it ends,
+ * with a few requests joining it early on (another user pressing the button). The walk over the
+ * chain is linear by design; what is timed per request is what a user waits for.
+ */
+export async function verificationWalk(url: string, cookie: string, pollEveryMs = 100): Promise<VerificationWalk> {
+  type View = { id: string; status: string; checked: number; startedAt: string; finishedAt: string | null; report: VerificationWalk["report"] };
+  const t0 = performance.now();
+  const start = await call(url, cookie, { name: "start", method: "POST", path: "/v1/audit/verifications" });
+  if (start.status !== 202 && start.status !== 200) throw new Error(`starting a verification answered ${start.status}`);
+  const ids = new Set([(start.body as View).id]);
+  const statuses = [start.status];
+  const joinMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const j = await call(url, cookie, { name: "join", method: "POST", path: "/v1/audit/verifications" });
+    joinMs.push(j.ms);
+    statuses.push(j.status);
+    // A short chain may be done already, and the request then starts a new walk: follow it too.
+    ids.add((j.body as View).id);
+  }
+  const pollMs: number[] = [];
+  let last: View | undefined;
+  for (const id of ids) {
+    for (;;) {
+      const r = await call(url, cookie, { name: "poll", method: "GET", path: `/v1/audit/verifications/${id}` });
+      const v = r.body as View;
+      if (r.status !== 200) throw new Error(`polling a verification answered ${r.status}`);
+      if (v.status !== "running") {
+        if (id === (start.body as View).id) last = v;
+        break;
+      }
+      pollMs.push(r.ms);
+      await new Promise((res) => setTimeout(res, pollEveryMs));
+    }
+  }
+  // As the server timed it (the polls see the end up to pollEveryMs late).
+  const walkMs = last?.finishedAt ? Date.parse(last.finishedAt) - Date.parse(last.startedAt) : performance.now() - t0;
+  const entries = last?.checked ?? 0;
+  return { startMs: start.ms, statuses, joinMs, pollMs, walkMs, entries, entriesPerSecond: entries / (walkMs / 1000), status: last?.status ?? "unknown", report: last?.report ?? null };
 }
 
 /** Starts the collector on a prepared store, jobs off (so nothing but the measured requests runs). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { instant, MAX_LIMIT, resolveWindow } from "./query.js";
+import type { VerifyReport } from "../lib/audit-chain.js";
 
 /** Wire contracts of the audit API (SPEC §6). */
 
@@ -71,4 +72,54 @@ export interface AuditListResponse {
 /** One export row: the entry, and its payload while retention keeps it (null once purged). */
 export interface AuditExportRow extends AuditEntryView {
   payload: unknown;
+}
+
+export const VERIFICATION_STATUSES = ["running", "passed", "broken", "failed", "abandoned"] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
+/**
+ * A verification of the chain (`POST /v1/audit/verifications`): `running` while it walks the
+ * chain; `passed` or `broken` with the report when it has finished; `failed` when an error
+ * stopped it (`error` says which); `abandoned` when the process running it went away.
+ */
+export interface AuditVerificationView {
+  id: string;
+  status: VerificationStatus;
+  requestedBy: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** The last sequence number it covers (the head when it began). */
+  upTo: number;
+  /** Entries recomputed so far: `checked / upTo` is its progress. */
+  checked: number;
+  report: VerifyReport | null;
+  error: string | null;
+}
+
+export interface AuditVerificationList {
+  items: AuditVerificationView[];
+}
+
+/** `GET /v1/audit/verifications`: the newest first. */
+export const verificationListQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, "expected a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .default(20),
+});
+
+export const verificationId = z.object({ id: z.string().min(1).max(64) });
+
+/**
+ * `Prefer: wait=<seconds>` (RFC 7240): how long the client will wait for the answer. Up to this
+ * long (capped) the request waits for the verification to finish and answers 200 with it; past
+ * it, 202 while it runs.
+ */
+export const MAX_VERIFY_WAIT_SECONDS = 30;
+export function preferredWaitMs(prefer: string | undefined): number {
+  const m = /(?:^|[,;\s])wait\s*=\s*(\d{1,6})(?:$|[,;\s])/i.exec(prefer ?? "");
+  return m ? Math.min(Number(m[1]), MAX_VERIFY_WAIT_SECONDS) * 1000 : 0;
 }

@@ -1,4 +1,4 @@
-import { uuidv7, type FeatureValue, type StepEvent } from "@seamtrace/sdk";
+import type { FeatureValue, StepEvent } from "@seamtrace/sdk";
 import type { Store } from "../db/client.js";
 import { decideEscalation } from "../store/escalations.js";
 import { commitIngestBatches } from "../store/ingest.js";
@@ -50,9 +50,24 @@ export interface SimulatedOutput {
   review: "escalate" | "flag" | "spot_check" | null;
 }
 
+/**
+ * UUIDv7-shaped ids from the stream's seed: the rollups sample by a hash of the step id
+ * (analytics/bottom-k.ts), so random ids made drift p-values, and the tests reading them,
+ * differ from run to run.
+ */
+function idMaker(seed: number): (time: number) => string {
+  const rand = prng(seed ^ 0x5eed1d5);
+  const hex = (bits: number) => Math.floor(rand() * 2 ** bits).toString(16).padStart(bits / 4, "0");
+  return (time) => {
+    const ms = time.toString(16).padStart(12, "0");
+    return `${ms.slice(0, 8)}-${ms.slice(8)}-7${hex(12)}-${(8 + Math.floor(rand() * 4)).toString(16)}${hex(12)}-${hex(24)}${hex(24)}`;
+  };
+}
+
 /** The stream's step events, each gated and sampled as the SDK would under `policy`. */
 export function simulateStream(spec: StreamSpec): SimulatedOutput[] {
   const rand = prng(spec.seed);
+  const newId = idMaker(spec.seed);
   const out: SimulatedOutput[] = [];
   const { minConfidence, spotCheckRate, onLow = "escalate" } = spec.policy;
   for (let h = 0; h < spec.hours; h++) {
@@ -64,13 +79,13 @@ export function simulateStream(spec: StreamSpec): SimulatedOutput[] {
       const spot = !low && rand() < spotCheckRate;
       const review = low ? (onLow === "flag" ? "flag" : "escalate") : spot ? "spot_check" : null;
       const event: StepEvent = {
-        id: uuidv7(),
+        id: newId(t),
         type: "step.completed",
         time: new Date(t).toISOString(),
-        runId: uuidv7(),
+        runId: newId(t),
         workflow: spec.workflow ?? "claims",
         version: spec.version ?? "1",
-        stepId: uuidv7(),
+        stepId: newId(t),
         step: spec.step ?? "classify",
         parents: [],
         output: spec.output ? spec.output(rand, correct) : correct ? "right" : "wrong",
@@ -85,7 +100,7 @@ export function simulateStream(spec: StreamSpec): SimulatedOutput[] {
           ? { outcome: onLow, kinds: ["confidence"], minConfidence }
           : { outcome: "pass", kinds: [], minConfidence },
       };
-      if (review) event.escalationId = uuidv7();
+      if (review) event.escalationId = newId(t);
       if (spot) event.spotCheck = { rate: spotCheckRate };
       if (spec.features) event.features = spec.features(rand);
       out.push({ event, correct, review });

@@ -4,7 +4,7 @@
  *
  * Why this exists: the embedded libSQL driver answers every query synchronously, so its promises
  * are already settled and a loop of `await execute(…)` never lets Node do anything else. Measured
- * before this helper: `POST /v1/audit/verify` over 60k entries froze the whole server (ingest,
+ * before this helper: verifying the audit chain over 60k entries froze the whole server (ingest,
  * health checks, the dashboard) for 1.9 s — 18 s at a million entries — and a rollup of 60k events
  * for 0.37 s. The same loops also hold the driver's native statements until the loop ends: they
  * are freed by finalizers that only run between turns (a tight loop of 300k queries grew RSS by

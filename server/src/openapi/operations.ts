@@ -3,7 +3,7 @@ import { loginBody } from "../contracts/auth.js";
 import { eventSchema } from "../contracts/ingest.js";
 import { anyValueSchema, keyValueSchema, otlpTraceRequestSchema, otlpTraceResponseSchema } from "../contracts/otlp.js";
 import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workflowParam } from "../contracts/policies.js";
-import { auditExportQuery, auditListQuery } from "../contracts/audit.js";
+import { auditExportQuery, auditListQuery, verificationId, verificationListQuery } from "../contracts/audit.js";
 import { runIdParam, runListQuery, workflowListQuery } from "../contracts/query.js";
 import { retentionBody, retentionParam } from "../contracts/retention.js";
 import { decisionBody, escalationIdParam, feedbackLabel, queueQuery } from "../contracts/review.js";
@@ -179,7 +179,15 @@ export const operations: Operation[] = [
     method: "get", path: "/v1/audit/export", operationId: "exportAudit", tag: "Audit", summary: "Stream matching entries with their payloads (JSONL or CSV); audited", auth: "apiKeyOrSession", query: auditExportQuery(() => Date.now()),
     responses: { 200: "application/x-ndjson or text/csv, oldest first", ...errors(400, 401, 403, 429) },
   },
-  { method: "post", path: "/v1/audit/verify", operationId: "verifyAudit", tag: "Audit", summary: "Recompute the hash chain and check the signed checkpoints; names the first broken entry", auth: "apiKeyOrSession", responses: { 200: "The verification report (`ok`, `firstBad`)", ...errors(401, 403, 429) } },
+  {
+    method: "post", path: "/v1/audit/verifications", operationId: "startAuditVerification", tag: "Audit",
+    summary: "Start a verification of the chain (or join the one running): recomputes every hash, checks the signed checkpoints, names the first broken entry",
+    description: "The walk is linear in the chain, so it runs in the background and this answers 202 with the verification at once (`Location` names it; poll it for `checked` / `upTo` and, once finished, `status` `passed` or `broken` with the report). One runs per project at a time; a second request joins it. With `Prefer: wait=N` (N ≤ 30 seconds) the request waits up to N seconds and answers 200 with the finished verification if it ended in time. Read-only: it adds nothing to the audit trail.",
+    auth: "apiKeyOrSession",
+    responses: { 200: "Finished within the preferred wait: `passed` or `broken`, with the report", 202: "Running: `checked` of `upTo` entries so far", ...errors(401, 403, 429, 503) },
+  },
+  { method: "get", path: "/v1/audit/verifications", operationId: "listAuditVerifications", tag: "Audit", summary: "The project's verifications, newest first (status, progress, report)", auth: "apiKeyOrSession", query: verificationListQuery, responses: { 200: "Verifications", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/audit/verifications/{id}", operationId: "getAuditVerification", tag: "Audit", summary: "One verification: `running` with its progress, `passed` / `broken` with the report, `failed` with the error, or `abandoned` (its server went away)", auth: "apiKeyOrSession", params: verificationId, responses: { 200: "The verification", ...errors(400, 401, 403, 404) } },
   { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
   { method: "get", path: "/v1/audit/public-key", operationId: "auditPublicKey", tag: "Audit", summary: "The Ed25519 key that verifies checkpoints", auth: "apiKeyOrSession", responses: { 200: "The key", ...errors(401) } },
 

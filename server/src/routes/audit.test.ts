@@ -2,10 +2,13 @@ import type { InValue } from "@libsql/client";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AuditEntryView, AuditExportRow, AuditListResponse } from "../contracts/audit.js";
+import type { AuditEntryView, AuditExportRow, AuditListResponse, AuditVerificationList, AuditVerificationView } from "../contracts/audit.js";
 import { sha256Hex, type VerifyReport } from "../lib/audit-chain.js";
 import { runCheckpointJob } from "../jobs/checkpoint-job.js";
-import { readAuditHead } from "../store/audit.js";
+import { readAuditHead, recordAudit } from "../store/audit.js";
+import { startVerification as startStoredVerification } from "../store/audit-verifications.js";
+import { AuditVerifier } from "../audit-verifier.js";
+import { silentLogger } from "../deps.js";
 import { auditListQuery } from "../store/audit-query.js";
 import { createTestContext, type TestContext } from "../testing.js";
 import { completedRun, postEvents } from "./events-fixtures.js";
@@ -16,6 +19,23 @@ beforeEach(async () => {
   ctx = await createTestContext({ SEAMTRACE_AUDIT_CHECKPOINT_EVERY: "5" });
 });
 afterEach(() => ctx.close());
+
+async function startVerification(who: { cookie: string }, prefer?: string) {
+  const headers: Record<string, string> = { cookie: who.cookie };
+  if (prefer) headers.prefer = prefer;
+  const res = await ctx.app.request("/v1/audit/verifications", { method: "POST", headers });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as AuditVerificationView };
+}
+
+/** Polls a verification until it is no longer running. */
+async function pollVerification(who: { cookie: string }, id: string): Promise<AuditVerificationView> {
+  for (;;) {
+    const res = await call<AuditVerificationView>(ctx, "GET", `/v1/audit/verifications/${id}`, who);
+    expect(res.status).toBe(200);
+    if (res.body.status !== "running") return res.body;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 async function entries(who: { key?: string; cookie?: string }, query = ""): Promise<AuditEntryView[]> {
   const res = await call<AuditListResponse>(ctx, "GET", `/v1/audit?limit=500${query}`, who);
@@ -157,20 +177,97 @@ describe("audit export", () => {
 });
 
 describe("verification and checkpoints", () => {
-  it("verifies through the API, and names the first edited entry once someone tampers", async () => {
+  it("verifies in the background through the API, and names the first edited entry once someone tampers", async () => {
     const { key, projectId } = await ctx.newProject();
     const analyst = await ctx.newUser(projectId, "analyst");
     for (let i = 0; i < 4; i++) await postEvents(ctx, key, { events: completedRun().events });
     await runCheckpointJob({ store: ctx.store, now: ctx.deps.now, config: ctx.config, signer: ctx.deps.auditSigner });
-    const ok = await call<VerifyReport>(ctx, "POST", "/v1/audit/verify", analyst);
-    expect(ok.body).toMatchObject({ ok: true, firstBad: null });
-    expect(ok.body.checkpoints).toBeGreaterThan(0);
+    const head = (await readAuditHead(ctx.store.client, projectId))!.seq;
+
+    // Answered at once, running; the Location names it and polling it gives the outcome.
+    const started = await startVerification(analyst);
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ status: "running", upTo: head, checked: 0, report: null, requestedBy: `user:${analyst.userId}` });
+    expect(started.headers.get("location")).toBe(`/v1/audit/verifications/${started.body.id}`);
+    const ok = await pollVerification(analyst, started.body.id);
+    expect(ok).toMatchObject({ status: "passed", checked: head, error: null, report: { ok: true, firstBad: null, entries: head } });
+    expect(ok.report!.checkpoints).toBeGreaterThan(0);
+    expect(ok.finishedAt).not.toBeNull();
+    // Read-only: verifying added nothing to the chain.
+    expect((await readAuditHead(ctx.store.client, projectId))!.seq).toBe(head);
 
     await ctx.store.client.executeMultiple("DROP TRIGGER audit_log_no_update");
     await ctx.store.client.execute({ sql: "UPDATE audit_log SET actor = 'user:someone-else' WHERE project_id = ? AND seq = 7", args: [projectId] });
-    const broken = await call<VerifyReport>(ctx, "POST", "/v1/audit/verify", analyst);
+    // Prefer: wait=N answers with the outcome when it comes within N seconds.
+    const broken = await startVerification(analyst, "wait=10");
     expect(broken.status).toBe(200);
-    expect(broken.body).toMatchObject({ ok: false, firstBad: { seq: 7 } });
+    expect(broken.headers.get("preference-applied")).toBe("wait=10");
+    expect(broken.body).toMatchObject({ status: "broken", report: { ok: false, firstBad: { seq: 7 } } });
+
+    const list = await call<AuditVerificationList>(ctx, "GET", "/v1/audit/verifications?limit=5", analyst);
+    expect(list.body.items.map((v) => v.status)).toEqual(["broken", "passed"]);
+  });
+
+  it("joins the verification already running for the project instead of starting a second walk", async () => {
+    const { projectId } = await ctx.newProject();
+    const analyst = await ctx.newUser(projectId, "analyst");
+    // As if another instance had started one and is still walking (its heartbeat is fresh).
+    const other = await startStoredVerification(ctx.store.client, { projectId, actor: "user:elsewhere", now: ctx.deps.now(), staleMs: ctx.deps.verifier.staleMs });
+    const joined = await startVerification(analyst, "wait=1");
+    expect(joined.status).toBe(202);
+    expect(joined.body).toMatchObject({ id: other.row.id, status: "running", requestedBy: "user:elsewhere" });
+    const list = await call<AuditVerificationList>(ctx, "GET", "/v1/audit/verifications", analyst);
+    expect(list.body.items).toHaveLength(1);
+  });
+
+  it("reads a verification whose server went away as abandoned, and starts a new one in its place", async () => {
+    const { projectId } = await ctx.newProject();
+    const analyst = await ctx.newUser(projectId, "analyst");
+    const t0 = Date.now();
+    const dead = await startStoredVerification(ctx.store.client, { projectId, actor: "user:gone", now: t0 - 60_000, staleMs: ctx.deps.verifier.staleMs });
+    const read = await call<AuditVerificationView>(ctx, "GET", `/v1/audit/verifications/${dead.row.id}`, analyst);
+    expect(read.body).toMatchObject({ status: "abandoned", finishedAt: new Date(t0 - 60_000).toISOString() });
+
+    const fresh = await startVerification(analyst, "wait=10");
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.id).not.toBe(dead.row.id);
+    expect(fresh.body.status).toBe("passed");
+    const list = await call<AuditVerificationList>(ctx, "GET", "/v1/audit/verifications", analyst);
+    expect(list.body.items.map((v) => v.status)).toEqual(["passed", "abandoned"]);
+  });
+
+  it("records a verification stopped by a shutdown as failed, saying so, rather than leaving it running", async () => {
+    const { projectId } = await ctx.newProject();
+    // Many pages of entries, so the walk is still going when the server stops.
+    await recordAudit(ctx.store.client, projectId, Array.from({ length: 4_500 }, (_, i) => ({ time: 1_700_000_000_000 + i, actor: "system:test", action: "test.entry", subject: `n:${i}`, payload: { i } })));
+    const verifier = new AuditVerifier({ store: ctx.store, now: () => Date.now(), log: silentLogger, publicKey: ctx.deps.auditSigner.publicKey });
+    const { verification } = await verifier.start(projectId, "user:me");
+    await verifier.close();
+    const after = await verifier.get(projectId, verification.id);
+    expect(after).toMatchObject({ status: "failed", report: null });
+    expect(after!.error).toMatch(/shut down/);
+    expect(after!.checked).toBeLessThan(after!.upTo);
+  });
+
+  it("writes its progress while it walks a long chain, and covers only the chain as it was when it began", async () => {
+    const { projectId } = await ctx.newProject();
+    const records = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ time: 1_700_000_000_000 + from + i, actor: "system:test", action: "test.entry", subject: `n:${from + i}`, payload: { i: from + i } }));
+    await recordAudit(ctx.store.client, projectId, records(6_500, 0));
+    const seen: number[] = [];
+    const client = ctx.store.client;
+    const verifier = new AuditVerifier({ store: ctx.store, now: () => Date.now(), log: silentLogger, publicKey: ctx.deps.auditSigner.publicKey }, { heartbeatMs: 0 });
+    const { verification } = await verifier.start(projectId, "user:me");
+    // Entries appended after it began are past its upTo.
+    await recordAudit(client, projectId, records(100, 6_500));
+    for (let v = verification; v.status === "running"; v = (await verifier.get(projectId, v.id))!) {
+      seen.push(v.checked);
+      await new Promise((r) => setImmediate(r));
+    }
+    const done = (await verifier.get(projectId, verification.id))!;
+    expect(done).toMatchObject({ status: "passed", upTo: verification.upTo, checked: verification.upTo, report: { entries: verification.upTo } });
+    // Progress was visible in the store along the way (a page is a few hundred entries).
+    expect(seen.some((n) => n > 0 && n < verification.upTo)).toBe(true);
+    await verifier.close();
   });
 
   it("checkpoints every N entries, queues the audit.checkpoint webhook and appends the file export", async () => {

@@ -1,15 +1,25 @@
 import { Hono } from "hono";
-import { auditExportQuery, auditListQuery, encodeAuditCursor, type AuditListResponse } from "../contracts/audit.js";
+import {
+  auditExportQuery,
+  auditListQuery,
+  encodeAuditCursor,
+  preferredWaitMs,
+  verificationId,
+  verificationListQuery,
+  type AuditListResponse,
+  type AuditVerificationList,
+} from "../contracts/audit.js";
+import { notFound } from "../errors.js";
 import type { AppDeps, AppEnv } from "../deps.js";
 import { requireAuth } from "../middleware/require-auth.js";
 import { validate } from "../middleware/validate.js";
-import { lastCheckpoints, recordAudit, verifyAudit } from "../store/audit.js";
+import { lastCheckpoints, recordAudit } from "../store/audit.js";
 import { csvRow, CSV_COLUMNS, listAudit, streamAudit } from "../store/audit-query.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The audit trail (SPEC §6): search, streamed export, verification and the checkpoint key.
+ * The audit trail (SPEC §6): search, streamed export, background verification and the checkpoint key.
  * Reviewers may read entries (the run page shows them); exporting and verifying is for admins
  * and analysts, and scripts with an API key.
  */
@@ -71,10 +81,25 @@ export function auditRoutes(deps: AppDeps) {
         },
       });
     })
-    .post("/audit/verify", auditors, async (c) => {
-      // Read-only: checking the evidence must not add to it.
-      const report = await verifyAudit(deps.store.db, c.get("principal").projectId, deps.auditSigner.publicKey);
-      return c.json(report);
+    .post("/audit/verifications", auditors, async (c) => {
+      // Started (or joined) and answered at once: the walk is linear in the chain and runs in
+      // the background. `Prefer: wait=N` waits up to N seconds for the outcome (small chains).
+      const { projectId, actor } = c.get("principal");
+      const waitMs = preferredWaitMs(c.req.header("prefer"));
+      const { verification } = await deps.verifier.start(projectId, actor);
+      const v = waitMs > 0 ? ((await deps.verifier.get(projectId, verification.id, waitMs)) ?? verification) : verification;
+      c.header("location", `/v1/audit/verifications/${v.id}`);
+      if (waitMs > 0) c.header("preference-applied", `wait=${waitMs / 1000}`);
+      return c.json(v, v.status === "running" ? 202 : 200);
+    })
+    .get("/audit/verifications", auditors, validate("query", verificationListQuery), async (c) => {
+      const body: AuditVerificationList = { items: await deps.verifier.list(c.get("principal").projectId, c.req.valid("query").limit) };
+      return c.json(body);
+    })
+    .get("/audit/verifications/:id", auditors, validate("param", verificationId), async (c) => {
+      const v = await deps.verifier.get(c.get("principal").projectId, c.req.valid("param").id);
+      if (!v) throw notFound("verification");
+      return c.json(v);
     })
     .get("/audit/checkpoints", auditors, async (c) => {
       const items = await lastCheckpoints(deps.store.db, c.get("principal").projectId, 100);

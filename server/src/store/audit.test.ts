@@ -4,6 +4,7 @@ import { CheckpointSigner, entryHash, GENESIS_HASH, payloadHash } from "../lib/a
 import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../testing.js";
 import { appendAudit, createCheckpoint, readAuditHead, verifyAudit, type AuditRecord } from "./audit.js";
 import { withWriteLock } from "./write-transaction.js";
+import { startVerification } from "./audit-verifications.js";
 
 const ENTRIES = 10_000;
 const CHECKPOINT_EVERY = 1_000;
@@ -82,11 +83,11 @@ describe("audit chain over 10,000 entries", () => {
 
   it("lets the event loop run between pages, so a verify never freezes the server", async () => {
     // The embedded driver settles every query at once: without a yield per page, nothing else
-    // (ingest, health checks) would run until the whole chain was read. 10,000 entries are five
-    // pages of 2,000.
+    // (ingest, health checks) would run until the whole chain was read. 10,000 entries are 25
+    // pages of 400.
     const { value: report, turns } = await eventLoopTurnsDuring(verify);
     expect(report.ok).toBe(true);
-    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(turns).toBeGreaterThanOrEqual(24);
   });
 
   it("refuses UPDATE and DELETE through the database's own triggers", async () => {
@@ -165,6 +166,30 @@ describe("audit chain over 10,000 entries", () => {
     // The head is consistent on its own: only the checkpoint at 10,000 shows entries are gone.
     const report = await verify();
     expect(report.firstBad).toMatchObject({ seq: 9_501, reason: expect.stringMatching(/truncated/) });
+  });
+
+  it("catches a truncated tail in a background verification too: it covers up to the last checkpoint, not only the head", async () => {
+    await dropTriggers();
+    await client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq > ?", args: [projectId, 9_500] });
+    const { row } = await startVerification(client, { projectId, actor: "user:me", now: Date.now(), staleMs: 30_000 });
+    expect(row.upTo).toBe(ENTRIES);
+    const report = await verifyAudit(ctx.store.db, projectId, signer.publicKey, { upTo: row.upTo });
+    expect(report.firstBad).toMatchObject({ seq: 9_501, reason: expect.stringMatching(/truncated/) });
+  });
+
+  it("reports its progress a page at a time and checks nothing past upTo", async () => {
+    const seen: number[] = [];
+    const report = await verifyAudit(ctx.store.db, projectId, signer.publicKey, { upTo: 4_000, onProgress: (n) => void seen.push(n) });
+    expect(report).toMatchObject({ ok: true, entries: 4_000, checkpoints: 4, head: { seq: 4_000 } });
+    expect(seen.at(-1)).toBe(4_000);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it("stops between pages when its signal is aborted", async () => {
+    const abort = new AbortController();
+    const run = verifyAudit(ctx.store.db, projectId, signer.publicKey, { signal: abort.signal, onProgress: (n) => void (n >= 2_000 && abort.abort(new Error("enough"))) });
+    await expect(run).rejects.toThrow("enough");
   });
 
   it("catches a chain recomputed without the signing key through the checkpoint signature", async () => {

@@ -18,7 +18,8 @@ import type {
   ServedPolicy,
   ThresholdChange,
   User,
-  VerifyReport,
+  AuditVerification,
+  AuditVerificationList,
   WorkflowListResponse,
 } from "./types.js";
 
@@ -97,7 +98,9 @@ export const api = {
   claim: (id: string) => post<{ id: string; claimedBy: string; claimExpiresAt: string }>(`/v1/escalations/${seg(id)}/claim`),
   decide: (id: string, body: DecisionRequest) => post<unknown>(`/v1/escalations/${seg(id)}/decision`, body),
   audit: (q: Query) => get<AuditListResponse>("/v1/audit", q),
-  verifyAudit: () => post<VerifyReport>("/v1/audit/verify"),
+  startAuditVerification: () => post<AuditVerification>("/v1/audit/verifications"),
+  auditVerification: (id: string) => get<AuditVerification>(`/v1/audit/verifications/${seg(id)}`),
+  auditVerifications: (q: Query = {}) => get<AuditVerificationList>("/v1/audit/verifications", q),
   escalationRates: (q: Query) => get<EscalationRatesResponse>("/v1/analytics/escalations", q),
   calibration: (q: Query) => get<CalibrationResponse>("/v1/analytics/calibration", q),
   series: (q: Query = {}) => get<SeriesListResponse>("/v1/analytics/series", q),

@@ -364,6 +364,24 @@ export interface VerifyReport {
   firstBad: { seq: number; reason: string } | null;
 }
 
+/** A background verification of the chain (`/v1/audit/verifications`). */
+export interface AuditVerification {
+  id: string;
+  status: "running" | "passed" | "broken" | "failed" | "abandoned";
+  requestedBy: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  upTo: number;
+  checked: number;
+  report: VerifyReport | null;
+  error: string | null;
+}
+
+export interface AuditVerificationList {
+  items: AuditVerification[];
+}
+
 export interface SeriesListResponse {
   items: Array<{ workflow: string; version: string; step: string | null }>;
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * The audit trail (SPEC §6): one hash chain per project. Entries hold the SHA-256 of their
@@ -82,4 +82,38 @@ export const auditCheckpointExports = sqliteTable(
     exportedAt: integer("exported_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.seq, t.target] })],
+);
+
+/**
+ * Verifications of a project's chain (`POST /v1/audit/verifications`). Recomputing a chain is
+ * linear in its length (minutes at ten million entries), so it runs in the background of the
+ * instance that was asked, writing its progress here as it goes; any instance can answer how
+ * far it got. One runs per project at a time. A row left `running` by a process that died stops
+ * being refreshed (`updated_at`) and reads as abandoned.
+ */
+export const auditVerifications = sqliteTable(
+  "audit_verifications",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    /** `running`, `passed`, `broken`, `failed` (an error stopped it) or `abandoned`. */
+    status: text("status").notNull(),
+    startedAt: integer("started_at").notNull(),
+    /** Refreshed while it runs: a heartbeat as well as progress. */
+    updatedAt: integer("updated_at").notNull(),
+    finishedAt: integer("finished_at"),
+    /** The last sequence number it covers: the chain's head (or last checkpoint) when it began. */
+    upTo: integer("up_to").notNull(),
+    /** Entries recomputed so far. */
+    checked: integer("checked").notNull(),
+    /** The verification report (lib/audit-chain.ts VerifyReport) once it has finished. */
+    report: text("report"),
+    error: text("error"),
+  },
+  (t) => [
+    index("audit_verifications_project_idx").on(t.projectId, t.startedAt),
+    // At most one running per project: a second request joins it.
+    uniqueIndex("audit_verifications_running_idx").on(t.projectId).where(sql`status = 'running'`),
+  ],
 );
