@@ -40,7 +40,10 @@ export function recountStatements(dirty: Iterable<DirtyHour>): InStatement[] {
   return out;
 }
 
-/** The hours the given runs start in now (read inside the writing transaction, before the write). */
+/**
+ * The hours the given runs start in now, from their stored rows (read inside the writing
+ * transaction: before a write for the hours a run may leave, after it for the hour it is in).
+ */
 export async function currentHours(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<DirtyHour[]> {
   const out: DirtyHour[] = [];
   for (let i = 0; i < keys.length; i += 200) {
@@ -54,7 +57,13 @@ export async function currentHours(tx: Transaction, keys: ReadonlyArray<{ projec
   return out;
 }
 
-const BUILT = "run_hours";
+/**
+ * The marker of a build. `run_hours` (the first) marks counts that may be off: the projector then
+ * recounted the hours of a run's events' workflow instead of its stored one, so a run whose
+ * events named different workflows could be left uncounted. Stores with only that one are built
+ * again, once.
+ */
+const BUILT = "run_hours.2";
 
 /**
  * Fills run_hours from `runs` once, for a store that had runs before the table existed (called
@@ -71,6 +80,7 @@ export async function ensureRunHours(client: Client): Promise<void> {
     await tx.execute(`INSERT INTO run_hours (project_id, workflow_id, version, hour, runs, last_run_at)
       SELECT project_id, workflow_id, version, started_at - (started_at % ${HOUR} + ${HOUR}) % ${HOUR}, count(*), max(started_at)
       FROM runs GROUP BY 1, 2, 3, 4`);
+    await tx.execute("DELETE FROM projections WHERE name = 'run_hours'");
     await tx.execute({ sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, 1, ?)", args: [BUILT, Date.now()] });
     return { commit: true, value: undefined };
   });
