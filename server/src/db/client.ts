@@ -44,7 +44,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new Error(`SQLite synchronous is ${String(sync.rows[0]?.[0])}, expected 2 (FULL): refusing to acknowledge writes that are not durable`);
     }
     await client.execute("PRAGMA foreign_keys=ON");
-    // beginWrite waits for the write lock in slices within this budget (store/write-transaction.ts).
+    // beginWrite waits for the write lock within this budget, trying it without the driver's busy
+    // wait (store/write-transaction.ts); other statements keep the busy timeout.
     setWriteLockBudget(client, options.busyTimeoutMs);
   }
   const db = drizzle(client, { schema });
