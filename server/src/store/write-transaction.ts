@@ -5,14 +5,27 @@ import { TAKE_WRITE_LOCK } from "./sql.js";
 const queues = new WeakMap<Client, Promise<void>>();
 
 /**
- * How long a writer of each embedded store may wait for the write lock in all (its busy timeout),
- * registered by openStore. Stores without an entry (remote libSQL) take the lock the plain way.
+ * Per embedded store, registered by openStore: how long a writer may wait for the write lock in
+ * all (its busy timeout), and the statements of one try of the lock. Stores without an entry
+ * (remote libSQL) take the lock the plain way.
  */
-const lockBudgets = new WeakMap<Client, number>();
+const embedded = new WeakMap<Client, { budget: number; tryLock: string }>();
 
-/** Registers `client`'s busy timeout for beginWrite (db/client.ts openStore does this). */
-export function setWriteLockBudget(client: Client, busyTimeoutMs: number): void {
-  lockBudgets.set(client, busyTimeoutMs);
+/**
+ * Registers `client`'s busy timeout for beginWrite, and the size the WAL is cut back to after a
+ * checkpoint (db/client.ts openStore does this).
+ *
+ * journal_size_limit is a setting of each connection, and libSQL pools connections (opening more
+ * as it needs them) with no hook to configure one as it is opened. In WAL mode SQLite applies it
+ * when a connection commits the first write after a checkpoint let the WAL start over: that
+ * commit cuts the file back to the committing connection's limit. So every try of the write lock
+ * sets it on the connection about to write, in the exec call that takes the lock anyway: whichever
+ * connection the pool hands out has the limit before it writes, for one more statement run
+ * inside the engine. (queuedWrite's autocommit writes do not set it; the next transaction does.)
+ */
+export function setWriteLockBudget(client: Client, busyTimeoutMs: number, journalSizeLimitBytes?: number): void {
+  const limit = journalSizeLimitBytes === undefined ? "" : `PRAGMA journal_size_limit = ${Math.floor(journalSizeLimitBytes)}; `;
+  embedded.set(client, { budget: busyTimeoutMs, tryLock: limit + TRY_WRITE_LOCK });
 }
 
 export interface WriteOptions {
@@ -62,11 +75,11 @@ export class WriteLockTimeoutError extends Error {
  * waits at most about the busy timeout from when it began to wait.
  */
 export async function beginWrite(client: Client, options: WriteOptions = {}): Promise<{ tx: Transaction; release: () => void }> {
-  const budget = lockBudgets.get(client);
+  const local = embedded.get(client);
   const started = options.waitingSince ?? performance.now();
   const release = await enterWriteQueue(client);
   try {
-    const tx = budget === undefined ? await takeWriteLock(client) : await takeWriteLockWithin(client, budget, started);
+    const tx = local === undefined ? await takeWriteLock(client) : await takeWriteLockWithin(client, local, started);
     return { tx, release };
   } catch (err) {
     release();
@@ -86,20 +99,20 @@ async function takeWriteLock(client: Client): Promise<Transaction> {
 }
 
 /**
- * Tries the lock without waiting (TRY_WRITE_LOCK), pausing on the event loop between tries, until
- * `budget` ms after `started`. No try ever sleeps on the event loop's thread, and the pooled
- * connection's busy_timeout is never touched: a connection whose transaction an I/O error or a
- * full disk rolled back (after which nothing more can run on it here) goes back to the pool as it
- * came. Each try is a fresh transaction: in WAL a deferred transaction that failed to upgrade may
- * hold a snapshot another process has since moved past (SQLITE_BUSY_SNAPSHOT), which no retry
- * within it can fix.
+ * Tries the lock without waiting (TRY_WRITE_LOCK, after the connection's WAL size limit), pausing
+ * on the event loop between tries, until `budget` ms after `started`. No try ever sleeps on the
+ * event loop's thread, and the pooled connection's busy_timeout is never touched: a connection
+ * whose transaction an I/O error or a full disk rolled back (after which nothing more can run on
+ * it here) goes back to the pool as it came. Each try is a fresh transaction: in WAL a deferred
+ * transaction that failed to upgrade may hold a snapshot another process has since moved past
+ * (SQLITE_BUSY_SNAPSHOT), which no retry within it can fix.
  */
-async function takeWriteLockWithin(client: Client, budget: number, started: number): Promise<Transaction> {
+async function takeWriteLockWithin(client: Client, { budget, tryLock }: { budget: number; tryLock: string }, started: number): Promise<Transaction> {
   for (let attempt = 0; ; attempt++) {
     // At least one try, even with no time left (a busy timeout of 0 means "try once").
     const tx = await client.transaction("deferred");
     try {
-      await tx.executeMultiple(TRY_WRITE_LOCK);
+      await tx.executeMultiple(tryLock);
       return tx;
     } catch (err) {
       tx.close();
