@@ -1,7 +1,7 @@
 import type { Client, InStatement, InValue } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import { reviewStatements } from "./escalation-projection.js";
-import { currentHours, recountStatements } from "./run-hours.js";
+import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "./sql.js";
 import { beginWrite } from "./write-transaction.js";
 
@@ -39,16 +39,16 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
     }));
     const position = Number(rs.rows[rs.rows.length - 1]![0]);
     const { stmts, runs } = projectionStatements(batch);
-    // The hours these runs start in before and after this batch are recounted once the rows are
-    // written. Both are read from the stored rows, not the events: a run keeps the workflow (and
-    // version) it was first stored with, whatever workflow its later events name.
-    const before = await currentHours(tx, runs);
+    // The hourly run counts follow the runs as stored before and after this batch, not the
+    // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
+    // its later events name.
+    const before = await runPlaces(tx, runs);
     // Escalations, their webhooks and step contracts commit with the steps they come from.
     stmts.push(...(await reviewStatements(tx, batch, now)));
     await tx.batch(stmts);
-    const after = await currentHours(tx, runs);
+    const after = await runPlaces(tx, runs);
     await tx.batch([
-      ...recountStatements([...before, ...after]),
+      ...hourStatements(before, after),
       {
         sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
         args: [PROJECTION, position, now],
