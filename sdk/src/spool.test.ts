@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -129,9 +130,73 @@ describe("FileSpool", () => {
       await new Promise((resolve) => other.once("exit", resolve));
     }
     const spool = new FileSpool({ dir }); // its owner is dead now
-    expect(readFileSync(join(dir, "lock"), "utf8")).toBe(String(process.pid));
+    expect(readFileSync(join(dir, "lock"), "utf8")).toMatch(new RegExp(`^${process.pid}:`));
+    expect(readdirSync(dir)).toEqual(["lock"]); // no claim or temporary file left behind
     spool.close();
   });
+
+  it("takes over a dead owner's lock that another process died while taking over", async () => {
+    const dir = tempDir();
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => dead.once("exit", resolve));
+    writeFileSync(join(dir, "lock"), `${dead.pid}:owner`);
+    // The claim a process takes before replacing that lock, left by one that died holding it.
+    writeFileSync(join(dir, `lock.${dead.pid}_owner`), `${dead.pid}:claimant`);
+    const spool = new FileSpool({ dir });
+    expect(readFileSync(join(dir, "lock"), "utf8")).toMatch(new RegExp(`^${process.pid}:`));
+    expect(readdirSync(dir)).toEqual(["lock"]);
+    spool.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("lets exactly one of two processes take over a dead owner's lock when they race for it", async () => {
+    const spoolModule = fileURLToPath(new URL("./spool.ts", import.meta.url));
+    // Each child waits for a folder and a moment (ms since the epoch), spins until then, tries
+    // to take the folder, and stays alive holding what it took (so the other sees a live owner).
+    const script = `
+      const { FileSpool } = await import(${JSON.stringify(spoolModule)});
+      const held = [];
+      for await (const line of (await import("node:readline")).createInterface({ input: process.stdin })) {
+        const { dir, at } = JSON.parse(line);
+        while (performance.timeOrigin + performance.now() < at);
+        try {
+          held.push(new FileSpool({ dir }));
+          console.log(JSON.stringify({ took: true }));
+        } catch (err) {
+          console.log(JSON.stringify({ took: false, error: String(err) }));
+        }
+      }`;
+    const children: ChildProcessWithoutNullStreams[] = [];
+    const answers: Array<AsyncIterator<string>> = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script]);
+        child.stderr.pipe(process.stderr);
+        children.push(child);
+        answers.push(createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+      }
+      // A pid nobody has any more.
+      const dead = spawn(process.execPath, ["-e", ""]);
+      await new Promise((resolve) => dead.once("exit", resolve));
+      let ready = false;
+      for (let round = 0; round < 150; round++) {
+        const dir = tempDir();
+        writeFileSync(join(dir, "lock"), `${dead.pid}:${round}`);
+        // The first round waits for the children to load; later ones start a few ms ahead.
+        const at = Date.now() + (ready ? 20 : 3_000);
+        for (const child of children) child.stdin.write(JSON.stringify({ dir, at }) + "\n");
+        const results = await Promise.all(answers.map(async (a) => JSON.parse((await a.next()).value as string) as { took: boolean; error?: string }));
+        ready = true;
+        expect(results.filter((r) => r.took), `round ${round}: ${JSON.stringify(results)}`).toHaveLength(1);
+        const loser = results.find((r) => !r.took)!;
+        expect(loser.error).toMatch(/in use by process/);
+        const owner = Number.parseInt(readFileSync(join(dir, "lock"), "utf8"), 10);
+        expect(children.map((c) => c.pid)).toContain(owner);
+      }
+    } finally {
+      for (const child of children) child.kill("SIGKILL");
+    }
+  }, 60_000);
 
   it("survives its process being killed in the middle of writing: every line recovered is whole, and none is missing before it", async () => {
     const dir = tempDir();

@@ -5,9 +5,10 @@
  * that ships to browsers and edge runtimes carries none of it.
  *
  * On disk: a folder of segment files (`<number>.jsonl`, one event's wire JSON per line) and a
- * `lock` file naming the process that owns the folder. Events are appended to the newest segment
- * when they are buffered; the transport settles events oldest first, so a segment is deleted as
- * soon as all its events are settled. A new process reads the segments it finds, skipping a
+ * `lock` file naming the process that owns the folder (`<pid>:<random token>`; taking it over
+ * from a dead process needs hard links, which local filesystems have). Events are appended to
+ * the newest segment when they are buffered; the transport settles events oldest first, so a
+ * segment is deleted as soon as all its events are settled. A new process reads the segments it finds, skipping a
  * torn last line (a crash in the middle of a write), and never appends to them: it starts a new
  * segment, so a torn line can never be glued to a good one. Replay is at least once (a segment
  * partly settled before the crash is sent again whole); event ids are UUIDv7 and the collector
@@ -20,7 +21,21 @@
  * disk on every event would put milliseconds on the step's hot path. `syncIntervalMs: 0` syncs
  * on every write, for those who want that trade.
  */
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { EventSpool } from "./transport-types.js";
 
@@ -77,6 +92,8 @@ export class FileSpool implements EventSpool {
   private recovered = false;
   private closed = false;
   private readonly lockPath: string;
+  /** What this process wrote in `lock`. */
+  private readonly lockText: string;
   private readonly onError: ((err: unknown) => void) | undefined;
 
   constructor(options: FileSpoolOptions) {
@@ -87,6 +104,7 @@ export class FileSpool implements EventSpool {
     this.onError = options.onError;
     mkdirSync(this.dir, { recursive: true });
     this.lockPath = join(this.dir, "lock");
+    this.lockText = `${process.pid}:${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
     this.lock();
     const names = readdirSync(this.dir).filter((name) => SEGMENT.test(name)).sort();
     for (const name of names) {
@@ -169,11 +187,8 @@ export class FileSpool implements EventSpool {
     this.sync();
     if (this.active) closeSync(this.active.fd);
     this.active = undefined;
-    try {
-      unlinkSync(this.lockPath);
-    } catch {
-      // already gone
-    }
+    // Only its own: a lock it no longer holds is another process's.
+    if (readIfExists(this.lockPath) === this.lockText) unlinkQuietly(this.lockPath);
   }
 
   private backgroundSync(): void {
@@ -233,20 +248,74 @@ export class FileSpool implements EventSpool {
 
   /** Takes the folder, or throws if a live process holds it (a dead owner's lock is taken over). */
   private lock(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.lockPath, String(process.pid), { flag: "wx" });
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-      const owner = Number(readFileSync(this.lockPath, "utf8"));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new Error(`spool folder ${this.dir} is in use by process ${owner}`);
-      }
-      unlinkSync(this.lockPath);
+    // Written whole first, then linked or renamed into place: nobody ever reads a half-written lock.
+    const mine = `${this.lockPath}.${safe(this.lockText)}.tmp`;
+    writeFileSync(mine, this.lockText, { flag: "wx" });
+    try {
+      take(this.lockPath, mine, this.dir);
+    } finally {
+      unlinkQuietly(mine);
     }
-    throw new Error(`could not lock spool folder ${this.dir}`);
+  }
+}
+
+/**
+ * Makes `path` hold the text of the file `mine`, unless a live process holds it. A free `path` is
+ * created with link(2), which fails if it exists, so of processes racing for it exactly one wins.
+ * A dead owner's lock is replaced only under a claim: a file named after the lock's text, so
+ * there is one claim per lock, taken this same way (a claim whose taker died is taken over in
+ * turn). Its holder checks that the lock still holds that text and renames its own over it; no
+ * one else can change the lock meanwhile. Deleting a dead owner's lock and creating one instead
+ * would race: a second process that read the dead text could delete the first one's new lock.
+ */
+function take(path: string, mine: string, dir: string): void {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      linkSync(mine, path);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const text = readIfExists(path);
+    if (text === undefined) continue; // let go meanwhile
+    const owner = Number.parseInt(text, 10);
+    // Its own pid is a previous process's (pids are reused, as pid 1 in a container is).
+    if (owner > 0 && owner !== process.pid && alive(owner)) throw new Error(`spool folder ${dir} is in use by process ${owner}`);
+    const claim = `${path}.${safe(text)}`;
+    take(claim, mine, dir); // throws while a live process is taking it over
+    try {
+      if (readIfExists(path) === text) {
+        const next = `${mine}.next`;
+        linkSync(mine, next);
+        renameSync(next, path);
+        return;
+      }
+    } finally {
+      unlinkQuietly(claim);
+    }
+  }
+  throw new Error(`could not lock spool folder ${dir}`);
+}
+
+/** A file name part from a lock's text (the same text, the same name). */
+function safe(text: string): string {
+  return text.slice(0, 64).replace(/[^0-9A-Za-z]/g, "_");
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 

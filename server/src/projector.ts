@@ -89,11 +89,23 @@ export class Projector {
     await this.running;
   }
 
-  /** Runs up to `maxChunks` chunks; concurrent callers share the pass under way, then run their own. */
+  /**
+   * Runs up to `maxChunks` chunks; concurrent callers share the pass under way, then run their own.
+   * The caller's wait for the write lock counts from `waitingSince` only if the pass before its
+   * own failed (the store is busy: it fails too rather than waiting the whole timeout again).
+   * After a pass that succeeded, however long it took, its wait starts afresh: the store was
+   * making progress, and another process taking the lock right then is no reason for a 503.
+   */
   private runOnce(maxChunks: number, waitingSince?: number): Promise<void> {
-    const previous = this.running ?? Promise.resolve();
-    // A pass that failed has already told its own callers; later ones try afresh.
-    const pass = previous.catch(() => {}).then(() => this.pass(maxChunks, waitingSince));
+    const previous = this.running;
+    // A pass that failed has already told its own callers; later ones run their own.
+    const pass =
+      previous === undefined
+        ? Promise.resolve().then(() => this.pass(maxChunks, waitingSince))
+        : previous.then(
+            () => this.pass(maxChunks),
+            () => this.pass(maxChunks, waitingSince),
+          );
     const tracked = pass.finally(() => {
       if (this.running === tracked) this.running = undefined;
     });

@@ -2,10 +2,11 @@
 // (SPEC §4): WAL, synchronous=FULL and a busy timeout on EVERY pooled connection. libSQL pools
 // connections and a PRAGMA run on one does not reach the others, so each is checked separately.
 import type { Transaction } from "@libsql/client";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { withWriteLock } from "../store/write-transaction.js";
 import { openStore, type Store } from "./client.js";
 
 const dirs: string[] = [];
@@ -81,5 +82,32 @@ describe("openStore on an embedded file", () => {
     await write.commit();
     const rows = await holder.client.execute("SELECT x FROM t ORDER BY x");
     expect(rows.rows.map((r) => r.x)).toEqual([1]);
+  });
+
+  it("cuts the WAL file back to the journal size limit after a large write and a checkpoint, on a connection that never wrote before", async () => {
+    const url = tempDbUrl();
+    const limit = 256 * 1024;
+    const store = await openStore({ url, busyTimeoutMs: 5_000, journalSizeLimitBytes: limit });
+    cleanups.push(() => store.close());
+    const wal = `${url.slice("file:".length)}-wal`;
+    await store.client.execute("CREATE TABLE events (id TEXT)"); // the table the write lock is taken on
+    await store.client.execute("CREATE TABLE blobs (b BLOB)");
+    const write = (blobs: number) =>
+      withWriteLock(store.client, async (tx) => {
+        for (let i = 0; i < blobs; i++) await tx.execute("INSERT INTO blobs VALUES (randomblob(128 * 1024))");
+        return { commit: true, value: undefined };
+      });
+
+    await write(64); // 8 MiB in one transaction
+    expect(statSync(wal).size).toBeGreaterThan(8 * 1024 * 1024);
+    const checkpoint = await store.client.execute("PRAGMA wal_checkpoint(PASSIVE)");
+    const [busy, frames, copied] = Array.from(checkpoint.rows[0]!).map(Number);
+    expect({ busy, copied }).toEqual({ busy: 0, copied: frames }); // all of it back in the database file
+
+    // Every connection the pool has is busy, so the next write gets a new one.
+    const held = await Promise.all(Array.from({ length: 10 }, () => store.client.transaction("deferred")));
+    cleanups.push(() => held.forEach((tx) => tx.close()));
+    await write(1);
+    expect(statSync(wal).size).toBeLessThanOrEqual(limit);
   });
 });

@@ -21,7 +21,17 @@ export interface StoreOptions {
   authToken?: string | undefined;
   /** SQLite busy timeout, applied by libSQL to every pooled connection. */
   busyTimeoutMs: number;
+  /** The size the WAL file is cut back to once a checkpoint has let it start over. Default WAL_SIZE_LIMIT_BYTES. */
+  journalSizeLimitBytes?: number;
 }
+
+/**
+ * Without a limit the WAL file keeps the size of the largest burst it ever held (a bulk import,
+ * a retention sweep): SQLite reuses it from the start after a checkpoint but never shrinks it.
+ * 64 MiB is well above what the WAL holds between two automatic checkpoints (1,000 pages, 4 MiB),
+ * so in steady operation the file is reused as it is, not cut and grown again.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Opens the store. For an embedded file, WAL is switched on (it persists in the file) and the
@@ -44,8 +54,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       throw new Error(`SQLite synchronous is ${String(sync.rows[0]?.[0])}, expected 2 (FULL): refusing to acknowledge writes that are not durable`);
     }
     await client.execute("PRAGMA foreign_keys=ON");
-    // beginWrite waits for the write lock in slices within this budget (store/write-transaction.ts).
-    setWriteLockBudget(client, options.busyTimeoutMs);
+    // beginWrite waits for the write lock within this budget, trying it without the driver's busy
+    // wait (store/write-transaction.ts); other statements keep the busy timeout. It also gives the
+    // connection about to write the WAL size limit (a per-connection setting, like busy_timeout).
+    setWriteLockBudget(client, options.busyTimeoutMs, options.journalSizeLimitBytes ?? WAL_SIZE_LIMIT_BYTES);
   }
   const db = drizzle(client, { schema });
   return { client, db, close: () => client.close() };

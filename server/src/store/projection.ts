@@ -1,7 +1,7 @@
 import type { Client, InStatement, InValue } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import { reviewStatements } from "./escalation-projection.js";
-import { currentHours, hourOf, recountStatements } from "./run-hours.js";
+import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "./sql.js";
 import { beginWrite } from "./write-transaction.js";
 
@@ -39,16 +39,21 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
     }));
     const position = Number(rs.rows[rs.rows.length - 1]![0]);
     const { stmts, runs } = projectionStatements(batch);
-    // The hours these runs start in before and after this batch: recounted once the rows are written.
-    const before = await currentHours(tx, runs);
+    // The hourly run counts follow the runs as stored before and after this batch, not the
+    // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
+    // its later events name.
+    const before = await runPlaces(tx, runs);
     // Escalations, their webhooks and step contracts commit with the steps they come from.
     stmts.push(...(await reviewStatements(tx, batch, now)));
-    stmts.push(...recountStatements([...before, ...runs.map((r) => ({ projectId: r.projectId, workflow: r.workflow, hour: hourOf(r.startedAt) }))]));
-    stmts.push({
-      sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-      args: [PROJECTION, position, now],
-    });
     await tx.batch(stmts);
+    const after = await runPlaces(tx, runs);
+    await tx.batch([
+      ...hourStatements(before, after),
+      {
+        sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+        args: [PROJECTION, position, now],
+      },
+    ]);
     await tx.commit();
     return { projected: batch.length, position };
   } finally {
@@ -69,8 +74,8 @@ export async function projectionLag(client: Client): Promise<{ head: number; pos
 /** The statements that fold newly stored events into workflows, runs and steps. */
 function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
   stmts: InStatement[];
-  /** Every run row written, with the start it proposes (the stored start becomes the earliest). */
-  runs: Array<{ projectId: string; runId: string; workflow: string; startedAt: number }>;
+  /** Every run written (once each). */
+  runs: Array<{ projectId: string; runId: string }>;
 } {
   const workflowRows = new Map<string, InValue[]>();
   const runRows: InValue[][] = [];
@@ -120,8 +125,9 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
       ),
     );
   }
-  const runs = runRows.map((r) => ({ projectId: String(r[0]), runId: String(r[1]), workflow: String(r[3]), startedAt: Number(r[13]) }));
-  return { stmts, runs };
+  const runs = new Map<string, { projectId: string; runId: string }>();
+  for (const r of runRows) runs.set(`${String(r[0])} ${String(r[1])}`, { projectId: String(r[0]), runId: String(r[1]) });
+  return { stmts, runs: [...runs.values()] };
 }
 
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,

@@ -1,12 +1,13 @@
 // How a writer waits for SQLite's write lock while another process (here: another client on the
 // same file, whose lock the embedded driver sees exactly as another process's) holds it.
-import { createClient, type Transaction } from "@libsql/client";
+import { createClient, type Client, type Transaction } from "@libsql/client";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../db/client.js";
-import { beginWrite, withWriteLock } from "./write-transaction.js";
+import { TAKE_WRITE_LOCK } from "./sql.js";
+import { beginWrite, setWriteLockBudget, withWriteLock } from "./write-transaction.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -83,5 +84,43 @@ describe("beginWrite while another connection holds the write lock", () => {
     const { tx, release } = await beginWrite(store.client);
     tx.close();
     release();
+  });
+
+  it("leaves every pooled connection with the configured busy timeout after an error that rolled the lock's transaction back", async () => {
+    const { store } = await setup(3_000);
+    // The client as beginWrite sees it, except that taking the lock fails the way an I/O error
+    // or a full disk makes it fail: SQLite has rolled the transaction back (it is closed).
+    const ioError = Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
+    const failing = new Proxy(store.client, {
+      get(target, prop, receiver) {
+        if (prop !== "transaction") return Reflect.get(target, prop, receiver) as unknown;
+        return async (mode: "deferred") => {
+          const tx = await target.transaction(mode);
+          return new Proxy(tx, {
+            get(t, p, r) {
+              if (p !== "executeMultiple") {
+                const v = Reflect.get(t, p, r) as unknown;
+                return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+              }
+              return async (sql: string) => {
+                if (!sql.includes(TAKE_WRITE_LOCK)) return t.executeMultiple(sql);
+                await t.execute("ROLLBACK");
+                throw ioError;
+              };
+            },
+          });
+        };
+      },
+    }) as Client;
+    setWriteLockBudget(failing, 3_000);
+    await expect(beginWrite(failing)).rejects.toBe(ioError);
+    // Every connection of the pool: one transaction each holds them all at once.
+    const txs = await Promise.all(Array.from({ length: 20 }, () => store.client.transaction("deferred")));
+    try {
+      const timeouts = await Promise.all(txs.map(async (tx) => Number((await tx.execute("PRAGMA busy_timeout")).rows[0]![0])));
+      expect(timeouts).toEqual(txs.map(() => 3_000));
+    } finally {
+      for (const tx of txs) tx.close();
+    }
   });
 });

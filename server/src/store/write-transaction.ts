@@ -5,14 +5,27 @@ import { TAKE_WRITE_LOCK } from "./sql.js";
 const queues = new WeakMap<Client, Promise<void>>();
 
 /**
- * How long a writer of each embedded store may wait for the write lock in all (its busy timeout),
- * registered by openStore. Stores without an entry (remote libSQL) take the lock the plain way.
+ * Per embedded store, registered by openStore: how long a writer may wait for the write lock in
+ * all (its busy timeout), and the statements of one try of the lock. Stores without an entry
+ * (remote libSQL) take the lock the plain way.
  */
-const lockBudgets = new WeakMap<Client, number>();
+const embedded = new WeakMap<Client, { budget: number; tryLock: string }>();
 
-/** Registers `client`'s busy timeout for beginWrite (db/client.ts openStore does this). */
-export function setWriteLockBudget(client: Client, busyTimeoutMs: number): void {
-  lockBudgets.set(client, busyTimeoutMs);
+/**
+ * Registers `client`'s busy timeout for beginWrite, and the size the WAL is cut back to after a
+ * checkpoint (db/client.ts openStore does this).
+ *
+ * journal_size_limit is a setting of each connection, and libSQL pools connections (opening more
+ * as it needs them) with no hook to configure one as it is opened. In WAL mode SQLite applies it
+ * when a connection commits the first write after a checkpoint let the WAL start over: that
+ * commit cuts the file back to the committing connection's limit. So every try of the write lock
+ * sets it on the connection about to write, in the exec call that takes the lock anyway: whichever
+ * connection the pool hands out has the limit before it writes, for one more statement run
+ * inside the engine. (queuedWrite's autocommit writes do not set it; the next transaction does.)
+ */
+export function setWriteLockBudget(client: Client, busyTimeoutMs: number, journalSizeLimitBytes?: number): void {
+  const limit = journalSizeLimitBytes === undefined ? "" : `PRAGMA journal_size_limit = ${Math.floor(journalSizeLimitBytes)}; `;
+  embedded.set(client, { budget: busyTimeoutMs, tryLock: limit + TRY_WRITE_LOCK });
 }
 
 export interface WriteOptions {
@@ -23,9 +36,16 @@ export interface WriteOptions {
   waitingSince?: number | undefined;
 }
 
-/** SQLite's lock is tried for at most this long at a time; the event loop runs in between. */
-const LOCK_SLICE_MS = 20;
-const LOCK_PAUSE_MS = 20;
+/** Pauses between tries of the lock (the last repeats): short at first, for locks held briefly. */
+const LOCK_PAUSES_MS = [1, 2, 5, 10, 20];
+
+/**
+ * One try of the write lock that never waits: a read first, then TAKE_WRITE_LOCK, in one
+ * sqlite3_exec. A connection already inside a read transaction gets SQLITE_BUSY at once when the
+ * write lock is taken, without calling its busy handler (SQLite skips the handler there, since
+ * waiting could deadlock: https://sqlite.org/c3ref/busy_handler.html).
+ */
+const TRY_WRITE_LOCK = `SELECT 1 FROM events LIMIT 0; ${TAKE_WRITE_LOCK}`;
 
 /** The write lock was not free within the busy timeout. Same code as SQLite's, so callers map it to 503. */
 export class WriteLockTimeoutError extends Error {
@@ -49,17 +69,17 @@ export class WriteLockTimeoutError extends Error {
  *
  * The busy timeout bounds the whole wait, queue included: a writer that has already waited that
  * long behind others gives up (SQLITE_BUSY, a 503) instead of starting a wait of its own. And
- * when another process holds the lock, it is tried in short slices with pauses in between, so the
- * server keeps answering (reads, health, other requests joining the queue) while it waits instead
- * of sleeping on the event loop's thread for the whole busy timeout, and every request waits at
- * most about the busy timeout from when it began to wait.
+ * when another process holds the lock, it is tried without waiting, with short pauses in between,
+ * so the server keeps answering (reads, health, other requests joining the queue) while it waits
+ * instead of sleeping on the event loop's thread for the whole busy timeout, and every request
+ * waits at most about the busy timeout from when it began to wait.
  */
 export async function beginWrite(client: Client, options: WriteOptions = {}): Promise<{ tx: Transaction; release: () => void }> {
-  const budget = lockBudgets.get(client);
+  const local = embedded.get(client);
   const started = options.waitingSince ?? performance.now();
   const release = await enterWriteQueue(client);
   try {
-    const tx = budget === undefined ? await takeWriteLock(client) : await takeWriteLockWithin(client, budget, started);
+    const tx = local === undefined ? await takeWriteLock(client) : await takeWriteLockWithin(client, local, started);
     return { tx, release };
   } catch (err) {
     release();
@@ -79,40 +99,30 @@ async function takeWriteLock(client: Client): Promise<Transaction> {
 }
 
 /**
- * Tries the lock in slices of LOCK_SLICE_MS (a per-connection busy_timeout, restored to `budget`
- * before the connection goes back to the pool) until `budget` ms after `started`. Each try is a
- * fresh transaction: in WAL a deferred transaction that failed to upgrade may hold a snapshot
- * another process has since moved past (SQLITE_BUSY_SNAPSHOT), which no retry within it can fix.
+ * Tries the lock without waiting (TRY_WRITE_LOCK, after the connection's WAL size limit), pausing
+ * on the event loop between tries, until `budget` ms after `started`. No try ever sleeps on the
+ * event loop's thread, and the pooled connection's busy_timeout is never touched: a connection
+ * whose transaction an I/O error or a full disk rolled back (after which nothing more can run on
+ * it here) goes back to the pool as it came. Each try is a fresh transaction: in WAL a deferred
+ * transaction that failed to upgrade may hold a snapshot another process has since moved past
+ * (SQLITE_BUSY_SNAPSHOT), which no retry within it can fix.
  */
-async function takeWriteLockWithin(client: Client, budget: number, started: number): Promise<Transaction> {
-  for (;;) {
+async function takeWriteLockWithin(client: Client, { budget, tryLock }: { budget: number; tryLock: string }, started: number): Promise<Transaction> {
+  for (let attempt = 0; ; attempt++) {
     // At least one try, even with no time left (a busy timeout of 0 means "try once").
-    const remaining = Math.max(0, Math.floor(started + budget - performance.now()));
     const tx = await client.transaction("deferred");
     try {
-      await tx.execute(`PRAGMA busy_timeout = ${Math.min(LOCK_SLICE_MS, remaining)}`);
-      let lockError: unknown;
-      try {
-        await tx.executeMultiple(TAKE_WRITE_LOCK);
-      } catch (err) {
-        lockError = err;
-      }
-      try {
-        await tx.execute(`PRAGMA busy_timeout = ${budget}`);
-      } catch (restoreError) {
-        // An error that made SQLite roll back (I/O, disk full) also closes the transaction, so the
-        // restore fails too: report the cause, not the restore (a disk-full must stay a 503).
-        if (lockError === undefined) throw restoreError;
-      }
-      if (lockError !== undefined) throw lockError;
+      await tx.executeMultiple(tryLock);
       return tx;
     } catch (err) {
       tx.close();
+      // Anything else as SQLite gave it: a disk-full must stay a 503.
       if (!isBusy(err)) throw err;
     }
     const left = started + budget - performance.now();
     if (left <= 0) throw new WriteLockTimeoutError(performance.now() - started);
-    await new Promise((r) => setTimeout(r, Math.min(LOCK_PAUSE_MS, left)));
+    const pause = LOCK_PAUSES_MS[Math.min(attempt, LOCK_PAUSES_MS.length - 1)]!;
+    await new Promise((r) => setTimeout(r, Math.min(pause, left)));
   }
 }
 
