@@ -57,10 +57,13 @@ export class AuditVerifier {
       const left = deadline - performance.now();
       if (!v || v.status !== "running" || left <= 0) return v;
       const local = this.#running.get(id);
+      if (!local) {
+        await sleep(Math.min(250, left));
+        continue;
+      }
       const timer = new AbortController();
-      await Promise.race([local ?? sleep(Math.min(250, left), undefined, { signal: timer.signal }), sleep(left, undefined, { signal: timer.signal })]).catch(() => {});
+      await Promise.race([local, sleep(left, undefined, { signal: timer.signal }).catch(() => {})]);
       timer.abort();
-      if (local) return getVerification(this.deps.store.client, projectId, id, this.deps.now(), this.staleMs);
     }
   }
 
