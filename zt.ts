@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { anyValueSchema, keyValueSchema, otlpTraceRequestSchema } from "./server/src/contracts/otlp.js";
-import { runListQuery } from "./server/src/contracts/query.js";
-import { historyQuery } from "./server/src/contracts/policies.js";
+import { anyValueSchema, keyValueSchema, otlpTraceRequestSchema } from "./server/src/modules/ingest/otlp/contract.js";
+import { runListQuery } from "./server/src/modules/runs/contract.js";
+import { historyQuery } from "./server/src/modules/policies/contract.js";
 const reg = z.registry<{ id: string }>();
 reg.add(anyValueSchema, { id: "OtlpAnyValue" });
 reg.add(keyValueSchema, { id: "OtlpKeyValue" });

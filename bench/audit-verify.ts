@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openStore } from "../server/src/db/client.js";
-import { migrateStore } from "../server/src/db/migrate.js";
-import { CheckpointSigner, sha256Hex } from "../server/src/lib/audit-chain.js";
-import { appendAudit, type AuditRecord } from "../server/src/store/audit.js";
-import { withWriteLock } from "../server/src/store/write-transaction.js";
+import { openStore } from "../server/src/platform/db/client.js";
+import { migrateStore } from "../server/src/app/migrate.js";
+import { CheckpointSigner, sha256Hex } from "../server/src/modules/audit/chain.js";
+import { appendAudit, type AuditRecord } from "../server/src/modules/audit/store.js";
+import { withWriteLock } from "../server/src/platform/db/write-transaction.js";
 import { fmt, median } from "./stats.js";
 
 const SECRET = "bench secret, at least thirty-two characters long";

@@ -13,7 +13,7 @@ import { Transport, uuidv7, type SeamtraceEvent } from "@seamtrace/sdk";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/lib/audit-chain.js";
+import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/modules/audit/chain.js";
 import { repoRoot, spawnServer } from "../test/support/server.js";
 import { fmt, median } from "./stats.js";
 

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**
  * Every route that takes a body, taken from the app's own route table, against every limit

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { readAuditHead, verifyAudit, type AuditHead } from "../../server/src/store/audit.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { readAuditHead, verifyAudit, type AuditHead } from "../../server/src/modules/audit/store.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**
  * Nobody reads or writes another project's data, whatever ids are put in a path, query or body

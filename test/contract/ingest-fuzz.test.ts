@@ -2,9 +2,9 @@ import { serve, type ServerType } from "@hono/node-server";
 import fc from "fast-check";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../server/src/lib/audit-chain.js";
-import { createCheckpoint, readAuditHead, verifyAudit } from "../../server/src/store/audit.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { sha256Hex } from "../../server/src/modules/audit/chain.js";
+import { createCheckpoint, readAuditHead, verifyAudit } from "../../server/src/modules/audit/store.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import {
   batch,
   envelope,

@@ -6,8 +6,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../server/src/app.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createApp } from "../../server/src/app/app.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { repoRoot } from "../support/server.js";
 
 let ctx: TestContext;

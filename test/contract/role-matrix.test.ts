@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../server/src/deps.js";
-import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
-import { createAlertRule, listAlertRules } from "../../server/src/store/alerts.js";
-import { putPolicy } from "../../server/src/store/policies.js";
-import { getThresholdChange, recordThresholdChange } from "../../server/src/store/thresholds.js";
+import type { Role } from "../../server/src/app/deps.js";
+import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
+import { createAlertRule, listAlertRules } from "../../server/src/modules/analytics/alerts-store.js";
+import { putPolicy } from "../../server/src/modules/policies/store.js";
+import { getThresholdChange, recordThresholdChange } from "../../server/src/modules/policies/thresholds-store.js";
 
 /**
  * Who may call which route, across every route group (SPEC §4: "a reviewer cannot change

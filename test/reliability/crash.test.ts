@@ -10,7 +10,7 @@ import { createClient } from "@libsql/client";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { prng } from "../../server/src/jobs/stream-fixtures.js";
+import { prng } from "../../server/test-support/stream-fixtures.js";
 import { runCli } from "../support/cli.js";
 import { freePort, rssOf, runScript } from "../support/processes.js";
 import { scale, writeSummary } from "../support/reliability.js";

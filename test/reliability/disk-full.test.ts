@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { completedRun } from "../../server/src/routes/events-fixtures.js";
+import { completedRun } from "../../server/test-support/events-fixtures.js";
 import { auditVerify, call, integrityCheck, isProper503, statusCounts, storedCounts, type Answer } from "../support/faults.js";
 import { scale, writeSummary } from "../support/reliability.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";

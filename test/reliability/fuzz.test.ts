@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { completedRun } from "../../server/src/routes/events-fixtures.js";
-import { readAuditHead, verifyAudit } from "../../server/src/store/audit.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { completedRun } from "../../server/test-support/events-fixtures.js";
+import { readAuditHead, verifyAudit } from "../../server/src/modules/audit/store.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { batch, envelope, FUZZ_ENV, serialize, validEvent } from "../support/ingest-arbitraries.js";
 import { scale, writeSummary } from "../support/reliability.js";
 

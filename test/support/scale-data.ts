@@ -10,7 +10,7 @@
  * projection code; test/support/scale-store.ts orchestrates whole stores.
  */
 import type { RunEndedEvent, RunStartedEvent, SeamtraceEvent, StepEvent } from "@seamtrace/sdk";
-import { beta, prng } from "../../server/src/jobs/stream-fixtures.js";
+import { beta, prng } from "../../server/test-support/stream-fixtures.js";
 
 export const DAY = 86_400_000;
 /** The span the generated runs cover, ending at the store's `end`. */

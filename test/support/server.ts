@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const cliPath = join(repoRoot, "server/dist/cli.js");
+export const cliPath = join(repoRoot, "server/dist/cli/index.js");
 
 export interface SpawnedServer {
   url: string;
