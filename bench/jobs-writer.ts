@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../server/src/app/config.js";
 import { openStore } from "../server/src/platform/db/client.js";
-import { silentLogger } from "../server/src/app/deps.js";
+import { silentLogger } from "../server/src/app/logger.js";
 import { JOBS } from "../server/src/app/jobs.js";
 import { Scheduler, type FinishedRun } from "../server/src/modules/jobs/scheduler.js";
 import { writeEvents } from "./jobs.js";

@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { loadConfig } from "../server/src/app/config.js";
 import { openStore, type Store } from "../server/src/platform/db/client.js";
 import { migrateStore } from "../server/src/app/migrate.js";
-import { silentLogger } from "../server/src/app/deps.js";
+import { silentLogger } from "../server/src/app/logger.js";
 import { JOBS } from "../server/src/app/jobs.js";
 import { Scheduler, type FinishedRun } from "../server/src/modules/jobs/scheduler.js";
 import { beta, prng } from "../server/test-support/stream-fixtures.js";

@@ -20,7 +20,7 @@ import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { loadConfig } from "../../server/src/app/config.js";
 import { acceptsAsIs } from "../../server/src/modules/ingest/contract.js";
 import { openStore, type Store } from "../../server/src/platform/db/client.js";
-import { silentLogger } from "../../server/src/app/deps.js";
+import { silentLogger } from "../../server/src/app/logger.js";
 import { JOBS } from "../../server/src/app/jobs.js";
 import { Scheduler, type FinishedRun } from "../../server/src/modules/jobs/scheduler.js";
 import { decideEscalation } from "../../server/src/modules/review/store.js";

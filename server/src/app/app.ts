@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./deps.js";
-import { AppError } from "./errors.js";
+import { AppError } from "../platform/http/errors.js";
 import { securityHeaders } from "../platform/http/security-headers.js";
 import { recordError, requestMetrics } from "../platform/metrics.js";
-import { isTransientStoreError, storeUnavailable } from "../modules/ingest/store.js";
+import { storeUnavailable } from "../platform/http/store-errors.js";
+import { isTransientStoreError } from "../platform/db/store-errors.js";
 import { analyticsRoutes } from "../modules/analytics/routes.js";
 import { auditRoutes } from "../modules/audit/routes.js";
 import { authRoutes } from "../modules/auth/routes.js";
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps) {
     }
     if (isTransientStoreError(err)) {
       // Lock held past the busy timeout, disk full, store unreachable: the client can retry.
-      const e = storeUnavailable(err, "the store cannot take this request right now; retry shortly", 1);
+      const e = storeUnavailable(err, "the store cannot take this request right now: nothing was changed; retry shortly", 1);
       for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
       recordError(e.code, 503);
       return c.json({ error: { code: e.code, message: e.message, requestId } }, 503);

@@ -5,13 +5,8 @@ import type { JobRunner } from "../modules/jobs/scheduler.js";
 import type { CheckpointSigner } from "../modules/audit/chain.js";
 import type { Projector } from "../modules/runs/projector.js";
 import type { AuditVerifier } from "../modules/audit/verifier.js";
+import type { Logger } from "./logger.js";
 
-
-/** Where the server writes its own diagnostics. Passed in so tests can capture it. */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 /** Everything the routes need, passed in (CONVENTIONS habit 10) rather than imported. */
 export interface AppDeps {
@@ -55,10 +50,3 @@ export interface AppEnv {
     principal: Principal;
   };
 }
-
-export const jsonLogger: Logger = {
-  info: (message, fields) => process.stdout.write(JSON.stringify({ level: "info", time: new Date().toISOString(), message, ...fields }) + "\n"),
-  error: (message, fields) => process.stderr.write(JSON.stringify({ level: "error", time: new Date().toISOString(), message, ...fields }) + "\n"),
-};
-
-export const silentLogger: Logger = { info: () => {}, error: () => {} };

@@ -19,7 +19,7 @@ import { JOB_NAMES } from "../modules/jobs/names.js";
 import { JOBS } from "../app/jobs.js";
 import { Scheduler } from "../modules/jobs/scheduler.js";
 import { listJobRuns } from "../modules/jobs/store.js";
-import { jsonLogger, silentLogger } from "../app/deps.js";
+import { jsonLogger, silentLogger } from "../app/logger.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerGoldenCommands } from "./golden.js";
 import { registerDemoCommands } from "./demo.js";

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppDeps, AppEnv } from "../deps.js";
-import { notFound } from "../errors.js";
+import { notFound } from "../../platform/http/errors.js";
 import { openApiDocument } from "./document.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

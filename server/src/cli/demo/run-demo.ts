@@ -38,7 +38,7 @@ import { Seamtrace } from "@seamtrace/sdk";
 import type { Config } from "../../app/config.js";
 import { openStore } from "../../platform/db/client.js";
 import { migrateStore } from "../../app/migrate.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { JOBS } from "../../app/jobs.js";
 import { Scheduler } from "../../modules/jobs/scheduler.js";
 import type { JobName } from "../../modules/jobs/names.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dayRows, labelBins, type RollupRow } from "./maths/rollup.js";
 import { latencyOf, ratesOf } from "./maths/series.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { JOBS } from "../../app/jobs.js";
 import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";
 import { beta, ingestStream, reviewStream, simulateStream } from "../../../test-support/stream-fixtures.js";

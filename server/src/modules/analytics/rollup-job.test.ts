@@ -2,7 +2,7 @@ import { uuidv7, type StepEvent } from "@seamtrace/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { labelBins, type RollupRow } from "./maths/rollup.js";
 import { latencyQuantile } from "./maths/latency.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { insertFeedbackLabels } from "../review/labels-store.js";
 import { readRollups } from "./rollups-store.js";
 import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../../../test-support/testing.js";

@@ -1,6 +1,6 @@
 import type { PoliciesResponse } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { JOBS } from "../../app/jobs.js";
 import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";
 import { beta, ingestStream, reviewStream, simulateStream } from "../../../test-support/stream-fixtures.js";

@@ -16,7 +16,7 @@ import {
   type HourWindow,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, notFound } from "../../app/errors.js";
+import { AppError, notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from "./alerts-store.js";

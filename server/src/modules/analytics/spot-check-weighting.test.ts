@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { JOBS } from "../../app/jobs.js";
 import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";

@@ -2,7 +2,8 @@ import { open } from "node:fs/promises";
 import type { Config } from "../../app/config.js";
 import type { Store } from "../../platform/db/client.js";
 import type { CheckpointSigner } from "./chain.js";
-import { createCheckpoint, markCheckpointsExported, projectsNeedingCheckpoint, unexportedCheckpoints } from "./store.js";
+import { markCheckpointsExported, projectsNeedingCheckpoint, unexportedCheckpoints } from "./store.js";
+import { createCheckpoint } from "./checkpoints.js";
 
 export interface CheckpointJobDeps {
   store: Store;

@@ -8,7 +8,7 @@ import { runCheckpointJob } from "./checkpoint-job.js";
 import { readAuditHead, recordAudit } from "./store.js";
 import { startVerification as startStoredVerification } from "./verifications-store.js";
 import { AuditVerifier } from "./verifier.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { auditListQuery } from "./query-store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";

@@ -9,7 +9,7 @@ import {
   type AuditListResponse,
   type AuditVerificationList,
 } from "./contract.js";
-import { notFound } from "../../app/errors.js";
+import { notFound } from "../../platform/http/errors.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { validate } from "../../platform/http/validate.js";

@@ -2,7 +2,8 @@ import type { Client } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CheckpointSigner, entryHash, GENESIS_HASH, payloadHash } from "./chain.js";
 import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../../../test-support/testing.js";
-import { appendAudit, createCheckpoint, readAuditHead, verifyAudit, type AuditRecord } from "./store.js";
+import { appendAudit, readAuditHead, verifyAudit, type AuditRecord } from "./store.js";
+import { createCheckpoint } from "./checkpoints.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { startVerification } from "./verifications-store.js";
 

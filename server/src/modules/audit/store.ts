@@ -14,7 +14,6 @@ import {
 } from "./chain.js";
 import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
-import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 
@@ -97,10 +96,6 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
 }
 
 /** Runs a drizzle-built statement inside a libsql transaction (drizzle writes the SQL, the transaction runs it). */
-export async function execIn(tx: Transaction, query: { toSQL(): { sql: string; params: unknown[] } }) {
-  const { sql, params } = query.toSQL();
-  return tx.execute({ sql, args: params as InValue[] });
-}
 
 /** Records facts that have nothing else to write: e.g. a login, an export, a verification. */
 export async function recordAudit(client: Client, projectId: string, records: readonly AuditRecord[]): Promise<AuditHead | null> {
@@ -116,25 +111,6 @@ export async function lastCheckpoint(tx: Transaction | Client, projectId: string
   return r ? toCheckpoint(r) : null;
 }
 
-/**
- * Signs the project's current head, chained to the previous checkpoint. Nothing to do (null)
- * when the head has not moved since the last one.
- */
-export async function createCheckpoint(client: Client, projectId: string, signer: CheckpointSigner, now: number): Promise<SignedCheckpoint | null> {
-  return withWriteLock(client, async (tx) => {
-    const head = await readAuditHead(tx, projectId);
-    const last = await lastCheckpoint(tx, projectId);
-    if (!head || (last && last.seq >= head.seq)) return { commit: false, value: null };
-    const c = signer.sign({ projectId, seq: head.seq, headHash: head.hash, time: now, prevSignature: last?.signature ?? "" });
-    await tx.execute({
-      sql: "INSERT INTO audit_checkpoints (project_id, seq, head_hash, time, prev_signature, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      args: [c.projectId, c.seq, c.headHash, c.time, c.prevSignature, c.keyId, c.signature],
-    });
-    // Copied outside the database through the webhook outbox, in the same transaction.
-    await tx.execute(enqueueWebhookStatement(projectId, "audit.checkpoint", { ...c, time: new Date(c.time).toISOString() }, now));
-    return { commit: true, value: c };
-  });
-}
 
 /** The newest checkpoints of a project, newest first. */
 export async function lastCheckpoints(db: Db, projectId: string, limit: number): Promise<SignedCheckpoint[]> {

@@ -2,7 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AuditVerificationView } from "./contract.js";
 import type { Store } from "../../platform/db/client.js";
-import type { Logger } from "../../app/deps.js";
+import type { Logger } from "../../app/logger.js";
 import { verifyAudit } from "./store.js";
 import { finishVerification, getVerification, listVerifications, recordVerificationProgress, startVerification } from "./verifications-store.js";
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { unauthorized } from "../../app/errors.js";
+import { unauthorized } from "../../platform/http/errors.js";
 import { authenticateApiKey } from "./keys-store.js";
 import { consumeRateLimit } from "./rate-limit.js";
 

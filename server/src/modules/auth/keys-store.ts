@@ -3,7 +3,8 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { apiKeys, projects } from "./schema.js";
 import { displayPrefix, generateApiKey, hashApiKey, hashesEqual, isWellFormedApiKey } from "./api-key.js";
-import { appendAudit, execIn } from "../audit/store.js";
+import { appendAudit } from "../audit/store.js";
+import { execIn } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 export interface ApiKeyInfo {

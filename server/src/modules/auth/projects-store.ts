@@ -2,7 +2,8 @@ import { uuidv7 } from "@seamtrace/sdk";
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { projects } from "./schema.js";
-import { appendAudit, execIn } from "../audit/store.js";
+import { appendAudit } from "../audit/store.js";
+import { execIn } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 export interface Project {

@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { AppDeps, Principal } from "../../app/deps.js";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "../../platform/http/errors.js";
 
 /**
  * Requests per minute for each API key and each signed-in user (SPEC §4), counted with

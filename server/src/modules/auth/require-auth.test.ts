@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppEnv, Role } from "../../app/deps.js";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "../../platform/http/errors.js";
 import { revokeApiKey } from "./keys-store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { checkSameOrigin, requireAuth } from "./require-auth.js";

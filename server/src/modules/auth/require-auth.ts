@@ -1,7 +1,7 @@
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv, Role } from "../../app/deps.js";
-import { AppError, forbidden, unauthorized } from "../../app/errors.js";
+import { AppError, forbidden, unauthorized } from "../../platform/http/errors.js";
 import { authenticateApiKey } from "./keys-store.js";
 import { userForSession } from "./users-store.js";
 import { consumeRateLimit } from "./rate-limit.js";

@@ -5,7 +5,7 @@ import { createMiddleware } from "hono/factory";
 import type { CookieOptions } from "hono/utils/cookie";
 import { loginBody, ROLES, type UserResponse } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, forbidden, unauthorized } from "../../app/errors.js";
+import { AppError, forbidden, unauthorized } from "../../platform/http/errors.js";
 import { AttemptLimiter } from "./attempt-limiter.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "./require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";

@@ -5,7 +5,8 @@ import type { Db } from "../../platform/db/client.js";
 import { sessions, users } from "./schema.js";
 import type { Role } from "../../app/deps.js";
 import { hashPassword, verifyPassword } from "./password.js";
-import { appendAudit, execIn } from "../audit/store.js";
+import { appendAudit } from "../audit/store.js";
+import { execIn } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 export interface User {

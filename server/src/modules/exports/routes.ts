@@ -2,13 +2,11 @@ import { exportHeader, exportRow, type CorrectionRow, type ExportFormat } from "
 import { Hono } from "hono";
 import { correctionsExportQuery, EXPORT_CONTENT_TYPES, exportFileName, type CorrectionsExportQuery, type CorrectionsFilter } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { unavailable } from "../../app/errors.js";
 import { projected } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { validate } from "../../platform/http/validate.js";
 import { recordAudit } from "../audit/store.js";
 import { streamCorrections } from "./store.js";
-import { isTransientStoreError } from "../ingest/store.js";
 
 /**
  * A chunk is sent once it holds this much text (or the rows run out): large enough that
@@ -68,14 +66,9 @@ export function exportsRoutes(deps: AppDeps) {
       const { projectId, actor } = c.get("principal");
       const filter = filterOf(q);
       const now = deps.now();
-      try {
-        await recordAudit(deps.store.client, projectId, [
-          { time: now, actor, action: "export.corrections", subject: `project:${projectId}`, payload: exportAuditPayload(format, filter) },
-        ]);
-      } catch (err) {
-        if (isTransientStoreError(err)) throw unavailable("the store cannot take writes right now; nothing was exported, retry", 1);
-        throw err;
-      }
+      await recordAudit(deps.store.client, projectId, [
+        { time: now, actor, action: "export.corrections", subject: `project:${projectId}`, payload: exportAuditPayload(format, filter) },
+      ]);
       const body = exportStream(streamCorrections(deps.store.client, projectId, filter), format);
       return new Response(body, {
         headers: {

@@ -13,22 +13,13 @@ import {
   type GoldenSetsResponse,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, notFound, unavailable } from "../../app/errors.js";
+import { AppError, notFound } from "../../platform/http/errors.js";
 import { projected } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { addGoldenCase, getGoldenResult, goldenSetExists, insertGoldenResult, listGoldenResults, listGoldenSets, streamGoldenCases } from "./store.js";
 import { recordAudit } from "../audit/store.js";
-import { isTransientStoreError } from "../ingest/store.js";
 
-async function write<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isTransientStoreError(err)) throw unavailable("the store cannot take writes right now; nothing was stored, retry", 1);
-    throw err;
-  }
-}
 
 /**
  * Golden sets on the server (SPEC §8): results of `seamtrace golden run` (sent by CI with an API
@@ -44,7 +35,7 @@ export function goldenRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
     .post("/golden/results", measurers, validate("json", goldenResultBody, jsonLimits(deps, { maxBytes: MAX_RESULT_BYTES })), async (c) => {
       const { projectId, actor } = c.get("principal");
-      const id = await write(() => insertGoldenResult(deps.store.client, { projectId, actor, body: c.req.valid("json"), now: deps.now() }));
+      const id = await insertGoldenResult(deps.store.client, { projectId, actor, body: c.req.valid("json"), now: deps.now() });
       const body: GoldenResultCreated = { id };
       return c.json(body, 201);
     })
@@ -68,7 +59,7 @@ export function goldenRoutes(deps: AppDeps) {
       async (c) => {
         const { projectId, actor } = c.get("principal");
         const { escalationId, set } = c.req.valid("json");
-        const outcome = await write(() => addGoldenCase(deps.store.client, { projectId, actor, escalationId, set, now: deps.now() }));
+        const outcome = await addGoldenCase(deps.store.client, { projectId, actor, escalationId, set, now: deps.now() });
         switch (outcome.status) {
           case "not_found":
             throw notFound("escalation");
@@ -97,9 +88,7 @@ export function goldenRoutes(deps: AppDeps) {
       // An unknown set is a 404, not an empty file a script would take for a set with no cases.
       if (!(await goldenSetExists(deps.store.db, projectId, set))) throw notFound("golden set");
       // A set holds runs' inputs: downloading it is an export, recorded like the others.
-      await write(() =>
-        recordAudit(deps.store.client, projectId, [{ time: deps.now(), actor: c.get("principal").actor, action: "export.golden", subject: `golden-set:${set}`, payload: { set } }]),
-      );
+      await recordAudit(deps.store.client, projectId, [{ time: deps.now(), actor: c.get("principal").actor, action: "export.golden", subject: `golden-set:${set}`, payload: { set } }]);
       const lines = streamGoldenCases(deps.store.client, projectId, set);
       const encoder = new TextEncoder();
       const body = new ReadableStream<Uint8Array>({

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, unauthorized } from "../../app/errors.js";
+import { AppError, unauthorized } from "../../platform/http/errors.js";
 import { openEscalations, projectionLag, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
 import { ingestWriter } from "../ingest/store.js";
 import { countOpenEscalations } from "../review/open-escalations.js";

@@ -1,7 +1,8 @@
 import { uuidv7, type DroppedEvent, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { acceptsAsIs, checkJsonLimits, eventSchema, parseEvent } from "./contract.js";
+import { acceptsAsIs, eventSchema, parseEvent } from "./contract.js";
+import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
 const limits = { maxStringLength: 1024, maxDepth: 8 };
 

@@ -3,12 +3,12 @@ import { Hono } from "hono";
 import type { Limits } from "../../app/config.js";
 import { parseEvent } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, badRequest, unavailable } from "../../app/errors.js";
+import { AppError, badRequest, unavailable } from "../../platform/http/errors.js";
 import { recordIngest } from "../../platform/metrics.js";
 import { requireApiKey } from "../auth/api-key-auth.js";
 import { arrayMemberElements } from "./json-elements.js";
 import { jsonBody } from "../../platform/http/body.js";
-import { ingestWriter, isTransientStoreError, storeUnavailable } from "./store.js";
+import { ingestWriter } from "./store.js";
 import { WriteQueueClosedError, WriteQueueFullError } from "../../platform/db/write-queue.js";
 
 /** Seconds a client is told to wait when the store cannot take writes right now. */
@@ -97,6 +97,5 @@ function batchItems(body: unknown, limits: Limits): unknown[] {
 export function storeFailure(err: unknown): unknown {
   if (err instanceof WriteQueueClosedError) return unavailable("the server is shutting down; retry shortly", RETRY_AFTER_SECONDS);
   if (err instanceof WriteQueueFullError) return unavailable("the collector is overloaded; retry shortly", RETRY_AFTER_SECONDS);
-  if (isTransientStoreError(err)) return storeUnavailable(err, "the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
   return err;
 }

@@ -5,7 +5,9 @@ import { runStarted, stepEvent } from "../../../test-support/events-fixtures.js"
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { readEntries, verifyAudit } from "../audit/store.js";
 import { DrizzleQueryError } from "drizzle-orm/errors";
-import { commitIngestBatches, isTransientStoreError, storeUnavailable, type IngestBatch } from "./store.js";
+import { commitIngestBatches, type IngestBatch } from "./store.js";
+import { storeUnavailable } from "../../platform/http/store-errors.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
 
 let ctx: TestContext;
 beforeAll(async () => {

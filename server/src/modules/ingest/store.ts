@@ -1,7 +1,7 @@
 import type { Client } from "@libsql/client";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import type { Store } from "../../platform/db/client.js";
-import { AppError, unavailable } from "../../app/errors.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { sha256Hex } from "../audit/chain.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { PackedRows } from "../../platform/db/packed-rows.js";
@@ -126,66 +126,6 @@ function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow
   }
   return byProject;
 }
-
-/**
- * Errors that mean "cannot write right now" rather than "this data is wrong": lock held past the
- * busy timeout, disk full, I/O failure, or the connection to a remote store lost. The client
- * should retry later (503 with Retry-After); nothing of the transaction was kept.
- *
- * The driver's error may arrive wrapped: drizzle throws a DrizzleQueryError ("Failed query: …")
- * whose `cause` is the libSQL error, so the chain of causes is followed (a few links at most).
- */
-export function isTransientStoreError(err: unknown): boolean {
-  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-    const codes = [e.code, e.extendedCode].filter((c): c is string => typeof c === "string");
-    if (codes.some((c) => TRANSIENT_PREFIXES.some((p) => c.startsWith(p)))) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
-/** The store's disk (or its quota) is full: SQLITE_FULL anywhere in the chain of causes. */
-export function isStorageFullError(err: unknown): boolean {
-  let e = err as { code?: unknown; extendedCode?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-    if ([e.code, e.extendedCode].some((c) => typeof c === "string" && c.startsWith("SQLITE_FULL"))) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
-
-/** Seconds to wait before retrying into a full disk: space comes back by an operator's hand, not in a second. */
-export const STORAGE_FULL_RETRY_SECONDS = 30;
-
-/**
- * The 503 for a transient store error: `storage_full` (with a longer Retry-After) when the disk
- * is full, so operators and clients see what is wrong; otherwise `unavailable` with `message`.
- */
-export function storeUnavailable(err: unknown, message: string, retryAfterSeconds: number): AppError {
-  if (isStorageFullError(err)) {
-    return new AppError(503, "storage_full", "the store's disk is full: nothing was stored or changed; retry once space has been freed", undefined, {
-      "Retry-After": String(STORAGE_FULL_RETRY_SECONDS),
-    });
-  }
-  return unavailable(message, retryAfterSeconds);
-}
-
-const TRANSIENT_PREFIXES = [
-  "SQLITE_BUSY",
-  "SQLITE_LOCKED",
-  "SQLITE_FULL",
-  "SQLITE_IOERR",
-  "SQLITE_CANTOPEN",
-  "SQLITE_NOMEM",
-  "SQLITE_PROTOCOL",
-  "SQLITE_READONLY",
-  "HRANA_WEBSOCKET_ERROR",
-  "HRANA_CLOSED_ERROR",
-  "SERVER_ERROR",
-  "CLIENT_CLOSED",
-  "TRANSACTION_ACTIVE",
-];
 
 export type IngestWriter = WriteQueue<IngestBatch, IngestOutcome>;
 

@@ -2,7 +2,7 @@ import type { Transaction } from "@libsql/client";
 import type { Config } from "../../app/config.js";
 import type { Store } from "../../platform/db/client.js";
 import type { CheckpointSigner } from "../audit/chain.js";
-import type { Logger } from "../../app/deps.js";
+import type { Logger } from "../../app/logger.js";
 import type { JobName } from "./names.js";
 
 /** What a job gets to run with (CONVENTIONS habit 8: jobs take their dependencies, tests pass a fixed `now`). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobListResponse, JobRunsResponse } from "./contract.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import type { Job } from "./job.js";
 import { Scheduler } from "./scheduler.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { encodeRunsCursor, jobParam, MAX_RUNS_WINDOW_MS, runQuery, runsQuery, type JobListResponse, type JobRunsResponse } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "../../platform/http/errors.js";
 import { JOB_NAMES } from "./names.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { validate } from "../../platform/http/validate.js";

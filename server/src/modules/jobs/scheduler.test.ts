@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runHostScript } from "../../../../test/support/host-script.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { LeaseLostError, listJobRuns } from "./store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
@@ -42,7 +42,7 @@ const instanceScript = (dbUrl: string, spansFile: string, holder: string, t0: nu
   import { appendFileSync } from "node:fs";
   import { loadConfig } from "./server/src/app/config.ts";
   import { openStore } from "./server/src/platform/db/client.ts";
-  import { silentLogger } from "./server/src/app/deps.ts";
+  import { silentLogger } from "./server/src/app/logger.ts";
   import { Scheduler } from "./server/src/modules/jobs/scheduler.ts";
   const config = loadConfig({ DATABASE_URL: ${JSON.stringify(dbUrl)}, SEAMTRACE_SECRET: "s".repeat(40) });
   const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: config.busyTimeoutMs });

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { schedule, type ScheduledTask } from "node-cron";
 import type { Config } from "../../app/config.js";
 import type { Store } from "../../platform/db/client.js";
-import type { Logger } from "../../app/deps.js";
+import type { Logger } from "../../app/logger.js";
 import { CheckpointSigner } from "../audit/chain.js";
 import { acquireLeaseAndStart, assertLease, finishRunAndRelease, renewLease } from "./store.js";
 import type { Job, JobReport } from "./job.js";

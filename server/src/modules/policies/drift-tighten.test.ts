@@ -1,7 +1,7 @@
 import type { PoliciesResponse } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labelBins } from "../analytics/maths/rollup.js";
-import { silentLogger } from "../../app/deps.js";
+import { silentLogger } from "../../app/logger.js";
 import { listAlerts } from "../analytics/alerts-store.js";
 import { putPolicy } from "./store.js";
 import { readRollups } from "../analytics/rollups-store.js";

@@ -15,10 +15,9 @@ import {
   type PolicyHistoryResponse,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, badRequest, notFound } from "../../app/errors.js";
+import { AppError, badRequest, notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
-import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
 import { deletePolicy, listPolicies, listPolicyHistory, putPolicy, toServed } from "./store.js";
 import { listCalibrationMaps } from "./thresholds-store.js";
 
@@ -51,8 +50,7 @@ export function policiesRoutes(deps: AppDeps) {
 
   async function put(c: Context<AppEnv>, workflow: string, step: string | null, body: PolicyBody) {
     const principal = c.get("principal");
-    const result = await guard(() =>
-      putPolicy(deps.store.client, {
+    const result = await putPolicy(deps.store.client, {
         projectId: principal.projectId,
         workflow,
         step,
@@ -60,8 +58,7 @@ export function policiesRoutes(deps: AppDeps) {
         actor: principal.actor,
         reason: body.reason,
         now: deps.now(),
-      }),
-    );
+      });
     switch (result.outcome) {
       case "invalid":
         throw badRequest("invalid_policy", result.message, result.details);
@@ -74,9 +71,7 @@ export function policiesRoutes(deps: AppDeps) {
 
   async function remove(c: Context<AppEnv>, workflow: string, step: string | null, reason: string | undefined) {
     const principal = c.get("principal");
-    const removed = await guard(() =>
-      deletePolicy(deps.store.client, { projectId: principal.projectId, workflow, step, actor: principal.actor, reason, now: deps.now() }),
-    );
+    const removed = await deletePolicy(deps.store.client, { projectId: principal.projectId, workflow, step, actor: principal.actor, reason, now: deps.now() });
     if (!removed) throw notFound("policy");
     return c.body(null, 204);
   }
@@ -127,12 +122,3 @@ export function policiesRoutes(deps: AppDeps) {
     });
 }
 
-/** A busy or unreachable store is "retry shortly" (503), not our fault (500). */
-async function guard<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
-    throw err;
-  }
-}

@@ -1,7 +1,7 @@
 import type { Decision, ErrorInfo, GateKind, GateResult, Source } from "@seamtrace/sdk";
 import { z } from "zod";
 import type { Limits } from "../../app/config.js";
-import { checkJsonLimits } from "../ingest/contract.js";
+import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
 /**
  * Wire contracts of the review API (SPEC §5) and of late feedback labels: what the routes accept

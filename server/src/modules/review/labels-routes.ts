@@ -1,15 +1,13 @@
 import { Hono } from "hono";
-import { checkJsonLimits } from "../ingest/contract.js";
+import { checkJsonLimits } from "../../platform/http/json-limits.js";
 import { feedbackLabel, labelsEnvelope, MAX_LABELS, type FeedbackLabel, type LabelItemResult, type LabelsResponse } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "../../platform/http/errors.js";
 import { projected } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
-import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
 import { insertFeedbackLabels } from "./labels-store.js";
 
-const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Late feedback (SPEC §4 `POST /v1/labels`): ground truth that arrives after a run, from the
@@ -51,13 +49,7 @@ export function labelsRoutes(deps: AppDeps) {
       });
 
       if (valid.length > 0) {
-        let outcomes;
-        try {
-          outcomes = await insertFeedbackLabels(deps.store.client, { projectId, actor, items: valid, now: deps.now() });
-        } catch (err) {
-          if (isTransientStoreError(err)) throw storeUnavailable(err, "the store cannot take writes right now; nothing was stored, retry", RETRY_AFTER_SECONDS);
-          throw err;
-        }
+        const outcomes = await insertFeedbackLabels(deps.store.client, { projectId, actor, items: valid, now: deps.now() });
         outcomes.forEach((o, j) => {
           results[positions[j]!] = "id" in o ? { id: o.id, status: "accepted" } : { id: null, status: "rejected", code: o.code, message: o.message };
         });

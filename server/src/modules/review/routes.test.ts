@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ClaimResponse, DecisionResponse, EscalationDetail, LineageParent, QueueResponse } from "./contract.js";
 import { CLAIM_TTL_MS } from "./contract.js";
 import { claimEscalation, decideEscalation } from "./store.js";
-import { isTransientStoreError } from "../ingest/store.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { listStepLabels } from "./labels-store.js";
 import { TAKE_WRITE_LOCK } from "../../platform/db/sql.js";
 import { createWebhook } from "../webhooks/store.js";

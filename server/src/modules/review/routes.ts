@@ -11,17 +11,14 @@ import {
   type QueueResponse,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, badRequest, notFound } from "../../app/errors.js";
+import { AppError, badRequest, notFound } from "../../platform/http/errors.js";
 import { ContractValidators } from "./contract-validator.js";
 import { projected } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { claimEscalation, decideEscalation, getContract, getEscalation, getEscalationSummary, listEscalations, type Refusal } from "./store.js";
-import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
 import { getLabel } from "./labels-store.js";
 
-/** Seconds a client is told to wait when the store cannot take the write right now. */
-const RETRY_AFTER_SECONDS = 1;
 
 /**
  * The review API (SPEC §5): the queue, one escalation with its packet, claims, decisions.
@@ -58,7 +55,7 @@ export function escalationsRoutes(deps: AppDeps) {
     .post("/escalations/:id/claim", reviewers, validate("param", escalationIdParam), synced, async (c) => {
       const { projectId, userId } = c.get("principal");
       const id = c.req.valid("param").id;
-      const outcome = await write(() => claimEscalation(deps.store.client, { projectId, id, userId: userId!, now: deps.now(), ttlMs: CLAIM_TTL_MS }));
+      const outcome = await claimEscalation(deps.store.client, { projectId, id, userId: userId!, now: deps.now(), ttlMs: CLAIM_TTL_MS });
       if (outcome.status !== "claimed") throw refused(outcome);
       const body: ClaimResponse = { id, claimedBy: outcome.claimedBy, claimExpiresAt: new Date(outcome.claimExpiresAt).toISOString() };
       return c.json(body);
@@ -94,11 +91,9 @@ export function escalationsRoutes(deps: AppDeps) {
           // still has to be able to resolve the escalation. Ours to look at, so logged.
           if (!check.ok) deps.log.error("step contract does not compile", { projectId, workflow: esc.workflow, version: esc.version, step: esc.step, err: check.unusable });
         }
-        const outcome = await write(() =>
-          decideEscalation(deps.store.client, {
+        const outcome = await decideEscalation(deps.store.client, {
             projectId, id, userId: userId!, decision: body.decision, output: body.output, reason: body.reason, alternative: body.alternative, now,
-          }),
-        );
+          });
         if (outcome.status !== "decided") throw refused(outcome);
         const [escalation, label] = await Promise.all([
           getEscalationSummary(deps.store.db, projectId, id, deps.now()),
@@ -110,15 +105,6 @@ export function escalationsRoutes(deps: AppDeps) {
     );
 }
 
-/** Store trouble the client can retry is a 503 with Retry-After; nothing was changed. */
-async function write<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isTransientStoreError(err)) throw storeUnavailable(err, "the store cannot take writes right now; nothing was changed, retry", RETRY_AFTER_SECONDS);
-    throw err;
-  }
-}
 
 function refused(r: Refusal): AppError {
   switch (r.status) {

@@ -1,6 +1,5 @@
 import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
 
 /**
  * Waits until every acknowledged event is projected, so the handler reads (and acts on) what
@@ -9,12 +8,7 @@ import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
  */
 export function projected(deps: AppDeps) {
   return createMiddleware<AppEnv>(async (_c, next) => {
-    try {
-      await deps.projector.sync();
-    } catch (err) {
-      if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
-      throw err;
-    }
+    await deps.projector.sync();
     await next();
   });
 }

@@ -1,5 +1,5 @@
 import type { Store } from "../../platform/db/client.js";
-import type { Logger } from "../../app/deps.js";
+import type { Logger } from "../../app/logger.js";
 import { projectionLag, projectPending } from "./projection-store.js";
 
 export interface ProjectorOptions {

@@ -12,7 +12,7 @@ import {
   type WorkflowListResponse,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { notFound } from "../../app/errors.js";
+import { notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { projected } from "./projected.js";
 import { validate } from "../../platform/http/validate.js";

@@ -1,11 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
-import { AppError, notFound } from "../../app/errors.js";
+import { AppError, notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { projected } from "./projected.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
-import { isTransientStoreError, storeUnavailable } from "../ingest/store.js";
 import { claimResume, findRunIdByKey, getRunState, listResumable } from "./run-state-store.js";
 
 const id = z.string().min(1).max(256);
@@ -62,13 +61,7 @@ export function runStateRoutes(deps: AppDeps) {
         const principal = c.get("principal");
         const runId = c.req.valid("param").id;
         const { escalationId } = c.req.valid("json");
-        let claim;
-        try {
-          claim = await claimResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, actor: principal.actor, now: deps.now() });
-        } catch (err) {
-          if (isTransientStoreError(err)) throw storeUnavailable(err, "the store is busy; retry shortly", 1);
-          throw err;
-        }
+        const claim = await claimResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, actor: principal.actor, now: deps.now() });
         if (claim === "not_found") throw notFound("escalation");
         if (claim === "not_resolved") throw new AppError(409, "not_resolved", "the escalation has not been reviewed yet");
         if (claim === "already_resumed") throw new AppError(409, "already_resumed", "another worker already resumed this run");

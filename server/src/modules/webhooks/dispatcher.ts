@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { Store } from "../../platform/db/client.js";
-import type { Logger } from "../../app/deps.js";
+import type { Logger } from "../../app/logger.js";
 import { dueDeliveries, recordAttempt, type DueDelivery } from "./store.js";
 
 export interface DispatcherOptions {

@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { and, asc, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { webhookDeliveries, webhooks } from "./schema.js";
-import { appendAudit, execIn } from "../audit/store.js";
+import { appendAudit } from "../audit/store.js";
+import { execIn } from "../../platform/db/sql.js";
 import { queuedWrite, withWriteLock } from "../../platform/db/write-transaction.js";
 
 export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed"] as const;

@@ -1,4 +1,4 @@
-import type { InArgs, InValue } from "@libsql/client";
+import type { InArgs, InValue, Transaction } from "@libsql/client";
 
 // Takes the write lock up front, like BEGIN IMMEDIATE, but through sqlite3_exec. The embedded
 // driver (libsql 0.5) never resets a statement that failed with SQLITE_BUSY: the VM stays active,
@@ -18,3 +18,8 @@ export function* chunks<T>(items: T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
+/** Runs a drizzle query builder inside a libSQL transaction (drizzle has no handle on ours). */
+export async function execIn(tx: Transaction, query: { toSQL(): { sql: string; params: unknown[] } }) {
+  const { sql, params } = query.toSQL();
+  return tx.execute({ sql, args: params as InValue[] });
+}

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { createGzip, deflateSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "./errors.js";
 import { jsonBody, parseJsonBody, readBody } from "./body.js";
 
 const MAX = 64 * 1024;

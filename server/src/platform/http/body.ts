@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { gunzipSync, inflateSync } from "node:zlib";
-import { AppError, badRequest, payloadTooLarge, unsupportedMediaType } from "../../app/errors.js";
+import { AppError, badRequest, payloadTooLarge, unsupportedMediaType } from "./errors.js";
 
 export interface BodyLimitOptions {
   /** Most bytes accepted after decompression (and before it: compressed bodies are smaller). */

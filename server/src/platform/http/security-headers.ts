@@ -1,6 +1,5 @@
-import type { MiddlewareHandler } from "hono";
+import type { Env, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "../../app/deps.js";
 
 /**
  * Security headers on every response (SPEC §4), from hono's maintained `secureHeaders`: nosniff,
@@ -44,6 +43,6 @@ const api = secureHeaders({
 
 const isApi = (path: string) => path.startsWith("/v1/") || path === "/healthz" || path === "/metrics";
 
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
+export function securityHeaders(): MiddlewareHandler<Env> {
   return (c, next) => (isApi(c.req.path) ? api(c, next) : c.req.path === "/reference" ? reference(c, next) : ui(c, next));
 }

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AppEnv } from "../../app/deps.js";
-import { AppError } from "../../app/errors.js";
+import { AppError } from "./errors.js";
 import { validate } from "./validate.js";
 
 // A small app with the same AppError rendering as createApp's onError, so these tests pin the

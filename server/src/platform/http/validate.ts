@@ -1,9 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Env, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import type { AppEnv } from "../../app/deps.js";
-import { checkJsonLimits } from "../../modules/ingest/contract.js";
-import { badRequest } from "../../app/errors.js";
+import { checkJsonLimits } from "./json-limits.js";
+import { badRequest } from "./errors.js";
 import { parseJsonBody, readBody, requireJsonMediaType } from "./body.js";
 
 /** The request parts routes validate, and the error code each reports. */
@@ -68,7 +67,7 @@ export function validate<T extends ValidationTarget, S extends z.ZodType>(
   target: T,
   schema: S,
   limits: JsonLimits = DEFAULT_JSON_LIMITS,
-): MiddlewareHandler<AppEnv, string, { in: { [K in T]: z.input<S> }; out: { [K in T]: z.output<S> } }> {
+): MiddlewareHandler<Env, string, { in: { [K in T]: z.input<S> }; out: { [K in T]: z.output<S> } }> {
   const check = async (value: unknown) => {
     const parsed = await schema.safeParseAsync(value);
     if (!parsed.success) {

@@ -1,7 +1,7 @@
 import type { PolicyRule, StepEvent } from "@seamtrace/sdk";
 import { evaluateGate } from "@seamtrace/sdk";
 import { hashedUuid } from "./ids.js";
-import type { SpanFacts } from "./map-spans.js";
+import type { SpanFacts } from "./span-facts.js";
 
 /** A span's step event with what it was made from. */
 export interface MappedStep {

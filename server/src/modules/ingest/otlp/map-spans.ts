@@ -2,10 +2,12 @@ import type { ErrorInfo, FeatureValue, PolicyRule, RunEndedEvent, RunStartedEven
 import { isUuid } from "@seamtrace/sdk";
 import { z } from "zod";
 import { otlpSpanSchema, type OtlpSpan, type OtlpTraceRequest } from "./contract.js";
-import { checkJsonLimits, parseEvent, type ItemLimits } from "../contract.js";
+import { parseEvent, type ItemLimits } from "../contract.js";
+import { checkJsonLimits } from "../../../platform/http/json-limits.js";
 import { attributeMap, num, str, structured, type AttrValue } from "./attributes.js";
 import { runIdForName, runIdForTrace, stepIdFor, timedUuid } from "./ids.js";
 import { lineage } from "./lineage.js";
+import type { SpanFacts } from "./span-facts.js";
 
 /**
  * OTLP spans → Seamtrace events (SPEC §4), a pure function of the request:
@@ -62,20 +64,6 @@ const GENAI_FEATURES = [
 const INPUT_ATTRS = ["seamtrace.input", "gen_ai.input.messages", "gen_ai.tool.call.arguments", "gen_ai.prompt"];
 const OUTPUT_ATTRS = ["seamtrace.output", "gen_ai.output.messages", "gen_ai.tool.call.result", "gen_ai.completion"];
 
-export interface SpanFacts {
-  /** Request order, for messages and to keep events in span order. */
-  index: number;
-  span: OtlpSpan;
-  attrs: Map<string, AttrValue>;
-  resource: Map<string, AttrValue>;
-  runId: string;
-  runKey: string | undefined;
-  stepId: string;
-  parents: string[];
-  startMs: number;
-  endMs: number;
-  durationMs: number;
-}
 
 export function mapTraceRequest(request: OtlpTraceRequest, options: MapOptions): MapResult {
   const errors: string[] = [];
