@@ -1,7 +1,7 @@
 /**
  * Audit verify: `verifyAudit` (what `POST /v1/audit/verifications` and `seamtrace audit verify` run) over
  * chains of 100,000 and 1,000,000 entries with a signed checkpoint every 1,000, each verification
- * in a child process of its own so that its peak memory (max RSS) is its own. SPEC §6 asks for
+ * in a child process of its own so that its peak memory (max RSS) is its own. The audit trail promises
  * constant memory: the 1M / 100k peak-memory ratio should be ~1, while the time grows ~10×.
  * Baseline in the same run: a keyset scan of the same rows with nothing hashed or checked (what
  * reading alone costs), so verify / scan says what the cryptography adds.

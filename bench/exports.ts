@@ -1,7 +1,7 @@
 /**
  * Corrections export: `streamCorrections` + `exportRow` (what `GET /v1/exports/corrections` and
  * `seamtrace export corrections` run) over 20,000 and 100,000 decided escalations whose packets
- * carry ~2 KB of "run so far" besides the input and output, as real packets do. SPEC §8 asks for
+ * carry ~2 KB of "run so far" besides the input and output, as real packets do. Exports promise
  * a streamed export: the heap it keeps alive (after full collections, sampled as it goes) stays
  * small and flat while the export grows to tens of megabytes.
  * Baseline in the same run: the same keyset pages reading and parsing whole packets (what

@@ -1,5 +1,5 @@
 /**
- * Analytics jobs (SPEC §7, issue 5): the time of each job over N new events, in a store that
+ * Analytics jobs: the time of each job over N new events, in a store that
  * holds N events against one that holds 10·N (the baseline and the candidate, run in this
  * process one after the other). The jobs read incremental rollups, so the ratio should stay
  * near 1 (target ≤ 1.2): their cost follows what is new, not the age of the store.

@@ -1,6 +1,6 @@
 /**
  * @seamtrace/golden — the executor's side of Seamtrace: golden sets now; golden runs, seam
- * checks, chaos runs and correction exports to come (SPEC §8).
+ * checks, chaos runs and correction exports to come.
  */
 export {
   checkGoldenSet,

@@ -1,4 +1,4 @@
-// The policy client against an injected collector (CONVENTIONS habit 9): each test decides what
+// The policy client against an injected collector: each test decides what
 // `GET /v1/policies` answers — policies, 304, an error, nothing — and reads what was asked.
 import { runHostScript } from "../../test/support/host-script.js";
 import { afterEach, describe, expect, it, vi } from "vitest";

@@ -18,7 +18,7 @@ import { JOBS } from "../src/app/jobs.js";
 import { Scheduler } from "../src/modules/jobs/scheduler.js";
 
 /**
- * Test factories (CONVENTIONS habit 10): a real libSQL file in a fresh temporary folder,
+ * Test factories: a real libSQL file in a fresh temporary folder,
  * migrated with the real migrations. A file rather than `:memory:` because an in-memory
  * database has one connection, which hides pooling and locking behaviour.
  */

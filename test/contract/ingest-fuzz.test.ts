@@ -18,7 +18,7 @@ import {
 } from "../support/ingest-arbitraries.js";
 
 /**
- * Property-based fuzzing of `POST /v1/events` (issue 4): valid, mutated and malformed batches
+ * Property-based fuzzing of `POST /v1/events`: valid, mutated and malformed batches
  * against a collector with low limits, each answer checked against a model of what it must be,
  * and the store and the audit chain checked to have moved by exactly the accepted events.
  *

@@ -1,5 +1,5 @@
 /**
- * `GET /metrics` (SPEC §4): Prometheus text that a parser reads, whose counts move with ingest,
+ * `GET /metrics`: Prometheus text that a parser reads, whose counts move with ingest,
  * and who may read it.
  */
 import parsePrometheusTextFormat, { type MetricFamily } from "parse-prometheus-text-format";

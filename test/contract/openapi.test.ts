@@ -1,5 +1,5 @@
 /**
- * `/openapi.json` (SPEC §4: "An OpenAPI document describes every route"): a valid OpenAPI 3.1
+ * `/openapi.json` ("An OpenAPI document describes every route"): a valid OpenAPI 3.1
  * document that lists exactly the operations the app mounts, and a reference page to browse it.
  */
 import { Validator } from "@seriousme/openapi-schema-validator";

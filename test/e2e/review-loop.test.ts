@@ -9,7 +9,7 @@ import { cliPath, repoRoot, spawnServer, type SpawnedServer } from "../support/s
 const exec = promisify(execFile);
 const PASSWORD = "a long reviewer password";
 
-/** The whole loop (SPEC §3, §5): escalate → review → resume, against a real server process. */
+/** The whole loop: escalate → review → resume, against a real server process. */
 describe("review loop end to end", () => {
   let server: SpawnedServer;
   let cookie: string;

@@ -1,5 +1,5 @@
 /**
- * Crash (issue 9, item 1): eight SDK clients, each its own process, send events while the
+ * Crash: eight SDK clients, each its own process, send events while the
  * collector is killed with SIGKILL three times at random points and restarted on the same data
  * folder and port. Afterwards every event acknowledged with a 2xx is in the store exactly once,
  * the database passes `PRAGMA integrity_check`, and `seamtrace audit verify` exits 0.

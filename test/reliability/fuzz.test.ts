@@ -229,7 +229,7 @@ async function sendQuery(route: string, id: string, qs: string, asUser: boolean)
   const complaint = badError(res.status, res.headers.get("content-type") ?? "", text);
   if (complaint) return `GET ${path.slice(0, 300)} (${asUser ? "admin" : "key"}): ${complaint}`;
   const after = await readAuditHead(ctx.store.client, projectId);
-  // An export is an audited fact (SPEC §6); every other read adds no entry.
+  // An export is an audited fact; every other read adds no entry.
   const audited = route === "/v1/audit/export" && res.status === 200;
   if (!audited && after?.seq !== before?.seq) return `GET ${path.slice(0, 300)}: a read moved the audit chain`;
   return null;

@@ -1,5 +1,5 @@
 /**
- * Realistic event traffic for scale measurements (issue 9 item 6), deterministic per run index:
+ * Realistic event traffic for scale measurements, deterministic per run index:
  * three workflows (several versions, 3–5 steps each, lineage through parents), model confidences
  * from a beta distribution, gates that escalate (blocking: the run pauses), flag (non-blocking)
  * or sample a spot check, a few failing steps, features that drift in the last days, and run

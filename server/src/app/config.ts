@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { validate as validCron } from "node-cron";
 import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
 
-/** Limits on what a client may send. Defaults follow SPEC §4. */
+/** Limits on what a client may send. Defaults are documented in the README. */
 export interface Limits {
   /** Events in one `POST /v1/events` batch. */
   maxBatchEvents: number;
@@ -16,7 +16,7 @@ export interface Limits {
   maxDepth: number;
 }
 
-/** The scheduler (SPEC §7). */
+/** The scheduler. */
 export interface JobsConfig {
   /** False (SEAMTRACE_JOBS=off) keeps this instance from scheduling jobs; on-demand runs still work. */
   enabled: boolean;
@@ -26,7 +26,7 @@ export interface JobsConfig {
   leaseMs: number;
 }
 
-/** Windows and cut-offs of the analytics jobs (SPEC §7); every one has a laptop-friendly default. */
+/** Windows and cut-offs of the analytics jobs; every one has a laptop-friendly default. */
 export interface AnalyticsConfig {
   /** PSI at or above this is "watch"; at or above `psiAlert`, "alert". */
   psiWatch: number;

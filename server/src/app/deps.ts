@@ -8,7 +8,7 @@ import type { AuditVerifier } from "../modules/audit/verifier.js";
 import type { Logger } from "./logger.js";
 
 
-/** Everything the routes need, passed in (CONVENTIONS habit 10) rather than imported. */
+/** Everything the routes need, passed in rather than imported. */
 export interface AppDeps {
   config: Readonly<Config>;
   store: Store;

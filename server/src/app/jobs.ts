@@ -27,7 +27,7 @@ export const JOBS: readonly Job[] = [
   autoTightenJob,
   recalibrateJob,
   { name: "retention", run: counted(runRetentionJob) },
-  // Hourly, with a threshold of one entry (SPEC §6 "every N entries or hour"); the server's
+  // Hourly, with a threshold of one entry; the server's
   // CheckpointWatcher signs every N entries in between.
   { name: "checkpoint", run: counted((ctx) => runCheckpointJob(ctx, { minEntries: 1 })) },
 ];

@@ -25,7 +25,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** loadConfig → migrate → serve → start jobs (CONVENTIONS: main.ts). */
+/** loadConfig → migrate → serve → start jobs. */
 export async function startServer(config: Readonly<Config>, log: Logger = jsonLogger): Promise<RunningServer> {
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   await migrateStore(store);

@@ -27,7 +27,7 @@ import { registerExportCommands } from "./export.js";
 import { registerSeamsCommand } from "./seams.js";
 import { registerChaosCommand } from "./chaos.js";
 
-/** Exit codes (SPEC §10): 0 ok, 1 a check failed, 2 usage. */
+/** Exit codes: 0 ok, 1 a check failed, 2 usage. */
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 

@@ -3,7 +3,7 @@ import { routePath } from "hono/route";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * The server's Prometheus metrics (SPEC §4 `GET /metrics`), with prom-client. One registry per
+ * The server's Prometheus metrics (`GET /metrics`), with prom-client. One registry per
  * process, like the process itself: counters and histograms are fed from the hot paths with a
  * label lookup and an add, and the store-backed gauges (queue depth, projection lag, open
  * escalations) are read when scraped (routes/metrics.ts), so they cost nothing between scrapes.

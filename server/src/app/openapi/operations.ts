@@ -191,7 +191,7 @@ export const operations: Operation[] = [
   { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
   { method: "get", path: "/v1/audit/public-key", operationId: "auditPublicKey", tag: "Audit", summary: "The Ed25519 key that verifies checkpoints", auth: "apiKeyOrSession", responses: { 200: "The key", ...errors(401) } },
 
-  // ---- exports (SPEC §8)
+  // ---- exports
   {
     method: "get", path: "/v1/exports/corrections", operationId: "exportCorrections", tag: "Exports",
     summary: "Stream reviewers' decisions (and, with include=labels, stand-alone labels) as training data: JSONL, CSV or chat fine-tuning JSONL; audited",
@@ -200,7 +200,7 @@ export const operations: Operation[] = [
     responses: { 200: "application/x-ndjson (jsonl, chat) or text/csv, streamed as an attachment", ...errors(400, 401, 403, 429, 503) },
   },
 
-  // ---- golden sets (SPEC §8)
+  // ---- golden sets
   {
     method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden", summary: "Store the result of a `seamtrace golden run` (summary, regressions); audited",
     auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 413, 415, 503) },
@@ -228,7 +228,7 @@ export const operations: Operation[] = [
   { method: "get", path: "/v1/webhooks", operationId: "listWebhooks", tag: "Webhooks", summary: "Webhooks of the project", auth: "session", responses: { 200: "Webhooks", ...errors(401, 403) } },
   { method: "delete", path: "/v1/webhooks/{id}", operationId: "disableWebhook", tag: "Webhooks", summary: "Disable a webhook", auth: "session", params: webhookIdParam, responses: { 204: "Disabled", ...errors(401, 403, 404) } },
   { method: "get", path: "/v1/webhooks/{id}/deliveries", operationId: "listDeliveries", tag: "Webhooks", summary: "Delivery log of a webhook", auth: "session", params: webhookIdParam, query: deliveriesQuery, responses: { 200: "A page of deliveries", ...errors(400, 401, 403, 404) } },
-  // ---- jobs (SPEC §7)
+  // ---- jobs
   { method: "get", path: "/v1/jobs", operationId: "listJobs", tag: "Jobs", summary: "The scheduled jobs, their schedules, and whether this server runs them", auth: "apiKeyOrSession", responses: { 200: "Jobs", ...errors(401, 403) } },
   { method: "get", path: "/v1/jobs/runs", operationId: "listJobRuns", tag: "Jobs", summary: "Job runs, newest first: start, end, rows read, outcome, error", auth: "apiKeyOrSession", query: jobRunsQuery, responses: { 200: "A page of runs", ...errors(400, 401, 403) } },
   {
@@ -237,7 +237,7 @@ export const operations: Operation[] = [
     responses: { 200: "The finished run", 202: "Started (`wait=false`)", ...errors(400, 401, 403, 404, 409) },
   },
 
-  // ---- analytics (SPEC §7): hourly rollups over a bounded window
+  // ---- analytics: hourly rollups over a bounded window
   { method: "get", path: "/v1/analytics/series", operationId: "listSeries", tag: "Analytics", summary: "Workflow × version × step series with data in a window", auth: "apiKeyOrSession", query: listSeriesQuery(() => Date.now()), responses: { 200: "Series", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/calibration", operationId: "calibration", tag: "Analytics", summary: "Reliability bins with Wilson intervals, ECE, MCE, Brier, over a window and as a trend", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Calibration", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/escalations", operationId: "escalationRates", tag: "Analytics", summary: "Escalation, flag, spot-check and auto-completion rates with change detection", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Rates", ...errors(400, 401, 403) } },

@@ -1,5 +1,5 @@
 /**
- * `seamtrace demo` (SPEC §9, issue 7 item 6): days of claims traffic through a real server on
+ * `seamtrace demo`: days of claims traffic through a real server on
  * 127.0.0.1 and the real SDK, so the store holds exactly what a user's pipeline would produce:
  *
  * 1. settled traffic, then input drift from the generator's knob, on model version 1;

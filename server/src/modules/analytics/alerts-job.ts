@@ -5,7 +5,7 @@ import type { Job, JobContext, JobReport } from "../jobs/job.js";
 import { HOUR_MS } from "./windows.js";
 
 /**
- * Alerts (SPEC §7): every rule, and the built-in drift rule, against the newest value of each
+ * Alerts: every rule, and the built-in drift rule, against the newest value of each
  * metric series. A value older than two windows no longer counts: its series went quiet, and a
  * firing alert on it resolves rather than fire forever.
  */

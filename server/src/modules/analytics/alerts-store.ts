@@ -7,7 +7,7 @@ import type { MetricValue } from "./metric-values-store.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { queuedWrite } from "../../platform/db/write-transaction.js";
 
-/** Alert rules and alerts (SPEC §7 "Alerts": stored, shown, sent by webhook, resolved on recovery). */
+/** Alert rules and alerts (stored, shown, sent by webhook, resolved on recovery). */
 
 export const ALERT_OPS = [">", ">=", "<", "<="] as const;
 export type AlertOp = (typeof ALERT_OPS)[number];

@@ -5,8 +5,8 @@ import type { Job, JobContext, JobReport } from "../jobs/job.js";
 import { HOUR_MS, windowEnd, writeMetrics } from "./windows.js";
 
 /**
- * Calibration per step and end to end (the workflow row), per version, over the last window
- * (SPEC §7): ECE, MCE, Brier, labelled accuracy, with the reliability bins in the details. One
+ * Calibration per step and end to end (the workflow row), per version, over the last window:
+ * ECE, MCE, Brier, labelled accuracy, with the reliability bins in the details. One
  * value per series and window end, so the stored values form the trend.
  */
 export async function runCalibrationJob(ctx: JobContext): Promise<JobReport> {

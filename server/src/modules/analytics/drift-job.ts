@@ -5,7 +5,7 @@ import type { Job, JobContext, JobReport } from "../jobs/job.js";
 import { HOUR_MS, windowEnd, writeMetrics } from "./windows.js";
 
 /**
- * Drift (SPEC §7): for every series active in the current window, the current window against
+ * Drift: for every series active in the current window, the current window against
  * the baseline window just before it (analytics/series.ts driftOf). Stores `drift.level`
  * (0 ok, 1 watch, 2 alert; the alerts job fires the built-in drift alert on 2) with the whole
  * report, and per tested series its PSI and p-value (`drift.<series>.psi`, `drift.<series>.p`).

@@ -18,7 +18,7 @@ const RATES = [
 ] as const;
 
 /**
- * Escalation-rate trends (SPEC §7): escalation, flag, spot-check, auto-completion (and failure)
+ * Escalation-rate trends: escalation, flag, spot-check, auto-completion (and failure)
  * rates of the last window per series, each tested against the pooled rate of the
  * BASELINE_WINDOWS windows before it (analytics/change-detection.ts). Reads 7 windows of rollups.
  */

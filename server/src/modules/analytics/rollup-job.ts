@@ -26,7 +26,7 @@ export const LABELS_CURSOR = "rollup:labels";
 const CHUNK = 5_000;
 
 /**
- * Folds what is new since the last run into the hourly rollups (SPEC §7): step events from the
+ * Folds what is new since the last run into the hourly rollups: step events from the
  * event log, behind a cursor on `events.seq` (like the projector's), and labels behind a
  * cursor on their rowid, each label into the hour and confidence bin of the output it labels,
  * however late it arrives. No run rescans history: each reads its chunks and the few rows they touch.

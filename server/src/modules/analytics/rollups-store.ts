@@ -6,7 +6,7 @@ import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 /**
- * SQL of the rollups (SPEC §7): reading what is new behind the rollup job's cursors, and
+ * SQL of the rollups: reading what is new behind the rollup job's cursors, and
  * reading and writing the hourly rows. The folding itself is analytics/rollup.ts.
  */
 

@@ -41,7 +41,7 @@ function buckets(rows: readonly RollupRow[], w: HourWindow, interval: "hour" | "
 }
 
 /**
- * The analytics query API (SPEC §7, §4 "metrics, drift, thresholds and their history"): read
+ * The analytics query API: read
  * from the hourly rollups over a bounded window, so an answer costs series × hours rows
  * whatever the size of the store. Analysts, admins and API keys read; admins change rules and
  * revert thresholds. Everything is scoped to the caller's project.

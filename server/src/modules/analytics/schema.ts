@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-// Analytics (SPEC §7): incremental rollups the jobs read instead of events, and what the jobs
+// Analytics: incremental rollups the jobs read instead of events, and what the jobs
 // derive from them. Rollups are keyed by hour, so a job's cost follows the window it reads, never
 // the age of the store.
 
@@ -129,7 +129,7 @@ export const alerts = sqliteTable(
   {
     id: text("id").primaryKey(),
     projectId: text("project_id").notNull(),
-    /** An alert_rules id, or `builtin:drift` (drift level "alert", SPEC §7 cut-offs). */
+    /** An alert_rules id, or `builtin:drift` (drift level "alert"). */
     ruleId: text("rule_id").notNull(),
     metric: text("metric").notNull(),
     workflow: text("workflow").notNull(),

@@ -6,7 +6,7 @@ import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";
 import { beta, ingestStream, reviewStream, simulateStream, type SimulatedOutput } from "../../../test-support/stream-fixtures.js";
 
 /**
- * SPEC §3/§7: calibration is measured on spot checks weighted by the inverse of their sampling
+ * calibration is measured on spot checks weighted by the inverse of their sampling
  * rate, so it describes every output, not only the low-confidence ones that were escalated
  * anyway. On a stream whose truth is known: the weighted estimate lands within ±0.03 of the true
  * accuracy; the estimate from escalated items alone is far off.

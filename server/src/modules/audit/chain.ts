@@ -2,7 +2,7 @@ import canonicalize from "canonicalize";
 import { createPrivateKey, createPublicKey, hash, hkdfSync, sign, verify, type KeyObject } from "node:crypto";
 
 /**
- * The audit trail's cryptography (SPEC §6), with no storage in it: entry hashes over RFC 8785
+ * The audit trail's cryptography, with no storage in it: entry hashes over RFC 8785
  * canonical JSON (the `canonicalize` package, the RFC authors' reference implementation), the
  * Ed25519 checkpoint signer, and a streaming verifier that holds one entry at a time.
  */

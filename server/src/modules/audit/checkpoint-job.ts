@@ -21,7 +21,7 @@ export interface CheckpointJobResult {
 
 /**
  * Signs a checkpoint for every project whose chain grew by at least `minEntries` since its last
- * one (SPEC §6: every N entries or hour: the scheduler runs this hourly with 1, the server's
+ * one (every N entries or hour: the scheduler runs this hourly with 1, the server's
  * watcher every few seconds with N), then copies new checkpoints to the configured file.
  *
  * The file gets a line per checkpoint before its export is recorded, so a crash in between

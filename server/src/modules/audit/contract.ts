@@ -2,7 +2,7 @@ import { z } from "zod";
 import { instant, MAX_LIMIT, resolveWindow } from "../runs/contract.js";
 import type { VerifyReport } from "./chain.js";
 
-/** Wire contracts of the audit API (SPEC §6). */
+/** Wire contracts of the audit API. */
 
 const id = z.string().min(1).max(256);
 // Actions and actors are written by the server: a fixed alphabet, so a filter is never a

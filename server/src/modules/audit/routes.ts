@@ -19,7 +19,7 @@ import { csvRow, CSV_COLUMNS, listAudit, streamAudit } from "./query-store.js";
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The audit trail (SPEC §6): search, streamed export, background verification and the checkpoint key.
+ * The audit trail: search, streamed export, background verification and the checkpoint key.
  * Reviewers may read entries (the run page shows them); exporting and verifying is for admins
  * and analysts, and scripts with an API key.
  */
@@ -42,7 +42,7 @@ export function auditRoutes(deps: AppDeps) {
     .get("/audit/export", auditors, validate("query", auditExportQuery(now)), async (c) => {
       const q = c.req.valid("query");
       const { projectId, actor } = c.get("principal");
-      // Exports are themselves audited (SPEC §6), before the first byte leaves.
+      // Exports are themselves audited, before the first byte leaves.
       await recordAudit(deps.store.client, projectId, [
         {
           time: deps.now(), actor, action: "audit.exported", subject: `project:${projectId}`,

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * The audit trail (SPEC §6): one hash chain per project. Entries hold the SHA-256 of their
+ * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
  * payload, not the payload, so retention can purge payloads (events, audit_payloads) without
  * breaking the chain. Triggers (migration 0004) refuse UPDATE and DELETE on this table.
  *

@@ -59,7 +59,7 @@ export async function readAuditHead(tx: Transaction | Client, projectId: string)
 
 /**
  * Appends entries to a project's chain inside the caller's write transaction, so an entry
- * commits or rolls back with the fact it records (SPEC §6). The head is read under the write
+ * commits or rolls back with the fact it records. The head is read under the write
  * lock, so concurrent writers (other instances too) extend the chain one after the other.
  */
 export async function appendAudit(tx: Transaction, projectId: string, records: readonly AuditRecord[]): Promise<AuditHead | null> {

@@ -14,7 +14,7 @@ export interface AuditVerifierOptions {
 }
 
 /**
- * Runs verifications of the audit chain in the background (SPEC §6: "an API route recomputes the
+ * Runs verifications of the audit chain in the background ("an API route recomputes the
  * chain"). The walk is linear in the chain, minutes at ten million entries, which no HTTP request
  * should be held open for (proxies give up, clients retry and start another walk). So a request
  * starts one (or joins the one running for its project) and is answered at once; the walk writes

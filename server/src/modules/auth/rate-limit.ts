@@ -3,7 +3,7 @@ import type { AppDeps, Principal } from "../../app/deps.js";
 import { AppError } from "../../platform/http/errors.js";
 
 /**
- * Requests per minute for each API key and each signed-in user (SPEC §4), counted with
+ * Requests per minute for each API key and each signed-in user, counted with
  * rate-limiter-flexible's in-memory limiter. Each instance counts its own requests: behind a
  * load balancer the effective limit is the per-instance one times the instances.
  */

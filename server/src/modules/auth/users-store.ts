@@ -103,7 +103,7 @@ export async function createSession(db: Db, user: User, now = Date.now()): Promi
 }
 
 /**
- * A failed sign-in to an existing account is audited on that account (SPEC §6: logins). Attempts
+ * A failed sign-in to an existing account is audited on that account (logins). Attempts
  * on addresses with no account have no project to record them in; the rate limiter sees them.
  */
 export async function recordLoginFailure(db: Db, email: string, now = Date.now()): Promise<void> {

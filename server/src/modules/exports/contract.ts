@@ -3,7 +3,7 @@ import { z } from "zod";
 import { instant, name } from "../runs/contract.js";
 
 /**
- * Wire contract of the corrections export (SPEC §8, issue 7 item 5): `GET /v1/exports/corrections`
+ * Wire contract of the corrections export: `GET /v1/exports/corrections`
  * and `seamtrace export corrections`. The rows themselves are golden/src/export-formats.ts's
  * `CorrectionRow`, one per decision, in decision-time order.
  */

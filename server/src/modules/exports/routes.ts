@@ -51,7 +51,7 @@ export function exportStream(rows: AsyncGenerator<CorrectionRow>, format: Export
 }
 
 /**
- * Correction exports (SPEC §8): reviewers' decisions as training data, for admins, analysts and
+ * Correction exports: reviewers' decisions as training data, for admins, analysts and
  * scripts with an API key. Every export is audited with its filters before the first byte leaves.
  */
 export function exportsRoutes(deps: AppDeps) {

@@ -5,7 +5,7 @@ import { iso, parseJson } from "../../platform/db/json.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 
 /**
- * The corrections export (SPEC §8): decided escalations and stand-alone labels as training rows,
+ * The corrections export: decided escalations and stand-alone labels as training rows,
  * in decision-time order. Each source is read a page at a time by keyset on (decision time, id),
  * never OFFSET, so an export of any size holds one page per source in memory and a page costs
  * the same at the end of the export as at its start.

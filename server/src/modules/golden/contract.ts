@@ -3,7 +3,7 @@ import { z } from "zod";
 import { name } from "../runs/contract.js";
 
 /**
- * Wire contracts of the golden API (SPEC §8, issue 7 item 1): results of `seamtrace golden run`
+ * Wire contracts of the golden API: results of `seamtrace golden run`
  * sent to the server and listed, and golden cases made from reviewed escalations.
  */
 

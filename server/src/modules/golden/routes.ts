@@ -22,7 +22,7 @@ import { recordAudit } from "../audit/store.js";
 
 
 /**
- * Golden sets on the server (SPEC §8): results of `seamtrace golden run` (sent by CI with an API
+ * Golden sets on the server: results of `seamtrace golden run` (sent by CI with an API
  * key, read by analysts), and golden cases made from reviewed escalations, downloadable as a
  * set file. Results are measurements, so they are for admins, analysts and scripts; adding a
  * case is a reviewer's judgement, so it is for admins and reviewers, never a key.

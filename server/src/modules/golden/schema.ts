@@ -1,7 +1,7 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * Results of `seamtrace golden run` sent to the server (SPEC §8): the summary and regressions as
+ * Results of `seamtrace golden run` sent to the server: the summary and regressions as
  * sent, plus the figures the list shows, in columns so listing never parses the JSON.
  */
 export const goldenResults = sqliteTable(

@@ -8,7 +8,7 @@ import { iso, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 
-/** Golden results sent by `seamtrace golden run`, and golden cases made from reviews (SPEC §8). */
+/** Golden results sent by `seamtrace golden run`, and golden cases made from reviews. */
 
 // ---- Results.
 

@@ -9,7 +9,7 @@ import { countOpenEscalations } from "../review/open-escalations.js";
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 /**
- * `GET /metrics` in the Prometheus text format (SPEC §4).
+ * `GET /metrics` in the Prometheus text format.
  *
  * Who may scrape: with `SEAMTRACE_METRICS_TOKEN` set, only a request bearing it (Prometheus'
  * `authorization` / `bearer_token` setting). Without one, the endpoint is open only while the

@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Limits } from "../../app/config.js";
 import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
-// The wire format of `POST /v1/events` (SPEC §4). `sdk/src/types.ts` is its definition: every
+// The wire format of `POST /v1/events`. `sdk/src/types.ts` is its definition: every
 // schema below `satisfies` the SDK type (what we parse is an SDK event), and the `Accepts`
 // checks at the bottom prove the converse (every SDK event fits the schema's input), so the
 // two cannot drift apart without a type error. Unknown keys are stripped by z.object, so a

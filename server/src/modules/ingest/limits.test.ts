@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { counts, postEvents, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 
-// Limits of SPEC §4 at their defaults: 1,000 events, 5 MB after decompression, 1 Mi characters
+// The ingest limits at their defaults: 1,000 events, 5 MB after decompression, 1 Mi characters
 // per string, depth 32.
 const MB5 = 5 * 1024 * 1024;
 

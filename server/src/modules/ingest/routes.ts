@@ -15,7 +15,7 @@ import { WriteQueueClosedError, WriteQueueFullError } from "../../platform/db/wr
 const RETRY_AFTER_SECONDS = 1;
 
 /**
- * The collector (SPEC §4). Every item is validated on its own and answered on its own; the
+ * The collector. Every item is validated on its own and answered on its own; the
  * answer is sent only after the transaction holding every accepted event has committed.
  */
 export function eventsRoutes(deps: AppDeps) {

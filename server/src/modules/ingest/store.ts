@@ -57,7 +57,7 @@ interface EventRow {
  * Runs and steps are projected from the log afterwards (store/projection.ts), not here:
  * measured in-process, appending 1,000-event batches runs at ~67k events/s, and projecting in
  * the same transaction brought it to ~25k/s, a third of a raw insert, while the 2xx only needs
- * the events durable (SPEC §4).
+ * the events durable.
  */
 export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[], waitingSince?: number): Promise<IngestOutcome[]> {
   const outcomes = batches.map((b) => b.events.map(() => false));
@@ -105,7 +105,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
 }
 
 /**
- * The audit entries of stored events, per project (SPEC §6: every input, output, confidence and
+ * The audit entries of stored events, per project (every input, output, confidence and
  * gate decision is an entry, committed with the fact). One entry per event, whose payload hash is
  * the SHA-256 of the stored body; a step that failed its gate gets a second, `gate.<outcome>`,
  * so gate decisions can be searched for by action.

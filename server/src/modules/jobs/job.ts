@@ -5,7 +5,7 @@ import type { CheckpointSigner } from "../audit/chain.js";
 import type { Logger } from "../../app/logger.js";
 import type { JobName } from "./names.js";
 
-/** What a job gets to run with (CONVENTIONS habit 8: jobs take their dependencies, tests pass a fixed `now`). */
+/** What a job gets to run with (jobs take their dependencies, tests pass a fixed `now`). */
 export interface JobContext {
   store: Store;
   config: Readonly<Config>;

@@ -1,5 +1,5 @@
 /**
- * The scheduled jobs of SPEC §7, by name. The names are the API: schedules are configured by
+ * The scheduled jobs, by name. The names are the API: schedules are configured by
  * them (SEAMTRACE_JOB_<NAME>_SCHEDULE), `seamtrace jobs run <name>` and
  * `POST /v1/jobs/:name/run` take them, and the run history records them.
  */

@@ -8,7 +8,7 @@ import { validate } from "../../platform/http/validate.js";
 import { listJobRuns } from "./store.js";
 
 /**
- * The scheduled jobs (SPEC §7): their schedules, their run history, and a run on demand.
+ * The scheduled jobs: their schedules, their run history, and a run on demand.
  *
  * Jobs work across every project of the store (a rollup folds all new events at once), so a
  * run's record holds aggregate counts only, never a project's data, and any project's admin may

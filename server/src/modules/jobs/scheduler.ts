@@ -60,7 +60,7 @@ export interface JobRunner {
 }
 
 /**
- * Runs the analytics jobs (SPEC §7) on their cron schedules (node-cron, UTC, noOverlap) and on
+ * Runs the analytics jobs on their cron schedules (node-cron, UTC, noOverlap) and on
  * demand, with one runner per job across every instance sharing the store:
  *
  * - a run starts only by taking the job's lease row (store/jobs.ts) in a write transaction,

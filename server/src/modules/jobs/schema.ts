@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-// Scheduled jobs (SPEC §7): who may run each job now, and what every run did.
+// Scheduled jobs: who may run each job now, and what every run did.
 
 /**
  * One row per job: the instance holding it and until when. Taken and renewed in a write

@@ -7,7 +7,7 @@ import { parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 /**
- * Leases and run records of the scheduled jobs (SPEC §7: one runner at a time across instances,
+ * Leases and run records of the scheduled jobs (one runner at a time across instances,
  * each run recorded). Every write runs under the write lock, which is what makes the lease a
  * lock across processes sharing the store: the read and the take commit together.
  */

@@ -70,7 +70,7 @@ function accuracyAbove(rows: readonly RollupRow[], threshold: number) {
 }
 
 /**
- * Auto-tighten (SPEC §7). For every step under a policy with a `targetAccuracy`, over the last
+ * Auto-tighten. For every step under a policy with a `targetAccuracy`, over the last
  * window of its newest version: when the labelled accuracy of what the current `minConfidence`
  * lets through is below the target, or the step's drift alert is firing, raise `minConfidence`
  * to the lowest bin edge whose lower Wilson bound meets the target, within

@@ -13,7 +13,7 @@ import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";
 import { beta, ingestStream, reviewStream, simulateStream, type SimulatedOutput } from "../../../test-support/stream-fixtures.js";
 
 /**
- * SPEC §7 end to end on a simulated stream: a model that drifts (its inputs shift, and it becomes
+ * end to end on a simulated stream: a model that drifts (its inputs shift, and it becomes
  * overconfident) raises a drift alert; auto-tighten raises the step's threshold from the labels;
  * and on the next window, run under the new threshold as the SDK would fetch it, the labelled
  * accuracy of what passes the gate is back at or above the workflow's target.

@@ -11,7 +11,7 @@ import { HOUR_MS, windowEnd } from "../analytics/windows.js";
 export const MIN_RECALIBRATION_LABELS = 50;
 
 /**
- * Recalibration (SPEC §7): per step, on the newest version's labels over the recalibration
+ * Recalibration: per step, on the newest version's labels over the recalibration
  * window, an isotonic (pool-adjacent-violators) map from raw to calibrated confidence, served
  * with the policies (GET /v1/policies `calibrations`), which the SDK applies when a workflow
  * opts in. Fitted on the rollups' labelled bins (mean confidence and weighted accuracy per bin,

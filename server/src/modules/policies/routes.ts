@@ -36,9 +36,9 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
 }
 
 /**
- * Policies per workflow and step (SPEC §3): served to SDKs (API key) and the UI, changed only
+ * Policies per workflow and step: served to SDKs (API key) and the UI, changed only
  * by admins, every change recorded in the policy history with who made it and why. A reviewer
- * cannot change policies (SPEC §4); an API key cannot either, so a key leaked from a pipeline
+ * cannot change policies; an API key cannot either, so a key leaked from a pipeline
  * cannot lower the gates that pipeline runs through.
  */
 export function policiesRoutes(deps: AppDeps) {
@@ -81,7 +81,7 @@ export function policiesRoutes(deps: AppDeps) {
       const { projectId } = c.get("principal");
       const { workflow } = c.req.valid("query");
       const [rows, maps] = await Promise.all([listPolicies(deps.store.db, projectId, { workflow }), listCalibrationMaps(deps.store.db, projectId, workflow)]);
-      // Recalibration maps ride with the policies (SPEC §7), under the same ETag, so a refit
+      // Recalibration maps ride with the policies, under the same ETag, so a refit
       // reaches SDKs on their next refresh like a threshold change does.
       const calibrations = maps.map(({ workflow, step, version, x, y }) => ({ workflow, step, version, x, y }));
       const body = JSON.stringify({ policies: rows.map(toServed), ...(calibrations.length > 0 ? { calibrations } : {}) } satisfies PoliciesResponse);

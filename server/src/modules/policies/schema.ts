@@ -65,7 +65,7 @@ export const contracts = sqliteTable(
 );
 
 /**
- * Auto-tighten decisions (SPEC §7) with the evidence they rest on: the labelled accuracy per
+ * Auto-tighten decisions with the evidence they rest on: the labelled accuracy per
  * candidate threshold, the trigger, the window. The policy change itself goes through the
  * policies store (history, revision); this row is what an admin reviews and reverts.
  */

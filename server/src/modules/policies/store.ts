@@ -16,7 +16,7 @@ import { beginWrite } from "../../platform/db/write-transaction.js";
 import { parseJson } from "../../platform/db/json.js";
 
 /**
- * Policies per workflow and step, and their append-only history (SPEC §3, §7). The workflow-wide
+ * Policies per workflow and step, and their append-only history. The workflow-wide
  * policy is stored with step "" (a primary-key column cannot be NULL in a useful way) and served
  * with `step: null`. Every change writes the row and its history entry in ONE transaction, so
  * the history never misses a change and never records one that did not happen.
@@ -184,7 +184,7 @@ export async function deletePolicy(client: Client, change: PolicyChange): Promis
   }
 }
 
-/** The audit entry of a policy change: the whole before and after, and why (SPEC §6). */
+/** The audit entry of a policy change: the whole before and after, and why. */
 function policyAudit(change: PolicyChange, step: string, action: string, before: ServedPolicy | null, after: ServedPolicy | null): AuditRecord {
   return {
     time: change.now,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** `PUT /v1/retention/:workflow` (SPEC §6). */
+/** `PUT /v1/retention/:workflow`. */
 export const retentionBody = z.strictObject({
   mode: z.enum(["full", "final"]),
   /** Delete ended runs this many days old; null keeps them. At most 100 years. */

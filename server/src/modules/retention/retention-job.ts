@@ -28,7 +28,7 @@ const RUNS_PER_TRANSACTION = 200;
 const add = (a: PurgeCounts, b: PurgeCounts) => ((a.runs += b.runs), (a.steps += b.steps), (a.events += b.events));
 
 /**
- * Applies every workflow's retention (SPEC §6): TTL deletions first, then `final` reductions.
+ * Applies every workflow's retention: TTL deletions first, then `final` reductions.
  * Each batch finds its runs through an index on end time (the `final` one partial, holding only
  * runs still to reduce), so the cost follows what is due, not the size of the history.
  */

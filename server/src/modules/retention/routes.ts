@@ -7,7 +7,7 @@ import { listRetentionPolicies, putRetentionPolicy } from "./store.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Retention per workflow (SPEC §6): read by admins and analysts, set by admins; changes are audited. */
+/** Retention per workflow: read by admins and analysts, set by admins; changes are audited. */
 export function retentionRoutes(deps: AppDeps) {
   const readers = requireAuth(deps, { apiKey: true, roles: ["admin", "analyst"] });
   const admin = requireAuth(deps, { roles: ["admin"] });

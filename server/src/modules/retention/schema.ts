@@ -1,7 +1,7 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
- * Retention per workflow (SPEC §6). No row: `full`, kept forever.
+ * Retention per workflow. No row: `full`, kept forever.
  * - `full` keeps every intermediate payload;
  * - `final` keeps, once a run has ended, its final outputs, scores and hashes, and drops the
  *   intermediate payloads (step inputs, non-final outputs, reasoning, alternatives, review packets);

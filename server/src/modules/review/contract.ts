@@ -4,7 +4,7 @@ import type { Limits } from "../../app/config.js";
 import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
 /**
- * Wire contracts of the review API (SPEC §5) and of late feedback labels: what the routes accept
+ * Wire contracts of the review API and of late feedback labels: what the routes accept
  * (zod, applied at the edge by `middleware/validate.ts`) and the JSON they answer with (types,
  * for the UI, the resume worker and typed clients).
  */
@@ -180,7 +180,7 @@ export interface RunSoFarStep {
 }
 
 /**
- * Everything a reviewer needs, fixed when the escalation is made (SPEC §1 "escalation"). Model
+ * Everything a reviewer needs, fixed when the escalation is made. Model
  * inputs and outputs are untrusted text: render them as text.
  */
 export interface EscalationPacket {

@@ -10,7 +10,7 @@ import { insertFeedbackLabels } from "./labels-store.js";
 
 
 /**
- * Late feedback (SPEC §4 `POST /v1/labels`): ground truth that arrives after a run, from the
+ * Late feedback (`POST /v1/labels`): ground truth that arrives after a run, from the
  * project's own systems, with its API key. Answered per item like the ingest: one bad label
  * never sinks the batch, and a rejected item changes nothing.
  */

@@ -9,7 +9,7 @@ import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 /**
- * Labels: ground truth for step outputs (SPEC §1). Reviews write theirs with the decision
+ * Labels: ground truth for step outputs. Reviews write theirs with the decision
  * (store/escalations.ts); this file reads them and takes late feedback from the API.
  */
 

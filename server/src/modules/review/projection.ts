@@ -22,7 +22,7 @@ export interface BatchEvent {
 const ESCALATION_ROWS_PER_STATEMENT = 50;
 
 /**
- * The review side of a projection batch (SPEC §5): an escalation row (with its packet) for every
+ * The review side of a projection batch: an escalation row (with its packet) for every
  * step event carrying an `escalationId` not seen before, its `escalation.created` webhook, and
  * the step contracts the SDK reported. Runs inside the projection's write transaction, before
  * the batch's own rows are written: the packet reads earlier steps from the steps table and

@@ -21,7 +21,7 @@ import { getLabel } from "./labels-store.js";
 
 
 /**
- * The review API (SPEC §5): the queue, one escalation with its packet, claims, decisions.
+ * The review API: the queue, one escalation with its packet, claims, decisions.
  * Everyone may read the queue; only admins and reviewers claim and decide (an analyst cannot
  * resolve escalations), and only as a signed-in user, because a decision carries a reviewer's
  * identity. Every query is scoped to the caller's project: another project's id is a 404.

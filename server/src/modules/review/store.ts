@@ -17,7 +17,7 @@ import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 
 /**
- * The review queue (SPEC §5). Reads take the project id first in every WHERE (the leading
+ * The review queue. Reads take the project id first in every WHERE (the leading
  * column of each index, and the only tenancy boundary); writes run under the write lock with
  * conditional UPDATEs, so two reviewers acting at once get one success and one conflict.
  */
@@ -298,7 +298,7 @@ export async function decideEscalation(client: Client, input: DecisionInput): Pr
         input.now,
       ),
     );
-    // The decision record (SPEC §5, §6): what was decided, why, and the value the run resumes with.
+    // The decision record: what was decided, why, and the value the run resumes with.
     await appendAudit(tx, input.projectId, [
       {
         time: input.now, actor, action: "escalation.decided", subject: `escalation:${input.id}`, runId: String(e.run_id),

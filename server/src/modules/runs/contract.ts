@@ -89,7 +89,7 @@ export interface TimeWindow {
 }
 
 /**
- * Every list is bounded in time (CONVENTIONS habit 6). Without `from` the window is the 30 days
+ * Every list is bounded in time. Without `from` the window is the 30 days
  * before `to`; without `to` it ends now (plus clock skew). `now` is read per request.
  */
 export function resolveWindow(now: () => number, q: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx): TimeWindow {

@@ -30,7 +30,7 @@ function decodeAfter(raw: string | undefined): { resolvedAt: number; id: string 
 }
 
 /**
- * Durable resume (SPEC §3): the state a run replays from, the one-time claim of a resume, and
+ * Durable resume: the state a run replays from, the one-time claim of a resume, and
  * the feed of runs whose review has arrived. SDK routes: they take a project API key.
  */
 export function runStateRoutes(deps: AppDeps) {

@@ -12,7 +12,7 @@ import { parseJson } from "../../platform/db/json.js";
 export const MAX_STATE_STEPS = 10_000;
 
 /**
- * What a resumed run needs to replay itself (SPEC §3 "Durable resume"): its completed steps in
+ * What a resumed run needs to replay itself: its completed steps in
  * execution order, and the escalation it is paused on (or the last one that resumed it).
  */
 export async function getRunState(db: Db, projectId: string, runId: string): Promise<RunState | null> {

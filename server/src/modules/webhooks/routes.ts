@@ -33,7 +33,7 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
 }
 
 
-/** Webhooks for escalation.created and escalation.resolved (SPEC §5), managed by admins. */
+/** Webhooks for escalation.created and escalation.resolved, managed by admins. */
 export function webhooksRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });
   return new Hono<AppEnv>()

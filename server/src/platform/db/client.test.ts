@@ -1,5 +1,5 @@
-// The durability settings behind "a 2xx is sent only after every accepted event is committed"
-// (SPEC §4): WAL, synchronous=FULL and a busy timeout on EVERY pooled connection. libSQL pools
+// The durability settings behind "a 2xx is sent only after every accepted event is committed":
+// WAL, synchronous=FULL and a busy timeout on EVERY pooled connection. libSQL pools
 // connections and a PRAGMA run on one does not reach the others, so each is checked separately.
 import type { Transaction } from "@libsql/client";
 import { mkdtempSync, rmSync, statSync } from "node:fs";

@@ -2,7 +2,7 @@ import type { Env, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 
 /**
- * Security headers on every response (SPEC §4), from hono's maintained `secureHeaders`: nosniff,
+ * Security headers on every response, from hono's maintained `secureHeaders`: nosniff,
  * no framing, no referrer, same-origin opener and resource policies.
  *
  * Two Content-Security-Policies. The UI's is strict: scripts, styles, images and connections

@@ -35,7 +35,7 @@ export interface JsonLimits {
   maxDepth: number;
 }
 
-/** SPEC §4's defaults; routes pass tighter ones (`jsonLimits(deps, { maxBytes })`). */
+/** The documented defaults; routes pass tighter ones (`jsonLimits(deps, { maxBytes })`). */
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 5 * 1024 * 1024, maxStringLength: 1024 * 1024, maxDepth: 32 };
 
 /** The configured limits (config.ts), with a route's own tighter byte cap. */
@@ -49,7 +49,7 @@ export function jsonLimits(deps: { config: { limits: { maxBodyBytes: number; max
 }
 
 /**
- * The one validator every route uses (CONVENTIONS habit 2): parses `target` with `schema` and
+ * The one validator every route uses: parses `target` with `schema` and
  * throws `AppError(400, invalid_query | invalid_param | invalid_body, message, zodIssues)`, so
  * every bad request gets the same envelope from the app's `onError`. Handlers then read the
  * parsed (transformed, defaulted) value with `c.req.valid(target)`.

@@ -1,5 +1,5 @@
 /**
- * Agreement between an automated judge and reviewer labels (SPEC §7 "evaluator agreement"):
+ * Agreement between an automated judge and reviewer labels:
  * the confusion matrix, raw accuracy, and Cohen's κ = (pₒ − pₑ)/(1 − pₑ), which discounts the
  * agreement two raters reach by chance given how often each uses each label — a judge that
  * says "correct" to everything scores high accuracy on a mostly-correct stream, and κ ≈ 0.

@@ -3,7 +3,7 @@
  * with case weights: the non-decreasing fit minimising Σ wᵢ(yᵢ − fᵢ)², as
  * `scipy.optimize.isotonic_regression(y, weights=w)` computes it. O(n) after sorting.
  *
- * Recalibration (SPEC §7) fits it to labels against raw confidence and serves the result as a
+ * Recalibration fits it to labels against raw confidence and serves the result as a
  * piecewise-linear map from raw to calibrated confidence.
  */
 

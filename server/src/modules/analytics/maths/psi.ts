@@ -3,7 +3,7 @@ import { quantileSorted } from "simple-statistics";
 /**
  * Population Stability Index between a baseline and a current distribution over the same bins:
  * Σ (a − e)·ln(a / e) over bin proportions, i.e. KL(a‖e) + KL(e‖a). Customary reading: < 0.1
- * stable, 0.1–0.25 worth watching, > 0.25 shifted (the defaults of SPEC §7).
+ * stable, 0.1–0.25 worth watching, > 0.25 shifted (the customary defaults).
  *
  * An empty bin would make the logarithm infinite. Its proportion is floored at PSI_EPSILON
  * (0.01%), the usual convention in credit scoring, without renormalising: a bin that empties

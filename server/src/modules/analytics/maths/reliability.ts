@@ -1,7 +1,7 @@
 import { effectiveSize, wilsonInterval, Z95, type Interval } from "./wilson.js";
 
 /**
- * Reliability diagrams and the calibration scores read from them (SPEC §7): per confidence bin
+ * Reliability diagrams and the calibration scores read from them: per confidence bin
  * the count, mean confidence, accuracy and its Wilson interval; ECE, MCE and the Brier score.
  *
  * Every item may carry a weight: spot-check labels count 1/samplingRate each, so the labelled

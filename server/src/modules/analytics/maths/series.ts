@@ -128,7 +128,7 @@ function levelOf(psiValue: number | null, p: number | null, c: DriftCutoffs): Dr
 }
 
 /**
- * Baseline window against current window (SPEC §7): the confidence (PSI over the fixed bins,
+ * Baseline window against current window: the confidence (PSI over the fixed bins,
  * two-sample KS on the window samples), every numeric output or feature (PSI over the baseline's
  * deciles, KS), every categorical one (PSI over categories, chi-square of homogeneity).
  */

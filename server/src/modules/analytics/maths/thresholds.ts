@@ -2,7 +2,7 @@ import type { BinSums } from "./reliability.js";
 import { effectiveSize, wilsonInterval, Z95 } from "./wilson.js";
 
 /**
- * Auto-tightening (SPEC §7): the lowest `minConfidence` whose labelled accuracy — the lower
+ * Auto-tightening: the lowest `minConfidence` whose labelled accuracy — the lower
  * Wilson bound of the accuracy of outputs at or above it — meets the workflow's target, within
  * the policy's bounds. The lower bound, not the point estimate, so a threshold is only chosen
  * when the labels give confidence that it keeps the promise, and sparse labels make it stricter.

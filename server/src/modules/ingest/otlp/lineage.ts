@@ -12,7 +12,7 @@ export interface MappedStep {
 export type RuleFor = (workflow: string, step: string) => PolicyRule | undefined;
 
 /**
- * Cumulative confidence (SPEC §1) over the ancestors present in this request: each distinct
+ * Cumulative confidence over the ancestors present in this request: each distinct
  * ancestor's own confidence once. A parent sent in another request is not known here, so the
  * chain stops at it. Served policies are checked on the way; a failed gate flags the step and
  * everything below it (a non-blocking escalation, since the run has already gone on).

@@ -10,7 +10,7 @@ import { lineage } from "./lineage.js";
 import type { SpanFacts } from "./span-facts.js";
 
 /**
- * OTLP spans → Seamtrace events (SPEC §4), a pure function of the request:
+ * OTLP spans → Seamtrace events, a pure function of the request:
  * - a run per trace, or per `seamtrace.run.id` when spans name one (a UUID is used as is; any
  *   other string becomes the run's key and a stable id);
  * - a step per span, its parents from the span's parent (or `seamtrace.parent.step.id`);

@@ -20,7 +20,7 @@ type Encoding = "json" | "protobuf";
 const PROTOBUF = "application/x-protobuf";
 
 /**
- * OTLP/HTTP trace ingest (SPEC §4): any OpenTelemetry exporter can point here. Spans become
+ * OTLP/HTTP trace ingest: any OpenTelemetry exporter can point here. Spans become
  * Seamtrace events (otlp/map-spans.ts) and are committed through the same ingest queue as
  * `POST /v1/events`, with its auth, limits and idempotency (event ids derive from trace and span
  * ids, so a resent span is stored once). The answer is OTLP's: empty on success, a
