@@ -7,7 +7,7 @@ import { scale, writeSummary } from "../support/reliability.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
- * Issue 9 item 3: another OS process holds a write transaction on the store file. Held for less
+ * Another OS process holds a write transaction on the store file. Held for less
  * than the busy timeout (5 s here, SEAMTRACE_BUSY_TIMEOUT_MS), write requests to a real server wait
  * and succeed; held longer (8 s), they answer 503 with Retry-After and a JSON error, and nothing of
  * theirs is stored; once it lets go, the next writes all succeed.

@@ -36,10 +36,12 @@ function recordingJob(spans: Span[], holder: string, ms: number): Job {
 /**
  * One server instance in a child process: a scheduler on the shared store whose `rollup` job
  * appends "<holder> <start> <end>" (epoch ms, sub-ms precision) to `spansFile`, fired every few
- * milliseconds from `t0` for `forMs`, as cron would fire it on every instance.
+ * milliseconds for `forMs`, as cron would fire it on every instance. The instances start firing
+ * together: each says it is ready in `dir` and waits for the others, however long they took to
+ * load, so the overlap does not depend on how fast the machine starts processes.
  */
-const instanceScript = (dbUrl: string, spansFile: string, holder: string, t0: number, forMs: number) => `
-  import { appendFileSync } from "node:fs";
+const instanceScript = (dbUrl: string, dir: string, spansFile: string, holder: string, holders: string[], forMs: number) => `
+  import { appendFileSync, existsSync, writeFileSync } from "node:fs";
   import { loadConfig } from "./server/src/app/config.ts";
   import { openStore } from "./server/src/platform/db/client.ts";
   import { silentLogger } from "./server/src/app/logger.ts";
@@ -54,9 +56,11 @@ const instanceScript = (dbUrl: string, spansFile: string, holder: string, t0: nu
     return { rowsRead: 1 };
   } };
   const s = new Scheduler({ store, config, log: silentLogger, now: Date.now }, [job], { holder: ${JSON.stringify(holder)} });
-  while (Date.now() < ${t0}) await new Promise((r) => setTimeout(r, 5));
+  writeFileSync(${JSON.stringify(dir)} + "/ready-" + ${JSON.stringify(holder)}, "");
+  while (!${JSON.stringify(holders)}.every((h) => existsSync(${JSON.stringify(dir)} + "/ready-" + h))) await new Promise((r) => setTimeout(r, 5));
+  const until = Date.now() + ${forMs};
   let busy = 0;
-  while (Date.now() < ${t0 + forMs}) {
+  while (Date.now() < until) {
     if ((await s.run("rollup", { trigger: "schedule", actor: "system:scheduler" })) === "busy") busy++;
     await new Promise((r) => setTimeout(r, Math.random() * 4));
   }
@@ -68,10 +72,8 @@ describe("Scheduler lease", () => {
   it("never lets two server processes on one store run the same job at once", async () => {
     ctx = await createTestContext();
     const spansFile = join(ctx.dir, "spans.txt");
-    const t0 = Date.now() + 2_500; // both children loaded and waiting by then
-    const [p, q] = await Promise.all(
-      ["p", "q"].map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, spansFile, h, t0, 1_500), 20_000)),
-    );
+    const holders = ["p", "q"];
+    const [p, q] = await Promise.all(holders.map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, ctx.dir, spansFile, h, holders, 1_500))));
     expect(p!.code, p!.out).toBe(0);
     expect(q!.code, q!.out).toBe(0);
     const spans = readFileSync(spansFile, "utf8")
@@ -89,7 +91,7 @@ describe("Scheduler lease", () => {
     expect(busy[0]! + busy[1]!).toBeGreaterThan(0);
     const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 1000 });
     expect(runs.items.length).toBe(spans.length);
-  }, 30_000);
+  });
 
   it("never lets two schedulers in one process run the same job at once", async () => {
     ctx = await createTestContext();
