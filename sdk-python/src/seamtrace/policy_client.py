@@ -40,7 +40,7 @@ class PolicyClient:
         self._timeout = timeout
         self._cache: Dict[str, Dict[str, Policy]] = {}
         self._maps: Dict[Tuple[str, str, str], Tuple[List[float], List[float]]] = {}
-        self._memo: Dict[Any, Policy] = {}
+        self._memo: Dict[Any, Tuple[Optional[Policy], Optional[Policy], Policy]] = {}
         self._etag: Optional[str] = None
         self._loaded = False
         self._reset_threads()
@@ -107,10 +107,12 @@ class PolicyClient:
     def rule_for(self, workflow: str, step: str, code: Optional[Policy] = None, code_step: Optional[Policy] = None) -> Policy:
         """The policy in force for ``step`` of ``workflow``, field by field. Cheap: the step hot path
         calls it; answers are memoised until the next change on the server."""
-        key = (workflow, step, code, code_step)
-        rule = self._memo.get(key)
-        if rule is not None:
-            return rule
+        # Keyed by identity, not by value: hashing two policy dataclasses per step costs more than
+        # the rest of the lookup. The entry keeps the policies, so an id is never reused under it.
+        key = (workflow, step, id(code), id(code_step))
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is code and hit[1] is code_step:
+            return hit[2]
         steps = self._cache.get(workflow) or {}
         layers = (steps.get(step), steps.get(""), code_step, code)
         values: Dict[str, Any] = {}
@@ -122,7 +124,7 @@ class PolicyClient:
                     break
         rule = Policy(**values)
         if len(self._memo) < 10_000:  # bounded: step policies passed per call could be many
-            self._memo[key] = rule
+            self._memo[key] = (code, code_step, rule)
         return rule
 
     def calibrate(self, workflow: str, version: str, step: str, confidence: float) -> Optional[float]:

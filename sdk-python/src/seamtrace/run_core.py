@@ -82,9 +82,15 @@ def wants_context(fn: Callable[..., Any]) -> bool:
     """True when ``fn`` takes a positional argument without a default: it gets the StepContext."""
     code = getattr(fn, "__code__", None)
     if code is not None:
-        n = code.co_argcount - (1 if getattr(fn, "__self__", None) is not None else 0)
-        defaults = getattr(fn, "__defaults__", None) or ()
-        return n - len(defaults) > 0 or bool(code.co_flags & inspect.CO_VARARGS)
+        bound = getattr(fn, "__self__", None) is not None
+        key = (code, bound, len(getattr(fn, "__defaults__", None) or ()))
+        wants = _arity_cache.get(key)
+        if wants is None:
+            n = code.co_argcount - (1 if bound else 0) - key[2]
+            wants = n > 0 or bool(code.co_flags & inspect.CO_VARARGS)
+            if len(_arity_cache) < 4096:
+                _arity_cache[key] = wants
+        return wants
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
