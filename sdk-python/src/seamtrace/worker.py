@@ -39,7 +39,8 @@ class ResolvedWorker:
         self._notifier = notifier
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        #: Polls completed (each reached the server and handled its page).
+        self._polled = threading.Condition()
+        #: Polls completed (each reached the server and handled its whole page).
         self.polls = 0
 
     def start(self) -> "ResolvedWorker":
@@ -56,6 +57,19 @@ class ResolvedWorker:
         thread = self._thread
         if wait > 0 and thread is not None and thread is not threading.current_thread():
             thread.join(wait)
+
+    def wait(self, polls: int = 1, timeout: float = 30.0) -> bool:
+        """Waits until ``polls`` more polls have completed, each with every review of its page
+        handled (a script doing one pass, or a test); False at the timeout.
+
+        Example::
+
+            worker.wait()  # every review waiting now has been handed to the handler
+            worker.stop()
+        """
+        with self._polled:
+            target = self.polls + polls
+            return self._polled.wait_for(lambda: self.polls >= target, timeout)
 
     def __call__(self, review: ResolvedReview) -> Any:
         return self.handler(review)
@@ -77,7 +91,9 @@ class ResolvedWorker:
                     if self._stop.is_set():
                         return
                     self._handle(review)
-                self.polls += 1
+                with self._polled:
+                    self.polls += 1
+                    self._polled.notify_all()
             self._stop.wait(self._poll)
 
     def _handle(self, review: ResolvedReview) -> None:
