@@ -321,7 +321,8 @@ class Sender:
     def _on_drop(self, reason: str, count: int) -> None:
         if reason == "shutdown":
             return  # told by shutdown's report
-        self._notifier.once(f"dropped:{reason}", f"dropped {count} event(s): {_DROP_WHY.get(reason, reason)}; later drops are counted (stats())")
+        why = _DROP_WHY.get(reason) or (f"the collector refused them with HTTP {reason[5:]}" if reason.startswith("http_") else reason)
+        self._notifier.once(f"dropped:{reason}", f"dropped {count} event(s) ({reason}): {why}; later drops are counted (stats())")
 
     def _on_rejected(self, code: str, message: str, count: int) -> None:
         self._notifier.once(f"rejected:{code}", f"the collector rejected an event ({code}: {message}); it is not stored")
