@@ -195,8 +195,10 @@ class Shutdown(unittest.TestCase):
         self.assertIn("401", report.last_error or "")
         self.assertFalse(report.ok)
         self.assertIs(h.t.shutdown(), report)  # idempotent
-        h.t.enqueue(event(2))  # after shutdown: dropped, counted, never raised
-        self.assertEqual(h.t.stats()["dropped"]["shutdown"], 1)
+        h.t.enqueue(event(2))  # after shutdown: dropped, counted, told once, never raised
+        h.t.enqueue(event(3))
+        self.assertEqual(h.t.stats()["dropped"]["shutdown"], 2)
+        self.assertEqual([p.cause for p in h.problems].count("dropped:after_shutdown"), 1)
         self.assertIsInstance(threading.active_count(), int)
 
     def test_a_deadline_that_passes_while_the_collector_is_down_drops_what_is_left_as_shutdown(self) -> None:

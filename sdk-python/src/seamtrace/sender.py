@@ -19,7 +19,7 @@ from .backoff import is_retryable_status, parse_retry_after, retry_delay
 from .http import RequestFn, error_summary
 from .ids import uuidv7
 from .jsonwire import to_json
-from .ledger import BatchItem, Ledger
+from .ledger import BatchItem, Ledger, ShutdownReport
 from .notices import Notifier
 from .spool import FileSpool
 
@@ -99,6 +99,7 @@ class Sender:
     _kicked: bool
     _thread: Optional[threading.Thread]
     _needs_start: bool
+    _report: Optional[ShutdownReport]
 
     def buffered(self) -> int:
         if self._spool is not None:
@@ -320,7 +321,11 @@ class Sender:
 
     def _on_drop(self, reason: str, count: int) -> None:
         if reason == "shutdown":
-            return  # told by shutdown's report
+            # Drops at the deadline are in shutdown's report; an event emitted after it is not.
+            if self._report is not None:
+                self._notifier.once("dropped:after_shutdown", "an event was emitted after shutdown() and is dropped; "
+                                    "later ones are counted (stats())")
+            return
         why = _DROP_WHY.get(reason) or (f"the collector refused them with HTTP {reason[5:]}" if reason.startswith("http_") else reason)
         self._notifier.once(f"dropped:{reason}", f"dropped {count} event(s) ({reason}): {why}; later drops are counted (stats())")
 
