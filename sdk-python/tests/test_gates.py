@@ -24,11 +24,15 @@ class ConfidenceValidation(unittest.TestCase):
             self.assertEqual(valid_confidence(c), float(c))
         self.assertIsNone(valid_confidence(None))
 
-    def test_refuses_everything_else_and_names_the_value(self) -> None:
-        for c in (1.7, 85, -0.2, math.nan, math.inf, -math.inf, "0.9", "high", True, False, [0.5], Decimal("0.5"), {}):
+    def test_refuses_everything_else_and_names_the_value_as_the_typescript_sdk_does(self) -> None:
+        cases = [(1.7, "1.7"), (85, "85"), (-0.2, "-0.2"), (math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity"),
+                 ("0.9", '"0.9"'), ("high", '"high"'), (True, "true"), (False, "false"), ([0.5], "[0.5]"), (Decimal("0.5"), "Decimal('0.5')"), ({}, "{}")]
+        for c, shown in cases:
             with self.assertRaises(InvalidConfidence) as caught:
                 valid_confidence(c)
-            self.assertIn(repr(c) if not isinstance(c, str) else f'"{c}"', str(caught.exception))
+            self.assertEqual(InvalidConfidence(c, "extract").args[0].split(":")[0], f'step "extract" returned confidence {shown}')
+            self.assertIn(shown, str(caught.exception))
+        self.assertIn("a percentage? divide by 100", str(InvalidConfidence(85, "extract")))
 
 
 class Lineage(unittest.TestCase):
@@ -118,7 +122,7 @@ class StepOutcomes(unittest.TestCase):
         r = wf.run(pipeline)
         self.assertEqual(r.status, "failed")
         self.assertEqual(r.failure.error["name"], "InvalidConfidence")
-        self.assertIn("1.7", r.failure.error["message"])
+        self.assertTrue(r.failure.error["message"].startswith('step "classify" returned confidence 1.7: '), r.failure.error)
         self.assertEqual(r.failure.step, "classify")
         self.assertEqual(calls, [])
         kinds = [e["type"] for e in self.sent()]

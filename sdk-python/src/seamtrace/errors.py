@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import traceback
 from typing import Optional
 
@@ -20,12 +21,18 @@ class InvalidConfidence(ValueError):
     Example::
 
         run.step("classify", lambda: StepResult("water", confidence=85))
-        # the run fails: InvalidConfidence: confidence must be a finite number in [0, 1], got 85
+        # the run fails: InvalidConfidence: step "classify" returned confidence 85: a confidence is
+        # a finite number in [0, 1], or left out when the step has none (a percentage? divide by 100)
     """
 
-    def __init__(self, value: object) -> None:
+    def __init__(self, value: object, step: Optional[str] = None) -> None:
         self.value = value
-        super().__init__(f"confidence must be a finite number in [0, 1], got {_describe(value)}")
+        self.step = step
+        # Worded as the TypeScript SDK words it, values spelled as JSON would: the same mistake
+        # reads the same in the review queue, whichever SDK made it.
+        who = f"step {json.dumps(step)} returned confidence" if step is not None else "confidence"
+        hint = " (a percentage? divide by 100)" if _number(value) and 1 < value <= 100 else ""  # type: ignore[operator]
+        super().__init__(f"{who} {_describe(value)}: a confidence is a finite number in [0, 1], or left out when the step has none{hint}")
 
 
 class RunStopped(Exception):
@@ -71,10 +78,22 @@ def _message(err: BaseException) -> str:
     return text
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(value[:100])
     try:
-        return repr(value)
+        return (json.dumps(value) if isinstance(value, (list, dict)) else repr(value))[:100]
     except Exception:
         return f"<{type(value).__name__}>"

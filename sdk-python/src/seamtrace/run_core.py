@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .contract import check_contract
-from .errors import ReviewRejected, RunStopped, error_info
+from .errors import InvalidConfidence, ReviewRejected, RunStopped, error_info
 from .ids import uuidv7
 from .lineage import to_epoch_seconds
 from .policy import Policy, failed_gates, gate_outcome, is_active, merge_policies, sampled
@@ -201,7 +201,9 @@ class RunCore:
         or fails (an invalid confidence, a contract that cannot be checked)."""
         try:
             handle._complete(as_result(ret), attempts, attempt_errors, self._now())
-        except Exception as err:  # InvalidConfidence, or a result that is not one
+        except InvalidConfidence as err:  # checked before anything is recorded; never retried
+            raise self._fail_step(handle, attempts, attempt_errors, InvalidConfidence(err.value, handle.name)) from None
+        except Exception as err:  # a result that is not one
             raise self._fail_step(handle, attempts, attempt_errors, err) from None
         g = self._gates
         if g.recalibrate and handle._own is not None and g.policies is not None:
