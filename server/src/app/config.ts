@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { validate as validCron } from "node-cron";
 import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
 
@@ -129,6 +130,16 @@ function analyticsConfig(env: Env): AnalyticsConfig {
  * Reads the environment once, at start. A bad value stops the start with a message naming the
  * variable; nothing else in the server reads `process.env`.
  */
+/**
+ * The built dashboard: the repository's ui/dist when running from a checkout, else the copy an
+ * installed @seamtrace/server carries (server/ui, made when the package is packed).
+ */
+function defaultUiDir(): string {
+  const checkout = fileURLToPath(new URL("../../../ui/dist", import.meta.url));
+  if (existsSync(join(checkout, "index.html"))) return checkout;
+  return fileURLToPath(new URL("../../ui", import.meta.url));
+}
+
 export function loadConfig(env: Env = process.env, options: { uiDir?: string } = {}): Readonly<Config> {
   const dataDir = resolve(env.SEAMTRACE_DATA_DIR || "./data");
   const databaseUrl = env.DATABASE_URL || `file:${join(dataDir, "seamtrace.db")}`;
@@ -150,7 +161,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxStringLength: int(env, "SEAMTRACE_MAX_STRING_LENGTH", 1024 * 1024, 16, 64 * 1024 * 1024),
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
-    uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../../ui/dist", import.meta.url).pathname),
+    uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || defaultUiDir()),
     jobs: jobsConfig(env),
     analytics: analyticsConfig(env),
     rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
