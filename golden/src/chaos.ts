@@ -5,22 +5,28 @@
  * value reached a later step unflagged.
  *
  * Faults go in through the SDK client's internal step interceptor (`interceptStep`), so user code
- * is untouched: the workflow runs exactly as deployed, on a client whose transport is captured in
- * memory (as in a golden run). What each fault led to is read from the very events the SDK would
+ * is untouched: the workflow runs exactly as deployed, on a client whose events go to an in-memory
+ * sink (as in a golden run). What each fault led to is read from the very events the SDK would
  * send: the faulted step's gate, its lineage descendants, and the run's end.
+ *
+ * A run can end while one of its steps is still running: a parallel sibling escalated or failed,
+ * `run()` resolved, and the step (say, a hang cut by its timeout a second later) records its
+ * outcome afterwards. Chaos therefore waits, after each run, until every step call it saw has
+ * been recorded (or the run's deadline passes) before it accounts for the fault.
  *
  * Determinism: whether and how a step is faulted is a hash of (seed, run index, step call index
  * within the run), never a shared random stream, so parallel runs finishing in any order inject
  * the same faults for the same seed.
  */
-import type { RunResult, SeamtraceEvent, StandardSchemaV1, StepEvent, StepInterceptor, StepResult } from "@seamtrace/sdk";
+import type { RunResult, SeamtraceEvent, StandardSchemaV1, StepEvent, StepFn, StepInterceptor, StepResult } from "@seamtrace/sdk";
 import { Seamtrace } from "@seamtrace/sdk";
+import { MemorySink } from "@seamtrace/sdk/memory";
 import Table from "cli-table3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { preview } from "./comparators.js";
-import { EventCapture, type GoldenWorkflowModule } from "./executor.js";
+import type { GoldenWorkflowModule } from "./executor.js";
 
 export const FAULT_KINDS = ["low-confidence", "malformed", "throw", "timeout"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -110,6 +116,10 @@ interface RunContext {
   calls: number;
   runId?: string;
   fault?: InjectedFault;
+  /** Every step call made in the run, as `call:name`, to wait for its event. */
+  seen: Set<string>;
+  /** Attempts of step functions not yet settled. */
+  inflight: Set<Promise<unknown>>;
 }
 
 /** A deterministic draw in [0, 1) from the seed and a position. */
@@ -141,6 +151,11 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     const ctx = store.getStore();
     if (!ctx) return fn;
     ctx.runId = identity.runId;
+    ctx.seen.add(`${call}:${step}`);
+    return tracked(ctx, inject(ctx, identity, step, call, opts, fn));
+  };
+
+  const inject = (ctx: RunContext, identity: Parameters<StepInterceptor>[0], step: string, call: number, opts: Parameters<StepInterceptor>[3], fn: StepFn<unknown>): StepFn<unknown> => {
     if (ctx.fault) return fn; // one fault per run: its outcome is the run's
     const at = ctx.calls++;
     if (draw(seed, ctx.index, at, "at") >= rate) return fn;
@@ -187,13 +202,8 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     }
   };
 
-  const capture = new EventCapture();
-  const st = new Seamtrace({
-    endpoint: "http://chaos.invalid",
-    request: capture.request,
-    transport: { gzip: false, flushIntervalMs: 10, maxBufferEvents: 100_000 },
-    interceptStep: intercept,
-  });
+  const sink = new MemorySink();
+  const st = new Seamtrace({ sink, interceptStep: intercept });
   const faults: FaultOutcome[] = [];
   let runsWithoutFault = 0;
   try {
@@ -202,16 +212,17 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     const settled = await Promise.all(
       Array.from({ length: runs }, (_, index) =>
         limit(async () => {
-          const ctx: RunContext = { index, calls: 0 };
+          const ctx: RunContext = { index, calls: 0, seen: new Set(), inflight: new Set() };
+          const deadline = Date.now() + runDeadlineMs;
           // Through a promise: a `run` that throws synchronously is a finding, not a crash of chaos.
           const outcome = await store.run(ctx, () => settle(Promise.resolve().then(() => target.run(options.inputs[index % options.inputs.length])), runDeadlineMs));
+          await recorded(ctx, sink, deadline);
           return { ctx, outcome };
         }),
       ),
     );
-    await st.flush({ timeoutMs: 5_000 });
     for (const { ctx, outcome } of settled) {
-      const events = ctx.runId !== undefined ? capture.take(ctx.runId) : [];
+      const events = ctx.runId !== undefined ? sink.take(ctx.runId).events : [];
       if (!ctx.fault) {
         runsWithoutFault++;
         continue;
@@ -224,6 +235,46 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
   const outcomes = { escalated: 0, flagged: 0, failed: 0, contained: 0, leaked: 0, hung: 0, unaccounted: 0 } satisfies Record<FaultOutcomeKind, number>;
   for (const f of faults) outcomes[f.outcome]++;
   return { seed, runs, runsWithoutFault, faults, outcomes, failed: faults.some((f) => !f.accounted) };
+}
+
+/** Wraps a step function so its unsettled attempts are known. */
+function tracked(ctx: RunContext, fn: StepFn<unknown>): StepFn<unknown> {
+  return (c) => {
+    const ret = fn(c);
+    if (typeof (ret as { then?: unknown } | null)?.then === "function") {
+      const p = ret as Promise<unknown>;
+      ctx.inflight.add(p);
+      const done = () => ctx.inflight.delete(p);
+      p.then(done, done);
+    }
+    return ret;
+  };
+}
+
+/**
+ * Waits until every step call of the run has its event in the sink, or the deadline passes. A
+ * step still running when `run()` resolved records its outcome later; reading the events before
+ * then reported an injected hang as "no event was recorded".
+ */
+async function recorded(ctx: RunContext, sink: MemorySink, deadline: number): Promise<void> {
+  const missing = () => {
+    if (ctx.runId === undefined) return false;
+    const have = new Set<string>();
+    for (const e of sink.events({ runId: ctx.runId })) if (isStep(e)) have.add(`${e.call ?? 0}:${e.step}`);
+    return [...ctx.seen].some((k) => !have.has(k));
+  };
+  for (;;) {
+    // The SDK records a settled step in promise continuations: let them run first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!missing()) return;
+    const left = deadline - Date.now();
+    if (left <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, ctx.inflight.size > 0 ? left : Math.min(left, 10))));
+    // Between attempts (a retry's backoff) nothing is in flight: look again shortly.
+    await Promise.race([ctx.inflight.size > 0 ? Promise.allSettled([...ctx.inflight]) : wait, wait]);
+    clearTimeout(timer);
+  }
 }
 
 type Settled = { result: RunResult<unknown> } | { threw: unknown } | { hung: true };
