@@ -25,6 +25,7 @@ import Table from "cli-table3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
+import { recorded, tracked, type StepCalls } from "./chaos-recorded.js";
 import { preview } from "./comparators.js";
 import type { GoldenWorkflowModule } from "./executor.js";
 
@@ -111,15 +112,10 @@ export class ChaosHang extends Error {
   override readonly name = "ChaosHang";
 }
 
-interface RunContext {
+interface RunContext extends StepCalls {
   index: number;
   calls: number;
-  runId?: string;
   fault?: InjectedFault;
-  /** Every step call made in the run, as `call:name`, to wait for its event. */
-  seen: Set<string>;
-  /** Attempts of step functions not yet settled. */
-  inflight: Set<Promise<unknown>>;
 }
 
 /** A deterministic draw in [0, 1) from the seed and a position. */
@@ -235,46 +231,6 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
   const outcomes = { escalated: 0, flagged: 0, failed: 0, contained: 0, leaked: 0, hung: 0, unaccounted: 0 } satisfies Record<FaultOutcomeKind, number>;
   for (const f of faults) outcomes[f.outcome]++;
   return { seed, runs, runsWithoutFault, faults, outcomes, failed: faults.some((f) => !f.accounted) };
-}
-
-/** Wraps a step function so its unsettled attempts are known. */
-function tracked(ctx: RunContext, fn: StepFn<unknown>): StepFn<unknown> {
-  return (c) => {
-    const ret = fn(c);
-    if (typeof (ret as { then?: unknown } | null)?.then === "function") {
-      const p = ret as Promise<unknown>;
-      ctx.inflight.add(p);
-      const done = () => ctx.inflight.delete(p);
-      p.then(done, done);
-    }
-    return ret;
-  };
-}
-
-/**
- * Waits until every step call of the run has its event in the sink, or the deadline passes. A
- * step still running when `run()` resolved records its outcome later; reading the events before
- * then reported an injected hang as "no event was recorded".
- */
-async function recorded(ctx: RunContext, sink: MemorySink, deadline: number): Promise<void> {
-  const missing = () => {
-    if (ctx.runId === undefined) return false;
-    const have = new Set<string>();
-    for (const e of sink.events({ runId: ctx.runId })) if (isStep(e)) have.add(`${e.call ?? 0}:${e.step}`);
-    return [...ctx.seen].some((k) => !have.has(k));
-  };
-  for (;;) {
-    // The SDK records a settled step in promise continuations: let them run first.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (!missing()) return;
-    const left = deadline - Date.now();
-    if (left <= 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, ctx.inflight.size > 0 ? left : Math.min(left, 10))));
-    // Between attempts (a retry's backoff) nothing is in flight: look again shortly.
-    await Promise.race([ctx.inflight.size > 0 ? Promise.allSettled([...ctx.inflight]) : wait, wait]);
-    clearTimeout(timer);
-  }
 }
 
 type Settled = { result: RunResult<unknown> } | { threw: unknown } | { hung: true };
