@@ -5,9 +5,9 @@
  * Prints one JSON line: seconds, entries, and memory before and at peak.
  */
 import { readFileSync } from "node:fs";
-import { CheckpointSigner } from "../server/src/lib/audit-chain.js";
-import { openStore, type Db } from "../server/src/db/client.js";
-import { readEntries, verifyAudit } from "../server/src/store/audit.js";
+import { CheckpointSigner } from "../server/src/modules/audit/chain.js";
+import { openStore, type Db } from "../server/src/platform/db/client.js";
+import { readEntries, verifyAudit } from "../server/src/modules/audit/store.js";
 
 const [file, projectId, secret, mode] = process.argv.slice(2) as [string, string, string, "verify" | "scan"];
 const store = await openStore({ url: `file:${file}`, busyTimeoutMs: 5_000 });

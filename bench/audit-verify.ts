@@ -1,7 +1,7 @@
 /**
  * Audit verify: `verifyAudit` (what `POST /v1/audit/verifications` and `seamtrace audit verify` run) over
  * chains of 100,000 and 1,000,000 entries with a signed checkpoint every 1,000, each verification
- * in a child process of its own so that its peak memory (max RSS) is its own. SPEC §6 asks for
+ * in a child process of its own so that its peak memory (max RSS) is its own. The audit trail promises
  * constant memory: the 1M / 100k peak-memory ratio should be ~1, while the time grows ~10×.
  * Baseline in the same run: a keyset scan of the same rows with nothing hashed or checked (what
  * reading alone costs), so verify / scan says what the cryptography adds.
@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openStore } from "../server/src/db/client.js";
-import { migrateStore } from "../server/src/db/migrate.js";
-import { CheckpointSigner, sha256Hex } from "../server/src/lib/audit-chain.js";
-import { appendAudit, type AuditRecord } from "../server/src/store/audit.js";
-import { withWriteLock } from "../server/src/store/write-transaction.js";
+import { openStore } from "../server/src/platform/db/client.js";
+import { migrateStore } from "../server/src/app/migrate.js";
+import { CheckpointSigner, sha256Hex } from "../server/src/modules/audit/chain.js";
+import { appendAudit, type AuditRecord } from "../server/src/modules/audit/store.js";
+import { withWriteLock } from "../server/src/platform/db/write-transaction.js";
 import { fmt, median } from "./stats.js";
 
 const SECRET = "bench secret, at least thirty-two characters long";

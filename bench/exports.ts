@@ -1,7 +1,7 @@
 /**
  * Corrections export: `streamCorrections` + `exportRow` (what `GET /v1/exports/corrections` and
  * `seamtrace export corrections` run) over 20,000 and 100,000 decided escalations whose packets
- * carry ~2 KB of "run so far" besides the input and output, as real packets do. SPEC §8 asks for
+ * carry ~2 KB of "run so far" besides the input and output, as real packets do. Exports promise
  * a streamed export: the heap it keeps alive (after full collections, sampled as it goes) stays
  * small and flat while the export grows to tens of megabytes.
  * Baseline in the same run: the same keyset pages reading and parsing whole packets (what
@@ -15,11 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { openStore } from "../server/src/db/client.js";
-import { migrateStore } from "../server/src/db/migrate.js";
-import { streamCorrections } from "../server/src/store/exports.js";
-import { multiRow } from "../server/src/store/sql.js";
-import { withWriteLock } from "../server/src/store/write-transaction.js";
+import { openStore } from "../server/src/platform/db/client.js";
+import { migrateStore } from "../server/src/app/migrate.js";
+import { streamCorrections } from "../server/src/modules/exports/store.js";
+import { multiRow } from "../server/src/platform/db/sql.js";
+import { withWriteLock } from "../server/src/platform/db/write-transaction.js";
 import { alternate, fmt, median } from "./stats.js";
 
 const PROJECT = "0190f0f0-0000-7000-8000-00000000b0b0";

@@ -1,5 +1,5 @@
 /**
- * `golden run` throughput (issue 7): 500 cases × 5 steps with trivial models, through the real
+ * `golden run` throughput: 500 cases × 5 steps with trivial models, through the real
  * executor (`goldenRun`: the set read and validated from JSONL, every case run through the
  * instrumented workflow on a captured client, every step compared, summary and calibration),
  * against the same five functions run plainly — no Seamtrace, the same bounded parallelism, each

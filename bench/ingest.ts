@@ -2,8 +2,8 @@
  * Ingest: events per second stored by the collector from concurrent SDK transports over HTTP
  * (a real server process on 127.0.0.1, gzip batches of 500), against a raw libSQL multi-row
  * insert of the same event rows into the same `events` table in a fresh file, in the same run.
- * Target: collector / raw ≥ 0.5 (issue 2). The collector also writes an audit entry per event in
- * the same transaction (SPEC §4, §6), so a second baseline inserts the same event rows AND their
+ * Target: collector / raw ≥ 0.5. The collector also writes an audit entry per event in
+ * the same transaction, so a second baseline inserts the same event rows AND their
  * audit rows (hashes computed before the clock starts) the same way: the ratio against it says
  * how close the collector comes to the least the database must do for what it stores. The
  * collector also projects runs and steps behind the acknowledgement; no baseline does.
@@ -13,7 +13,7 @@ import { Transport, uuidv7, type SeamtraceEvent } from "@seamtrace/sdk";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/lib/audit-chain.js";
+import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/modules/audit/chain.js";
 import { repoRoot, spawnServer } from "../test/support/server.js";
 import { fmt, median } from "./stats.js";
 

@@ -3,11 +3,11 @@
  * when asked, then exits (which is what gives back the native memory the driver keeps per row).
  * Usage: jobs-writer.ts write <dbUrl> <n> <hours> <seed> <end> [rollup]
  */
-import { loadConfig } from "../server/src/config.js";
-import { openStore } from "../server/src/db/client.js";
-import { silentLogger } from "../server/src/deps.js";
-import { JOBS } from "../server/src/jobs/registry.js";
-import { Scheduler, type FinishedRun } from "../server/src/jobs/scheduler.js";
+import { loadConfig } from "../server/src/app/config.js";
+import { openStore } from "../server/src/platform/db/client.js";
+import { silentLogger } from "../server/src/app/logger.js";
+import { JOBS } from "../server/src/app/jobs.js";
+import { Scheduler, type FinishedRun } from "../server/src/modules/jobs/scheduler.js";
 import { writeEvents } from "./jobs.js";
 
 const [cmd, url, n, hours, seed, end, rollup] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /**
- * Analytics jobs (SPEC §7, issue 5): the time of each job over N new events, in a store that
+ * Analytics jobs: the time of each job over N new events, in a store that
  * holds N events against one that holds 10·N (the baseline and the candidate, run in this
  * process one after the other). The jobs read incremental rollups, so the ratio should stay
  * near 1 (target ≤ 1.2): their cost follows what is new, not the age of the store.
@@ -23,15 +23,15 @@ import { uuidv7, type StepEvent } from "@seamtrace/sdk";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../server/src/config.js";
-import { openStore, type Store } from "../server/src/db/client.js";
-import { migrateStore } from "../server/src/db/migrate.js";
-import { silentLogger } from "../server/src/deps.js";
-import { JOBS } from "../server/src/jobs/registry.js";
-import { Scheduler, type FinishedRun } from "../server/src/jobs/scheduler.js";
-import { beta, prng } from "../server/src/jobs/stream-fixtures.js";
-import { putPolicy } from "../server/src/store/policies.js";
-import { rebuildRollupDays } from "../server/src/store/rollups.js";
+import { loadConfig } from "../server/src/app/config.js";
+import { openStore, type Store } from "../server/src/platform/db/client.js";
+import { migrateStore } from "../server/src/app/migrate.js";
+import { silentLogger } from "../server/src/app/logger.js";
+import { JOBS } from "../server/src/app/jobs.js";
+import { Scheduler, type FinishedRun } from "../server/src/modules/jobs/scheduler.js";
+import { beta, prng } from "../server/test-support/stream-fixtures.js";
+import { putPolicy } from "../server/src/modules/policies/store.js";
+import { rebuildRollupDays } from "../server/src/modules/analytics/rollups-store.js";
 import { fmt } from "./stats.js";
 
 const H = 3_600_000;

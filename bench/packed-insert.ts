@@ -8,8 +8,8 @@ import { createClient, type InValue } from "@libsql/client";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/lib/audit-chain.js";
-import { PackedRows, type PackedValue } from "../server/src/store/packed-rows.js";
+import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/modules/audit/chain.js";
+import { PackedRows, type PackedValue } from "../server/src/platform/db/packed-rows.js";
 import { repoRoot } from "../test/support/server.js";
 import { makeEvents } from "./ingest.js";
 

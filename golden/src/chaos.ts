@@ -1,5 +1,5 @@
 /**
- * Chaos runs (SPEC §8): seeded injection of low confidence, malformed outputs, thrown errors and
+ * Chaos runs: seeded injection of low confidence, malformed outputs, thrown errors and
  * timeouts at random steps of a workflow, then proof from the recorded events that each fault was
  * stopped (escalated at a gate or contract), flagged, or failed gracefully — and that no faulty
  * value reached a later step unflagged.

@@ -1,5 +1,5 @@
 /**
- * Row formats of a correction export (SPEC §8): JSONL, CSV and chat fine-tuning JSONL. Each turns
+ * Row formats of a correction export: JSONL, CSV and chat fine-tuning JSONL. Each turns
  * one row into one chunk of text, so an export is streamed row by row in constant memory; the
  * store side (paging reviews) and the route/CLI wrap these.
  */

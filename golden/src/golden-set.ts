@@ -1,5 +1,5 @@
 /**
- * The golden-set format (SPEC §8): JSONL, one case per line,
+ * The golden-set format: JSONL, one case per line,
  * `{"id":"…","input":…,"expected":{"<step>":<output>,…},"tags":["…"]}`.
  *
  * Every problem in a set is reported with its line number, not just the first, so a hand-edited

@@ -1,5 +1,5 @@
 /**
- * Seam checks (SPEC §8): for every handoff — an edge of the recorded lineage from an upstream
+ * Seam checks: for every handoff — an edge of the recorded lineage from an upstream
  * step to the downstream step that consumed its output — the upstream's recorded output is
  * validated against the downstream step's input contract for that upstream. A step's own
  * output schema is enforced by the SDK at run time; what it does not check is whether what one

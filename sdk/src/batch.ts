@@ -1,6 +1,6 @@
 /**
  * The wire side of a batch: serialising events, measuring and building the
- * `{"events":[...]}` body, and reading the per-item answer (SPEC §4).
+ * `{"events":[...]}` body, and reading the per-item answer.
  */
 import type { IngestItemResult } from "./types.js";
 
@@ -70,7 +70,7 @@ export function batchBody(items: readonly BatchItem[]): string {
 
 /**
  * The per-item results of a 2xx answer, aligned with `items`: `undefined` where the answer does
- * not say (unparseable body, missing entry). Results come in request order (SPEC §4); ids are
+ * not say (unparseable body, missing entry). Results come in request order; ids are
  * checked so a reordered answer cannot credit the wrong event.
  */
 export function matchResults(

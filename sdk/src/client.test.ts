@@ -1,5 +1,5 @@
 // The client as a host application meets it: `new Seamtrace({ request })`, a workflow, a run.
-// The network is an injected request function (CONVENTIONS habit 9), so each test decides what
+// The network is an injected request function, so each test decides what
 // "the collector" does — answer, fail, or never answer — and reads exactly what was sent.
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";

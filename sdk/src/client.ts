@@ -18,7 +18,7 @@ import { defaultRequest } from "./http-post.js";
 import { unrefTimer } from "./timers.js";
 import type { RunState } from "./types.js";
 
-/** Thresholds and behaviour at every handoff. Server-side policies take precedence (see SPEC §3). */
+/** Thresholds and behaviour at every handoff. Server-side policies take precedence. */
 export type Policy = PolicyRule;
 
 export interface SeamtraceOptions {
@@ -128,7 +128,7 @@ export class Seamtrace {
   readonly policies: PolicyClient | undefined;
   /** @internal Durable resume's server calls; undefined without an API key. */
   readonly resumer: Resumer | undefined;
-  // --- gates (issue 3): sampling source, contracts already sent, prompt delivery of escalations ---
+  // --- gates: sampling source, contracts already sent, prompt delivery of escalations ---
   /** @internal */
   readonly random: RandomSource;
   /** @internal Event times (SeamtraceOptions.now). */
@@ -144,7 +144,7 @@ export class Seamtrace {
   // --- end gates ---
 
   constructor(options: SeamtraceOptions = {}) {
-    this.random = options.random ?? Math.random; // gates (issue 3)
+    this.random = options.random ?? Math.random; // gates
     this.interceptStep = options.interceptStep;
     this.now = options.now ?? Date.now;
     this.onError = options.onError;

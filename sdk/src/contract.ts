@@ -1,5 +1,5 @@
 /**
- * Seam contracts (SPEC §3): a step's output is checked against its `schema` before it is handed
+ * Seam contracts: a step's output is checked against its `schema` before it is handed
  * on. Any Standard Schema v1 validator works (zod, valibot, arktype, ...): the SDK calls
  * `schema["~standard"].validate(value)` and imports no validator itself. The types below are the
  * published Standard Schema / Standard JSON Schema interfaces, restated (their authors ask

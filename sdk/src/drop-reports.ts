@@ -1,5 +1,5 @@
 /**
- * Drops waiting to be reported to the server as `sdk.dropped` events (SPEC §3: "the gap itself
+ * Drops waiting to be reported to the server as `sdk.dropped` events ("the gap itself
  * is reported to the server, so the audit trail shows it"). Drops are coalesced per reason
  * until the next batch picks them up, so a server outage that drops thousands of events costs
  * one report per reason, not one per event.

@@ -1,5 +1,5 @@
 /**
- * Gates at every handoff (SPEC §3): pure functions from a step's facts and the policy in force
+ * Gates at every handoff: pure functions from a step's facts and the policy in force
  * to a decision. The run applies the decision (stop, flag, sample); nothing here has effects.
  */
 import type { ContractIssue } from "./contract.js";
@@ -56,7 +56,7 @@ export function failedGates(rule: PolicyRule, facts: GateFacts, contractViolated
 
 /**
  * What a failure leads to. A contract violation always escalates: an output that breaks its
- * contract is never handed on (SPEC §3), even on a latency-bound `flag` path. Everything else
+ * contract is never handed on, even on a latency-bound `flag` path. Everything else
  * follows `onLow`, which defaults to `escalate`.
  */
 export function gateOutcome(rule: PolicyRule, kinds: readonly GateKind[] | undefined): GateOutcome {

@@ -1,6 +1,6 @@
 // Gates at every handoff, as a host application meets them: `new Seamtrace({ request })`, a
 // workflow with a policy, a run. The collector is an injected request function that records
-// what was sent (CONVENTIONS habit 9), so each test reads the events a reviewer would get.
+// what was sent, so each test reads the events a reviewer would get.
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";

@@ -10,7 +10,7 @@ export interface LineageNode {
 }
 
 /**
- * Cumulative confidence (SPEC §1): the product of a step's own confidence and the own
+ * Cumulative confidence: the product of a step's own confidence and the own
  * confidence of every distinct ancestor. A shared ancestor in a diamond counts once, and a
  * human-verified output re-bases the chain: it counts as 1 and hides its own ancestors, so a
  * run resumed from a review does not trip the same cumulative gate again.

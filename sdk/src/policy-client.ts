@@ -1,5 +1,5 @@
 /**
- * Server policies for the gates (SPEC §3 "Policies"): fetched from `GET /v1/policies` in the
+ * Server policies for the gates: fetched from `GET /v1/policies` in the
  * background with `If-None-Match`, cached, and merged field by field over the policy in code.
  * The policy in code is what applies when the server has none or has never been reached; a
  * refresh that fails keeps the last policies the server did send. Nothing here throws into the

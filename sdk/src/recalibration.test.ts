@@ -1,4 +1,4 @@
-// Recalibration (SPEC §7): the server serves an isotonic map per step and workflow version with
+// Recalibration: the server serves an isotonic map per step and workflow version with
 // the policies; a workflow created with `recalibrate: true` gates on the calibrated confidence
 // and reports both values, one that did not opt in is untouched.
 import { describe, expect, it } from "vitest";

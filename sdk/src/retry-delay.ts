@@ -4,7 +4,7 @@
  */
 
 /**
- * Statuses worth resending the same batch for (SPEC §3): rate limited, or a gateway that may
+ * Statuses worth resending the same batch for: rate limited, or a gateway that may
  * recover. Any other answer would come back the same, so retrying only adds load to a server
  * that already said no.
  */

@@ -186,7 +186,7 @@ export class Run {
     if (recorded.gated && !reviewed && recorded.source !== "human") return undefined;
     if (!reviewed) return Promise.resolve(handle.restore(recorded));
     if (esc.decision === "reject") {
-      // The reviewer refused the output: the run stops here and says why (SPEC §1 "review").
+      // The reviewer refused the output: the run stops here and says why.
       handle.restore(recorded);
       return Promise.reject(this.failStep(handle as StepHandle<unknown>, 1, undefined, Object.assign(new Error(esc.reason ?? "rejected by a reviewer"), { name: "ReviewRejected" })));
     }
@@ -242,8 +242,8 @@ export class Run {
     const handle = new StepHandle<V>(this.identity, name, opts, this.now());
     handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
-      // The common case stays off the retry loop: one call, no extra async frame (SPEC §3:
-      // the hot path costs a few microseconds and allocates little).
+      // The common case stays off the retry loop: one call, no extra async frame
+      // (the hot path costs a few microseconds and allocates little).
       let ret: StepResult<V> | Promise<StepResult<V>>;
       try {
         ret = fn(new Context(handle as StepHandle<unknown>, this.id, 1));
@@ -330,7 +330,7 @@ export class Run {
       if (c !== undefined) handle.recalibrated(c);
     }
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
-    // property reads, without a policy lookup or any allocation for gates (SPEC §3 overhead
+    // property reads, without a policy lookup or any allocation for gates (the overhead
     // budget; bench/sdk-overhead.ts measures this path).
     if (this.idle && opts.policy === undefined && opts.schema === undefined && opts.contract === undefined && opts.maxAgeMs === undefined) {
       this.emit(handle as StepHandle<unknown>);

@@ -1,5 +1,5 @@
 /**
- * Spot-check sampling (SPEC §3): a fraction of the steps that passed their gates goes to review,
+ * Spot-check sampling: a fraction of the steps that passed their gates goes to review,
  * so calibration is measured on an unbiased sample. The random source is injectable so tests
  * (and reproducible experiments) can seed it; the client defaults to `Math.random`.
  */

@@ -196,7 +196,7 @@ describe("FileSpool", () => {
     } finally {
       for (const child of children) child.kill("SIGKILL");
     }
-  }, 60_000);
+  });
 
   it("survives its process being killed in the middle of writing: every line recovered is whole, and none is missing before it", async () => {
     const dir = tempDir();

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 /**
  * `@seamtrace/sdk/spool`: a disk spool for the transport's buffer, so events survive a crash of
- * the process that made them (SPEC §3). Node only, and a separate entry point, so the core SDK
+ * the process that made them. Node only, and a separate entry point, so the core SDK
  * that ships to browsers and edge runtimes carries none of it.
  *
  * On disk: a folder of segment files (`<number>.jsonl`, one event's wire JSON per line) and a

@@ -139,7 +139,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
   get confidence(): number {
     return this.own;
   }
-  /** Own confidence times that of every distinct ancestor (SPEC §1). */
+  /** Own confidence times that of every distinct ancestor. */
   get cumulative(): number {
     return this.cum;
   }

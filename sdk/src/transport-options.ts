@@ -1,12 +1,12 @@
 /**
  * Transport settings with defaults applied and out-of-range values pulled into range, so a bad
- * option degrades the SDK instead of breaking the host (SPEC §3 gives the defaults).
+ * option degrades the SDK instead of breaking the host.
  */
 import { defaultRequest } from "./http-post.js";
 import type { BackoffOptions } from "./retry-delay.js";
 import type { RequestFn, TransportOptions } from "./transport-types.js";
 
-/** The collector's limits (SPEC §4): a bigger batch would be refused whole. */
+/** The collector's limits: a bigger batch would be refused whole. */
 const SERVER_MAX_EVENTS = 1000;
 const SERVER_MAX_BYTES = 5_000_000;
 /** setTimeout fires at once for delays beyond a signed 32-bit int. */

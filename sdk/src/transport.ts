@@ -1,5 +1,5 @@
 /**
- * The SDK's transport (SPEC §3 "Transport", §4 `POST /v1/events`): a bounded buffer drained in
+ * The SDK's transport (`POST /v1/events`): a bounded buffer drained in
  * the background, one gzipped batch in flight at a time so events arrive in order. It never
  * throws into the host, never retries what the server refused, and counts every drop by reason.
  */

@@ -113,7 +113,7 @@ export interface StepEvent extends RunEventBase {
    * `run()` can return it at once; the collector creates the escalation from this event.
    */
   escalationId?: string;
-  /** Set when the step passed its gates and was sampled for review at this rate (SPEC §3). */
+  /** Set when the step passed its gates and was sampled for review at this rate. */
   spotCheck?: { rate: number };
   /**
    * The output contract as JSON Schema, when the step's schema can describe itself (Standard
@@ -181,7 +181,7 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId?: string };
 }
 
-/** Thresholds and behaviour at every handoff (SPEC §1, §3). */
+/** Thresholds and behaviour at every handoff. */
 export interface PolicyRule {
   /** A step whose own confidence is below this fails its gate. */
   minConfidence?: number;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `seamtrace` command. A committed file, so npm can link it at install time, before the
-// TypeScript is built; the CLI itself is server/dist/cli.js (`npm run build`, or `npm start`).
+// TypeScript is built; the CLI itself is server/dist/cli/index.js (`npm run build`, or `npm start`).
 import { existsSync } from "node:fs";
 
-const cli = new URL("../dist/cli.js", import.meta.url);
+const cli = new URL("../dist/cli/index.js", import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write("seamtrace is not built yet: run `npm run build` (npm start builds it too) in the repository.\n");
   process.exit(1);

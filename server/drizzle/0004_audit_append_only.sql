@@ -1,4 +1,4 @@
--- The audit trail is append-only (SPEC §6): the database itself refuses to change or remove an
+-- The audit trail is append-only: the database itself refuses to change or remove an
 -- entry or a checkpoint, whatever code path tries. Someone who drops these triggers can still
 -- tamper, which is what the hash chain and the signed checkpoints then reveal.
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log

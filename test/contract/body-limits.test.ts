@@ -1,10 +1,10 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**
- * Every route that takes a body, taken from the app's own route table, against every limit
- * (SPEC §4): bytes (declared, chunked without a length, and after decompression), string length,
+ * Every route that takes a body, taken from the app's own route table, against every limit:
+ * bytes (declared, chunked without a length, and after decompression), string length,
  * nesting depth, media type. A new body route fails here until it is listed, so none can ship
  * without its limits.
  */

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { readAuditHead, verifyAudit, type AuditHead } from "../../server/src/store/audit.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { readAuditHead, verifyAudit, type AuditHead } from "../../server/src/modules/audit/store.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**
- * Nobody reads or writes another project's data, whatever ids are put in a path, query or body
- * (SPEC §4). Generated from the app's own route table: every route is called by project A with
+ * Nobody reads or writes another project's data, whatever ids are put in a path, query or body.
+ * Generated from the app's own route table: every route is called by project A with
  * project B's ids in every place an id can go, and
  * - a route that names a resource by id in its path answers 404 (the same answer as for an id
  *   that exists nowhere, so B's ids cannot even be probed);

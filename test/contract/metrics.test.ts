@@ -1,13 +1,13 @@
 /**
- * `GET /metrics` (SPEC §4): Prometheus text that a parser reads, whose counts move with ingest,
+ * `GET /metrics`: Prometheus text that a parser reads, whose counts move with ingest,
  * and who may read it.
  */
 import parsePrometheusTextFormat, { type MetricFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeJobDuration } from "../../server/src/metrics.js";
-import { completedRun, dropped } from "../../server/src/routes/events-fixtures.js";
-import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { observeJobDuration } from "../../server/src/platform/metrics.js";
+import { completedRun, dropped } from "../../server/test-support/events-fixtures.js";
+import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 let ctx: TestContext;
 beforeAll(async () => {

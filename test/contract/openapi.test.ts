@@ -1,13 +1,13 @@
 /**
- * `/openapi.json` (SPEC §4: "An OpenAPI document describes every route"): a valid OpenAPI 3.1
+ * `/openapi.json` ("An OpenAPI document describes every route"): a valid OpenAPI 3.1
  * document that lists exactly the operations the app mounts, and a reference page to browse it.
  */
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../server/src/app.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createApp } from "../../server/src/app/app.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { repoRoot } from "../support/server.js";
 
 let ctx: TestContext;

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Role } from "../../server/src/deps.js";
-import { escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
-import { createAlertRule, listAlertRules } from "../../server/src/store/alerts.js";
-import { putPolicy } from "../../server/src/store/policies.js";
-import { getThresholdChange, recordThresholdChange } from "../../server/src/store/thresholds.js";
+import type { Role } from "../../server/src/app/deps.js";
+import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
+import { createAlertRule, listAlertRules } from "../../server/src/modules/analytics/alerts-store.js";
+import { putPolicy } from "../../server/src/modules/policies/store.js";
+import { getThresholdChange, recordThresholdChange } from "../../server/src/modules/policies/thresholds-store.js";
 
 /**
- * Who may call which route, across every route group (SPEC §4: "a reviewer cannot change
+ * Who may call which route, across every route group ("a reviewer cannot change
  * policies; an analyst cannot resolve escalations"). One table of routes × callers, each cell
  * the authorization outcome: 401 (no acceptable credential), 403 (a credential, but not allowed
  * here), or `allow` (anything but 401/403: the request got past authorization, and whatever the
@@ -131,7 +131,7 @@ const adminsOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, ana
 const reviewersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: 403, anonymous: 401 };
 /** SDK routes take no session at all, so a cookie is no credential there: 401, not 403. */
 const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 401, apiKey: "allow", anonymous: 401 };
-/** Dashboards and scripts read analytics (SPEC §1 "analysts"); reviewers work the queue. */
+/** Dashboards and scripts read analytics; reviewers work the queue. */
 const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
 const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
@@ -147,7 +147,7 @@ const ROUTES: RouteCase[] = [
   { method: "GET", route: "/v1/run-state", prepare: async () => ({ path: "/v1/run-state?workflow=claims&key=none" }), expect: everyone },
   { method: "GET", route: "/v1/resumable", prepare: async () => ({ path: "/v1/resumable" }), expect: everyone },
 
-  // Audit (SPEC §6): every role reads entries; exporting and verifying is for admins and analysts.
+  // Audit: every role reads entries; exporting and verifying is for admins and analysts.
   { method: "GET", route: "/v1/audit", prepare: async () => ({ path: "/v1/audit" }), expect: everyone },
   { method: "GET", route: "/v1/audit/export", prepare: async () => ({ path: "/v1/audit/export" }), expect: auditors },
   { method: "POST", route: "/v1/audit/verifications", prepare: async () => ({ path: "/v1/audit/verifications" }), expect: auditors },
@@ -161,10 +161,10 @@ const ROUTES: RouteCase[] = [
     },
     expect: auditors,
   },
-  // Correction exports (SPEC §8) are training data: admins, analysts and scripts, like audit exports.
+  // Correction exports are training data: admins, analysts and scripts, like audit exports.
   { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
 
-  // Golden results (SPEC §8) are measurements: CI sends them with a key, analysts read them.
+  // Golden results are measurements: CI sends them with a key, analysts read them.
   { method: "POST", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results", body: goldenResult() }), expect: auditors },
   { method: "GET", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results?workflow=toy" }), expect: auditors },
   {
@@ -347,7 +347,7 @@ const ROUTES: RouteCase[] = [
     expect: keysOnly,
   },
 
-  // Analytics (SPEC §7): read by analysts, admins and API keys; jobs run and rules changed by admins.
+  // Analytics: read by analysts, admins and API keys; jobs run and rules changed by admins.
   ...[
     "/v1/jobs",
     "/v1/jobs/runs",
@@ -401,7 +401,7 @@ const ROUTES: RouteCase[] = [
     expect: adminsOnly,
   },
 
-  // Review webhooks (SPEC §5) are project configuration: admins only.
+  // Review webhooks are project configuration: admins only.
   { method: "GET", route: "/v1/webhooks", prepare: async () => ({ path: "/v1/webhooks" }), expect: adminsOnly },
   {
     method: "POST",

@@ -1,6 +1,6 @@
 /**
  * The SDK's size and self-containment, measured the way its users will meet it: the entry point
- * bundled from source for a browser or edge runtime, minified and gzipped (CONVENTIONS habit 9).
+ * bundled from source for a browser or edge runtime, minified and gzipped.
  * `npm run size -w @seamtrace/sdk` prints the same figures with a per-module breakdown.
  */
 import type { BuildOptions } from "esbuild";

@@ -1,8 +1,8 @@
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStarted, stepEvent } from "../../server/src/routes/events-fixtures.js";
-import { call, escalatedRun, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { runStarted, stepEvent } from "../../server/test-support/events-fixtures.js";
+import { call, escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**
  * Unknown body fields never set server-owned columns (mass assignment): ids, owners, times,

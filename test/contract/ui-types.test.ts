@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type * as Server from "../../server/src/contracts/query.js";
-import type * as Review from "../../server/src/contracts/review.js";
-import type * as Audit from "../../server/src/contracts/audit.js";
-import type { DriftTest, Rates as ServerRates } from "../../server/src/analytics/series.js";
-import type * as Golden from "../../server/src/contracts/golden.js";
-import type { ThresholdChangeView } from "../../server/src/store/thresholds.js";
+import type * as Server from "../../server/src/modules/runs/contract.js";
+import type * as Review from "../../server/src/modules/review/contract.js";
+import type * as Audit from "../../server/src/modules/audit/contract.js";
+import type { DriftTest, Rates as ServerRates } from "../../server/src/modules/analytics/maths/series.js";
+import type * as Golden from "../../server/src/modules/golden/contract.js";
+import type { ThresholdChangeView } from "../../server/src/modules/policies/thresholds-store.js";
 import type * as Ui from "../../ui/src/lib/types.js";
 
 /**

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/src/config.js";
-import { openStore } from "../../server/src/db/client.js";
-import { runCheckpointJob } from "../../server/src/jobs/checkpoint-job.js";
-import { CheckpointSigner } from "../../server/src/lib/audit-chain.js";
+import { loadConfig } from "../../server/src/app/config.js";
+import { openStore } from "../../server/src/platform/db/client.js";
+import { runCheckpointJob } from "../../server/src/modules/audit/checkpoint-job.js";
+import { CheckpointSigner } from "../../server/src/modules/audit/chain.js";
 import { runCli } from "../support/cli.js";
 
 /** `seamtrace audit verify|export` in its own process, against a store on disk. */

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGoldenSet } from "@seamtrace/golden";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runEnded, runStarted, stepEvent } from "../../server/src/routes/events-fixtures.js";
-import { call, postBatches } from "../../server/src/routes/review-fixtures.js";
-import { createTestContext } from "../../server/src/testing.js";
+import { runEnded, runStarted, stepEvent } from "../../server/test-support/events-fixtures.js";
+import { call, postBatches } from "../../server/test-support/review-fixtures.js";
+import { createTestContext } from "../../server/test-support/testing.js";
 import { runCli } from "../support/cli.js";
 
 /**

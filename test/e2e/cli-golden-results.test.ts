@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GoldenResultDetail, GoldenResultsResponse } from "../../server/src/contracts/golden.js";
+import type { GoldenResultDetail, GoldenResultsResponse } from "../../server/src/modules/golden/contract.js";
 import { runCli } from "../support/cli.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 

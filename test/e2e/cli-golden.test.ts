@@ -33,7 +33,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cli = (args: string[]) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 60_000 });
+const cli = (args: string[]) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 180_000 });
 
 describe("seamtrace golden run", () => {
   it("stores a baseline, passes against it, and fails a regressing version with exit 1 naming the step", async () => {

@@ -18,7 +18,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("seamtrace jobs", () => {
-  it("jobs list --json names the nine jobs of SPEC §7 with their schedules", async () => {
+  it("jobs list --json names the nine jobs with their schedules", async () => {
     const r = await cli(["jobs", "list", "--json"], { SEAMTRACE_JOB_DRIFT_SCHEDULE: "off" });
     expect(r.code, r.stderr).toBe(0);
     const jobs = JSON.parse(r.stdout) as Array<{ name: string; schedule: string; available: boolean }>;

@@ -9,7 +9,7 @@ import { cliPath, repoRoot, spawnServer, type SpawnedServer } from "../support/s
 const exec = promisify(execFile);
 const PASSWORD = "a long reviewer password";
 
-/** The whole loop (SPEC §3, §5): escalate → review → resume, against a real server process. */
+/** The whole loop: escalate → review → resume, against a real server process. */
 describe("review loop end to end", () => {
   let server: SpawnedServer;
   let cookie: string;
@@ -117,7 +117,7 @@ describe("review loop end to end", () => {
 
   it("resumes from a fresh SDK process, by running again with the same key", async () => {
     const child = (mode: string) =>
-      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], { cwd: repoRoot, timeout: 30_000 }).then(
+      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], { cwd: repoRoot, timeout: 120_000 }).then(
         (r) => JSON.parse(r.stdout.trim().split("\n").pop()!) as { result: { status: string; runId: string; escalation?: { id: string }; output?: string }; calls: Record<string, number> },
       );
     const first = await child("escalate");

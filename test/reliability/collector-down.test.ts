@@ -1,5 +1,5 @@
 /**
- * Collector down (issue 9, item 2): an SDK producing 200 events/s while the collector is down —
+ * Collector down: an SDK producing 200 events/s while the collector is down —
  * 2 minutes in the reduced form (inside `npm test`), 10 in the full one. The producer's memory
  * stays bounded by its buffer, its drop counter equals produced minus delivered exactly, what it
  * had buffered is delivered within 60 s of the collector's return, and no row is stored twice.

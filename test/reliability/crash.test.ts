@@ -1,5 +1,5 @@
 /**
- * Crash (issue 9, item 1): eight SDK clients, each its own process, send events while the
+ * Crash: eight SDK clients, each its own process, send events while the
  * collector is killed with SIGKILL three times at random points and restarted on the same data
  * folder and port. Afterwards every event acknowledged with a 2xx is in the store exactly once,
  * the database passes `PRAGMA integrity_check`, and `seamtrace audit verify` exits 0.
@@ -10,7 +10,7 @@ import { createClient } from "@libsql/client";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { prng } from "../../server/src/jobs/stream-fixtures.js";
+import { prng } from "../../server/test-support/stream-fixtures.js";
 import { runCli } from "../support/cli.js";
 import { freePort, rssOf, runScript } from "../support/processes.js";
 import { scale, writeSummary } from "../support/reliability.js";

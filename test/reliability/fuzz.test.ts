@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { completedRun } from "../../server/src/routes/events-fixtures.js";
-import { readAuditHead, verifyAudit } from "../../server/src/store/audit.js";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { completedRun } from "../../server/test-support/events-fixtures.js";
+import { readAuditHead, verifyAudit } from "../../server/src/modules/audit/store.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { batch, envelope, FUZZ_ENV, serialize, validEvent } from "../support/ingest-arbitraries.js";
 import { scale, writeSummary } from "../support/reliability.js";
 
 /**
- * Issue 9 item 5: fast-check against the collector and the query API, 10,000 cases in the full
+ * Fast-check against the collector and the query API, 10,000 cases in the full
  * form (1,000 inside `npm test`), in-process through `app.request()`.
  *
  * For every request: never a 5xx; every error is a 4xx with JSON `{ error: { code, message } }`;
@@ -229,7 +229,7 @@ async function sendQuery(route: string, id: string, qs: string, asUser: boolean)
   const complaint = badError(res.status, res.headers.get("content-type") ?? "", text);
   if (complaint) return `GET ${path.slice(0, 300)} (${asUser ? "admin" : "key"}): ${complaint}`;
   const after = await readAuditHead(ctx.store.client, projectId);
-  // An export is an audited fact (SPEC §6); every other read adds no entry.
+  // An export is an audited fact; every other read adds no entry.
   const audited = route === "/v1/audit/export" && res.status === 200;
   if (!audited && after?.seq !== before?.seq) return `GET ${path.slice(0, 300)}: a read moved the audit chain`;
   return null;

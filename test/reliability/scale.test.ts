@@ -1,5 +1,5 @@
 /**
- * Scale (issue 9 item 6): a store of many step events (10,000,000 in the full form) against one
+ * Scale: a store of many step events (10,000,000 in the full form) against one
  * of 100,000, both made through the collector's own ingest, projection, review and label code
  * (test/support/scale-store.ts), each served by a real spawned server on 127.0.0.1.
  *

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { completedRun } from "../../server/src/routes/events-fixtures.js";
+import { completedRun } from "../../server/test-support/events-fixtures.js";
 import { auditVerify, call, holdWriteLock, integrityCheck, isProper503, statusCounts, storedCounts, waitTimes, type Answer } from "../support/faults.js";
 import { scale, writeSummary } from "../support/reliability.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
- * Issue 9 item 3: another OS process holds a write transaction on the store file. Held for less
+ * Another OS process holds a write transaction on the store file. Held for less
  * than the busy timeout (5 s here, SEAMTRACE_BUSY_TIMEOUT_MS), write requests to a real server wait
  * and succeed; held longer (8 s), they answer 503 with Retry-After and a JSON error, and nothing of
  * theirs is stored; once it lets go, the next writes all succeed.

@@ -1,6 +1,6 @@
 // In-process server (createTestContext) with the real SDK pointed at it: resume edge cases found in review.
 import { Seamtrace, type RequestFn } from "@seamtrace/sdk";
-import { createTestContext, type TestContext } from "../../server/src/testing.js";
+import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 export async function harness() {
   const ctx: TestContext = await createTestContext();

@@ -6,7 +6,7 @@ import { gzipSync, deflateSync } from "node:zlib";
  * shaped like server/src/routes/events-fixtures.ts, mutations of them that each know whether the
  * collector must accept or reject the result (and with which code), and malformed envelopes.
  *
- * The verdicts are written here from SPEC §4 and the contract, not by calling the server's
+ * The verdicts are written here from the documented wire format and the contract, not by calling the server's
  * parser, so a validation bug shows up as a disagreement instead of being copied into the oracle.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Realistic event traffic for scale measurements (issue 9 item 6), deterministic per run index:
+ * Realistic event traffic for scale measurements, deterministic per run index:
  * three workflows (several versions, 3–5 steps each, lineage through parents), model confidences
  * from a beta distribution, gates that escalate (blocking: the run pauses), flag (non-blocking)
  * or sample a spot check, a few failing steps, features that drift in the last days, and run
@@ -10,7 +10,7 @@
  * projection code; test/support/scale-store.ts orchestrates whole stores.
  */
 import type { RunEndedEvent, RunStartedEvent, SeamtraceEvent, StepEvent } from "@seamtrace/sdk";
-import { beta, prng } from "../../server/src/jobs/stream-fixtures.js";
+import { beta, prng } from "../../server/test-support/stream-fixtures.js";
 
 export const DAY = 86_400_000;
 /** The span the generated runs cover, ending at the store's `end`. */

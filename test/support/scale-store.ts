@@ -1,5 +1,5 @@
 /**
- * Large stores for scale measurements (issue 9 item 6; test/reliability/scale.test.ts, usable
+ * Large stores for scale measurements (test/reliability/scale.test.ts, usable
  * from bench/ too). A store is made the way a deployment makes one: a real `seamtrace serve`
  * first start (migrations, the default project and its key), users through the CLI, then the
  * generated traffic (test/support/scale-data.ts) written by child processes through the

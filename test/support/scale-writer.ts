@@ -17,16 +17,16 @@
  * Prints one JSON line on stdout.
  */
 import type { SeamtraceEvent } from "@seamtrace/sdk";
-import { loadConfig } from "../../server/src/config.js";
-import { acceptsAsIs } from "../../server/src/contracts/ingest.js";
-import { openStore, type Store } from "../../server/src/db/client.js";
-import { silentLogger } from "../../server/src/deps.js";
-import { JOBS } from "../../server/src/jobs/registry.js";
-import { Scheduler, type FinishedRun } from "../../server/src/jobs/scheduler.js";
-import { decideEscalation } from "../../server/src/store/escalations.js";
-import { commitIngestBatches, type IngestBatch } from "../../server/src/store/ingest.js";
-import { insertFeedbackLabels } from "../../server/src/store/labels.js";
-import { projectPending } from "../../server/src/store/projection.js";
+import { loadConfig } from "../../server/src/app/config.js";
+import { acceptsAsIs } from "../../server/src/modules/ingest/contract.js";
+import { openStore, type Store } from "../../server/src/platform/db/client.js";
+import { silentLogger } from "../../server/src/app/logger.js";
+import { JOBS } from "../../server/src/app/jobs.js";
+import { Scheduler, type FinishedRun } from "../../server/src/modules/jobs/scheduler.js";
+import { decideEscalation } from "../../server/src/modules/review/store.js";
+import { commitIngestBatches, type IngestBatch } from "../../server/src/modules/ingest/store.js";
+import { insertFeedbackLabels } from "../../server/src/modules/review/labels-store.js";
+import { projectPending } from "../../server/src/modules/runs/projection-store.js";
 import { generateRun, type GeneratedRun } from "./scale-data.js";
 
 const EVENTS_PER_REQUEST = 500;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const cliPath = join(repoRoot, "server/dist/cli.js");
+export const cliPath = join(repoRoot, "server/dist/cli/index.js");
 
 export interface SpawnedServer {
   url: string;
@@ -38,7 +38,7 @@ export async function spawnServer(
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
 
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let url: string | undefined;
   while (Date.now() < deadline) {
     url = /listening on (http:\/\/[^\s]+)/.exec(out)?.[1];

@@ -2,7 +2,7 @@
  * The claims workflow's contracts, as zod schemas (any Standard Schema v1 validator would do).
  *
  * Output contracts (`OUTPUT_CONTRACTS`) go on each `run.step()` as its `schema`: the SDK checks a
- * step's output before handing it on, and a violation escalates (SPEC §3 "seam contracts").
+ * step's output before handing it on, and a violation escalates.
  * Input contracts (`SEAM_CONTRACTS`) say what each downstream step needs from each upstream one:
  * narrower than the upstream's own contract where the consumer reads only part of it.
  * `seamtrace seams` checks recorded upstream outputs against them, handoff by handoff.

@@ -1,5 +1,5 @@
 /**
- * The claims workflow instrumented with Seamtrace, step for step as in SPEC §3: extract →
+ * The claims workflow instrumented with Seamtrace, step for step as in the README: extract →
  * (classify ∥ match-policy) → reserve → route. The models are the pure functions of this package;
  * this file only wires them to `run.step()` with their lineage.
  */
@@ -80,7 +80,7 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
     policy: options.policy ?? DEFAULT_CLAIMS_POLICY,
   });
 
-  // The email comes from the run, so a worker can resume a run by id alone (SPEC §3).
+  // The email comes from the run, so a worker can resume a run by id alone.
   const pipeline = async (run: Run): Promise<Route> => {
       const email = run.input as ClaimEmail;
       const fields = await run.step("extract", { input: email, schema: C.extract, timeoutMs }, () => extractClaim(email, params.extract));

@@ -1,0 +1,192 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { validate as validCron } from "node-cron";
+import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
+
+/** Limits on what a client may send. Defaults are documented in the README. */
+export interface Limits {
+  /** Events in one `POST /v1/events` batch. */
+  maxBatchEvents: number;
+  /** Request body bytes after decompression. */
+  maxBodyBytes: number;
+  /** Characters in any one string value. */
+  maxStringLength: number;
+  /** Nesting depth of any JSON value. */
+  maxDepth: number;
+}
+
+/** The scheduler. */
+export interface JobsConfig {
+  /** False (SEAMTRACE_JOBS=off) keeps this instance from scheduling jobs; on-demand runs still work. */
+  enabled: boolean;
+  /** Cron expression per job (UTC), or null when that job is off. */
+  schedules: Readonly<Record<JobName, string | null>>;
+  /** How long a lease lasts without renewal; renewed every third of it while a job runs. */
+  leaseMs: number;
+}
+
+/** Windows and cut-offs of the analytics jobs; every one has a laptop-friendly default. */
+export interface AnalyticsConfig {
+  /** PSI at or above this is "watch"; at or above `psiAlert`, "alert". */
+  psiWatch: number;
+  psiAlert: number;
+  /** KS and chi-square p-values below this are "alert". */
+  pAlert: number;
+  /** Drift compares the current window with the baseline window just before it. */
+  driftCurrentHours: number;
+  driftBaselineHours: number;
+  /** Window of the calibration, escalation and auto-tighten jobs. */
+  windowHours: number;
+  /** Window of labels the recalibration fits on. */
+  recalibrateHours: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  /** Keys the API-key hashes (and, later, the audit signing key). Never logged. */
+  secret: string;
+  /** Milliseconds a write waits for SQLite's lock before giving up. */
+  busyTimeoutMs: number;
+  limits: Limits;
+  /** Where the built UI lives; served at `/` when present. */
+  uiDir: string;
+  jobs: JobsConfig;
+  analytics: AnalyticsConfig;
+  /** Requests a minute per API key and per signed-in user; past it, 429 with Retry-After. */
+  rateLimitPerMinute: number;
+  audit: {
+    /** Sign a checkpoint once a project's chain has grown by this many entries (and hourly). */
+    checkpointEvery: number;
+    /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
+    checkpointFile: string;
+  };
+  /**
+   * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
+   * loopback and refused otherwise (routes/metrics.ts).
+   */
+  metricsToken: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw.trim());
+  if (!/^[0-9.eE+-]+$/.test(raw.trim()) || !Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function jobsConfig(env: Env): JobsConfig {
+  const enabled = (env.SEAMTRACE_JOBS ?? "on").trim().toLowerCase();
+  if (!["on", "off", ""].includes(enabled)) throw new ConfigError(`SEAMTRACE_JOBS must be "on" or "off", got "${env.SEAMTRACE_JOBS}"`);
+  const schedules = {} as Record<JobName, string | null>;
+  for (const job of JOB_NAMES) {
+    const name = `SEAMTRACE_JOB_${job.toUpperCase().replace(/-/g, "_")}_SCHEDULE`;
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") schedules[job] = DEFAULT_SCHEDULES[job];
+    else if (raw.toLowerCase() === "off") schedules[job] = null;
+    else if (!validCron(raw)) throw new ConfigError(`${name} must be a cron expression (e.g. "*/5 * * * *") or "off", got "${raw}"`);
+    else schedules[job] = raw;
+  }
+  return { enabled: enabled !== "off", schedules: Object.freeze(schedules), leaseMs: int(env, "SEAMTRACE_JOB_LEASE_MS", 60_000, 1_000, 3_600_000) };
+}
+
+function analyticsConfig(env: Env): AnalyticsConfig {
+  const a: AnalyticsConfig = {
+    psiWatch: num(env, "SEAMTRACE_DRIFT_PSI_WATCH", 0.1, 0, 100),
+    psiAlert: num(env, "SEAMTRACE_DRIFT_PSI_ALERT", 0.25, 0, 100),
+    pAlert: num(env, "SEAMTRACE_DRIFT_P_ALERT", 0.01, 0, 1),
+    driftCurrentHours: int(env, "SEAMTRACE_DRIFT_CURRENT_HOURS", 24, 1, 24 * 90),
+    driftBaselineHours: int(env, "SEAMTRACE_DRIFT_BASELINE_HOURS", 24 * 7, 1, 24 * 366),
+    windowHours: int(env, "SEAMTRACE_ANALYTICS_WINDOW_HOURS", 24, 1, 24 * 90),
+    recalibrateHours: int(env, "SEAMTRACE_RECALIBRATE_HOURS", 24 * 30, 1, 24 * 366),
+  };
+  if (a.psiWatch > a.psiAlert) throw new ConfigError(`SEAMTRACE_DRIFT_PSI_WATCH (${a.psiWatch}) must not exceed SEAMTRACE_DRIFT_PSI_ALERT (${a.psiAlert})`);
+  return a;
+}
+
+/**
+ * Reads the environment once, at start. A bad value stops the start with a message naming the
+ * variable; nothing else in the server reads `process.env`.
+ */
+export function loadConfig(env: Env = process.env, options: { uiDir?: string } = {}): Readonly<Config> {
+  const dataDir = resolve(env.SEAMTRACE_DATA_DIR || "./data");
+  const databaseUrl = env.DATABASE_URL || `file:${join(dataDir, "seamtrace.db")}`;
+  if (!/^(file:|libsql:|https?:|wss?:)/.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with file:, libsql:, http(s): or ws(s):, got "${databaseUrl}"`);
+  }
+  const host = env.HOST || "127.0.0.1";
+  const config: Config = {
+    port: int(env, "PORT", 7077, 0, 65535),
+    host,
+    dataDir,
+    databaseUrl,
+    databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
+    secret: env.SEAMTRACE_SECRET || "",
+    busyTimeoutMs: int(env, "SEAMTRACE_BUSY_TIMEOUT_MS", 5_000, 0, 600_000),
+    limits: {
+      maxBatchEvents: int(env, "SEAMTRACE_MAX_BATCH_EVENTS", 1_000, 1, 100_000),
+      maxBodyBytes: int(env, "SEAMTRACE_MAX_BODY_BYTES", 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxStringLength: int(env, "SEAMTRACE_MAX_STRING_LENGTH", 1024 * 1024, 16, 64 * 1024 * 1024),
+      maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
+    },
+    uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../../ui/dist", import.meta.url).pathname),
+    jobs: jobsConfig(env),
+    analytics: analyticsConfig(env),
+    rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
+    audit: {
+      checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
+      checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
+    },
+    metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
+  };
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError("SEAMTRACE_METRICS_TOKEN must be at least 16 characters");
+  }
+  if (config.secret !== "" && config.secret.length < 32) {
+    throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
+  }
+  if (config.secret === "") config.secret = loadOrCreateSecret(dataDir);
+  return Object.freeze({
+    ...config,
+    limits: Object.freeze(config.limits),
+    audit: Object.freeze(config.audit),
+    jobs: Object.freeze(config.jobs),
+    analytics: Object.freeze(config.analytics),
+  });
+}
+
+/** First start without SEAMTRACE_SECRET: generate one into the data folder, readable by the owner only. */
+function loadOrCreateSecret(dataDir: string): string {
+  const path = join(dataDir, "secret");
+  if (existsSync(path)) {
+    const secret = readFileSync(path, "utf8").trim();
+    if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
+    return secret;
+  }
+  // Owner-only: the folder holds the database (API-key hashes, all payloads) and the secret.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(path, secret + "\n", { mode: 0o600, flag: "wx" });
+  return secret;
+}

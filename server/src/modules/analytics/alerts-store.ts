@@ -1,0 +1,229 @@
+import type { Client, InStatement, Transaction } from "@libsql/client";
+import { uuidv7 } from "@seamtrace/sdk";
+import { and, asc, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
+import type { Db } from "../../platform/db/client.js";
+import { alertRules, alerts } from "./schema.js";
+import type { MetricValue } from "./metric-values-store.js";
+import { enqueueWebhookStatement } from "../webhooks/store.js";
+import { queuedWrite } from "../../platform/db/write-transaction.js";
+
+/** Alert rules and alerts (stored, shown, sent by webhook, resolved on recovery). */
+
+export const ALERT_OPS = [">", ">=", "<", "<="] as const;
+export type AlertOp = (typeof ALERT_OPS)[number];
+
+/** The rule every project has: a drift test at its "alert" cut-off (drift.level 2). */
+export const BUILTIN_DRIFT_RULE: AlertRuleView = {
+  id: "builtin:drift",
+  name: "Drift (PSI or test p-value past the alert cut-off)",
+  metric: "drift.level",
+  workflow: null,
+  step: null,
+  op: ">=",
+  threshold: 2,
+  createdAt: new Date(0).toISOString(),
+  createdBy: "system",
+};
+
+export interface AlertRuleView {
+  id: string;
+  name: string;
+  metric: string;
+  workflow: string | null;
+  step: string | null;
+  op: AlertOp;
+  threshold: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export const MAX_RULES_PER_PROJECT = 200;
+
+export async function createAlertRule(
+  db: Db,
+  input: { projectId: string; name: string; metric: string; workflow?: string | null; step?: string | null; op: AlertOp; threshold: number; actor: string; now: number },
+): Promise<AlertRuleView | "limit"> {
+  const row = {
+    id: uuidv7(),
+    projectId: input.projectId,
+    name: input.name,
+    metric: input.metric,
+    workflow: input.workflow ?? null,
+    step: input.step ?? null,
+    op: input.op,
+    threshold: input.threshold,
+    createdAt: input.now,
+    createdBy: input.actor,
+    disabledAt: null,
+  };
+  const count = await db.$count(alertRules, and(eq(alertRules.projectId, input.projectId), isNull(alertRules.disabledAt)));
+  if (count >= MAX_RULES_PER_PROJECT) return "limit";
+  await queuedWrite(db.$client, () => db.insert(alertRules).values(row));
+  return ruleView(row);
+}
+
+function ruleView(r: typeof alertRules.$inferSelect): AlertRuleView {
+  return { id: r.id, name: r.name, metric: r.metric, workflow: r.workflow, step: r.step, op: r.op, threshold: r.threshold, createdAt: new Date(r.createdAt).toISOString(), createdBy: r.createdBy };
+}
+
+export async function listAlertRules(db: Db, projectId: string): Promise<AlertRuleView[]> {
+  const rows = await db
+    .select()
+    .from(alertRules)
+    .where(and(eq(alertRules.projectId, projectId), isNull(alertRules.disabledAt)))
+    .orderBy(asc(alertRules.createdAt))
+    .limit(MAX_RULES_PER_PROJECT)
+    .all();
+  return [BUILTIN_DRIFT_RULE, ...rows.map(ruleView)];
+}
+
+/** Disables a rule (kept for its alerts' history); its firing alerts resolve at the next evaluation. */
+export async function disableAlertRule(db: Db, projectId: string, id: string, now: number): Promise<boolean> {
+  const res = await queuedWrite(db.$client, () =>
+    db
+      .update(alertRules)
+      .set({ disabledAt: now })
+      .where(and(eq(alertRules.projectId, projectId), eq(alertRules.id, id), isNull(alertRules.disabledAt)))
+      .returning({ id: alertRules.id }),
+  );
+  return res.length > 0;
+}
+
+export interface AlertView {
+  id: string;
+  ruleId: string;
+  metric: string;
+  workflow: string;
+  version: string;
+  step: string | null;
+  status: "firing" | "resolved";
+  value: number | null;
+  lastValue: number | null;
+  threshold: number | null;
+  firedAt: string;
+  resolvedAt: string | null;
+}
+
+function alertView(r: typeof alerts.$inferSelect): AlertView {
+  return {
+    id: r.id,
+    ruleId: r.ruleId,
+    metric: r.metric,
+    workflow: r.workflow,
+    version: r.version,
+    step: r.step === "" ? null : r.step,
+    status: r.status,
+    value: r.value,
+    lastValue: r.lastValue,
+    threshold: r.threshold,
+    firedAt: new Date(r.firedAt).toISOString(),
+    resolvedAt: r.resolvedAt === null ? null : new Date(r.resolvedAt).toISOString(),
+  };
+}
+
+/** Alerts fired in [from, to), newest first; `firing` ones whatever their age when status is firing. */
+export async function listAlerts(
+  db: Db,
+  projectId: string,
+  q: { status: "firing" | "resolved" | "all"; from: number; to: number; limit: number },
+): Promise<AlertView[]> {
+  const where: Array<SQL | undefined> = [eq(alerts.projectId, projectId), q.status === "all" ? undefined : eq(alerts.status, q.status)];
+  if (q.status !== "firing") where.push(gte(alerts.firedAt, q.from), lt(alerts.firedAt, q.to));
+  const rows = await db
+    .select()
+    .from(alerts)
+    .where(and(...where))
+    .orderBy(desc(alerts.firedAt), desc(alerts.id))
+    .limit(q.limit)
+    .all();
+  return rows.map(alertView);
+}
+
+const crosses = (value: number, op: AlertOp, threshold: number) =>
+  op === ">" ? value > threshold : op === ">=" ? value >= threshold : op === "<" ? value < threshold : value <= threshold;
+
+const seriesKey = (rule: string, m: { metric: string; workflow: string; version: string; step: string }) =>
+  JSON.stringify([rule, m.metric, m.workflow, m.version, m.step]);
+
+/**
+ * Evaluates every project's rules (and the built-in drift rule) against the newest metric
+ * values, inside the caller's write transaction: fires what crosses and is not firing yet,
+ * resolves what is firing and no longer crosses (or has had no value since `staleBefore`),
+ * with the `alert.fired` / `alert.resolved` webhooks in the same transaction.
+ */
+export async function evaluateAlerts(
+  tx: Transaction,
+  latest: readonly MetricValue[],
+  now: number,
+  staleBefore: number,
+): Promise<{ fired: number; resolved: number; statements: InStatement[] }> {
+  const rulesRs = await tx.execute("SELECT id, project_id, name, metric, workflow, step, op, threshold FROM alert_rules WHERE disabled_at IS NULL");
+  const rulesByProject = new Map<string, AlertRuleView[]>();
+  for (const r of rulesRs.rows) {
+    const list = rulesByProject.get(String(r.project_id)) ?? [];
+    list.push({
+      id: String(r.id), name: String(r.name), metric: String(r.metric), workflow: r.workflow === null ? null : String(r.workflow),
+      step: r.step === null ? null : String(r.step), op: String(r.op) as AlertOp, threshold: Number(r.threshold), createdAt: "", createdBy: "",
+    });
+    rulesByProject.set(String(r.project_id), list);
+  }
+  const openRs = await tx.execute("SELECT id, project_id, rule_id, metric, workflow, version, step, threshold FROM alerts WHERE status = 'firing'");
+  const open = new Map<string, { id: string; projectId: string; metric: string; workflow: string; version: string; step: string; threshold: number | null }>();
+  for (const r of openRs.rows) {
+    const a = { id: String(r.id), projectId: String(r.project_id), metric: String(r.metric), workflow: String(r.workflow), version: String(r.version), step: String(r.step), threshold: r.threshold === null ? null : Number(r.threshold) };
+    open.set(`${a.projectId} ${seriesKey(String(r.rule_id), a)}`, a);
+  }
+  const statements: InStatement[] = [];
+  const seen = new Set<string>();
+  let fired = 0;
+  let resolved = 0;
+  const announce = (projectId: string, event: "alert.fired" | "alert.resolved", data: Record<string, unknown>) =>
+    statements.push(enqueueWebhookStatement(projectId, event, data, now));
+
+  for (const m of latest) {
+    if (m.value === null || m.at < staleBefore) continue;
+    const rules = [BUILTIN_DRIFT_RULE, ...(rulesByProject.get(m.projectId) ?? [])];
+    for (const rule of rules) {
+      if (rule.metric !== m.metric || (rule.workflow !== null && rule.workflow !== m.workflow) || (rule.step !== null && rule.step !== m.step)) continue;
+      const k = `${m.projectId} ${seriesKey(rule.id, m)}`;
+      seen.add(k);
+      const current = open.get(k);
+      const series = { ruleId: rule.id, rule: rule.name, metric: m.metric, workflow: m.workflow, version: m.version, step: m.step === "" ? null : m.step };
+      if (crosses(m.value, rule.op, rule.threshold)) {
+        if (current) {
+          statements.push({ sql: "UPDATE alerts SET last_value = ?, updated_at = ? WHERE id = ?", args: [m.value, now, current.id] });
+          continue;
+        }
+        const id = uuidv7();
+        statements.push({
+          sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, fired_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?)`,
+          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, now, now],
+        });
+        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString() });
+        fired++;
+      } else if (current) {
+        statements.push({ sql: "UPDATE alerts SET status = 'resolved', last_value = ?, resolved_at = ?, updated_at = ? WHERE id = ?", args: [m.value, now, now, current.id] });
+        announce(m.projectId, "alert.resolved", { alertId: current.id, ...series, value: m.value, reason: "recovered" });
+        resolved++;
+      }
+    }
+  }
+  // Firing alerts with no fresh value (the series went quiet, or the rule was disabled).
+  for (const [k, a] of open) {
+    if (seen.has(k)) continue;
+    statements.push({ sql: "UPDATE alerts SET status = 'resolved', resolved_at = ?, updated_at = ? WHERE id = ?", args: [now, now, a.id] });
+    announce(a.projectId, "alert.resolved", { alertId: a.id, metric: a.metric, workflow: a.workflow, version: a.version, step: a.step === "" ? null : a.step, reason: "no current value" });
+    resolved++;
+  }
+  return { fired, resolved, statements };
+}
+
+/** Firing alerts on drift for one step (auto-tighten's trigger). */
+export async function firingDrift(client: Pick<Client, "execute">, projectId: string, workflow: string, step: string): Promise<boolean> {
+  const rs = await client.execute({
+    sql: "SELECT 1 FROM alerts WHERE project_id = ? AND workflow = ? AND step = ? AND status = 'firing' AND metric = 'drift.level' LIMIT 1",
+    args: [projectId, workflow, step],
+  });
+  return rs.rows.length > 0;
+}

@@ -1,0 +1,119 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
+ * payload, not the payload, so retention can purge payloads (events, audit_payloads) without
+ * breaking the chain. Triggers (migration 0004) refuse UPDATE and DELETE on this table.
+ *
+ * hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of { projectId, seq, time, actor,
+ * action, subject, runId, payloadHash }); the first entry's previous hash is 64 zeros.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    projectId: text("project_id").notNull(),
+    /** 1, 2, 3… within the project, no gaps: a missing number is a deletion. */
+    seq: integer("seq").notNull(),
+    time: integer("time").notNull(),
+    /** `sdk:<key id>`, `user:<user id>` or `system:<job>`. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    /** What the entry is about: `step:<id>`, `run:<id>`, `policy:<workflow>/<step>`, `key:<id>`… */
+    subject: text("subject").notNull(),
+    /** Set when the fact belongs to a run, so a run's entries are one index range away. */
+    runId: text("run_id"),
+    payloadHash: text("payload_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    // Appends land at the right edge of the (project, seq) key; verification and export walk it.
+    primaryKey({ columns: [t.projectId, t.seq] }),
+    // The run detail page and `GET /v1/audit?runId=` read one run's entries.
+    index("audit_log_run_idx").on(t.projectId, t.runId).where(sql`run_id IS NOT NULL`),
+    // Time-window queries (audit search, export) without walking the whole chain; seq breaks
+    // ties so a page in (time, seq) order reads straight off the index, with no sort.
+    index("audit_log_time_seq_idx").on(t.projectId, t.time, t.seq),
+  ],
+);
+
+/**
+ * Payloads of entries whose fact has no row of its own to hold it (logins, key changes, policy
+ * changes, decisions, purges). Event entries hash the event's stored body instead. A payload's
+ * text is the canonical JSON whose SHA-256 is the entry's payloadHash; retention may delete it.
+ */
+export const auditPayloads = sqliteTable(
+  "audit_payloads",
+  {
+    projectId: text("project_id").notNull(),
+    seq: integer("seq").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
+);
+
+/**
+ * Signed checkpoints: Ed25519 over the canonical JSON of { projectId, seq, headHash, time,
+ * prevSignature, keyId }, each chained to the previous one's signature. Someone with database
+ * access but without the server secret can rewrite the chain, but not sign a checkpoint for it.
+ * Append-only too (triggers in migration 0004).
+ */
+export const auditCheckpoints = sqliteTable(
+  "audit_checkpoints",
+  {
+    projectId: text("project_id").notNull(),
+    seq: integer("seq").notNull(),
+    headHash: text("head_hash").notNull(),
+    time: integer("time").notNull(),
+    prevSignature: text("prev_signature").notNull(),
+    keyId: text("key_id").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
+);
+
+/** Where each checkpoint has been copied outside the database (file, webhook), and when. */
+export const auditCheckpointExports = sqliteTable(
+  "audit_checkpoint_exports",
+  {
+    projectId: text("project_id").notNull(),
+    seq: integer("seq").notNull(),
+    target: text("target").notNull(),
+    exportedAt: integer("exported_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.seq, t.target] })],
+);
+
+/**
+ * Verifications of a project's chain (`POST /v1/audit/verifications`). Recomputing a chain is
+ * linear in its length (minutes at ten million entries), so it runs in the background of the
+ * instance that was asked, writing its progress here as it goes; any instance can answer how
+ * far it got. One runs per project at a time. A row left `running` by a process that died stops
+ * being refreshed (`updated_at`) and reads as abandoned.
+ */
+export const auditVerifications = sqliteTable(
+  "audit_verifications",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    /** `running`, `passed`, `broken`, `failed` (an error stopped it) or `abandoned`. */
+    status: text("status").notNull(),
+    startedAt: integer("started_at").notNull(),
+    /** Refreshed while it runs: a heartbeat as well as progress. */
+    updatedAt: integer("updated_at").notNull(),
+    finishedAt: integer("finished_at"),
+    /** The last sequence number it covers: the chain's head (or last checkpoint) when it began. */
+    upTo: integer("up_to").notNull(),
+    /** Entries recomputed so far. */
+    checked: integer("checked").notNull(),
+    /** The verification report (lib/audit-chain.ts VerifyReport) once it has finished. */
+    report: text("report"),
+    error: text("error"),
+  },
+  (t) => [
+    index("audit_verifications_project_idx").on(t.projectId, t.startedAt),
+    // At most one running per project: a second request joins it.
+    uniqueIndex("audit_verifications_running_idx").on(t.projectId).where(sql`status = 'running'`),
+  ],
+);

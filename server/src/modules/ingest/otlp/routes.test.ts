@@ -1,0 +1,228 @@
+import type { RunDetailResponse } from "../../runs/contract.js";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { putPolicy } from "../../policies/store.js";
+import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
+import { runIdForTrace, stepIdFor } from "./ids.js";
+import { decodeTraceResponse } from "./proto.js";
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx.close());
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const ROOT = "00f067aa0ba902b7";
+const CHILD = "53995c3f42cd8ad8";
+// An hour ago: inside the runs list's default window.
+const T0 = BigInt(Date.now() - 3_600_000) * 1_000_000n;
+const ns = (ms: number) => String(T0 + BigInt(ms) * 1_000_000n);
+
+const kv = (key: string, value: string | number | boolean) => ({
+  key,
+  value: typeof value === "string" ? { stringValue: value } : typeof value === "boolean" ? { boolValue: value } : Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value },
+});
+
+function span(over: Record<string, unknown> = {}) {
+  return { traceId: TRACE, spanId: ROOT, name: "pipeline", kind: 1, startTimeUnixNano: ns(0), endTimeUnixNano: ns(100), ...over };
+}
+
+function request(spans: unknown[], resource: unknown[] = [kv("service.name", "claims")]) {
+  return { resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: "test" }, spans }] }] };
+}
+
+async function post(key: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await ctx.app.request("/v1/traces", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}`, ...headers },
+    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get("content-type"), body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+async function runDetail(key: string, runId: string): Promise<RunDetailResponse> {
+  const res = await ctx.app.request(`/v1/runs/${runId}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as RunDetailResponse;
+}
+
+async function eventCount(projectId: string): Promise<number> {
+  const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [projectId] });
+  return Number(rs.rows[0]![0]);
+}
+
+describe("POST /v1/traces (OTLP/JSON)", () => {
+  it("maps a trace to a run, spans to steps with their parents, and confidences from attributes and evaluation events", async () => {
+    const { key } = await ctx.newProject();
+    const res = await post(
+      key,
+      request([
+        span({ status: { code: 1 } }),
+        span({
+          spanId: CHILD,
+          parentSpanId: ROOT,
+          name: "chat gpt-x",
+          startTimeUnixNano: ns(10),
+          endTimeUnixNano: ns(60),
+          attributes: [
+            kv("gen_ai.operation.name", "chat"),
+            kv("gen_ai.request.model", "gpt-x"),
+            kv("gen_ai.response.model", "gpt-x-2025"),
+            kv("gen_ai.usage.input_tokens", 120),
+            kv("gen_ai.usage.output_tokens", 30),
+            kv("gen_ai.input.messages", JSON.stringify([{ role: "user", parts: [{ type: "text", content: "claim?" }] }])),
+            kv("gen_ai.output.messages", JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: "auto" }] }])),
+            kv("seamtrace.step", "classify"),
+          ],
+          events: [{ name: "gen_ai.evaluation.result", timeUnixNano: ns(59), attributes: [kv("gen_ai.evaluation.score.value", 0.5), kv("gen_ai.evaluation.explanation", "unsure")] }],
+        }),
+        span({ spanId: "1111111111111111", parentSpanId: CHILD, name: "lookup", attributes: [kv("seamtrace.confidence", 0.8), kv("seamtrace.source", "direct")], startTimeUnixNano: ns(61), endTimeUnixNano: ns(70) }),
+      ]),
+    );
+    expect(res).toMatchObject({ status: 200, body: {} });
+    expect(res.type).toMatch(/^application\/json/);
+
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    expect(detail.run).toMatchObject({ workflow: "claims", status: "completed", key: TRACE });
+    const byName = Object.fromEntries(detail.steps.map((s) => [s.name, s]));
+    expect(Object.keys(byName).sort()).toEqual(["classify", "lookup", "pipeline"]);
+    expect(byName.pipeline!.parents).toEqual([]);
+    expect(byName.classify!.parents).toEqual([stepIdFor(TRACE, ROOT)]);
+    expect(byName.lookup!.parents).toEqual([stepIdFor(TRACE, CHILD)]);
+    expect(byName.classify).toMatchObject({ confidence: 0.5, cumulative: 0.5, reasoning: "unsure", durationMs: 50 });
+    expect(byName.lookup).toMatchObject({ confidence: 0.8, cumulative: 0.4, source: "direct" });
+    expect(byName.classify!.input).toEqual([{ role: "user", parts: [{ type: "text", content: "claim?" }] }]);
+    expect(byName.classify!.output).toEqual([{ role: "assistant", parts: [{ type: "text", content: "auto" }] }]);
+    expect(byName.classify!.features).toEqual({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.request.model": "gpt-x",
+      "gen_ai.response.model": "gpt-x-2025",
+      "gen_ai.usage.input_tokens": 120,
+      "gen_ai.usage.output_tokens": 30,
+    });
+  });
+
+  it("stores a resent export once: event ids come from the trace and span ids", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const body = request([span(), span({ spanId: CHILD, parentSpanId: ROOT })]);
+    expect((await post(key, body)).status).toBe(200);
+    const stored = await eventCount(projectId);
+    expect(stored).toBe(4); // run.started, run.completed and two steps
+    expect((await post(key, body)).status).toBe(200);
+    expect(await eventCount(projectId)).toBe(stored);
+  });
+
+  it("groups spans by seamtrace.run.id across traces, keeping a non-UUID name as the run's key", async () => {
+    const { key } = await ctx.newProject();
+    const other = "0af7651916cd43dd8448eb211c80319c";
+    await post(key, request([span({ attributes: [kv("seamtrace.run.id", "claim-42")] }), span({ traceId: other, spanId: CHILD, attributes: [kv("seamtrace.run.id", "claim-42")] })]));
+    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as { items: Array<{ id: string; key: string | null; stepCount: number }> };
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ key: "claim-42", stepCount: 2 });
+  });
+
+  it("answers with partial success and stores the valid spans when some are invalid", async () => {
+    const { key } = await ctx.newProject();
+    const res = await post(key, request([span(), span({ spanId: "xyz" }), span({ spanId: CHILD, parentSpanId: ROOT, endTimeUnixNano: ns(-5) })]));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ partialSuccess: { rejectedSpans: 2, errorMessage: expect.stringMatching(/^span 1: spanId: must be 16 hex digits; span 2: endTimeUnixNano is before/) } });
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    expect(detail.steps.map((s) => s.name)).toEqual(["pipeline"]);
+  });
+
+  it("marks a span with status ERROR as a failed step and fails its run", async () => {
+    const { key } = await ctx.newProject();
+    await post(key, request([span({ status: { code: 2, message: "model timed out" }, events: [{ name: "exception", attributes: [kv("exception.type", "TimeoutError")] }] })]));
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    expect(detail.run.status).toBe("failed");
+    expect(detail.steps[0]).toMatchObject({ status: "failed", error: { name: "TimeoutError", message: "model timed out" } });
+  });
+
+  it("flags a step whose confidence fails the served policy, opening a non-blocking escalation", async () => {
+    const { key, projectId } = await ctx.newProject();
+    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: null, actor: "user:test", now: Date.now(), patch: { minConfidence: 0.7, onLow: "escalate" } });
+    await post(key, request([span(), span({ spanId: CHILD, parentSpanId: ROOT, name: "classify", attributes: [kv("seamtrace.confidence", 0.4)] })]));
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    const classify = detail.steps.find((s) => s.name === "classify")!;
+    expect(classify).toMatchObject({ flagged: true, gate: { outcome: "flag", kinds: ["confidence"], minConfidence: 0.7 } });
+    const rs = await ctx.store.client.execute({ sql: "SELECT kind, blocking, status FROM escalations WHERE project_id = ?", args: [projectId] });
+    expect(rs.rows.map((r) => [r[0], Number(r[1]), r[2]])).toEqual([["flag", 0, "open"]]);
+  });
+
+  it("skips spans already reported through the SDK's OpenTelemetry helper", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const res = await post(key, request([span({ attributes: [kv("seamtrace.step.id", "0190f0a0-0000-7000-8000-000000000001")] })]));
+    expect(res).toMatchObject({ status: 200, body: {} });
+    expect(await eventCount(projectId)).toBe(0);
+  });
+
+  it("accepts a gzip-compressed body", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const res = await post(key, gzipSync(JSON.stringify(request([span()]))), { "Content-Encoding": "gzip" });
+    expect(res.status).toBe(200);
+    expect(await eventCount(projectId)).toBe(3);
+  });
+});
+
+describe("POST /v1/traces: malformed requests", () => {
+  const cases: Array<[string, unknown, string, number]> = [
+    ["invalid JSON", "{ not json", "invalid_json", 400],
+    ["a JSON array", "[]", "invalid_otlp", 400],
+    ["resourceSpans that is not an array", { resourceSpans: { spans: [] } }, "invalid_otlp", 400],
+    ["scopeSpans entries that are not objects", { resourceSpans: [{ scopeSpans: ["x"] }] }, "invalid_otlp", 400],
+  ];
+  for (const [what, body, code, status] of cases) {
+    it(`answers ${status} ${code} for ${what} and stores nothing`, async () => {
+      const { key, projectId } = await ctx.newProject();
+      const res = await post(key, body);
+      expect(res.status).toBe(status);
+      expect(res.body).toMatchObject({ error: { code, message: expect.any(String) } });
+      expect(await eventCount(projectId)).toBe(0);
+    });
+  }
+
+  it("answers 400 for protobuf bytes that do not decode, and stores nothing", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const res = await post(key, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { "Content-Type": "application/x-protobuf" });
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ error: { code: "invalid_otlp" } });
+    expect(await eventCount(projectId)).toBe(0);
+  });
+
+  it("answers 415 for another media type and 401 without a key", async () => {
+    const { key } = await ctx.newProject();
+    expect((await post(key, request([span()]), { "Content-Type": "text/plain" })).status).toBe(415);
+    expect((await post("st_nope", request([span()]))).status).toBe(401);
+  });
+
+  it("answers 413 for more spans than a batch may hold", async () => {
+    const small = await createTestContext({ SEAMTRACE_MAX_BATCH_EVENTS: "2" });
+    try {
+      const { key } = await small.newProject();
+      const res = await small.app.request("/v1/traces", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+        body: JSON.stringify(request([span(), span({ spanId: CHILD }), span({ spanId: "2222222222222222" })])),
+      });
+      expect(res.status).toBe(413);
+    } finally {
+      small.close();
+    }
+  });
+
+  it("answers the protobuf encoding with a protobuf partial success", async () => {
+    const { key } = await ctx.newProject();
+    // An empty request is valid protobuf: the answer is an empty ExportTraceServiceResponse.
+    const res = await ctx.app.request("/v1/traces", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-protobuf", Authorization: `Bearer ${key}` },
+      body: new Uint8Array(0),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf");
+    expect(decodeTraceResponse(new Uint8Array(await res.arrayBuffer()))).toEqual({});
+  });
+});

@@ -1,0 +1,125 @@
+import { uuidv7, type SeamtraceEvent } from "@seamtrace/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CheckpointSigner, sha256Hex } from "../audit/chain.js";
+import { runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
+import { createTestContext, type TestContext } from "../../../test-support/testing.js";
+import { readEntries, verifyAudit } from "../audit/store.js";
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { commitIngestBatches, type IngestBatch } from "./store.js";
+import { storeUnavailable } from "../../platform/http/store-errors.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx.close());
+
+async function eventRows(projectId: string) {
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT id, type, run_id, time, received_at, key_id, body FROM events WHERE project_id = ? ORDER BY seq",
+    args: [projectId],
+  });
+  return rs.rows.map((r) => ({ id: r[0], type: r[1], runId: r[2], time: r[3], receivedAt: r[4], keyId: r[5], body: String(r[6]) }));
+}
+
+async function entries(projectId: string) {
+  const out = [];
+  for await (const e of readEntries(ctx.store.db, projectId)) out.push(e);
+  return out;
+}
+
+describe("commitIngestBatches", () => {
+  it("stores each event's columns and body, with one audit entry hashing that body, and gate decisions as entries of their own", async () => {
+    const { projectId, keyId } = await ctx.newProject();
+    const start = runStarted();
+    const escalated = stepEvent(start.runId, { gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.95 }, input: { note: "é😀 \"quoted\"" } });
+    const passed = stepEvent(start.runId, { gate: { outcome: "pass", kinds: [] } });
+    const dropped: SeamtraceEvent = { id: uuidv7(), type: "sdk.dropped", time: "1969-12-31T23:59:59.999+00:00", reason: "buffer_full", count: 1, from: start.time, to: start.time };
+    const events = [start, escalated, passed, dropped];
+
+    const [outcome] = await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: 1_750_000_000_123, events }]);
+    expect(outcome).toEqual([true, true, true, true]);
+
+    const rows = await eventRows(projectId);
+    expect(rows).toEqual(
+      events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        runId: "runId" in e ? e.runId : null,
+        time: Date.parse(e.time),
+        receivedAt: 1_750_000_000_123,
+        keyId,
+        body: expect.any(String),
+      })),
+    );
+    expect(rows.map((r) => JSON.parse(r.body) as unknown)).toEqual(events);
+    expect(rows[3]!.time).toBe(-1);
+
+    const trail = await entries(projectId);
+    const eventEntries = trail.filter((e) => e.subject.startsWith("event:"));
+    expect(eventEntries.map((e) => [e.action, e.subject, e.actor, e.runId, e.time, e.payloadHash])).toEqual(
+      rows.map((r) => [r.type, `event:${String(r.id)}`, `sdk:${keyId}`, r.runId, 1_750_000_000_123, sha256Hex(r.body)]),
+    );
+    // The gate entry follows its step's entry and carries the same payload hash.
+    const at = trail.findIndex((e) => e.subject === `event:${escalated.id}`);
+    expect(trail[at + 1]).toMatchObject({ action: "gate.escalate", subject: `step:${escalated.stepId}`, payloadHash: trail[at]!.payloadHash });
+    expect(trail.filter((e) => e.action.startsWith("gate."))).toHaveLength(1);
+    // The project's first entry is its creation; the chain holds together.
+    expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
+    const report = await verifyAudit(ctx.store.db, projectId, new CheckpointSigner(ctx.config.secret).publicKey);
+    expect(report).toMatchObject({ ok: true, entries: trail.length });
+  });
+
+  it("stores an id once whether it repeats within a batch, across merged batches, or is already in the log, and audits only what it stored", async () => {
+    const a = await ctx.newProject();
+    const b = await ctx.newProject();
+    const old = runStarted();
+    await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 1, events: [old] }]);
+    const entriesBefore = (await entries(a.projectId)).length;
+
+    const fresh = [runStarted(), runStarted(), runStarted()];
+    const batches: IngestBatch[] = [
+      { projectId: a.projectId, keyId: a.keyId, receivedAt: 2, events: [fresh[0]!, old, fresh[0]!, fresh[1]!] },
+      { projectId: a.projectId, keyId: a.keyId, receivedAt: 3, events: [fresh[1]!, fresh[2]!] },
+      // The same ids in another project are other events.
+      { projectId: b.projectId, keyId: b.keyId, receivedAt: 4, events: [fresh[0]!, old] },
+    ];
+    const outcomes = await commitIngestBatches(ctx.store.client, batches);
+    expect(outcomes).toEqual([
+      [true, false, false, true],
+      [false, true],
+      [true, true],
+    ]);
+    expect((await eventRows(a.projectId)).map((r) => r.id)).toEqual([old.id, fresh[0]!.id, fresh[1]!.id, fresh[2]!.id]);
+    expect((await eventRows(b.projectId)).map((r) => r.id)).toEqual([fresh[0]!.id, old.id]);
+    const trail = await entries(a.projectId);
+    expect(trail.slice(entriesBefore).map((e) => e.subject)).toEqual(fresh.map((e) => `event:${e.id}`));
+
+    // All duplicates: nothing stored, nothing audited.
+    expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([[false, false]]);
+    expect(await entries(a.projectId)).toHaveLength(trail.length);
+  });
+});
+
+describe("isTransientStoreError", () => {
+  it("sees a busy or full store behind drizzle's wrapper (DrizzleQueryError's cause), and nothing else", () => {
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    expect(isTransientStoreError(new DrizzleQueryError("insert into alert_rules …", [], busy))).toBe(true);
+    expect(isTransientStoreError(new DrizzleQueryError("insert into alert_rules …", [], full))).toBe(true);
+    const constraint = Object.assign(new Error("UNIQUE constraint failed"), { code: "SQLITE_CONSTRAINT" });
+    expect(isTransientStoreError(new DrizzleQueryError("insert …", [], constraint))).toBe(false);
+    expect(isTransientStoreError(new Error("plain"))).toBe(false);
+    expect(isTransientStoreError(null)).toBe(false);
+  });
+});
+
+describe("storeUnavailable", () => {
+  it("names a full disk storage_full with a longer Retry-After, and anything else transient unavailable", () => {
+    const full = new DrizzleQueryError("insert …", [], Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" }));
+    expect(storeUnavailable(full, "busy", 1)).toMatchObject({ status: 503, code: "storage_full", headers: { "Retry-After": "30" } });
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    expect(storeUnavailable(busy, "busy", 1)).toMatchObject({ status: 503, code: "unavailable", message: "busy", headers: { "Retry-After": "1" } });
+  });
+});

@@ -1,0 +1,157 @@
+import type { Client } from "@libsql/client";
+import type { SeamtraceEvent } from "@seamtrace/sdk";
+import type { Store } from "../../platform/db/client.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
+import { sha256Hex } from "../audit/chain.js";
+import { appendAudit, type AuditRecord } from "../audit/store.js";
+import { PackedRows } from "../../platform/db/packed-rows.js";
+import { beginWrite } from "../../platform/db/write-transaction.js";
+import { WriteQueue } from "../../platform/db/write-queue.js";
+
+/** One request's accepted events, already validated, with who sent them and when. */
+export interface IngestBatch {
+  projectId: string;
+  keyId: string;
+  receivedAt: number;
+  events: SeamtraceEvent[];
+  /**
+   * The JSON text (UTF-8) to store for `events[i]`, when the client's own text says exactly what
+   * the validated event does; otherwise (or without `bodies`) the event is serialised here.
+   */
+  bodies?: ReadonlyArray<Uint8Array | undefined>;
+}
+
+/** Per event of a batch: true when stored now, false when the project already had that id. */
+export type IngestOutcome = boolean[];
+
+// Event rows go in packed (store/packed-rows.ts): ~4.4 µs a row, inserted and committed, against
+// ~7.5 µs as 100-row INSERTs binding eight parameters a row (bench/packed-insert.ts). Ids and run
+// ids are UUIDs and types enum values (validated at the edge), so they take fixed-width columns.
+const EVENT_ROWS = new PackedRows([
+  { kind: "ascii", width: 36 }, // id
+  { kind: "ascii", width: 16 }, // type
+  { kind: "ascii", width: 36, nullable: true }, // run_id
+  { kind: "integer" }, // time
+  { kind: "text" }, // body
+]);
+const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_id, received_at, key_id, id, type, run_id, time, body)", {
+  leading: ["?4", "?5", "?6"],
+  tail: "ON CONFLICT DO NOTHING",
+});
+
+/** An event to store: where it came from, and its body as stored (and hashed for its audit entry). */
+interface EventRow {
+  batch: number;
+  index: number;
+  event: SeamtraceEvent;
+  body: string | Uint8Array;
+}
+
+/**
+ * Appends the events of several requests to the event log in ONE write transaction (the write
+ * queue merges concurrent requests into one call), each with its audit entry. Idempotent per
+ * (project, event id): the INSERT skips ids the log already has (the unique index decides, under
+ * the write lock, so a resent or concurrently raced event is stored once, whichever instance got
+ * it), and its count of inserted rows tells whether any was skipped.
+ *
+ * Runs and steps are projected from the log afterwards (store/projection.ts), not here:
+ * measured in-process, appending 1,000-event batches runs at ~67k events/s, and projecting in
+ * the same transaction brought it to ~25k/s, a third of a raw insert, while the 2xx only needs
+ * the events durable.
+ */
+export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[], waitingSince?: number): Promise<IngestOutcome[]> {
+  const outcomes = batches.map((b) => b.events.map(() => false));
+  // The same id twice across merged requests: the first is stored, the later ones are
+  // duplicates, like a resend that arrives after the first commit.
+  const firstSeen = new Set<string>();
+  const perBatch: EventRow[][] = batches.map((b, bi) => {
+    const rows: EventRow[] = [];
+    b.events.forEach((event, index) => {
+      const k = `${b.projectId} ${event.id}`;
+      if (firstSeen.has(k)) return;
+      firstSeen.add(k);
+      rows.push({ batch: bi, index, event, body: b.bodies?.[index] ?? JSON.stringify(event) });
+    });
+    return rows;
+  });
+
+  const { tx, release } = await beginWrite(client, { waitingSince });
+  try {
+    let skipped = false;
+    // New rows get seqs above this (AUTOINCREMENT), which tells them apart when some were skipped.
+    const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
+    for (const [bi, rows] of perBatch.entries()) {
+      if (rows.length === 0) continue;
+      const b = batches[bi]!;
+      const packed = EVENT_ROWS.pack(rows.map((r) => [r.event.id, r.event.type, "runId" in r.event ? r.event.runId : null, Date.parse(r.event.time), r.body]));
+      const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, b.projectId, b.receivedAt, b.keyId] });
+      if (rs.rowsAffected !== rows.length) skipped = true;
+    }
+    let stored = perBatch.flat();
+    if (skipped) {
+      const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
+      const fresh = new Set(rs.rows.map((r) => `${String(r[0])} ${String(r[1])}`));
+      stored = stored.filter((r) => fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`));
+    }
+    for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
+    await tx.commit();
+    for (const r of stored) outcomes[r.batch]![r.index] = true;
+  } finally {
+    // Rolls back unless committed: a failed group leaves nothing behind.
+    tx.close();
+    release();
+  }
+  return outcomes;
+}
+
+/**
+ * The audit entries of stored events, per project (every input, output, confidence and
+ * gate decision is an entry, committed with the fact). One entry per event, whose payload hash is
+ * the SHA-256 of the stored body; a step that failed its gate gets a second, `gate.<outcome>`,
+ * so gate decisions can be searched for by action.
+ */
+function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow[]): Map<string, AuditRecord[]> {
+  const byProject = new Map<string, AuditRecord[]>();
+  const actors = batches.map((b) => `sdk:${b.keyId}`);
+  for (const { batch, event: e, body } of stored) {
+    const b = batches[batch]!;
+    let list = byProject.get(b.projectId);
+    if (!list) byProject.set(b.projectId, (list = []));
+    const runId = "runId" in e ? e.runId : null;
+    const payloadHash = sha256Hex(body);
+    list.push({ time: b.receivedAt, actor: actors[batch]!, action: e.type, subject: `event:${e.id}`, runId, payloadHash });
+    if ((e.type === "step.completed" || e.type === "step.failed") && e.gate && e.gate.outcome !== "pass") {
+      list.push({ time: b.receivedAt, actor: actors[batch]!, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}`, runId, payloadHash });
+    }
+  }
+  return byProject;
+}
+
+export type IngestWriter = WriteQueue<IngestBatch, IngestOutcome>;
+
+const writers = new WeakMap<Store, IngestWriter>();
+
+/**
+ * The one ingest write queue of a store, shared by every app built on it so that all their
+ * requests merge into the same commits. ~2,000 events per transaction keeps each commit short
+ * (the write lock is held for its duration) while amortising the fsync.
+ */
+export function ingestWriter(store: Store): IngestWriter {
+  let writer = writers.get(store);
+  if (!writer) {
+    writer = new WriteQueue<IngestBatch, IngestOutcome>({
+      commit: (batches, waitingSince) => commitIngestBatches(store.client, batches, waitingSince),
+      weight: (b) => b.events.length,
+      maxWeightPerCommit: 2_000,
+      maxPendingWeight: 50_000,
+      isTransient: isTransientStoreError,
+    });
+    writers.set(store, writer);
+  }
+  return writer;
+}
+
+/** On shutdown, before closing the store: refuses new batches and waits for queued ones. */
+export async function closeIngestWriter(store: Store): Promise<void> {
+  await writers.get(store)?.close();
+}

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { VerifyReport } from "../audit/chain.js";
+import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
+import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
+import { verifyAudit } from "../audit/store.js";
+import { createTestContext, type TestContext } from "../../../test-support/testing.js";
+import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
+
+const DAY = 86_400_000;
+let ctx: TestContext;
+let key: string;
+let projectId: string;
+let admin: { cookie: string };
+
+beforeEach(async () => {
+  ctx = await createTestContext();
+  ({ key, projectId } = await ctx.newProject());
+  admin = await ctx.newUser(projectId, "admin");
+});
+afterEach(() => ctx.close());
+
+/** The fixture runs end on 2025-01-15; the job runs at `daysLater` after that. */
+const job = (daysLater: number) =>
+  runRetentionJob({ store: ctx.store, config: ctx.config, now: () => Date.UTC(2025, 0, 15, 9, 30) + daysLater * DAY });
+
+async function runDetail(runId: string) {
+  return call<{ run: { input: unknown; output: unknown }; steps: Array<{ name: string; input: unknown; output: unknown; confidence: number; reasoning: unknown; alternatives: unknown }> }>(
+    ctx, "GET", `/v1/runs/${runId}`, { key },
+  );
+}
+
+async function eventBodies(runId: string): Promise<Array<Record<string, unknown>>> {
+  const rs = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq", args: [projectId, runId] });
+  return rs.rows.map((r) => JSON.parse(String(r[0])) as Record<string, unknown>);
+}
+
+async function verified(): Promise<VerifyReport> {
+  return verifyAudit(ctx.store.db, projectId, ctx.deps.auditSigner.publicKey);
+}
+
+describe("retention", () => {
+  it("keeps everything under the default (full) policy", async () => {
+    const run = completedRun();
+    await postEvents(ctx, key, { events: run.events });
+    await ctx.deps.projector.sync();
+    expect(await job(10_000)).toMatchObject({ rowsRead: 0 });
+    expect((await runDetail(run.runId)).body.steps.map((s) => s.input)).not.toContain(null);
+  });
+
+  it("reduces ended runs to final outputs and scores under `final`, audits it, and the chain still verifies", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "final" })).status).toBe(200);
+    const run = completedRun();
+    await postEvents(ctx, key, { events: run.events });
+    await ctx.deps.projector.sync();
+    const before = await runDetail(run.runId);
+
+    // Within the grace period after the run ended, nothing happens yet.
+    expect((await runRetentionJob({ store: ctx.store, config: ctx.config, now: () => Date.UTC(2025, 0, 15, 9, 30) + FINAL_GRACE_MS / 2 })).rowsRead).toBe(0);
+    expect(await job(1)).toMatchObject({ final: { runs: 1, steps: 3 } });
+
+    const after = (await runDetail(run.runId)).body;
+    const byName = Object.fromEntries(after.steps.map((s) => [s.name, s]));
+    // extract feeds classify and match-policy: intermediate. The other two are final outputs.
+    expect(byName.extract).toMatchObject({ input: null, output: null, reasoning: null, alternatives: null, confidence: 0.92 });
+    expect(byName.classify).toMatchObject({ input: null, output: "water", confidence: 0.8 });
+    expect(byName["match-policy"]).toMatchObject({ input: null, output: { holder: "A. Jones" } });
+    expect(after.run).toMatchObject({ input: null, output: before.body.run.output });
+
+    const bodies = await eventBodies(run.runId);
+    const extract = bodies.find((b) => b.step === "extract")!;
+    expect(extract).not.toHaveProperty("input");
+    expect(extract).not.toHaveProperty("output");
+    expect(extract).toMatchObject({ confidence: 0.92, stepId: run.stepIds[0] });
+    expect(bodies.find((b) => b.step === "classify")).toMatchObject({ output: "water" });
+    expect(bodies.find((b) => b.type === "run.started")).not.toHaveProperty("input");
+
+    const purged = await call<{ items: Array<{ actor: string; subject: string }> }>(ctx, "GET", `/v1/audit?action=retention.purged&runId=${run.runId}&from=2025-01-01&to=2025-03-01`, { key });
+    expect(purged.body.items).toEqual([expect.objectContaining({ actor: "system:retention", subject: `run:${run.runId}` })]);
+    expect(await verified()).toMatchObject({ ok: true });
+    // Done once: a second pass has nothing to do.
+    expect((await job(2)).rowsRead).toBe(0);
+  });
+
+  it("deletes ended runs past the TTL with their steps, events, reviews and audit payloads; the chain still verifies", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
+    const old = completedRun();
+    await postEvents(ctx, key, { events: old.events });
+    const paused = escalatedRun();
+    await postBatches(ctx, key, paused.batches);
+    const reviewer = await ctx.newUser(projectId, "reviewer");
+    // Still under the TTL: kept.
+    expect((await job(29)).rowsRead).toBe(0);
+
+    const result = await job(31);
+    expect(result.deleted).toMatchObject({ runs: 1, steps: 3, events: old.events.length });
+    expect((await runDetail(old.runId)).status).toBe(404);
+    expect(await eventBodies(old.runId)).toEqual([]);
+    // The paused run is kept until it ends, however old.
+    expect((await runDetail(paused.runId)).status).toBe(200);
+    expect((await call(ctx, "GET", `/v1/escalations/${paused.escalationId}`, reviewer)).status).toBe(200);
+    // The hourly run counts (GET /v1/workflows) lose the deleted run too.
+    const hours = await ctx.store.client.execute({ sql: "SELECT coalesce(sum(runs), 0) FROM run_hours WHERE project_id = ?", args: [projectId] });
+    expect(Number(hours.rows[0]![0])).toBe(1);
+
+    // The entries about the deleted run remain (hashes only), and the export says their payloads are gone.
+    const exported = await ctx.app.request(`/v1/audit/export?runId=${old.runId}&from=2025-01-01&to=2025-12-31`, { headers: { authorization: `Bearer ${key}` } });
+    const rows = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l) as { action: string; payload: unknown });
+    expect(rows.filter((r) => r.action !== "retention.purged" && r.payload !== null)).toEqual([]);
+    expect(rows.at(-1)).toMatchObject({ action: "retention.purged", payload: { mode: "ttl", steps: 3 } });
+    expect(await verified()).toMatchObject({ ok: true });
+  });
+
+  it("lets only admins set retention, audits the change, and rejects bad values with 400", async () => {
+    const analyst = await ctx.newUser(projectId, "analyst");
+    expect((await call(ctx, "PUT", "/v1/retention/claims", analyst, { mode: "final" })).status).toBe(403);
+    expect((await call(ctx, "PUT", "/v1/retention/claims", { key }, { mode: "final" })).status).toBe(403);
+    for (const body of [{ mode: "forever" }, { mode: "final", ttlDays: 0 }, { mode: "final", ttlDays: 1.5 }, { mode: "final", owner: "x" }]) {
+      const res = await call<{ error: { code: string } }>(ctx, "PUT", "/v1/retention/claims", admin, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe("invalid_body");
+    }
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "final", ttlDays: 90 })).status).toBe(200);
+    const list = await call<{ items: Array<{ workflow: string; mode: string; ttlDays: number }> }>(ctx, "GET", "/v1/retention", analyst);
+    expect(list.body.items).toEqual([expect.objectContaining({ workflow: "claims", mode: "final", ttlDays: 90 })]);
+    const audit = await call<{ items: Array<{ action: string }> }>(ctx, "GET", "/v1/audit?action=retention.updated", analyst);
+    expect(audit.body.items).toHaveLength(1);
+  });
+});

@@ -1,0 +1,188 @@
+import type { Client, Transaction } from "@libsql/client";
+import type { Db } from "../../platform/db/client.js";
+import { appendAudit, type AuditRecord } from "../audit/store.js";
+import { currentHours, recountStatements } from "../runs/run-hours.js";
+import { withWriteLock } from "../../platform/db/write-transaction.js";
+
+export type RetentionMode = "full" | "final";
+
+export interface RetentionPolicy {
+  workflow: string;
+  mode: RetentionMode;
+  ttlDays: number | null;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export async function listRetentionPolicies(db: Db, projectId: string): Promise<RetentionPolicy[]> {
+  const rs = await db.$client.execute({
+    sql: "SELECT workflow, mode, ttl_days, updated_at, updated_by FROM retention_policies WHERE project_id = ? ORDER BY workflow LIMIT 1000",
+    args: [projectId],
+  });
+  return rs.rows.map((r) => ({
+    workflow: String(r[0]),
+    mode: String(r[1]) as RetentionMode,
+    ttlDays: r[2] == null ? null : Number(r[2]),
+    updatedAt: Number(r[3]),
+    updatedBy: String(r[4]),
+  }));
+}
+
+/** Sets a workflow's retention; the change and its previous value are audited together. */
+export async function putRetentionPolicy(
+  client: Client,
+  input: { projectId: string; workflow: string; mode: RetentionMode; ttlDays: number | null; actor: string; now: number },
+): Promise<RetentionPolicy> {
+  return withWriteLock(client, async (tx) => {
+    const before = await tx.execute({ sql: "SELECT mode, ttl_days FROM retention_policies WHERE project_id = ? AND workflow = ?", args: [input.projectId, input.workflow] });
+    await tx.execute({
+      sql: `INSERT INTO retention_policies (project_id, workflow, mode, ttl_days, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (project_id, workflow) DO UPDATE SET mode = excluded.mode, ttl_days = excluded.ttl_days,
+              updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      args: [input.projectId, input.workflow, input.mode, input.ttlDays, input.now, input.actor],
+    });
+    const b = before.rows[0];
+    await appendAudit(tx, input.projectId, [
+      {
+        time: input.now, actor: input.actor, action: "retention.updated", subject: `workflow:${input.workflow}`,
+        payload: { workflow: input.workflow, before: b ? { mode: String(b[0]), ttlDays: b[1] == null ? null : Number(b[1]) } : null, after: { mode: input.mode, ttlDays: input.ttlDays } },
+      },
+    ]);
+    return { commit: true, value: { workflow: input.workflow, mode: input.mode, ttlDays: input.ttlDays, updatedAt: input.now, updatedBy: input.actor } };
+  });
+}
+
+/** Policies to apply, across projects: `final` ones and any with a TTL. */
+export async function activeRetentionPolicies(db: Db): Promise<Array<{ projectId: string; workflow: string; workflowId: string | null; mode: RetentionMode; ttlDays: number | null }>> {
+  const rs = await db.$client.execute(`
+    SELECT p.project_id, p.workflow, w.id, p.mode, p.ttl_days FROM retention_policies p
+    LEFT JOIN workflows w ON w.project_id = p.project_id AND w.name = p.workflow
+    WHERE p.mode = 'final' OR p.ttl_days IS NOT NULL`);
+  return rs.rows.map((r) => ({
+    projectId: String(r[0]),
+    workflow: String(r[1]),
+    workflowId: r[2] == null ? null : String(r[2]),
+    mode: String(r[3]) as RetentionMode,
+    ttlDays: r[4] == null ? null : Number(r[4]),
+  }));
+}
+
+const PROJECTION = "runs";
+
+/** Events past the projector's cursor have not been folded yet; retention must not touch them. */
+async function projectedUpTo(tx: Transaction): Promise<number> {
+  const rs = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
+  return rs.rows[0] ? Number(rs.rows[0][0]) : 0;
+}
+
+export interface PurgeCounts {
+  runs: number;
+  steps: number;
+  events: number;
+}
+
+// The payload fields of step events that `final` drops (and `$.output` of intermediate steps).
+const STEP_EVENT_PAYLOAD = "'$.input', '$.reasoning', '$.alternatives'";
+// An intermediate step: another step of the run names it as a parent. The others are final.
+const CONSUMED = `EXISTS (SELECT 1 FROM steps c, json_each(c.parents) p WHERE c.project_id = s.project_id AND c.run_id = s.run_id AND p.value = s.id)`;
+
+export interface PurgeInput {
+  projectId: string;
+  workflowId: string;
+  endedBefore: number;
+  limit: number;
+  now: number;
+}
+
+type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number) => Promise<{ steps: number; events: number }>;
+
+/**
+ * The frame both purges share: in one write transaction, take up to `limit` ended runs of the
+ * workflow that `onlyUnpurged` allows, apply `purge` to each, and write a `retention.purged`
+ * audit entry per run with what it removed. Paused and running runs are never selected.
+ */
+async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" | "ttl", onlyUnpurged: boolean, purge: Purge): Promise<PurgeCounts> {
+  return withWriteLock(client, async (tx) => {
+    const cursor = await projectedUpTo(tx);
+    const rs = await tx.execute({
+      sql: `SELECT id FROM runs WHERE project_id = ? AND workflow_id = ? AND ended_at < ?
+              ${onlyUnpurged ? "AND payloads_purged_at IS NULL" : ""} AND status IN ('completed', 'failed')
+            ORDER BY ended_at LIMIT ?`,
+      args: [input.projectId, input.workflowId, input.endedBefore, input.limit],
+    });
+    const counts: PurgeCounts = { runs: 0, steps: 0, events: 0 };
+    const audit: AuditRecord[] = [];
+    for (const row of rs.rows) {
+      const runId = String(row[0]);
+      const removed = await purge(tx, input.projectId, runId, cursor, input.now);
+      counts.runs++;
+      counts.steps += removed.steps;
+      counts.events += removed.events;
+      audit.push({
+        time: input.now, actor: "system:retention", action: "retention.purged", subject: `run:${runId}`, runId,
+        payload: { mode, ...removed },
+      });
+    }
+    await appendAudit(tx, input.projectId, audit);
+    return { commit: counts.runs > 0, value: counts };
+  });
+}
+
+/**
+ * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
+ * output and its final steps' outputs (steps no other step consumed), confidences, gate results
+ * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
+ * and the payloads in its review packets. Labels (reviewers' decisions) stay.
+ */
+export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCounts> {
+  return purgeEndedRuns(client, input, "final", true, async (tx, projectId, runId, cursor, now) => {
+    const args = [projectId, runId];
+    // Events first: which steps are final is read from the steps rows, not changed by this.
+    const events = await tx.execute({
+      sql: `UPDATE events SET body = CASE
+              WHEN type = 'run.started' THEN json_remove(body, '$.input')
+              WHEN body ->> '$.stepId' IN (SELECT s.id FROM steps s WHERE s.project_id = ?1 AND s.run_id = ?2 AND NOT ${CONSUMED})
+                THEN json_remove(body, ${STEP_EVENT_PAYLOAD})
+              ELSE json_remove(body, ${STEP_EVENT_PAYLOAD}, '$.output') END
+            WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')`,
+      args: [projectId, runId, cursor],
+    });
+    const steps = await tx.execute({
+      sql: `UPDATE steps AS s SET input = NULL, reasoning = NULL, alternatives = NULL,
+              output = CASE WHEN ${CONSUMED} THEN NULL ELSE output END
+            WHERE project_id = ? AND run_id = ?`,
+      args,
+    });
+    await tx.execute({
+      sql: `UPDATE escalations SET packet = json_set(packet, '$.input', json('null'), '$.output', json('null'), '$.reasoning', json('null'),
+              '$.alternatives', json('null'), '$.run.input', json('null'), '$.runSoFar', json('{"steps":[],"truncated":true}'), '$.purged', 'final')
+            WHERE project_id = ? AND run_id = ? AND status = 'resolved'`,
+      args,
+    });
+    await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
+    return { steps: steps.rowsAffected, events: events.rowsAffected };
+  });
+}
+
+/**
+ * Deletes up to `limit` runs of a workflow that ended before `endedBefore`, with their steps,
+ * events, escalations, labels and the audit payloads about them. The audit entries themselves
+ * stay (they hold only hashes), so the chain still verifies.
+ */
+export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<PurgeCounts> {
+  return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor) => {
+    const args = [projectId, runId];
+    const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
+    const events = await tx.execute({ sql: "DELETE FROM events WHERE project_id = ? AND run_id = ? AND seq <= ?", args: [...args, cursor] });
+    await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
+    await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
+    await tx.execute({
+      sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
+      args,
+    });
+    const hours = await currentHours(tx, [{ projectId, runId }]);
+    await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });
+    for (const st of recountStatements(hours)) await tx.execute(st);
+    return { steps: steps.rowsAffected, events: events.rowsAffected };
+  });
+}

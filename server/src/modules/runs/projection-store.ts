@@ -1,0 +1,223 @@
+import type { Client, InStatement, InValue } from "@libsql/client";
+import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
+import { reviewStatements } from "../review/projection.js";
+import { hourStatements, runPlaces } from "./run-hours.js";
+import { chunks, multiRow } from "../../platform/db/sql.js";
+import { beginWrite } from "../../platform/db/write-transaction.js";
+
+const STEP_ROWS_PER_STATEMENT = 40;
+const RUN_ROWS_PER_STATEMENT = 50;
+const PROJECTION = "runs";
+
+export interface ProjectionResult {
+  /** Events folded by this call. */
+  projected: number;
+  /** `events.seq` up to which everything is now projected. */
+  position: number;
+}
+
+/**
+ * Folds up to `maxEvents` events past the cursor into workflows, runs and steps, and moves the
+ * cursor, in ONE write transaction: the cursor and the rows it covers commit together, so a
+ * crash never projects an event twice or skips one, and several server instances on one store
+ * serialise on the write lock instead of racing.
+ */
+export async function projectPending(client: Client, maxEvents: number, now = Date.now(), waitingSince?: number): Promise<ProjectionResult> {
+  const { tx, release } = await beginWrite(client, { waitingSince });
+  try {
+    const cursor = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
+    const from = Number(cursor.rows[0]?.[0] ?? 0);
+    const rs = await tx.execute({
+      sql: "SELECT seq, project_id, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+      args: [from, maxEvents],
+    });
+    if (rs.rows.length === 0) return { projected: 0, position: from };
+    const batch = rs.rows.map((r) => ({
+      projectId: String(r[1]),
+      receivedAt: Number(r[2]),
+      event: JSON.parse(String(r[3])) as SeamtraceEvent,
+    }));
+    const position = Number(rs.rows[rs.rows.length - 1]![0]);
+    const { stmts, runs } = projectionStatements(batch);
+    // The hourly run counts follow the runs as stored before and after this batch, not the
+    // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
+    // its later events name.
+    const before = await runPlaces(tx, runs);
+    // Escalations, their webhooks and step contracts commit with the steps they come from.
+    stmts.push(...(await reviewStatements(tx, batch, now)));
+    await tx.batch(stmts);
+    const after = await runPlaces(tx, runs);
+    await tx.batch([
+      ...hourStatements(before, after),
+      {
+        sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+        args: [PROJECTION, position, now],
+      },
+    ]);
+    await tx.commit();
+    return { projected: batch.length, position };
+  } finally {
+    tx.close();
+    release();
+  }
+}
+
+/** The newest `events.seq` and the projection's position: their difference is the lag. */
+export async function projectionLag(client: Client): Promise<{ head: number; position: number }> {
+  const rs = await client.execute({
+    sql: "SELECT (SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(position), 0) FROM projections WHERE name = ?)",
+    args: [PROJECTION],
+  });
+  return { head: Number(rs.rows[0]![0]), position: Number(rs.rows[0]![1]) };
+}
+
+/** The statements that fold newly stored events into workflows, runs and steps. */
+function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
+  stmts: InStatement[];
+  /** Every run written (once each). */
+  runs: Array<{ projectId: string; runId: string }>;
+} {
+  const workflowRows = new Map<string, InValue[]>();
+  const runRows: InValue[][] = [];
+  const stepRows: InValue[][] = [];
+  // Per run touched by step events: the earliest step start, the row made if the run is new.
+  const placeholders = new Map<string, { row: InValue[]; startedAt: number }>();
+  for (const { projectId, receivedAt: now, event: e } of inserted) {
+    if (e.type === "sdk.dropped") continue;
+    workflowRows.set(`${projectId} ${e.workflow}`, [uuidv7(), projectId, e.workflow, now]);
+    switch (e.type) {
+      case "run.started":
+        runRows.push(runStartedRow(projectId, e, now));
+        break;
+      case "step.completed":
+      case "step.failed": {
+        stepRows.push(stepRow(projectId, e));
+        const k = `${projectId} ${e.runId}`;
+        const startedAt = Date.parse(e.startedAt);
+        const prev = placeholders.get(k);
+        if (!prev || startedAt < prev.startedAt) placeholders.set(k, { row: placeholderRow(projectId, e, startedAt, now), startedAt });
+        break;
+      }
+      default:
+        runRows.push(runEndedRow(projectId, e, now));
+    }
+  }
+  for (const p of placeholders.values()) runRows.push(p.row);
+
+  const stmts: InStatement[] = [];
+  if (workflowRows.size > 0) {
+    stmts.push(multiRow("INSERT INTO workflows (id, project_id, name, created_at) VALUES ", [...workflowRows.values()], " ON CONFLICT (project_id, name) DO NOTHING"));
+  }
+  for (const rows of chunks(runRows, RUN_ROWS_PER_STATEMENT)) stmts.push(multiRow(RUN_INSERT, rows, RUN_UPSERT, RUN_VALUES));
+  for (const rows of chunks(stepRows, STEP_ROWS_PER_STATEMENT)) stmts.push(multiRow(STEP_INSERT, rows, STEP_UPSERT));
+  // Counted from the steps table rather than incremented, so a step reported twice (under two
+  // event ids) is still one step, and the aggregates never depend on arrival order.
+  const touched = [...placeholders.values()].map((p) => [p.row[0]!, p.row[1]!]);
+  for (const keys of chunks(touched, 200)) {
+    stmts.push(
+      multiRow(
+        `UPDATE runs SET
+           step_count = (SELECT count(*) FROM steps s WHERE s.project_id = runs.project_id AND s.run_id = runs.id),
+           min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE s.project_id = runs.project_id AND s.run_id = runs.id)
+         WHERE (project_id, id) IN (VALUES `,
+        keys,
+        ")",
+      ),
+    );
+  }
+  const runs = new Map<string, { projectId: string; runId: string }>();
+  for (const r of runRows) runs.set(`${String(r[0])} ${String(r[1])}`, { projectId: String(r[0]), runId: String(r[1]) });
+  return { stmts, runs: [...runs.values()] };
+}
+
+// Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
+// input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at.
+const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, input, output,
+  error, stop_step_id, started_at, ended_at, duration_ms, updated_at) VALUES `;
+
+// Whether the incoming row's status replaces the stored one. Events arrive out of order across
+// batches: a later status wins, except that `running` (a late run.started) never replaces a
+// terminal status and a terminal status always replaces `running` or `paused`: the times come
+// from SDK clocks, and a run resumed by a worker whose clock is behind must still end. A row made only from step
+// events (status_at NULL) never sets the status, and loses to any real status.
+const WINS = `(excluded.status_at IS NOT NULL AND (runs.status_at IS NULL OR CASE
+  WHEN runs.status IN ('completed', 'failed') AND excluded.status = 'running' THEN 0
+  WHEN runs.status IN ('running', 'paused') AND excluded.status IN ('completed', 'failed') THEN 1
+  ELSE excluded.status_at >= runs.status_at END))`;
+const fromWinner = (col: string) => `${col} = CASE WHEN ${WINS} THEN excluded.${col} ELSE runs.${col} END`;
+const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
+  ${["status", "status_at", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
+  key = coalesce(excluded.key, runs.key),
+  input = coalesce(excluded.input, runs.input),
+  started_at = min(runs.started_at, excluded.started_at),
+  updated_at = excluded.updated_at`;
+
+function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InValue[] {
+  const t = Date.parse(e.time);
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, json(e.input), null, null, null, t, null, null, now];
+}
+
+function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[] {
+  const t = Date.parse(e.time);
+  const status = e.type.slice("run.".length);
+  const duration = Math.round(e.durationMs);
+  // Until run.started arrives, the best estimate of the start is the end minus the duration.
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now];
+}
+
+function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, null, null, null, null, startedAt, null, null, now];
+}
+
+const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
+  source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
+  escalation_id, duration_ms, started_at, ended_at, call) VALUES `;
+const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
+// The latest report of a step wins, whatever order reports arrive in; a step id can never be
+// moved into another run by a second event naming a different run. A step that went to review
+// keeps its escalation, even if a later report of it does not repeat the id. A human-verified
+// report (a resume) supersedes the model's whatever the clocks say.
+const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
+  ${STEP_COLUMNS.slice(3)
+    .map((c) => (c === "escalation_id" ? `${c} = coalesce(excluded.${c}, steps.${c})` : `${c} = excluded.${c}`))
+    .join(", ")}
+  WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
+
+function stepRow(projectId: string, e: StepEvent): InValue[] {
+  return [
+    projectId,
+    e.stepId,
+    e.runId,
+    e.step,
+    e.type === "step.completed" ? "completed" : "failed",
+    JSON.stringify(e.parents),
+    json(e.input),
+    json(e.output),
+    e.confidence ?? null,
+    e.cumulative ?? null,
+    e.source,
+    e.observedAt === undefined ? null : Date.parse(e.observedAt),
+    e.maxAgeMs === undefined ? null : Math.round(e.maxAgeMs),
+    e.stale ? 1 : 0,
+    e.flagged ? 1 : 0,
+    e.reasoning ?? null,
+    json(e.alternatives),
+    json(e.features),
+    e.attempt,
+    json(e.attemptErrors),
+    json(e.error),
+    json(e.gate),
+    e.escalationId ?? null,
+    Math.round(e.durationMs),
+    Date.parse(e.startedAt),
+    Date.parse(e.time),
+    e.call ?? 0,
+  ];
+}
+
+/** JSON text for a JSON column; absent stays NULL (a JSON `null` value is stored as "null"). */
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+

@@ -1,0 +1,134 @@
+import type { Store } from "../../platform/db/client.js";
+import type { Logger } from "../../app/logger.js";
+import { projectionLag, projectPending } from "./projection-store.js";
+
+export interface ProjectorOptions {
+  /** Events folded per transaction: long enough to amortise, short enough not to stall ingest. */
+  chunk?: number;
+  /** Ingest quiet for this long lets the projector catch up. */
+  idleMs?: number;
+  /** Past this many unprojected events the projector no longer waits for quiet. */
+  maxLag?: number;
+  log?: Logger;
+}
+
+/**
+ * Folds the event log into runs and steps behind ingest.
+ *
+ * The collector acknowledges events once they are durable in the log; projecting them is
+ * deferred so a burst is absorbed at the speed of an append. The projector gives way to ingest
+ * while events keep arriving, catches up once ingest has been quiet for `idleMs`, and takes a
+ * chunk after every commit once more than `maxLag` events wait, so under sustained overload
+ * ingest slows to what both together can do instead of the lag growing without bound.
+ *
+ * Readers that must see their own writes (the query API) call `sync()` first.
+ */
+export class Projector {
+  private readonly chunk: number;
+  private readonly idleMs: number;
+  private readonly maxLag: number;
+  private readonly log: Logger | undefined;
+  /** Events committed since the projector last caught up; a cheap local estimate of the lag. */
+  private pending = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    options: ProjectorOptions = {},
+  ) {
+    this.chunk = options.chunk ?? 2_000;
+    this.idleMs = options.idleMs ?? 250;
+    this.maxLag = options.maxLag ?? 100_000;
+    this.log = options.log;
+  }
+
+  /** Called after each ingest commit with the number of events stored. */
+  notify(stored: number): void {
+    if (this.closed || stored === 0) return;
+    this.pending += stored;
+    if (this.pending >= this.maxLag) {
+      this.runOnce(1).catch(() => {}); // logged in pass(); the next notify or sync retries
+      return;
+    }
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.runOnce(Infinity).catch(() => {});
+    }, this.idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  /** Resolves once every event committed before the call is projected. */
+  async sync(): Promise<void> {
+    // The caller's wait for the write lock counts from now, even while it queues behind a pass
+    // that is failing for a busy store (then it fails too, instead of starting a new wait).
+    let waitingSince: number | undefined = performance.now();
+    // A read first: with nothing to project, readers must not queue behind writers for the lock.
+    const { head, position: start } = await projectionLag(this.store.client);
+    if (start >= head) return;
+    for (;;) {
+      await this.runOnce(Infinity, waitingSince);
+      waitingSince = undefined; // progress was made: the next pass waits afresh
+      const { position } = await projectionLag(this.store.client);
+      if (position >= head) return;
+    }
+  }
+
+  /** Current lag, for health and metrics. */
+  async lag(): Promise<{ head: number; position: number; lag: number }> {
+    const l = await projectionLag(this.store.client);
+    return { ...l, lag: l.head - l.position };
+  }
+
+  /** Stops scheduling and waits for a pass under way. Unprojected events stay in the log for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    await this.running;
+  }
+
+  /**
+   * Runs up to `maxChunks` chunks; concurrent callers share the pass under way, then run their own.
+   * The caller's wait for the write lock counts from `waitingSince` only if the pass before its
+   * own failed (the store is busy: it fails too rather than waiting the whole timeout again).
+   * After a pass that succeeded, however long it took, its wait starts afresh: the store was
+   * making progress, and another process taking the lock right then is no reason for a 503.
+   */
+  private runOnce(maxChunks: number, waitingSince?: number): Promise<void> {
+    const previous = this.running;
+    // A pass that failed has already told its own callers; later ones run their own.
+    const pass =
+      previous === undefined
+        ? Promise.resolve().then(() => this.pass(maxChunks, waitingSince))
+        : previous.then(
+            () => this.pass(maxChunks),
+            () => this.pass(maxChunks, waitingSince),
+          );
+    const tracked = pass.finally(() => {
+      if (this.running === tracked) this.running = undefined;
+    });
+    this.running = tracked;
+    return tracked;
+  }
+
+  private async pass(maxChunks: number, waitingSince?: number): Promise<void> {
+    try {
+      for (let i = 0; i < maxChunks; i++) {
+        const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
+        this.pending = Math.max(0, this.pending - projected);
+        if (projected < this.chunk) {
+          this.pending = 0;
+          return;
+        }
+        // Yield between chunks so waiting ingest requests get the write lock in turn.
+        await new Promise((r) => setImmediate(r));
+      }
+    } catch (err) {
+      // The events are safe in the log; the next pass retries from the same cursor.
+      this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,328 @@
+import { and, asc, count, desc, eq, gte, lt, max, or, sql, type SQL } from "drizzle-orm";
+import type { RunStatus } from "@seamtrace/sdk";
+import type {
+  Edge,
+  RunCursor,
+  RunDetailResponse,
+  RunSummary,
+  RunView,
+  StepView,
+  TimeWindow,
+  WorkflowListResponse,
+  WorkflowView,
+} from "./contract.js";
+import type { Db } from "../../platform/db/client.js";
+import { runHours, runs, steps, workflows } from "./schema.js";
+import { HOUR, hourOf } from "./run-hours.js";
+import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
+
+/**
+ * Reads for the query API. Every function takes the project id and puts it first in every
+ * WHERE: it is the leading column of each index, and the only tenancy boundary there is.
+ */
+
+const summaryColumns = {
+  id: runs.id,
+  workflow: runs.workflow,
+  version: runs.version,
+  key: runs.key,
+  status: runs.status,
+  startedAt: runs.startedAt,
+  endedAt: runs.endedAt,
+  durationMs: runs.durationMs,
+  stepCount: runs.stepCount,
+  minCumulative: runs.minCumulative,
+  error: runs.error,
+};
+
+type SummaryRow = {
+  id: string;
+  workflow: string;
+  version: string;
+  key: string | null;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  stepCount: number;
+  minCumulative: number | null;
+  error: string | null;
+};
+
+function toSummary(row: SummaryRow): RunSummary {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    version: row.version,
+    key: row.key,
+    status: row.status,
+    startedAt: iso(row.startedAt),
+    endedAt: isoOrNull(row.endedAt),
+    durationMs: row.durationMs,
+    stepCount: row.stepCount,
+    minCumulative: row.minCumulative,
+    error: parseJson(row.error),
+  };
+}
+
+/**
+ * Without ANALYZE statistics SQLite rates `project_id = ? AND status = ?` barely more selective
+ * than `project_id = ?`, so it walks runs_project_started_idx (already in ORDER BY order) and
+ * filters: every run in the window is read to find a few failed ones. The likelihood hint makes
+ * it take the filter's own index (runs_status_started_idx, runs_workflow_started_idx), which
+ * visits only matching rows and sorts just the ties on started_at. Checked by EXPLAIN in the
+ * route tests. The probability must be a literal, not a bound parameter.
+ */
+const selective = (term: SQL): SQL => sql`likelihood(${term}, 0.05)`;
+
+export interface RunFilter {
+  workflow?: string | undefined;
+  version?: string | undefined;
+  status?: RunStatus | undefined;
+  window: TimeWindow;
+  limit: number;
+  /** Continue after this item (exclusive). */
+  after?: RunCursor | undefined;
+}
+
+/**
+ * The list query, unexecuted, so tests can EXPLAIN it. Newest first with `id` breaking ties, so
+ * the keyset cursor (startedAt, id) is a total order and paging neither skips nor repeats.
+ * Fetches `limit + 1` rows: the extra one says whether a next page exists.
+ */
+export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
+  const after = filter.after;
+  // The cursor tightens the window's upper bound instead of adding a second range term on
+  // started_at: an extra bound tips SQLite back to runs_project_started_idx (see `selective`).
+  const upper = after ? Math.min(filter.window.to, after.startedAt + 1) : filter.window.to;
+  const where: SQL[] = [eq(runs.projectId, projectId), gte(runs.startedAt, filter.window.from), lt(runs.startedAt, upper)];
+  if (filter.workflow !== undefined) {
+    // A scalar subquery (names are unique per project) rather than IN: with `=`, SQLite walks
+    // runs_workflow_started_idx in started_at order and stops at the limit instead of sorting
+    // every run of the workflow in the window.
+    const workflowId = db
+      .select({ id: workflows.id })
+      .from(workflows)
+      .where(and(eq(workflows.projectId, projectId), eq(workflows.name, filter.workflow)));
+    where.push(selective(sql`${runs.workflowId} = (${workflowId})`));
+  }
+  if (filter.version !== undefined) where.push(eq(runs.version, filter.version));
+  if (filter.status !== undefined) where.push(selective(eq(runs.status, filter.status)));
+  // Within the cursor's own millisecond, id decides; only runs_project_started_idx holds id,
+  // so this stays a residual filter and every runs index can still serve the range.
+  if (after) where.push(or(lt(runs.startedAt, after.startedAt), lt(runs.id, after.id))!);
+  return db
+    .select(summaryColumns)
+    .from(runs)
+    .where(and(...where))
+    .orderBy(desc(runs.startedAt), desc(runs.id))
+    .limit(filter.limit + 1);
+}
+
+export async function listRuns(
+  db: Db,
+  projectId: string,
+  filter: RunFilter,
+): Promise<{ items: RunSummary[]; last: RunCursor | null }> {
+  const rows = await runListQuery(db, projectId, filter).all();
+  const page = rows.slice(0, filter.limit);
+  const tail = page[page.length - 1];
+  return {
+    items: page.map(toSummary),
+    last: rows.length > filter.limit && tail ? { startedAt: tail.startedAt, id: tail.id } : null,
+  };
+}
+
+// Named columns rather than `select()`: the answer is exactly these fields, and a column the
+// ingest adds later is not read (or exposed) until someone decides it should be.
+const stepColumns = {
+  id: steps.id,
+  name: steps.name,
+  status: steps.status,
+  parents: steps.parents,
+  input: steps.input,
+  output: steps.output,
+  confidence: steps.confidence,
+  cumulative: steps.cumulative,
+  source: steps.source,
+  observedAt: steps.observedAt,
+  maxAgeMs: steps.maxAgeMs,
+  stale: steps.stale,
+  flagged: steps.flagged,
+  reasoning: steps.reasoning,
+  alternatives: steps.alternatives,
+  features: steps.features,
+  attempts: steps.attempts,
+  attemptErrors: steps.attemptErrors,
+  error: steps.error,
+  gate: steps.gate,
+  durationMs: steps.durationMs,
+  startedAt: steps.startedAt,
+  endedAt: steps.endedAt,
+};
+
+export function stepsQuery(db: Db, projectId: string, runId: string, maxSteps: number) {
+  return db
+    .select(stepColumns)
+    .from(steps)
+    .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
+    .orderBy(asc(steps.startedAt), asc(steps.id))
+    .limit(maxSteps + 1);
+}
+
+type StepRow = Awaited<ReturnType<typeof stepsQuery>>[number];
+
+/** Edges are drawn from these ids, so anything but an array of strings counts as no parents. */
+function parentIds(text: string): string[] {
+  const value = parseJson(text);
+  return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
+}
+
+function toStep(row: StepRow): StepView {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    parents: parentIds(row.parents),
+    input: parseJson(row.input),
+    output: parseJson(row.output),
+    confidence: row.confidence,
+    cumulative: row.cumulative,
+    source: row.source as StepView["source"],
+    observedAt: isoOrNull(row.observedAt),
+    maxAgeMs: row.maxAgeMs,
+    stale: row.stale,
+    flagged: row.flagged,
+    // Free text on the wire, stored as-is (not a JSON payload).
+    reasoning: row.reasoning,
+    alternatives: parseJson(row.alternatives),
+    features: parseJson(row.features),
+    attempts: row.attempts,
+    attemptErrors: parseJson(row.attemptErrors),
+    error: parseJson(row.error),
+    gate: parseJson(row.gate),
+    durationMs: row.durationMs,
+    startedAt: iso(row.startedAt),
+    endedAt: iso(row.endedAt),
+  };
+}
+
+/**
+ * One run with its steps and lineage edges, or null when the project has no such run — the
+ * same answer for another project's run, so ids reveal nothing across projects.
+ */
+export async function getRunDetail(db: Db, projectId: string, runId: string, maxSteps: number): Promise<RunDetailResponse | null> {
+  const run = await db
+    .select({ ...summaryColumns, input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
+    .from(runs)
+    .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
+    .get();
+  if (!run) return null;
+  const rows = await stepsQuery(db, projectId, runId, maxSteps).all();
+  const truncated = rows.length > maxSteps;
+  const stepViews = rows.slice(0, maxSteps).map(toStep);
+  const present = new Set(stepViews.map((s) => s.id));
+  const edges: Edge[] = [];
+  for (const step of stepViews) {
+    // A parent can be absent (cut by truncation, or its event never arrived); an edge to a node
+    // that is not in the answer would break a graph layout, and `parents` still names it.
+    for (const parent of new Set(step.parents)) if (present.has(parent)) edges.push({ from: parent, to: step.id });
+  }
+  const view: RunView = {
+    ...toSummary(run),
+    input: parseJson(run.input),
+    output: parseJson(run.output),
+    stopStepId: run.stopStepId,
+    updatedAt: iso(run.updatedAt),
+  };
+  return { run: view, steps: stepViews, edges, truncated };
+}
+
+export const MAX_WORKFLOWS = 1_000;
+export const MAX_WORKFLOW_VERSIONS = 5_000;
+
+/**
+ * Per (workflow, version) run counts in the window: the only part that reads `runs`. Most
+ * recently run first, so when the cap bites it drops the versions nobody is filtering for.
+ */
+export function versionCountsQuery(db: Db, projectId: string, window: TimeWindow) {
+  const lastRunAt = max(runs.startedAt);
+  return db
+    .select({ workflowId: runs.workflowId, version: runs.version, runCount: count(), lastRunAt })
+    .from(runs)
+    .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to)))
+    .groupBy(runs.workflowId, runs.version)
+    .orderBy(desc(lastRunAt), asc(runs.version))
+    .limit(MAX_WORKFLOW_VERSIONS + 1);
+}
+
+type VersionCount = { workflowId: string; version: string; runCount: number; lastRunAt: number | null };
+
+/**
+ * Per (workflow, version) run counts in the window, most recently run first: whole hours from
+ * run_hours (store/run-hours.ts, kept by the projector), the partial hours at either edge counted
+ * from `runs`. So the cost is the window's hours plus at most two hours of runs, however many runs
+ * the window holds (counting them all was linear in the store: test/reliability/scale.test.ts).
+ */
+export async function versionCounts(db: Db, projectId: string, window: TimeWindow): Promise<VersionCount[]> {
+  const first = hourOf(window.from) === window.from ? window.from : hourOf(window.from) + HOUR;
+  const last = hourOf(window.to);
+  if (first >= last) return versionCountsQuery(db, projectId, window).all();
+  const [head, body, tail] = await Promise.all([
+    first > window.from ? versionCountsQuery(db, projectId, { from: window.from, to: first }).all() : [],
+    db
+      .select({ workflowId: runHours.workflowId, version: runHours.version, runCount: sql<number>`sum(${runHours.runs})`, lastRunAt: max(runHours.lastRunAt) })
+      .from(runHours)
+      .where(and(eq(runHours.projectId, projectId), gte(runHours.hour, first), lt(runHours.hour, last)))
+      .groupBy(runHours.workflowId, runHours.version)
+      .all(),
+    last < window.to ? versionCountsQuery(db, projectId, { from: last, to: window.to }).all() : [],
+  ]);
+  const merged = new Map<string, VersionCount>();
+  for (const r of [...head, ...body, ...tail]) {
+    const k = `${r.workflowId}\u0000${r.version}`;
+    const m = merged.get(k);
+    if (!m) merged.set(k, { ...r, runCount: Number(r.runCount) });
+    else {
+      m.runCount += Number(r.runCount);
+      if (r.lastRunAt !== null && (m.lastRunAt === null || r.lastRunAt > m.lastRunAt)) m.lastRunAt = r.lastRunAt;
+    }
+  }
+  return [...merged.values()]
+    .filter((r) => r.runCount > 0)
+    .sort((a, b) => (b.lastRunAt ?? 0) - (a.lastRunAt ?? 0) || (a.version < b.version ? -1 : a.version > b.version ? 1 : 0))
+    .slice(0, MAX_WORKFLOW_VERSIONS + 1);
+}
+
+/**
+ * The project's workflows (all of them, so idle ones still appear in UI filters) with the
+ * versions and run counts seen in the window (versionCounts).
+ */
+export async function listWorkflows(db: Db, projectId: string, window: TimeWindow): Promise<Omit<WorkflowListResponse, "window">> {
+  const [wfRows, countRows] = await Promise.all([
+    db
+      .select({ id: workflows.id, name: workflows.name, createdAt: workflows.createdAt })
+      .from(workflows)
+      .where(eq(workflows.projectId, projectId))
+      .orderBy(asc(workflows.name))
+      .limit(MAX_WORKFLOWS + 1)
+      .all(),
+    versionCounts(db, projectId, window),
+  ]);
+  const byId = new Map<string, WorkflowView>();
+  const items = wfRows.slice(0, MAX_WORKFLOWS).map((w) => {
+    const view: WorkflowView = { name: w.name, createdAt: iso(w.createdAt), runCount: 0, lastRunAt: null, versions: [] };
+    byId.set(w.id, view);
+    return view;
+  });
+  for (const row of countRows.slice(0, MAX_WORKFLOW_VERSIONS)) {
+    const view = byId.get(row.workflowId);
+    if (!view || row.lastRunAt === null) continue;
+    const lastRunAt = iso(row.lastRunAt);
+    // Rows arrive most recent first, so the first version seen holds the workflow's last run.
+    view.lastRunAt ??= lastRunAt;
+    view.runCount += row.runCount;
+    view.versions.push({ version: row.version, runCount: row.runCount, lastRunAt });
+  }
+  return { items, truncated: wfRows.length > MAX_WORKFLOWS || countRows.length > MAX_WORKFLOW_VERSIONS };
+}

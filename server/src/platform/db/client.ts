@@ -1,0 +1,63 @@
+import { createClient, type Client } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setWriteLockBudget } from "./write-transaction.js";
+
+/** drizzle over libSQL; `$client` is the pooled client underneath (for the write queue). */
+export type Db = LibSQLDatabase & { $client: Client };
+
+/** The store: the raw libSQL client (for bulk SQL) and drizzle over it. */
+export interface Store {
+  client: Client;
+  db: Db;
+  close(): void;
+}
+
+export interface StoreOptions {
+  url: string;
+  authToken?: string | undefined;
+  /** SQLite busy timeout, applied by libSQL to every pooled connection. */
+  busyTimeoutMs: number;
+  /** The size the WAL file is cut back to once a checkpoint has let it start over. Default WAL_SIZE_LIMIT_BYTES. */
+  journalSizeLimitBytes?: number;
+}
+
+/**
+ * Without a limit the WAL file keeps the size of the largest burst it ever held (a bulk import,
+ * a retention sweep): SQLite reuses it from the start after a checkpoint but never shrinks it.
+ * 64 MiB is well above what the WAL holds between two automatic checkpoints (1,000 pages, 4 MiB),
+ * so in steady operation the file is reused as it is, not cut and grown again.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Opens the store. For an embedded file, WAL is switched on (it persists in the file) and the
+ * durability settings are checked rather than assumed: libSQL pools connections, and a PRAGMA
+ * run on one does not reach the others, so the busy timeout goes through `createClient({ timeout })`
+ * and `synchronous` must already be FULL by default on each new connection.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const local = options.url.startsWith("file:");
+  if (local && options.url !== "file::memory:") {
+    const path = options.url.slice("file:".length).split("?")[0]!;
+    mkdirSync(dirname(path.startsWith("//") ? fileURLToPath(options.url) : path), { recursive: true, mode: 0o700 });
+  }
+  const client = createClient({ url: options.url, authToken: options.authToken, timeout: options.busyTimeoutMs });
+  if (local) {
+    await client.execute("PRAGMA journal_mode=WAL");
+    const sync = await client.execute("PRAGMA synchronous");
+    if (Number(sync.rows[0]?.[0]) !== 2) {
+      client.close();
+      throw new Error(`SQLite synchronous is ${String(sync.rows[0]?.[0])}, expected 2 (FULL): refusing to acknowledge writes that are not durable`);
+    }
+    await client.execute("PRAGMA foreign_keys=ON");
+    // beginWrite waits for the write lock within this budget, trying it without the driver's busy
+    // wait (store/write-transaction.ts); other statements keep the busy timeout. It also gives the
+    // connection about to write the WAL size limit (a per-connection setting, like busy_timeout).
+    setWriteLockBudget(client, options.busyTimeoutMs, options.journalSizeLimitBytes ?? WAL_SIZE_LIMIT_BYTES);
+  }
+  const db = drizzle(client);
+  return { client, db, close: () => client.close() };
+}
