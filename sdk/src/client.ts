@@ -9,7 +9,7 @@ import {
   type TransportOptions,
   type TransportStats,
 } from "./transport.js";
-import type { Deferred, EventSpool } from "./transport-types.js";
+import type { Deferred, EventSink, EventSpool } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
@@ -49,6 +49,15 @@ export interface SeamtraceOptions {
    * new Seamtrace({ apiKey, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
    */
   spool?: EventSpool;
+  /**
+   * Hand every event to this sink instead of sending it to a collector (nothing is sent; flush
+   * and shutdown have nothing to wait for). For tests and evaluations.
+   * @example
+   * import { MemorySink } from "@seamtrace/sdk/memory";
+   * const sink = new MemorySink();
+   * const st = new Seamtrace({ sink });
+   */
+  sink?: EventSink;
 }
 
 export interface WorkflowOptions {
@@ -153,9 +162,11 @@ export class Seamtrace {
     this.resumer = options.apiKey
       ? new Resumer(transportOptions.endpoint, options.apiKey, options.request ?? defaultRequest, (err) => this.report(err))
       : undefined;
+    const sink = options.sink;
     this.emit = (event) => {
       try {
-        this.transport.enqueue(event);
+        if (sink) sink.write(event);
+        else this.transport.enqueue(event);
       } catch (err) {
         this.report(err);
       }

@@ -17,6 +17,7 @@ export type { PolicyOrigin, ResolvedPolicy } from "./policy-client.js";
 export type { ResolvedReview } from "./resumer.js";
 export type {
   Deferred,
+  EventSink,
   EventSpool,
   FlushResult,
   RequestFn,

@@ -275,11 +275,13 @@ export class Run {
       try {
         ret = await this.attempt(handle, fn, attempt, opts.timeoutMs);
       } catch (err) {
-        if (attempt >= maxAttempts) throw this.failStep(handle, attempt, attemptErrors, err);
-        (attemptErrors ??= []).push(errorInfo(err));
+        // A parallel branch that stopped the run ends the retries, but this step's failure is
+        // still recorded: a step that ran and left no event would look like one never reached.
+        if (attempt >= maxAttempts || this.stop) throw this.failStep(handle, attempt, attemptErrors, err);
         const backoff = (opts.retry?.backoffMs ?? 0) * 2 ** (attempt - 1);
         if (backoff > 0) await sleep(backoff);
-        if (this.stop) throw this.stop; // a parallel branch stopped the run meanwhile
+        if (this.stop) throw this.failStep(handle, attempt, attemptErrors, err);
+        (attemptErrors ??= []).push(errorInfo(err));
         continue;
       }
       return this.complete(handle, opts, ret, attempt, attemptErrors);

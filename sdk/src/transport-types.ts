@@ -128,6 +128,16 @@ export interface ShutdownResult {
 }
 
 /**
+ * Where a client's events go instead of the transport (`SeamtraceOptions.sink`): `write` is
+ * called synchronously for every event the SDK emits. `MemorySink` from `@seamtrace/sdk/memory`
+ * keeps them in memory for tests and evaluations.
+ */
+export interface EventSink {
+  /** Must not throw (a throw is reported through `onError` and the event is lost). */
+  write(event: SeamtraceEvent | Deferred): void;
+}
+
+/**
  * An event whose wire form is built at flush time rather than on the step's hot path.
  * `toWire()` is called once, when the event is put into a batch; if it throws, the event is
  * dropped (`serialize_error`).

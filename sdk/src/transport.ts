@@ -18,6 +18,7 @@ import { uuidv7 } from "./uuid.js";
 
 export type {
   Deferred,
+  EventSink,
   EventSpool,
   FlushResult,
   RequestFn,

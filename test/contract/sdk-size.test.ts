@@ -33,6 +33,13 @@ const OTEL_GZIP_BUDGET_BYTES = 2 * 1024;
  */
 const SPOOL_GZIP_BUDGET_BYTES = 2 * 1024;
 
+/**
+ * Budget for `@seamtrace/sdk/memory` (the in-memory event sink for tests and evaluations) after
+ * minify + gzip -9. Set at 1 KiB when it measured 810 B: the sink and the transport's event
+ * serialiser (inlined, so a snapshot is exactly what the collector would receive).
+ */
+const MEMORY_GZIP_BUDGET_BYTES = 1024;
+
 async function bundle(options: BuildOptions) {
   const { code, imports, inputs } = await bundleSdk(options);
   return { code, imports, inputs: Object.keys(inputs) };
@@ -72,7 +79,7 @@ describe("SDK bundle (sdk/src/index.ts → esm, neutral platform, minified)", ()
   it("has exactly the entry points budgeted here", () => {
     // A new subpath export needs its own budget here before it ships.
     const pkg = JSON.parse(readFileSync(new URL("../../sdk/package.json", import.meta.url), "utf8")) as { exports: Record<string, unknown> };
-    expect(Object.keys(pkg.exports)).toEqual([".", "./otel", "./spool"]);
+    expect(Object.keys(pkg.exports)).toEqual([".", "./otel", "./spool", "./memory"]);
   });
 
   it("the import check catches every form of module loading", async () => {
@@ -133,5 +140,20 @@ describe("SDK disk spool entry (sdk/src/spool.ts → esm, node: builtins externa
   it("the core entry carries none of the spool", async () => {
     const { inputs } = await bundle({ entryPoints: [`${sdkSrc}index.ts`] });
     expect(inputs).not.toContain("sdk/src/spool.ts");
+  });
+});
+
+describe("SDK memory sink entry (sdk/src/memory.ts → esm)", () => {
+  it(`stays under ${MEMORY_GZIP_BUDGET_BYTES} bytes gzipped, importing nothing`, async () => {
+    const { code, imports } = await bundle({ entryPoints: [`${sdkSrc}memory.ts`] });
+    const gzipped = gzipSync(code, { level: 9 }).byteLength;
+    expect(gzipped, `memory entry is ${gzipped} B gzipped; budget ${MEMORY_GZIP_BUDGET_BYTES} B`).toBeLessThanOrEqual(MEMORY_GZIP_BUDGET_BYTES);
+    expect(gzipped).toBeGreaterThan(300);
+    expect(imports).toEqual([]);
+  });
+
+  it("the core entry carries none of the sink", async () => {
+    const { inputs } = await bundle({ entryPoints: [`${sdkSrc}index.ts`] });
+    expect(inputs).not.toContain("sdk/src/memory.ts");
   });
 });
