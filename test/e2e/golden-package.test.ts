@@ -1,17 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { junitSchemaProblems } from "../support/junit-schema.js";
+import { installPackedApp } from "../support/packed-app.js";
 
 /**
  * @seamtrace/golden as a user meets it: packed with `npm pack`, installed into an empty folder,
  * and used through its bin and from code, next to the SDK's in-memory sink. The install is
- * offline (tests talk to no registry): a lockfile for the folder is made from the repository's,
- * so npm takes the third-party packages from its cache, as `npm ci` left them.
+ * offline (support/packed-app.ts: tests talk to no registry).
  */
-const repo = resolve(import.meta.dirname, "../..");
 let dir: string;
 let app: string;
 
@@ -28,40 +26,8 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Pro
   });
 }
 
-/** The locked entries of golden's third-party dependencies, from the repository's lockfile (npm's nearest-node_modules resolution). */
-function lockfileFor(deps: string[]): Record<string, unknown> {
-  const root = JSON.parse(readFileSync(join(repo, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string; resolved: string; integrity: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }> };
-  const packages: Record<string, unknown> = {};
-  const add = (name: string, from: string): void => {
-    for (let at = from; ; at = at.includes("/node_modules/") ? at.slice(0, at.lastIndexOf("/node_modules/")) : "") {
-      const key = `${at ? `${at}/` : ""}node_modules/${name}`;
-      const p = root.packages[key];
-      if (p) {
-        if (key in packages) return;
-        packages[key] = { version: p.version, resolved: p.resolved, integrity: p.integrity, ...(p.dependencies && { dependencies: p.dependencies }) };
-        for (const d of [...Object.keys(p.dependencies ?? {}), ...Object.keys(p.optionalDependencies ?? {})]) add(d, key);
-        return;
-      }
-      if (!at) throw new Error(`${name} is not in the repository's lockfile`);
-    }
-  };
-  for (const d of deps) add(d, "");
-  return { name: "app", lockfileVersion: 3, requires: true, packages: { "": { name: "app" }, ...packages } };
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "seamtrace-golden-package-"));
-  const packs = join(dir, "packs");
-  app = join(dir, "app");
-  mkdirSync(packs);
-  mkdirSync(app);
-  const packed = await run("npm", ["pack", "--pack-destination", packs, "-w", "@seamtrace/sdk", "-w", "@seamtrace/golden"], repo);
-  expect(packed.code, packed.stderr).toBe(0);
-  const golden = JSON.parse(readFileSync(join(repo, "golden/package.json"), "utf8")) as { dependencies: Record<string, string> };
-  writeFileSync(join(app, "package-lock.json"), JSON.stringify(lockfileFor(Object.keys(golden.dependencies).filter((d) => !d.startsWith("@seamtrace/")))));
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-  const installed = await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", join(packs, "seamtrace-sdk-0.1.0.tgz"), join(packs, "seamtrace-golden-0.1.0.tgz")], app);
-  expect(installed.code, installed.stderr).toBe(0);
+  ({ dir, app } = await installPackedApp(["@seamtrace/sdk", "@seamtrace/golden"]));
 
   // A user's golden set and workflow, with a custom comparator from the package.
   const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `q${i}`, input: i, expected: { price: i * 10, tag: i % 2 ? "odd" : "even" } }));

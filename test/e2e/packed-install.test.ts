@@ -1,19 +1,15 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packedAppLockfile, type PackedPackage } from "../support/packed-lockfile.js";
-import { repoRoot } from "../support/server.js";
+import { installPackedApp } from "../support/packed-app.js";
 
 const exec = promisify(execFile);
 
 /**
  * What a user installs is what we test: each published package packed with `npm pack`, installed
- * from the tarballs into an empty folder (with `npm ci --offline` on a lockfile cut from the
- * repository's, so it comes from the npm cache the repository's `npm ci` filled and the test talks
- * to no registry), and used there: the CLI's help, `serve` with the dashboard, `demo`, and
+ * from the tarballs into an empty folder offline (support/packed-app.ts), and used there: the CLI's help, `serve` with the dashboard, `demo`, and
  * the SDK sending a run. No tarball may hold tests or fixtures, and none may depend on a package
  * that is not published with it.
  */
@@ -24,31 +20,21 @@ let app: string;
 let tarballs: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "seamtrace-packed-"));
-  const packs = join(dir, "packs");
-  mkdirSync(packs);
-  for (const pkg of PACKAGES) await exec("npm", ["pack", "-w", pkg, "--pack-destination", packs, "--silent"], { cwd: repoRoot });
-  tarballs = readdirSync(packs).map((f) => join(packs, f));
-  const packed: PackedPackage[] = [];
-  for (const tarball of tarballs) {
-    const { stdout } = await exec("tar", ["-xzOf", tarball, "package/package.json"]);
-    const pkg = JSON.parse(stdout) as Omit<PackedPackage, "tarball">;
-    packed.push({ name: pkg.name, version: pkg.version, tarball, dependencies: pkg.dependencies ?? {}, ...(pkg.bin && { bin: pkg.bin }) });
-  }
-  app = join(dir, "app");
-  mkdirSync(app);
-  const dependencies = Object.fromEntries(packed.map((p) => [p.name, `file:${relative(app, p.tarball)}`]));
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "packed-app", private: true, type: "module", dependencies }));
-  writeFileSync(join(app, "package-lock.json"), JSON.stringify(packedAppLockfile(repoRoot, app, packed)));
-  await exec("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
+  ({ dir, app, tarballs } = await installPackedApp(PACKAGES));
 });
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function seamtrace(args: string[], env: Record<string, string> = {}) {
-  return exec(join(app, "node_modules/.bin/seamtrace"), args, { cwd: app, env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
+/** Runs the installed CLI; a failure is reported with its exit code and output. */
+async function seamtrace(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await exec(join(app, "node_modules/.bin/seamtrace"), args, { cwd: app, env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    throw new Error(`seamtrace ${args.join(" ")} exited ${e.code}:\n${e.stderr}\n${e.stdout}`);
+  }
 }
 
 describe("the published packages, installed from their tarballs", () => {
