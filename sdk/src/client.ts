@@ -278,6 +278,7 @@ export class Workflow {
       recalibrate: this.options.recalibrate,
       intercept: client.interceptStep,
       now: client.now,
+      report: (err) => client.report(err),
     });
   }
 

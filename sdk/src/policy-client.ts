@@ -40,7 +40,7 @@ export interface PolicyClientOptions {
   onError?: (err: unknown) => void;
 }
 
-const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate"] as const;
+const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate", "requireConfidence"] as const;
 const ORIGINS: readonly PolicyOrigin[] = ["server-step", "server-workflow", "code-step", "code"];
 
 /** workflow → step ("" for the workflow-wide policy) → the fields the server set. */
@@ -236,7 +236,8 @@ function parsePolicies(text: string): [PolicyCache, Map<string, [number[], numbe
     const rule: Record<string, unknown> = {};
     for (const field of FIELDS) {
       const v = policy[field];
-      if (field === "onLow" ? v === "escalate" || v === "flag" : typeof v === "number" && v >= 0 && v <= 1) rule[field] = v;
+      const ok = field === "onLow" ? v === "escalate" || v === "flag" : field === "requireConfidence" ? typeof v === "boolean" : typeof v === "number" && v >= 0 && v <= 1;
+      if (ok) rule[field] = v;
     }
     let steps = cache.get(policy.workflow);
     if (!steps) cache.set(policy.workflow, (steps = new Map()));
