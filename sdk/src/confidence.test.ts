@@ -20,7 +20,7 @@ function harness(extra: Partial<SeamtraceOptions> = {}, policies?: PoliciesRespo
     const results = events.map((e) => ({ id: e.id, status: "accepted" }));
     return { status: 200, headers: { get: () => null }, text: async () => JSON.stringify({ results }) };
   };
-  const st = new Seamtrace({ endpoint: "http://collector.test", request, transport: { flushIntervalMs: 60_000, gzip: false }, ...extra });
+  const st = new Seamtrace({ endpoint: "http://collector.test", request, logger: false, transport: { flushIntervalMs: 60_000, gzip: false }, ...extra });
   const steps = async () => {
     await st.flush();
     return sent.filter((e): e is StepEvent => e.type === "step.completed" || e.type === "step.failed");

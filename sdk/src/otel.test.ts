@@ -12,7 +12,7 @@ describe("withTracer", () => {
   it("sets seamtrace.confidence on scored steps only, and records an invalid confidence as the step's error", async () => {
     const memory = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
-    const st = new Seamtrace({ endpoint: "http://collector.test", request: accept });
+    const st = new Seamtrace({ endpoint: "http://collector.test", request: accept, logger: false });
     const wf = withTracer(st.workflow("claims"), provider.getTracer("test"));
     const ok = await wf.run({}, async (run) => {
       const a = await run.step("scored", () => ({ value: 1, confidence: 0.7 }));

@@ -6,6 +6,7 @@
  * host, and its timers never keep a process alive.
  */
 import { defaultRequest, errorSummary } from "./http-post.js";
+import { httpError } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import { clamp, MAX_TIMER_MS } from "./transport-options.js";
 import type { RequestFn, TransportResponse } from "./transport-types.js";
@@ -193,7 +194,7 @@ export class PolicyClient {
       const res = await abortable(new Promise<TransportResponse>((ok) => ok(this.request(this.url, init))), signal);
       if (res.status === 304 && this.etag !== undefined) return true;
       const text = await abortable(Promise.resolve().then(() => res.text()), signal);
-      if (res.status !== 200) throw new Error(`GET /v1/policies answered ${String(res.status)}${errorSummary(String(text))}`);
+      if (res.status !== 200) throw httpError(`GET /v1/policies answered ${String(res.status)}`, res.status, errorSummary(String(text)));
       const [cache, maps] = parsePolicies(text);
       const etag = res.headers.get("etag");
       this.cache = cache;

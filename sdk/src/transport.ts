@@ -2,6 +2,7 @@
  * The SDK's transport (`POST /v1/events`): a bounded buffer drained in
  * the background, one gzipped batch in flight at a time so events arrive in order. It never
  * throws into the host, never retries what the server refused, and counts every drop by reason.
+ * It tells the developer, once per cause, when delivery is failing (delivery-notices.ts).
  */
 import { batchBody, ENVELOPE_BYTES, serializeEvent, utf8Length, type BatchItem } from "./batch.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
@@ -9,6 +10,8 @@ import { EventQueue } from "./event-queue.js";
 import type { FlushWaiter } from "./flush-waiter.js";
 import { gzip } from "./gzip.js";
 import { errorSummary, post, type Answer } from "./http-post.js";
+import { DeliveryNotices } from "./delivery-notices.js";
+import { Notices } from "./notices.js";
 import { isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-delay.js";
 import { unrefTimer } from "./timers.js";
 import { clamp, MAX_TIMER_MS, resolveOptions, type ResolvedOptions } from "./transport-options.js";
@@ -49,6 +52,7 @@ interface Batch {
 export class Transport {
   private readonly opts: ResolvedOptions;
   private readonly ledger: DeliveryLedger;
+  private readonly told: DeliveryNotices;
 
   private readonly spool: EventSpool | undefined;
   /** With a spool, every queued item is `Serialized`; without one, none is. */
@@ -75,8 +79,10 @@ export class Transport {
   private closing: Promise<ShutdownResult> | undefined;
 
   constructor(opts: TransportOptions) {
-    this.opts = resolveOptions(opts);
-    this.ledger = new DeliveryLedger(this.opts.onError);
+    const o = (this.opts = resolveOptions(opts));
+    const notices = opts.notices ?? new Notices(opts.logger, o.onError, o.endpoint, !!opts.apiKey);
+    const told = (this.told = new DeliveryNotices(notices, o, () => this.ledger.lastError));
+    this.ledger = new DeliveryLedger(o.onError, (kind, reason, detail) => told.lost(kind, reason, detail));
     this.spool = opts.spool;
     try {
       // An earlier process's events go first; they were within its buffer bound already.
@@ -162,14 +168,14 @@ export class Transport {
 
   /**
    * Stops accepting events and timers, drains the buffer until `timeoutMs` (default 5000), then
-   * drops whatever is left as `shutdown`. Idempotent: later calls return the same promise.
-   * Never rejects.
+   * drops whatever is left as `shutdown`, and resolves with the report of the transport's life
+   * (delivered, undelivered by reason, last error). Idempotent: later calls return the same
+   * promise. Never rejects.
    */
   shutdown(opts?: { timeoutMs?: number }): Promise<ShutdownResult> {
     this.closing ??= this.close(clamp(opts?.timeoutMs, 5000, 0, MAX_TIMER_MS)).catch((err: unknown) => {
       this.ledger.report(err);
-      const undelivered = this.queue.length + this.inflight;
-      return { delivered: 0, undelivered, dropped: this.ledger.droppedByReason(), timedOut: true };
+      return this.ledger.summary(true);
     });
     return this.closing;
   }
@@ -178,7 +184,6 @@ export class Transport {
     this.closed = true;
     this.clearTimer();
     this.deadline = Date.now() + timeoutMs;
-    const waiter = this.waitForBuffered(Infinity);
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
     // Deliberately not unref'd: the host awaits this promise, and an unref'd deadline could let
     // Node exit with it unsettled while a retry sleeps.
@@ -187,7 +192,12 @@ export class Transport {
     clearTimeout(deadlineTimer);
     const timedOut = this.queue.length > 0 || this.pending.length > 0;
     this.halt();
-    if (timedOut) this.dropRemaining();
+    if (timedOut) {
+      this.told.leftAtShutdown(this.unsettled(this.queue.length), timeoutMs, this.spool !== undefined);
+      this.told.quiet = true;
+      this.dropRemaining();
+      this.told.quiet = false;
+    }
     this.ledger.reports.clear(); // nothing is left to carry them
     // What was dropped here stays in the spool, for the next process to send.
     try {
@@ -195,9 +205,7 @@ export class Transport {
     } catch (err) {
       this.ledger.report(err);
     }
-    waiter.finish();
-    const { delivered, undelivered } = await waiter.promise;
-    return { delivered, undelivered, dropped: this.ledger.droppedByReason(), timedOut };
+    return this.ledger.summary(timedOut);
   }
 
   /** Starts draining everything buffered now, or extends the drain already running. */
@@ -256,8 +264,8 @@ export class Transport {
         event = this.spool ? (next as Serialized) : serializeEvent(next);
       } catch (err) {
         this.queue.shift();
+        this.ledger.report(err); // first, so the drop's notice names the cause
         this.ledger.dropTaken(this.taken++, 1, "serialize_error");
-        this.ledger.report(err);
         continue;
       }
       const size = utf8Length(event.json) + (items.length > 0 ? 1 : 0);
@@ -289,6 +297,7 @@ export class Transport {
     } catch (err) {
       if (this.halted) return;
       this.ledger.report(err);
+      this.failing();
       return this.retryLater(batch, undefined);
     } finally {
       this.controller = undefined;
@@ -296,11 +305,18 @@ export class Transport {
     if (this.halted) return;
     const { status } = answer;
     if (status >= 200 && status < 300) {
+      this.told.working();
       this.settleFront(batch);
       return this.ledger.answered(batch.items, answer.text);
     }
-    this.ledger.report(new Error(`POST /v1/events answered ${status}${errorSummary(answer.text)}`));
-    if (isRetryableStatus(status)) return this.retryLater(batch, parseRetryAfter(answer.retryAfter, Date.now()));
+    const summary = errorSummary(answer.text);
+    this.ledger.report(new Error(`POST /v1/events answered ${status}${summary}`));
+    if (status === 401 || status === 403) this.told.refused(status, summary);
+    if (isRetryableStatus(status)) {
+      this.failing();
+      return this.retryLater(batch, parseRetryAfter(answer.retryAfter, Date.now()));
+    }
+    this.told.working();
     if (status === 413 && batch.items.length > 1) {
       // Too big for this server: the halves go in order, each halved again if need be.
       const half = Math.ceil(batch.items.length / 2);
@@ -331,6 +347,11 @@ export class Transport {
     this.wake = undefined;
   }
 
+  /** Delivery failed and will be retried: past the grace period, the developer is told once. */
+  private failing(): void {
+    this.told.failing(() => this.unsettled(this.queue.length));
+  }
+
   /** The front batch is settled for good: out of the buffer, and out of the spool. */
   private settleFront(batch: Batch): void {
     this.pending.shift();
@@ -356,9 +377,14 @@ export class Transport {
 
   /** A waiter for every event buffered now: queued, or in a batch not yet settled. */
   private waitForBuffered(deadline: number): FlushWaiter {
-    let total = this.queue.length;
-    for (const batch of this.pending) for (const item of batch.items) if (item.seq >= 0) total++;
-    return this.ledger.wait(this.taken + this.queue.length, total, deadline);
+    const queued = this.queue.length;
+    return this.ledger.wait(this.taken + queued, this.unsettled(queued), deadline);
+  }
+
+  /** `queued` plus the events (not drop reports) in batches not yet settled. */
+  private unsettled(queued: number): number {
+    for (const batch of this.pending) for (const item of batch.items) if (item.seq >= 0) queued++;
+    return queued;
   }
 
   /** Arms the flush timer unless one due at least as soon is armed already. */
