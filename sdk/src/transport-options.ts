@@ -25,6 +25,7 @@ export interface ResolvedOptions extends BackoffOptions {
   gzip: boolean;
   requestTimeoutMs: number;
   unreachableGraceMs: number;
+  probeIntervalMs: number;
   onError: ((err: unknown) => void) | undefined;
 }
 
@@ -48,6 +49,8 @@ export function resolveOptions(opts: TransportOptions): ResolvedOptions {
     random: opts.random ?? Math.random,
     requestTimeoutMs: clamp(opts.requestTimeoutMs, 30_000, 1, MAX_TIMER_MS),
     unreachableGraceMs: clamp(opts.unreachableGraceMs, 10_000, 0, MAX_TIMER_MS),
+    // Below 100 ms a fleet of clients would hammer a collector that is coming back up.
+    probeIntervalMs: clamp(opts.probeIntervalMs, 1000, 100, MAX_TIMER_MS),
     onError: opts.onError,
   };
 }

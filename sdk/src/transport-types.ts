@@ -69,9 +69,16 @@ export interface TransportOptions {
   /** How long delivery may fail before the logger is told the collector is unreachable. Default 10,000. */
   unreachableGraceMs?: number;
   /**
+   * While a retry waits after the collector could not be reached, `GET /healthz` is tried this
+   * often (jittered ±25%), and the retry goes at once when it answers: delivery resumes within
+   * about this long of the collector's return, however long the backoff has grown. Default 1000.
+   */
+  probeIntervalMs?: number;
+  /**
    * Keeps buffered events across a process crash: each event is serialised and handed to the
    * spool when it is buffered (not at flush time), and what an earlier process left is sent
-   * first. Node: `FileSpool` from `@seamtrace/sdk/spool`.
+   * first. With a spool that can `read`, events past `maxBufferEvents` wait on disk instead of
+   * being dropped, up to the spool's own limit. Node: `FileSpool` from `@seamtrace/sdk/spool`.
    */
   spool?: EventSpool;
   /** @internal The client's notices, shared with its policy client and resumer. */
@@ -94,6 +101,12 @@ export interface EventSpool {
   ack(count: number): void;
   /** Called once the transport has shut down. Events still stored are replayed by the next process. */
   close(): void;
+  /**
+   * Up to `max` unsettled events, oldest first, after the first `skip` unsettled ones. With it
+   * the spool extends the memory buffer: events past `maxBufferEvents` stay only here, and are
+   * read back as memory frees up. Without it, `maxBufferEvents` bounds the spool too.
+   */
+  read?(skip: number, max: number): Array<{ json: string; id: string | undefined }>;
 }
 
 /**

@@ -2,7 +2,9 @@
  * The SDK's transport (`POST /v1/events`): a bounded buffer drained in
  * the background, one gzipped batch in flight at a time so events arrive in order. It never
  * throws into the host, never retries what the server refused, and counts every drop by reason.
- * It tells the developer, once per cause, when delivery is failing (delivery-notices.ts).
+ * After an outage it is back within about a probe interval, however long its backoff has grown;
+ * with a disk spool, what memory cannot hold waits on disk; and it tells the developer, once
+ * per cause, when delivery is failing (delivery-notices.ts).
  */
 import { batchBody, ENVELOPE_BYTES, serializeEvent, utf8Length, type BatchItem } from "./batch.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
@@ -63,6 +65,11 @@ export class Transport {
   private inflight = 0;
   /** Events taken from the queue so far, i.e. the next one's sequence number. */
   private taken = 0;
+  /**
+   * Events past the memory bound, held only by the spool; they follow the queue, in order, and
+   * are read back as memory frees up.
+   */
+  private spilled = 0;
   /** Events with a sequence number below this are due now (a tick, flush or shutdown asked). */
   private drainMark = 0;
 
@@ -70,6 +77,7 @@ export class Transport {
   private timerDelay = 0;
   private pumping: Promise<void> | undefined;
   private controller: AbortController | undefined;
+  private probing: AbortController | undefined;
   private wake: (() => void) | undefined;
   /** Shutdown was called: new events are dropped. */
   private closed = false;
@@ -83,11 +91,15 @@ export class Transport {
     const notices = opts.notices ?? new Notices(opts.logger, o.onError, o.endpoint, !!opts.apiKey);
     const told = (this.told = new DeliveryNotices(notices, o, () => this.ledger.lastError));
     this.ledger = new DeliveryLedger(o.onError, (kind, reason, detail) => told.lost(kind, reason, detail));
-    this.spool = opts.spool;
+    const spool = (this.spool = opts.spool);
     try {
-      // An earlier process's events go first; they were within its buffer bound already.
-      for (const event of this.spool?.recover() ?? []) this.queue.push(event);
-      if (this.queue.length > 0) this.schedule(0);
+      // An earlier process's events go first. A spool that can read them back keeps those past
+      // the memory bound on disk until there is room.
+      const recovered = spool?.recover() ?? [];
+      const keep = spool?.read ? Math.min(recovered.length, o.maxBufferEvents) : recovered.length;
+      for (let i = 0; i < keep; i++) this.queue.push(recovered[i]!);
+      this.spilled = recovered.length - keep;
+      if (recovered.length > 0) this.schedule(0);
     } catch (err) {
       this.ledger.report(err);
     }
@@ -101,7 +113,8 @@ export class Transport {
   enqueue(event: SeamtraceEvent | Deferred | Serialized): void {
     try {
       if (this.closed) return this.ledger.dropRefused("shutdown");
-      if (this.queue.length + this.inflight >= this.opts.maxBufferEvents) return this.ledger.dropRefused("buffer_full");
+      const full = this.queue.length + this.inflight >= this.opts.maxBufferEvents;
+      if (full && !this.spool?.read) return this.ledger.dropRefused("buffer_full");
       if (this.spool) {
         let stored: Serialized;
         try {
@@ -118,6 +131,12 @@ export class Transport {
           return this.ledger.dropRefused("spool_error");
         }
         event = stored;
+        // Past the memory bound, and behind whatever already waits there, it waits on disk only.
+        if (full || this.spilled > 0) {
+          this.spilled++;
+          if (this.pumping === undefined) this.schedule(0);
+          return;
+        }
       }
       this.queue.push(event);
       // Never send from here: enqueue runs on the step's hot path, inside user code.
@@ -131,7 +150,7 @@ export class Transport {
 
   /** A fresh snapshot of the counters. */
   stats(): TransportStats {
-    return this.ledger.snapshot(this.queue.length + this.inflight);
+    return this.ledger.snapshot(this.queue.length + this.inflight + this.spilled);
   }
 
   /**
@@ -190,10 +209,10 @@ export class Transport {
     const expired = new Promise<void>((resolve) => (deadlineTimer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.kick(), expired]);
     clearTimeout(deadlineTimer);
-    const timedOut = this.queue.length > 0 || this.pending.length > 0;
+    const timedOut = this.queue.length > 0 || this.pending.length > 0 || this.spilled > 0;
     this.halt();
     if (timedOut) {
-      this.told.leftAtShutdown(this.unsettled(this.queue.length), timeoutMs, this.spool !== undefined);
+      this.told.leftAtShutdown(this.unsettled(this.queue.length + this.spilled), timeoutMs, this.spool !== undefined);
       this.told.quiet = true;
       this.dropRemaining();
       this.told.quiet = false;
@@ -211,12 +230,12 @@ export class Transport {
   /** Starts draining everything buffered now, or extends the drain already running. */
   private kick(): Promise<void> {
     this.clearTimer();
-    this.drainMark = this.taken + this.queue.length;
+    this.drainMark = this.taken + this.queue.length + this.spilled;
     if (this.pumping === undefined) {
       const pump: Promise<void> = this.pump()
         .finally(() => {
           if (this.pumping === pump) this.pumping = undefined;
-          if (!this.closed && (this.queue.length > 0 || this.ledger.reports.size > 0)) {
+          if (!this.closed && (this.queue.length > 0 || this.spilled > 0 || this.ledger.reports.size > 0)) {
             this.schedule(this.opts.flushIntervalMs);
           }
         })
@@ -236,7 +255,11 @@ export class Transport {
             this.taken < this.drainMark || this.queue.length >= this.opts.maxBatchEvents || this.ledger.reports.size > 0;
           if (!due) return;
           batch = this.takeBatch();
-          if (batch === undefined) continue;
+          // Nothing to take (a spool that cannot read back yet): the next tick tries again.
+          if (batch === undefined) {
+            if (this.queue.length === 0) return;
+            continue;
+          }
           this.pending.push(batch);
           this.inflight += batch.items.length;
         }
@@ -249,6 +272,7 @@ export class Transport {
 
   /** Serialises events off the front of the queue, up to the count and byte limits. */
   private takeBatch(): Batch | undefined {
+    this.refill();
     const items: BatchItem[] = [];
     let bytes = ENVELOPE_BYTES;
     // Drop reports ride at the front of the next batch, outside the buffer bound.
@@ -298,7 +322,7 @@ export class Transport {
       if (this.halted) return;
       this.ledger.report(err);
       this.failing();
-      return this.retryLater(batch, undefined);
+      return this.retryLater(batch, undefined, true);
     } finally {
       this.controller = undefined;
     }
@@ -314,7 +338,10 @@ export class Transport {
     if (status === 401 || status === 403) this.told.refused(status, summary);
     if (isRetryableStatus(status)) {
       this.failing();
-      return this.retryLater(batch, parseRetryAfter(answer.retryAfter, Date.now()));
+      const retryAfter = parseRetryAfter(answer.retryAfter, Date.now());
+      // A gateway with no word on when to come back is probed like a dead collector; a server
+      // that says when (Retry-After), or that we are too fast (429), is taken at its word.
+      return this.retryLater(batch, retryAfter, status !== 429 && retryAfter === undefined);
     }
     this.told.working();
     if (status === 413 && batch.items.length > 1) {
@@ -328,8 +355,16 @@ export class Transport {
     this.ledger.drop(batch.items, status === 413 ? "too_large" : `http_${status}`);
   }
 
-  private async retryLater(batch: Batch, retryAfterMs: number | undefined): Promise<void> {
-    const delay = retryDelay(batch.attempt, retryAfterMs, this.opts);
+  /**
+   * Waits out the backoff before the front batch goes again. With `probe`, a cheap
+   * `GET /healthz` runs every `probeIntervalMs` meanwhile and ends the wait as soon as the
+   * collector answers: the backoff keeps a dead collector from being sent whole batches, the
+   * probe keeps a long backoff from outlasting the outage (events pile up, then drop, while a
+   * healthy collector waits for the next try).
+   */
+  private async retryLater(batch: Batch, retryAfterMs: number | undefined, probe: boolean): Promise<void> {
+    const o = this.opts;
+    const delay = retryDelay(batch.attempt, retryAfterMs, o);
     const wakeAt = Date.now() + delay;
     // The front batch cannot go before the shutdown deadline, and nothing may overtake it.
     if (this.closed && wakeAt >= this.deadline) return this.halt();
@@ -337,19 +372,68 @@ export class Transport {
     this.ledger.retries++;
     this.ledger.expire(wakeAt);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
+      let done = false;
+      let probeTimer: ReturnType<typeof setTimeout> | undefined;
+      const timer = setTimeout(() => wake(), delay);
       unrefTimer(timer);
-      this.wake = () => {
+      const wake = (this.wake = () => {
+        done = true;
         clearTimeout(timer);
+        clearTimeout(probeTimer);
         resolve();
+      });
+      const next = (): void => {
+        // Jittered, so clients that lost the collector together do not probe in step.
+        const r = o.random();
+        probeTimer = setTimeout(() => {
+          void this.probe().then((up) => (done ? undefined : up ? wake() : next()));
+        }, o.probeIntervalMs * (0.75 + 0.5 * (r >= 0 && r < 1 ? r : 0.5)));
+        unrefTimer(probeTimer);
       };
+      if (probe && delay > o.probeIntervalMs) next();
     });
     this.wake = undefined;
   }
 
+  /** True when the collector answers `GET /healthz` with anything but a server error. */
+  private async probe(): Promise<boolean> {
+    let up = false;
+    try {
+      const o = this.opts;
+      const controller = (this.probing = new AbortController());
+      up = (await post(o.request, `${o.endpoint}/healthz`, {}, undefined, Math.min(o.requestTimeoutMs, 5000), controller)).status < 500;
+    } catch {
+      // unreachable still; the failed batch already said why
+    }
+    if (!up && !this.halted) this.failing();
+    return up;
+  }
+
   /** Delivery failed and will be retried: past the grace period, the developer is told once. */
   private failing(): void {
-    this.told.failing(() => this.unsettled(this.queue.length));
+    this.told.failing(() => this.unsettled(this.queue.length + this.spilled));
+  }
+
+  /** Moves events the spool holds past the memory bound back into memory, as far as room allows. */
+  private refill(): void {
+    const room = this.opts.maxBufferEvents - this.queue.length - this.inflight;
+    if (this.spilled === 0 || room <= 0) return;
+    // The spool's oldest unsettled events are those in memory: in batches in flight, then queued.
+    const held = this.unsettled(this.queue.length);
+    const want = Math.min(room, this.spilled);
+    let events: Serialized[];
+    try {
+      events = this.spool!.read!(held, want);
+    } catch (err) {
+      return this.ledger.report(err); // retried at the next batch
+    }
+    for (const e of events) this.queue.push(e);
+    this.spilled -= events.length;
+    if (events.length < want) {
+      // The spool has fewer than it took (its files were changed under it): those are lost.
+      this.ledger.report(new Error(`the spool returned ${events.length} of ${want} events`));
+      for (; this.spilled > 0; this.spilled--) this.ledger.dropRefused("spool_error");
+    }
   }
 
   /** The front batch is settled for good: out of the buffer, and out of the spool. */
@@ -369,15 +453,16 @@ export class Transport {
     for (const batch of this.pending) this.ledger.drop(batch.items, "shutdown");
     this.pending = [];
     this.inflight = 0;
-    const count = this.queue.length;
+    const count = this.queue.length + this.spilled;
     while (this.queue.length > 0) this.queue.shift();
+    this.spilled = 0;
     this.ledger.dropTaken(this.taken, count, "shutdown");
     this.taken += count;
   }
 
   /** A waiter for every event buffered now: queued, or in a batch not yet settled. */
   private waitForBuffered(deadline: number): FlushWaiter {
-    const queued = this.queue.length;
+    const queued = this.queue.length + this.spilled;
     return this.ledger.wait(this.taken + queued, this.unsettled(queued), deadline);
   }
 
@@ -412,6 +497,7 @@ export class Transport {
   private halt(): void {
     this.halted = true;
     this.controller?.abort(new Error("transport shut down"));
+    this.probing?.abort(new Error("transport shut down"));
     this.wake?.();
   }
 }
