@@ -152,11 +152,12 @@ export class TracedRun {
       (handle) => {
         if (span) {
           span.setAttributes({
-            "seamtrace.confidence": handle.confidence,
             "seamtrace.cumulative": handle.cumulative,
             "seamtrace.source": handle.source,
             "seamtrace.gate.outcome": handle.flagged ? "flag" : "pass",
           });
+          // An unscored step has no confidence attribute at all: neither a 1 nor a 0 it never gave.
+          if (handle.confidence !== undefined) span.setAttribute("seamtrace.confidence", handle.confidence);
           if (handle.stale) span.setAttribute("seamtrace.stale", true);
           span.end();
         }

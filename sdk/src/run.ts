@@ -1,3 +1,4 @@
+import { InvalidConfidenceError, isConfidence } from "./confidence.js";
 import { checkContract, type ContractIssue } from "./contract.js";
 import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
 import { sampled, type RandomSource } from "./sampling.js";
@@ -67,6 +68,8 @@ export interface RunGates {
   intercept?: StepInterceptor | undefined;
   /** The clock events are stamped with (SeamtraceOptions.now). Default Date.now. */
   now?: (() => number) | undefined;
+  /** The client's diagnostics (a recalibration map that gave an impossible value). */
+  report?: ((err: unknown) => void) | undefined;
 }
 
 /**
@@ -318,17 +321,12 @@ export class Run {
     attempts: number,
     attemptErrors: ErrorInfo[] | undefined,
   ): StepHandle<V> | Promise<StepHandle<V>> {
-    handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, this.now());
-    if (this.gates.recalibrate) {
-      const id = this.identity;
-      let c: number | undefined;
-      try {
-        c = this.gates.policies.calibrate?.(id.workflow, id.version, handle.name, handle.confidence);
-      } catch {
-        // A broken map must not break the step: the raw confidence stands.
-      }
-      if (c !== undefined) handle.recalibrated(c);
-    }
+    const r = isStepResult(ret) ? ret : { value: ret as V };
+    const c = r.confidence;
+    // Checked before anything is recorded: the step fails and says which value it gave.
+    if (c !== undefined && !isConfidence(c)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceError(handle.name, c));
+    handle.complete(r, attempts, attemptErrors, this.now());
+    if (this.gates.recalibrate && c !== undefined) this.recalibrate(handle, c);
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
     // property reads, without a policy lookup or any allocation for gates (the overhead
     // budget; bench/sdk-overhead.ts measures this path).
@@ -337,6 +335,20 @@ export class Run {
       return handle;
     }
     return this.gate(handle, opts);
+  }
+
+  /** Applies the server's recalibration map; a map that fails or gives no confidence leaves the raw one. */
+  private recalibrate(handle: StepHandle<unknown>, raw: number): void {
+    const id = this.identity;
+    let c: number | undefined;
+    try {
+      c = this.gates.policies.calibrate?.(id.workflow, id.version, handle.name, raw);
+    } catch (err) {
+      return this.gates.report?.(err);
+    }
+    if (c === undefined) return;
+    if (isConfidence(c)) handle.recalibrated(c);
+    else this.gates.report?.(new InvalidConfidenceError(`${handle.name} (recalibrated)`, c));
   }
 
   private gate<V>(handle: StepHandle<V>, opts: StepOptions): StepHandle<V> | Promise<StepHandle<V>> {
