@@ -42,6 +42,7 @@ const SPOOL_GZIP_BUDGET_BYTES = 2 * 1024;
  */
 const ADAPTER_GZIP_BUDGET_BYTES: Record<string, { budget: number; framework: string }> = {
   "./ai": { budget: 4 * 1024, framework: "ai" },
+  "./langgraph": { budget: 3.5 * 1024, framework: "@langchain/langgraph" },
 };
 
 async function bundle(options: BuildOptions) {
