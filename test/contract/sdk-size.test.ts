@@ -43,6 +43,7 @@ const SPOOL_GZIP_BUDGET_BYTES = 2 * 1024;
 const ADAPTER_GZIP_BUDGET_BYTES: Record<string, { budget: number; framework: string }> = {
   "./ai": { budget: 4 * 1024, framework: "ai" },
   "./langgraph": { budget: 3.5 * 1024, framework: "@langchain/langgraph" },
+  "./openai-agents": { budget: 4.5 * 1024, framework: "@openai/agents" },
 };
 
 async function bundle(options: BuildOptions) {
