@@ -178,6 +178,64 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     expect([...(steps.find((x) => x.name === "join")!.parents as string[])].sort()).toEqual([id("risky"), id("safe")].sort());
   });
 
+  // Which of two parallel nodes reaches its gate first decides how the other is kept: a safe
+  // node done first has its write saved by LangGraph; one stopped by the escalation keeps its
+  // update in a waiting packet. Either way no node function runs twice.
+  for (const order of ["safe first", "escalation first"] as const) {
+    it(`runs each parallel node once whatever reaches its gate first (${order})`, async () => {
+      const st = server.client();
+      const gates = withLangGraph(st.workflow(`fan-out-${order.split(" ")[0]}`, { policy: { minConfidence: 0.7 } }));
+      const calls: Record<string, number> = {};
+      const count = (n: string) => (calls[n] = (calls[n] ?? 0) + 1);
+      const later = () => new Promise((resolve) => setTimeout(resolve, 20));
+      let safeDone!: () => void;
+      const safeFinished = new Promise<void>((resolve) => (safeDone = resolve));
+      const P = Annotation.Root({ parts: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }) });
+      const graph = new StateGraph(P)
+        .addNode(
+          "risky",
+          gates.node(
+            async () => {
+              count("risky");
+              // A macrotask after the safe node returned: its gate (all microtasks) has run.
+              if (order === "safe first") await safeFinished.then(later);
+              return { parts: ["risky"] };
+            },
+            { score: () => 0.2 },
+          ),
+        )
+        .addNode(
+          "safe",
+          gates.node(
+            async () => {
+              count("safe");
+              if (order === "escalation first") await later();
+              safeDone();
+              return { parts: ["safe"] };
+            },
+            { score: () => 0.9 },
+          ),
+        )
+        .addNode("join", gates.node(async (s: typeof P.State) => (count("join"), { parts: [`join(${[...s.parts].sort().join(",")})`] })))
+        .addEdge(START, "risky")
+        .addEdge(START, "safe")
+        .addEdge(["risky", "safe"], "join")
+        .addEdge("join", END)
+        .compile({ checkpointer: new MemorySaver() });
+      const config = { configurable: { thread_id: `fan-${order}` } };
+      const first = await gates.invoke(graph, {}, config);
+      expect(first).toMatchObject({ status: "escalated", escalation: { step: "risky" } });
+      const packets = (first.state as { __interrupt__?: Array<{ value: EscalationPacket }> }).__interrupt__!.map((i) => [i.value.step, i.value.seamtrace]);
+      expect(packets.sort()).toEqual(order === "safe first" ? [["risky", "escalated"]] : [["risky", "escalated"], ["safe", "waiting"]]);
+      await st.flush();
+      await server.decide(first.escalation!.id, "accept");
+      const next = await gates.resume(graph, config);
+      expect(next.status).toBe("completed");
+      expect(calls).toEqual({ risky: 1, safe: 1, join: 1 });
+      expect((next.output as typeof P.State).parts).toContain("join(risky,safe)");
+    });
+  }
+
   it("resumes the paused call of a node that ran before in a loop", async () => {
     const st = server.client();
     const gates = withLangGraph(st.workflow("loop", { policy: { minConfidence: 0.7 } }));
