@@ -43,6 +43,9 @@ export default defineConfig({
     testTimeout: full ? 3_600_000 : 300_000,
     hookTimeout: full ? 600_000 : 300_000,
     pool: "forks",
+    // eventsource-parser (under the AI SDK) also exports a "source" condition, pointing at
+    // TypeScript that Node cannot load: Vite transforms it, and the AI SDK packages that import it.
+    server: { deps: { inline: ["ai", /@ai-sdk\//, "eventsource-parser"] } },
     reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {

@@ -293,7 +293,8 @@ export class Workflow {
   readonly version: string;
 
   constructor(
-    private readonly client: Seamtrace,
+    /** @internal The client: framework adapters report their diagnostics through it. */
+    readonly client: Seamtrace,
     readonly name: string,
     readonly options: WorkflowOptions,
   ) {

@@ -147,8 +147,8 @@ export class Run {
   private escalationInfo: RunEscalation | undefined;
   /** No policy can apply to any step unless the step brings its own: see `complete`. */
   private readonly idle: boolean;
-  /** Event times. */
-  private readonly now: () => number;
+  /** @internal Event times (SeamtraceOptions.now); adapters stamp `startedAt` with it. */
+  readonly now: () => number;
 
   constructor(
     private readonly identity: RunIdentity,
@@ -171,10 +171,18 @@ export class Run {
     // earlier, unreviewed attempt. Steps come in execution order.
     const byCall = new Map<string, RunState["steps"][number]>();
     for (const s of state.steps) byCall.set(`${s.call}:${s.name}`, s);
-    this.replay = { byCall, escalation: state.escalation?.status === "resolved" ? state.escalation : null };
+    this.replay = { byCall, escalation: state.escalation?.status === "resolved" ? state.escalation : null, state };
   }
 
-  private replay: { byCall: Map<string, RunState["steps"][number]>; escalation: RunState["escalation"] } | undefined;
+  /**
+   * @internal The recorded state this run replays, when it resumes one. Framework adapters read
+   * the review from it to answer the framework's own pause (a tool approval, an interrupt).
+   */
+  get recorded(): RunState | undefined {
+    return this.replay?.state;
+  }
+
+  private replay: { byCall: Map<string, RunState["steps"][number]>; escalation: RunState["escalation"]; state: RunState } | undefined;
   /** Calls made so far per step name: a step's identity across replays is (name, call). */
   private readonly calls = new Map<string, number>();
 
@@ -234,15 +242,21 @@ export class Run {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
     let fn = (typeof a === "function" ? a : b) as StepFn<V>;
     if (this.stop) return Promise.reject(this.stop);
-    const call = this.calls.get(name) ?? 0;
-    this.calls.set(name, call + 1);
+    let call = this.calls.get(name) ?? 0;
+    const bound = opts.call;
+    if (bound === undefined) this.calls.set(name, call + 1);
+    else {
+      // Later calls of the name count on from the highest call bound so far.
+      if (bound >= call) this.calls.set(name, bound + 1);
+      call = bound;
+    }
     if (this.replay) {
       const replayed = this.replayed<V>(name, call, opts);
       if (replayed) return replayed;
     }
     const intercept = this.gates.intercept;
     if (intercept !== undefined) fn = intercept(this.identity, name, call, opts, fn) as StepFn<V>;
-    const handle = new StepHandle<V>(this.identity, name, opts, this.now());
+    const handle = new StepHandle<V>(this.identity, name, opts, opts.startedAt ?? this.now());
     handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
       // The common case stays off the retry loop: one call, no extra async frame

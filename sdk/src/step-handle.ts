@@ -60,6 +60,17 @@ export interface StepOptions {
   contract?: ContractOption;
   /** This step's policy in code, over the workflow's (a server policy for the step takes precedence). */
   policy?: PolicyRule;
+  /**
+   * @internal Records the step as this earlier call of its name (see `StepEvent.call`) instead
+   * of the next one. A framework adapter resuming its framework's run re-enters a paused step
+   * under the call it was recorded with, whatever ran before it in this process.
+   */
+  call?: number;
+  /**
+   * @internal When the step's work began (epoch ms, the run's clock), for an adapter that records
+   * a step once its framework has run it: the model call or tool it reports took that long.
+   */
+  startedAt?: number;
 }
 
 /**

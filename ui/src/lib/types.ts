@@ -7,7 +7,8 @@
 export type Role = "admin" | "reviewer" | "analyst";
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type Source = "direct" | "inferred" | "human" | "cache";
-export type GateKind = "confidence" | "cumulative" | "contract" | "stale";
+/** `unscored`: the step gave no confidence and its policy requires one. */
+export type GateKind = "confidence" | "cumulative" | "contract" | "stale" | "unscored";
 export type Decision = "accept" | "correct" | "reject";
 
 export interface ErrorInfo {
