@@ -166,7 +166,8 @@ export class Seamtrace {
     const apiKey = options.apiKey ?? env("SEAMTRACE_API_KEY");
     const endpoint = (given ?? "http://localhost:7077").replace(/\/+$/, "");
     const notices = (this.notices = new Notices(options.logger, options.onError, endpoint, !!apiKey));
-    if (given === undefined && apiKey === undefined) {
+    // With a sink nothing is sent, so there is nothing to configure.
+    if (given === undefined && apiKey === undefined && options.sink === undefined) {
       notices.tell(
         "config",
         "not_configured",
