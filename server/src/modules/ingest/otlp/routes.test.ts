@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { putPolicy } from "../../policies/store.js";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { runIdForTrace, stepIdFor } from "./ids.js";
-import { decodeTraceResponse } from "./proto.js";
+import { decodeStatus, decodeTraceResponse } from "./proto.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -183,13 +183,34 @@ describe("POST /v1/traces: malformed requests", () => {
     });
   }
 
-  it("answers 400 for protobuf bytes that do not decode, and stores nothing", async () => {
+  it("answers 400 with a protobuf google.rpc.Status for protobuf bytes that do not decode, and stores nothing", async () => {
     const { key, projectId } = await ctx.newProject();
-    const res = await post(key, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { "Content-Type": "application/x-protobuf" });
+    const res = await ctx.app.request("/v1/traces", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-protobuf", Authorization: `Bearer ${key}` },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    });
     expect(res.status).toBe(400);
-    expect(res.type).toMatch(/^application\/json/);
-    expect(res.body).toMatchObject({ error: { code: "invalid_otlp" } });
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf");
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toEqual({ code: 3, message: expect.stringMatching(/^invalid_otlp: the body is not an OTLP ExportTraceServiceRequest/) });
     expect(await eventCount(projectId)).toBe(0);
+  });
+
+  it("answers a protobuf request's auth and media errors with a protobuf Status too", async () => {
+    const res = await ctx.app.request("/v1/traces", { method: "POST", headers: { "Content-Type": "application/x-protobuf", Authorization: "Bearer st_nope" }, body: new Uint8Array(0) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf");
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toMatchObject({ code: 16, message: expect.stringMatching(/^unauthorized/) });
+  });
+
+  it("answers 405 with Allow: POST for another method, in the JSON envelope", async () => {
+    const { key } = await ctx.newProject();
+    for (const path of ["/v1/traces", "/v1/logs"]) {
+      const res = await ctx.app.request(path, { headers: { Authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+      expect(await res.json()).toMatchObject({ error: { code: "method_not_allowed" } });
+    }
   });
 
   it("answers 415 for another media type and 401 without a key", async () => {
@@ -198,8 +219,8 @@ describe("POST /v1/traces: malformed requests", () => {
     expect((await post("st_nope", request([span()]))).status).toBe(401);
   });
 
-  it("answers 413 for more spans than a batch may hold", async () => {
-    const small = await createTestContext({ SEAMTRACE_MAX_BATCH_EVENTS: "2" });
+  it("answers 413 for more spans than SEAMTRACE_OTLP_MAX_ITEMS", async () => {
+    const small = await createTestContext({ SEAMTRACE_OTLP_MAX_ITEMS: "2" });
     try {
       const { key } = await small.newProject();
       const res = await small.app.request("/v1/traces", {
