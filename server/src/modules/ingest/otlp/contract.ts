@@ -20,9 +20,16 @@ const hex = (length: number) =>
  * allows, a number. A number past 2^53 has lost its last digits in JSON.parse already; for
  * times that is well under a microsecond, so it is taken as it is.
  */
-const unixNanos = z.union([z.string().regex(/^\d{1,20}$/), z.number().int().min(0).transform((n) => BigInt(n).toString())]);
+const unixNanos = z.union([
+  z.string().regex(/^\d{1,20}$/),
+  // Not z.int(): zod holds it to the safe-integer range, and nanosecond times are past 2^53.
+  z
+    .number()
+    .refine((n) => Number.isInteger(n) && n >= 0, "must be a whole number of nanoseconds")
+    .transform((n) => BigInt(n).toString()),
+]);
 /** int64 attribute values: a decimal string or a number (of any size: the JSON mapping allows both). */
-const int64 = z.union([z.string().regex(/^-?\d{1,20}$/), z.number().int()]);
+const int64 = z.union([z.string().regex(/^-?\d{1,20}$/), z.number().refine(Number.isInteger, "must be a whole number")]);
 
 export interface OtlpAnyValue {
   stringValue?: string | undefined;

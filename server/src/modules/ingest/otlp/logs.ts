@@ -71,7 +71,8 @@ export function mapLogsRequest(request: OtlpLogsRequest, limits: ItemLimits): Lo
         if (name === "gen_ai.evaluation.result") mapped.score = scoreOf(attrs, { id, time, origin: "log" }, limits);
         else {
           const body: Record<string, unknown> = { attributes: bound(Object.fromEntries(attrs), { maxString: MAX_VALUE * 16, maxDepth: 6 }) };
-          if (r.body !== undefined) body.body = bound(toValue(r.body), { maxString: MAX_VALUE * 16, maxDepth: 6 });
+          const value = toValue(r.body);
+          if (value !== null) body.body = bound(value, { maxString: MAX_VALUE * 16, maxDepth: 6 });
           mapped.record = { id, name: cut(name, 256), time, body: JSON.stringify(body) };
         }
         records.push(mapped);
