@@ -66,7 +66,7 @@ function inputOf(attrs: Map<string, AttrValue>): unknown {
     messages(attrs, "llm.input_messages.") ??
     mimeValue(attrs, "input") ??
     // AI SDK: the provider call's messages, else the call as the caller made it; a tool's arguments.
-    firstOf(attrs, ["ai.prompt.messages", "ai.prompt", "ai.toolCall.args", "ai.toolCall.input", "ai.value", "ai.values"])
+    firstOf(attrs, ["ai.prompt.messages", "ai.prompt", "ai.toolCall.args", "ai.toolCall.input", "ai.value", "ai.values"], json)
   );
 }
 
@@ -74,10 +74,10 @@ function outputOf(attrs: Map<string, AttrValue>): unknown {
   const own = firstOf(attrs, OUTPUT_ATTRS) ?? messages(attrs, "llm.output_messages.") ?? mimeValue(attrs, "output");
   if (own !== undefined) return own;
   // An AI SDK generation answers with text, an object, tool calls, or text and tool calls.
-  const text = firstOf(attrs, ["ai.response.text", "ai.response.object"]);
-  const toolCalls = firstOf(attrs, ["ai.response.toolCalls"]);
+  const text = firstOf(attrs, ["ai.response.text"], (v) => v) ?? firstOf(attrs, ["ai.response.object"], json);
+  const toolCalls = firstOf(attrs, ["ai.response.toolCalls"], json);
   if (text !== undefined && toolCalls !== undefined) return { text, toolCalls };
-  return text ?? toolCalls ?? firstOf(attrs, ["ai.toolCall.result", "ai.toolCall.output", "ai.embedding", "ai.embeddings"]);
+  return text ?? toolCalls ?? firstOf(attrs, ["ai.toolCall.result", "ai.toolCall.output", "ai.embedding", "ai.embeddings"], json);
 }
 
 function featuresOf(attrs: Map<string, AttrValue>): Record<string, FeatureValue> {
@@ -107,12 +107,23 @@ function featuresOf(attrs: Map<string, AttrValue>): Record<string, FeatureValue>
   return features;
 }
 
-function firstOf(attrs: Map<string, AttrValue>, keys: readonly string[]): unknown {
+function firstOf(attrs: Map<string, AttrValue>, keys: readonly string[], read: (v: AttrValue) => unknown = structured): unknown {
   for (const k of keys) {
     const v = attrs.get(k);
-    if (v !== undefined && v !== null) return structured(v);
+    if (v !== undefined && v !== null) return read(v);
   }
   return undefined;
+}
+
+/** The AI SDK writes these attributes with JSON.stringify, strings included: read them back so. */
+function json(v: AttrValue): unknown {
+  if (Array.isArray(v)) return v.map(json);
+  if (typeof v !== "string") return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 /** OpenInference's `input.value` / `output.value`: JSON when its mime type says so. */
