@@ -121,9 +121,13 @@ export function tracesRoutes(deps: AppDeps) {
       if (encoding === "json") return c.json(body, 200);
       return c.body(encodeLogsResponse(body) as Uint8Array<ArrayBuffer>, 200, { "Content-Type": PROTOBUF });
     })
-    .on(["GET", "PUT", "PATCH", "DELETE"], ["/traces", "/logs"], (c) => {
-      throw new AppError(405, "method_not_allowed", `${c.req.path} takes POST (OTLP/HTTP export), not ${c.req.method}`, undefined, { Allow: "POST" });
-    });
+    // Reached only by methods other than POST (the POST handlers answer first).
+    .all("/traces", methodNotAllowed)
+    .all("/logs", methodNotAllowed);
+}
+
+function methodNotAllowed(c: Context<AppEnv>): never {
+  throw new AppError(405, "method_not_allowed", `${c.req.path} takes POST (OTLP/HTTP export), not ${c.req.method}`, undefined, { Allow: "POST" });
 }
 
 /**

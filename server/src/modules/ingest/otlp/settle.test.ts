@@ -208,7 +208,7 @@ describe("settleTrace: which score is the confidence", () => {
     }));
     return deliver([spans], { rule: () => rule, scores: { [d.stepId]: scores } }).events.get(id(1))!;
   };
-  const two = [
+  const two: Array<Record<string, Attr>> = [
     { "gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": 0.95 },
     { "gen_ai.evaluation.name": "faithfulness", "gen_ai.evaluation.score.value": 0.3, "gen_ai.evaluation.explanation": "made up a clause" },
   ];
