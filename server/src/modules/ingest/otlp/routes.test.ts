@@ -235,8 +235,15 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
 
   it("skips spans already reported through the SDK's OpenTelemetry helper", async () => {
     const { key, projectId } = await ctx.newProject();
-    const res = await post(key, request([span({ attributes: [kv("seamtrace.step.id", "0190f0a0-0000-7000-8000-000000000001")] })]));
-    expect(res).toMatchObject({ status: 200, body: {} });
+    const res = await post(
+      key,
+      request([
+        span({ attributes: [kv("seamtrace.step.id", "0190f0a0-0000-7000-8000-000000000001"), kv("seamtrace.run.id", "0190f0a0-0000-7000-8000-0000000000aa")] }),
+        // The helper's run span of a run that never started (a duplicate key): no run id.
+        span({ traceId: "1bf92f3577b34da6a3ce929d0e0e4736", attributes: [kv("seamtrace.reported", true)] }),
+      ]),
+    );
+    expect(res.body).toEqual({});
     expect(await eventCount(projectId)).toBe(0);
   });
 

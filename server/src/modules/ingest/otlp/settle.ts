@@ -225,12 +225,15 @@ function placeOf(input: SettleInput, d: SpanDraft, cut: boolean): Place | undefi
       if (!cut) return undefined;
       // Closing without the parent: this span stands in for the root of the trace's run.
       place = { runId: d.run?.id ?? runIdForTrace(d.traceId), workflow: d.workflow ?? d.service, root: { rootClass: 1, key: d.run ? d.run.key : d.traceId } };
-    } else if (p.kind === "reported") {
+    } else if (p.kind === "reported" && p.draft.runId !== null) {
       // Under a span of the SDK's helper (no span processor stamped this one): that span's run and step.
       if (p.draft.stepId) parents.push(p.draft.stepId);
       const runId = d.run?.id ?? p.draft.runId;
       place = { runId, workflow: d.workflow ?? p.draft.workflow ?? d.service };
       if (runId !== p.draft.runId) place.root = { rootClass: 2, ...(d.run?.key !== undefined ? { key: d.run.key } : {}) };
+    } else if (p.kind === "reported") {
+      // Under the helper's span of a run that never started: this span starts the trace's run.
+      place = { runId: d.run?.id ?? runIdForTrace(d.traceId), workflow: d.workflow ?? d.service, root: { rootClass: 2, key: d.run ? d.run.key : d.traceId } };
     } else {
       const s = (p as Extract<TraceSpan, { state: "settled" }>).settled;
       parents.push(stepIdFor(d.traceId, d.parentSpanId));

@@ -78,7 +78,8 @@ export interface SpanDraft extends DraftBase {
 /** A span the SDK's OpenTelemetry helper made: its step came through `/v1/events`. */
 export interface ReportedDraft extends DraftBase {
   kind: "reported";
-  runId: string;
+  /** Null for the run span of a run that never started (the SDK answered `duplicate`). */
+  runId: string | null;
   /** The SDK step the span stands for; null for the run's own span. */
   stepId: string | null;
   workflow?: { name: string; version: string };
@@ -115,8 +116,9 @@ export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scop
 
   if (attrs.get("seamtrace.reported") === true || attrs.has("seamtrace.step.id")) {
     const stepId = str(attrs.get("seamtrace.step.id"));
-    if (named === undefined) return "a span the SDK reported carries no seamtrace.run.id";
-    const reported: ReportedDraft = { kind: "reported", ...base, runId: runIdOf(named), stepId: stepId !== undefined && isUuid(stepId) ? stepId.toLowerCase() : null };
+    // No run id: the helper's run span of a run that never started (a duplicate key).
+    const runId = named === undefined ? null : runIdOf(named);
+    const reported: ReportedDraft = { kind: "reported", ...base, runId, stepId: stepId !== undefined && isUuid(stepId) ? stepId.toLowerCase() : null };
     if (workflow) reported.workflow = workflow;
     return { draft: reported, meta, scores: [] };
   }
