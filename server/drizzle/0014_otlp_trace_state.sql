@@ -27,6 +27,7 @@ CREATE TABLE `otlp_spans` (
 );
 --> statement-breakpoint
 CREATE INDEX `otlp_spans_step_idx` ON `otlp_spans` (`project_id`,`step_id`);--> statement-breakpoint
+CREATE INDEX `otlp_spans_pending_idx` ON `otlp_spans` (`project_id`,`trace_id`) WHERE "otlp_spans"."state" = 'pending';--> statement-breakpoint
 CREATE TABLE `otlp_traces` (
 	`project_id` text NOT NULL,
 	`trace_id` text NOT NULL,

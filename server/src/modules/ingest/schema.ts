@@ -67,6 +67,10 @@ export const otlpSpans = sqliteTable(
     primaryKey({ columns: [t.projectId, t.traceId, t.spanId] }),
     // Run detail reads the metadata of its steps by step id.
     index("otlp_spans_step_idx").on(t.projectId, t.stepId),
+    // Each request reads its traces' waiting spans, not every span they have.
+    index("otlp_spans_pending_idx")
+      .on(t.projectId, t.traceId)
+      .where(sql`${t.state} = 'pending'`),
   ],
 );
 

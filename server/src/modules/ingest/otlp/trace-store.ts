@@ -5,7 +5,7 @@ import type { PreparedEvent } from "../store.js";
 import { beats, bestOf, runEvents, type BestRoot } from "./run-roots.js";
 import { settleTrace, type OtlpRule, type Settled, type TraceSpan } from "./settle.js";
 import { stepIdFor } from "./ids.js";
-import type { Draft, Score } from "./span-draft.js";
+import type { Draft, ReportedDraft, Score, SpanDraft } from "./span-draft.js";
 import type { SpanMeta } from "./span-meta.js";
 
 /**
@@ -70,15 +70,20 @@ async function settleStoredTrace(
 ): Promise<PreparedEvent[]> {
   const spans = new Map<string, TraceSpan>();
   const keys = new Map<string, string>();
-  const rs = await tx.execute({ sql: "SELECT span_id, kind, state, key_id, draft, settled FROM otlp_spans WHERE project_id = ? AND trace_id = ?", args: [projectId, traceId] });
-  for (const r of rs.rows) {
-    const spanId = String(r.span_id);
-    keys.set(spanId, String(r.key_id));
-    if (r.kind === "reported") spans.set(spanId, { kind: "reported", draft: JSON.parse(String(r.draft)) });
-    else if (r.state === "settled") spans.set(spanId, { kind: "span", state: "settled", settled: JSON.parse(String(r.settled)) as Settled });
-    else spans.set(spanId, { kind: "span", state: "pending", draft: JSON.parse(String(r.draft)) });
-  }
-
+  const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
+    for (const r of rows) {
+      const spanId = String(r.span_id);
+      keys.set(spanId, String(r.key_id));
+      if (r.kind === "reported") spans.set(spanId, { kind: "reported", draft: JSON.parse(String(r.draft)) as ReportedDraft });
+      else if (r.state === "settled") spans.set(spanId, { kind: "span", state: "settled", settled: JSON.parse(String(r.settled)) as Settled });
+      else spans.set(spanId, { kind: "span", state: "pending", draft: JSON.parse(String(r.draft)) as SpanDraft });
+    }
+  };
+  // Only what settling can look at is read: the spans still waiting, the arrivals (to skip a
+  // resend), and then, level by level, the settled ancestors they reach. A long trace exported in
+  // many requests so costs each request its own spans and their ancestry, not the whole trace.
+  take((await tx.execute({ sql: `SELECT ${COLUMNS} FROM otlp_spans WHERE project_id = ? AND trace_id = ? AND state = 'pending'`, args: [projectId, traceId] })).rows);
+  take(await spansById(tx, projectId, traceId, [...(arrival?.incoming.keys() ?? [])].filter((id) => !spans.has(id))));
   const stmts: InStatement[] = [];
   if (arrival) {
     const rows: InValue[][] = [];
@@ -113,6 +118,9 @@ async function settleStoredTrace(
     }
     stmts.push(...scoreStatements(scoreRows));
   }
+
+  const asked = new Set<string>();
+  for (let frontier = ancestryOf(spans, asked); frontier.length > 0; frontier = ancestryOf(spans, asked)) take(await spansById(tx, projectId, traceId, frontier));
 
   const pendingSteps = [...spans.values()].flatMap((s) => (s.kind === "span" && s.state === "pending" ? [s.draft.stepId] : []));
   // Scores of the spans being stored now are not in the table yet (their INSERT is queued above).
@@ -168,6 +176,34 @@ async function settleStoredTrace(
   }
   if (stmts.length > 0) await tx.batch(stmts);
   return out;
+}
+
+const COLUMNS = "span_id, kind, state, key_id, draft, settled";
+
+async function spansById(tx: Transaction, projectId: string, traceId: string, ids: readonly string[]): Promise<Array<Record<string, unknown>>> {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const part of chunks([...ids], 200)) {
+    const rs = await tx.execute({
+      sql: `SELECT ${COLUMNS} FROM otlp_spans WHERE project_id = ? AND trace_id = ? AND span_id IN (${part.map(() => "?").join(",")})`,
+      args: [projectId, traceId, ...part],
+    });
+    rows.push(...rs.rows);
+  }
+  return rows;
+}
+
+/** Spans that waiting spans, or the settled spans they reach, refer to and that are not loaded (or known missing) yet. */
+function ancestryOf(spans: Map<string, TraceSpan>, asked: Set<string>): string[] {
+  const wanted = new Set<string>();
+  for (const s of spans.values()) {
+    if (s.kind === "span" && s.state === "pending") {
+      if (s.draft.parentSpanId && !s.draft.remoteParent && !s.draft.attached) wanted.add(s.draft.parentSpanId);
+      for (const r of s.draft.refs) wanted.add(r);
+    } else if (s.kind === "span") for (const id of s.settled.lineage) wanted.add(id);
+  }
+  const missing = [...wanted].filter((id) => !spans.has(id) && !asked.has(id));
+  for (const id of missing) asked.add(id);
+  return missing;
 }
 
 async function loadBests(tx: Transaction, projectId: string, runIds: readonly string[]): Promise<Map<string, BestRoot>> {
