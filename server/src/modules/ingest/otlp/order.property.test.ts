@@ -93,7 +93,7 @@ async function send(key: string, spans: ReadableSpan[], protobuf: boolean): Prom
   expect(res.status).toBe(200);
 }
 
-/** What the issue names: runs, steps (edges as parents), cumulative confidences, gates, flags, and the review queue. */
+/** What the ordering guarantee covers: runs, steps (edges as parents), cumulative confidences, gates, flags, and the review queue. */
 async function stored(projectId: string): Promise<unknown> {
   await ctx.deps.projector.sync();
   const q = async (sql: string) => (await ctx.store.client.execute({ sql, args: [projectId] })).rows.map((r) => ({ ...r }));
