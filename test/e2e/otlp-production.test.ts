@@ -83,7 +83,8 @@ const under = (tracer: Tracer, parent: ReturnType<Tracer["startSpan"]>): Context
 describe("production OpenTelemetry setups", () => {
   it("gives three identical LLM calls under one agent the same cumulative confidence when the batch processor splits them", async () => {
     const exporter = protoExporter();
-    const p = provider("agents", exporter);
+    // Exports only when flushed, so the split below is the test's, whatever the machine's speed.
+    const p = provider("agents", exporter, { scheduledDelayMillis: 3_600_000 });
     const tracer = p.getTracer("agent");
     const agent = tracer.startSpan("agent", { attributes: { "seamtrace.confidence": 0.9, "seamtrace.workflow": "agents-named" } });
     for (let i = 0; i < 3; i++) {

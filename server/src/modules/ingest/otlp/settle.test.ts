@@ -235,7 +235,7 @@ describe("settleTrace: which score is the confidence", () => {
   });
 
   it("fails the step, naming the value, for a seamtrace.confidence outside [0, 1], never clamping it", () => {
-    for (const bad of [1.5, -0.1, "high"]) {
+    for (const bad of [1.5, -0.1, "high", "0.9"]) {
       const e = step(evalSpan([], { "seamtrace.confidence": bad }));
       expect(e).toMatchObject({ type: "step.failed", error: { name: "InvalidConfidence", message: expect.stringContaining(JSON.stringify(bad)) } });
       expect(e.confidence).toBeUndefined();

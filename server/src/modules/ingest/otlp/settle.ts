@@ -167,7 +167,8 @@ function trySettle(input: SettleInput, spanId: string, cut: boolean): SettledSte
   });
   if (rule && event.type === "step.completed") {
     // Reported after the fact, an OTLP step cannot stop its run: a failed gate flags it for review.
-    const gate = evaluateGate(rule, { confidence: own ?? 1, cumulative, stale: event.stale });
+    // Unscored passes a minConfidence (neutral) and fails only a requireConfidence, as in the SDK.
+    const gate = evaluateGate(rule, { confidence: own, cumulative, stale: event.stale });
     if (gate.outcome !== "pass") {
       event.gate = { ...gate, outcome: "flag" };
       flagged = true;

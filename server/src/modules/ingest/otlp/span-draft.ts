@@ -270,10 +270,10 @@ function stepDraft(span: OtlpSpan, attrs: Map<string, AttrValue>, limits: ItemLi
   return step;
 }
 
+/** A number attribute in [0, 1]; anything else (a string "0.9" included, as in the SDK) is not a confidence. */
 function confidenceAttr(v: AttrValue | undefined): ConfidenceAttr {
   if (v === undefined) return { state: "absent" };
-  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
-  if (Number.isFinite(n) && n >= 0 && n <= 1) return { state: "value", value: n };
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1) return { state: "value", value: v };
   return { state: "invalid", shown: cut(JSON.stringify(v) ?? String(v), 200) };
 }
 
