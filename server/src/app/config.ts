@@ -17,6 +17,19 @@ export interface Limits {
   maxDepth: number;
 }
 
+/** OTLP/HTTP ingest (`POST /v1/traces`, `POST /v1/logs`), limited apart from `/v1/events`. */
+export interface OtlpConfig {
+  /** Request body bytes after decompression; OTLP recommends receivers accept 20 MiB. */
+  maxBodyBytes: number;
+  /** Spans (or log records) in one request. */
+  maxItems: number;
+  /**
+   * A trace whose spans still wait (for a root or a parent that never comes) is settled with
+   * what arrived once it has been quiet this long, and its run closed as `RootMissing` if it had no root.
+   */
+  idleCloseMs: number;
+}
+
 /** The scheduler. */
 export interface JobsConfig {
   /** False (SEAMTRACE_JOBS=off) keeps this instance from scheduling jobs; on-demand runs still work. */
@@ -54,6 +67,7 @@ export interface Config {
   /** Milliseconds a write waits for SQLite's lock before giving up. */
   busyTimeoutMs: number;
   limits: Limits;
+  otlp: OtlpConfig;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
   jobs: JobsConfig;
@@ -161,6 +175,11 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxStringLength: int(env, "SEAMTRACE_MAX_STRING_LENGTH", 1024 * 1024, 16, 64 * 1024 * 1024),
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
+    otlp: {
+      maxBodyBytes: int(env, "SEAMTRACE_OTLP_MAX_BODY_BYTES", 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxItems: int(env, "SEAMTRACE_OTLP_MAX_ITEMS", 20_000, 1, 1_000_000),
+      idleCloseMs: int(env, "SEAMTRACE_OTLP_IDLE_CLOSE_MS", 10 * 60_000, 1_000, 7 * 24 * 3_600_000),
+    },
     uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || defaultUiDir()),
     jobs: jobsConfig(env),
     analytics: analyticsConfig(env),
@@ -181,6 +200,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
   return Object.freeze({
     ...config,
     limits: Object.freeze(config.limits),
+    otlp: Object.freeze(config.otlp),
     audit: Object.freeze(config.audit),
     jobs: Object.freeze(config.jobs),
     analytics: Object.freeze(config.analytics),
