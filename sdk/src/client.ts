@@ -14,6 +14,7 @@ import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
 import { Resumer, type ResolvedReview } from "./resumer.js";
+import { RunRecorder, type Claim } from "./run-recorder.js";
 import { defaultRequest } from "./http-post.js";
 import { Notices, tellIfRefused, type Logger } from "./notices.js";
 import { unrefTimer } from "./timers.js";
@@ -345,12 +346,14 @@ export class Workflow {
       state = options.runId !== undefined ? await resumer.state(options.runId) : await resumer.stateByKey(this.name, options.key!);
     }
     for (;;) {
+      let claim: Claim | undefined;
       if (state) {
         const admitted = await this.admit<T>(state, deadline);
         if ("result" in admitted) return admitted.result;
         state = admitted.state;
+        claim = admitted.claim;
       }
-      const result = await this.execute(options, fn, state ?? undefined);
+      const result = await this.execute(options, fn, state ?? undefined, claim);
       if (result.status !== "escalated" || !resumer || Date.now() >= deadline) return result;
       // wait: the reviewer must see the escalation before it can be reviewed.
       await this.client.flush({ timeoutMs: Math.max(0, deadline - Date.now()) });
@@ -375,8 +378,8 @@ export class Workflow {
     return this.run({ ...options, runId }, fn);
   }
 
-  /** Whether a run with recorded state may go on here, or what `run()` answers instead. */
-  private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState } | { result: RunResult<T> }> {
+  /** Whether a run with recorded state may go on here (with the resume claim won), or what `run()` answers instead. */
+  private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState; claim?: Claim } | { result: RunResult<T> }> {
     const runId = state.run.id;
     let esc = state.escalation;
     const finished = state.run.status === "completed" || state.run.status === "failed";
@@ -391,7 +394,7 @@ export class Workflow {
     }
     // Reviewed: resume at most once, whichever worker asks first.
     const claimed = await this.client.resumer!.claim(runId, esc.id);
-    if (claimed === true) return { state };
+    if (claimed) return { state, claim: { ...claimed, escalationId: esc.id } };
     if (claimed === false) return { result: { status: "duplicate", runId } };
     return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
   }
@@ -407,10 +410,10 @@ export class Workflow {
     return undefined;
   }
 
-  private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined): Promise<RunResult<T>> {
+  private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined, claim?: Claim): Promise<RunResult<T>> {
     const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
-    const emit = this.client.emit;
+    const emit = new RunRecorder(this.client.emit, state, claim).emit;
     const now = this.client.now;
     const started = now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };

@@ -33,6 +33,14 @@ interface RunEventBase extends EventBase {
   runId: string;
   workflow: string;
   version: string;
+  /**
+   * The run's resume epoch: 0 for its first execution; each resume takes the next one (handed
+   * out by the server with the resume claim). With `epochSeq` it orders the run's events without
+   * comparing the clocks of the workers that sent them. Absent means 0.
+   */
+  epoch?: number;
+  /** This event's position among the events of its run sent within `epoch` (0, 1, 2, ...). */
+  epochSeq?: number;
 }
 
 /** A run began. `key` is the caller's idempotency key (for example a message id). */
@@ -253,7 +261,16 @@ export type Decision = "accept" | "correct" | "reject";
 
 /** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
 export interface RunState {
-  run: { id: string; workflow: string; version: string; key: string | null; status: RunStatus; input: unknown };
+  run: {
+    id: string;
+    workflow: string;
+    version: string;
+    key: string | null;
+    status: RunStatus;
+    input: unknown;
+    /** The latest resume epoch the run has reached (see RunEventBase.epoch). */
+    epoch?: number;
+  };
   /** Completed steps in execution order; a replay hands these back without calling user code. */
   steps: Array<{
     stepId: string;
@@ -285,4 +302,17 @@ export interface RunState {
     /** Set once a worker has claimed the resume (at most once). */
     resumedAt: string | null;
   } | null;
+}
+
+/** `POST /v1/runs/:id/resume` request: claim the resume of the run from this reviewed escalation. */
+export interface ResumeClaimRequest {
+  escalationId: string;
+}
+
+/** `POST /v1/runs/:id/resume` answer when the claim was won (409 otherwise). */
+export interface ResumeClaimResponse {
+  claimed: true;
+  /** The epoch this resume's events carry. */
+  epoch: number;
+  state: RunState | null;
 }

@@ -43,7 +43,7 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     const gateKinds = e.gate?.kinds ?? [];
     rows.push([
       projectId, e.escalationId!, e.runId, e.stepId, e.workflow, e.version, e.step, kind, JSON.stringify(gateKinds), blocking ? 1 : 0,
-      samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt,
+      samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt, e.epoch ?? 0,
     ]);
     // The announcement carries ids and scores, not the packet: model outputs are the project's
     // data, and a receiver that wants them reads them through the API.
@@ -64,7 +64,7 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     stmts.push(
       multiRow(
         `INSERT INTO escalations (project_id, id, run_id, step_id, workflow, version, step, kind, gate_kinds, blocking,
-           sampling_rate, confidence, cumulative, packet, status, created_at) VALUES `,
+           sampling_rate, confidence, cumulative, packet, status, created_at, epoch) VALUES `,
         part,
         // Checked above under the write lock; kept so a replayed batch can never fail on it.
         " ON CONFLICT (project_id, id) DO NOTHING",

@@ -44,6 +44,10 @@ export const escalations = sqliteTable(
     /** Set once, atomically, by the worker that resumes the run: at most one resume. */
     resumedAt: integer("resumed_at"),
     resumedBy: text("resumed_by"),
+    /** The resume epoch of the run's execution that opened this item (a run escalates once per epoch). */
+    epoch: integer("epoch").notNull().default(0),
+    /** The epoch handed to the worker that claimed the resume; its events carry it. */
+    resumeEpoch: integer("resume_epoch"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [

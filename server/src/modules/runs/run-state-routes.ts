@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { ResumeClaimRequest, ResumeClaimResponse } from "@seamtrace/sdk";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, notFound } from "../../platform/http/errors.js";
@@ -10,7 +11,7 @@ import { claimResume, findRunIdByKey, getRunState, listResumable } from "./run-s
 const id = z.string().min(1).max(256);
 // Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
 export const runIdParam = z.object({ id });
-export const resumeBody = z.object({ escalationId: id }).strict();
+export const resumeBody = z.object({ escalationId: id }).strict() satisfies z.ZodType<ResumeClaimRequest>;
 export const byKeyQuery = z.object({ workflow: z.string().min(1).max(256), key: z.string().min(1).max(1024) });
 export const resumableQuery = z.object({
   after: z.string().max(512).optional(),
@@ -62,11 +63,14 @@ export function runStateRoutes(deps: AppDeps) {
         const runId = c.req.valid("param").id;
         const { escalationId } = c.req.valid("json");
         const claim = await claimResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, actor: principal.actor, now: deps.now() });
-        if (claim === "not_found") throw notFound("escalation");
-        if (claim === "not_resolved") throw new AppError(409, "not_resolved", "the escalation has not been reviewed yet");
-        if (claim === "already_resumed") throw new AppError(409, "already_resumed", "another worker already resumed this run");
+        if (claim.outcome !== "claimed") {
+          if (claim.outcome === "not_found") throw notFound("escalation");
+          if (claim.outcome === "not_resolved") throw new AppError(409, "not_resolved", "the escalation has not been reviewed yet");
+          throw new AppError(409, "already_resumed", "another worker already resumed this run");
+        }
         const state = await getRunState(deps.store.db, principal.projectId, runId);
-        return c.json({ claimed: true, state });
+        const body: ResumeClaimResponse = { claimed: true, epoch: claim.epoch, state };
+        return c.json(body);
       },
     )
     .get("/resumable", sdk, fresh, validate("query", resumableQuery), async (c) => {

@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
-import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, isNull, max, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { escalations } from "../review/schema.js";
 import { runs, steps } from "./schema.js";
@@ -12,12 +12,12 @@ import { parseJson } from "../../platform/db/json.js";
 export const MAX_STATE_STEPS = 10_000;
 
 /**
- * What a resumed run needs to replay itself: its completed steps in
- * execution order, and the escalation it is paused on (or the last one that resumed it).
+ * What a resumed run needs to replay itself: its completed steps in execution order (epoch by
+ * epoch), and the escalation it is paused on (or the last one that resumed it).
  */
 export async function getRunState(db: Db, projectId: string, runId: string): Promise<RunState | null> {
   const run = await db
-    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input })
+    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input, statusEpoch: runs.statusEpoch })
     .from(runs)
     .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
     .get();
@@ -40,15 +40,22 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
     })
     .from(steps)
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
-    .orderBy(asc(steps.startedAt), asc(steps.id))
+    // A replay takes the last record of each call: a later epoch's, whatever its worker's clock said.
+    .orderBy(asc(steps.epoch), asc(steps.startedAt), asc(steps.id))
     .limit(MAX_STATE_STEPS)
     .all();
-  // The newest blocking escalation: the one the run waits on, or the last that resumed it.
+  // The newest blocking escalation: the one the run waits on, or the last that resumed it. A run
+  // stops once per epoch, so the epoch orders them; times only among an older SDK's (all epoch 0).
   const esc = await db
     .select()
     .from(escalations)
     .where(and(eq(escalations.projectId, projectId), eq(escalations.runId, runId), eq(escalations.blocking, true)))
-    .orderBy(desc(escalations.createdAt), desc(escalations.id))
+    .orderBy(desc(escalations.epoch), desc(escalations.createdAt), desc(escalations.id))
+    .get();
+  const claimed = await db
+    .select({ epoch: max(escalations.resumeEpoch) })
+    .from(escalations)
+    .where(and(eq(escalations.projectId, projectId), eq(escalations.runId, runId)))
     .get();
   let escalation: RunState["escalation"] = null;
   if (esc) {
@@ -66,7 +73,15 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
     };
   }
   return {
-    run: { id: run.id, workflow: run.workflow, version: run.version, key: run.key, status: run.status as RunStatus, input: parseJson(run.input) },
+    run: {
+      id: run.id,
+      workflow: run.workflow,
+      version: run.version,
+      key: run.key,
+      status: run.status as RunStatus,
+      input: parseJson(run.input),
+      epoch: Math.max(run.statusEpoch, claimed?.epoch ?? 0),
+    },
     steps: rows.map((s) => ({
       stepId: s.stepId,
       name: s.name,
@@ -97,11 +112,13 @@ export async function findRunIdByKey(db: Db, projectId: string, workflow: string
   return row?.id ?? null;
 }
 
-export type ResumeClaim = "claimed" | "already_resumed" | "not_resolved" | "not_found";
+export type ResumeClaim = { outcome: "claimed"; epoch: number } | { outcome: "already_resumed" | "not_resolved" | "not_found" };
 
 /**
  * Claims the resume of a run from a resolved escalation, at most once: the conditional UPDATE
  * runs under the write lock, so of two workers racing, exactly one sees `resumed_at` still NULL.
+ * The claim hands out the run's next epoch, which the worker's events carry, so they outrank
+ * everything the run recorded before, whatever the clocks of the workers say.
  */
 export async function claimResume(
   client: Client,
@@ -109,25 +126,31 @@ export async function claimResume(
 ): Promise<ResumeClaim> {
   const { tx, release } = await beginWrite(client);
   try {
+    const top = await tx.execute({
+      sql: `SELECT max(e) FROM (SELECT status_epoch AS e FROM runs WHERE project_id = ? AND id = ?
+            UNION ALL SELECT coalesce(resume_epoch, epoch) FROM escalations WHERE project_id = ? AND run_id = ?)`,
+      args: [input.projectId, input.runId, input.projectId, input.runId],
+    });
+    const epoch = Number(top.rows[0]?.[0] ?? 0) + 1;
     const rs = await tx.execute({
-      sql: `UPDATE escalations SET resumed_at = ?, resumed_by = ?
+      sql: `UPDATE escalations SET resumed_at = ?, resumed_by = ?, resume_epoch = ?
             WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND status = 'resolved' AND resumed_at IS NULL`,
-      args: [input.now, input.actor, input.projectId, input.runId, input.escalationId],
+      args: [input.now, input.actor, epoch, input.projectId, input.runId, input.escalationId],
     });
     if (rs.rowsAffected === 1) {
       await appendAudit(tx, input.projectId, [
-        { time: input.now, actor: input.actor, action: "run.resume_claimed", subject: `escalation:${input.escalationId}`, runId: input.runId, payload: { escalationId: input.escalationId } },
+        { time: input.now, actor: input.actor, action: "run.resume_claimed", subject: `escalation:${input.escalationId}`, runId: input.runId, payload: { escalationId: input.escalationId, epoch } },
       ]);
       await tx.commit();
-      return "claimed";
+      return { outcome: "claimed", epoch };
     }
     const row = await tx.execute({
       sql: "SELECT status, resumed_at FROM escalations WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1",
       args: [input.projectId, input.runId, input.escalationId],
     });
     const found = row.rows[0];
-    if (!found) return "not_found";
-    return found[0] === "resolved" ? "already_resumed" : "not_resolved";
+    if (!found) return { outcome: "not_found" };
+    return { outcome: found[0] === "resolved" ? "already_resumed" : "not_resolved" };
   } finally {
     tx.close();
     release();
