@@ -112,8 +112,13 @@ export interface RunOptions {
 
 /** What `run()` resolves with. It never rejects for a step's failure: it stops and explains. */
 export interface RunResult<T> {
-  /** `duplicate`: another worker has already resumed this run from its review; nothing ran here. */
-  status: "completed" | "escalated" | "failed" | "duplicate";
+  /**
+   * `duplicate`: another worker is resuming (or has resumed) this run from its review; nothing
+   * ran here. `lease_lost`: this worker was resuming the run but lost its claim (it could not
+   * renew it in time, or another worker took the run over after it lapsed); it stopped before its
+   * next step and recorded nothing more, and the worker now holding the run replays what it did.
+   */
+  status: "completed" | "escalated" | "failed" | "duplicate" | "lease_lost";
   runId: string;
   output?: T;
   /** Set when `status` is `failed`: which step, its error, and how many attempts were made. */
@@ -218,6 +223,7 @@ export class Seamtrace {
    * Calls `handler` for each review that has arrived and whose run nobody has resumed yet (polled
    * every `pollMs`, default 2 s), typically to `workflow.resume(review.runId, fn)`. Two workers
    * may both see a review: the server lets only one resume the run, the other gets `duplicate`.
+   * A run whose resuming worker went away (its claim lapsed unrenewed) is offered again.
    * Returns a function that stops it.
    * @example
    * const stop = st.onResolved(async (r) => { if (r.workflow === "claims") await claims.resume(r.runId, pipeline); });
@@ -383,18 +389,21 @@ export class Workflow {
     const runId = state.run.id;
     let esc = state.escalation;
     const finished = state.run.status === "completed" || state.run.status === "failed";
-    // Another worker claimed this review and is (or was) running the rest: not ours to run.
-    if (esc?.status === "resolved" && esc.resumedAt !== null && !finished) return { result: { status: "duplicate", runId } };
-    if (state.run.status !== "paused" || !esc) return { state };
+    if (esc?.status === "resolved" && !finished) {
+      // Another worker holds the claim on this review and is running the rest: not ours to run.
+      // A claim whose worker went away lapses, and the server says the run is resumable again.
+      if (!(esc.resumable ?? esc.resumedAt === null)) return { result: { status: "duplicate", runId } };
+    } else if (state.run.status !== "paused" || !esc) return { state };
     if (esc.status === "open") {
       const reviewed = Date.now() < deadline ? await this.awaitReview(runId, deadline, esc.id) : undefined;
       if (!reviewed?.escalation) return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
       state = reviewed;
       esc = reviewed.escalation;
     }
-    // Reviewed: resume at most once, whichever worker asks first.
+    // Reviewed: one worker resumes it, whichever asks first, under a lease it renews as it runs.
+    const claimedAt = performance.now();
     const claimed = await this.client.resumer!.claim(runId, esc.id);
-    if (claimed) return { state, claim: { ...claimed, escalationId: esc.id } };
+    if (claimed) return { state, claim: { ...claimed, escalationId: esc.id, claimedAt } };
     if (claimed === false) return { result: { status: "duplicate", runId } };
     return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
   }
@@ -413,7 +422,23 @@ export class Workflow {
   private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined, claim?: Claim): Promise<RunResult<T>> {
     const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
-    const emit = new RunRecorder(this.client.emit, state, claim).emit;
+    const recorder = new RunRecorder(this.client.emit, runId, state, claim, this.client.resumer, (err) => this.client.report(err));
+    try {
+      return await this.record(options, fn, state, identity, recorder);
+    } finally {
+      recorder.stop();
+    }
+  }
+
+  private async record<T>(
+    options: RunOptions,
+    fn: (run: Run) => Promise<T> | T,
+    state: RunState | undefined,
+    identity: { runId: string; workflow: string; version: string },
+    recorder: RunRecorder,
+  ): Promise<RunResult<T>> {
+    const runId = identity.runId;
+    const emit = recorder.emit;
     const now = this.client.now;
     const started = now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };
@@ -425,6 +450,7 @@ export class Workflow {
     emit(startEvent);
 
     const run = new Run(identity, emit, this.runGates());
+    recorder.attach(run);
     run.input = state ? state.run.input : options.input;
     if (state) run.replayFrom(state);
     let output: T | undefined;
@@ -433,6 +459,7 @@ export class Workflow {
     } catch (err) {
       if (!(err instanceof RunStoppedError)) run.failOutside(err);
     }
+    if (recorder.lost) return { status: "lease_lost", runId };
 
     const escalation = run.stopped?.reason === "escalated" ? run.escalation : undefined;
     const status: Exclude<RunStatus, "running"> = escalation ? "paused" : run.stopped ? "failed" : "completed";

@@ -299,8 +299,15 @@ export interface RunState {
     /** The value the run resumes with: the corrected output, or the original one when accepted. */
     output: unknown;
     reason: string | null;
-    /** Set once a worker has claimed the resume (at most once). */
+    /** When a worker last claimed the resume. */
     resumedAt: string | null;
+    /**
+     * True when a worker may claim the resume now: reviewed, and never claimed, or its claim
+     * lapsed (the worker stopped renewing it, e.g. it died). Decided by the server's clock.
+     */
+    resumable?: boolean;
+    /** When the live claim lapses unless renewed; null when no claim is live. */
+    leaseExpiresAt?: string | null;
   } | null;
 }
 
@@ -314,5 +321,20 @@ export interface ResumeClaimResponse {
   claimed: true;
   /** The epoch this resume's events carry. */
   epoch: number;
+  /** How long the claim lasts without renewal; renew well within it. */
+  leaseMs: number;
+  leaseExpiresAt: string;
   state: RunState | null;
+}
+
+/** `POST /v1/runs/:id/resume/renew` request: extend the claim won with `epoch`. */
+export interface ResumeRenewRequest {
+  escalationId: string;
+  epoch: number;
+}
+
+/** `POST /v1/runs/:id/resume/renew` answer (409 `lease_lost` when the claim is no longer the caller's). */
+export interface ResumeRenewResponse {
+  renewed: true;
+  leaseExpiresAt: string;
 }

@@ -78,15 +78,16 @@ describe("seamtrace demo (reduced)", () => {
     const store = await openStore({ url: `file:${join(dataDir, "seamtrace.db")}`, authToken: undefined, busyTimeoutMs: 5_000 });
     try {
       const project = (await getProjectByName(store.db, "default"))!;
+      const now = Date.now();
       const unfinished = await store.client.execute({ sql: "SELECT id, status, stop_step_id FROM runs WHERE project_id = ? AND status NOT IN ('completed', 'failed')", args: [project.id] });
       const stuck: string[] = [];
       for (const r of unfinished.rows) {
-        const state = (await getRunState(store.db, project.id, String(r.id)))!;
+        const state = (await getRunState(store.db, project.id, String(r.id), now))!;
         const esc = state.escalation;
         if (r.status !== "paused" || esc?.status !== "open" || esc.stepId !== r.stop_step_id) stuck.push(`${String(r.id)} ${String(r.status)} on ${esc?.step} (${esc?.status})`);
       }
       expect(stuck).toEqual([]);
-      expect((await listResumable(store.db, project.id, null, 500)).items).toEqual([]);
+      expect((await listResumable(store.db, project.id, null, 500, now)).items).toEqual([]);
     } finally {
       store.close();
     }
