@@ -1,0 +1,1 @@
+ALTER TABLE `golden_results` ADD `comparison` text;
