@@ -85,6 +85,7 @@ export function formatReport(r: DemoReport, wallMs: number, table: DemoCliKit["t
     `Auto-tighten: ${tightened.length > 0 ? tightened.join("; ") : "none"}.`,
     `Corrections export: ${r.export.rows} rows → ${r.export.file} (audited as export.corrections).`,
     `Model v${r.retrain.version}: ${r.modelFile}`,
+    ...r.retrain.warnings.map((w) => `Retrain warning: ${w}`),
     `Took ${(wallMs / 1000).toFixed(1)} s. See it in the dashboard: create a user with`,
     `  seamtrace users create --email you@example.com --role admin --password-stdin`,
     `then \`npm start\` with the same SEAMTRACE_DATA_DIR / DATABASE_URL and open the overview, escalation trends, calibration and thresholds pages.`,
