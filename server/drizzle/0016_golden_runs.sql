@@ -1,3 +1,4 @@
+ALTER TABLE `golden_results` ADD `comparison` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `golden_result` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `golden_set` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `golden_case` text;--> statement-breakpoint

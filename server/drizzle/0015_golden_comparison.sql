@@ -1,1 +1,0 @@
-ALTER TABLE `golden_results` ADD `comparison` text;
