@@ -85,3 +85,21 @@ describe("seamtrace demo (reduced)", () => {
     expect(r.stderr).toContain("--days");
   });
 });
+
+describe("seamtrace demo on a tiny sample", () => {
+  let dir: string;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // One day of 10 runs a version: seed 2 escalates 8 of 10 before the retrain and 9 of 10 after,
+  // the kind of noise that once failed a packed-install check which asked nothing more of it.
+  it("does not judge the retrain on 10 runs a version: exit 0, and says why", async () => {
+    dir = mkdtempSync(join(tmpdir(), "seamtrace-cli-demo-tiny-"));
+    const r = await runCli(["demo", "--days", "3", "--runs-per-day", "10", "--seed", "2", "--json"], { dataDir: dir, timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const tiny = JSON.parse(r.stdout) as Report & { check: { status: string; message: string } };
+    expect([tiny.before.runs, tiny.after.runs]).toEqual([10, 10]);
+    expect(tiny.after.escalationRate).toBeGreaterThanOrEqual(tiny.before.escalationRate);
+    expect(tiny.check.status).toBe("skipped");
+    expect(r.stderr).toContain("check not judged (v1 80.0% of 10 runs → v2 90.0% of 10): the check that the retrained version escalates less needs 100 runs");
+  }, 250_000);
+});
