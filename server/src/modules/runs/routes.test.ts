@@ -321,7 +321,7 @@ describe("query plans", () => {
   });
 
   it("lists a golden result's runs through runs_golden_idx", async () => {
-    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, goldenResult: "0190f0f0-0000-7000-8000-000000000001" }));
+    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }));
     expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_id=? AND golden_result=?)");
   });
 
