@@ -73,7 +73,7 @@ async function projectionLag(url: string): Promise<number> {
 }
 
 async function collector(events: SeamtraceEvent[][]): Promise<CollectorRun> {
-  const server = await spawnServer();
+  const server = await spawnServer({ timeoutMs: 600_000 });
   try {
     const transports = events.map(
       () => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
