@@ -222,7 +222,7 @@ export interface EscalationRatesResponse {
   trend: Array<Rates & { from: string; to: string; changes: { escalation: RateChange | undefined } }>;
 }
 
-export type DriftLevel = "ok" | "watch" | "alert" | "insufficient";
+export type DriftLevel = "ok" | "watch" | "alert" | "insufficient" | "skipped";
 
 export type DriftHistogram =
   | { kind: "numeric"; edges: number[]; baseline: number[]; current: number[] }
@@ -232,22 +232,27 @@ export interface DriftTestView {
   series: string;
   kind: "numeric" | "categorical";
   psi: number | null;
+  distance: number | null;
+  distanceKind: "wasserstein" | "jensen-shannon";
   test: "ks" | "chi-square";
   statistic: number | null;
   pvalue: number | null;
+  adjustedP: number | null;
   baselineN: number;
   currentN: number;
   level: DriftLevel;
+  reason: string | null;
+  derivedFrom: string | null;
   histogram: DriftHistogram | null;
 }
 
 export interface DriftResponse {
   baseline: { from: string; to: string };
   current: { from: string; to: string };
-  cutoffs: { psiWatch: number; psiAlert: number; pAlert: number };
+  cutoffs: { psiWatch: number; psiAlert: number; pAlert: number; distance: Record<"wasserstein" | "jensen-shannon", { watch: number; alert: number }> };
   level: DriftLevel;
   tests: DriftTestView[];
-  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "statistic" | "pvalue" | "currentN" | "level">> }>;
+  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "distance" | "statistic" | "pvalue" | "adjustedP" | "currentN" | "level">> }>;
 }
 
 /** `PUT /v1/policies/:workflow[/steps/:step]`: absent leaves a field, null clears it. */

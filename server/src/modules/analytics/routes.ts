@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { detectRateChanges } from "./maths/change-detection.js";
 import { LABEL_GROUPS, type RollupRow } from "./maths/rollup.js";
-import { agreementOf, calibrationOf, driftOf, latencyOf, ratesOf } from "./maths/series.js";
+import { agreementOf, calibrationOf, latencyOf, ratesOf } from "./maths/series.js";
+import { DISTANCE_CUTOFFS, driftOf } from "./maths/drift.js";
 import {
   agreementQuery,
   alertRuleBody,
@@ -106,7 +107,7 @@ export function analyticsRoutes(deps: AppDeps) {
         })),
       });
     })
-    .get("/analytics/drift", reader, validate("query", driftQuery(now)), async (c) => {
+    .get("/analytics/drift", reader, validate("query", driftQuery(now, { currentHours: deps.config.analytics.driftCurrentHours, baselineHours: deps.config.analytics.driftBaselineHours })), async (c) => {
       const q = c.req.valid("query");
       const projectId = c.get("principal").projectId;
       const [baseline, current] = await Promise.all([rowsFor(projectId, q, q.baseline, false), rowsFor(projectId, q, q.window, false)]);
@@ -119,14 +120,14 @@ export function analyticsRoutes(deps: AppDeps) {
           from: iso(b.from),
           to: iso(b.to),
           level: r.level,
-          tests: r.tests.map(({ series, psi, statistic, pvalue, currentN, level }) => ({ series, psi, statistic, pvalue, currentN, level })),
+          tests: r.tests.map(({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level }) => ({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level })),
         };
       });
       return c.json({
         series: seriesView(q),
         baseline: windowView(q.baseline),
         current: windowView(q.window),
-        cutoffs: { psiWatch, psiAlert, pAlert },
+        cutoffs: { psiWatch, psiAlert, pAlert, distance: DISTANCE_CUTOFFS },
         ...driftOf(baseline, current, { psiWatch, psiAlert, pAlert }),
         trend,
       });

@@ -1,6 +1,6 @@
 import { addToBin, binOf, CONFIDENCE_BINS, emptyBin, mergeBins, packBin, unpackBin, type BinSums, type PackedBin } from "./reliability.js";
 import { addLatency, mergeLatency, type LatencyHistogram } from "./latency.js";
-import { emptySample, hash32, HOUR_SAMPLE, mergeSample, offer, type Sample } from "./bottom-k.js";
+import { emptySample, hash32, HOUR_SAMPLE, mergeDistinct, mergeSample, offer, offerDistinct, type Sample } from "./bottom-k.js";
 
 /**
  * The hourly rollup of one series (project × workflow × version × step × hour) and how events
@@ -118,12 +118,37 @@ export function foldStep(stepRow: RollupRow, workflowRow: RollupRow, e: StepFact
   if (e.features) for (const [name, value] of Object.entries(e.features)) observe(stepRow, `f:${name}`, value, hash);
 }
 
+/**
+ * Series derived from a string series, for when its values turn out id-like (nearly all
+ * distinct): a sketch of its distinct values, and its values' length and pattern as categories.
+ * Kept for every string series because whether it is id-like is only known over a window.
+ */
+export const DISTINCT_PREFIX = "distinct:";
+export const LENGTH_PREFIX = "len:";
+export const PATTERN_PREFIX = "shape:";
+export const isDerivedSeries = (s: string) => s.startsWith(LENGTH_PREFIX) || s.startsWith(PATTERN_PREFIX) || s.startsWith(DISTINCT_PREFIX);
+
+/** A string's pattern: letters to A/a, digits to 9, runs of one class collapsed ("PX-004211" → "A-9"). */
+export function patternOf(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch >= "A" && ch <= "Z" ? "A" : ch >= "a" && ch <= "z" ? "a" : ch >= "0" && ch <= "9" ? "9" : ch;
+    if (out[out.length - 1] !== c || !(c === "A" || c === "a" || c === "9")) out += c;
+  }
+  return out;
+}
+
 /** A value for drift: numbers into the series' sample, short strings and booleans into its categories. */
 function observe(row: RollupRow, series: string, value: unknown, hash: number): void {
   if (typeof value === "number") {
     if (Number.isFinite(value)) offer((row.samples[series] ??= emptySample()), hash, value, HOUR_SAMPLE);
   } else if (typeof value === "boolean" || (typeof value === "string" && value.length <= MAX_CATEGORY_LENGTH)) {
-    countCategory((row.categories[series] ??= {}), String(value), 1);
+    const category = String(value);
+    countCategory((row.categories[series] ??= {}), category, 1);
+    if (typeof value !== "string") return;
+    offerDistinct((row.samples[DISTINCT_PREFIX + series] ??= emptySample()), hash32(category));
+    countCategory((row.categories[LENGTH_PREFIX + series] ??= {}), String(value.length), 1);
+    countCategory((row.categories[PATTERN_PREFIX + series] ??= {}), patternOf(value), 1);
   }
 }
 
@@ -157,7 +182,8 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
   }
   mergeLatency(into.latency, other.latency);
   for (const [series, sample] of Object.entries(other.samples)) {
-    mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
+    if (series.startsWith(DISTINCT_PREFIX)) mergeDistinct((into.samples[series] ??= emptySample()), sample);
+    else mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
   }
   for (const [series, counts] of Object.entries(other.categories)) {
     const dst = (into.categories[series] ??= {});
