@@ -191,6 +191,12 @@ export interface PolicyRule {
   onLow?: "escalate" | "flag";
   /** Fraction in [0, 1] of passing steps queued for non-blocking review. */
   spotCheckRate?: number;
+  /**
+   * Spot-check rate for passing steps whose confidence is within 0.1 above `minConfidence`,
+   * where a wrong threshold costs most; the sampled step's event carries the rate it was drawn
+   * at, so estimators weigh it by its inverse. Unset: `spotCheckRate` everywhere.
+   */
+  spotCheckNearRate?: number;
 }
 
 /** A policy as the server stores and serves it: per workflow (`step` null) or per step. */
@@ -203,6 +209,17 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /**
+   * Auto-tightening's risk: the chance that the precision of what passes a threshold it chose is
+   * below `targetAccuracy` is at most this (Learn-then-Test). Default 0.05.
+   */
+  delta?: number;
+  /**
+   * When no threshold within the bounds meets the target: `escalate` (default) sends every
+   * output to blocking review (minConfidence 1), `spot-check` queues every passing output for
+   * non-blocking review, `alert` only alerts. An alert fires in every case.
+   */
+  onUnmet?: "escalate" | "spot-check" | "alert";
   revision: number;
   updatedAt: string;
 }

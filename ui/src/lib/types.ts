@@ -213,13 +213,24 @@ export interface RateChange {
   rate: number | null;
   baseline: number | null;
   pvalue: number | null;
+  dispersion: number | null;
+  test: "quasi-binomial" | "binomial" | null;
   changed: boolean;
   direction: "up" | "down" | null;
 }
 
+/** The answer's rates, per step output (`escalationRateSteps`) and, end to end, per run. */
+export interface EscalationRates extends Rates {
+  escalationRateSteps: number | null;
+  /** Null for a single step's series: runs are counted for the workflow as a whole. */
+  runs: number | null;
+  escalatedRuns: number | null;
+  escalationRateRuns: number | null;
+}
+
 export interface EscalationRatesResponse {
-  totals: Rates;
-  trend: Array<Rates & { from: string; to: string; changes: { escalation: RateChange | undefined } }>;
+  totals: EscalationRates;
+  trend: Array<EscalationRates & { from: string; to: string; changes: { escalation: RateChange | undefined; escalationRuns: RateChange | null | undefined } }>;
 }
 
 export type DriftLevel = "ok" | "watch" | "alert" | "insufficient" | "skipped";

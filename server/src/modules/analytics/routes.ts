@@ -22,9 +22,10 @@ import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from "./alerts-store.js";
 import { listMetrics } from "./metric-values-store.js";
+import { runEscalationCounts } from "../runs/run-rates-store.js";
 import { listPolicies, putPolicy } from "../policies/store.js";
 import { readRollups, readRollupsByDay, seriesInWindow } from "./rollups-store.js";
-import { getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../policies/thresholds-store.js";
+import { fieldOf, getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../policies/thresholds-store.js";
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -90,20 +91,34 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/escalations", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
+      const projectId = c.get("principal").projectId;
       const interval = q.interval === "none" ? "day" : q.interval;
-      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, interval, true);
-      const trend = buckets(rows, q.window, interval).map((b) => ({ from: b.from, to: b.to, ...ratesOf(b.rows) }));
+      const rows = await summedRowsFor(projectId, q, q.window, interval, true);
+      const slices = buckets(rows, q.window, interval);
+      // Per run (the workflow as a whole only): runs started in each slice, and those stopped for review.
+      const width = interval === "hour" ? HOUR : 24 * HOUR;
+      const start = Math.floor(q.window.from / width) * width;
+      const runCounts = q.step === undefined ? await runEscalationCounts(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: start, to: q.window.to, width }) : [];
+      const runsOf = (i: number | null) => {
+        const sel = runCounts.filter((r) => i === null || r.bucket === i);
+        const runs = sel.reduce((a, r) => a + r.runs, 0);
+        const escalatedRuns = sel.reduce((a, r) => a + r.escalated, 0);
+        return q.step === undefined ? { runs, escalatedRuns, escalationRateRuns: runs > 0 ? escalatedRuns / runs : null } : { runs: null, escalatedRuns: null, escalationRateRuns: null };
+      };
+      const withNames = (r: ReturnType<typeof ratesOf>, i: number | null) => ({ ...r, escalationRateSteps: r.escalationRate, ...runsOf(i) });
+      const trend = slices.map((b, i) => ({ from: b.from, to: b.to, ...withNames(ratesOf(b.rows), i) }));
       const changes = (field: "escalated" | "flagged" | "spotChecks" | "auto") => detectRateChanges(trend.map((t) => ({ count: t[field], total: t.steps })));
       const [esc, flag, spot, auto] = [changes("escalated"), changes("flagged"), changes("spotChecks"), changes("auto")];
+      const escRuns = q.step === undefined ? detectRateChanges(trend.map((t) => ({ count: t.escalatedRuns ?? 0, total: t.runs ?? 0 }))) : [];
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
-        totals: ratesOf(rows),
+        totals: withNames(ratesOf(rows), null),
         trend: trend.map((t, i) => ({
           ...t,
           from: iso(t.from),
           to: iso(t.to),
-          changes: { escalation: esc[i], flag: flag[i], spotCheck: spot[i], auto: auto[i] },
+          changes: { escalation: esc[i], escalationRuns: escRuns[i] ?? null, flag: flag[i], spotCheck: spot[i], auto: auto[i] },
         })),
       });
     })
@@ -197,10 +212,11 @@ export function analyticsRoutes(deps: AppDeps) {
       if (!change) throw notFound("threshold change");
       if (change.status !== "applied") throw new AppError(409, "already_reverted", "this change was already reverted", { revertedAt: change.revertedAt, revertedBy: change.revertedBy });
       const [policy] = await listPolicies(deps.store.db, p.projectId, { workflow: change.workflow }).then((rows) => rows.filter((r) => r.step === change.step));
-      // Someone changed the threshold since: reverting would silently undo their change.
-      if (!policy || policy.minConfidence !== change.after) {
-        throw new AppError(409, "policy_changed", "the step's minConfidence changed since this tightening; edit the policy instead", {
-          current: policy?.minConfidence ?? null,
+      // Someone changed the field since: reverting would silently undo their change.
+      const field = fieldOf(change.kind);
+      if (!policy || policy[field] !== change.after) {
+        throw new AppError(409, "policy_changed", `the step's ${field} changed since this change; edit the policy instead`, {
+          current: policy?.[field] ?? null,
           tightenedTo: change.after,
         });
       }
@@ -209,7 +225,7 @@ export function analyticsRoutes(deps: AppDeps) {
         projectId: p.projectId,
         workflow: change.workflow,
         step: change.step,
-        patch: { minConfidence: change.before },
+        patch: { [field]: change.before },
         actor: p.actor,
         reason: `revert auto-tighten ${change.id}${reason ? `: ${reason}` : ""}`,
         evidence: { reverts: change.id },
