@@ -40,7 +40,7 @@ export interface PolicyClientOptions {
   onError?: (err: unknown) => void;
 }
 
-const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate"] as const;
+const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate", "spotCheckNearRate"] as const;
 const ORIGINS: readonly PolicyOrigin[] = ["server-step", "server-workflow", "code-step", "code"];
 
 /** workflow → step ("" for the workflow-wide policy) → the fields the server set. */

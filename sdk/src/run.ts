@@ -1,6 +1,6 @@
 import { checkContract, type ContractIssue } from "./contract.js";
 import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
-import { sampled, type RandomSource } from "./sampling.js";
+import { sampled, spotCheckRateFor, type RandomSource } from "./sampling.js";
 import { StepHandle, type GateMark, type RunIdentity, type StepOptions, type StepResult } from "./step-handle.js";
 import type { ErrorInfo, GateKind, PolicyRule, RunState, SeamtraceEvent, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
@@ -369,7 +369,8 @@ export class Run {
     const name = handle.name;
     const kinds = failedGates(rule, handle, issues !== undefined);
     const outcome = gateOutcome(rule, kinds);
-    const spot = outcome === "pass" && sampled(rule.spotCheckRate, g.random);
+    const rate = outcome === "pass" ? spotCheckRateFor(rule, handle.confidence) : undefined;
+    const spot = outcome === "pass" && sampled(rate, g.random);
     const first = (opts.schema !== undefined || opts.contract !== undefined) && !g.contractsSent.has(name);
     if (first) g.contractsSent.add(name);
     // Every field set at once: one object shape for all marks keeps toWire's reads monomorphic.
@@ -382,7 +383,7 @@ export class Run {
       // opens no second review item: the run waits on one escalation, and a replay re-runs
       // this step (it is marked gated) rather than hand its unreviewed output on.
       escalationId: (outcome === "escalate" && this.stop) || (outcome === "pass" && !spot) ? undefined : uuidv7(),
-      spotCheckRate: spot ? rule.spotCheckRate : undefined,
+      spotCheckRate: spot ? rate : undefined,
       contract: first,
     };
     handle.gated(mark);

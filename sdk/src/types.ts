@@ -9,6 +9,13 @@
 /** Where an output came from: read directly, inferred by a model, decided by a human, or cached. */
 export type Source = "direct" | "inferred" | "human" | "cache";
 
+/**
+ * How a step's confidence was obtained: the model said so (`self-reported`), from token
+ * log-probabilities (`logprob`), an automated judge (`judge`), agreement among samples
+ * (`consistency`), or a hand-written rule (`rule`). Calibration is measured per source.
+ */
+export type ConfidenceSource = "self-reported" | "logprob" | "judge" | "consistency" | "rule";
+
 /** How a run ends up. `paused` is a run stopped at a gate, waiting for a review. */
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 
@@ -76,6 +83,8 @@ export interface StepEvent extends RunEventBase {
   output?: unknown;
   /** The step's own confidence in [0, 1]. Absent for steps that do not estimate one. */
   confidence?: number;
+  /** How `confidence` was obtained. Optional; calibration groups steps by it. */
+  confidenceSource?: ConfidenceSource;
   /**
    * The confidence after the server's recalibration map (when the workflow opts in): what the
    * gates compared and the cumulative multiplies. `confidence` stays the model's own.

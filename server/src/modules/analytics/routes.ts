@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { detectRateChanges } from "./maths/change-detection.js";
 import { LABEL_GROUPS, type RollupRow } from "./maths/rollup.js";
-import { agreementOf, calibrationOf, latencyOf, ratesOf } from "./maths/series.js";
+import { agreementOf, bySeries, calibrationOf, latencyOf, missingLabels, ratesOf } from "./maths/series.js";
+import { adaptiveCalibrationError } from "./maths/adaptive-calibration.js";
 import { DISTANCE_CUTOFFS, driftOf } from "./maths/drift.js";
 import {
   agreementQuery,
@@ -24,10 +25,12 @@ import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from ".
 import { listMetrics } from "./metric-values-store.js";
 import { runEscalationCounts } from "../runs/run-rates-store.js";
 import { listPolicies, putPolicy } from "../policies/store.js";
-import { readRollups, readRollupsByDay, seriesInWindow } from "./rollups-store.js";
+import { labelledItems, readRollups, readRollupsByDay, seriesInWindow } from "./rollups-store.js";
 import { fieldOf, getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../policies/thresholds-store.js";
 
 const HOUR = 3_600_000;
+/** Equal-mass bins of the adaptive calibration error. */
+export const ADAPTIVE_BINS = 10;
 const iso = (ms: number) => new Date(ms).toISOString();
 const windowView = (w: HourWindow) => ({ from: iso(w.from), to: iso(w.to) });
 
@@ -62,6 +65,30 @@ export function analyticsRoutes(deps: AppDeps) {
     interval === "hour"
       ? readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light: true, countsOnly })
       : readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to });
+  /**
+   * Calibration per confidence source: each step series counted under the source most of its
+   * outputs' confidences came from (steps rarely mix them), its labels pooled per source.
+   */
+  const calibrationBySource = async (projectId: string, q: SeriesParams & { window: HourWindow }, groups: readonly (typeof LABEL_GROUPS)[number][]) => {
+    const all = await readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: q.window.from, to: q.window.to });
+    const steps = bySeries(all.filter((r) => r.key.step !== "" && (q.step === undefined || r.key.step === q.step)));
+    const bySource = new Map<string, { steps: Set<string>; outputs: number; rows: RollupRow[] }>();
+    for (const group of steps.values()) {
+      const counts: Record<string, number> = {};
+      for (const r of group) for (const [src, n] of Object.entries(r.sources)) counts[src] = (counts[src] ?? 0) + n;
+      const top = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+      if (!top) continue;
+      const entry = bySource.get(top[0]) ?? { steps: new Set<string>(), outputs: 0, rows: [] };
+      entry.steps.add(group[0]!.key.step);
+      entry.outputs += Object.values(counts).reduce((a, b) => a + b, 0);
+      entry.rows.push(...group);
+      bySource.set(top[0], entry);
+    }
+    return [...bySource].sort((a, b) => a[0].localeCompare(b[0])).map(([source, e]) => {
+      const r = calibrationOf(e.rows, groups);
+      return { source, steps: [...e.steps].sort(), outputs: e.outputs, count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };
+    });
+  };
   const seriesView = (q: { workflow: string; version?: string | undefined; step?: string | undefined }) => ({
     workflow: q.workflow,
     version: q.version ?? null,
@@ -76,13 +103,19 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/calibration", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
+      const projectId = c.get("principal").projectId;
       const groups = q.sources ?? LABEL_GROUPS;
-      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, q.interval);
+      const rows = await summedRowsFor(projectId, q, q.window, q.interval);
+      const items = await labelledItems(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", groups, from: q.window.from, to: q.window.to });
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
         sources: groups,
         reliability: calibrationOf(rows, groups),
+        // Equal-mass bins over the labels themselves, beside the fixed-width ECE.
+        adaptiveEce: adaptiveCalibrationError(items, ADAPTIVE_BINS),
+        missingLabels: missingLabels(rows),
+        bySource: await calibrationBySource(projectId, q, groups),
         trend: buckets(rows, q.window, q.interval).map((b) => {
           const r = calibrationOf(b.rows, groups);
           return { from: iso(b.from), to: iso(b.to), count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };

@@ -39,6 +39,8 @@ export const rollupHours = sqliteTable(
     samples: text("samples").notNull(),
     /** JSON { series: { category: count } }: categorical outputs and features. */
     categories: text("categories").notNull(),
+    /** JSON { confidenceSource: count }: how the outputs' confidences were obtained (`unknown` when not said). */
+    sources: text("sources").notNull().default("{}"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
@@ -196,6 +198,7 @@ export const rollupDays = sqliteTable(
     confidence: text("confidence").notNull(),
     labels: text("labels").notNull(),
     latency: text("latency").notNull(),
+    sources: text("sources").notNull().default("{}"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

@@ -64,6 +64,7 @@ export const stepEventSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   confidence: unit.optional(),
+  confidenceSource: z.enum(["self-reported", "logprob", "judge", "consistency", "rule"]).optional(),
   calibrated: unit.optional(),
   cumulative: unit.optional(),
   source: z.enum(["direct", "inferred", "human", "cache"]),

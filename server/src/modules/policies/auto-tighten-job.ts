@@ -1,4 +1,4 @@
-import { bySeries, calibrationOf } from "../analytics/maths/series.js";
+import { bySeries, calibrationOf, missingLabels } from "../analytics/maths/series.js";
 import { labelBins, type RollupRow } from "../analytics/maths/rollup.js";
 import { DEFAULT_DELTA, learnThenTest, precisionAbove } from "../analytics/maths/thresholds.js";
 import { firingDrift } from "../analytics/alerts-store.js";
@@ -46,18 +46,6 @@ function effectivePolicies(rows: readonly (PolicyRow & { projectId: string })[],
     }
   }
   return out;
-}
-
-/** Queued review items the labels do not answer yet: spot checks and escalations never decided. */
-export function missingLabels(rows: readonly RollupRow[]) {
-  const queued = { spot: 0, review: 0 };
-  for (const r of rows) {
-    queued.spot += r.spotChecks;
-    queued.review += r.escalated;
-  }
-  const labelled = { spot: labelBins(rows, ["spot"]).reduce((s, b) => s + b.n, 0), review: labelBins(rows, ["review"]).reduce((s, b) => s + b.n, 0) };
-  const missing = { spot: Math.max(0, queued.spot - labelled.spot), review: Math.max(0, queued.review - labelled.review) };
-  return { queued, labelled, missing, spotCoverage: queued.spot > 0 ? labelled.spot / queued.spot : null };
 }
 
 /**

@@ -42,6 +42,8 @@ export interface RollupRow {
   latency: LatencyHistogram;
   samples: Record<string, Sample>;
   categories: Record<string, Record<string, number>>;
+  /** Outputs with a confidence, by how it was obtained (`unknown` when the event did not say). */
+  sources: Record<string, number>;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -67,6 +69,7 @@ export function emptyRow(key: RollupKey): RollupRow {
     latency: {},
     samples: {},
     categories: {},
+    sources: {},
   };
 }
 
@@ -76,6 +79,7 @@ export interface StepFacts {
   failed: boolean;
   source: string;
   confidence: number | undefined;
+  confidenceSource?: string | undefined;
   cumulative: number | undefined;
   gate: "pass" | "escalate" | "flag" | undefined;
   spotCheck: boolean;
@@ -106,6 +110,8 @@ export function foldStep(stepRow: RollupRow, workflowRow: RollupRow, e: StepFact
     addLatency(row.latency, e.durationMs);
   }
   if (e.confidence !== undefined) {
+    const source = e.confidenceSource ?? "unknown";
+    stepRow.sources[source] = (stepRow.sources[source] ?? 0) + 1;
     stepRow.confidence[binOf(e.confidence)]!++;
     offer((stepRow.samples.confidence ??= emptySample()), hash, e.confidence, HOUR_SAMPLE);
   }
@@ -181,6 +187,7 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
     for (const [b, sums] of Object.entries(src)) mergeBins((dst[b] ??= emptyBin()), sums);
   }
   mergeLatency(into.latency, other.latency);
+  for (const [source, n] of Object.entries(other.sources ?? {})) into.sources[source] = (into.sources[source] ?? 0) + n;
   for (const [series, sample] of Object.entries(other.samples)) {
     if (series.startsWith(DISTINCT_PREFIX)) mergeDistinct((into.samples[series] ??= emptySample()), sample);
     else mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
@@ -234,6 +241,7 @@ export interface StoredRollup {
   latency: string;
   samples: string;
   categories: string;
+  sources: string;
 }
 
 export function toStored(row: RollupRow): StoredRollup {
@@ -259,6 +267,7 @@ export function toStored(row: RollupRow): StoredRollup {
     latency: JSON.stringify(row.latency),
     samples: JSON.stringify(row.samples),
     categories: JSON.stringify(row.categories),
+    sources: JSON.stringify(row.sources),
   };
 }
 
@@ -284,5 +293,6 @@ export function fromStored(key: RollupKey, s: StoredRollup): RollupRow {
     latency: JSON.parse(s.latency) as LatencyHistogram,
     samples: JSON.parse(s.samples) as Record<string, Sample>,
     categories: JSON.parse(s.categories) as Record<string, Record<string, number>>,
+    sources: JSON.parse(s.sources) as Record<string, number>,
   };
 }

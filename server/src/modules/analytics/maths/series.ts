@@ -6,7 +6,8 @@ import { labelBins, LABEL_GROUPS, type LabelGroup, type RollupRow } from "./roll
 
 /**
  * What the jobs and the query API read off a window of rollup rows of one series (workflow ×
- * version × step): calibration, rates, latency, evaluator agreement (drift: drift.ts). Pure functions of
+ * version × step): calibration and the labels it misses, rates, latency, evaluator agreement
+ * (drift: drift.ts). Pure functions of
  * the rows, so a job and an API answer over the same window agree.
  */
 
@@ -26,6 +27,18 @@ export function bySeries(rows: readonly RollupRow[]): Map<string, RollupRow[]> {
 
 export function calibrationOf(rows: readonly RollupRow[], groups: readonly LabelGroup[] = LABEL_GROUPS): Reliability {
   return reliability(labelBins(rows, groups));
+}
+
+/** Queued review items the labels do not answer yet: spot checks and escalations never decided. */
+export function missingLabels(rows: readonly RollupRow[]) {
+  const queued = { spot: 0, review: 0 };
+  for (const r of rows) {
+    queued.spot += r.spotChecks;
+    queued.review += r.escalated;
+  }
+  const labelled = { spot: labelBins(rows, ["spot"]).reduce((s, b) => s + b.n, 0), review: labelBins(rows, ["review"]).reduce((s, b) => s + b.n, 0) };
+  const missing = { spot: Math.max(0, queued.spot - labelled.spot), review: Math.max(0, queued.review - labelled.review) };
+  return { queued, labelled, missing, spotCoverage: queued.spot > 0 ? labelled.spot / queued.spot : null };
 }
 
 export interface Rates {
