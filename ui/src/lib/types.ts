@@ -353,6 +353,10 @@ export interface CalibrationResponse {
     mce: number | null;
     brier: number | null;
   };
+  /** Equal-mass bins over the labels themselves. */
+  adaptiveEce: number | null;
+  missingLabels: { queued: { spot: number; review: number }; labelled: { spot: number; review: number }; missing: { spot: number; review: number }; spotCoverage: number | null };
+  bySource: Array<{ source: string; steps: string[]; outputs: number; count: number; accuracy: number | null; ece: number | null; mce: number | null; brier: number | null }>;
   trend: Array<{ from: string; to: string; count: number; accuracy: number | null; ece: number | null }>;
 }
 
@@ -367,6 +371,8 @@ export interface AlertView {
   value: number | null;
   lastValue: number | null;
   threshold: number | null;
+  /** What crossed: workflow, step, feature and the figures past their cut-offs. */
+  message: string | null;
   firedAt: string;
   resolvedAt: string | null;
 }
@@ -428,14 +434,28 @@ export interface PolicyHistoryEntry {
   at: string;
 }
 
+/** Precision measured on labels since a change, beside the evidence that triggered it. */
+export interface ThresholdOutcome {
+  from: string;
+  to: string;
+  count: number;
+  effectiveN: number;
+  precision: number | null;
+  lowerBound: number | null;
+  targetAccuracy: number;
+  meetsTarget: boolean | null;
+}
+
 export interface ThresholdChange {
   id: string;
   workflow: string;
   step: string;
   version: string;
+  kind: "threshold" | "review-all" | "spot-check";
   before: number | null;
   after: number;
   evidence: unknown;
+  outcome: unknown;
   policyRevision: number;
   status: "applied" | "reverted";
   createdAt: string;
