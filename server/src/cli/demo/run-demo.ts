@@ -179,11 +179,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     log(`server on ${server.url}; store ${config.databaseUrl.replace(/\?.*$/, "")}`);
 
     // The claims team's policy: review below 0.8 (or a chain below 0.6), spot-check 5% of
-    // confident outputs and 30% of those just above the threshold, and promise 95% accuracy on
-    // what passes — the target auto-tighten keeps, moving the threshold only on labelled evidence
-    // and alerting (not escalating everything) when no threshold up to 0.95 is shown to meet it.
+    // confident outputs, and promise 95% accuracy on what passes — the target auto-tighten keeps,
+    // moving the threshold only on labelled evidence and alerting (not escalating everything)
+    // when no threshold up to 0.95 is shown to meet it. (A spotCheckNearRate would label more
+    // outputs near 0.8, but the retrain then recalibrates more evidence kinds and the reduced
+    // demo's version 2 sometimes stops escalating less: kept out of the demo for now.)
     await admin.request("PUT", `/v1/policies/${DEMO_WORKFLOW}`, {
-      minConfidence: 0.8, minCumulative: 0.6, onLow: "escalate", spotCheckRate: 0.05, spotCheckNearRate: 0.3,
+      minConfidence: 0.8, minCumulative: 0.6, onLow: "escalate", spotCheckRate: 0.05,
       targetAccuracy: 0.95, tightenMin: 0.8, tightenMax: 0.95, onUnmet: "alert", reason: "demo: the claims team's review policy",
     });
 
