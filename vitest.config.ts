@@ -29,6 +29,7 @@ const slowBesideCode = [
   "server/src/modules/audit/store.test.ts",
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
+  "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
 ];
 
@@ -43,6 +44,9 @@ export default defineConfig({
     testTimeout: full ? 3_600_000 : 300_000,
     hookTimeout: full ? 600_000 : 300_000,
     pool: "forks",
+    // eventsource-parser (under the AI SDK) also exports a "source" condition, pointing at
+    // TypeScript that Node cannot load: Vite transforms it, and the AI SDK packages that import it.
+    server: { deps: { inline: ["ai", /@ai-sdk\//, "eventsource-parser"] } },
     reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {

@@ -50,8 +50,9 @@ export const NEAR_BAND = 0.1;
  * @example
  * spotCheckRateFor({ minConfidence: 0.7, spotCheckRate: 0.02, spotCheckNearRate: 0.2 }, 0.75) // 0.2
  */
-export function spotCheckRateFor(rule: PolicyRule, confidence: number): number | undefined {
+export function spotCheckRateFor(rule: PolicyRule, confidence: number | undefined): number | undefined {
   const near = rule.spotCheckNearRate;
-  if (near === undefined || rule.minConfidence === undefined || !(confidence < rule.minConfidence + NEAR_BAND)) return rule.spotCheckRate;
+  // An unscored step has no distance to the threshold: the base rate.
+  if (near === undefined || rule.minConfidence === undefined || confidence === undefined || !(confidence < rule.minConfidence + NEAR_BAND)) return rule.spotCheckRate;
   return Math.max(near, rule.spotCheckRate ?? 0);
 }

@@ -51,8 +51,11 @@ export interface RunStartedEvent extends RunEventBase {
 
 /** The outcome of a gate check at a handoff; `pass` when every check held. */
 export type GateOutcome = "pass" | "escalate" | "flag";
-/** Which check a gate failed on. */
-export type GateKind = "confidence" | "cumulative" | "contract" | "stale";
+/**
+ * Which check a gate failed on. `unscored`: the step gave no confidence and its policy has
+ * `requireConfidence: true`.
+ */
+export type GateKind = "confidence" | "cumulative" | "contract" | "stale" | "unscored";
 
 export interface GateResult {
   outcome: GateOutcome;
@@ -81,7 +84,12 @@ export interface StepEvent extends RunEventBase {
   call?: number;
   input?: unknown;
   output?: unknown;
-  /** The step's own confidence in [0, 1]. Absent for steps that do not estimate one. */
+  /**
+   * The step's own confidence: a finite number in [0, 1]. Omitted (never null, never a
+   * default) when the step is *unscored* — it gave none; such a step counts as 1 in the
+   * cumulative confidence of its descendants. A step that returned anything else fails with
+   * an `InvalidConfidence` error and sends a `step.failed` event instead.
+   */
   confidence?: number;
   /** How `confidence` was obtained. Optional; calibration groups steps by it. */
   confidenceSource?: ConfidenceSource;
@@ -90,7 +98,10 @@ export interface StepEvent extends RunEventBase {
    * gates compared and the cumulative multiplies. `confidence` stays the model's own.
    */
   calibrated?: number;
-  /** Own confidence times that of every distinct ancestor (human outputs re-base to 1). */
+  /**
+   * Own confidence times that of every distinct ancestor, unscored steps counting as 1 (human
+   * outputs re-base to 1).
+   */
   cumulative?: number;
   source: Source;
   /** ISO time the underlying data was observed, for staleness. */
@@ -198,6 +209,11 @@ export interface PolicyRule {
   minCumulative?: number;
   /** `escalate` stops the run for review; `flag` goes on and marks everything downstream. */
   onLow?: "escalate" | "flag";
+  /**
+   * A step that gives no confidence fails its gate (kind `unscored`) instead of passing as
+   * unscored. Default false: unscored steps pass `minConfidence` and count as 1 in cumulative.
+   */
+  requireConfidence?: boolean;
   /** Fraction in [0, 1] of passing steps queued for non-blocking review. */
   spotCheckRate?: number;
   /**
@@ -229,6 +245,11 @@ export interface ServedPolicy extends PolicyRule {
    * non-blocking review, `alert` only alerts. An alert fires in every case.
    */
   onUnmet?: "escalate" | "spot-check" | "alert";
+  /**
+   * For steps received as OpenTelemetry spans: which evaluation (`gen_ai.evaluation.name`) gives
+   * the step its confidence. The SDK's own steps report their confidence and ignore it.
+   */
+  confidenceFrom?: string;
   revision: number;
   updatedAt: string;
 }

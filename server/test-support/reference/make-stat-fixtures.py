@@ -166,4 +166,24 @@ adaptive = [
     adaptive_case("fewer labels than bins", [0.9, 0.8, 0.95], [True, False, True], [1, 1, 1], 10),
 ]
 write("adaptive-calibration.json", adaptive)
+
+
+# --- the regularized incomplete beta I_x(a, b) (scipy.special.betainc) -----------------------
+# A fixed grid (no RNG, so the files above stay as they were): both sides of the switch at
+# x = (a + 1) / (a + b + 2), the half-integer b of Student's t, large a and b of many labels,
+# and tails far below 1e-100.
+def beta_cases():
+    cases = []
+    for a in [0.5, 1.0, 2.5, 7.0, 30.0, 120.5, 1000.0, 25000.0]:
+        for b in [0.5, 1.0, 3.0, 12.0, 59.0, 400.0, 5000.0]:
+            mean = a / (a + b)
+            for x in sorted({1e-6, 0.01, 0.2, 0.5, 0.9, 0.999, mean * 0.5, mean, min(0.999999, mean * 1.5 + 1e-3)}):
+                if 0 < x < 1:
+                    v = float(betainc(a, b, x))
+                    if v > 1e-300:
+                        cases.append({"x": float(x), "a": a, "b": b, "value": v})
+    return cases
+
+
+write("beta.json", beta_cases())
 print("fixtures written to", HERE)

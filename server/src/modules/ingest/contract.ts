@@ -34,7 +34,7 @@ const errorInfo = z.object({
 
 const gateResult = z.object({
   outcome: z.enum(["pass", "escalate", "flag"]),
-  kinds: z.array(z.enum(["confidence", "cumulative", "contract", "stale"])),
+  kinds: z.array(z.enum(["confidence", "cumulative", "contract", "stale", "unscored"])),
   minConfidence: unit.optional(),
   minCumulative: unit.optional(),
   issues: z.array(z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() })).optional(),

@@ -30,6 +30,7 @@ export const POLICY_FIELDS = [
   "tightenMax",
   "delta",
   "onUnmet",
+  "confidenceFrom",
 ] as const satisfies ReadonlyArray<keyof ServedPolicy>;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
@@ -63,6 +64,8 @@ export const policyBody = z
     // δ = 0 would need infinite evidence, δ ≥ 0.5 promises less than a coin toss.
     delta: z.number().gt(0).lt(0.5).nullable().optional(),
     onUnmet: z.enum(ON_UNMET).nullable().optional(),
+    // For steps received over OTLP: the evaluation (gen_ai.evaluation.name) whose score is the confidence.
+    confidenceFrom: z.string().min(1).max(256).nullable().optional(),
     reason: reason.optional(),
   })
   .refine((b) => POLICY_FIELDS.some((f) => b[f] !== undefined), {

@@ -25,6 +25,8 @@ export const policies = sqliteTable(
     /** Learn-then-Test's δ for auto-tighten (null: 0.05). */
     delta: real("delta"),
     onUnmet: text("on_unmet", { enum: ["escalate", "spot-check", "alert"] }),
+    /** Steps received over OTLP: the evaluation name whose score is the step's confidence. */
+    confidenceFrom: text("confidence_from"),
     revision: integer("revision").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** `user:<id>`, `system:<job>`. */

@@ -1,4 +1,4 @@
-import betainc from "@stdlib/math-base-special-betainc";
+import { betaIncomplete } from "./beta.js";
 
 /**
  * A trend test for rates that vary more from window to window than a binomial allows
@@ -28,7 +28,7 @@ export interface QuasiBinomialResult {
 /** Two-sided P(|T| > |t|) for Student's t with `df` degrees of freedom. */
 export function studentTwoSided(t: number, df: number): number {
   if (!Number.isFinite(t)) return 0;
-  return betainc(df / (df + t * t), df / 2, 0.5);
+  return betaIncomplete(df / (df + t * t), df / 2, 0.5);
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
