@@ -60,4 +60,8 @@ describe("spotCheckRateFor", () => {
     expect(spotCheckRateFor({ minConfidence: 0.7, spotCheckNearRate: 0.2 }, 0.72)).toBe(0.2);
     expect(spotCheckRateFor({ minConfidence: 0.7, spotCheckNearRate: 0.2 }, 0.9)).toBeUndefined();
   });
+
+  it("gives an unscored step the base rate: it has no distance to the threshold", () => {
+    expect(spotCheckRateFor(rule, undefined)).toBe(0.02);
+  });
 });
