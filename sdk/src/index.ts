@@ -7,7 +7,7 @@ export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions }
 export { Run, RunStoppedError, StepHandle } from "./run.js";
 export type { RetryOptions, RunEscalation, RunFailure, RunIdentity, StepContext, StepFn, StepInterceptor, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
-export { InvalidConfidenceError } from "./confidence.js";
+export { InvalidConfidenceError, InvalidConfidenceSourceError } from "./confidence.js";
 export { SeamtraceNotice } from "./notices.js";
 export type { Logger, NoticeCode } from "./notices.js";
 export { evaluateGate, mergeRules } from "./gate.js";

@@ -1,4 +1,4 @@
-import { InvalidConfidenceError, isConfidence } from "./confidence.js";
+import { InvalidConfidenceError, InvalidConfidenceSourceError, isConfidence, isConfidenceSource } from "./confidence.js";
 import { checkContract, type ContractIssue } from "./contract.js";
 import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
 import { sampled, spotCheckRateFor, type RandomSource } from "./sampling.js";
@@ -339,6 +339,8 @@ export class Run {
     const c = r.confidence;
     // Checked before anything is recorded: the step fails and says which value it gave.
     if (c !== undefined && !isConfidence(c)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceError(handle.name, c));
+    const cs = r.confidenceSource ?? opts.confidenceSource;
+    if (cs !== undefined && !isConfidenceSource(cs)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceSourceError(handle.name, cs));
     handle.complete(r, attempts, attemptErrors, this.now());
     if (this.gates.recalibrate && c !== undefined) this.recalibrate(handle, c);
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
