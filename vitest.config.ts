@@ -31,6 +31,7 @@ const slowBesideCode = [
   "server/src/platform/db/packed-rows.test.ts",
   "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
+  "server/src/**/*.simulation.test.ts", // seeded simulations of the statistics' guarantees
 ];
 
 export default defineConfig({
