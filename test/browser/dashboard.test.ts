@@ -286,7 +286,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.goto(`${server.url}/escalations?workflow=roof-claims&step=classify`);
     // Every fourth of the 24 classify steps escalated.
     await expect.poll(() => text(page.locator('[data-figure="rate"]'))).toBe("25.0%");
-    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 steps");
+    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 step outputs");
     await expect.poll(() => page.locator('svg.escalation-trend [data-series="escalation"] circle').count()).toBeGreaterThan(0);
     // Three steps and the workflow end to end, each linking to its own trend.
     await expect.poll(() => page.locator("table.breakdown tbody tr").count()).toBe(4);
