@@ -37,7 +37,7 @@ async function project(policy: Parameters<typeof putPolicy>[1]["patch"]) {
   return p;
 }
 
-async function traffic(p: { projectId: string; keyId: string }, start: number, opts: { a: number; b: number; miss: number; spot: number; perHour: number; minConfidence: number }, seed: number) {
+async function traffic(p: { projectId: string; keyId: string }, start: number, opts: { a: number; b: number; miss: number; spot: number; perHour: number; minConfidence: number; decided?: number }, seed: number) {
   const outputs = simulateStream({
     from: start, hours: 24, perHour: opts.perHour,
     confidence: (r) => beta(r, opts.a, opts.b),
@@ -46,7 +46,9 @@ async function traffic(p: { projectId: string; keyId: string }, start: number, o
     seed,
   });
   await ingestStream(ctx.store, p.projectId, p.keyId, outputs);
-  await reviewStream(ctx.store, p.projectId, reviewerId, outputs, ["spot_check"], start + DAY);
+  // `decided`: the share of spot checks reviewers got to; the rest stay queued.
+  const tenths = Math.round((opts.decided ?? 1) * 10);
+  await reviewStream(ctx.store, p.projectId, reviewerId, outputs.filter((_, i) => i % 10 < tenths), ["spot_check"], start + DAY);
 }
 
 beforeAll(async () => {
@@ -85,6 +87,22 @@ describe("auto-tighten", () => {
     const r = await run("auto-tighten");
     expect(r.details).toMatchObject({ insufficient: 1, tightened: 0, unmet: 0 });
     expect(await listThresholdChanges(ctx.store.db, p.projectId, { limit: 10 })).toEqual([]);
+  });
+
+  it("holds while fewer than half the queued spot checks are decided, and says so", async () => {
+    const p = await project({ minConfidence: 0.5, spotCheckRate: 0.3, targetAccuracy: 0.97, tightenMax: 0.9 });
+    // The same overconfident traffic as below, with reviewers through 3 spot checks in 10.
+    await traffic(p, T + 3 * DAY, { a: 8, b: 2, miss: 0.25, spot: 0.3, perHour: 40, minConfidence: 0.5, decided: 0.3 }, 31);
+    clock = T + 4 * DAY + 600_000;
+    await run("rollup");
+    const r = await run("auto-tighten");
+    expect(r.details).toMatchObject({ tightened: 0, unmet: 0 });
+    expect(await listThresholdChanges(ctx.store.db, p.projectId, { limit: 10 })).toEqual([]);
+    const [unmet] = (await ctx.store.client.execute({ sql: "SELECT details FROM metrics WHERE project_id = ? AND metric = 'threshold.unmet'", args: [p.projectId] })).rows;
+    const details = JSON.parse(String(unmet!.details)) as { pending: boolean; missingLabels: { spotCoverage: number } };
+    expect(details.pending).toBe(true);
+    expect(details.missingLabels.spotCoverage).toBeGreaterThan(0.2);
+    expect(details.missingLabels.spotCoverage).toBeLessThan(0.4);
   });
 
   it("sends every output to review and fires an alert when no threshold within bounds meets the target", async () => {
