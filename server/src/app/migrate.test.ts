@@ -42,7 +42,7 @@ async function freshStore(): Promise<Store> {
 describe("migrating a store that holds data", () => {
   it("renames escalation.rate to escalation.rate.steps in rules, alerts and values, and keeps every row", async () => {
     const store = await freshStore();
-    await migrate(store.db, { migrationsFolder: migrationsBefore("0016_stats_guarantees") });
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0018_stats_guarantees") });
     const c = store.client;
     await c.batch([
       `INSERT INTO alert_rules (id, project_id, name, metric, op, threshold, created_at, created_by)
