@@ -35,6 +35,7 @@ const slowBesideCode = [
   "golden/src/chaos.test.ts",
   "sdk/src/transport-outage.test.ts", // outages simulated on real timers
   "examples/claims/src/retrain.test.ts", // fits the retrained models on generated exports
+  "server/src/**/*.simulation.test.ts", // seeded simulations of the statistics' guarantees
 ];
 
 /**

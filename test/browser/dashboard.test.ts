@@ -286,7 +286,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.goto(`${server.url}/escalations?workflow=roof-claims&step=classify`);
     // Every fourth of the 24 classify steps escalated.
     await expect.poll(() => text(page.locator('[data-figure="rate"]'))).toBe("25.0%");
-    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 steps");
+    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 step outputs");
     await expect.poll(() => page.locator('svg.escalation-trend [data-series="escalation"] circle').count()).toBeGreaterThan(0);
     // Three steps and the workflow end to end, each linking to its own trend.
     await expect.poll(() => page.locator("table.breakdown tbody tr").count()).toBe(4);
@@ -368,8 +368,10 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     const page = await signedIn(SEED_USERS.admin);
     await page.goto(`${server.url}/thresholds`);
     const row = page.locator(`tr[data-policy="${DRIFT.workflow}/${DRIFT.step}"]`);
-    // The drift alert fired and auto-tighten raised minConfidence to the policy's ceiling.
-    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.tightenMax));
+    // The drift alert fired and auto-tighten raised the step's spot-check rate (drift alone never
+    // moves minConfidence: there are no labels to choose a threshold on).
+    await expect.poll(() => text(row.locator('[data-field="spotCheckRate"]'))).toBe("0.1");
+    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.minConfidence));
     await expect.poll(() => page.locator("table").nth(1).locator("td.bad").allTextContents()).toContain("firing");
     await shot(page, "thresholds-before");
 
@@ -377,7 +379,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.getByLabel("Reason").fill("the drift was a data backfill");
     await page.getByRole("button", { name: "Revert", exact: true }).click();
     await expect.poll(() => text(page.locator("li.change .badge"))).toBe("reverted");
-    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.minConfidence));
+    await expect.poll(() => text(row.locator('[data-field="spotCheckRate"]'))).not.toBe("0.1");
 
     await row.getByRole("button", { name: /Edit/ }).click();
     await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.id")).toBe("policy-form-title");

@@ -62,7 +62,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   if (rates) {
     figures.push(
       { key: "auto", label: "Auto-completion rate", value: pct(rates.totals.autoRate), series: rates.trend.map((t) => t.autoRate), fixed: [0, 1], hint: "steps that passed their gate" },
-      { key: "escalation", label: "Escalation rate", value: pct(rates.totals.escalationRate), series: rates.trend.map((t) => t.escalationRate), fixed: [0, 1], hint: "steps sent to review" },
+      { key: "escalation", label: "Escalation rate (steps)", value: pct(rates.totals.escalationRateSteps), series: rates.trend.map((t) => t.escalationRateSteps), fixed: [0, 1], hint: "step outputs sent to review" },
     );
   }
   if (calibration) {

@@ -6,6 +6,8 @@ import { alertRules, alerts } from "./schema.js";
 import type { MetricValue } from "./metric-values-store.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { queuedWrite } from "../../platform/db/write-transaction.js";
+import { parseJson } from "../../platform/db/json.js";
+import { describeCrossing } from "./alert-messages.js";
 
 /** Alert rules and alerts (stored, shown, sent by webhook, resolved on recovery). */
 
@@ -15,7 +17,7 @@ export type AlertOp = (typeof ALERT_OPS)[number];
 /** The rule every project has: a drift test at its "alert" cut-off (drift.level 2). */
 export const BUILTIN_DRIFT_RULE: AlertRuleView = {
   id: "builtin:drift",
-  name: "Drift (PSI or test p-value past the alert cut-off)",
+  name: "Drift (PSI and distance past the alert cut-offs, significant after correction)",
   metric: "drift.level",
   workflow: null,
   step: null,
@@ -24,6 +26,28 @@ export const BUILTIN_DRIFT_RULE: AlertRuleView = {
   createdAt: new Date(0).toISOString(),
   createdBy: "system",
 };
+
+/** The rule every project has: auto-tighten found no threshold within bounds meeting the target. */
+export const BUILTIN_UNMET_RULE: AlertRuleView = {
+  id: "builtin:threshold-unmet",
+  name: "No threshold within bounds meets the target accuracy",
+  metric: "threshold.unmet",
+  workflow: null,
+  step: null,
+  op: ">=",
+  threshold: 1,
+  createdAt: new Date(0).toISOString(),
+  createdBy: "system",
+};
+
+export const BUILTIN_RULES: readonly AlertRuleView[] = [BUILTIN_DRIFT_RULE, BUILTIN_UNMET_RULE];
+
+/**
+ * Metric names that were renamed, old → new: a rule stored or sent with the old name reads the
+ * new metric (the migration renamed stored rules; clients may still send the old name).
+ */
+export const RENAMED_METRICS: Readonly<Record<string, string>> = { "escalation.rate": "escalation.rate.steps" };
+export const currentMetricName = (m: string) => RENAMED_METRICS[m] ?? m;
 
 export interface AlertRuleView {
   id: string;
@@ -47,7 +71,7 @@ export async function createAlertRule(
     id: uuidv7(),
     projectId: input.projectId,
     name: input.name,
-    metric: input.metric,
+    metric: currentMetricName(input.metric),
     workflow: input.workflow ?? null,
     step: input.step ?? null,
     op: input.op,
@@ -74,7 +98,7 @@ export async function listAlertRules(db: Db, projectId: string): Promise<AlertRu
     .orderBy(asc(alertRules.createdAt))
     .limit(MAX_RULES_PER_PROJECT)
     .all();
-  return [BUILTIN_DRIFT_RULE, ...rows.map(ruleView)];
+  return [...BUILTIN_RULES, ...rows.map(ruleView)];
 }
 
 /** Disables a rule (kept for its alerts' history); its firing alerts resolve at the next evaluation. */
@@ -100,6 +124,9 @@ export interface AlertView {
   value: number | null;
   lastValue: number | null;
   threshold: number | null;
+  /** What crossed: workflow, step, feature and the figures past their cut-offs. */
+  message: string | null;
+  details: unknown;
   firedAt: string;
   resolvedAt: string | null;
 }
@@ -116,6 +143,8 @@ function alertView(r: typeof alerts.$inferSelect): AlertView {
     value: r.value,
     lastValue: r.lastValue,
     threshold: r.threshold,
+    message: r.message,
+    details: parseJson(r.details),
     firedAt: new Date(r.firedAt).toISOString(),
     resolvedAt: r.resolvedAt === null ? null : new Date(r.resolvedAt).toISOString(),
   };
@@ -162,8 +191,10 @@ export async function evaluateAlerts(
   for (const r of rulesRs.rows) {
     const list = rulesByProject.get(String(r.project_id)) ?? [];
     list.push({
-      id: String(r.id), name: String(r.name), metric: String(r.metric), workflow: r.workflow === null ? null : String(r.workflow),
+      // A rule stored under a metric's old name (restored from an old backup) still fires.
+      id: String(r.id), name: String(r.name), metric: currentMetricName(String(r.metric)), workflow: r.workflow === null ? null : String(r.workflow),
       step: r.step === null ? null : String(r.step), op: String(r.op) as AlertOp, threshold: Number(r.threshold), createdAt: "", createdBy: "",
+
     });
     rulesByProject.set(String(r.project_id), list);
   }
@@ -182,7 +213,7 @@ export async function evaluateAlerts(
 
   for (const m of latest) {
     if (m.value === null || m.at < staleBefore) continue;
-    const rules = [BUILTIN_DRIFT_RULE, ...(rulesByProject.get(m.projectId) ?? [])];
+    const rules = [...BUILTIN_RULES, ...(rulesByProject.get(m.projectId) ?? [])];
     for (const rule of rules) {
       if (rule.metric !== m.metric || (rule.workflow !== null && rule.workflow !== m.workflow) || (rule.step !== null && rule.step !== m.step)) continue;
       const k = `${m.projectId} ${seriesKey(rule.id, m)}`;
@@ -195,12 +226,13 @@ export async function evaluateAlerts(
           continue;
         }
         const id = uuidv7();
+        const { message, details } = describeCrossing(m, rule);
         statements.push({
-          sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, fired_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?)`,
-          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, now, now],
+          sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, message, details, fired_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?)`,
+          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, message, JSON.stringify(details), now, now],
         });
-        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString() });
+        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString(), message, ...details });
         fired++;
       } else if (current) {
         statements.push({ sql: "UPDATE alerts SET status = 'resolved', last_value = ?, resolved_at = ?, updated_at = ? WHERE id = ?", args: [m.value, now, now, current.id] });

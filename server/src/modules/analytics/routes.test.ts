@@ -174,6 +174,21 @@ describe("analytics API", () => {
     expect(latDayTotals).toEqual(latHourTotals);
   });
 
+  it("counts the escalation rate per run end to end, beside the rate per step output", async () => {
+    const res = await get<{ totals: { steps: number; escalated: number; escalationRateSteps: number; runs: number; escalatedRuns: number; escalationRateRuns: number } }>(
+      `/v1/analytics/escalations?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`,
+    );
+    // One step per run in this stream: as many runs as step outputs, each escalated run one escalated step.
+    expect(res.body.totals.runs).toBe(2 * 24 * 60);
+    expect(res.body.totals.escalatedRuns).toBe(res.body.totals.escalated);
+    expect(res.body.totals.escalationRateRuns).toBeCloseTo(res.body.totals.escalationRateSteps, 12);
+    const step = await get<{ totals: { runs: number | null } }>(`/v1/analytics/escalations?${series()}`);
+    expect(step.body.totals.runs).toBeNull();
+    const stored = await get<{ items: Array<{ metric: string; step: string | null; details: { unit: string } }> }>(`/v1/metrics?metric=escalation.rate.runs&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`);
+    expect(stored.body.items.length).toBeGreaterThan(0);
+    expect(stored.body.items.every((m) => m.step === null && m.details.unit === "runs")).toBe(true);
+  });
+
   it("serves the jobs' stored metrics as a series", async () => {
     const res = await get<{ items: Array<{ metric: string; value: number; step: string | null }> }>(
       `/v1/metrics?metric=drift.level&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`,
@@ -195,11 +210,13 @@ describe("alerts", () => {
     const hook = await send("POST", "/v1/webhooks", admin, { url: "https://hooks.example.test/a", events: ["alert.fired", "alert.resolved"] });
     expect(hook.status).toBe(201);
     expect((await send("POST", "/v1/alerts/rules", analyst, { name: "x", metric: "escalation.rate", op: ">", threshold: 0.1 })).status).toBe(403);
-    const rule = await send<{ id: string }>("POST", "/v1/alerts/rules", admin, { name: "Escalations over 10%", metric: "escalation.rate", op: ">", threshold: 0.1, step: "classify" });
+    // The metric's old name is still read: the rule is stored under its new one.
+    const rule = await send<{ id: string; metric: string }>("POST", "/v1/alerts/rules", admin, { name: "Escalations over 10%", metric: "escalation.rate", op: ">", threshold: 0.1, step: "classify" });
     expect(rule.status).toBe(201);
+    expect(rule.body.metric).toBe("escalation.rate.steps");
     await run("alerts");
     const firing = await get<{ items: Array<{ ruleId: string; metric: string; step: string; status: string }> }>("/v1/alerts?status=firing");
-    expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate", step: "classify" })]));
+    expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate.steps", step: "classify", message: expect.stringMatching(/^escalation\.rate\.steps 0\.\d+ > 0\.1 for claims v\d+ \/ classify$/) })]));
     // The built-in drift rule fired too.
     expect(firing.body.items.some((a) => a.ruleId === "builtin:drift")).toBe(true);
 

@@ -69,6 +69,9 @@ export const runStartedSchema = z.object({
   input: z.unknown().optional(),
 }) satisfies z.ZodType<RunStartedEvent>;
 
+/** How a step's confidence was obtained (the SDK's ConfidenceSource). */
+export const CONFIDENCE_SOURCES = ["self-reported", "logprob", "judge", "consistency", "rule"] as const satisfies ReadonlyArray<NonNullable<StepEvent["confidenceSource"]>>;
+
 export const stepEventSchema = z.object({
   ...runBase,
   type: z.enum(["step.completed", "step.failed"]),
@@ -78,6 +81,7 @@ export const stepEventSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   confidence: unit.optional(),
+  confidenceSource: z.enum(CONFIDENCE_SOURCES).optional(),
   calibrated: unit.optional(),
   cumulative: unit.optional(),
   source: z.enum(["direct", "inferred", "human", "cache"]),
