@@ -102,6 +102,16 @@ export function resolveWindow(now: () => number, q: { from?: number | undefined;
   return { from, to };
 }
 
+/**
+ * Free text for the runs list: a run id (or its start), a key, or words of an error message.
+ * Trimmed; blank means no filter, so an emptied search box lists everything again.
+ */
+export const search = z
+  .string()
+  .max(200, "at most 200 characters")
+  .transform((s) => s.trim())
+  .transform((s) => (s === "" ? undefined : s));
+
 /** `GET /v1/runs` query. Unknown parameters are ignored (zod strips them). */
 export function runListQuery(now: () => number) {
   return z
@@ -109,6 +119,7 @@ export function runListQuery(now: () => number) {
       workflow: name.optional(),
       version: name.optional(),
       status: z.enum(RUN_STATUSES).optional(),
+      q: search.optional(),
       from: instant.optional(),
       to: instant.optional(),
       limit,

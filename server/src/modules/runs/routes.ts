@@ -40,6 +40,7 @@ export function runsRoutes(deps: AppDeps) {
         workflow: q.workflow,
         version: q.version,
         status: q.status,
+        q: q.q,
         window: q.window,
         limit: q.limit,
         after: q.cursor,
