@@ -376,6 +376,9 @@ export interface AlertView {
   value: number | null;
   lastValue: number | null;
   threshold: number | null;
+  op: ">" | ">=" | "<" | "<=" | null;
+  /** Drift alerts: the test that moved most, and the cut-offs it is read against. */
+  cause: { series: string; test: "ks" | "chi-square"; psi: number | null; pvalue: number | null; level: string; psiAlert?: number; pAlert?: number } | null;
   firedAt: string;
   resolvedAt: string | null;
 }
