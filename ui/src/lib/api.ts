@@ -17,6 +17,7 @@ import type {
   SeriesListResponse,
   ServedPolicy,
   ThresholdChange,
+  Person,
   User,
   AuditVerification,
   AuditVerificationList,
@@ -88,6 +89,7 @@ const seg = encodeURIComponent;
 
 export const api = {
   me: () => get<{ user: User }>("/v1/auth/me"),
+  people: (ids: string[]) => get<{ items: Person[] }>("/v1/people", { ids: ids.join(",") }),
   login: (email: string, password: string) => post<{ user: User }>("/v1/auth/login", { email, password }),
   logout: () => post<void>("/v1/auth/logout"),
   runs: (q: Query) => get<RunListResponse>("/v1/runs", q),

@@ -33,6 +33,13 @@ export interface User {
   projectId: string;
 }
 
+/** A colleague by email (`GET /v1/people`). */
+export interface Person {
+  id: string;
+  email: string;
+  name: string;
+}
+
 export interface RunSummary {
   id: string;
   workflow: string;
