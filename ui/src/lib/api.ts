@@ -8,6 +8,8 @@ import type {
   GoldenResultList,
   GoldenSetList,
   PolicyBody,
+  JobListResponse,
+  JobRunsResponse,
   EscalationDetail,
   EscalationRatesResponse,
   PolicyHistoryEntry,
@@ -114,6 +116,8 @@ export const api = {
   drift: (q: Query) => get<DriftResponse>("/v1/analytics/drift", q),
   putPolicy: (workflow: string, step: string | null, body: PolicyBody) =>
     request<ServedPolicy>("PUT", `/v1/policies/${seg(workflow)}${step ? `/steps/${seg(step)}` : ""}`, body),
+  jobs: () => get<JobListResponse>("/v1/jobs"),
+  jobRuns: (q: Query = {}) => get<JobRunsResponse>("/v1/jobs/runs", q),
   goldenResults: (q: Query = {}) => get<GoldenResultList>("/v1/golden/results", q),
   goldenResult: (id: string) => get<GoldenResultDetail>(`/v1/golden/results/${seg(id)}`),
   goldenSets: () => get<GoldenSetList>("/v1/golden/sets"),

@@ -34,6 +34,16 @@ export function formatDuration(ms: number | null | undefined): string {
   return h === 0 ? plural(d, "day") : `${plural(d, "day")} ${h} h`;
 }
 
+/** How long ago an instant was, for "as of …" notes: "just now", "4 min ago", "2 days ago". */
+export function formatAgo(iso: string, now = Date.now()): string {
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return iso;
+  if (ms < MIN) return "just now";
+  if (ms < HOUR) return `${Math.floor(ms / MIN)} min ago`;
+  if (ms < DAY) return `${Math.floor(ms / HOUR)} h ago`;
+  return `${plural(Math.floor(ms / DAY), "day")} ago`;
+}
+
 /** Long ids shortened for tables; the full id stays in the link and the title. */
 export function shortId(id: string): string {
   return id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;

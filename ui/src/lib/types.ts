@@ -461,3 +461,23 @@ export interface ThresholdChange {
   revertedAt: string | null;
   revertedBy: string | null;
 }
+
+/** One run of a scheduled job (`GET /v1/jobs/runs`). */
+export interface JobRunView {
+  id: string;
+  job: string;
+  trigger: "schedule" | "manual";
+  startedAt: string;
+  endedAt: string | null;
+  outcome: "running" | "ok" | "failed";
+  error: string | null;
+}
+
+export interface JobRunsResponse {
+  items: JobRunView[];
+  nextCursor: string | null;
+}
+
+export interface JobListResponse {
+  items: Array<{ name: string; schedule: string | null; available: boolean }>;
+}
