@@ -2,6 +2,7 @@ import { api } from "./api.js";
 import { countByBucket } from "./charts/sparkline.js";
 import { formatAgo } from "./format.js";
 import type { JobListResponse, JobRunsResponse, Role } from "./types.js";
+import { analyticsWindow } from "./windows.js";
 
 const DAY = 86_400_000;
 export const OVERVIEW_DAYS = 7;
@@ -60,6 +61,16 @@ export function whyNoRate(value: number | null | undefined, f: Freshness, steps:
   return steps === 0 ? "no steps rolled up in the last 7 days" : null;
 }
 
+/**
+ * The overview's windows: whole UTC days for the run counts (one sparkline point a day), and for
+ * every analytics figure the window the analytics pages read (so the ECE here is the
+ * Calibration page's).
+ */
+export function overviewWindows(now: number): { days: { from: number; to: number }; analytics: { from: string; to: string } } {
+  const to = Math.ceil(now / DAY) * DAY;
+  return { days: { from: to - OVERVIEW_DAYS * DAY, to }, analytics: analyticsWindow(now) };
+}
+
 /** Runs per UTC day over the window, each day's count from `GET /v1/workflows` (hourly run counts). */
 async function runsPerDay(workflow: string, from: number): Promise<number[]> {
   const days = Array.from({ length: OVERVIEW_DAYS }, (_, i) => from + i * DAY);
@@ -78,8 +89,8 @@ async function runsPerDay(workflow: string, from: number): Promise<number[]> {
  * never a count of one page of items.
  */
 export async function loadOverview(role: Role, wanted: string | null, now = Date.now()): Promise<OverviewData> {
-  const to = Math.ceil(now / DAY) * DAY;
-  const from = to - OVERVIEW_DAYS * DAY;
+  const { days, analytics: week } = overviewWindows(now);
+  const { from, to } = days;
   const iso = (ms: number) => new Date(ms).toISOString();
   const wfs = await api.workflows({ from: iso(from), to: iso(to) });
   const names = [...wfs.items].sort((a, b) => b.runCount - a.runCount).map((w) => w.name);
@@ -90,9 +101,9 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   const [perDay, queue, rates, calibration, alerts, golden, rollupRuns, jobs] = await Promise.all([
     runsPerDay(workflow, from),
     api.escalations({ workflow, status: "open", limit: 200 }),
-    analytics ? api.escalationRates({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
-    analytics ? api.calibration({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
-    analytics ? api.alerts({ status: "firing", from: iso(from), to: iso(to) }) : null,
+    analytics ? api.escalationRates({ workflow, ...week, interval: "day" }) : null,
+    analytics ? api.calibration({ workflow, ...week, interval: "day" }) : null,
+    analytics ? api.alerts({ status: "firing", ...week }) : null,
     // Golden results are optional (a server without them, or none stored): the card says so.
     analytics ? api.goldenResults({ workflow, limit: 10 }).catch(() => "unavailable" as const) : null,
     // The age of the rollups; a server that cannot say leaves the note out, not the page.
@@ -130,6 +141,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
       label: "ECE",
       value: ece === null ? "—" : ece.toFixed(3),
       series: calibration.trend.map((t) => t.ece),
+      href: `/calibration?workflow=${enc}`,
       hint: !fresh.rolledUpAt && ece === null ? "no rollup yet" : calibration.reliability.count === 0 ? "no labelled steps yet: review some escalations" : `${calibration.reliability.count.toLocaleString("en")} labelled steps`,
       ...(rolled ? { fresh: rolled } : {}),
     });
