@@ -21,7 +21,9 @@ describe("people by email", () => {
     });
     expect(dir.label(`user:${ID1}`)).toBe(`user:${ID1}`);
     expect(dir.label(ID2)).toBe(ID2);
-    expect(dir.label("sdk:key-1")).toBe("sdk:key-1");
+    expect(dir.label("sdk:key-1")).toBe("API key key-1");
+    expect(dir.label("sdk:01a24c16-fdb8-77d2-a59e-a3d15b92d31f")).toBe("API key 01a24c16…d31f");
+    expect(dir.label("system:auto-tighten")).toBe("system:auto-tighten");
     await dir.flush();
     expect(asked).toEqual([[ID1, ID2]]);
     expect(dir.label(`user:${ID1}`)).toBe("ana@example.test");

@@ -1,4 +1,5 @@
 import { SvelteMap } from "svelte/reactivity";
+import { shortId } from "./format.js";
 
 export interface Person {
   id: string;
@@ -28,11 +29,12 @@ export class PeopleDirectory {
 
   constructor(private readonly lookup: (ids: string[]) => Promise<Person[]>) {}
 
-  /** An email for a user actor or id; anything else (an API key, the system) as it is. */
+  /** An email for a user actor or id; an API key by a short id; the system as it is. */
   label(actor: string | null | undefined): string {
     if (!actor) return "—";
     const id = userIdOf(actor);
-    if (id === null) return actor;
+    // An SDK's API key by a short id: the full one stays in the title.
+    if (id === null) return actor.startsWith("sdk:") ? `API key ${shortId(actor.slice(4))}` : actor;
     const p = this.known.get(id);
     if (p) return p.email;
     if (p === undefined) this.want(id);
