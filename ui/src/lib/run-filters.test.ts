@@ -14,6 +14,13 @@ describe("runs list filters", () => {
     expect(runQuery({ ...none, from: "2026-03-06", to: "2026-03-06" })).toMatchObject({ from: "2026-03-06T00:00:00.000Z", to: "2026-03-07T00:00:00.000Z" });
   });
 
+  it("ends a window that starts in the future after its first day, not before it starts", () => {
+    const now = Date.parse("2026-03-06T12:00:00Z");
+    expect(runQuery({ ...none, from: "2026-03-08" }, now)).toMatchObject({ from: "2026-03-08T00:00:00.000Z", to: "2026-03-09T00:00:00.000Z" });
+    // A past start alone runs to now (the server's default end).
+    expect(runQuery({ ...none, from: "2026-03-01" }, now).to).toBeUndefined();
+  });
+
   it("leaves a date that is not one out rather than sending it", () => {
     expect(runQuery({ ...none, from: "yesterday" }).from).toBeUndefined();
   });

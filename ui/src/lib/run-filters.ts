@@ -20,7 +20,7 @@ const dayStart = (date: string) => {
  * included (a list "to 6 March" shows that day's runs), so `to` becomes the next day's start;
  * the server bounds the window to a year and answers a reversed one with a 400.
  */
-export function runQuery(f: RunFilters): Record<string, string | undefined> {
+export function runQuery(f: RunFilters, now = Date.now()): Record<string, string | undefined> {
   const from = f.from ? dayStart(f.from) : null;
   const to = f.to ? dayStart(f.to) : null;
   return {
@@ -29,6 +29,7 @@ export function runQuery(f: RunFilters): Record<string, string | undefined> {
     status: f.status || undefined,
     q: f.q.trim() || undefined,
     from: from === null ? undefined : new Date(from).toISOString(),
-    to: to === null ? undefined : new Date(to + DAY).toISOString(),
+    // A start alone runs to now; one in the future would make the window end before it starts.
+    to: to !== null ? new Date(to + DAY).toISOString() : from !== null && from + DAY > now ? new Date(from + DAY).toISOString() : undefined,
   };
 }
