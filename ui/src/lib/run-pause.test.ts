@@ -14,7 +14,9 @@ const detail = (status: RunDetailResponse["run"]["status"], steps: StepView[], s
 describe("why a run is paused", () => {
   it("names the step and the gate that stopped it, with the numbers", () => {
     const s = step({ gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.6 } });
-    expect(pauseReason(detail("paused", [step({ id: "s0", name: "extract" }), s]))).toEqual({ step: s, why: ["its confidence 0.41 is below the minimum 0.6"] });
+    expect(pauseReason(detail("paused", [step({ id: "s0", name: "extract" }), s]))).toEqual({ step: s, why: ["its confidence 0.41 is below the minimum 0.6"], decided: false });
+    // Once decided, it waits for its worker, not for a reviewer.
+    expect(pauseReason(detail("paused", [s]), true)!.decided).toBe(true);
   });
 
   it("gives every failed gate, in words, including staleness in natural units", () => {

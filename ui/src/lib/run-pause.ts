@@ -5,6 +5,8 @@ export interface PauseReason {
   step: StepView | null;
   /** Why its gate stopped it, one clause per gate that failed. */
   why: string[];
+  /** A reviewer has decided: the run now waits for its worker to resume it, not for review. */
+  decided: boolean;
 }
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? "none" : String(Number(v.toFixed(3))));
@@ -29,11 +31,12 @@ function clause(kind: GateKind, s: StepView): string {
 
 /**
  * Why a paused run is paused: the step it stopped at and which of that step's gates sent it to
- * review. Null for a run that is not paused.
+ * review; `decided` when its audit trail holds the reviewer's decision. Null for a run that is
+ * not paused.
  */
-export function pauseReason(d: RunDetailResponse): PauseReason | null {
+export function pauseReason(d: RunDetailResponse, decided = false): PauseReason | null {
   if (d.run.status !== "paused") return null;
   const step = d.steps.find((s) => s.id === d.run.stopStepId) ?? [...d.steps].reverse().find((s) => s.gate?.outcome === "escalate") ?? null;
-  if (!step?.gate) return { step, why: [] };
-  return { step, why: step.gate.kinds.map((k) => clause(k, step)) };
+  if (!step?.gate) return { step, why: [], decided };
+  return { step, why: step.gate.kinds.map((k) => clause(k, step)), decided };
 }
