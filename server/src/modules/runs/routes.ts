@@ -41,6 +41,8 @@ export function runsRoutes(deps: AppDeps) {
         version: q.version,
         status: q.status,
         q: q.q,
+        golden: q.golden,
+        goldenResult: q.goldenResult,
         window: q.window,
         limit: q.limit,
         after: q.cursor,
