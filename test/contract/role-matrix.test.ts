@@ -138,6 +138,7 @@ const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analy
 
 const ROUTES: RouteCase[] = [
   { method: "GET", route: "/v1/auth/me", prepare: async () => ({ path: "/v1/auth/me" }), expect: usersOnly },
+  { method: "GET", route: "/v1/people", prepare: async () => ({ path: "/v1/people?ids=user:nobody" }), expect: usersOnly },
 
   // Runs: scripts with a key and every signed-in role read them.
   { method: "GET", route: "/v1/runs", prepare: async () => ({ path: "/v1/runs" }), expect: everyone },

@@ -33,6 +33,13 @@ export interface User {
   projectId: string;
 }
 
+/** A colleague by email (`GET /v1/people`). */
+export interface Person {
+  id: string;
+  email: string;
+  name: string;
+}
+
 export interface RunSummary {
   id: string;
   workflow: string;
@@ -457,6 +464,9 @@ export interface AlertView {
   threshold: number | null;
   /** What crossed: workflow, step, feature and the figures past their cut-offs. */
   message: string | null;
+  op: ">" | ">=" | "<" | "<=" | null;
+  /** Drift alerts: the test that moved most, and the cut-offs it is read against. */
+  cause: { series: string; test: "ks" | "chi-square"; psi: number | null; pvalue: number | null; level: string; psiAlert?: number; pAlert?: number } | null;
   firedAt: string;
   resolvedAt: string | null;
 }
@@ -545,4 +555,24 @@ export interface ThresholdChange {
   createdAt: string;
   revertedAt: string | null;
   revertedBy: string | null;
+}
+
+/** One run of a scheduled job (`GET /v1/jobs/runs`). */
+export interface JobRunView {
+  id: string;
+  job: string;
+  trigger: "schedule" | "manual";
+  startedAt: string;
+  endedAt: string | null;
+  outcome: "running" | "ok" | "failed";
+  error: string | null;
+}
+
+export interface JobRunsResponse {
+  items: JobRunView[];
+  nextCursor: string | null;
+}
+
+export interface JobListResponse {
+  items: Array<{ name: string; schedule: string | null; available: boolean }>;
 }

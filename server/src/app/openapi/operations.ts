@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loginBody } from "../../modules/auth/contract.js";
+import { loginBody, peopleQuery } from "../../modules/auth/contract.js";
 import { eventSchema } from "../../modules/ingest/contract.js";
 import { anyValueSchema, keyValueSchema, otlpLogsRequestSchema, otlpLogsResponseSchema, otlpTraceRequestSchema, otlpTraceResponseSchema } from "../../modules/ingest/otlp/contract.js";
 import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workflowParam } from "../../modules/policies/contract.js";
@@ -169,6 +169,7 @@ export const operations: Operation[] = [
   { method: "post", path: "/v1/auth/login", operationId: "login", tag: "Auth", summary: "Sign in; sets an HttpOnly session cookie", auth: "none", body: json("LoginRequest"), responses: { 200: "Signed in", ...errors(400, 401, 403, 413, 429) } },
   { method: "post", path: "/v1/auth/logout", operationId: "logout", tag: "Auth", summary: "Sign out", auth: "session", responses: { 204: "Signed out", ...errors(403) } },
   { method: "get", path: "/v1/auth/me", operationId: "me", tag: "Auth", summary: "The signed-in user", auth: "session", responses: { 200: "The user", ...errors(401) } },
+  { method: "get", path: "/v1/people", operationId: "listPeople", tag: "Auth", summary: "Users of the project by id (or `user:<id>` actor): email and name", auth: "session", query: peopleQuery, responses: { 200: "The users found; ids of no user in the project are left out", ...errors(400, 401) } },
 
   // ---- policies
   { method: "get", path: "/v1/policies", operationId: "listPolicies", tag: "Policies", summary: "Served policies (ETag; 304 when unchanged)", auth: "apiKeyOrSession", query: policiesQuery, responses: { 200: "Policies", 304: "Unchanged since If-None-Match", ...errors(400, 401) } },

@@ -1,8 +1,9 @@
 import type { Client, InStatement, Transaction } from "@libsql/client";
 import { uuidv7 } from "@seamtrace/sdk";
-import { and, asc, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, type SQL } from "drizzle-orm";
+import { parseJson } from "../../platform/db/json.js";
 import type { Db } from "../../platform/db/client.js";
-import { alertRules, alerts } from "./schema.js";
+import { alertRules, alerts, metrics } from "./schema.js";
 import type { MetricValue } from "./metric-values-store.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { queuedWrite } from "../../platform/db/write-transaction.js";
@@ -127,11 +128,43 @@ export interface AlertView {
   /** What crossed: workflow, step, feature and the figures past their cut-offs. */
   message: string | null;
   details: unknown;
+  /** The rule's comparison (`value op threshold` fired it); null once its rule is gone. */
+  op: AlertOp | null;
+  /**
+   * For drift alerts: the most drifted test of the newest drift value up to the alert's end, so
+   * the alert can say which feature moved and by how much, not only "level 2".
+   */
+  cause: DriftCause | null;
   firedAt: string;
   resolvedAt: string | null;
 }
 
-function alertView(r: typeof alerts.$inferSelect): AlertView {
+/** One drift test (analytics/maths/series.ts DriftTest) without its histogram. */
+export interface DriftCause {
+  /** `confidence`, `output`, or `f:<feature>`. */
+  series: string;
+  test: "ks" | "chi-square";
+  psi: number | null;
+  pvalue: number | null;
+  level: string;
+}
+
+const LEVEL_ORDER: Record<string, number> = { alert: 3, watch: 2, ok: 1, insufficient: 0 };
+
+/** The test that drifted most in a drift.level value's details (stored by the drift job). */
+export function worstDriftTest(details: unknown): DriftCause | null {
+  const tests = (details as { tests?: unknown } | null)?.tests;
+  if (!Array.isArray(tests)) return null;
+  let best: DriftCause | null = null;
+  for (const t of tests as DriftCause[]) {
+    if (typeof t?.series !== "string") continue;
+    const c: DriftCause = { series: t.series, test: t.test, psi: t.psi ?? null, pvalue: t.pvalue ?? null, level: String(t.level) };
+    if (!best || (LEVEL_ORDER[c.level] ?? 0) - (LEVEL_ORDER[best.level] ?? 0) > 0 || (c.level === best.level && (c.psi ?? -1) > (best.psi ?? -1))) best = c;
+  }
+  return best;
+}
+
+function alertView(r: typeof alerts.$inferSelect, op: AlertOp | null = null, cause: DriftCause | null = null): AlertView {
   return {
     id: r.id,
     ruleId: r.ruleId,
@@ -145,6 +178,8 @@ function alertView(r: typeof alerts.$inferSelect): AlertView {
     threshold: r.threshold,
     message: r.message,
     details: parseJson(r.details),
+    op,
+    cause,
     firedAt: new Date(r.firedAt).toISOString(),
     resolvedAt: r.resolvedAt === null ? null : new Date(r.resolvedAt).toISOString(),
   };
@@ -165,7 +200,39 @@ export async function listAlerts(
     .orderBy(desc(alerts.firedAt), desc(alerts.id))
     .limit(q.limit)
     .all();
-  return rows.map(alertView);
+  const ruleIds = [...new Set(rows.map((r) => r.ruleId).filter((id) => id !== BUILTIN_DRIFT_RULE.id))];
+  const ops = new Map<string, AlertOp>([[BUILTIN_DRIFT_RULE.id, BUILTIN_DRIFT_RULE.op]]);
+  if (ruleIds.length > 0) {
+    const rules = await db
+      .select({ id: alertRules.id, op: alertRules.op })
+      .from(alertRules)
+      .where(and(eq(alertRules.projectId, projectId), inArray(alertRules.id, ruleIds)))
+      .all();
+    for (const r of rules) ops.set(r.id, r.op);
+  }
+  // One primary-key read per drift alert (the page is bounded by `limit`).
+  return Promise.all(
+    rows.map(async (r) => {
+      if (r.metric !== "drift.level") return alertView(r, ops.get(r.ruleId) ?? null);
+      const m = await db
+        .select({ details: metrics.details })
+        .from(metrics)
+        .where(
+          and(
+            eq(metrics.projectId, projectId),
+            eq(metrics.metric, r.metric),
+            eq(metrics.workflow, r.workflow),
+            eq(metrics.version, r.version),
+            eq(metrics.step, r.step),
+            lte(metrics.at, r.resolvedAt ?? r.updatedAt),
+          ),
+        )
+        .orderBy(desc(metrics.at))
+        .limit(1)
+        .get();
+      return alertView(r, ops.get(r.ruleId) ?? null, m?.details ? worstDriftTest(parseJson(m.details)) : null);
+    }),
+  );
 }
 
 const crosses = (value: number, op: AlertOp, threshold: number) =>

@@ -219,6 +219,21 @@ describe("alerts", () => {
     expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate.steps", step: "classify", message: expect.stringMatching(/^escalation\.rate\.steps 0\.\d+ > 0\.1 for claims v\d+ \/ classify$/) })]));
     // The built-in drift rule fired too.
     expect(firing.body.items.some((a) => a.ruleId === "builtin:drift")).toBe(true);
+    // Each alert carries its rule's comparison, and a drift alert the test that moved most, so
+    // it can be told in words ("drift on classify · amount: PSI 0.31 ≥ 0.25").
+    const worded = firing.body.items as unknown as Array<{ ruleId: string; step: string; op: string | null; cause: { series: string; psi: number | null; level: string } | null }>;
+    expect(worded.find((a) => a.ruleId === rule.body.id)).toMatchObject({ op: ">", cause: null });
+    const drift = worded.find((a) => a.ruleId === "builtin:drift" && a.step === "classify")!;
+    expect(drift.op).toBe(">=");
+    expect(drift.cause).toMatchObject({ level: "alert", series: expect.stringMatching(/^(confidence|output|f:amount|f:channel)$/) });
+    // The drift job stored every test of that value; the cause is the one with the largest PSI.
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT details FROM metrics WHERE project_id = ? AND metric = 'drift.level' AND step = 'classify' ORDER BY at DESC LIMIT 1",
+      args: [projectId],
+    });
+    const tests = (JSON.parse(String(stored.rows[0]![0])) as { tests: Array<{ series: string; psi: number | null; level: string }> }).tests;
+    const worst = tests.filter((t) => t.level === "alert").sort((x, y) => (y.psi ?? -1) - (x.psi ?? -1))[0]!;
+    expect(drift.cause).toMatchObject({ series: worst.series, psi: worst.psi });
 
     expect((await send("DELETE", `/v1/alerts/rules/${rule.body.id}`, admin)).status).toBe(204);
     await run("alerts");

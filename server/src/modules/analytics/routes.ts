@@ -219,7 +219,10 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/alerts", reader, validate("query", alertsQuery(now)), async (c) => {
       const q = c.req.valid("query");
-      const items = await listAlerts(deps.store.db, c.get("principal").projectId, { status: q.status, from: q.window.from, to: q.window.to, limit: q.limit });
+      const alerts = await listAlerts(deps.store.db, c.get("principal").projectId, { status: q.status, from: q.window.from, to: q.window.to, limit: q.limit });
+      // The cut-offs a drift cause is read against, so a client can say "PSI 0.31 ≥ 0.25".
+      const { psiAlert, pAlert } = deps.config.analytics;
+      const items = alerts.map((a) => (a.cause ? { ...a, cause: { ...a.cause, psiAlert, pAlert } } : a));
       return c.json({ window: windowView(q.window), items });
     })
     .get("/alerts/rules", reader, async (c) => c.json({ items: await listAlertRules(deps.store.db, c.get("principal").projectId) }))

@@ -3,13 +3,13 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { CookieOptions } from "hono/utils/cookie";
-import { loginBody, ROLES, type UserResponse } from "./contract.js";
+import { loginBody, peopleQuery, ROLES, type PeopleResponse, type UserResponse } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, forbidden, unauthorized } from "../../platform/http/errors.js";
 import { AttemptLimiter } from "./attempt-limiter.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "./require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
-import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, recordLoginFailure, SESSION_TTL_MS, type User } from "./users-store.js";
+import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, peopleByIds, recordLoginFailure, SESSION_TTL_MS, type User } from "./users-store.js";
 
 /** A login body is two short strings; anything near this size is not a login. */
 export const LOGIN_MAX_BYTES = 64 * 1024;
@@ -88,6 +88,12 @@ export function authRoutes(deps: AppDeps) {
       if (token !== undefined) await deleteSession(db, token, deps.now());
       deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
       return c.body(null, 204);
+    })
+    // Who an actor or reviewer id is, for pages that show people: by email, within the project.
+    .get("/people", signedIn, validate("query", peopleQuery), async (c) => {
+      const { ids } = c.req.valid("query");
+      const body: PeopleResponse = { items: await peopleByIds(db, c.get("principal").projectId, ids) };
+      return c.json(body);
     })
     .get("/auth/me", signedIn, async (c) => {
       const user = await getUserById(db, c.get("principal").userId!);
