@@ -7,7 +7,6 @@ import { alertRules, alerts, metrics } from "./schema.js";
 import type { MetricValue } from "./metric-values-store.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { queuedWrite } from "../../platform/db/write-transaction.js";
-import { parseJson } from "../../platform/db/json.js";
 import { describeCrossing } from "./alert-messages.js";
 
 /** Alert rules and alerts (stored, shown, sent by webhook, resolved on recovery). */
