@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -87,7 +87,10 @@ describe("loadConfig", () => {
     expect(readFileSync(path, "utf8").trim()).toBe(first.secret);
     expect(statSync(path).mode & 0o777).toBe(0o600);
 
+    // Restored from a backup with looser bits: narrowed back to the owner on the next start.
+    chmodSync(path, 0o644);
     const second = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(second.secret).toBe(first.secret);
     // A different data folder is a different installation: a different secret.
     expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir() }).secret).not.toBe(first.secret);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validate as validCron } from "node-cron";
@@ -191,6 +191,9 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
 function loadOrCreateSecret(dataDir: string): string {
   const path = join(dataDir, "secret");
   if (existsSync(path)) {
+    // Copied in or restored from a backup with looser bits: it keys every API-key hash and the
+    // audit signing key, so it is narrowed back to the owner.
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     const secret = readFileSync(path, "utf8").trim();
     if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
     return secret;
