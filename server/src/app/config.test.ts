@@ -64,6 +64,7 @@ describe("loadConfig", () => {
     ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
     ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
     ["SEAMTRACE_METRICS_TOKEN shorter than 16 characters", { SEAMTRACE_METRICS_TOKEN: "short" }, /^SEAMTRACE_METRICS_TOKEN\b/],
+    ["SEAMTRACE_WEBHOOK_ALLOW entry that is no address, range or host", { SEAMTRACE_WEBHOOK_ALLOW: "127.0.0.1, 10.0.0.0/40" }, /^SEAMTRACE_WEBHOOK_ALLOW\b/],
   ];
   for (const [what, env, names] of bad) {
     it(`throws a ConfigError naming the variable for a ${what}`, () => {

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validate as validCron } from "node-cron";
 import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
+import { parseAllowEntry } from "../modules/webhooks/address-guard.js";
 
 /** Limits on what a client may send. Defaults are documented in the README. */
 export interface Limits {
@@ -65,6 +66,14 @@ export interface Config {
     checkpointEvery: number;
     /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
     checkpointFile: string;
+  };
+  webhooks: {
+    /**
+     * Addresses, CIDR ranges and host names webhooks may reach although they are loopback,
+     * private, link-local or reserved (local development, a receiver inside the network).
+     * Empty: public addresses only.
+     */
+    allow: readonly string[];
   };
   /**
    * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
@@ -169,6 +178,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
     },
+    webhooks: { allow: webhookAllowList(env) },
     metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
   };
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
@@ -184,7 +194,20 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
     audit: Object.freeze(config.audit),
     jobs: Object.freeze(config.jobs),
     analytics: Object.freeze(config.analytics),
+    webhooks: Object.freeze({ allow: Object.freeze([...config.webhooks.allow]) }),
   });
+}
+
+/** SEAMTRACE_WEBHOOK_ALLOW: comma-separated addresses, CIDR ranges (`10.0.0.0/8`) and host names. */
+function webhookAllowList(env: Env): string[] {
+  const raw = env.SEAMTRACE_WEBHOOK_ALLOW ?? "";
+  const entries = raw.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  for (const e of entries) {
+    if (parseAllowEntry(e) === null) {
+      throw new ConfigError(`SEAMTRACE_WEBHOOK_ALLOW must list addresses, CIDR ranges or host names separated by commas, got "${e}"`);
+    }
+  }
+  return entries;
 }
 
 /** First start without SEAMTRACE_SECRET: generate one into the data folder, readable by the owner only. */
