@@ -83,8 +83,11 @@ function base64url(text: string): Uint8Array {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 
+// Web Crypto takes ArrayBuffer-backed views; every array here is one (none is shared memory).
+const buf = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
+
 async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf(data)));
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -118,8 +121,8 @@ async function checkpointSigned(c: AuditCheckpoint, publicKey: string): Promise<
   if (c.keyId !== keyId) return `checkpoint ${c.seq} was signed with key ${c.keyId}, not this key (${keyId})`;
   const { signature, ...signed } = c;
   try {
-    const key = await crypto.subtle.importKey("raw", base64url(publicKey), { name: "Ed25519" }, false, ["verify"]);
-    if (await crypto.subtle.verify({ name: "Ed25519" }, key, base64url(signature), enc.encode(canonical(signed)))) return null;
+    const key = await crypto.subtle.importKey("raw", buf(base64url(publicKey)), { name: "Ed25519" }, false, ["verify"]);
+    if (await crypto.subtle.verify({ name: "Ed25519" }, key, buf(base64url(signature)), buf(enc.encode(canonical(signed))))) return null;
   } catch {
     // A malformed key or signature is a signature that does not verify.
   }

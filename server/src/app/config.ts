@@ -66,6 +66,15 @@ export interface Config {
     checkpointEvery: number;
     /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
     checkpointFile: string;
+    /**
+     * Where a receiver of `audit.checkpoint` webhooks serves back what it collected (JSON lines),
+     * read by every verification beside the checkpoint file. Empty: none.
+     */
+    anchorUrl: string;
+    /** Bearer token for `anchorUrl`. */
+    anchorToken: string | undefined;
+    /** A chain's tail with no signed checkpoint or anchor for longer than this is reported unanchored. */
+    unanchoredAfterMs: number;
   };
   webhooks: {
     /**
@@ -177,6 +186,10 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
     audit: {
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
+      anchorUrl: httpUrl(env, "SEAMTRACE_AUDIT_ANCHOR_URL"),
+      anchorToken: env.SEAMTRACE_AUDIT_ANCHOR_TOKEN || undefined,
+      // Past the hourly checkpoint, with room for a slow run.
+      unanchoredAfterMs: int(env, "SEAMTRACE_AUDIT_UNANCHORED_AFTER_MINUTES", 90, 1, 7 * 24 * 60) * 60_000,
     },
     webhooks: { allow: webhookAllowList(env) },
     metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
@@ -196,6 +209,19 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
     analytics: Object.freeze(config.analytics),
     webhooks: Object.freeze({ allow: Object.freeze([...config.webhooks.allow]) }),
   });
+}
+
+function httpUrl(env: Env, name: string): string {
+  const raw = env[name]?.trim() ?? "";
+  if (raw === "") return "";
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  return url.href;
 }
 
 /** SEAMTRACE_WEBHOOK_ALLOW: comma-separated addresses, CIDR ranges (`10.0.0.0/8`) and host names. */

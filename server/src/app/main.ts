@@ -34,7 +34,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const now = () => Date.now();
   const auditSigner = new CheckpointSigner(config.secret);
   const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
-  const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey });
+  const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey, audit: config.audit });
   const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner, verifier };
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
