@@ -2,9 +2,9 @@ import { open } from "node:fs/promises";
 import type { Config } from "../../app/config.js";
 import type { Store } from "../../platform/db/client.js";
 import type { CheckpointSigner } from "./chain.js";
-import { lastCheckpoint, markCheckpointsExported, projectsNeedingCheckpoint, unexportedCheckpoints } from "./store.js";
+import { countProjects, markCheckpointsExported, projectsNeedingCheckpoint, unexportedCheckpoints } from "./store.js";
 import { createCheckpoint, UnsignableChain } from "./checkpoints.js";
-import { AnchorRefused, SYSTEM_CHAIN, writeSystemAnchor } from "./system-anchor.js";
+import { AnchorRefused, writeSystemAnchor } from "./system-anchor.js";
 
 export interface CheckpointJobDeps {
   store: Store;
@@ -36,7 +36,7 @@ export const ANCHOR_EVERY_MS = 5 * 60_000;
  * The file gets a line per checkpoint before its export is recorded, so a crash in between
  * repeats a line rather than losing one; verifiers match lines by (projectId, seq).
  */
-export async function runCheckpointJob(deps: CheckpointJobDeps, opts: { minEntries?: number } = {}): Promise<CheckpointJobResult> {
+export async function runCheckpointJob(deps: CheckpointJobDeps, opts: { minEntries?: number; anchor?: boolean } = {}): Promise<CheckpointJobResult> {
   const minEntries = opts.minEntries ?? 1;
   const due = await projectsNeedingCheckpoint(deps.store.db);
   let checkpoints = 0;
@@ -51,16 +51,16 @@ export async function runCheckpointJob(deps: CheckpointJobDeps, opts: { minEntri
       refused.push(err.message);
     }
   }
-  // Every project's head, anchored in the system chain: hourly (minEntries 1), and from the
-  // watcher for a new project at once, or every ANCHOR_EVERY_MS while heads move.
-  const last = await lastCheckpoint(deps.store.client, SYSTEM_CHAIN);
-  const stale = !last || deps.now() - last.time >= ANCHOR_EVERY_MS;
+  // Every project's head, anchored in the system chain (written only when a head moved or a
+  // project appeared); the watcher says when it is due between the hourly runs.
   let anchors = 0;
-  try {
-    if ((await writeSystemAnchor(deps.store.client, deps.signer, deps.now(), { onlyNewProjects: minEntries > 1 && !stale })).checkpoint) anchors++;
-  } catch (err) {
-    if (!(err instanceof AnchorRefused)) throw err;
-    refused.push(err.message);
+  if (opts.anchor !== false) {
+    try {
+      if ((await writeSystemAnchor(deps.store.client, deps.signer, deps.now())).checkpoint) anchors++;
+    } catch (err) {
+      if (!(err instanceof AnchorRefused)) throw err;
+      refused.push(err.message);
+    }
   }
   let exported = 0;
   const file = deps.config.audit.checkpointFile;
@@ -86,13 +86,18 @@ export async function runCheckpointJob(deps: CheckpointJobDeps, opts: { minEntri
 
 /**
  * Checkpoints every N entries: polls the chain heads (one indexed read per project) every few
- * seconds rather than hooking every writer, so no write path pays for signing.
+ * seconds rather than hooking every writer, so no write path pays for signing. Anchors every
+ * project's head at once when the number of projects changes (a new project is anchored within
+ * seconds) and otherwise every ANCHOR_EVERY_MS: an anchor takes the write lock, which a poll
+ * every few seconds should not.
  */
 export class CheckpointWatcher {
   readonly #deps: CheckpointJobDeps;
   readonly #onError: (err: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | null = null;
+  #projects = -1;
+  #anchoredAt = -Infinity;
 
   constructor(deps: CheckpointJobDeps, onError: (err: unknown) => void) {
     this.#deps = deps;
@@ -105,10 +110,21 @@ export class CheckpointWatcher {
 
   /** One pass; overlapping calls share it. */
   tick(minEntries = this.#deps.config.audit.checkpointEvery): Promise<unknown> {
-    this.#running ??= runCheckpointJob(this.#deps, { minEntries })
+    this.#running ??= this.#pass(minEntries)
       .catch(this.#onError)
       .finally(() => (this.#running = null));
     return this.#running;
+  }
+
+  async #pass(minEntries: number): Promise<CheckpointJobResult> {
+    const now = this.#deps.now();
+    const projects = await countProjects(this.#deps.store.db);
+    const anchor = minEntries <= 1 || projects !== this.#projects || now - this.#anchoredAt >= ANCHOR_EVERY_MS;
+    if (anchor) {
+      this.#projects = projects;
+      this.#anchoredAt = now;
+    }
+    return runCheckpointJob(this.#deps, { minEntries, anchor });
   }
 
   async stop(): Promise<void> {

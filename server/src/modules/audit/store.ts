@@ -154,6 +154,11 @@ export async function markCheckpointsExported(client: Client, target: string, ch
   });
 }
 
+export async function countProjects(db: Db): Promise<number> {
+  const rs = await db.$client.execute("SELECT count(*) FROM projects");
+  return Number(rs.rows[0]![0]);
+}
+
 /** Projects whose chain has entries past their last checkpoint, with both positions. */
 export async function projectsNeedingCheckpoint(db: Db): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
   const rs = await db.$client.execute(`

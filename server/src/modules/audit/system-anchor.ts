@@ -90,19 +90,16 @@ export interface AnchorResult {
 
 /**
  * Appends an anchor listing every project's head to the system chain and signs it, in one write
- * transaction, when any head moved or a project appeared since the last anchor.
- * `onlyNewProjects` writes one only when a project is missing from the last anchor (the server's
- * watcher, between the hourly runs, anchors a new project at once). Throws when the last anchor
- * does not hold: the verification reports it, and nothing is written over it.
+ * transaction, when any head moved or a project appeared since the last anchor. Throws when the
+ * last anchor does not hold: the verification reports it, and nothing is written over it.
  */
-export async function writeSystemAnchor(client: Client, signer: CheckpointSigner, now: number, opts: { onlyNewProjects?: boolean } = {}): Promise<AnchorResult> {
+export async function writeSystemAnchor(client: Client, signer: CheckpointSigner, now: number): Promise<AnchorResult> {
   return withWriteLock<AnchorResult>(client, async (tx) => {
     const previous = await readSystemAnchor(tx);
     // An anchor written over one that does not hold would launder whatever was done to it.
     if (typeof previous === "string") throw new AnchorRefused(`not anchoring the projects: ${previous}`);
     const listed = previous?.listing ?? new Map<string, ListedHead>();
     const heads = await currentHeads(tx);
-    if (opts.onlyNewProjects && [...heads.keys()].every((id) => listed.has(id))) return { commit: false, value: { checkpoint: null, disagreeing: [] } };
     const next = new Map(listed);
     const disagreeing: string[] = [];
     for (const [projectId, head] of heads) {
