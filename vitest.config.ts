@@ -27,6 +27,7 @@ const slowBesideCode = [
   "server/src/modules/analytics/routes.test.ts",
   "server/src/modules/analytics/rollup-job.test.ts",
   "server/src/modules/audit/store.test.ts",
+  "server/src/modules/audit/tamper-matrix.test.ts", // a store built per case, users' scrypt hashes included
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
   "golden/src/chaos.test.ts",
