@@ -219,6 +219,11 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /**
+   * For steps received as OpenTelemetry spans: which evaluation (`gen_ai.evaluation.name`) gives
+   * the step its confidence. The SDK's own steps report their confidence and ignore it.
+   */
+  confidenceFrom?: string;
   revision: number;
   updatedAt: string;
 }

@@ -8,7 +8,7 @@ import { openStore } from "../../server/src/platform/db/client.js";
 import { runCheckpointJob } from "../../server/src/modules/audit/checkpoint-job.js";
 import { CheckpointSigner } from "../../server/src/modules/audit/chain.js";
 import { createCheckpoint } from "../../server/src/modules/audit/checkpoints.js";
-import { runCli } from "../support/cli.js";
+import { createStore, runCli } from "../support/cli.js";
 
 /** `seamtrace audit verify|export` in its own process, against a store on disk. */
 
@@ -29,15 +29,16 @@ async function sql(statements: string): Promise<void> {
   c.close();
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-audit-"));
+  await createStore(dataDir);
 });
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 // Each case runs the CLI several times, a process each.
 describe("seamtrace audit", { timeout: 240_000 }, () => {
   it("verifies an untouched trail with exit 0, and exits 1 naming the first edited entry", async () => {
-    for (const name of ["one", "two", "three"]) expect((await cli(["keys", "create", "--project", "acme", "--name", name])).code).toBe(0);
+    for (const name of ["one", "two", "three"]) expect((await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name])).code).toBe(0);
     const ok = await cli(["audit", "verify", "--project", "acme", "--json"]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ project: "(system)", ok: true }), expect.objectContaining({ project: "acme", ok: true, entries: 4, firstBad: null })]);
@@ -50,7 +51,7 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
   });
 
   it("catches a tail truncated together with its checkpoints through the exported checkpoint file", async () => {
-    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--name", name]);
+    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name]);
     const file = join(dataDir, "checkpoints.jsonl");
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir, SEAMTRACE_AUDIT_CHECKPOINT_FILE: file });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
@@ -73,8 +74,8 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
   });
 
   it("catches a project deleted with its chain and checkpoints through the system anchor, and names it", async () => {
-    await cli(["keys", "create", "--project", "acme"]);
-    await cli(["keys", "create", "--project", "globex"]);
+    await cli(["keys", "create", "--project", "acme", "--create-project"]);
+    await cli(["keys", "create", "--project", "globex", "--create-project"]);
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
     expect(await runCheckpointJob({ store, now: () => Date.now(), config, signer: new CheckpointSigner(config.secret) })).toMatchObject({ checkpoints: 2, anchors: 1 });
@@ -94,7 +95,7 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
   });
 
   it("proves an entry against a signed checkpoint, checked with the public key alone; and two checkpoints consistent", async () => {
-    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--name", name]);
+    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name]);
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
     const signer = new CheckpointSigner(config.secret);
@@ -107,7 +108,7 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     store2.close();
 
     const proof = join(dataDir, "entry-3.proof.json");
-    expect((await cli(["audit", "prove", "3", "--project", "acme", "--output", proof])).code).toBe(0);
+    expect((await cli(["audit", "prove", "3", "--project", "acme", "--out", proof])).code).toBe(0);
     expect(statSync(proof).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(proof, "utf8"))).toMatchObject({ kind: "seamtrace.audit.inclusion", entry: { seq: 3, action: "key.created" }, treeSize: 4, checkpoint: { seq: 4 } });
     const keyFile = join(dataDir, "public-key.json");
@@ -146,14 +147,14 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
   });
 
   it("exports CSV with a header row and JSONL to a file, and records the export", async () => {
-    await cli(["keys", "create", "--project", "acme"]);
+    await cli(["keys", "create", "--project", "acme", "--create-project"]);
     const csv = await cli(["audit", "export", "--project", "acme", "--format", "csv"]);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split("\r\n");
     expect(lines[0]).toBe("seq,time,actor,action,subject,runId,payloadHash,hash,payload,payloadIntact");
     expect(lines.slice(1).map((l) => l.split(",")[3])).toEqual(["project.created", "key.created", "audit.exported"]);
     const out = join(dataDir, "audit.jsonl");
-    expect((await cli(["audit", "export", "--project", "acme", "--output", out])).code).toBe(0);
+    expect((await cli(["audit", "export", "--project", "acme", "--out", out])).code).toBe(0);
     const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(rows.at(-1)).toMatchObject({ action: "audit.exported", actor: "system:cli" });
     expect((await cli(["audit", "export", "--project", "nope"])).code).toBe(1);

@@ -1,7 +1,5 @@
 import { Option, type Command } from "commander";
-import { createWriteStream, WriteStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { once } from "node:events";
 import { verifyAuditProof, type AuditProof } from "@seamtrace/sdk/audit-proof";
 import type { Config } from "../app/config.js";
 import type { Store } from "../platform/db/client.js";
@@ -13,10 +11,13 @@ import { verifyStore, type ChainReport } from "../modules/audit/verify-store.js"
 import { SingleBar } from "cli-progress";
 import { csvRow, CSV_COLUMNS, streamAudit } from "../modules/audit/query-store.js";
 import { listProjects, type Project } from "../modules/auth/projects-store.js";
+import { openSink } from "./export-sink.js";
+import { addOutOption, outFile } from "./flags.js";
+import { noProjectMessage } from "./store-access.js";
 
 /** What the audit commands borrow from cli.ts. */
 export interface CliKit {
-  withStore<T>(fn: (store: Store, secret: string, config: Readonly<Config>) => Promise<T>): Promise<T>;
+  withStore<T>(fn: (store: Store, secret: string, config: Readonly<Config>) => Promise<T>, options?: { needsSecret?: boolean }): Promise<T>;
   print(json: boolean, value: unknown, human: () => string): void;
   /** Exit 1: a check failed. */
   failure(message: string): Error;
@@ -28,7 +29,7 @@ async function projectsNamed(store: Store, name: string | undefined, kit: CliKit
   const all = await listProjects(store.db);
   if (name === undefined) return all;
   const found = all.filter((p) => p.name === name);
-  if (found.length === 0) throw kit.failure(`no project named "${name}"`);
+  if (found.length === 0) throw kit.failure(await noProjectMessage(store.db, name));
   return found;
 }
 
@@ -45,7 +46,7 @@ function describe(r: ChainReport): string {
   return `${r.project}: ok — ${counts}${payloads}, head ${r.head ? `${r.head.seq} (${r.head.hash.slice(0, 12)}…)` : "empty"}`;
 }
 
-/** The writer for --output (0600: a proof may carry a payload), or standard output. */
+/** The writer for --out (0600: a proof may carry a payload), or standard output. */
 async function writeOut(output: string | undefined, text: string): Promise<void> {
   if (output === undefined) {
     process.stdout.write(text);
@@ -110,45 +111,47 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
             return { onProgress: (n) => bar.update(Math.min(n, head)), done: () => bar.stop() };
           },
         });
-      });
+      }, { needsSecret: true }); // checkpoints are checked against the key derived from the secret
       kit.print(!!opts.json, reports, () => reports.map(describe).join("\n"));
       if (reports.some((r) => !r.ok)) throw kit.failure("the audit trail does not verify");
       if (reports.some((r) => r.unanchored)) throw kit.failure("part of the audit trail is not anchored by any signed checkpoint");
     });
 
-  audit
+  const proveCommand = audit
     .command("prove")
     .description("Write an inclusion proof of one entry against a signed checkpoint; `seamtrace audit check-proof` (or @seamtrace/sdk/audit-proof) checks it with the public key alone")
     .argument("<entry>", "the entry's sequence number")
     .requiredOption("--project <name>", "the project")
     .option("--checkpoint <seq>", "prove against the checkpoint at this entry (default: the first that covers it)")
-    .option("--no-payload", "leave the payload out of the proof")
-    .option("--output <file>", "write here (0600) instead of standard output")
-    .action(async (entry: string, opts: { project: string; checkpoint?: string; payload: boolean; output?: string }) => {
+    .option("--no-payload", "leave the payload out of the proof");
+  addOutOption(proveCommand, "write here (0600) instead of standard output").action(
+    async (entry: string, opts: { project: string; checkpoint?: string; payload: boolean; out?: string; output?: string }) => {
       const seq = positive(entry, "<entry>", kit);
       const checkpoint = opts.checkpoint === undefined ? undefined : positive(opts.checkpoint, "--checkpoint", kit);
       const proof = await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
         return unavailableAsFailure(kit, () => proveInclusion(store.client, project!.id, seq, { ...(checkpoint !== undefined ? { checkpoint } : {}), payload: opts.payload }));
       });
-      await writeOut(opts.output, JSON.stringify(proof, null, 2) + "\n");
-    });
+      await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");
+    },
+  );
 
-  audit
+  const consistencyCommand = audit
     .command("prove-consistency")
     .description("Write a consistency proof between two signed checkpoints: the later chain starts with the earlier one, unchanged")
     .argument("<from>", "the earlier checkpoint's entry")
     .argument("<to>", "the later checkpoint's entry")
-    .requiredOption("--project <name>", "the project")
-    .option("--output <file>", "write here (0600) instead of standard output")
-    .action(async (from: string, to: string, opts: { project: string; output?: string }) => {
+    .requiredOption("--project <name>", "the project");
+  addOutOption(consistencyCommand, "write here (0600) instead of standard output").action(
+    async (from: string, to: string, opts: { project: string; out?: string; output?: string }) => {
       const [a, b] = [positive(from, "<from>", kit), positive(to, "<to>", kit)];
       const proof = await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
         return unavailableAsFailure(kit, () => proveConsistency(store.client, project!.id, a, b));
       });
-      await writeOut(opts.output, JSON.stringify(proof, null, 2) + "\n");
-    });
+      await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");
+    },
+  );
 
   audit
     .command("check-proof")
@@ -174,16 +177,16 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
       if (!result.ok) throw kit.failure("the proof does not hold");
     });
 
-  audit
+  const exportCommand = audit
     .command("export")
-    .description("Write audit entries (with their payloads while retention keeps them) as JSONL or CSV, oldest first")
+    .description("Write audit entries (with their payloads while retention keeps them) as JSONL or CSV, oldest first; exit 1 when nothing matches")
     .requiredOption("--project <name>", "the project")
     .addOption(new Option("--format <format>", "jsonl or csv").choices(["jsonl", "csv"]).default("jsonl"))
-    .option("--output <file>", "write here instead of standard output")
     .option("--run <id>", "only this run's entries")
     .option("--from <date>", "ISO 8601 date or date-time (default: the beginning)")
-    .option("--to <date>", "ISO 8601 date or date-time (default: now)")
-    .action(async (opts: { project: string; format: "jsonl" | "csv"; output?: string; run?: string; from?: string; to?: string }) => {
+    .option("--to <date>", "ISO 8601 date or date-time (default: now)");
+  addOutOption(exportCommand, "write here instead of standard output").action(
+    async (opts: { project: string; format: "jsonl" | "csv"; out?: string; output?: string; run?: string; from?: string; to?: string }) => {
       const time = (s: string | undefined, fallback: number, flag: string) => {
         if (s === undefined) return fallback;
         const ms = Date.parse(s);
@@ -191,27 +194,32 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
         return ms;
       };
       const window = { from: time(opts.from, 0, "--from"), to: time(opts.to, Number.MAX_SAFE_INTEGER, "--to") };
+      const out = outFile(opts);
       await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
+        const sink = openSink(out);
         await recordAudit(store.client, project!.id, [
           { time: Date.now(), actor: "system:cli", action: "audit.exported", subject: `project:${project!.id}`, payload: { format: opts.format, runId: opts.run ?? null, from: window.from, to: window.to } },
         ]);
-        const out = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
-        const write = async (text: string) => {
-          if (!out.write(text)) await once(out, "drain");
-        };
-        if (opts.format === "csv") await write(CSV_COLUMNS.join(",") + "\r\n");
-        for await (const row of streamAudit(store.db, project!.id, { runId: opts.run, window })) {
-          await write(opts.format === "csv" ? csvRow(row) : JSON.stringify(row) + "\n");
+        let rows = 0;
+        try {
+          for await (const row of streamAudit(store.db, project!.id, { runId: opts.run, window })) {
+            if (rows++ === 0 && opts.format === "csv") await sink.write(CSV_COLUMNS.join(",") + "\r\n");
+            await sink.write(opts.format === "csv" ? csvRow(row) : JSON.stringify(row) + "\n");
+          }
+          if (rows === 0) {
+            const given = [opts.run !== undefined && `run ${opts.run}`, opts.from !== undefined && `from ${opts.from}`, opts.to !== undefined && `to ${opts.to}`].filter(Boolean);
+            throw kit.failure(`nothing matched: no audit entries in project "${project!.name}"${given.length > 0 ? ` for ${given.join(", ")}` : ""}`);
+          }
+          await sink.finish();
+        } catch (err) {
+          sink.abandon();
+          throw err;
         }
-        if (out instanceof WriteStream) {
-          await new Promise<void>((resolve, reject) => {
-            out.once("error", reject);
-            out.end(resolve);
-          });
-        }
+        if (out !== undefined) process.stderr.write(`${rows} ${rows === 1 ? "entry" : "entries"} written to ${out}\n`);
       });
-    });
+    },
+  );
 }
 
 function positive(value: string, what: string, kit: CliKit): number {
