@@ -301,6 +301,17 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       if (withFile) ctx.close();
     }
   });
+
+  it("catches a chain emptied under a project that is still there, in the dashboard's verification too", async () => {
+    const b = await build({ file: false });
+    await dropTriggers();
+    for (const table of ["audit_log", "audit_payloads", "audit_checkpoints", "audit_trees", "audit_tree_nodes"]) {
+      await sql(`DELETE FROM ${table} WHERE project_id = ?`, b.projectId);
+    }
+    // Not "ok, 0 entries": the system anchor lists the chain's head.
+    expect((await viaApi(b)).report).toMatchObject({ ok: false, entries: 0, firstBad: { seq: 1, reason: expect.stringMatching(/system anchor .* \(truncated tail\)/) } });
+    expect((await wholeStore()).find((r) => r.project === "acme")).toMatchObject({ ok: false, firstBad: { seq: 1 } });
+  });
 });
 
 describe("the checkpoint file", () => {
