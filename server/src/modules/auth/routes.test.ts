@@ -255,6 +255,16 @@ describe("POST /v1/auth/login", () => {
       expect((await login({ email: u.email, password: "one typo" })).status).toBe(401);
     });
 
+    it("holds up guesses at one account however many addresses they come from (45 from 15)", async () => {
+      const u = await user();
+      const clock = Date.now();
+      ctx.deps.now = () => clock;
+      const statuses: number[] = [];
+      for (let i = 0; i < 45; i++) statuses.push((await from(`192.0.2.${(i % 15) + 1}`, { email: u.email, password: `guess ${i}` })).status);
+      expect(statuses.slice(0, T.freeFailures)).toEqual(Array(T.freeFailures).fill(401));
+      expect(statuses.slice(T.freeFailures)).toEqual(Array(45 - T.freeFailures).fill(429));
+    });
+
     it(`stops one address after ${T.perAddressFailures} failures across any accounts, and only that address`, async () => {
       const owner = await user();
       const emails = [owner.email, ...Array.from({ length: 14 }, (_, i) => `sprayed-${i}-${Date.now()}@example.test`)];
