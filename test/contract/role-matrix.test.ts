@@ -148,8 +148,8 @@ const goldenSenders: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, 
 /** The SDK's worker resumes with its key; in the UI, those who may decide may resume. */
 const resumers: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 };
 
-/** Each group of callers above, and the row of the README's "who may" table that states it. */
-const README_ROWS: Array<[Record<Caller, Outcome>, string]> = [
+/** Each group of callers above, and the row of docs/api.md's "who may" table that states it. */
+const DOC_ROWS: Array<[Record<Caller, Outcome>, string]> = [
   [everyone, "read runs, the review queue"],
   [usersOnly, "read who is signed in"],
   [analystsAndKeys, "read analytics"],
@@ -499,15 +499,15 @@ describe("role matrix: routes × callers", () => {
   }
 });
 
-describe("the README and the dashboard say what the server does", () => {
-  /** The README's "who may" table: row label → the callers it ticks. */
-  function readmeTable(): Map<string, Set<Caller>> {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const head = readme.indexOf("| who may | admin | analyst | reviewer | API key |");
-    expect(head, "the README's who-may table").toBeGreaterThan(0);
+describe("the API reference and the dashboard say what the server does", () => {
+  /** docs/api.md's "who may" table: row label → the callers it ticks. */
+  function whoMayTable(): Map<string, Set<Caller>> {
+    const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
+    const head = doc.indexOf("| who may | admin | analyst | reviewer | API key |");
+    expect(head, "docs/api.md's who-may table").toBeGreaterThan(0);
     const columns: Caller[] = ["admin", "analyst", "reviewer", "apiKey"];
     const rows = new Map<string, Set<Caller>>();
-    for (const line of readme.slice(head).split("\n").slice(2)) {
+    for (const line of doc.slice(head).split("\n").slice(2)) {
       if (!line.startsWith("|")) break;
       const cells = line.split("|").slice(1, -1).map((c) => c.trim());
       rows.set(cells[0]!, new Set(columns.filter((_, i) => cells[i + 1] === "✓")));
@@ -517,14 +517,14 @@ describe("the README and the dashboard say what the server does", () => {
   const allowed = (group: Record<Caller, Outcome>) => new Set(CALLERS.filter((c) => group[c] === "allow"));
 
   it("ticks, in each row of its who-may table, exactly the callers the matrix allows", () => {
-    const table = readmeTable();
-    for (const [group, label] of README_ROWS) {
+    const table = whoMayTable();
+    for (const [group, label] of DOC_ROWS) {
       const row = [...table.entries()].find(([l]) => l.startsWith(label));
-      expect(row, `README row "${label}…"`).toBeDefined();
-      expect(row![1], `README row "${label}…"`).toEqual(allowed(group));
+      expect(row, `docs/api.md row "${label}…"`).toBeDefined();
+      expect(row![1], `docs/api.md row "${label}…"`).toEqual(allowed(group));
     }
     // Every row of the table is one the matrix checks.
-    expect([...table.keys()].filter((l) => !README_ROWS.some(([, label]) => l.startsWith(label)))).toEqual([]);
+    expect([...table.keys()].filter((l) => !DOC_ROWS.some(([, label]) => l.startsWith(label)))).toEqual([]);
   });
 
   it("offers each gated dashboard action to exactly the roles the server allows it", () => {
