@@ -1,6 +1,6 @@
 import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setWriteLockBudget } from "./write-transaction.js";
@@ -72,7 +72,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
  */
 function ownerOnlyDatabaseFiles(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  closeSync(openSync(path, "a", 0o600));
+  // Only a file that is not there yet is opened here: closing a descriptor of a database file
+  // drops every POSIX lock this process holds on it, which another connection may rely on.
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
   for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
     try {
       if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
