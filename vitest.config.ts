@@ -29,6 +29,7 @@ const slowBesideCode = [
   "server/src/modules/analytics/routes.test.ts",
   "server/src/modules/analytics/rollup-job.test.ts",
   "server/src/modules/audit/store.test.ts",
+  "server/src/modules/audit/tamper-matrix.test.ts", // a store built per case, users' scrypt hashes included
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
   "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP

@@ -333,6 +333,19 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
       });
       await expect.poll(() => text(page.locator('[data-verify="ok"]'))).toContain("Intact: 1,000 entries, 3 signed checkpoints, head #1000");
       await expect.poll(() => page.getByRole("button", { name: "Verify the chain" }).isEnabled()).toBe(true);
+      // A later one found a tail no checkpoint signs: said as such, with its size and age.
+      const later = "01a20000-0000-7000-8000-00000000cafe";
+      const unanchored = {
+        ...report, entries: 1200, head: { seq: 1200, hash: "cd".repeat(32) },
+        payloads: { checked: 1200, reduced: 0, purged: 0, unverifiable: 0 }, anchors: { external: null, system: null },
+        unanchored: { from: 1001, to: 1200, entries: 200, since: new Date(now - 3 * 3_600_000).toISOString() },
+      };
+      await db.execute({
+        sql: "INSERT INTO audit_verifications (id, project_id, requested_by, status, started_at, updated_at, finished_at, up_to, checked, report) VALUES (?, ?, 'user:elsewhere', 'unanchored', ?, ?, ?, 1200, 1200, ?)",
+        args: [later, projectId, now + 1, now + 1, now + 1, JSON.stringify(unanchored)],
+      });
+      await page.reload();
+      await expect.poll(() => text(page.locator('[data-verify="unanchored"]'))).toContain("Unanchored: entries #1001–#1200 (200) have no signed checkpoint");
       await page.close();
     } finally {
       db.close();

@@ -477,13 +477,17 @@ export interface VerifyReport {
   checkpoints: number;
   head: { seq: number; hash: string } | null;
   lastGoodCheckpoint: number | null;
-  firstBad: { seq: number; reason: string } | null;
+  firstBad: { seq: number; reason: string; to?: number } | null;
+  // Absent from reports stored before payloads and anchors were verified.
+  payloads?: { checked: number; reduced: number; purged: number; unverifiable: number };
+  anchors?: { external: { sources: string[]; checkpoints: number } | null; system: { seq: number; time: string; covers: number } | null };
+  unanchored?: { from: number; to: number; entries: number; since: string } | null;
 }
 
 /** A background verification of the chain (`/v1/audit/verifications`). */
 export interface AuditVerification {
   id: string;
-  status: "running" | "passed" | "broken" | "failed" | "abandoned";
+  status: "running" | "passed" | "unanchored" | "broken" | "failed" | "abandoned";
   requestedBy: string;
   startedAt: string;
   updatedAt: string;

@@ -188,19 +188,19 @@ export const operations: Operation[] = [
   // ---- audit
   { method: "get", path: "/v1/audit", operationId: "listAudit", tag: "Audit", summary: "Audit entries, newest first, by run, actor, action and time window", auth: "apiKeyOrSession", query: auditListQuery(() => Date.now()), responses: { 200: "A page of entries", ...errors(400, 401, 403, 429) } },
   {
-    method: "get", path: "/v1/audit/export", operationId: "exportAudit", tag: "Audit", summary: "Stream matching entries with their payloads (JSONL or CSV); audited", auth: "apiKeyOrSession", query: auditExportQuery(() => Date.now()),
+    method: "get", path: "/v1/audit/export", operationId: "exportAudit", tag: "Audit", summary: "Stream matching entries with their payloads (JSONL or CSV) and whether each payload still hashes to its entry (`payloadIntact`); audited", auth: "apiKeyOrSession", query: auditExportQuery(() => Date.now()),
     responses: { 200: "application/x-ndjson or text/csv, oldest first", ...errors(400, 401, 403, 429) },
   },
   {
     method: "post", path: "/v1/audit/verifications", operationId: "startAuditVerification", tag: "Audit",
-    summary: "Start a verification of the chain (or join the one running): recomputes every hash, checks the signed checkpoints, names the first broken entry",
-    description: "The walk is linear in the chain, so it runs in the background and this answers 202 with the verification at once (`Location` names it; poll it for `checked` / `upTo` and, once finished, `status` `passed` or `broken` with the report). One runs per project at a time; a second request joins it. With `Prefer: wait=N` (N ≤ 30 seconds) the request waits up to N seconds and answers 200 with the finished verification if it ended in time. Read-only: it adds nothing to the audit trail.",
+    summary: "Start a verification of the chain (or join the one running): recomputes every hash, payload and the Merkle tree, checks the signed checkpoints (also the copies outside the database the server is configured with) and the system anchor, names the first broken entry",
+    description: "The walk is linear in the chain, so it runs in the background and this answers 202 with the verification at once (`Location` names it; poll it for `checked` / `upTo` and, once finished, `status` `passed`, `unanchored` (intact, but a tail older than the configured grace has no signed checkpoint or anchor: `report.unanchored`) or `broken` with the report). One runs per project at a time; a second request joins it. With `Prefer: wait=N` (N ≤ 30 seconds) the request waits up to N seconds and answers 200 with the finished verification if it ended in time. Read-only: it adds nothing to the audit trail.",
     auth: "apiKeyOrSession",
-    responses: { 200: "Finished within the preferred wait: `passed` or `broken`, with the report", 202: "Running: `checked` of `upTo` entries so far", ...errors(401, 403, 429, 503) },
+    responses: { 200: "Finished within the preferred wait: `passed`, `unanchored` or `broken`, with the report", 202: "Running: `checked` of `upTo` entries so far", ...errors(401, 403, 429, 503) },
   },
   { method: "get", path: "/v1/audit/verifications", operationId: "listAuditVerifications", tag: "Audit", summary: "The project's verifications, newest first (status, progress, report)", auth: "apiKeyOrSession", query: verificationListQuery, responses: { 200: "Verifications", ...errors(400, 401, 403) } },
-  { method: "get", path: "/v1/audit/verifications/{id}", operationId: "getAuditVerification", tag: "Audit", summary: "One verification: `running` with its progress, `passed` / `broken` with the report, `failed` with the error, or `abandoned` (its server went away)", auth: "apiKeyOrSession", params: verificationId, responses: { 200: "The verification", ...errors(400, 401, 403, 404) } },
-  { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
+  { method: "get", path: "/v1/audit/verifications/{id}", operationId: "getAuditVerification", tag: "Audit", summary: "One verification: `running` with its progress, `passed` / `unanchored` / `broken` with the report, `failed` with the error, or `abandoned` (its server went away)", auth: "apiKeyOrSession", params: verificationId, responses: { 200: "The verification", ...errors(400, 401, 403, 404) } },
+  { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints, each with the RFC 6962 tree head (`rootHash`) over its entries", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
   { method: "get", path: "/v1/audit/public-key", operationId: "auditPublicKey", tag: "Audit", summary: "The Ed25519 key that verifies checkpoints", auth: "apiKeyOrSession", responses: { 200: "The key", ...errors(401) } },
 
   // ---- exports
@@ -215,7 +215,7 @@ export const operations: Operation[] = [
   // ---- golden sets
   {
     method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden",
-    summary: "Store the result of a `seamtrace golden run` (summary, regressions, case-by-case comparison), under the executor's `id` when it sent the runs; audited",
+    summary: "Store the result of a `seamtrace golden run` (summary, regressions, case-by-case comparison), sent by CI with an API key or by an admin, under the executor's `id` when it sent the runs; audited",
     auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 409, 413, 415, 503) },
   },
   { method: "get", path: "/v1/golden/results", operationId: "listGoldenResults", tag: "Golden", summary: "Golden run results, newest first, by workflow and set", auth: "apiKeyOrSession", query: goldenResultsQuery, responses: { 200: "A page of results", ...errors(400, 401, 403) } },
@@ -237,7 +237,7 @@ export const operations: Operation[] = [
   { method: "put", path: "/v1/retention/{workflow}", operationId: "putRetention", tag: "Retention", summary: "Set a workflow's retention (admins); audited", auth: "session", params: retentionParam, body: json("RetentionRequest"), responses: { 200: "The policy", ...errors(400, 401, 403, 413, 415) } },
 
   // ---- webhooks
-  { method: "post", path: "/v1/webhooks", operationId: "createWebhook", tag: "Webhooks", summary: "Register a webhook (the signing secret is shown once)", auth: "session", body: json("WebhookRequest"), responses: { 201: "Created", ...errors(400, 401, 403, 413) } },
+  { method: "post", path: "/v1/webhooks", operationId: "createWebhook", tag: "Webhooks", summary: "Register a webhook (the signing secret is shown once); loopback, private, link-local and metadata addresses answer 400 `url_not_allowed` unless SEAMTRACE_WEBHOOK_ALLOW lets them through", auth: "session", body: json("WebhookRequest"), responses: { 201: "Created", ...errors(400, 401, 403, 413) } },
   { method: "get", path: "/v1/webhooks", operationId: "listWebhooks", tag: "Webhooks", summary: "Webhooks of the project", auth: "session", responses: { 200: "Webhooks", ...errors(401, 403) } },
   { method: "delete", path: "/v1/webhooks/{id}", operationId: "disableWebhook", tag: "Webhooks", summary: "Disable a webhook", auth: "session", params: webhookIdParam, responses: { 204: "Disabled", ...errors(401, 403, 404) } },
   { method: "get", path: "/v1/webhooks/{id}/deliveries", operationId: "listDeliveries", tag: "Webhooks", summary: "Delivery log of a webhook", auth: "session", params: webhookIdParam, query: deliveriesQuery, responses: { 200: "A page of deliveries", ...errors(400, 401, 403, 404) } },

@@ -11,7 +11,7 @@ import type {
 import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import { z } from "zod";
 import type { Limits } from "../../app/config.js";
-import { checkJsonLimits } from "../../platform/http/json-limits.js";
+import { checkJsonLimits, type LimitViolation } from "../../platform/http/json-limits.js";
 
 // The wire format of `POST /v1/events`. `sdk/src/types.ts` is its definition: every
 // schema below `satisfies` the SDK type (what we parse is an SDK event), and the `Accepts`
@@ -151,7 +151,7 @@ export type ParsedItem =
    * may be stored; `keys`: the member names its objects hold, at every depth.
    */
   | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
-  | { ok: false; id: string | null; code: "invalid_event" | "unknown_type" | "string_too_long" | "too_deep"; message: string };
+  | { ok: false; id: string | null; code: "invalid_event" | "unknown_type" | LimitViolation["code"]; message: string };
 
 /**
  * Validates one item of a batch on its own (one bad event never sinks the batch). Size limits
