@@ -21,6 +21,13 @@ export const policies = sqliteTable(
     targetAccuracy: real("target_accuracy"),
     tightenMin: real("tighten_min"),
     tightenMax: real("tighten_max"),
+    // Team review: how many reviewers decide, how their decisions combine, the deadline, what
+    // happens at it, and which group sees the escalations.
+    reviewers: integer("reviewers"),
+    consensus: text("consensus", { enum: ["unanimous", "majority"] }),
+    reviewBy: integer("review_by_ms"),
+    onExpiry: text("on_expiry", { enum: ["reject", "accept-flagged", "reassign"] }),
+    reviewGroup: text("review_group"),
     revision: integer("revision").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** `user:<id>`, `system:<job>`. */
