@@ -39,7 +39,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   // Events a previous process acknowledged but did not get to project.
   projector.sync().catch((err: unknown) => log.error("projection catch-up failed", { err: String(err) }));
   const app = createApp(deps);
-  const webhooks = new WebhookDispatcher(store, { log });
+  const webhooks = new WebhookDispatcher(store, { log, publicUrl: config.publicUrl });
   const checkpoints = new CheckpointWatcher({ store, now: deps.now, config, signer: deps.auditSigner }, (err) =>
     log.error("audit checkpoint failed", { err: String(err) }),
   );

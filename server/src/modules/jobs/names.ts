@@ -13,6 +13,8 @@ export const JOB_NAMES = [
   "recalibrate",
   "retention",
   "checkpoint",
+  "review-deadlines",
+  "review-judge",
 ] as const;
 
 export type JobName = (typeof JOB_NAMES)[number];
@@ -33,4 +35,7 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   recalibrate: "30 3 * * *",
   retention: "0 3 * * *",
   checkpoint: "0 * * * *",
+  // Deadlines and judges act on people's time: every minute, so a deadline is kept to the minute.
+  "review-deadlines": "* * * * *",
+  "review-judge": "* * * * *",
 };

@@ -57,12 +57,15 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       id: esc.id,
       stepId: esc.stepId,
       step: esc.step,
-      status: esc.status,
+      // A deadline that settled the item (`expired`) resumes the run like a decision does.
+      status: esc.status === "resolved" || esc.status === "expired" ? "resolved" : "open",
       decision: (esc.decision as Decision | null) ?? null,
       // Accept resumes with the model's own output; correct with the reviewer's.
       output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? parseJson(original?.output ?? null) : null,
       reason: esc.reason,
       resumedAt: esc.resumedAt === null ? null : new Date(esc.resumedAt).toISOString(),
+      // Accepted by the deadline (`onExpiry: accept-flagged`): nobody checked it.
+      ...(esc.resolution === "expired" && esc.decision === "accept" ? { flagged: true } : {}),
     };
   }
   return {
@@ -111,7 +114,7 @@ export async function claimResume(
   try {
     const rs = await tx.execute({
       sql: `UPDATE escalations SET resumed_at = ?, resumed_by = ?
-            WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND status = 'resolved' AND resumed_at IS NULL`,
+            WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND status IN ('resolved', 'expired') AND resumed_at IS NULL`,
       args: [input.now, input.actor, input.projectId, input.runId, input.escalationId],
     });
     if (rs.rowsAffected === 1) {
@@ -127,7 +130,7 @@ export async function claimResume(
     });
     const found = row.rows[0];
     if (!found) return "not_found";
-    return found[0] === "resolved" ? "already_resumed" : "not_resolved";
+    return found[0] === "resolved" || found[0] === "expired" ? "already_resumed" : "not_resolved";
   } finally {
     tx.close();
     release();

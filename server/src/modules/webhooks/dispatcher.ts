@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Store } from "../../platform/db/client.js";
 import type { Logger } from "../../app/logger.js";
 import { dueDeliveries, recordAttempt, type DueDelivery } from "./store.js";
+import { slackBody } from "./slack-body.js";
 
 export interface DispatcherOptions {
   /** How often due deliveries are looked for. Default 1 s. */
@@ -16,6 +17,8 @@ export interface DispatcherOptions {
   now?: () => number;
   random?: () => number;
   log?: Logger;
+  /** The dashboard's address, for the review-screen links of Slack-format bodies. */
+  publicUrl?: string;
 }
 
 /**
@@ -41,6 +44,7 @@ export class WebhookDispatcher {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: Logger | undefined;
+  private readonly publicUrl: string;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
@@ -57,6 +61,7 @@ export class WebhookDispatcher {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log;
+    this.publicUrl = options.publicUrl ?? "http://localhost:7077";
   }
 
   start(): void {
@@ -97,6 +102,7 @@ export class WebhookDispatcher {
     const attempt = d.attempts + 1;
     let statusCode: number | null = null;
     let error: string | null = null;
+    const body = d.format === "slack" ? slackBody(d.payload, this.publicUrl) : d.payload;
     try {
       const res = await this.fetchFn(d.url, {
         method: "POST",
@@ -105,9 +111,9 @@ export class WebhookDispatcher {
           "user-agent": "Seamtrace-Webhooks/1",
           "seamtrace-event": d.event,
           "seamtrace-delivery": d.id,
-          "seamtrace-signature": signWebhook(d.secret, d.payload, Math.floor(now / 1000)),
+          "seamtrace-signature": signWebhook(d.secret, body, Math.floor(now / 1000)),
         },
-        body: d.payload,
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
         redirect: "manual",
       });
