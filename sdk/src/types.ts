@@ -219,6 +219,16 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /** Distinct reviewers who decide each escalation (default 1). */
+  reviewers?: number;
+  /** How their decisions combine (default `unanimous`); disagreement goes to an adjudicator. */
+  consensus?: "unanimous" | "majority";
+  /** Deadline in milliseconds from the escalation's creation. */
+  reviewBy?: number;
+  /** What happens at the deadline (default `reassign`). */
+  onExpiry?: "reject" | "accept-flagged" | "reassign";
+  /** The group of reviewers who see the escalations. */
+  reviewGroup?: string;
   revision: number;
   updatedAt: string;
 }
@@ -245,6 +255,31 @@ export interface PoliciesResponse {
 
 /** A review decision: keep the output, replace it, or fail the run. */
 export type Decision = "accept" | "correct" | "reject";
+
+/** An escalation waiting on a judge (`GET /v1/review/judge-items`): what the judge decides on. Untrusted text. */
+export interface JudgeItem {
+  escalationId: string;
+  runId: string;
+  stepId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  input: unknown;
+  output: unknown;
+  confidence: number | null;
+  reasoning: string | null;
+  alternatives: unknown[] | null;
+  createdAt: string;
+}
+
+/** A judge's answer: its decision (with the corrected `output` for `correct`), how sure it is, and why. */
+export interface JudgeVerdict {
+  decision: Decision;
+  output?: unknown;
+  /** In [0, 1]: at or above the step's `minConfidence` the judge settles the escalation (unless sampled for people). */
+  confidence: number;
+  reason: string;
+}
 
 /** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
 export interface RunState {
@@ -279,5 +314,7 @@ export interface RunState {
     reason: string | null;
     /** Set once a worker has claimed the resume (at most once). */
     resumedAt: string | null;
+    /** Accepted because nobody decided by the deadline: the run goes on with its own output, flagged. */
+    flagged?: boolean;
   } | null;
 }
