@@ -29,6 +29,7 @@ const slowBesideCode = [
   "server/src/modules/audit/store.test.ts",
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
+  "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
 ];
 

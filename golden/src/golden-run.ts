@@ -14,6 +14,7 @@ import { compareRuns, DEFAULT_ALPHA, type GoldenComparison, type Regression, typ
 import { asGoldenWorkflowModule, executeGoldenSet, trialsOf, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
 import { parseGoldenSet, type GoldenSet } from "./golden-set.js";
 import { junitXml } from "./junit.js";
+import type { GoldenRunReport } from "./run-report.js";
 import { summarise, type GoldenSummary } from "./summary.js";
 
 export interface GoldenRunOptions {
@@ -41,35 +42,7 @@ export interface GoldenRunOptions {
   now?: () => Date;
 }
 
-export type BaselineState =
-  /** Compared with the baseline, case by case. */
-  | "compared"
-  /** This run was written as the new baseline. */
-  | "stored"
-  /** No baseline file: nothing to compare with. */
-  | "none"
-  /** The baseline was measured on another version of the set: not comparable (fails). */
-  | "mismatch"
-  /** The baseline holds no per-case outcomes (an older executor wrote it) or cannot be read (fails). */
-  | "outdated"
-  | "unreadable";
-
-export interface GoldenRunReport {
-  set: string;
-  setVersion: string;
-  workflow?: string;
-  version?: string;
-  /** Runs of each case. */
-  trials: number;
-  summary: GoldenSummary;
-  baseline: { path: string | null; state: BaselineState; setVersion?: string; /** The workflow version the baseline was measured on. */ version?: string; message?: string };
-  /** The case-by-case comparison, when there was a baseline to compare with. */
-  comparison?: GoldenComparison;
-  regressions: Regression[];
-  /** True when the command should exit 1: a regression, or a baseline that cannot be compared. */
-  failed: boolean;
-  results: CaseResult[];
-}
+export type { BaselineState, GoldenRunReport } from "./run-report.js";
 
 export function defaultBaselinePath(set: string): string {
   return resolve(dirname(set), `${basename(set).replace(/\.jsonl$/, "")}.baseline.json`);

@@ -9,7 +9,7 @@
 import { caseRecords, stepStanding, type CaseRecord } from "./case-records.js";
 import { formatP, type StepComparison } from "./compare.js";
 import { trialsOf, type CaseResult } from "./executor.js";
-import type { GoldenRunReport } from "./golden-run.js";
+import type { GoldenRunReport } from "./run-report.js";
 
 type Outcome = { kind: "pass" } | { kind: "failure"; message: string; type: string; details?: string } | { kind: "skipped"; message: string };
 interface TestCase {

@@ -229,6 +229,11 @@ export interface ServedPolicy extends PolicyRule {
   onExpiry?: "reject" | "accept-flagged" | "reassign";
   /** The group of reviewers who see the escalations. */
   reviewGroup?: string;
+  /**
+   * For steps received as OpenTelemetry spans: which evaluation (`gen_ai.evaluation.name`) gives
+   * the step its confidence. The SDK's own steps report their confidence and ignore it.
+   */
+  confidenceFrom?: string;
   revision: number;
   updatedAt: string;
 }

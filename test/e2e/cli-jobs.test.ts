@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { createStore, runCli } from "../support/cli.js";
 
 /** `seamtrace jobs …` as a user runs it: its own process, a fresh data folder, judged by exit code and output. */
 
@@ -12,8 +12,9 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return runCli(args, { dataDir, env });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-jobs-"));
+  await createStore(dataDir);
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -22,7 +23,7 @@ describe("seamtrace jobs", () => {
     const r = await cli(["jobs", "list", "--json"], { SEAMTRACE_JOB_DRIFT_SCHEDULE: "off" });
     expect(r.code, r.stderr).toBe(0);
     const jobs = JSON.parse(r.stdout) as Array<{ name: string; schedule: string; available: boolean }>;
-    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint", "review-deadlines", "review-judge"]);
+    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint", "otlp-close", "review-deadlines", "review-judge"]);
     expect(jobs.find((j) => j.name === "rollup")).toMatchObject({ schedule: "*/5 * * * *", available: true });
     expect(jobs.find((j) => j.name === "drift")!.schedule).toBe("off");
   });

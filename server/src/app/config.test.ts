@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, StoreNotFound } from "./config.js";
 
 const SECRET = "s".repeat(40);
 const dirs: string[] = [];
@@ -64,6 +64,10 @@ describe("loadConfig", () => {
     ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
     ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
     ["SEAMTRACE_METRICS_TOKEN shorter than 16 characters", { SEAMTRACE_METRICS_TOKEN: "short" }, /^SEAMTRACE_METRICS_TOKEN\b/],
+    ["SEAMTRACE_OTLP_IDLE_CLOSE_MS that is not a number", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10m" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
+    ["SEAMTRACE_OTLP_IDLE_CLOSE_MS under a second", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
+    ["SEAMTRACE_OTLP_MAX_BODY_BYTES under 1 KiB", { SEAMTRACE_OTLP_MAX_BODY_BYTES: "100" }, /^SEAMTRACE_OTLP_MAX_BODY_BYTES\b/],
+    ["SEAMTRACE_OTLP_MAX_ITEMS of zero", { SEAMTRACE_OTLP_MAX_ITEMS: "0" }, /^SEAMTRACE_OTLP_MAX_ITEMS\b/],
   ];
   for (const [what, env, names] of bad) {
     it(`throws a ConfigError naming the variable for a ${what}`, () => {
@@ -72,6 +76,13 @@ describe("loadConfig", () => {
       expect((err as ConfigError).message).toMatch(names);
     });
   }
+
+  it("limits OTLP apart from /v1/events: 20 MiB and a 10-minute idle close by default", () => {
+    const config = loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET });
+    expect(config.otlp).toEqual({ maxBodyBytes: 20 * 1024 * 1024, maxItems: 20_000, idleCloseMs: 600_000 });
+    expect(config.limits.maxBodyBytes).toBe(5 * 1024 * 1024);
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, SEAMTRACE_OTLP_IDLE_CLOSE_MS: "30000" }).otlp.idleCloseMs).toBe(30_000);
+  });
 
   it("does not echo a rejected secret into the error", () => {
     const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: "hunter2-but-longer" }));
@@ -125,5 +136,31 @@ describe("loadConfig: jobs and analytics", () => {
     const err = thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_PSI_WATCH: "0.3" }));
     expect((err as Error).message).toMatch(/SEAMTRACE_DRIFT_PSI_WATCH/);
     expect((thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_P_ALERT: "0.5x" })) as Error).message).toMatch(/SEAMTRACE_DRIFT_P_ALERT/);
+  });
+});
+
+describe("loadConfig: a store that must exist already", () => {
+  it("creates nothing and refuses a missing embedded store, naming the folder and the variable that chose it", () => {
+    const dataDir = join(tempDir(), "mistyped");
+    const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" }));
+    expect(err).toBeInstanceOf(StoreNotFound);
+    expect((err as Error).message).toContain(`no Seamtrace store at ${dataDir} (from SEAMTRACE_DATA_DIR)`);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("reads the secret of an existing store, never makes one, and says which setting chose the store", () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "seamtrace.db"), "");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" })).toMatchObject({ secret: "", storeSource: "SEAMTRACE_DATA_DIR" });
+    expect(existsSync(join(dataDir, "secret"))).toBe(false);
+    writeFileSync(join(dataDir, "secret"), SECRET + "\n");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" }).secret).toBe(SECRET);
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir, DATABASE_URL: "libsql://db.example.com" }, { store: "existing" }).storeSource).toBe("DATABASE_URL");
+  });
+
+  it('with store "none", creates no folder and no secret', () => {
+    const dataDir = join(tempDir(), "unused");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "none" }).secret).toBe("");
+    expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { escalationJob } from "../modules/analytics/escalation-job.js";
 import { recalibrateJob } from "../modules/policies/recalibrate-job.js";
 import { rollupJob } from "../modules/analytics/rollup-job.js";
 import { runRetentionJob } from "../modules/retention/retention-job.js";
+import { otlpCloseJob } from "../modules/ingest/otlp/close-job.js";
 import { reviewDeadlinesJob } from "../modules/review/deadlines-job.js";
 import { reviewJudgeJob } from "../modules/review/judge-job.js";
 
@@ -32,6 +33,7 @@ export const JOBS: readonly Job[] = [
   // Hourly, with a threshold of one entry; the server's
   // CheckpointWatcher signs every N entries in between.
   { name: "checkpoint", run: counted((ctx) => runCheckpointJob(ctx, { minEntries: 1 })) },
+  otlpCloseJob,
   reviewDeadlinesJob,
   reviewJudgeJob,
 ];

@@ -13,6 +13,7 @@ export const JOB_NAMES = [
   "recalibrate",
   "retention",
   "checkpoint",
+  "otlp-close",
   "review-deadlines",
   "review-judge",
 ] as const;
@@ -35,6 +36,8 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   recalibrate: "30 3 * * *",
   retention: "0 3 * * *",
   checkpoint: "0 * * * *",
+  // Every minute: a trace quiet past SEAMTRACE_OTLP_IDLE_CLOSE_MS ends within a minute of it.
+  "otlp-close": "* * * * *",
   // Deadlines and judges act on people's time: every minute, so a deadline is kept to the minute.
   "review-deadlines": "* * * * *",
   "review-judge": "* * * * *",

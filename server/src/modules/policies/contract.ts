@@ -38,6 +38,7 @@ export const POLICY_FIELDS = [
   "reviewBy",
   "onExpiry",
   "reviewGroup",
+  "confidenceFrom",
 ] as const satisfies ReadonlyArray<keyof ServedPolicy>;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
@@ -74,6 +75,8 @@ export const policyBody = z
     reviewBy: z.int().min(MIN_REVIEW_BY_MS).max(MAX_REVIEW_BY_MS).nullable().optional(),
     onExpiry: z.enum(ON_EXPIRY).nullable().optional(),
     reviewGroup: reviewGroupName.nullable().optional(),
+    // For steps received over OTLP: the evaluation (gen_ai.evaluation.name) whose score is the confidence.
+    confidenceFrom: z.string().min(1).max(256).nullable().optional(),
     reason: reason.optional(),
   })
   .refine((b) => POLICY_FIELDS.some((f) => b[f] !== undefined), {

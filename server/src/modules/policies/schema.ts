@@ -28,6 +28,8 @@ export const policies = sqliteTable(
     reviewBy: integer("review_by_ms"),
     onExpiry: text("on_expiry", { enum: ["reject", "accept-flagged", "reassign"] }),
     reviewGroup: text("review_group"),
+    /** Steps received over OTLP: the evaluation name whose score is the step's confidence. */
+    confidenceFrom: text("confidence_from"),
     revision: integer("revision").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** `user:<id>`, `system:<job>`. */

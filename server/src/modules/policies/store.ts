@@ -57,6 +57,7 @@ const rowColumns = {
   reviewBy: policies.reviewBy,
   onExpiry: policies.onExpiry,
   reviewGroup: policies.reviewGroup,
+  confidenceFrom: policies.confidenceFrom,
   revision: policies.revision,
   updatedAt: policies.updatedAt,
   updatedBy: policies.updatedBy,
@@ -133,12 +134,12 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
     await tx.batch([
       {
         sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy,
-                tighten_min, tighten_max, reviewers, consensus, review_by_ms, on_expiry, review_group, revision, updated_at, updated_by)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                tighten_min, tighten_max, confidence_from, reviewers, consensus, review_by_ms, on_expiry, review_group, revision, updated_at, updated_by)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (project_id, workflow, step) DO UPDATE SET
                 min_confidence = excluded.min_confidence, min_cumulative = excluded.min_cumulative, on_low = excluded.on_low,
                 spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
-                tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max,
+                tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max, confidence_from = excluded.confidence_from,
                 reviewers = excluded.reviewers, consensus = excluded.consensus, review_by_ms = excluded.review_by_ms,
                 on_expiry = excluded.on_expiry, review_group = excluded.review_group,
                 revision = excluded.revision, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
@@ -153,6 +154,7 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
           row.targetAccuracy,
           row.tightenMin,
           row.tightenMax,
+          row.confidenceFrom,
           row.reviewers,
           row.consensus,
           row.reviewBy,
@@ -228,7 +230,7 @@ function historyInsert(change: PolicyChange, step: string, before: ServedPolicy 
 async function readRow(tx: { execute: Client["execute"] }, projectId: string, workflow: string, step: string): Promise<PolicyRow | null> {
   const rs = await tx.execute({
     sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-            ${REVIEW_COLUMNS}, revision, updated_at, updated_by
+            confidence_from, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
           FROM policies WHERE project_id = ? AND workflow = ? AND step = ?`,
     args: [projectId, workflow, step],
   });
@@ -257,6 +259,7 @@ function fromSqlRow(r: Row): PolicyRow {
     reviewBy: num(r.review_by_ms),
     onExpiry: r.on_expiry === null || r.on_expiry === undefined ? null : (String(r.on_expiry) as PolicyRow["onExpiry"]),
     reviewGroup: r.review_group === null || r.review_group === undefined ? null : String(r.review_group),
+    confidenceFrom: r.confidence_from === null || r.confidence_from === undefined ? null : String(r.confidence_from),
     revision: Number(r.revision),
     updatedAt: Number(r.updated_at),
     updatedBy: String(r.updated_by),
@@ -316,7 +319,7 @@ export async function listPolicyHistory(
 export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
   const rs = await db.$client.execute(`
     SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-      ${REVIEW_COLUMNS}, revision, updated_at, updated_by
+      confidence_from, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
     FROM policies p
     WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)
     ORDER BY project_id, workflow, step`);

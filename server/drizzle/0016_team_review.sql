@@ -56,6 +56,11 @@ CREATE INDEX `reviews_escalation_idx` ON `reviews` (`project_id`,`escalation_id`
 CREATE INDEX `reviews_step_time_idx` ON `reviews` (`project_id`,`workflow`,`step`,`created_at`);--> statement-breakpoint
 CREATE INDEX `reviews_time_idx` ON `reviews` (`project_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE INDEX `reviews_actor_idx` ON `reviews` (`project_id`,`actor`,`created_at`);--> statement-breakpoint
+ALTER TABLE `policies` ADD `reviewers` integer;--> statement-breakpoint
+ALTER TABLE `policies` ADD `consensus` text;--> statement-breakpoint
+ALTER TABLE `policies` ADD `review_by_ms` integer;--> statement-breakpoint
+ALTER TABLE `policies` ADD `on_expiry` text;--> statement-breakpoint
+ALTER TABLE `policies` ADD `review_group` text;--> statement-breakpoint
 ALTER TABLE `escalations` ADD `reviewers_required` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE `escalations` ADD `consensus` text DEFAULT 'unanimous' NOT NULL;--> statement-breakpoint
 ALTER TABLE `escalations` ADD `review_group` text;--> statement-breakpoint
@@ -72,9 +77,4 @@ ALTER TABLE `escalations` ADD `judge_pending` integer DEFAULT false NOT NULL;-->
 CREATE INDEX `escalations_group_queue_idx` ON `escalations` (`project_id`,`review_group`,`status`,`created_at`);--> statement-breakpoint
 CREATE INDEX `escalations_due_idx` ON `escalations` (`due_at`) WHERE due_at IS NOT NULL AND status IN ('open', 'in_review', 'disputed');--> statement-breakpoint
 CREATE INDEX `escalations_judge_pending_idx` ON `escalations` (`project_id`,`judge`,`created_at`) WHERE judge_pending = 1;--> statement-breakpoint
-ALTER TABLE `policies` ADD `reviewers` integer;--> statement-breakpoint
-ALTER TABLE `policies` ADD `consensus` text;--> statement-breakpoint
-ALTER TABLE `policies` ADD `review_by_ms` integer;--> statement-breakpoint
-ALTER TABLE `policies` ADD `on_expiry` text;--> statement-breakpoint
-ALTER TABLE `policies` ADD `review_group` text;--> statement-breakpoint
 ALTER TABLE `webhooks` ADD `format` text DEFAULT 'json' NOT NULL;
