@@ -40,7 +40,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   const iso = (ms: number) => new Date(ms).toISOString();
   const [runs, queue, rates, calibration, alerts, golden] = await Promise.all([
     api.runs({ workflow, from: iso(from), to: iso(to), limit: 500 }),
-    api.escalations({ workflow, status: "open", limit: 200 }),
+    api.escalations({ workflow, status: "active", limit: 200 }),
     analytics ? api.escalationRates({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
     analytics ? api.calibration({ workflow, from: iso(from), to: iso(to), interval: "day" }) : null,
     analytics ? api.alerts({ status: "firing", from: iso(from), to: iso(to) }) : null,
@@ -103,7 +103,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
     label: "Open escalations",
     value: `${queue.items.length}${queue.nextCursor ? "+" : ""}`,
     series: countByBucket(queue.items.map((e) => e.createdAt), from, to, OVERVIEW_DAYS),
-    hint: "waiting for a reviewer",
+    hint: "waiting for a reviewer or an adjudicator",
     href: `/review?workflow=${enc}`,
   });
   return { workflows: names, workflow, figures };
