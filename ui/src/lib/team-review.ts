@@ -1,4 +1,4 @@
-import type { EscalationStatus, EscalationSummary, ReviewView } from "./types.js";
+import type { AssigneesResponse, EscalationStatus, EscalationSummary, ReviewView } from "./types.js";
 
 /** Pure helpers for review by several people: progress, deadlines, who was overridden. */
 
@@ -18,8 +18,10 @@ export function progressText(e: Pick<EscalationSummary, "reviewersRequired" | "d
   return `${Math.min(e.decisions, e.reviewersRequired)} of ${e.reviewersRequired} decided, ${e.consensus}`;
 }
 
+/** Whole minutes, rounded down: "due in 1 h" for 59.6 minutes left would promise time there is not. */
 function span(ms: number): string {
-  const min = Math.round(ms / 60_000);
+  if (ms < 60_000) return "under a minute";
+  const min = Math.floor(ms / 60_000);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
   if (h < 48) return `${h} h${min % 60 ? ` ${min % 60} min` : ""}`;
@@ -65,9 +67,20 @@ export function resolutionText(e: Pick<EscalationSummary, "resolution" | "status
   }
 }
 
-/** `user:u1` → `u1`, `judge:amount-check` → `judge amount-check`: raters as people read them. */
-export function raterName(actor: string): string {
-  if (actor.startsWith("user:")) return actor.slice("user:".length);
+/**
+ * `user:u1` → the person's name or email when `people` knows them (else `u1`),
+ * `judge:amount-check` → `judge amount-check`: raters as people read them.
+ */
+export function raterName(actor: string, people: ReadonlyMap<string, string> = new Map()): string {
+  if (actor.startsWith("user:")) {
+    const id = actor.slice("user:".length);
+    return people.get(id) ?? id;
+  }
   if (actor.startsWith("judge:")) return `judge ${actor.slice("judge:".length)}`;
   return actor;
+}
+
+/** User id → name (or email) from the assignees list, for naming raters. */
+export function peopleNames(list: AssigneesResponse | null | undefined): Map<string, string> {
+  return new Map((list?.items ?? []).map((p) => [p.userId, p.name || p.email]));
 }
