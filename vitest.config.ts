@@ -42,15 +42,16 @@ const slowBesideCode = [
  * store itself) belong with the integration suites too: `npm run test:unit` stays the pure,
  * quick check of logic, and every store-backed test still runs in `npm test`.
  */
-const storeBacked = ["sdk/src", "server/src", "golden/src", "examples", "ui/src"].flatMap(function walk(dir: string): string[] {
+function storeBackedTests(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     if (e.name === "node_modules" || e.name === "dist") return [];
     const path = join(dir, e.name);
-    if (e.isDirectory()) return walk(path);
+    if (e.isDirectory()) return storeBackedTests(path);
     if (!e.name.endsWith(".test.ts")) return [];
     return /test-support\/testing\.js|platform\/db\/client\.js|\.\/client\.js"|createTestContext/.test(readFileSync(path, "utf8")) ? [path] : [];
   });
-});
+}
+const storeBacked = ["sdk/src", "server/src", "golden/src", "examples", "ui/src"].flatMap((dir) => storeBackedTests(dir));
 const integrationBesideCode = [...new Set([...slowBesideCode, ...storeBacked])];
 
 export default defineConfig({

@@ -5,7 +5,7 @@ import type { AppDeps, AppEnv } from "../../app/deps.js";
 export function healthRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get("/healthz", async (c) => {
     try {
-      const projection = await deps.projector.lag();
+      const projection = await deps.projector.lag(deps.now());
       return c.json({ status: "ok", store: "ok", projection });
     } catch (err) {
       deps.log.error("health check failed", { err: String(err) });

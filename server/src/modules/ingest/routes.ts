@@ -20,12 +20,12 @@ const RETRY_AFTER_SECONDS = 1;
  */
 export function eventsRoutes(deps: AppDeps) {
   const limits = deps.config.limits;
-  const writer = ingestWriter(deps.store);
 
   return new Hono<AppEnv>().post("/events", requireApiKey(deps), jsonBody({ maxBytes: limits.maxBodyBytes }), async (c) => {
     const items = batchItems(c.get("jsonBody"), limits);
     const { projectId, keyId } = c.get("principal");
     if (!keyId) throw new AppError(401, "unauthorized", "ingest takes a project API key");
+    const { store, projector } = deps.stores.forProject(projectId);
 
     const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
     const accepted: SeamtraceEvent[] = [];
@@ -61,12 +61,12 @@ export function eventsRoutes(deps: AppDeps) {
     if (accepted.length > 0) {
       let stored: boolean[];
       try {
-        stored = await writer.submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
+        stored = await ingestWriter(store).submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
       } catch (err) {
         throw storeFailure(err);
       }
       storedCount = stored.reduce((n, s) => n + (s ? 1 : 0), 0);
-      deps.projector.notify(storedCount);
+      projector.notify(storedCount);
       accepted.forEach((e, j) => {
         results[positions[j]!] = { id: e.id, status: stored[j] ? "accepted" : "duplicate" };
       });

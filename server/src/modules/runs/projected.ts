@@ -7,8 +7,10 @@ import type { AppDeps, AppEnv } from "../../app/deps.js";
  * within the busy timeout is a 503 with Retry-After, like any other write, not a 500.
  */
 export function projected(deps: AppDeps) {
-  return createMiddleware<AppEnv>(async (_c, next) => {
-    await deps.projector.sync();
+  return createMiddleware<AppEnv>(async (c, next) => {
+    // Mounted after authentication, so the project (and with it its store) is known.
+    const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+    await (principal ? deps.stores.forProject(principal.projectId).projector : deps.projector).sync();
     await next();
   });
 }
