@@ -6,16 +6,21 @@
 import { stringify } from "csv-stringify/sync";
 
 /**
- * Where a row comes from: a decided escalation of that kind, or a label posted on its own
- * (`POST /v1/labels`: `feedback`; golden labels: `golden`).
+ * Where a row comes from: a decided escalation of that kind, a label posted on its own
+ * (`POST /v1/labels`: `feedback`; golden labels: `golden`), or one individual decision on an
+ * escalation several people decided (`review`: a reviewer's or a judge's; `adjudication`: the
+ * adjudicator's, which settled a dispute).
  */
-export type CorrectionRowKind = "escalate" | "flag" | "spot_check" | "feedback" | "golden";
+export type CorrectionRowKind = "escalate" | "flag" | "spot_check" | "feedback" | "golden" | "review" | "adjudication";
 
 /** One reviewer correction (or label) as exported. */
 export interface CorrectionRow {
   /** Null for a label row. */
   escalationId: string | null;
-  /** Set for a label row (a decision's own label is the escalation row). */
+  /**
+   * Set for a label row (a decision's own label is the escalation row), and for a `review` or
+   * `adjudication` row, where it is that decision's id.
+   */
   labelId: string | null;
   kind: CorrectionRowKind;
   runId: string;

@@ -18,7 +18,7 @@ import { RunRecorder, type Claim } from "./run-recorder.js";
 import { defaultRequest } from "./http-post.js";
 import { Notices, tellIfRefused, type Logger } from "./notices.js";
 import { unrefTimer } from "./timers.js";
-import type { RunState } from "./types.js";
+import type { JudgeItem, JudgeVerdict, RunState } from "./types.js";
 
 /** Thresholds and behaviour at every handoff. Server-side policies take precedence. */
 export type Policy = PolicyRule;
@@ -229,34 +229,65 @@ export class Seamtrace {
    * const stop = st.onResolved(async (r) => { if (r.workflow === "claims") await claims.resume(r.runId, pipeline); });
    */
   onResolved(handler: (review: ResolvedReview) => void | Promise<void>, options: { pollMs?: number } = {}): () => void {
-    const resumer = this.resumer;
-    if (!resumer) {
-      this.report(new Error("onResolved needs an apiKey"));
-      return () => {};
-    }
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     // No cursor: the server lists only reviews whose run nobody has resumed, so a resume that
     // failed for a passing reason is offered again on the next poll.
-    const poll = async () => {
-      const page = await resumer.resolved(null);
-      for (const review of page?.items ?? []) {
-        if (stopped) return;
+    return this.poll("onResolved", options.pollMs, async (resumer, live) => {
+      for (const review of (await resumer.resolved(null))?.items ?? []) {
+        if (!live()) return;
         try {
           await handler(review);
         } catch (err) {
           this.report(err);
         }
       }
-    };
+    });
+  }
+
+  /**
+   * Registers a judge that decides escalations before people do (staged review). An admin puts
+   * judge `name` in front of a step (`PUT /v1/review/judges/:workflow/steps/:step`, kind
+   * `worker`); `decide` is then called for each escalation waiting on it (polled every `pollMs`,
+   * default 2 s). A verdict at or above the step's `minConfidence` settles the escalation (its run
+   * resumes) unless it is drawn for the sample people check; anything less goes to people. Its
+   * decisions are audited as `judge:<name>` and its agreement with people is measured like a
+   * reviewer's. A `decide` that throws leaves the item for the next poll (and, past the step's
+   * timeout, for people). Returns a function that stops it.
+   * @example
+   * const stop = st.judge("amount-check", async (item) =>
+   *   (item.output as { amount: number }).amount <= 10_000
+   *     ? { decision: "accept", confidence: 0.97, reason: "within the policy limit" }
+   *     : { decision: "reject", confidence: 0.6, reason: "over the limit" });
+   */
+  judge(name: string, decide: (item: JudgeItem) => JudgeVerdict | Promise<JudgeVerdict>, options: { pollMs?: number } = {}): () => void {
+    return this.poll("judge", options.pollMs, async (resumer, live) => {
+      for (const item of (await resumer.judgeItems(name)) ?? []) {
+        if (!live()) return;
+        try {
+          await resumer.judgement(item.escalationId, { ...(await decide(item)), judge: name });
+        } catch (err) {
+          this.report(err);
+        }
+      }
+    });
+  }
+
+  /** Runs `work` now and every `pollMs` after it ends, until stopped; never throws into the host. */
+  private poll(what: string, pollMs = 2_000, work: (resumer: Resumer, live: () => boolean) => Promise<void>): () => void {
+    const resumer = this.resumer;
+    if (!resumer) {
+      this.report(new Error(`${what} needs an apiKey`));
+      return () => {};
+    }
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = () => {
-      void poll()
+      void work(resumer, () => !stopped)
         .catch((err: unknown) => this.report(err))
         .finally(() => {
-        if (stopped) return;
-        timer = setTimeout(tick, options.pollMs ?? 2_000);
-        unrefTimer(timer);
-      });
+          if (stopped) return;
+          timer = setTimeout(tick, pollMs);
+          unrefTimer(timer);
+        });
     };
     tick();
     const stop = () => {

@@ -2,7 +2,7 @@ import { abortable, errorSummary } from "./http-post.js";
 import { httpError } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import type { RequestFn } from "./transport-types.js";
-import type { ResumeClaimResponse, ResumeRenewResponse, RunState } from "./types.js";
+import type { JudgeItem, JudgeVerdict, ResumeClaimResponse, ResumeRenewResponse, RunState } from "./types.js";
 
 /** A resolved review whose run nobody has resumed yet (`GET /v1/resumable`). */
 export interface ResolvedReview {
@@ -71,6 +71,17 @@ export class Resumer {
       return undefined;
     }
     return res ?? undefined;
+  }
+
+  /** Escalations waiting on judge `name`, oldest first. */
+  async judgeItems(name: string): Promise<JudgeItem[] | undefined> {
+    const res = await this.call<{ items: JudgeItem[] }>("GET", `/v1/review/judge-items?judge=${encodeURIComponent(name)}`);
+    return Array.isArray(res?.items) ? res.items : undefined;
+  }
+
+  /** Sends a judge's verdict; a 409 (answered already, or handed to people meanwhile) is no error. */
+  async judgement(escalationId: string, body: JudgeVerdict & { judge: string }): Promise<void> {
+    await this.call("POST", `/v1/escalations/${encodeURIComponent(escalationId)}/judgement`, body, true);
   }
 
   /** 2xx → parsed body; 404 (or 409 when `conflictIsNull`) → null; anything else → undefined. */

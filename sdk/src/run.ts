@@ -202,6 +202,8 @@ export class Run {
       handle.restore(recorded);
       return Promise.reject(this.failStep(handle as StepHandle<unknown>, 1, undefined, Object.assign(new Error(esc.reason ?? "rejected by a reviewer"), { name: "ReviewRejected" })));
     }
+    // Accepted by the deadline, not by a person: the model's own output goes on, flagged downstream.
+    if (esc.flagged) return Promise.resolve(handle.restore({ ...recorded, flagged: true }));
     // The reviewer's output: human-verified, so confidence 1 and a re-based cumulative; fresh now.
     handle.restore(recorded);
     handle.complete({ value: esc.output as V, confidence: 1, source: "human", observedAt: this.now() }, 1, undefined, this.now());

@@ -264,6 +264,16 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /** Distinct reviewers who decide each escalation (default 1). */
+  reviewers?: number;
+  /** How their decisions combine (default `unanimous`); disagreement goes to an adjudicator. */
+  consensus?: "unanimous" | "majority";
+  /** Deadline in milliseconds from the escalation's creation. */
+  reviewBy?: number;
+  /** What happens at the deadline (default `reassign`). */
+  onExpiry?: "reject" | "accept-flagged" | "reassign";
+  /** The group of reviewers who see the escalations. */
+  reviewGroup?: string;
   /**
    * Auto-tightening's risk: the chance that the precision of what passes a threshold it chose is
    * below `targetAccuracy` is at most this (Learn-then-Test). Default 0.05.
@@ -307,6 +317,31 @@ export interface PoliciesResponse {
 /** A review decision: keep the output, replace it, or fail the run. */
 export type Decision = "accept" | "correct" | "reject";
 
+/** An escalation waiting on a judge (`GET /v1/review/judge-items`): what the judge decides on. Untrusted text. */
+export interface JudgeItem {
+  escalationId: string;
+  runId: string;
+  stepId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  input: unknown;
+  output: unknown;
+  confidence: number | null;
+  reasoning: string | null;
+  alternatives: unknown[] | null;
+  createdAt: string;
+}
+
+/** A judge's answer: its decision (with the corrected `output` for `correct`), how sure it is, and why. */
+export interface JudgeVerdict {
+  decision: Decision;
+  output?: unknown;
+  /** In [0, 1]: at or above the step's `minConfidence` the judge settles the escalation (unless sampled for people). */
+  confidence: number;
+  reason: string;
+}
+
 /** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
 export interface RunState {
   run: {
@@ -349,6 +384,8 @@ export interface RunState {
     reason: string | null;
     /** When a worker last claimed the resume. */
     resumedAt: string | null;
+    /** Accepted because nobody decided by the deadline: the run goes on with its own output, flagged. */
+    flagged?: boolean;
     /**
      * True when a worker may claim the resume now: reviewed, and never claimed, or its claim
      * lapsed (the worker stopped renewing it, e.g. it died). Decided by the server's clock.

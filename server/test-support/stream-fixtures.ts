@@ -1,6 +1,6 @@
 import { seededRandom, type FeatureValue, type StepEvent } from "@seamtrace/sdk";
 import type { Store } from "../src/platform/db/client.js";
-import { decideEscalation } from "../src/modules/review/store.js";
+import { decideEscalation } from "../src/modules/review/decision-store.js";
 import { commitIngestBatches } from "../src/modules/ingest/store.js";
 import { projectPending } from "../src/modules/runs/projection-store.js";
 
@@ -133,7 +133,7 @@ export async function reviewStream(
       reason: "simulated review",
       now,
     });
-    if (r.status !== "decided") throw new Error(`review of ${o.event.escalationId} refused: ${r.status}`);
+    if (r.status !== "settled") throw new Error(`review of ${o.event.escalationId} refused: ${r.status}`);
     n++;
   }
   return n;

@@ -17,6 +17,8 @@ import {
   SEED_PASSWORD,
   SEED_SERVER_ENV,
   SEED_USERS,
+  seedTeamReview,
+  TEAM,
   XSS,
   type Seeded,
 } from "../support/dashboard-seed.js";
@@ -141,7 +143,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
 
   it("hides the review queue and analytics from roles that may not use them", async () => {
     const analyst = await signedIn(SEED_USERS.analyst);
-    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Calibration", "Escalations", "Drift", "Thresholds", "Golden", "Exports", "Audit"]);
+    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Agreement", "Calibration", "Escalations", "Drift", "Thresholds", "Golden", "Exports", "Audit"]);
     await analyst.close();
     const reviewer = await signedIn(SEED_USERS.reviewer);
     await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
@@ -513,6 +515,83 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await expect.poll(() => text(page.locator('[data-figure="escalation"] .hint'))).toBe("no steps rolled up in the last 7 days");
     await shot(page, "overview-busy");
     await page.close();
+  });
+
+  it("takes a disagreement between two reviewers to a lead, who sees the decisions side by side and settles it", async () => {
+    // Seeded here, after the other tests, so their run and queue counts stay as they were.
+    const team = await seedTeamReview(server);
+    const item = (page: Page) => page.locator(`tr[data-escalation="${team.escalationId}"]`);
+
+    // The first reviewer finds it through the group filter, with its progress and deadline.
+    const first = await signedIn(SEED_USERS.reviewer);
+    await first.goto(`${server.url}/review`);
+    await first.getByLabel("Group").selectOption(TEAM.group);
+    await first.waitForURL((u) => u.searchParams.get("group") === TEAM.group);
+    await expect.poll(() => first.locator("tr[data-escalation]").count()).toBe(1);
+    await expect.poll(() => text(item(first))).toContain("0 of 2 decided, unanimous");
+    await expect.poll(() => text(item(first))).toMatch(/due in \d+ min, then rejected/);
+    await item(first).getByRole("link", { name: "Review" }).click();
+    await expect.poll(() => text(first.locator(".team"))).toContain("0 of 2 decided");
+    await first.getByLabel("Accept the output").check();
+    await first.locator("#reason").fill("storm damage, as the photos show");
+    await first.getByRole("button", { name: "Submit decision" }).click();
+    // Still collecting: the reviewer sees their own decision only, and no form.
+    await expect.poll(() => text(first.locator("p[role=status]", { hasText: "You decided" }))).toContain("1 of 2 decided");
+    await expect.poll(() => first.locator("article.decision").count()).toBe(1);
+    await expect.poll(() => first.getByRole("button", { name: "Submit decision" }).count()).toBe(0);
+    await shot(first, "team-review-first-decided");
+    await first.close();
+
+    // The second reviewer disagrees; "My queue" holds the item for them.
+    const second = await signedIn(TEAM.reviewer2);
+    await second.goto(`${server.url}/review?mine=true`);
+    await item(second).getByRole("link", { name: "Review" }).click();
+    await second.getByLabel("Reject", { exact: true }).check();
+    await second.locator("#reason").fill("wear and tear, not a storm");
+    await second.getByRole("button", { name: "Submit decision" }).click();
+    await expect.poll(() => text(second.locator(".team"))).toContain("disputed");
+    await expect.poll(() => text(second.getByRole("status").filter({ hasText: "disagree" }))).toContain("An admin or a lead decides it now");
+    await expect.poll(() => second.getByRole("button", { name: "Settle the dispute" }).count()).toBe(0);
+    await second.close();
+
+    // The lead: the queue of disputes, then both decisions side by side and the final say.
+    const lead = await signedIn(TEAM.lead);
+    await expect.poll(() => lead.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Agreement", "Audit"]);
+    await lead.goto(`${server.url}/review`);
+    await lead.getByLabel("Status").selectOption("disputed");
+    await expect.poll(() => lead.locator("tr[data-escalation]").count()).toBe(1);
+    await item(lead).getByRole("link", { name: "Adjudicate" }).click();
+    const side = lead.getByRole("region", { name: "The decisions, side by side" });
+    await expect.poll(() => side.locator("article.decision").count()).toBe(2);
+    await expect.poll(() => side.locator("article.decision").allTextContents()).toEqual([
+      expect.stringMatching(new RegExp(`Reviewer ${SEED_USERS.reviewer}.*accept.*storm damage, as the photos show`, "s")),
+      expect.stringMatching(new RegExp(`Reviewer ${TEAM.reviewer2}.*reject.*wear and tear, not a storm`, "s")),
+    ]);
+    await lead.getByRole("heading", { name: "Adjudication" }).waitFor();
+    await shot(lead, "team-review-adjudication");
+    await lead.getByLabel("Correct it").check();
+    await lead.locator("#editor").fill('"hail"');
+    await lead.locator("#reason").fill("hail, from the weather report for that day");
+    await lead.getByRole("button", { name: "Settle the dispute" }).click();
+    await lead.getByRole("heading", { name: "Decided: correct" }).waitFor();
+    await expect.poll(() => text(lead.locator(".decided"))).toContain("Settled by an adjudicator");
+    await expect.poll(() => text(lead.locator(".decided"))).toContain(`By ${TEAM.lead} at `);
+    const all = lead.getByRole("region", { name: "Every decision" });
+    await expect.poll(() => all.locator("article.decision").count()).toBe(3);
+    // Both reviewers are overridden (neither corrected to "hail"); the lead's decision is final.
+    await expect.poll(() => all.locator("article.decision.overridden").count()).toBe(2);
+    await expect.poll(() => text(all.locator("article.decision.final"))).toMatch(/correct.*final.*for that day\s*hail$/s);
+    await shot(lead, "team-review-adjudicated");
+
+    // The agreement page measures the two reviewers: they agreed on none of one item.
+    await lead.goto(`${server.url}/agreement`);
+    const row = lead.locator(`tr[data-step="${TEAM.workflow}/${TEAM.step}"]`);
+    await expect.poll(() => text(row)).toContain("0.0%");
+    await expect.poll(() => lead.locator("table[data-table=pairs] tbody tr").allTextContents()).toEqual([expect.stringContaining(`${SEED_USERS.reviewer} · ${TEAM.reviewer2}`)]);
+    // Accuracy on known answers is for admins only.
+    await expect.poll(() => lead.locator("table[data-table=accuracy]").count()).toBe(0);
+    await shot(lead, "team-review-agreement");
+    await lead.close();
   });
 
   it("loads every page without console errors or CSP refusals", () => {

@@ -37,6 +37,10 @@ const NAME_KEYED = new Set([
   "DELETE /v1/policies/:workflow",
   "DELETE /v1/policies/:workflow/steps/:step",
   "PUT /v1/retention/:workflow",
+  "PUT /v1/review/groups/:name",
+  "DELETE /v1/review/groups/:name",
+  "PUT /v1/review/judges/:workflow/steps/:step",
+  "DELETE /v1/review/judges/:workflow/steps/:step",
   // A job's name, not a project's resource: jobs run across projects (routes/jobs.ts).
   "POST /v1/jobs/:name/run",
 ]);
@@ -64,6 +68,10 @@ function bodies(): Record<string, unknown> {
     "POST /v1/runs/:id/resume": { escalationId: b.escalationId },
     "POST /v1/runs/:id/resume/renew": { escalationId: b.escalationId, epoch: 1 },
     "POST /v1/escalations/:id/decision": { decision: "reject", reason: "probe" },
+    "POST /v1/escalations/:id/adjudication": { decision: "reject", reason: "probe" },
+    "POST /v1/escalations/:id/judgement": { judge: "probe", decision: "reject", confidence: 1, reason: "probe" },
+    "PUT /v1/review/groups/:name": { members: [] },
+    "PUT /v1/review/judges/:workflow/steps/:step": { name: "probe", kind: "worker" },
     "PUT /v1/policies/:workflow": { minConfidence: 0.99, reason: "probe" },
     "PUT /v1/policies/:workflow/steps/:step": { minConfidence: 0.99, reason: "probe" },
     "POST /v1/webhooks": { url: "https://hooks.example.test/probe", events: ["escalation.created"] },
@@ -81,7 +89,10 @@ function bodies(): Record<string, unknown> {
 
 /** B's rows in every table that holds project data, as one string to compare before and after. */
 async function snapshotB(): Promise<string> {
-  const tables = ["runs", "steps", "escalations", "labels", "policies", "webhooks", "retention_policies", "api_keys", "users", "otlp_spans", "step_scores", "step_records"];
+  const tables = [
+    "runs", "steps", "escalations", "labels", "policies", "webhooks", "retention_policies", "api_keys", "users", "otlp_spans", "step_scores", "step_records",
+    "reviews", "review_groups", "review_group_members", "review_judges",
+  ];
   const parts: string[] = [];
   for (const t of tables) {
     const rs = await ctx.store.client.execute({ sql: `SELECT * FROM ${t} WHERE project_id = ? ORDER BY 1, 2`, args: [b.projectId] });
@@ -138,6 +149,7 @@ function pathFor(method: string, pattern: string): string {
     .replace(/\/escalations\/:id/, `/escalations/${b.escalationId}`)
     .replace(/\/webhooks\/:id/, `/webhooks/${b.webhookId}`)
     .replace(/\/audit\/verifications\/:id/, `/audit/verifications/${b.verificationId}`)
+    .replace(/\/review\/groups\/:name/, "/review/groups/probe-group")
     .replace(/:workflow/, "claims")
     .replace(/:step/, "reserve")
     .replace(/:[a-zA-Z]+/g, b.runId);

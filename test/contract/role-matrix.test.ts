@@ -22,7 +22,8 @@ import { getThresholdChange, recordThresholdChange } from "../../server/src/modu
 
 type Caller = Role | "apiKey" | "anonymous";
 type Outcome = "allow" | 401 | 403;
-const CALLERS: readonly Caller[] = ["admin", "reviewer", "analyst", "apiKey", "anonymous"];
+const CALLERS: readonly Caller[] = ["admin", "lead", "reviewer", "analyst", "apiKey", "anonymous"];
+const USER_ROLES = ["admin", "lead", "reviewer", "analyst"] as const;
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 interface Team {
@@ -55,7 +56,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   const p = await ctx.newProject();
   const cookies = {} as Record<Role, string>;
-  for (const role of ["admin", "reviewer", "analyst"] as const) cookies[role] = (await ctx.newUser(p.projectId, role)).cookie;
+  for (const role of USER_ROLES) cookies[role] = (await ctx.newUser(p.projectId, role)).cookie;
   team = { projectId: p.projectId, key: p.key, cookies };
 });
 afterAll(() => ctx.close());
@@ -101,6 +102,29 @@ async function policyWorkflows(): Promise<string[]> {
   return (JSON.parse(r.text) as { policies: Array<{ workflow: string; step?: string | null }> }).policies.map((p) => `${p.workflow}/${p.step ?? ""}`);
 }
 
+/** An escalation two reviewers disagreed on: waiting for an adjudicator. */
+async function disputedEscalation(): Promise<string> {
+  const workflow = unique("team");
+  expect((await send("PUT", `/v1/policies/${workflow}`, "admin", { reviewers: 2, reason: "two reviewers" })).status).toBe(201);
+  const run = escalatedRun(Date.now() - 60_000, workflow);
+  await postBatches(ctx, team.key, run.batches);
+  const a = await send("POST", `/v1/escalations/${run.escalationId}/decision`, "reviewer", { decision: "accept", reason: "fine" });
+  expect(a.status, a.text).toBe(200);
+  const b = await send("POST", `/v1/escalations/${run.escalationId}/decision`, "admin", { decision: "reject", reason: "not covered" });
+  expect(b.status, b.text).toBe(200);
+  expect(await escalationStatus(run.escalationId)).toBe("disputed");
+  return run.escalationId;
+}
+
+/** An escalation of a step with a worker judge in front of its reviewers, waiting on it. */
+async function judgedEscalation(): Promise<string> {
+  const workflow = unique("judged");
+  expect((await send("PUT", `/v1/review/judges/${workflow}/steps/reserve`, "admin", { name: "matrix-judge", kind: "worker" })).status).toBe(201);
+  const run = escalatedRun(Date.now() - 60_000, workflow);
+  await postBatches(ctx, team.key, run.batches);
+  return run.escalationId;
+}
+
 /** A policy that exists, made by an admin, for the routes that change or delete one. */
 async function existingPolicy(step?: string) {
   const workflow = unique("wf");
@@ -132,21 +156,26 @@ async function existingWebhook(): Promise<string> {
   return (JSON.parse(r.text) as { id: string }).id;
 }
 
-const everyone: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: "allow", apiKey: "allow", anonymous: 401 };
-const usersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: "allow", apiKey: 403, anonymous: 401 };
-const adminsOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: 403, apiKey: 403, anonymous: 401 };
+// A lead is a reviewer who also adjudicates: wherever reviewers may go, leads may too.
+const everyone: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: "allow", analyst: "allow", apiKey: "allow", anonymous: 401 };
+const usersOnly: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: "allow", analyst: "allow", apiKey: 403, anonymous: 401 };
+const adminsOnly: Record<Caller, Outcome> = { admin: "allow", lead: 403, reviewer: 403, analyst: 403, apiKey: 403, anonymous: 401 };
 /** Deciding carries a reviewer's identity: people only, and not analysts. */
-const reviewersOnly: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: 403, anonymous: 401 };
+const reviewersOnly: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: "allow", analyst: 403, apiKey: 403, anonymous: 401 };
+/** Settling a dispute: admins and leads, never a reviewer (who may be one of the disputing ones). */
+const adjudicatorsOnly: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: 403, analyst: 403, apiKey: 403, anonymous: 401 };
 /** SDK routes take no session at all, so a cookie is no credential there: 401, not 403. */
-const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 401, apiKey: "allow", anonymous: 401 };
+const keysOnly: Record<Caller, Outcome> = { admin: 401, lead: 401, reviewer: 401, analyst: 401, apiKey: "allow", anonymous: 401 };
 /** Dashboards and scripts read analytics; reviewers work the queue. */
-const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
+const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", lead: 403, reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
+/** How the team agrees and how the queue ages: for those who run the team and those who measure it. */
+const overseers: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
-const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
+const auditors: Record<Caller, Outcome> = { admin: "allow", lead: 403, reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 /** Analysts read and change nothing: golden results come from CI (a key) or an admin. */
-const goldenSenders: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: 403, apiKey: "allow", anonymous: 401 };
+const goldenSenders: Record<Caller, Outcome> = { admin: "allow", lead: 403, reviewer: 403, analyst: 403, apiKey: "allow", anonymous: 401 };
 /** The SDK's worker resumes with its key; in the UI, those who may decide may resume. */
-const resumers: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 };
+const resumers: Record<Caller, Outcome> = { admin: "allow", lead: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 };
 
 /** Each group of callers above, and the row of docs/api.md's "who may" table that states it. */
 const DOC_ROWS: Array<[Record<Caller, Outcome>, string]> = [
@@ -365,8 +394,95 @@ const ROUTES: RouteCase[] = [
       return { path: `/v1/runs/${run.runId}/resume/renew`, body: { escalationId: run.escalationId, epoch: 1 } };
     },
     // Whoever may claim a resume may renew the claim.
-    expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
+    expect: { admin: "allow", lead: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
   },
+
+  // Team review: a dispute is settled by admins and leads only.
+  {
+    method: "POST",
+    route: "/v1/escalations/:id/adjudication",
+    async prepare() {
+      const id = await disputedEscalation();
+      return {
+        path: `/v1/escalations/${id}/adjudication`,
+        body: { decision: "accept", reason: "the policy covers water damage" },
+        unchanged: async () => expect(await escalationStatus(id)).toBe("disputed"),
+      };
+    },
+    expect: adjudicatorsOnly,
+  },
+  // A judge is a program: it answers with the project's key.
+  {
+    method: "POST",
+    route: "/v1/escalations/:id/judgement",
+    async prepare() {
+      const id = await judgedEscalation();
+      return { path: `/v1/escalations/${id}/judgement`, body: { judge: "matrix-judge", decision: "accept", confidence: 0.2, reason: "looks right" } };
+    },
+    expect: keysOnly,
+  },
+  { method: "GET", route: "/v1/review/judge-items", prepare: async () => ({ path: "/v1/review/judge-items?judge=matrix-judge" }), expect: keysOnly },
+  { method: "GET", route: "/v1/review/judges", prepare: async () => ({ path: "/v1/review/judges" }), expect: { ...adjudicatorsOnly, analyst: "allow" } },
+  {
+    method: "PUT",
+    route: "/v1/review/judges/:workflow/steps/:step",
+    async prepare() {
+      const workflow = unique("wf");
+      return {
+        path: `/v1/review/judges/${workflow}/steps/reserve`,
+        body: { name: "j", kind: "worker" },
+        unchanged: async () => {
+          const r = await send("GET", "/v1/review/judges", "admin");
+          expect((JSON.parse(r.text) as { items: Array<{ workflow: string }> }).items.map((i) => i.workflow)).not.toContain(workflow);
+        },
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "DELETE",
+    route: "/v1/review/judges/:workflow/steps/:step",
+    async prepare() {
+      const workflow = unique("wf");
+      const r = await send("PUT", `/v1/review/judges/${workflow}/steps/reserve`, "admin", { name: "j", kind: "worker" });
+      expect(r.status, r.text).toBe(201);
+      return { path: `/v1/review/judges/${workflow}/steps/reserve` };
+    },
+    expect: adminsOnly,
+  },
+  // Groups: admins set them up; everyone who works with the queue reads them.
+  { method: "GET", route: "/v1/review/groups", prepare: async () => ({ path: "/v1/review/groups" }), expect: usersOnly },
+  {
+    method: "PUT",
+    route: "/v1/review/groups/:name",
+    async prepare() {
+      const name = unique("group");
+      return {
+        path: `/v1/review/groups/${name}`,
+        body: { members: [], knownAnswerRate: 0.1 },
+        unchanged: async () => {
+          const r = await send("GET", "/v1/review/groups", "admin");
+          expect((JSON.parse(r.text) as { items: Array<{ name: string }> }).items.map((i) => i.name)).not.toContain(name);
+        },
+      };
+    },
+    expect: adminsOnly,
+  },
+  {
+    method: "DELETE",
+    route: "/v1/review/groups/:name",
+    async prepare() {
+      const name = unique("group");
+      expect((await send("PUT", `/v1/review/groups/${name}`, "admin", { members: [] })).status).toBe(201);
+      return { path: `/v1/review/groups/${name}` };
+    },
+    expect: adminsOnly,
+  },
+  { method: "GET", route: "/v1/review/assignees", prepare: async () => ({ path: "/v1/review/assignees" }), expect: usersOnly },
+  { method: "GET", route: "/v1/review/agreement", prepare: async () => ({ path: "/v1/review/agreement" }), expect: overseers },
+  { method: "GET", route: "/v1/review/ageing", prepare: async () => ({ path: "/v1/review/ageing" }), expect: overseers },
+  // Known answers measure people: only admins see the figures.
+  { method: "GET", route: "/v1/review/accuracy", prepare: async () => ({ path: "/v1/review/accuracy" }), expect: adminsOnly },
 
   // OTLP exporters send with the project's key; a browser session is no credential there.
   {
@@ -514,9 +630,9 @@ describe("the API reference and the dashboard say what the server does", () => {
   /** docs/api.md's "who may" table: row label → the callers it ticks. */
   function whoMayTable(): Map<string, Set<Caller>> {
     const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
-    const head = doc.indexOf("| who may | admin | analyst | reviewer | API key |");
+    const head = doc.indexOf("| who may | admin | lead | analyst | reviewer | API key |");
     expect(head, "docs/api.md's who-may table").toBeGreaterThan(0);
-    const columns: Caller[] = ["admin", "analyst", "reviewer", "apiKey"];
+    const columns: Caller[] = ["admin", "lead", "analyst", "reviewer", "apiKey"];
     const rows = new Map<string, Set<Caller>>();
     for (const line of doc.slice(head).split("\n").slice(2)) {
       if (!line.startsWith("|")) break;
@@ -560,7 +676,7 @@ describe("cross-origin state-changing requests with a session cookie are refused
   const changing = ROUTES.filter((rc) => UNSAFE.has(rc.method));
 
   for (const rc of changing) {
-    const allowedRoles = (["admin", "reviewer", "analyst"] as const).filter((role) => rc.expect[role] === "allow");
+    const allowedRoles = USER_ROLES.filter((role) => rc.expect[role] === "allow");
     for (const role of allowedRoles) {
       for (const [label, headers] of crossSite) {
         it(`${rc.method} ${rc.route} as ${role} with ${label} → 403 cross_origin, nothing changed`, async () => {
@@ -577,7 +693,7 @@ describe("cross-origin state-changing requests with a session cookie are refused
   it("covers every state-changing route that a signed-in user may call", () => {
     // A new route added to the table above with a user role is checked here automatically;
     // this guards against the filter silently matching nothing.
-    expect(changing.filter((rc) => ["admin", "reviewer", "analyst"].some((r) => rc.expect[r as Role] === "allow")).length).toBeGreaterThanOrEqual(10);
+    expect(changing.filter((rc) => USER_ROLES.some((r) => rc.expect[r] === "allow")).length).toBeGreaterThanOrEqual(10);
   });
 
   it("refuses a cross-site login (login CSRF) and a cross-site logout", async () => {

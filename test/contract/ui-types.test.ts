@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type * as Server from "../../server/src/modules/runs/contract.js";
 import type * as Review from "../../server/src/modules/review/contract.js";
+import type * as Team from "../../server/src/modules/review/team-contract.js";
 import type * as Audit from "../../server/src/modules/audit/contract.js";
 import type { Rates as ServerRates } from "../../server/src/modules/analytics/maths/series.js";
 import type { DriftTest } from "../../server/src/modules/analytics/maths/drift.js";
@@ -31,6 +32,13 @@ describe("the dashboard's wire types", () => {
       fits<Fits<Review.EscalationSummary, Ui.EscalationSummary>>(true),
       fits<Fits<Review.QueueResponse, Ui.QueueResponse>>(true),
       fits<Fits<Review.RunSoFarStep, Ui.RunSoFarStep>>(true),
+      fits<Fits<Review.EscalationDetail, Ui.EscalationDetail>>(true),
+      fits<Fits<Review.ReviewView, Ui.ReviewView>>(true),
+      fits<Fits<Team.ReviewGroupView, Ui.ReviewGroupView>>(true),
+      fits<Fits<Team.AssigneesResponse, Ui.AssigneesResponse>>(true),
+      fits<Fits<Team.AgreementResponse, Ui.AgreementResponse>>(true),
+      fits<Fits<Team.AccuracyResponse, Ui.AccuracyResponse>>(true),
+      fits<Fits<Team.AgeingResponse, Ui.AgeingResponse>>(true),
       fits<Fits<Audit.AuditEntryView, Ui.AuditEntry>>(true),
       fits<Fits<Audit.AuditListResponse, Ui.AuditListResponse>>(true),
       fits<Fits<Audit.AuditVerificationView, Ui.AuditVerification>>(true),

@@ -49,6 +49,7 @@ beforeAll(async () => {
       ["default", ""],
       ["all-csv", "format=csv&include=corrections,accepts,rejections"],
       ["chat-reserve", "format=chat&step=reserve&include=corrections,accepts,rejections"],
+      ["with-reviews", "include=corrections,reviews"],
     ]) {
       const res = await ctx.app.request(`/v1/exports/corrections?${query}`, { headers: { authorization: `Bearer ${p.key}` } });
       expect(res.status).toBe(200);
@@ -76,6 +77,16 @@ describe("seamtrace export corrections", () => {
     const chat = await cli(["export", "corrections", "--project", "acme", "--format", "chat", "--step", "reserve", "--include", "corrections,accepts,rejections"]);
     expect(chat.stdout).toBe(apiExport["chat-reserve"]);
     expect(chat.stdout.trim().split("\n")).toHaveLength(2);
+  });
+
+  it("--include reviews adds each reviewer's own decision as a row, as the API does", async () => {
+    const r = await cli(["export", "corrections", "--project", "acme", "--include", "corrections,reviews"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(apiExport["with-reviews"]);
+    const kinds = r.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { kind: string }).kind);
+    // Two corrections, and the four decisions behind the four escalations.
+    expect(kinds.filter((k) => k === "review")).toHaveLength(4);
+    expect(kinds.filter((k) => k !== "review")).toHaveLength(2);
   });
 
   it("writes --out to a file readable by its owner only, and records each export", async () => {

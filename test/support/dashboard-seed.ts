@@ -221,3 +221,47 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten"]) await cli(server.dataDir, ["jobs", "run", job], SEED_SERVER_ENV);
   return out;
 }
+
+/** Review by two people: a lead who adjudicates, a second reviewer, a group, and a step whose policy asks for both. */
+export const TEAM = {
+  lead: "lead@example.test",
+  reviewer2: "rev2@example.test",
+  group: "adjusters",
+  workflow: "team-claims",
+  step: "classify",
+  policy: { reviewers: 2, consensus: "unanimous", reviewBy: 3_600_000, onExpiry: "reject", reviewGroup: "adjusters" },
+} as const;
+
+/**
+ * Seeds team review (not part of seedDashboard, so the other pages' counts stay as they are):
+ * the lead and second reviewer, the group with both reviewers in it, the step policy, then one
+ * run that escalates there. Returns the escalation the two reviewers will disagree on.
+ */
+export async function seedTeamReview(server: { url: string; apiKey: string; dataDir: string }): Promise<{ runId: string; escalationId: string }> {
+  await cli(server.dataDir, ["users", "create", "--email", TEAM.lead, "--role", "lead", "--project", "default", "--password-env", "PW"], { PW: SEED_PASSWORD });
+  await cli(server.dataDir, ["users", "create", "--email", TEAM.reviewer2, "--role", "reviewer", "--project", "default", "--password-env", "PW"], { PW: SEED_PASSWORD });
+  const cookie = await adminCookie(server.url);
+  const headers = { cookie, origin: server.url, "content-type": "application/json" };
+  const people = await fetch(`${server.url}/v1/review/assignees`, { headers });
+  if (people.status !== 200) throw new Error(`assignees: ${people.status} ${await people.text()}`);
+  const users = ((await people.json()) as { items: Array<{ userId: string; email: string }> }).items;
+  const members = users.filter((u) => u.email === SEED_USERS.reviewer || u.email === TEAM.reviewer2).map((u) => u.userId);
+  const group = await fetch(`${server.url}/v1/review/groups/${TEAM.group}`, { method: "PUT", headers, body: JSON.stringify({ members }) });
+  if (group.status !== 201) throw new Error(`group: ${group.status} ${await group.text()}`);
+  const policy = await fetch(`${server.url}/v1/policies/${TEAM.workflow}/steps/${TEAM.step}`, {
+    method: "PUT",
+    headers,
+    body: JSON.stringify({ ...TEAM.policy, reason: "seed: two adjusters decide every unsure classification" }),
+  });
+  if (policy.status !== 201) throw new Error(`policy: ${policy.status} ${await policy.text()}`);
+
+  const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+  const wf = st.workflow(TEAM.workflow, { version: "1", policy: { minConfidence: 0.6, onLow: "escalate" } });
+  const r = await wf.run({ input: { claim: "hail on the conservatory" }, key: "team-claim-1" }, async (run) => {
+    const kind = await run.step(TEAM.step, { input: "hail on the conservatory" }, async () => ({ value: "storm", confidence: 0.41, alternatives: ["hail", "impact"] }));
+    return kind.value;
+  });
+  await st.shutdown();
+  if (r.status !== "escalated") throw new Error(`team run: ${r.status}`);
+  return { runId: r.runId, escalationId: r.escalation!.id };
+}

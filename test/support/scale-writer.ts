@@ -23,7 +23,7 @@ import { openStore, type Store } from "../../server/src/platform/db/client.js";
 import { silentLogger } from "../../server/src/app/logger.js";
 import { JOBS } from "../../server/src/app/jobs.js";
 import { Scheduler, type FinishedRun } from "../../server/src/modules/jobs/scheduler.js";
-import { decideEscalation } from "../../server/src/modules/review/store.js";
+import { decideEscalation } from "../../server/src/modules/review/decision-store.js";
 import { commitIngestBatches, type IngestBatch } from "../../server/src/modules/ingest/store.js";
 import { insertFeedbackLabels } from "../../server/src/modules/review/labels-store.js";
 import { projectPending } from "../../server/src/modules/runs/projection-store.js";
@@ -127,7 +127,7 @@ async function writeSegment(
           projectId: id.projectId, id: e.id, userId: id.reviewerId, decision: e.decision,
           output: e.decision === "correct" ? "corrected by review" : undefined, reason: "checked against the claim file", now: e.time + 1_800_000,
         });
-        if (r.status !== "decided") throw new Error(`decision on ${e.id}: ${r.status}`);
+        if (r.status !== "settled") throw new Error(`decision on ${e.id}: ${r.status}`);
         counts.decisions++;
       }
       if (g.feedback) feedback.push(g.feedback);

@@ -192,6 +192,10 @@ class RunCore:
         assert esc is not None
         if esc["decision"] == "reject":
             raise self._fail_step(handle, 1, None, ReviewRejected(esc.get("reason") or "rejected by a reviewer"))
+        if esc.get("flagged"):
+            # Accepted by the deadline, not by a person: the model's own output goes on, flagged downstream.
+            handle._flagged = True
+            return handle
         # The reviewer's output: human-verified, so confidence 1 and a re-based cumulative; fresh now.
         now = self._now()
         handle._complete(StepResult(esc["output"], confidence=1, source="human", observed_at=now), 1, None, now)

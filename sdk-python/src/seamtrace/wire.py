@@ -113,7 +113,13 @@ class RecordedStep(TypedDict):
     call: int
 
 
-class RecordedEscalation(TypedDict):
+class _RecordedEscalationOptional(TypedDict, total=False):
+    #: Accepted because nobody decided by the deadline (``onExpiry: "accept-flagged"``): the run
+    #: goes on with its own output, flagged.
+    flagged: bool
+
+
+class RecordedEscalation(_RecordedEscalationOptional):
     id: str
     stepId: str
     step: str

@@ -16,6 +16,8 @@ import { goldenRoutes } from "../modules/golden/routes.js";
 import { healthRoutes } from "../modules/health/routes.js";
 import { jobsRoutes } from "../modules/jobs/routes.js";
 import { labelsRoutes } from "../modules/review/labels-routes.js";
+import { judgeRoutes } from "../modules/review/judge-routes.js";
+import { teamReviewRoutes } from "../modules/review/team-routes.js";
 import { metricsRoutes } from "../modules/health/metrics-routes.js";
 import { openapiRoutes } from "./openapi/routes.js";
 import { policiesRoutes } from "../modules/policies/routes.js";
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps) {
     .route("/v1", policiesRoutes(deps))
     .route("/v1", escalationsRoutes(deps))
     .route("/v1", labelsRoutes(deps))
+    .route("/v1", teamReviewRoutes(deps))
+    .route("/v1", judgeRoutes(deps))
     .route("/v1", webhooksRoutes(deps))
     .route("/v1", jobsRoutes(deps))
     .route("/v1", analyticsRoutes(deps))

@@ -110,6 +110,8 @@ export interface Config {
    * loopback and refused otherwise (routes/metrics.ts).
    */
   metricsToken: string | undefined;
+  /** The dashboard's address as people reach it: the links in Slack-format webhooks. */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     },
     webhooks: { allow: webhookAllowList(env) },
     metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
+    publicUrl: publicUrl(env.SEAMTRACE_PUBLIC_URL, host, int(env, "PORT", 7077, 0, 65535)),
   };
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
     throw new ConfigError("SEAMTRACE_METRICS_TOKEN must be at least 16 characters");
@@ -284,6 +287,18 @@ function webhookAllowList(env: Env): string[] {
     }
   }
   return entries;
+}
+
+function publicUrl(raw: string | undefined, host: string, port: number): string {
+  if (raw === undefined || raw.trim() === "") return `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`SEAMTRACE_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`SEAMTRACE_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  return url.toString().replace(/\/+$/, "");
 }
 
 /** The embedded database file a `file:` URL names; null for a remote store or an in-memory one. */

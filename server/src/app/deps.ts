@@ -38,7 +38,11 @@ export interface ProjectStore {
   projector: Projector;
 }
 
-export type Role = "admin" | "reviewer" | "analyst";
+/**
+ * What a signed-in user may do. A `lead` is a reviewer who also adjudicates disputed
+ * escalations: every route open to reviewers is open to leads (auth/require-auth.ts).
+ */
+export type Role = "admin" | "lead" | "reviewer" | "analyst";
 
 /**
  * Who is making a request: an SDK or script with a project API key, or a signed-in user.

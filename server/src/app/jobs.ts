@@ -9,6 +9,8 @@ import { recalibrateJob } from "../modules/policies/recalibrate-job.js";
 import { rollupJob } from "../modules/analytics/rollup-job.js";
 import { runRetentionJob } from "../modules/retention/retention-job.js";
 import { otlpCloseJob } from "../modules/ingest/otlp/close-job.js";
+import { reviewDeadlinesJob } from "../modules/review/deadlines-job.js";
+import { reviewJudgeJob } from "../modules/review/judge-job.js";
 
 /**
  * Every job this server runs, scheduled and on demand. Adding one is one entry here (plus its
@@ -32,6 +34,8 @@ export const JOBS: readonly Job[] = [
   // CheckpointWatcher signs every N entries in between.
   { name: "checkpoint", run: counted((ctx) => runCheckpointJob(ctx, { minEntries: 1 })) },
   otlpCloseJob,
+  reviewDeadlinesJob,
+  reviewJudgeJob,
 ];
 
 /** For a `run<Name>Job` answering `{ rowsRead, …counts }`: the counts become the run's details. */

@@ -127,7 +127,7 @@ export function buildCli(): Command {
       print(!!opts.json, { id, revoked: true }, () => `Revoked key ${id}.`);
     });
 
-  const users = program.command("users").description("Manage the people who sign in to the UI (admin, reviewer, analyst)");
+  const users = program.command("users").description("Manage the people who sign in to the UI (admin, lead, reviewer, analyst)");
 
   users
     .command("create")

@@ -20,6 +20,7 @@ export const ROUTES = [
   { name: "golden", pattern: "/golden" },
   { name: "golden-result", pattern: "/golden/:id" },
   { name: "exports", pattern: "/exports" },
+  { name: "agreement", pattern: "/agreement" },
 ] as const;
 export type RouteName = (typeof ROUTES)[number]["name"];
 

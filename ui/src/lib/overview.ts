@@ -100,7 +100,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   const analytics = role === "admin" || role === "analyst";
   const [perDay, queue, rates, calibration, alerts, golden, rollupRuns, jobs] = await Promise.all([
     runsPerDay(workflow, from),
-    api.escalations({ workflow, status: "open", limit: 200 }),
+    api.escalations({ workflow, status: "active", limit: 200 }),
     analytics ? api.escalationRates({ workflow, ...week, interval: "day" }) : null,
     analytics ? api.calibration({ workflow, ...week, interval: "day" }) : null,
     analytics ? api.alerts({ status: "firing", ...week }) : null,
@@ -174,7 +174,7 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
     label: "Open escalations",
     value: `${queue.items.length}${queue.nextCursor ? "+" : ""}`,
     series: countByBucket(queue.items.map((e) => e.createdAt), from, to, OVERVIEW_DAYS),
-    hint: "waiting for a reviewer, by day raised",
+    hint: "waiting for a reviewer or an adjudicator, by day raised",
     fresh: "live",
     href: `/review?workflow=${enc}`,
   });

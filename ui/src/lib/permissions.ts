@@ -9,7 +9,7 @@ export const PERMISSIONS = {
   /** `POST /v1/audit/verifications`: the Audit page's Verify button. */
   verifyAudit: ["admin", "analyst"],
   /** `POST /v1/escalations/:id/decision`. */
-  decide: ["admin", "reviewer"],
+  decide: ["admin", "lead", "reviewer"],
   /** `POST /v1/thresholds/changes/:id/revert`. */
   revertThreshold: ["admin"],
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,4 +1,5 @@
 import { api, ApiError } from "./api.js";
+import { roleAllows } from "./roles.js";
 import type { Role, User } from "./types.js";
 
 /** Who is signed in. `undefined` while the first /v1/auth/me is in flight. */
@@ -32,6 +33,6 @@ export class Session {
   }
 
   can(...roles: Role[]): boolean {
-    return !!this.user && roles.includes(this.user.role);
+    return !!this.user && roleAllows(this.user.role, roles);
   }
 }

@@ -4,7 +4,7 @@
 // relies on disappears, not silently follow a rename. test/contract/ui-types.test.ts checks at
 // type level that every answer the server gives still fits these declarations.
 
-export type Role = "admin" | "reviewer" | "analyst";
+export type Role = "admin" | "lead" | "reviewer" | "analyst";
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type Source = "direct" | "inferred" | "human" | "cache";
 /** `unscored`: the step gave no confidence and its policy requires one. */
@@ -156,7 +156,7 @@ export interface EscalationSummary {
   samplingRate: number | null;
   confidence: number | null;
   cumulative: number | null;
-  status: "open" | "resolved";
+  status: EscalationStatus;
   claimedBy: string | null;
   claimExpiresAt: string | null;
   claimLive: boolean;
@@ -164,6 +164,30 @@ export interface EscalationSummary {
   decision: Decision | null;
   reviewerId: string | null;
   resolvedAt: string | null;
+  reviewGroup: string | null;
+  reviewersRequired: number;
+  decisions: number;
+  consensus: "unanimous" | "majority";
+  dueAt: string | null;
+  onExpiry: "reject" | "accept-flagged" | "reassign" | null;
+  resolution: "single" | "consensus" | "adjudicated" | "judge" | "expired" | null;
+}
+
+export type EscalationStatus = "open" | "in_review" | "disputed" | "resolved" | "expired";
+
+/** One individual decision on an escalation. */
+export interface ReviewView {
+  id: string;
+  escalationId: string;
+  role: "reviewer" | "adjudicator" | "judge";
+  actor: string;
+  decision: Decision;
+  correctedOutput: unknown;
+  reason: string | null;
+  alternative: number | null;
+  confidence: number | null;
+  overrode: string[] | null;
+  createdAt: string;
 }
 
 export interface QueueResponse {
@@ -213,6 +237,103 @@ export interface EscalationDetail extends EscalationSummary {
   resumedAt: string | null;
   resumedBy: string | null;
   contract: { jsonSchema: Record<string, unknown>; vendor: string | null } | null;
+  reviews: ReviewView[];
+  myReview: ReviewView | null;
+  canDecide: boolean;
+  canAdjudicate: boolean;
+}
+
+export interface GroupMember {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface ReviewGroupView {
+  name: string;
+  knownAnswerRate: number;
+  members: GroupMember[];
+}
+
+export interface AssigneeCounts {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  groups: string[];
+  claimed: number;
+  decided: number;
+  pending: number;
+}
+
+export interface AssigneesResponse {
+  window: { from: string; to: string };
+  items: AssigneeCounts[];
+}
+
+export interface StepAgreement {
+  workflow: string;
+  step: string;
+  items: number;
+  ratings: number;
+  raters: number;
+  percentAgreement: number | null;
+  fleissKappa: number | null;
+  fleissItems: number;
+  krippendorffAlpha: number | null;
+}
+
+export interface RaterAgreement {
+  rater: string;
+  items: number;
+  agreementWithSettled: number | null;
+  settledItems: number;
+  percentAgreement: number | null;
+}
+
+export interface PairAgreement {
+  a: string;
+  b: string;
+  items: number;
+  percentAgreement: number | null;
+  cohenKappa: number | null;
+}
+
+export interface AgreementResponse {
+  window: { from: string; to: string };
+  steps: StepAgreement[];
+  raters: RaterAgreement[];
+  pairs: PairAgreement[];
+}
+
+export interface ReviewerAccuracy {
+  rater: string;
+  items: number;
+  correct: number;
+  accuracy: number | null;
+  low: number | null;
+  high: number | null;
+}
+
+export interface AccuracyResponse {
+  window: { from: string; to: string };
+  items: ReviewerAccuracy[];
+}
+
+export interface GroupAgeing {
+  group: string | null;
+  decided: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  waiting: number;
+  pastHalfDeadline: number;
+  overdue: number;
+}
+
+export interface AgeingResponse {
+  window: { from: string; to: string };
+  groups: GroupAgeing[];
 }
 
 export interface DecisionRequest {

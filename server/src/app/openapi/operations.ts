@@ -6,7 +6,17 @@ import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workfl
 import { auditExportQuery, auditListQuery, verificationId, verificationListQuery } from "../../modules/audit/contract.js";
 import { runIdParam, runListQuery, workflowListQuery } from "../../modules/runs/contract.js";
 import { retentionBody, retentionParam } from "../../modules/retention/contract.js";
-import { decisionBody, escalationIdParam, feedbackLabel, queueQuery } from "../../modules/review/contract.js";
+import { decisionBody, escalationIdParam, feedbackLabel, judgementBody, queueQuery } from "../../modules/review/contract.js";
+import {
+  agreementQuery as raterAgreementQuery,
+  assigneesQuery,
+  groupBody,
+  groupParam,
+  judgeBody,
+  judgeItemsQuery,
+  judgeParam,
+  windowQuery,
+} from "../../modules/review/team-contract.js";
 import { byKeyQuery, renewBody, resumableQuery, resumeBody, runIdParam as stateRunIdParam } from "../../modules/runs/run-state-routes.js";
 import { createBody as webhookBody, deliveriesQuery, idParam as webhookIdParam } from "../../modules/webhooks/routes.js";
 import {
@@ -94,6 +104,9 @@ export const components: Record<string, z.ZodType> = {
   LoginRequest: loginBody,
   PolicyRequest: policyBody,
   DecisionRequest: decisionBody(DEFAULT_LIMITS),
+  JudgementRequest: judgementBody(DEFAULT_LIMITS),
+  ReviewGroupRequest: groupBody,
+  JudgeRequest: judgeBody,
   LabelsRequest: z.object({ labels: z.array(feedbackLabel).max(1_000) }),
   ResumeRequest: resumeBody,
   ResumeRenewRequest: renewBody,
@@ -183,7 +196,33 @@ export const operations: Operation[] = [
   { method: "get", path: "/v1/escalations", operationId: "listEscalations", tag: "Review", summary: "The review queue, oldest or riskiest first", auth: "apiKeyOrSession", query: queueQuery, responses: { 200: "A page of escalations", ...errors(400, 401) } },
   { method: "get", path: "/v1/escalations/{id}", operationId: "getEscalation", tag: "Review", summary: "One escalation with its review packet", auth: "apiKeyOrSession", params: escalationIdParam, responses: { 200: "The escalation", ...errors(401, 404) } },
   { method: "post", path: "/v1/escalations/{id}/claim", operationId: "claimEscalation", tag: "Review", summary: "Claim an escalation for review (claims expire)", auth: "session", params: escalationIdParam, responses: { 200: "Claimed", ...errors(401, 403, 404, 409) } },
-  { method: "post", path: "/v1/escalations/{id}/decision", operationId: "decideEscalation", tag: "Review", summary: "Accept, correct or reject", auth: "session", params: escalationIdParam, body: json("DecisionRequest"), responses: { 200: "Decided", ...errors(400, 401, 403, 404, 409, 413) } },
+  {
+    method: "post", path: "/v1/escalations/{id}/decision", operationId: "decideEscalation", tag: "Review", summary: "Accept, correct or reject",
+    description: "With `reviewers: N` in the step's policy the decision is recorded, and once N distinct reviewers have decided the consensus rule settles the escalation (the settled decision resumes the run and becomes the label) or makes it `disputed`. 409 `already_decided` for a second decision by the same reviewer, `disputed` once it awaits an adjudicator.",
+    auth: "session", params: escalationIdParam, body: json("DecisionRequest"), responses: { 200: "Recorded, settled, or disputed", ...errors(400, 401, 403, 404, 409, 413) },
+  },
+  {
+    method: "post", path: "/v1/escalations/{id}/adjudication", operationId: "adjudicateEscalation", tag: "Review", summary: "Settle a disputed escalation (admins and leads); final, recorded with the decisions it overrode",
+    auth: "session", params: escalationIdParam, body: json("DecisionRequest"), responses: { 200: "Settled", ...errors(400, 401, 403, 404, 409, 413) },
+  },
+  {
+    method: "post", path: "/v1/escalations/{id}/judgement", operationId: "judgeEscalation", tag: "Review", summary: "A judge's decision (API key): settles the escalation when sure, else hands it to people",
+    auth: "apiKey", params: escalationIdParam, body: json("JudgementRequest"), responses: { 200: "`settled` or `to_people`", ...errors(400, 401, 403, 404, 409, 413) },
+  },
+  { method: "get", path: "/v1/review/judge-items", operationId: "listJudgeItems", tag: "Review", summary: "Items waiting on one judge, oldest first (its worker's poll)", auth: "apiKey", query: judgeItemsQuery, responses: { 200: "Items", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/review/judges", operationId: "listJudges", tag: "Review", summary: "Judges in front of steps (staged review)", auth: "session", responses: { 200: "Judges", ...errors(401, 403) } },
+  { method: "put", path: "/v1/review/judges/{workflow}/steps/{step}", operationId: "putJudge", tag: "Review", summary: "Put a judge in front of a step's reviewers (admins); audited", auth: "session", params: judgeParam, body: json("JudgeRequest"), responses: { 200: "Updated", 201: "Created", ...errors(400, 401, 403, 413) } },
+  { method: "delete", path: "/v1/review/judges/{workflow}/steps/{step}", operationId: "deleteJudge", tag: "Review", summary: "Remove a step's judge (admins); audited", auth: "session", params: judgeParam, responses: { 204: "Removed", ...errors(401, 403, 404) } },
+  { method: "get", path: "/v1/review/groups", operationId: "listReviewGroups", tag: "Review", summary: "Review groups and their members", auth: "session", responses: { 200: "Groups", ...errors(401, 403) } },
+  { method: "put", path: "/v1/review/groups/{name}", operationId: "putReviewGroup", tag: "Review", summary: "Set a review group's members and known-answer rate (admins); audited", auth: "session", params: groupParam, body: json("ReviewGroupRequest"), responses: { 200: "Updated", 201: "Created", ...errors(400, 401, 403, 413) } },
+  { method: "delete", path: "/v1/review/groups/{name}", operationId: "deleteReviewGroup", tag: "Review", summary: "Remove a review group (admins); audited", auth: "session", params: groupParam, responses: { 204: "Removed", ...errors(401, 403, 404) } },
+  { method: "get", path: "/v1/review/assignees", operationId: "reviewAssignees", tag: "Review", summary: "Per person: live claims, decisions in a window, items waiting in their queue", auth: "session", query: assigneesQuery(() => Date.now()), responses: { 200: "Counts", ...errors(400, 401, 403) } },
+  {
+    method: "get", path: "/v1/review/agreement", operationId: "raterAgreement", tag: "Review", summary: "Agreement between reviewers (and judges) per step, rater and pair: percent agreement, Fleiss' kappa, Krippendorff's alpha, Cohen's kappa",
+    auth: "apiKeyOrSession", query: raterAgreementQuery(() => Date.now()), responses: { 200: "Agreement", ...errors(400, 401, 403) },
+  },
+  { method: "get", path: "/v1/review/accuracy", operationId: "reviewerAccuracy", tag: "Review", summary: "Each reviewer's accuracy on known-answer items, with a Wilson interval (admins)", auth: "session", query: windowQuery(() => Date.now(), 90), responses: { 200: "Accuracy", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/review/ageing", operationId: "queueAgeing", tag: "Review", summary: "Queue ageing per review group: decision time p50/p95, items past half their deadline, overdue", auth: "apiKeyOrSession", query: windowQuery(() => Date.now(), 1), responses: { 200: "Ageing", ...errors(400, 401, 403) } },
 
   // ---- audit
   { method: "get", path: "/v1/audit", operationId: "listAudit", tag: "Audit", summary: "Audit entries, newest first, by run, actor, action and time window", auth: "apiKeyOrSession", query: auditListQuery(() => Date.now()), responses: { 200: "A page of entries", ...errors(400, 401, 403, 429) } },
@@ -206,8 +245,8 @@ export const operations: Operation[] = [
   // ---- exports
   {
     method: "get", path: "/v1/exports/corrections", operationId: "exportCorrections", tag: "Exports",
-    summary: "Stream reviewers' decisions (and, with include=labels, stand-alone labels) as training data: JSONL, CSV or chat fine-tuning JSONL; audited",
-    description: "One row per decision, oldest decision first: input, model output, corrected output, confidence, alternatives, reviewer, times, workflow, version, step, run and escalation ids, decision. `from`/`to` bound the decision time. `include` is a comma list of corrections (default), rejections, accepts, labels. Chat rows skip rejections.",
+    summary: "Stream reviewers' decisions (and, with include=labels, stand-alone labels; with include=reviews, every individual decision) as training data: JSONL, CSV or chat fine-tuning JSONL; audited",
+    description: "One row per decision, oldest decision first: input, model output, corrected output, confidence, alternatives, reviewer, times, workflow, version, step, run and escalation ids, decision. `from`/`to` bound the decision time. `include` is a comma list of corrections (default), rejections, accepts, labels, reviews. Only escalations people settled are rows (a judge's or a deadline's settlement is not); `reviews` adds each reviewer's, judge's and adjudicator's own decision as a row of kind `review` or `adjudication`. Known-answer items are never exported. Chat rows skip rejections.",
     auth: "apiKeyOrSession", query: correctionsExportQuery,
     responses: { 200: "application/x-ndjson (jsonl, chat) or text/csv, streamed as an attachment", ...errors(400, 401, 403, 429, 503) },
   },

@@ -3,7 +3,7 @@ import type { Role } from "../../app/deps.js";
 
 /** Wire contracts of the sign-in API (`routes/auth.ts`). */
 
-export const ROLES = ["admin", "reviewer", "analyst"] as const satisfies readonly Role[];
+export const ROLES = ["admin", "lead", "reviewer", "analyst"] as const satisfies readonly Role[];
 
 // Bounds keep a hostile body from reaching scrypt or SQL as a megabyte string; 1024 matches
 // the longest password `passwordProblem` lets anyone set, 320 is the longest valid address.

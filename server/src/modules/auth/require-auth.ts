@@ -44,12 +44,17 @@ export function requireAuth(deps: AppDeps, options: AuthOptions) {
     const user = await userForSession(deps.store.db, token, deps.now());
     if (!user) throw unauthorized("the session has expired; sign in again");
     if (UNSAFE.has(c.req.method)) checkSameOrigin(c.req.header("sec-fetch-site"), c.req.header("origin"), new URL(c.req.url));
-    if (!options.roles.includes(user.role)) throw forbidden(`a ${user.role} cannot do this`);
+    if (!hasRole(user.role, options.roles)) throw forbidden(`a ${user.role} cannot do this`);
     const p = { projectId: user.projectId, userId: user.id, role: user.role, actor: `user:${user.id}` };
     await consumeRateLimit(deps, p);
     c.set("principal", p);
     return next();
   });
+}
+
+/** A lead may do whatever a reviewer may, so routes name `lead` only where leads may do more. */
+export function hasRole(role: Role, allowed: readonly Role[]): boolean {
+  return allowed.includes(role) || (role === "lead" && allowed.includes("reviewer"));
 }
 
 /**

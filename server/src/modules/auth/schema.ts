@@ -45,7 +45,7 @@ export const users = sqliteTable(
       .references(() => projects.id),
     email: text("email").notNull(),
     name: text("name").notNull(),
-    role: text("role", { enum: ["admin", "reviewer", "analyst"] }).notNull(),
+    role: text("role", { enum: ["admin", "lead", "reviewer", "analyst"] }).notNull(),
     /** scrypt, with its parameters and salt encoded in the string. */
     passwordHash: text("password_hash").notNull(),
     createdAt: integer("created_at").notNull(),

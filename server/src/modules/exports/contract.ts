@@ -11,8 +11,12 @@ import { instant, name } from "../runs/contract.js";
 export { EXPORT_FORMATS };
 export type { ExportFormat };
 
-/** What an export holds: decided escalations by decision, and labels not made by a decision. */
-export const EXPORT_INCLUDES = ["corrections", "rejections", "accepts", "labels"] as const;
+/**
+ * What an export holds: escalations settled by people, by decision; labels not made by a
+ * decision; and `reviews`, every individual decision (each reviewer's, each judge's, each
+ * adjudication) with its own reviewer and time.
+ */
+export const EXPORT_INCLUDES = ["corrections", "rejections", "accepts", "labels", "reviews"] as const;
 export type ExportInclude = (typeof EXPORT_INCLUDES)[number];
 export const DEFAULT_EXPORT_INCLUDE: readonly ExportInclude[] = ["corrections"];
 

@@ -35,12 +35,19 @@ const text = (v: unknown): string | null => (v === null || v === undefined ? nul
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const json = (v: unknown): unknown => parseJson(text(v));
 
-/** Decided escalations of the chosen decisions, by (resolved_at, id). */
+/**
+ * Escalations people settled with the chosen decisions, by (resolved_at, id). A judge's or a
+ * deadline's settlement is nobody's correction, and a known-answer item's decisions train
+ * nothing: all three are left out (a judge's decisions are in `reviews`).
+ */
 async function* decidedEscalations(client: Client, projectId: string, f: CorrectionsFilter, decisions: string[], pageSize: number): AsyncGenerator<CorrectionRow & { time: number }> {
   if (decisions.length === 0) return;
   let after = START;
   for (;;) {
-    const parts = ["e.project_id = ?", "e.status = 'resolved'", `e.decision IN (${decisions.map(() => "?").join(", ")})`];
+    const parts = [
+      "e.project_id = ?", "e.status = 'resolved'", `e.decision IN (${decisions.map(() => "?").join(", ")})`,
+      "e.known_answer_of IS NULL", "coalesce(e.resolution, 'single') NOT IN ('judge', 'expired')",
+    ];
     const args: InValue[] = [projectId, ...decisions];
     filters("e", "resolved_at", f, parts, args);
     parts.push("e.resolved_at >= ?", "(e.resolved_at > ? OR e.id > ?)");
@@ -186,26 +193,113 @@ function labelRow(r: Row): CorrectionRow & { time: number } {
 }
 
 /**
- * Every row an export with `filter` holds, oldest decision first; escalations and labels are
- * merged by (decision time, id), so the order is total and the same on every read.
+ * Every individual decision (`reviews`), by (decision time, id), with the packet's input and
+ * output: each reviewer's, each judge's and each adjudication, whether or not it settled the item.
+ * Known-answer items' decisions are left out: they train nothing.
+ */
+async function* individualDecisions(client: Client, projectId: string, f: CorrectionsFilter, pageSize: number): AsyncGenerator<CorrectionRow & { time: number }> {
+  let after = START;
+  for (;;) {
+    const parts = ["r.project_id = ?", "r.known_answer = 0"];
+    const args: InValue[] = [projectId];
+    filters("r", "created_at", f, parts, args);
+    parts.push("r.created_at >= ?", "(r.created_at > ? OR r.id > ?)");
+    args.push(after.time, after.time, after.id);
+    const rs = await client.execute({
+      sql: `SELECT json_object('reviewId', r.id, 'escalationId', r.escalation_id, 'role', r.role, 'runId', r.run_id, 'stepId', e.step_id,
+              'workflow', r.workflow, 'version', r.version, 'step', r.step, 'input', e.packet -> '$.input', 'output', e.packet -> '$.output',
+              'corrected', json(r.corrected_output), 'decision', r.decision, 'confidence', e.confidence, 'alternatives', e.packet -> '$.alternatives',
+              'actor', r.actor, 'reason', r.reason, 'createdAt', e.created_at, 'decidedAt', r.created_at), r.created_at, r.id
+            FROM reviews r JOIN escalations e ON e.project_id = r.project_id AND e.id = r.escalation_id
+            WHERE ${parts.join(" AND ")}
+            ORDER BY r.created_at, r.id LIMIT ?`,
+      args: [...args, pageSize],
+    });
+    for (const r of rs.rows) yield reviewRow(JSON.parse(String(r[0])) as StoredReview);
+    if (rs.rows.length < pageSize) return;
+    const last = rs.rows[rs.rows.length - 1]!;
+    after = { time: Number(last[1]), id: String(last[2]) };
+    await yieldToEventLoop();
+  }
+}
+
+interface StoredReview {
+  reviewId: string;
+  escalationId: string;
+  role: "reviewer" | "adjudicator" | "judge";
+  runId: string;
+  stepId: string;
+  workflow: string;
+  version: string;
+  step: string;
+  input?: unknown;
+  output?: unknown;
+  corrected?: unknown;
+  decision: CorrectionRow["decision"];
+  confidence: number | null;
+  alternatives?: unknown;
+  actor: string;
+  reason: string | null;
+  createdAt: number;
+  decidedAt: number;
+}
+
+function reviewRow(d: StoredReview): CorrectionRow & { time: number } {
+  const output = d.output ?? null;
+  return {
+    escalationId: d.escalationId,
+    // The decision's own id, where a label row has its label's: each row stays addressable.
+    labelId: d.reviewId,
+    kind: d.role === "adjudicator" ? "adjudication" : "review",
+    runId: d.runId,
+    stepId: d.stepId,
+    workflow: d.workflow,
+    version: d.version,
+    step: d.step,
+    input: d.input ?? null,
+    output,
+    corrected: d.decision === "accept" ? output : d.decision === "correct" ? (d.corrected ?? null) : null,
+    decision: d.decision,
+    confidence: d.confidence,
+    alternatives: Array.isArray(d.alternatives) ? d.alternatives : null,
+    reviewer: d.actor,
+    reason: d.reason,
+    createdAt: iso(d.createdAt),
+    resolvedAt: iso(d.decidedAt),
+    time: d.decidedAt,
+  };
+}
+
+type Timed = CorrectionRow & { time: number };
+/** A row's place in the export's total order: time, then its id. */
+const rowKey = (r: Timed) => r.labelId ?? r.escalationId ?? "";
+
+/**
+ * Every row an export with `filter` holds, oldest decision first; the sources (settled
+ * escalations, stand-alone labels, individual decisions) are merged by (decision time, id), so
+ * the order is total and the same on every read.
  */
 export async function* streamCorrections(client: Client, projectId: string, filter: CorrectionsFilter, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<CorrectionRow> {
   const decisions = filter.include.flatMap((i) => (DECISIONS[i] ? [DECISIONS[i]] : []));
-  const a = decidedEscalations(client, projectId, filter, decisions, pageSize);
-  const b = filter.include.includes("labels") ? standaloneLabels(client, projectId, filter, pageSize) : null;
+  const sources: Array<AsyncGenerator<Timed>> = [decidedEscalations(client, projectId, filter, decisions, pageSize)];
+  if (filter.include.includes("labels")) sources.push(standaloneLabels(client, projectId, filter, pageSize));
+  if (filter.include.includes("reviews")) sources.push(individualDecisions(client, projectId, filter, pageSize));
   try {
-    let x = await a.next();
-    let y = b ? await b.next() : ({ done: true, value: undefined } as const);
-    while (!x.done || !y.done) {
-      const takeA = y.done || (!x.done && (x.value.time < y.value.time || (x.value.time === y.value.time && (x.value.escalationId ?? "") <= (y.value.labelId ?? ""))));
-      const next = takeA ? x : y;
-      const { time: _time, ...row } = next.value!;
+    const heads = await Promise.all(sources.map((s) => s.next()));
+    for (;;) {
+      let pick = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (h.done) continue;
+        const best = pick < 0 ? null : (heads[pick]!.value as Timed);
+        if (!best || h.value.time < best.time || (h.value.time === best.time && rowKey(h.value) < rowKey(best))) pick = i;
+      }
+      if (pick < 0) return;
+      const { time: _time, ...row } = heads[pick]!.value as Timed;
       yield row;
-      if (takeA) x = await a.next();
-      else y = await b!.next();
+      heads[pick] = await sources[pick]!.next();
     }
   } finally {
-    await a.return(undefined);
-    await b?.return(undefined);
+    for (const s of sources) await s.return(undefined);
   }
 }

@@ -14,6 +14,8 @@ export const JOB_NAMES = [
   "retention",
   "checkpoint",
   "otlp-close",
+  "review-deadlines",
+  "review-judge",
 ] as const;
 
 export type JobName = (typeof JOB_NAMES)[number];
@@ -36,4 +38,7 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   checkpoint: "0 * * * *",
   // Every minute: a trace quiet past SEAMTRACE_OTLP_IDLE_CLOSE_MS ends within a minute of it.
   "otlp-close": "* * * * *",
+  // Deadlines and judges act on people's time: every minute, so a deadline is kept to the minute.
+  "review-deadlines": "* * * * *",
+  "review-judge": "* * * * *",
 };

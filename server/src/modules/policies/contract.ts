@@ -17,6 +17,13 @@ export const MAX_HISTORY_LIMIT = 500;
 
 export const ON_LOW = ["escalate", "flag"] as const satisfies ReadonlyArray<NonNullable<PolicyRule["onLow"]>>;
 export const ON_UNMET = ["escalate", "spot-check", "alert"] as const satisfies ReadonlyArray<NonNullable<ServedPolicy["onUnmet"]>>;
+export const CONSENSUS_RULES = ["unanimous", "majority"] as const satisfies ReadonlyArray<NonNullable<ServedPolicy["consensus"]>>;
+export const ON_EXPIRY = ["reject", "accept-flagged", "reassign"] as const satisfies ReadonlyArray<NonNullable<ServedPolicy["onExpiry"]>>;
+/** More reviewers per item than any team asks for; bounds the work one escalation can demand. */
+export const MAX_REVIEWERS = 25;
+/** Review deadlines: at least a minute (the deadline job's resolution), at most a year. */
+export const MIN_REVIEW_BY_MS = 60_000;
+export const MAX_REVIEW_BY_MS = 366 * 24 * 3_600_000;
 
 /** The columns an admin sets; everything else on a policy row (revision, times, actor) is the server's. */
 export const POLICY_FIELDS = [
@@ -30,6 +37,11 @@ export const POLICY_FIELDS = [
   "tightenMax",
   "delta",
   "onUnmet",
+  "reviewers",
+  "consensus",
+  "reviewBy",
+  "onExpiry",
+  "reviewGroup",
   "confidenceFrom",
 ] as const satisfies ReadonlyArray<keyof ServedPolicy>;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
@@ -45,6 +57,8 @@ const name = z.string().min(1).max(256);
 // z.number() refuses NaN and ±Infinity, so [0, 1] is the whole check.
 const fraction = z.number().min(0).max(1).nullable().optional();
 const reason = z.string().trim().max(2000);
+/** Review group names appear in paths (`/v1/review/groups/:name`) and metric series: kept plain. */
+export const reviewGroupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit");
 
 /**
  * `PUT /v1/policies/:workflow[/steps/:step]` body. Strict: an unknown key is a 400, so a client
@@ -64,6 +78,11 @@ export const policyBody = z
     // δ = 0 would need infinite evidence, δ ≥ 0.5 promises less than a coin toss.
     delta: z.number().gt(0).lt(0.5).nullable().optional(),
     onUnmet: z.enum(ON_UNMET).nullable().optional(),
+    reviewers: z.int().min(1).max(MAX_REVIEWERS).nullable().optional(),
+    consensus: z.enum(CONSENSUS_RULES).nullable().optional(),
+    reviewBy: z.int().min(MIN_REVIEW_BY_MS).max(MAX_REVIEW_BY_MS).nullable().optional(),
+    onExpiry: z.enum(ON_EXPIRY).nullable().optional(),
+    reviewGroup: reviewGroupName.nullable().optional(),
     // For steps received over OTLP: the evaluation (gen_ai.evaluation.name) whose score is the confidence.
     confidenceFrom: z.string().min(1).max(256).nullable().optional(),
     reason: reason.optional(),

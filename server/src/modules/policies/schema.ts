@@ -25,6 +25,13 @@ export const policies = sqliteTable(
     /** Learn-then-Test's δ for auto-tighten (null: 0.05). */
     delta: real("delta"),
     onUnmet: text("on_unmet", { enum: ["escalate", "spot-check", "alert"] }),
+    // Team review: how many reviewers decide, how their decisions combine, the deadline, what
+    // happens at it, and which group sees the escalations.
+    reviewers: integer("reviewers"),
+    consensus: text("consensus", { enum: ["unanimous", "majority"] }),
+    reviewBy: integer("review_by_ms"),
+    onExpiry: text("on_expiry", { enum: ["reject", "accept-flagged", "reassign"] }),
+    reviewGroup: text("review_group"),
     /** Steps received over OTLP: the evaluation name whose score is the step's confidence. */
     confidenceFrom: text("confidence_from"),
     revision: integer("revision").notNull(),

@@ -55,6 +55,11 @@ const rowColumns = {
   tightenMax: policies.tightenMax,
   delta: policies.delta,
   onUnmet: policies.onUnmet,
+  reviewers: policies.reviewers,
+  consensus: policies.consensus,
+  reviewBy: policies.reviewBy,
+  onExpiry: policies.onExpiry,
+  reviewGroup: policies.reviewGroup,
   confidenceFrom: policies.confidenceFrom,
   revision: policies.revision,
   updatedAt: policies.updatedAt,
@@ -132,13 +137,16 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
     await tx.batch([
       {
         sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy,
-                tighten_min, tighten_max, confidence_from, revision, updated_at, updated_by, spot_check_near_rate, delta, on_unmet)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                tighten_min, tighten_max, confidence_from, reviewers, consensus, review_by_ms, on_expiry, review_group, revision, updated_at, updated_by,
+                spot_check_near_rate, delta, on_unmet)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (project_id, workflow, step) DO UPDATE SET
                 min_confidence = excluded.min_confidence, min_cumulative = excluded.min_cumulative, on_low = excluded.on_low,
                 spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
                 tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max, confidence_from = excluded.confidence_from,
                 spot_check_near_rate = excluded.spot_check_near_rate, delta = excluded.delta, on_unmet = excluded.on_unmet,
+                reviewers = excluded.reviewers, consensus = excluded.consensus, review_by_ms = excluded.review_by_ms,
+                on_expiry = excluded.on_expiry, review_group = excluded.review_group,
                 revision = excluded.revision, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         args: [
           change.projectId,
@@ -152,6 +160,11 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
           row.tightenMin,
           row.tightenMax,
           row.confidenceFrom,
+          row.reviewers,
+          row.consensus,
+          row.reviewBy,
+          row.onExpiry,
+          row.reviewGroup,
           row.revision,
           row.updatedAt,
           row.updatedBy,
@@ -225,13 +238,16 @@ function historyInsert(change: PolicyChange, step: string, before: ServedPolicy 
 async function readRow(tx: { execute: Client["execute"] }, projectId: string, workflow: string, step: string): Promise<PolicyRow | null> {
   const rs = await tx.execute({
     sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-            spot_check_near_rate, confidence_from, delta, on_unmet, revision, updated_at, updated_by
+            spot_check_near_rate, confidence_from, delta, on_unmet, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
           FROM policies WHERE project_id = ? AND workflow = ? AND step = ?`,
     args: [projectId, workflow, step],
   });
   const r = rs.rows[0];
   return r ? fromSqlRow(r) : null;
 }
+
+/** The team-review columns, read with every policy row. */
+const REVIEW_COLUMNS = "reviewers, consensus, review_by_ms, on_expiry, review_group";
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -249,6 +265,11 @@ function fromSqlRow(r: Row): PolicyRow {
     spotCheckNearRate: num(r.spot_check_near_rate),
     delta: num(r.delta),
     onUnmet: r.on_unmet === null || r.on_unmet === undefined ? null : (String(r.on_unmet) as PolicyRow["onUnmet"]),
+    reviewers: num(r.reviewers),
+    consensus: r.consensus === null || r.consensus === undefined ? null : (String(r.consensus) as PolicyRow["consensus"]),
+    reviewBy: num(r.review_by_ms),
+    onExpiry: r.on_expiry === null || r.on_expiry === undefined ? null : (String(r.on_expiry) as PolicyRow["onExpiry"]),
+    reviewGroup: r.review_group === null || r.review_group === undefined ? null : String(r.review_group),
     confidenceFrom: r.confidence_from === null || r.confidence_from === undefined ? null : String(r.confidence_from),
     revision: Number(r.revision),
     updatedAt: Number(r.updated_at),
@@ -309,7 +330,7 @@ export async function listPolicyHistory(
 export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
   const rs = await db.$client.execute(`
     SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-      spot_check_near_rate, confidence_from, delta, on_unmet, revision, updated_at, updated_by
+      spot_check_near_rate, confidence_from, delta, on_unmet, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
     FROM policies p
     WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)
     ORDER BY project_id, workflow, step`);

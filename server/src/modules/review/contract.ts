@@ -23,8 +23,12 @@ export const RUN_SO_FAR_OUTPUT_CHARS = 1_000_000;
 
 export const ESCALATION_KINDS = ["escalate", "flag", "spot_check"] as const;
 export type EscalationKind = (typeof ESCALATION_KINDS)[number];
-export const ESCALATION_STATUSES = ["open", "resolved"] as const;
+export const ESCALATION_STATUSES = ["open", "in_review", "disputed", "resolved", "expired"] as const;
 export type EscalationStatus = (typeof ESCALATION_STATUSES)[number];
+/** Still waiting on people: what a queue shows by default in the dashboard. */
+export const ACTIVE_STATUSES = ["open", "in_review", "disputed"] as const satisfies readonly EscalationStatus[];
+export const RESOLUTIONS = ["single", "consensus", "adjudicated", "judge", "expired"] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
 export const QUEUE_ORDERS = ["oldest", "riskiest"] as const;
 export type QueueOrder = (typeof QUEUE_ORDERS)[number];
 
@@ -72,10 +76,18 @@ const limit = z
   .pipe(z.number().int().min(1).max(MAX_QUEUE_LIMIT))
   .default(DEFAULT_QUEUE_LIMIT);
 
-/** `GET /v1/escalations` query. Without `status`, the open queue; `status=all` lists both. */
+/**
+ * `GET /v1/escalations` query. Without `status`, the open queue; `active` is everything still
+ * waiting on people (open, in review, disputed); `all` lists every status. `group` and
+ * `assignee` (a user id, or `me`) narrow it; `mine=true` is "my queue": what is routed to the
+ * caller and still needs the caller's decision.
+ */
 export const queueQuery = z
   .object({
-    status: z.enum(["open", "resolved", "all"]).default("open"),
+    status: z.enum([...ESCALATION_STATUSES, "active", "all"]).default("open"),
+    group: z.string().min(1).max(64).optional(),
+    assignee: name.optional(),
+    mine: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
     kind: z.enum(ESCALATION_KINDS).optional(),
     blocking: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
     workflow: name.optional(),
@@ -126,6 +138,34 @@ export function decisionBody(limits: Pick<Limits, "maxStringLength" | "maxDepth"
     });
 }
 export type DecisionBody = z.output<ReturnType<typeof decisionBody>>;
+
+/** What a judge answers: its decision and its confidence in it, which decides whether people see the item. */
+const judgementShape = () => ({
+  decision: z.enum(["accept", "correct", "reject"]),
+  output: z.unknown().optional(),
+  confidence: z.number().min(0).max(1),
+  reason: z.string().trim().min(1, "a reason is required").max(MAX_REASON_LENGTH),
+});
+
+function checkJudgement(limits: Pick<Limits, "maxStringLength" | "maxDepth">) {
+  return (b: { decision: string; output?: unknown }, ctx: z.RefinementCtx) => {
+    if (b.decision === "correct" && b.output === undefined) ctx.addIssue({ code: "custom", path: ["output"], message: "a correction needs the corrected output" });
+    if (b.decision !== "correct" && b.output !== undefined) ctx.addIssue({ code: "custom", path: ["output"], message: "only a correction carries an output" });
+    const violation = b.output === undefined ? null : checkJsonLimits(b.output, limits);
+    if (violation) ctx.addIssue({ code: "custom", path: ["output"], message: violation.message });
+  };
+}
+
+/** An HTTP judge's answer to the item the server POSTed to it. */
+export const judgeAnswer = (limits: Pick<Limits, "maxStringLength" | "maxDepth">) => z.object(judgementShape()).superRefine(checkJudgement(limits));
+
+/** `POST /v1/escalations/:id/judgement` (a worker judge, with the project's API key). */
+export function judgementBody(limits: Pick<Limits, "maxStringLength" | "maxDepth">) {
+  return z
+    .strictObject({ ...judgementShape(), judge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a judge name: letters, digits, '.', '_' or '-'") })
+    .superRefine(checkJudgement(limits));
+}
+export type JudgementBody = z.output<ReturnType<typeof judgementBody>>;
 
 // ---- Late feedback labels.
 
@@ -236,6 +276,17 @@ export interface EscalationSummary {
   decision: Decision | null;
   reviewerId: string | null;
   resolvedAt: string | null;
+  /** The group whose members see it; null: every reviewer. */
+  reviewGroup: string | null;
+  /** Distinct reviewers who must decide, and how many have. */
+  reviewersRequired: number;
+  decisions: number;
+  consensus: "unanimous" | "majority";
+  /** The deadline, and what happens at it; null when the policy sets none. */
+  dueAt: string | null;
+  onExpiry: "reject" | "accept-flagged" | "reassign" | null;
+  /** How it was settled; null while waiting. */
+  resolution: Resolution | null;
 }
 
 /** `GET /v1/escalations`. `nextCursor` is null on the last page. */
@@ -256,6 +307,36 @@ export interface EscalationDetail extends EscalationSummary {
   resumedBy: string | null;
   /** The step's output contract, when the SDK reported one for this workflow version and step. */
   contract: { jsonSchema: Record<string, unknown>; vendor: string | null } | null;
+  /**
+   * The individual decisions, oldest first. While an item is still collecting decisions a
+   * reviewer sees only their own (decisions are independent); everyone sees all of them once it
+   * is disputed or settled, which is what the adjudication screen shows side by side.
+   */
+  reviews: ReviewView[];
+  /** The caller's own decision on it, if any. */
+  myReview: ReviewView | null;
+  /** Whether the caller may still decide it (routed to them, undecided by them, not settled). */
+  canDecide: boolean;
+  /** Whether the caller may adjudicate it (disputed, and the caller is an admin or lead). */
+  canAdjudicate: boolean;
+}
+
+/** One individual decision on an escalation. */
+export interface ReviewView {
+  id: string;
+  escalationId: string;
+  role: "reviewer" | "adjudicator" | "judge";
+  /** `user:<id>` or `judge:<name>`. */
+  actor: string;
+  decision: Decision;
+  correctedOutput: unknown;
+  reason: string | null;
+  alternative: number | null;
+  /** A judge's confidence in its decision. */
+  confidence: number | null;
+  /** An adjudication: the ids of the decisions it overrode. */
+  overrode: string[] | null;
+  createdAt: string;
 }
 
 /** `POST /v1/escalations/:id/claim`. */
@@ -285,10 +366,15 @@ export interface LabelView {
   createdAt: string;
 }
 
-/** `POST /v1/escalations/:id/decision`. */
+/**
+ * `POST /v1/escalations/:id/decision` and `…/adjudication`. `label` is set when this decision
+ * settled the escalation (the settled decision is the label); null while more decisions are
+ * needed, when it went to adjudication, or for an item whose decisions train nothing.
+ */
 export interface DecisionResponse {
   escalation: EscalationSummary;
-  label: LabelView;
+  review: ReviewView;
+  label: LabelView | null;
 }
 
 export interface LabelItemResult {

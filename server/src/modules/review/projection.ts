@@ -11,6 +11,8 @@ import {
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { parseJson } from "../../platform/db/json.js";
+import { knownAnswerStatement } from "./known-answers.js";
+import { teamSettings } from "./team-settings.js";
 
 /** One event of a projection batch, with its project. */
 export interface BatchEvent {
@@ -36,42 +38,55 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
   const index = indexBatch(batch);
   const rows: InValue[][] = [];
   const webhooks: InStatement[] = [];
+  const extras: InStatement[] = [];
+  const team = await teamSettings(tx, candidates);
   for (const { projectId, event: e } of candidates) {
     const packet = await buildPacket(tx, projectId, e, index);
     const { kind, blocking, samplingRate } = classify(e);
     const createdAt = Date.parse(e.time);
     const gateKinds = e.gate?.kinds ?? [];
+    const { settings: review, judge, knownAnswerRate } = team(projectId, e.workflow, e.step);
+    const dueAt = review.reviewBy === null ? null : createdAt + review.reviewBy;
     rows.push([
       projectId, e.escalationId!, e.runId, e.stepId, e.workflow, e.version, e.step, kind, JSON.stringify(gateKinds), blocking ? 1 : 0,
       samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt, e.epoch ?? 0,
+      review.reviewers, review.consensus, review.reviewGroup, review.reviewBy, dueAt, dueAt === null ? null : review.onExpiry, judge, judge === null ? 0 : 1,
     ]);
-    // The announcement carries ids and scores, not the packet: model outputs are the project's
-    // data, and a receiver that wants them reads them through the API.
-    webhooks.push(
-      enqueueWebhookStatement(
-        projectId,
-        "escalation.created",
-        {
-          escalationId: e.escalationId, runId: e.runId, stepId: e.stepId, workflow: e.workflow, version: e.version, step: e.step,
-          kind, blocking, gateKinds, samplingRate, confidence: e.confidence ?? null, cumulative: e.cumulative ?? null,
-          createdAt: new Date(createdAt).toISOString(),
-        },
-        now,
-      ),
-    );
+    // A step with a judge is announced when the judge hands it to people (or never, if it settles it).
+    if (judge === null) {
+      // The announcement carries ids and scores, not the packet: model outputs are the project's
+      // data, and a receiver that wants them reads them through the API.
+      webhooks.push(
+        enqueueWebhookStatement(
+          projectId,
+          "escalation.created",
+          {
+            escalationId: e.escalationId, runId: e.runId, stepId: e.stepId, workflow: e.workflow, version: e.version, step: e.step,
+            kind, blocking, reviewGroup: review.reviewGroup, reviewersRequired: review.reviewers, dueAt: dueAt === null ? null : new Date(dueAt).toISOString(),
+            gateKinds, samplingRate, confidence: e.confidence ?? null, cumulative: e.cumulative ?? null, createdAt: new Date(createdAt).toISOString(),
+          },
+          now,
+        ),
+      );
+    }
+    if (knownAnswerRate > 0) {
+      const copy = await knownAnswerStatement(tx, { projectId, id: e.escalationId!, workflow: e.workflow, step: e.step, createdAt, dueAt, settings: review }, knownAnswerRate);
+      if (copy) extras.push(copy);
+    }
   }
   for (const part of chunks(rows, ESCALATION_ROWS_PER_STATEMENT)) {
     stmts.push(
       multiRow(
         `INSERT INTO escalations (project_id, id, run_id, step_id, workflow, version, step, kind, gate_kinds, blocking,
-           sampling_rate, confidence, cumulative, packet, status, created_at, epoch) VALUES `,
+           sampling_rate, confidence, cumulative, packet, status, created_at, epoch,
+           reviewers_required, consensus, review_group, review_by_ms, due_at, on_expiry, judge, judge_pending) VALUES `,
         part,
         // Checked above under the write lock; kept so a replayed batch can never fail on it.
         " ON CONFLICT (project_id, id) DO NOTHING",
       ),
     );
   }
-  stmts.push(...webhooks);
+  stmts.push(...webhooks, ...extras);
   return stmts;
 }
 

@@ -3,7 +3,8 @@ import { uuidv7, type ErrorBody } from "@seamtrace/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ClaimResponse, DecisionResponse, EscalationDetail, LineageParent, QueueResponse } from "./contract.js";
 import { CLAIM_TTL_MS } from "./contract.js";
-import { claimEscalation, decideEscalation } from "./store.js";
+import { claimEscalation } from "./store.js";
+import { decideEscalation } from "./decision-store.js";
 import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { listStepLabels } from "./labels-store.js";
 import { TAKE_WRITE_LOCK } from "../../platform/db/sql.js";
@@ -217,6 +218,7 @@ describe("GET /v1/escalations", () => {
       kind: "spot_check", gateKinds: ["confidence"], blocking: false, samplingRate: 0.1, confidence: 0.5, cumulative: null,
       status: "open", claimedBy: null, claimExpiresAt: null, claimLive: false, createdAt: iso(T + 3),
       decision: null, reviewerId: null, resolvedAt: null,
+      reviewGroup: null, reviewersRequired: 1, decisions: 0, consensus: "unanimous", dueAt: null, onExpiry: null, resolution: null,
     });
   });
 
@@ -488,8 +490,8 @@ describe("a store too busy to take the write", () => {
     const failed = await decideEscalation(busy.store.client, input(first)).catch((err: unknown) => err);
     release();
     expect(isTransientStoreError(failed)).toBe(true);
-    expect(await decideEscalation(busy.store.client, input(first))).toMatchObject({ status: "decided" });
-    expect(await decideEscalation(busy.store.client, input(second))).toMatchObject({ status: "decided" });
+    expect(await decideEscalation(busy.store.client, input(first))).toMatchObject({ status: "settled" });
+    expect(await decideEscalation(busy.store.client, input(second))).toMatchObject({ status: "settled" });
     // Autocommit writes on the pool still commit (a broken connection would keep them in an open transaction).
     const claimed = await claimEscalation(busy.store.client, { projectId: p.projectId, id: await seedEscalation(busy, { projectId: p.projectId }), userId: user.userId, now: Date.now(), ttlMs: 1000 });
     expect(claimed.status).toBe("claimed");

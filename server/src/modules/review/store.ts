@@ -1,17 +1,18 @@
-import type { Client, Transaction } from "@libsql/client";
-import { uuidv7, type Decision, type GateKind } from "@seamtrace/sdk";
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
-import type {
-  EscalationDetail,
-  EscalationPacket,
-  EscalationSummary,
-  QueueCursor,
-  QueueQuery,
+import type { Client } from "@libsql/client";
+import type { Decision, GateKind } from "@seamtrace/sdk";
+import { and, asc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
+import {
+  ACTIVE_STATUSES,
+  type EscalationDetail,
+  type EscalationPacket,
+  type EscalationSummary,
+  type QueueCursor,
+  type QueueQuery,
 } from "./contract.js";
 import type { Db } from "../../platform/db/client.js";
+import type { Role } from "../../app/deps.js";
 import { contracts } from "../policies/schema.js";
 import { escalations } from "./schema.js";
-import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { appendAudit } from "../audit/store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
@@ -51,12 +52,47 @@ const summaryColumns = {
   decision: escalations.decision,
   reviewerId: escalations.reviewerId,
   resolvedAt: escalations.resolvedAt,
+  reviewGroup: escalations.reviewGroup,
+  reviewersRequired: escalations.reviewersRequired,
+  consensus: escalations.consensus,
+  dueAt: escalations.dueAt,
+  onExpiry: escalations.onExpiry,
+  resolution: escalations.resolution,
+  // Served by reviews_escalation_idx: a page reads at most a few rows per item.
+  // Written out: drizzle renders a column of the queried table unqualified, which inside the
+  // subquery would name the reviews' own columns.
+  decisions: sql<number>`(SELECT count(*) FROM reviews r WHERE r.project_id = "escalations"."project_id" AND r.escalation_id = "escalations"."id" AND r.role = 'reviewer')`,
 };
-type SummaryRow = Pick<EscalationRow, keyof typeof summaryColumns>;
+type SummaryRow = Pick<EscalationRow, Exclude<keyof typeof summaryColumns, "decisions">> & { decisions: number };
 
-/** A claim holds others off while it has not expired and the escalation is still open. */
+const isActive = (status: string) => (ACTIVE_STATUSES as readonly string[]).includes(status);
+
+/** A claim is live while it has not expired and the escalation still waits on people. */
 export const claimIsLive = (row: Pick<EscalationRow, "status" | "claimedBy" | "claimExpiresAt">, now: number): boolean =>
-  row.status === "open" && row.claimedBy !== null && row.claimExpiresAt !== null && row.claimExpiresAt > now;
+  isActive(row.status) && row.claimedBy !== null && row.claimExpiresAt !== null && row.claimExpiresAt > now;
+
+/**
+ * Whether a live claim keeps others from deciding: with one reviewer (the claimer decides alone)
+ * and for a dispute (one adjudicator at a time). With several reviewers every one of them
+ * decides anyway, so a claim only says who is looking.
+ */
+export const claimIsExclusive = (row: { status: string; reviewersRequired: number }): boolean => row.reviewersRequired === 1 || row.status === "disputed";
+
+/** Who is asking, as the queue needs it: their groups decide what they see. */
+export interface Viewer {
+  /** Null for an API key. */
+  userId: string | null;
+  role: Role | null;
+  /** The review groups the user belongs to. */
+  groups: readonly string[];
+}
+
+/** Admins, leads, analysts and scripts see every group's items; a reviewer sees ungrouped items and their groups'. */
+export const seesEveryGroup = (v: Viewer): boolean => v.role !== "reviewer";
+export const canAdjudicate = (v: Viewer): boolean => v.role === "admin" || v.role === "lead";
+
+/** Whether an item is routed to the viewer: no group, or one of theirs, or they see every group. */
+export const routedTo = (v: Viewer, reviewGroup: string | null): boolean => reviewGroup === null || seesEveryGroup(v) || v.groups.includes(reviewGroup);
 
 function toSummary(row: SummaryRow, now: number): EscalationSummary {
   return {
@@ -80,22 +116,27 @@ function toSummary(row: SummaryRow, now: number): EscalationSummary {
     decision: row.decision as Decision | null,
     reviewerId: row.reviewerId,
     resolvedAt: isoOrNull(row.resolvedAt),
+    reviewGroup: row.reviewGroup,
+    reviewersRequired: row.reviewersRequired,
+    decisions: Number(row.decisions),
+    consensus: row.consensus,
+    dueAt: isoOrNull(row.dueAt),
+    onExpiry: row.onExpiry,
+    resolution: row.resolution,
   };
 }
 
-export type QueueFilter = Pick<QueueQuery, "status" | "kind" | "blocking" | "workflow" | "version" | "step" | "order" | "limit" | "cursor">;
+export type QueueFilter = Pick<QueueQuery, "status" | "kind" | "blocking" | "workflow" | "version" | "step" | "order" | "limit" | "cursor"> &
+  Partial<Pick<QueueQuery, "group" | "mine">> & {
+    /** A user id (`me` already resolved by the route). */
+    assignee?: string | undefined;
+    /** Who asks: what they may see, and whose queue `mine` is. Omitted: everything (tests, jobs). */
+    viewer?: Viewer | undefined;
+  };
 
 /** The queue's page query, unexecuted, so tests can EXPLAIN it. */
 export function escalationListQuery(db: Db, projectId: string, q: QueueFilter) {
-  const where: Array<SQL | undefined> = [
-    eq(escalations.projectId, projectId),
-    q.status === "all" ? undefined : eq(escalations.status, q.status),
-    q.kind === undefined ? undefined : eq(escalations.kind, q.kind),
-    q.blocking === undefined ? undefined : eq(escalations.blocking, q.blocking),
-    q.workflow === undefined ? undefined : eq(escalations.workflow, q.workflow),
-    q.version === undefined ? undefined : eq(escalations.version, q.version),
-    q.step === undefined ? undefined : eq(escalations.step, q.step),
-  ];
+  const where = queueConditions(projectId, q);
   const c = q.cursor;
   if (c) {
     where.push(
@@ -112,6 +153,39 @@ export function escalationListQuery(db: Db, projectId: string, q: QueueFilter) {
     .where(and(...where))
     .orderBy(...order)
     .limit(q.limit + 1);
+}
+
+/** How many items the queue `q` holds (without paging): the per-assignee "pending" counts. */
+export async function countQueue(db: Db, projectId: string, q: Omit<QueueFilter, "order" | "limit" | "cursor">): Promise<number> {
+  return db.$count(escalations, and(...queueConditions(projectId, q)));
+}
+
+function queueConditions(projectId: string, q: Omit<QueueFilter, "order" | "limit" | "cursor">): Array<SQL | undefined> {
+  const where: Array<SQL | undefined> = [
+    eq(escalations.projectId, projectId),
+    q.status === "all" ? undefined : q.status === "active" ? inArray(escalations.status, [...ACTIVE_STATUSES]) : eq(escalations.status, q.status),
+    q.kind === undefined ? undefined : eq(escalations.kind, q.kind),
+    q.blocking === undefined ? undefined : eq(escalations.blocking, q.blocking),
+    q.workflow === undefined ? undefined : eq(escalations.workflow, q.workflow),
+    q.version === undefined ? undefined : eq(escalations.version, q.version),
+    q.step === undefined ? undefined : eq(escalations.step, q.step),
+    q.group === undefined ? undefined : eq(escalations.reviewGroup, q.group),
+    q.assignee === undefined ? undefined : eq(escalations.claimedBy, q.assignee),
+    // Waiting on a judge: not in anyone's queue yet.
+    eq(escalations.judgePending, false),
+  ];
+  const v = q.viewer;
+  if (v && !seesEveryGroup(v)) where.push(groupCondition(v.groups));
+  if (q.mine && v?.userId) {
+    // My queue: routed to me (ungrouped or my groups, whatever my role lets me read), not yet
+    // decided by me, still waiting; disputes only for those who settle them.
+    const statuses = canAdjudicate(v) ? [...ACTIVE_STATUSES] : ["open", "in_review"];
+    where.push(inArray(escalations.status, statuses as Array<(typeof ACTIVE_STATUSES)[number]>));
+    const mineCond = groupCondition(v.groups);
+    where.push(canAdjudicate(v) ? or(mineCond, eq(escalations.status, "disputed")) : mineCond);
+    where.push(sql`NOT EXISTS (SELECT 1 FROM reviews r WHERE r.project_id = "escalations"."project_id" AND r.escalation_id = "escalations"."id" AND r.actor = ${`user:${v.userId}`})`);
+  }
+  return where;
 }
 
 /**
@@ -139,16 +213,29 @@ export async function getEscalationSummary(db: Db, projectId: string, id: string
   return row ? toSummary(row, now) : null;
 }
 
-/** The whole escalation, packet included; `contract` is filled in by the caller. */
-export async function getEscalation(db: Db, projectId: string, id: string, now: number): Promise<Omit<EscalationDetail, "contract"> | null> {
+const groupCondition = (groups: readonly string[]): SQL =>
+  groups.length === 0 ? isNull(escalations.reviewGroup) : or(isNull(escalations.reviewGroup), inArray(escalations.reviewGroup, [...groups]))!;
+
+/** What the detail view needs beyond the summary; the reviews and permissions are added by the caller. */
+export type EscalationRecord = Omit<EscalationDetail, "contract" | "reviews" | "myReview" | "canDecide" | "canAdjudicate"> & {
+  /** Known-answer items: the escalation whose settled answer this is. Never on the wire for reviewers. */
+  knownAnswerOf: string | null;
+  judgePending: boolean;
+};
+
+/** The whole escalation, packet included. */
+export async function getEscalation(db: Db, projectId: string, id: string, now: number): Promise<EscalationRecord | null> {
   const row = await db
-    .select()
+    .select({ ...summaryColumns, packet: escalations.packet, correctedOutput: escalations.correctedOutput, reason: escalations.reason,
+      resumedAt: escalations.resumedAt, resumedBy: escalations.resumedBy, knownAnswerOf: escalations.knownAnswerOf, judgePending: escalations.judgePending })
     .from(escalations)
     .where(and(eq(escalations.projectId, projectId), eq(escalations.id, id)))
     .get();
   if (!row) return null;
   const packet = parseJson<EscalationPacket>(row.packet)!;
   return {
+    knownAnswerOf: row.knownAnswerOf,
+    judgePending: row.judgePending,
     ...toSummary(row, now),
     packet,
     correctedOutput: parseJson(row.correctedOutput),
@@ -175,139 +262,64 @@ export async function getContract(
   return row ?? null;
 }
 
+
 /** Why a claim or a decision was refused; `held` carries the live claim that blocks it. */
 export type Refusal =
   | { status: "not_found" }
   | { status: "resolved" }
+  | { status: "expired" }
+  /** Reviewers disagreed: only an adjudicator acts on it now. */
+  | { status: "disputed" }
+  /** Not disputed: there is nothing to adjudicate. */
+  | { status: "not_disputed" }
+  /** The caller already decided it; each reviewer decides once. */
+  | { status: "already_decided" }
+  /** Waiting on its judge: people see it once the judge has answered (or timed out). */
+  | { status: "awaiting_judge" }
   | { status: "held"; claimedBy: string; claimExpiresAt: number };
 
-async function refusal(
-  tx: Transaction,
-  projectId: string,
-  id: string,
-  userId: string,
-  now: number,
-): Promise<Refusal | null> {
-  const rs = await tx.execute({
-    sql: "SELECT status, claimed_by, claim_expires_at FROM escalations WHERE project_id = ? AND id = ?",
-    args: [projectId, id],
-  });
-  const r = rs.rows[0];
-  if (!r) return { status: "not_found" };
-  if (r.status === "resolved") return { status: "resolved" };
-  const claimedBy = r.claimed_by === null ? null : String(r.claimed_by);
-  const expires = r.claim_expires_at === null ? null : Number(r.claim_expires_at);
-  if (claimedBy !== null && claimedBy !== userId && expires !== null && expires > now) {
-    return { status: "held", claimedBy, claimExpiresAt: expires };
-  }
-  return null;
-}
-
 export type ClaimOutcome = { status: "claimed"; claimedBy: string; claimExpiresAt: number } | Refusal;
-export type DecisionOutcome = { status: "decided"; labelId: string } | Refusal;
 
 /**
- * Claims an open escalation for `ttlMs`: free, expired, or already the user's (which extends it).
+ * Claims an escalation still waiting on people for `ttlMs`: free, expired, or already the user's
+ * (which extends it). With several reviewers a claim says who is looking without keeping others
+ * out; a reviewer who has decided has nothing left to claim. A disputed item is claimed by its
+ * adjudicator (`adjudicator`: the caller may settle disputes).
  */
 export async function claimEscalation(
   client: Client,
-  input: { projectId: string; id: string; userId: string; now: number; ttlMs: number },
+  input: { projectId: string; id: string; userId: string; now: number; ttlMs: number; adjudicator?: boolean },
 ): Promise<ClaimOutcome> {
   return withWriteLock<ClaimOutcome>(client, async (tx) => {
-    const refused = await refusal(tx, input.projectId, input.id, input.userId, input.now);
-    if (refused) return { commit: false, value: refused };
+    const rs = await tx.execute({
+      sql: `SELECT status, claimed_by, claim_expires_at, reviewers_required, run_id, judge_pending,
+              EXISTS (SELECT 1 FROM reviews r WHERE r.project_id = e.project_id AND r.escalation_id = e.id AND r.actor = ?) AS decided
+            FROM escalations e WHERE project_id = ? AND id = ?`,
+      args: [`user:${input.userId}`, input.projectId, input.id],
+    });
+    const r = rs.rows[0];
+    if (!r) return { commit: false, value: { status: "not_found" } };
+    const status = String(r.status);
+    if (status === "resolved" || status === "expired") return { commit: false, value: { status } };
+    if (Number(r.judge_pending) === 1) return { commit: false, value: { status: "awaiting_judge" } };
+    if (status === "disputed" && !input.adjudicator) return { commit: false, value: { status: "disputed" } };
+    if (status !== "disputed" && Number(r.decided) === 1) return { commit: false, value: { status: "already_decided" } };
+    const claimedBy = r.claimed_by === null ? null : String(r.claimed_by);
+    const expires = r.claim_expires_at === null ? null : Number(r.claim_expires_at);
+    if (claimIsExclusive({ status, reviewersRequired: Number(r.reviewers_required) }) && claimedBy !== null && claimedBy !== input.userId && expires !== null && expires > input.now) {
+      return { commit: false, value: { status: "held", claimedBy, claimExpiresAt: expires } };
+    }
     const expiresAt = input.now + input.ttlMs;
     await tx.execute({
-      sql: "UPDATE escalations SET claimed_by = ?, claim_expires_at = ? WHERE project_id = ? AND id = ? AND status = 'open'",
+      sql: "UPDATE escalations SET claimed_by = ?, claim_expires_at = ? WHERE project_id = ? AND id = ?",
       args: [input.userId, expiresAt, input.projectId, input.id],
     });
-    const run = await tx.execute({ sql: "SELECT run_id FROM escalations WHERE project_id = ? AND id = ?", args: [input.projectId, input.id] });
     await appendAudit(tx, input.projectId, [
       {
         time: input.now, actor: `user:${input.userId}`, action: "escalation.claimed", subject: `escalation:${input.id}`,
-        runId: String(run.rows[0]![0]), payload: { claimExpiresAt: expiresAt },
+        runId: String(r.run_id), payload: { claimExpiresAt: expiresAt },
       },
     ]);
     return { commit: true, value: { status: "claimed", claimedBy: input.userId, claimExpiresAt: expiresAt } };
-  });
-}
-
-export interface DecisionInput {
-  projectId: string;
-  id: string;
-  userId: string;
-  decision: Decision;
-  /** The corrected output (`correct`); ignored otherwise. */
-  output?: unknown;
-  reason: string;
-  alternative?: number | undefined;
-  now: number;
-}
-
-/**
- * Resolves an open escalation and records the decision as a label (ground truth), with its
- * `escalation.resolved` webhook, all in one transaction. The UPDATE is conditional on the
- * escalation still being open and not held by someone else's live claim: of two reviewers
- * deciding at once, exactly one changes it; the other is told why and nothing of theirs stays.
- *
- * The label: `correct` is true only for `accept`; its value is the model's output (accept), the
- * corrected output (correct), or unknown (reject); source `spot_check` for spot checks, so
- * calibration can weight them by their sampling rate, else `review`.
- */
-export async function decideEscalation(client: Client, input: DecisionInput): Promise<DecisionOutcome> {
-  const corrected = input.decision === "correct" ? JSON.stringify(input.output ?? null) : null;
-  const alternative = input.alternative ?? null;
-  const labelId = uuidv7();
-  const actor = `user:${input.userId}`;
-  return withWriteLock<DecisionOutcome>(client, async (tx) => {
-    const updated = await tx.execute({
-      sql: `UPDATE escalations SET status = 'resolved', decision = ?, corrected_output = ?, reason = ?, reviewer_id = ?, resolved_at = ?,
-              packet = CASE WHEN ? IS NULL THEN packet ELSE json_set(packet, '$.review', json_object('alternative', ?)) END
-            WHERE project_id = ? AND id = ? AND status = 'open'
-              AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at IS NULL OR claim_expires_at <= ?)`,
-      args: [input.decision, corrected, input.reason, input.userId, input.now, alternative, alternative, input.projectId, input.id, input.userId, input.now],
-    });
-    if (updated.rowsAffected !== 1) {
-      const refused = (await refusal(tx, input.projectId, input.id, input.userId, input.now)) ?? { status: "resolved" };
-      return { commit: false, value: refused };
-    }
-    await tx.execute({
-      sql: `INSERT INTO labels (project_id, id, run_id, step_id, workflow, version, step, source, correct, value, confidence,
-              sampling_rate, escalation_id, actor, reason, created_at)
-            SELECT project_id, ?, run_id, step_id, workflow, version, step,
-              CASE kind WHEN 'spot_check' THEN 'spot_check' ELSE 'review' END, ?,
-              CASE ? WHEN 'accept' THEN packet -> '$.output' WHEN 'correct' THEN ? ELSE NULL END,
-              confidence, sampling_rate, id, ?, ?, ?
-            FROM escalations WHERE project_id = ? AND id = ?`,
-      args: [labelId, input.decision === "accept" ? 1 : 0, input.decision, corrected, actor, input.reason, input.now, input.projectId, input.id],
-    });
-    const rs = await tx.execute({
-      sql: "SELECT run_id, step_id, workflow, version, step, kind, blocking FROM escalations WHERE project_id = ? AND id = ?",
-      args: [input.projectId, input.id],
-    });
-    const e = rs.rows[0]!;
-    await tx.execute(
-      enqueueWebhookStatement(
-        input.projectId,
-        "escalation.resolved",
-        {
-          escalationId: input.id, runId: e.run_id, stepId: e.step_id, workflow: e.workflow, version: e.version, step: e.step,
-          kind: e.kind, blocking: Number(e.blocking) === 1, decision: input.decision, reviewerId: input.userId, labelId,
-          resolvedAt: iso(input.now),
-        },
-        input.now,
-      ),
-    );
-    // The decision record: what was decided, why, and the value the run resumes with.
-    await appendAudit(tx, input.projectId, [
-      {
-        time: input.now, actor, action: "escalation.decided", subject: `escalation:${input.id}`, runId: String(e.run_id),
-        payload: {
-          escalationId: input.id, stepId: e.step_id, decision: input.decision, reason: input.reason, labelId, alternative,
-          correctedOutput: input.decision === "correct" ? (input.output ?? null) : null,
-        },
-      },
-    ]);
-    return { commit: true, value: { status: "decided", labelId } };
   });
 }

@@ -64,18 +64,22 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
   let escalation: RunState["escalation"] = null;
   if (esc) {
     const original = rows.find((s) => s.stepId === esc.stepId);
+    // A deadline that settled the item (`expired`) resumes the run like a decision does.
+    const settled = esc.status === "resolved" || esc.status === "expired";
     escalation = {
       id: esc.id,
       stepId: esc.stepId,
       step: esc.step,
-      status: esc.status,
+      status: settled ? "resolved" : "open",
       decision: (esc.decision as Decision | null) ?? null,
       // Accept resumes with the model's own output; correct with the reviewer's.
       output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? parseJson(original?.output ?? null) : null,
       reason: esc.reason,
       resumedAt: esc.resumedAt === null ? null : new Date(esc.resumedAt).toISOString(),
-      resumable: esc.status === "resolved" && (esc.resumedAt === null || lapsed(esc.leaseExpiresAt, now)),
+      resumable: settled && (esc.resumedAt === null || lapsed(esc.leaseExpiresAt, now)),
       leaseExpiresAt: esc.leaseExpiresAt === null || lapsed(esc.leaseExpiresAt, now) ? null : new Date(esc.leaseExpiresAt).toISOString(),
+      // Accepted by the deadline (`onExpiry: accept-flagged`): nobody checked it.
+      ...(esc.resolution === "expired" && esc.decision === "accept" ? { flagged: true } : {}),
     };
   }
   return {
@@ -143,7 +147,8 @@ export async function claimResume(
       })
     ).rows[0];
     if (!row) return { outcome: "not_found" };
-    if (row.status !== "resolved") return { outcome: "not_resolved" };
+    // An item its deadline settled (`expired`) resumes the run like a decision does.
+    if (row.status !== "resolved" && row.status !== "expired") return { outcome: "not_resolved" };
     const lease = row.lease_expires_at === null ? null : Number(row.lease_expires_at);
     if (row.resumed_at !== null && !lapsed(lease, now)) return { outcome: "already_resumed" };
     const top = await tx.execute({

@@ -4,6 +4,7 @@ import type { Logger } from "../../app/logger.js";
 import { dueDeliveries, recordAttempt, type DueDelivery } from "./store.js";
 import { AddressGuard } from "./address-guard.js";
 import { guardedPost, NO_ANSWER, type WebhookOutcome, type WebhookPost } from "./guarded-post.js";
+import { slackBody } from "./slack-body.js";
 
 export interface DispatcherOptions {
   /** How often due deliveries are looked for. Default 1 s. */
@@ -21,6 +22,8 @@ export interface DispatcherOptions {
   now?: () => number;
   random?: () => number;
   log?: Logger;
+  /** The dashboard's address, for the review-screen links of Slack-format bodies. */
+  publicUrl?: string;
 }
 
 /**
@@ -47,6 +50,7 @@ export class WebhookDispatcher {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: Logger | undefined;
+  private readonly publicUrl: string;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
@@ -63,6 +67,7 @@ export class WebhookDispatcher {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log;
+    this.publicUrl = options.publicUrl ?? "http://localhost:7077";
   }
 
   start(): void {
@@ -103,15 +108,16 @@ export class WebhookDispatcher {
     const attempt = d.attempts + 1;
     let statusCode: number | null = null;
     let error: string;
+    const body = d.format === "slack" ? slackBody(d.payload, this.publicUrl) : d.payload;
     const outcome = await this.post(d.url, {
       headers: {
         "content-type": "application/json",
         "user-agent": "Seamtrace-Webhooks/1",
         "seamtrace-event": d.event,
         "seamtrace-delivery": d.id,
-        "seamtrace-signature": signWebhook(d.secret, d.payload, Math.floor(now / 1000)),
+        "seamtrace-signature": signWebhook(d.secret, body, Math.floor(now / 1000)),
       },
-      body: d.payload,
+      body,
       timeoutMs: this.timeoutMs,
     }).catch((): WebhookOutcome => ({ error: NO_ANSWER }));
     if ("status" in outcome) {

@@ -5,7 +5,7 @@ import { AppError, notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { AddressGuard } from "./address-guard.js";
-import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "./store.js";
+import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS, WEBHOOK_FORMATS } from "./store.js";
 
 // Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
 export const createBody = z
@@ -16,6 +16,7 @@ export const createBody = z
       .url()
       .refine((u) => /^https?:\/\//i.test(u), "the URL must be http or https"),
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
+    format: z.enum(WEBHOOK_FORMATS).optional(),
   })
   .strict();
 export const idParam = z.object({ id: z.string().min(1).max(256) });

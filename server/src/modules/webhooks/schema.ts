@@ -14,6 +14,8 @@ export const webhooks = sqliteTable(
     secret: text("secret").notNull(),
     /** JSON array of event names it receives. */
     events: text("events").notNull(),
+    /** `json`: the signed JSON envelope; `slack`: a Slack-compatible `{ text }` body (still signed). */
+    format: text("format", { enum: ["json", "slack"] }).notNull().default("json"),
     createdAt: integer("created_at").notNull(),
     disabledAt: integer("disabled_at"),
   },

@@ -8,13 +8,20 @@ import { appendAudit } from "../audit/store.js";
 import { execIn } from "../../platform/db/sql.js";
 import { queuedWrite, withWriteLock } from "../../platform/db/write-transaction.js";
 
-export const WEBHOOK_EVENTS = ["escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed"] as const;
+export const WEBHOOK_EVENTS = [
+  "escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed",
+  "escalation.disputed", "review.due", "review.expired",
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** `json`: the signed JSON envelope; `slack`: a Slack-compatible `{ text }` body with a link to the review screen (signed too). */
+export const WEBHOOK_FORMATS = ["json", "slack"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export interface WebhookView {
   id: string;
   url: string;
   events: WebhookEvent[];
+  format: WebhookFormat;
   createdAt: string;
   disabledAt: string | null;
 }
@@ -23,6 +30,7 @@ const view = (r: typeof webhooks.$inferSelect): WebhookView => ({
   id: r.id,
   url: r.url,
   events: JSON.parse(r.events) as WebhookEvent[],
+  format: r.format,
   createdAt: new Date(r.createdAt).toISOString(),
   disabledAt: r.disabledAt === null ? null : new Date(r.disabledAt).toISOString(),
 });
@@ -30,7 +38,7 @@ const view = (r: typeof webhooks.$inferSelect): WebhookView => ({
 /** Creates a webhook; its signing secret is returned this once. */
 export async function createWebhook(
   db: Db,
-  input: { projectId: string; url: string; events: WebhookEvent[]; actor: string },
+  input: { projectId: string; url: string; events: WebhookEvent[]; actor: string; format?: WebhookFormat | undefined },
   now = Date.now(),
 ): Promise<WebhookView & { secret: string }> {
   const row = {
@@ -39,13 +47,14 @@ export async function createWebhook(
     url: input.url,
     secret: `whsec_${randomBytes(24).toString("base64url")}`,
     events: JSON.stringify([...new Set(input.events)]),
+    format: input.format ?? ("json" as const),
     createdAt: now,
     disabledAt: null,
   };
   await withWriteLock(db.$client, async (tx) => {
     await execIn(tx, db.insert(webhooks).values(row));
     await appendAudit(tx, row.projectId, [
-      { time: now, actor: input.actor, action: "webhook.created", subject: `webhook:${row.id}`, payload: { webhookId: row.id, url: row.url, events: [...new Set(input.events)] } },
+      { time: now, actor: input.actor, action: "webhook.created", subject: `webhook:${row.id}`, payload: { webhookId: row.id, url: row.url, events: [...new Set(input.events)], format: row.format } },
     ]);
     return { commit: true, value: undefined };
   });
@@ -92,6 +101,7 @@ export interface DueDelivery {
   webhookId: string;
   url: string;
   secret: string;
+  format: WebhookFormat;
   event: string;
   payload: string;
   attempts: number;
@@ -106,6 +116,7 @@ export async function dueDeliveries(db: Db, now: number, limit: number): Promise
       webhookId: webhookDeliveries.webhookId,
       url: webhooks.url,
       secret: webhooks.secret,
+      format: webhooks.format,
       event: webhookDeliveries.event,
       payload: webhookDeliveries.payload,
       attempts: webhookDeliveries.attempts,
