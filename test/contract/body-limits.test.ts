@@ -18,7 +18,7 @@ const BODYLESS = new Set(["POST /v1/auth/logout", "POST /v1/escalations/:id/clai
 /** The ingest route checks string length and depth per event (a 207 with per-item rejections). */
 const PER_ITEM = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces", "POST /v1/logs"]);
 /** Routes taking API keys only; the others are called as a signed-in admin. */
-const KEY_ONLY = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces", "POST /v1/logs"]);
+const KEY_ONLY = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces", "POST /v1/logs", "POST /v1/escalations/:id/judgement"]);
 
 let ctx: TestContext;
 let key: string;

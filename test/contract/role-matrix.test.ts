@@ -662,7 +662,7 @@ describe("the API reference and the dashboard say what the server does", () => {
     };
     for (const [action, route] of Object.entries(behind) as Array<[keyof typeof PERMISSIONS, string]>) {
       const rc = ROUTES.find((r) => `${r.method} ${r.route}` === route)!;
-      const roles = (["admin", "reviewer", "analyst"] as const).filter((role) => rc.expect[role] === "allow");
+      const roles = (["admin", "lead", "reviewer", "analyst"] as const).filter((role) => rc.expect[role] === "allow");
       expect([...PERMISSIONS[action]].sort(), `${action} (${route})`).toEqual([...roles].sort());
     }
   });

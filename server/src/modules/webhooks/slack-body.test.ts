@@ -45,7 +45,7 @@ describe("a webhook with format slack", () => {
     });
   });
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ SEAMTRACE_WEBHOOK_ALLOW: "127.0.0.1" }); // the receiver is on loopback
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   });
   afterAll(async () => {
@@ -73,7 +73,7 @@ describe("a webhook with format slack", () => {
 
     const now = Date.now();
     await ctx.store.client.execute(enqueueWebhookStatement(p.projectId, "escalation.disputed" satisfies WebhookEvent, ref, now));
-    await new WebhookDispatcher(ctx.store, { now: () => now, publicUrl: "https://seamtrace.example.com" }).runOnce();
+    await new WebhookDispatcher(ctx.store, { now: () => now, publicUrl: "https://seamtrace.example.com", allow: ["127.0.0.1"] }).runOnce();
     expect(received).toHaveLength(2);
     const bySecret = (secret: string) =>
       received.find((r) => r.headers["seamtrace-signature"] === signWebhook(secret, r.body, Math.floor(now / 1000)))!;
