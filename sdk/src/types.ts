@@ -44,8 +44,11 @@ export interface RunStartedEvent extends RunEventBase {
 
 /** The outcome of a gate check at a handoff; `pass` when every check held. */
 export type GateOutcome = "pass" | "escalate" | "flag";
-/** Which check a gate failed on. */
-export type GateKind = "confidence" | "cumulative" | "contract" | "stale";
+/**
+ * Which check a gate failed on. `unscored`: the step gave no confidence and its policy has
+ * `requireConfidence: true`.
+ */
+export type GateKind = "confidence" | "cumulative" | "contract" | "stale" | "unscored";
 
 export interface GateResult {
   outcome: GateOutcome;
@@ -161,7 +164,13 @@ export interface IngestRequest {
   events: SeamtraceEvent[];
 }
 
-export type ItemStatus = "accepted" | "duplicate" | "rejected";
+/**
+ * Per item of a batch: `accepted` (stored now), `duplicate` (this id was stored before with the
+ * same content: delivered), `conflict` (this id was stored before with DIFFERENT content: the
+ * stored event stands and nothing changed; resending will not help), `rejected` (invalid; `code`
+ * and `message` say why).
+ */
+export type ItemStatus = "accepted" | "duplicate" | "conflict" | "rejected";
 
 export interface IngestItemResult {
   /** The event id, or null when the item had no usable id. */
@@ -189,6 +198,11 @@ export interface PolicyRule {
   minCumulative?: number;
   /** `escalate` stops the run for review; `flag` goes on and marks everything downstream. */
   onLow?: "escalate" | "flag";
+  /**
+   * A step that gives no confidence fails its gate (kind `unscored`) instead of passing as
+   * unscored. Default false: unscored steps pass `minConfidence` and count as 1 in cumulative.
+   */
+  requireConfidence?: boolean;
   /** Fraction in [0, 1] of passing steps queued for non-blocking review. */
   spotCheckRate?: number;
 }

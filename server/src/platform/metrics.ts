@@ -16,7 +16,7 @@ collectDefaultMetrics({ register: registry });
 
 const ingestEvents = new Counter({
   name: "seamtrace_ingest_events_total",
-  help: "Events received by the collector, by route (events, otlp) and outcome (accepted, duplicate, rejected).",
+  help: "Events received by the collector, by route (events, otlp) and outcome (accepted, duplicate, conflict, rejected).",
   labelNames: ["route", "outcome"] as const,
   registers: [registry],
 });
@@ -88,6 +88,8 @@ export const openEscalations = new Gauge({
 export interface IngestCounts {
   accepted: number;
   duplicate: number;
+  /** Ids stored before with other content (nothing changed). */
+  conflict?: number;
   rejectedCodes: readonly string[];
 }
 
@@ -95,6 +97,7 @@ export interface IngestCounts {
 export function recordIngest(route: "events" | "otlp", counts: IngestCounts): void {
   if (counts.accepted > 0) ingestEvents.inc({ route, outcome: "accepted" }, counts.accepted);
   if (counts.duplicate > 0) ingestEvents.inc({ route, outcome: "duplicate" }, counts.duplicate);
+  if (counts.conflict) ingestEvents.inc({ route, outcome: "conflict" }, counts.conflict);
   if (counts.rejectedCodes.length > 0) {
     ingestEvents.inc({ route, outcome: "rejected" }, counts.rejectedCodes.length);
     const byCode = new Map<string, number>();

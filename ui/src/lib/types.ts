@@ -7,7 +7,8 @@
 export type Role = "admin" | "reviewer" | "analyst";
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type Source = "direct" | "inferred" | "human" | "cache";
-export type GateKind = "confidence" | "cumulative" | "contract" | "stale";
+/** `unscored`: the step gave no confidence and its policy requires one. */
+export type GateKind = "confidence" | "cumulative" | "contract" | "stale" | "unscored";
 export type Decision = "accept" | "correct" | "reject";
 
 export interface ErrorInfo {
@@ -255,6 +256,7 @@ export interface PolicyBody {
   minConfidence?: number | null;
   minCumulative?: number | null;
   onLow?: "escalate" | "flag" | null;
+  requireConfidence?: boolean | null;
   spotCheckRate?: number | null;
   targetAccuracy?: number | null;
   tightenMin?: number | null;
@@ -392,6 +394,7 @@ export interface ServedPolicy {
   minConfidence?: number;
   minCumulative?: number;
   onLow?: "escalate" | "flag";
+  requireConfidence?: boolean;
   spotCheckRate?: number;
   targetAccuracy?: number;
   tightenMin?: number;

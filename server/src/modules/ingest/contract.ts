@@ -34,7 +34,7 @@ const errorInfo = z.object({
 
 const gateResult = z.object({
   outcome: z.enum(["pass", "escalate", "flag"]),
-  kinds: z.array(z.enum(["confidence", "cumulative", "contract", "stale"])),
+  kinds: z.array(z.enum(["confidence", "cumulative", "contract", "stale", "unscored"])),
   minConfidence: unit.optional(),
   minCumulative: unit.optional(),
   issues: z.array(z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() })).optional(),
@@ -133,7 +133,9 @@ export type ParsedItem =
    * may be stored; `keys`: the member names its objects hold, at every depth.
    */
   | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
-  | { ok: false; id: string | null; code: "invalid_event" | "unknown_type" | "string_too_long" | "too_deep"; message: string };
+  | { ok: false; id: string | null; code: RejectionCode; message: string };
+
+export type RejectionCode = "invalid_event" | "invalid_confidence" | "unknown_type" | "string_too_long" | "too_deep";
 
 /**
  * Validates one item of a batch on its own (one bad event never sinks the batch). Size limits
@@ -148,12 +150,68 @@ export function parseEvent(item: unknown, limits: ItemLimits): ParsedItem {
   const counts = { keys: 0 };
   const violation = checkJsonLimits(item, limits, counts);
   if (violation) return { ok: false, id: usableId(item), ...violation };
-  if (acceptsAsIs(item)) return { ok: true, event: item, asIs: true, keys: counts.keys };
+  if (acceptsAsIs(item)) {
+    // Ids in upper case are stored in lower case, so the text as sent is not what is stored.
+    const event = canonicalIds(item);
+    return { ok: true, event, asIs: event === item, keys: counts.keys };
+  }
   const parsed = eventSchema.safeParse(item);
-  if (parsed.success) return { ok: true, event: parsed.data, asIs: false, keys: counts.keys };
+  if (parsed.success) return { ok: true, event: canonicalIds(parsed.data), asIs: false, keys: counts.keys };
   const issues = parsed.error.issues;
   const unknownType = issues.some((i) => i.code === "invalid_union" && i.path.length === 1 && i.path[0] === "type");
-  return { ok: false, id: usableId(item), code: unknownType ? "unknown_type" : "invalid_event", message: describeIssues(issues) };
+  if (unknownType) return { ok: false, id: usableId(item), code: "unknown_type", message: describeIssues(issues) };
+  const score = issues.find((i) => i.path.length === 1 && SCORES.has(i.path[0] as string));
+  if (score) {
+    // Named apart from other mistakes: a score out of range is the commonest way a step's result
+    // goes wrong (a percentage, a string, a null), and the value is what the developer must see.
+    const field = score.path[0] as string;
+    const others = issues.filter((i) => i !== score);
+    const rest = others.length > 0 ? `; also ${describeIssues(others)}` : "";
+    return {
+      ok: false,
+      id: usableId(item),
+      code: "invalid_confidence",
+      message: `${field} must be a finite number in [0, 1] (or left out for an unscored step), got ${showValue((item as Record<string, unknown>)[field])}${rest}`,
+    };
+  }
+  return { ok: false, id: usableId(item), code: "invalid_event", message: describeIssues(issues) };
+}
+
+/** The fields of a step event that hold a confidence; anything in them but a number in [0, 1] is `invalid_confidence`. */
+const SCORES = new Set(["confidence", "calibrated", "cumulative"]);
+
+/** A rejected value as the developer would write it: strings quoted, long values cut. */
+function showValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const HAS_UPPER = /[A-F]/;
+
+/**
+ * The event with every UUID it holds (its id, run, step, parents, escalation) in lower case,
+ * the one case ids are stored and compared in: the same UUID sent in upper case is the same
+ * event, run or step. Returns `event` itself when nothing needed changing (the common case:
+ * the SDK makes lower-case ids), so the check costs one regular-expression test per id.
+ */
+export function canonicalIds<E extends SeamtraceEvent>(event: E): E {
+  const e = event as E & { runId?: string; stepId?: string; parents?: string[]; escalationId?: string };
+  const parentsUpper = e.parents !== undefined && e.parents.some((p) => HAS_UPPER.test(p));
+  if (
+    !HAS_UPPER.test(e.id) &&
+    !(e.runId !== undefined && HAS_UPPER.test(e.runId)) &&
+    !(e.stepId !== undefined && HAS_UPPER.test(e.stepId)) &&
+    !(e.escalationId !== undefined && HAS_UPPER.test(e.escalationId)) &&
+    !parentsUpper
+  ) {
+    return event;
+  }
+  const out: Record<string, unknown> = { ...e, id: e.id.toLowerCase() };
+  if (e.runId !== undefined) out.runId = e.runId.toLowerCase();
+  if (e.stepId !== undefined) out.stepId = e.stepId.toLowerCase();
+  if (e.escalationId !== undefined) out.escalationId = e.escalationId.toLowerCase();
+  if (e.parents !== undefined) out.parents = e.parents.map((p) => p.toLowerCase());
+  return out as E;
 }
 
 // ajv is CommonJS: under NodeNext its default import is `module.exports`, whose `default` is the class.

@@ -64,7 +64,7 @@ export function tracesRoutes(deps: AppDeps) {
     let stored: boolean[] = [];
     if (mapped.events.length > 0) {
       try {
-        stored = await writer.submit({ projectId, keyId, receivedAt: deps.now(), events: mapped.events });
+        stored = (await writer.submit({ projectId, keyId, receivedAt: deps.now(), events: mapped.events })).map((o) => o === "accepted");
       } catch (err) {
         throw storeFailure(err);
       }
