@@ -81,6 +81,9 @@ export function analyticsRoutes(deps: AppDeps) {
         series: seriesView(q),
         sources: groups,
         reliability: calibrationOf(rows, groups),
+        // Outputs that gave no confidence cannot be placed in a bin; said apart so a diagram
+        // over few scored outputs is not read as the whole picture.
+        unscored: rows.reduce((n, r) => n + r.unscored, 0),
         trend: buckets(rows, q.window, q.interval).map((b) => {
           const r = calibrationOf(b.rows, groups);
           return { from: iso(b.from), to: iso(b.to), count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };

@@ -1,0 +1,1 @@
+ALTER TABLE `policies` ADD `require_confidence` integer;
