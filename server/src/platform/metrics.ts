@@ -84,6 +84,12 @@ export const openEscalations = new Gauge({
   registers: [registry],
 });
 
+export const logWriteFailures = new Counter({
+  name: "seamtrace_log_write_failures_total",
+  help: "Log lines the server could not write to stdout or stderr (a full disk, a closed pipe); dropped, never fatal.",
+  registers: [registry],
+});
+
 /** Outcomes of one ingest request: counts, and the code of every rejected item. */
 export interface IngestCounts {
   accepted: number;

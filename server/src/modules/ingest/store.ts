@@ -9,6 +9,7 @@ import { beginWrite } from "../../platform/db/write-transaction.js";
 import { WriteQueue } from "../../platform/db/write-queue.js";
 import { chunks } from "../../platform/db/sql.js";
 import { sameContent } from "./same-content.js";
+import { noteWriteCommitted } from "../../platform/db/store-health.js";
 
 /** One request's accepted events, already validated, with who sent them and when. */
 export interface IngestBatch {
@@ -118,6 +119,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     }
     for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
     await tx.commit();
+    noteWriteCommitted(client);
 
     const storedSet = new Set(stored);
     for (const r of all) {

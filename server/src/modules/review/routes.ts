@@ -13,7 +13,7 @@ import {
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, badRequest, notFound } from "../../platform/http/errors.js";
 import { ContractValidators } from "./contract-validator.js";
-import { projected } from "../runs/projected.js";
+import { projected, projectedForRead } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { claimEscalation, decideEscalation, getContract, getEscalation, getEscalationSummary, listEscalations, type Refusal } from "./store.js";
@@ -32,16 +32,18 @@ export function escalationsRoutes(deps: AppDeps) {
   const reviewers = requireAuth(deps, { roles: ["admin", "reviewer"] });
   // Escalations are projected from the event log behind ingest: act on what was acknowledged.
   const synced = projected(deps);
+  // The queue and a packet are read, and keep answering under a held lock or a full disk.
+  const readable = projectedForRead(deps);
   const validators = new ContractValidators();
 
   return new Hono<AppEnv>()
-    .get("/escalations", readers, validate("query", queueQuery), synced, async (c) => {
+    .get("/escalations", readers, validate("query", queueQuery), readable, async (c) => {
       const q = c.req.valid("query");
       const page = await listEscalations(deps.store.db, c.get("principal").projectId, q, deps.now());
       const body: QueueResponse = { items: page.items, nextCursor: page.next ? encodeQueueCursor(page.next) : null };
       return c.json(body);
     })
-    .get("/escalations/:id", readers, validate("param", escalationIdParam), synced, async (c) => {
+    .get("/escalations/:id", readers, validate("param", escalationIdParam), readable, async (c) => {
       const projectId = c.get("principal").projectId;
       const esc = await getEscalation(deps.store.db, projectId, c.req.valid("param").id, deps.now());
       if (!esc) throw notFound("escalation");
