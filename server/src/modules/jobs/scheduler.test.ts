@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { createClient } from "@libsql/client";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runHostScript } from "../../../../test/support/host-script.js";
@@ -36,10 +37,12 @@ function recordingJob(spans: Span[], holder: string, ms: number): Job {
 /**
  * One server instance in a child process: a scheduler on the shared store whose `rollup` job
  * appends "<holder> <start> <end>" (epoch ms, sub-ms precision) to `spansFile`, fired every few
- * milliseconds from `t0` for `forMs`, as cron would fire it on every instance.
+ * milliseconds, as cron would fire it on every instance: from when the parent writes
+ * `<spansFile>.go` (once both children have written `<spansFile>.ready-<holder>`: loading takes
+ * seconds on a busy machine) until it writes `<spansFile>.stop`.
  */
-const instanceScript = (dbUrl: string, spansFile: string, holder: string, t0: number, forMs: number) => `
-  import { appendFileSync } from "node:fs";
+const instanceScript = (dbUrl: string, spansFile: string, holder: string) => `
+  import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
   import { loadConfig } from "./server/src/app/config.ts";
   import { openStore } from "./server/src/platform/db/client.ts";
   import { silentLogger } from "./server/src/app/logger.ts";
@@ -54,9 +57,12 @@ const instanceScript = (dbUrl: string, spansFile: string, holder: string, t0: nu
     return { rowsRead: 1 };
   } };
   const s = new Scheduler({ store, config, log: silentLogger, now: Date.now }, [job], { holder: ${JSON.stringify(holder)} });
-  while (Date.now() < ${t0}) await new Promise((r) => setTimeout(r, 5));
+  writeFileSync(${JSON.stringify(spansFile)} + ".ready-" + ${JSON.stringify(holder)}, "");
+  while (!existsSync(${JSON.stringify(spansFile)} + ".go")) await new Promise((r) => setTimeout(r, 5));
+  const t0 = Number(readFileSync(${JSON.stringify(spansFile)} + ".go", "utf8"));
+  while (Date.now() < t0) await new Promise((r) => setTimeout(r, 5));
   let busy = 0;
-  while (Date.now() < ${t0 + forMs}) {
+  while (!existsSync(${JSON.stringify(spansFile)} + ".stop")) {
     if ((await s.run("rollup", { trigger: "schedule", actor: "system:scheduler" })) === "busy") busy++;
     await new Promise((r) => setTimeout(r, Math.random() * 4));
   }
@@ -68,10 +74,15 @@ describe("Scheduler lease", () => {
   it("never lets two server processes on one store run the same job at once", async () => {
     ctx = await createTestContext();
     const spansFile = join(ctx.dir, "spans.txt");
-    const t0 = Date.now() + 2_500; // both children loaded and waiting by then
-    const [p, q] = await Promise.all(
-      ["p", "q"].map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, spansFile, h, t0, 1_500), 20_000)),
-    );
+    const children = Promise.all(["p", "q"].map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, spansFile, h), 100_000)));
+    // Both start at the same moment, once both have loaded, and go on until each has run the
+    // job a few times (or a minute has gone by).
+    while (!["p", "q"].every((h) => existsSync(`${spansFile}.ready-${h}`))) await sleep(20);
+    writeFileSync(`${spansFile}.go`, String(Date.now() + 100));
+    const ranBy = (h: string) => (existsSync(spansFile) ? readFileSync(spansFile, "utf8").split("\n").filter((l) => l.startsWith(`${h} `)).length : 0);
+    for (let i = 0; i < 600 && !(ranBy("p") >= 5 && ranBy("q") >= 5); i++) await sleep(100);
+    writeFileSync(`${spansFile}.stop`, "");
+    const [p, q] = await children;
     expect(p!.code, p!.out).toBe(0);
     expect(q!.code, q!.out).toBe(0);
     const spans = readFileSync(spansFile, "utf8")
@@ -89,7 +100,7 @@ describe("Scheduler lease", () => {
     expect(busy[0]! + busy[1]!).toBeGreaterThan(0);
     const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 1000 });
     expect(runs.items.length).toBe(spans.length);
-  }, 30_000);
+  }, 120_000);
 
   it("never lets two schedulers in one process run the same job at once", async () => {
     ctx = await createTestContext();
@@ -115,6 +126,43 @@ describe("Scheduler lease", () => {
     const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 100 });
     expect(runs.items.length).toBe(spans.length);
     expect(runs.items.every((r) => r.outcome === "ok" && r.rowsRead === 1 && r.endedAt !== null)).toBe(true);
+  });
+
+  it("runs each scheduled tick on one instance only, however late the other fires it", async () => {
+    ctx = await createTestContext();
+    const spans: Span[] = [];
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 5)], { holder: "a" });
+    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 5)], { holder: "b" });
+    const tick = Date.UTC(2026, 0, 1, 0, 0, 0);
+    // Both fire the same tick at once, then again one after the other (the lease is free by then).
+    const together = await Promise.all([a.runTick("rollup", tick), b.runTick("rollup", tick)]);
+    expect(together.filter((r) => r === "busy")).toHaveLength(1);
+    expect(await a.runTick("rollup", tick)).toBe("busy");
+    expect(await b.runTick("rollup", tick)).toBe("busy");
+    // The next tick is a new one; a run on demand is never a tick.
+    expect(await b.runTick("rollup", tick + 1_000)).toMatchObject({ outcome: "ok" });
+    expect(await a.run("rollup", { trigger: "manual", actor: "cli" })).toMatchObject({ outcome: "ok" });
+    const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 10 });
+    expect(runs.items.map((r) => r.tick).sort()).toEqual([new Date(tick).toISOString(), new Date(tick + 1_000).toISOString(), null].sort());
+    expect(spans).toHaveLength(3);
+  });
+
+  it("records a run's start once its lease is taken, not before a wait for the write lock", async () => {
+    ctx = await createTestContext();
+    const spans: Span[] = [];
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 1)], { holder: "a" });
+    // Another process holds the write lock; the run waits for it.
+    const other = createClient({ url: ctx.config.databaseUrl });
+    const held = await other.transaction("write");
+    await held.execute("CREATE TABLE lock_probe (x INTEGER)");
+    const run = a.run("rollup", { trigger: "manual", actor: "cli" });
+    await sleep(300);
+    const released = Date.now();
+    await held.rollback();
+    other.close();
+    expect(await run).toMatchObject({ outcome: "ok" });
+    const [recorded] = (await listJobRuns(ctx.store.db, { job: "rollup", limit: 1 })).items;
+    expect(Date.parse(recorded!.startedAt)).toBeGreaterThanOrEqual(released);
   });
 
   it("keeps the lease of a job that outlives the lease length by renewing it", async () => {
