@@ -1,7 +1,7 @@
 import { uuidv7, type DroppedEvent, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { acceptsAsIs, eventSchema, parseEvent } from "./contract.js";
+import { acceptsAsIs, canonicalIds, eventSchema, parseEvent } from "./contract.js";
 import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
 const limits = { maxStringLength: 1024, maxDepth: 8 };
@@ -257,13 +257,14 @@ describe("acceptsAsIs: the compiled check that lets well-formed events skip zod"
     for (const e of bases()) expect(acceptsAsIs(e), String(e.type)).toBe(true);
   });
 
-  it("agrees with zod on generated events: accepts exactly those zod accepts and returns unchanged", () => {
+  it("agrees with zod on generated events: accepts exactly those zod accepts and returns unchanged, ids in lower case", () => {
     fc.assert(
       fc.property(fc.nat(3), fc.array(edit, { minLength: 1, maxLength: 4 }), (which, edits) => {
         const event = bases()[which]!;
         for (const e of edits) apply(event, e);
         const parsed = eventSchema.safeParse(event);
-        const unchanged = parsed.success && JSON.stringify(sortKeys(parsed.data)) === JSON.stringify(sortKeys(event));
+        const unchanged =
+          parsed.success && JSON.stringify(sortKeys(parsed.data)) === JSON.stringify(sortKeys(event)) && canonicalIds(parsed.data) === parsed.data;
         expect(acceptsAsIs(event)).toBe(unchanged);
       }),
       { numRuns: 3_000 },

@@ -150,11 +150,8 @@ export function parseEvent(item: unknown, limits: ItemLimits): ParsedItem {
   const counts = { keys: 0 };
   const violation = checkJsonLimits(item, limits, counts);
   if (violation) return { ok: false, id: usableId(item), ...violation };
-  if (acceptsAsIs(item)) {
-    // Ids in upper case are stored in lower case, so the text as sent is not what is stored.
-    const event = canonicalIds(item);
-    return { ok: true, event, asIs: event === item, keys: counts.keys };
-  }
+  if (acceptsAsIs(item)) return { ok: true, event: item, asIs: true, keys: counts.keys };
+  // Also the path of an event whose ids are in upper case: the compiled check takes lower case only.
   const parsed = eventSchema.safeParse(item);
   if (parsed.success) return { ok: true, event: canonicalIds(parsed.data), asIs: false, keys: counts.keys };
   const issues = parsed.error.issues;
@@ -227,20 +224,45 @@ const Ajv2020 = Ajv2020Module.default;
  * - formats not checked: zod's JSON Schema carries each format's pattern as well, which is what
  *   zod itself tests;
  * - numbers finite (ajv's default `strictNumbers`), as zod's.
+ * It takes UUIDs in lower case only (the only case they are stored in): an event with an id in
+ * upper case goes through zod and canonicalIds, so the common case pays for no case check.
  * contracts/ingest.test.ts checks that the two agree on generated events.
  */
 const asIsValidators: ReadonlyMap<unknown, ValidateFunction> = (() => {
   const ajv = new Ajv2020({ validateFormats: false, unicodeRegExp: false, allowUnionTypes: true, allErrors: false });
   const byType = new Map<unknown, ValidateFunction>();
   for (const schema of eventSchema.options) {
-    const json = z.toJSONSchema(schema, { io: "output" }) as unknown as { properties: { type: { const?: string; enum?: string[] } } };
+    const json = lowerCaseUuids(z.toJSONSchema(schema, { io: "output" })) as unknown as { properties: { type: { const?: string; enum?: string[] } } };
     const validate = ajv.compile(json);
     for (const type of json.properties.type.enum ?? [json.properties.type.const]) byType.set(type, validate);
   }
   return byType;
 })();
 
-/** True when `item` is an event exactly as its schema describes it: zod would return it unchanged. */
+/**
+ * The JSON Schema with every UUID's pattern narrowed to lower case (zod writes `[0-9a-fA-F]`).
+ * Throws at start if a pattern was not narrowed (a zod that writes it otherwise), rather than
+ * letting ids in upper case be stored as sent.
+ */
+function lowerCaseUuids(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lowerCaseUuids);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = lowerCaseUuids(v);
+  if (out.format === "uuid" && typeof out.pattern === "string") {
+    const pattern = out.pattern.replaceAll("0-9a-fA-F", "0-9a-f").replaceAll("89abAB", "89ab");
+    if (new RegExp(pattern).test("0190F0F0-0000-7000-8000-00000000000A") || !new RegExp(pattern).test("0190f0f0-0000-7000-8000-00000000000a")) {
+      throw new Error(`cannot narrow the UUID pattern ${out.pattern} to lower case`);
+    }
+    out.pattern = pattern;
+  }
+  return out;
+}
+
+/**
+ * True when `item` is an event exactly as its schema describes it, its UUIDs in lower case: zod
+ * would return it unchanged, and it is stored as it is.
+ */
 export function acceptsAsIs(item: unknown): item is SeamtraceEvent {
   if (typeof item !== "object" || item === null) return false;
   const validate = asIsValidators.get((item as { type?: unknown }).type);
