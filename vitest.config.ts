@@ -5,26 +5,62 @@ import { defineConfig } from "vitest/config";
 // No "module": it picks ESM builds meant for bundlers, such as OpenTelemetry's, whose
 // extensionless imports Node's own loader refuses.
 const conditions = ["source", "node", "import", "default"];
+const full = process.env.SEAMTRACE_RELIABILITY === "full";
+
+/** Tests beside the code, in every package. */
+const besideCode = ["sdk/src/**/*.test.ts", "server/src/**/*.test.ts", "golden/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "ui/src/**/*.test.ts"];
+
+/**
+ * Tests beside the code that start other processes or simulate for a long while: they run with
+ * the integration suites, so `npm run test:unit` stays a quick check that needs no build.
+ */
+const slowBesideCode = [
+  "sdk/src/spool.test.ts", // spawns competing processes for the spool's lock
+  "sdk/src/transport-host.test.ts", // hosts the transport in child processes
+  "sdk/src/policy-client.test.ts", // idem
+  "server/src/modules/jobs/scheduler.test.ts", // two scheduler processes on one store
+  "server/src/modules/auth/routes.test.ts", // dozens of scrypt hashes at production cost
+  "server/src/modules/auth/password.test.ts", // idem
+  "server/src/modules/policies/drift-tighten.test.ts", // days of simulated traffic
+  "server/src/modules/policies/routes.test.ts",
+  "server/src/modules/exports/routes.test.ts",
+  "server/src/modules/analytics/routes.test.ts",
+  "server/src/modules/analytics/rollup-job.test.ts",
+  "server/src/modules/audit/store.test.ts",
+  "server/src/modules/golden/routes.test.ts",
+  "server/src/platform/db/packed-rows.test.ts",
+  "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
+  "golden/src/chaos.test.ts",
+];
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ["source"] } },
   test: {
-    include: [
-      "sdk/src/**/*.test.ts",
-      "server/src/**/*.test.ts",
-      "golden/src/**/*.test.ts",
-      "examples/claims/src/**/*.test.ts",
-      "test/**/*.test.ts",
-      // Pure UI modules (chart maths, routing, the API client): no DOM needed.
-      "ui/src/**/*.test.ts",
-    ],
     exclude: ["**/node_modules/**", "**/dist/**"],
     environment: "node",
-    // The full reliability suites (npm run test:reliability) run for many minutes.
-    testTimeout: process.env.SEAMTRACE_RELIABILITY === "full" ? 3_600_000 : 30_000,
-    hookTimeout: process.env.SEAMTRACE_RELIABILITY === "full" ? 600_000 : 60_000,
+    // A timeout only catches a hang: it is long enough that a slow or loaded machine never
+    // fails a test that would pass on a fast one. The full reliability suites run for minutes.
+    testTimeout: full ? 3_600_000 : 300_000,
+    hookTimeout: full ? 600_000 : 300_000,
     pool: "forks",
+    // eventsource-parser (under the AI SDK) also exports a "source" condition, pointing at
+    // TypeScript that Node cannot load: Vite transforms it, and the AI SDK packages that import it.
+    server: { deps: { inline: ["ai", /@ai-sdk\//, "eventsource-parser"] } },
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: [...besideCode, "test/contract/layering.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...slowBesideCode] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: [...slowBesideCode, "test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", "test/contract/layering.test.ts"],
+        },
+      },
+    ],
   },
 });

@@ -12,7 +12,7 @@ const min = await bundleSdk();
 const gzip = gzipSync(min.bytes, { level: 9 }).byteLength;
 
 const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
-const row = (label, n) => console.log(`${label.padEnd(16)}${String(n).padStart(8)} B  ${kib(n).padStart(10)}`);
+const row = (label, n) => console.log(`${label.padEnd(20)}${String(n).padStart(8)} B  ${kib(n).padStart(10)}`);
 
 console.log(`@seamtrace/sdk  ${entryPoint.slice(repoRoot.length)}`);
 row("raw (bundled)", raw.bytes.byteLength);
@@ -25,6 +25,10 @@ if (min.imports.length > 0) {
 
 const otel = await bundleSdk({ entryPoints: [entryPoint.replace(/index\.ts$/, "otel.ts")], external: ["@opentelemetry/api"] });
 row("otel entry (gz)", gzipSync(otel.bytes, { level: 9 }).byteLength);
+for (const [name, framework] of [["ai", "ai"], ["langgraph", "@langchain/langgraph"], ["openai-agents", "@openai/agents"]]) {
+  const adapter = await bundleSdk({ entryPoints: [entryPoint.replace(/index\.ts$/, `adapters/${name}/index.ts`)], external: [framework] });
+  row(`${name} (gz)`, gzipSync(adapter.bytes, { level: 9 }).byteLength);
+}
 
 console.log("\nlargest modules (minified bytes):");
 const inputs = Object.entries(min.inputs).sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput);

@@ -5,22 +5,29 @@
  * value reached a later step unflagged.
  *
  * Faults go in through the SDK client's internal step interceptor (`interceptStep`), so user code
- * is untouched: the workflow runs exactly as deployed, on a client whose transport is captured in
- * memory (as in a golden run). What each fault led to is read from the very events the SDK would
+ * is untouched: the workflow runs exactly as deployed, on a client whose events go to an in-memory
+ * sink (as in a golden run). What each fault led to is read from the very events the SDK would
  * send: the faulted step's gate, its lineage descendants, and the run's end.
+ *
+ * A run can end while one of its steps is still running: a parallel sibling escalated or failed,
+ * `run()` resolved, and the step (say, a hang cut by its timeout a second later) records its
+ * outcome afterwards. Chaos therefore waits, after each run, until every step call it saw has
+ * been recorded (or the run's deadline passes) before it accounts for the fault.
  *
  * Determinism: whether and how a step is faulted is a hash of (seed, run index, step call index
  * within the run), never a shared random stream, so parallel runs finishing in any order inject
  * the same faults for the same seed.
  */
-import type { RunResult, SeamtraceEvent, StandardSchemaV1, StepEvent, StepInterceptor, StepResult } from "@seamtrace/sdk";
+import type { RunResult, SeamtraceEvent, StandardSchemaV1, StepEvent, StepFn, StepInterceptor, StepResult } from "@seamtrace/sdk";
 import { Seamtrace } from "@seamtrace/sdk";
+import { MemorySink } from "@seamtrace/sdk/memory";
 import Table from "cli-table3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
+import { recorded, tracked, type StepCalls } from "./chaos-recorded.js";
 import { preview } from "./comparators.js";
-import { EventCapture, type GoldenWorkflowModule } from "./executor.js";
+import type { GoldenWorkflowModule } from "./executor.js";
 
 export const FAULT_KINDS = ["low-confidence", "malformed", "throw", "timeout"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -105,10 +112,9 @@ export class ChaosHang extends Error {
   override readonly name = "ChaosHang";
 }
 
-interface RunContext {
+interface RunContext extends StepCalls {
   index: number;
   calls: number;
-  runId?: string;
   fault?: InjectedFault;
 }
 
@@ -141,6 +147,11 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     const ctx = store.getStore();
     if (!ctx) return fn;
     ctx.runId = identity.runId;
+    ctx.seen.add(`${call}:${step}`);
+    return tracked(ctx, inject(ctx, identity, step, call, opts, fn));
+  };
+
+  const inject = (ctx: RunContext, identity: Parameters<StepInterceptor>[0], step: string, call: number, opts: Parameters<StepInterceptor>[3], fn: StepFn<unknown>): StepFn<unknown> => {
     if (ctx.fault) return fn; // one fault per run: its outcome is the run's
     const at = ctx.calls++;
     if (draw(seed, ctx.index, at, "at") >= rate) return fn;
@@ -187,13 +198,8 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     }
   };
 
-  const capture = new EventCapture();
-  const st = new Seamtrace({
-    endpoint: "http://chaos.invalid",
-    request: capture.request,
-    transport: { gzip: false, flushIntervalMs: 10, maxBufferEvents: 100_000 },
-    interceptStep: intercept,
-  });
+  const sink = new MemorySink();
+  const st = new Seamtrace({ sink, interceptStep: intercept });
   const faults: FaultOutcome[] = [];
   let runsWithoutFault = 0;
   try {
@@ -202,16 +208,17 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     const settled = await Promise.all(
       Array.from({ length: runs }, (_, index) =>
         limit(async () => {
-          const ctx: RunContext = { index, calls: 0 };
+          const ctx: RunContext = { index, calls: 0, seen: new Set(), inflight: new Set() };
+          const deadline = Date.now() + runDeadlineMs;
           // Through a promise: a `run` that throws synchronously is a finding, not a crash of chaos.
           const outcome = await store.run(ctx, () => settle(Promise.resolve().then(() => target.run(options.inputs[index % options.inputs.length])), runDeadlineMs));
+          await recorded(ctx, sink, deadline);
           return { ctx, outcome };
         }),
       ),
     );
-    await st.flush({ timeoutMs: 5_000 });
     for (const { ctx, outcome } of settled) {
-      const events = ctx.runId !== undefined ? capture.take(ctx.runId) : [];
+      const events = ctx.runId !== undefined ? sink.take(ctx.runId).events : [];
       if (!ctx.fault) {
         runsWithoutFault++;
         continue;

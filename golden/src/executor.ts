@@ -1,14 +1,16 @@
 /**
  * The golden executor: runs every case of a golden set through the real, instrumented workflow
- * (bounded parallelism) and compares each step it expects.
+ * (bounded parallelism), `trials` times each, and compares each step it expects.
  *
- * The workflow runs on a Seamtrace client whose `request` is captured in memory: the executor
+ * The workflow runs on a Seamtrace client whose events go to an in-memory sink: the executor
  * reads what each step produced — output, confidence, gate outcome — from the very events the
  * SDK would send to the collector, so a golden run measures the workflow as it runs in
- * production, gates included, without a server.
+ * production, gates included, without a server. An event the sink could not keep is reported
+ * as such, never mistaken for a step the run did not reach.
  */
-import type { RequestFn, RunResult, Seamtrace as SeamtraceClient, SeamtraceEvent, StandardSchemaV1, StepEvent } from "@seamtrace/sdk";
+import type { RunResult, Seamtrace as SeamtraceClient, SeamtraceEvent, StandardSchemaV1, StepEvent } from "@seamtrace/sdk";
 import { Seamtrace } from "@seamtrace/sdk";
+import { MemorySink, type LostEvent } from "@seamtrace/sdk/memory";
 import pLimit from "p-limit";
 import { comparatorFor, type Comparator } from "./comparators.js";
 import type { GoldenCase } from "./golden-set.js";
@@ -61,25 +63,54 @@ export interface StepOutcome {
   reason?: string;
 }
 
-/** One case's result. */
-export interface CaseResult {
-  id: string;
-  tags: string[];
+/** What happened at one expected step of one case. */
+export interface StepOutcome {
+  /**
+   * `ok`/`wrong`: the step ran and was compared; `failed`: it threw, or its event could not be
+   * recorded (the reason says which); `not-reached`: the run stopped before it.
+   */
+  status: "ok" | "wrong" | "failed" | "not-reached";
+  actual?: unknown;
+  confidence?: number;
+  /** The gate's decision after the step (absent when there was no gate). */
+  gate?: "pass" | "escalate" | "flag";
+  reason?: string;
+}
+
+/** One run of one case. */
+export interface TrialResult {
   run: RunResult<unknown>["status"] | "error";
-  workflow?: string;
-  version?: string;
-  /** Keyed by the case's expected step names. */
+  /** The run's id (absent when `run()` threw). */
+  runId?: string;
+  /** Keyed by the case's expected step names, in the order the workflow ran them. */
   steps: Record<string, StepOutcome>;
   /** Set when `run()` itself threw (it should not: the SDK resolves with a failure instead). */
   error?: string;
 }
 
+/** One case's result: its first run at the top level, and every run in `trials` when there were several. */
+export interface CaseResult extends TrialResult {
+  id: string;
+  tags: string[];
+  workflow?: string;
+  version?: string;
+  /** Every run of the case, the first included; present only with `trials` above 1. */
+  trials?: TrialResult[];
+}
+
+/** The runs of a case: `trials`, or the case itself when it ran once. */
+export function trialsOf(r: CaseResult): readonly TrialResult[] {
+  return r.trials ?? [r];
+}
+
 export interface ExecuteOptions {
   /** Cases run at once. Default 8. */
   concurrency?: number;
-  /** Called after each case. */
+  /** Runs of each case, for steps that are not deterministic. Default 1. */
+  trials?: number;
+  /** Called after each case (all its trials). */
   onCase?: (result: CaseResult, done: number) => void;
-  /** Called with each case's captured events (seam checks read the recorded lineage). */
+  /** Called with each run's recorded events (seam checks read the recorded lineage). */
   onEvents?: (c: GoldenCase, events: SeamtraceEvent[]) => void;
 }
 
@@ -88,13 +119,10 @@ export interface ExecuteOptions {
  * Results are in case order whatever order they finished in.
  */
 export async function executeGoldenSet(cases: readonly GoldenCase[], mod: GoldenWorkflowModule, options: ExecuteOptions = {}): Promise<CaseResult[]> {
-  const capture = new EventCapture();
-  const st = new Seamtrace({
-    endpoint: "http://golden.invalid",
-    request: capture.request,
-    // Delivery is in memory: no need to wait for a batch to fill, nor to compress it.
-    transport: { gzip: false, flushIntervalMs: 10, maxBufferEvents: 100_000 },
-  });
+  const trials = options.trials ?? 1;
+  if (!(Number.isInteger(trials) && trials >= 1)) throw new RangeError("trials must be a whole number of at least 1");
+  const sink = new MemorySink();
+  const st = new Seamtrace({ sink });
   try {
     const target = await mod.createGoldenWorkflow(st);
     const comparators = { ...mod.comparators, ...target.comparators };
@@ -103,7 +131,11 @@ export async function executeGoldenSet(cases: readonly GoldenCase[], mod: Golden
     return await Promise.all(
       cases.map((c) =>
         limit(async () => {
-          const result = await runCase(c, target, st, capture, comparators, options.onEvents);
+          const runs: TrialResult[] = [];
+          const meta: { workflow?: string; version?: string } = {};
+          for (let t = 0; t < trials; t++) runs.push(await runOnce(c, target, sink, comparators, options.onEvents, meta));
+          const result: CaseResult = { id: c.id, tags: c.tags ?? [], ...meta, ...runs[0]! };
+          if (trials > 1) result.trials = runs;
           options.onCase?.(result, ++done);
           return result;
         }),
@@ -114,33 +146,32 @@ export async function executeGoldenSet(cases: readonly GoldenCase[], mod: Golden
   }
 }
 
-async function runCase(
+async function runOnce(
   c: GoldenCase,
   target: GoldenTarget,
-  st: SeamtraceClient,
-  capture: EventCapture,
+  sink: MemorySink,
   comparators: Record<string, Comparator>,
   onEvents: ExecuteOptions["onEvents"],
-): Promise<CaseResult> {
-  const tags = c.tags ?? [];
+  meta: { workflow?: string; version?: string },
+): Promise<TrialResult> {
   let result: RunResult<unknown>;
   try {
     result = await target.run(c.input);
   } catch (err) {
     const steps: Record<string, StepOutcome> = {};
     for (const step of Object.keys(c.expected)) steps[step] = { status: "not-reached" };
-    return { id: c.id, tags, run: "error", steps, error: err instanceof Error ? err.message : String(err) };
+    return { run: "error", steps, error: err instanceof Error ? err.message : String(err) };
   }
-  await st.flush({ timeoutMs: 5000 });
-  const events = capture.take(result.runId);
+  // The sink holds a run's events as soon as they are emitted: nothing to flush or wait for.
+  const { events, lost } = sink.take(result.runId);
   onEvents?.(c, events);
   const byStep = new Map<string, StepEvent>();
-  let workflow: string | undefined;
-  let version: string | undefined;
   for (const e of events) {
     if (e.type === "step.completed" || e.type === "step.failed") byStep.set(e.step, e); // the last call of a name wins
-    if (e.type === "run.started") ({ workflow, version } = e);
+    if (e.type === "run.started" && meta.workflow === undefined) ((meta.workflow = e.workflow), (meta.version = e.version));
   }
+  const lostByStep = new Map<string, LostEvent>();
+  for (const l of lost) if (l.step !== undefined) lostByStep.set(l.step, l);
   const steps: Record<string, StepOutcome> = {};
   // Steps in the order the workflow ran them (the set's own order is canonical, i.e. sorted),
   // then those it never reached: the report and the regressions read in workflow order.
@@ -150,7 +181,10 @@ async function runCase(
     const expected = c.expected[step];
     const e = byStep.get(step);
     if (!e) {
-      steps[step] = { status: "not-reached" };
+      const l = lostByStep.get(step);
+      // The step ran, but its event could not be recorded: in production the collector would not
+      // get it either, so it is a failure with its cause, not a step the run never reached.
+      steps[step] = l ? { status: "failed", reason: `its event was not recorded (${l.reason}: ${l.message})` } : { status: "not-reached" };
       continue;
     }
     const outcome: StepOutcome = { status: "failed" };
@@ -166,33 +200,5 @@ async function runCase(
     }
     steps[step] = outcome;
   }
-  const out: CaseResult = { id: c.id, tags, run: result.status, steps };
-  if (workflow !== undefined) out.workflow = workflow;
-  if (version !== undefined) out.version = version;
-  return out;
-}
-
-/** The collector stand-in: accepts every batch and files its events by run. */
-export class EventCapture {
-  private readonly runs = new Map<string, SeamtraceEvent[]>();
-
-  readonly request: RequestFn = async (_url, init) => {
-    const body = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
-    const { events } = JSON.parse(body) as { events: SeamtraceEvent[] };
-    for (const e of events) {
-      if (!("runId" in e)) continue;
-      let list = this.runs.get(e.runId);
-      if (!list) this.runs.set(e.runId, (list = []));
-      list.push(e);
-    }
-    const answer = JSON.stringify({ results: events.map((e) => ({ id: e.id, status: "accepted" })) });
-    return { status: 200, headers: { get: (n: string) => (n.toLowerCase() === "content-type" ? "application/json" : null) }, text: async () => answer };
-  };
-
-  /** The run's events, forgotten here so memory stays bounded by the cases in flight. */
-  take(runId: string): SeamtraceEvent[] {
-    const events = this.runs.get(runId) ?? [];
-    this.runs.delete(runId);
-    return events;
-  }
+  return { run: result.status, runId: result.runId, steps };
 }

@@ -1,29 +1,38 @@
 /**
- * `seamtrace golden run <set> --workflow <module>` as a function: read and validate the set,
- * import the workflow module, execute with a progress bar, summarise, compare with the stored
- * baseline (or store one), write JUnit XML. The CLI only parses flags and prints.
+ * A golden run as a function, `runGoldenSet`: read and validate the set, import the workflow
+ * module, run every case (`trials` times), summarise, compare case by case with the stored
+ * baseline (or store one), write JUnit XML. The CLIs only parse flags and print.
  */
 import { SingleBar } from "cli-progress";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { asGoldenWorkflowModule, executeGoldenSet, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
-import { parseGoldenSet } from "./golden-set.js";
-import { junitXml } from "./report.js";
-import { regressions, summarise, type Baseline, type GoldenSummary, type Regression } from "./summary.js";
+import { BASELINE_FORMAT, readBaseline, serializeBaseline, type Baseline } from "./baseline.js";
+import { caseRecords } from "./case-records.js";
+import { compareRuns, DEFAULT_ALPHA, type GoldenComparison, type Regression, type RegressionRule } from "./compare.js";
+import { asGoldenWorkflowModule, executeGoldenSet, trialsOf, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
+import { parseGoldenSet, type GoldenSet } from "./golden-set.js";
+import { junitXml } from "./junit.js";
+import type { GoldenRunReport } from "./run-report.js";
+import { summarise, type GoldenSummary } from "./summary.js";
 
 export interface GoldenRunOptions {
-  /** Path of the golden set (JSONL). */
-  set: string;
-  /** Path of the workflow module, or the module itself (tests). */
+  /** The golden set: a JSONL file's path, or a set parsed with `parseGoldenSet` (then name `baseline` to compare). */
+  set: string | GoldenSet;
+  /** Path of the workflow module, or the module itself. */
   workflow: string | GoldenWorkflowModule;
-  /** Baseline file. Default: `<set>.baseline.json` beside the set. */
+  /** Baseline file. Default: `<set>.baseline.json` beside a set file; none for a set passed in. */
   baseline?: string;
   /** Store this run as the baseline instead of comparing with it. */
   updateBaseline?: boolean;
-  /** Absolute accuracy drop tolerated before it counts as a regression. Default 0.02. */
-  tolerance?: number;
+  /** Runs of each case, for steps that are not deterministic. Default 1. */
+  trials?: number;
+  /** Significance level of the paired regression tests. Default 0.05. */
+  alpha?: number;
+  /** Decide accuracy and end-to-end regressions by a count instead: more newly failing cases than this. */
+  maxNewFailures?: number;
+  /** Cases run at once. Default 8. */
   concurrency?: number;
   /** Write JUnit XML here. */
   junit?: string;
@@ -33,19 +42,7 @@ export interface GoldenRunOptions {
   now?: () => Date;
 }
 
-export interface GoldenRunReport {
-  set: string;
-  setVersion: string;
-  workflow?: string;
-  version?: string;
-  summary: GoldenSummary;
-  /** `compared`: checked against the baseline; `stored`: written as the new baseline; `none`: no baseline yet; `mismatch`: baseline is of another set version. */
-  baseline: { path: string; state: "compared" | "stored" | "none" | "mismatch"; setVersion?: string; /** The workflow version the baseline was measured on. */ version?: string };
-  regressions: Regression[];
-  /** True when the command should exit 1. */
-  failed: boolean;
-  results: CaseResult[];
-}
+export type { BaselineState, GoldenRunReport } from "./run-report.js";
 
 export function defaultBaselinePath(set: string): string {
   return resolve(dirname(set), `${basename(set).replace(/\.jsonl$/, "")}.baseline.json`);
@@ -56,9 +53,23 @@ export async function loadWorkflowModule(path: string): Promise<GoldenWorkflowMo
   return asGoldenWorkflowModule(await import(url), path);
 }
 
-export async function goldenRun(options: GoldenRunOptions): Promise<GoldenRunReport> {
-  const text = await readFile(options.set, "utf8");
-  const set = parseGoldenSet(text, { name: basename(options.set) });
+/**
+ * Runs a golden set through a workflow and compares it with the stored baseline.
+ * @example
+ * import { runGoldenSet } from "@seamtrace/golden";
+ * const report = await runGoldenSet({ set: "golden/sets/claims.jsonl", workflow: "dist/golden.js", junit: "junit.xml" });
+ * for (const r of report.regressions) console.error(r.message);
+ * process.exitCode = report.failed ? 1 : 0;
+ */
+export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRunReport> {
+  const rule: RegressionRule = { alpha: options.alpha ?? DEFAULT_ALPHA };
+  if (!(rule.alpha > 0 && rule.alpha < 1)) throw new RangeError("alpha must be between 0 and 1");
+  if (options.maxNewFailures !== undefined) {
+    if (!(Number.isInteger(options.maxNewFailures) && options.maxNewFailures >= 0)) throw new RangeError("maxNewFailures must be a whole number ≥ 0");
+    rule.maxNewFailures = options.maxNewFailures;
+  }
+  const trials = options.trials ?? 1;
+  const set = typeof options.set === "string" ? parseGoldenSet(await readFile(options.set, "utf8"), { name: basename(options.set) }) : options.set;
   const mod = typeof options.workflow === "string" ? await loadWorkflowModule(options.workflow) : options.workflow;
 
   let bar: SingleBar | undefined;
@@ -68,17 +79,19 @@ export async function goldenRun(options: GoldenRunOptions): Promise<GoldenRunRep
   }
   let results: CaseResult[];
   try {
-    results = await executeGoldenSet(set.cases, mod, { concurrency: options.concurrency ?? 8, onCase: (_r, done) => bar?.update(done) });
+    results = await executeGoldenSet(set.cases, mod, { concurrency: options.concurrency ?? 8, trials, onCase: (_r, done) => bar?.update(done) });
   } finally {
     bar?.stop();
   }
   const summary = summarise(results);
+  const records = caseRecords(results);
   const first = results.find((r) => r.workflow !== undefined);
 
-  const baselinePath = options.baseline ?? defaultBaselinePath(options.set);
+  const baselinePath = options.baseline ?? (typeof options.set === "string" ? defaultBaselinePath(options.set) : null);
   const report: GoldenRunReport = {
-    set: set.name ?? options.set,
+    set: set.name ?? "golden set",
     setVersion: set.version,
+    trials,
     summary,
     baseline: { path: baselinePath, state: "none" },
     regressions: [],
@@ -88,30 +101,61 @@ export async function goldenRun(options: GoldenRunOptions): Promise<GoldenRunRep
   if (first?.workflow !== undefined) report.workflow = first.workflow;
   if (first?.version !== undefined) report.version = first.version;
 
+  let baselineCases: Baseline["cases"] | undefined;
   if (options.updateBaseline) {
-    const baseline: Baseline = { set: report.set, setVersion: set.version, createdAt: (options.now?.() ?? new Date()).toISOString(), summary };
+    if (baselinePath === null) throw new TypeError("updateBaseline needs a baseline path for a set passed in memory");
+    const baseline: Baseline = { format: BASELINE_FORMAT, set: report.set, setVersion: set.version, createdAt: (options.now?.() ?? new Date()).toISOString(), trials, summary, cases: records };
     if (report.workflow !== undefined) baseline.workflow = report.workflow;
     if (report.version !== undefined) baseline.version = report.version;
-    await mkdir(dirname(baselinePath), { recursive: true });
-    await writeFile(baselinePath, JSON.stringify(baseline, null, 2) + "\n");
+    await mkdir(dirname(resolve(baselinePath)), { recursive: true });
+    await writeFile(baselinePath, serializeBaseline(baseline));
     report.baseline.state = "stored";
-  } else if (existsSync(baselinePath)) {
-    const baseline = JSON.parse(await readFile(baselinePath, "utf8")) as Baseline;
-    report.baseline.setVersion = baseline.setVersion;
-    if (baseline.version !== undefined) report.baseline.version = baseline.version;
-    if (baseline.setVersion !== set.version) {
-      // Accuracy on another version of the set is not comparable; refusing is safer than passing.
-      report.baseline.state = "mismatch";
+  } else if (baselinePath !== null && existsSync(baselinePath)) {
+    const file = await readBaseline(baselinePath);
+    if (file.state === "unreadable") {
+      report.baseline = { path: baselinePath, state: "unreadable", message: file.message };
+      report.failed = true;
+    } else if (file.state === "outdated") {
+      report.baseline = { path: baselinePath, state: "outdated", ...(file.setVersion !== undefined && { setVersion: file.setVersion }), ...(file.version !== undefined && { version: file.version }) };
+      report.baseline.message = `baseline ${baselinePath} holds no per-case outcomes (an older executor wrote it); rerun with --update-baseline to store one that does`;
       report.failed = true;
     } else {
-      report.baseline.state = "compared";
-      report.regressions = regressions(summary, baseline.summary, options.tolerance ?? 0.02);
-      report.failed = report.regressions.length > 0;
+      const b = file.baseline;
+      report.baseline.setVersion = b.setVersion;
+      if (b.version !== undefined) report.baseline.version = b.version;
+      if (b.setVersion !== set.version) {
+        // Accuracy on another version of the set is not comparable; refusing is safer than passing.
+        report.baseline.state = "mismatch";
+        report.baseline.message = `baseline ${baselinePath} was measured on another version of the set (${b.setVersion.slice(0, 12)} ≠ ${set.version.slice(0, 12)}); rerun with --update-baseline once the change is reviewed`;
+        report.failed = true;
+      } else {
+        report.baseline.state = "compared";
+        baselineCases = b.cases;
+        const { comparison, regressions } = compareRuns({ summary, records }, { summary: b.summary, records: b.cases }, rule, reasonLookup(results));
+        report.comparison = comparison;
+        report.regressions = regressions;
+        report.failed = regressions.length > 0;
+      }
     }
   }
   if (options.junit) {
     await mkdir(dirname(resolve(options.junit)), { recursive: true });
-    await writeFile(options.junit, junitXml(results, { set: report.set }));
+    await writeFile(options.junit, junitXml(report, baselineCases ? { baseline: baselineCases } : {}));
   }
   return report;
+}
+
+/** The name this function had before it could take a set in memory; same behaviour. */
+export const goldenRun = runGoldenSet;
+
+/** Why a case fails a step now: the reason of its first run that failed it. */
+function reasonLookup(results: readonly CaseResult[]): (caseId: string, step: string) => string | undefined {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  return (id, step) => {
+    for (const t of trialsOf(byId.get(id) ?? { run: "error", steps: {}, id, tags: [] })) {
+      const o = t.steps[step];
+      if (o && (o.status === "wrong" || o.status === "failed")) return o.reason ?? (o.status === "failed" ? "the step failed" : "output differs from expected");
+    }
+    return undefined;
+  };
 }

@@ -1,9 +1,10 @@
 /**
- * What a golden run measured: per-step and end-to-end accuracy, escalation rate and calibration,
- * and the comparison with a stored baseline that makes a regression fail the command.
- * Pure functions over case results.
+ * What a golden run measured: per-step and end-to-end accuracy, escalation rate and calibration.
+ * With several runs per case (trials) every count is over runs (cases × trials), and each step
+ * also gets how much its accuracy varied between trials. Pure functions over case results; the
+ * comparison with a baseline is compare.ts.
  */
-import type { CaseResult } from "./executor.js";
+import { trialsOf, type CaseResult } from "./executor.js";
 
 /** Calibration of a step's confidences against whether it was right. */
 export interface Calibration {
@@ -30,13 +31,25 @@ export interface StepSummary {
   /** Gates after this step that escalated. */
   escalated: number;
   calibration: Calibration;
+  /** With several runs per case: how the step's accuracy varied between them. */
+  trials?: StepTrials;
+}
+
+/** A step's spread over the runs of each case. */
+export interface StepTrials {
+  /** Sample variance, across the trials, of the step's accuracy in each trial (null below two trials with a reached case). */
+  variance: number | null;
+  /** Cases whose runs disagreed: the step passed in some and failed in others. */
+  flakyCases: number;
 }
 
 export interface GoldenSummary {
   cases: number;
+  /** Runs of each case; absent means 1. Counts below are over runs (cases × trials). */
+  trials?: number;
   /** Runs by status. */
   runs: Record<string, number>;
-  /** Escalated runs / cases. */
+  /** Escalated runs / runs. */
   escalationRate: number;
   /** Cases whose run completed and matched every expected step, over completed runs; null when none completed. */
   endToEndAccuracy: number | null;
@@ -70,102 +83,71 @@ export function calibrationOf(pairs: ReadonlyArray<readonly [number, boolean]>):
   return { n, brier: brier / n, ece, overconfidence: conf / n - right / n };
 }
 
-/** Summarises case results. */
+/** Summarises case results (every run of every case). */
 export function summarise(results: readonly CaseResult[]): GoldenSummary {
   const runs: Record<string, number> = {};
-  const steps = new Map<string, { s: StepSummary; pairs: Array<[number, boolean]> }>();
+  const steps = new Map<string, { s: StepSummary; pairs: Array<[number, boolean]>; byTrial: Array<[number, number]>; flaky: number }>();
+  let total = 0;
   let completed = 0;
   let allRight = 0;
+  let trials = 1;
   for (const r of results) {
-    runs[r.run] = (runs[r.run] ?? 0) + 1;
-    let every = true;
-    for (const [step, o] of Object.entries(r.steps)) {
-      let entry = steps.get(step);
-      if (!entry) {
-        entry = { s: { step, expected: 0, reached: 0, correct: 0, failed: 0, accuracy: null, escalated: 0, calibration: calibrationOf([]) }, pairs: [] };
-        steps.set(step, entry);
+    const rs = trialsOf(r);
+    trials = Math.max(trials, rs.length);
+    const seen = new Map<string, { pass: number; fail: number }>();
+    rs.forEach((t, index) => {
+      total++;
+      runs[t.run] = (runs[t.run] ?? 0) + 1;
+      let every = true;
+      for (const [step, o] of Object.entries(t.steps)) {
+        let entry = steps.get(step);
+        if (!entry) {
+          entry = { s: { step, expected: 0, reached: 0, correct: 0, failed: 0, accuracy: null, escalated: 0, calibration: calibrationOf([]) }, pairs: [], byTrial: [], flaky: 0 };
+          steps.set(step, entry);
+        }
+        const s = entry.s;
+        s.expected++;
+        if (o.status !== "ok") every = false;
+        if (o.status === "not-reached") continue;
+        s.reached++;
+        const trial = (entry.byTrial[index] ??= [0, 0]);
+        trial[1]++;
+        const mine = seen.get(step) ?? { pass: 0, fail: 0 };
+        seen.set(step, mine);
+        if (o.status === "ok") (s.correct++, trial[0]++, mine.pass++);
+        else mine.fail++;
+        if (o.status === "failed") s.failed++;
+        if (o.gate === "escalate") s.escalated++;
+        if (o.confidence !== undefined && o.status !== "failed") entry.pairs.push([o.confidence, o.status === "ok"]);
       }
-      const s = entry.s;
-      s.expected++;
-      if (o.status !== "ok") every = false;
-      if (o.status === "not-reached") continue;
-      s.reached++;
-      if (o.status === "ok") s.correct++;
-      if (o.status === "failed") s.failed++;
-      if (o.gate === "escalate") s.escalated++;
-      if (o.confidence !== undefined && o.status !== "failed") entry.pairs.push([o.confidence, o.status === "ok"]);
-    }
-    if (r.run === "completed") {
-      completed++;
-      if (every) allRight++;
-    }
+      if (t.run === "completed") {
+        completed++;
+        if (every) allRight++;
+      }
+    });
+    for (const [step, m] of seen) if (m.pass > 0 && m.fail > 0) steps.get(step)!.flaky++;
   }
   const out: StepSummary[] = [];
-  for (const { s, pairs } of steps.values()) {
+  for (const { s, pairs, byTrial, flaky } of steps.values()) {
     s.accuracy = s.reached === 0 ? null : s.correct / s.reached;
     s.calibration = calibrationOf(pairs);
+    if (trials > 1) s.trials = { variance: sampleVariance(byTrial.filter((t) => t !== undefined && t[1] > 0).map(([c, n]) => c / n)), flakyCases: flaky };
     out.push(s);
   }
-  return {
+  const summary: GoldenSummary = {
     cases: results.length,
     runs,
-    escalationRate: results.length === 0 ? 0 : (runs.escalated ?? 0) / results.length,
+    escalationRate: total === 0 ? 0 : (runs.escalated ?? 0) / total,
     endToEndAccuracy: completed === 0 ? null : allRight / completed,
     completed,
     steps: out,
   };
+  if (trials > 1) summary.trials = trials;
+  return summary;
 }
 
-/** A stored baseline: the summary of an accepted run of one version of a set. */
-export interface Baseline {
-  set: string;
-  /** The golden set version (goldenSetVersion) the baseline was measured on. */
-  setVersion: string;
-  workflow?: string;
-  version?: string;
-  createdAt: string;
-  summary: GoldenSummary;
-}
-
-/** Something that got worse than the baseline by more than the tolerance. */
-export interface Regression {
-  /** A step name, or "end-to-end", or "escalation rate". */
-  what: string;
-  baseline: number;
-  current: number;
-  message: string;
-}
-
-/**
- * What regressed against the baseline: each step's accuracy (in set order, so the first named is
- * the earliest step that got worse), end-to-end accuracy, and the escalation rate, each allowed
- * `tolerance` (absolute, default 0.02) of noise.
- */
-export function regressions(current: GoldenSummary, baseline: GoldenSummary, tolerance = 0.02): Regression[] {
-  const found: Regression[] = [];
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const now = new Map(current.steps.map((s) => [s.step, s]));
-  for (const b of baseline.steps) {
-    const c = now.get(b.step);
-    if (b.accuracy === null) continue;
-    const acc = c?.accuracy ?? 0;
-    if (acc < b.accuracy - tolerance) {
-      found.push({ what: b.step, baseline: b.accuracy, current: acc, message: `step "${b.step}": accuracy ${pct(acc)}, baseline ${pct(b.accuracy)}` });
-    }
-  }
-  if (baseline.endToEndAccuracy !== null) {
-    const acc = current.endToEndAccuracy ?? 0;
-    if (acc < baseline.endToEndAccuracy - tolerance) {
-      found.push({ what: "end-to-end", baseline: baseline.endToEndAccuracy, current: acc, message: `end-to-end accuracy ${pct(acc)}, baseline ${pct(baseline.endToEndAccuracy)}` });
-    }
-  }
-  if (current.escalationRate > baseline.escalationRate + tolerance) {
-    found.push({
-      what: "escalation rate",
-      baseline: baseline.escalationRate,
-      current: current.escalationRate,
-      message: `escalation rate ${pct(current.escalationRate)}, baseline ${pct(baseline.escalationRate)}`,
-    });
-  }
-  return found;
+function sampleVariance(xs: readonly number[]): number | null {
+  if (xs.length < 2) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
 }

@@ -270,7 +270,7 @@ describe("shutdown and stats", () => {
 
     expect(elapsed).toBeGreaterThanOrEqual(190); // it did wait for the collector, up to the deadline
     expect(elapsed).toBeLessThan(200 + 300);
-    expect(down).toEqual({ delivered: 0, undelivered: 4, dropped: { shutdown: 4 }, timedOut: true });
+    expect(down).toEqual({ delivered: 0, undelivered: 4, undeliveredByReason: { shutdown: 4 }, dropped: { shutdown: 4 }, timedOut: true });
     expect(signals).toHaveLength(1);
     expect(signals[0]!.aborted).toBe(true); // the hung request is abandoned, not left running
     expect(st.stats()).toMatchObject({ buffered: 0, sent: 0, droppedTotal: 4 });

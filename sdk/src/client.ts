@@ -9,12 +9,13 @@ import {
   type TransportOptions,
   type TransportStats,
 } from "./transport.js";
-import type { Deferred, EventSpool } from "./transport-types.js";
+import type { Deferred, EventSink, EventSpool } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
 import { Resumer, type ResolvedReview } from "./resumer.js";
 import { defaultRequest } from "./http-post.js";
+import { Notices, tellIfRefused, type Logger } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import type { RunState } from "./types.js";
 
@@ -22,16 +23,28 @@ import type { RunState } from "./types.js";
 export type Policy = PolicyRule;
 
 export interface SeamtraceOptions {
-  /** Collector base URL. Default `http://localhost:7077`. */
+  /** Collector base URL. Default: the `SEAMTRACE_ENDPOINT` environment variable, else `http://localhost:7077`. */
   endpoint?: string;
-  /** A project API key (`st_…`). */
+  /** A project API key (`st_…`). Default: the `SEAMTRACE_API_KEY` environment variable. */
   apiKey?: string;
   /** Replaces `fetch` (tests, custom agents). */
   request?: RequestFn;
   /** Batching, buffering and retry settings. */
   transport?: Omit<TransportOptions, "endpoint" | "apiKey" | "request">;
-  /** Diagnostics for transport problems; never called with errors from user code. */
+  /**
+   * Diagnostics: every transport problem as it happens (network errors, refused batches, failed
+   * policy refreshes), and once per cause a `SeamtraceNotice` — the line the logger got. Never
+   * called with errors from user code; its own throws are ignored.
+   */
   onError?: (err: unknown) => void;
+  /**
+   * Where the SDK says, in one line per cause, that something is wrong: a refused API key, a
+   * collector unreachable past a grace period (`transport.unreachableGraceMs`, 10 s), the first
+   * drop of each reason, no endpoint or key configured. Default `console`; `false` silences it.
+   * @example
+   * new Seamtrace({ logger: { warn: (line) => log.warn(line) } });
+   */
+  logger?: Logger | false;
   /** Random source in [0, 1) for spot-check sampling; pass a seeded one for reproducible tests. Default `Math.random`. */
   random?: RandomSource;
   /** @internal Wraps every step's function (the golden executor's chaos runs inject faults here). */
@@ -49,6 +62,15 @@ export interface SeamtraceOptions {
    * new Seamtrace({ apiKey, spool: new FileSpool({ dir: "./.seamtrace-spool" }) });
    */
   spool?: EventSpool;
+  /**
+   * Hand every event to this sink instead of sending it to a collector (nothing is sent; flush
+   * and shutdown have nothing to wait for). For tests and evaluations.
+   * @example
+   * import { MemorySink } from "@seamtrace/sdk/memory";
+   * const sink = new MemorySink();
+   * const st = new Seamtrace({ sink });
+   */
+  sink?: EventSink;
 }
 
 export interface WorkflowOptions {
@@ -102,17 +124,18 @@ export interface RunResult<T> {
 /**
  * The Seamtrace client: one per process. Owns the event buffer and its background flushing.
  * @example
- * const st = new Seamtrace({ endpoint: "http://localhost:7077", apiKey: process.env.SEAMTRACE_API_KEY });
+ * const st = new Seamtrace(); // endpoint and key from SEAMTRACE_ENDPOINT and SEAMTRACE_API_KEY
  * const claims = st.workflow("claims", { version: "3" });
  * const result = await claims.run({ input: email, key: email.messageId }, async (run) => {
  *   const fields = await run.step("extract", { input: email }, async () => ({ value: extract(email), confidence: 0.9 }));
  *   return fields.value;
  * });
- * await st.shutdown();
+ * console.log(await st.shutdown()); // { delivered: 3, undelivered: 0, undeliveredByReason: {}, ... }
  */
 export class Seamtrace {
   private readonly transport: Transport;
   private readonly onError: ((err: unknown) => void) | undefined;
+  private readonly notices: Notices;
   /** Bound once: the step hot path calls it for every event. */
   readonly emit: (event: SeamtraceEvent | Deferred) => void;
   /** Server policies over the policies in code, refreshed in the background; undefined without an API key. */
@@ -139,23 +162,33 @@ export class Seamtrace {
     this.interceptStep = options.interceptStep;
     this.now = options.now ?? Date.now;
     this.onError = options.onError;
-    const transportOptions: TransportOptions = {
-      ...options.transport,
-      endpoint: (options.endpoint ?? "http://localhost:7077").replace(/\/+$/, ""),
-    };
-    if (options.apiKey !== undefined) transportOptions.apiKey = options.apiKey;
+    const given = options.endpoint ?? env("SEAMTRACE_ENDPOINT");
+    const apiKey = options.apiKey ?? env("SEAMTRACE_API_KEY");
+    const endpoint = (given ?? "http://localhost:7077").replace(/\/+$/, "");
+    const notices = (this.notices = new Notices(options.logger, options.onError, endpoint, !!apiKey));
+    // With a sink nothing is sent, so there is nothing to configure.
+    if (given === undefined && apiKey === undefined && options.sink === undefined) {
+      notices.tell(
+        "config",
+        "not_configured",
+        `no endpoint or API key is set, so events go to ${endpoint} without a key. Set SEAMTRACE_ENDPOINT and SEAMTRACE_API_KEY, or pass endpoint and apiKey.`,
+      );
+    }
+    const transportOptions: TransportOptions = { ...options.transport, endpoint, notices };
+    if (apiKey !== undefined) transportOptions.apiKey = apiKey;
     if (options.request !== undefined) transportOptions.request = options.request;
     if (options.onError !== undefined) transportOptions.onError = options.onError;
     if (options.spool !== undefined) transportOptions.spool = options.spool;
     this.transport = new Transport(transportOptions);
-    this.policies = options.apiKey ? new PolicyClient({ endpoint: transportOptions.endpoint, apiKey: options.apiKey, request: options.request, onError: options.onError }) : undefined;
+    const report = (err: unknown) => this.report(err);
+    this.policies = apiKey ? new PolicyClient({ endpoint, apiKey, request: options.request, onError: report }) : undefined;
     this.policies?.start();
-    this.resumer = options.apiKey
-      ? new Resumer(transportOptions.endpoint, options.apiKey, options.request ?? defaultRequest, (err) => this.report(err))
-      : undefined;
+    this.resumer = apiKey ? new Resumer(endpoint, apiKey, options.request ?? defaultRequest, report) : undefined;
+    const sink = options.sink;
     this.emit = (event) => {
       try {
-        this.transport.enqueue(event);
+        if (sink) sink.write(event);
+        else this.transport.enqueue(event);
       } catch (err) {
         this.report(err);
       }
@@ -230,7 +263,15 @@ export class Seamtrace {
 
   private readonly stoppers = new Set<() => void>();
 
-  /** Drains the buffer within `timeoutMs` and stops; reports what was not delivered. Idempotent. */
+  /**
+   * Drains the buffer within `timeoutMs` (default 5000) and stops. Resolves with the report of
+   * the client's life: events delivered, undelivered by reason, the last error. Idempotent;
+   * never rejects.
+   * @example
+   * const report = await st.shutdown();
+   * console.log("seamtrace", report);
+   * if (report.undelivered > 0) process.exitCode = 1;
+   */
   shutdown(options?: { timeoutMs?: number }): Promise<ShutdownResult> {
     for (const stop of this.stoppers) stop();
     this.policies?.stop();
@@ -244,6 +285,7 @@ export class Seamtrace {
     } catch {
       // A diagnostics hook must not break the host either.
     }
+    tellIfRefused(this.notices, err);
   }
 }
 
@@ -252,7 +294,8 @@ export class Workflow {
   readonly version: string;
 
   constructor(
-    private readonly client: Seamtrace,
+    /** @internal The client: framework adapters report their diagnostics through it. */
+    readonly client: Seamtrace,
     readonly name: string,
     readonly options: WorkflowOptions,
   ) {
@@ -278,6 +321,7 @@ export class Workflow {
       recalibrate: this.options.recalibrate,
       intercept: client.interceptStep,
       now: client.now,
+      report: (err) => client.report(err),
     });
   }
 
@@ -421,5 +465,14 @@ export class Workflow {
 }
 
 export { errorInfo };
+
+/** An environment variable where the runtime has them (Node, Bun, Deno with --allow-env); else undefined. */
+function env(name: string): string | undefined {
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
+  } catch {
+    return undefined; // Deno without the permission throws
+  }
+}
 /** Where a step's policy comes from (the policy client, or the code policy alone). */
 export type { PolicySource } from "./gate.js";

@@ -6,7 +6,10 @@
 import { matchResults, type BatchItem } from "./batch.js";
 import { DropReports } from "./drop-reports.js";
 import { FlushWaiter } from "./flush-waiter.js";
-import type { TransportStats } from "./transport-types.js";
+import type { ShutdownResult, TransportStats } from "./transport-types.js";
+
+/** Told of the first loss of each kind, so the transport can tell the developer. */
+export type LossHook = (kind: "dropped" | "rejected", reason: string, detail: string) => void;
 
 export class DeliveryLedger {
   /** Drops not yet reported to the server. */
@@ -22,9 +25,16 @@ export class DeliveryLedger {
   private readonly rejectedByCode = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
   private droppedTotal = 0;
-  private lastError: string | undefined;
+  /** Events only (not the SDK's own drop reports): what the shutdown report adds up. */
+  private delivered = 0;
+  private readonly lost = new Map<string, number>();
+  /** The last problem reported, for stats(), the notices and the shutdown report. */
+  lastError: string | undefined;
 
-  constructor(private readonly onError: ((err: unknown) => void) | undefined) {}
+  constructor(
+    private readonly onError: ((err: unknown) => void) | undefined,
+    private readonly onLoss?: LossHook,
+  ) {}
 
   /** Books a 2xx answer for `items`, item by item. Rejected items are final: never retried. */
   answered(items: readonly BatchItem[], text: string): void {
@@ -39,11 +49,14 @@ export class DeliveryLedger {
         this.rejectedByCode.set(code, (this.rejectedByCode.get(code) ?? 0) + 1);
         const message = typeof r.message === "string" ? `: ${r.message.slice(0, 200)}` : "";
         refusal ??= `event ${item.id ?? "(no id)"} rejected: ${code}${message}`;
+        if (item.seq >= 0) this.lose(`rejected:${code}`, 1);
+        this.loss("rejected", code, message);
         this.settle(item.seq, false);
       } else {
         // Whatever the answer does not call duplicate or rejected was committed: it is a 2xx.
         if (r?.status === "duplicate" || r?.status === "conflict") this.duplicates++; // conflict: the id is stored, with other content
         else this.sent++;
+        if (item.seq >= 0) this.delivered++;
         this.settle(item.seq, true);
       }
     }
@@ -75,6 +88,10 @@ export class DeliveryLedger {
     if (items === 0) return;
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + items);
     this.droppedTotal += items;
+    if (events > 0) {
+      this.lose(reason, events);
+      this.loss("dropped", reason, "");
+    }
     // Drops of reports are not reported again (that could loop), and after shutdown nothing
     // is left to carry a report.
     if (events > 0 && reason !== "shutdown") this.reports.note(reason, events, Date.now());
@@ -99,6 +116,33 @@ export class DeliveryLedger {
     return Object.fromEntries(this.dropped);
   }
 
+  /** The shutdown report, over the ledger's life. */
+  summary(timedOut: boolean): ShutdownResult {
+    let undelivered = 0;
+    for (const n of this.lost.values()) undelivered += n;
+    const result: ShutdownResult = {
+      delivered: this.delivered,
+      undelivered,
+      undeliveredByReason: Object.fromEntries(this.lost),
+      dropped: this.droppedByReason(),
+      timedOut,
+    };
+    if (this.lastError !== undefined) result.lastError = this.lastError;
+    return result;
+  }
+
+  private lose(reason: string, events: number): void {
+    this.lost.set(reason, (this.lost.get(reason) ?? 0) + events);
+  }
+
+  private loss(kind: "dropped" | "rejected", reason: string, detail: string): void {
+    try {
+      this.onLoss?.(kind, reason, detail);
+    } catch {
+      // telling must never break the books
+    }
+  }
+
   snapshot(buffered: number): TransportStats {
     const stats: TransportStats = {
       buffered,
@@ -118,7 +162,9 @@ export class DeliveryLedger {
   /** Records a problem as `lastError` and passes it to the diagnostics hook, whose throws are ignored. */
   report(err: unknown): void {
     try {
-      this.lastError = err instanceof Error ? err.message : String(err);
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS miss) is in its cause.
+      const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+      this.lastError = err instanceof Error ? err.message + cause : String(err);
     } catch {
       this.lastError = "unknown error";
     }

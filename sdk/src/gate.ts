@@ -7,7 +7,8 @@ import type { GateKind, GateOutcome, GateResult, PolicyRule } from "./types.js";
 
 /** What the gates look at, all known once the step has returned. A `StepHandle` is one. */
 export interface GateFacts {
-  readonly confidence: number;
+  /** Undefined for an unscored step (it gave no confidence). */
+  readonly confidence: number | undefined;
   readonly cumulative: number;
   readonly stale: boolean;
 }
@@ -40,15 +41,21 @@ export function mergeRules(base: PolicyRule, over: PolicyRule): PolicyRule {
 }
 
 /**
- * The checks that failed, in evaluation order (contract, confidence, cumulative, stale), or
- * `undefined` when all held — no array is made for a pass, which is nearly every step.
+ * The checks that failed, in evaluation order (contract, confidence or unscored, cumulative,
+ * stale), or `undefined` when all held — no array is made for a pass, which is nearly every step.
+ * An unscored step has no confidence to compare with `minConfidence`: it passes that check, and
+ * fails `unscored` only when the rule has `requireConfidence`.
  * @example
  * failedGates({ minConfidence: 0.8 }, { confidence: 0.6, cumulative: 0.6, stale: false }, false) // ["confidence"]
+ * failedGates({ requireConfidence: true }, { confidence: undefined, cumulative: 1, stale: false }, false) // ["unscored"]
  */
 export function failedGates(rule: PolicyRule, facts: GateFacts, contractViolated: boolean): GateKind[] | undefined {
   let kinds: GateKind[] | undefined;
   if (contractViolated) kinds = ["contract"];
-  if (rule.minConfidence !== undefined && facts.confidence < rule.minConfidence) (kinds ??= []).push("confidence");
+  const c = facts.confidence;
+  if (c === undefined) {
+    if (rule.requireConfidence) (kinds ??= []).push("unscored");
+  } else if (rule.minConfidence !== undefined && c < rule.minConfidence) (kinds ??= []).push("confidence");
   if (rule.minCumulative !== undefined && facts.cumulative < rule.minCumulative) (kinds ??= []).push("cumulative");
   if (facts.stale) (kinds ??= []).push("stale");
   return kinds;
@@ -83,5 +90,5 @@ export function evaluateGate(rule: PolicyRule, facts: GateFacts, issues?: Contra
 
 /** True when the rule asks for any check or sampling, i.e. a step under it needs the gate path. */
 export function ruleIsActive(rule: PolicyRule): boolean {
-  return rule.minConfidence !== undefined || rule.minCumulative !== undefined || rule.spotCheckRate !== undefined;
+  return rule.minConfidence !== undefined || rule.minCumulative !== undefined || rule.spotCheckRate !== undefined || !!rule.requireConfidence;
 }

@@ -19,15 +19,15 @@ export const defaultRequest: RequestFn = (url, init) => {
 };
 
 /**
- * Sends `body` and reads the answer, body included. Rejects on a network error, on a response
- * without a numeric status, when `timeoutMs` passes, or when `controller` is aborted by the
- * caller; all of those are "no answer" to the transport.
+ * Sends `body` (a GET without one) and reads the answer, body included. Rejects on a network
+ * error, on a response without a numeric status, when `timeoutMs` passes, or when `controller`
+ * is aborted by the caller; all of those are "no answer" to the transport.
  */
 export async function post(
   request: RequestFn,
   url: string,
   headers: Record<string, string>,
-  body: Uint8Array | string,
+  body: Uint8Array | string | undefined,
   timeoutMs: number,
   controller: AbortController,
 ): Promise<Answer> {
@@ -35,7 +35,8 @@ export async function post(
   const timer = setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
   unrefTimer(timer);
   try {
-    const init = { method: "POST" as const, headers, body, signal };
+    const init: Parameters<RequestFn>[1] = { method: body === undefined ? "GET" : "POST", headers, signal };
+    if (body !== undefined) init.body = body;
     // Raced against the signal as well: an injected request function may ignore it, and a
     // synchronous throw must become a rejection.
     const res = await abortable(new Promise<TransportResponse>((ok) => ok(request(url, init))), signal);

@@ -7,6 +7,9 @@ export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions }
 export { Run, RunStoppedError, StepHandle } from "./run.js";
 export type { RetryOptions, RunEscalation, RunFailure, RunIdentity, StepContext, StepFn, StepInterceptor, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
+export { InvalidConfidenceError } from "./confidence.js";
+export { SeamtraceNotice } from "./notices.js";
+export type { Logger, NoticeCode } from "./notices.js";
 export { evaluateGate, mergeRules } from "./gate.js";
 export type { GateFacts } from "./gate.js";
 export type { ContractIssue, ContractOption, StandardSchemaV1 } from "./contract.js";
@@ -17,6 +20,7 @@ export type { PolicyOrigin, ResolvedPolicy } from "./policy-client.js";
 export type { ResolvedReview } from "./resumer.js";
 export type {
   Deferred,
+  EventSink,
   EventSpool,
   FlushResult,
   RequestFn,

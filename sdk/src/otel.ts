@@ -12,9 +12,10 @@
  * backend; Seamtrace itself gets the steps through the SDK's transport, as always.
  *
  * If your exporter also sends these traces to Seamtrace's `POST /v1/traces`, the spans made here
- * are marked `seamtrace.reported` and not recorded twice; add {@link seamtraceSpanProcessor} to
- * your tracer provider so spans started inside a step (an LLM call) join that step's run as
- * its children instead of forming a run of their own.
+ * are marked `seamtrace.reported` and not recorded twice: the attributes you set on a step's span
+ * show as that step's metadata, and spans started inside a step (an LLM call) join that step's
+ * run as its children. {@link seamtraceSpanProcessor} stamps those spans with their run and step
+ * as they start, so they are filed right even when the step's own span is not exported.
  * @example
  * import { trace } from "@opentelemetry/api";
  * import { withTracer } from "@seamtrace/sdk/otel";
@@ -135,28 +136,44 @@ export class TracedRun {
     const parent = trace.getSpan(active) ? active : this.runCtx;
     let span: Span | undefined;
     let stepId = "";
+    // What the step's code answered: an escalated step's handle never comes back, its confidence does.
+    let answered: number | undefined;
     const promise = this.run.step<V>(name, options, (ctx) => {
       if (!span) {
         stepId = ctx.stepId;
         span = this.tracer.startSpan(
           name,
-          { attributes: { "seamtrace.reported": true, "seamtrace.run.id": this.ref.runId, "seamtrace.workflow": this.ref.workflow, "seamtrace.step": name, "seamtrace.step.id": stepId } },
+          {
+            attributes: {
+              "seamtrace.reported": true,
+              "seamtrace.run.id": this.ref.runId,
+              "seamtrace.workflow": this.ref.workflow,
+              "seamtrace.workflow.version": this.ref.version,
+              "seamtrace.step": name,
+              "seamtrace.step.id": stepId,
+            },
+          },
           parent,
         );
       } else span.addEvent("seamtrace.retry", { "seamtrace.attempt": ctx.attempt });
       const stepCtx = trace.setSpan(parent, span).setValue(RUN_KEY, { ...this.ref, stepId });
       const s = span;
-      return context.with(stepCtx, () => fn(ctx, s));
+      return context.with(stepCtx, async () => {
+        const result = await fn(ctx, s);
+        answered = typeof result?.confidence === "number" ? result.confidence : undefined;
+        return result;
+      });
     });
     return promise.then(
       (handle) => {
         if (span) {
           span.setAttributes({
-            "seamtrace.confidence": handle.confidence,
             "seamtrace.cumulative": handle.cumulative,
             "seamtrace.source": handle.source,
             "seamtrace.gate.outcome": handle.flagged ? "flag" : "pass",
           });
+          // An unscored step has no confidence attribute at all: neither a 1 nor a 0 it never gave.
+          if (handle.confidence !== undefined) span.setAttribute("seamtrace.confidence", handle.confidence);
           if (handle.stale) span.setAttribute("seamtrace.stale", true);
           span.end();
         }
@@ -168,6 +185,7 @@ export class TracedRun {
           if (escalation && escalation.stepId === stepId) {
             // Stopped at its gate: not an error of the code, a decision the run waits on.
             span.setAttributes({ "seamtrace.gate.outcome": "escalate", "seamtrace.gate.kinds": escalation.kinds, "seamtrace.escalation.id": escalation.id });
+            if (answered !== undefined) span.setAttribute("seamtrace.confidence", answered);
           } else if (this.run.failure?.stepId === stepId) {
             const e = this.run.failure.error;
             span.recordException({ name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) });

@@ -6,6 +6,7 @@
  * host, and its timers never keep a process alive.
  */
 import { defaultRequest, errorSummary } from "./http-post.js";
+import { httpError } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import { clamp, MAX_TIMER_MS } from "./transport-options.js";
 import type { RequestFn, TransportResponse } from "./transport-types.js";
@@ -40,7 +41,7 @@ export interface PolicyClientOptions {
   onError?: (err: unknown) => void;
 }
 
-const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate"] as const;
+const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate", "requireConfidence"] as const;
 const ORIGINS: readonly PolicyOrigin[] = ["server-step", "server-workflow", "code-step", "code"];
 
 /** workflow → step ("" for the workflow-wide policy) → the fields the server set. */
@@ -193,7 +194,7 @@ export class PolicyClient {
       const res = await abortable(new Promise<TransportResponse>((ok) => ok(this.request(this.url, init))), signal);
       if (res.status === 304 && this.etag !== undefined) return true;
       const text = await abortable(Promise.resolve().then(() => res.text()), signal);
-      if (res.status !== 200) throw new Error(`GET /v1/policies answered ${String(res.status)}${errorSummary(String(text))}`);
+      if (res.status !== 200) throw httpError(`GET /v1/policies answered ${String(res.status)}`, res.status, errorSummary(String(text)));
       const [cache, maps] = parsePolicies(text);
       const etag = res.headers.get("etag");
       this.cache = cache;
@@ -236,7 +237,8 @@ function parsePolicies(text: string): [PolicyCache, Map<string, [number[], numbe
     const rule: Record<string, unknown> = {};
     for (const field of FIELDS) {
       const v = policy[field];
-      if (field === "onLow" ? v === "escalate" || v === "flag" : typeof v === "number" && v >= 0 && v <= 1) rule[field] = v;
+      const ok = field === "onLow" ? v === "escalate" || v === "flag" : field === "requireConfidence" ? typeof v === "boolean" : typeof v === "number" && v >= 0 && v <= 1;
+      if (ok) rule[field] = v;
     }
     let steps = cache.get(policy.workflow);
     if (!steps) cache.set(policy.workflow, (steps = new Map()));

@@ -59,7 +59,7 @@ describe("a workflow with recalibrate: true", () => {
     let seen = 0;
     const result = await wf.run({}, async (run) => {
       const a = await run.step("classify", () => ({ value: "water", confidence: 0.9 }));
-      seen = a.confidence;
+      seen = a.confidence ?? Number.NaN;
       return a.cumulative;
     });
     await st.flush();

@@ -1,4 +1,5 @@
-import { abortable } from "./http-post.js";
+import { abortable, errorSummary } from "./http-post.js";
+import { httpError } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import type { RequestFn } from "./transport-types.js";
 import type { RunState } from "./types.js";
@@ -76,7 +77,8 @@ export class Resumer {
       const text = await abortable(Promise.resolve().then(() => res.text()), controller.signal);
       if (res.status >= 200 && res.status < 300) return JSON.parse(text) as T;
       if (res.status === 404 || (conflictIsNull && res.status === 409)) return null;
-      this.report(new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`));
+      const detail = errorSummary(text);
+      this.report(httpError(`${method} ${path} answered ${res.status}`, res.status, detail || `: ${text.slice(0, 200)}`));
       return undefined;
     } catch (err) {
       this.report(err);

@@ -35,12 +35,23 @@ describe("run.step", () => {
     expect(steps().find((e) => e.step === "d")!.parents.sort()).toEqual([b.stepId, c.stepId].sort());
   });
 
-  it("treats a missing confidence as 1 and does not send one", async () => {
+  it("leaves a step that gives no confidence unscored: undefined on the handle, absent on the wire, neutral in cumulative", async () => {
     const { run, steps } = newRun();
     const h = await run.step("lookup", { source: "direct" }, () => ({ value: 7 }));
-    expect(h.confidence).toBe(1);
-    expect(steps()[0]!.confidence).toBeUndefined();
+    expect(h.confidence).toBeUndefined();
+    expect(h.cumulative).toBe(1);
+    expect("confidence" in steps()[0]!).toBe(false);
     expect(steps()[0]!.source).toBe("direct");
+    expect(JSON.parse(JSON.stringify(h))).not.toHaveProperty("confidence");
+    // Between two scored steps it counts as 1, and its own ancestors still count.
+    const a = await run.step("a", () => ({ value: 1, confidence: 0.9 }));
+    const b = await run.step("b", { from: [a] }, () => ({ value: 2 }));
+    const c = await run.step("c", { from: [b] }, () => ({ value: 3, confidence: 0.8 }));
+    const d = await run.step("d", { from: [b, c] }, () => ({ value: 4, confidence: 0.5 }));
+    expect(b.cumulative).toBeCloseTo(0.9, 12);
+    expect(c.cumulative).toBeCloseTo(0.72, 12);
+    expect(d.cumulative).toBeCloseTo(0.5 * 0.8 * 0.9, 12);
+    expect(steps().find((e) => e.step === "b")).toMatchObject({ cumulative: 0.9 });
   });
 
   it("marks an output stale from observedAt and maxAgeMs", async () => {
@@ -130,11 +141,10 @@ describe("run.step", () => {
     expect(c.flagged).toBe(true);
   });
 
-  it("clamps out-of-range confidence instead of throwing into user code", async () => {
+  it("hands on a confidence of exactly 0 or 1 as given", async () => {
     const { run } = newRun();
-    expect((await run.step("hi", () => ({ value: 1, confidence: 1.7 }))).confidence).toBe(1);
-    expect((await run.step("lo", () => ({ value: 1, confidence: -3 }))).confidence).toBe(0);
-    expect((await run.step("nan", () => ({ value: 1, confidence: Number.NaN }))).confidence).toBe(0);
+    expect((await run.step("zero", () => ({ value: 1, confidence: 0 }))).confidence).toBe(0);
+    expect((await run.step("one", () => ({ value: 1, confidence: 1 }))).confidence).toBe(1);
   });
 
   it("treats a return without `value` as the value itself", async () => {

@@ -1,3 +1,4 @@
+import { InvalidConfidenceError, isConfidence } from "./confidence.js";
 import { checkContract, type ContractIssue } from "./contract.js";
 import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
 import { sampled, type RandomSource } from "./sampling.js";
@@ -67,6 +68,8 @@ export interface RunGates {
   intercept?: StepInterceptor | undefined;
   /** The clock events are stamped with (SeamtraceOptions.now). Default Date.now. */
   now?: (() => number) | undefined;
+  /** The client's diagnostics (a recalibration map that gave an impossible value). */
+  report?: ((err: unknown) => void) | undefined;
 }
 
 /**
@@ -144,8 +147,8 @@ export class Run {
   private escalationInfo: RunEscalation | undefined;
   /** No policy can apply to any step unless the step brings its own: see `complete`. */
   private readonly idle: boolean;
-  /** Event times. */
-  private readonly now: () => number;
+  /** @internal Event times (SeamtraceOptions.now); adapters stamp `startedAt` with it. */
+  readonly now: () => number;
 
   constructor(
     private readonly identity: RunIdentity,
@@ -168,10 +171,18 @@ export class Run {
     // earlier, unreviewed attempt. Steps come in execution order.
     const byCall = new Map<string, RunState["steps"][number]>();
     for (const s of state.steps) byCall.set(`${s.call}:${s.name}`, s);
-    this.replay = { byCall, escalation: state.escalation?.status === "resolved" ? state.escalation : null };
+    this.replay = { byCall, escalation: state.escalation?.status === "resolved" ? state.escalation : null, state };
   }
 
-  private replay: { byCall: Map<string, RunState["steps"][number]>; escalation: RunState["escalation"] } | undefined;
+  /**
+   * @internal The recorded state this run replays, when it resumes one. Framework adapters read
+   * the review from it to answer the framework's own pause (a tool approval, an interrupt).
+   */
+  get recorded(): RunState | undefined {
+    return this.replay?.state;
+  }
+
+  private replay: { byCall: Map<string, RunState["steps"][number]>; escalation: RunState["escalation"]; state: RunState } | undefined;
   /** Calls made so far per step name: a step's identity across replays is (name, call). */
   private readonly calls = new Map<string, number>();
 
@@ -231,15 +242,21 @@ export class Run {
     const opts = typeof a === "function" ? NO_OPTIONS : a;
     let fn = (typeof a === "function" ? a : b) as StepFn<V>;
     if (this.stop) return Promise.reject(this.stop);
-    const call = this.calls.get(name) ?? 0;
-    this.calls.set(name, call + 1);
+    let call = this.calls.get(name) ?? 0;
+    const bound = opts.call;
+    if (bound === undefined) this.calls.set(name, call + 1);
+    else {
+      // Later calls of the name count on from the highest call bound so far.
+      if (bound >= call) this.calls.set(name, bound + 1);
+      call = bound;
+    }
     if (this.replay) {
       const replayed = this.replayed<V>(name, call, opts);
       if (replayed) return replayed;
     }
     const intercept = this.gates.intercept;
     if (intercept !== undefined) fn = intercept(this.identity, name, call, opts, fn) as StepFn<V>;
-    const handle = new StepHandle<V>(this.identity, name, opts, this.now());
+    const handle = new StepHandle<V>(this.identity, name, opts, opts.startedAt ?? this.now());
     handle.call = call;
     if ((opts.retry === undefined || opts.retry.attempts <= 1) && opts.timeoutMs === undefined) {
       // The common case stays off the retry loop: one call, no extra async frame
@@ -275,11 +292,13 @@ export class Run {
       try {
         ret = await this.attempt(handle, fn, attempt, opts.timeoutMs);
       } catch (err) {
-        if (attempt >= maxAttempts) throw this.failStep(handle, attempt, attemptErrors, err);
-        (attemptErrors ??= []).push(errorInfo(err));
+        // A parallel branch that stopped the run ends the retries, but this step's failure is
+        // still recorded: a step that ran and left no event would look like one never reached.
+        if (attempt >= maxAttempts || this.stop) throw this.failStep(handle, attempt, attemptErrors, err);
         const backoff = (opts.retry?.backoffMs ?? 0) * 2 ** (attempt - 1);
         if (backoff > 0) await sleep(backoff);
-        if (this.stop) throw this.stop; // a parallel branch stopped the run meanwhile
+        if (this.stop) throw this.failStep(handle, attempt, attemptErrors, err);
+        (attemptErrors ??= []).push(errorInfo(err));
         continue;
       }
       return this.complete(handle, opts, ret, attempt, attemptErrors);
@@ -316,17 +335,12 @@ export class Run {
     attempts: number,
     attemptErrors: ErrorInfo[] | undefined,
   ): StepHandle<V> | Promise<StepHandle<V>> {
-    handle.complete(isStepResult(ret) ? ret : { value: ret as V }, attempts, attemptErrors, this.now());
-    if (this.gates.recalibrate) {
-      const id = this.identity;
-      let c: number | undefined;
-      try {
-        c = this.gates.policies.calibrate?.(id.workflow, id.version, handle.name, handle.confidence);
-      } catch {
-        // A broken map must not break the step: the raw confidence stands.
-      }
-      if (c !== undefined) handle.recalibrated(c);
-    }
+    const r = isStepResult(ret) ? ret : { value: ret as V };
+    const c = r.confidence;
+    // Checked before anything is recorded: the step fails and says which value it gave.
+    if (c !== undefined && !isConfidence(c)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceError(handle.name, c));
+    handle.complete(r, attempts, attemptErrors, this.now());
+    if (this.gates.recalibrate && c !== undefined) this.recalibrate(handle, c);
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
     // property reads, without a policy lookup or any allocation for gates (the overhead
     // budget; bench/sdk-overhead.ts measures this path).
@@ -335,6 +349,20 @@ export class Run {
       return handle;
     }
     return this.gate(handle, opts);
+  }
+
+  /** Applies the server's recalibration map; a map that fails or gives no confidence leaves the raw one. */
+  private recalibrate(handle: StepHandle<unknown>, raw: number): void {
+    const id = this.identity;
+    let c: number | undefined;
+    try {
+      c = this.gates.policies.calibrate?.(id.workflow, id.version, handle.name, raw);
+    } catch (err) {
+      return this.gates.report?.(err);
+    }
+    if (c === undefined) return;
+    if (isConfidence(c)) handle.recalibrated(c);
+    else this.gates.report?.(new InvalidConfidenceError(`${handle.name} (recalibrated)`, c));
   }
 
   private gate<V>(handle: StepHandle<V>, opts: StepOptions): StepHandle<V> | Promise<StepHandle<V>> {

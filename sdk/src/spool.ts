@@ -10,7 +10,8 @@
  * the newest segment when they are buffered; the transport settles events oldest first, so a
  * segment is deleted as soon as all its events are settled. A new process reads the segments it finds, skipping a
  * torn last line (a crash in the middle of a write), and never appends to them: it starts a new
- * segment, so a torn line can never be glued to a good one. Replay is at least once (a segment
+ * segment, so a torn line can never be glued to a good one. Past the transport's memory bound
+ * the spool is the buffer: events are only on disk, and `read` hands them back as memory frees. Replay is at least once (a segment
  * partly settled before the crash is sent again whole); event ids are UUIDv7 and the collector
  * answers a repeated id `duplicate` without storing it twice.
  *
@@ -64,6 +65,26 @@ interface Segment {
 }
 
 const SEGMENT = /^(\d{12})\.jsonl$/;
+
+type Stored = { json: string; id: string | undefined };
+
+/** The events in a segment file: every whole line that is a JSON object. */
+function lines(path: string): Stored[] {
+  const events: Stored[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (line === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue; // the torn tail of a write a crash interrupted
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+    const id = (parsed as { id?: unknown }).id;
+    events.push({ json: line, id: typeof id === "string" ? id : undefined });
+  }
+  return events;
+}
 
 /**
  * A disk spool in one folder. Pass it to the client: `new Seamtrace({ spool: new FileSpool({ dir }) })`.
@@ -128,28 +149,37 @@ export class FileSpool implements EventSpool {
     return n;
   }
 
-  recover(): Array<{ json: string; id: string | undefined }> {
+  recover(): Stored[] {
     if (this.recovered) return [];
     this.recovered = true;
-    const events: Array<{ json: string; id: string | undefined }> = [];
+    const events: Stored[] = [];
     for (const segment of [...this.segments]) {
-      const text = readFileSync(segment.path, "utf8");
-      for (const line of text.split("\n")) {
-        if (line === "") continue;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          continue; // the torn tail of a write the crash interrupted
-        }
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
-        const id = (parsed as { id?: unknown }).id;
-        events.push({ json: line, id: typeof id === "string" ? id : undefined });
-        segment.count++;
-      }
+      const found = lines(segment.path);
+      segment.count = found.length;
+      events.push(...found);
       if (segment.count === 0) this.remove(segment);
     }
     return events;
+  }
+
+  /**
+   * Reads back events stored past the transport's memory bound: up to `max` unsettled events,
+   * oldest first, after the first `skip`. Whole segments are read, off the step's hot path.
+   */
+  read(skip: number, max: number): Stored[] {
+    const out: Stored[] = [];
+    for (const segment of this.segments) {
+      if (out.length >= max) break;
+      const unsettled = segment.count - segment.settled;
+      if (skip >= unsettled) {
+        skip -= unsettled;
+        continue;
+      }
+      const found = lines(segment.path);
+      for (let i = segment.settled + skip; i < found.length && out.length < max; i++) out.push(found[i]!);
+      skip = 0;
+    }
+    return out;
   }
 
   append(json: string): boolean {

@@ -8,7 +8,14 @@ import { uuidv7 } from "./uuid.js";
 /** What a step function may return: the value plus what Seamtrace needs to judge it. */
 export interface StepResult<V> {
   value: V;
-  /** The step's own estimate in [0, 1] that `value` is correct. Omitted means 1 (deterministic). */
+  /**
+   * The step's own estimate, a finite number in [0, 1], that `value` is correct. Leave it out
+   * when the step has none: the step is then *unscored* (`handle.confidence` is undefined, it
+   * counts as 1 in cumulative confidence, and `requireConfidence` escalates it). Anything else
+   * — 1.7, a percentage such as 85, "0.9", NaN, null — fails the step with an
+   * `InvalidConfidence` error naming the value; it is never clamped, and not retried (the same
+   * code would return it again).
+   */
   confidence?: number;
   reasoning?: string;
   alternatives?: V[];
@@ -53,6 +60,17 @@ export interface StepOptions {
   contract?: ContractOption;
   /** This step's policy in code, over the workflow's (a server policy for the step takes precedence). */
   policy?: PolicyRule;
+  /**
+   * @internal Records the step as this earlier call of its name (see `StepEvent.call`) instead
+   * of the next one. A framework adapter resuming its framework's run re-enters a paused step
+   * under the call it was recorded with, whatever ran before it in this process.
+   */
+  call?: number;
+  /**
+   * @internal When the step's work began (epoch ms, the run's clock), for an adapter that records
+   * a step once its framework has run it: the model call or tool it reports took that long.
+   */
+  startedAt?: number;
 }
 
 /**
@@ -96,12 +114,12 @@ export class StepHandle<V> implements LineageNode, Deferred {
   private id: string | undefined = undefined;
   private eventId: string | undefined = undefined;
   private v: V | undefined = undefined;
-  private own = 1;
+  /** Undefined while unscored. */
+  private own: number | undefined = undefined;
   private cum = 1;
   private src: Source;
   private staleFlag = false;
   private isFlagged = false;
-  private givenConfidence = false;
   /** The model's own confidence when a recalibration map replaced it. */
   private raw: number | undefined = undefined;
   private reasoning: string | undefined = undefined;
@@ -135,11 +153,14 @@ export class StepHandle<V> implements LineageNode, Deferred {
   get value(): V {
     return this.v as V;
   }
-  /** Own confidence in [0, 1]; 1 when the step gave none. */
-  get confidence(): number {
+  /**
+   * Own confidence in [0, 1]; `undefined` when the step is unscored (it gave none). Calibrated
+   * when the workflow applies the server's recalibration map.
+   */
+  get confidence(): number | undefined {
     return this.own;
   }
-  /** Own confidence times that of every distinct ancestor. */
+  /** Own confidence times that of every distinct ancestor, unscored ones counting as 1. */
   get cumulative(): number {
     return this.cum;
   }
@@ -167,16 +188,15 @@ export class StepHandle<V> implements LineageNode, Deferred {
     this.id = r.stepId;
     this.call = r.call;
     this.v = r.output as V;
-    this.givenConfidence = r.confidence !== null;
-    this.own = r.confidence ?? 1;
-    this.cum = r.cumulative ?? this.own;
+    this.own = r.confidence ?? undefined;
+    this.cum = r.cumulative ?? this.own ?? 1;
     this.src = r.source;
     this.staleFlag = r.stale;
     this.isFlagged = r.flagged;
     return this;
   }
 
-  /** @internal Fills in the outcome of a successful attempt. */
+  /** @internal Fills in the outcome of a successful attempt; the run has checked its confidence. */
   complete(ret: StepResult<V>, attempts: number, attemptErrors: ErrorInfo[] | undefined, endedAt: number): this {
     const r = ret;
     const o = this.opts;
@@ -185,8 +205,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
     this.attemptErrors = attemptErrors;
     this.v = r.value;
     if (r.source !== undefined) this.src = r.source;
-    this.givenConfidence = r.confidence !== undefined;
-    this.own = validConfidence(r.confidence);
+    this.own = r.confidence;
     const parents = o.from ?? NO_PARENTS;
     this.cum = cumulativeConfidence(this.own, this.src, parents);
     const observedAt = r.observedAt ?? o.observedAt;
@@ -201,9 +220,9 @@ export class StepHandle<V> implements LineageNode, Deferred {
 
   /** @internal Replaces the own confidence by its calibrated value (the raw one goes on the wire too). */
   recalibrated(c: number): void {
-    if (!this.givenConfidence) return;
+    if (this.own === undefined) return;
     this.raw = this.own;
-    this.own = validConfidence(c);
+    this.own = c;
     this.cum = cumulativeConfidence(this.own, this.src, this.opts.from ?? NO_PARENTS);
   }
 
@@ -237,7 +256,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
       startedAt: new Date(this.startedAt).toISOString(),
     };
     if (o.input !== undefined) event.input = o.input;
-    if (this.givenConfidence) event.confidence = this.raw ?? this.own;
+    if (this.own !== undefined) event.confidence = this.raw ?? this.own;
     if (this.raw !== undefined) event.calibrated = this.own;
     if (this.observedAtMs !== undefined) event.observedAt = new Date(this.observedAtMs).toISOString();
     if (o.maxAgeMs !== undefined) event.maxAgeMs = o.maxAgeMs;
@@ -260,7 +279,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
     return event;
   }
 
-  /** Serialises without the lineage graph, which can be as large as the run. */
+  /** Serialises without the lineage graph, which can be as large as the run; an unscored step has no `confidence`. */
   toJSON(): object {
     return {
       name: this.name,
@@ -275,9 +294,3 @@ export class StepHandle<V> implements LineageNode, Deferred {
   }
 }
 
-/** Confidence outside [0, 1] or not a number is a bug in the caller's model glue: clamp, don't crash. */
-function validConfidence(c: number | undefined): number {
-  if (c === undefined) return 1;
-  if (typeof c !== "number" || Number.isNaN(c)) return 0;
-  return c < 0 ? 0 : c > 1 ? 1 : c;
-}

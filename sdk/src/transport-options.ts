@@ -13,6 +13,8 @@ const SERVER_MAX_BYTES = 5_000_000;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ResolvedOptions extends BackoffOptions {
+  /** The collector's base URL, without a trailing slash. */
+  endpoint: string;
   url: string;
   request: RequestFn;
   headers: Readonly<Record<string, string>>;
@@ -22,6 +24,8 @@ export interface ResolvedOptions extends BackoffOptions {
   maxBufferEvents: number;
   gzip: boolean;
   requestTimeoutMs: number;
+  unreachableGraceMs: number;
+  probeIntervalMs: number;
   onError: ((err: unknown) => void) | undefined;
 }
 
@@ -29,8 +33,10 @@ export function resolveOptions(opts: TransportOptions): ResolvedOptions {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (opts.apiKey) headers.Authorization = `Bearer ${opts.apiKey}`;
   const minBackoffMs = clamp(opts.minBackoffMs, 500, 0, MAX_TIMER_MS);
+  const endpoint = String(opts.endpoint).replace(/\/+$/, "");
   return {
-    url: `${String(opts.endpoint).replace(/\/+$/, "")}/v1/events`,
+    endpoint,
+    url: `${endpoint}/v1/events`,
     request: opts.request ?? defaultRequest,
     headers,
     maxBatchEvents: clamp(opts.maxBatchEvents, 500, 1, SERVER_MAX_EVENTS),
@@ -42,6 +48,9 @@ export function resolveOptions(opts: TransportOptions): ResolvedOptions {
     maxBackoffMs: clamp(opts.maxBackoffMs, 30_000, minBackoffMs, MAX_TIMER_MS),
     random: opts.random ?? Math.random,
     requestTimeoutMs: clamp(opts.requestTimeoutMs, 30_000, 1, MAX_TIMER_MS),
+    unreachableGraceMs: clamp(opts.unreachableGraceMs, 10_000, 0, MAX_TIMER_MS),
+    // Below 100 ms a fleet of clients would hammer a collector that is coming back up.
+    probeIntervalMs: clamp(opts.probeIntervalMs, 1000, 100, MAX_TIMER_MS),
     onError: opts.onError,
   };
 }

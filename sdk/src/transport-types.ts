@@ -2,6 +2,7 @@
  * The transport's public types, apart from its logic so other modules can name them without
  * importing the class. `transport.ts` re-exports all of them.
  */
+import type { Logger, Notices } from "./notices.js";
 import type { SeamtraceEvent } from "./types.js";
 
 /** The part of a `fetch` `Response` the transport reads. */
@@ -55,14 +56,33 @@ export interface TransportOptions {
   requestTimeoutMs?: number;
   /** Jitter source in [0, 1). Default `Math.random`. */
   random?: () => number;
-  /** Diagnostics: network errors, refused batches, unserialisable events. Its own throws are ignored. */
+  /**
+   * Diagnostics: network errors, refused batches, unserialisable events, and once per cause a
+   * `SeamtraceNotice` (the line the logger got). Its own throws are ignored.
+   */
   onError?: (err: unknown) => void;
+  /**
+   * Where the one-line notices go (a refused API key, a collector unreachable past
+   * `unreachableGraceMs`, the first drop of each reason): the console by default; `false` silences them.
+   */
+  logger?: Logger | false;
+  /** How long delivery may fail before the logger is told the collector is unreachable. Default 10,000. */
+  unreachableGraceMs?: number;
+  /**
+   * While a retry waits after the collector could not be reached, `GET /healthz` is tried this
+   * often (jittered ±25%), and the retry goes at once when it answers: delivery resumes within
+   * about this long of the collector's return, however long the backoff has grown. Default 1000.
+   */
+  probeIntervalMs?: number;
   /**
    * Keeps buffered events across a process crash: each event is serialised and handed to the
    * spool when it is buffered (not at flush time), and what an earlier process left is sent
-   * first. Node: `FileSpool` from `@seamtrace/sdk/spool`.
+   * first. With a spool that can `read`, events past `maxBufferEvents` wait on disk instead of
+   * being dropped, up to the spool's own limit. Node: `FileSpool` from `@seamtrace/sdk/spool`.
    */
   spool?: EventSpool;
+  /** @internal The client's notices, shared with its policy client and resumer. */
+  notices?: Notices;
 }
 
 /**
@@ -81,6 +101,12 @@ export interface EventSpool {
   ack(count: number): void;
   /** Called once the transport has shut down. Events still stored are replayed by the next process. */
   close(): void;
+  /**
+   * Up to `max` unsettled events, oldest first, after the first `skip` unsettled ones. With it
+   * the spool extends the memory buffer: events past `maxBufferEvents` stay only here, and are
+   * read back as memory frees up. Without it, `maxBufferEvents` bounds the spool too.
+   */
+  read?(skip: number, max: number): Array<{ json: string; id: string | undefined }>;
 }
 
 /**
@@ -117,14 +143,41 @@ export interface FlushResult {
   undelivered: number;
 }
 
-/** What became of the events buffered when `shutdown()` was called. */
+/**
+ * The shutdown report: what became of every event over the client's life. Print it at the end of
+ * a script; `undelivered > 0` means the collector does not have everything.
+ * @example
+ * const report = await st.shutdown();
+ * console.log("seamtrace", report); // { delivered: 7, undelivered: 0, undeliveredByReason: {}, ... }
+ * if (report.undelivered > 0) process.exitCode = 1;
+ */
 export interface ShutdownResult {
+  /** Events the collector stored (answered `accepted` or `duplicate`). */
   delivered: number;
+  /** Events it does not have: the sum of `undeliveredByReason`. */
   undelivered: number;
-  /** Drops by reason over the transport's lifetime, the final `shutdown` drops included. */
+  /**
+   * Why, per reason: a drop reason (`buffer_full`, `http_401`, `spool_full`, `shutdown`, …; see
+   * `TransportStats.dropped`) or `rejected:<code>` for events the collector refused. Events
+   * counted as `shutdown` stay in a spool, for the next process to send.
+   */
+  undeliveredByReason: Record<string, number>;
+  /** Drops by reason over the transport's lifetime (the SDK's own drop reports included). */
   dropped: Record<string, number>;
   /** True when the deadline came (or would have come before the next retry) with events unsent. */
   timedOut: boolean;
+  /** The last delivery problem, when there was one. */
+  lastError?: string;
+}
+
+/**
+ * Where a client's events go instead of the transport (`SeamtraceOptions.sink`): `write` is
+ * called synchronously for every event the SDK emits. `MemorySink` from `@seamtrace/sdk/memory`
+ * keeps them in memory for tests and evaluations.
+ */
+export interface EventSink {
+  /** Must not throw (a throw is reported through `onError` and the event is lost). */
+  write(event: SeamtraceEvent | Deferred): void;
 }
 
 /**

@@ -308,7 +308,7 @@ describe("shutdown", () => {
       const result = await t.shutdown({ timeoutMs: 300 });
       const elapsed = performance.now() - start;
       expect(elapsed).toBeLessThan(300 + 150);
-      expect(result).toEqual({ delivered: 0, undelivered: 25, dropped: { shutdown: 25 }, timedOut: true });
+      expect(result).toMatchObject({ delivered: 0, undelivered: 25, undeliveredByReason: { shutdown: 25 }, dropped: { shutdown: 25 }, timedOut: true });
       expect(t.stats()).toMatchObject({ buffered: 0, droppedTotal: 25 });
       expect(c.requests.length).toBeGreaterThan(0);
     });
@@ -355,7 +355,7 @@ describe("shutdown", () => {
     for (let i = 0; i < 1200; i++) t.enqueue(event());
     const first = t.shutdown();
     expect(t.shutdown({ timeoutMs: 1 })).toBe(first);
-    expect(await first).toEqual({ delivered: 1200, undelivered: 0, dropped: {}, timedOut: false });
+    expect(await first).toEqual({ delivered: 1200, undelivered: 0, undeliveredByReason: {}, dropped: {}, timedOut: false });
   });
 
   it("drops events enqueued after shutdown with reason shutdown, without reporting them", async () => {

@@ -77,14 +77,22 @@ export interface StepEvent extends RunEventBase {
   call?: number;
   input?: unknown;
   output?: unknown;
-  /** The step's own confidence in [0, 1]. Absent for steps that do not estimate one. */
+  /**
+   * The step's own confidence: a finite number in [0, 1]. Omitted (never null, never a
+   * default) when the step is *unscored* — it gave none; such a step counts as 1 in the
+   * cumulative confidence of its descendants. A step that returned anything else fails with
+   * an `InvalidConfidence` error and sends a `step.failed` event instead.
+   */
   confidence?: number;
   /**
    * The confidence after the server's recalibration map (when the workflow opts in): what the
    * gates compared and the cumulative multiplies. `confidence` stays the model's own.
    */
   calibrated?: number;
-  /** Own confidence times that of every distinct ancestor (human outputs re-base to 1). */
+  /**
+   * Own confidence times that of every distinct ancestor, unscored steps counting as 1 (human
+   * outputs re-base to 1).
+   */
   cumulative?: number;
   source: Source;
   /** ISO time the underlying data was observed, for staleness. */
@@ -217,6 +225,11 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /**
+   * For steps received as OpenTelemetry spans: which evaluation (`gen_ai.evaluation.name`) gives
+   * the step its confidence. The SDK's own steps report their confidence and ignore it.
+   */
+  confidenceFrom?: string;
   revision: number;
   updatedAt: string;
 }

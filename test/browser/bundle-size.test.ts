@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/server.js";
 
-/** Issue 6 budget: the dashboard's JavaScript under 150 KB gzip. The API reference is its own page. */
+/** Budget: the dashboard's JavaScript under 150 KB gzip. The API reference is its own page. */
 const BUDGET = 150 * 1024;
 const dist = join(repoRoot, "ui/dist");
 

@@ -5,6 +5,7 @@ import { createClient } from "@libsql/client";
 import { Seamtrace } from "@seamtrace/sdk";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, suiteName, unmet } from "../support/requirements.js";
 import { readFileSync } from "node:fs";
 import {
   CLASSIFY_CONFIDENCE,
@@ -25,12 +26,13 @@ import { spawnServer, type SpawnedServer } from "../support/server.js";
  * The dashboard in headless Debian Chromium (`.ci/run` installs it) against a real server with
  * the demo data. Screenshots go to a temporary folder (printed) to look at while building.
  */
-const CHROMIUM = process.env.SEAMTRACE_CHROMIUM ?? "/usr/bin/chromium";
 /** playwright-core has no web-first assertions (they ship with @playwright/test): poll instead. */
 const text = async (l: Locator) => (await l.first().textContent()) ?? "";
 const shots = mkdtempSync(join(tmpdir(), "seamtrace-dashboard-shots-"));
 
-describe("dashboard in a browser", () => {
+const skipReason = unmet("chromium");
+
+describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", skipReason), () => {
   let server: SpawnedServer;
   let seeded: Seeded;
   let browser: Browser;
@@ -59,7 +61,7 @@ describe("dashboard in a browser", () => {
     seeded = await seedDashboard(server);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     console.log(`dashboard screenshots: ${shots}`);
-  }, 120_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await server?.dispose();

@@ -16,9 +16,9 @@ const MAX_DEPTH = 8;
 /** Routes that never read a body: whatever is sent is ignored, so there is nothing to limit. */
 const BODYLESS = new Set(["POST /v1/auth/logout", "POST /v1/escalations/:id/claim", "POST /v1/audit/verifications", "POST /v1/jobs/:name/run"]);
 /** The ingest route checks string length and depth per event (a 207 with per-item rejections). */
-const PER_ITEM = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces"]);
+const PER_ITEM = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces", "POST /v1/logs"]);
 /** Routes taking API keys only; the others are called as a signed-in admin. */
-const KEY_ONLY = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces"]);
+const KEY_ONLY = new Set(["POST /v1/events", "POST /v1/labels", "POST /v1/traces", "POST /v1/logs"]);
 
 let ctx: TestContext;
 let key: string;
@@ -28,6 +28,8 @@ let routes: string[];
 beforeAll(async () => {
   ctx = await createTestContext({
     SEAMTRACE_MAX_BODY_BYTES: String(MAX_BYTES),
+    // OTLP has a limit of its own (20 MiB by default); held to the same here.
+    SEAMTRACE_OTLP_MAX_BODY_BYTES: String(MAX_BYTES),
     SEAMTRACE_MAX_STRING_LENGTH: String(MAX_STRING),
     SEAMTRACE_MAX_DEPTH: String(MAX_DEPTH),
   });

@@ -40,11 +40,11 @@ const NAME_KEYED = new Set([
   "POST /v1/jobs/:name/run",
 ]);
 /** Routes that give A runs of its own under ids B also uses (run ids are the client's, per project). */
-const INGEST = new Set(["POST /v1/events", "POST /v1/traces"]);
+const INGEST = new Set(["POST /v1/events", "POST /v1/traces", "POST /v1/logs"]);
 /** State-changing routes that read no body. */
 const BODYLESS = new Set(["POST /v1/audit/verifications", "POST /v1/jobs/:name/run"]);
 /** Not project data: public, or sign-in itself. */
-const SKIP = new Set(["ALL /*", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
+const SKIP = new Set(["ALL /*", "ALL /v1/traces", "ALL /v1/logs", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
 
 function bodies(): Record<string, unknown> {
   const table: Record<string, unknown> = {
@@ -54,6 +54,10 @@ function bodies(): Record<string, unknown> {
     // A span in B's run: OTLP runs are keyed by trace id within the caller's project.
     "POST /v1/traces": {
       resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", name: "probe", startTimeUnixNano: "1", endTimeUnixNano: "2", attributes: [{ key: "seamtrace.run.id", value: { stringValue: "RUNID" } }] }] }] }],
+    },
+    // An evaluation for a span of B's trace id: filed under A's project.
+    "POST /v1/logs": {
+      resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: "gen_ai.evaluation.result", traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", attributes: [{ key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.1 } }] }] }] }],
     },
     "POST /v1/labels": { labels: [{ runId: b.runId, stepId: b.stepIds[0], correct: false, reason: "probe" }] },
     "POST /v1/runs/:id/resume": { escalationId: b.escalationId },
@@ -75,7 +79,7 @@ function bodies(): Record<string, unknown> {
 
 /** B's rows in every table that holds project data, as one string to compare before and after. */
 async function snapshotB(): Promise<string> {
-  const tables = ["runs", "steps", "escalations", "labels", "policies", "webhooks", "retention_policies", "api_keys", "users"];
+  const tables = ["runs", "steps", "escalations", "labels", "policies", "webhooks", "retention_policies", "api_keys", "users", "otlp_spans", "step_scores", "step_records"];
   const parts: string[] = [];
   for (const t of tables) {
     const rs = await ctx.store.client.execute({ sql: `SELECT * FROM ${t} WHERE project_id = ? ORDER BY 1, 2`, args: [b.projectId] });

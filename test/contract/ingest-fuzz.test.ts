@@ -347,5 +347,5 @@ describe("POST /v1/events under property-based fuzzing", () => {
     expect((await verifyAudit(ctx.store.db, other.projectId, ctx.deps.auditSigner.publicKey)).ok).toBe(true);
     const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [projectId] });
     expect(Number(rs.rows[0]![0])).toBe(stored.size);
-  }, 120_000);
+  });
 });

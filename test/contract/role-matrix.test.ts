@@ -336,6 +336,16 @@ const ROUTES: RouteCase[] = [
     expect: keysOnly,
   },
 
+  {
+    method: "POST",
+    route: "/v1/logs",
+    prepare: async () => ({
+      path: "/v1/logs",
+      body: { resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: "gen_ai.evaluation.result", traceId: "ab".repeat(16), spanId: "cd".repeat(8), attributes: [] }] }] }] },
+    }),
+    expect: keysOnly,
+  },
+
   // Late feedback comes from the project's own systems, with its API key.
   {
     method: "POST",
@@ -423,6 +433,8 @@ const OUTSIDE = new Set([
   "ALL /*", "GET /", "GET /healthz", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout", "POST /v1/events",
   // Its own token rule (routes/metrics.ts), tested in test/contract/metrics.test.ts.
   "GET /metrics",
+  // Every other method on the OTLP paths: 405 (ingest/otlp/routes.test.ts).
+  "ALL /v1/traces", "ALL /v1/logs",
 ]);
 
 describe("role matrix: routes × callers", () => {

@@ -24,7 +24,7 @@ describe("claims review loop (README)", () => {
     const { stdout } = await exec(process.execPath, [script, ...args], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? "", SEAMTRACE_ENDPOINT: server.url, SEAMTRACE_API_KEY: server.apiKey },
-      timeout: 60_000,
+      timeout: 180_000,
     });
     return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
   };

@@ -61,16 +61,16 @@ describe("seamtrace demo (reduced)", () => {
     expect(JSON.parse(readFileSync(report.modelFile, "utf8"))).toMatchObject({ kind: "seamtrace-claims-model", params: { version: "2" } });
 
     // The audit trail, read back through the CLI, holds the export and still verifies.
-    const audit = await runCli(["audit", "export", "--project", "default"], { dataDir, timeoutMs: 60_000 });
+    const audit = await runCli(["audit", "export", "--project", "default"], { dataDir, timeoutMs: 180_000 });
     expect(audit.code, audit.stderr).toBe(0);
     const entries = audit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(entries.filter((e) => e.action === "export.corrections")).toHaveLength(1);
-    const verify = await runCli(["audit", "verify", "--json"], { dataDir, timeoutMs: 60_000 });
+    const verify = await runCli(["audit", "verify", "--json"], { dataDir, timeoutMs: 180_000 });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 
   it("refuses to fill a store that already holds runs (exit 2) unless --force", async () => {
-    const again = await runCli(["demo", "--days", "3", "--runs-per-day", "10"], { dataDir, timeoutMs: 60_000 });
+    const again = await runCli(["demo", "--days", "3", "--runs-per-day", "10"], { dataDir, timeoutMs: 180_000 });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds runs.*--force/);
   });

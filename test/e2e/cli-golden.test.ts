@@ -33,7 +33,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cli = (args: string[]) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 60_000 });
+const cli = (args: string[]) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 180_000 });
 
 describe("seamtrace golden run", () => {
   it("stores a baseline, passes against it, and fails a regressing version with exit 1 naming the step", async () => {
@@ -46,9 +46,9 @@ describe("seamtrace golden run", () => {
     expect(same.code, same.stderr).toBe(0);
     expect(JSON.parse(same.stdout)).toMatchObject({ baseline: { state: "compared" }, regressions: [], workflow: "toy", version: "1" });
 
-    const worse = await cli(["golden", "run", "toy.jsonl", "--workflow", "bad.mjs", "--junit", "junit.xml"]);
+    const worse = await cli(["golden", "run", "toy.jsonl", "--workflow", "bad.mjs", "--junit", "junit.xml", "--max-new-failures", "0"]);
     expect(worse.code).toBe(1);
-    expect(worse.stderr).toContain('regression in step "label": accuracy 66.7%, baseline 100.0%');
+    expect(worse.stderr).toContain('regression in step "label": 4 newly failing cases, 0 newly passing (more than --max-new-failures 0); accuracy 66.7%, baseline 100.0%');
     expect(worse.stderr).not.toContain('step "double"');
     expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain('failures="4"');
   });

@@ -22,7 +22,7 @@ describe("seamtrace jobs", () => {
     const r = await cli(["jobs", "list", "--json"], { SEAMTRACE_JOB_DRIFT_SCHEDULE: "off" });
     expect(r.code, r.stderr).toBe(0);
     const jobs = JSON.parse(r.stdout) as Array<{ name: string; schedule: string; available: boolean }>;
-    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint"]);
+    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint", "otlp-close"]);
     expect(jobs.find((j) => j.name === "rollup")).toMatchObject({ schedule: "*/5 * * * *", available: true });
     expect(jobs.find((j) => j.name === "drift")!.schedule).toBe("off");
   });

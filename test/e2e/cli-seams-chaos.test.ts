@@ -43,7 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cli = (args: string[], env?: Record<string, string>) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 60_000, ...(env && { env }) });
+const cli = (args: string[], env?: Record<string, string>) => runCli(args, { dataDir: dir, cwd: dir, timeoutMs: 180_000, ...(env && { env }) });
 
 describe("seamtrace seams", () => {
   it("passes compatible handoffs and fails (exit 1) naming the handoff, the path and the message", async () => {
@@ -89,7 +89,7 @@ describe("seamtrace seams", () => {
       for (let i = 1; i <= 6; i++) await mod.toyRun(wf, i);
       const flushed = await st.shutdown({ timeoutMs: 10_000 });
       expect(flushed).toMatchObject({ undelivered: 0, timedOut: false });
-    }, 60_000);
+    });
     afterAll(() => server?.dispose());
 
     it("finds the incompatible outputs among the server's runs (exit 1), and refuses a wrong key (exit 2)", async () => {

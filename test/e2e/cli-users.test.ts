@@ -36,7 +36,7 @@ function cli(args: string[], opts: { env?: Record<string, string>; stdin?: strin
     proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     if (opts.stdin !== undefined) proc.stdin!.end(opts.stdin);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 120_000);
     proc.once("error", reject);
     proc.once("close", (code) => {
       clearTimeout(timer);
@@ -73,7 +73,7 @@ function cliOnTerminal(args: string[], answers: Array<[prompt: string, typed: st
     };
     proc.stdout.on("data", onOutput);
     proc.stderr.on("data", onOutput);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 120_000);
     proc.once("error", reject);
     proc.once("close", (code) => {
       clearTimeout(timer);

@@ -126,6 +126,46 @@ describe("withTracer: gates, escalation and resume with OpenTelemetry spans", ()
     expect((await api(`/v1/runs/${first.runId}`, { key: true })).body).toMatchObject({ run: { status: "completed" } });
   });
 
+  it("files instrumented spans under their step without the span processor, and keeps what the step's span was given", async () => {
+    // No seamtraceSpanProcessor: the LLM span carries nothing of Seamtrace's, only its parent.
+    const bare = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${server.url}/v1/traces`, headers: { Authorization: `Bearer ${server.apiKey}` } }))],
+    });
+    try {
+      const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+      const tracer = bare.getTracer("roof");
+      const claims = withTracer(st.workflow("roof-bare", { policy: { minConfidence: 0.6, onLow: "escalate" } }), tracer);
+      const first = await claims.run({ key: "claim-bare-1" }, pipeline(tracer, {}));
+      expect(first.status).toBe("escalated");
+      await st.shutdown();
+      await bare.forceFlush();
+
+      const detail = (await api(`/v1/runs/${first.runId}`, { key: true })).body as {
+        steps: Array<{ id: string; name: string; parents: string[]; metadata: { attributes: Record<string, unknown> } | null }>;
+      };
+      expect(detail.steps.map((s) => s.name).sort()).toEqual(["chat m-1", "classify", "extract"]);
+      expect(detail.steps.find((s) => s.name === "chat m-1")!.parents).toEqual([first.escalation!.stepId]);
+      // Set on the step's span by the step's code: shown as the step's metadata.
+      expect(detail.steps.find((s) => s.name === "classify")!.metadata!.attributes).toMatchObject({ "gen_ai.request.model": "m-1" });
+      const runs = (await api(`/v1/runs?workflow=roof-bare`, { key: true })).body as { items: unknown[] };
+      expect(runs.items).toHaveLength(1);
+    } finally {
+      await bare.shutdown();
+    }
+  });
+
+  it("puts the step's confidence on the span of a step that escalated", async () => {
+    memory.reset();
+    const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+    const tracer = provider.getTracer("roof");
+    const claims = withTracer(st.workflow("roof-conf", { policy: { minConfidence: 0.6, onLow: "escalate" } }), tracer);
+    const r = await claims.run({ key: "claim-conf-1" }, pipeline(tracer, {}));
+    expect(r.status).toBe("escalated");
+    await st.shutdown();
+    const classify = memory.getFinishedSpans().find((s) => s.name === "classify")!;
+    expect(attrs(classify)).toMatchObject({ "seamtrace.gate.outcome": "escalate", "seamtrace.confidence": 0.41 });
+  });
+
   it("works without a context manager: steps are children of the run span", async () => {
     context.disable();
     try {

@@ -37,8 +37,8 @@ describe("README quickstart", () => {
   });
 
   it("runs the README's SDK example as pasted and stores the run with its lineage", async () => {
-    // Only the port differs: the test server listens on an ephemeral one.
-    const code = quickstartBlock().replace("http://127.0.0.1:7077", server.url);
+    // The block is run as pasted; the test server's ephemeral port comes in as SEAMTRACE_ENDPOINT.
+    const code = quickstartBlock();
     const dir = join(repoRoot, ".tmp");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `hello-${process.pid}.mjs`);
@@ -46,11 +46,12 @@ describe("README quickstart", () => {
     try {
       const { stdout } = await run(process.execPath, [file], {
         cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey },
-        timeout: 20_000,
+        env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey, SEAMTRACE_ENDPOINT: server.url },
+        timeout: 120_000,
       });
       const runId = /^completed (\S+) 1200$/m.exec(stdout)?.[1];
       expect(runId, stdout).toBeDefined();
+      expect(stdout).toMatch(/^seamtrace \{\s+delivered: 6,\s+undelivered: 0,/m);
 
       const res = await fetch(`${server.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } });
       expect(res.status).toBe(200);
@@ -68,7 +69,7 @@ describe("README quickstart", () => {
       expect(detail.edges).toHaveLength(4);
 
       // Run again: the same key makes it the same run, replayed from what the server recorded.
-      const again = await run(process.execPath, [file], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey }, timeout: 20_000 });
+      const again = await run(process.execPath, [file], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey, SEAMTRACE_ENDPOINT: server.url }, timeout: 120_000 });
       expect(again.stdout).toMatch(new RegExp(`^completed ${runId} 1200$`, "m"));
       const after = (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as typeof detail;
       expect(after.steps.map((s) => s.id).sort()).toEqual(detail.steps.map((s) => s.id).sort());

@@ -117,7 +117,7 @@ describe("review loop end to end", () => {
 
   it("resumes from a fresh SDK process, by running again with the same key", async () => {
     const child = (mode: string) =>
-      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], { cwd: repoRoot, timeout: 30_000 }).then(
+      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], { cwd: repoRoot, timeout: 120_000 }).then(
         (r) => JSON.parse(r.stdout.trim().split("\n").pop()!) as { result: { status: string; runId: string; escalation?: { id: string }; output?: string }; calls: Record<string, number> },
       );
     const first = await child("escalate");

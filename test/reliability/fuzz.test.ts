@@ -8,7 +8,7 @@ import { batch, envelope, FUZZ_ENV, serialize, validEvent } from "../support/ing
 import { scale, writeSummary } from "../support/reliability.js";
 
 /**
- * Issue 9 item 5: fast-check against the collector and the query API, 10,000 cases in the full
+ * Fast-check against the collector and the query API, 10,000 cases in the full
  * form (1,000 inside `npm test`), in-process through `app.request()`.
  *
  * For every request: never a 5xx; every error is a 4xx with JSON `{ error: { code, message } }`;

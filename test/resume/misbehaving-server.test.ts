@@ -17,7 +17,7 @@ describe("Resumer bounded in time", () => {
     ]);
     console.log("run():", outcome);
     expect(outcome).toBe("completed");
-  }, 20_000);
+  });
 });
 
 describe("onResolved", () => {

@@ -24,7 +24,7 @@ export function runCli(args: string[], opts: { dataDir: string; cwd?: string; en
     let stderr = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
     proc.once("error", reject);
     proc.once("close", (code) => {
       clearTimeout(timer);

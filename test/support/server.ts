@@ -56,7 +56,7 @@ export async function spawnServer(
   const refresh = () => (out = opts.logFile === undefined ? piped : logged());
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
 
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let url: string | undefined;
   while (Date.now() < deadline) {
     refresh();

@@ -88,6 +88,17 @@ describe("retraining from a corrections export", () => {
     expect(() => parseModel(JSON.stringify({ kind: "other" }))).toThrow(TypeError);
   });
 
+  it("warns when the export holds no accepted outputs, and not when it does", () => {
+    expect(rows.some((r) => r.decision === "accept")).toBe(true);
+    expect(report.warnings).toEqual([]);
+    const correctionsOnly = rows.filter((r) => r.decision !== "accept").slice(0, 60);
+    const { report: warned } = retrainModels(defaultModelParams, correctionsOnly);
+    expect(warned.warnings).toHaveLength(1);
+    expect(warned.warnings[0]).toMatch(/^the export holds no accepted outputs \(\d+ rows: \d+ corrections, \d+ rejections\)/);
+    expect(warned.warnings[0]).toContain("--include corrections,accepts");
+    expect(retrainModels(defaultModelParams, []).report.warnings).toEqual(["the export holds no decisions: nothing was learned"]);
+  });
+
   it("learns nothing from no corrections, and no rule from rejections alone", () => {
     const empty = retrainModels(defaultModelParams, []);
     expect({ ...empty.params, version: "1" }).toEqual(defaultModelParams);

@@ -64,6 +64,10 @@ describe("loadConfig", () => {
     ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
     ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
     ["SEAMTRACE_METRICS_TOKEN shorter than 16 characters", { SEAMTRACE_METRICS_TOKEN: "short" }, /^SEAMTRACE_METRICS_TOKEN\b/],
+    ["SEAMTRACE_OTLP_IDLE_CLOSE_MS that is not a number", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10m" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
+    ["SEAMTRACE_OTLP_IDLE_CLOSE_MS under a second", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
+    ["SEAMTRACE_OTLP_MAX_BODY_BYTES under 1 KiB", { SEAMTRACE_OTLP_MAX_BODY_BYTES: "100" }, /^SEAMTRACE_OTLP_MAX_BODY_BYTES\b/],
+    ["SEAMTRACE_OTLP_MAX_ITEMS of zero", { SEAMTRACE_OTLP_MAX_ITEMS: "0" }, /^SEAMTRACE_OTLP_MAX_ITEMS\b/],
   ];
   for (const [what, env, names] of bad) {
     it(`throws a ConfigError naming the variable for a ${what}`, () => {
@@ -72,6 +76,13 @@ describe("loadConfig", () => {
       expect((err as ConfigError).message).toMatch(names);
     });
   }
+
+  it("limits OTLP apart from /v1/events: 20 MiB and a 10-minute idle close by default", () => {
+    const config = loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET });
+    expect(config.otlp).toEqual({ maxBodyBytes: 20 * 1024 * 1024, maxItems: 20_000, idleCloseMs: 600_000 });
+    expect(config.limits.maxBodyBytes).toBe(5 * 1024 * 1024);
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, SEAMTRACE_OTLP_IDLE_CLOSE_MS: "30000" }).otlp.idleCloseMs).toBe(30_000);
+  });
 
   it("does not echo a rejected secret into the error", () => {
     const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: "hunter2-but-longer" }));

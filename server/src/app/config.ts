@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { validate as validCron } from "node-cron";
 import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
 
@@ -14,6 +15,19 @@ export interface Limits {
   maxStringLength: number;
   /** Nesting depth of any JSON value. */
   maxDepth: number;
+}
+
+/** OTLP/HTTP ingest (`POST /v1/traces`, `POST /v1/logs`), limited apart from `/v1/events`. */
+export interface OtlpConfig {
+  /** Request body bytes after decompression; OTLP recommends receivers accept 20 MiB. */
+  maxBodyBytes: number;
+  /** Spans (or log records) in one request. */
+  maxItems: number;
+  /**
+   * A trace whose spans still wait (for a root or a parent that never comes) is settled with
+   * what arrived once it has been quiet this long, and its run closed as `RootMissing` if it had no root.
+   */
+  idleCloseMs: number;
 }
 
 /** The scheduler. */
@@ -53,6 +67,7 @@ export interface Config {
   /** Milliseconds a write waits for SQLite's lock before giving up. */
   busyTimeoutMs: number;
   limits: Limits;
+  otlp: OtlpConfig;
   /** Where the built UI lives; served at `/` when present. */
   uiDir: string;
   jobs: JobsConfig;
@@ -129,6 +144,16 @@ function analyticsConfig(env: Env): AnalyticsConfig {
  * Reads the environment once, at start. A bad value stops the start with a message naming the
  * variable; nothing else in the server reads `process.env`.
  */
+/**
+ * The built dashboard: the repository's ui/dist when running from a checkout, else the copy an
+ * installed @seamtrace/server carries (server/ui, made when the package is packed).
+ */
+function defaultUiDir(): string {
+  const checkout = fileURLToPath(new URL("../../../ui/dist", import.meta.url));
+  if (existsSync(join(checkout, "index.html"))) return checkout;
+  return fileURLToPath(new URL("../../ui", import.meta.url));
+}
+
 export function loadConfig(env: Env = process.env, options: { uiDir?: string } = {}): Readonly<Config> {
   const dataDir = resolve(env.SEAMTRACE_DATA_DIR || "./data");
   const databaseUrl = env.DATABASE_URL || `file:${join(dataDir, "seamtrace.db")}`;
@@ -150,7 +175,12 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
       maxStringLength: int(env, "SEAMTRACE_MAX_STRING_LENGTH", 1024 * 1024, 16, 64 * 1024 * 1024),
       maxDepth: int(env, "SEAMTRACE_MAX_DEPTH", 32, 2, 1_000),
     },
-    uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || new URL("../../../ui/dist", import.meta.url).pathname),
+    otlp: {
+      maxBodyBytes: int(env, "SEAMTRACE_OTLP_MAX_BODY_BYTES", 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxItems: int(env, "SEAMTRACE_OTLP_MAX_ITEMS", 20_000, 1, 1_000_000),
+      idleCloseMs: int(env, "SEAMTRACE_OTLP_IDLE_CLOSE_MS", 10 * 60_000, 1_000, 7 * 24 * 3_600_000),
+    },
+    uiDir: options.uiDir ?? resolve(env.SEAMTRACE_UI_DIR || defaultUiDir()),
     jobs: jobsConfig(env),
     analytics: analyticsConfig(env),
     rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
@@ -170,6 +200,7 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
   return Object.freeze({
     ...config,
     limits: Object.freeze(config.limits),
+    otlp: Object.freeze(config.otlp),
     audit: Object.freeze(config.audit),
     jobs: Object.freeze(config.jobs),
     analytics: Object.freeze(config.analytics),

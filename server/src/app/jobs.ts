@@ -8,6 +8,7 @@ import { escalationJob } from "../modules/analytics/escalation-job.js";
 import { recalibrateJob } from "../modules/policies/recalibrate-job.js";
 import { rollupJob } from "../modules/analytics/rollup-job.js";
 import { runRetentionJob } from "../modules/retention/retention-job.js";
+import { otlpCloseJob } from "../modules/ingest/otlp/close-job.js";
 
 /**
  * Every job this server runs, scheduled and on demand. Adding one is one entry here (plus its
@@ -30,6 +31,7 @@ export const JOBS: readonly Job[] = [
   // Hourly, with a threshold of one entry; the server's
   // CheckpointWatcher signs every N entries in between.
   { name: "checkpoint", run: counted((ctx) => runCheckpointJob(ctx, { minEntries: 1 })) },
+  otlpCloseJob,
 ];
 
 /** For a `run<Name>Job` answering `{ rowsRead, …counts }`: the counts become the run's details. */

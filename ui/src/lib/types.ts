@@ -77,6 +77,30 @@ export interface StepView {
   durationMs: number;
   startedAt: string;
   endedAt: string;
+  scores: StepScore[];
+  metadata: StepMetadata | null;
+  records: Array<{ name: string; time: string; body: unknown }>;
+}
+
+/** One evaluation of a step (gen_ai.evaluation.result), from a span event or a log record. */
+export interface StepScore {
+  name: string | null;
+  value: number | null;
+  label: string | null;
+  explanation: string | null;
+  origin: "span" | "log";
+  time: string;
+}
+
+/** What an OpenTelemetry span said about its step besides its fields. */
+export interface StepMetadata {
+  kind: string;
+  status?: { code: "ok" | "error"; message?: string };
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope?: { name?: string; version?: string };
+  links?: Array<{ traceId: string; spanId: string; attributes?: Record<string, unknown> }>;
+  omitted?: number;
 }
 
 export interface RunDetailResponse {

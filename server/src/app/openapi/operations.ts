@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { loginBody } from "../../modules/auth/contract.js";
 import { eventSchema } from "../../modules/ingest/contract.js";
-import { anyValueSchema, keyValueSchema, otlpTraceRequestSchema, otlpTraceResponseSchema } from "../../modules/ingest/otlp/contract.js";
+import { anyValueSchema, keyValueSchema, otlpLogsRequestSchema, otlpLogsResponseSchema, otlpTraceRequestSchema, otlpTraceResponseSchema } from "../../modules/ingest/otlp/contract.js";
 import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workflowParam } from "../../modules/policies/contract.js";
 import { auditExportQuery, auditListQuery, verificationId, verificationListQuery } from "../../modules/audit/contract.js";
 import { runIdParam, runListQuery, workflowListQuery } from "../../modules/runs/contract.js";
@@ -91,6 +91,8 @@ export const components: Record<string, z.ZodType> = {
   OtlpKeyValue: keyValueSchema,
   OtlpTraceRequest: otlpTraceRequestSchema,
   OtlpTraceResponse: otlpTraceResponseSchema,
+  OtlpLogsRequest: otlpLogsRequestSchema,
+  OtlpLogsResponse: otlpLogsResponseSchema,
   LoginRequest: loginBody,
   PolicyRequest: policyBody,
   DecisionRequest: decisionBody(DEFAULT_LIMITS),
@@ -143,9 +145,16 @@ export const operations: Operation[] = [
   },
   {
     method: "post", path: "/v1/traces", operationId: "ingestTraces", tag: "Ingest", summary: "OTLP/HTTP trace export (JSON or protobuf)", auth: "apiKey",
-    description: "Point any OpenTelemetry OTLP/HTTP exporter here. Spans become runs and steps; the answer is OTLP partial success, in the request's encoding.",
+    description:
+      "Point any OpenTelemetry OTLP/HTTP exporter here (docs/otel.md). Spans become runs and steps, the same in any split and order; the answer is OTLP partial success, in the request's encoding. Errors to a protobuf request are a protobuf google.rpc.Status. Up to 20 MiB after decompression (SEAMTRACE_OTLP_MAX_BODY_BYTES).",
     body: { ...json("OtlpTraceRequest"), "application/x-protobuf": { type: "string", format: "binary" } },
     responses: { 200: { description: "Accepted; `partialSuccess` counts rejected spans", schema: "OtlpTraceResponse", mediaTypes: ["application/json", "application/x-protobuf"] }, ...errors(400, 401, 413, 415, 503) },
+  },
+  {
+    method: "post", path: "/v1/logs", operationId: "ingestLogs", tag: "Ingest", summary: "OTLP/HTTP log export: GenAI event records (JSON or protobuf)", auth: "apiKey",
+    description: "GenAI event records (gen_ai.evaluation.result and other gen_ai.* events) attach to the step of the span they name by trace and span id, whichever arrives first. Other log records are rejected in `partialSuccess`.",
+    body: { ...json("OtlpLogsRequest"), "application/x-protobuf": { type: "string", format: "binary" } },
+    responses: { 200: { description: "Accepted; `partialSuccess` counts rejected records", schema: "OtlpLogsResponse", mediaTypes: ["application/json", "application/x-protobuf"] }, ...errors(400, 401, 413, 415, 503) },
   },
   { method: "post", path: "/v1/labels", operationId: "sendLabels", tag: "Ingest", summary: "Late feedback: ground-truth labels for step outputs", auth: "apiKey", body: json("LabelsRequest"), responses: { 200: "Every label stored", 207: "Some labels rejected", ...errors(400, 401, 413, 415) } },
 

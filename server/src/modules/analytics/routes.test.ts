@@ -66,7 +66,7 @@ beforeAll(async () => {
     await reviewStream(ctx.store, projectId, rev.userId, outputs, ["escalate", "spot_check"], T + (day + 1) * DAY);
   }
   for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "recalibrate"]) await run(job);
-}, 120_000);
+});
 afterAll(() => ctx.close());
 
 describe("analytics API", () => {

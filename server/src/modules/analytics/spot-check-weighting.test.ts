@@ -38,7 +38,7 @@ beforeAll(async () => {
   await reviewStream(ctx.store, p.projectId, reviewer.userId, outputs);
   const scheduler = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: () => T + 25 * H }, JOBS);
   expect(((await scheduler.run("rollup", { trigger: "manual", actor: "cli" })) as FinishedRun).outcome).toBe("ok");
-}, 120_000);
+});
 afterAll(() => ctx.close());
 
 async function calibration(sources?: string) {

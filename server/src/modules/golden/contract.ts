@@ -1,4 +1,4 @@
-import type { GoldenSummary, Regression } from "@seamtrace/golden";
+import { MAX_SENT_CHANGES, type GoldenComparison, type GoldenResultPayload, type GoldenSummary, type Regression } from "@seamtrace/golden";
 import { z } from "zod";
 import { name } from "../runs/contract.js";
 
@@ -38,9 +38,13 @@ const stepSummary = z.looseObject({
   accuracy: rate.nullable(),
   escalated: count,
   calibration,
+  /** With several runs per case: how the step's accuracy varied between them. */
+  trials: z.object({ variance: nullableNumber, flakyCases: count }).optional(),
 });
 export const goldenSummary = z.looseObject({
   cases: count,
+  /** Runs per case (absent: 1). */
+  trials: z.int().min(1).max(1000).optional(),
   runs: z.record(z.string().max(64), count),
   escalationRate: rate,
   endToEndAccuracy: rate.nullable(),
@@ -48,12 +52,63 @@ export const goldenSummary = z.looseObject({
   steps: z.array(stepSummary).max(MAX_SUMMARY_STEPS),
 }) satisfies z.ZodType<GoldenSummary, unknown>;
 
+/** The regression as sent; `kind` and the test's figures are optional so older executors' results still validate. */
+type RegressionWire = Omit<Regression, "kind"> & Partial<Pick<Regression, "kind">>;
 export const regression = z.object({
   what: z.string().min(1).max(256),
+  kind: z.enum(["accuracy", "calibration", "escalation", "end-to-end"]).optional(),
   baseline: z.number(),
   current: z.number(),
   message: z.string().max(2_000),
-}) satisfies z.ZodType<Regression, unknown>;
+  pValue: z.number().min(0).max(1).optional(),
+  newFailures: count.optional(),
+  newPasses: count.optional(),
+}) satisfies z.ZodType<RegressionWire, unknown>;
+
+const pValue = z.number().min(0).max(1).nullable();
+const caseChange = z.object({
+  case: z.string().min(1).max(1_000),
+  step: name,
+  change: z.enum(["new-failure", "new-pass"]),
+  baseline: z.string().max(64),
+  current: z.string().max(64),
+  reason: z.string().max(1_000).optional(),
+});
+const stepComparison = z.object({
+  step: name,
+  pairs: count,
+  newFailures: count,
+  newPasses: count,
+  newlyNotReached: count,
+  newlyReached: count,
+  accuracy: z.object({ baseline: rate.nullable(), current: rate.nullable(), pValue, regressed: z.boolean() }),
+  calibration: z.object({
+    baseline: calibration.nullable(),
+    current: calibration.nullable(),
+    pairs: count,
+    brierChange: nullableNumber,
+    pValue,
+    regressed: z.boolean(),
+  }),
+  escalation: z.object({ baseline: rate, current: rate, newlyEscalated: count, noLongerEscalated: count, pValue, regressed: z.boolean() }),
+});
+/** The case-by-case comparison with the baseline (@seamtrace/golden `GoldenComparison`), case changes capped. */
+export const goldenComparison = z.object({
+  rule: z.object({ alpha: z.number().gt(0).lt(1), maxNewFailures: count.optional() }),
+  trials: z.object({ current: z.int().min(1).max(1000), baseline: z.int().min(1).max(1000) }),
+  steps: z.array(stepComparison).max(MAX_SUMMARY_STEPS),
+  endToEnd: z.object({
+    baseline: rate.nullable(),
+    current: rate.nullable(),
+    newlyWrong: count,
+    noLongerWrong: count,
+    pValue,
+    regressed: z.boolean(),
+    firstWrongStep: z.record(name, count),
+  }),
+  changes: z.array(caseChange).max(MAX_SENT_CHANGES),
+  changesOmitted: count.optional(),
+}) satisfies z.ZodType<GoldenComparison & { changesOmitted?: number }, unknown>;
 
 /** `POST /v1/golden/results`: what one `golden run` measured. */
 export const goldenResultBody = z
@@ -69,6 +124,8 @@ export const goldenResultBody = z
     regressions: z.array(regression).max(MAX_SUMMARY_STEPS + 2),
     /** The workflow version of the baseline it was compared with; null when none was. */
     baselineVersion: name.nullable().optional(),
+    /** The case-by-case comparison, when the run had a baseline. */
+    comparison: goldenComparison.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -76,18 +133,8 @@ export const goldenResultBody = z
   });
 export type GoldenResultBody = z.output<typeof goldenResultBody>;
 
-/** The POST body as a client builds it (the CLI): golden's own summary and regression types. */
-export interface GoldenResultRequest {
-  set: string;
-  setVersion: string;
-  workflow: string;
-  version: string;
-  startedAt: string;
-  finishedAt: string;
-  summary: GoldenSummary;
-  regressions: Regression[];
-  baselineVersion?: string | null;
-}
+/** The POST body as a client builds it (the CLIs): @seamtrace/golden's own payload type. */
+export type GoldenResultRequest = GoldenResultPayload;
 
 /** Keyset position in the results list (newest first): the last item's (createdAt, id). */
 export interface GoldenResultsCursor {

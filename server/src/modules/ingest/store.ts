@@ -22,6 +22,21 @@ export interface IngestBatch {
    * the validated event does; otherwise (or without `bodies`) the event is serialised here.
    */
   bodies?: ReadonlyArray<Uint8Array | undefined>;
+  /**
+   * Work to do inside the write transaction before the events go in (OTLP: store the spans, settle
+   * what now can be settled): the events it returns are appended and audited with the batch's.
+   */
+  prepare?: (tx: Transaction) => Promise<PreparedEvent[]>;
+  /** What `prepare` weighs in the write queue, in events (default: the number of events). */
+  weight?: number;
+}
+
+/** An event made inside the write transaction, stored under the key that sent what it came from. */
+export interface PreparedEvent {
+  event: SeamtraceEvent;
+  keyId: string;
+  /** The audit actor, when not the key's (`sdk:<key id>`): a job's decision. */
+  actor?: string;
 }
 
 /**
@@ -29,7 +44,10 @@ export interface IngestBatch {
  * with the same content), `conflict` (it had this id with other content: nothing changed).
  */
 export type ItemOutcome = "accepted" | "duplicate" | "conflict";
-/** Per event of a batch, in its order. */
+/**
+ * Per event of a batch, in its order; then one more per event its `prepare` made (those are the
+ * server's own: `accepted`, or `duplicate` when the id was stored already).
+ */
 export type IngestOutcome = ItemOutcome[];
 
 // Event rows go in packed (store/packed-rows.ts): ~4.4 µs a row, inserted and committed, against
@@ -97,6 +115,8 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
 
   const { tx, release } = await beginWrite(client, { waitingSince });
   try {
+    const prepared: PreparedEvent[][] = [];
+    for (const b of batches) prepared.push(b.prepare ? await b.prepare(tx) : []);
     let skipped = false;
     // New rows get seqs above this (AUTOINCREMENT), which tells them apart when some were skipped.
     const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
@@ -118,6 +138,12 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       held = await storedBodies(tx, batches, all.filter((r) => !fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`)));
     }
     for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
+    for (const [bi, rows] of prepared.entries()) {
+      if (rows.length === 0) continue;
+      const b = batches[bi]!;
+      const inserted = await appendPrepared(tx, b.projectId, b.receivedAt, rows);
+      outcomes[bi]!.push(...inserted.map((s): ItemOutcome => (s ? "accepted" : "duplicate")));
+    }
     await tx.commit();
     noteWriteCommitted(client);
 
@@ -165,6 +191,52 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
 }
 
 /**
+ * Appends events made inside a write transaction (OTLP steps settled now, runs closed by a job),
+ * each with its audit entry, under the key that sent what it came from. Idempotent like ingest:
+ * an id already stored is skipped. Answers, per row, whether it was stored.
+ */
+export async function appendPrepared(tx: Transaction, projectId: string, receivedAt: number, rows: readonly PreparedEvent[]): Promise<boolean[]> {
+  const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
+  const byKey = new Map<string, Array<{ row: PreparedEvent; body: string }>>();
+  for (const row of rows) {
+    let list = byKey.get(row.keyId);
+    if (!list) byKey.set(row.keyId, (list = []));
+    list.push({ row, body: JSON.stringify(row.event) });
+  }
+  let skipped = false;
+  for (const [keyId, list] of byKey) {
+    const packed = EVENT_ROWS.pack(list.map(({ row: { event: e }, body }) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), body]));
+    const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, projectId, receivedAt, keyId] });
+    if (rs.rowsAffected !== list.length) skipped = true;
+  }
+  let fresh: Set<string> | undefined;
+  if (skipped) {
+    const rs = await tx.execute({ sql: "SELECT id FROM events WHERE seq > ? AND project_id = ?", args: [before, projectId] });
+    fresh = new Set(rs.rows.map((r) => String(r[0])));
+  }
+  const records: AuditRecord[] = [];
+  const stored = rows.map((row) => !fresh || fresh.has(row.event.id));
+  for (const list of byKey.values()) {
+    for (const { row, body } of list) {
+      if (fresh && !fresh.has(row.event.id)) continue;
+      records.push(...eventAudit(row.event, receivedAt, row.actor ?? `sdk:${row.keyId}`, sha256Hex(body)));
+    }
+  }
+  await appendAudit(tx, projectId, records);
+  return stored;
+}
+
+/** An event's audit entries: the event itself, and a step's failed gate under its own action. */
+function eventAudit(e: SeamtraceEvent, time: number, actor: string, payloadHash: string): AuditRecord[] {
+  const runId = "runId" in e ? e.runId : null;
+  const records: AuditRecord[] = [{ time, actor, action: e.type, subject: `event:${e.id}`, runId, payloadHash }];
+  if ((e.type === "step.completed" || e.type === "step.failed") && e.gate && e.gate.outcome !== "pass") {
+    records.push({ time, actor, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}`, runId, payloadHash });
+  }
+  return records;
+}
+
+/**
  * The audit entries of stored events, per project (every input, output, confidence and
  * gate decision is an entry, committed with the fact). One entry per event, whose payload hash is
  * the SHA-256 of the stored body; a step that failed its gate gets a second, `gate.<outcome>`,
@@ -177,12 +249,7 @@ function auditRecords(batches: readonly IngestBatch[], stored: readonly EventRow
     const b = batches[batch]!;
     let list = byProject.get(b.projectId);
     if (!list) byProject.set(b.projectId, (list = []));
-    const runId = "runId" in e ? e.runId : null;
-    const payloadHash = sha256Hex(body);
-    list.push({ time: b.receivedAt, actor: actors[batch]!, action: e.type, subject: `event:${e.id}`, runId, payloadHash });
-    if ((e.type === "step.completed" || e.type === "step.failed") && e.gate && e.gate.outcome !== "pass") {
-      list.push({ time: b.receivedAt, actor: actors[batch]!, action: `gate.${e.gate.outcome}`, subject: `step:${e.stepId}`, runId, payloadHash });
-    }
+    list.push(...eventAudit(e, b.receivedAt, actors[batch]!, sha256Hex(body)));
   }
   return byProject;
 }
@@ -201,7 +268,7 @@ export function ingestWriter(store: Store): IngestWriter {
   if (!writer) {
     writer = new WriteQueue<IngestBatch, IngestOutcome>({
       commit: (batches, waitingSince) => commitIngestBatches(store.client, batches, waitingSince),
-      weight: (b) => b.events.length,
+      weight: (b) => b.weight ?? b.events.length,
       maxWeightPerCommit: 2_000,
       maxPendingWeight: 50_000,
       isTransient: isTransientStoreError,

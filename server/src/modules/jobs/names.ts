@@ -13,6 +13,7 @@ export const JOB_NAMES = [
   "recalibrate",
   "retention",
   "checkpoint",
+  "otlp-close",
 ] as const;
 
 export type JobName = (typeof JOB_NAMES)[number];
@@ -33,4 +34,6 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   recalibrate: "30 3 * * *",
   retention: "0 3 * * *",
   checkpoint: "0 * * * *",
+  // Every minute: a trace quiet past SEAMTRACE_OTLP_IDLE_CLOSE_MS ends within a minute of it.
+  "otlp-close": "* * * * *",
 };

@@ -1,5 +1,5 @@
 import { createClient } from "@libsql/client";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runHostScript } from "../../../../test/support/host-script.js";
@@ -37,12 +37,12 @@ function recordingJob(spans: Span[], holder: string, ms: number): Job {
 /**
  * One server instance in a child process: a scheduler on the shared store whose `rollup` job
  * appends "<holder> <start> <end>" (epoch ms, sub-ms precision) to `spansFile`, fired every few
- * milliseconds, as cron would fire it on every instance: from when the parent writes
- * `<spansFile>.go` (once both children have written `<spansFile>.ready-<holder>`: loading takes
- * seconds on a busy machine) until it writes `<spansFile>.stop`.
+ * milliseconds for `forMs`, as cron would fire it on every instance. The instances start firing
+ * together: each says it is ready in `dir` and waits for the others, however long they took to
+ * load, so the overlap does not depend on how fast the machine starts processes.
  */
-const instanceScript = (dbUrl: string, spansFile: string, holder: string) => `
-  import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+const instanceScript = (dbUrl: string, dir: string, spansFile: string, holder: string, holders: string[], forMs: number) => `
+  import { appendFileSync, existsSync, writeFileSync } from "node:fs";
   import { loadConfig } from "./server/src/app/config.ts";
   import { openStore } from "./server/src/platform/db/client.ts";
   import { silentLogger } from "./server/src/app/logger.ts";
@@ -57,12 +57,11 @@ const instanceScript = (dbUrl: string, spansFile: string, holder: string) => `
     return { rowsRead: 1 };
   } };
   const s = new Scheduler({ store, config, log: silentLogger, now: Date.now }, [job], { holder: ${JSON.stringify(holder)} });
-  writeFileSync(${JSON.stringify(spansFile)} + ".ready-" + ${JSON.stringify(holder)}, "");
-  while (!existsSync(${JSON.stringify(spansFile)} + ".go")) await new Promise((r) => setTimeout(r, 5));
-  const t0 = Number(readFileSync(${JSON.stringify(spansFile)} + ".go", "utf8"));
-  while (Date.now() < t0) await new Promise((r) => setTimeout(r, 5));
+  writeFileSync(${JSON.stringify(dir)} + "/ready-" + ${JSON.stringify(holder)}, "");
+  while (!${JSON.stringify(holders)}.every((h) => existsSync(${JSON.stringify(dir)} + "/ready-" + h))) await new Promise((r) => setTimeout(r, 5));
+  const until = Date.now() + ${forMs};
   let busy = 0;
-  while (!existsSync(${JSON.stringify(spansFile)} + ".stop")) {
+  while (Date.now() < until) {
     if ((await s.run("rollup", { trigger: "schedule", actor: "system:scheduler" })) === "busy") busy++;
     await new Promise((r) => setTimeout(r, Math.random() * 4));
   }
@@ -74,15 +73,8 @@ describe("Scheduler lease", () => {
   it("never lets two server processes on one store run the same job at once", async () => {
     ctx = await createTestContext();
     const spansFile = join(ctx.dir, "spans.txt");
-    const children = Promise.all(["p", "q"].map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, spansFile, h), 100_000)));
-    // Both start at the same moment, once both have loaded, and go on until each has run the
-    // job a few times (or a minute has gone by).
-    while (!["p", "q"].every((h) => existsSync(`${spansFile}.ready-${h}`))) await sleep(20);
-    writeFileSync(`${spansFile}.go`, String(Date.now() + 100));
-    const ranBy = (h: string) => (existsSync(spansFile) ? readFileSync(spansFile, "utf8").split("\n").filter((l) => l.startsWith(`${h} `)).length : 0);
-    for (let i = 0; i < 600 && !(ranBy("p") >= 5 && ranBy("q") >= 5); i++) await sleep(100);
-    writeFileSync(`${spansFile}.stop`, "");
-    const [p, q] = await children;
+    const holders = ["p", "q"];
+    const [p, q] = await Promise.all(holders.map((h) => runHostScript(instanceScript(ctx.config.databaseUrl, ctx.dir, spansFile, h, holders, 1_500))));
     expect(p!.code, p!.out).toBe(0);
     expect(q!.code, q!.out).toBe(0);
     const spans = readFileSync(spansFile, "utf8")
@@ -100,7 +92,7 @@ describe("Scheduler lease", () => {
     expect(busy[0]! + busy[1]!).toBeGreaterThan(0);
     const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 1000 });
     expect(runs.items.length).toBe(spans.length);
-  }, 120_000);
+  });
 
   it("never lets two schedulers in one process run the same job at once", async () => {
     ctx = await createTestContext();

@@ -27,6 +27,7 @@ export const POLICY_FIELDS = [
   "targetAccuracy",
   "tightenMin",
   "tightenMax",
+  "confidenceFrom",
 ] as const satisfies ReadonlyArray<keyof ServedPolicy>;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
@@ -57,6 +58,8 @@ export const policyBody = z
     targetAccuracy: fraction,
     tightenMin: fraction,
     tightenMax: fraction,
+    // For steps received over OTLP: the evaluation (gen_ai.evaluation.name) whose score is the confidence.
+    confidenceFrom: z.string().min(1).max(256).nullable().optional(),
     reason: reason.optional(),
   })
   .refine((b) => POLICY_FIELDS.some((f) => b[f] !== undefined), {

@@ -69,7 +69,7 @@ beforeAll(async () => {
     patch: { minConfidence: 0.6, spotCheckRate: SPOT_RATE, targetAccuracy: TARGET, tightenMin: 0.6, tightenMax: 0.95 },
   });
   await createWebhook(ctx.store.db, { projectId, url: "https://hooks.example.test/alerts", events: ["alert.fired", "alert.resolved", "threshold.changed"], actor: "user:admin" }, T);
-}, 120_000);
+});
 afterAll(() => ctx.close());
 
 describe("a drifting stream", () => {
@@ -81,7 +81,7 @@ describe("a drifting stream", () => {
     await run("alerts");
     const tighten = await run("auto-tighten");
     expect(tighten.details).toMatchObject({ steps: 1, tightened: 0 });
-  }, 120_000);
+  });
 
   let threshold = 0;
   it("raises a drift alert, and auto-tighten raises minConfidence with its evidence", async () => {
@@ -111,7 +111,7 @@ describe("a drifting stream", () => {
 
     const deliveries = await ctx.store.client.execute({ sql: "SELECT event FROM webhook_deliveries WHERE project_id = ? ORDER BY created_at", args: [projectId] });
     expect(deliveries.rows.map((r) => r.event)).toEqual(expect.arrayContaining(["alert.fired", "threshold.changed"]));
-  }, 120_000);
+  });
 
   it("brings the labelled accuracy of auto-accepted outputs back to the target on the next window", async () => {
     const outputs = await day(T + 2 * DAY, true, threshold, 3);
@@ -137,5 +137,5 @@ describe("a drifting stream", () => {
     await run("alerts");
     const open = await listAlerts(ctx.store.db, projectId, { status: "firing", from: 0, to: clock, limit: 50 });
     expect(open.filter((a) => a.ruleId === "builtin:drift" && a.step === "classify")).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -23,6 +23,8 @@ export const policies = sqliteTable(
     targetAccuracy: real("target_accuracy"),
     tightenMin: real("tighten_min"),
     tightenMax: real("tighten_max"),
+    /** Steps received over OTLP: the evaluation name whose score is the step's confidence. */
+    confidenceFrom: text("confidence_from"),
     revision: integer("revision").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** `user:<id>`, `system:<job>`. */

@@ -53,6 +53,7 @@ const rowColumns = {
   targetAccuracy: policies.targetAccuracy,
   tightenMin: policies.tightenMin,
   tightenMax: policies.tightenMax,
+  confidenceFrom: policies.confidenceFrom,
   revision: policies.revision,
   updatedAt: policies.updatedAt,
   updatedBy: policies.updatedBy,
@@ -129,12 +130,12 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
     await tx.batch([
       {
         sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate,
-                target_accuracy, tighten_min, tighten_max, revision, updated_at, updated_by)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                target_accuracy, tighten_min, tighten_max, confidence_from, revision, updated_at, updated_by)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (project_id, workflow, step) DO UPDATE SET
                 min_confidence = excluded.min_confidence, min_cumulative = excluded.min_cumulative, on_low = excluded.on_low,
                 require_confidence = excluded.require_confidence, spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
-                tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max,
+                tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max, confidence_from = excluded.confidence_from,
                 revision = excluded.revision, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         args: [
           change.projectId,
@@ -148,6 +149,7 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
           row.targetAccuracy,
           row.tightenMin,
           row.tightenMax,
+          row.confidenceFrom,
           row.revision,
           row.updatedAt,
           row.updatedBy,
@@ -218,7 +220,7 @@ function historyInsert(change: PolicyChange, step: string, before: ServedPolicy 
 async function readRow(tx: { execute: Client["execute"] }, projectId: string, workflow: string, step: string): Promise<PolicyRow | null> {
   const rs = await tx.execute({
     sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-            revision, updated_at, updated_by
+            confidence_from, revision, updated_at, updated_by
           FROM policies WHERE project_id = ? AND workflow = ? AND step = ?`,
     args: [projectId, workflow, step],
   });
@@ -240,6 +242,7 @@ function fromSqlRow(r: Row): PolicyRow {
     targetAccuracy: num(r.target_accuracy),
     tightenMin: num(r.tighten_min),
     tightenMax: num(r.tighten_max),
+    confidenceFrom: r.confidence_from === null || r.confidence_from === undefined ? null : String(r.confidence_from),
     revision: Number(r.revision),
     updatedAt: Number(r.updated_at),
     updatedBy: String(r.updated_by),
@@ -299,7 +302,7 @@ export async function listPolicyHistory(
 export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
   const rs = await db.$client.execute(`
     SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-      revision, updated_at, updated_by
+      confidence_from, revision, updated_at, updated_by
     FROM policies p
     WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)
     ORDER BY project_id, workflow, step`);

@@ -110,6 +110,28 @@ describe("retention", () => {
     expect(await verified()).toMatchObject({ ok: true });
   });
 
+  it("applies the policy to what OTLP kept: metadata, scores and records go with the run", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
+    const t0 = BigInt(Date.UTC(2025, 0, 15, 9)) * 1_000_000n;
+    const traceId = "6bf92f3577b34da6a3ce929d0e0e4736";
+    const span = (spanId: string, parentSpanId: string) => ({
+      traceId, spanId, parentSpanId, name: `s-${spanId}`, startTimeUnixNano: String(t0), endTimeUnixNano: String(t0 + 1_000_000n),
+      attributes: [{ key: "claim.id", value: { stringValue: "C-7" } }],
+      events: [{ name: "gen_ai.evaluation.result", attributes: [{ key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.5 } }, { key: "gen_ai.evaluation.explanation", value: { stringValue: "why" } }] }],
+    });
+    const res = await ctx.app.request("/v1/traces", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "claims" } }] }, scopeSpans: [{ spans: [span("00f067aa0ba902b7", ""), span("53995c3f42cd8ad8", "00f067aa0ba902b7")] }] }] }),
+    });
+    expect(await res.json()).toEqual({});
+    await ctx.deps.projector.sync();
+    const count = async (table: string) => Number((await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] })).rows[0]![0]);
+    expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([2, 2, 1]);
+    expect(await job(31)).toMatchObject({ deleted: { runs: 1, steps: 2 } });
+    expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([0, 0, 0]);
+  });
+
   it("lets only admins set retention, audits the change, and rejects bad values with 400", async () => {
     const analyst = await ctx.newUser(projectId, "analyst");
     expect((await call(ctx, "PUT", "/v1/retention/claims", analyst, { mode: "final" })).status).toBe(403);

@@ -2,6 +2,7 @@ import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
+import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 export type RetentionMode = "full" | "final";
@@ -159,6 +160,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
             WHERE project_id = ? AND run_id = ? AND status = 'resolved'`,
       args,
     });
+    await purgeOtlpRunToFinal(tx, projectId, runId);
     await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
     return { steps: steps.rowsAffected, events: events.rowsAffected };
   });
@@ -172,6 +174,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
 export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<PurgeCounts> {
   return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor) => {
     const args = [projectId, runId];
+    await deleteOtlpRunData(tx, projectId, runId);
     const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
     const events = await tx.execute({ sql: "DELETE FROM events WHERE project_id = ? AND run_id = ? AND seq <= ?", args: [...args, cursor] });
     await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });

@@ -163,6 +163,35 @@ export interface RunView extends RunSummary {
   updatedAt: string;
 }
 
+/** One evaluation of a step (`gen_ai.evaluation.result`), as OTLP brought it. */
+export interface StepScore {
+  name: string | null;
+  value: number | null;
+  label: string | null;
+  explanation: string | null;
+  origin: "span" | "log";
+  time: string;
+}
+
+/** What an OpenTelemetry span said about its step besides its fields; bounded. */
+export interface StepMetadata {
+  kind: "unspecified" | "internal" | "server" | "client" | "producer" | "consumer";
+  status?: { code: "ok" | "error"; message?: string };
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope?: { name?: string; version?: string };
+  links?: Array<{ traceId: string; spanId: string; attributes?: Record<string, unknown> }>;
+  /** Attributes and links left out past the bounds. */
+  omitted?: number;
+}
+
+/** A GenAI event record (OTLP log record) attached to a step. */
+export interface StepRecord {
+  name: string;
+  time: string;
+  body: unknown;
+}
+
 export interface StepView {
   id: string;
   name: string;
@@ -187,6 +216,12 @@ export interface StepView {
   durationMs: number;
   startedAt: string;
   endedAt: string;
+  /** Every evaluation of the step (OTLP); the confidence is one of them, by policy. */
+  scores: StepScore[];
+  /** The span's metadata, for steps that came from (or were traced by) OpenTelemetry. */
+  metadata: StepMetadata | null;
+  /** GenAI event records attached to the step. */
+  records: StepRecord[];
 }
 
 /** A lineage edge: `from` is a parent step id, `to` the step that consumed its output. */

@@ -221,6 +221,8 @@ describe("GET /v1/runs/:id", () => {
       confidence: 0.95, cumulative: 0.95, source: "inferred", observedAt: "2025-06-10T07:59:59.000Z", maxAgeMs: 60_000, stale: false,
       flagged: false, reasoning: null, alternatives: null, features: null, attempts: 1, attemptErrors: null, error: null, gate: null,
       durationMs: 15, startedAt: "2025-06-10T08:00:00.000Z", endedAt: "2025-06-10T08:00:00.015Z",
+      // What OTLP brings (scores, span metadata, GenAI records): none for an SDK step traced without it.
+      scores: [], metadata: null, records: [],
     });
     const byName = Object.fromEntries(res.body.steps.map((x) => [x.name, x]));
     expect(byName["classify"]).toMatchObject({ reasoning: "looks like water damage", alternatives: [{ kind: "fire" }], features: { amount: 1200, urgent: true } });

@@ -15,6 +15,7 @@ import type { Db } from "../../platform/db/client.js";
 import { runHours, runs, steps, workflows } from "./schema.js";
 import { HOUR, hourOf } from "./run-hours.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
+import { stepExtras } from "../ingest/otlp/details-store.js";
 
 /**
  * Reads for the query API. Every function takes the project id and puts it first in every
@@ -178,7 +179,7 @@ function parentIds(text: string): string[] {
   return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
 }
 
-function toStep(row: StepRow): StepView {
+function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records"> {
   return {
     id: row.id,
     name: row.name,
@@ -220,7 +221,12 @@ export async function getRunDetail(db: Db, projectId: string, runId: string, max
   if (!run) return null;
   const rows = await stepsQuery(db, projectId, runId, maxSteps).all();
   const truncated = rows.length > maxSteps;
-  const stepViews = rows.slice(0, maxSteps).map(toStep);
+  const kept = rows.slice(0, maxSteps);
+  const extras = await stepExtras(db.$client, projectId, kept.map((r) => r.id));
+  const stepViews: StepView[] = kept.map((r) => {
+    const x = extras.get(r.id);
+    return { ...toStep(r), scores: x?.scores ?? [], metadata: x?.metadata ?? null, records: x?.records ?? [] };
+  });
   const present = new Set(stepViews.map((s) => s.id));
   const edges: Edge[] = [];
   for (const step of stepViews) {

@@ -1,4 +1,4 @@
-import gammainc from "@stdlib/math-base-special-gammainc";
+import { gammaQ } from "./gamma.js";
 
 /**
  * Change detection for rate series (escalation, flag, spot-check, auto-completion rates).
@@ -20,7 +20,7 @@ export interface ZTest {
 export function normalTwoSided(z: number): number {
   if (!Number.isFinite(z)) return 0;
   if (z === 0) return 1;
-  return gammainc((z * z) / 2, 0.5, true, true);
+  return gammaQ(0.5, (z * z) / 2);
 }
 
 /** Is x₂/n₂ different from x₁/n₁? z > 0 when the second rate is higher. */

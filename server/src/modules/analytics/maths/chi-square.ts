@@ -1,4 +1,4 @@
-import gammainc from "@stdlib/math-base-special-gammainc";
+import { gammaQ } from "./gamma.js";
 
 /**
  * Pearson's chi-square test of homogeneity on a contingency table, as
@@ -6,9 +6,9 @@ import gammainc from "@stdlib/math-base-special-gammainc";
  * dof = (r−1)(c−1), Yates' continuity correction only when dof = 1 and `correction` is on
  * (SciPy's default; the drift job compares categories, dof > 1, where it never applies).
  *
- * The p-value is the regularized upper incomplete gamma Q(dof/2, χ²/2), from
- * @stdlib/math-base-special-gammainc (a port of Boost's, accurate to a few ulps), rather than
- * 1 − CDF, which would lose every digit of the tiny p-values large drifts produce.
+ * The p-value is the regularized upper incomplete gamma Q(dof/2, χ²/2) (gamma.ts), computed as
+ * Q itself rather than 1 − CDF, which would lose every digit of the tiny p-values large drifts
+ * produce.
  */
 
 export interface ChiSquareResult {
@@ -20,7 +20,7 @@ export interface ChiSquareResult {
 /** Upper tail of the chi-square distribution with `dof` degrees of freedom. */
 export function chiSquareSf(x: number, dof: number): number {
   if (!(x > 0)) return 1;
-  return gammainc(x / 2, dof / 2, true, true);
+  return gammaQ(dof / 2, x / 2);
 }
 
 /**

@@ -5,8 +5,7 @@ export type AttrValue = string | number | boolean | null | AttrValue[] | { [key:
 
 /**
  * AnyValue → JSON. 64-bit integers become numbers when they fit exactly and stay decimal strings
- * otherwise; bytes stay base64. Iterative, so a hostile nesting cannot overflow the stack (the
- * JSON limits have already bounded its depth, but this does not rely on it).
+ * otherwise; bytes stay base64. Recursive: the span's nesting was bounded before it was parsed.
  */
 export function toValue(value: OtlpAnyValue | undefined): AttrValue {
   if (value === undefined) return null;
@@ -53,4 +52,57 @@ export function structured(v: AttrValue | undefined): unknown {
   } catch {
     return v;
   }
+}
+
+/** What a cut string ends with: says that, and how long the value was, where the value is read. */
+export const truncationMarker = (length: number) => `…[truncated by Seamtrace: ${length} characters]`;
+/** What stands in for a value nested past the depth limit. */
+export const TOO_DEEP_MARKER = "…[dropped by Seamtrace: nested too deep]";
+
+export interface Bounds {
+  /** Longest string kept whole (UTF-16 units, as the wire limits count). */
+  maxString: number;
+  /** Deepest nesting kept; the value itself is depth 1. */
+  maxDepth: number;
+}
+
+/** `s` cut to at most `max` characters, marker included, without splitting a surrogate pair. */
+export function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const marker = truncationMarker(s.length);
+  let end = Math.max(0, max - marker.length);
+  const code = s.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return s.slice(0, end) + marker.slice(0, max);
+}
+
+/**
+ * A copy of a JSON value within `bounds`: over-long strings cut with a marker, containers nested
+ * too deep replaced by one, over-long keys cut too. An over-long attribute then costs its tail,
+ * not the span that carries it (and with it the step's confidence and lineage). Iterative, so a
+ * hostile nesting cannot overflow the stack.
+ */
+export function bound(value: unknown, bounds: Bounds): unknown {
+  const root: { v: unknown } = { v: undefined };
+  const work: Array<{ v: unknown; depth: number; put: (x: unknown) => void }> = [{ v: value, depth: 1, put: (x) => (root.v = x) }];
+  while (work.length > 0) {
+    const { v, depth, put } = work.pop()!;
+    if (typeof v === "string") put(cut(v, bounds.maxString));
+    else if (typeof v !== "object" || v === null) put(v);
+    else if (depth > bounds.maxDepth) put(TOO_DEEP_MARKER);
+    else if (Array.isArray(v)) {
+      const out: unknown[] = new Array<unknown>(v.length);
+      put(out);
+      v.forEach((x, i) => work.push({ v: x, depth: depth + 1, put: (y) => (out[i] = y) }));
+    } else {
+      const out: Record<string, unknown> = {};
+      put(out);
+      for (const [k, x] of Object.entries(v)) {
+        const key = cut(k, bounds.maxString);
+        // defineProperty, not assignment: a key named "__proto__" stays a plain member.
+        work.push({ v: x, depth: depth + 1, put: (y) => Object.defineProperty(out, key, { value: y, enumerable: true, writable: true, configurable: true }) });
+      }
+    }
+  }
+  return root.v;
 }

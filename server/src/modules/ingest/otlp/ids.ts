@@ -43,3 +43,8 @@ export const stepIdFor = (traceId: string, spanId: string) => hashedUuid("otlp-s
 export const runIdForTrace = (traceId: string) => hashedUuid("otlp-run", traceId);
 /** The run a non-UUID `seamtrace.run.id` names. */
 export const runIdForName = (name: string) => hashedUuid("otlp-run-name", name);
+/**
+ * The run a span starts when its parent is remote (the first span of this process in a trace that
+ * began elsewhere): one run per such tree, so trees from several services never contend for one run.
+ */
+export const runIdForLocalRoot = (traceId: string, spanId: string) => hashedUuid("otlp-local-run", traceId, spanId);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { putPolicy } from "../../policies/store.js";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { runIdForTrace, stepIdFor } from "./ids.js";
-import { decodeTraceResponse } from "./proto.js";
+import { decodeStatus, decodeTraceResponse } from "./proto.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -104,6 +104,88 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     });
   });
 
+  it("cuts an attribute over the string limit with a visible marker, keeping the span's step, confidence and lineage", async () => {
+    const small = await createTestContext({ SEAMTRACE_MAX_STRING_LENGTH: "1024" });
+    try {
+      const { key } = await small.newProject();
+      const prompt = "p".repeat(5000);
+      const res = await small.app.request("/v1/traces", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+        body: JSON.stringify(
+          request([
+            span(),
+            span({ spanId: CHILD, parentSpanId: ROOT, name: "chat", attributes: [kv("gen_ai.input.messages", prompt), kv("seamtrace.confidence", 0.7), kv("claim.id", "c".repeat(3000))] }),
+            span({ spanId: "1111111111111111", parentSpanId: CHILD, name: "after", attributes: [kv("seamtrace.confidence", 0.5)] }),
+          ]),
+        ),
+      });
+      expect(await res.json()).toEqual({});
+      const detail = (await (await small.app.request(`/v1/runs/${runIdForTrace(TRACE)}`, { headers: { Authorization: `Bearer ${key}` } })).json()) as RunDetailResponse;
+      const chat = detail.steps.find((s) => s.name === "chat")!;
+      expect(chat.confidence).toBe(0.7);
+      expect(chat.input).toHaveLength(1024);
+      expect(chat.input).toMatch(/^p+…\[truncated by Seamtrace: 5000 characters\]$/);
+      expect(String(chat.metadata!.attributes["claim.id"])).toMatch(/…\[truncated by Seamtrace: 3000 characters\]$/);
+      expect(detail.steps.find((s) => s.name === "after")).toMatchObject({ parents: [stepIdFor(TRACE, CHILD)], cumulative: 0.35 });
+    } finally {
+      small.close();
+    }
+  });
+
+  it("accepts int64 fields written as JSON numbers, as the OTLP JSON mapping allows", async () => {
+    const { key } = await ctx.newProject();
+    const startNs = Number(T0);
+    expect(startNs).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+    const res = await post(key, request([span({ startTimeUnixNano: startNs, endTimeUnixNano: startNs + 100_000_000, attributes: [{ key: "gen_ai.usage.input_tokens", value: { intValue: 120 } }, { key: "big", value: { intValue: 2 ** 60 } }] })]));
+    expect(res).toEqual({ status: 200, type: expect.any(String), body: {} });
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    expect(detail.steps[0]).toMatchObject({ durationMs: 100, features: { "gen_ai.usage.input_tokens": 120 } });
+    expect(detail.run.status).toBe("completed");
+  });
+
+  it("keeps span kind, status, custom attributes and resource attributes as the step's metadata", async () => {
+    const { key } = await ctx.newProject();
+    await post(
+      key,
+      request(
+        [span({ kind: 2, status: { code: 1 }, attributes: [kv("claim.id", "C-7"), kv("gen_ai.response.id", "resp-1"), kv("gen_ai.tool.call.id", "call-9"), kv("gen_ai.system_instructions", "be brief")] })],
+        [kv("service.name", "claims"), kv("deployment.environment", "prod"), kv("host.name", "h1")],
+      ),
+    );
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    expect(detail.steps[0]!.metadata).toEqual({
+      kind: "server",
+      status: { code: "ok" },
+      attributes: { "claim.id": "C-7", "gen_ai.response.id": "resp-1", "gen_ai.tool.call.id": "call-9", "gen_ai.system_instructions": "be brief" },
+      resource: { "service.name": "claims", "deployment.environment": "prod", "host.name": "h1" },
+      scope: { name: "test" },
+    });
+  });
+
+  it("ends the run of a trace whose top span has a remote parent, keyed by the trace id, with no missing parent", async () => {
+    const { key } = await ctx.newProject();
+    // The child first, as a batch exporter sends it; the top span's parent is a gateway's (flags: remote).
+    await post(key, request([span({ spanId: CHILD, parentSpanId: ROOT, startTimeUnixNano: ns(10), endTimeUnixNano: ns(20), attributes: [kv("seamtrace.confidence", 0.5)] })]));
+    await post(key, request([span({ parentSpanId: "ffffffffffffffff", flags: 0x300, attributes: [kv("seamtrace.confidence", 0.9)] })]));
+    const state = await ctx.app.request(`/v1/run-state?workflow=claims&key=${TRACE}`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(state.status).toBe(200);
+    const run = ((await state.json()) as { run: { id: string; status: string } }).run;
+    expect(run.status).toBe("completed");
+    const detail = await runDetail(key, run.id);
+    expect(detail.steps.find((s) => s.id === stepIdFor(TRACE, ROOT))!.parents).toEqual([]);
+    expect(detail.steps.find((s) => s.id === stepIdFor(TRACE, CHILD))).toMatchObject({ cumulative: 0.45 });
+    expect(detail.edges).toEqual([{ from: stepIdFor(TRACE, ROOT), to: stepIdFor(TRACE, CHILD) }]);
+  });
+
+  it("files the children of a root that names seamtrace.run.id in that run, whichever arrives first", async () => {
+    const { key } = await ctx.newProject();
+    await post(key, request([span({ spanId: CHILD, parentSpanId: ROOT, startTimeUnixNano: ns(10), endTimeUnixNano: ns(20) })]));
+    await post(key, request([span({ attributes: [kv("seamtrace.run.id", "claim-77")] })]));
+    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as { items: Array<{ key: string | null; status: string; stepCount: number }> };
+    expect(list.items).toEqual([expect.objectContaining({ key: "claim-77", status: "completed", stepCount: 2 })]);
+  });
+
   it("stores a resent export once: event ids come from the trace and span ids", async () => {
     const { key, projectId } = await ctx.newProject();
     const body = request([span(), span({ spanId: CHILD, parentSpanId: ROOT })]);
@@ -153,8 +235,15 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
 
   it("skips spans already reported through the SDK's OpenTelemetry helper", async () => {
     const { key, projectId } = await ctx.newProject();
-    const res = await post(key, request([span({ attributes: [kv("seamtrace.step.id", "0190f0a0-0000-7000-8000-000000000001")] })]));
-    expect(res).toMatchObject({ status: 200, body: {} });
+    const res = await post(
+      key,
+      request([
+        span({ attributes: [kv("seamtrace.step.id", "0190f0a0-0000-7000-8000-000000000001"), kv("seamtrace.run.id", "0190f0a0-0000-7000-8000-0000000000aa")] }),
+        // The helper's run span of a run that never started (a duplicate key): no run id.
+        span({ traceId: "1bf92f3577b34da6a3ce929d0e0e4736", attributes: [kv("seamtrace.reported", true)] }),
+      ]),
+    );
+    expect(res.body).toEqual({});
     expect(await eventCount(projectId)).toBe(0);
   });
 
@@ -183,13 +272,34 @@ describe("POST /v1/traces: malformed requests", () => {
     });
   }
 
-  it("answers 400 for protobuf bytes that do not decode, and stores nothing", async () => {
+  it("answers 400 with a protobuf google.rpc.Status for protobuf bytes that do not decode, and stores nothing", async () => {
     const { key, projectId } = await ctx.newProject();
-    const res = await post(key, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { "Content-Type": "application/x-protobuf" });
+    const res = await ctx.app.request("/v1/traces", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-protobuf", Authorization: `Bearer ${key}` },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    });
     expect(res.status).toBe(400);
-    expect(res.type).toMatch(/^application\/json/);
-    expect(res.body).toMatchObject({ error: { code: "invalid_otlp" } });
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf");
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toEqual({ code: 3, message: expect.stringMatching(/^invalid_otlp: the body is not an OTLP ExportTraceServiceRequest/) });
     expect(await eventCount(projectId)).toBe(0);
+  });
+
+  it("answers a protobuf request's auth and media errors with a protobuf Status too", async () => {
+    const res = await ctx.app.request("/v1/traces", { method: "POST", headers: { "Content-Type": "application/x-protobuf", Authorization: "Bearer st_nope" }, body: new Uint8Array(0) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf");
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toMatchObject({ code: 16, message: expect.stringMatching(/^unauthorized/) });
+  });
+
+  it("answers 405 with Allow: POST for another method, in the JSON envelope", async () => {
+    const { key } = await ctx.newProject();
+    for (const path of ["/v1/traces", "/v1/logs"]) {
+      const res = await ctx.app.request(path, { headers: { Authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+      expect(await res.json()).toMatchObject({ error: { code: "method_not_allowed" } });
+    }
   });
 
   it("answers 415 for another media type and 401 without a key", async () => {
@@ -198,8 +308,8 @@ describe("POST /v1/traces: malformed requests", () => {
     expect((await post("st_nope", request([span()]))).status).toBe(401);
   });
 
-  it("answers 413 for more spans than a batch may hold", async () => {
-    const small = await createTestContext({ SEAMTRACE_MAX_BATCH_EVENTS: "2" });
+  it("answers 413 for more spans than SEAMTRACE_OTLP_MAX_ITEMS", async () => {
+    const small = await createTestContext({ SEAMTRACE_OTLP_MAX_ITEMS: "2" });
     try {
       const { key } = await small.newProject();
       const res = await small.app.request("/v1/traces", {
