@@ -410,7 +410,6 @@ export class Workflow {
   private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined): Promise<RunResult<T>> {
     const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
-    const emit = this.client.emit;
     const now = this.client.now;
     const started = now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };
@@ -419,7 +418,20 @@ export class Workflow {
     const input = state ? state.run.input : options.input;
     if (key !== undefined) startEvent.key = key;
     if (input !== undefined && input !== null) startEvent.input = input;
-    emit(startEvent);
+    // A finished run run again is replayed without calling user code: it is not a new execution,
+    // so its start is reported only once something runs, and its recorded end and duration stay.
+    const recordedEnd = state?.run.status === "completed" || state?.run.status === "failed" ? state.run.status : undefined;
+    const emitNow = this.client.emit;
+    let pendingStart: SeamtraceEvent | undefined;
+    let emit = emitNow;
+    if (recordedEnd) {
+      pendingStart = startEvent;
+      emit = (event) => {
+        if (pendingStart) emitNow(pendingStart);
+        pendingStart = undefined;
+        emitNow(event);
+      };
+    } else emit(startEvent);
 
     const run = new Run(identity, emit, this.runGates());
     run.input = state ? state.run.input : options.input;
@@ -433,6 +445,7 @@ export class Workflow {
 
     const escalation = run.stopped?.reason === "escalated" ? run.escalation : undefined;
     const status: Exclude<RunStatus, "running"> = escalation ? "paused" : run.stopped ? "failed" : "completed";
+    const replayedOnly = pendingStart !== undefined && status === recordedEnd;
     const ended = now();
     const endEvent: SeamtraceEvent = {
       id: uuidv7(),
@@ -452,14 +465,14 @@ export class Workflow {
       const failure = run.failure!;
       endEvent.error = failure.error;
       if (failure.stepId !== undefined) endEvent.stepId = failure.stepId;
-      emit(endEvent);
+      if (!replayedOnly) emit(endEvent);
       return { status: "failed", runId, failure };
     }
     // A run that returns a step handle means that step's value; the handle's lineage is
     // already recorded step by step.
     const recorded = output instanceof StepHandle ? output.value : output;
     if (recorded !== undefined) endEvent.output = recorded;
-    emit(endEvent);
+    if (!replayedOnly) emit(endEvent);
     return { status: "completed", runId, output: output as T };
   }
 }

@@ -10,4 +10,5 @@ if (!existsSync(`${from}/index.html`)) {
   process.exit(1);
 }
 rmSync(to, { recursive: true, force: true });
-cpSync(from, to, { recursive: true });
+// The build's fingerprint of its inputs (a dotfile) is the repository's business, not the package's.
+cpSync(from, to, { recursive: true, filter: (source) => !source.endsWith("/.build-inputs") });

@@ -7,7 +7,7 @@ import { loadConfig } from "../../server/src/app/config.js";
 import { openStore } from "../../server/src/platform/db/client.js";
 import { runCheckpointJob } from "../../server/src/modules/audit/checkpoint-job.js";
 import { CheckpointSigner } from "../../server/src/modules/audit/chain.js";
-import { runCli } from "../support/cli.js";
+import { createStore, runCli } from "../support/cli.js";
 
 /** `seamtrace audit verify|export` in its own process, against a store on disk. */
 
@@ -23,14 +23,15 @@ async function sql(statements: string): Promise<void> {
   c.close();
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-audit-"));
+  await createStore(dataDir);
 });
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("seamtrace audit", () => {
   it("verifies an untouched trail with exit 0, and exits 1 naming the first edited entry", async () => {
-    for (const name of ["one", "two", "three"]) expect((await cli(["keys", "create", "--project", "acme", "--name", name])).code).toBe(0);
+    for (const name of ["one", "two", "three"]) expect((await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name])).code).toBe(0);
     const ok = await cli(["audit", "verify", "--project", "acme", "--json"]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ project: "acme", ok: true, entries: 4, firstBad: null })]);
@@ -43,7 +44,7 @@ describe("seamtrace audit", () => {
   });
 
   it("catches a tail truncated together with its checkpoints through the exported checkpoint file", async () => {
-    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--name", name]);
+    for (const name of ["one", "two", "three"]) await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name]);
     const file = join(dataDir, "checkpoints.jsonl");
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir, SEAMTRACE_AUDIT_CHECKPOINT_FILE: file });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
@@ -61,14 +62,14 @@ describe("seamtrace audit", () => {
   });
 
   it("exports CSV with a header row and JSONL to a file, and records the export", async () => {
-    await cli(["keys", "create", "--project", "acme"]);
+    await cli(["keys", "create", "--project", "acme", "--create-project"]);
     const csv = await cli(["audit", "export", "--project", "acme", "--format", "csv"]);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split("\r\n");
     expect(lines[0]).toBe("seq,time,actor,action,subject,runId,payloadHash,hash,payload");
     expect(lines.slice(1).map((l) => l.split(",")[3])).toEqual(["project.created", "key.created", "audit.exported"]);
     const out = join(dataDir, "audit.jsonl");
-    expect((await cli(["audit", "export", "--project", "acme", "--output", out])).code).toBe(0);
+    expect((await cli(["audit", "export", "--project", "acme", "--out", out])).code).toBe(0);
     const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(rows.at(-1)).toMatchObject({ action: "audit.exported", actor: "system:cli" });
     expect((await cli(["audit", "export", "--project", "nope"])).code).toBe(1);

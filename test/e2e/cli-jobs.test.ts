@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { createStore, runCli } from "../support/cli.js";
 
 /** `seamtrace jobs …` as a user runs it: its own process, a fresh data folder, judged by exit code and output. */
 
@@ -12,8 +12,9 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return runCli(args, { dataDir, env });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-jobs-"));
+  await createStore(dataDir);
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../support/cli.js";
 import { cliPath, spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
@@ -99,9 +100,10 @@ describe("seamtrace users", () => {
   let server: SpawnedServer | undefined;
   let admin: UserRow;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-users-data-"));
     cwd = mkdtempSync(join(tmpdir(), "seamtrace-cli-users-cwd-"));
+    await createStore(dataDir);
   });
   afterAll(async () => {
     await server?.stop();
@@ -111,7 +113,7 @@ describe("seamtrace users", () => {
 
   describe("create", () => {
     it("--password-stdin --json creates the user and prints them, never the password or its hash", async () => {
-      const r = await cli(["users", "create", "--email", "Ada@Example.com", "--role", "admin", "--project", "acme", "--name", "Ada", "--password-stdin", "--json"], {
+      const r = await cli(["users", "create", "--email", "Ada@Example.com", "--role", "admin", "--project", "acme", "--create-project", "--name", "Ada", "--password-stdin", "--json"], {
         stdin: PASSWORD + "\n",
       });
       expect(r.code, r.stderr).toBe(0);
@@ -228,7 +230,7 @@ describe("seamtrace users", () => {
     });
 
     it("--project shows only that project's users, and exits 1 for a project that does not exist", async () => {
-      const created = await cli(["users", "create", "--email", "solo@example.com", "--role", "analyst", "--project", "other", "--password-stdin"], { stdin: PASSWORD });
+      const created = await cli(["users", "create", "--email", "solo@example.com", "--role", "analyst", "--project", "other", "--create-project", "--password-stdin"], { stdin: PASSWORD });
       expect(created.code, created.stderr).toBe(0);
       const only = JSON.parse((await cli(["users", "list", "--project", "other", "--json"])).stdout) as UserRow[];
       expect(only.map((u) => u.email)).toEqual(["solo@example.com"]);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, type CliResult } from "../support/cli.js";
+import { createStore, runCli, type CliResult } from "../support/cli.js";
 import { repoRoot, spawnServer, type SpawnedServer } from "../support/server.js";
 
 /**
@@ -40,9 +40,10 @@ describe("seamtrace CLI", () => {
       body: oneRunStarted(),
     });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "seamtrace-cli-data-"));
     cwd = mkdtempSync(join(tmpdir(), "seamtrace-cli-cwd-"));
+    await createStore(dataDir);
   });
   afterAll(async () => {
     await server?.stop();
@@ -52,7 +53,7 @@ describe("seamtrace CLI", () => {
 
   describe("keys", () => {
     it("keys create --json prints the new key in the st_ format with its id, and keeps it in SEAMTRACE_DATA_DIR", async () => {
-      const r = await cli(["keys", "create", "--project", "acme", "--name", "ci", "--json"]);
+      const r = await cli(["keys", "create", "--project", "acme", "--create-project", "--name", "ci", "--json"]);
       expect(r.code, r.stderr).toBe(0);
       created = JSON.parse(r.stdout) as typeof created;
       expect(created.key).toMatch(KEY_FORMAT);

@@ -3,6 +3,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completedRun } from "../../server/test-support/events-fixtures.js";
 import { readAuditHead, verifyAudit } from "../../server/src/modules/audit/store.js";
+import { decodeStatus } from "../../server/src/modules/ingest/otlp/proto.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { batch, envelope, FUZZ_ENV, serialize, validEvent } from "../support/ingest-arbitraries.js";
 import { scale, writeSummary } from "../support/reliability.js";
@@ -58,6 +59,25 @@ function badError(status: number, contentType: string, text: string): string | n
     return null;
   } catch {
     return `${status} with a body that is not JSON: ${text.slice(0, 200)}`;
+  }
+}
+
+/**
+ * OTLP/HTTP answers a protobuf request's errors with a protobuf google.rpc.Status, as exporters
+ * expect; the app's error code leads its message, so the refusal is as legible as a JSON one.
+ */
+function badProtobufError(status: number, requestType: string, bytes: Uint8Array): string | null {
+  if (status >= 500) return `a ${status}`;
+  if (status < 400) return null;
+  if (!requestType.toLowerCase().includes("protobuf")) return `${status} in protobuf to a ${requestType || "typeless"} request`;
+  try {
+    const { code, message } = decodeStatus(bytes);
+    const appCode = /^([a-z_]+): ./.exec(message ?? "")?.[1];
+    if (!code || !appCode) return `${status} with a Status lacking a code or an "error_code: message" message: ${JSON.stringify({ code, message })}`;
+    errorCodes.add(appCode);
+    return null;
+  } catch {
+    return `${status} with a protobuf body that is not a google.rpc.Status`;
   }
 }
 
@@ -168,9 +188,10 @@ async function sendOtherWrite(c: { path: string; contentType: string; body: stri
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   if (c.contentType) headers["content-type"] = c.contentType;
   const res = await ctx.app.request(c.path, { method: "POST", headers, body: c.body });
-  const text = await res.text();
+  const bytes = new Uint8Array(await res.arrayBuffer());
   tally("otherWrites", res.status);
-  const complaint = badError(res.status, res.headers.get("content-type") ?? "", text);
+  const contentType = res.headers.get("content-type") ?? "";
+  const complaint = contentType.startsWith("application/x-protobuf") ? badProtobufError(res.status, c.contentType, bytes) : badError(res.status, contentType, new TextDecoder().decode(bytes));
   if (complaint) return `POST ${c.path} (${c.contentType}): ${complaint}`;
   const after = await state();
   if (res.status >= 400 && (after.seq !== before.seq || after.events !== before.events)) return `POST ${c.path}: a ${res.status} changed the store`;

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { loadConfig } from "../../server/src/app/config.js";
+import { migrateStore } from "../../server/src/app/migrate.js";
+import { openStore } from "../../server/src/platform/db/client.js";
 import { cliPath } from "./server.js";
 
 export interface CliResult {
@@ -31,4 +34,18 @@ export function runCli(args: string[], opts: { dataDir: string; cwd?: string; en
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * An empty, migrated store in `dataDir`, as the first `seamtrace serve` leaves it before it makes
+ * its default project: the commands other than `serve` and `demo` only work on a store that exists.
+ */
+export async function createStore(dataDir: string): Promise<void> {
+  const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
+  const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
+  try {
+    await migrateStore(store);
+  } finally {
+    store.close();
+  }
 }

@@ -13,6 +13,5 @@ createApiReference("#api-reference", {
   telemetry: false,
   showDeveloperTools: "never",
   agent: { disabled: true },
-  mcp: { disabled: true },
   documentDownloadType: "json",
 });

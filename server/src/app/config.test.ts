@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, StoreNotFound } from "./config.js";
 
 const SECRET = "s".repeat(40);
 const dirs: string[] = [];
@@ -136,5 +136,31 @@ describe("loadConfig: jobs and analytics", () => {
     const err = thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_PSI_WATCH: "0.3" }));
     expect((err as Error).message).toMatch(/SEAMTRACE_DRIFT_PSI_WATCH/);
     expect((thrown(() => loadConfig({ ...base(), SEAMTRACE_DRIFT_P_ALERT: "0.5x" })) as Error).message).toMatch(/SEAMTRACE_DRIFT_P_ALERT/);
+  });
+});
+
+describe("loadConfig: a store that must exist already", () => {
+  it("creates nothing and refuses a missing embedded store, naming the folder and the variable that chose it", () => {
+    const dataDir = join(tempDir(), "mistyped");
+    const err = thrown(() => loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" }));
+    expect(err).toBeInstanceOf(StoreNotFound);
+    expect((err as Error).message).toContain(`no Seamtrace store at ${dataDir} (from SEAMTRACE_DATA_DIR)`);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("reads the secret of an existing store, never makes one, and says which setting chose the store", () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "seamtrace.db"), "");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" })).toMatchObject({ secret: "", storeSource: "SEAMTRACE_DATA_DIR" });
+    expect(existsSync(join(dataDir, "secret"))).toBe(false);
+    writeFileSync(join(dataDir, "secret"), SECRET + "\n");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "existing" }).secret).toBe(SECRET);
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir, DATABASE_URL: "libsql://db.example.com" }, { store: "existing" }).storeSource).toBe("DATABASE_URL");
+  });
+
+  it('with store "none", creates no folder and no secret', () => {
+    const dataDir = join(tempDir(), "unused");
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: dataDir }, { store: "none" }).secret).toBe("");
+    expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -61,8 +61,10 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** Which setting chose the store, so a command can say where its store came from. */
+  storeSource: "DATABASE_URL" | "SEAMTRACE_DATA_DIR" | "default";
   databaseAuthToken: string | undefined;
-  /** Keys the API-key hashes (and, later, the audit signing key). Never logged. */
+  /** Keys the API-key hashes and the audit signing key. Never logged. Empty only when loaded with `store: "none"` or "existing" (see LoadConfigOptions). */
   secret: string;
   /** Milliseconds a write waits for SQLite's lock before giving up. */
   busyTimeoutMs: number;
@@ -89,6 +91,23 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+/** The configured store does not exist, and the caller only works on one that does. */
+export class StoreNotFound extends ConfigError {}
+
+export interface LoadConfigOptions {
+  uiDir?: string;
+  /**
+   * What the caller does with the store. "create" (the server, the demo): the data folder and
+   * its secret are made when missing. "existing" (every other command that opens the store):
+   * nothing is created, and a missing embedded database is refused, because a mistyped
+   * SEAMTRACE_DATA_DIR must not quietly become a second, empty installation; a missing secret
+   * leaves `secret` empty (a new one would not match the store's key hashes), for the caller
+   * to refuse if it needs one. "none" (a command that opens no store): nothing is created or
+   * checked, and `secret` is empty unless SEAMTRACE_SECRET is set. Default "create".
+   */
+  store?: "create" | "existing" | "none";
 }
 
 type Env = Record<string, string | undefined>;
@@ -141,10 +160,6 @@ function analyticsConfig(env: Env): AnalyticsConfig {
 }
 
 /**
- * Reads the environment once, at start. A bad value stops the start with a message naming the
- * variable; nothing else in the server reads `process.env`.
- */
-/**
  * The built dashboard: the repository's ui/dist when running from a checkout, else the copy an
  * installed @seamtrace/server carries (server/ui, made when the package is packed).
  */
@@ -154,18 +169,24 @@ function defaultUiDir(): string {
   return fileURLToPath(new URL("../../ui", import.meta.url));
 }
 
-export function loadConfig(env: Env = process.env, options: { uiDir?: string } = {}): Readonly<Config> {
+/**
+ * Reads the environment once, at start. A bad value stops the start with a message naming the
+ * variable; nothing else in the server reads `process.env`.
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   const dataDir = resolve(env.SEAMTRACE_DATA_DIR || "./data");
   const databaseUrl = env.DATABASE_URL || `file:${join(dataDir, "seamtrace.db")}`;
   if (!/^(file:|libsql:|https?:|wss?:)/.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL must start with file:, libsql:, http(s): or ws(s):, got "${databaseUrl}"`);
   }
+  const storeSource = env.DATABASE_URL ? "DATABASE_URL" : env.SEAMTRACE_DATA_DIR ? "SEAMTRACE_DATA_DIR" : "default";
   const host = env.HOST || "127.0.0.1";
   const config: Config = {
     port: int(env, "PORT", 7077, 0, 65535),
     host,
     dataDir,
     databaseUrl,
+    storeSource,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
     secret: env.SEAMTRACE_SECRET || "",
     busyTimeoutMs: int(env, "SEAMTRACE_BUSY_TIMEOUT_MS", 5_000, 0, 600_000),
@@ -196,7 +217,10 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
   if (config.secret !== "" && config.secret.length < 32) {
     throw new ConfigError("SEAMTRACE_SECRET must be at least 32 characters");
   }
-  if (config.secret === "") config.secret = loadOrCreateSecret(dataDir);
+  const store = options.store ?? "create";
+  if (store === "existing") refuseMissingStore(databaseUrl, dataDir, storeSource);
+  if (config.secret === "" && store === "create") config.secret = loadOrCreateSecret(dataDir);
+  if (config.secret === "" && store === "existing") config.secret = readSecretIfPresent(dataDir);
   return Object.freeze({
     ...config,
     limits: Object.freeze(config.limits),
@@ -207,14 +231,44 @@ export function loadConfig(env: Env = process.env, options: { uiDir?: string } =
   });
 }
 
+/** The embedded database file a `file:` URL names; null for a remote store or an in-memory one. */
+export function storeFilePath(databaseUrl: string): string | null {
+  if (!databaseUrl.startsWith("file:") || databaseUrl === "file::memory:") return null;
+  const path = databaseUrl.slice("file:".length).split("?")[0]!;
+  return path.startsWith("//") ? fileURLToPath(databaseUrl.split("?")[0]!) : resolve(path);
+}
+
+/** Where the store came from, in words, for messages: "SEAMTRACE_DATA_DIR", or the default and how to change it. */
+export function describeStoreSource(source: Config["storeSource"]): string {
+  return source === "default" ? "SEAMTRACE_DATA_DIR is not set, so ./data in the current folder was used" : `from ${source}`;
+}
+
+function refuseMissingStore(databaseUrl: string, dataDir: string, source: Config["storeSource"]): void {
+  const file = storeFilePath(databaseUrl);
+  if (file === null || existsSync(file)) return;
+  const where = source === "DATABASE_URL" ? file : dataDir;
+  throw new StoreNotFound(
+    `no Seamtrace store at ${where} (${describeStoreSource(source)}). ` +
+      `Point ${source === "DATABASE_URL" ? "DATABASE_URL" : "SEAMTRACE_DATA_DIR"} at the store your server uses, or run \`seamtrace serve\` once to create one there.`,
+  );
+}
+
+/** A store that exists already: its secret is read, never made. Empty when there is none. */
+function readSecretIfPresent(dataDir: string): string {
+  const path = join(dataDir, "secret");
+  return existsSync(path) ? readSecretFile(path) : "";
+}
+
+function readSecretFile(path: string): string {
+  const secret = readFileSync(path, "utf8").trim();
+  if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
+  return secret;
+}
+
 /** First start without SEAMTRACE_SECRET: generate one into the data folder, readable by the owner only. */
 function loadOrCreateSecret(dataDir: string): string {
   const path = join(dataDir, "secret");
-  if (existsSync(path)) {
-    const secret = readFileSync(path, "utf8").trim();
-    if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
-    return secret;
-  }
+  if (existsSync(path)) return readSecretFile(path);
   // Owner-only: the folder holds the database (API-key hashes, all payloads) and the secret.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString("base64url");

@@ -1,6 +1,5 @@
 import { Option, type Command } from "commander";
-import { createReadStream, createWriteStream, WriteStream } from "node:fs";
-import { once } from "node:events";
+import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Store } from "../platform/db/client.js";
 import { checkpointSignatureValid, CheckpointSigner, type SignedCheckpoint, type VerifyReport } from "../modules/audit/chain.js";
@@ -8,10 +7,13 @@ import { readAuditHead, recordAudit, verifyAudit } from "../modules/audit/store.
 import { SingleBar } from "cli-progress";
 import { csvRow, CSV_COLUMNS, streamAudit } from "../modules/audit/query-store.js";
 import { listProjects, type Project } from "../modules/auth/projects-store.js";
+import { openSink } from "./export-sink.js";
+import { addOutOption, outFile } from "./flags.js";
+import { noProjectMessage } from "./store-access.js";
 
 /** What the audit commands borrow from cli.ts. */
 export interface CliKit {
-  withStore<T>(fn: (store: Store, secret: string) => Promise<T>): Promise<T>;
+  withStore<T>(fn: (store: Store, secret: string) => Promise<T>, options?: { needsSecret?: boolean }): Promise<T>;
   print(json: boolean, value: unknown, human: () => string): void;
   /** Exit 1: a check failed. */
   failure(message: string): Error;
@@ -23,7 +25,7 @@ async function projectsNamed(store: Store, name: string | undefined, kit: CliKit
   const all = await listProjects(store.db);
   if (name === undefined) return all;
   const found = all.filter((p) => p.name === name);
-  if (found.length === 0) throw kit.failure(`no project named "${name}"`);
+  if (found.length === 0) throw kit.failure(await noProjectMessage(store.db, name));
   return found;
 }
 
@@ -95,7 +97,7 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
         }
         if (opts.checkpoints) await checkExternal(store, opts.checkpoints, signer, byProject);
         return projects.map((p) => ({ project: p.name, ...byProject.get(p.id)! }));
-      });
+      }, { needsSecret: true }); // checkpoints are checked against the key derived from the secret
       kit.print(!!opts.json, reports, () =>
         reports
           .map((r) =>
@@ -108,16 +110,16 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
       if (reports.some((r) => !r.ok)) throw kit.failure("the audit trail does not verify");
     });
 
-  audit
+  const exportCommand = audit
     .command("export")
-    .description("Write audit entries (with their payloads while retention keeps them) as JSONL or CSV, oldest first")
+    .description("Write audit entries (with their payloads while retention keeps them) as JSONL or CSV, oldest first; exit 1 when nothing matches")
     .requiredOption("--project <name>", "the project")
     .addOption(new Option("--format <format>", "jsonl or csv").choices(["jsonl", "csv"]).default("jsonl"))
-    .option("--output <file>", "write here instead of standard output")
     .option("--run <id>", "only this run's entries")
     .option("--from <date>", "ISO 8601 date or date-time (default: the beginning)")
-    .option("--to <date>", "ISO 8601 date or date-time (default: now)")
-    .action(async (opts: { project: string; format: "jsonl" | "csv"; output?: string; run?: string; from?: string; to?: string }) => {
+    .option("--to <date>", "ISO 8601 date or date-time (default: now)");
+  addOutOption(exportCommand, "write here instead of standard output").action(
+    async (opts: { project: string; format: "jsonl" | "csv"; out?: string; output?: string; run?: string; from?: string; to?: string }) => {
       const time = (s: string | undefined, fallback: number, flag: string) => {
         if (s === undefined) return fallback;
         const ms = Date.parse(s);
@@ -125,25 +127,30 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
         return ms;
       };
       const window = { from: time(opts.from, 0, "--from"), to: time(opts.to, Number.MAX_SAFE_INTEGER, "--to") };
+      const out = outFile(opts);
       await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
+        const sink = openSink(out);
         await recordAudit(store.client, project!.id, [
           { time: Date.now(), actor: "system:cli", action: "audit.exported", subject: `project:${project!.id}`, payload: { format: opts.format, runId: opts.run ?? null, from: window.from, to: window.to } },
         ]);
-        const out = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
-        const write = async (text: string) => {
-          if (!out.write(text)) await once(out, "drain");
-        };
-        if (opts.format === "csv") await write(CSV_COLUMNS.join(",") + "\r\n");
-        for await (const row of streamAudit(store.db, project!.id, { runId: opts.run, window })) {
-          await write(opts.format === "csv" ? csvRow(row) : JSON.stringify(row) + "\n");
+        let rows = 0;
+        try {
+          for await (const row of streamAudit(store.db, project!.id, { runId: opts.run, window })) {
+            if (rows++ === 0 && opts.format === "csv") await sink.write(CSV_COLUMNS.join(",") + "\r\n");
+            await sink.write(opts.format === "csv" ? csvRow(row) : JSON.stringify(row) + "\n");
+          }
+          if (rows === 0) {
+            const given = [opts.run !== undefined && `run ${opts.run}`, opts.from !== undefined && `from ${opts.from}`, opts.to !== undefined && `to ${opts.to}`].filter(Boolean);
+            throw kit.failure(`nothing matched: no audit entries in project "${project!.name}"${given.length > 0 ? ` for ${given.join(", ")}` : ""}`);
+          }
+          await sink.finish();
+        } catch (err) {
+          sink.abandon();
+          throw err;
         }
-        if (out instanceof WriteStream) {
-          await new Promise<void>((resolve, reject) => {
-            out.once("error", reject);
-            out.end(resolve);
-          });
-        }
+        if (out !== undefined) process.stderr.write(`${rows} ${rows === 1 ? "entry" : "entries"} written to ${out}\n`);
       });
-    });
+    },
+  );
 }

@@ -1,18 +1,16 @@
 #!/usr/bin/env node
 import { Argument, Command, CommanderError, Option } from "commander";
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { ConfigError, loadConfig } from "../app/config.js";
+import { ConfigError, loadConfig, StoreNotFound } from "../app/config.js";
 import { ROLES } from "../modules/auth/contract.js";
-import { openStore, type Store } from "../platform/db/client.js";
-import { migrateStore } from "../app/migrate.js";
 import type { Role } from "../app/deps.js";
 import { passwordProblem } from "../modules/auth/password.js";
 import { PromptCancelled, promptHidden, readSecretFromStream } from "./read-secret.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../modules/auth/keys-store.js";
 import { DEFAULT_PROJECT } from "../modules/auth/bootstrap.js";
-import { createProject, getProjectByName, listProjects } from "../modules/auth/projects-store.js";
+import { getProjectByName, listProjects } from "../modules/auth/projects-store.js";
 import { createUser, getUserByEmail, listUsers, normaliseEmail } from "../modules/auth/users-store.js";
 import { startServer } from "../app/main.js";
 import { JOB_NAMES } from "../modules/jobs/names.js";
@@ -26,24 +24,12 @@ import { registerDemoCommands } from "./demo.js";
 import { registerExportCommands } from "./export.js";
 import { registerSeamsCommand } from "./seams.js";
 import { registerChaosCommand } from "./chaos.js";
+import { CliFailure, CliUsage, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./errors.js";
+import { noProjectMessage, projectForWrite, withStore } from "./store-access.js";
 
-/** Exit codes: 0 ok, 1 a check failed, 2 usage. */
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-
-class CliFailure extends Error {}
-/** A mistake in how the command was called (exit 2), found after commander's own checks. */
-class CliUsage extends Error {}
-
-async function withStore<T>(fn: (store: Store, secret: string, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
-  try {
-    await migrateStore(store);
-    return await fn(store, config.secret, config);
-  } finally {
-    store.close();
-  }
+/** The version of the installed @seamtrace/server (this file is src/cli or dist/cli inside it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
 function print(json: boolean, value: unknown, human: () => string): void {
@@ -55,6 +41,10 @@ const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString(
 export function buildCli(): Command {
   const program = new Command("seamtrace")
     .description("Seamtrace: confidence gates, human review and audit for multi-step AI workflows.")
+    .version(packageVersion(), "-V, --version", "print the version")
+    // Options of the program only before the command: `export corrections --version 2` is the
+    // command's own (older) flag, not a request for seamtrace's version.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
 
@@ -88,14 +78,15 @@ export function buildCli(): Command {
   keys
     .command("create")
     .description("Create an API key (shown once)")
-    .option("--project <name>", "project name; created if it does not exist", DEFAULT_PROJECT)
+    .option("--project <name>", "the project (it must exist unless --create-project)", DEFAULT_PROJECT)
+    .option("--create-project", "create the project when it does not exist")
     .option("--name <name>", "a label for the key", "cli")
     .addOption(json)
-    .action(async (opts: { project: string; name: string; json?: boolean }) => {
+    .action(async (opts: { project: string; createProject?: boolean; name: string; json?: boolean }) => {
       const created = await withStore(async (store, secret) => {
-        const project = (await getProjectByName(store.db, opts.project)) ?? (await createProject(store.db, opts.project));
+        const project = await projectForWrite(store.db, opts.project, !!opts.createProject);
         return createApiKey(store.db, secret, { projectId: project.id, name: opts.name });
-      });
+      }, { needsSecret: true });
       print(!!opts.json, created, () =>
         [`Created key ${created.id} for project "${created.projectName}". Shown once — store it now:`, ``, `  ${created.key}`].join("\n"),
       );
@@ -110,7 +101,7 @@ export function buildCli(): Command {
       const rows = await withStore(async (store) => {
         if (!opts.project) return listApiKeys(store.db);
         const project = await getProjectByName(store.db, opts.project);
-        if (!project) throw new CliFailure(`no project named "${opts.project}"`);
+        if (!project) throw new CliFailure(await noProjectMessage(store.db, opts.project));
         return listApiKeys(store.db, project.id);
       });
       print(!!opts.json, rows, () => {
@@ -149,13 +140,23 @@ export function buildCli(): Command {
     )
     .requiredOption("--email <email>", "the address they sign in with; one account per address")
     .addOption(new Option("--role <role>", "what they may do").choices(ROLES).makeOptionMandatory())
-    .option("--project <name>", "project name; created if it does not exist", DEFAULT_PROJECT)
+    .option("--project <name>", "the project (it must exist unless --create-project)", DEFAULT_PROJECT)
+    .option("--create-project", "create the project when it does not exist")
     .option("--name <name>", "display name (default: the email)")
     .addOption(new Option("--password-stdin", "read the password from standard input").conflicts("passwordEnv"))
     .addOption(new Option("--password-env <var>", "read the password from this environment variable"))
     .addOption(json)
     .action(
-      async (opts: { email: string; role: Role; project: string; name?: string; passwordStdin?: boolean; passwordEnv?: string; json?: boolean }) => {
+      async (opts: {
+        email: string;
+        role: Role;
+        project: string;
+        createProject?: boolean;
+        name?: string;
+        passwordStdin?: boolean;
+        passwordEnv?: string;
+        json?: boolean;
+      }) => {
         const email = normaliseEmail(opts.email);
         if (!z.email().safeParse(email).success) throw new CliUsage(`--email: "${opts.email}" is not an email address`);
         if (opts.name !== undefined && opts.name.trim() === "") throw new CliUsage("--name: must not be empty");
@@ -166,7 +167,7 @@ export function buildCli(): Command {
 
         const created = await withStore(async (store) => {
           if (await getUserByEmail(store.db, email)) throw new CliFailure(`a user with email ${email} already exists`);
-          const project = (await getProjectByName(store.db, opts.project)) ?? (await createProject(store.db, opts.project));
+          const project = await projectForWrite(store.db, opts.project, !!opts.createProject);
           const user = await createUser(store.db, { projectId: project.id, email, name: opts.name?.trim(), role: opts.role, password });
           return { ...user, projectName: project.name };
         });
@@ -185,7 +186,7 @@ export function buildCli(): Command {
         let projectId: string | undefined;
         if (opts.project !== undefined) {
           projectId = [...projects].find(([, name]) => name === opts.project)?.[0];
-          if (!projectId) throw new CliFailure(`no project named "${opts.project}"`);
+          if (!projectId) throw new CliFailure(await noProjectMessage(store.db, opts.project));
         }
         return (await listUsers(store.db, projectId)).map((u) => ({ ...u, projectName: projects.get(u.projectId) ?? u.projectId }));
       });
@@ -217,7 +218,7 @@ export function buildCli(): Command {
       const run = await withStore(async (store, _secret, config) => {
         const scheduler = new Scheduler({ store, config, log: opts.verbose ? jsonLogger : silentLogger, now: () => Date.now() }, JOBS);
         return scheduler.run(name, { trigger: "manual", actor: "cli" });
-      });
+      }, { needsSecret: name === "checkpoint" }); // it signs with the key derived from the secret
       if (run === "unknown") throw new CliFailure(`this version of seamtrace does not run the ${name} job yet`);
       if (run === "busy") throw new CliFailure(`the ${name} job is running now (another instance holds its lease); try again when it ends`);
       print(!!opts.json, run, () =>
@@ -236,7 +237,8 @@ export function buildCli(): Command {
     .description("The jobs, their schedules (UTC cron) and whether this version runs them")
     .addOption(json)
     .action((opts: { json?: boolean }) => {
-      const config = loadConfig();
+      // Schedules only: no store is opened, so none is looked for or made.
+      const config = loadConfig(process.env, { store: "none" });
       const available = new Set(JOBS.map((j) => j.name));
       const rows = JOB_NAMES.map((name) => ({
         name,
@@ -317,14 +319,30 @@ function formatTable(rows: Array<Record<string, string>>): string {
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => r[c]!)))].join("\n");
 }
 
+/** The reader of our output went away (`seamtrace audit export | head`): not an error of ours. */
+function isClosedPipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === "EPIPE";
+}
+
 export async function main(argv: string[]): Promise<number> {
+  // A write after the reader closed the pipe fails asynchronously, possibly while a command
+  // still streams: end at once and quietly, as `head` and `grep -q` expect of a producer.
+  process.stdout.on("error", (err) => {
+    if (isClosedPipe(err)) process.exit(EXIT_OK);
+    throw err;
+  });
   try {
     await buildCli().parseAsync(argv);
-    return 0;
+    return EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (isClosedPipe(err)) return EXIT_OK;
+    if (err instanceof StoreNotFound) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_USAGE;
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
