@@ -13,7 +13,7 @@ export type { Logger, NoticeCode } from "./notices.js";
 export { evaluateGate, mergeRules } from "./gate.js";
 export type { GateFacts } from "./gate.js";
 export type { ContractIssue, ContractOption, StandardSchemaV1 } from "./contract.js";
-export type { RandomSource } from "./sampling.js";
+export { seededRandom, type RandomSource } from "./sampling.js";
 export { Transport } from "./transport.js";
 export { PolicyClient } from "./policy-client.js";
 export type { PolicyOrigin, ResolvedPolicy } from "./policy-client.js";

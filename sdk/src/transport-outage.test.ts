@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { seededRandom } from "./sampling.js";
 import { FileSpool } from "./spool.js";
 import { Transport, type RequestFn, type TransportOptions } from "./transport.js";
 import type { SeamtraceEvent } from "./types.js";
@@ -77,17 +78,8 @@ async function replay(o: Outage) {
   };
 }
 
-/** A fixed jitter sequence (mulberry32), so each run of a test sees the same timings. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A fixed jitter sequence, so each run of a test sees the same timings. */
+const seeded = seededRandom;
 
 let n = 0;
 function event(i: number): SeamtraceEvent {

@@ -1,4 +1,4 @@
-import type { FeatureValue, StepEvent } from "@seamtrace/sdk";
+import { seededRandom, type FeatureValue, type StepEvent } from "@seamtrace/sdk";
 import type { Store } from "../src/platform/db/client.js";
 import { decideEscalation } from "../src/modules/review/store.js";
 import { commitIngestBatches } from "../src/modules/ingest/store.js";
@@ -8,17 +8,8 @@ import { projectPending } from "../src/modules/runs/projection-store.js";
 // the SDK makes them (gates applied, spot checks sampled), stored through the real ingest and
 // projector, and reviewed through the real decision path, with a known truth per output.
 
-/** mulberry32: a small seeded PRNG, so every simulated stream is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the SDK's), so every simulated stream is the same on every run. */
+export const prng: (seed: number) => () => number = seededRandom;
 
 /** A Beta(a, b) draw for integer a, b (order statistic of uniforms): enough for confidences. */
 export function beta(rand: () => number, a: number, b: number): number {

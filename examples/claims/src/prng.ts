@@ -1,8 +1,10 @@
 /**
  * A small seeded PRNG for the synthetic data. No dependency and no `Math.random`: the same seed
  * must give the same emails on every runtime, forever, because golden sets and demo stores are
- * regenerated from seeds rather than committed.
+ * regenerated from seeds rather than committed. The generator is the SDK's `seededRandom`, whose
+ * sequence the tests below pin.
  */
+import { seededRandom } from "@seamtrace/sdk";
 
 /** FNV-1a over the parts' text, so any mix of numbers and labels names an independent stream. */
 export function hashSeed(...parts: ReadonlyArray<string | number>): number {
@@ -16,22 +18,7 @@ export function hashSeed(...parts: ReadonlyArray<string | number>): number {
 }
 
 /**
- * mulberry32: 32 bits of state, passes the statistical tests that matter for test data, and is
- * a few lines long. Returns floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Seeded random helpers over mulberry32.
+ * Seeded random helpers over the SDK's `seededRandom` (mulberry32).
  * @example
  * const rng = new Rng(hashSeed(42, "case", 7));
  * rng.pick(["auto", "property"]); rng.chance(0.1); rng.int(1, 6);
@@ -40,7 +27,7 @@ export class Rng {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
 
   /** A float in [0, 1). */
