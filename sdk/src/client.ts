@@ -14,6 +14,7 @@ import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 import { PolicyClient } from "./policy-client.js";
 import { Resumer, type ResolvedReview } from "./resumer.js";
+import { RunRecorder, type Claim } from "./run-recorder.js";
 import { defaultRequest } from "./http-post.js";
 import { Notices, tellIfRefused, type Logger } from "./notices.js";
 import { unrefTimer } from "./timers.js";
@@ -111,8 +112,13 @@ export interface RunOptions {
 
 /** What `run()` resolves with. It never rejects for a step's failure: it stops and explains. */
 export interface RunResult<T> {
-  /** `duplicate`: another worker has already resumed this run from its review; nothing ran here. */
-  status: "completed" | "escalated" | "failed" | "duplicate";
+  /**
+   * `duplicate`: another worker is resuming (or has resumed) this run from its review; nothing
+   * ran here. `lease_lost`: this worker was resuming the run but lost its claim (it could not
+   * renew it in time, or another worker took the run over after it lapsed); it stopped before its
+   * next step and recorded nothing more, and the worker now holding the run replays what it did.
+   */
+  status: "completed" | "escalated" | "failed" | "duplicate" | "lease_lost";
   runId: string;
   output?: T;
   /** Set when `status` is `failed`: which step, its error, and how many attempts were made. */
@@ -217,6 +223,7 @@ export class Seamtrace {
    * Calls `handler` for each review that has arrived and whose run nobody has resumed yet (polled
    * every `pollMs`, default 2 s), typically to `workflow.resume(review.runId, fn)`. Two workers
    * may both see a review: the server lets only one resume the run, the other gets `duplicate`.
+   * A run whose resuming worker went away (its claim lapsed unrenewed) is offered again.
    * Returns a function that stops it.
    * @example
    * const stop = st.onResolved(async (r) => { if (r.workflow === "claims") await claims.resume(r.runId, pipeline); });
@@ -345,12 +352,14 @@ export class Workflow {
       state = options.runId !== undefined ? await resumer.state(options.runId) : await resumer.stateByKey(this.name, options.key!);
     }
     for (;;) {
+      let claim: Claim | undefined;
       if (state) {
         const admitted = await this.admit<T>(state, deadline);
         if ("result" in admitted) return admitted.result;
         state = admitted.state;
+        claim = admitted.claim;
       }
-      const result = await this.execute(options, fn, state ?? undefined);
+      const result = await this.execute(options, fn, state ?? undefined, claim);
       if (result.status !== "escalated" || !resumer || Date.now() >= deadline) return result;
       // wait: the reviewer must see the escalation before it can be reviewed.
       await this.client.flush({ timeoutMs: Math.max(0, deadline - Date.now()) });
@@ -375,23 +384,26 @@ export class Workflow {
     return this.run({ ...options, runId }, fn);
   }
 
-  /** Whether a run with recorded state may go on here, or what `run()` answers instead. */
-  private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState } | { result: RunResult<T> }> {
+  /** Whether a run with recorded state may go on here (with the resume claim won), or what `run()` answers instead. */
+  private async admit<T>(state: RunState, deadline: number): Promise<{ state: RunState; claim?: Claim } | { result: RunResult<T> }> {
     const runId = state.run.id;
     let esc = state.escalation;
     const finished = state.run.status === "completed" || state.run.status === "failed";
-    // Another worker claimed this review and is (or was) running the rest: not ours to run.
-    if (esc?.status === "resolved" && esc.resumedAt !== null && !finished) return { result: { status: "duplicate", runId } };
-    if (state.run.status !== "paused" || !esc) return { state };
+    if (esc?.status === "resolved" && !finished) {
+      // Another worker holds the claim on this review and is running the rest: not ours to run.
+      // A claim whose worker went away lapses, and the server says the run is resumable again.
+      if (!(esc.resumable ?? esc.resumedAt === null)) return { result: { status: "duplicate", runId } };
+    } else if (state.run.status !== "paused" || !esc) return { state };
     if (esc.status === "open") {
       const reviewed = Date.now() < deadline ? await this.awaitReview(runId, deadline, esc.id) : undefined;
       if (!reviewed?.escalation) return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
       state = reviewed;
       esc = reviewed.escalation;
     }
-    // Reviewed: resume at most once, whichever worker asks first.
+    // Reviewed: one worker resumes it, whichever asks first, under a lease it renews as it runs.
+    const claimedAt = performance.now();
     const claimed = await this.client.resumer!.claim(runId, esc.id);
-    if (claimed === true) return { state };
+    if (claimed) return { state, claim: { ...claimed, escalationId: esc.id, claimedAt } };
     if (claimed === false) return { result: { status: "duplicate", runId } };
     return { result: { status: "escalated", runId, escalation: { id: esc.id, step: esc.step, stepId: esc.stepId, kinds: [] } } };
   }
@@ -407,9 +419,25 @@ export class Workflow {
     return undefined;
   }
 
-  private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined): Promise<RunResult<T>> {
+  private async execute<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T, state: RunState | undefined, claim?: Claim): Promise<RunResult<T>> {
     const runId = state?.run.id ?? options.runId ?? uuidv7();
     const identity = { runId, workflow: this.name, version: this.version };
+    const recorder = new RunRecorder(this.client.emit, runId, state, claim, this.client.resumer, (err) => this.client.report(err));
+    try {
+      return await this.record(options, fn, state, identity, recorder);
+    } finally {
+      recorder.stop();
+    }
+  }
+
+  private async record<T>(
+    options: RunOptions,
+    fn: (run: Run) => Promise<T> | T,
+    state: RunState | undefined,
+    identity: { runId: string; workflow: string; version: string },
+    recorder: RunRecorder,
+  ): Promise<RunResult<T>> {
+    const runId = identity.runId;
     const now = this.client.now;
     const started = now();
     const startEvent: SeamtraceEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity };
@@ -421,7 +449,7 @@ export class Workflow {
     // A finished run run again is replayed without calling user code: it is not a new execution,
     // so its start is reported only once something runs, and its recorded end and duration stay.
     const recordedEnd = state?.run.status === "completed" || state?.run.status === "failed" ? state.run.status : undefined;
-    const emitNow = this.client.emit;
+    const emitNow = recorder.emit;
     let pendingStart: SeamtraceEvent | undefined;
     let emit = emitNow;
     if (recordedEnd) {
@@ -434,6 +462,7 @@ export class Workflow {
     } else emit(startEvent);
 
     const run = new Run(identity, emit, this.runGates());
+    recorder.attach(run);
     run.input = state ? state.run.input : options.input;
     if (state) run.replayFrom(state);
     let output: T | undefined;
@@ -442,6 +471,7 @@ export class Workflow {
     } catch (err) {
       if (!(err instanceof RunStoppedError)) run.failOutside(err);
     }
+    if (recorder.lost) return { status: "lease_lost", runId };
 
     const escalation = run.stopped?.reason === "escalated" ? run.escalation : undefined;
     const status: Exclude<RunStatus, "running"> = escalation ? "paused" : run.stopped ? "failed" : "completed";

@@ -2,7 +2,7 @@ import { abortable, errorSummary } from "./http-post.js";
 import { httpError } from "./notices.js";
 import { unrefTimer } from "./timers.js";
 import type { RequestFn } from "./transport-types.js";
-import type { RunState } from "./types.js";
+import type { ResumeClaimResponse, ResumeRenewResponse, RunState } from "./types.js";
 
 /** A resolved review whose run nobody has resumed yet (`GET /v1/resumable`). */
 export interface ResolvedReview {
@@ -45,10 +45,23 @@ export class Resumer {
     return undefined;
   }
 
-  /** Claims the resume (at most once across workers): true when this caller won it. */
-  async claim(runId: string, escalationId: string): Promise<boolean | undefined> {
-    const res = await this.call<{ claimed: boolean }>("POST", `/v1/runs/${encodeURIComponent(runId)}/resume`, { escalationId }, true);
-    return res === undefined ? undefined : res !== null && res.claimed === true;
+  /**
+   * Claims the resume (one worker at a time): its epoch and lease when this caller won it, false
+   * when another worker holds it. An older server grants neither (epoch 0, `leaseMs` 0: nothing
+   * to renew).
+   */
+  async claim(runId: string, escalationId: string): Promise<{ epoch: number; leaseMs: number } | false | undefined> {
+    const res = await this.call<Partial<ResumeClaimResponse>>("POST", `/v1/runs/${encodeURIComponent(runId)}/resume`, { escalationId }, true);
+    if (res === undefined) return undefined;
+    if (res === null || res.claimed !== true) return false;
+    const count = (n: unknown) => (typeof n === "number" && n > 0 ? Math.floor(n) : 0);
+    return { epoch: count(res.epoch), leaseMs: count(res.leaseMs) };
+  }
+
+  /** Renews the claim won with `epoch`: false when the server refuses (it lapsed, or another worker took the run). */
+  async renew(runId: string, escalationId: string, epoch: number): Promise<boolean | undefined> {
+    const res = await this.call<ResumeRenewResponse>("POST", `/v1/runs/${encodeURIComponent(runId)}/resume/renew`, { escalationId, epoch }, true);
+    return res === undefined ? undefined : res !== null && res.renewed === true;
   }
 
   async resolved(after: string | null): Promise<{ items: ResolvedReview[]; nextCursor: string | null } | undefined> {

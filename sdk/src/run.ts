@@ -24,14 +24,15 @@ export type StepFn<V> = (ctx: StepContext) => StepResult<V> | Promise<StepResult
 
 /**
  * Thrown by `run.step()` once the run has stopped (a step failed after its retries, or — with
- * gates — a step escalated). The run does not pass the error forward: later `step()` calls
- * reject with it without calling user code, and `run()` resolves with the recorded outcome.
+ * gates — a step escalated, or a resumed run's claim was lost to another worker). The run does
+ * not pass the error forward: later `step()` calls reject with it without calling user code, and
+ * `run()` resolves with the recorded outcome.
  */
 export class RunStoppedError extends Error {
   override readonly name = "RunStoppedError";
   constructor(
     readonly runId: string,
-    readonly reason: "failed" | "escalated",
+    readonly reason: "failed" | "escalated" | "lease_lost",
     readonly stepName: string | undefined,
     message: string,
   ) {
@@ -221,6 +222,14 @@ export class Run {
   /** The stop signal, when the run has stopped. */
   get stopped(): RunStoppedError | undefined {
     return this.stop;
+  }
+
+  /**
+   * @internal The claim on this resumed run was lost (it lapsed, or another worker took the run
+   * over): no later step calls user code, and the run records nothing more.
+   */
+  leaseLost(reason: string): RunStoppedError {
+    return (this.stop = new RunStoppedError(this.id, "lease_lost", undefined, `stopped resuming run ${this.id}: its claim was lost (${reason}); another worker resumes it`));
   }
 
   /** Records a failure that did not come from a step (user code threw between steps). */

@@ -132,6 +132,9 @@ export class StepHandle<V> implements LineageNode, Deferred {
   private mark: GateMark | undefined = undefined;
   /** @internal Earlier calls of this step name in the run. */
   call = 0;
+  /** @internal The run's epoch and this event's position in it, stamped when the step is recorded. */
+  epoch: number | undefined = undefined;
+  epochSeq: number | undefined = undefined;
 
   /** @internal Created by `run.step()` before its function runs. */
   constructor(
@@ -275,6 +278,10 @@ export class StepHandle<V> implements LineageNode, Deferred {
         const contract = describeContract(o.schema, o.contract);
         if (contract !== undefined) event.contract = contract;
       }
+    }
+    if (this.epochSeq !== undefined) {
+      event.epoch = this.epoch ?? 0;
+      event.epochSeq = this.epochSeq;
     }
     return event;
   }

@@ -33,6 +33,14 @@ interface RunEventBase extends EventBase {
   runId: string;
   workflow: string;
   version: string;
+  /**
+   * The run's resume epoch: 0 for its first execution; each resume takes the next one (handed
+   * out by the server with the resume claim). With `epochSeq` it orders the run's events without
+   * comparing the clocks of the workers that sent them. Absent means 0.
+   */
+  epoch?: number;
+  /** This event's position among the events of its run sent within `epoch` (0, 1, 2, ...). */
+  epochSeq?: number;
 }
 
 /** A run began. `key` is the caller's idempotency key (for example a message id). */
@@ -259,7 +267,16 @@ export type Decision = "accept" | "correct" | "reject";
 
 /** `GET /v1/runs/:id/state`: what a resumed run needs to replay itself. */
 export interface RunState {
-  run: { id: string; workflow: string; version: string; key: string | null; status: RunStatus; input: unknown };
+  run: {
+    id: string;
+    workflow: string;
+    version: string;
+    key: string | null;
+    status: RunStatus;
+    input: unknown;
+    /** The latest resume epoch the run has reached (see RunEventBase.epoch). */
+    epoch?: number;
+  };
   /** Completed steps in execution order; a replay hands these back without calling user code. */
   steps: Array<{
     stepId: string;
@@ -288,7 +305,42 @@ export interface RunState {
     /** The value the run resumes with: the corrected output, or the original one when accepted. */
     output: unknown;
     reason: string | null;
-    /** Set once a worker has claimed the resume (at most once). */
+    /** When a worker last claimed the resume. */
     resumedAt: string | null;
+    /**
+     * True when a worker may claim the resume now: reviewed, and never claimed, or its claim
+     * lapsed (the worker stopped renewing it, e.g. it died). Decided by the server's clock.
+     */
+    resumable?: boolean;
+    /** When the live claim lapses unless renewed; null when no claim is live. */
+    leaseExpiresAt?: string | null;
   } | null;
+}
+
+/** `POST /v1/runs/:id/resume` request: claim the resume of the run from this reviewed escalation. */
+export interface ResumeClaimRequest {
+  escalationId: string;
+}
+
+/** `POST /v1/runs/:id/resume` answer when the claim was won (409 otherwise). */
+export interface ResumeClaimResponse {
+  claimed: true;
+  /** The epoch this resume's events carry. */
+  epoch: number;
+  /** How long the claim lasts without renewal; renew well within it. */
+  leaseMs: number;
+  leaseExpiresAt: string;
+  state: RunState | null;
+}
+
+/** `POST /v1/runs/:id/resume/renew` request: extend the claim won with `epoch`. */
+export interface ResumeRenewRequest {
+  escalationId: string;
+  epoch: number;
+}
+
+/** `POST /v1/runs/:id/resume/renew` answer (409 `lease_lost` when the claim is no longer the caller's). */
+export interface ResumeRenewResponse {
+  renewed: true;
+  leaseExpiresAt: string;
 }

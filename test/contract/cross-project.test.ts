@@ -61,6 +61,7 @@ function bodies(): Record<string, unknown> {
     },
     "POST /v1/labels": { labels: [{ runId: b.runId, stepId: b.stepIds[0], correct: false, reason: "probe" }] },
     "POST /v1/runs/:id/resume": { escalationId: b.escalationId },
+    "POST /v1/runs/:id/resume/renew": { escalationId: b.escalationId, epoch: 1 },
     "POST /v1/escalations/:id/decision": { decision: "reject", reason: "probe" },
     "PUT /v1/policies/:workflow": { minConfidence: 0.99, reason: "probe" },
     "PUT /v1/policies/:workflow/steps/:step": { minConfidence: 0.99, reason: "probe" },

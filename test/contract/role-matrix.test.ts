@@ -324,6 +324,16 @@ const ROUTES: RouteCase[] = [
     // The SDK's worker resumes with its key; in the UI, those who may decide may resume.
     expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
   },
+  {
+    method: "POST",
+    route: "/v1/runs/:id/resume/renew",
+    async prepare() {
+      const run = await escalation();
+      return { path: `/v1/runs/${run.runId}/resume/renew`, body: { escalationId: run.escalationId, epoch: 1 } };
+    },
+    // Whoever may claim a resume may renew the claim.
+    expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
+  },
 
   // OTLP exporters send with the project's key; a browser session is no credential there.
   {

@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliResult } from "../support/cli.js";
+import { openStore } from "../../server/src/platform/db/client.js";
+import { getProjectByName } from "../../server/src/modules/auth/projects-store.js";
+import { getRunState, listResumable } from "../../server/src/modules/runs/run-state-store.js";
 
 /**
  * A reduced `seamtrace demo` (4 days × 60 claims) as a user runs it: its own process, a fresh
@@ -67,6 +70,27 @@ describe("seamtrace demo (reduced)", () => {
     expect(entries.filter((e) => e.action === "export.corrections")).toHaveLength(1);
     const verify = await runCli(["audit", "verify", "--json"], { dataDir, timeoutMs: 180_000 });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it("leaves no run stuck: every unfinished run waits on an open review, and none is left to resume", async () => {
+    // The demo resumes each day's reviewed runs in rounds that start at the same simulated
+    // evening, so a later pause can carry an earlier time than the one it follows.
+    const store = await openStore({ url: `file:${join(dataDir, "seamtrace.db")}`, authToken: undefined, busyTimeoutMs: 5_000 });
+    try {
+      const project = (await getProjectByName(store.db, "default"))!;
+      const now = Date.now();
+      const unfinished = await store.client.execute({ sql: "SELECT id, status, stop_step_id FROM runs WHERE project_id = ? AND status NOT IN ('completed', 'failed')", args: [project.id] });
+      const stuck: string[] = [];
+      for (const r of unfinished.rows) {
+        const state = (await getRunState(store.db, project.id, String(r.id), now))!;
+        const esc = state.escalation;
+        if (r.status !== "paused" || esc?.status !== "open" || esc.stepId !== r.stop_step_id) stuck.push(`${String(r.id)} ${String(r.status)} on ${esc?.step} (${esc?.status})`);
+      }
+      expect(stuck).toEqual([]);
+      expect((await listResumable(store.db, project.id, null, 500, now)).items).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 
   it("refuses to fill a store that already holds runs (exit 2) unless --force", async () => {

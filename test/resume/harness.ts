@@ -2,8 +2,8 @@
 import { Seamtrace, type RequestFn } from "@seamtrace/sdk";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
-export async function harness() {
-  const ctx: TestContext = await createTestContext();
+export async function harness(env: Record<string, string> = {}) {
+  const ctx: TestContext = await createTestContext(env);
   const { key, projectId } = await ctx.newProject();
   const request: RequestFn = (async (url: string, init: any) => ctx.app.request(url, init)) as unknown as RequestFn;
   const errors: unknown[] = [];

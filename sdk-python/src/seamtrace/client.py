@@ -151,8 +151,9 @@ class Seamtrace:
 
     def on_resolved(self, handler: Optional[Callable[..., Any]] = None, *, poll_interval: float = 2.0) -> Any:
         """Calls ``handler(review)`` for each review that has arrived and whose run nobody has
-        resumed yet, on a worker thread; returns the ``ResolvedWorker`` (``.stop()`` ends it).
-        Works as a decorator, with or without arguments.
+        resumed yet, or whose resuming worker went away (its claim lapsed unrenewed), on a worker
+        thread; returns the ``ResolvedWorker`` (``.stop()`` ends it). Works as a decorator, with
+        or without arguments.
 
         Example::
 

@@ -44,7 +44,8 @@ class RunStopped(Exception):
     def __init__(self, run_id: str, reason: str, step: Optional[str], message: str) -> None:
         super().__init__(message)
         self.run_id = run_id
-        #: ``failed``, ``escalated``, or ``duplicate`` (another worker holds this run's resume).
+        #: ``failed``, ``escalated``, or ``lease_lost`` (this worker lost its claim on the run's
+        #: resume; another worker resumes it).
         self.reason = reason
         self.step = step
 

@@ -1,15 +1,17 @@
 """The server calls durable resume needs. Every call is bounded in time and answers ``UNREACHABLE``
 instead of raising: telemetry never raises into user code.
 
-Resume claims are leases: the server lets one worker resume a reviewed run, and (once it supports
-lease renewal) expires the claim unless that worker renews it while it runs, so a worker that
-died does not strand the run. This module assumes the renewal API the server is getting:
+Resume claims are leases, so a worker that died does not strand the run:
 
-- ``POST /v1/runs/:id/resume`` answers ``{"claimed": true, "state": ..., "lease": {"ttlMs": n,
-  "expiresAt": iso}}`` (``lease`` absent on servers without leases);
-- ``POST /v1/runs/:id/resume/renew`` with ``{"escalationId"}`` answers 200 ``{"lease": {...}}``
-  while the claim is this worker's, 409 once it expired and another worker took it (or the run
-  moved on), and 404 ``no route`` on a server without it (renewal is then skipped quietly).
+- ``POST /v1/runs/:id/resume`` with ``{"escalationId"}`` answers 200 ``{"claimed": true, "epoch": n,
+  "leaseMs": ms, "leaseExpiresAt": iso, "state": ...}`` to the one worker that wins, and 409
+  (``already_resumed``, ``not_resolved``) to the others; a server without leases grants neither
+  ``epoch`` nor ``leaseMs``, and there is nothing to renew.
+- ``POST /v1/runs/:id/resume/renew`` with ``{"escalationId", "epoch"}`` answers 200 ``{"renewed":
+  true, "leaseExpiresAt": iso}`` while the claim is this worker's, and 409 ``lease_lost`` once it
+  lapsed or another worker took the run over (404 when the escalation is gone).
+- A claim ends when the run's end (or next pause) from its epoch arrives; one left unrenewed lapses
+  and the run is listed in ``GET /v1/resumable`` again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .http import RequestFn
 from .notices import Notifier
 from .wire import ResolvedReview
 
-__all__ = ["Resumer", "Claim", "UNREACHABLE", "DEFAULT_LEASE"]
+__all__ = ["Resumer", "Claim", "UNREACHABLE"]
 
 
 class _Unreachable:
@@ -37,17 +39,15 @@ class _Unreachable:
 #: The answer of a call that could not reach the server (or got an answer it could not read).
 UNREACHABLE: Any = _Unreachable()
 
-#: The claim's lifetime when the server does not say: the server's default lease, 5 minutes.
-DEFAULT_LEASE = 300.0
-
-
 @dataclass(frozen=True)
 class Claim:
     """The outcome of claiming a resume: ``won`` is False when another worker holds it."""
 
     won: bool
-    #: Seconds the claim lasts unless renewed (the server's, or ``DEFAULT_LEASE``).
-    lease: float = DEFAULT_LEASE
+    #: The resume epoch the winner's events carry (0: the server hands out none).
+    epoch: int = 0
+    #: Seconds the claim lasts unless renewed (0: the server grants no lease; nothing to renew).
+    lease: float = 0.0
 
 
 class Resumer:
@@ -72,22 +72,15 @@ class Resumer:
             return UNREACHABLE
         if res is None or not isinstance(res, dict) or res.get("claimed") is not True:
             return Claim(False)
-        return Claim(True, _lease_seconds(res.get("lease")))
+        return Claim(True, _count(res.get("epoch")), _count(res.get("leaseMs")) / 1000.0)
 
-    def renew(self, run_id: str, escalation_id: str) -> str:
-        """Extends this worker's claim: ``renewed``, ``lost`` (another worker holds the run now),
-        ``unsupported`` (the server has no leases), or ``unreachable`` (try again next time)."""
-        status, body = self._exchange("POST", f"/v1/runs/{_q(run_id)}/resume/renew", {"escalationId": escalation_id})
-        if status is None:
+    def renew(self, run_id: str, escalation_id: str, epoch: int) -> str:
+        """Extends the claim won with ``epoch``: ``renewed``; ``lost`` when the server refuses (it
+        lapsed, or another worker took the run over); ``unreachable`` (try again next time)."""
+        res = self._call("POST", f"/v1/runs/{_q(run_id)}/resume/renew", {"escalationId": escalation_id, "epoch": epoch}, conflict_is_none=True)
+        if res is UNREACHABLE:
             return "unreachable"
-        if 200 <= status < 300:
-            return "renewed"
-        if status in (404, 405, 501) and (status != 404 or _error(body)[1].startswith("no route")):
-            return "unsupported"
-        if status in (404, 409, 410):
-            return "lost"
-        self._notifier.debug(f"renewing the resume lease of run {run_id} answered {status}")
-        return "unreachable"
+        return "renewed" if isinstance(res, dict) and res.get("renewed") is True else "lost"
 
     def resolved(self, after: Optional[str] = None) -> Any:
         """A page ``{"items": [ResolvedReview...], "nextCursor"}``, or UNREACHABLE."""
@@ -142,12 +135,9 @@ class Resumer:
         return res.status, res.body
 
 
-def _lease_seconds(lease: Any) -> float:
-    if isinstance(lease, dict):
-        ttl = lease.get("ttlMs")
-        if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and ttl > 0:
-            return ttl / 1000.0
-    return DEFAULT_LEASE
+def _count(n: Any) -> int:
+    """A positive whole number from the wire, or 0 (absent, or not one)."""
+    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0 and n == n and n != float("inf") else 0
 
 
 def _error(body: bytes) -> "tuple[str, str]":

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any, Optional
 
 from .errors import RunStopped
-from .lease import LeaseKeeper
+from .recorder import WonClaim
 from .run import AsyncRun, Run
 from .run_core import RunCore
 from .wire import RunState
@@ -22,7 +22,7 @@ class RunContext:
     def __init__(self, wf: Workflow, input: Any, key: Optional[str], run_id: Optional[str], replay: bool) -> None:
         self._wf, self._input, self._key, self._run_id, self._replay = wf, input, key, run_id, replay
         self._run: Optional[Run] = None
-        self._lease: Optional[LeaseKeeper] = None
+        self._claim: Optional[WonClaim] = None
         self._state: Optional[RunState] = None
         self._early: Optional[RunResult[Any]] = None
 
@@ -38,23 +38,24 @@ class RunContext:
                 run._stop = RunStopped(admitted.run_id, admitted.status, None, f"the run is {admitted.status}; nothing runs here")
                 run.result = admitted
                 return run  # type: ignore[no-any-return]
-            state, self._lease = admitted
+            state, self._claim = admitted
         self._state = state
-        run, self._started = wf._new_run(cls, state, self._run_id, self._key, self._input)
-        wf._arm(run, self._lease)
+        run, self._started = wf._new_run(cls, state, self._run_id, self._key, self._input, self._claim)
+        wf._arm(run)
         return run  # type: ignore[no-any-return]
 
     def _exit(self, run: RunCore, exc: Optional[BaseException]) -> bool:
-        if self._lease is not None:
-            self._lease.stop()
         if self._early is not None:
             return exc is None or isinstance(exc, RunStopped)
-        if exc is not None and not isinstance(exc, RunStopped):
-            if not isinstance(exc, Exception):
-                return False  # KeyboardInterrupt, SystemExit: not the run's to swallow
-            run._fail_outside(exc)
-        run.result = self._wf._finish(run, getattr(run, "output", None), self._started, self._state)  # type: ignore[attr-defined]
-        return True
+        try:
+            if exc is not None and not isinstance(exc, RunStopped):
+                if not isinstance(exc, Exception):
+                    return False  # KeyboardInterrupt, SystemExit: not the run's to swallow
+                run._fail_outside(exc)
+            run.result = self._wf._finish(run, getattr(run, "output", None), self._started, self._state)  # type: ignore[attr-defined]
+            return True
+        finally:
+            run._recorder.stop()
 
     def __enter__(self) -> Run:
         self._run = self._enter(_CtxRun)  # type: ignore[assignment]

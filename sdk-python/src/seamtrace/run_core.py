@@ -115,6 +115,8 @@ class RunCore:
         self._escalation: Optional[Escalation] = None
         self._calls: Dict[str, "itertools.count[int]"] = {}
         self._replay: Optional[Tuple[Dict[Tuple[int, str], RecordedStep], Optional[RecordedEscalation]]] = None
+        #: How this execution records its events (set by the workflow that runs it).
+        self._recorder: Any = None
 
     # --- outcome ---
 
@@ -137,10 +139,11 @@ class RunCore:
         self._failure = Failure(error=error_info(err))
         self._stop = RunStopped(self.id, "failed", None, self._failure.error["message"])
 
-    def _lose(self, message: str) -> None:
-        """Another worker holds this run now (its resume lease was lost): stop where we are."""
+    def _lose(self, reason: str) -> None:
+        """This worker's resume claim is lost (another worker resumes the run): stop where we are."""
         if self._stop is None:
-            self._stop = RunStopped(self.id, "duplicate", None, message)
+            self._stop = RunStopped(self.id, "lease_lost", None,
+                                    f"stopped resuming run {self.id}: its claim was lost ({reason}); another worker resumes it")
 
     # --- replay ---
 

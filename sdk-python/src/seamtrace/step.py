@@ -36,7 +36,7 @@ class StepHandle(Generic[V]):
         "_id", "_event_id", "_identity", "name", "call", "_value", "_own", "_raw", "_cum", "_source",
         "_stale", "_flagged", "_reasoning", "_alternatives", "_features", "_observed_at", "_started",
         "_ended", "_attempts", "_attempt_errors", "_parents", "_input", "_max_age", "_opt_features",
-        "_mark", "_schema", "_contract_schema",
+        "_mark", "_schema", "_contract_schema", "_epoch", "_epoch_seq",
     )
 
     def __init__(self, identity: "tuple[str, str, str]", name: str, started: float, parents: Sequence["StepHandle[Any]"], source: str,
@@ -69,6 +69,9 @@ class StepHandle(Generic[V]):
         self._mark: Optional[Tuple[Any, ...]] = None
         self._schema = schema
         self._contract_schema = contract_schema
+        # The run's resume epoch and this event's position in it, stamped when the step is recorded.
+        self._epoch = 0
+        self._epoch_seq: Optional[int] = None
 
     @property
     def step_id(self) -> str:
@@ -222,6 +225,9 @@ class StepHandle(Generic[V]):
                 contract = describe_contract(self._schema, self._contract_schema)
                 if contract is not None:
                     event["contract"] = contract
+        if self._epoch_seq is not None:  # last, as the TypeScript SDK sends it
+            event["epoch"] = self._epoch
+            event["epochSeq"] = self._epoch_seq
         return event  # type: ignore[return-value]
 
     def _failed_event(self, attempt: int, attempt_errors: Optional[List[ErrorInfo]], error: ErrorInfo, ended: float) -> StepEvent:

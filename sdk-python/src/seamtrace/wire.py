@@ -67,6 +67,10 @@ class StepEvent(TypedDict):
     step: str
     parents: List[str]
     call: NotRequired[int]
+    #: The run's resume epoch (0: its first execution) and the event's position within it: with
+    #: them the server orders a run's events without comparing the clocks of the workers.
+    epoch: NotRequired[int]
+    epochSeq: NotRequired[int]
     input: NotRequired[Any]
     output: NotRequired[Any]
     confidence: NotRequired[float]
@@ -117,7 +121,12 @@ class RecordedEscalation(TypedDict):
     decision: Optional[Decision]
     output: Any
     reason: Optional[str]
+    #: When a worker last claimed the resume.
     resumedAt: Optional[str]
+    #: True when a worker may claim the resume now: reviewed, and never claimed or its claim lapsed.
+    resumable: NotRequired[bool]
+    #: When the live claim lapses unless renewed; None when no claim is live.
+    leaseExpiresAt: NotRequired[Optional[str]]
 
 
 class RunState(TypedDict):
@@ -129,7 +138,8 @@ class RunState(TypedDict):
 
 
 class ResolvedReview(TypedDict):
-    """A resolved review whose run nobody has resumed yet (``GET /v1/resumable``)."""
+    """A resolved review whose run nobody has resumed yet, or whose resuming worker went away
+    (``GET /v1/resumable``)."""
 
     runId: str
     escalationId: str

@@ -17,7 +17,8 @@ __all__ = ["ResolvedWorker"]
 
 class ResolvedWorker:
     """Polls ``GET /v1/resumable`` every ``poll_interval`` seconds on a daemon thread and calls the
-    handler for each review whose run nobody has resumed yet. Two workers may both see a review:
+    handler for each review whose run nobody has resumed yet, or whose resuming worker went away
+    (its claim lapsed unrenewed, so the run is offered again). Two workers may both see a review:
     the server lets one resume the run, the other's ``resume()`` answers ``duplicate``. A
     coroutine handler runs on an event loop of the worker's own. Stop it with ``stop()`` or by
     leaving its ``with`` block.

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Generic, Mappi
 
 from .errors import RunStopped
 from .ids import iso_time, uuidv7
-from .lease import LeaseKeeper
+from .lease import ResumeLease
 from .policy import PolicyLike, as_policy
+from .recorder import RunRecorder, WonClaim
 from .resumer import UNREACHABLE
 from .run import AsyncRun, Run
 from .run_core import Escalation, Failure, Gates, RunCore
@@ -34,8 +35,11 @@ class RunResult(Generic[T]):
     """What ``run()`` returns. It never raises for a step's failure: it stops and explains.
 
     ``status``: ``completed``; ``escalated`` (a step failed its gate; ``escalation`` says which and
-    why); ``failed`` (``failure`` names the step, its error and the attempts made); or
-    ``duplicate`` (another worker has resumed this run from its review; nothing ran here).
+    why); ``failed`` (``failure`` names the step, its error and the attempts made);
+    ``duplicate`` (another worker is resuming, or has resumed, this run from its review; nothing
+    ran here); or ``lease_lost`` (this worker was resuming the run but lost its claim: it could not
+    renew it in time, or another worker took the run over; it stopped before its next step and
+    recorded nothing more, and the other worker finishes the run).
     """
 
     status: str
@@ -87,18 +91,17 @@ class Workflow:
         deadline = time.monotonic() + wait if wait else 0.0
         state = self._initial_state(run_id, key, replay)
         while True:
-            lease = None
+            claim = None
             if state:
                 admitted = self._admit(state, deadline)
                 if isinstance(admitted, RunResult):
                     return admitted
-                state, lease = admitted
-            run, started = self._new_run(Run, state, run_id, key, input)
+                state, claim = admitted
+            run, started = self._new_run(Run, state, run_id, key, input, claim)
             try:
-                result = self._finish(run, self._call(run, fn, lease), started, state)
+                result = self._finish(run, self._call(run, fn), started, state)
             finally:
-                if lease is not None:
-                    lease.stop()
+                run._recorder.stop()
             reviewed = self._after(result, deadline)
             if reviewed is None:
                 return result
@@ -175,18 +178,17 @@ class Workflow:
         deadline = time.monotonic() + wait if wait else 0.0
         state = await asyncio.to_thread(self._initial_state, run_id, key, replay)
         while True:
-            lease = None
+            claim = None
             if state:
                 admitted = await asyncio.to_thread(self._admit, state, deadline)
                 if isinstance(admitted, RunResult):
                     return admitted
-                state, lease = admitted
-            run, started = self._new_run(AsyncRun, state, run_id, key, input)
+                state, claim = admitted
+            run, started = self._new_run(AsyncRun, state, run_id, key, input, claim)
             try:
-                result = self._finish(run, await self._acall(run, fn, lease), started, state)
+                result = self._finish(run, await self._acall(run, fn), started, state)
             finally:
-                if lease is not None:
-                    lease.stop()
+                run._recorder.stop()
             reviewed = await asyncio.to_thread(self._after, result, deadline)
             if reviewed is None:
                 return result
@@ -222,16 +224,19 @@ class Workflow:
         message = f"no run {run_id} to resume" if state is None else "the server could not be reached to resume the run"
         return RunResult("failed", run_id, failure=Failure(error={"name": "ResumeUnavailable", "message": message}))
 
-    def _admit(self, state: RunState, deadline: float) -> Union[RunResult[Any], Tuple[RunState, Optional[LeaseKeeper]]]:
-        """Whether a run with recorded state may go on here (and the lease that holds it), or
-        what ``run()`` answers instead."""
+    def _admit(self, state: RunState, deadline: float) -> Union[RunResult[Any], Tuple[RunState, Optional[WonClaim]]]:
+        """Whether a run with recorded state may go on here (with the resume claim won), or what
+        ``run()`` answers instead."""
         run_id = state["run"]["id"]
         esc = state.get("escalation")
         finished = state["run"].get("status") in ("completed", "failed")
-        # Another worker claimed this review and is (or was) running the rest: not ours to run.
-        if esc is not None and esc["status"] == "resolved" and esc.get("resumedAt") is not None and not finished:
-            return RunResult("duplicate", run_id)
-        if state["run"].get("status") != "paused" or esc is None:
+        if esc is not None and esc["status"] == "resolved" and not finished:
+            # Another worker holds the claim on this review and is running the rest: not ours to run.
+            # A claim whose worker went away lapses, and the server says the run is resumable again.
+            resumable = esc.get("resumable")
+            if not (resumable if isinstance(resumable, bool) else esc.get("resumedAt") is None):
+                return RunResult("duplicate", run_id)
+        elif state["run"].get("status") != "paused" or esc is None:
             return state, None
         if esc["status"] == "open":
             reviewed = self._await_review(run_id, deadline, esc["id"]) if time.monotonic() < deadline else None
@@ -242,14 +247,14 @@ class Workflow:
             assert esc is not None
         resumer: Any = self._client._resumer
         assert resumer is not None
-        claim = resumer.claim(run_id, esc["id"])  # at most once, whichever worker asks first
+        # Reviewed: one worker resumes it, whichever asks first, under a lease it renews as it runs.
+        claimed_at = time.monotonic()
+        claim = resumer.claim(run_id, esc["id"])
         if claim is UNREACHABLE:
             return RunResult("escalated", run_id, escalation=Escalation(esc["id"], esc["step"], esc["stepId"]))
         if not claim.won:
             return RunResult("duplicate", run_id)
-        esc_id = esc["id"]
-        keeper = LeaseKeeper(lambda: str(resumer.renew(run_id, esc_id)), claim.lease, lambda: None, self._client._notifier, run_id)
-        return state, keeper
+        return state, WonClaim(esc["id"], claim.epoch, claim.lease, claimed_at)
 
     def _await_review(self, run_id: str, deadline: float, escalation_id: Optional[str]) -> Optional[RunState]:
         resumer = self._client._resumer
@@ -270,8 +275,10 @@ class Workflow:
         self._client.flush(timeout=max(0.0, deadline - time.monotonic()))
         return self._await_review(result.run_id, deadline, result.escalation.id if result.escalation else None)
 
-    def _new_run(self, cls: Any, state: Optional[RunState], run_id: Optional[str], key: Optional[str], input: Any) -> Tuple[Any, float]:
-        """Emits ``run.started`` and makes the run object (replaying ``state`` when there is one)."""
+    def _new_run(self, cls: Any, state: Optional[RunState], run_id: Optional[str], key: Optional[str], input: Any,
+                 claim: Optional[WonClaim] = None) -> Tuple[Any, float]:
+        """Emits ``run.started`` and makes the run object (replaying ``state`` when there is one),
+        recording through a ``RunRecorder`` that holds the resume claim's lease, if any."""
         rid = state["run"]["id"] if state else (run_id or uuidv7())
         started = self._client._now()
         event: Dict[str, Any] = {"id": uuidv7(), "type": "run.started", "time": iso_time(started), "runId": rid, "workflow": self.name, "version": self.version}
@@ -282,15 +289,25 @@ class Workflow:
             event["key"] = k
         if i is not None:
             event["input"] = i
-        self._client._emit(event)
-        run = cls((rid, self.name, self.version), self._client._emit, self._gates)
+        recorder = RunRecorder(self._client._emit, state, claim, self._lease(rid, claim))
+        recorder.emit(event)
+        run = cls((rid, self.name, self.version), recorder.emit, self._gates)
+        run._recorder = recorder
         run.input = i
         if state:
             run._replay_from(state)
         return run, started
 
-    def _call(self, run: Run, fn: Callable[[Run], Any], lease: Optional[LeaseKeeper]) -> Any:
-        self._arm(run, lease)
+    def _lease(self, run_id: str, claim: Optional[WonClaim]) -> Optional[ResumeLease]:
+        resumer = self._client._resumer
+        if claim is None or claim.lease <= 0 or resumer is None:
+            return None
+        esc_id, epoch, renew = claim.escalation_id, claim.epoch, resumer.renew
+        return ResumeLease(lambda: renew(run_id, esc_id, epoch), claim.lease, claim.claimed_at,
+                           lambda reason: None, self._client._notifier, run_id)
+
+    def _call(self, run: Run, fn: Callable[[Run], Any]) -> Any:
+        self._arm(run)
         try:
             return fn(run)
         except RunStopped:
@@ -299,8 +316,8 @@ class Workflow:
             run._fail_outside(err)
             return None
 
-    async def _acall(self, run: AsyncRun, fn: Callable[[AsyncRun], Awaitable[Any]], lease: Optional[LeaseKeeper]) -> Any:
-        self._arm(run, lease)
+    async def _acall(self, run: AsyncRun, fn: Callable[[AsyncRun], Awaitable[Any]]) -> Any:
+        self._arm(run)
         try:
             return await fn(run)
         except RunStopped:
@@ -309,22 +326,24 @@ class Workflow:
             run._fail_outside(err)
             return None
 
-    def _arm(self, run: RunCore, lease: Optional[LeaseKeeper]) -> None:
+    def _arm(self, run: RunCore) -> None:
+        """Starts renewing the run's resume claim; losing it stops the run before its next step."""
+        lease = run._recorder.lease
         if lease is not None:
-            lease._on_lost = lambda: run._lose("the resume lease was lost: another worker holds this run now")
+            lease._on_lost = run._lose
             lease.start()
 
     def _finish(self, run: RunCore, output: Any, started: float, state: Optional[RunState]) -> RunResult[Any]:
         """Emits the run's end (or pause) and returns its result."""
         stop = run.stopped
-        if stop is not None and stop.reason == "duplicate":
-            return RunResult("duplicate", run.id)
+        if run._recorder.lost or (stop is not None and stop.reason == "lease_lost"):
+            return RunResult("lease_lost", run.id)
         escalation = run.escalation if stop is not None and stop.reason == "escalated" else None
         status = "paused" if escalation else ("failed" if stop is not None else "completed")
         ended = self._client._now()
         event: Dict[str, Any] = {"id": uuidv7(), "type": f"run.{status}", "time": iso_time(ended), "runId": run.id,
                                  "workflow": self.name, "version": self.version, "durationMs": max(0, int(round((ended - started) * 1000)))}
-        emit = self._client._emit
+        emit = run._emit  # the run's recorder: epoch-stamped, and silent once its claim is lost
         if escalation is not None:
             event["stepId"] = escalation.step_id
             event["escalationId"] = escalation.id

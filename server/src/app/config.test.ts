@@ -55,6 +55,11 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ port: 8080, databaseUrl: "libsql://db.example.com", databaseAuthToken: "tok" });
   });
 
+  it("takes the resume lease from SEAMTRACE_RESUME_LEASE_MS, 5 minutes by default", () => {
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET }).resumeLeaseMs).toBe(300_000);
+    expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, SEAMTRACE_RESUME_LEASE_MS: "90000" }).resumeLeaseMs).toBe(90_000);
+  });
+
   const bad: Array<[string, Record<string, string>, RegExp]> = [
     ["PORT that is not a number", { PORT: "http" }, /^PORT\b/],
     ["PORT with a fraction", { PORT: "80.5" }, /^PORT\b/],
@@ -68,6 +73,8 @@ describe("loadConfig", () => {
     ["SEAMTRACE_OTLP_IDLE_CLOSE_MS under a second", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
     ["SEAMTRACE_OTLP_MAX_BODY_BYTES under 1 KiB", { SEAMTRACE_OTLP_MAX_BODY_BYTES: "100" }, /^SEAMTRACE_OTLP_MAX_BODY_BYTES\b/],
     ["SEAMTRACE_OTLP_MAX_ITEMS of zero", { SEAMTRACE_OTLP_MAX_ITEMS: "0" }, /^SEAMTRACE_OTLP_MAX_ITEMS\b/],
+    ["SEAMTRACE_RESUME_LEASE_MS below a second", { SEAMTRACE_RESUME_LEASE_MS: "500" }, /^SEAMTRACE_RESUME_LEASE_MS\b/],
+    ["SEAMTRACE_RESUME_LEASE_MS that is not a number", { SEAMTRACE_RESUME_LEASE_MS: "5m" }, /^SEAMTRACE_RESUME_LEASE_MS\b/],
   ];
   for (const [what, env, names] of bad) {
     it(`throws a ConfigError naming the variable for a ${what}`, () => {

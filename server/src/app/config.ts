@@ -76,6 +76,11 @@ export interface Config {
   analytics: AnalyticsConfig;
   /** Requests a minute per API key and per signed-in user; past it, 429 with Retry-After. */
   rateLimitPerMinute: number;
+  /**
+   * How long a resume claim lasts unless the resuming worker renews it; once it lapses the run
+   * is resumable again (the worker has died or lost its way to the server).
+   */
+  resumeLeaseMs: number;
   audit: {
     /** Sign a checkpoint once a project's chain has grown by this many entries (and hourly). */
     checkpointEvery: number;
@@ -205,6 +210,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     jobs: jobsConfig(env),
     analytics: analyticsConfig(env),
     rateLimitPerMinute: int(env, "SEAMTRACE_RATE_LIMIT_PER_MINUTE", 6_000, 1, 10_000_000),
+    resumeLeaseMs: int(env, "SEAMTRACE_RESUME_LEASE_MS", 300_000, 1_000, 86_400_000),
     audit: {
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",

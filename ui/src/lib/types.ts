@@ -45,6 +45,8 @@ export interface RunSummary {
   stepCount: number;
   minCumulative: number | null;
   error: ErrorInfo | null;
+  /** The worker resuming the run went away (its claim lapsed): the run is resumable again. */
+  resumerLost?: boolean;
 }
 
 export interface RunListResponse {

@@ -7,7 +7,7 @@ import { auditExportQuery, auditListQuery, verificationId, verificationListQuery
 import { runIdParam, runListQuery, workflowListQuery } from "../../modules/runs/contract.js";
 import { retentionBody, retentionParam } from "../../modules/retention/contract.js";
 import { decisionBody, escalationIdParam, feedbackLabel, queueQuery } from "../../modules/review/contract.js";
-import { byKeyQuery, resumableQuery, resumeBody, runIdParam as stateRunIdParam } from "../../modules/runs/run-state-routes.js";
+import { byKeyQuery, renewBody, resumableQuery, resumeBody, runIdParam as stateRunIdParam } from "../../modules/runs/run-state-routes.js";
 import { createBody as webhookBody, deliveriesQuery, idParam as webhookIdParam } from "../../modules/webhooks/routes.js";
 import {
   agreementQuery,
@@ -98,6 +98,7 @@ export const components: Record<string, z.ZodType> = {
   DecisionRequest: decisionBody(DEFAULT_LIMITS),
   LabelsRequest: z.object({ labels: z.array(feedbackLabel).max(1_000) }),
   ResumeRequest: resumeBody,
+  ResumeRenewRequest: renewBody,
   WebhookRequest: webhookBody,
   RetentionRequest: retentionBody,
   AlertRuleRequest: alertRuleBody,
@@ -166,8 +167,9 @@ export const operations: Operation[] = [
   // ---- resume
   { method: "get", path: "/v1/runs/{id}/state", operationId: "getRunState", tag: "Resume", summary: "What a resumed run replays from", auth: "apiKeyOrSession", params: stateRunIdParam, responses: { 200: "The run state", ...errors(401, 404) } },
   { method: "get", path: "/v1/run-state", operationId: "getRunStateByKey", tag: "Resume", summary: "Run state by workflow and idempotency key", auth: "apiKeyOrSession", query: byKeyQuery, responses: { 200: "The run state", ...errors(400, 401, 404) } },
-  { method: "post", path: "/v1/runs/{id}/resume", operationId: "claimResume", tag: "Resume", summary: "Claim the resume of a reviewed run (at most once)", auth: "apiKeyOrSession", params: stateRunIdParam, body: json("ResumeRequest"), responses: { 200: "Claimed", ...errors(400, 401, 404, 409) } },
-  { method: "get", path: "/v1/resumable", operationId: "listResumable", tag: "Resume", summary: "Reviewed runs nobody has resumed yet", auth: "apiKeyOrSession", query: resumableQuery, responses: { 200: "A page of resolved reviews", ...errors(400, 401) } },
+  { method: "post", path: "/v1/runs/{id}/resume", operationId: "claimResume", tag: "Resume", summary: "Claim the resume of a reviewed run: one worker at a time, a lease renewed while it runs", auth: "apiKeyOrSession", params: stateRunIdParam, body: json("ResumeRequest"), responses: { 200: "Claimed, with the run's next epoch and the lease", ...errors(400, 401, 404, 409) } },
+  { method: "post", path: "/v1/runs/{id}/resume/renew", operationId: "renewResume", tag: "Resume", summary: "Renew a resume claim (409 lease_lost once it lapsed or another worker took the run)", auth: "apiKeyOrSession", params: stateRunIdParam, body: json("ResumeRenewRequest"), responses: { 200: "Renewed", ...errors(400, 401, 404, 409) } },
+  { method: "get", path: "/v1/resumable", operationId: "listResumable", tag: "Resume", summary: "Reviewed runs nobody has resumed yet, or whose resuming worker went away", auth: "apiKeyOrSession", query: resumableQuery, responses: { 200: "A page of resolved reviews", ...errors(400, 401) } },
 
   // ---- auth
   { method: "post", path: "/v1/auth/login", operationId: "login", tag: "Auth", summary: "Sign in; sets an HttpOnly session cookie", auth: "none", body: json("LoginRequest"), responses: { 200: "Signed in", ...errors(400, 401, 403, 413, 429) } },

@@ -46,6 +46,9 @@ const runBase = {
   runId: uuid,
   workflow: name,
   version: z.string().min(1).max(128),
+  // Ordering within the run (sdk/src/types.ts); absent on events of older SDKs, read as epoch 0.
+  epoch: z.int().min(0).max(1_000_000).optional(),
+  epochSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 };
 
 export const runStartedSchema = z.object({

@@ -29,7 +29,7 @@ const ESCALATION_ROWS_PER_STATEMENT = 50;
  * takes the batch's steps from its events, so it does not depend on how events were batched.
  */
 export async function reviewStatements(tx: Transaction, batch: readonly BatchEvent[], now: number): Promise<InStatement[]> {
-  const stmts = contractStatements(batch);
+  const stmts = [...contractStatements(batch), ...claimsDone(batch)];
   const candidates = await newEscalations(tx, batch);
   if (candidates.length === 0) return stmts;
 
@@ -43,7 +43,7 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     const gateKinds = e.gate?.kinds ?? [];
     rows.push([
       projectId, e.escalationId!, e.runId, e.stepId, e.workflow, e.version, e.step, kind, JSON.stringify(gateKinds), blocking ? 1 : 0,
-      samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt,
+      samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt, e.epoch ?? 0,
     ]);
     // The announcement carries ids and scores, not the packet: model outputs are the project's
     // data, and a receiver that wants them reads them through the API.
@@ -64,7 +64,7 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     stmts.push(
       multiRow(
         `INSERT INTO escalations (project_id, id, run_id, step_id, workflow, version, step, kind, gate_kinds, blocking,
-           sampling_rate, confidence, cumulative, packet, status, created_at) VALUES `,
+           sampling_rate, confidence, cumulative, packet, status, created_at, epoch) VALUES `,
         part,
         // Checked above under the write lock; kept so a replayed batch can never fail on it.
         " ON CONFLICT (project_id, id) DO NOTHING",
@@ -72,6 +72,31 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     );
   }
   stmts.push(...webhooks);
+  return stmts;
+}
+
+/**
+ * A resume claim is done once the run has moved past it: an end of the run (completed, failed,
+ * or paused at a new review) from the claim's epoch or a later one. Its lease is cleared, so it
+ * never lapses into "resumable" again. An event without an epoch (an older SDK) ends any claim.
+ */
+function claimsDone(batch: readonly BatchEvent[]): InStatement[] {
+  const stmts: InStatement[] = [];
+  const legacy: InValue[][] = [];
+  for (const { projectId, event: e } of batch) {
+    if (e.type !== "run.completed" && e.type !== "run.failed" && e.type !== "run.paused") continue;
+    // A claim's epoch is at least 1: a first execution (epoch 0) never ends one, and costs nothing here.
+    if (e.epoch === undefined) legacy.push([projectId, e.runId]);
+    else if (e.epoch > 0) {
+      stmts.push({
+        sql: "UPDATE escalations SET lease_expires_at = NULL WHERE project_id = ? AND run_id = ? AND lease_expires_at IS NOT NULL AND resume_epoch <= ?",
+        args: [projectId, e.runId, e.epoch],
+      });
+    }
+  }
+  for (const rows of chunks(legacy, 200)) {
+    stmts.push(multiRow("UPDATE escalations SET lease_expires_at = NULL WHERE (project_id, run_id) IN (VALUES ", rows, ") AND lease_expires_at IS NOT NULL"));
+  }
   return stmts;
 }
 

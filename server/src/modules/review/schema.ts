@@ -41,9 +41,19 @@ export const escalations = sqliteTable(
     reason: text("reason"),
     reviewerId: text("reviewer_id"),
     resolvedAt: integer("resolved_at"),
-    /** Set once, atomically, by the worker that resumes the run: at most one resume. */
+    /** Set atomically by the worker that claims the resume of the run (the latest claim). */
     resumedAt: integer("resumed_at"),
     resumedBy: text("resumed_by"),
+    /** The resume epoch of the run's execution that opened this item (a run escalates once per epoch). */
+    epoch: integer("epoch").notNull().default(0),
+    /** The epoch handed to the worker holding the resume claim; its events carry it. */
+    resumeEpoch: integer("resume_epoch"),
+    /**
+     * The resume claim is a lease: it lapses at this time unless the worker renews it, and the
+     * run is resumable again. Null when there is no live claim (never claimed, or the run has
+     * moved past the claim: it ended or paused again).
+     */
+    leaseExpiresAt: integer("lease_expires_at"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -57,6 +67,11 @@ export const escalations = sqliteTable(
     index("escalations_run_idx").on(t.projectId, t.runId),
     // Workers polling for runs to resume read resolved items in resolution order.
     index("escalations_resolved_idx").on(t.projectId, t.resolvedAt),
+    // ... and only the ones not resumed or whose claim is live or lapsed: a short list, whatever
+    // the history, since a claim the run moved past is cleared.
+    index("escalations_resumable_idx")
+      .on(t.projectId, t.resolvedAt, t.id)
+      .where(sql`${t.blocking} = 1 AND ${t.resolvedAt} IS NOT NULL AND (${t.resumedAt} IS NULL OR ${t.leaseExpiresAt} IS NOT NULL)`),
   ],
 );
 

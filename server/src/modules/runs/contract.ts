@@ -146,6 +146,11 @@ export interface RunSummary {
   stepCount: number;
   minCumulative: number | null;
   error: ErrorInfo | null;
+  /**
+   * The worker resuming this run stopped renewing its claim (it died or lost the server): the
+   * run is resumable again, and the next worker replays what that one recorded.
+   */
+  resumerLost: boolean;
 }
 
 /** `GET /v1/runs`: newest first; `nextCursor` is null on the last page. */

@@ -137,23 +137,27 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
 }
 
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
-// input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at.
-const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, input, output,
-  error, stop_step_id, started_at, ended_at, duration_ms, updated_at) VALUES `;
+// status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at.
+const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
+  input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at) VALUES `;
 
 // Whether the incoming row's status replaces the stored one. Events arrive out of order across
-// batches: a later status wins, except that `running` (a late run.started) never replaces a
-// terminal status and a terminal status always replaces `running` or `paused`: the times come
-// from SDK clocks, and a run resumed by a worker whose clock is behind must still end. A row made only from step
-// events (status_at NULL) never sets the status, and loses to any real status.
+// batches, from workers whose clocks disagree, so order comes from the events themselves: a
+// later resume epoch wins, and within an epoch (one worker's execution) the later event. Events
+// of older SDKs carry no position: among those, `running` (a late run.started) never replaces a
+// terminal status, a terminal status always replaces `running` or `paused`, and otherwise the
+// later time wins. A row made only from step events (status_at NULL) never sets the status, and
+// loses to any real status.
 const WINS = `(excluded.status_at IS NOT NULL AND (runs.status_at IS NULL OR CASE
+  WHEN excluded.status_epoch <> runs.status_epoch THEN excluded.status_epoch > runs.status_epoch
+  WHEN excluded.status_seq IS NOT NULL AND runs.status_seq IS NOT NULL THEN excluded.status_seq >= runs.status_seq
   WHEN runs.status IN ('completed', 'failed') AND excluded.status = 'running' THEN 0
   WHEN runs.status IN ('running', 'paused') AND excluded.status IN ('completed', 'failed') THEN 1
   ELSE excluded.status_at >= runs.status_at END))`;
 const fromWinner = (col: string) => `${col} = CASE WHEN ${WINS} THEN excluded.${col} ELSE runs.${col} END`;
 const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
-  ${["status", "status_at", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
+  ${["status", "status_at", "status_epoch", "status_seq", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
   key = coalesce(excluded.key, runs.key),
   input = coalesce(excluded.input, runs.input),
   started_at = min(runs.started_at, excluded.started_at),
@@ -161,7 +165,7 @@ const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
 
 function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, json(e.input), null, null, null, t, null, null, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, e.epoch ?? 0, e.epochSeq ?? null, json(e.input), null, null, null, t, null, null, now];
 }
 
 function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[] {
@@ -169,16 +173,16 @@ function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[
   const status = e.type.slice("run.".length);
   const duration = Math.round(e.durationMs);
   // Until run.started arrives, the best estimate of the start is the end minus the duration.
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, e.epoch ?? 0, e.epochSeq ?? null, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now];
 }
 
 function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, null, null, null, null, startedAt, null, null, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, 0, null, null, null, null, null, startedAt, null, null, now];
 }
 
 const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
   source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
-  escalation_id, duration_ms, started_at, ended_at, call) VALUES `;
+  escalation_id, duration_ms, started_at, ended_at, call, epoch) VALUES `;
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
 // The latest report of a step wins, whatever order reports arrive in; a step id can never be
 // moved into another run by a second event naming a different run. A step that went to review
@@ -219,6 +223,7 @@ function stepRow(projectId: string, e: StepEvent): InValue[] {
     Date.parse(e.startedAt),
     Date.parse(e.time),
     e.call ?? 0,
+    e.epoch ?? 0,
   ];
 }
 

@@ -90,7 +90,7 @@ describe("GET /v1/runs", () => {
     expect(res.body.items[1]).toEqual({
       id: ids.claims4, workflow: "claims", version: "4", key: "msg-1", status: "failed",
       startedAt: "2025-06-13T12:00:00.000Z", endedAt: "2025-06-13T12:00:00.500Z", durationMs: 500,
-      stepCount: 2, minCumulative: 0.42, error: { name: "Error", message: "boom" },
+      stepCount: 2, minCumulative: 0.42, error: { name: "Error", message: "boom" }, resumerLost: false,
     } satisfies RunSummary);
   });
 
@@ -239,7 +239,7 @@ describe("GET /v1/runs/:id", () => {
   });
 
   it("cuts a long run at the step cap and says so", async () => {
-    const detail = await getRunDetail(ctx.store.db, d.projectId, runId, 2);
+    const detail = await getRunDetail(ctx.store.db, d.projectId, runId, 2, Date.now());
     expect(detail?.truncated).toBe(true);
     expect(detail?.steps.map((x) => x.id)).toEqual([s.extract, s.classify < s.match ? s.classify : s.match]);
     expect(detail?.edges).toHaveLength(1);
@@ -314,7 +314,7 @@ describe("query plans", () => {
     ["status", "runs_status_started_idx", { status: "failed" as const }],
     ["status after a cursor", "runs_status_started_idx", { status: "failed" as const, after }],
   ])("lists runs by %s through %s, never a table scan", async (_name, index, filter) => {
-    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, ...filter }));
+    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), ...filter }));
     expect(text).toContain(`SEARCH runs USING INDEX ${index} (project_id=? AND`);
     expect(text).toMatch(/started_at>\? AND started_at<\?/);
     expect(text).not.toMatch(/SCAN runs/);

@@ -45,6 +45,7 @@ export function runsRoutes(deps: AppDeps) {
         window: q.window,
         limit: q.limit,
         after: q.cursor,
+        now: deps.now(),
       });
       const body: RunListResponse = {
         items: page.items,
@@ -55,7 +56,7 @@ export function runsRoutes(deps: AppDeps) {
     })
     .get("/runs/:id", auth, fresh, validate("param", runIdParam), async (c) => {
       const { id } = c.req.valid("param");
-      const detail = await getRunDetail(deps.store.db, c.get("principal").projectId, id, MAX_STEPS);
+      const detail = await getRunDetail(deps.store.db, c.get("principal").projectId, id, MAX_STEPS, deps.now());
       if (!detail) throw notFound("run");
       return c.json(detail satisfies RunDetailResponse);
     })

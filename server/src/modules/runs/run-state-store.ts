@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
-import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, max, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { escalations } from "../review/schema.js";
 import { runs, steps } from "./schema.js";
@@ -11,13 +11,17 @@ import { parseJson } from "../../platform/db/json.js";
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
 
+/** A claim is live until its lease lapses; a lapsed one may be taken over. Times are the server's own. */
+const lapsed = (leaseExpiresAt: number | null, now: number) => leaseExpiresAt !== null && leaseExpiresAt <= now;
+
 /**
- * What a resumed run needs to replay itself: its completed steps in
- * execution order, and the escalation it is paused on (or the last one that resumed it).
+ * What a resumed run needs to replay itself: its completed steps in execution order (epoch by
+ * epoch), and the escalation it is paused on (or the last one that resumed it), with whether a
+ * worker may claim its resume at `now`.
  */
-export async function getRunState(db: Db, projectId: string, runId: string): Promise<RunState | null> {
+export async function getRunState(db: Db, projectId: string, runId: string, now: number): Promise<RunState | null> {
   const run = await db
-    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input })
+    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input, statusEpoch: runs.statusEpoch })
     .from(runs)
     .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
     .get();
@@ -40,15 +44,22 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
     })
     .from(steps)
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
-    .orderBy(asc(steps.startedAt), asc(steps.id))
+    // A replay takes the last record of each call: a later epoch's, whatever its worker's clock said.
+    .orderBy(asc(steps.epoch), asc(steps.startedAt), asc(steps.id))
     .limit(MAX_STATE_STEPS)
     .all();
-  // The newest blocking escalation: the one the run waits on, or the last that resumed it.
+  // The newest blocking escalation: the one the run waits on, or the last that resumed it. A run
+  // stops once per epoch, so the epoch orders them; times only among an older SDK's (all epoch 0).
   const esc = await db
     .select()
     .from(escalations)
     .where(and(eq(escalations.projectId, projectId), eq(escalations.runId, runId), eq(escalations.blocking, true)))
-    .orderBy(desc(escalations.createdAt), desc(escalations.id))
+    .orderBy(desc(escalations.epoch), desc(escalations.createdAt), desc(escalations.id))
+    .get();
+  const claimed = await db
+    .select({ epoch: max(escalations.resumeEpoch) })
+    .from(escalations)
+    .where(and(eq(escalations.projectId, projectId), eq(escalations.runId, runId)))
     .get();
   let escalation: RunState["escalation"] = null;
   if (esc) {
@@ -63,10 +74,20 @@ export async function getRunState(db: Db, projectId: string, runId: string): Pro
       output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? parseJson(original?.output ?? null) : null,
       reason: esc.reason,
       resumedAt: esc.resumedAt === null ? null : new Date(esc.resumedAt).toISOString(),
+      resumable: esc.status === "resolved" && (esc.resumedAt === null || lapsed(esc.leaseExpiresAt, now)),
+      leaseExpiresAt: esc.leaseExpiresAt === null || lapsed(esc.leaseExpiresAt, now) ? null : new Date(esc.leaseExpiresAt).toISOString(),
     };
   }
   return {
-    run: { id: run.id, workflow: run.workflow, version: run.version, key: run.key, status: run.status as RunStatus, input: parseJson(run.input) },
+    run: {
+      id: run.id,
+      workflow: run.workflow,
+      version: run.version,
+      key: run.key,
+      status: run.status as RunStatus,
+      input: parseJson(run.input),
+      epoch: Math.max(run.statusEpoch, claimed?.epoch ?? 0),
+    },
     steps: rows.map((s) => ({
       stepId: s.stepId,
       name: s.name,
@@ -97,37 +118,81 @@ export async function findRunIdByKey(db: Db, projectId: string, workflow: string
   return row?.id ?? null;
 }
 
-export type ResumeClaim = "claimed" | "already_resumed" | "not_resolved" | "not_found";
+export type ResumeClaim =
+  | { outcome: "claimed"; epoch: number; leaseExpiresAt: number }
+  | { outcome: "already_resumed" | "not_resolved" | "not_found" };
 
 /**
- * Claims the resume of a run from a resolved escalation, at most once: the conditional UPDATE
- * runs under the write lock, so of two workers racing, exactly one sees `resumed_at` still NULL.
+ * Claims the resume of a run from a resolved escalation. The claim is a lease: it lasts
+ * `leaseMs` unless renewed (`renewResume`), and a lapsed one may be claimed again. Each claim
+ * hands out the run's next epoch, which the worker's events carry, so whatever the dead worker
+ * sent can never outrank what its successor sends. Read and written under the write lock, so of
+ * two workers racing, exactly one wins.
  */
 export async function claimResume(
   client: Client,
-  input: { projectId: string; runId: string; escalationId: string; actor: string; now: number },
+  input: { projectId: string; runId: string; escalationId: string; actor: string; now: number; leaseMs: number },
 ): Promise<ResumeClaim> {
+  const { projectId, runId, escalationId, now } = input;
   const { tx, release } = await beginWrite(client);
   try {
+    const row = (
+      await tx.execute({
+        sql: "SELECT status, resumed_at, resume_epoch, lease_expires_at FROM escalations WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1",
+        args: [projectId, runId, escalationId],
+      })
+    ).rows[0];
+    if (!row) return { outcome: "not_found" };
+    if (row.status !== "resolved") return { outcome: "not_resolved" };
+    const lease = row.lease_expires_at === null ? null : Number(row.lease_expires_at);
+    if (row.resumed_at !== null && !lapsed(lease, now)) return { outcome: "already_resumed" };
+    const top = await tx.execute({
+      sql: `SELECT max(e) FROM (SELECT status_epoch AS e FROM runs WHERE project_id = ? AND id = ?
+            UNION ALL SELECT coalesce(resume_epoch, epoch) FROM escalations WHERE project_id = ? AND run_id = ?)`,
+      args: [projectId, runId, projectId, runId],
+    });
+    const epoch = Number(top.rows[0]?.[0] ?? 0) + 1;
+    const leaseExpiresAt = now + input.leaseMs;
+    await tx.execute({
+      sql: "UPDATE escalations SET resumed_at = ?, resumed_by = ?, resume_epoch = ?, lease_expires_at = ? WHERE project_id = ? AND id = ?",
+      args: [now, input.actor, epoch, leaseExpiresAt, projectId, escalationId],
+    });
+    // A takeover names the claim that lapsed: the audit trail shows which worker went away.
+    const payload = row.resumed_at === null ? { escalationId, epoch } : { escalationId, epoch, lapsedEpoch: Number(row.resume_epoch ?? 0), lapsedAt: lease };
+    await appendAudit(tx, projectId, [{ time: now, actor: input.actor, action: "run.resume_claimed", subject: `escalation:${escalationId}`, runId, payload }]);
+    await tx.commit();
+    return { outcome: "claimed", epoch, leaseExpiresAt };
+  } finally {
+    tx.close();
+    release();
+  }
+}
+
+/**
+ * Extends a live claim by `leaseMs` from now. Refused ("lost") when the claim is no longer the
+ * caller's: it lapsed, another worker took it over (another epoch), or the run moved past it.
+ */
+export async function renewResume(
+  client: Client,
+  input: { projectId: string; runId: string; escalationId: string; epoch: number; now: number; leaseMs: number },
+): Promise<{ outcome: "renewed"; leaseExpiresAt: number } | { outcome: "lost" | "not_found" }> {
+  const { tx, release } = await beginWrite(client);
+  try {
+    const leaseExpiresAt = input.now + input.leaseMs;
     const rs = await tx.execute({
-      sql: `UPDATE escalations SET resumed_at = ?, resumed_by = ?
-            WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND status = 'resolved' AND resumed_at IS NULL`,
-      args: [input.now, input.actor, input.projectId, input.runId, input.escalationId],
+      sql: `UPDATE escalations SET lease_expires_at = ?
+            WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1 AND resume_epoch = ? AND lease_expires_at > ?`,
+      args: [leaseExpiresAt, input.projectId, input.runId, input.escalationId, input.epoch, input.now],
     });
     if (rs.rowsAffected === 1) {
-      await appendAudit(tx, input.projectId, [
-        { time: input.now, actor: input.actor, action: "run.resume_claimed", subject: `escalation:${input.escalationId}`, runId: input.runId, payload: { escalationId: input.escalationId } },
-      ]);
       await tx.commit();
-      return "claimed";
+      return { outcome: "renewed", leaseExpiresAt };
     }
-    const row = await tx.execute({
-      sql: "SELECT status, resumed_at FROM escalations WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1",
+    const found = await tx.execute({
+      sql: "SELECT 1 FROM escalations WHERE project_id = ? AND run_id = ? AND id = ? AND blocking = 1",
       args: [input.projectId, input.runId, input.escalationId],
     });
-    const found = row.rows[0];
-    if (!found) return "not_found";
-    return found[0] === "resolved" ? "already_resumed" : "not_resolved";
+    return { outcome: found.rows.length === 0 ? "not_found" : "lost" };
   } finally {
     tx.close();
     release();
@@ -145,16 +210,26 @@ export interface ResumableItem {
 }
 
 /**
- * Resolved blocking escalations whose run nobody has resumed yet, in resolution order, for
- * workers that resume runs as reviews arrive (`st.onResolved`). `after` is the last item seen.
+ * Resolved blocking escalations whose run nobody has resumed yet, or whose resume claim lapsed
+ * by `now` (its worker went away), in resolution order, for workers that resume runs as reviews
+ * arrive (`st.onResolved`). `after` is the last item seen.
  */
 export async function listResumable(
   db: Db,
   projectId: string,
   after: { resolvedAt: number; id: string } | null,
   limit: number,
+  now: number,
 ): Promise<{ items: ResumableItem[]; next: { resolvedAt: number; id: string } | null }> {
-  const rows = await db
+  const rows = await listResumableQuery(db, projectId, after, limit, now).all();
+  const items = rows.map((r) => ({ ...r, decision: r.decision as Decision, resolvedAt: new Date(r.resolvedAt!).toISOString() }));
+  const last = rows[rows.length - 1];
+  return { items, next: last ? { resolvedAt: last.resolvedAt!, id: last.escalationId } : null };
+}
+
+/** The query of `listResumable`, unexecuted, so tests can EXPLAIN it. */
+export function listResumableQuery(db: Db, projectId: string, after: { resolvedAt: number; id: string } | null, limit: number, now: number) {
+  return db
     .select({
       runId: escalations.runId,
       escalationId: escalations.id,
@@ -168,18 +243,14 @@ export async function listResumable(
     .where(
       and(
         eq(escalations.projectId, projectId),
-        isNotNull(escalations.resolvedAt),
-        eq(escalations.blocking, true),
-        isNull(escalations.resumedAt),
+        // The terms of escalations_resumable_idx, as written there, so SQLite reads that short index.
+        sql`${escalations.blocking} = 1 AND ${escalations.resolvedAt} IS NOT NULL AND (${escalations.resumedAt} IS NULL OR ${escalations.leaseExpiresAt} IS NOT NULL)`,
+        sql`(${escalations.resumedAt} IS NULL OR ${escalations.leaseExpiresAt} <= ${now})`,
         after
           ? or(gt(escalations.resolvedAt, after.resolvedAt), and(eq(escalations.resolvedAt, after.resolvedAt), gt(escalations.id, after.id)))
           : sql`1`,
       ),
     )
     .orderBy(asc(escalations.resolvedAt), asc(escalations.id))
-    .limit(limit)
-    .all();
-  const items = rows.map((r) => ({ ...r, decision: r.decision as Decision, resolvedAt: new Date(r.resolvedAt!).toISOString() }));
-  const last = rows[rows.length - 1];
-  return { items, next: last ? { resolvedAt: last.resolvedAt!, id: last.escalationId } : null };
+    .limit(limit);
 }

@@ -40,6 +40,14 @@ export const runs = sqliteTable(
      * a newer one (and a terminal status never by `running`).
      */
     statusAt: integer("status_at"),
+    /**
+     * The resume epoch and the position within it of the event that set `status`: a status is
+     * replaced by one from a later epoch, or later in the same epoch, never by comparing the
+     * clocks of the workers that sent them. Events without them (older SDKs) count as epoch 0
+     * with no position, and fall back to `status_at`.
+     */
+    statusEpoch: integer("status_epoch").notNull().default(0),
+    statusSeq: integer("status_seq"),
     input: text("input"),
     output: text("output"),
     error: text("error"),
@@ -86,6 +94,8 @@ export const steps = sqliteTable(
     name: text("name").notNull(),
     /** Earlier calls of this step name in the run: with the name, the step's identity for replay. */
     call: integer("call").notNull().default(0),
+    /** The resume epoch of the execution that ran this step: a replay takes a later epoch's record of a call over an earlier one's. */
+    epoch: integer("epoch").notNull().default(0),
     status: text("status", { enum: ["completed", "failed"] }).notNull(),
     /** JSON array of parent step ids: the DAG edges. */
     parents: text("parents").notNull(),

@@ -22,7 +22,16 @@ import { stepExtras } from "../ingest/otlp/details-store.js";
  * WHERE: it is the leading column of each index, and the only tenancy boundary there is.
  */
 
-const summaryColumns = {
+/**
+ * The worker resuming the run went away: its resume claim lapsed at `now` without being renewed
+ * or completed, so the run is listed as resumable again. One probe of escalations_run_idx a row.
+ */
+const resumerLost = (now: number) =>
+  // Spelled out: drizzle writes selected columns unqualified, which inside the subquery would name escalations' own.
+  sql<number>`EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = "runs"."project_id" AND e.run_id = "runs"."id"
+    AND e.blocking = 1 AND e.lease_expires_at <= ${now})`;
+
+const summaryColumns = (now: number) => ({
   id: runs.id,
   workflow: runs.workflow,
   version: runs.version,
@@ -34,7 +43,8 @@ const summaryColumns = {
   stepCount: runs.stepCount,
   minCumulative: runs.minCumulative,
   error: runs.error,
-};
+  resumerLost: resumerLost(now),
+});
 
 type SummaryRow = {
   id: string;
@@ -48,6 +58,7 @@ type SummaryRow = {
   stepCount: number;
   minCumulative: number | null;
   error: string | null;
+  resumerLost: number;
 };
 
 function toSummary(row: SummaryRow): RunSummary {
@@ -63,6 +74,7 @@ function toSummary(row: SummaryRow): RunSummary {
     stepCount: row.stepCount,
     minCumulative: row.minCumulative,
     error: parseJson(row.error),
+    resumerLost: Number(row.resumerLost) === 1,
   };
 }
 
@@ -84,6 +96,8 @@ export interface RunFilter {
   limit: number;
   /** Continue after this item (exclusive). */
   after?: RunCursor | undefined;
+  /** The time resume claims are judged at (`resumerLost`). */
+  now: number;
 }
 
 /**
@@ -113,7 +127,7 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
   // so this stays a residual filter and every runs index can still serve the range.
   if (after) where.push(or(lt(runs.startedAt, after.startedAt), lt(runs.id, after.id))!);
   return db
-    .select(summaryColumns)
+    .select(summaryColumns(filter.now))
     .from(runs)
     .where(and(...where))
     .orderBy(desc(runs.startedAt), desc(runs.id))
@@ -212,9 +226,9 @@ function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records">
  * One run with its steps and lineage edges, or null when the project has no such run — the
  * same answer for another project's run, so ids reveal nothing across projects.
  */
-export async function getRunDetail(db: Db, projectId: string, runId: string, maxSteps: number): Promise<RunDetailResponse | null> {
+export async function getRunDetail(db: Db, projectId: string, runId: string, maxSteps: number, now: number): Promise<RunDetailResponse | null> {
   const run = await db
-    .select({ ...summaryColumns, input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
+    .select({ ...summaryColumns(now), input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
     .from(runs)
     .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
     .get();

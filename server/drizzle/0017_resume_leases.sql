@@ -1,0 +1,2 @@
+ALTER TABLE `escalations` ADD `lease_expires_at` integer;--> statement-breakpoint
+CREATE INDEX `escalations_resumable_idx` ON `escalations` (`project_id`,`resolved_at`,`id`) WHERE "escalations"."blocking" = 1 AND "escalations"."resolved_at" IS NOT NULL AND ("escalations"."resumed_at" IS NULL OR "escalations"."lease_expires_at" IS NOT NULL);
