@@ -9,6 +9,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { goldenRunCommand, GoldenUsageError, OUTPUT_FORMATS, type GoldenRunFlags } from "./run-command.js";
+import { serverFromEnv } from "./server-env.js";
 
 const HELP = `Usage: seamtrace-golden run <set.jsonl> --workflow <module> [options]
 
@@ -26,7 +27,7 @@ Options:
   --junit <file>            write JUnit XML (only regressions fail; known failures are skipped)
   --format <format>         ${OUTPUT_FORMATS.join(" | ")} (default table); --json is --format json
   --no-progress             no progress bar
-  --server <url>            send the result to a Seamtrace server (or SEAMTRACE_URL)
+  --server <url>            send the result and each case's run to a Seamtrace server (or SEAMTRACE_ENDPOINT)
   --api-key <key>           the project's API key for --server (or SEAMTRACE_API_KEY)
   -h, --help                this help
 `;
@@ -82,7 +83,7 @@ export async function main(argv: readonly string[], io = { stdout: process.stdou
     format: v.format,
     json: v.json,
     progress: !v["no-progress"],
-    server: v.server ?? io.env.SEAMTRACE_URL,
+    server: v.server ?? serverFromEnv(io.env, (m) => io.stderr.write(`warning: ${m}\n`)),
     apiKey: v["api-key"] ?? io.env.SEAMTRACE_API_KEY,
   };
   try {

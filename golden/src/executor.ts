@@ -54,17 +54,6 @@ export function asGoldenWorkflowModule(mod: unknown, source: string): GoldenWork
 
 /** What happened at one expected step of one case. */
 export interface StepOutcome {
-  /** `ok`/`wrong`: the step ran and was compared; `failed`: it threw; `not-reached`: the run stopped before it. */
-  status: "ok" | "wrong" | "failed" | "not-reached";
-  actual?: unknown;
-  confidence?: number;
-  /** The gate's decision after the step (absent when there was no gate). */
-  gate?: "pass" | "escalate" | "flag";
-  reason?: string;
-}
-
-/** What happened at one expected step of one case. */
-export interface StepOutcome {
   /**
    * `ok`/`wrong`: the step ran and was compared; `failed`: it threw, or its event could not be
    * recorded (the reason says which); `not-reached`: the run stopped before it.
@@ -112,6 +101,11 @@ export interface ExecuteOptions {
   onCase?: (result: CaseResult, done: number) => void;
   /** Called with each run's recorded events (seam checks read the recorded lineage). */
   onEvents?: (c: GoldenCase, events: SeamtraceEvent[]) => void;
+  /**
+   * Called after each run is compared, with its outcome and recorded events (a golden run sends
+   * them to a server). The case's next run waits for the promise it returns: backpressure.
+   */
+  onRun?: (c: GoldenCase, run: TrialResult, events: readonly SeamtraceEvent[]) => void | Promise<void>;
 }
 
 /**
@@ -133,7 +127,7 @@ export async function executeGoldenSet(cases: readonly GoldenCase[], mod: Golden
         limit(async () => {
           const runs: TrialResult[] = [];
           const meta: { workflow?: string; version?: string } = {};
-          for (let t = 0; t < trials; t++) runs.push(await runOnce(c, target, sink, comparators, options.onEvents, meta));
+          for (let t = 0; t < trials; t++) runs.push(await runOnce(c, target, sink, comparators, options, meta));
           const result: CaseResult = { id: c.id, tags: c.tags ?? [], ...meta, ...runs[0]! };
           if (trials > 1) result.trials = runs;
           options.onCase?.(result, ++done);
@@ -151,7 +145,7 @@ async function runOnce(
   target: GoldenTarget,
   sink: MemorySink,
   comparators: Record<string, Comparator>,
-  onEvents: ExecuteOptions["onEvents"],
+  hooks: Pick<ExecuteOptions, "onEvents" | "onRun">,
   meta: { workflow?: string; version?: string },
 ): Promise<TrialResult> {
   let result: RunResult<unknown>;
@@ -164,7 +158,7 @@ async function runOnce(
   }
   // The sink holds a run's events as soon as they are emitted: nothing to flush or wait for.
   const { events, lost } = sink.take(result.runId);
-  onEvents?.(c, events);
+  hooks.onEvents?.(c, events);
   const byStep = new Map<string, StepEvent>();
   for (const e of events) {
     if (e.type === "step.completed" || e.type === "step.failed") byStep.set(e.step, e); // the last call of a name wins
@@ -200,5 +194,12 @@ async function runOnce(
     }
     steps[step] = outcome;
   }
-  return { run: result.status, runId: result.runId, steps };
+  const trial: TrialResult = { run: result.status, runId: result.runId, steps };
+  await hooks.onRun?.(c, trial, events);
+  return trial;
+}
+
+/** Whether a run matched every step its case expects. */
+export function trialPassed(t: TrialResult): boolean {
+  return Object.values(t.steps).every((o) => o.status === "ok");
 }

@@ -11,10 +11,12 @@ import { pathToFileURL } from "node:url";
 import { BASELINE_FORMAT, readBaseline, serializeBaseline, type Baseline } from "./baseline.js";
 import { caseRecords } from "./case-records.js";
 import { compareRuns, DEFAULT_ALPHA, type GoldenComparison, type Regression, type RegressionRule } from "./compare.js";
-import { asGoldenWorkflowModule, executeGoldenSet, trialsOf, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
+import type { RequestFn } from "@seamtrace/sdk";
+import { asGoldenWorkflowModule, executeGoldenSet, trialPassed, trialsOf, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
 import { parseGoldenSet, type GoldenSet } from "./golden-set.js";
 import { junitXml } from "./junit.js";
 import type { GoldenRunReport } from "./run-report.js";
+import { GoldenRunSender, type GoldenRunsSent } from "./run-sender.js";
 import { summarise, type GoldenSummary } from "./summary.js";
 
 export interface GoldenRunOptions {
@@ -40,6 +42,12 @@ export interface GoldenRunOptions {
   progress?: NodeJS.WritableStream;
   /** Clock, for the baseline's timestamp. */
   now?: () => Date;
+  /**
+   * Send each case's run to this Seamtrace server as the set runs, tagged with the set, the case,
+   * its outcome and the result's id (`report.runsSent.result`: post the result under that id,
+   * `goldenResultPayload` does). The server keeps them out of its production analytics.
+   */
+  send?: { server: string; apiKey: string; request?: RequestFn };
 }
 
 export type { BaselineState, GoldenRunReport } from "./run-report.js";
@@ -77,11 +85,19 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
     bar = new SingleBar({ stream: options.progress, format: "golden {bar} {value}/{total} cases  {eta_formatted} left", hideCursor: true, clearOnComplete: true });
     bar.start(set.cases.length, 0);
   }
+  const sender = options.send && new GoldenRunSender({ ...options.send, set: resultSetName(options.set, set) });
   let results: CaseResult[];
+  let runsSent: GoldenRunsSent | undefined;
   try {
-    results = await executeGoldenSet(set.cases, mod, { concurrency: options.concurrency ?? 8, trials, onCase: (_r, done) => bar?.update(done) });
+    results = await executeGoldenSet(set.cases, mod, {
+      concurrency: options.concurrency ?? 8,
+      trials,
+      onCase: (_r, done) => bar?.update(done),
+      ...(sender && { onRun: (c, run, events) => sender.send(c.id, trialPassed(run) ? "pass" : "fail", events) }),
+    });
   } finally {
     bar?.stop();
+    runsSent = await sender?.close();
   }
   const summary = summarise(results);
   const records = caseRecords(results);
@@ -98,6 +114,7 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
     failed: false,
     results,
   };
+  if (runsSent) report.runsSent = runsSent;
   if (first?.workflow !== undefined) report.workflow = first.workflow;
   if (first?.version !== undefined) report.version = first.version;
 
@@ -143,6 +160,11 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
     await writeFile(options.junit, junitXml(report, baselineCases ? { baseline: baselineCases } : {}));
   }
   return report;
+}
+
+/** The set's name as a server files results under: the file's name without `.jsonl`. */
+export function resultSetName(source: string | GoldenSet, set: GoldenSet = source as GoldenSet): string {
+  return typeof source === "string" ? basename(source, ".jsonl") : (set.name ?? "golden-set").replace(/\.jsonl$/, "");
 }
 
 /** The name this function had before it could take a set in memory; same behaviour. */

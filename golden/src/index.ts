@@ -15,7 +15,7 @@ export type { GoldenCase, GoldenSet, GoldenSetIssue, GoldenSetOptions, GoldenSet
 export { canonicalJson, MAX_JSON_DEPTH, NotJsonError } from "./canonical-json.js";
 export { comparatorFor, custom, exact, jsonSubset, numeric, preview, set, similarity, text } from "./comparators.js";
 export type { Comparator, NumericTolerance, Verdict } from "./comparators.js";
-export { asGoldenWorkflowModule, executeGoldenSet, trialsOf } from "./executor.js";
+export { asGoldenWorkflowModule, executeGoldenSet, trialPassed, trialsOf } from "./executor.js";
 export type { CaseResult, ExecuteOptions, GoldenTarget, GoldenWorkflowModule, StepOutcome, TrialResult } from "./executor.js";
 export { calibrationOf, summarise } from "./summary.js";
 export type { Calibration, GoldenSummary, StepSummary, StepTrials } from "./summary.js";
@@ -29,7 +29,9 @@ export { BASELINE_FORMAT, readBaseline, serializeBaseline } from "./baseline.js"
 export type { Baseline, BaselineFile } from "./baseline.js";
 export { formatComparison, formatMarkdown, formatReport, formatSummaryTable } from "./report.js";
 export { junitXml } from "./junit.js";
-export { defaultBaselinePath, goldenRun, loadWorkflowModule, runGoldenSet } from "./golden-run.js";
+export { defaultBaselinePath, goldenRun, loadWorkflowModule, resultSetName, runGoldenSet } from "./golden-run.js";
+export { GoldenRunSender } from "./run-sender.js";
+export type { GoldenRunSenderOptions, GoldenRunsSent } from "./run-sender.js";
 export type { BaselineState, GoldenRunOptions, GoldenRunReport } from "./golden-run.js";
 export { CSV_COLUMNS, CSV_JSON_COLUMNS, EXPORT_FORMATS, exportHeader, exportRow } from "./export-formats.js";
 export type { CorrectionRow, CorrectionRowKind, ExportFormat } from "./export-formats.js";
@@ -41,5 +43,6 @@ export { chaosRun, ChaosFault, ChaosHang, FAULT_KINDS, formatChaosTable } from "
 export type { ChaosOptions, ChaosReport, FaultKind, FaultOutcome, FaultOutcomeKind, InjectedFault } from "./chaos.js";
 export { goldenResultPayload, MAX_SENT_CHANGES, MAX_SENT_REASON, sendGoldenResult } from "./result-payload.js";
 export type { GoldenResultPayload, SentComparison } from "./result-payload.js";
+export { DEPRECATED_URL_ENV, ENDPOINT_ENV, serverFromEnv } from "./server-env.js";
 export { goldenRunCommand, GoldenUsageError, OUTPUT_FORMATS, runOptionsFromFlags } from "./run-command.js";
 export type { GoldenCommandOutcome, GoldenRunFlags, OutputFormat } from "./run-command.js";

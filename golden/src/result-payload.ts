@@ -20,6 +20,8 @@ export interface SentComparison extends GoldenComparison {
 
 /** `POST /v1/golden/results` body. */
 export interface GoldenResultPayload {
+  /** The result's id when its runs were sent (they name it); the server makes one otherwise. */
+  id?: string;
   /** The set's name: its file name without `.jsonl`. */
   set: string;
   setVersion: string;
@@ -49,6 +51,7 @@ export function goldenResultPayload(setFile: string, report: GoldenRunReport, st
     regressions: report.regressions,
     baselineVersion: report.baseline.state === "compared" ? (report.baseline.version ?? null) : null,
   };
+  if (report.runsSent) body.id = report.runsSent.result;
   if (report.comparison) {
     const { changes, ...rest } = report.comparison;
     const kept: CaseChange[] = changes.slice(0, MAX_SENT_CHANGES).map((c) => (c.reason !== undefined && c.reason.length > MAX_SENT_REASON ? { ...c, reason: `${c.reason.slice(0, MAX_SENT_REASON - 1)}…` } : c));

@@ -9,6 +9,7 @@ import { GoldenSetError } from "./golden-set.js";
 import { runGoldenSet, type GoldenRunOptions, type GoldenRunReport } from "./golden-run.js";
 import { formatMarkdown, formatReport } from "./report.js";
 import { goldenResultPayload, sendGoldenResult } from "./result-payload.js";
+import type { GoldenRunsSent } from "./run-sender.js";
 
 /** A mistake in how the command was called (exit 2). */
 export class GoldenUsageError extends Error {
@@ -82,6 +83,8 @@ export function runOptionsFromFlags(set: string, flags: GoldenRunFlags): { optio
   if (concurrency !== undefined) options.concurrency = concurrency;
   if (alpha !== undefined) options.alpha = alpha;
   if (maxNewFailures !== undefined) options.maxNewFailures = maxNewFailures;
+  // Each case's run goes to the server as it finishes, so the result's page opens its DAG.
+  if (flags.server !== undefined) options.send = { server: flags.server, apiKey: flags.apiKey! };
   return { options, format };
 }
 
@@ -114,6 +117,7 @@ export async function goldenRunCommand(set: string, flags: GoldenRunFlags, io: {
       }
     }
   }
+  const runs = report.runsSent;
   let output: string;
   if (format === "json") {
     const { results: _results, ...brief } = report;
@@ -121,11 +125,23 @@ export async function goldenRunCommand(set: string, flags: GoldenRunFlags, io: {
   } else if (format === "markdown") {
     output = formatMarkdown(report);
   } else {
-    output = formatReport(report) + (sent?.id ? `\nresult ${sent.id} sent to ${sent.server}` : "");
+    output =
+      formatReport(report) +
+      (sent?.id ? `\nresult ${sent.id} sent to ${sent.server}` : "") +
+      (runs && runs.undelivered === 0 ? `\n${runs.runs} runs sent (${runs.delivered} events), tagged with the result` : "");
   }
   const problems: string[] = [];
   if (report.baseline.message !== undefined && report.failed && report.regressions.length === 0) problems.push(report.baseline.message);
   if (report.regressions.length > 0) problems.push(`regression in ${report.regressions.map((r) => r.message).join("; ")}`);
   if (sent?.error !== undefined) problems.push(`the result was not sent: ${sent.error}`);
+  if (runs && runs.undelivered > 0) problems.push(`the runs were not all sent: ${describeUndelivered(runs)}`);
   return { output, problems, report };
+}
+
+/** "12 of 1,500 events (http_401 12; last error: …)": a case whose events are missing opens no DAG. */
+function describeUndelivered(r: GoldenRunsSent): string {
+  const reasons = Object.entries(r.undeliveredByReason)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  return `${r.undelivered} of ${r.events} events of ${r.runs} runs did not reach ${r.server} (${reasons}${r.lastError ? `; last error: ${r.lastError}` : ""})`;
 }

@@ -1,5 +1,6 @@
 import type { GoldenComparison, Regression } from "./compare.js";
 import type { CaseResult } from "./executor.js";
+import type { GoldenRunsSent } from "./run-sender.js";
 import type { GoldenSummary } from "./summary.js";
 
 /** What one `golden run` found: the summary, the baseline's state and the case-by-case comparison. */
@@ -27,6 +28,8 @@ export interface GoldenRunReport {
   baseline: { path: string | null; state: BaselineState; setVersion?: string; /** The workflow version the baseline was measured on. */ version?: string; message?: string };
   /** The case-by-case comparison, when there was a baseline to compare with. */
   comparison?: GoldenComparison;
+  /** With `send`: what became of the runs sent, and the result id they name. */
+  runsSent?: GoldenRunsSent;
   regressions: Regression[];
   /** True when the command should exit 1: a regression, or a baseline that cannot be compared. */
   failed: boolean;

@@ -41,6 +41,28 @@ interface RunEventBase extends EventBase {
   epoch?: number;
   /** This event's position among the events of its run sent within `epoch` (0, 1, 2, ...). */
   epochSeq?: number;
+  /** Set on every event of a run a golden-set evaluation made; absent for production traffic. */
+  golden?: GoldenRunTag;
+}
+
+/**
+ * Marks a run made by a golden-set evaluation (`@seamtrace/golden`), not by production traffic.
+ * The collector keeps such runs apart: it lists them only on request (`GET /v1/runs?golden=only`)
+ * and beside their golden result, and leaves them out of the review queue, the run counts and
+ * the analytics (rollups, calibration, drift, auto-tighten). Every event of the run carries it,
+ * so it holds whatever order the events arrive in.
+ * @example
+ * { set: "claims", case: "c-017", result: "01a2…", outcome: "fail" }
+ */
+export interface GoldenRunTag {
+  /** The golden set's name. */
+  set: string;
+  /** The case's id in the set. */
+  case: string;
+  /** The golden result the run belongs to (`GET /v1/golden/results/:id`): a UUID the executor chose. */
+  result: string;
+  /** `pass`: every step the case expects matched in this run; `fail` otherwise. */
+  outcome: "pass" | "fail";
 }
 
 /** A run began. `key` is the caller's idempotency key (for example a message id). */

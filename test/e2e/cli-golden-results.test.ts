@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GoldenResultDetail, GoldenResultsResponse } from "../../server/src/modules/golden/contract.js";
+import type { RunListResponse } from "../../server/src/modules/runs/contract.js";
 import { runCli } from "../support/cli.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 
@@ -68,18 +69,33 @@ describe("seamtrace golden run --server", () => {
     expect(Date.parse(detail.finishedAt)).toBeGreaterThanOrEqual(Date.parse(detail.startedAt));
   });
 
-  it("sends a regressing run too (from SEAMTRACE_URL / SEAMTRACE_API_KEY), exits 1 naming the step, and the list shows it first", async () => {
-    const env = { SEAMTRACE_URL: server.url, SEAMTRACE_API_KEY: server.apiKey };
+  it("sends a regressing run too (from SEAMTRACE_ENDPOINT / SEAMTRACE_API_KEY), exits 1 naming the step, and the list shows it first", async () => {
+    const env = { SEAMTRACE_ENDPOINT: server.url, SEAMTRACE_API_KEY: server.apiKey };
     expect((await cli(["golden", "run", "toy.jsonl", "--workflow", "v1.mjs", "--update-baseline"], env)).code).toBe(0);
     const worse = await cli(["golden", "run", "toy.jsonl", "--workflow", "v2.mjs"], env);
     expect(worse.code).toBe(1);
     expect(worse.stderr).toContain('regression in step "label"');
     expect(worse.stderr).not.toContain("not sent");
+    expect(worse.stderr).not.toContain("warning");
     expect(worse.stdout).toMatch(/result \S+ sent to http:\/\/127\.0\.0\.1/);
+    expect(worse.stdout).toContain("9 runs sent");
+    // Each case's run is stored under the result, and its page links the newly failing cases to them.
+    const id = /result (\S+) sent to/.exec(worse.stdout)![1]!;
+    const detail = await api<GoldenResultDetail>(`/v1/golden/results/${id}`);
+    expect(detail.comparison?.changes.map((c) => [c.case, c.change])).toEqual([["n3", "new-failure"], ["n6", "new-failure"], ["n9", "new-failure"]]);
+    expect(Object.keys(detail.caseRuns)).toEqual(["n3", "n6", "n9"]);
+    const runs = await api<RunListResponse>(`/v1/runs?goldenResult=${id}`);
+    expect(runs.items).toHaveLength(9);
+
+    // The variable the golden commands read before still works, and says what replaced it.
+    const legacy = await cli(["golden", "run", "toy.jsonl", "--workflow", "v1.mjs"], { SEAMTRACE_URL: server.url, SEAMTRACE_API_KEY: server.apiKey });
+    expect(legacy.code, legacy.stderr).toBe(0);
+    expect(legacy.stderr).toContain("warning: SEAMTRACE_URL is deprecated");
+    expect(legacy.stdout).toMatch(/result \S+ sent to http:\/\/127\.0\.0\.1/);
 
     const list = await api<GoldenResultsResponse>("/v1/golden/results?workflow=toy");
-    expect(list.items.map((r) => r.version).slice(0, 2)).toEqual(["2", "1"]);
-    expect(list.items[0]).toMatchObject({ set: "toy", cases: 9, regressions: 1, baselineVersion: "1" });
+    expect(list.items.map((r) => r.version).slice(0, 3)).toEqual(["1", "2", "1"]);
+    expect(list.items[1]).toMatchObject({ set: "toy", cases: 9, regressions: 1, baselineVersion: "1" });
   });
 
   it("reports a result the server refused or could not take, exit 1, without hiding the run's own outcome", async () => {
@@ -91,6 +107,7 @@ describe("seamtrace golden run --server", () => {
     expect(report.baseline.state).toBe("compared");
     expect(report.sent.error).toMatch(/answered 401/);
     expect(refused.stderr).toMatch(/the result was not sent: .*401/);
+    expect(refused.stderr).toMatch(/the runs were not all sent: (\d+) of \1 events of 9 runs did not reach \S+ \(http_401 \1/);
 
     const port = await closedPort();
     const down = await cli(["golden", "run", "toy.jsonl", "--workflow", "v2.mjs", "--server", `http://127.0.0.1:${port}`, "--api-key", server.apiKey]);
@@ -98,6 +115,7 @@ describe("seamtrace golden run --server", () => {
     expect(down.stdout).toContain("label");
     expect(down.stderr).toContain('regression in step "label"');
     expect(down.stderr).toMatch(/the result was not sent: http:\/\/127\.0\.0\.1:\d+ could not be reached/);
+    expect(down.stderr).toContain("the runs were not all sent");
 
     const usage = await cli(["golden", "run", "toy.jsonl", "--workflow", "v1.mjs", "--server", server.url]);
     expect(usage.code).toBe(2);

@@ -47,7 +47,8 @@ const cli = (args: string[], env?: Record<string, string>) => runCli(args, { dat
 
 describe("seamtrace seams", () => {
   it("passes compatible handoffs and fails (exit 1) naming the handoff, the path and the message", async () => {
-    const good = await cli(["seams", "--workflow", "good.mjs", "--set", "toy.jsonl"]);
+    // The SDK's endpoint in the environment does not make a second source next to --set.
+    const good = await cli(["seams", "--workflow", "good.mjs", "--set", "toy.jsonl"], { SEAMTRACE_ENDPOINT: "http://127.0.0.1:9" });
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/parse → total\s*│ checked\s*│ 8\s*│ 8\s*│ 0/);
 
@@ -102,6 +103,15 @@ describe("seamtrace seams", () => {
       const wrong = await cli(["seams", "--workflow", "bad.mjs", "--server", server.url, "--api-key", "st_wrong"]);
       expect(wrong.code).toBe(2);
       expect(wrong.stderr).toContain("401");
+    });
+
+    it("reads the server SEAMTRACE_ENDPOINT names when no source is given (SEAMTRACE_URL with a warning)", async () => {
+      for (const variable of ["SEAMTRACE_ENDPOINT", "SEAMTRACE_URL"]) {
+        const r = await cli(["seams", "--workflow", "bad.mjs", "--name", "toy", "--json"], { [variable]: server.url, SEAMTRACE_API_KEY: server.apiKey });
+        expect(r.code, r.stderr).toBe(1);
+        expect((JSON.parse(r.stdout) as { runs: number }).runs).toBe(6);
+        expect(r.stderr.includes("warning: SEAMTRACE_URL is deprecated"), variable).toBe(variable === "SEAMTRACE_URL");
+      }
     });
   });
 });

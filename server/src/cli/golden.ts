@@ -3,7 +3,7 @@
  * only); this file parses flags, prints, and maps the outcome to exit codes. The server depends
  * on golden, never the reverse, so the executor can run in CI without a store.
  */
-import { goldenResultPayload, goldenRunCommand, GoldenUsageError, OUTPUT_FORMATS, sendGoldenResult, type GoldenRunFlags } from "@seamtrace/golden";
+import { goldenResultPayload, goldenRunCommand, GoldenUsageError, OUTPUT_FORMATS, sendGoldenResult, serverFromEnv, type GoldenRunFlags } from "@seamtrace/golden";
 import { Option, type Command } from "commander";
 
 /** What the golden commands borrow from cli.ts. */
@@ -15,6 +15,9 @@ export interface GoldenCliKit {
 
 /** The result as `POST /v1/golden/results` takes it (built and sent by @seamtrace/golden, which both CLIs share). */
 export { goldenResultPayload as goldenResultBodyOf, sendGoldenResult };
+
+/** A deprecation goes to stderr, apart from the output a script may parse. */
+export const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
 export function registerGoldenCommands(program: Command, kit: GoldenCliKit): void {
   const golden = program.command("golden").description("Golden sets: run known-good cases through a workflow and catch regressions");
@@ -34,9 +37,10 @@ export function registerGoldenCommands(program: Command, kit: GoldenCliKit): voi
     .addOption(new Option("--format <format>", "output format").choices([...OUTPUT_FORMATS]))
     .option("--no-progress", "no progress bar")
     .addOption(new Option("--json", "machine-readable output (summary, comparison, regressions; no per-case results); same as --format json"))
-    .addOption(new Option("--server <url>", "send the result to this Seamtrace server (POST /v1/golden/results)").env("SEAMTRACE_URL"))
+    .option("--server <url>", "send the result and each case's run to this Seamtrace server (default: SEAMTRACE_ENDPOINT)")
     .addOption(new Option("--api-key <key>", "the project's API key for --server").env("SEAMTRACE_API_KEY"))
     .action(async (set: string, opts: GoldenRunFlags) => {
+      opts.server ??= serverFromEnv(process.env, warn);
       let outcome;
       try {
         outcome = await goldenRunCommand(set, opts, process.stderr.isTTY ? { progress: process.stderr } : {});

@@ -3,10 +3,10 @@
  * step's input contract (the checks live in @seamtrace/golden; this file parses flags, prints,
  * and maps the outcome to exit codes: 0 clean, 1 a violation, 2 usage).
  */
-import { formatSeamTable, GoldenSetError, seamsRun, ServerError, type SeamsRunReport } from "@seamtrace/golden";
+import { formatSeamTable, GoldenSetError, seamsRun, ServerError, serverFromEnv, type SeamsRunReport } from "@seamtrace/golden";
 import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
-import type { GoldenCliKit } from "./golden.js";
+import { warn, type GoldenCliKit } from "./golden.js";
 
 interface SeamsFlags {
   workflow: string;
@@ -27,7 +27,7 @@ export function registerSeamsCommand(program: Command, kit: GoldenCliKit): void 
     .description("Check every handoff: the upstream step's recorded outputs against the downstream step's input contract (the module's `seams`); exit 1 on a violation")
     .requiredOption("--workflow <module>", "JS module exporting createGoldenWorkflow(st) and seams ({ downstream: { upstream: StandardSchema } })")
     .option("--set <file>", "record outputs by running this golden set through the workflow")
-    .option("--server <url>", "read the outputs recorded by this Seamtrace server instead")
+    .option("--server <url>", "read the outputs recorded by this Seamtrace server instead (without --set, default: SEAMTRACE_ENDPOINT)")
     .option("--api-key <key>", "API key for --server (default: the SEAMTRACE_API_KEY environment variable)")
     .option("--name <workflow>", "with --server: only runs of this workflow name")
     .option("--workflow-version <v>", "with --server: only runs of this workflow version")
@@ -36,7 +36,11 @@ export function registerSeamsCommand(program: Command, kit: GoldenCliKit): void 
     .option("--concurrency <n>", "cases run (or runs fetched) at once", "8")
     .addOption(new Option("--json", "machine-readable output"))
     .action(async (opts: SeamsFlags) => {
-      if ((opts.set === undefined) === (opts.server === undefined)) throw kit.usage("give exactly one source: --set <golden set> or --server <url>");
+      if (opts.set !== undefined && opts.server !== undefined) throw kit.usage("give exactly one source: --set <golden set> or --server <url>");
+      // The environment names a server only when no set was given: the SDK's endpoint being set
+      // must not turn a check of a golden set into a conflict of sources.
+      if (opts.set === undefined) opts.server ??= serverFromEnv(process.env, warn);
+      if (opts.set === undefined && opts.server === undefined) throw kit.usage("give a source: --set <golden set>, or --server <url> (or SEAMTRACE_ENDPOINT)");
       if (!existsSync(opts.workflow)) throw kit.usage(`--workflow: ${opts.workflow} not found`);
       if (opts.set !== undefined && !existsSync(opts.set)) throw kit.usage(`golden set ${opts.set} not found`);
       const concurrency = Number(opts.concurrency);

@@ -47,6 +47,16 @@ export interface RunSummary {
   error: ErrorInfo | null;
   /** The worker resuming the run went away (its claim lapsed): the run is resumable again. */
   resumerLost?: boolean;
+  /** Set for a run a golden-set evaluation made; null for production traffic. */
+  golden: GoldenRunView | null;
+}
+
+/** server/src/modules/runs/contract.ts GoldenRunView: which golden result, set and case a run was made for. */
+export interface GoldenRunView {
+  result: string;
+  set: string;
+  case: string;
+  outcome: "pass" | "fail";
 }
 
 export interface RunListResponse {
@@ -290,9 +300,9 @@ export interface PolicyBody {
   reason?: string;
 }
 
-// Golden results and corrections export: the agreed API (/work/api-golden-exports.md, built on
-// the exports branch; server/src/contracts/golden.ts and exports.ts).
-/** golden/src/summary.ts StepSummary (the fields the matrix reads). */
+// Golden results and corrections export: server/src/modules/golden/contract.ts and
+// modules/exports/contract.ts.
+/** golden/src/summary.ts StepSummary (the fields the pages read). */
 export interface GoldenStepSummary {
   step: string;
   expected: number;
@@ -301,6 +311,14 @@ export interface GoldenStepSummary {
   failed: number;
   accuracy: number | null;
   escalated: number;
+  calibration?: GoldenCalibration;
+}
+
+export interface GoldenCalibration {
+  n: number;
+  brier: number | null;
+  ece: number | null;
+  overconfidence: number | null;
 }
 
 export interface GoldenSummary {
@@ -314,6 +332,8 @@ export interface GoldenSummary {
 /** golden/src/summary.ts Regression: `what` is a step, "end-to-end" or "escalation rate". */
 export interface GoldenRegression {
   what: string;
+  /** What `baseline` and `current` measure: accuracy and escalation rates, or (calibration) Brier scores. */
+  kind?: "accuracy" | "calibration" | "escalation" | "end-to-end";
   baseline: number;
   current: number;
   message: string;
@@ -350,6 +370,43 @@ export interface GoldenResultDetail {
   baselineVersion?: string | null;
   summary: GoldenSummary;
   regressions: GoldenRegression[];
+  /** The case-by-case comparison with the baseline; null when the run had none. */
+  comparison?: GoldenComparison | null;
+  /** Run ids by case for the cases in `comparison.changes` (absent from older servers). */
+  caseRuns?: Record<string, string[]>;
+}
+
+/** golden/src/compare.ts CaseChange. */
+export interface GoldenCaseChange {
+  case: string;
+  step: string;
+  change: "new-failure" | "new-pass";
+  baseline: string;
+  current: string;
+  reason?: string;
+}
+
+/** golden/src/compare.ts StepComparison (the fields the page reads). */
+export interface GoldenStepComparison {
+  step: string;
+  pairs: number;
+  newFailures: number;
+  newPasses: number;
+  newlyNotReached: number;
+  newlyReached: number;
+  accuracy: { baseline: number | null; current: number | null; pValue: number | null; regressed: boolean };
+  calibration: { brierChange: number | null; pValue: number | null; regressed: boolean };
+  escalation: { baseline: number; current: number; pValue: number | null; regressed: boolean };
+}
+
+/** golden/src/compare.ts GoldenComparison as sent (changes capped). */
+export interface GoldenComparison {
+  rule: { alpha: number; maxNewFailures?: number };
+  trials: { current: number; baseline: number };
+  steps: GoldenStepComparison[];
+  endToEnd: { baseline: number | null; current: number | null; newlyWrong: number; noLongerWrong: number; pValue: number | null; regressed: boolean };
+  changes: GoldenCaseChange[];
+  changesOmitted?: number;
 }
 
 export interface GoldenSetList {

@@ -219,11 +219,12 @@ export const operations: Operation[] = [
 
   // ---- golden sets
   {
-    method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden", summary: "Store the result of a `seamtrace golden run` (summary, regressions); audited",
-    auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 413, 415, 503) },
+    method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden",
+    summary: "Store the result of a `seamtrace golden run` (summary, regressions, case-by-case comparison), under the executor's `id` when it sent the runs; audited",
+    auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 409, 413, 415, 503) },
   },
   { method: "get", path: "/v1/golden/results", operationId: "listGoldenResults", tag: "Golden", summary: "Golden run results, newest first, by workflow and set", auth: "apiKeyOrSession", query: goldenResultsQuery, responses: { 200: "A page of results", ...errors(400, 401, 403) } },
-  { method: "get", path: "/v1/golden/results/{id}", operationId: "getGoldenResult", tag: "Golden", summary: "One golden run result as sent, with its whole summary", auth: "apiKeyOrSession", params: goldenResultIdParam, responses: { 200: "The result", ...errors(400, 401, 403, 404) } },
+  { method: "get", path: "/v1/golden/results/{id}", operationId: "getGoldenResult", tag: "Golden", summary: "One golden run result as sent (summary, regressions, comparison), with the runs of each changed case (`caseRuns`)", auth: "apiKeyOrSession", params: goldenResultIdParam, responses: { 200: "The result", ...errors(400, 401, 403, 404, 503) } },
   {
     method: "post", path: "/v1/golden/cases", operationId: "addGoldenCase", tag: "Golden",
     summary: "Make a resolved escalation's run a golden case (the reviewed step's decided output, other steps' recorded outputs); audited",

@@ -59,6 +59,8 @@ export const DEMO_WORKFLOW = "claims";
 const DAILY_JOBS: readonly JobName[] = ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate"];
 /** Rounds of review → resume per day: a resumed run can stop at a later gate and be reviewed again. */
 const MAX_REVIEW_ROUNDS = 6;
+/** Simulated time between rounds: the evening's six rounds end well before midnight. */
+const REVIEW_ROUND_MS = 15 * 60_000;
 
 export interface DemoOptions {
   config: Readonly<Config>;
@@ -103,20 +105,34 @@ export interface DemoReport {
 export class DemoRefused extends Error {}
 
 /**
- * The simulated clock shared by the SDK (event times) and the demo's job runner. Runs go
- * several at a time, each in its own async context starting at its own time, so a run's
- * events carry its time whatever else is in flight; outside any run, the clock is `t`.
+ * The simulated clock shared by the SDK (event times) and the demo's job runner, and the random
+ * stream the SDK draws spot checks from. Runs go several at a time, each in its own async
+ * context starting at its own time and with its own seeded stream, so a run's events carry its
+ * time and its spot checks are the same draws whatever else is in flight: one stream shared by
+ * every run was consumed in whatever order concurrent runs reached their gates, and the same
+ * seed gave different spot checks, labels, thresholds and a different retrained model.
+ * Outside any run, the clock is `t`.
  */
 class SimClock {
   t = 0;
-  private readonly context = new AsyncLocalStorage<{ at: number; perf: number }>();
+  private readonly context = new AsyncLocalStorage<{ at: number; perf: number; rng: Rng }>();
+  /** Draws outside any run: none are expected, but they must not be `Math.random`'s either. */
+  private readonly fallback: Rng;
+
+  constructor(seed: number) {
+    this.fallback = new Rng(hashSeed(seed, "spot-checks", "outside a run"));
+  }
+
   readonly now = (): number => {
     const c = this.context.getStore();
     return c ? c.at + Math.round(performance.now() - c.perf) : this.t;
   };
-  /** Runs `fn` with the clock starting at `at` (and running at real speed from there). */
-  within<T>(at: number, fn: () => Promise<T>): Promise<T> {
-    return this.context.run({ at, perf: performance.now() }, fn);
+
+  readonly random = (): number => (this.context.getStore()?.rng ?? this.fallback).float();
+
+  /** Runs `fn` with the clock starting at `at` (and running at real speed from there), drawing from the stream `seed` names. */
+  within<T>(at: number, seed: number, fn: () => Promise<T>): Promise<T> {
+    return this.context.run({ at, perf: performance.now(), rng: new Rng(seed) }, fn);
   }
 }
 
@@ -161,7 +177,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     rateLimitPerMinute: 10_000_000,
   });
   const server = await startServer(config, silentLogger);
-  const clock = new SimClock();
+  const clock = new SimClock(opts.seed);
   let st: Seamtrace | undefined;
   try {
     const { db } = server.deps.store;
@@ -184,8 +200,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       targetAccuracy: 0.95, tightenMin: 0.8, tightenMax: 0.85, reason: "demo: the claims team's review policy",
     });
 
-    const spot = new Rng(hashSeed(opts.seed, "spot-checks"));
-    st = new Seamtrace({ endpoint: server.url, apiKey: key.key, now: clock.now, random: () => spot.float(), transport: { flushIntervalMs: 200 } });
+    st = new Seamtrace({ endpoint: server.url, apiKey: key.key, now: clock.now, random: clock.random, transport: { flushIntervalMs: 200 } });
     await st.policies?.refresh();
     const scheduler = new Scheduler({ store: server.deps.store, config, log: silentLogger, now: clock.now, auditSigner: server.deps.auditSigner }, JOBS);
 
@@ -222,6 +237,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
             `${retrain.extract.decimalComma ? `, decimal-comma amounts (p=${retrain.extract.decimalComma.confidence})` : ""}` +
             `, ${retrain.recalibrated.length} evidence kinds recalibrated; model saved to ${modelFile}`,
         );
+        // A fit the retrain itself finds suspect is said where it happens, not only in the report.
+        for (const w of retrain.warnings) log(`retrain warning: ${w}`);
       }
       days.push(await runDay(day, { st, clock, params, seed: opts.seed, runsPerDay: opts.runsPerDay, reviewers, cases, scheduler, projectDb: db, projectId: project.id }, log, plan.length));
     }
@@ -286,7 +303,8 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   const traffic = claimCases({ seed: hashSeed(d.seed, "day", day.index), count: d.runsPerDay, shift: day.shift, start: emailDay + 7 * 3_600_000, meanGapMs: (14 * 3_600_000) / d.runsPerDay });
   await inPool(traffic, CONCURRENCY, async (c) => {
     // The event time keeps the email's time of day, on the demo's calendar.
-    const r = await clock.within(day.start + (Date.parse(c.email.receivedAt) - emailDay), () => claims.process(c.email));
+    const at = day.start + (Date.parse(c.email.receivedAt) - emailDay);
+    const r = await clock.within(at, hashSeed(d.seed, "spot-checks", c.email.messageId), () => claims.process(c.email));
     runs++;
     d.cases.set(r.runId, c);
     mine.add(r.runId);
@@ -300,15 +318,19 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   let corrections = 0;
   let spotChecks = 0;
   const t1 = performance.now();
-  clock.t = day.start + 22 * 3_600_000;
   for (let round = 0; round < MAX_REVIEW_ROUNDS; round++) {
+    // Each round of resumes later than the one before: with one start time for every round, a
+    // run resumed twice recorded both resumes within the same few milliseconds, and which of its
+    // events (and escalations) counted as the newest was a matter of timing.
+    clock.t = day.start + 22 * 3_600_000 + round * REVIEW_ROUND_MS;
     const pass = await reviewQueue(d.reviewers, DEMO_WORKFLOW, (runId) => d.cases.get(runId));
     decisions += pass.decided;
     corrections += pass.corrections;
     spotChecks += pass.spotChecks;
     if (pass.toResume.length === 0) break;
     await inPool(pass.toResume, RESUME_CONCURRENCY, async (runId) => {
-      const r = await clock.within(clock.t, () => claims.resume(runId));
+      // Keyed by the case, not the run id (a random UUID), and by the round it resumes in.
+      const r = await clock.within(clock.t, hashSeed(d.seed, "spot-checks", d.cases.get(runId)?.email.messageId ?? runId, "resume", round), () => claims.resume(runId));
       if (r.status === "escalated" && mine.has(runId)) escalated.add(runId);
       if (r.status === "completed" && mine.has(runId)) completed++;
     });

@@ -88,6 +88,8 @@ async function eventChunk(ctx: JobContext): Promise<{ read: number; written: num
     } catch {
       continue; // the collector stored it as valid JSON; an unreadable row is skipped, not fatal
     }
+    // Golden-set evaluations replay known cases on purpose: they are not traffic to measure.
+    if (e.golden) continue;
     const t = Date.parse(e.time);
     if (!Number.isFinite(t)) continue;
     const base = { projectId: l.projectId, workflow: e.workflow, version: e.version, hour: hourOf(t) };

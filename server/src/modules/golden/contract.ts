@@ -113,6 +113,11 @@ export const goldenComparison = z.object({
 /** `POST /v1/golden/results`: what one `golden run` measured. */
 export const goldenResultBody = z
   .object({
+    /**
+     * The result's id, chosen by the executor (a UUID) so the runs it sends while the set runs
+     * can name their result (the events' `golden.result`); the server makes one when absent.
+     */
+    id: z.uuid().optional(),
     set: goldenSetName,
     /** goldenSetVersion of the set's text (SHA-256 hex). */
     setVersion: z.string().regex(/^[0-9a-f]{64}$/, "expected the set version (SHA-256, hex)"),
@@ -226,10 +231,17 @@ export interface GoldenResultsResponse {
   nextCursor: string | null;
 }
 
-/** `GET /v1/golden/results/:id`: the POST body as stored, with its id, createdAt and sender. */
-export interface GoldenResultDetail extends Omit<GoldenResultRequest, "baselineVersion"> {
+/**
+ * `GET /v1/golden/results/:id`: the POST body as stored, with its id, createdAt and sender, and
+ * for every case the comparison names, the runs the result made of it (each opens as a DAG).
+ */
+export interface GoldenResultDetail extends Omit<GoldenResultRequest, "baselineVersion" | "comparison" | "id"> {
   id: string;
   baselineVersion: string | null;
+  /** The case-by-case comparison with the baseline as sent; null when the run had no baseline. */
+  comparison: (GoldenComparison & { changesOmitted?: number }) | null;
+  /** Run ids by case, oldest first, for the cases in `comparison.changes` whose runs were sent. */
+  caseRuns: Record<string, string[]>;
   createdAt: string;
   actor: string;
 }

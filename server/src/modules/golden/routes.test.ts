@@ -1,5 +1,5 @@
 import { readGoldenSet, type GoldenCase } from "@seamtrace/golden";
-import type { ErrorBody } from "@seamtrace/sdk";
+import { uuidv7, type ErrorBody } from "@seamtrace/sdk";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,10 +71,58 @@ describe("golden results", () => {
     expect(created.status).toBe(201);
     const got = await call<GoldenResultDetail>(ctx, "GET", `/v1/golden/results/${created.body.id}`, t.analyst);
     expect(got.status).toBe(200);
-    expect(got.body).toEqual({ ...body, id: created.body.id, createdAt: new Date(clock).toISOString(), actor: expect.stringMatching(/^sdk:/) });
+    expect(got.body).toEqual({ ...body, id: created.body.id, comparison: null, caseRuns: {}, createdAt: new Date(clock).toISOString(), actor: expect.stringMatching(/^sdk:/) });
     const [entry] = await auditPayloads(t.projectId, "golden.result");
     expect(entry!.actor).toMatch(/^sdk:/);
     expect(entry!.payload).toMatchObject({ id: created.body.id, set: "claims", workflow: "claims", version: "3", cases: 320, regressions: ["classify"], baselineVersion: "2" });
+  });
+
+  it("stores the case-by-case comparison and links each changed case to the runs the result sent", async () => {
+    const id = uuidv7();
+    const comparison = {
+      rule: { alpha: 0.05 },
+      trials: { current: 2, baseline: 1 },
+      steps: [
+        {
+          step: "classify", pairs: 3, newFailures: 2, newPasses: 1, newlyNotReached: 0, newlyReached: 0,
+          accuracy: { baseline: 0.98, current: 0.946372, pValue: 0.5, regressed: false },
+          calibration: { baseline: { n: 3, brier: 0.02, ece: 0.1, overconfidence: 0.01 }, current: { n: 3, brier: 0.05, ece: 0.12, overconfidence: 0.02 }, pairs: 3, brierChange: 0.03, pValue: 0.2, regressed: false },
+          escalation: { baseline: 0.1, current: 0.1, newlyEscalated: 0, noLongerEscalated: 0, pValue: null, regressed: false },
+        },
+      ],
+      endToEnd: { baseline: 0.9, current: 0.85, newlyWrong: 1, noLongerWrong: 0, pValue: 0.5, regressed: false, firstWrongStep: { classify: 1 } },
+      changes: [
+        { case: "c-2", step: "classify", change: "new-failure", baseline: "pass", current: "1/2 passed", reason: "expected \"cyber\", got \"property\"" },
+        { case: "__proto__", step: "classify", change: "new-failure", baseline: "pass", current: "0/2 passed" },
+        { case: "c-9", step: "classify", change: "new-pass", baseline: "fail", current: "2/2 passed" },
+      ],
+      changesOmitted: 4,
+    };
+    // The executor sends each case's runs first, tagged with the result's id it chose.
+    const golden = (c: string, outcome: "pass" | "fail") => ({ set: "claims", case: c, result: id, outcome });
+    const runOf = (c: string, outcome: "pass" | "fail", at: number) => {
+      const start = runStarted({ golden: golden(c, outcome), time: new Date(at).toISOString() });
+      return { runId: start.runId, events: [start, stepEvent(start.runId, { golden: golden(c, outcome) }), runEnded(start.runId, "run.completed", { golden: golden(c, outcome) })] };
+    };
+    const runs = [runOf("c-2", "pass", clock - 5_000), runOf("c-2", "fail", clock - 4_000), runOf("__proto__", "fail", clock - 3_000), runOf("c-1", "pass", clock - 2_000)];
+    const sent = await call<{ results: Array<{ status: string }> }>(ctx, "POST", "/v1/events", t.key, { events: runs.flatMap((r) => r.events) });
+    expect(sent.body.results.every((r) => r.status === "accepted")).toBe(true);
+
+    const created = await call<GoldenResultCreated>(ctx, "POST", "/v1/golden/results", t.key, result({ id, comparison }));
+    expect(created.status).toBe(201);
+    expect(created.body.id).toBe(id);
+    const got = await call<GoldenResultDetail>(ctx, "GET", `/v1/golden/results/${id}`, t.analyst);
+    expect(got.body.comparison).toEqual(comparison);
+    // Only the changed cases, each with every run of it (two trials of c-2); c-9's runs never arrived.
+    expect(got.body.caseRuns).toEqual(Object.fromEntries([["c-2", [runs[0]!.runId, runs[1]!.runId]], ["__proto__", [runs[2]!.runId]]]));
+
+    // Resent under the same id (a retry after a lost answer): refused, stored once.
+    const again = await call<ErrorBody>(ctx, "POST", "/v1/golden/results", t.key, result({ id, comparison }));
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("duplicate");
+    const listed = await call<GoldenResultsResponse>(ctx, "GET", "/v1/golden/results?limit=200", t.analyst);
+    expect(listed.body.items.filter((r) => r.id === id)).toHaveLength(1);
+    expect((await call<ErrorBody>(ctx, "POST", "/v1/golden/results", t.key, result({ id: "not-a-uuid" }))).status).toBe(400);
   });
 
   it("keeps measurements a newer executor adds", async () => {

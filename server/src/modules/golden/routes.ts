@@ -9,12 +9,14 @@ import {
   MAX_RESULT_BYTES,
   type GoldenCaseCreated,
   type GoldenResultCreated,
+  type GoldenResultDetail,
   type GoldenResultsResponse,
   type GoldenSetsResponse,
 } from "./contract.js";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, notFound } from "../../platform/http/errors.js";
 import { projected } from "../runs/projected.js";
+import { goldenCaseRuns } from "../runs/store.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { addGoldenCase, getGoldenResult, goldenSetExists, insertGoldenResult, listGoldenResults, listGoldenSets, streamGoldenCases } from "./store.js";
@@ -35,8 +37,9 @@ export function goldenRoutes(deps: AppDeps) {
   return new Hono<AppEnv>()
     .post("/golden/results", measurers, validate("json", goldenResultBody, jsonLimits(deps, { maxBytes: MAX_RESULT_BYTES })), async (c) => {
       const { projectId, actor } = c.get("principal");
-      const id = await insertGoldenResult(deps.store.client, { projectId, actor, body: c.req.valid("json"), now: deps.now() });
-      const body: GoldenResultCreated = { id };
+      const outcome = await insertGoldenResult(deps.store.client, { projectId, actor, body: c.req.valid("json"), now: deps.now() });
+      if (outcome.status === "duplicate") throw new AppError(409, "duplicate", `golden result ${outcome.id} is already stored`, { id: outcome.id });
+      const body: GoldenResultCreated = { id: outcome.id };
       return c.json(body, 201);
     })
     .get("/golden/results", measurers, validate("query", goldenResultsQuery), async (c) => {
@@ -45,10 +48,14 @@ export function goldenRoutes(deps: AppDeps) {
       const body: GoldenResultsResponse = { items: page.items, nextCursor: page.last ? encodeResultsCursor(page.last) : null };
       return c.json(body);
     })
-    .get("/golden/results/:id", measurers, validate("param", goldenResultIdParam), async (c) => {
-      const result = await getGoldenResult(deps.store.db, c.get("principal").projectId, c.req.valid("param").id);
+    // Projected first: the result's runs arrive through ingest, and the answer links them.
+    .get("/golden/results/:id", measurers, validate("param", goldenResultIdParam), projected(deps), async (c) => {
+      const { projectId } = c.get("principal");
+      const result = await getGoldenResult(deps.store.db, projectId, c.req.valid("param").id);
       if (!result) throw notFound("golden result");
-      return c.json(result);
+      const cases = result.comparison?.changes.map((ch) => ch.case) ?? [];
+      const body: GoldenResultDetail = { ...result, caseRuns: await goldenCaseRuns(deps.store.db, projectId, result.id, cases) };
+      return c.json(body);
     })
     .post(
       "/golden/cases",

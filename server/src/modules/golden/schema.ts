@@ -25,6 +25,8 @@ export const goldenResults = sqliteTable(
     summary: text("summary").notNull(),
     /** JSON: Regression[]. */
     regressions: text("regressions").notNull(),
+    /** JSON: the case-by-case comparison with the baseline, as sent (case changes capped); null when there was none. */
+    comparison: text("comparison"),
     /** Who sent it: `sdk:<key id>` or `user:<id>`. */
     actor: text("actor").notNull(),
     createdAt: integer("created_at").notNull(),

@@ -12,19 +12,29 @@ import { yieldToEventLoop } from "../../platform/yield.js";
 
 // ---- Results.
 
-/** Stores a result and its `golden.result` audit entry in one transaction. */
-export async function insertGoldenResult(client: Client, input: { projectId: string; actor: string; body: GoldenResultBody; now: number }): Promise<string> {
+export type InsertResultOutcome = { status: "created"; id: string } | { status: "duplicate"; id: string };
+
+/**
+ * Stores a result and its `golden.result` audit entry in one transaction. `duplicate` when the
+ * executor's id is already a result of the project (stored once, whatever is resent).
+ */
+export async function insertGoldenResult(
+  client: Client,
+  input: { projectId: string; actor: string; body: GoldenResultBody; now: number },
+): Promise<InsertResultOutcome> {
   const { projectId, actor, body, now } = input;
-  const id = uuidv7();
-  await withWriteLock(client, async (tx) => {
+  const id = body.id ?? uuidv7();
+  return withWriteLock<InsertResultOutcome>(client, async (tx) => {
+    const existing = await tx.execute({ sql: "SELECT 1 FROM golden_results WHERE project_id = ? AND id = ?", args: [projectId, id] });
+    if (existing.rows.length > 0) return { commit: false, value: { status: "duplicate", id } };
     await tx.execute({
       sql: `INSERT INTO golden_results (project_id, id, "set", set_version, workflow, version, started_at, finished_at, cases,
-              end_to_end_accuracy, escalation_rate, regression_count, baseline_version, summary, regressions, actor, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              end_to_end_accuracy, escalation_rate, regression_count, baseline_version, summary, regressions, comparison, actor, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args: [
         projectId, id, body.set, body.setVersion, body.workflow, body.version, Date.parse(body.startedAt), Date.parse(body.finishedAt),
         body.summary.cases, body.summary.endToEndAccuracy, body.summary.escalationRate, body.regressions.length, body.baselineVersion ?? null,
-        JSON.stringify(body.summary), JSON.stringify(body.regressions), actor, now,
+        JSON.stringify(body.summary), JSON.stringify(body.regressions), body.comparison === undefined ? null : JSON.stringify(body.comparison), actor, now,
       ],
     });
     // The figures a reader compares versions by; the whole summary stays in the row.
@@ -38,9 +48,8 @@ export async function insertGoldenResult(client: Client, input: { projectId: str
         },
       },
     ]);
-    return { commit: true, value: undefined };
+    return { commit: true, value: { status: "created", id } };
   });
-  return id;
 }
 
 const SUMMARY_COLUMNS = `id, "set", set_version, workflow, version, started_at, finished_at, cases, end_to_end_accuracy, escalation_rate,
@@ -75,12 +84,21 @@ export async function listGoldenResults(
   return { items, last: last ? { createdAt: Date.parse(last.createdAt), id: last.id } : null };
 }
 
-export async function getGoldenResult(db: Db, projectId: string, id: string): Promise<GoldenResultDetail | null> {
-  const rs = await db.$client.execute({ sql: `SELECT ${SUMMARY_COLUMNS}, summary, regressions FROM golden_results WHERE project_id = ? AND id = ?`, args: [projectId, id] });
+/** A stored result as sent (the comparison null when there was none), without the runs of its cases. */
+export async function getGoldenResult(db: Db, projectId: string, id: string): Promise<Omit<GoldenResultDetail, "caseRuns"> | null> {
+  const rs = await db.$client.execute({
+    sql: `SELECT ${SUMMARY_COLUMNS}, summary, regressions, comparison FROM golden_results WHERE project_id = ? AND id = ?`,
+    args: [projectId, id],
+  });
   const r = rs.rows[0];
   if (!r) return null;
   const { cases: _cases, endToEndAccuracy: _e, escalationRate: _r, regressions: _n, ...head } = summaryView(r);
-  return { ...head, summary: parseJson<GoldenSummary>(String(r[14]))!, regressions: parseJson<Regression[]>(String(r[15])) ?? [] };
+  return {
+    ...head,
+    summary: parseJson<GoldenSummary>(String(r[14]))!,
+    regressions: parseJson<Regression[]>(String(r[15])) ?? [],
+    comparison: r[16] === null ? null : parseJson<NonNullable<GoldenResultDetail["comparison"]>>(String(r[16])),
+  };
 }
 
 // ---- Cases from reviews.

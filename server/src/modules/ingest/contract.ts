@@ -2,6 +2,7 @@ import type {
   DroppedEvent,
   ErrorInfo,
   GateResult,
+  GoldenRunTag,
   RunEndedEvent,
   RunStartedEvent,
   SeamtraceEvent,
@@ -40,6 +41,15 @@ const gateResult = z.object({
   issues: z.array(z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() })).optional(),
 }) satisfies z.ZodType<GateResult>;
 
+/** A run made by a golden-set evaluation: kept out of the review queue, run counts and analytics. */
+const goldenRunTag = z.object({
+  set: name,
+  // As long as a golden result's case change may name one (modules/golden/contract.ts).
+  case: z.string().min(1).max(1_000),
+  result: uuid,
+  outcome: z.enum(["pass", "fail"]),
+}) satisfies z.ZodType<GoldenRunTag>;
+
 const runBase = {
   id: uuid,
   time: isoTime,
@@ -49,6 +59,7 @@ const runBase = {
   // Ordering within the run (sdk/src/types.ts); absent on events of older SDKs, read as epoch 0.
   epoch: z.int().min(0).max(1_000_000).optional(),
   epochSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  golden: goldenRunTag.optional(),
 };
 
 export const runStartedSchema = z.object({

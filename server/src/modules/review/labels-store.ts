@@ -66,7 +66,7 @@ export async function listStepLabels(db: Db, projectId: string, stepId: string):
 }
 
 /** Per feedback item: the new label's id, or why it was refused. */
-export type FeedbackOutcome = { id: string } | { code: "unknown_step"; message: string };
+export type FeedbackOutcome = { id: string } | { code: "unknown_step" | "golden_run"; message: string };
 
 /**
  * Stores late feedback (source `feedback`) in one transaction. A label must name a step of the
@@ -80,11 +80,11 @@ export async function insertFeedbackLabels(
 ): Promise<FeedbackOutcome[]> {
   if (input.items.length === 0) return [];
   return withWriteLock(client, async (tx) => {
-    const found = new Map<string, { runId: string; workflow: string; version: string; step: string; confidence: number | null }>();
+    const found = new Map<string, { runId: string; workflow: string; version: string; step: string; confidence: number | null; golden: boolean }>();
     const ids = [...new Set(input.items.map((i) => i.stepId))];
     for (const part of chunks(ids, 500)) {
       const rs = await tx.execute({
-        sql: `SELECT s.id, s.run_id, s.name, s.confidence, r.workflow, r.version
+        sql: `SELECT s.id, s.run_id, s.name, s.confidence, r.workflow, r.version, r.golden_result
               FROM steps s JOIN runs r ON r.project_id = s.project_id AND r.id = s.run_id
               WHERE s.project_id = ? AND s.id IN (${part.map(() => "?").join(",")})`,
         args: [input.projectId, ...part],
@@ -96,6 +96,7 @@ export async function insertFeedbackLabels(
           version: String(r.version),
           step: String(r.name),
           confidence: r.confidence === null ? null : Number(r.confidence),
+          golden: r.golden_result !== null,
         });
       }
     }
@@ -106,6 +107,8 @@ export async function insertFeedbackLabels(
       if (!step || step.runId !== item.runId) {
         return { code: "unknown_step", message: "no step with this id in this run" };
       }
+      // Its ground truth is the golden set; a label would put an evaluation into calibration.
+      if (step.golden) return { code: "golden_run", message: "the step belongs to a golden-set evaluation run, which calibration leaves out: its expected output is in the set" };
       const id = uuidv7();
       rows.push([
         input.projectId, id, item.runId, item.stepId, step.workflow, step.version, step.step, "feedback",

@@ -139,6 +139,8 @@ async function newEscalations(tx: Transaction, batch: readonly BatchEvent[]): Pr
   const found: Array<{ projectId: string; event: StepEvent }> = [];
   for (const { projectId, event: e } of batch) {
     if ((e.type !== "step.completed" && e.type !== "step.failed") || !e.escalationId) continue;
+    // A golden run's gate is part of what the evaluation measures; nobody is meant to review it.
+    if (e.golden) continue;
     const k = `${projectId} ${e.escalationId}`;
     if (seen.has(k)) continue;
     seen.add(k);

@@ -102,6 +102,13 @@ export function resolveWindow(now: () => number, q: { from?: number | undefined;
   return { from, to };
 }
 
+/**
+ * Which runs of golden-set evaluations a list holds: none (production traffic only, the
+ * default), both, or only them.
+ */
+export const GOLDEN_FILTERS = ["exclude", "include", "only"] as const;
+export type GoldenFilter = (typeof GOLDEN_FILTERS)[number];
+
 /** `GET /v1/runs` query. Unknown parameters are ignored (zod strips them). */
 export function runListQuery(now: () => number) {
   return z
@@ -109,6 +116,9 @@ export function runListQuery(now: () => number) {
       workflow: name.optional(),
       version: name.optional(),
       status: z.enum(RUN_STATUSES).optional(),
+      golden: z.enum(GOLDEN_FILTERS).default("exclude"),
+      /** The runs of one golden result (implies `golden=only`). */
+      goldenResult: z.uuid().optional(),
       from: instant.optional(),
       to: instant.optional(),
       limit,
@@ -134,6 +144,14 @@ export interface WindowView {
   to: string;
 }
 
+/** What a golden run was made for; see `GoldenRunTag` in the SDK's wire types. */
+export interface GoldenRunView {
+  result: string;
+  set: string;
+  case: string;
+  outcome: "pass" | "fail";
+}
+
 export interface RunSummary {
   id: string;
   workflow: string;
@@ -151,6 +169,8 @@ export interface RunSummary {
    * run is resumable again, and the next worker replays what that one recorded.
    */
   resumerLost: boolean;
+  /** Set for a run a golden-set evaluation made; null for production traffic. */
+  golden: GoldenRunView | null;
 }
 
 /** `GET /v1/runs`: newest first; `nextCursor` is null on the last page. */

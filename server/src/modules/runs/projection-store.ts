@@ -137,10 +137,11 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
 }
 
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
-// status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at.
-const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
+// and the golden tag's result, set, case and outcome.
+const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
-  input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at) VALUES `;
+  input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
 
 // Whether the incoming row's status replaces the stored one. Events arrive out of order across
 // batches, from workers whose clocks disagree, so order comes from the events themselves: a
@@ -162,10 +163,13 @@ const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
   input = coalesce(excluded.input, runs.input),
   started_at = min(runs.started_at, excluded.started_at),
   updated_at = excluded.updated_at`;
+// No golden columns in the update: a run is a golden run, or not, from its first stored event
+// (every event of a golden run carries the tag), so run_hours, which skips golden runs, never
+// has to take back a run it counted.
 
 function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, e.epoch ?? 0, e.epochSeq ?? null, json(e.input), null, null, null, t, null, null, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, e.epoch ?? 0, e.epochSeq ?? null, json(e.input), null, null, null, t, null, null, now, ...goldenValues(e)];
 }
 
 function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[] {
@@ -173,11 +177,16 @@ function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[
   const status = e.type.slice("run.".length);
   const duration = Math.round(e.durationMs);
   // Until run.started arrives, the best estimate of the start is the end minus the duration.
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, e.epoch ?? 0, e.epochSeq ?? null, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, e.epoch ?? 0, e.epochSeq ?? null, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now, ...goldenValues(e)];
 }
 
 function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, 0, null, null, null, null, null, startedAt, null, null, now];
+  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, 0, null, null, null, null, null, startedAt, null, null, now, ...goldenValues(e)];
+}
+
+function goldenValues(e: RunStartedEvent | RunEndedEvent | StepEvent): InValue[] {
+  const g = e.golden;
+  return g ? [g.result, g.set, g.case, g.outcome] : [null, null, null, null];
 }
 
 const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,

@@ -90,7 +90,7 @@ describe("GET /v1/runs", () => {
     expect(res.body.items[1]).toEqual({
       id: ids.claims4, workflow: "claims", version: "4", key: "msg-1", status: "failed",
       startedAt: "2025-06-13T12:00:00.000Z", endedAt: "2025-06-13T12:00:00.500Z", durationMs: 500,
-      stepCount: 2, minCumulative: 0.42, error: { name: "Error", message: "boom" }, resumerLost: false,
+      stepCount: 2, minCumulative: 0.42, error: { name: "Error", message: "boom" }, resumerLost: false, golden: null,
     } satisfies RunSummary);
   });
 
@@ -318,6 +318,11 @@ describe("query plans", () => {
     expect(text).toContain(`SEARCH runs USING INDEX ${index} (project_id=? AND`);
     expect(text).toMatch(/started_at>\? AND started_at<\?/);
     expect(text).not.toMatch(/SCAN runs/);
+  });
+
+  it("lists a golden result's runs through runs_golden_idx", async () => {
+    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }));
+    expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_id=? AND golden_result=?)");
   });
 
   it("reads steps and version counts through indexes", async () => {

@@ -42,6 +42,8 @@ export function runsRoutes(deps: AppDeps) {
         workflow: q.workflow,
         version: q.version,
         status: q.status,
+        golden: q.golden,
+        goldenResult: q.goldenResult,
         window: q.window,
         limit: q.limit,
         after: q.cursor,

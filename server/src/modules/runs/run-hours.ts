@@ -35,7 +35,7 @@ export function recountStatements(dirty: Iterable<DirtyHour>): InStatement[] {
     out.push({
       sql: `INSERT INTO run_hours (project_id, workflow_id, version, hour, runs, last_run_at)
             SELECT project_id, workflow_id, version, ?3, count(*), max(started_at) FROM runs
-            WHERE project_id = ?1 AND workflow_id = ${wf} AND started_at >= ?3 AND started_at < ?3 + ${HOUR}
+            WHERE project_id = ?1 AND workflow_id = ${wf} AND started_at >= ?3 AND started_at < ?3 + ${HOUR} AND golden_result IS NULL
             GROUP BY version`,
       args,
     });
@@ -76,12 +76,17 @@ export interface RunPlace {
   startedAt: number;
 }
 
-/** The stored rows of the given runs, by `${projectId} ${runId}` (read inside the writing transaction). */
+/**
+ * The stored rows of the given runs, by `${projectId} ${runId}` (read inside the writing
+ * transaction). Runs of golden-set evaluations are left out: they are not traffic, and a run is
+ * one or the other from its first stored event, so it is never counted and then taken back.
+ */
 export async function runPlaces(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<Map<string, RunPlace>> {
   const out = new Map<string, RunPlace>();
   for (const part of chunks([...keys], 200)) {
     const rs = await tx.execute({
-      sql: `SELECT project_id, id, workflow_id, version, started_at FROM runs WHERE (project_id, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})`,
+      sql: `SELECT project_id, id, workflow_id, version, started_at FROM runs
+            WHERE (project_id, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")}) AND golden_result IS NULL`,
       args: part.flatMap((k) => [k.projectId, k.runId]),
     });
     for (const r of rs.rows) {
@@ -132,7 +137,7 @@ export function hourStatements(before: ReadonlyMap<string, RunPlace>, after: Rea
   for (const p of moved.values()) {
     out.push({
       sql: `UPDATE run_hours SET last_run_at = (SELECT max(started_at) FROM runs
-              WHERE project_id = ?1 AND workflow_id = ?2 AND version = ?3 AND started_at >= ?4 AND started_at < ?4 + ${HOUR})
+              WHERE project_id = ?1 AND workflow_id = ?2 AND version = ?3 AND started_at >= ?4 AND started_at < ?4 + ${HOUR} AND golden_result IS NULL)
             WHERE project_id = ?1 AND workflow_id = ?2 AND version = ?3 AND hour = ?4`,
       args: [p.projectId, p.workflowId, p.version, hourOf(p.startedAt)],
     });
@@ -156,7 +161,7 @@ export async function ensureRunHours(client: Client): Promise<void> {
     await tx.execute("DELETE FROM run_hours");
     await tx.execute(`INSERT INTO run_hours (project_id, workflow_id, version, hour, runs, last_run_at)
       SELECT project_id, workflow_id, version, started_at - (started_at % ${HOUR} + ${HOUR}) % ${HOUR}, count(*), max(started_at)
-      FROM runs GROUP BY 1, 2, 3, 4`);
+      FROM runs WHERE golden_result IS NULL GROUP BY 1, 2, 3, 4`);
     await tx.execute("DELETE FROM projections WHERE name = 'run_hours'");
     await tx.execute({ sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, 1, ?)", args: [BUILT, Date.now()] });
     return { commit: true, value: undefined };

@@ -62,6 +62,15 @@ export const runs = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     /** When retention (`final`) dropped the run's intermediate payloads; null while they are kept. */
     payloadsPurgedAt: integer("payloads_purged_at"),
+    /**
+     * Set for a run a golden-set evaluation made (its events' `golden` tag), null for production
+     * traffic: the golden result it belongs to, the set, the case and its outcome. Such runs are
+     * listed only on request and never counted in run_hours.
+     */
+    goldenResult: text("golden_result"),
+    goldenSet: text("golden_set"),
+    goldenCase: text("golden_case"),
+    goldenOutcome: text("golden_outcome", { enum: ["pass", "fail"] }),
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.id] }),
@@ -78,6 +87,11 @@ export const runs = sqliteTable(
     index("runs_status_started_idx").on(t.projectId, t.status, t.startedAt),
     // Resume finds a run by the caller's idempotency key. Not unique: two workers racing on
     // one message must not make the collector drop a run; resume picks the newest.
+    // A golden result's runs, by case (the result page links each case to its run); partial,
+    // so production runs cost it nothing.
+    index("runs_golden_idx")
+      .on(t.projectId, t.goldenResult, t.goldenCase)
+      .where(sql`${t.goldenResult} IS NOT NULL`),
     index("runs_key_idx")
       .on(t.projectId, t.workflowId, t.key)
       .where(sql`${t.key} IS NOT NULL`),

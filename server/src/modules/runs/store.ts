@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, gte, lt, max, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from "drizzle-orm";
 import type { RunStatus } from "@seamtrace/sdk";
 import type {
   Edge,
+  GoldenFilter,
   RunCursor,
   RunDetailResponse,
   RunSummary,
@@ -44,6 +45,10 @@ const summaryColumns = (now: number) => ({
   minCumulative: runs.minCumulative,
   error: runs.error,
   resumerLost: resumerLost(now),
+  goldenResult: runs.goldenResult,
+  goldenSet: runs.goldenSet,
+  goldenCase: runs.goldenCase,
+  goldenOutcome: runs.goldenOutcome,
 });
 
 type SummaryRow = {
@@ -59,6 +64,10 @@ type SummaryRow = {
   minCumulative: number | null;
   error: string | null;
   resumerLost: number;
+  goldenResult: string | null;
+  goldenSet: string | null;
+  goldenCase: string | null;
+  goldenOutcome: "pass" | "fail" | null;
 };
 
 function toSummary(row: SummaryRow): RunSummary {
@@ -75,6 +84,10 @@ function toSummary(row: SummaryRow): RunSummary {
     minCumulative: row.minCumulative,
     error: parseJson(row.error),
     resumerLost: Number(row.resumerLost) === 1,
+    golden:
+      row.goldenResult === null
+        ? null
+        : { result: row.goldenResult, set: row.goldenSet ?? "", case: row.goldenCase ?? "", outcome: row.goldenOutcome ?? "fail" },
   };
 }
 
@@ -92,6 +105,10 @@ export interface RunFilter {
   workflow?: string | undefined;
   version?: string | undefined;
   status?: RunStatus | undefined;
+  /** Runs of golden-set evaluations: left out (default), in, or alone. */
+  golden?: GoldenFilter | undefined;
+  /** Only the runs of this golden result. */
+  goldenResult?: string | undefined;
   window: TimeWindow;
   limit: number;
   /** Continue after this item (exclusive). */
@@ -123,6 +140,10 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
   }
   if (filter.version !== undefined) where.push(eq(runs.version, filter.version));
   if (filter.status !== undefined) where.push(selective(eq(runs.status, filter.status)));
+  // The partial index's own condition, spelled out: SQLite does not infer it through likelihood().
+  if (filter.goldenResult !== undefined) where.push(isNotNull(runs.goldenResult), selective(eq(runs.goldenResult, filter.goldenResult)));
+  else if (filter.golden === "only") where.push(isNotNull(runs.goldenResult));
+  else if (filter.golden !== "include") where.push(isNull(runs.goldenResult));
   // Within the cursor's own millisecond, id decides; only runs_project_started_idx holds id,
   // so this stays a residual filter and every runs index can still serve the range.
   if (after) where.push(or(lt(runs.startedAt, after.startedAt), lt(runs.id, after.id))!);
@@ -270,7 +291,8 @@ export function versionCountsQuery(db: Db, projectId: string, window: TimeWindow
   return db
     .select({ workflowId: runs.workflowId, version: runs.version, runCount: count(), lastRunAt })
     .from(runs)
-    .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to)))
+    // Production traffic only, as run_hours counts it.
+    .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to), isNull(runs.goldenResult)))
     .groupBy(runs.workflowId, runs.version)
     .orderBy(desc(lastRunAt), asc(runs.version))
     .limit(MAX_WORKFLOW_VERSIONS + 1);
@@ -345,4 +367,29 @@ export async function listWorkflows(db: Db, projectId: string, window: TimeWindo
     view.versions.push({ version: row.version, runCount: row.runCount, lastRunAt });
   }
   return { items, truncated: wfRows.length > MAX_WORKFLOWS || countRows.length > MAX_WORKFLOW_VERSIONS };
+}
+
+/**
+ * The runs a golden result made for the given cases, by case, oldest first (a case run several
+ * times, `--trials`, has several). Through runs_golden_idx: its cost is the cases asked for.
+ */
+export async function goldenCaseRuns(db: Db, projectId: string, resultId: string, cases: readonly string[]): Promise<Record<string, string[]>> {
+  // A Map, then own properties: case ids are the set author's strings ("__proto__" included).
+  const out = new Map<string, string[]>();
+  const unique = [...new Set(cases)];
+  for (let i = 0; i < unique.length; i += 200) {
+    const part = unique.slice(i, i + 200);
+    const rows = await db
+      .select({ id: runs.id, goldenCase: runs.goldenCase })
+      .from(runs)
+      .where(and(eq(runs.projectId, projectId), eq(runs.goldenResult, resultId), inArray(runs.goldenCase, part)))
+      .orderBy(asc(runs.startedAt), asc(runs.id))
+      .all();
+    for (const r of rows) {
+      const list = out.get(r.goldenCase!);
+      if (list) list.push(r.id);
+      else out.set(r.goldenCase!, [r.id]);
+    }
+  }
+  return Object.fromEntries(out);
 }
