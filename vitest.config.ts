@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // Workspace packages export a "source" condition pointing at their TypeScript, so tests run
@@ -31,7 +33,26 @@ const slowBesideCode = [
   "server/src/platform/db/packed-rows.test.ts",
   "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
+  "sdk/src/transport-outage.test.ts", // outages simulated on real timers
+  "examples/claims/src/retrain.test.ts", // fits the retrained models on generated exports
 ];
+
+/**
+ * Tests beside the code that open a real store (a libSQL file through the test context or the
+ * store itself) belong with the integration suites too: `npm run test:unit` stays the pure,
+ * quick check of logic, and every store-backed test still runs in `npm test`.
+ */
+function storeBackedTests(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.name === "node_modules" || e.name === "dist") return [];
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return storeBackedTests(path);
+    if (!e.name.endsWith(".test.ts")) return [];
+    return /test-support\/testing\.js|platform\/db\/client\.js|\.\/client\.js"|createTestContext/.test(readFileSync(path, "utf8")) ? [path] : [];
+  });
+}
+const storeBacked = ["sdk/src", "server/src", "golden/src", "examples", "ui/src"].flatMap((dir) => storeBackedTests(dir));
+const integrationBesideCode = [...new Set([...slowBesideCode, ...storeBacked])];
 
 export default defineConfig({
   resolve: { conditions },
@@ -51,13 +72,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: [...besideCode, "test/contract/layering.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...slowBesideCode] },
+        test: { name: "unit", include: [...besideCode, "test/contract/layering.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...integrationBesideCode] },
       },
       {
         extends: true,
         test: {
           name: "integration",
-          include: [...slowBesideCode, "test/**/*.test.ts"],
+          include: [...integrationBesideCode, "test/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/dist/**", "test/contract/layering.test.ts"],
         },
       },

@@ -11,6 +11,7 @@ import { silentLogger } from "../src/app/logger.js";
 import { SESSION_COOKIE } from "../src/modules/auth/require-auth.js";
 import { createSession, createUser } from "../src/modules/auth/users-store.js";
 import { Projector } from "../src/modules/runs/projector.js";
+import { singleStore } from "../src/platform/db/store-resolver.js";
 import { AuditVerifier } from "../src/modules/audit/verifier.js";
 import { createApiKey } from "../src/modules/auth/keys-store.js";
 import { createProject } from "../src/modules/auth/projects-store.js";
@@ -48,7 +49,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   // Never started: tests run jobs on demand, through the API or `deps.jobs`.
   const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now(), auditSigner }, JOBS);
   const verifier = new AuditVerifier({ store, now: () => deps.now(), log: silentLogger, publicKey: auditSigner.publicKey });
-  const deps: AppDeps = { config, store, now, log: silentLogger, projector, jobs, auditSigner, verifier };
+  const deps: AppDeps = { config, store, now, log: silentLogger, projector, stores: singleStore({ store, projector }), jobs, auditSigner, verifier };
   const app = createApp(deps);
   return {
     deps,

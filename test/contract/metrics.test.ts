@@ -67,6 +67,7 @@ describe("GET /metrics", () => {
       "seamtrace_http_request_duration_seconds",
       "seamtrace_write_queue_pending_requests",
       "seamtrace_projection_lag_events",
+      "seamtrace_projection_lag_seconds",
       "seamtrace_escalations_open",
       "seamtrace_job_duration_seconds",
       "process_cpu_seconds_total",
@@ -123,6 +124,37 @@ describe("GET /metrics", () => {
     } finally {
       exposed.close();
       guarded.close();
+    }
+  });
+});
+
+describe("projection lag in GET /metrics", () => {
+  it("counts acknowledged events the projector has not folded, with their age, and 0 once it catches up", async () => {
+    const lagCtx = await createTestContext();
+    try {
+      // A closed projector schedules no pass of its own: the events wait until sync().
+      await lagCtx.deps.projector.close();
+      const { key } = await lagCtx.newProject();
+      const receivedAt = Date.parse("2026-03-01T12:00:00Z");
+      lagCtx.deps.now = () => receivedAt;
+      const { events } = completedRun();
+      const res = await lagCtx.app.request("/v1/events", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ events }),
+      });
+      expect(res.status).toBe(200);
+      lagCtx.deps.now = () => receivedAt + 42_000;
+      const waiting = await scrape(lagCtx.app);
+      expect(sample(waiting, "seamtrace_projection_lag_events")).toBe(events.length);
+      expect(sample(waiting, "seamtrace_projection_lag_seconds")).toBe(42);
+
+      await lagCtx.deps.projector.sync();
+      const caughtUp = await scrape(lagCtx.app);
+      expect(sample(caughtUp, "seamtrace_projection_lag_events")).toBe(0);
+      expect(sample(caughtUp, "seamtrace_projection_lag_seconds")).toBe(0);
+    } finally {
+      lagCtx.close();
     }
   });
 });

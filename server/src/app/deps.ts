@@ -1,6 +1,7 @@
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "./config.js";
 import type { Store } from "../platform/db/client.js";
+import type { StoreResolver } from "../platform/db/store-resolver.js";
 import type { JobRunner } from "../modules/jobs/scheduler.js";
 import type { CheckpointSigner } from "../modules/audit/chain.js";
 import type { Projector } from "../modules/runs/projector.js";
@@ -16,6 +17,11 @@ export interface AppDeps {
   log: Logger;
   /** Folds the event log into runs and steps; readers `sync()` before reading them. */
   projector: Projector;
+  /**
+   * The store and projector holding a project's data. One pair for every project today; the
+   * ingest path asks here so a database per project changes the resolver, not the routes.
+   */
+  stores: StoreResolver<ProjectStore>;
   /** Runs jobs on demand (`POST /v1/jobs/:name/run`); the scheduler in a server. */
   jobs: JobRunner;
   /** Signs audit checkpoints; its public key verifies them (derived from the server secret). */
@@ -24,6 +30,12 @@ export interface AppDeps {
   verifier: AuditVerifier;
   /** Tests inject one (e.g. a failing one); by default an in-memory limiter from config. */
   rateLimiter?: RateLimiterAbstract;
+}
+
+/** A project's database and the projector folding its event log. */
+export interface ProjectStore {
+  store: Store;
+  projector: Projector;
 }
 
 export type Role = "admin" | "reviewer" | "analyst";

@@ -9,6 +9,7 @@ import { type AppDeps } from "./deps.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { bootstrapStore } from "../modules/auth/bootstrap.js";
 import { Projector } from "../modules/runs/projector.js";
+import { singleStore } from "../platform/db/store-resolver.js";
 import { AuditVerifier } from "../modules/audit/verifier.js";
 import { closeIngestWriter } from "../modules/ingest/store.js";
 import { WebhookDispatcher } from "../modules/webhooks/dispatcher.js";
@@ -56,7 +57,7 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const auditSigner = new CheckpointSigner(config.secret);
   const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
   const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey });
-  const deps: AppDeps = { config, store, now, log, projector, jobs: scheduler, auditSigner, verifier };
+  const deps: AppDeps = { config, store, now, log, projector, stores: singleStore({ store, projector }), jobs: scheduler, auditSigner, verifier };
   const app = createApp(deps);
   const webhooks = new WebhookDispatcher(store, { log });
   const checkpoints = new CheckpointWatcher({ store, now: deps.now, config, signer: deps.auditSigner }, (err) =>

@@ -77,6 +77,12 @@ export const projectionLag = new Gauge({
   registers: [registry],
 });
 
+export const projectionLagSeconds = new Gauge({
+  name: "seamtrace_projection_lag_seconds",
+  help: "How long the oldest event not yet folded into runs and steps has waited; 0 with no lag.",
+  registers: [registry],
+});
+
 export const openEscalations = new Gauge({
   name: "seamtrace_escalations_open",
   help: "Escalations waiting for review, by kind (escalate, flag, spot_check), across projects.",

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, unauthorized } from "../../platform/http/errors.js";
-import { logWriteFailures, openEscalations, projectionLag, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
+import { logWriteFailures, openEscalations, projectionLag, projectionLagSeconds, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
 import { logWriteFailures as failedLogLines } from "../../app/logger.js";
 import { ingestWriter } from "../ingest/store.js";
 import { countOpenEscalations } from "../review/open-escalations.js";
@@ -55,7 +55,9 @@ async function readStoreGauges(deps: AppDeps): Promise<void> {
   // A store that cannot answer leaves the last values and says so in its own series (process up,
   // scrape succeeded, gauges stale) rather than failing the whole scrape.
   try {
-    projectionLag.set((await deps.projector.lag()).lag);
+    const lag = await deps.projector.lag(deps.now());
+    projectionLag.set(lag.lag);
+    projectionLagSeconds.set(lag.ageMs / 1000);
     openEscalations.reset();
     for (const { kind, count } of await countOpenEscalations(deps.store.client)) openEscalations.set({ kind }, count);
   } catch (err) {

@@ -28,7 +28,7 @@ export function healthRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get("/healthz", async (c) => {
     let projection: Awaited<ReturnType<typeof deps.projector.lag>>;
     try {
-      projection = await deps.projector.lag();
+      projection = await deps.projector.lag(deps.now());
     } catch (err) {
       deps.log.error("health check failed", { err: String(err) });
       return c.json({ status: "degraded", store: "unreachable", reasons: ["unreachable"] }, 503);

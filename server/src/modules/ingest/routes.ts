@@ -20,12 +20,12 @@ const RETRY_AFTER_SECONDS = 1;
  */
 export function eventsRoutes(deps: AppDeps) {
   const limits = deps.config.limits;
-  const writer = ingestWriter(deps.store);
 
   return new Hono<AppEnv>().post("/events", requireApiKey(deps), jsonBody({ maxBytes: limits.maxBodyBytes }), async (c) => {
     const items = batchItems(c.get("jsonBody"), limits);
     const { projectId, keyId } = c.get("principal");
     if (!keyId) throw new AppError(401, "unauthorized", "ingest takes a project API key");
+    const { store, projector } = deps.stores.forProject(projectId);
 
     const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
     const accepted: SeamtraceEvent[] = [];
@@ -57,12 +57,12 @@ export function eventsRoutes(deps: AppDeps) {
     if (accepted.length > 0) {
       let outcomes: IngestOutcome;
       try {
-        outcomes = await writer.submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
+        outcomes = await ingestWriter(store).submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
       } catch (err) {
         throw storeFailure(err);
       }
       outcomes.forEach((o) => tally[o]++);
-      deps.projector.notify(tally.accepted);
+      projector.notify(tally.accepted);
       accepted.forEach((e, j) => {
         const i = positions[j]!;
         // The id as the client sent it (it may be in upper case), so it can match its items.

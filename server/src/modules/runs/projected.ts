@@ -8,8 +8,10 @@ import type { AppDeps, AppEnv } from "../../app/deps.js";
  * that act on what they read (claims, decisions, labels, resumes, exports).
  */
 export function projected(deps: AppDeps) {
-  return createMiddleware<AppEnv>(async (_c, next) => {
-    await deps.projector.sync();
+  return createMiddleware<AppEnv>(async (c, next) => {
+    // Mounted after authentication, so the project (and with it its store) is known.
+    const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+    await (principal ? deps.stores.forProject(principal.projectId).projector : deps.projector).sync();
     await next();
   });
 }

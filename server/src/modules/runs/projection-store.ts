@@ -62,13 +62,21 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
   }
 }
 
-/** The newest `events.seq` and the projection's position: their difference is the lag. */
-export async function projectionLag(client: Client): Promise<{ head: number; position: number }> {
+/**
+ * The newest `events.seq`, the projection's position (their difference is the lag), and when the
+ * oldest event not yet projected was received (null when none waits): how stale what the
+ * dashboard shows may be. Three lookups by primary key, whatever the store holds.
+ */
+export async function projectionLag(client: Client): Promise<{ head: number; position: number; oldestPendingAt: number | null }> {
   const rs = await client.execute({
-    sql: "SELECT (SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(position), 0) FROM projections WHERE name = ?)",
+    sql: `WITH p AS (SELECT coalesce(max(position), 0) AS position FROM projections WHERE name = ?)
+          SELECT (SELECT coalesce(max(seq), 0) FROM events), p.position,
+                 (SELECT received_at FROM events WHERE seq > p.position ORDER BY seq LIMIT 1)
+          FROM p`,
     args: [PROJECTION],
   });
-  return { head: Number(rs.rows[0]![0]), position: Number(rs.rows[0]![1]) };
+  const row = rs.rows[0]!;
+  return { head: Number(row[0]), position: Number(row[1]), oldestPendingAt: row[2] === null ? null : Number(row[2]) };
 }
 
 /** When the first event past `position` was acknowledged (ms), or null when there is none: how stale a read of the projection is. */

@@ -20,6 +20,17 @@ export type Freshness =
 /** After a projection failed for a full disk, reads serve what is projected without trying again for this long. */
 const FULL_RETRY_MS = 1_000;
 
+export interface ProjectionLag {
+  /** The newest `events.seq`. */
+  head: number;
+  /** `events.seq` up to which everything is projected. */
+  position: number;
+  /** Events acknowledged but not yet folded into runs and steps. */
+  lag: number;
+  /** How long the oldest of them has waited, in ms; 0 with no lag. */
+  ageMs: number;
+}
+
 export interface ProjectorOptions {
   /** Events folded per transaction: long enough to amortise, short enough not to stall ingest. */
   chunk?: number;
@@ -133,10 +144,16 @@ export class Projector {
     return { stale: true, reason, lag: head - position, since: await unprojectedSince(this.store.client, position) };
   }
 
-  /** Current lag, for health and metrics. */
-  async lag(): Promise<{ head: number; position: number; lag: number }> {
-    const l = await projectionLag(this.store.client);
-    return { ...l, lag: l.head - l.position };
+  /**
+   * Current lag, for health, metrics and the dashboard: events acknowledged but not yet
+   * projected, and how long the oldest of them has waited (0 when none does).
+   */
+  async lag(now = Date.now()): Promise<ProjectionLag> {
+    const { head, position, oldestPendingAt } = await projectionLag(this.store.client);
+    const lag = Math.max(0, head - position);
+    // Received times come from this process's clock (or another instance's): never negative.
+    const ageMs = lag === 0 || oldestPendingAt === null ? 0 : Math.max(0, now - oldestPendingAt);
+    return { head, position, lag, ageMs };
   }
 
   /** Stops scheduling and waits for a pass under way. Unprojected events stay in the log for the next start. */

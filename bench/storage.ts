@@ -1,0 +1,161 @@
+/**
+ * Storage: bytes on disk per event, divided by the size of the event's JSON, for a store the
+ * collector filled over HTTP (event log, audit chain, projected runs and steps, every index),
+ * measured as file + WAL after a checkpoint. The baseline, in the same run: the same event rows
+ * inserted raw into the `events` table alone (with its unique index), measured the same way.
+ * The per-table lines say where the bytes go. Sizes, unlike speeds, do not move with the load
+ * on the machine; the figures depend on the events' shape (bench/ingest.ts `makeEvents`).
+ */
+import { createClient, type InValue } from "@libsql/client";
+import { Transport, type SeamtraceEvent } from "@seamtrace/sdk";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { deflateRawSync } from "node:zlib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot, spawnServer } from "../test/support/server.js";
+import { makeEvents } from "./ingest.js";
+import { fmt } from "./stats.js";
+
+interface StoreSize {
+  /** File + WAL after a TRUNCATE checkpoint. */
+  bytes: number;
+  /** Bytes per table, its indexes included (dbstat pages). */
+  tables: Map<string, number>;
+}
+
+/** Checkpoints the store at `path` into its main file and sizes it, per table where dbstat can. */
+export async function measureStore(path: string): Promise<StoreSize> {
+  const client = createClient({ url: `file:${path}` });
+  const tables = new Map<string, number>();
+  try {
+    await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    const rs = await client.execute(
+      `SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1 ORDER BY 2 DESC`,
+    );
+    for (const r of rs.rows) tables.set(String(r[0]), Number(r[1]));
+  } finally {
+    client.close();
+  }
+  const size = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+  return { bytes: size(path) + size(`${path}-wal`), tables };
+}
+
+/**
+ * Bytes of payload the steps table repeats from the event log (input, output, reasoning,
+ * alternatives, features, errors, gate), in all: what storing each payload once would save.
+ */
+async function duplicatedStepPayload(path: string): Promise<number> {
+  const client = createClient({ url: `file:${path}` });
+  try {
+    const rs = await client.execute(
+      `SELECT coalesce(sum(coalesce(length(input), 0) + coalesce(length(output), 0) + coalesce(length(reasoning), 0)
+         + coalesce(length(alternatives), 0) + coalesce(length(features), 0) + coalesce(length(attempt_errors), 0)
+         + coalesce(length(error), 0) + coalesce(length(gate), 0) + length(parents)), 0) FROM steps`,
+    );
+    return Number(rs.rows[0]![0]);
+  } finally {
+    client.close();
+  }
+}
+
+async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: StoreSize; empty: number; duplicated: number }> {
+  const server = await spawnServer({ timeoutMs: 600_000 });
+  try {
+    const path = join(server.dataDir, "seamtrace.db");
+    const empty = (await measureStore(path)).bytes;
+    const transports = events.map(
+      () => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
+    );
+    events.forEach((list, i) => {
+      for (const e of list) transports[i]!.enqueue(e);
+    });
+    const results = await Promise.all(transports.map((t) => t.flush({ timeoutMs: 600_000 })));
+    const total = events.reduce((n, e) => n + e.length, 0);
+    const delivered = results.reduce((n, r) => n + r.delivered, 0);
+    if (delivered !== total) throw new Error(`collector delivered ${delivered} of ${total}`);
+    await Promise.all(transports.map((t) => t.shutdown()));
+    // Projected tables are part of what a store costs: wait for them before measuring.
+    for (;;) {
+      const health = (await (await fetch(`${server.url}/healthz`)).json()) as { projection: { lag: number } };
+      if (health.projection.lag === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await server.stop();
+    return { size: await measureStore(path), empty, duplicated: await duplicatedStepPayload(path) };
+  } finally {
+    await server.dispose();
+  }
+}
+
+/** The event rows alone, as the collector would write them, in a fresh file with the same DDL. */
+async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
+  const dir = mkdtempSync(join(tmpdir(), "seamtrace-bench-storage-"));
+  const path = join(dir, "raw.db");
+  const client = createClient({ url: `file:${path}` });
+  try {
+    await client.execute("PRAGMA journal_mode=WAL");
+    const ddl = readFileSync(join(repoRoot, "server/drizzle/0000_init.sql"), "utf8")
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .filter((s) => s.startsWith("CREATE TABLE `events`") || /^CREATE (UNIQUE )?INDEX `[^`]+` ON `events`/.test(s));
+    for (const s of ddl) await client.execute(s);
+    const projectId = "0190f0f0-0000-7000-8000-000000000001";
+    const rows: InValue[][] = events.map((e) => [projectId, e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), Date.now(), projectId, JSON.stringify(e)]);
+    for (let i = 0; i < rows.length; i += 100) {
+      const part = rows.slice(i, i + 100);
+      await client.execute({
+        sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${Array(part.length).fill("(?,?,?,?,?,?,?,?)").join(",")}`,
+        args: part.flat(),
+      });
+    }
+  } finally {
+    client.close();
+  }
+  try {
+    return await measureStore(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchStorage(opts: { runs?: number } = {}): Promise<Record<string, number>> {
+  const events = makeEvents(opts.runs ?? 3_000);
+  const flat = events.flat();
+  const json = flat.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+  const perEvent = json / flat.length;
+  const { size, empty, duplicated } = await collectorStore(events);
+  // Each body compressed on its own, as a row-level scheme would store it (SQLite has no page
+  // compression): what compressing the log's bodies could save on this shape of event.
+  const bodies = flat.map((e) => JSON.stringify(e));
+  const deflated = bodies.reduce((n, b) => n + deflateRawSync(b).length, 0);
+  const raw = await rawEventsStore(flat);
+  const ratio = size.bytes / json;
+  const rawRatio = raw.bytes / json;
+  console.log(`Storage (${fmt(flat.length)} events, ${fmt(perEvent)} B of JSON each on average; sizes do not depend on machine load)`);
+  console.log(`  collector store, file + WAL after checkpoint   ${fmt(size.bytes / flat.length)} B/event  (empty store: ${fmt(empty / 1024)} KiB, included)`);
+  console.log(`  raw event rows alone, same DDL                 ${fmt(raw.bytes / flat.length)} B/event`);
+  for (const [table, bytes] of size.tables) {
+    if (bytes / flat.length >= 1) console.log(`    ${table.padEnd(44)} ${fmt(bytes / flat.length)} B/event`);
+  }
+  console.log(`  step payloads repeated from the log           ${fmt(duplicated / flat.length)} B/event`);
+  console.log(`  event bodies deflated one by one (zlib)       ${fmt(deflated / flat.length)} B/event (from ${fmt(perEvent)})`);
+  // An estimate, not a measurement of built code: the store less the repeated payloads and less
+  // what deflating each body saves (page slack and index bytes left as they are).
+  const estimate = (size.bytes - duplicated - (json - deflated)) / json;
+  console.log(`storage ratio ${fmt(ratio, 2)}`);
+  console.log(`storage-estimate-payload-once-deflated ratio ${fmt(estimate, 2)}`);
+  console.log(`storage-raw-events ratio ${fmt(rawRatio, 2)}`);
+  console.log(`storage-vs-raw-events ratio ${fmt(ratio / rawRatio, 2)}`);
+  return {
+    events: flat.length,
+    jsonBytesPerEvent: perEvent,
+    bytesPerEvent: size.bytes / flat.length,
+    rawBytesPerEvent: raw.bytes / flat.length,
+    ratio,
+    rawRatio,
+    duplicatedStepPayloadPerEvent: duplicated / flat.length,
+    deflatedBodyPerEvent: deflated / flat.length,
+    estimateOnceDeflated: estimate,
+    ...Object.fromEntries([...size.tables].map(([t, b]) => [`table_${t}`, b / flat.length])),
+  };
+}
