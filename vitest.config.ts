@@ -29,12 +29,14 @@ const slowBesideCode = [
   "server/src/modules/analytics/routes.test.ts",
   "server/src/modules/analytics/rollup-job.test.ts",
   "server/src/modules/audit/store.test.ts",
+  "server/src/modules/audit/tamper-matrix.test.ts", // a store built per case, users' scrypt hashes included
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
   "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
   "sdk/src/transport-outage.test.ts", // outages simulated on real timers
   "examples/claims/src/retrain.test.ts", // fits the retrained models on generated exports
+  "server/src/**/*.simulation.test.ts", // seeded simulations of the statistics' guarantees
 ];
 
 /**

@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { CheckpointSigner } from "../server/src/modules/audit/chain.js";
 import { openStore, type Db } from "../server/src/platform/db/client.js";
-import { readEntries, verifyAudit } from "../server/src/modules/audit/store.js";
+import { readEntries } from "../server/src/modules/audit/store.js";
+import { verifyAudit } from "../server/src/modules/audit/verify.js";
 
 const [file, projectId, secret, mode] = process.argv.slice(2) as [string, string, string, "verify" | "scan"];
 const store = await openStore({ url: `file:${file}`, busyTimeoutMs: 5_000 });
@@ -65,7 +66,7 @@ const t0 = performance.now();
 let entries = 0;
 let ok = true;
 if (mode === "verify") {
-  const report = await verifyAudit(db, projectId, signer.publicKey);
+  const report = await verifyAudit(db, projectId, signer.publicKey, { systemAnchor: null });
   entries = report.entries;
   ok = report.ok && report.checkpoints > 0;
 } else {

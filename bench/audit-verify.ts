@@ -13,8 +13,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../server/src/platform/db/client.js";
 import { migrateStore } from "../server/src/app/migrate.js";
-import { CheckpointSigner, sha256Hex } from "../server/src/modules/audit/chain.js";
-import { appendAudit, type AuditRecord } from "../server/src/modules/audit/store.js";
+import { CheckpointSigner } from "../server/src/modules/audit/chain.js";
+import { appendAudit, insertCheckpoint, type AuditRecord } from "../server/src/modules/audit/store.js";
+import { readTree } from "../server/src/modules/audit/tree-store.js";
 import { withWriteLock } from "../server/src/platform/db/write-transaction.js";
 import { fmt, median } from "./stats.js";
 
@@ -28,18 +29,21 @@ const child = fileURLToPath(new URL("./audit-verify-child.ts", import.meta.url))
 
 const id = (n: number) => `0190f0f0-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
 
-/** Entries shaped like the collector's: one per event (actor, run, event subject, body hash), a gate entry now and then. */
+/**
+ * Entries shaped like the collector's (actor, run, subject), each with a payload of an event
+ * body's size kept in audit_payloads: verification reads and hashes every payload, as it does an
+ * event's body.
+ */
 function records(from: number, count: number): AuditRecord[] {
   return Array.from({ length: count }, (_, k) => {
     const i = from + k;
-    const gate = i % 11 === 0;
     return {
       time: T0 + i,
       actor: `sdk:${KEY}`,
-      action: gate ? "gate.escalate" : "step.completed",
-      subject: gate ? `step:${id(i)}` : `event:${id(i)}`,
+      action: "label.created",
+      subject: `step:${id(i)}`,
       runId: id(i >> 3),
-      payloadHash: sha256Hex(String(i)),
+      payload: { i, output: { amount: i, note: "x".repeat(400) }, confidence: 0.9 },
     };
   });
 }
@@ -59,11 +63,10 @@ async function buildChain(file: string, entries: number): Promise<number> {
       await withWriteLock(store.client, async (tx) => {
         for (let s = start; s < Math.min(start + ENTRIES_PER_COMMIT, entries + 1); s += CHECKPOINT_EVERY) {
           const head = (await appendAudit(tx, PROJECT, records(s, Math.min(CHECKPOINT_EVERY, entries + 1 - s))))!;
-          const c = signer.sign({ projectId: PROJECT, seq: head.seq, headHash: head.hash, time: T0 + head.seq, prevSignature });
-          await tx.execute({
-            sql: "INSERT INTO audit_checkpoints (project_id, seq, head_hash, time, prev_signature, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            args: [c.projectId, c.seq, c.headHash, c.time, c.prevSignature, c.keyId, c.signature],
-          });
+          // The tree head appendAudit grew with the entries, as createCheckpoint signs it.
+          const rootHash = (await readTree(tx, PROJECT))!.frontier.root().toString("hex");
+          const c = signer.sign({ projectId: PROJECT, seq: head.seq, headHash: head.hash, rootHash, time: T0 + head.seq, prevSignature });
+          await insertCheckpoint(tx, c);
           prevSignature = c.signature;
         }
         return { commit: true, value: undefined };

@@ -175,3 +175,30 @@ describe("the gate and lineage maths for unscored steps", () => {
     expect(cumulativeConfidence(undefined, "inferred", [reviewed, node("u", undefined)])).toBe(1);
   });
 });
+
+describe("the confidence's source", () => {
+  it("goes on the step event from the result, or from the step option, only when the step is scored", async () => {
+    const h = harness();
+    const wf = h.st.workflow("claims");
+    await wf.run({}, async (run) => {
+      await run.step("judged", async () => ({ value: 1, confidence: 0.8, confidenceSource: "judge" as const }));
+      await run.step("option", { confidenceSource: "logprob" }, async () => ({ value: 2, confidence: 0.7 }));
+      await run.step("overridden", { confidenceSource: "logprob" }, async () => ({ value: 3, confidence: 0.6, confidenceSource: "rule" as const }));
+      await run.step("unscored", { confidenceSource: "logprob" }, async () => ({ value: 4 }));
+    });
+    const byName = Object.fromEntries((await h.steps()).map((e) => [e.step, e.confidenceSource]));
+    expect(byName).toEqual({ judged: "judge", option: "logprob", overridden: "rule", unscored: undefined });
+  });
+
+  it("fails the step with InvalidConfidenceSource when it is not one of the names", async () => {
+    const h = harness();
+    const wf = h.st.workflow("claims");
+    const result = await wf.run({}, (run) => run.step("extract", async () => ({ value: 1, confidence: 0.9, confidenceSource: "llm" as never })));
+    expect(result.status).toBe("failed");
+    expect(result.failure?.error).toMatchObject({ name: "InvalidConfidenceSource" });
+    expect(result.failure?.error.message).toContain('"llm"');
+    const [event] = await h.steps();
+    expect(event?.type).toBe("step.failed");
+    expect(event?.confidenceSource).toBeUndefined();
+  });
+});

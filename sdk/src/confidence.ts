@@ -1,3 +1,5 @@
+import type { ConfidenceSource } from "./types.js";
+
 /**
  * What a confidence may be: a finite number in [0, 1], or absent (the step is unscored).
  * Anything else is a bug in the code that produced it, and bending it (clamping 1.7 to 1, or
@@ -30,6 +32,33 @@ export class InvalidConfidenceError extends Error {
       `step "${step}" returned confidence ${show(value)}: a confidence is a finite number in [0, 1], or left out when the step has none` +
         (typeof value === "number" && value > 1 && value <= 100 ? " (a percentage? divide by 100)" : ""),
     );
+  }
+}
+
+const SOURCES: ReadonlySet<string> = new Set<ConfidenceSource>(["self-reported", "logprob", "judge", "consistency", "rule"]);
+
+/** True for one of the `ConfidenceSource` names. */
+export function isConfidenceSource(s: unknown): s is ConfidenceSource {
+  return typeof s === "string" && SOURCES.has(s);
+}
+
+/**
+ * The error a step fails with when it names a confidence source that is not one of
+ * `ConfidenceSource`: calibration is measured per source, so a misspelt one would file the
+ * step's labels under a source nobody reads (and the server refuses the event).
+ * @example
+ * const r = await wf.run({}, (run) => run.step("extract", async () => ({ value: fields, confidence: 0.8, confidenceSource: "llm" as never })));
+ * r.failure?.error.name; // "InvalidConfidenceSource"
+ */
+export class InvalidConfidenceSourceError extends Error {
+  override readonly name = "InvalidConfidenceSource";
+  constructor(
+    /** The step's name. */
+    readonly step: string,
+    /** The value it gave as its confidence source. */
+    readonly value: unknown,
+  ) {
+    super(`step "${step}" gave confidence source ${show(value)}: one of ${[...SOURCES].join(", ")}, or left out`);
   }
 }
 

@@ -478,6 +478,19 @@ describe("spot checks", () => {
     expect((await sampleSteps(500, 0.1, () => 0.999)).some((s) => s.spotCheck)).toBe(false);
   });
 
+  it("samples by confidence near the threshold and records the rate each step was drawn at", async () => {
+    // random 0.15: below the near rate 0.2, above the base rate 0.02.
+    const h = harness({ random: () => 0.15 });
+    const wf = h.st.workflow("claims", { policy: { minConfidence: 0.7, spotCheckRate: 0.02, spotCheckNearRate: 0.2 } });
+    await wf.run({}, async (run) => {
+      await run.step("near", () => ({ value: 1, confidence: 0.75 }));
+      await run.step("far", () => ({ value: 2, confidence: 0.95 }));
+    });
+    expect((await h.step("near"))!.spotCheck).toEqual({ rate: 0.2 });
+    expect((await h.step("far"))!.spotCheck).toBeUndefined();
+    await h.st.shutdown();
+  });
+
   it("never samples a step that failed its gate: it is already queued", async () => {
     const h = harness({ random: () => 0 });
     const wf = h.st.workflow("claims", { policy: { minConfidence: 0.8, onLow: "flag", spotCheckRate: 1 } });

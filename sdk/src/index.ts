@@ -7,13 +7,13 @@ export type { Policy, RunOptions, RunResult, SeamtraceOptions, WorkflowOptions }
 export { Run, RunStoppedError, StepHandle } from "./run.js";
 export type { RetryOptions, RunEscalation, RunFailure, RunIdentity, StepContext, StepFn, StepInterceptor, StepOptions, StepResult } from "./run.js";
 export { cumulativeConfidence, isStale } from "./lineage.js";
-export { InvalidConfidenceError } from "./confidence.js";
+export { InvalidConfidenceError, InvalidConfidenceSourceError } from "./confidence.js";
 export { SeamtraceNotice } from "./notices.js";
 export type { Logger, NoticeCode } from "./notices.js";
 export { evaluateGate, mergeRules } from "./gate.js";
 export type { GateFacts } from "./gate.js";
 export type { ContractIssue, ContractOption, StandardSchemaV1 } from "./contract.js";
-export { seededRandom, type RandomSource } from "./sampling.js";
+export { seededRandom, spotCheckRateFor, type RandomSource } from "./sampling.js";
 export { Transport } from "./transport.js";
 export { PolicyClient } from "./policy-client.js";
 export type { PolicyOrigin, ResolvedPolicy } from "./policy-client.js";

@@ -41,7 +41,7 @@ export interface PolicyClientOptions {
   onError?: (err: unknown) => void;
 }
 
-const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate", "requireConfidence"] as const;
+const FIELDS = ["minConfidence", "minCumulative", "onLow", "spotCheckRate", "spotCheckNearRate", "requireConfidence"] as const;
 const ORIGINS: readonly PolicyOrigin[] = ["server-step", "server-workflow", "code-step", "code"];
 
 /** workflow → step ("" for the workflow-wide policy) → the fields the server set. */

@@ -1,7 +1,7 @@
-import { InvalidConfidenceError, isConfidence } from "./confidence.js";
+import { InvalidConfidenceError, InvalidConfidenceSourceError, isConfidence, isConfidenceSource } from "./confidence.js";
 import { checkContract, type ContractIssue } from "./contract.js";
 import { codePolicyOnly, failedGates, gateOutcome, mergeRules, ruleIsActive, type PolicySource } from "./gate.js";
-import { sampled, type RandomSource } from "./sampling.js";
+import { sampled, spotCheckRateFor, type RandomSource } from "./sampling.js";
 import { StepHandle, type GateMark, type RunIdentity, type StepOptions, type StepResult } from "./step-handle.js";
 import type { ErrorInfo, GateKind, PolicyRule, RunState, SeamtraceEvent, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
@@ -348,6 +348,8 @@ export class Run {
     const c = r.confidence;
     // Checked before anything is recorded: the step fails and says which value it gave.
     if (c !== undefined && !isConfidence(c)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceError(handle.name, c));
+    const cs = r.confidenceSource ?? opts.confidenceSource;
+    if (cs !== undefined && !isConfidenceSource(cs)) throw this.failStep(handle, attempts, attemptErrors, new InvalidConfidenceSourceError(handle.name, cs));
     handle.complete(r, attempts, attemptErrors, this.now());
     if (this.gates.recalibrate && c !== undefined) this.recalibrate(handle, c);
     // No policy anywhere, no contract, no freshness bound: the step leaves here after a few
@@ -406,7 +408,8 @@ export class Run {
     const name = handle.name;
     const kinds = failedGates(rule, handle, issues !== undefined);
     const outcome = gateOutcome(rule, kinds);
-    const spot = outcome === "pass" && sampled(rule.spotCheckRate, g.random);
+    const rate = outcome === "pass" ? spotCheckRateFor(rule, handle.confidence) : undefined;
+    const spot = outcome === "pass" && sampled(rate, g.random);
     const first = (opts.schema !== undefined || opts.contract !== undefined) && !g.contractsSent.has(name);
     if (first) g.contractsSent.add(name);
     // Every field set at once: one object shape for all marks keeps toWire's reads monomorphic.
@@ -419,7 +422,7 @@ export class Run {
       // opens no second review item: the run waits on one escalation, and a replay re-runs
       // this step (it is marked gated) rather than hand its unreviewed output on.
       escalationId: (outcome === "escalate" && this.stop) || (outcome === "pass" && !spot) ? undefined : uuidv7(),
-      spotCheckRate: spot ? rule.spotCheckRate : undefined,
+      spotCheckRate: spot ? rate : undefined,
       contract: first,
     };
     handle.gated(mark);

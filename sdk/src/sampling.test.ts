@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sampled, seededRandom } from "./sampling.js";
+import { sampled, seededRandom, spotCheckRateFor } from "./sampling.js";
 
 describe("seededRandom", () => {
   it("repeats its sequence for a seed and stays in [0, 1)", () => {
@@ -41,5 +41,27 @@ describe("sampled", () => {
         throw new Error("broken");
       }),
     ).toBe(false);
+  });
+});
+
+describe("spotCheckRateFor", () => {
+  const rule = { minConfidence: 0.7, spotCheckRate: 0.02, spotCheckNearRate: 0.2 };
+
+  it("samples more within 0.1 above the threshold, where a wrong threshold costs most", () => {
+    expect(spotCheckRateFor(rule, 0.7)).toBe(0.2);
+    expect(spotCheckRateFor(rule, 0.79)).toBe(0.2);
+    expect(spotCheckRateFor(rule, 0.8)).toBe(0.02);
+    expect(spotCheckRateFor(rule, 0.95)).toBe(0.02);
+  });
+
+  it("never samples less than the base rate, and needs a threshold to be near", () => {
+    expect(spotCheckRateFor({ ...rule, spotCheckNearRate: 0.01 }, 0.72)).toBe(0.02);
+    expect(spotCheckRateFor({ spotCheckRate: 0.02, spotCheckNearRate: 0.2 }, 0.72)).toBe(0.02);
+    expect(spotCheckRateFor({ minConfidence: 0.7, spotCheckNearRate: 0.2 }, 0.72)).toBe(0.2);
+    expect(spotCheckRateFor({ minConfidence: 0.7, spotCheckNearRate: 0.2 }, 0.9)).toBeUndefined();
+  });
+
+  it("gives an unscored step the base rate: it has no distance to the threshold", () => {
+    expect(spotCheckRateFor(rule, undefined)).toBe(0.02);
   });
 });

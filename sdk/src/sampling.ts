@@ -3,6 +3,7 @@
  * so calibration is measured on an unbiased sample. The random source is injectable so tests
  * (and reproducible experiments) can seed it; the client defaults to `Math.random`.
  */
+import type { PolicyRule } from "./types.js";
 
 /** Uniform numbers in [0, 1), like `Math.random`. */
 export type RandomSource = () => number;
@@ -37,4 +38,21 @@ export function sampled(rate: number | undefined, random: RandomSource): boolean
   } catch {
     return false;
   }
+}
+
+/** Width above `minConfidence` where `spotCheckNearRate` applies. */
+export const NEAR_BAND = 0.1;
+
+/**
+ * The spot-check rate for a passing step: `spotCheckNearRate` (when higher) within NEAR_BAND
+ * above `minConfidence`, where a wrong threshold costs most, else `spotCheckRate`. The step's
+ * event records the rate it was drawn at, so the server weighs its label by the inverse.
+ * @example
+ * spotCheckRateFor({ minConfidence: 0.7, spotCheckRate: 0.02, spotCheckNearRate: 0.2 }, 0.75) // 0.2
+ */
+export function spotCheckRateFor(rule: PolicyRule, confidence: number | undefined): number | undefined {
+  const near = rule.spotCheckNearRate;
+  // An unscored step has no distance to the threshold: the base rate.
+  if (near === undefined || rule.minConfidence === undefined || confidence === undefined || !(confidence < rule.minConfidence + NEAR_BAND)) return rule.spotCheckRate;
+  return Math.max(near, rule.spotCheckRate ?? 0);
 }

@@ -2,7 +2,7 @@ import { describeContract, type ContractIssue, type ContractOption, type Standar
 import { gateResult } from "./gate.js";
 import { cumulativeConfidence, isStale, toEpochMs, type LineageNode } from "./lineage.js";
 import type { Deferred } from "./transport-types.js";
-import type { ErrorInfo, FeatureValue, GateKind, GateOutcome, PolicyRule, Source, StepEvent } from "./types.js";
+import type { ConfidenceSource, ErrorInfo, FeatureValue, GateKind, GateOutcome, PolicyRule, Source, StepEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";
 
 /** What a step function may return: the value plus what Seamtrace needs to judge it. */
@@ -17,6 +17,13 @@ export interface StepResult<V> {
    * code would return it again).
    */
   confidence?: number;
+  /**
+   * How `confidence` was obtained (overrides the step option); calibration is measured per
+   * source. Anything but a `ConfidenceSource` name fails the step (`InvalidConfidenceSource`).
+   * @example
+   * await run.step("classify", async () => ({ value: kind, confidence: judgeScore, confidenceSource: "judge" }));
+   */
+  confidenceSource?: ConfidenceSource;
   reasoning?: string;
   alternatives?: V[];
   /** Overrides the step option. */
@@ -40,6 +47,8 @@ export interface StepOptions {
   /** Steps whose outputs this step consumes (lineage). */
   from?: ReadonlyArray<StepHandle<unknown>>;
   source?: Source;
+  /** How the step's confidence is obtained, unless its result says otherwise. */
+  confidenceSource?: ConfidenceSource;
   observedAt?: Date | number | string;
   /** The output is stale when `observedAt` is older than this. */
   maxAgeMs?: number;
@@ -123,6 +132,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
   /** The model's own confidence when a recalibration map replaced it. */
   private raw: number | undefined = undefined;
   private reasoning: string | undefined = undefined;
+  private confidenceSource: ConfidenceSource | undefined = undefined;
   private alternatives: unknown[] | undefined = undefined;
   private features: Record<string, FeatureValue> | undefined = undefined;
   private observedAtMs: number | undefined = undefined;
@@ -216,6 +226,7 @@ export class StepHandle<V> implements LineageNode, Deferred {
     if (o.maxAgeMs !== undefined) this.staleFlag = isStale(this.observedAtMs, o.maxAgeMs, endedAt);
     for (let i = 0; i < parents.length; i++) if (parents[i]!.flagged) this.isFlagged = true;
     if (r.reasoning !== undefined) this.reasoning = r.reasoning;
+    this.confidenceSource = r.confidenceSource ?? o.confidenceSource;
     if (r.alternatives !== undefined) this.alternatives = r.alternatives;
     if (r.features !== undefined) this.features = o.features ? { ...o.features, ...r.features } : r.features;
     return this;
@@ -261,6 +272,8 @@ export class StepHandle<V> implements LineageNode, Deferred {
     if (o.input !== undefined) event.input = o.input;
     if (this.own !== undefined) event.confidence = this.raw ?? this.own;
     if (this.raw !== undefined) event.calibrated = this.own;
+    // Only a scored step's confidence has a source.
+    if (this.own !== undefined && this.confidenceSource !== undefined) event.confidenceSource = this.confidenceSource;
     if (this.observedAtMs !== undefined) event.observedAt = new Date(this.observedAtMs).toISOString();
     if (o.maxAgeMs !== undefined) event.maxAgeMs = o.maxAgeMs;
     if (this.reasoning !== undefined) event.reasoning = this.reasoning;

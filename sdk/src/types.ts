@@ -9,6 +9,13 @@
 /** Where an output came from: read directly, inferred by a model, decided by a human, or cached. */
 export type Source = "direct" | "inferred" | "human" | "cache";
 
+/**
+ * How a step's confidence was obtained: the model said so (`self-reported`), from token
+ * log-probabilities (`logprob`), an automated judge (`judge`), agreement among samples
+ * (`consistency`), or a hand-written rule (`rule`). Calibration is measured per source.
+ */
+export type ConfidenceSource = "self-reported" | "logprob" | "judge" | "consistency" | "rule";
+
 /** How a run ends up. `paused` is a run stopped at a gate, waiting for a review. */
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 
@@ -114,6 +121,8 @@ export interface StepEvent extends RunEventBase {
    * an `InvalidConfidence` error and sends a `step.failed` event instead.
    */
   confidence?: number;
+  /** How `confidence` was obtained. Optional; calibration groups steps by it. */
+  confidenceSource?: ConfidenceSource;
   /**
    * The confidence after the server's recalibration map (when the workflow opts in): what the
    * gates compared and the cumulative multiplies. `confidence` stays the model's own.
@@ -243,6 +252,12 @@ export interface PolicyRule {
   requireConfidence?: boolean;
   /** Fraction in [0, 1] of passing steps queued for non-blocking review. */
   spotCheckRate?: number;
+  /**
+   * Spot-check rate for passing steps whose confidence is within 0.1 above `minConfidence`,
+   * where a wrong threshold costs most; the sampled step's event carries the rate it was drawn
+   * at, so estimators weigh it by its inverse. Unset: `spotCheckRate` everywhere.
+   */
+  spotCheckNearRate?: number;
 }
 
 /** A policy as the server stores and serves it: per workflow (`step` null) or per step. */
@@ -255,6 +270,17 @@ export interface ServedPolicy extends PolicyRule {
   /** Bounds within which auto-tightening may move `minConfidence`. */
   tightenMin?: number;
   tightenMax?: number;
+  /**
+   * Auto-tightening's risk: the chance that the precision of what passes a threshold it chose is
+   * below `targetAccuracy` is at most this (Learn-then-Test). Default 0.05.
+   */
+  delta?: number;
+  /**
+   * When no threshold within the bounds meets the target: `escalate` (default) sends every
+   * output to blocking review (minConfidence 1), `spot-check` queues every passing output for
+   * non-blocking review, `alert` only alerts. An alert fires in every case.
+   */
+  onUnmet?: "escalate" | "spot-check" | "alert";
   /**
    * For steps received as OpenTelemetry spans: which evaluation (`gen_ai.evaluation.name`) gives
    * the step its confidence. The SDK's own steps report their confidence and ignore it.

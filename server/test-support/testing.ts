@@ -48,7 +48,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const auditSigner = new CheckpointSigner(config.secret);
   // Never started: tests run jobs on demand, through the API or `deps.jobs`.
   const jobs = new Scheduler({ store, config, log: silentLogger, now: () => deps.now(), auditSigner }, JOBS);
-  const verifier = new AuditVerifier({ store, now: () => deps.now(), log: silentLogger, publicKey: auditSigner.publicKey });
+  const verifier = new AuditVerifier({ store, now: () => deps.now(), log: silentLogger, publicKey: auditSigner.publicKey, audit: config.audit });
   const deps: AppDeps = { config, store, now, log: silentLogger, projector, stores: singleStore({ store, projector }), jobs, auditSigner, verifier };
   const app = createApp(deps);
   return {

@@ -31,6 +31,8 @@ const text = async (l: Locator) => (await l.first().textContent()) ?? "";
 const shots = mkdtempSync(join(tmpdir(), "seamtrace-dashboard-shots-"));
 
 const skipReason = unmet("chromium");
+/** A workflow with more runs than one page of the runs list, over each of the last 7 days. */
+const BUSY = "busy-intake";
 
 describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", skipReason), () => {
   let server: SpawnedServer;
@@ -109,7 +111,15 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     for (const key of ["runs", "auto", "escalation", "ece", "alerts", "golden", "queue"]) {
       await expect.poll(() => page.locator(`[data-figure="${key}"] svg`).count()).toBe(1);
     }
+    // Each card says how fresh it is: runs are counted as they arrive, rates by the rollups.
+    await expect.poll(() => text(page.locator('[data-figure="runs"] [data-fresh]'))).toBe("counted as runs arrive");
+    for (const key of ["auto", "escalation", "ece"]) await expect.poll(() => text(page.locator(`[data-figure="${key}"] [data-fresh]`))).toMatch(/^rolled up (just now|\d+ min ago)$/);
     await shot(page, "overview");
+    // One ECE for one window: the card's link opens the Calibration page, which shows the same.
+    const ece = await text(page.locator('[data-figure="ece"] .value'));
+    await page.locator('[data-figure="ece"] .value a').click();
+    await page.waitForURL((u) => u.pathname === "/calibration");
+    await expect.poll(() => text(page.locator('[data-stat="ece"]'))).toBe(ece);
     await page.close();
   });
 
@@ -143,6 +153,37 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await reviewer.close();
   });
 
+  it("says on a paused run's page which step and gate paused it, waiting for review", async () => {
+    const paused = seeded.escalated[seeded.escalated.length - 1]!;
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/runs/${paused.runId}`);
+    await expect.poll(() => text(page.locator("[data-pause]"))).toMatch(/^Paused, waiting for review\s+at step classify: its confidence 0\.41 is below the minimum 0\.6\./);
+    await shot(page, "run-paused");
+    await page.close();
+  });
+
+  it("filters the runs list by text, status and dates, in the address", async () => {
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/runs?workflow=roof-claims`);
+    await page.getByLabel("Search").fill("claim-1");
+    await page.getByLabel("Search").press("Enter");
+    await page.waitForURL((u) => u.searchParams.get("q") === "claim-1");
+    // Keys claim-1 and claim-10 … claim-19 (of 24 runs), each key under its run id.
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(11);
+    await page.getByLabel("Status").selectOption("paused");
+    await page.waitForURL((u) => u.searchParams.get("status") === "paused");
+    // Of those, the unsure ones (every fourth: claim-11, -15, -19) are paused.
+    const paused = seeded.escalated.filter((e) => `claim-${e.index}`.startsWith("claim-1"));
+    expect(paused.map((e) => e.index)).toEqual([11, 15, 19]);
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(paused.length);
+    await shot(page, "runs-filtered");
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel("From").fill(tomorrow);
+    await page.waitForURL((u) => u.searchParams.get("from") === tomorrow);
+    await expect.poll(() => text(page.locator("main"))).toContain("No runs match these filters in these dates");
+    await page.close();
+  });
+
   it("draws a run's DAG with one node per step, and a step's detail on selection", async () => {
     const page = await signedIn(SEED_USERS.analyst);
     await page.goto(`${server.url}/runs/${seeded.completed[0]}`);
@@ -163,6 +204,11 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.goto(`${server.url}/review`);
     await page.locator(`a[href="/review/${target.escalationId}"]`).click();
     await expect.poll(() => text(page.getByRole("status").first())).toContain("Claimed by you");
+    // The decision form is above the fold, beside the step, not under the lineage.
+    const submit = (await page.getByRole("button", { name: "Submit decision" }).boundingBox())!;
+    expect(submit.y + submit.height).toBeLessThanOrEqual(900);
+    // The parents are listed once: classify's parent (extract) is not repeated among the earlier steps.
+    await expect.poll(() => text(page.locator(".lineage"))).toContain("Other earlier steps (0)");
     await page.keyboard.press("2"); // correct, pre-filled from alternative 2 ("fire")
     await expect.poll(() => page.locator("#editor").inputValue()).toBe('"fire"');
     await page.locator("#reason").fill("photos show scorch marks");
@@ -177,6 +223,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
 
     await page.reload();
     await expect.poll(() => text(page.locator(".decided"))).toContain("The run resumed");
+    // People by email, not by user id.
+    await expect.poll(() => text(page.locator(".decided"))).toContain(`By ${SEED_USERS.reviewer} at`);
     // Keep the reviewed run as a golden case (the exports test finds the set).
     await page.getByLabel("Golden set").fill("from-review");
     await page.getByRole("button", { name: "Add to golden set" }).click();
@@ -184,6 +232,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await shot(page, "review-golden");
     await page.goto(`${server.url}/runs/${target.runId}`);
     await expect.poll(() => text(page.locator(".summary"))).toContain("completed");
+    await expect.poll(() => page.locator(".person").allTextContents()).toContain(SEED_USERS.reviewer);
+    await expect.poll(() => page.locator("[data-pause]").count()).toBe(0);
     await expect.poll(() => page.locator("svg.dag g.node").count()).toBe(3);
     await shot(page, "review-resumed-run");
     await page.close();
@@ -230,6 +280,14 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     // The confident runs cycle through the three confidences evenly: 6 labels per bin.
     const perBin = String(seeded.completed.length / CLASSIFY_CONFIDENCE.length);
     await expect.poll(() => page.locator("svg.reliability g.bin .count").allTextContents()).toEqual(CLASSIFY_CONFIDENCE.map(() => perBin));
+    await expect.poll(() => page.locator("svg.reliability text.axis").allTextContents()).toEqual(["confidence (mean per bin)", "observed accuracy"]);
+    // No count label is cut by the chart's edges.
+    const boxes = await page.locator("svg.reliability .count").evaluateAll((els) => els.map((e) => (e as unknown as { getBBox(): { y: number; height: number } }).getBBox()).map((b) => [b.y, b.y + b.height]));
+    const height = Number(await page.locator("svg.reliability").getAttribute("height"));
+    for (const [top, bottom] of boxes) {
+      expect(top).toBeGreaterThanOrEqual(0);
+      expect(bottom).toBeLessThanOrEqual(height);
+    }
     await shot(page, "calibration");
     await page.close();
   });
@@ -275,6 +333,19 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
       });
       await expect.poll(() => text(page.locator('[data-verify="ok"]'))).toContain("Intact: 1,000 entries, 3 signed checkpoints, head #1000");
       await expect.poll(() => page.getByRole("button", { name: "Verify the chain" }).isEnabled()).toBe(true);
+      // A later one found a tail no checkpoint signs: said as such, with its size and age.
+      const later = "01a20000-0000-7000-8000-00000000cafe";
+      const unanchored = {
+        ...report, entries: 1200, head: { seq: 1200, hash: "cd".repeat(32) },
+        payloads: { checked: 1200, reduced: 0, purged: 0, unverifiable: 0 }, anchors: { external: null, system: null },
+        unanchored: { from: 1001, to: 1200, entries: 200, since: new Date(now - 3 * 3_600_000).toISOString() },
+      };
+      await db.execute({
+        sql: "INSERT INTO audit_verifications (id, project_id, requested_by, status, started_at, updated_at, finished_at, up_to, checked, report) VALUES (?, ?, 'user:elsewhere', 'unanchored', ?, ?, ?, 1200, 1200, ?)",
+        args: [later, projectId, now + 1, now + 1, now + 1, JSON.stringify(unanchored)],
+      });
+      await page.reload();
+      await expect.poll(() => text(page.locator('[data-verify="unanchored"]'))).toContain("Unanchored: entries #1001–#1200 (200) have no signed checkpoint");
       await page.close();
     } finally {
       db.close();
@@ -286,7 +357,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.goto(`${server.url}/escalations?workflow=roof-claims&step=classify`);
     // Every fourth of the 24 classify steps escalated.
     await expect.poll(() => text(page.locator('[data-figure="rate"]'))).toBe("25.0%");
-    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 steps");
+    await expect.poll(() => text(page.locator(".figures"))).toContain("6 of 24 step outputs");
     await expect.poll(() => page.locator('svg.escalation-trend [data-series="escalation"] circle').count()).toBeGreaterThan(0);
     // Three steps and the workflow end to end, each linking to its own trend.
     await expect.poll(() => page.locator("table.breakdown tbody tr").count()).toBe(4);
@@ -345,6 +416,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await expect.poll(() => matrix.locator("thead th").allTextContents()).toEqual(["Step", ...GOLDEN.results.map((r) => expect.stringContaining(`v${r.version}`))]);
     // v2 regressed classify and end to end: two red cells, both in the last column.
     await expect.poll(() => matrix.locator("td.regressed").count()).toBe(2);
+    await expect.poll(() => text(page.getByLabel("Workflow").locator("option").first())).toBe("Newest result's (roof-claims)");
     await expect.poll(() => text(matrix.locator("tr", { hasText: "classify" }).locator("td.regressed"))).toContain("72.0%");
     await shot(page, "golden");
     await matrix.getByRole("link", { name: /v2/ }).click();
@@ -361,6 +433,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await expect.poll(() => page.locator(`tr[data-policy="${DRIFT.workflow}/${DRIFT.step}"]`).count()).toBe(1);
     await expect.poll(() => page.locator("li.change").count()).toBe(1);
     expect(await page.getByRole("button", { name: /Edit|Revert|New policy/ }).count()).toBe(0);
+    // The drift alert in words: the feature that moved, by how much, against which cut-off.
+    await expect.poll(() => text(page.locator("[data-alert]"))).toMatch(new RegExp(`^drift on ${DRIFT.step} · (confidence|amount|channel|output): (PSI [0-9.]+ ≥ 0\\.25|(KS|χ²) p = \\S+ < 0\\.01)$`));
+    await shot(page, "thresholds-alerts");
     await page.close();
   });
 
@@ -368,8 +443,10 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     const page = await signedIn(SEED_USERS.admin);
     await page.goto(`${server.url}/thresholds`);
     const row = page.locator(`tr[data-policy="${DRIFT.workflow}/${DRIFT.step}"]`);
-    // The drift alert fired and auto-tighten raised minConfidence to the policy's ceiling.
-    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.tightenMax));
+    // The drift alert fired and auto-tighten raised the step's spot-check rate (drift alone never
+    // moves minConfidence: there are no labels to choose a threshold on).
+    await expect.poll(() => text(row.locator('[data-field="spotCheckRate"]'))).toBe("0.1");
+    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.minConfidence));
     await expect.poll(() => page.locator("table").nth(1).locator("td.bad").allTextContents()).toContain("firing");
     await shot(page, "thresholds-before");
 
@@ -377,7 +454,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.getByLabel("Reason").fill("the drift was a data backfill");
     await page.getByRole("button", { name: "Revert", exact: true }).click();
     await expect.poll(() => text(page.locator("li.change .badge"))).toBe("reverted");
-    await expect.poll(() => text(row.locator('[data-field="minConfidence"]'))).toBe(String(DRIFT.policy.minConfidence));
+    await expect.poll(() => text(row.locator('[data-field="spotCheckRate"]'))).not.toBe("0.1");
 
     await row.getByRole("button", { name: /Edit/ }).click();
     await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.id")).toBe("policy-form-title");
@@ -399,6 +476,42 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await page.getByRole("button", { name: "Save policy" }).click();
     await expect.poll(() => page.locator(`tr[data-policy="${DRIFT.workflow}/"]`).count()).toBe(1);
     await shot(page, "thresholds-after");
+
+    // Raising the workflow's min confidence does nothing for a step with its own: the form says so.
+    await page.locator(`tr[data-policy="${DRIFT.workflow}/"]`).getByRole("button", { name: /Edit/ }).click();
+    await page.getByLabel("Min confidence").fill("0.7");
+    await expect.poll(() => text(page.locator("[data-precedence]"))).toContain(`Min confidence: step ${DRIFT.step} (0.55) sets its own, which wins; this value applies to the other steps only.`);
+    await shot(page, "thresholds-precedence");
+    await page.close();
+  });
+
+  it("counts every run of a busy workflow from the hourly counts, not one page, and says why a rate is missing", async () => {
+    // More runs than one page of the runs list (500), over each of the last 7 days; sent after
+    // the seed's rollup, so the rollups hold none of them yet. Last, so that the thousands of
+    // audit entries they add change no other test.
+    const realNow = Date.now;
+    const today = Math.floor(realNow() / 86_400_000) * 86_400_000;
+    const perDay = 76;
+    for (let d = 6; d >= 0; d--) {
+      const at = today - d * 86_400_000 + Math.floor((realNow() - today) / 2);
+      Date.now = () => at;
+      try {
+        const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
+        const wf = st.workflow(BUSY, { version: "1" });
+        await Promise.all(Array.from({ length: perDay }, (_, i) => wf.run({ input: { n: i }, key: `busy-${d}-${i}` }, (run) => run.step("intake", { input: i }, async () => ({ value: i, confidence: 0.9 })))));
+        await st.shutdown();
+      } finally {
+        Date.now = realNow;
+      }
+    }
+    const page = await signedIn(SEED_USERS.analyst);
+    await page.goto(`${server.url}/?workflow=${BUSY}`);
+    await expect.poll(() => text(page.locator('[data-figure="runs"] .value'))).toBe(String(7 * perDay));
+    // The sparkline's label carries its values: every day counted, none cut off by a page.
+    await expect.poll(() => page.locator('[data-figure="runs"] svg').getAttribute("aria-label")).toBe(`Runs: ${Array(7).fill(perDay).join(", ")}`);
+    await expect.poll(() => text(page.locator('[data-figure="escalation"] .value'))).toBe("—");
+    await expect.poll(() => text(page.locator('[data-figure="escalation"] .hint'))).toBe("no steps rolled up in the last 7 days");
+    await shot(page, "overview-busy");
     await page.close();
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
-import { readAuditHead, verifyAudit, type AuditHead } from "../../server/src/modules/audit/store.js";
+import { readAuditHead, type AuditHead } from "../../server/src/modules/audit/store.js";
+import { verifyAudit } from "../../server/src/modules/audit/verify.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 
 /**

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../server/src/modules/audit/chain.js";
-import { readAuditHead, verifyAudit } from "../../server/src/modules/audit/store.js";
+import { readAuditHead } from "../../server/src/modules/audit/store.js";
+import { verifyAudit } from "../../server/src/modules/audit/verify.js";
 import { createCheckpoint } from "../../server/src/modules/audit/checkpoints.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import {

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PERMISSIONS } from "../../ui/src/lib/permissions.js";
 import type { Role } from "../../server/src/app/deps.js";
 import { escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
@@ -118,6 +120,12 @@ function goldenResult() {
   return { set: "toy", setVersion: "a".repeat(64), workflow: "toy", version: "1", startedAt: now, finishedAt: now, summary, regressions: [], baselineVersion: null };
 }
 
+async function goldenResultCount(): Promise<number> {
+  const r = await send("GET", "/v1/golden/results?workflow=toy&limit=200", "admin");
+  expect(r.status, r.text).toBe(200);
+  return (JSON.parse(r.text) as { items: unknown[] }).items.length;
+}
+
 async function existingWebhook(): Promise<string> {
   const r = await send("POST", "/v1/webhooks", "admin", { url: "https://hooks.example.com/seamtrace", events: ["escalation.created"] });
   expect(r.status, r.text).toBe(201);
@@ -135,9 +143,27 @@ const keysOnly: Record<Caller, Outcome> = { admin: 401, reviewer: 401, analyst: 
 const analystsAndKeys: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
 
 const auditors: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: "allow", apiKey: "allow", anonymous: 401 };
+/** Analysts read and change nothing: golden results come from CI (a key) or an admin. */
+const goldenSenders: Record<Caller, Outcome> = { admin: "allow", reviewer: 403, analyst: 403, apiKey: "allow", anonymous: 401 };
+/** The SDK's worker resumes with its key; in the UI, those who may decide may resume. */
+const resumers: Record<Caller, Outcome> = { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 };
+
+/** Each group of callers above, and the row of docs/api.md's "who may" table that states it. */
+const DOC_ROWS: Array<[Record<Caller, Outcome>, string]> = [
+  [everyone, "read runs, the review queue"],
+  [usersOnly, "read who is signed in"],
+  [analystsAndKeys, "read analytics"],
+  [auditors, "read analytics"],
+  [reviewersOnly, "claim and decide escalations"],
+  [resumers, "resume a reviewed run"],
+  [goldenSenders, "send golden results"],
+  [keysOnly, "send events"],
+  [adminsOnly, "change policies"],
+];
 
 const ROUTES: RouteCase[] = [
   { method: "GET", route: "/v1/auth/me", prepare: async () => ({ path: "/v1/auth/me" }), expect: usersOnly },
+  { method: "GET", route: "/v1/people", prepare: async () => ({ path: "/v1/people?ids=user:nobody" }), expect: usersOnly },
 
   // Runs: scripts with a key and every signed-in role read them.
   { method: "GET", route: "/v1/runs", prepare: async () => ({ path: "/v1/runs" }), expect: everyone },
@@ -164,8 +190,16 @@ const ROUTES: RouteCase[] = [
   // Correction exports are training data: admins, analysts and scripts, like audit exports.
   { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
 
-  // Golden results are measurements: CI sends them with a key, analysts read them.
-  { method: "POST", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results", body: goldenResult() }), expect: auditors },
+  // Golden results are measurements: CI sends them with a key (or an admin does), analysts read them.
+  {
+    method: "POST",
+    route: "/v1/golden/results",
+    async prepare() {
+      const before = await goldenResultCount();
+      return { path: "/v1/golden/results", body: goldenResult(), unchanged: async () => expect(await goldenResultCount()).toBe(before) };
+    },
+    expect: goldenSenders,
+  },
   { method: "GET", route: "/v1/golden/results", prepare: async () => ({ path: "/v1/golden/results?workflow=toy" }), expect: auditors },
   {
     method: "GET",
@@ -321,8 +355,7 @@ const ROUTES: RouteCase[] = [
       const run = await escalation();
       return { path: `/v1/runs/${run.runId}/resume`, body: { escalationId: run.escalationId } };
     },
-    // The SDK's worker resumes with its key; in the UI, those who may decide may resume.
-    expect: { admin: "allow", reviewer: "allow", analyst: 403, apiKey: "allow", anonymous: 401 },
+    expect: resumers,
   },
   {
     method: "POST",
@@ -475,6 +508,48 @@ describe("role matrix: routes × callers", () => {
       }
     });
   }
+});
+
+describe("the API reference and the dashboard say what the server does", () => {
+  /** docs/api.md's "who may" table: row label → the callers it ticks. */
+  function whoMayTable(): Map<string, Set<Caller>> {
+    const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
+    const head = doc.indexOf("| who may | admin | analyst | reviewer | API key |");
+    expect(head, "docs/api.md's who-may table").toBeGreaterThan(0);
+    const columns: Caller[] = ["admin", "analyst", "reviewer", "apiKey"];
+    const rows = new Map<string, Set<Caller>>();
+    for (const line of doc.slice(head).split("\n").slice(2)) {
+      if (!line.startsWith("|")) break;
+      const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+      rows.set(cells[0]!, new Set(columns.filter((_, i) => cells[i + 1] === "✓")));
+    }
+    return rows;
+  }
+  const allowed = (group: Record<Caller, Outcome>) => new Set(CALLERS.filter((c) => group[c] === "allow"));
+
+  it("ticks, in each row of its who-may table, exactly the callers the matrix allows", () => {
+    const table = whoMayTable();
+    for (const [group, label] of DOC_ROWS) {
+      const row = [...table.entries()].find(([l]) => l.startsWith(label));
+      expect(row, `docs/api.md row "${label}…"`).toBeDefined();
+      expect(row![1], `docs/api.md row "${label}…"`).toEqual(allowed(group));
+    }
+    // Every row of the table is one the matrix checks.
+    expect([...table.keys()].filter((l) => !DOC_ROWS.some(([, label]) => l.startsWith(label)))).toEqual([]);
+  });
+
+  it("offers each gated dashboard action to exactly the roles the server allows it", () => {
+    const behind: Record<keyof typeof PERMISSIONS, string> = {
+      verifyAudit: "POST /v1/audit/verifications",
+      decide: "POST /v1/escalations/:id/decision",
+      revertThreshold: "POST /v1/thresholds/changes/:id/revert",
+    };
+    for (const [action, route] of Object.entries(behind) as Array<[keyof typeof PERMISSIONS, string]>) {
+      const rc = ROUTES.find((r) => `${r.method} ${r.route}` === route)!;
+      const roles = (["admin", "reviewer", "analyst"] as const).filter((role) => rc.expect[role] === "allow");
+      expect([...PERMISSIONS[action]].sort(), `${action} (${route})`).toEqual([...roles].sort());
+    }
+  });
 });
 
 describe("cross-origin state-changing requests with a session cookie are refused", () => {

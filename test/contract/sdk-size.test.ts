@@ -57,6 +57,14 @@ const ADAPTER_GZIP_BUDGET_BYTES: Record<string, { budget: number; framework: str
   "./openai-agents": { budget: 4.5 * 1024, framework: "@openai/agents" },
 };
 
+/**
+ * Budget for `@seamtrace/sdk/audit-proof` after minify + gzip -9. It runs wherever an auditor
+ * checks a proof (a browser page, a script), on Web Crypto alone. Set at 2 KiB when it measured
+ * 1,734 B: RFC 6962 audit-path and consistency verification, the entry hash and an Ed25519
+ * checkpoint signature.
+ */
+const AUDIT_PROOF_GZIP_BUDGET_BYTES = 2 * 1024;
+
 async function bundle(options: BuildOptions) {
   const { code, imports, inputs } = await bundleSdk(options);
   return { code, imports, inputs: Object.keys(inputs) };
@@ -96,7 +104,7 @@ describe("SDK bundle (sdk/src/index.ts → esm, neutral platform, minified)", ()
   it("has exactly the entry points budgeted here", () => {
     // A new subpath export needs its own budget here before it ships.
     const pkg = JSON.parse(readFileSync(new URL("../../sdk/package.json", import.meta.url), "utf8")) as { exports: Record<string, unknown> };
-    expect(Object.keys(pkg.exports)).toEqual([".", "./otel", "./spool", "./memory", ...Object.keys(ADAPTER_GZIP_BUDGET_BYTES)]);
+    expect(Object.keys(pkg.exports)).toEqual([".", "./otel", "./spool", "./memory", ...Object.keys(ADAPTER_GZIP_BUDGET_BYTES), "./audit-proof"]);
   });
 
   it("the import check catches every form of module loading", async () => {
@@ -207,5 +215,24 @@ describe.each(Object.entries(ADAPTER_GZIP_BUDGET_BYTES))("SDK framework adapter 
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.peerDependencies[framework]).toBeDefined();
     expect(pkg.peerDependenciesMeta[framework]).toEqual({ optional: true });
+  });
+});
+
+describe("SDK audit-proof entry (sdk/src/audit-proof.ts → esm, neutral platform)", () => {
+  const auditProof = () => bundle({ entryPoints: [`${sdkSrc}audit-proof.ts`] });
+
+  it(`stays under ${AUDIT_PROOF_GZIP_BUDGET_BYTES} bytes gzipped`, async () => {
+    const { code } = await auditProof();
+    const gzipped = gzipSync(code, { level: 9 }).byteLength;
+    expect(gzipped, `audit-proof entry is ${gzipped} B gzipped; budget ${AUDIT_PROOF_GZIP_BUDGET_BYTES} B`).toBeLessThanOrEqual(AUDIT_PROOF_GZIP_BUDGET_BYTES);
+    expect(gzipped).toBeGreaterThan(500);
+  });
+
+  it("imports nothing, not even a node: builtin, and inlines none of the SDK's core", async () => {
+    const { code, imports, inputs } = await auditProof();
+    expect(imports).toEqual([]);
+    expect(moduleLoads(code)).toEqual([]);
+    expect(code).not.toContain("node:");
+    expect(inputs).toEqual(["sdk/src/audit-proof.ts"]);
   });
 });

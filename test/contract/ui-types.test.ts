@@ -2,9 +2,13 @@ import { describe, expect, it } from "vitest";
 import type * as Server from "../../server/src/modules/runs/contract.js";
 import type * as Review from "../../server/src/modules/review/contract.js";
 import type * as Audit from "../../server/src/modules/audit/contract.js";
-import type { DriftTest, Rates as ServerRates } from "../../server/src/modules/analytics/maths/series.js";
+import type { Rates as ServerRates } from "../../server/src/modules/analytics/maths/series.js";
+import type { DriftTest } from "../../server/src/modules/analytics/maths/drift.js";
 import type * as Golden from "../../server/src/modules/golden/contract.js";
 import type { ThresholdChangeView } from "../../server/src/modules/policies/thresholds-store.js";
+import type { AlertView } from "../../server/src/modules/analytics/alerts-store.js";
+import type * as Auth from "../../server/src/modules/auth/contract.js";
+import type * as Jobs from "../../server/src/modules/jobs/contract.js";
 import type * as Ui from "../../ui/src/lib/types.js";
 
 /**
@@ -37,6 +41,10 @@ describe("the dashboard's wire types", () => {
       fits<Fits<Golden.GoldenResultsResponse, Ui.GoldenResultList>>(true),
       fits<Fits<Golden.GoldenResultDetail, Ui.GoldenResultDetail>>(true),
       fits<Fits<Golden.GoldenSetsResponse, Ui.GoldenSetList>>(true),
+      fits<Fits<AlertView, Ui.AlertView>>(true),
+      fits<Fits<Auth.PeopleResponse, { items: Ui.Person[] }>>(true),
+      fits<Fits<Jobs.JobRunsResponse, Ui.JobRunsResponse>>(true),
+      fits<Fits<Jobs.JobListResponse, Ui.JobListResponse>>(true),
     ];
     expect(checks.every(Boolean)).toBe(true);
   });

@@ -31,7 +31,7 @@ export function serialize(value: unknown): string {
   return json.replace(/"\\u0001RAW(\d+)\\u0002"/g, (_, i: string) => raws[Number(i)]!);
 }
 
-export type LimitCode = "string_too_long" | "too_deep";
+export type LimitCode = "string_too_long" | "too_deep" | "nul_character";
 type Verdict = { valid: true } | { valid: false; limit?: LimitCode };
 
 /** One item of a batch and what the collector must answer for it. */
@@ -204,7 +204,7 @@ const oddChar = fc.oneof(
   loneSurrogate,
   fc.constantFrom("\u0000", "\u202e", "\ufeff", "\u200d", "👩‍👩‍👧", "e\u0301", "\uffff", "\\", '"', "'", "%s", "${x}", "</script>", "\n", "\t", "' OR 1=1 --"),
 );
-/** Unicode with lone surrogates, NULs, bidi controls and the like; `max` elements of ≤ 11 UTF-16 units. */
+/** Unicode with lone surrogates, NULs, bidi controls and the like; `max` elements of ≤ 11 UTF-16 units. An item holding a NUL is expected refused (`holdsNul`). */
 const oddText = (min: number, max: number) => fc.array(oddChar, { minLength: min, maxLength: max }).map((a) => a.join(""));
 
 const BAD_UUIDS = [
@@ -429,8 +429,18 @@ function preview(v: unknown): string {
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}…(${s.length})` : s;
 }
 
+/** Whether a NUL character sits in any string or key of the value: the collector refuses those. */
+function holdsNul(value: unknown): boolean {
+  if (value instanceof Raw) return value.text.includes("\u0000") || /\\u0000/i.test(value.text);
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (typeof value === "object" && value !== null) return Object.entries(value).some(([k, v]) => k.includes("\u0000") || holdsNul(v));
+  return false;
+}
+
 function finish(d: Draft): GenItem {
   const bad = [...d.verdicts.values()].filter((v): v is { valid: false; limit?: LimitCode } => !v.valid);
+  if (holdsNul(d.obj)) bad.push({ valid: false, limit: "nul_character" });
   const limits = [...new Set(bad.flatMap((v) => (v.limit ? [v.limit] : [])))];
   const idVerdict = d.verdicts.get("id");
   const id = typeof d.obj.id === "string" && (!idVerdict || idVerdict.valid) ? d.obj.id : null;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,6 +69,7 @@ describe("loadConfig", () => {
     ["DATABASE_URL that is a bare path", { DATABASE_URL: "./seamtrace.db" }, /^DATABASE_URL\b/],
     ["SEAMTRACE_SECRET shorter than 32 characters", { SEAMTRACE_SECRET: "too-short-secret" }, /^SEAMTRACE_SECRET\b/],
     ["SEAMTRACE_METRICS_TOKEN shorter than 16 characters", { SEAMTRACE_METRICS_TOKEN: "short" }, /^SEAMTRACE_METRICS_TOKEN\b/],
+    ["SEAMTRACE_WEBHOOK_ALLOW entry that is no address, range or host", { SEAMTRACE_WEBHOOK_ALLOW: "127.0.0.1, 10.0.0.0/40" }, /^SEAMTRACE_WEBHOOK_ALLOW\b/],
     ["SEAMTRACE_OTLP_IDLE_CLOSE_MS that is not a number", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10m" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
     ["SEAMTRACE_OTLP_IDLE_CLOSE_MS under a second", { SEAMTRACE_OTLP_IDLE_CLOSE_MS: "10" }, /^SEAMTRACE_OTLP_IDLE_CLOSE_MS\b/],
     ["SEAMTRACE_OTLP_MAX_BODY_BYTES under 1 KiB", { SEAMTRACE_OTLP_MAX_BODY_BYTES: "100" }, /^SEAMTRACE_OTLP_MAX_BODY_BYTES\b/],
@@ -105,7 +106,10 @@ describe("loadConfig", () => {
     expect(readFileSync(path, "utf8").trim()).toBe(first.secret);
     expect(statSync(path).mode & 0o777).toBe(0o600);
 
+    // Restored from a backup with looser bits: narrowed back to the owner on the next start.
+    chmodSync(path, 0o644);
     const second = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(second.secret).toBe(first.secret);
     // A different data folder is a different installation: a different secret.
     expect(loadConfig({ SEAMTRACE_DATA_DIR: tempDir() }).secret).not.toBe(first.secret);

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validate as validCron } from "node-cron";
 import { DEFAULT_SCHEDULES, JOB_NAMES, type JobName } from "../modules/jobs/names.js";
+import { parseAllowEntry } from "../modules/webhooks/address-guard.js";
 
 /** Limits on what a client may send. Defaults are documented in the README. */
 export interface Limits {
@@ -86,6 +87,23 @@ export interface Config {
     checkpointEvery: number;
     /** Append every checkpoint to this JSONL file too, outside the database. Empty: don't. */
     checkpointFile: string;
+    /**
+     * Where a receiver of `audit.checkpoint` webhooks serves back what it collected (JSON lines),
+     * read by every verification beside the checkpoint file. Empty: none.
+     */
+    anchorUrl: string;
+    /** Bearer token for `anchorUrl`. */
+    anchorToken: string | undefined;
+    /** A chain's tail with no signed checkpoint or anchor for longer than this is reported unanchored. */
+    unanchoredAfterMs: number;
+  };
+  webhooks: {
+    /**
+     * Addresses, CIDR ranges and host names webhooks may reach although they are loopback,
+     * private, link-local or reserved (local development, a receiver inside the network).
+     * Empty: public addresses only.
+     */
+    allow: readonly string[];
   };
   /**
    * Bearer token `GET /metrics` requires. Unset: metrics are open while the server listens on
@@ -214,7 +232,12 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     audit: {
       checkpointEvery: int(env, "SEAMTRACE_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
       checkpointFile: env.SEAMTRACE_AUDIT_CHECKPOINT_FILE ? resolve(env.SEAMTRACE_AUDIT_CHECKPOINT_FILE) : "",
+      anchorUrl: httpUrl(env, "SEAMTRACE_AUDIT_ANCHOR_URL"),
+      anchorToken: env.SEAMTRACE_AUDIT_ANCHOR_TOKEN || undefined,
+      // Past the hourly checkpoint, with room for a slow run.
+      unanchoredAfterMs: int(env, "SEAMTRACE_AUDIT_UNANCHORED_AFTER_MINUTES", 90, 1, 7 * 24 * 60) * 60_000,
     },
+    webhooks: { allow: webhookAllowList(env) },
     metricsToken: env.SEAMTRACE_METRICS_TOKEN || undefined,
   };
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
@@ -234,7 +257,33 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     audit: Object.freeze(config.audit),
     jobs: Object.freeze(config.jobs),
     analytics: Object.freeze(config.analytics),
+    webhooks: Object.freeze({ allow: Object.freeze([...config.webhooks.allow]) }),
   });
+}
+
+function httpUrl(env: Env, name: string): string {
+  const raw = env[name]?.trim() ?? "";
+  if (raw === "") return "";
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  return url.href;
+}
+
+/** SEAMTRACE_WEBHOOK_ALLOW: comma-separated addresses, CIDR ranges (`10.0.0.0/8`) and host names. */
+function webhookAllowList(env: Env): string[] {
+  const raw = env.SEAMTRACE_WEBHOOK_ALLOW ?? "";
+  const entries = raw.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  for (const e of entries) {
+    if (parseAllowEntry(e) === null) {
+      throw new ConfigError(`SEAMTRACE_WEBHOOK_ALLOW must list addresses, CIDR ranges or host names separated by commas, got "${e}"`);
+    }
+  }
+  return entries;
 }
 
 /** The embedded database file a `file:` URL names; null for a remote store or an in-memory one. */
@@ -266,6 +315,9 @@ function readSecretIfPresent(dataDir: string): string {
 }
 
 function readSecretFile(path: string): string {
+  // Copied in or restored from a backup with looser bits: it keys every API-key hash and the
+  // audit signing key, so it is narrowed back to the owner.
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
   const secret = readFileSync(path, "utf8").trim();
   if (secret.length < 32) throw new ConfigError(`${path} holds a secret shorter than 32 characters`);
   return secret;

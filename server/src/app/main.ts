@@ -56,10 +56,10 @@ export async function startServer(config: Readonly<Config>, log: Logger = jsonLo
   const now = () => Date.now();
   const auditSigner = new CheckpointSigner(config.secret);
   const scheduler = new Scheduler({ store, config, log, now, auditSigner }, JOBS);
-  const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey });
+  const verifier = new AuditVerifier({ store, now, log, publicKey: auditSigner.publicKey, audit: config.audit });
   const deps: AppDeps = { config, store, now, log, projector, stores: singleStore({ store, projector }), jobs: scheduler, auditSigner, verifier };
   const app = createApp(deps);
-  const webhooks = new WebhookDispatcher(store, { log });
+  const webhooks = new WebhookDispatcher(store, { log, allow: config.webhooks.allow });
   const checkpoints = new CheckpointWatcher({ store, now: deps.now, config, signer: deps.auditSigner }, (err) =>
     log.error("audit checkpoint failed", { err: String(err) }),
   );

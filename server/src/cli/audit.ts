@@ -1,9 +1,13 @@
 import { Option, type Command } from "commander";
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { readFile, writeFile } from "node:fs/promises";
+import { verifyAuditProof, type AuditProof } from "@seamtrace/sdk/audit-proof";
+import type { Config } from "../app/config.js";
 import type { Store } from "../platform/db/client.js";
-import { checkpointSignatureValid, CheckpointSigner, type SignedCheckpoint, type VerifyReport } from "../modules/audit/chain.js";
-import { readAuditHead, recordAudit, verifyAudit } from "../modules/audit/store.js";
+import { CheckpointSigner } from "../modules/audit/chain.js";
+import { AnchorReadError, configuredAnchors, readExternalCheckpoints } from "../modules/audit/anchors.js";
+import { proveConsistency, proveInclusion, ProofUnavailable } from "../modules/audit/proofs.js";
+import { recordAudit } from "../modules/audit/store.js";
+import { verifyStore, type ChainReport } from "../modules/audit/verify-store.js";
 import { SingleBar } from "cli-progress";
 import { csvRow, CSV_COLUMNS, streamAudit } from "../modules/audit/query-store.js";
 import { listProjects, type Project } from "../modules/auth/projects-store.js";
@@ -13,7 +17,7 @@ import { noProjectMessage } from "./store-access.js";
 
 /** What the audit commands borrow from cli.ts. */
 export interface CliKit {
-  withStore<T>(fn: (store: Store, secret: string) => Promise<T>, options?: { needsSecret?: boolean }): Promise<T>;
+  withStore<T>(fn: (store: Store, secret: string, config: Readonly<Config>) => Promise<T>, options?: { needsSecret?: boolean }): Promise<T>;
   print(json: boolean, value: unknown, human: () => string): void;
   /** Exit 1: a check failed. */
   failure(message: string): Error;
@@ -29,85 +33,148 @@ async function projectsNamed(store: Store, name: string | undefined, kit: CliKit
   return found;
 }
 
-/**
- * Checks checkpoints kept outside the database (the JSONL file SEAMTRACE_AUDIT_CHECKPOINT_FILE
- * writes, or webhook copies) against the stored chain: they catch what the database alone cannot,
- * such as a tail truncated together with its checkpoints. Read line by line.
- */
-async function checkExternal(store: Store, file: string, signer: CheckpointSigner, reports: Map<string, VerifyReport>): Promise<number> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let checked = 0;
-  for await (const line of lines) {
-    if (line.trim() === "") continue;
-    let c: SignedCheckpoint;
-    try {
-      c = JSON.parse(line) as SignedCheckpoint;
-    } catch {
-      throw new Error(`${file}: not a JSON line: ${line.slice(0, 80)}`);
-    }
-    const report = reports.get(c.projectId);
-    if (!report) continue;
-    checked++;
-    const fail = (seq: number, reason: string) => {
-      if (report.firstBad && report.firstBad.seq <= seq) return;
-      report.ok = false;
-      report.firstBad = { seq, reason };
-    };
-    if (!checkpointSignatureValid(c, signer.publicKey)) {
-      fail(c.seq, `the exported checkpoint at entry ${c.seq} has an invalid signature`);
-      continue;
-    }
-    const rs = await store.client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [c.projectId, c.seq] });
-    const stored = rs.rows[0];
-    const headSeq = report.head?.seq ?? 0;
-    if (!stored) fail(headSeq + 1, `entries ${headSeq + 1}–${c.seq} are missing: an exported checkpoint covers them (truncated tail)`);
-    else if (String(stored[0]) !== c.headHash) fail(Math.min(c.seq, (report.lastGoodCheckpoint ?? 0) + 1), `entry ${c.seq} differs from the exported checkpoint (chain rewritten)`);
+function describe(r: ChainReport): string {
+  if (!r.ok) {
+    const bad = r.firstBad!;
+    return `${r.project}: BROKEN at entry ${bad.seq}${bad.to !== undefined ? ` (to ${bad.to})` : ""}: ${bad.reason}`;
   }
-  return checked;
+  const counts = `${r.entries} ${r.entries === 1 ? "entry" : "entries"}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? "" : "s"}`;
+  const payloads = r.payloads.checked + r.payloads.reduced + r.payloads.purged > 0 ? `, payloads ${r.payloads.checked} intact / ${r.payloads.reduced} reduced / ${r.payloads.purged} purged by retention` : "";
+  if (r.unanchored) {
+    return `${r.project}: UNANCHORED: entries ${r.unanchored.from}–${r.unanchored.to} (${r.unanchored.entries}) have no signed checkpoint or anchor, the oldest since ${r.unanchored.since} (${counts})`;
+  }
+  return `${r.project}: ok — ${counts}${payloads}, head ${r.head ? `${r.head.seq} (${r.head.hash.slice(0, 12)}…)` : "empty"}`;
+}
+
+/** The writer for --out (0600: a proof may carry a payload), or standard output. */
+async function writeOut(output: string | undefined, text: string): Promise<void> {
+  if (output === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  await writeFile(output, text, { mode: 0o600 });
+}
+
+/** `--key`: the base64url key itself, or @file holding it or `GET /v1/audit/public-key`'s JSON. */
+async function publicKeyArg(value: string, kit: CliKit): Promise<string> {
+  if (!value.startsWith("@")) return value.trim();
+  let text: string;
+  try {
+    text = (await readFile(value.slice(1), "utf8")).trim();
+  } catch (err) {
+    throw kit.usage(`--key ${value}: ${(err as Error).message}`);
+  }
+  if (text.startsWith("{")) {
+    const key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;
+    if (typeof key !== "string") throw kit.usage(`--key ${value}: no "publicKey" in it`);
+    return key;
+  }
+  return text;
 }
 
 export function registerAuditCommands(program: Command, kit: CliKit): void {
-  const audit = program.command("audit").description("Verify and export the tamper-evident audit trail");
+  const audit = program.command("audit").description("Verify, prove and export the tamper-evident audit trail");
   const json = new Option("--json", "machine-readable output");
 
   audit
     .command("verify")
-    .description("Recompute each project's hash chain and check its signed checkpoints; exit 1 naming the first broken entry")
-    .option("--project <name>", "only this project")
-    .option("--checkpoints <file>", "also check checkpoints exported outside the database (JSONL)")
+    .description(
+      "Recompute every chain, its Merkle tree and payloads; check its signed checkpoints (also the copies outside the database the configuration names), the system anchor of every project's head, and the unanchored tail; exit 1 naming the first broken entry",
+    )
+    .option("--project <name>", "only this project (and the system chain)")
+    .option("--checkpoints <file>", "also check checkpoints kept in this JSONL file (the checkpoint file, or webhook bodies a receiver stored)")
     .option("--no-progress", "no progress bar")
     .addOption(json)
     .action(async (opts: { project?: string; checkpoints?: string; json?: boolean; progress: boolean }) => {
-      const reports = await kit.withStore(async (store, secret) => {
+      const reports = await kit.withStore(async (store, secret, config) => {
         const signer = new CheckpointSigner(secret);
-        const byProject = new Map<string, VerifyReport>();
-        const projects = await projectsNamed(store, opts.project, kit);
-        for (const p of projects) {
-          // Linear in the chain (minutes at ten million entries): show how far it has got.
-          const head = (await readAuditHead(store.client, p.id))?.seq ?? 0;
-          const bar = opts.progress && !opts.json && process.stderr.isTTY && head > 0
-            ? new SingleBar({ stream: process.stderr, format: `${p.name} {bar} {value}/{total} entries  {eta_formatted} left`, hideCursor: true, clearOnComplete: true })
-            : undefined;
-          bar?.start(head, 0);
-          try {
-            byProject.set(p.id, await verifyAudit(store.db, p.id, signer.publicKey, { onProgress: (n) => bar?.update(Math.min(n, head)) }));
-          } finally {
-            bar?.stop();
-          }
+        if (opts.project !== undefined) await projectsNamed(store, opts.project, kit);
+        const sources = configuredAnchors(config.audit);
+        if (opts.checkpoints) sources.push({ kind: "file", location: opts.checkpoints });
+        let external = null;
+        try {
+          external = sources.length > 0 ? await readExternalCheckpoints(sources, signer.publicKey, null) : null;
+        } catch (err) {
+          if (err instanceof AnchorReadError) throw kit.failure(err.message);
+          throw err;
         }
-        if (opts.checkpoints) await checkExternal(store, opts.checkpoints, signer, byProject);
-        return projects.map((p) => ({ project: p.name, ...byProject.get(p.id)! }));
+        return verifyStore(store.db, signer.publicKey, {
+          external,
+          now: Date.now(),
+          unanchoredAfterMs: config.audit.unanchoredAfterMs,
+          ...(opts.project !== undefined ? { projectName: opts.project } : {}),
+          onChain: (name, head) => {
+            // Linear in the chain (minutes at ten million entries): show how far it has got.
+            if (!opts.progress || opts.json || !process.stderr.isTTY || head === 0) return;
+            const bar = new SingleBar({ stream: process.stderr, format: `${name} {bar} {value}/{total} entries  {eta_formatted} left`, hideCursor: true, clearOnComplete: true });
+            bar.start(head, 0);
+            return { onProgress: (n) => bar.update(Math.min(n, head)), done: () => bar.stop() };
+          },
+        });
       }, { needsSecret: true }); // checkpoints are checked against the key derived from the secret
-      kit.print(!!opts.json, reports, () =>
-        reports
-          .map((r) =>
-            r.ok
-              ? `${r.project}: ok — ${r.entries} ${r.entries === 1 ? "entry" : "entries"}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? "" : "s"}, head ${r.head ? `${r.head.seq} (${r.head.hash.slice(0, 12)}…)` : "empty"}`
-              : `${r.project}: BROKEN at entry ${r.firstBad!.seq}: ${r.firstBad!.reason}`,
-          )
-          .join("\n"),
-      );
+      kit.print(!!opts.json, reports, () => reports.map(describe).join("\n"));
       if (reports.some((r) => !r.ok)) throw kit.failure("the audit trail does not verify");
+      if (reports.some((r) => r.unanchored)) throw kit.failure("part of the audit trail is not anchored by any signed checkpoint");
+    });
+
+  const proveCommand = audit
+    .command("prove")
+    .description("Write an inclusion proof of one entry against a signed checkpoint; `seamtrace audit check-proof` (or @seamtrace/sdk/audit-proof) checks it with the public key alone")
+    .argument("<entry>", "the entry's sequence number")
+    .requiredOption("--project <name>", "the project")
+    .option("--checkpoint <seq>", "prove against the checkpoint at this entry (default: the first that covers it)")
+    .option("--no-payload", "leave the payload out of the proof");
+  addOutOption(proveCommand, "write here (0600) instead of standard output").action(
+    async (entry: string, opts: { project: string; checkpoint?: string; payload: boolean; out?: string; output?: string }) => {
+      const seq = positive(entry, "<entry>", kit);
+      const checkpoint = opts.checkpoint === undefined ? undefined : positive(opts.checkpoint, "--checkpoint", kit);
+      const proof = await kit.withStore(async (store) => {
+        const [project] = await projectsNamed(store, opts.project, kit);
+        return unavailableAsFailure(kit, () => proveInclusion(store.client, project!.id, seq, { ...(checkpoint !== undefined ? { checkpoint } : {}), payload: opts.payload }));
+      });
+      await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");
+    },
+  );
+
+  const consistencyCommand = audit
+    .command("prove-consistency")
+    .description("Write a consistency proof between two signed checkpoints: the later chain starts with the earlier one, unchanged")
+    .argument("<from>", "the earlier checkpoint's entry")
+    .argument("<to>", "the later checkpoint's entry")
+    .requiredOption("--project <name>", "the project");
+  addOutOption(consistencyCommand, "write here (0600) instead of standard output").action(
+    async (from: string, to: string, opts: { project: string; out?: string; output?: string }) => {
+      const [a, b] = [positive(from, "<from>", kit), positive(to, "<to>", kit)];
+      const proof = await kit.withStore(async (store) => {
+        const [project] = await projectsNamed(store, opts.project, kit);
+        return unavailableAsFailure(kit, () => proveConsistency(store.client, project!.id, a, b));
+      });
+      await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");
+    },
+  );
+
+  audit
+    .command("check-proof")
+    .description("Check a proof written by `audit prove` or `audit prove-consistency` against the server's public key, with no database; exit 1 if it does not hold")
+    .argument("<file>", "the proof (JSON)")
+    .requiredOption("--key <key>", "the Ed25519 public key, base64url (GET /v1/audit/public-key), or @file holding it")
+    .addOption(json)
+    .action(async (file: string, opts: { key: string; json?: boolean }) => {
+      let proof: AuditProof;
+      try {
+        proof = JSON.parse(await readFile(file, "utf8")) as AuditProof;
+      } catch (err) {
+        throw kit.usage(`${file}: ${(err as Error).message}`);
+      }
+      const result = await verifyAuditProof(proof, await publicKeyArg(opts.key, kit));
+      kit.print(!!opts.json, result, () =>
+        result.ok
+          ? result.kind === "seamtrace.audit.inclusion"
+            ? `ok — entry ${result.seq} of project ${result.projectId} is in the chain the checkpoint at entry ${result.checkpoint} signed`
+            : `ok — the chain the checkpoint at entry ${result.checkpoint} signed starts with the one signed at entry ${result.seq} (project ${result.projectId})`
+          : `NOT PROVEN: ${result.reason}`,
+      );
+      if (!result.ok) throw kit.failure("the proof does not hold");
     });
 
   const exportCommand = audit
@@ -153,4 +220,18 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
       });
     },
   );
+}
+
+function positive(value: string, what: string, kit: CliKit): number {
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw kit.usage(`${what} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function unavailableAsFailure<T>(kit: CliKit, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProofUnavailable) throw kit.failure(err.message);
+    throw err;
+  }
 }

@@ -8,6 +8,8 @@ import type {
   GoldenResultList,
   GoldenSetList,
   PolicyBody,
+  JobListResponse,
+  JobRunsResponse,
   EscalationDetail,
   EscalationRatesResponse,
   PolicyHistoryEntry,
@@ -17,6 +19,7 @@ import type {
   SeriesListResponse,
   ServedPolicy,
   ThresholdChange,
+  Person,
   User,
   AuditVerification,
   AuditVerificationList,
@@ -88,6 +91,7 @@ const seg = encodeURIComponent;
 
 export const api = {
   me: () => get<{ user: User }>("/v1/auth/me"),
+  people: (ids: string[]) => get<{ items: Person[] }>("/v1/people", { ids: ids.join(",") }),
   login: (email: string, password: string) => post<{ user: User }>("/v1/auth/login", { email, password }),
   logout: () => post<void>("/v1/auth/logout"),
   runs: (q: Query) => get<RunListResponse>("/v1/runs", q),
@@ -112,6 +116,8 @@ export const api = {
   drift: (q: Query) => get<DriftResponse>("/v1/analytics/drift", q),
   putPolicy: (workflow: string, step: string | null, body: PolicyBody) =>
     request<ServedPolicy>("PUT", `/v1/policies/${seg(workflow)}${step ? `/steps/${seg(step)}` : ""}`, body),
+  jobs: () => get<JobListResponse>("/v1/jobs"),
+  jobRuns: (q: Query = {}) => get<JobRunsResponse>("/v1/jobs/runs", q),
   goldenResults: (q: Query = {}) => get<GoldenResultList>("/v1/golden/results", q),
   goldenResult: (id: string) => get<GoldenResultDetail>(`/v1/golden/results/${seg(id)}`),
   goldenSets: () => get<GoldenSetList>("/v1/golden/sets"),

@@ -1,3 +1,5 @@
+import { api } from "./api.js";
+import { PeopleDirectory } from "./people.js";
 import { Router } from "./router.svelte.js";
 import { Session } from "./session.svelte.js";
 import { Theme } from "./theme.svelte.js";
@@ -25,3 +27,5 @@ export type RouteName = (typeof ROUTES)[number]["name"];
 export const router = new Router<RouteName>(ROUTES);
 export const session = new Session();
 export const theme = new Theme();
+/** Emails for the user ids the pages show. */
+export const people = new PeopleDirectory(async (ids) => (await api.people(ids)).items);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formOf, policyBodyOf } from "./policy-form.js";
+import { formOf, policyBodyOf, precedenceNotes } from "./policy-form.js";
 import type { ServedPolicy } from "./types.js";
 
 const policy: ServedPolicy = { workflow: "w", step: "classify", minConfidence: 0.6, onLow: "escalate", revision: 2, updatedAt: "2026-01-01T00:00:00Z" };
@@ -35,5 +35,18 @@ describe("policy form", () => {
 
   it("creates a policy from the fields that are set", () => {
     expect(policyBodyOf({ ...formOf(null), minConfidence: "0.7", onLow: "flag", reason: "new" }, null).body).toEqual({ minConfidence: 0.7, onLow: "flag", reason: "new" });
+  });
+
+  it("says when a step's own min confidence wins over the workflow's being edited", () => {
+    const wf: ServedPolicy = { workflow: "w", step: null, minConfidence: 0.5, revision: 1, updatedAt: "2026-01-01T00:00:00Z" };
+    const all = [wf, policy, { ...policy, step: "extract", minConfidence: 0.9 }, { ...policy, workflow: "other", step: "x" }];
+    const notes = precedenceNotes(all, "w", null, { ...formOf(wf), minConfidence: "0.7" });
+    expect(notes[0]).toBe("Min confidence: steps classify (0.6), extract (0.9) set their own, which win; this value applies to the other steps only.");
+    expect(notes.at(-1)).toMatch(/step's over its workflow's, field by field/);
+    // Editing the step: its own value wins; cleared, it follows the workflow's.
+    expect(precedenceNotes(all, "w", "classify", formOf(policy))).toEqual(["Min confidence 0.6 here wins over the workflow's 0.5 for classify."]);
+    expect(precedenceNotes(all, "w", "classify", { ...formOf(policy), minConfidence: "" })).toEqual(["Min confidence is unset here, so classify follows the workflow's 0.5."]);
+    // Nothing to say where no step sets its own.
+    expect(precedenceNotes([wf], "w", null, formOf(wf))).toEqual(["A server policy wins over the thresholds in code, a step's over its workflow's, field by field."]);
   });
 });

@@ -63,3 +63,36 @@ export function policyBodyOf(form: PolicyForm, before: ServedPolicy | null): { b
   else body.reason = form.reason.trim();
   return problems.length > 0 ? { body: null, problems } : { body, problems };
 }
+
+/**
+ * Which setting wins, for the policy being edited (a workflow's, step null, or one step's): the
+ * SDK applies, field by field, the step's server policy, then the workflow's, then the code's.
+ * So a workflow's value does nothing for a step whose own policy sets that field, and the form
+ * says so, naming those steps and their values. Sentences, for the form.
+ */
+export function precedenceNotes(policies: readonly ServedPolicy[], workflow: string, step: string | null, form: PolicyForm): string[] {
+  const notes: string[] = [];
+  const fields = FRACTION_FIELDS.filter((f) => f.key === "minConfidence" || f.key === "minCumulative" || f.key === "spotCheckRate");
+  const same = policies.filter((p) => p.workflow === workflow);
+  if (step === null || step === "") {
+    for (const { key, label } of fields) {
+      const own = same.filter((p) => p.step !== null && p[key] !== undefined);
+      if (own.length === 0) continue;
+      const list = own.map((p) => `${p.step} (${p[key]})`).join(", ");
+      const set = form[key].trim() !== "";
+      notes.push(
+        `${label}: ${own.length === 1 ? "step" : "steps"} ${list} ${own.length === 1 ? "sets its own, which wins" : "set their own, which win"}; ${set ? "this value applies to the other steps only" : "the other steps follow this policy or their code"}.`,
+      );
+    }
+    if (policies.length > 0 || notes.length > 0) notes.push("A server policy wins over the thresholds in code, a step's over its workflow's, field by field.");
+    return notes;
+  }
+  const wf = same.find((p) => p.step === null);
+  for (const { key, label } of fields) {
+    const mine = form[key].trim();
+    const theirs = wf?.[key];
+    if (theirs === undefined) continue;
+    notes.push(mine !== "" ? `${label} ${mine} here wins over the workflow's ${theirs} for ${step}.` : `${label} is unset here, so ${step} follows the workflow's ${theirs}.`);
+  }
+  return notes;
+}

@@ -13,5 +13,5 @@ export const pct = (r: number | null | undefined, digits = 1) => (r === null || 
 
 /** `level` of a drift verdict, as text a screen reader and a colour-blind reader both get. */
 export function levelText(level: string): string {
-  return level === "insufficient" ? "not enough data" : level;
+  return level === "insufficient" ? "not enough data" : level === "skipped" ? "skipped" : level;
 }

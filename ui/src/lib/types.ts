@@ -33,6 +33,13 @@ export interface User {
   projectId: string;
 }
 
+/** A colleague by email (`GET /v1/people`). */
+export interface Person {
+  id: string;
+  email: string;
+  name: string;
+}
+
 export interface RunSummary {
   id: string;
   workflow: string;
@@ -250,16 +257,27 @@ export interface RateChange {
   rate: number | null;
   baseline: number | null;
   pvalue: number | null;
+  dispersion: number | null;
+  test: "quasi-binomial" | "binomial" | null;
   changed: boolean;
   direction: "up" | "down" | null;
 }
 
-export interface EscalationRatesResponse {
-  totals: Rates;
-  trend: Array<Rates & { from: string; to: string; changes: { escalation: RateChange | undefined } }>;
+/** The answer's rates, per step output (`escalationRateSteps`) and, end to end, per run. */
+export interface EscalationRates extends Rates {
+  escalationRateSteps: number | null;
+  /** Null for a single step's series: runs are counted for the workflow as a whole. */
+  runs: number | null;
+  escalatedRuns: number | null;
+  escalationRateRuns: number | null;
 }
 
-export type DriftLevel = "ok" | "watch" | "alert" | "insufficient";
+export interface EscalationRatesResponse {
+  totals: EscalationRates;
+  trend: Array<EscalationRates & { from: string; to: string; changes: { escalation: RateChange | undefined; escalationRuns: RateChange | null | undefined } }>;
+}
+
+export type DriftLevel = "ok" | "watch" | "alert" | "insufficient" | "skipped";
 
 export type DriftHistogram =
   | { kind: "numeric"; edges: number[]; baseline: number[]; current: number[] }
@@ -269,22 +287,27 @@ export interface DriftTestView {
   series: string;
   kind: "numeric" | "categorical";
   psi: number | null;
+  distance: number | null;
+  distanceKind: "wasserstein" | "jensen-shannon";
   test: "ks" | "chi-square";
   statistic: number | null;
   pvalue: number | null;
+  adjustedP: number | null;
   baselineN: number;
   currentN: number;
   level: DriftLevel;
+  reason: string | null;
+  derivedFrom: string | null;
   histogram: DriftHistogram | null;
 }
 
 export interface DriftResponse {
   baseline: { from: string; to: string };
   current: { from: string; to: string };
-  cutoffs: { psiWatch: number; psiAlert: number; pAlert: number };
+  cutoffs: { psiWatch: number; psiAlert: number; pAlert: number; distance: Record<"wasserstein" | "jensen-shannon", { watch: number; alert: number }> };
   level: DriftLevel;
   tests: DriftTestView[];
-  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "statistic" | "pvalue" | "currentN" | "level">> }>;
+  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "distance" | "statistic" | "pvalue" | "adjustedP" | "currentN" | "level">> }>;
 }
 
 /** `PUT /v1/policies/:workflow[/steps/:step]`: absent leaves a field, null clears it. */
@@ -422,6 +445,10 @@ export interface CalibrationResponse {
     mce: number | null;
     brier: number | null;
   };
+  /** Equal-mass bins over the labels themselves. */
+  adaptiveEce: number | null;
+  missingLabels: { queued: { spot: number; review: number }; labelled: { spot: number; review: number }; missing: { spot: number; review: number }; spotCoverage: number | null };
+  bySource: Array<{ source: string; steps: string[]; outputs: number; count: number; accuracy: number | null; ece: number | null; mce: number | null; brier: number | null }>;
   trend: Array<{ from: string; to: string; count: number; accuracy: number | null; ece: number | null }>;
 }
 
@@ -436,6 +463,11 @@ export interface AlertView {
   value: number | null;
   lastValue: number | null;
   threshold: number | null;
+  /** What crossed: workflow, step, feature and the figures past their cut-offs. */
+  message: string | null;
+  op: ">" | ">=" | "<" | "<=" | null;
+  /** Drift alerts: the test that moved most, and the cut-offs it is read against. */
+  cause: { series: string; test: "ks" | "chi-square"; psi: number | null; pvalue: number | null; level: string; psiAlert?: number; pAlert?: number } | null;
   firedAt: string;
   resolvedAt: string | null;
 }
@@ -446,13 +478,17 @@ export interface VerifyReport {
   checkpoints: number;
   head: { seq: number; hash: string } | null;
   lastGoodCheckpoint: number | null;
-  firstBad: { seq: number; reason: string } | null;
+  firstBad: { seq: number; reason: string; to?: number } | null;
+  // Absent from reports stored before payloads and anchors were verified.
+  payloads?: { checked: number; reduced: number; purged: number; unverifiable: number };
+  anchors?: { external: { sources: string[]; checkpoints: number } | null; system: { seq: number; time: string; covers: number } | null };
+  unanchored?: { from: number; to: number; entries: number; since: string } | null;
 }
 
 /** A background verification of the chain (`/v1/audit/verifications`). */
 export interface AuditVerification {
   id: string;
-  status: "running" | "passed" | "broken" | "failed" | "abandoned";
+  status: "running" | "passed" | "unanchored" | "broken" | "failed" | "abandoned";
   requestedBy: string;
   startedAt: string;
   updatedAt: string;
@@ -498,17 +534,51 @@ export interface PolicyHistoryEntry {
   at: string;
 }
 
+/** Precision measured on labels since a change, beside the evidence that triggered it. */
+export interface ThresholdOutcome {
+  from: string;
+  to: string;
+  count: number;
+  effectiveN: number;
+  precision: number | null;
+  lowerBound: number | null;
+  targetAccuracy: number;
+  meetsTarget: boolean | null;
+}
+
 export interface ThresholdChange {
   id: string;
   workflow: string;
   step: string;
   version: string;
+  kind: "threshold" | "review-all" | "spot-check";
   before: number | null;
   after: number;
   evidence: unknown;
+  outcome: unknown;
   policyRevision: number;
   status: "applied" | "reverted";
   createdAt: string;
   revertedAt: string | null;
   revertedBy: string | null;
+}
+
+/** One run of a scheduled job (`GET /v1/jobs/runs`). */
+export interface JobRunView {
+  id: string;
+  job: string;
+  trigger: "schedule" | "manual";
+  startedAt: string;
+  endedAt: string | null;
+  outcome: "running" | "ok" | "failed";
+  error: string | null;
+}
+
+export interface JobRunsResponse {
+  items: JobRunView[];
+  nextCursor: string | null;
+}
+
+export interface JobListResponse {
+  items: Array<{ name: string; schedule: string | null; available: boolean }>;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loginBody } from "../../modules/auth/contract.js";
+import { loginBody, peopleQuery } from "../../modules/auth/contract.js";
 import { eventSchema } from "../../modules/ingest/contract.js";
 import { anyValueSchema, keyValueSchema, otlpLogsRequestSchema, otlpLogsResponseSchema, otlpTraceRequestSchema, otlpTraceResponseSchema } from "../../modules/ingest/otlp/contract.js";
 import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workflowParam } from "../../modules/policies/contract.js";
@@ -175,6 +175,7 @@ export const operations: Operation[] = [
   { method: "post", path: "/v1/auth/login", operationId: "login", tag: "Auth", summary: "Sign in; sets an HttpOnly session cookie", auth: "none", body: json("LoginRequest"), responses: { 200: "Signed in", ...errors(400, 401, 403, 413, 429) } },
   { method: "post", path: "/v1/auth/logout", operationId: "logout", tag: "Auth", summary: "Sign out", auth: "session", responses: { 204: "Signed out", ...errors(403) } },
   { method: "get", path: "/v1/auth/me", operationId: "me", tag: "Auth", summary: "The signed-in user", auth: "session", responses: { 200: "The user", ...errors(401) } },
+  { method: "get", path: "/v1/people", operationId: "listPeople", tag: "Auth", summary: "Users of the project by id (or `user:<id>` actor): email and name", auth: "session", query: peopleQuery, responses: { 200: "The users found; ids of no user in the project are left out", ...errors(400, 401) } },
 
   // ---- policies
   { method: "get", path: "/v1/policies", operationId: "listPolicies", tag: "Policies", summary: "Served policies (ETag; 304 when unchanged)", auth: "apiKeyOrSession", query: policiesQuery, responses: { 200: "Policies", 304: "Unchanged since If-None-Match", ...errors(400, 401) } },
@@ -193,19 +194,19 @@ export const operations: Operation[] = [
   // ---- audit
   { method: "get", path: "/v1/audit", operationId: "listAudit", tag: "Audit", summary: "Audit entries, newest first, by run, actor, action and time window", auth: "apiKeyOrSession", query: auditListQuery(() => Date.now()), responses: { 200: "A page of entries", ...errors(400, 401, 403, 429) } },
   {
-    method: "get", path: "/v1/audit/export", operationId: "exportAudit", tag: "Audit", summary: "Stream matching entries with their payloads (JSONL or CSV); audited", auth: "apiKeyOrSession", query: auditExportQuery(() => Date.now()),
+    method: "get", path: "/v1/audit/export", operationId: "exportAudit", tag: "Audit", summary: "Stream matching entries with their payloads (JSONL or CSV) and whether each payload still hashes to its entry (`payloadIntact`); audited", auth: "apiKeyOrSession", query: auditExportQuery(() => Date.now()),
     responses: { 200: "application/x-ndjson or text/csv, oldest first", ...errors(400, 401, 403, 429) },
   },
   {
     method: "post", path: "/v1/audit/verifications", operationId: "startAuditVerification", tag: "Audit",
-    summary: "Start a verification of the chain (or join the one running): recomputes every hash, checks the signed checkpoints, names the first broken entry",
-    description: "The walk is linear in the chain, so it runs in the background and this answers 202 with the verification at once (`Location` names it; poll it for `checked` / `upTo` and, once finished, `status` `passed` or `broken` with the report). One runs per project at a time; a second request joins it. With `Prefer: wait=N` (N ≤ 30 seconds) the request waits up to N seconds and answers 200 with the finished verification if it ended in time. Read-only: it adds nothing to the audit trail.",
+    summary: "Start a verification of the chain (or join the one running): recomputes every hash, payload and the Merkle tree, checks the signed checkpoints (also the copies outside the database the server is configured with) and the system anchor, names the first broken entry",
+    description: "The walk is linear in the chain, so it runs in the background and this answers 202 with the verification at once (`Location` names it; poll it for `checked` / `upTo` and, once finished, `status` `passed`, `unanchored` (intact, but a tail older than the configured grace has no signed checkpoint or anchor: `report.unanchored`) or `broken` with the report). One runs per project at a time; a second request joins it. With `Prefer: wait=N` (N ≤ 30 seconds) the request waits up to N seconds and answers 200 with the finished verification if it ended in time. Read-only: it adds nothing to the audit trail.",
     auth: "apiKeyOrSession",
-    responses: { 200: "Finished within the preferred wait: `passed` or `broken`, with the report", 202: "Running: `checked` of `upTo` entries so far", ...errors(401, 403, 429, 503) },
+    responses: { 200: "Finished within the preferred wait: `passed`, `unanchored` or `broken`, with the report", 202: "Running: `checked` of `upTo` entries so far", ...errors(401, 403, 429, 503) },
   },
   { method: "get", path: "/v1/audit/verifications", operationId: "listAuditVerifications", tag: "Audit", summary: "The project's verifications, newest first (status, progress, report)", auth: "apiKeyOrSession", query: verificationListQuery, responses: { 200: "Verifications", ...errors(400, 401, 403) } },
-  { method: "get", path: "/v1/audit/verifications/{id}", operationId: "getAuditVerification", tag: "Audit", summary: "One verification: `running` with its progress, `passed` / `broken` with the report, `failed` with the error, or `abandoned` (its server went away)", auth: "apiKeyOrSession", params: verificationId, responses: { 200: "The verification", ...errors(400, 401, 403, 404) } },
-  { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
+  { method: "get", path: "/v1/audit/verifications/{id}", operationId: "getAuditVerification", tag: "Audit", summary: "One verification: `running` with its progress, `passed` / `unanchored` / `broken` with the report, `failed` with the error, or `abandoned` (its server went away)", auth: "apiKeyOrSession", params: verificationId, responses: { 200: "The verification", ...errors(400, 401, 403, 404) } },
+  { method: "get", path: "/v1/audit/checkpoints", operationId: "listCheckpoints", tag: "Audit", summary: "The latest signed checkpoints, each with the RFC 6962 tree head (`rootHash`) over its entries", auth: "apiKeyOrSession", responses: { 200: "Checkpoints", ...errors(401, 403) } },
   { method: "get", path: "/v1/audit/public-key", operationId: "auditPublicKey", tag: "Audit", summary: "The Ed25519 key that verifies checkpoints", auth: "apiKeyOrSession", responses: { 200: "The key", ...errors(401) } },
 
   // ---- exports
@@ -220,7 +221,7 @@ export const operations: Operation[] = [
   // ---- golden sets
   {
     method: "post", path: "/v1/golden/results", operationId: "sendGoldenResult", tag: "Golden",
-    summary: "Store the result of a `seamtrace golden run` (summary, regressions, case-by-case comparison), under the executor's `id` when it sent the runs; audited",
+    summary: "Store the result of a `seamtrace golden run` (summary, regressions, case-by-case comparison), sent by CI with an API key or by an admin, under the executor's `id` when it sent the runs; audited",
     auth: "apiKeyOrSession", body: json("GoldenResultRequest"), responses: { 201: "Stored (`{ id }`)", ...errors(400, 401, 403, 409, 413, 415, 503) },
   },
   { method: "get", path: "/v1/golden/results", operationId: "listGoldenResults", tag: "Golden", summary: "Golden run results, newest first, by workflow and set", auth: "apiKeyOrSession", query: goldenResultsQuery, responses: { 200: "A page of results", ...errors(400, 401, 403) } },
@@ -242,7 +243,7 @@ export const operations: Operation[] = [
   { method: "put", path: "/v1/retention/{workflow}", operationId: "putRetention", tag: "Retention", summary: "Set a workflow's retention (admins); audited", auth: "session", params: retentionParam, body: json("RetentionRequest"), responses: { 200: "The policy", ...errors(400, 401, 403, 413, 415) } },
 
   // ---- webhooks
-  { method: "post", path: "/v1/webhooks", operationId: "createWebhook", tag: "Webhooks", summary: "Register a webhook (the signing secret is shown once)", auth: "session", body: json("WebhookRequest"), responses: { 201: "Created", ...errors(400, 401, 403, 413) } },
+  { method: "post", path: "/v1/webhooks", operationId: "createWebhook", tag: "Webhooks", summary: "Register a webhook (the signing secret is shown once); loopback, private, link-local and metadata addresses answer 400 `url_not_allowed` unless SEAMTRACE_WEBHOOK_ALLOW lets them through", auth: "session", body: json("WebhookRequest"), responses: { 201: "Created", ...errors(400, 401, 403, 413) } },
   { method: "get", path: "/v1/webhooks", operationId: "listWebhooks", tag: "Webhooks", summary: "Webhooks of the project", auth: "session", responses: { 200: "Webhooks", ...errors(401, 403) } },
   { method: "delete", path: "/v1/webhooks/{id}", operationId: "disableWebhook", tag: "Webhooks", summary: "Disable a webhook", auth: "session", params: webhookIdParam, responses: { 204: "Disabled", ...errors(401, 403, 404) } },
   { method: "get", path: "/v1/webhooks/{id}/deliveries", operationId: "listDeliveries", tag: "Webhooks", summary: "Delivery log of a webhook", auth: "session", params: webhookIdParam, query: deliveriesQuery, responses: { 200: "A page of deliveries", ...errors(400, 401, 403, 404) } },
@@ -259,11 +260,11 @@ export const operations: Operation[] = [
   { method: "get", path: "/v1/analytics/series", operationId: "listSeries", tag: "Analytics", summary: "Workflow × version × step series with data in a window", auth: "apiKeyOrSession", query: listSeriesQuery(() => Date.now()), responses: { 200: "Series", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/calibration", operationId: "calibration", tag: "Analytics", summary: "Reliability bins with Wilson intervals, ECE, MCE, Brier, over a window and as a trend", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Calibration", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/escalations", operationId: "escalationRates", tag: "Analytics", summary: "Escalation, flag, spot-check and auto-completion rates with change detection", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Rates", ...errors(400, 401, 403) } },
-  { method: "get", path: "/v1/analytics/drift", operationId: "drift", tag: "Analytics", summary: "Drift of confidence, numeric and categorical outputs and features against a baseline window (PSI, KS, chi-square)", auth: "apiKeyOrSession", query: driftQuery(() => Date.now()), responses: { 200: "The drift report", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/analytics/drift", operationId: "drift", tag: "Analytics", summary: "Drift of confidence, numeric and categorical outputs and features against a baseline window (by default the drift job's: the last day against the 7 before): PSI and a distance for the level, KS or chi-square corrected by Benjamini-Hochberg as the guard", auth: "apiKeyOrSession", query: driftQuery(() => Date.now(), { currentHours: 24, baselineHours: 168 }), responses: { 200: "The drift report", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/latency", operationId: "latency", tag: "Analytics", summary: "Step latency quantiles", auth: "apiKeyOrSession", query: seriesQuery(() => Date.now()), responses: { 200: "Quantiles", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/agreement", operationId: "agreement", tag: "Analytics", summary: "An automated judge against reviewer labels: confusion matrix, accuracy, Cohen's kappa", auth: "apiKeyOrSession", query: agreementQuery(() => Date.now()), responses: { 200: "Agreement", ...errors(400, 401, 403) } },
   { method: "get", path: "/v1/analytics/calibration-maps", operationId: "calibrationMaps", tag: "Analytics", summary: "Recalibration maps (isotonic) per workflow step", auth: "apiKeyOrSession", responses: { 200: "Maps", ...errors(401, 403) } },
-  { method: "get", path: "/v1/metrics", operationId: "metricValues", tag: "Analytics", summary: "Values the jobs stored for one metric (calibration.ece, escalation.rate, drift.level, …)", auth: "apiKeyOrSession", query: metricsQuery(() => Date.now()), responses: { 200: "Values, oldest first", ...errors(400, 401, 403) } },
+  { method: "get", path: "/v1/metrics", operationId: "metricValues", tag: "Analytics", summary: "Values the jobs stored for one metric (calibration.ece, escalation.rate.steps, escalation.rate.runs, drift.level, …)", auth: "apiKeyOrSession", query: metricsQuery(() => Date.now()), responses: { 200: "Values, oldest first", ...errors(400, 401, 403) } },
 
   // ---- alerts and thresholds
   { method: "get", path: "/v1/alerts", operationId: "listAlerts", tag: "Alerts", summary: "Alerts, firing or resolved", auth: "apiKeyOrSession", query: alertsQuery(() => Date.now()), responses: { 200: "Alerts", ...errors(400, 401, 403) } },

@@ -6,8 +6,9 @@
  * 2. escalations and spot checks decided by simulated reviewers through the review API (with
  *    the generator's true values), and every escalated run resumed from its review;
  * 3. the analytics jobs after each day, with the day's end as their clock (rollups,
- *    calibration, escalation rates, drift, alerts, auto-tighten — which tightens the drifting
- *    steps' thresholds, and the SDK picks the new policy up);
+ *    calibration, escalation rates, drift, alerts, auto-tighten — which raises the drifting
+ *    steps' spot-check rates, moves a threshold only on labelled evidence, and alerts when no
+ *    threshold up to the ceiling is shown to meet the target; the SDK picks the new policy up);
  * 4. a corrections export (audited), a retrain on it (version 2), and version 2 serving the
  *    same drifted traffic for the last days — escalating less.
  *
@@ -87,7 +88,7 @@ export interface DemoDay {
   decisions: number;
   corrections: number;
   spotChecks: number;
-  tightened: Array<{ step: string; before: number | null; after: number }>;
+  tightened: Array<{ step: string; kind: string; before: number | null; after: number }>;
 }
 
 export interface DemoReport {
@@ -95,7 +96,7 @@ export interface DemoReport {
   /** Version 1 on its fully drifted day(s) against version 2 on the same distribution. */
   before: { version: string; runs: number; escalationRate: number };
   after: { version: string; runs: number; escalationRate: number };
-  thresholdChanges: Array<{ step: string; version: string; before: number | null; after: number; status: string; createdAt: string }>;
+  thresholdChanges: Array<{ step: string; version: string; kind: string; cause: string | null; before: number | null; after: number; status: string; createdAt: string }>;
   export: { rows: number; file: string; audited: boolean };
   retrain: RetrainReport;
   modelFile: string;
@@ -194,10 +195,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     log(`server on ${server.url}; store ${config.databaseUrl.replace(/\?.*$/, "")}`);
 
     // The claims team's policy: review below 0.8 (or a chain below 0.6), spot-check 5% of
-    // confident outputs, and promise 95% accuracy on what passes — the target auto-tighten keeps.
+    // confident outputs, and promise 95% accuracy on what passes — the target auto-tighten keeps,
+    // moving the threshold only on labelled evidence and alerting (not escalating everything)
+    // when no threshold up to 0.95 is shown to meet it. (A spotCheckNearRate would label more
+    // outputs near 0.8, but the retrain then recalibrates more evidence kinds and the reduced
+    // demo's version 2 sometimes stops escalating less: kept out of the demo for now.)
     await admin.request("PUT", `/v1/policies/${DEMO_WORKFLOW}`, {
       minConfidence: 0.8, minCumulative: 0.6, onLow: "escalate", spotCheckRate: 0.05,
-      targetAccuracy: 0.95, tightenMin: 0.8, tightenMax: 0.85, reason: "demo: the claims team's review policy",
+      targetAccuracy: 0.95, tightenMin: 0.8, tightenMax: 0.95, onUnmet: "alert", reason: "demo: the claims team's review policy",
     });
 
     st = new Seamtrace({ endpoint: server.url, apiKey: key.key, now: clock.now, random: clock.random, transport: { flushIntervalMs: 200 } });
@@ -250,7 +255,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       days,
       before: summarise(defaultModelParams.version, lastV1),
       after: summarise(params.version, v2),
-      thresholdChanges: changes.map((c) => ({ step: c.step, version: c.version, before: c.before, after: c.after, status: c.status, createdAt: c.createdAt })),
+      thresholdChanges: changes.map((c) => ({
+        step: c.step, version: c.version, kind: c.kind, cause: (c.evidence as { cause?: string } | null)?.cause ?? null,
+        before: c.before, after: c.after, status: c.status, createdAt: c.createdAt,
+      })),
       export: exported,
       retrain: retrain!,
       modelFile,
@@ -348,7 +356,7 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   }
   const after = await listThresholdChanges(d.projectDb, d.projectId, { workflow: DEMO_WORKFLOW, limit: 100 });
   const seen = new Set(before.map((c) => c.id));
-  const tightened = after.filter((c) => !seen.has(c.id)).map((c) => ({ step: c.step, before: c.before, after: c.after }));
+  const tightened = after.filter((c) => !seen.has(c.id)).map((c) => ({ step: c.step, kind: c.kind, before: c.before, after: c.after }));
   // The SDK would see a changed policy on its next refresh; the demo's day is over now.
   await st.policies?.refresh();
   const t3 = performance.now();
@@ -370,7 +378,7 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   log(
     `day ${out.day}/${total} ${out.date} v${out.version} shift ${out.shift.toFixed(2)}: ${runs} runs, ${escalated.size} escalated (${pct(out.escalationRate)}), ` +
       `${decisions} reviews (${corrections} corrections, ${spotChecks} spot checks)` +
-      (tightened.length > 0 ? `; auto-tighten: ${tightened.map((t) => `${t.step} ${t.before ?? "-"}→${t.after}`).join(", ")}` : "") +
+      (tightened.length > 0 ? `; auto-tighten: ${tightened.map((t) => `${t.step} ${t.kind === "spot-check" ? "spot checks " : ""}${t.before ?? "-"}→${t.after}`).join(", ")}` : "") +
       ` [traffic ${secs(t1 - t0)}, reviews ${secs(t2 - t1)}, jobs ${secs(t3 - t2)}]`,
   );
   return out;

@@ -1,11 +1,13 @@
 import type { Client, InStatement, Transaction } from "@libsql/client";
 import { uuidv7 } from "@seamtrace/sdk";
-import { and, asc, desc, eq, gte, isNull, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, type SQL } from "drizzle-orm";
+import { parseJson } from "../../platform/db/json.js";
 import type { Db } from "../../platform/db/client.js";
-import { alertRules, alerts } from "./schema.js";
+import { alertRules, alerts, metrics } from "./schema.js";
 import type { MetricValue } from "./metric-values-store.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { queuedWrite } from "../../platform/db/write-transaction.js";
+import { describeCrossing } from "./alert-messages.js";
 
 /** Alert rules and alerts (stored, shown, sent by webhook, resolved on recovery). */
 
@@ -15,7 +17,7 @@ export type AlertOp = (typeof ALERT_OPS)[number];
 /** The rule every project has: a drift test at its "alert" cut-off (drift.level 2). */
 export const BUILTIN_DRIFT_RULE: AlertRuleView = {
   id: "builtin:drift",
-  name: "Drift (PSI or test p-value past the alert cut-off)",
+  name: "Drift (PSI and distance past the alert cut-offs, significant after correction)",
   metric: "drift.level",
   workflow: null,
   step: null,
@@ -24,6 +26,28 @@ export const BUILTIN_DRIFT_RULE: AlertRuleView = {
   createdAt: new Date(0).toISOString(),
   createdBy: "system",
 };
+
+/** The rule every project has: auto-tighten found no threshold within bounds meeting the target. */
+export const BUILTIN_UNMET_RULE: AlertRuleView = {
+  id: "builtin:threshold-unmet",
+  name: "No threshold within bounds meets the target accuracy",
+  metric: "threshold.unmet",
+  workflow: null,
+  step: null,
+  op: ">=",
+  threshold: 1,
+  createdAt: new Date(0).toISOString(),
+  createdBy: "system",
+};
+
+export const BUILTIN_RULES: readonly AlertRuleView[] = [BUILTIN_DRIFT_RULE, BUILTIN_UNMET_RULE];
+
+/**
+ * Metric names that were renamed, old → new: a rule stored or sent with the old name reads the
+ * new metric (the migration renamed stored rules; clients may still send the old name).
+ */
+export const RENAMED_METRICS: Readonly<Record<string, string>> = { "escalation.rate": "escalation.rate.steps" };
+export const currentMetricName = (m: string) => RENAMED_METRICS[m] ?? m;
 
 export interface AlertRuleView {
   id: string;
@@ -47,7 +71,7 @@ export async function createAlertRule(
     id: uuidv7(),
     projectId: input.projectId,
     name: input.name,
-    metric: input.metric,
+    metric: currentMetricName(input.metric),
     workflow: input.workflow ?? null,
     step: input.step ?? null,
     op: input.op,
@@ -74,7 +98,7 @@ export async function listAlertRules(db: Db, projectId: string): Promise<AlertRu
     .orderBy(asc(alertRules.createdAt))
     .limit(MAX_RULES_PER_PROJECT)
     .all();
-  return [BUILTIN_DRIFT_RULE, ...rows.map(ruleView)];
+  return [...BUILTIN_RULES, ...rows.map(ruleView)];
 }
 
 /** Disables a rule (kept for its alerts' history); its firing alerts resolve at the next evaluation. */
@@ -100,11 +124,46 @@ export interface AlertView {
   value: number | null;
   lastValue: number | null;
   threshold: number | null;
+  /** What crossed: workflow, step, feature and the figures past their cut-offs. */
+  message: string | null;
+  details: unknown;
+  /** The rule's comparison (`value op threshold` fired it); null once its rule is gone. */
+  op: AlertOp | null;
+  /**
+   * For drift alerts: the most drifted test of the newest drift value up to the alert's end, so
+   * the alert can say which feature moved and by how much, not only "level 2".
+   */
+  cause: DriftCause | null;
   firedAt: string;
   resolvedAt: string | null;
 }
 
-function alertView(r: typeof alerts.$inferSelect): AlertView {
+/** One drift test (analytics/maths/series.ts DriftTest) without its histogram. */
+export interface DriftCause {
+  /** `confidence`, `output`, or `f:<feature>`. */
+  series: string;
+  test: "ks" | "chi-square";
+  psi: number | null;
+  pvalue: number | null;
+  level: string;
+}
+
+const LEVEL_ORDER: Record<string, number> = { alert: 3, watch: 2, ok: 1, insufficient: 0 };
+
+/** The test that drifted most in a drift.level value's details (stored by the drift job). */
+export function worstDriftTest(details: unknown): DriftCause | null {
+  const tests = (details as { tests?: unknown } | null)?.tests;
+  if (!Array.isArray(tests)) return null;
+  let best: DriftCause | null = null;
+  for (const t of tests as DriftCause[]) {
+    if (typeof t?.series !== "string") continue;
+    const c: DriftCause = { series: t.series, test: t.test, psi: t.psi ?? null, pvalue: t.pvalue ?? null, level: String(t.level) };
+    if (!best || (LEVEL_ORDER[c.level] ?? 0) - (LEVEL_ORDER[best.level] ?? 0) > 0 || (c.level === best.level && (c.psi ?? -1) > (best.psi ?? -1))) best = c;
+  }
+  return best;
+}
+
+function alertView(r: typeof alerts.$inferSelect, op: AlertOp | null = null, cause: DriftCause | null = null): AlertView {
   return {
     id: r.id,
     ruleId: r.ruleId,
@@ -116,6 +175,10 @@ function alertView(r: typeof alerts.$inferSelect): AlertView {
     value: r.value,
     lastValue: r.lastValue,
     threshold: r.threshold,
+    message: r.message,
+    details: parseJson(r.details),
+    op,
+    cause,
     firedAt: new Date(r.firedAt).toISOString(),
     resolvedAt: r.resolvedAt === null ? null : new Date(r.resolvedAt).toISOString(),
   };
@@ -136,7 +199,39 @@ export async function listAlerts(
     .orderBy(desc(alerts.firedAt), desc(alerts.id))
     .limit(q.limit)
     .all();
-  return rows.map(alertView);
+  const ruleIds = [...new Set(rows.map((r) => r.ruleId).filter((id) => id !== BUILTIN_DRIFT_RULE.id))];
+  const ops = new Map<string, AlertOp>([[BUILTIN_DRIFT_RULE.id, BUILTIN_DRIFT_RULE.op]]);
+  if (ruleIds.length > 0) {
+    const rules = await db
+      .select({ id: alertRules.id, op: alertRules.op })
+      .from(alertRules)
+      .where(and(eq(alertRules.projectId, projectId), inArray(alertRules.id, ruleIds)))
+      .all();
+    for (const r of rules) ops.set(r.id, r.op);
+  }
+  // One primary-key read per drift alert (the page is bounded by `limit`).
+  return Promise.all(
+    rows.map(async (r) => {
+      if (r.metric !== "drift.level") return alertView(r, ops.get(r.ruleId) ?? null);
+      const m = await db
+        .select({ details: metrics.details })
+        .from(metrics)
+        .where(
+          and(
+            eq(metrics.projectId, projectId),
+            eq(metrics.metric, r.metric),
+            eq(metrics.workflow, r.workflow),
+            eq(metrics.version, r.version),
+            eq(metrics.step, r.step),
+            lte(metrics.at, r.resolvedAt ?? r.updatedAt),
+          ),
+        )
+        .orderBy(desc(metrics.at))
+        .limit(1)
+        .get();
+      return alertView(r, ops.get(r.ruleId) ?? null, m?.details ? worstDriftTest(parseJson(m.details)) : null);
+    }),
+  );
 }
 
 const crosses = (value: number, op: AlertOp, threshold: number) =>
@@ -162,8 +257,10 @@ export async function evaluateAlerts(
   for (const r of rulesRs.rows) {
     const list = rulesByProject.get(String(r.project_id)) ?? [];
     list.push({
-      id: String(r.id), name: String(r.name), metric: String(r.metric), workflow: r.workflow === null ? null : String(r.workflow),
+      // A rule stored under a metric's old name (restored from an old backup) still fires.
+      id: String(r.id), name: String(r.name), metric: currentMetricName(String(r.metric)), workflow: r.workflow === null ? null : String(r.workflow),
       step: r.step === null ? null : String(r.step), op: String(r.op) as AlertOp, threshold: Number(r.threshold), createdAt: "", createdBy: "",
+
     });
     rulesByProject.set(String(r.project_id), list);
   }
@@ -182,7 +279,7 @@ export async function evaluateAlerts(
 
   for (const m of latest) {
     if (m.value === null || m.at < staleBefore) continue;
-    const rules = [BUILTIN_DRIFT_RULE, ...(rulesByProject.get(m.projectId) ?? [])];
+    const rules = [...BUILTIN_RULES, ...(rulesByProject.get(m.projectId) ?? [])];
     for (const rule of rules) {
       if (rule.metric !== m.metric || (rule.workflow !== null && rule.workflow !== m.workflow) || (rule.step !== null && rule.step !== m.step)) continue;
       const k = `${m.projectId} ${seriesKey(rule.id, m)}`;
@@ -195,12 +292,13 @@ export async function evaluateAlerts(
           continue;
         }
         const id = uuidv7();
+        const { message, details } = describeCrossing(m, rule);
         statements.push({
-          sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, fired_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?)`,
-          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, now, now],
+          sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, message, details, fired_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?)`,
+          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, message, JSON.stringify(details), now, now],
         });
-        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString() });
+        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString(), message, ...details });
         fired++;
       } else if (current) {
         statements.push({ sql: "UPDATE alerts SET status = 'resolved', last_value = ?, resolved_at = ?, updated_at = ? WHERE id = ?", args: [m.value, now, now, current.id] });

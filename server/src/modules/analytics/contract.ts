@@ -65,16 +65,19 @@ export function agreementQuery(now: () => number) {
 }
 
 /**
- * Drift: the current window, and a baseline (default: as long, just before it). `interval`
- * splits the current window into a trend, each slice tested against the whole baseline.
+ * Drift: the current window, and a baseline just before it. By default both are the drift job's
+ * (the last `currentHours`, against the `baselineHours` before), so the page shows what the
+ * alerts saw, and a store holding only the last week still has a baseline. `interval` splits
+ * the current window into a trend, each slice tested against the whole baseline.
  */
-export function driftQuery(now: () => number) {
+export function driftQuery(now: () => number, windows: { currentHours: number; baselineHours: number }) {
   return z
     .object({ ...seriesFields, baselineFrom: instant.optional(), baselineTo: instant.optional(), interval })
     .transform(({ from, to, baselineFrom, baselineTo, ...rest }, ctx) => {
-      const current = hourWindow(now(), { from, to: to }, ctx);
-      const length = current.to - current.from;
-      const baseline = hourWindow(now(), { from: baselineFrom ?? current.from - length, to: baselineTo ?? current.from }, ctx, "baseline");
+      const end = to ?? now() + 1;
+      const current = hourWindow(now(), { from: from ?? Math.ceil(end / HOUR) * HOUR - windows.currentHours * HOUR, to: end }, ctx);
+      const baselineEnd = baselineTo ?? current.from;
+      const baseline = hourWindow(now(), { from: baselineFrom ?? baselineEnd - windows.baselineHours * HOUR, to: baselineEnd }, ctx, "baseline");
       return { ...rest, window: current, baseline };
     });
 }

@@ -36,8 +36,11 @@ export function metricStatements(values: readonly MetricValue[]): InStatement[] 
  * alerts job evaluates. Bounded by the window (a few job runs' worth of rows).
  */
 export async function latestMetrics(client: Pick<Client, "execute">, since: number): Promise<MetricValue[]> {
+  // Details only for the metrics whose alerts name what crossed (which drift series, which
+  // candidates): the others' details are large (reliability bins) and not needed here.
   const rs = await client.execute({
-    sql: `SELECT m.project_id, m.metric, m.workflow, m.version, m.step, m.at, m.value
+    sql: `SELECT m.project_id, m.metric, m.workflow, m.version, m.step, m.at, m.value,
+            CASE WHEN m.metric IN ('drift.level', 'threshold.unmet') THEN m.details END AS details
           FROM metrics m
           JOIN (SELECT project_id, metric, workflow, version, step, max(at) AS at FROM metrics WHERE at >= ?
                 GROUP BY project_id, metric, workflow, version, step) last
@@ -53,6 +56,7 @@ export async function latestMetrics(client: Pick<Client, "execute">, since: numb
     step: String(r.step),
     at: Number(r.at),
     value: r.value === null ? null : Number(r.value),
+    ...(r.details === null || r.details === undefined ? {} : { details: parseJson(String(r.details)) }),
   }));
 }
 

@@ -98,6 +98,7 @@ async function eventChunk(ctx: JobContext): Promise<{ read: number; written: num
       failed: e.type === "step.failed",
       source: e.source,
       confidence: e.confidence,
+      confidenceSource: e.confidenceSource,
       cumulative: e.cumulative,
       gate: e.gate?.outcome,
       spotCheck: e.spotCheck !== undefined,
@@ -133,11 +134,19 @@ async function mergeDeltas(tx: Transaction, deltas: Map<string, RollupRow>, now:
   return { statements: [...rollupStatements(merged, now), ...rollupDayStatements(mergedDays, now)], written: merged.length };
 }
 
-/** How a label was sampled decides its group and weight (Horvitz–Thompson: 1 / inclusion rate). */
-function groupOf(l: NewLabel): { grp: LabelGroup; weight: number } {
-  if (l.source === "spot_check") return { grp: "spot", weight: l.samplingRate && l.samplingRate > 0 ? 1 / l.samplingRate : 1 };
-  if (l.source === "review") return { grp: "review", weight: 1 };
-  return { grp: "other", weight: 1 };
+/**
+ * How a label was sampled decides its group, its inclusion probability and its weight
+ * (Horvitz–Thompson: 1 / inclusion). A spot check was drawn at the rate its event recorded
+ * (which may depend on its confidence); every escalation is queued, so 1; golden and feedback
+ * labels follow no sampling design, so none (weight 1, kept apart in the "other" group).
+ */
+function groupOf(l: NewLabel): { grp: LabelGroup; weight: number; inclusion: number | null } {
+  if (l.source === "spot_check") {
+    const inclusion = l.samplingRate && l.samplingRate > 0 ? Math.min(1, l.samplingRate) : 1;
+    return { grp: "spot", weight: 1 / inclusion, inclusion };
+  }
+  if (l.source === "review") return { grp: "review", weight: 1, inclusion: 1 };
+  return { grp: "other", weight: 1, inclusion: null };
 }
 
 async function labelChunk(ctx: JobContext): Promise<{ read: number; written: number }> {

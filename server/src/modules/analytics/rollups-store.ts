@@ -83,8 +83,8 @@ export async function labelsAfter(client: Client, seq: number, limit: number): P
   }));
 }
 
-const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency, samples, categories";
-const DAY_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency";
+const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency, sources, samples, categories";
+const DAY_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency, sources";
 const COUNT_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored";
 const NO_CONFIDENCE = JSON.stringify(new Array<number>(CONFIDENCE_BINS).fill(0));
 
@@ -142,6 +142,7 @@ function storedOf(r: Record<string, unknown>) {
     confidence: r.confidence === undefined ? NO_CONFIDENCE : String(r.confidence),
     labels: r.labels === undefined ? "{}" : String(r.labels),
     latency: r.latency === undefined ? "{}" : String(r.latency),
+    sources: r.sources === undefined || r.sources === null ? "{}" : String(r.sources),
     // Daily rows and light reads have none.
     samples: r.samples === undefined ? "{}" : String(r.samples),
     categories: r.categories === undefined ? "{}" : String(r.categories),
@@ -166,7 +167,7 @@ function writeStatements(table: RollupTable, rows: Iterable<RollupRow>, now: num
     const k = row.key;
     const stored: Record<string, InValue> = {
       steps: s.steps, failed: s.failed, human: s.human, escalated: s.escalated, flagged: s.flagged, spot_checks: s.spotChecks, auto: s.auto, unscored: s.unscored,
-      confidence: s.confidence, labels: s.labels, latency: s.latency, samples: s.samples, categories: s.categories,
+      confidence: s.confidence, labels: s.labels, latency: s.latency, sources: s.sources, samples: s.samples, categories: s.categories,
     };
     values.push([k.projectId, k.workflow, k.version, k.step, k.hour, ...columns.map((c) => stored[c]!), now]);
   }
@@ -194,13 +195,15 @@ export interface AppliedLabel {
   cumulative: number | null;
   correct: boolean;
   weight: number;
+  /** The probability the output was labelled (its weight's inverse); null outside any sampling design. */
+  inclusion: number | null;
 }
 
 export async function loadApplied(tx: Pick<Transaction, "execute">, steps: ReadonlyArray<{ projectId: string; stepId: string }>): Promise<Map<string, AppliedLabel>> {
   const out = new Map<string, AppliedLabel>();
   for (const part of chunks([...steps], 200)) {
     const { sql, args } = multiRow(
-      `SELECT project_id, step_id, label_seq, workflow, version, step, hour, grp, confidence, cumulative, correct, weight
+      `SELECT project_id, step_id, label_seq, workflow, version, step, hour, grp, confidence, cumulative, correct, weight, inclusion
        FROM rollup_labels WHERE (project_id, step_id) IN (VALUES `,
       part.map((s) => [s.projectId, s.stepId]),
       ")",
@@ -220,6 +223,7 @@ export async function loadApplied(tx: Pick<Transaction, "execute">, steps: Reado
         cumulative: r.cumulative === null ? null : Number(r.cumulative),
         correct: Number(r.correct) === 1,
         weight: Number(r.weight),
+        inclusion: r.inclusion === null || r.inclusion === undefined ? null : Number(r.inclusion),
       };
       out.set(`${a.projectId} ${a.stepId}`, a);
     }
@@ -230,15 +234,15 @@ export async function loadApplied(tx: Pick<Transaction, "execute">, steps: Reado
 export function appliedStatements(applied: Iterable<AppliedLabel>): InStatement[] {
   const values: InValue[][] = [];
   for (const a of applied) {
-    values.push([a.projectId, a.stepId, a.labelSeq, a.workflow, a.version, a.step, a.hour, a.grp, a.confidence, a.cumulative, a.correct ? 1 : 0, a.weight]);
+    values.push([a.projectId, a.stepId, a.labelSeq, a.workflow, a.version, a.step, a.hour, a.grp, a.confidence, a.cumulative, a.correct ? 1 : 0, a.weight, a.inclusion]);
   }
   return [...chunks(values, 80)].map((part) =>
     multiRow(
-      "INSERT INTO rollup_labels (project_id, step_id, label_seq, workflow, version, step, hour, grp, confidence, cumulative, correct, weight) VALUES ",
+      "INSERT INTO rollup_labels (project_id, step_id, label_seq, workflow, version, step, hour, grp, confidence, cumulative, correct, weight, inclusion) VALUES ",
       part,
       ` ON CONFLICT (project_id, step_id) DO UPDATE SET label_seq = excluded.label_seq, workflow = excluded.workflow, version = excluded.version,
           step = excluded.step, hour = excluded.hour, grp = excluded.grp, confidence = excluded.confidence, cumulative = excluded.cumulative,
-          correct = excluded.correct, weight = excluded.weight`,
+          correct = excluded.correct, weight = excluded.weight, inclusion = excluded.inclusion`,
     ),
   );
 }
@@ -391,4 +395,28 @@ export function seriesInWindowStatement(from: number, to: number, projectId?: st
           ORDER BY project_id, workflow, version, step`,
     args: projectId === undefined ? [from, to] : [from, to, projectId],
   };
+}
+
+/** Most labelled items one read returns (the adaptive calibration error needs them one by one). */
+export const MAX_LABELLED_ITEMS = 50_000;
+
+/**
+ * The labels the rollups count for one series' window, one by one, with their weights: the
+ * step's own confidence, or for the workflow as a whole (step "") the cumulative confidence of
+ * every labelled step. Bounded by MAX_LABELLED_ITEMS.
+ */
+export async function labelledItems(
+  client: Pick<Client, "execute">,
+  f: { projectId: string; workflow: string; version?: string | undefined; step: string; groups: readonly LabelGroup[]; from: number; to: number },
+): Promise<Array<{ confidence: number; correct: boolean; weight: number }>> {
+  const where = ["project_id = ?", "workflow = ?", "hour >= ?", "hour < ?", `grp IN (${f.groups.map(() => "?").join(", ")})`];
+  const args: InValue[] = [f.projectId, f.workflow, f.from, f.to, ...f.groups];
+  if (f.version !== undefined) (where.push("version = ?"), args.push(f.version));
+  if (f.step !== "") (where.push("step = ?"), args.push(f.step));
+  else where.push("cumulative IS NOT NULL");
+  const rs = await client.execute({
+    sql: `SELECT ${f.step === "" ? "cumulative" : "confidence"} AS c, correct, weight FROM rollup_labels WHERE ${where.join(" AND ")} LIMIT ?`,
+    args: [...args, MAX_LABELLED_ITEMS],
+  });
+  return rs.rows.map((r) => ({ confidence: Number(r.c), correct: Number(r.correct) === 1, weight: Number(r.weight) }));
 }

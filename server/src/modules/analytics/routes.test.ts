@@ -174,6 +174,21 @@ describe("analytics API", () => {
     expect(latDayTotals).toEqual(latHourTotals);
   });
 
+  it("counts the escalation rate per run end to end, beside the rate per step output", async () => {
+    const res = await get<{ totals: { steps: number; escalated: number; escalationRateSteps: number; runs: number; escalatedRuns: number; escalationRateRuns: number } }>(
+      `/v1/analytics/escalations?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`,
+    );
+    // One step per run in this stream: as many runs as step outputs, each escalated run one escalated step.
+    expect(res.body.totals.runs).toBe(2 * 24 * 60);
+    expect(res.body.totals.escalatedRuns).toBe(res.body.totals.escalated);
+    expect(res.body.totals.escalationRateRuns).toBeCloseTo(res.body.totals.escalationRateSteps, 12);
+    const step = await get<{ totals: { runs: number | null } }>(`/v1/analytics/escalations?${series()}`);
+    expect(step.body.totals.runs).toBeNull();
+    const stored = await get<{ items: Array<{ metric: string; step: string | null; details: { unit: string } }> }>(`/v1/metrics?metric=escalation.rate.runs&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`);
+    expect(stored.body.items.length).toBeGreaterThan(0);
+    expect(stored.body.items.every((m) => m.step === null && m.details.unit === "runs")).toBe(true);
+  });
+
   it("serves the jobs' stored metrics as a series", async () => {
     const res = await get<{ items: Array<{ metric: string; value: number; step: string | null }> }>(
       `/v1/metrics?metric=drift.level&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`,
@@ -195,13 +210,30 @@ describe("alerts", () => {
     const hook = await send("POST", "/v1/webhooks", admin, { url: "https://hooks.example.test/a", events: ["alert.fired", "alert.resolved"] });
     expect(hook.status).toBe(201);
     expect((await send("POST", "/v1/alerts/rules", analyst, { name: "x", metric: "escalation.rate", op: ">", threshold: 0.1 })).status).toBe(403);
-    const rule = await send<{ id: string }>("POST", "/v1/alerts/rules", admin, { name: "Escalations over 10%", metric: "escalation.rate", op: ">", threshold: 0.1, step: "classify" });
+    // The metric's old name is still read: the rule is stored under its new one.
+    const rule = await send<{ id: string; metric: string }>("POST", "/v1/alerts/rules", admin, { name: "Escalations over 10%", metric: "escalation.rate", op: ">", threshold: 0.1, step: "classify" });
     expect(rule.status).toBe(201);
+    expect(rule.body.metric).toBe("escalation.rate.steps");
     await run("alerts");
     const firing = await get<{ items: Array<{ ruleId: string; metric: string; step: string; status: string }> }>("/v1/alerts?status=firing");
-    expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate", step: "classify" })]));
+    expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate.steps", step: "classify", message: expect.stringMatching(/^escalation\.rate\.steps 0\.\d+ > 0\.1 for claims v\d+ \/ classify$/) })]));
     // The built-in drift rule fired too.
     expect(firing.body.items.some((a) => a.ruleId === "builtin:drift")).toBe(true);
+    // Each alert carries its rule's comparison, and a drift alert the test that moved most, so
+    // it can be told in words ("drift on classify · amount: PSI 0.31 ≥ 0.25").
+    const worded = firing.body.items as unknown as Array<{ ruleId: string; step: string; op: string | null; cause: { series: string; psi: number | null; level: string } | null }>;
+    expect(worded.find((a) => a.ruleId === rule.body.id)).toMatchObject({ op: ">", cause: null });
+    const drift = worded.find((a) => a.ruleId === "builtin:drift" && a.step === "classify")!;
+    expect(drift.op).toBe(">=");
+    expect(drift.cause).toMatchObject({ level: "alert", series: expect.stringMatching(/^(confidence|output|f:amount|f:channel)$/) });
+    // The drift job stored every test of that value; the cause is the one with the largest PSI.
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT details FROM metrics WHERE project_id = ? AND metric = 'drift.level' AND step = 'classify' ORDER BY at DESC LIMIT 1",
+      args: [projectId],
+    });
+    const tests = (JSON.parse(String(stored.rows[0]![0])) as { tests: Array<{ series: string; psi: number | null; level: string }> }).tests;
+    const worst = tests.filter((t) => t.level === "alert").sort((x, y) => (y.psi ?? -1) - (x.psi ?? -1))[0]!;
+    expect(drift.cause).toMatchObject({ series: worst.series, psi: worst.psi });
 
     expect((await send("DELETE", `/v1/alerts/rules/${rule.body.id}`, admin)).status).toBe(204);
     await run("alerts");

@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { detectRateChanges } from "./maths/change-detection.js";
 import { LABEL_GROUPS, type RollupRow } from "./maths/rollup.js";
-import { agreementOf, calibrationOf, driftOf, latencyOf, ratesOf } from "./maths/series.js";
+import { agreementOf, bySeries, calibrationOf, latencyOf, missingLabels, ratesOf } from "./maths/series.js";
+import { adaptiveCalibrationError } from "./maths/adaptive-calibration.js";
+import { DISTANCE_CUTOFFS, driftOf } from "./maths/drift.js";
 import {
   agreementQuery,
   alertRuleBody,
@@ -21,11 +23,14 @@ import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import { createAlertRule, disableAlertRule, listAlertRules, listAlerts } from "./alerts-store.js";
 import { listMetrics } from "./metric-values-store.js";
+import { runEscalationCounts } from "../runs/run-rates-store.js";
 import { listPolicies, putPolicy } from "../policies/store.js";
-import { readRollups, readRollupsByDay, seriesInWindow } from "./rollups-store.js";
-import { getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../policies/thresholds-store.js";
+import { labelledItems, readRollups, readRollupsByDay, seriesInWindow } from "./rollups-store.js";
+import { fieldOf, getThresholdChange, listCalibrationMaps, listThresholdChanges, markReverted } from "../policies/thresholds-store.js";
 
 const HOUR = 3_600_000;
+/** Equal-mass bins of the adaptive calibration error. */
+export const ADAPTIVE_BINS = 10;
 const iso = (ms: number) => new Date(ms).toISOString();
 const windowView = (w: HourWindow) => ({ from: iso(w.from), to: iso(w.to) });
 
@@ -60,6 +65,30 @@ export function analyticsRoutes(deps: AppDeps) {
     interval === "hour"
       ? readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light: true, countsOnly })
       : readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to });
+  /**
+   * Calibration per confidence source: each step series counted under the source most of its
+   * outputs' confidences came from (steps rarely mix them), its labels pooled per source.
+   */
+  const calibrationBySource = async (projectId: string, q: SeriesParams & { window: HourWindow }, groups: readonly (typeof LABEL_GROUPS)[number][]) => {
+    const all = await readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: q.window.from, to: q.window.to });
+    const steps = bySeries(all.filter((r) => r.key.step !== "" && (q.step === undefined || r.key.step === q.step)));
+    const bySource = new Map<string, { steps: Set<string>; outputs: number; rows: RollupRow[] }>();
+    for (const group of steps.values()) {
+      const counts: Record<string, number> = {};
+      for (const r of group) for (const [src, n] of Object.entries(r.sources)) counts[src] = (counts[src] ?? 0) + n;
+      const top = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+      if (!top) continue;
+      const entry = bySource.get(top[0]) ?? { steps: new Set<string>(), outputs: 0, rows: [] };
+      entry.steps.add(group[0]!.key.step);
+      entry.outputs += Object.values(counts).reduce((a, b) => a + b, 0);
+      entry.rows.push(...group);
+      bySource.set(top[0], entry);
+    }
+    return [...bySource].sort((a, b) => a[0].localeCompare(b[0])).map(([source, e]) => {
+      const r = calibrationOf(e.rows, groups);
+      return { source, steps: [...e.steps].sort(), outputs: e.outputs, count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };
+    });
+  };
   const seriesView = (q: { workflow: string; version?: string | undefined; step?: string | undefined }) => ({
     workflow: q.workflow,
     version: q.version ?? null,
@@ -74,8 +103,10 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/calibration", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
+      const projectId = c.get("principal").projectId;
       const groups = q.sources ?? LABEL_GROUPS;
-      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, q.interval);
+      const rows = await summedRowsFor(projectId, q, q.window, q.interval);
+      const items = await labelledItems(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", groups, from: q.window.from, to: q.window.to });
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
@@ -84,6 +115,10 @@ export function analyticsRoutes(deps: AppDeps) {
         // Outputs that gave no confidence cannot be placed in a bin; said apart so a diagram
         // over few scored outputs is not read as the whole picture.
         unscored: rows.reduce((n, r) => n + r.unscored, 0),
+        // Equal-mass bins over the labels themselves, beside the fixed-width ECE.
+        adaptiveEce: adaptiveCalibrationError(items, ADAPTIVE_BINS),
+        missingLabels: missingLabels(rows),
+        bySource: await calibrationBySource(projectId, q, groups),
         trend: buckets(rows, q.window, q.interval).map((b) => {
           const r = calibrationOf(b.rows, groups);
           return { from: iso(b.from), to: iso(b.to), count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };
@@ -92,24 +127,38 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/analytics/escalations", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
+      const projectId = c.get("principal").projectId;
       const interval = q.interval === "none" ? "day" : q.interval;
-      const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, interval, true);
-      const trend = buckets(rows, q.window, interval).map((b) => ({ from: b.from, to: b.to, ...ratesOf(b.rows) }));
+      const rows = await summedRowsFor(projectId, q, q.window, interval, true);
+      const slices = buckets(rows, q.window, interval);
+      // Per run (the workflow as a whole only): runs started in each slice, and those stopped for review.
+      const width = interval === "hour" ? HOUR : 24 * HOUR;
+      const start = Math.floor(q.window.from / width) * width;
+      const runCounts = q.step === undefined ? await runEscalationCounts(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: start, to: q.window.to, width }) : [];
+      const runsOf = (i: number | null) => {
+        const sel = runCounts.filter((r) => i === null || r.bucket === i);
+        const runs = sel.reduce((a, r) => a + r.runs, 0);
+        const escalatedRuns = sel.reduce((a, r) => a + r.escalated, 0);
+        return q.step === undefined ? { runs, escalatedRuns, escalationRateRuns: runs > 0 ? escalatedRuns / runs : null } : { runs: null, escalatedRuns: null, escalationRateRuns: null };
+      };
+      const withNames = (r: ReturnType<typeof ratesOf>, i: number | null) => ({ ...r, escalationRateSteps: r.escalationRate, ...runsOf(i) });
+      const trend = slices.map((b, i) => ({ from: b.from, to: b.to, ...withNames(ratesOf(b.rows), i) }));
       const changes = (field: "escalated" | "flagged" | "spotChecks" | "auto") => detectRateChanges(trend.map((t) => ({ count: t[field], total: t.steps })));
       const [esc, flag, spot, auto] = [changes("escalated"), changes("flagged"), changes("spotChecks"), changes("auto")];
+      const escRuns = q.step === undefined ? detectRateChanges(trend.map((t) => ({ count: t.escalatedRuns ?? 0, total: t.runs ?? 0 }))) : [];
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
-        totals: ratesOf(rows),
+        totals: withNames(ratesOf(rows), null),
         trend: trend.map((t, i) => ({
           ...t,
           from: iso(t.from),
           to: iso(t.to),
-          changes: { escalation: esc[i], flag: flag[i], spotCheck: spot[i], auto: auto[i] },
+          changes: { escalation: esc[i], escalationRuns: escRuns[i] ?? null, flag: flag[i], spotCheck: spot[i], auto: auto[i] },
         })),
       });
     })
-    .get("/analytics/drift", reader, validate("query", driftQuery(now)), async (c) => {
+    .get("/analytics/drift", reader, validate("query", driftQuery(now, { currentHours: deps.config.analytics.driftCurrentHours, baselineHours: deps.config.analytics.driftBaselineHours })), async (c) => {
       const q = c.req.valid("query");
       const projectId = c.get("principal").projectId;
       const [baseline, current] = await Promise.all([rowsFor(projectId, q, q.baseline, false), rowsFor(projectId, q, q.window, false)]);
@@ -122,14 +171,14 @@ export function analyticsRoutes(deps: AppDeps) {
           from: iso(b.from),
           to: iso(b.to),
           level: r.level,
-          tests: r.tests.map(({ series, psi, statistic, pvalue, currentN, level }) => ({ series, psi, statistic, pvalue, currentN, level })),
+          tests: r.tests.map(({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level }) => ({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level })),
         };
       });
       return c.json({
         series: seriesView(q),
         baseline: windowView(q.baseline),
         current: windowView(q.window),
-        cutoffs: { psiWatch, psiAlert, pAlert },
+        cutoffs: { psiWatch, psiAlert, pAlert, distance: DISTANCE_CUTOFFS },
         ...driftOf(baseline, current, { psiWatch, psiAlert, pAlert }),
         trend,
       });
@@ -173,7 +222,10 @@ export function analyticsRoutes(deps: AppDeps) {
     })
     .get("/alerts", reader, validate("query", alertsQuery(now)), async (c) => {
       const q = c.req.valid("query");
-      const items = await listAlerts(deps.store.db, c.get("principal").projectId, { status: q.status, from: q.window.from, to: q.window.to, limit: q.limit });
+      const alerts = await listAlerts(deps.store.db, c.get("principal").projectId, { status: q.status, from: q.window.from, to: q.window.to, limit: q.limit });
+      // The cut-offs a drift cause is read against, so a client can say "PSI 0.31 ≥ 0.25".
+      const { psiAlert, pAlert } = deps.config.analytics;
+      const items = alerts.map((a) => (a.cause ? { ...a, cause: { ...a.cause, psiAlert, pAlert } } : a));
       return c.json({ window: windowView(q.window), items });
     })
     .get("/alerts/rules", reader, async (c) => c.json({ items: await listAlertRules(deps.store.db, c.get("principal").projectId) }))
@@ -199,10 +251,11 @@ export function analyticsRoutes(deps: AppDeps) {
       if (!change) throw notFound("threshold change");
       if (change.status !== "applied") throw new AppError(409, "already_reverted", "this change was already reverted", { revertedAt: change.revertedAt, revertedBy: change.revertedBy });
       const [policy] = await listPolicies(deps.store.db, p.projectId, { workflow: change.workflow }).then((rows) => rows.filter((r) => r.step === change.step));
-      // Someone changed the threshold since: reverting would silently undo their change.
-      if (!policy || policy.minConfidence !== change.after) {
-        throw new AppError(409, "policy_changed", "the step's minConfidence changed since this tightening; edit the policy instead", {
-          current: policy?.minConfidence ?? null,
+      // Someone changed the field since: reverting would silently undo their change.
+      const field = fieldOf(change.kind);
+      if (!policy || policy[field] !== change.after) {
+        throw new AppError(409, "policy_changed", `the step's ${field} changed since this change; edit the policy instead`, {
+          current: policy?.[field] ?? null,
           tightenedTo: change.after,
         });
       }
@@ -211,7 +264,7 @@ export function analyticsRoutes(deps: AppDeps) {
         projectId: p.projectId,
         workflow: change.workflow,
         step: change.step,
-        patch: { minConfidence: change.before },
+        patch: { [field]: change.before },
         actor: p.actor,
         reason: `revert auto-tighten ${change.id}${reason ? `: ${reason}` : ""}`,
         evidence: { reverts: change.id },

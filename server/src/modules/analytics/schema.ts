@@ -41,6 +41,8 @@ export const rollupHours = sqliteTable(
     samples: text("samples").notNull(),
     /** JSON { series: { category: count } }: categorical outputs and features. */
     categories: text("categories").notNull(),
+    /** JSON { confidenceSource: count }: how the outputs' confidences were obtained (`unknown` when not said). */
+    sources: text("sources").notNull().default("{}"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
@@ -76,8 +78,18 @@ export const rollupLabels = sqliteTable(
     cumulative: real("cumulative"),
     correct: integer("correct", { mode: "boolean" }).notNull(),
     weight: real("weight").notNull(),
+    /**
+     * The probability that this output was labelled at all: its spot check's sampling rate, 1
+     * for escalations (every one is queued), null for labels outside any sampling design
+     * (golden, feedback). `weight` is its inverse.
+     */
+    inclusion: real("inclusion"),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.stepId] })],
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.stepId] }),
+    // The calibration job reads a series' labels one by one for the adaptive (equal-mass) error.
+    index("rollup_labels_series_idx").on(t.projectId, t.workflow, t.version, t.step, t.hour),
+  ],
 );
 
 /**
@@ -142,6 +154,10 @@ export const alerts = sqliteTable(
     value: real("value"),
     lastValue: real("last_value"),
     threshold: real("threshold"),
+    /** What crossed, in words: the workflow, step and feature and the figures past their cut-offs. */
+    message: text("message"),
+    /** JSON: the same as data (for drift, the series that crossed with their figures). */
+    details: text("details"),
     firedAt: integer("fired_at").notNull(),
     resolvedAt: integer("resolved_at"),
     updatedAt: integer("updated_at").notNull(),
@@ -185,6 +201,7 @@ export const rollupDays = sqliteTable(
     confidence: text("confidence").notNull(),
     labels: text("labels").notNull(),
     latency: text("latency").notNull(),
+    sources: text("sources").notNull().default("{}"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

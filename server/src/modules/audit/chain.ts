@@ -34,8 +34,11 @@ export interface StoredEntry extends ChainedEntry {
 
 export interface Checkpoint {
   projectId: string;
+  /** The entries it covers, 1…seq: the size of the tree `rootHash` heads. */
   seq: number;
   headHash: string;
+  /** RFC 6962 tree head over entries 1…seq (merkle.ts); absent from checkpoints signed before trees were kept. */
+  rootHash?: string;
   time: number;
   /** The previous checkpoint's signature ("" for the first): checkpoints form a chain too. */
   prevSignature: string;
@@ -132,7 +135,7 @@ export class CheckpointSigner {
   }
 
   sign(c: Omit<Checkpoint, "keyId">): SignedCheckpoint {
-    const checkpoint: Checkpoint = { ...c, keyId: this.keyId };
+    const checkpoint = signedFields({ ...c, keyId: this.keyId });
     const signature = sign(null, Buffer.from(canonicalJson(checkpoint)), this.#privateKey).toString("base64url");
     return { ...checkpoint, signature };
   }
@@ -150,117 +153,20 @@ export function keyIdOf(publicKey: KeyObject): string {
   return sha256Hex(publicKeyRaw(publicKey)).slice(0, 16);
 }
 
+/**
+ * Exactly the fields a signature covers, in a fresh object: `rootHash` only when there is one
+ * (the checkpoints signed before trees were kept covered none), nothing else a row or a line of
+ * the checkpoint file may carry.
+ */
+function signedFields(c: Checkpoint): Checkpoint {
+  const { projectId, seq, headHash, rootHash, time, prevSignature, keyId } = c;
+  return rootHash == null ? { projectId, seq, headHash, time, prevSignature, keyId } : { projectId, seq, headHash, rootHash, time, prevSignature, keyId };
+}
+
 export function checkpointSignatureValid(c: SignedCheckpoint, publicKey: KeyObject): boolean {
-  const { signature, ...signed } = c;
   try {
-    return verify(null, Buffer.from(canonicalJson(signed)), publicKey, Buffer.from(signature, "base64url"));
+    return verify(null, Buffer.from(canonicalJson(signedFields(c))), publicKey, Buffer.from(c.signature, "base64url"));
   } catch {
     return false;
-  }
-}
-
-export interface VerifyProblem {
-  /** The first sequence number the trail can no longer vouch for. */
-  seq: number;
-  reason: string;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  projectId: string;
-  entries: number;
-  checkpoints: number;
-  head: { seq: number; hash: string } | null;
-  /** The last checkpoint whose signature and head both held. */
-  lastGoodCheckpoint: number | null;
-  firstBad: VerifyProblem | null;
-}
-
-/**
- * Walks one project's chain in sequence order, one entry at a time (constant memory), with its
- * checkpoints merged in by sequence number. The first problem wins; later ones follow from it.
- *
- * What each tampering looks like from here:
- * - an edited field or a swapped pair: the recomputed hash differs from the stored one;
- * - a deleted entry: a gap in the sequence numbers;
- * - a forged insertion: the entries after it had to be renumbered, so hashes stop matching;
- * - a truncated tail: a checkpoint names an entry that is no longer there;
- * - a chain recomputed without the key: its hashes agree with each other, but not with a signed
- *   checkpoint's head, or a checkpoint re-signed without the key fails its signature. The entry
- *   that was changed cannot be told from a consistent rewrite, so the report names the first
- *   entry after the last checkpoint that still holds.
- */
-export class ChainVerifier {
-  readonly #projectId: string;
-  readonly #publicKey: KeyObject;
-  #prevHash = GENESIS_HASH;
-  #nextSeq = 1;
-  #entries = 0;
-  #checkpoints = 0;
-  #prevSignature = "";
-  #lastGood: number | null = null;
-  #firstBad: VerifyProblem | null = null;
-
-  constructor(projectId: string, publicKey: KeyObject) {
-    this.#projectId = projectId;
-    this.#publicKey = publicKey;
-  }
-
-  get failed(): boolean {
-    return this.#firstBad !== null;
-  }
-
-  /** Feed entries in ascending seq order. */
-  entry(e: StoredEntry): void {
-    if (this.#firstBad) return;
-    this.#entries++;
-    if (e.projectId !== this.#projectId) return this.#fail(e.seq, `entry ${e.seq} belongs to another project`);
-    if (e.seq !== this.#nextSeq) {
-      return this.#fail(this.#nextSeq, `entry ${this.#nextSeq} is missing (the next entry found is ${e.seq})`);
-    }
-    const expected = entryHash(this.#prevHash, e);
-    if (expected !== e.hash) return this.#fail(e.seq, `entry ${e.seq} does not match its hash (edited, reordered or inserted)`);
-    this.#prevHash = e.hash;
-    this.#nextSeq = e.seq + 1;
-  }
-
-  /** Feed a checkpoint right after the entry it names (or after the last entry, if that is missing). */
-  checkpoint(c: SignedCheckpoint): void {
-    if (this.#firstBad) return;
-    this.#checkpoints++;
-    const after = (this.#lastGood ?? 0) + 1;
-    if (c.projectId !== this.#projectId) return this.#fail(after, `checkpoint ${c.seq} belongs to another project`);
-    if (!checkpointSignatureValid(c, this.#publicKey)) {
-      return this.#fail(after, `checkpoint at entry ${c.seq} has an invalid signature (re-signed or edited without the key)`);
-    }
-    if (c.prevSignature !== this.#prevSignature) {
-      return this.#fail(after, `checkpoint at entry ${c.seq} does not follow the previous checkpoint (a checkpoint was removed or reordered)`);
-    }
-    if (c.seq >= this.#nextSeq) {
-      return this.#fail(this.#nextSeq, `entries ${this.#nextSeq}–${c.seq} are missing: the signed checkpoint at entry ${c.seq} covers them (truncated tail)`);
-    }
-    // The verifier only keeps the running hash, so the checkpoint must arrive right after its entry.
-    if (c.seq !== this.#nextSeq - 1) throw new Error(`checkpoint ${c.seq} fed out of order (next entry ${this.#nextSeq})`);
-    if (c.headHash !== this.#prevHash) {
-      return this.#fail(after, `entries ${after}–${c.seq} differ from what the checkpoint at entry ${c.seq} signed (chain rewritten)`);
-    }
-    this.#prevSignature = c.signature;
-    this.#lastGood = c.seq;
-  }
-
-  report(): VerifyReport {
-    return {
-      ok: this.#firstBad === null,
-      projectId: this.#projectId,
-      entries: this.#entries,
-      checkpoints: this.#checkpoints,
-      head: this.#nextSeq > 1 ? { seq: this.#nextSeq - 1, hash: this.#prevHash } : null,
-      lastGoodCheckpoint: this.#lastGood,
-      firstBad: this.#firstBad,
-    };
-  }
-
-  #fail(seq: number, reason: string): void {
-    this.#firstBad = { seq, reason };
   }
 }

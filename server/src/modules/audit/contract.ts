@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { instant, MAX_LIMIT, resolveWindow } from "../runs/contract.js";
-import type { VerifyReport } from "./chain.js";
+import type { VerifyReport } from "./report.js";
 
 /** Wire contracts of the audit API. */
 
@@ -72,14 +72,21 @@ export interface AuditListResponse {
 /** One export row: the entry, and its payload while retention keeps it (null once purged). */
 export interface AuditExportRow extends AuditEntryView {
   payload: unknown;
+  /**
+   * Whether the payload's text still hashes to the entry's payloadHash: false for a payload
+   * edited since, or reduced by retention (`seamtrace audit verify` tells which); null without one.
+   */
+  payloadIntact: boolean | null;
 }
 
-export const VERIFICATION_STATUSES = ["running", "passed", "broken", "failed", "abandoned"] as const;
+export const VERIFICATION_STATUSES = ["running", "passed", "unanchored", "broken", "failed", "abandoned"] as const;
 export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
 
 /**
  * A verification of the chain (`POST /v1/audit/verifications`): `running` while it walks the
- * chain; `passed` or `broken` with the report when it has finished; `failed` when an error
+ * chain; `passed`, `unanchored` (intact, but a tail older than the configured grace has no
+ * signed checkpoint or anchor: `report.unanchored` says which) or `broken` with the report when
+ * it has finished; `failed` when an error
  * stopped it (`error` says which); `abandoned` when the process running it went away.
  */
 export interface AuditVerificationView {

@@ -3,6 +3,7 @@ import type { AuditEntryView, AuditExportRow } from "./contract.js";
 import type { TimeWindow } from "../runs/contract.js";
 import type { Db } from "../../platform/db/client.js";
 import { parseJson } from "../../platform/db/json.js";
+import { sha256Hex } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 
 export interface AuditFilter {
@@ -91,7 +92,13 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
             WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
       args: [...w.args, pageSize],
     });
-    for (const r of rs.rows) yield { ...view(r), payload: r[8] == null ? null : parseJson(String(r[8])) };
+    for (const r of rs.rows) {
+      const body = r[8] == null ? null : String(r[8]);
+      const entry = view(r);
+      // A payload that no longer hashes to its entry (edited, or reduced by retention) is marked
+      // rather than served as the record.
+      yield { ...entry, payload: body === null ? null : parseJson(body), payloadIntact: body === null ? null : sha256Hex(body) === entry.payloadHash };
+    }
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
     after = { time: Number(last[1]), seq: Number(last[0]) };
@@ -99,7 +106,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
   }
 }
 
-export const CSV_COLUMNS = ["seq", "time", "actor", "action", "subject", "runId", "payloadHash", "hash", "payload"] as const;
+export const CSV_COLUMNS = ["seq", "time", "actor", "action", "subject", "runId", "payloadHash", "hash", "payload", "payloadIntact"] as const;
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. Leading =+-@ are prefixed so a spreadsheet never runs them as formulas. */
 export function csvField(value: unknown): string {

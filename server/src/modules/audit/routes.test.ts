@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditEntryView, AuditExportRow, AuditListResponse, AuditVerificationList, AuditVerificationView } from "./contract.js";
-import { sha256Hex, type VerifyReport } from "./chain.js";
+import { sha256Hex } from "./chain.js";
+import type { VerifyReport } from "./report.js";
 import { runCheckpointJob } from "./checkpoint-job.js";
 import { readAuditHead, recordAudit } from "./store.js";
 import { startVerification as startStoredVerification } from "./verifications-store.js";
@@ -152,7 +153,7 @@ describe("audit export", () => {
     const res = await ctx.app.request(`/v1/audit/export?format=csv&runId=${run.runId}`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
     const lines = (await res.text()).trim().split("\r\n");
-    expect(lines[0]).toBe("seq,time,actor,action,subject,runId,payloadHash,hash,payload");
+    expect(lines[0]).toBe("seq,time,actor,action,subject,runId,payloadHash,hash,payload,payloadIntact");
     expect(lines).toHaveLength(1 + run.events.length);
     expect(lines.every((l) => !/(^|,)=/.test(l))).toBe(true);
   });
@@ -279,17 +280,22 @@ describe("verification and checkpoints", () => {
     const admin = await ctx.newUser(projectId, "admin");
     expect((await call(ctx, "POST", "/v1/webhooks", admin, { url: "https://hooks.example.test/a", events: ["audit.checkpoint"] })).status).toBe(201);
     const deps = { store: ctx.store, now: ctx.deps.now, config, signer: ctx.deps.auditSigner };
-    // The project, its key, the admin and the webhook: four entries, fewer than N.
-    expect((await runCheckpointJob(deps, { minEntries: 10 })).checkpoints).toBe(0);
+    // The project, its key, the admin and the webhook: four entries, fewer than N. The new
+    // project is anchored in the system chain at once all the same.
+    expect(await runCheckpointJob(deps, { minEntries: 10 })).toMatchObject({ checkpoints: 0, anchors: 1 });
     await postEvents(ctx, key, { events: [...completedRun().events, ...completedRun().events] });
-    expect(await runCheckpointJob(deps, { minEntries: 10 })).toMatchObject({ checkpoints: 1, exported: 1 });
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { seq: number; signature: string });
+    expect(await runCheckpointJob(deps, { minEntries: 10, anchor: false })).toMatchObject({ checkpoints: 1, anchors: 0, exported: 1 });
+    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { projectId: string; seq: number; signature: string; rootHash: string });
     const head = await readAuditHead(ctx.store.client, projectId);
-    expect(lines.map((l) => l.seq)).toEqual([head!.seq]);
+    expect(lines.filter((l) => l.projectId === projectId).map((l) => l.seq)).toEqual([head!.seq]);
+    expect(lines.map((l) => l.projectId)).toEqual(["_system", projectId]);
+    const mine = lines.find((l) => l.projectId === projectId)!;
+    expect(mine.rootHash).toMatch(/^[0-9a-f]{64}$/);
     const queued = await ctx.store.client.execute({ sql: "SELECT payload FROM webhook_deliveries WHERE project_id = ? AND event = 'audit.checkpoint'", args: [projectId] });
-    expect(JSON.parse(String(queued.rows[0]![0])).data).toMatchObject({ seq: head!.seq, signature: lines[0]!.signature });
-    // Nothing new: nothing signed, nothing exported twice.
-    expect(await runCheckpointJob(deps, { minEntries: 1 })).toMatchObject({ checkpoints: 0, exported: 0 });
+    expect(JSON.parse(String(queued.rows[0]![0])).data).toMatchObject({ seq: head!.seq, signature: mine.signature, rootHash: mine.rootHash });
+    // The hourly run anchors the heads that moved since; then nothing new: nothing signed, nothing exported twice.
+    expect(await runCheckpointJob(deps, { minEntries: 1 })).toMatchObject({ checkpoints: 0, anchors: 1 });
+    expect(await runCheckpointJob(deps, { minEntries: 1 })).toMatchObject({ checkpoints: 0, anchors: 0, exported: 0 });
   });
 
   it("publishes the checkpoint public key", async () => {

@@ -53,23 +53,62 @@ export const auditPayloads = sqliteTable(
 );
 
 /**
- * Signed checkpoints: Ed25519 over the canonical JSON of { projectId, seq, headHash, time,
- * prevSignature, keyId }, each chained to the previous one's signature. Someone with database
- * access but without the server secret can rewrite the chain, but not sign a checkpoint for it.
- * Append-only too (triggers in migration 0004).
+ * Signed checkpoints: Ed25519 over the canonical JSON of { projectId, seq, headHash, rootHash,
+ * time, prevSignature, keyId }, each chained to the previous one's signature. Someone with
+ * database access but without the server secret can rewrite the chain, but not sign a
+ * checkpoint for it. Append-only too (triggers in migration 0004).
  */
 export const auditCheckpoints = sqliteTable(
   "audit_checkpoints",
   {
     projectId: text("project_id").notNull(),
+    /** The entries it covers, 1…seq: also the size of the Merkle tree `rootHash` heads. */
     seq: integer("seq").notNull(),
     headHash: text("head_hash").notNull(),
     time: integer("time").notNull(),
     prevSignature: text("prev_signature").notNull(),
     keyId: text("key_id").notNull(),
     signature: text("signature").notNull(),
+    /**
+     * RFC 6962 tree head over entries 1…seq (merkle.ts), so one entry can be proven against the
+     * checkpoint without the database. Null for checkpoints signed before trees were kept; their
+     * signature covers no root.
+     */
+    rootHash: text("root_hash"),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
+);
+
+/**
+ * Each chain's Merkle tree as appended: its size, the hash of its last entry, and the frontier
+ * (the roots of its perfect subtrees, largest first, 64 hex characters each). appendAudit
+ * extends it in the transaction that appends the entries, so a checkpoint signs the tree head of
+ * the entries as they were written, without reading them back. A row whose size is not the
+ * chain's (a store from before trees were kept) is rebuilt from the entries by the checkpoint job.
+ */
+export const auditTrees = sqliteTable("audit_trees", {
+  projectId: text("project_id").primaryKey(),
+  size: integer("size").notNull(),
+  headHash: text("head_hash").notNull(),
+  frontier: text("frontier").notNull(),
+});
+
+/**
+ * Complete subtrees of 2^10 leaves and more (merkle.ts STORED_LEVEL), written as the tree closes
+ * them: an inclusion or consistency proof then reads log2(n) of these plus at most a few thousand
+ * leaf hashes, whatever the chain's length. Derived data: a proof built from a wrong node fails
+ * its check against the signed root, and `audit verify` recomputes the tree from the entries.
+ */
+export const auditTreeNodes = sqliteTable(
+  "audit_tree_nodes",
+  {
+    projectId: text("project_id").notNull(),
+    level: integer("level").notNull(),
+    /** The node covers leaves [idx·2^level, (idx+1)·2^level). */
+    idx: integer("idx").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.level, t.idx] })],
 );
 
 /** Where each checkpoint has been copied outside the database (file, webhook), and when. */
@@ -107,7 +146,7 @@ export const auditVerifications = sqliteTable(
     upTo: integer("up_to").notNull(),
     /** Entries recomputed so far. */
     checked: integer("checked").notNull(),
-    /** The verification report (lib/audit-chain.ts VerifyReport) once it has finished. */
+    /** The verification report (report.ts VerifyReport) once it has finished. */
     report: text("report"),
     error: text("error"),
   },

@@ -2,7 +2,8 @@ import type { Client } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CheckpointSigner, entryHash, GENESIS_HASH, payloadHash } from "./chain.js";
 import { createTestContext, eventLoopTurnsDuring, type TestContext } from "../../../test-support/testing.js";
-import { appendAudit, readAuditHead, verifyAudit, type AuditRecord } from "./store.js";
+import { appendAudit, readAuditHead, type AuditRecord } from "./store.js";
+import { verifyAudit } from "./verify.js";
 import { createCheckpoint } from "./checkpoints.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { startVerification } from "./verifications-store.js";
@@ -16,14 +17,15 @@ let client: Client;
 let projectId: string;
 let signer: CheckpointSigner;
 
+/** An entry whose payload the store keeps (audit_payloads), so payloads are checked too. */
 function record(i: number): AuditRecord {
   return {
     time: 1_750_000_000_000 + i,
     actor: i % 3 === 0 ? "user:u1" : "sdk:k1",
-    action: i % 2 === 0 ? "step.completed" : "run.started",
-    subject: `event:e${i}`,
+    action: i % 2 === 0 ? "label.created" : "escalation.decided",
+    subject: `step:e${i}`,
     runId: i % 5 === 0 ? null : `run-${Math.floor(i / 4)}`,
-    payloadHash: payloadHash({ i }),
+    payload: { i },
   };
 }
 
@@ -149,8 +151,12 @@ describe("audit chain over 10,000 entries", () => {
     // it displaced (now one number later, under a hash made for its old number) is the first bad.
     const prev = await client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET - 1] });
     await client.execute({ sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [entryHash(String(prev.rows[0]![0]), forged), projectId, TARGET] });
+    await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
+    await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq WHERE project_id = ? AND seq < 0", args: [projectId] });
+    await client.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [projectId, TARGET, '{"forged":true}'] });
     const report = await verify();
-    expect(report.firstBad).toMatchObject({ seq: TARGET + 1, reason: expect.stringMatching(/inserted/) });
+    // The forged entry itself, not the entry it displaced.
+    expect(report.firstBad).toMatchObject({ seq: TARGET, reason: expect.stringMatching(/inserted/) });
   });
 
   it("names the first of two swapped neighbours", async () => {

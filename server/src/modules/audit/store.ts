@@ -1,17 +1,8 @@
 import type { Client, InValue, Transaction } from "@libsql/client";
-import type { KeyObject } from "node:crypto";
 import type { Db } from "../../platform/db/client.js";
-import {
-  canonicalJson,
-  ChainVerifier,
-  entryHash,
-  GENESIS_HASH,
-  sha256Hex,
-  type CheckpointSigner,
-  type SignedCheckpoint,
-  type StoredEntry,
-  type VerifyReport,
-} from "./chain.js";
+import { canonicalJson, entryHash, GENESIS_HASH, sha256Hex, type SignedCheckpoint, type StoredEntry } from "./chain.js";
+import type { EntryWithPayload } from "./payload-check.js";
+import { extendTree } from "./tree-store.js";
 import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
@@ -68,6 +59,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
   let seq = head?.seq ?? 0;
   let prev = head?.hash ?? GENESIS_HASH;
   const rows: PackedValue[][] = [];
+  const hashes: string[] = [];
   const payloads: InValue[][] = [];
   for (const r of records) {
     seq++;
@@ -85,6 +77,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     const subject = r.subject.toWellFormed();
     prev = entryHash(prev, { projectId, seq, time: r.time, actor, action: r.action, subject, runId, payloadHash: hash });
     rows.push([seq, r.time, actor, r.action, subject, runId, hash, prev]);
+    hashes.push(prev);
   }
   for (const part of chunks(rows, PACKED_ROWS_PER_STATEMENT)) {
     await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, projectId] });
@@ -92,39 +85,58 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
   for (const part of chunks(payloads, ROWS_PER_STATEMENT)) {
     await tx.execute(multiRow("INSERT INTO audit_payloads (project_id, seq, body) VALUES ", part, ""));
   }
+  // The Merkle tree grows with the entries, from the hashes computed here: a checkpoint signs the
+  // tree of the entries as written, never read back.
+  await extendTree(tx, projectId, head, hashes);
   return { seq, hash: prev };
 }
-
-/** Runs a drizzle-built statement inside a libsql transaction (drizzle writes the SQL, the transaction runs it). */
 
 /** Records facts that have nothing else to write: e.g. a login, an export, a verification. */
 export async function recordAudit(client: Client, projectId: string, records: readonly AuditRecord[]): Promise<AuditHead | null> {
   return withWriteLock(client, async (tx) => ({ commit: true, value: await appendAudit(tx, projectId, records) }));
 }
 
+const CHECKPOINT_COLUMNS = "project_id, seq, head_hash, time, prev_signature, key_id, signature, root_hash";
+
 export async function lastCheckpoint(tx: Transaction | Client, projectId: string): Promise<SignedCheckpoint | null> {
-  const rs = await tx.execute({
-    sql: "SELECT project_id, seq, head_hash, time, prev_signature, key_id, signature FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT 1",
-    args: [projectId],
-  });
+  const rs = await tx.execute({ sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT 1`, args: [projectId] });
   const r = rs.rows[0];
   return r ? toCheckpoint(r) : null;
+}
+
+export async function insertCheckpoint(tx: Transaction, c: SignedCheckpoint): Promise<void> {
+  await tx.execute({
+    sql: "INSERT INTO audit_checkpoints (project_id, seq, head_hash, time, prev_signature, key_id, signature, root_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    args: [c.projectId, c.seq, c.headHash, c.time, c.prevSignature, c.keyId, c.signature, c.rootHash ?? null],
+  });
+}
+
+/** The checkpoint of a chain at exactly `seq`, or null. */
+export async function checkpointAt(db: Client, projectId: string, seq: number): Promise<SignedCheckpoint | null> {
+  const rs = await db.execute({ sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? AND seq = ?`, args: [projectId, seq] });
+  return rs.rows[0] ? toCheckpoint(rs.rows[0]) : null;
+}
+
+/** The first checkpoint at or after `seq` that signs a tree head, or null. */
+export async function checkpointCovering(db: Client, projectId: string, seq: number): Promise<SignedCheckpoint | null> {
+  const rs = await db.execute({
+    sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? AND seq >= ? AND root_hash IS NOT NULL ORDER BY seq LIMIT 1`,
+    args: [projectId, seq],
+  });
+  return rs.rows[0] ? toCheckpoint(rs.rows[0]) : null;
 }
 
 
 /** The newest checkpoints of a project, newest first. */
 export async function lastCheckpoints(db: Db, projectId: string, limit: number): Promise<SignedCheckpoint[]> {
-  const rs = await db.$client.execute({
-    sql: "SELECT project_id, seq, head_hash, time, prev_signature, key_id, signature FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT ?",
-    args: [projectId, limit],
-  });
+  const rs = await db.$client.execute({ sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT ?`, args: [projectId, limit] });
   return rs.rows.map(toCheckpoint);
 }
 
 /** Checkpoints not yet copied to `target`, oldest first. */
 export async function unexportedCheckpoints(db: Db, target: string, limit: number): Promise<SignedCheckpoint[]> {
   const rs = await db.$client.execute({
-    sql: `SELECT c.project_id, c.seq, c.head_hash, c.time, c.prev_signature, c.key_id, c.signature FROM audit_checkpoints c
+    sql: `SELECT c.project_id, c.seq, c.head_hash, c.time, c.prev_signature, c.key_id, c.signature, c.root_hash FROM audit_checkpoints c
           WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoint_exports x WHERE x.project_id = c.project_id AND x.seq = c.seq AND x.target = ?)
           ORDER BY c.time, c.project_id, c.seq LIMIT ?`,
     args: [target, limit],
@@ -142,6 +154,11 @@ export async function markCheckpointsExported(client: Client, target: string, ch
   });
 }
 
+export async function countProjects(db: Db): Promise<number> {
+  const rs = await db.$client.execute("SELECT count(*) FROM projects");
+  return Number(rs.rows[0]![0]);
+}
+
 /** Projects whose chain has entries past their last checkpoint, with both positions. */
 export async function projectsNeedingCheckpoint(db: Db): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
   const rs = await db.$client.execute(`
@@ -156,7 +173,7 @@ export async function projectsNeedingCheckpoint(db: Db): Promise<Array<{ project
 
 function toCheckpoint(r: Record<string, unknown> | ArrayLike<unknown>): SignedCheckpoint {
   const row = r as ArrayLike<unknown>;
-  return {
+  const c: SignedCheckpoint = {
     projectId: String(row[0]),
     seq: Number(row[1]),
     headHash: String(row[2]),
@@ -165,6 +182,8 @@ function toCheckpoint(r: Record<string, unknown> | ArrayLike<unknown>): SignedCh
     keyId: String(row[5]),
     signature: String(row[6]),
   };
+  if (row[7] != null) c.rootHash = String(row[7]);
+  return c;
 }
 
 /** Checkpoints in seq order, read a page at a time. */
@@ -172,7 +191,7 @@ export async function* readCheckpoints(db: Db, projectId: string, pageSize = 1_0
   let after = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: "SELECT project_id, seq, head_hash, time, prev_signature, key_id, signature FROM audit_checkpoints WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+      sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
       args: [projectId, after, upTo, pageSize],
     });
     for (const r of rs.rows) yield toCheckpoint(r);
@@ -222,56 +241,61 @@ export async function* readEntries(
   }
 }
 
-/** ~4–5 ms of work a page (reading ~10 µs an entry, hashing ~1.5 µs). */
-const VERIFY_PAGE = 400;
-
-export interface VerifyOptions {
-  /**
-   * Check entries and checkpoints up to this sequence number only (a background verification
-   * fixes it when it begins, so it ends while the chain keeps growing). Pass at least the last
-   * checkpoint's seq, or a truncated tail would go unseen.
-   */
-  upTo?: number;
-  /** Told the number of entries recomputed so far, once per page. */
-  onProgress?: (checked: number) => void | Promise<void>;
-  /** Stops between pages (the promise rejects with the signal's reason). */
-  signal?: AbortSignal;
+/**
+ * Entries in seq order, each with the payload text the store holds for it now: its audit_payloads
+ * row, or for an event entry the event's stored body (payload-check.ts says which applies). Keyset
+ * paging, one page in memory.
+ */
+export async function* readEntriesWithPayload(
+  db: Db,
+  projectId: string,
+  pageSize: number,
+  upTo: number,
+  afterPage?: (read: number) => void | Promise<void>,
+): AsyncGenerator<EntryWithPayload> {
+  let after = 0;
+  let read = 0;
+  for (;;) {
+    const rs = await db.$client.execute({
+      sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash, coalesce(p.body, e.body)
+            FROM audit_log a
+            LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+            LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+            WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
+      args: [projectId, after, upTo, pageSize],
+    });
+    for (const r of rs.rows) {
+      yield {
+        projectId: String(r[0]),
+        seq: Number(r[1]),
+        time: Number(r[2]),
+        actor: String(r[3]),
+        action: String(r[4]),
+        subject: String(r[5]),
+        runId: r[6] == null ? null : String(r[6]),
+        payloadHash: String(r[7]),
+        hash: String(r[8]),
+        payload: r[9] == null ? null : String(r[9]),
+      };
+    }
+    if (rs.rows.length < pageSize) return;
+    after = Number(rs.rows[rs.rows.length - 1]![1]);
+    read += rs.rows.length;
+    await afterPage?.(read);
+    await yieldToEventLoop();
+  }
 }
 
-/**
- * Recomputes a project's chain and checks its signed checkpoints (lib/audit-chain.ts says what
- * each kind of tampering looks like). Holds one page of entries at a time.
- */
-export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const { upTo = Number.MAX_SAFE_INTEGER, onProgress, signal } = options;
-  const verifier = new ChainVerifier(projectId, publicKey);
-  const checkpoints = readCheckpoints(db, projectId, 1_000, upTo);
-  // Small pages: reading one holds the thread (the embedded driver is synchronous), and a walk
-  // over a long chain runs beside the server's other requests, which wait for it between pages.
-  const entries = readEntries(db, projectId, VERIFY_PAGE, upTo, async (checked) => {
-    signal?.throwIfAborted();
-    await onProgress?.(checked);
-  });
-  try {
-    let next = (await checkpoints.next()).value as SignedCheckpoint | undefined;
-    for await (const e of entries) {
-      verifier.entry(e);
-      if (verifier.failed) break;
-      while (next && next.seq <= e.seq) {
-        verifier.checkpoint(next);
-        next = (await checkpoints.next()).value as SignedCheckpoint | undefined;
-      }
-      if (verifier.failed) break;
-    }
-    // Checkpoints past the last entry: the tail they signed is gone.
-    while (!verifier.failed && next) {
-      verifier.checkpoint(next);
-      next = (await checkpoints.next()).value as SignedCheckpoint | undefined;
-    }
-  } finally {
-    await checkpoints.return(undefined);
-    await entries.return(undefined);
+/** The stored tree nodes of `level` in index order (to compare with the ones a verification closes). */
+export async function* readTreeNodes(db: Db, projectId: string, level: number): AsyncGenerator<{ index: number; hash: string }> {
+  let after = -1;
+  for (;;) {
+    const rs = await db.$client.execute({
+      sql: "SELECT idx, hash FROM audit_tree_nodes WHERE project_id = ? AND level = ? AND idx > ? ORDER BY idx LIMIT 1000",
+      args: [projectId, level, after],
+    });
+    for (const r of rs.rows) yield { index: Number(r[0]), hash: String(r[1]) };
+    if (rs.rows.length < 1000) return;
+    after = Number(rs.rows[rs.rows.length - 1]![0]);
   }
-  await onProgress?.(verifier.report().entries);
-  return verifier.report();
 }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
-import { appendAudit, verifyAudit } from "./store.js";
+import { appendAudit } from "./store.js";
+import { verifyAudit } from "./verify.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 let ctx: TestContext;

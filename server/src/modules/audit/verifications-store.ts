@@ -1,7 +1,7 @@
 import type { Client, Row } from "@libsql/client";
 import { uuidv7 } from "@seamtrace/sdk";
 import type { AuditVerificationView, VerificationStatus } from "./contract.js";
-import type { VerifyReport } from "./chain.js";
+import type { VerifyReport } from "./report.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
@@ -61,7 +61,7 @@ export async function finishVerification(
 ): Promise<void> {
   const [status, checked, report, error]: [VerificationStatus, number, string | null, string | null] =
     "report" in outcome
-      ? [outcome.report.ok ? "passed" : "broken", outcome.report.entries, JSON.stringify(outcome.report), null]
+      ? [outcome.report.ok ? (outcome.report.unanchored ? "unanchored" : "passed") : "broken", outcome.report.entries, JSON.stringify(outcome.report), null]
       : ["failed", outcome.checked, null, outcome.error];
   await withWriteLock(client, async (tx) => {
     await tx.execute({

@@ -2,8 +2,11 @@ import type { KeyObject } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AuditVerificationView } from "./contract.js";
 import type { Store } from "../../platform/db/client.js";
+import type { Config } from "../../app/config.js";
 import type { Logger } from "../../app/logger.js";
-import { verifyAudit } from "./store.js";
+import { configuredAnchors, readExternalCheckpoints } from "./anchors.js";
+import { SYSTEM_CHAIN } from "./system-anchor.js";
+import { verifyAudit } from "./verify.js";
 import { finishVerification, getVerification, listVerifications, recordVerificationProgress, startVerification } from "./verifications-store.js";
 
 export interface AuditVerifierOptions {
@@ -29,7 +32,7 @@ export class AuditVerifier {
   readonly #abort = new AbortController();
 
   constructor(
-    private readonly deps: { store: Store; now: () => number; log: Logger; publicKey: KeyObject },
+    private readonly deps: { store: Store; now: () => number; log: Logger; publicKey: KeyObject; audit?: Config["audit"] },
     options: AuditVerifierOptions = {},
   ) {
     this.#heartbeatMs = options.heartbeatMs ?? 1_000;
@@ -83,8 +86,16 @@ export class AuditVerifier {
     let checked = 0;
     let beat = performance.now();
     try {
+      // The copies outside the database, when configured, are read for every verification: a
+      // rewrite that also replaced the database's own checkpoints shows against them.
+      const sources = this.deps.audit ? configuredAnchors(this.deps.audit) : [];
+      const external = sources.length > 0 ? await readExternalCheckpoints(sources, publicKey, new Set([projectId, SYSTEM_CHAIN]), signal) : null;
       const report = await verifyAudit(store.db, projectId, publicKey, {
         upTo: row.upTo,
+        external,
+        externalUpTo: Date.parse(row.startedAt),
+        now: Date.parse(row.startedAt),
+        ...(this.deps.audit ? { unanchoredAfterMs: this.deps.audit.unanchoredAfterMs } : {}),
         signal,
         onProgress: async (n) => {
           checked = n;

@@ -1,8 +1,7 @@
 /**
- * Counts failed attempts per key (login: email + client address) in a fixed window and refuses
- * further attempts once a key has used its allowance, until its window ends. In memory, per
- * process: it slows online guessing against one account from one place, which is what scrypt's
- * cost alone does not; it is not a distributed lockout.
+ * Counts failed attempts per key in a fixed window and refuses further attempts once a key has
+ * used its allowance, until its window ends. In memory, per process; login-throttle.ts keys it by
+ * client address and by device.
  */
 export interface AttemptLimiterOptions {
   maxFailures: number;
@@ -39,6 +38,12 @@ export class AttemptLimiter {
     }
     if (this.windows.size >= this.maxKeys) this.evict(now);
     this.windows.set(key, { start: now, failures: 1 });
+  }
+
+  /** Takes back one failure counted for `key` (an attempt counted up front that succeeded). */
+  forgive(key: string): void {
+    const w = this.windows.get(key);
+    if (w && w.failures > 0) w.failures--;
   }
 
   /** A success forgets the key's failures: a user who mistyped twice starts afresh. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashPassword, passwordProblem, verifyPassword } from "./password.js";
+import { HashGate, HashingBusy, hashPassword, passwordProblem, verifyPassword } from "./password.js";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -70,5 +70,39 @@ describe("passwordProblem", () => {
     expect(passwordProblem("a".repeat(12))).toBeNull();
     expect(passwordProblem("a".repeat(1024))).toBeNull();
     expect(passwordProblem("a".repeat(1025))).toMatch(/at most 1024/);
+  });
+});
+
+describe("HashGate", () => {
+  it("runs at most `concurrency` at once, in arrival order, and refuses past its queue", async () => {
+    const gate = new HashGate(2, 3);
+    const releases: Array<() => void> = [];
+    const started: number[] = [];
+    const work = (i: number) => () =>
+      new Promise<number>((resolve) => {
+        started.push(i);
+        releases.push(() => resolve(i));
+      });
+    const runs = [0, 1, 2, 3, 4].map((i) => gate.run(work(i)));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1]);
+    await expect(gate.run(work(5))).rejects.toBeInstanceOf(HashingBusy);
+    releases.shift()!();
+    await runs[0];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    while (releases.length > 0) {
+      releases.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(gate.peak).toBe(2);
+  });
+
+  it("frees the slot when the work throws", async () => {
+    const gate = new HashGate(1, 0);
+    await expect(gate.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await gate.run(() => Promise.resolve("next"))).toBe("next");
   });
 });

@@ -8,9 +8,60 @@ const P = 1;
 const KEY_LEN = 32;
 const MAXMEM = 64 * 1024 * 1024;
 
+/** Thrown when more password checks wait than `HashGate` queues: the caller answers 503. */
+export class HashingBusy extends Error {
+  override readonly name = "HashingBusy";
+}
+
+/**
+ * Caps the scrypt computations running at once. Each takes ~32 MiB and tens of milliseconds of a
+ * libuv thread, and the pool has four threads that file and DNS work also need: 60 sign-ins with
+ * unknown addresses at once (each still pays a hash, so timing does not tell which addresses
+ * have accounts) slowed every API read ninefold. Past `concurrency` they wait their turn in a
+ * bounded queue; past that they are refused at once.
+ */
+export class HashGate {
+  #running = 0;
+  #peak = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(
+    readonly concurrency: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  /** The most hashes that ever ran at once (for tests and metrics). */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.concurrency) {
+      if (this.#waiting.length >= this.maxWaiting) throw new HashingBusy("too many sign-ins are being checked at once");
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running++;
+    }
+    this.#peak = Math.max(this.#peak, this.#running);
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next waiter, so a newcomer cannot overtake the queue.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
+
+/** Two at a time leaves the other two pool threads (and the cores) to everything else. */
+export const passwordHashing = new HashGate(2, 256);
+
 function scrypt(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   const options: ScryptOptions = { N: n, r, p, maxmem: MAXMEM };
-  return new Promise((resolve, reject) => scryptCb(password, salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return passwordHashing.run(
+    () => new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key)))),
+  );
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later without breaking old hashes. */
@@ -29,7 +80,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(parts[5]!, "base64url");
   // Parameters scrypt refuses (N not a power of two, past maxmem) make it throw; a stored hash
   // that cannot be checked is a mismatch, not a 500 on the login route.
-  const key = await scrypt(password, Buffer.from(parts[4]!, "base64url"), n, r, p).catch(() => null);
+  const key = await scrypt(password, Buffer.from(parts[4]!, "base64url"), n, r, p).catch((err: unknown) => {
+    if (err instanceof HashingBusy) throw err;
+    return null;
+  });
   return key !== null && key.length === expected.length && timingSafeEqual(key, expected);
 }
 

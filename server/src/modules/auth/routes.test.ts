@@ -4,7 +4,9 @@ import type { UserResponse } from "./contract.js";
 import { users as usersTable } from "./schema.js";
 import { SESSION_TTL_MS } from "./users-store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
-import { LOGIN_MAX_BYTES, LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS } from "./routes.js";
+import { LOGIN_MAX_BYTES } from "./routes.js";
+import { DEFAULT_LOGIN_THROTTLE } from "./login-throttle.js";
+import { passwordHashing } from "./password.js";
 
 let ctx: TestContext;
 let projectId: string;
@@ -38,6 +40,13 @@ function login(body: unknown, headers: Record<string, string> = {}, url = `${BAS
 const me = (headers: Record<string, string>) => ctx.app.request(`${BASE}/v1/auth/me`, { headers });
 const logout = (headers: Record<string, string>) => ctx.app.request(`${BASE}/v1/auth/logout`, { method: "POST", headers });
 
+/** The attributes of the cookie `name` a response sets, its `name=value` first. */
+function cookieAttributes(res: Response, name: string): string[] {
+  const header = res.headers.getSetCookie().find((h) => h.startsWith(`${name}=`));
+  if (!header) throw new Error(`no ${name} cookie in ${res.headers.getSetCookie().join(" | ")}`);
+  return header.split(";").map((a) => a.trim());
+}
+
 /** The `name=value` pair of the session cookie a response sets, ready for a Cookie header. */
 function sessionCookie(res: Response): string {
   const header = res.headers.get("set-cookie");
@@ -60,8 +69,7 @@ describe("POST /v1/auth/login", () => {
     expect(body).toEqual({ user: { id: u.userId, email: u.email, name: u.email, role: "analyst", projectId } });
     expect(JSON.stringify(body)).not.toMatch(/scrypt|passwordHash/);
 
-    const setCookie = res.headers.get("set-cookie")!;
-    const attributes = setCookie.split(";").map((a) => a.trim());
+    const attributes = cookieAttributes(res, "st_session");
     expect(attributes[0]).toMatch(/^st_session=[\w-]{43}$/);
     expect(attributes).toContain("HttpOnly");
     expect(attributes).toContain("SameSite=Strict");
@@ -78,7 +86,8 @@ describe("POST /v1/auth/login", () => {
     const proxied = await login({ email: u.email, password: u.password }, { "x-forwarded-proto": "https" });
     for (const res of [direct, proxied]) {
       expect(res.status).toBe(200);
-      expect(res.headers.get("set-cookie")!.split(";").map((a) => a.trim())).toContain("Secure");
+      expect(cookieAttributes(res, "st_session")).toContain("Secure");
+      expect(cookieAttributes(res, "st_device")).toContain("Secure");
     }
   });
 
@@ -183,49 +192,139 @@ describe("POST /v1/auth/login", () => {
     });
   });
 
-  describe("failed-login limiter", () => {
-    it(`answers 429 with Retry-After after ${LOGIN_MAX_FAILURES} failures, even to the right password, until the window ends`, async () => {
+  // Each case signs in tens of times, and every sign-in is a real scrypt hash.
+  describe("failed sign-ins: slowed, never turned against the account's owner", { timeout: 240_000 }, () => {
+    const T = DEFAULT_LOGIN_THROTTLE;
+    /** A login from a client at `address` (as the Node server sees its peer), with cookies. */
+    function from(address: string, body: unknown, cookie?: string) {
+      return ctx.app.request(
+        `${BASE}/v1/auth/login`,
+        { method: "POST", headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) },
+        { incoming: { socket: { remoteAddress: address, remotePort: 40_000, remoteFamily: "IPv4" } } },
+      );
+    }
+    const deviceOf = (res: Response) => cookieAttributes(res, "st_device")[0]!;
+
+    it("lets the owner's own browser in however many times strangers fail, from the owner's own address too", async () => {
+      const u = await user();
+      const clock = Date.now();
+      ctx.deps.now = () => clock;
+      // The owner signed in from this browser before: it holds a device cookie for the account.
+      const first = await from("198.51.100.7", { email: u.email, password: u.password });
+      expect(first.status).toBe(200);
+      const device = deviceOf(first);
+      // Strangers, behind the same proxy address, fail until they are held up.
+      let held = 0;
+      for (let i = 0; i < 3 * T.freeFailures; i++) {
+        const r = await from("198.51.100.7", { email: u.email, password: `guess ${i}` });
+        if (r.status === 429) held++;
+      }
+      expect(held).toBeGreaterThan(0);
+      // The owner's browser is not.
+      const owner = await from("198.51.100.7", { email: u.email, password: u.password }, device);
+      expect(owner.status).toBe(200);
+      // A device cookie for another account, or a forged one, is no pass.
+      const other = await user();
+      const otherDevice = deviceOf(await from("198.51.100.8", { email: other.email, password: other.password }));
+      expect((await from("198.51.100.7", { email: u.email, password: u.password }, otherDevice)).status).toBe(429);
+      expect((await from("198.51.100.7", { email: u.email, password: u.password }, `st_device=${"a".repeat(22)}.${"b".repeat(43)}`)).status).toBe(429);
+    });
+
+    it(`makes unrecognised clients wait after ${T.freeFailures} failures, doubling up to ${T.maxDelayMs / 60_000} minutes: a delay, never a lockout`, async () => {
       const u = await user();
       let clock = Date.now();
       ctx.deps.now = () => clock;
-      for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
-        expect((await login({ email: u.email, password: `wrong password ${i}` })).status, `attempt ${i + 1}`).toBe(401);
+      for (let i = 0; i < T.freeFailures; i++) expect((await login({ email: u.email, password: `guess ${i}` })).status, `guess ${i}`).toBe(401);
+      const waits: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const held = await login({ email: u.email, password: "guess again" });
+        expect(held.status).toBe(429);
+        expect(((await held.json()) as ErrorBody).error.code).toBe("rate_limited");
+        expect(held.headers.get("set-cookie")).toBeNull();
+        const wait = Number(held.headers.get("retry-after"));
+        waits.push(wait);
+        clock += wait * 1000;
+        expect((await login({ email: u.email, password: "guess again" })).status).toBe(401);
       }
-      const limited = await login({ email: u.email, password: u.password });
-      expect(limited.status).toBe(429);
-      expect(((await limited.json()) as ErrorBody).error.code).toBe("rate_limited");
-      expect(limited.headers.get("set-cookie")).toBeNull();
-      expect(Number(limited.headers.get("retry-after"))).toBe(LOGIN_WINDOW_MS / 1000);
-
-      clock += 60_000;
-      const later = await login({ email: u.email, password: u.password });
-      expect(later.status).toBe(429);
-      expect(Number(later.headers.get("retry-after"))).toBe(LOGIN_WINDOW_MS / 1000 - 60);
-
-      // Another account is not held up by this one's failures.
-      const other = await user();
-      expect((await login({ email: other.email, password: other.password })).status).toBe(200);
-
-      clock += LOGIN_WINDOW_MS;
+      expect(waits.slice(0, 4)).toEqual([1, 2, 4, 8]);
+      expect(Math.max(...waits)).toBe(T.maxDelayMs / 1000);
+      // However long the strangers kept at it, the owner on a new device waits that long at most.
+      clock += T.maxDelayMs;
       expect((await login({ email: u.email, password: u.password })).status).toBe(200);
+      // And that success clears the account's delay.
+      expect((await login({ email: u.email, password: "one typo" })).status).toBe(401);
     });
 
-    it("forgets earlier failures after a successful login", async () => {
+    it("holds up guesses at one account however many addresses they come from (45 from 15)", async () => {
       const u = await user();
-      for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) await login({ email: u.email, password: "wrong password" });
-      expect((await login({ email: u.email, password: u.password })).status).toBe(200);
-      for (let i = 0; i < LOGIN_MAX_FAILURES - 1; i++) await login({ email: u.email, password: "wrong password" });
-      expect((await login({ email: u.email, password: u.password })).status).toBe(200);
+      const clock = Date.now();
+      ctx.deps.now = () => clock;
+      const statuses: number[] = [];
+      for (let i = 0; i < 45; i++) statuses.push((await from(`192.0.2.${(i % 15) + 1}`, { email: u.email, password: `guess ${i}` })).status);
+      expect(statuses.slice(0, T.freeFailures)).toEqual(Array(T.freeFailures).fill(401));
+      expect(statuses.slice(T.freeFailures)).toEqual(Array(45 - T.freeFailures).fill(429));
+    });
+
+    it(`stops one address after ${T.perAddressFailures} failures across any accounts, and only that address`, async () => {
+      const owner = await user();
+      const emails = [owner.email, ...Array.from({ length: 14 }, (_, i) => `sprayed-${i}-${Date.now()}@example.test`)];
+      const clock = Date.now();
+      ctx.deps.now = () => clock;
+      // Two guesses per account stay under every account's budget: only the address's runs out.
+      const statuses: number[] = [];
+      for (const round of [0, 1, 2]) for (const email of emails) statuses.push((await from("203.0.113.9", { email, password: `spray ${round}` })).status);
+      expect(statuses.slice(0, T.perAddressFailures)).toEqual(Array(T.perAddressFailures).fill(401));
+      expect(statuses.slice(T.perAddressFailures)).toEqual(Array(statuses.length - T.perAddressFailures).fill(429));
+      // Another address is not held up by it.
+      expect((await from("203.0.113.10", { email: owner.email, password: owner.password })).status).toBe(200);
+    });
+
+    it(`limits a recognised browser by its own failures (${T.perDeviceFailures} in ${T.windowMs / 60_000} minutes)`, async () => {
+      const u = await user();
+      let clock = Date.now();
+      ctx.deps.now = () => clock;
+      const device = deviceOf(await login({ email: u.email, password: u.password }));
+      for (let i = 0; i < T.perDeviceFailures; i++) {
+        expect((await login({ email: u.email, password: `typo ${i}` }, { cookie: device })).status).toBe(401);
+      }
+      expect((await login({ email: u.email, password: u.password }, { cookie: device })).status).toBe(429);
+      clock += T.windowMs;
+      expect((await login({ email: u.email, password: u.password }, { cookie: device })).status).toBe(200);
     });
 
     it("counts guesses sent in parallel, so a burst cannot all slip under the limit", async () => {
       const u = await user();
-      const burst = await Promise.all(
-        Array.from({ length: LOGIN_MAX_FAILURES + 5 }, (_, i) => login({ email: u.email, password: `wrong password ${i}` })),
-      );
-      const statuses = burst.map((r) => r.status).sort();
-      expect(statuses.filter((s) => s === 401)).toHaveLength(LOGIN_MAX_FAILURES);
+      const clock = Date.now();
+      ctx.deps.now = () => clock;
+      const burst = await Promise.all(Array.from({ length: T.freeFailures + 5 }, (_, i) => login({ email: u.email, password: `wrong password ${i}` })));
+      const statuses = burst.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(T.freeFailures);
       expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    });
+
+    it(`hashes at most ${passwordHashing.concurrency} passwords at once, whatever arrives in parallel`, async () => {
+      const before = passwordHashing.peak;
+      const burst = await Promise.all(Array.from({ length: 24 }, (_, i) => login({ email: `nobody-${i}@example.test`, password: "anything at all" })));
+      expect(burst.map((r) => r.status)).toEqual(Array(24).fill(401));
+      expect(Math.max(before, passwordHashing.peak)).toBe(passwordHashing.concurrency);
+    });
+
+    it("answers 503 with Retry-After, counting no failure, when more sign-ins wait to be checked than the queue holds", async () => {
+      const u = await user();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const hogs = Array.from({ length: passwordHashing.concurrency + passwordHashing.maxWaiting }, () => passwordHashing.run(() => gate));
+      try {
+        const busy = await login({ email: u.email, password: "wrong, but never checked" });
+        expect(busy.status).toBe(503);
+        expect(busy.headers.get("retry-after")).toBe("1");
+        expect(((await busy.json()) as ErrorBody).error.code).toBe("unavailable");
+      } finally {
+        release();
+        await Promise.all(hogs);
+      }
+      // Not judged, so not counted: a full budget of failures is still there.
+      for (let i = 0; i < T.freeFailures; i++) expect((await login({ email: u.email, password: `guess ${i}` })).status).toBe(401);
     });
   });
 });

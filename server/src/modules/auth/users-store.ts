@@ -1,6 +1,6 @@
 import { uuidv7 } from "@seamtrace/sdk";
 import { createHash, randomBytes } from "node:crypto";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
 import { sessions, users } from "./schema.js";
 import type { Role } from "../../app/deps.js";
@@ -60,6 +60,20 @@ export async function createUser(
 export async function listUsers(db: Db, projectId?: string): Promise<User[]> {
   const q = db.select(publicColumns).from(users);
   return (projectId ? q.where(eq(users.projectId, projectId)) : q).orderBy(asc(users.createdAt)).limit(10_000).all();
+}
+
+/**
+ * The named users of one project, by id: ids of another project's users are not found, so an
+ * id seen elsewhere never reveals who it is.
+ */
+export async function peopleByIds(db: Db, projectId: string, ids: readonly string[]): Promise<Array<{ id: string; email: string; name: string }>> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(and(eq(users.projectId, projectId), inArray(users.id, [...ids])))
+    .orderBy(asc(users.email))
+    .all();
 }
 
 export async function getUserByEmail(db: Db, email: string): Promise<User | undefined> {

@@ -25,17 +25,19 @@ import { recordAudit } from "../audit/store.js";
 
 /**
  * Golden sets on the server: results of `seamtrace golden run` (sent by CI with an API
- * key, read by analysts), and golden cases made from reviewed escalations, downloadable as a
+ * key or by an admin, read by analysts), and golden cases made from reviewed escalations, downloadable as a
  * set file. Results are measurements, so they are for admins, analysts and scripts; adding a
  * case is a reviewer's judgement, so it is for admins and reviewers, never a key.
  */
 export function goldenRoutes(deps: AppDeps) {
   const measurers = requireAuth(deps, { apiKey: true, roles: ["admin", "analyst"] });
+  // Analysts read results and change nothing: results are sent by CI (a key) or by an admin.
+  const senders = requireAuth(deps, { apiKey: true, roles: ["admin"] });
   const curators = requireAuth(deps, { roles: ["admin", "reviewer"] });
   const readers = requireAuth(deps, { apiKey: true, roles: ["admin", "analyst", "reviewer"] });
 
   return new Hono<AppEnv>()
-    .post("/golden/results", measurers, validate("json", goldenResultBody, jsonLimits(deps, { maxBytes: MAX_RESULT_BYTES })), async (c) => {
+    .post("/golden/results", senders, validate("json", goldenResultBody, jsonLimits(deps, { maxBytes: MAX_RESULT_BYTES })), async (c) => {
       const { projectId, actor } = c.get("principal");
       const outcome = await insertGoldenResult(deps.store.client, { projectId, actor, body: c.req.valid("json"), now: deps.now() });
       if (outcome.status === "duplicate") throw new AppError(409, "duplicate", `golden result ${outcome.id} is already stored`, { id: outcome.id });

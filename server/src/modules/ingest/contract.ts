@@ -11,7 +11,7 @@ import type {
 import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import { z } from "zod";
 import type { Limits } from "../../app/config.js";
-import { checkJsonLimits } from "../../platform/http/json-limits.js";
+import { checkJsonLimits, type LimitViolation } from "../../platform/http/json-limits.js";
 
 // The wire format of `POST /v1/events`. `sdk/src/types.ts` is its definition: every
 // schema below `satisfies` the SDK type (what we parse is an SDK event), and the `Accepts`
@@ -69,6 +69,9 @@ export const runStartedSchema = z.object({
   input: z.unknown().optional(),
 }) satisfies z.ZodType<RunStartedEvent>;
 
+/** How a step's confidence was obtained (the SDK's ConfidenceSource). */
+export const CONFIDENCE_SOURCES = ["self-reported", "logprob", "judge", "consistency", "rule"] as const satisfies ReadonlyArray<NonNullable<StepEvent["confidenceSource"]>>;
+
 export const stepEventSchema = z.object({
   ...runBase,
   type: z.enum(["step.completed", "step.failed"]),
@@ -78,6 +81,7 @@ export const stepEventSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   confidence: unit.optional(),
+  confidenceSource: z.enum(CONFIDENCE_SOURCES).optional(),
   calibrated: unit.optional(),
   cumulative: unit.optional(),
   source: z.enum(["direct", "inferred", "human", "cache"]),
@@ -149,7 +153,7 @@ export type ParsedItem =
   | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
   | { ok: false; id: string | null; code: RejectionCode; message: string };
 
-export type RejectionCode = "invalid_event" | "invalid_confidence" | "unknown_type" | "string_too_long" | "too_deep";
+export type RejectionCode = "invalid_event" | "invalid_confidence" | "unknown_type" | LimitViolation["code"];
 
 /**
  * Validates one item of a batch on its own (one bad event never sinks the batch). Size limits

@@ -16,6 +16,7 @@ export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 500;
 
 export const ON_LOW = ["escalate", "flag"] as const satisfies ReadonlyArray<NonNullable<PolicyRule["onLow"]>>;
+export const ON_UNMET = ["escalate", "spot-check", "alert"] as const satisfies ReadonlyArray<NonNullable<ServedPolicy["onUnmet"]>>;
 
 /** The columns an admin sets; everything else on a policy row (revision, times, actor) is the server's. */
 export const POLICY_FIELDS = [
@@ -24,9 +25,12 @@ export const POLICY_FIELDS = [
   "onLow",
   "requireConfidence",
   "spotCheckRate",
+  "spotCheckNearRate",
   "targetAccuracy",
   "tightenMin",
   "tightenMax",
+  "delta",
+  "onUnmet",
   "confidenceFrom",
 ] as const satisfies ReadonlyArray<keyof ServedPolicy>;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
@@ -55,9 +59,13 @@ export const policyBody = z
     onLow: z.enum(ON_LOW).nullable().optional(),
     requireConfidence: z.boolean().nullable().optional(),
     spotCheckRate: fraction,
+    spotCheckNearRate: fraction,
     targetAccuracy: fraction,
     tightenMin: fraction,
     tightenMax: fraction,
+    // δ = 0 would need infinite evidence, δ ≥ 0.5 promises less than a coin toss.
+    delta: z.number().gt(0).lt(0.5).nullable().optional(),
+    onUnmet: z.enum(ON_UNMET).nullable().optional(),
     // For steps received over OTLP: the evaluation (gen_ai.evaluation.name) whose score is the confidence.
     confidenceFrom: z.string().min(1).max(256).nullable().optional(),
     reason: reason.optional(),

@@ -14,9 +14,10 @@ import { beta, ingestStream, reviewStream, simulateStream, type SimulatedOutput 
 
 /**
  * end to end on a simulated stream: a model that drifts (its inputs shift, and it becomes
- * overconfident) raises a drift alert; auto-tighten raises the step's threshold from the labels;
- * and on the next window, run under the new threshold as the SDK would fetch it, the labelled
- * accuracy of what passes the gate is back at or above the workflow's target.
+ * overconfident) raises a drift alert, which raises the step's spot-check rate; auto-tighten
+ * raises the step's threshold from the labels (Learn-then-Test); and on the next window, run under
+ * the new threshold as the SDK would fetch it, the labelled accuracy of what passes the gate is
+ * back at or above the workflow's target, measured and stored beside the change.
  */
 
 const H = 3_600_000;
@@ -41,16 +42,16 @@ const run = async (job: string) => {
 };
 
 /** One day of traffic under `minConfidence`; spot checks reviewed by the truth. */
-async function day(start: number, drifted: boolean, minConfidence: number, seed: number): Promise<SimulatedOutput[]> {
+async function day(start: number, drifted: boolean, minConfidence: number, seed: number, spotCheckRate = SPOT_RATE): Promise<SimulatedOutput[]> {
   const outputs = simulateStream({
     from: start,
     hours: 24,
     perHour: PER_HOUR,
     // Before: confidences around 0.8 that mean what they say. After: inputs shift (confidence
     // lower) and the model grows overconfident (right 12 points less often than it claims).
-    confidence: drifted ? (r) => beta(r, 6, 2) : (r) => beta(r, 8, 2),
+    confidence: drifted ? (r) => beta(r, 5, 2) : (r) => beta(r, 8, 2),
     pCorrect: drifted ? (c) => c - 0.12 : (c) => c,
-    policy: { minConfidence, spotCheckRate: SPOT_RATE },
+    policy: { minConfidence, spotCheckRate },
     seed,
   });
   await ingestStream(ctx.store, projectId, keyId, outputs);
@@ -84,7 +85,7 @@ describe("a drifting stream", () => {
   });
 
   let threshold = 0;
-  it("raises a drift alert, and auto-tighten raises minConfidence with its evidence", async () => {
+  it("raises a drift alert, and auto-tighten raises the spot-check rate and minConfidence with its evidence", async () => {
     await day(T + DAY, true, 0.6, 2);
     clock = T + 2 * DAY + 10 * 60_000;
     await run("rollup");
@@ -95,18 +96,26 @@ describe("a drifting stream", () => {
 
     const tighten = await run("auto-tighten");
     expect(tighten.details).toMatchObject({ tightened: 1 });
-    const [change] = await listThresholdChanges(ctx.store.db, projectId, { workflow: "claims", step: "classify", limit: 5 });
+    const changes = await listThresholdChanges(ctx.store.db, projectId, { workflow: "claims", step: "classify", limit: 5 });
+    const change = changes.find((c) => c.kind === "threshold");
     expect(change).toMatchObject({ before: 0.6, status: "applied", version: "1" });
     expect(change!.after).toBeGreaterThan(0.6);
     expect(change!.after).toBeLessThanOrEqual(0.95);
-    const evidence = change!.evidence as { trigger: { belowTarget: boolean; driftAlert: boolean }; candidates: Array<{ threshold: number; lowerBound: number }> };
+    const evidence = change!.evidence as { trigger: { belowTarget: boolean; driftAlert: boolean }; delta: number; candidates: Array<{ threshold: number; lowerBound: number; pvalue: number; status: string }> };
     expect(evidence.trigger).toMatchObject({ belowTarget: true, driftAlert: true });
-    expect(evidence.candidates.find((c) => c.threshold === change!.after)!.lowerBound).toBeGreaterThanOrEqual(TARGET);
+    expect(evidence.delta).toBe(0.05);
+    const chosen = evidence.candidates.find((c) => c.threshold === change!.after)!;
+    expect(chosen.status).toBe("certified");
+    expect(chosen.pvalue).toBeLessThanOrEqual(0.05);
+    expect(chosen.lowerBound).toBeGreaterThanOrEqual(TARGET);
+    // The drift itself raised the spot-check rate, not the threshold.
+    expect(changes.find((c) => c.kind === "spot-check")).toMatchObject({ before: SPOT_RATE, after: 2 * SPOT_RATE, evidence: { cause: "drift" } });
 
     // The SDK's view: GET /v1/policies with the project's API key.
     const res = await ctx.app.request("/v1/policies", { headers: { authorization: `Bearer ${key}` } });
     const served = ((await res.json()) as PoliciesResponse).policies.find((p) => p.workflow === "claims" && p.step === "classify");
     expect(served?.minConfidence).toBe(change!.after);
+    expect(served?.spotCheckRate).toBe(2 * SPOT_RATE);
     threshold = served!.minConfidence!;
 
     const deliveries = await ctx.store.client.execute({ sql: "SELECT event FROM webhook_deliveries WHERE project_id = ? ORDER BY created_at", args: [projectId] });
@@ -114,7 +123,8 @@ describe("a drifting stream", () => {
   });
 
   it("brings the labelled accuracy of auto-accepted outputs back to the target on the next window", async () => {
-    const outputs = await day(T + 2 * DAY, true, threshold, 3);
+    // The SDK fetched both changes: the new threshold and, while the drift alert fires, the doubled spot-check rate.
+    const outputs = await day(T + 2 * DAY, true, threshold, 3, 2 * SPOT_RATE);
     // What the gate let through, as the spot checks (a uniform sample of it) label it.
     const passed = outputs.filter((o) => o.event.gate?.outcome === "pass");
     const labelled = passed.filter((o) => o.review === "spot_check");
@@ -137,5 +147,17 @@ describe("a drifting stream", () => {
     await run("alerts");
     const open = await listAlerts(ctx.store.db, projectId, { status: "firing", from: 0, to: clock, limit: 50 });
     expect(open.filter((a) => a.ruleId === "builtin:drift" && a.step === "classify")).toEqual([]);
+    // With the alert gone the spot-check rate is restored, and the threshold change carries the
+    // precision measured since it was made, beside the evidence that triggered it.
+    await run("auto-tighten");
+    const changes = await listThresholdChanges(ctx.store.db, projectId, { workflow: "claims", step: "classify", limit: 5 });
+    expect(changes.find((c) => c.kind === "spot-check")).toMatchObject({ status: "reverted" });
+    const change = changes.find((c) => c.kind === "threshold")!;
+    const outcome = change.outcome as { precision: number; effectiveN: number; meetsTarget: boolean; from: string };
+    // From the first whole hour after the change (made at 00:10): outputs before it ran under the old threshold.
+    expect(outcome.from).toBe(new Date(T + 2 * DAY + H).toISOString());
+    expect(outcome.effectiveN).toBeGreaterThan(50);
+    expect(outcome.precision).toBeGreaterThanOrEqual(TARGET);
+    expect(outcome.meetsTarget).toBe(true);
   });
 });

@@ -20,9 +20,13 @@ export const policies = sqliteTable(
     /** 1: a step without a confidence fails its gate (kind `unscored`); null: unset (unscored steps pass). */
     requireConfidence: integer("require_confidence", { mode: "boolean" }),
     spotCheckRate: real("spot_check_rate"),
+    spotCheckNearRate: real("spot_check_near_rate"),
     targetAccuracy: real("target_accuracy"),
     tightenMin: real("tighten_min"),
     tightenMax: real("tighten_max"),
+    /** Learn-then-Test's δ for auto-tighten (null: 0.05). */
+    delta: real("delta"),
+    onUnmet: text("on_unmet", { enum: ["escalate", "spot-check", "alert"] }),
     /** Steps received over OTLP: the evaluation name whose score is the step's confidence. */
     confidenceFrom: text("confidence_from"),
     revision: integer("revision").notNull(),
@@ -82,9 +86,17 @@ export const thresholdChanges = sqliteTable(
     step: text("step").notNull(),
     /** The version whose labels were the evidence. */
     version: text("version").notNull(),
+    /**
+     * What changed: `threshold` (minConfidence, chosen by Learn-then-Test), `review-all` (no
+     * threshold in bounds met the target: minConfidence 1), `spot-check` (spotCheckRate: raised
+     * on drift, or to 1 when no threshold met the target and the policy says so).
+     */
+    kind: text("kind", { enum: ["threshold", "review-all", "spot-check"] }).notNull().default("threshold"),
     before: real("before"),
     after: real("after").notNull(),
     evidence: text("evidence").notNull(),
+    /** JSON: the precision measured on labels since the change, refreshed by each auto-tighten run. */
+    outcome: text("outcome"),
     policyRevision: integer("policy_revision").notNull(),
     status: text("status", { enum: ["applied", "reverted"] }).notNull(),
     createdAt: integer("created_at").notNull(),

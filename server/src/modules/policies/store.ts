@@ -50,9 +50,12 @@ const rowColumns = {
   onLow: policies.onLow,
   requireConfidence: policies.requireConfidence,
   spotCheckRate: policies.spotCheckRate,
+  spotCheckNearRate: policies.spotCheckNearRate,
   targetAccuracy: policies.targetAccuracy,
   tightenMin: policies.tightenMin,
   tightenMax: policies.tightenMax,
+  delta: policies.delta,
+  onUnmet: policies.onUnmet,
   confidenceFrom: policies.confidenceFrom,
   revision: policies.revision,
   updatedAt: policies.updatedAt,
@@ -129,13 +132,14 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
     const after = toServed(row);
     await tx.batch([
       {
-        sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate,
-                target_accuracy, tighten_min, tighten_max, confidence_from, revision, updated_at, updated_by)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy,
+                tighten_min, tighten_max, confidence_from, revision, updated_at, updated_by, spot_check_near_rate, delta, on_unmet)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (project_id, workflow, step) DO UPDATE SET
                 min_confidence = excluded.min_confidence, min_cumulative = excluded.min_cumulative, on_low = excluded.on_low,
                 require_confidence = excluded.require_confidence, spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
                 tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max, confidence_from = excluded.confidence_from,
+                spot_check_near_rate = excluded.spot_check_near_rate, delta = excluded.delta, on_unmet = excluded.on_unmet,
                 revision = excluded.revision, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         args: [
           change.projectId,
@@ -153,6 +157,9 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
           row.revision,
           row.updatedAt,
           row.updatedBy,
+          row.spotCheckNearRate,
+          row.delta,
+          row.onUnmet,
         ],
       },
       historyInsert(change, step, current ? toServed(current) : null, after),
@@ -220,7 +227,7 @@ function historyInsert(change: PolicyChange, step: string, before: ServedPolicy 
 async function readRow(tx: { execute: Client["execute"] }, projectId: string, workflow: string, step: string): Promise<PolicyRow | null> {
   const rs = await tx.execute({
     sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-            confidence_from, revision, updated_at, updated_by
+            spot_check_near_rate, confidence_from, delta, on_unmet, revision, updated_at, updated_by
           FROM policies WHERE project_id = ? AND workflow = ? AND step = ?`,
     args: [projectId, workflow, step],
   });
@@ -242,6 +249,9 @@ function fromSqlRow(r: Row): PolicyRow {
     targetAccuracy: num(r.target_accuracy),
     tightenMin: num(r.tighten_min),
     tightenMax: num(r.tighten_max),
+    spotCheckNearRate: num(r.spot_check_near_rate),
+    delta: num(r.delta),
+    onUnmet: r.on_unmet === null || r.on_unmet === undefined ? null : (String(r.on_unmet) as PolicyRow["onUnmet"]),
     confidenceFrom: r.confidence_from === null || r.confidence_from === undefined ? null : String(r.confidence_from),
     revision: Number(r.revision),
     updatedAt: Number(r.updated_at),
@@ -302,7 +312,7 @@ export async function listPolicyHistory(
 export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
   const rs = await db.$client.execute(`
     SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
-      confidence_from, revision, updated_at, updated_by
+      spot_check_near_rate, confidence_from, delta, on_unmet, revision, updated_at, updated_by
     FROM policies p
     WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)
     ORDER BY project_id, workflow, step`);

@@ -15,9 +15,13 @@ export interface ThresholdChangeView {
   workflow: string;
   step: string;
   version: string;
+  /** `threshold` and `review-all` change minConfidence, `spot-check` spotCheckRate. */
+  kind: ThresholdChangeKind;
   before: number | null;
   after: number;
   evidence: unknown;
+  /** The precision of what passes, measured on labels since the change (null until measured). */
+  outcome: unknown;
   policyRevision: number;
   status: "applied" | "reverted";
   createdAt: string;
@@ -25,11 +29,17 @@ export interface ThresholdChangeView {
   revertedBy: string | null;
 }
 
+export type ThresholdChangeKind = "threshold" | "review-all" | "spot-check";
+/** The policy field a change of this kind sets. */
+export const fieldOf = (kind: ThresholdChangeKind) => (kind === "spot-check" ? "spotCheckRate" : "minConfidence");
+
 export interface NewThresholdChange {
   projectId: string;
   workflow: string;
   step: string;
   version: string;
+  /** Default `threshold`. */
+  kind?: ThresholdChangeKind;
   before: number | null;
   after: number;
   evidence: unknown;
@@ -38,19 +48,20 @@ export interface NewThresholdChange {
 }
 
 /** Records an applied change and announces it (`threshold.changed`). */
-export async function recordThresholdChange(client: Client, c: NewThresholdChange): Promise<string> {
+export async function recordThresholdChange(client: Client, change: NewThresholdChange): Promise<string> {
   const id = uuidv7();
+  const c = { ...change, kind: change.kind ?? "threshold" };
   await withWriteLock(client, async (tx) => {
     await tx.batch([
       {
-        sql: `INSERT INTO threshold_changes (id, project_id, workflow, step, version, before, after, evidence, policy_revision, status, created_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)`,
-        args: [id, c.projectId, c.workflow, c.step, c.version, c.before, c.after, JSON.stringify(c.evidence), c.policyRevision, c.now],
+        sql: `INSERT INTO threshold_changes (id, project_id, workflow, step, version, kind, before, after, evidence, policy_revision, status, created_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)`,
+        args: [id, c.projectId, c.workflow, c.step, c.version, c.kind, c.before, c.after, JSON.stringify(c.evidence), c.policyRevision, c.now],
       },
       enqueueWebhookStatement(
         c.projectId,
         "threshold.changed",
-        { changeId: id, workflow: c.workflow, step: c.step, version: c.version, before: c.before, after: c.after, by: "system:auto-tighten" },
+        { changeId: id, workflow: c.workflow, step: c.step, version: c.version, kind: c.kind, field: fieldOf(c.kind), before: c.before, after: c.after, by: "system:auto-tighten" },
         c.now,
       ),
     ]);
@@ -65,9 +76,11 @@ function view(r: typeof thresholdChanges.$inferSelect): ThresholdChangeView {
     workflow: r.workflow,
     step: r.step,
     version: r.version,
+    kind: r.kind,
     before: r.before,
     after: r.after,
     evidence: parseJson(r.evidence),
+    outcome: parseJson(r.outcome),
     policyRevision: r.policyRevision,
     status: r.status,
     createdAt: new Date(r.createdAt).toISOString(),
@@ -104,6 +117,14 @@ export async function getThresholdChange(db: Db, projectId: string, id: string):
     .where(and(eq(thresholdChanges.projectId, projectId), eq(thresholdChanges.id, id)))
     .get();
   return row ? view(row) : null;
+}
+
+/** Stores what was measured after a change (replacing the last measurement). */
+export async function setThresholdOutcome(client: Client, projectId: string, id: string, outcome: unknown): Promise<void> {
+  await withWriteLock(client, async (tx) => {
+    await tx.execute({ sql: "UPDATE threshold_changes SET outcome = ? WHERE project_id = ? AND id = ?", args: [JSON.stringify(outcome), projectId, id] });
+    return { commit: true, value: undefined };
+  });
 }
 
 /** Marks a change reverted; false when it was not (or no longer) applied. */

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { VerifyReport } from "../audit/chain.js";
+import type { VerifyReport } from "../audit/report.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
-import { verifyAudit } from "../audit/store.js";
+import { verifyAudit } from "../audit/verify.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
 

@@ -1,6 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
+import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
@@ -95,12 +96,25 @@ export interface PurgeInput {
   now: number;
 }
 
-type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number) => Promise<{ steps: number; events: number }>;
+/**
+ * What a purge did to one run: counts, and for `final`, the new SHA-256 of every event body it
+ * reduced, by the sequence number of the event's audit entry. The verification checks a reduced
+ * body against this hash (audit/payload-check.ts), so a purge is told from an edit.
+ */
+interface Purged {
+  steps: number;
+  events: number;
+  payloads?: Record<string, string>;
+}
+
+type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number) => Promise<Purged>;
 
 /**
  * The frame both purges share: in one write transaction, take up to `limit` ended runs of the
  * workflow that `onlyUnpurged` allows, apply `purge` to each, and write a `retention.purged`
- * audit entry per run with what it removed. Paused and running runs are never selected.
+ * audit entry per run with what it removed (a TTL purge removes every payload of the run's
+ * earlier entries; a `final` one lists the new hash of each body it reduced). Paused and running
+ * runs are never selected.
  */
 async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" | "ttl", onlyUnpurged: boolean, purge: Purge): Promise<PurgeCounts> {
   return withWriteLock(client, async (tx) => {
@@ -145,9 +159,18 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
               WHEN body ->> '$.stepId' IN (SELECT s.id FROM steps s WHERE s.project_id = ?1 AND s.run_id = ?2 AND NOT ${CONSUMED})
                 THEN json_remove(body, ${STEP_EVENT_PAYLOAD})
               ELSE json_remove(body, ${STEP_EVENT_PAYLOAD}, '$.output') END
-            WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')`,
+            WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')
+            RETURNING id, body`,
       args: [projectId, runId, cursor],
     });
+    // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
+    const bodies = new Map(events.rows.map((r) => [`event:${String(r[0])}`, sha256Hex(String(r[1]))]));
+    const entries = await tx.execute({ sql: "SELECT seq, subject FROM audit_log WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'", args });
+    const payloads: Record<string, string> = {};
+    for (const e of entries.rows) {
+      const hash = bodies.get(String(e[1]));
+      if (hash !== undefined) payloads[String(e[0])] = hash;
+    }
     const steps = await tx.execute({
       sql: `UPDATE steps AS s SET input = NULL, reasoning = NULL, alternatives = NULL,
               output = CASE WHEN ${CONSUMED} THEN NULL ELSE output END
@@ -162,7 +185,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     });
     await purgeOtlpRunToFinal(tx, projectId, runId);
     await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
-    return { steps: steps.rowsAffected, events: events.rowsAffected };
+    return { steps: steps.rowsAffected, events: events.rows.length, payloads };
   });
 }
 

@@ -19,8 +19,8 @@ export function labelsRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().post(
     "/labels",
     requireAuth(deps, { apiKey: true }),
-    // String length and depth are checked per label below, so one bad label is rejected alone.
-    validate("json", labelsEnvelope, { maxBytes: limits.maxBodyBytes, maxStringLength: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER }),
+    // String length, depth and NUL characters are checked per label below, so one bad label is rejected alone.
+    validate("json", labelsEnvelope, { maxBytes: limits.maxBodyBytes, maxStringLength: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER, allowNul: true }),
     // Labels name steps, which are projected from the event log: see every acknowledged one.
     projected(deps),
     async (c) => {

@@ -103,6 +103,16 @@ export function resolveWindow(now: () => number, q: { from?: number | undefined;
 }
 
 /**
+ * Free text for the runs list: a run id (or its start), a key, or words of an error message.
+ * Trimmed; blank means no filter, so an emptied search box lists everything again.
+ */
+export const search = z
+  .string()
+  .max(200, "at most 200 characters")
+  .transform((s) => s.trim())
+  .transform((s) => (s === "" ? undefined : s));
+
+/**
  * Which runs of golden-set evaluations a list holds: none (production traffic only, the
  * default), both, or only them.
  */
@@ -116,6 +126,7 @@ export function runListQuery(now: () => number) {
       workflow: name.optional(),
       version: name.optional(),
       status: z.enum(RUN_STATUSES).optional(),
+      q: search.optional(),
       golden: z.enum(GOLDEN_FILTERS).default("exclude"),
       /** The runs of one golden result (implies `golden=only`). */
       goldenResult: z.uuid().optional(),

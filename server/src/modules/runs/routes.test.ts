@@ -111,6 +111,19 @@ describe("GET /v1/runs", () => {
     expect(await listIds({ from: "2025-06-12", to: "2025-06-13T14:00:00+02:00" })).toEqual([ids.refunds]);
   });
 
+  it("finds runs by free text: an id or its start, part of a key or of an error message", async () => {
+    expect(await listIds({ q: ids.refunds })).toEqual([ids.refunds]);
+    expect(await listIds({ q: "MSG-" })).toEqual([ids.claims4]);
+    expect(await listIds({ q: "boo" })).toEqual([ids.claims4]);
+    expect(await listIds({ q: "boo", status: "completed" })).toEqual([]);
+    // LIKE's wildcards are literal characters, and a blank search filters nothing.
+    expect(await listIds({ q: "%" })).toEqual([]);
+    expect(await listIds({ q: "_" })).toEqual([]);
+    expect(await listIds({ q: "  " })).toEqual([ids.claims3, ids.claims4, ids.refunds, ids.running]);
+    // Another project's runs stay out of a search that would match them.
+    expect(await listIds({ q: ids.otherProject })).toEqual([]);
+  });
+
   it("leaves runs older than 30 days out of the default window, and finds them with `from`", async () => {
     expect(await listIds({})).not.toContain(ids.old);
     expect(await listIds({ from: new Date(NOW - 41 * DAY).toISOString() })).toContain(ids.old);
@@ -137,6 +150,7 @@ describe("GET /v1/runs", () => {
     ["a cursor this API did not make", { cursor: "bm90LWEtY3Vyc29y" }, "cursor"],
     ["a cursor with foreign characters", { cursor: "a+b/c=" }, "cursor"],
     ["an empty workflow", { workflow: "" }, "workflow"],
+    ["a search longer than 200 characters", { q: "x".repeat(201) }, "q"],
   ])("answers %s with 400 invalid_query in the error envelope", async (_name, params, path) => {
     const res = await get<{ error: { code: string; message: string; requestId: string; details: Array<{ path: string[] }> } }>(
       "/v1/runs" + qs(params),

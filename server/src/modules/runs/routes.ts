@@ -42,6 +42,7 @@ export function runsRoutes(deps: AppDeps) {
         workflow: q.workflow,
         version: q.version,
         status: q.status,
+        q: q.q,
         golden: q.golden,
         goldenResult: q.goldenResult,
         window: q.window,

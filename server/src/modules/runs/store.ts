@@ -99,12 +99,17 @@ function toSummary(row: SummaryRow): RunSummary {
  * visits only matching rows and sorts just the ties on started_at. Checked by EXPLAIN in the
  * route tests. The probability must be a literal, not a bound parameter.
  */
+/** LIKE's wildcards taken literally: a search for "50%" means those characters. */
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 const selective = (term: SQL): SQL => sql`likelihood(${term}, 0.05)`;
 
 export interface RunFilter {
   workflow?: string | undefined;
   version?: string | undefined;
   status?: RunStatus | undefined;
+  /** Free text: a run id or its start, or part of a key or an error message (case-insensitive). */
+  q?: string | undefined;
   /** Runs of golden-set evaluations: left out (default), in, or alone. */
   golden?: GoldenFilter | undefined;
   /** Only the runs of this golden result. */
@@ -140,6 +145,18 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
   }
   if (filter.version !== undefined) where.push(eq(runs.version, filter.version));
   if (filter.status !== undefined) where.push(selective(eq(runs.status, filter.status)));
+  if (filter.q !== undefined) {
+    // A residual filter over the window's runs (no index can serve a substring), so its cost is
+    // the window's runs at most, and it stops at the page's limit like any other filter.
+    const like = `%${escapeLike(filter.q)}%`;
+    where.push(
+      or(
+        sql`${runs.id} LIKE ${`${escapeLike(filter.q)}%`} ESCAPE '\\'`,
+        sql`${runs.key} LIKE ${like} ESCAPE '\\'`,
+        sql`json_extract(${runs.error}, '$.message') LIKE ${like} ESCAPE '\\'`,
+      )!,
+    );
+  }
   // The partial index's own condition, spelled out: SQLite does not infer it through likelihood().
   if (filter.goldenResult !== undefined) where.push(isNotNull(runs.goldenResult), selective(eq(runs.goldenResult, filter.goldenResult)));
   else if (filter.golden === "only") where.push(isNotNull(runs.goldenResult));

@@ -31,7 +31,8 @@ async function receiver(statuses: number[]) {
 let ctx: TestContext;
 let closers: Array<() => Promise<void>> = [];
 beforeAll(async () => {
-  ctx = await createTestContext();
+  // The receivers listen on loopback, which webhooks may call only when allowed.
+  ctx = await createTestContext({ SEAMTRACE_WEBHOOK_ALLOW: "127.0.0.1" });
 });
 afterEach(async () => {
   await Promise.all(closers.map((c) => c()));
@@ -67,7 +68,7 @@ describe("webhooks", () => {
     const hook = await addHook(cookie, rx.url);
     const now = Date.now();
     await enqueue(projectId, "escalation.created", { escalationId: "e1", runId: "r1" }, now);
-    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now });
+    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now, allow: ctx.config.webhooks.allow });
     expect(await dispatcher.runOnce()).toBe(1);
 
     expect(rx.received).toHaveLength(1);
@@ -94,7 +95,7 @@ describe("webhooks", () => {
     const hook = await addHook(cookie, rx.url);
     let now = Date.now();
     await enqueue(projectId, "escalation.resolved", { escalationId: "e2" }, now);
-    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now, backoffMs: 1_000, random: () => 1 });
+    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now, backoffMs: 1_000, random: () => 1, allow: ctx.config.webhooks.allow });
 
     expect(await dispatcher.runOnce()).toBe(1); // 500
     expect(await dispatcher.runOnce()).toBe(0); // not due before its backoff
@@ -115,7 +116,7 @@ describe("webhooks", () => {
     const p2 = await admin();
     const hook2 = await addHook(p2.cookie, down.url);
     await enqueue(p2.projectId, "escalation.created", { escalationId: "e3" }, now);
-    const giveUp = new WebhookDispatcher(ctx.store, { now: () => now, backoffMs: 1, maxAttempts: 2, random: () => 1 });
+    const giveUp = new WebhookDispatcher(ctx.store, { now: () => now, backoffMs: 1, maxAttempts: 2, random: () => 1, allow: ctx.config.webhooks.allow });
     await giveUp.runOnce();
     now += 10;
     await giveUp.runOnce();
@@ -134,7 +135,7 @@ describe("webhooks", () => {
     const hook = await addHook(cookie, rx.url, ["escalation.resolved"]);
     const now = Date.now();
     await enqueue(projectId, "escalation.created", { escalationId: "x" }, now);
-    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now });
+    const dispatcher = new WebhookDispatcher(ctx.store, { now: () => now, allow: ctx.config.webhooks.allow });
     expect(await dispatcher.runOnce()).toBe(0);
     const del = await ctx.app.request(`/v1/webhooks/${hook.id}`, { method: "DELETE", headers: { cookie } });
     expect(del.status).toBe(204);

@@ -2,6 +2,8 @@ import { createHmac } from "node:crypto";
 import type { Store } from "../../platform/db/client.js";
 import type { Logger } from "../../app/logger.js";
 import { dueDeliveries, recordAttempt, type DueDelivery } from "./store.js";
+import { AddressGuard } from "./address-guard.js";
+import { guardedPost, NO_ANSWER, type WebhookOutcome, type WebhookPost } from "./guarded-post.js";
 
 export interface DispatcherOptions {
   /** How often due deliveries are looked for. Default 1 s. */
@@ -12,7 +14,10 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   /** Per-request time limit. Default 10 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Addresses, CIDR ranges and host names deliveries may reach although private (SEAMTRACE_WEBHOOK_ALLOW). */
+  allow?: readonly string[];
+  /** How a delivery is sent; by default a POST whose connection is checked by an AddressGuard. */
+  post?: WebhookPost;
   now?: () => number;
   random?: () => number;
   log?: Logger;
@@ -30,14 +35,15 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
 /**
  * Sends queued webhook deliveries (the outbox in `webhook_deliveries`): signed JSON POSTs,
  * retried with exponential backoff and jitter on network errors and non-2xx answers, each
- * attempt recorded. Deliveries live in the database, so a restart loses none.
+ * attempt recorded. Only to public addresses unless allowed (address-guard.ts), never following
+ * a redirect. Deliveries live in the database, so a restart loses none.
  */
 export class WebhookDispatcher {
   private readonly pollMs: number;
   private readonly backoffMs: number;
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly post: WebhookPost;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly log: Logger | undefined;
@@ -53,7 +59,7 @@ export class WebhookDispatcher {
     this.backoffMs = options.backoffMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.post = options.post ?? guardedPost(new AddressGuard(options.allow));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.log = options.log;
@@ -96,30 +102,27 @@ export class WebhookDispatcher {
     const now = this.now();
     const attempt = d.attempts + 1;
     let statusCode: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await this.fetchFn(d.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "Seamtrace-Webhooks/1",
-          "seamtrace-event": d.event,
-          "seamtrace-delivery": d.id,
-          "seamtrace-signature": signWebhook(d.secret, d.payload, Math.floor(now / 1000)),
-        },
-        body: d.payload,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: "manual",
-      });
-      statusCode = res.status;
-      await res.body?.cancel();
-      if (res.status >= 200 && res.status < 300) {
+    let error: string;
+    const outcome = await this.post(d.url, {
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "Seamtrace-Webhooks/1",
+        "seamtrace-event": d.event,
+        "seamtrace-delivery": d.id,
+        "seamtrace-signature": signWebhook(d.secret, d.payload, Math.floor(now / 1000)),
+      },
+      body: d.payload,
+      timeoutMs: this.timeoutMs,
+    }).catch((): WebhookOutcome => ({ error: NO_ANSWER }));
+    if ("status" in outcome) {
+      statusCode = outcome.status;
+      if (statusCode >= 200 && statusCode < 300) {
         await recordAttempt(this.store.db, d.id, { delivered: true, statusCode, error: null, nextAttemptAt: null }, this.now());
         return;
       }
-      error = `HTTP ${res.status}`;
-    } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      error = statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode} (redirects are not followed)` : `HTTP ${statusCode}`;
+    } else {
+      error = outcome.error;
     }
     // Exponential backoff with jitter (half to all of the delay), so a receiver that was down
     // is not hit by every queued delivery at the same instant when it comes back.

@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
+import { AddressGuard } from "./address-guard.js";
 import { createWebhook, disableWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS } from "./store.js";
 
 // Exported for the OpenAPI document (openapi/operations.ts), which describes these routes from them.
@@ -33,12 +34,21 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
 }
 
 
-/** Webhooks for escalation.created and escalation.resolved, managed by admins. */
+/** Webhooks, managed by admins; they may call public addresses only, unless allowed (address-guard.ts). */
 export function webhooksRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });
+  const guard = new AddressGuard(deps.config.webhooks.allow);
   return new Hono<AppEnv>()
     .post("/webhooks", admin, validate("json", createBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
       const body = c.req.valid("json");
+      // The literal host is checked here, so the admin hears of it now; the address a name
+      // resolves to is checked at every delivery (guarded-post.ts).
+      const problem = guard.urlProblem(new URL(body.url));
+      if (problem) {
+        throw new AppError(400, "url_not_allowed", `webhooks may not call ${problem}; SEAMTRACE_WEBHOOK_ALLOW lets a receiver inside the network through`, {
+          url: body.url,
+        });
+      }
       const hook = await createWebhook(deps.store.db, { projectId: c.get("principal").projectId, actor: c.get("principal").actor, ...body }, deps.now());
       return c.json(hook, 201);
     })

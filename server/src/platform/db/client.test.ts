@@ -2,7 +2,7 @@
 // WAL, synchronous=FULL and a busy timeout on EVERY pooled connection. libSQL pools
 // connections and a PRAGMA run on one does not reach the others, so each is checked separately.
 import type { Transaction } from "@libsql/client";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -109,5 +109,37 @@ describe("openStore on an embedded file", () => {
     cleanups.push(() => held.forEach((tx) => tx.close()));
     await write(1);
     expect(statSync(wal).size).toBeLessThanOrEqual(limit);
+  });
+});
+
+describe("openStore file modes", () => {
+  it("creates the database, its WAL and shared-memory files 0600 in a folder others can read, whatever the umask", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "seamtrace-db-"));
+    dirs.push(dir);
+    chmodSync(dir, 0o755);
+    // The usual umask: without care SQLite's files come out 0644, readable by every local user.
+    const umask = process.umask(0o022);
+    try {
+      const path = join(dir, "x.db");
+      const store = await open(`file:${path}`, 1000);
+      await store.client.execute("CREATE TABLE t (x)");
+      await store.client.execute("INSERT INTO t VALUES (1)");
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) expect((statSync(file).mode & 0o777).toString(8), file).toBe("600");
+      // A folder it makes is the owner's alone too.
+      const nested = join(dir, "new", "deeper", "y.db");
+      await open(`file:${nested}`, 1000);
+      expect((statSync(join(dir, "new", "deeper")).mode & 0o777).toString(8)).toBe("700");
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it("narrows an existing database file left readable by others", async () => {
+    const url = tempDbUrl();
+    const path = url.slice("file:".length);
+    (await open(url, 1000)).close();
+    chmodSync(path, 0o644);
+    await open(url, 1000);
+    expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
   });
 });

@@ -1,6 +1,6 @@
 import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setWriteLockBudget } from "./write-transaction.js";
@@ -41,8 +41,8 @@ export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export async function openStore(options: StoreOptions): Promise<Store> {
   const local = options.url.startsWith("file:");
   if (local && options.url !== "file::memory:") {
-    const path = options.url.slice("file:".length).split("?")[0]!;
-    mkdirSync(dirname(path.startsWith("//") ? fileURLToPath(options.url) : path), { recursive: true, mode: 0o700 });
+    const raw = options.url.slice("file:".length).split("?")[0]!;
+    ownerOnlyDatabaseFiles(raw.startsWith("//") ? fileURLToPath(options.url) : raw);
   }
   const client = createClient({ url: options.url, authToken: options.authToken, timeout: options.busyTimeoutMs });
   if (local) {
@@ -60,4 +60,26 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const db = drizzle(client);
   return { client, db, close: () => client.close() };
+}
+
+/**
+ * The database holds password hashes, webhook secrets and every payload: it, its WAL and its
+ * shared-memory file are the owner's alone (0600), whatever the folder's mode or the umask.
+ * SQLite creates a new file 0644 less the umask, and gives the -wal and -shm files the database
+ * file's own mode, so the file is created (or narrowed) here before SQLite opens it. A folder
+ * made here is 0700; an existing folder keeps its mode (its owner may share it on purpose), and
+ * the files in it stay unreadable to others all the same.
+ */
+function ownerOnlyDatabaseFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // Only a file that is not there yet is opened here: closing a descriptor of a database file
+  // drops every POSIX lock this process holds on it, which another connection may rely on.
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
 }

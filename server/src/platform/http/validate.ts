@@ -33,6 +33,8 @@ export interface JsonLimits {
   maxBytes: number;
   maxStringLength: number;
   maxDepth: number;
+  /** See JsonItemLimits.allowNul. */
+  allowNul?: boolean;
 }
 
 /** The documented defaults; routes pass tighter ones (`jsonLimits(deps, { maxBytes })`). */
@@ -57,7 +59,7 @@ export function jsonLimits(deps: { config: { limits: { maxBodyBytes: number; max
  * A JSON body goes through the same pipeline on every route, so no route can forget a limit:
  * a media type check (415), a streamed read capped after decompression, chunked or not
  * (middleware/body.ts: 413, gzip bombs included), UTF-8 JSON (400 invalid_json), string length
- * and depth (400 string_too_long / too_deep), then the schema.
+ * and depth, no NUL characters (400 string_too_long / too_deep / nul_character), then the schema.
  *
  * @example
  *   app.get("/runs", validate("query", runListQuery(deps.now)), (c) => c.json(c.req.valid("query")))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reliabilityGeometry, type ReliabilityBin } from "./reliability-chart.js";
+import { COUNT_FONT, reliabilityGeometry, type ReliabilityBin } from "./reliability-chart.js";
 
 const bin = (lower: number, count: number, meanConfidence: number, accuracy: number, wilson: [number, number]): ReliabilityBin => ({ lower, upper: lower + 0.05, count, meanConfidence, accuracy, wilson });
 const M = { top: 0, right: 0, bottom: 0, left: 0 };
@@ -31,5 +31,24 @@ describe("reliabilityGeometry", () => {
     const g = reliabilityGeometry([bin(0.1, 1, 0.12, 0, [0, 0.8]), bin(0.5, 100, 0.52, 0.5, [0.4, 0.6])], 100, 100, M);
     expect(g.marks[1]!.r).toBeCloseTo(9);
     expect(g.marks[0]!.r).toBeLessThan(g.marks[1]!.r);
+  });
+
+  it("keeps every count label inside the chart: above the mark, or below it at the top edge", () => {
+    const height = 340;
+    const g = reliabilityGeometry([bin(0.9, 6, 0.94, 1, [0.6, 1]), bin(0.5, 6, 0.52, 0.5, [0.3, 0.7])], 420, height);
+    const [top, middle] = g.marks;
+    // Baselines: the text spans [labelY − font size, labelY].
+    for (const m of g.marks) {
+      expect(m.labelY - COUNT_FONT).toBeGreaterThanOrEqual(0);
+      expect(m.labelY).toBeLessThanOrEqual(height);
+    }
+    expect(top!.labelY).toBeGreaterThan(top!.cy);
+    expect(middle!.labelY).toBeLessThan(middle!.y1);
+  });
+
+  it("leaves room for both axis titles", () => {
+    const g = reliabilityGeometry([], 420, 340);
+    expect(g.axes.y.x).toBeLessThan(g.plot.left - 30); // left of the tick labels ("0.75" at ~24 px)
+    expect(g.axes.x.y).toBeGreaterThan(g.plot.bottom + 20); // under the tick labels
   });
 });

@@ -30,6 +30,14 @@ describe("detectRateChanges", () => {
     expect(r[8]).toMatchObject({ changed: true, direction: "up", rate: 0.12, baseline: 0.05 });
   });
 
+  it("does not call a window within the days' usual wobble a change, which the binomial z-test did", () => {
+    const wobbly = [120, 95, 140, 101, 130, 88, 150].map((count) => ({ count, total: 1000 }));
+    expect(twoProportionZTest(674, 6000, 150, 1000).pvalue).toBeLessThan(0.001);
+    const last = detectRateChanges(wobbly).at(-1)!;
+    expect(last.changed).toBe(false);
+    expect(last.dispersion!).toBeGreaterThan(4);
+  });
+
   it("ignores a window too small to tell", () => {
     const r = detectRateChanges([...steady, { count: 5, total: 10 }]);
     expect(r[8]!.changed).toBe(false);

@@ -1,14 +1,17 @@
 import { gammaQ } from "./gamma.js";
+import { quasiBinomialTest } from "./overdispersion.js";
 
 /**
  * Change detection for rate series (escalation, flag, spot-check, auto-completion rates).
  *
- * Each window's rate is compared with the pooled rate of the windows before it by a two-sided,
- * pooled two-proportion z-test. Chosen over CUSUM because the rollups already give exact
- * counts per window, so the test needs no tuning (CUSUM needs a drift allowance k and a limit h
- * per series, and state carried between runs), gives a p-value an analyst can read, and its
+ * Each window's rate is compared with the windows before it by a quasi-binomial test
+ * (overdispersion.ts): the baseline windows' own spread around their pooled rate sets the
+ * dispersion, so the ordinary day-to-day wobble of a rate over thousands of steps is not a
+ * "change" (a plain binomial z-test, used before, flagged it: its variance assumes every step is
+ * an independent draw at one rate). Chosen over CUSUM because the rollups already give exact
+ * counts per window, so the test needs no tuning, gives a p-value an analyst can read, and its
  * answer for a window does not depend on when the job last ran. The price: it sees steps, not
- * slow creep; the trend chart shows creep, and drift (PSI/KS) catches distribution shifts.
+ * slow creep; the trend chart shows creep, and drift catches distribution shifts.
  */
 
 export interface ZTest {
@@ -43,8 +46,16 @@ export interface RateChange {
   rate: number | null;
   /** Pooled rate of the baseline windows it was compared with. */
   baseline: number | null;
+  /** The test statistic: Student's t of the quasi-binomial test. */
   z: number | null;
   pvalue: number | null;
+  /** The baseline windows' dispersion (1 = binomial; floored at 1 in the test). */
+  dispersion: number | null;
+  /**
+   * `quasi-binomial`; `binomial` (the pooled z-test) where the dispersion cannot be estimated:
+   * fewer than two baseline windows, or a rate of exactly 0 or 1.
+   */
+  test: "quasi-binomial" | "binomial" | null;
   changed: boolean;
   direction: "up" | "down" | null;
 }
@@ -72,9 +83,10 @@ export function detectRateChanges(series: readonly RatePoint[], options: ChangeO
       bt += series[j]!.total;
     }
     const baseline = bt > 0 ? bc / bt : null;
-    if (bt < minTotal || point.total < minTotal) return { rate, baseline, z: null, pvalue: null, changed: false, direction: null };
-    const { z, pvalue } = twoProportionZTest(bc, bt, point.count, point.total);
+    if (bt < minTotal || point.total < minTotal) return { rate, baseline, z: null, pvalue: null, dispersion: null, test: null, changed: false, direction: null };
+    const quasi = quasiBinomialTest(series.slice(Math.max(0, i - k), i + 1));
+    const { z, pvalue } = quasi ? { z: quasi.t, pvalue: quasi.pvalue } : twoProportionZTest(bc, bt, point.count, point.total);
     const changed = pvalue < alpha;
-    return { rate, baseline, z, pvalue, changed, direction: changed ? (z > 0 ? "up" : "down") : null };
+    return { rate, baseline, z, pvalue, dispersion: quasi?.dispersion ?? null, test: quasi ? "quasi-binomial" : "binomial", changed, direction: changed ? (z > 0 ? "up" : "down") : null };
   });
 }

@@ -22,7 +22,8 @@ const items = (c: Case) => c.confidence.map((confidence, i) => ({ confidence, co
 describe("reliability against NumPy reference (weighted bins, ECE, MCE, Brier, Wilson)", () => {
   for (const c of fixture<Case>("reliability.json")) {
     it(c.name, () => {
-      const r = reliability(binItems(items(c), c.bins));
+      // Every bin counts towards the MCE here, as in the reference.
+      const r = reliability(binItems(items(c), c.bins), undefined, 0);
       expect(r.bins.map((b) => b.bin)).toEqual(c.expected.bins.map((b) => b.bin));
       r.bins.forEach((b, i) => {
         const e = c.expected.bins[i]!;
@@ -61,6 +62,19 @@ describe("reliability against NumPy reference (weighted bins, ECE, MCE, Brier, W
     expect(r.count).toBe(1);
     expect(r.accuracy).toBe(0);
     expect(r.brier).toBeCloseTo(0.81, 12);
+  });
+
+  it("takes the MCE only over bins with at least 10 effective labels", () => {
+    const bins = binItems([
+      ...Array.from({ length: 40 }, (_, i) => ({ confidence: 0.85, correct: i < 32 })),
+      { confidence: 0.15, correct: true },
+      { confidence: 0.12, correct: true },
+    ], 20);
+    const r = reliability(bins);
+    // A lone right label at 0.12 makes a gap of 0.88; the 40 labels at 0.85 hold a gap of 0.05.
+    expect(r.mce).toBeCloseTo(0.05, 12);
+    expect(reliability(bins, undefined, 0).mce).toBeCloseTo(0.88, 12);
+    expect(reliability(binItems([{ confidence: 0.5, correct: true }], 20)).mce).toBeNull();
   });
 
   it("answers nulls, not NaN, without labels", () => {

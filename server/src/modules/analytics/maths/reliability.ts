@@ -118,14 +118,20 @@ export interface Reliability {
   accuracy: number | null;
   /** Expected calibration error: Σ_b (W_b / W)·|acc_b − conf_b|. */
   ece: number | null;
-  /** Maximum calibration error over non-empty bins. */
+  /**
+   * Maximum calibration error over the bins holding at least MIN_MCE_LABELS effective labels
+   * (null when none does): a bin of one or two labels has a gap of 0.5 or 1 by chance alone.
+   */
   mce: number | null;
   /** Weighted mean of (c − y)². */
   brier: number | null;
 }
 
+/** Effective labels a bin needs before its gap counts towards the MCE. */
+export const MIN_MCE_LABELS = 10;
+
 /** Scores from per-bin sums. Empty input gives nulls, never NaN: "no labels yet" is an answer. */
-export function reliability(bins: readonly BinSums[], z: number = Z95): Reliability {
+export function reliability(bins: readonly BinSums[], z: number = Z95, mceMinLabels: number = MIN_MCE_LABELS): Reliability {
   const B = bins.length;
   let W = 0;
   let N = 0;
@@ -155,11 +161,11 @@ export function reliability(bins: readonly BinSums[], z: number = Z95): Reliabil
   });
   if (out.length === 0) return { bins: out, count: 0, weight: 0, accuracy: null, ece: null, mce: null, brier: null };
   let ece = 0;
-  let mce = 0;
+  let mce: number | null = null;
   for (const b of out) {
     const gap = Math.abs(b.accuracy - b.meanConfidence);
     ece += (b.weight / W) * gap;
-    mce = Math.max(mce, gap);
+    if (b.effectiveN >= mceMinLabels) mce = Math.max(mce ?? 0, gap);
   }
   return { bins: out, count: N, weight: W, accuracy: WY / W, ece, mce, brier: Math.max(0, brierSum / W) };
 }

@@ -1,6 +1,6 @@
 import { addToBin, binOf, CONFIDENCE_BINS, emptyBin, mergeBins, packBin, unpackBin, type BinSums, type PackedBin } from "./reliability.js";
 import { addLatency, mergeLatency, type LatencyHistogram } from "./latency.js";
-import { emptySample, hash32, HOUR_SAMPLE, mergeSample, offer, type Sample } from "./bottom-k.js";
+import { emptySample, hash32, HOUR_SAMPLE, mergeDistinct, mergeSample, offer, offerDistinct, type Sample } from "./bottom-k.js";
 
 /**
  * The hourly rollup of one series (project × workflow × version × step × hour) and how events
@@ -44,6 +44,8 @@ export interface RollupRow {
   latency: LatencyHistogram;
   samples: Record<string, Sample>;
   categories: Record<string, Record<string, number>>;
+  /** Outputs with a confidence, by how it was obtained (`unknown` when the event did not say). */
+  sources: Record<string, number>;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -70,6 +72,7 @@ export function emptyRow(key: RollupKey): RollupRow {
     latency: {},
     samples: {},
     categories: {},
+    sources: {},
   };
 }
 
@@ -79,6 +82,7 @@ export interface StepFacts {
   failed: boolean;
   source: string;
   confidence: number | undefined;
+  confidenceSource?: string | undefined;
   cumulative: number | undefined;
   gate: "pass" | "escalate" | "flag" | undefined;
   spotCheck: boolean;
@@ -115,6 +119,8 @@ export function foldStep(stepRow: RollupRow, workflowRow: RollupRow, e: StepFact
       workflowRow.unscored++;
     }
   } else {
+    const source = e.confidenceSource ?? "unknown";
+    stepRow.sources[source] = (stepRow.sources[source] ?? 0) + 1;
     stepRow.confidence[binOf(e.confidence)]!++;
     offer((stepRow.samples.confidence ??= emptySample()), hash, e.confidence, HOUR_SAMPLE);
   }
@@ -127,12 +133,37 @@ export function foldStep(stepRow: RollupRow, workflowRow: RollupRow, e: StepFact
   if (e.features) for (const [name, value] of Object.entries(e.features)) observe(stepRow, `f:${name}`, value, hash);
 }
 
+/**
+ * Series derived from a string series, for when its values turn out id-like (nearly all
+ * distinct): a sketch of its distinct values, and its values' length and pattern as categories.
+ * Kept for every string series because whether it is id-like is only known over a window.
+ */
+export const DISTINCT_PREFIX = "distinct:";
+export const LENGTH_PREFIX = "len:";
+export const PATTERN_PREFIX = "shape:";
+export const isDerivedSeries = (s: string) => s.startsWith(LENGTH_PREFIX) || s.startsWith(PATTERN_PREFIX) || s.startsWith(DISTINCT_PREFIX);
+
+/** A string's pattern: letters to A/a, digits to 9, runs of one class collapsed ("PX-004211" → "A-9"). */
+export function patternOf(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch >= "A" && ch <= "Z" ? "A" : ch >= "a" && ch <= "z" ? "a" : ch >= "0" && ch <= "9" ? "9" : ch;
+    if (out[out.length - 1] !== c || !(c === "A" || c === "a" || c === "9")) out += c;
+  }
+  return out;
+}
+
 /** A value for drift: numbers into the series' sample, short strings and booleans into its categories. */
 function observe(row: RollupRow, series: string, value: unknown, hash: number): void {
   if (typeof value === "number") {
     if (Number.isFinite(value)) offer((row.samples[series] ??= emptySample()), hash, value, HOUR_SAMPLE);
   } else if (typeof value === "boolean" || (typeof value === "string" && value.length <= MAX_CATEGORY_LENGTH)) {
-    countCategory((row.categories[series] ??= {}), String(value), 1);
+    const category = String(value);
+    countCategory((row.categories[series] ??= {}), category, 1);
+    if (typeof value !== "string") return;
+    offerDistinct((row.samples[DISTINCT_PREFIX + series] ??= emptySample()), hash32(category));
+    countCategory((row.categories[LENGTH_PREFIX + series] ??= {}), String(value.length), 1);
+    countCategory((row.categories[PATTERN_PREFIX + series] ??= {}), patternOf(value), 1);
   }
 }
 
@@ -166,8 +197,10 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
     for (const [b, sums] of Object.entries(src)) mergeBins((dst[b] ??= emptyBin()), sums);
   }
   mergeLatency(into.latency, other.latency);
+  for (const [source, n] of Object.entries(other.sources ?? {})) into.sources[source] = (into.sources[source] ?? 0) + n;
   for (const [series, sample] of Object.entries(other.samples)) {
-    mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
+    if (series.startsWith(DISTINCT_PREFIX)) mergeDistinct((into.samples[series] ??= emptySample()), sample);
+    else mergeSample((into.samples[series] ??= emptySample()), sample, HOUR_SAMPLE);
   }
   for (const [series, counts] of Object.entries(other.categories)) {
     const dst = (into.categories[series] ??= {});
@@ -219,6 +252,7 @@ export interface StoredRollup {
   latency: string;
   samples: string;
   categories: string;
+  sources: string;
 }
 
 export function toStored(row: RollupRow): StoredRollup {
@@ -245,6 +279,7 @@ export function toStored(row: RollupRow): StoredRollup {
     latency: JSON.stringify(row.latency),
     samples: JSON.stringify(row.samples),
     categories: JSON.stringify(row.categories),
+    sources: JSON.stringify(row.sources),
   };
 }
 
@@ -271,5 +306,6 @@ export function fromStored(key: RollupKey, s: StoredRollup): RollupRow {
     latency: JSON.parse(s.latency) as LatencyHistogram,
     samples: JSON.parse(s.samples) as Record<string, Sample>,
     categories: JSON.parse(s.categories) as Record<string, Record<string, number>>,
+    sources: JSON.parse(s.sources) as Record<string, number>,
   };
 }

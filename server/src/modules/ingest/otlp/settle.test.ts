@@ -243,6 +243,20 @@ describe("settleTrace: which score is the confidence", () => {
     }
   });
 
+  it("records where the confidence came from: an evaluation is a judge's, seamtrace.confidence.source names its own", () => {
+    expect(step(evalSpan(two)).confidenceSource).toBe("judge");
+    expect(step(evalSpan(two), { confidenceFrom: "relevance" }).confidenceSource).toBe("judge");
+    expect(step(evalSpan([], { "seamtrace.confidence": 0.7, "seamtrace.confidence.source": "logprob" }))).toMatchObject({ confidence: 0.7, confidenceSource: "logprob" });
+    expect(step(evalSpan([], { "seamtrace.confidence": 0.7 })).confidenceSource).toBeUndefined();
+    expect(step(evalSpan([], { "seamtrace.confidence.source": "logprob" })).confidenceSource).toBeUndefined();
+  });
+
+  it("fails the step, naming the value, for a seamtrace.confidence.source that is not a known source", () => {
+    const e = step(evalSpan([], { "seamtrace.confidence": 0.7, "seamtrace.confidence.source": "gut feeling" }));
+    expect(e).toMatchObject({ type: "step.failed", error: { name: "InvalidConfidenceSource", message: expect.stringContaining('"gut feeling"') } });
+    expect(e.confidence).toBeUndefined();
+  });
+
   it("leaves a step without any confidence unscored: neutral for its children", () => {
     const e = step(evalSpan([]));
     expect(e.confidence).toBeUndefined();

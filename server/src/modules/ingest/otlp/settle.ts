@@ -1,5 +1,6 @@
 import type { ErrorInfo, FeatureValue, PolicyRule, StepEvent } from "@seamtrace/sdk";
 import { evaluateGate } from "@seamtrace/sdk";
+import { CONFIDENCE_SOURCES } from "../contract.js";
 import { hashedUuid, runIdForLocalRoot, runIdForTrace, stepIdFor } from "./ids.js";
 import { stepEventOf, type ReportedDraft, type Score, type SpanDraft } from "./span-draft.js";
 
@@ -129,7 +130,7 @@ function trySettle(input: SettleInput, spanId: string, cut: boolean): SettledSte
 
   const rule = input.ruleFor(place.workflow.name, d.step.name);
   const scores = input.scoresFor(d.stepId);
-  const { own, error, chosen } = confidenceOf(d, rule, scores);
+  const { own, error, chosen, source } = confidenceOf(d, rule, scores);
   const human = d.step.source === "human";
 
   let cumulative = human ? 1 : (own ?? 1);
@@ -161,6 +162,7 @@ function trySettle(input: SettleInput, spanId: string, cut: boolean): SettledSte
     parents: place.parents,
     cumulative,
     ...(own !== undefined ? { confidence: own } : {}),
+    ...(source !== undefined ? { confidenceSource: source } : {}),
     ...(error ? { error } : {}),
     ...(chosen?.explanation ? { reasoning: chosen.explanation } : {}),
     features: withScores(d.step.features, scores),
@@ -273,17 +275,28 @@ function placeOf(input: SettleInput, d: SpanDraft, cut: boolean): Place | undefi
  * `confidenceFrom`, the lowest evaluation score in [0, 1] (scores on other scales are kept but
  * are no confidence). Anything chosen that is not a finite number in [0, 1] fails the step with
  * an `InvalidConfidence` error naming the value; it is never clamped. Nothing: unscored.
+ * The source: an evaluation's score is a judge's; `seamtrace.confidence` has the one
+ * `seamtrace.confidence.source` names (anything but a known source fails the step, as in the SDK).
  */
-export function confidenceOf(d: SpanDraft, rule: OtlpRule | undefined, scores: readonly Score[]): { own?: number; error?: ErrorInfo; chosen?: Score } {
+export function confidenceOf(
+  d: SpanDraft,
+  rule: OtlpRule | undefined,
+  scores: readonly Score[],
+): { own?: number; error?: ErrorInfo; chosen?: Score; source?: ConfidenceSource } {
   const from = rule?.confidenceFrom;
   if (from !== undefined) {
     const named = scores.filter((s) => s.name === from).sort((a, b) => b.time - a.time || (a.id < b.id ? -1 : 1))[0];
     if (named) {
-      if (named.value !== null && isUnit(named.value)) return { own: named.value, chosen: named };
+      if (named.value !== null && isUnit(named.value)) return { own: named.value, chosen: named, source: "judge" };
       return { error: invalid(`the evaluation "${from}" (the policy's confidenceFrom) scored ${named.value === null ? `no value${named.label !== null ? ` (label ${JSON.stringify(named.label)})` : ""}` : named.value}`), chosen: named };
     }
   }
-  if (d.confidence.state === "value") return { own: d.confidence.value };
+  if (d.confidence.state === "value") {
+    const named = d.confidenceSource;
+    if (named === undefined) return { own: d.confidence.value };
+    if (isConfidenceSource(named)) return { own: d.confidence.value, source: named };
+    return { error: { name: "InvalidConfidenceSource", message: `seamtrace.confidence.source is ${JSON.stringify(named)}: one of ${CONFIDENCE_SOURCES.join(", ")}, or left out` } };
+  }
   if (d.confidence.state === "invalid") return { error: invalid(`seamtrace.confidence is ${d.confidence.shown}`) };
   if (from !== undefined) return {};
   let lowest: Score | undefined;
@@ -291,7 +304,13 @@ export function confidenceOf(d: SpanDraft, rule: OtlpRule | undefined, scores: r
     if (s.value === null || !isUnit(s.value)) continue;
     if (!lowest || s.value < lowest.value! || (s.value === lowest.value && (s.time < lowest.time || (s.time === lowest.time && s.id < lowest.id)))) lowest = s;
   }
-  return lowest ? { own: lowest.value!, chosen: lowest } : {};
+  return lowest ? { own: lowest.value!, chosen: lowest, source: "judge" } : {};
+}
+
+type ConfidenceSource = NonNullable<StepEvent["confidenceSource"]>;
+
+function isConfidenceSource(s: string): s is ConfidenceSource {
+  return (CONFIDENCE_SOURCES as readonly string[]).includes(s);
 }
 
 function isUnit(v: number): boolean {

@@ -73,6 +73,8 @@ export interface SpanDraft extends DraftBase {
   durationMs: number;
   step: StepDraft;
   confidence: ConfidenceAttr;
+  /** `seamtrace.confidence.source` as sent: how `seamtrace.confidence` was obtained. */
+  confidenceSource?: string;
 }
 
 /** A span the SDK's OpenTelemetry helper made: its step came through `/v1/events`. */
@@ -140,6 +142,8 @@ export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scop
     step: stepDraft(span, attrs, limits),
     confidence: confidenceAttr(attrs.get("seamtrace.confidence")),
   };
+  const source = attrs.get("seamtrace.confidence.source");
+  if (source !== undefined) draft.confidenceSource = cut(typeof source === "string" ? source : (JSON.stringify(source) ?? String(source)), 200);
   if (named !== undefined) {
     draft.run = { id: runIdOf(named) };
     // The key finds the run again (resume by key): the name given, or the key named with a UUID.
@@ -161,7 +165,7 @@ export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scop
 }
 
 /** The step event a drafted span becomes, once its run-level values are known. */
-export function stepEventOf(d: SpanDraft, at: { runId: string; workflow: string; version: string; parents: string[]; cumulative: number; confidence?: number; error?: ErrorInfo; reasoning?: string; features?: Record<string, FeatureValue> }): StepEvent {
+export function stepEventOf(d: SpanDraft, at: { runId: string; workflow: string; version: string; parents: string[]; cumulative: number; confidence?: number; confidenceSource?: StepEvent["confidenceSource"]; error?: ErrorInfo; reasoning?: string; features?: Record<string, FeatureValue> }): StepEvent {
   const error = d.step.error ?? at.error;
   const event: StepEvent = {
     id: hashedTimeId(d),
@@ -181,6 +185,7 @@ export function stepEventOf(d: SpanDraft, at: { runId: string; workflow: string;
     cumulative: at.cumulative,
   };
   if (at.confidence !== undefined) event.confidence = at.confidence;
+  if (at.confidence !== undefined && at.confidenceSource !== undefined) event.confidenceSource = at.confidenceSource;
   if (d.step.input !== undefined) event.input = d.step.input;
   if (d.step.output !== undefined && !error) event.output = d.step.output;
   const reasoning = d.step.reasoning ?? at.reasoning;
