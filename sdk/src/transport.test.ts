@@ -211,6 +211,20 @@ describe("per-item answers", () => {
     expect(t.stats().lastError).toMatch(/rejected: invalid_event: bad/);
   });
 
+  it("takes a conflict (the id is stored, with other content) as delivered: never retried, counted with the duplicates", async () => {
+    const c = collector((req) => ({
+      status: 207,
+      body: JSON.stringify({ results: req.events.map((e, i) => ({ id: e.id, status: i === 0 ? "conflict" : "accepted" })) }),
+    }));
+    const t = new Transport(fast(c.request));
+    t.enqueue(event());
+    t.enqueue(event());
+    expect(await t.flush()).toEqual({ delivered: 2, undelivered: 0 });
+    await t.shutdown();
+    expect(c.requests).toHaveLength(1);
+    expect(t.stats()).toMatchObject({ sent: 1, duplicates: 1, rejected: 0, retries: 0 });
+  });
+
   it("matches results by id when the answer is not in request order", async () => {
     const c = collector((req) => ({
       status: 207,

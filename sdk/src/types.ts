@@ -211,7 +211,13 @@ export interface IngestRequest {
   events: SeamtraceEvent[];
 }
 
-export type ItemStatus = "accepted" | "duplicate" | "rejected";
+/**
+ * Per item of a batch: `accepted` (stored now), `duplicate` (this id was stored before with the
+ * same content: delivered), `conflict` (this id was stored before with DIFFERENT content: the
+ * stored event stands and nothing changed; resending will not help), `rejected` (invalid; `code`
+ * and `message` say why).
+ */
+export type ItemStatus = "accepted" | "duplicate" | "conflict" | "rejected";
 
 export interface IngestItemResult {
   /** The event id, or null when the item had no usable id. */

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import fc from "fast-check";
 import type { AddressInfo } from "node:net";
+import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../server/src/modules/audit/chain.js";
 import { readAuditHead } from "../../server/src/modules/audit/store.js";
@@ -13,6 +14,7 @@ import {
   FUZZ_ENV,
   FUZZ_LIMITS,
   KNOWN_FIELDS,
+  contentOf,
   serialize,
   type EnvelopeCase,
   type GenItem,
@@ -28,7 +30,8 @@ import {
  *   nothing (events of the project, audit chain head);
  * - a 2xx answers every item in request order: rejected items exactly where the model expects
  *   them (with the code of the limit they broke), accepted for events new to the project,
- *   duplicate for those already stored or earlier in the batch;
+ *   duplicate for those already stored (or earlier in the batch) with the same content, conflict
+ *   for those stored with other content; ids in any case are one id;
  * - the events log grows by the accepted items only, all in the sender's project whatever
  *   `projectId` the body names, their stored bodies holding no field outside the wire format;
  * - the audit chain grows by one entry per accepted event plus one `gate.<outcome>` entry per
@@ -53,8 +56,8 @@ let other: { projectId: string; head: number };
 let server: ServerType;
 let baseUrl: string;
 const serverErrors: string[] = [];
-/** Event ids the project's log holds: the model of what is a duplicate. */
-const stored = new Set<string>();
+/** Event ids (lower case) the project's log holds, with what each says: the model of duplicates and conflicts. */
+const stored = new Map<string, Record<string, unknown>>();
 let cases = 0;
 
 interface Answer {
@@ -105,7 +108,7 @@ async function state(): Promise<State> {
 
 interface ItemResult {
   id: string | null;
-  status: "accepted" | "duplicate" | "rejected";
+  status: "accepted" | "duplicate" | "conflict" | "rejected";
   code?: string;
   message?: string;
 }
@@ -152,6 +155,9 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   const accepted: Array<Record<string, unknown>> = [];
   /** New ids (not stored before) in requests answered 2xx: each must be accepted exactly once. */
   const newIds = new Map<string, number>();
+  /** What the accepted copy of each new id says, and every answer given for a new id. */
+  const standing = new Map<string, Record<string, unknown>>();
+  const answeredNew: Array<{ key: string; content: Record<string, unknown>; status: string; at: string }> = [];
 
   answers.forEach((answer, a) => {
     const req = reqs[a]!;
@@ -166,8 +172,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
     const items = req.items!;
     const results = (JSON.parse(answer.text) as { results: ItemResult[] }).results;
     expect(results.length, why).toBe(items.length);
-    expect(answer.status, why).toBe(results.some((r) => r.status === "rejected") ? 207 : 200);
-    const seen = new Set<string>();
+    expect(answer.status, why).toBe(results.some((r) => r.status === "rejected" || r.status === "conflict") ? 207 : 200);
     results.forEach((r, i) => {
       const it = items[i]!;
       const at = `${why}\nitem ${i}`;
@@ -178,21 +183,32 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
         return;
       }
       const id = (it.value as { id: string }).id;
+      // Answered with the id as sent; stored and compared in lower case.
       expect(r.id, at).toBe(id);
-      if (stored.has(id) || seen.has(id)) {
-        // Already in the log, or earlier in this batch.
-        expect(r.status, at).toBe("duplicate");
+      const key = id.toLowerCase();
+      const content = contentOf(it.value);
+      const before = stored.get(key);
+      if (before) {
+        expect(r.status, at).toBe(isDeepStrictEqual(before, content) ? "duplicate" : "conflict");
       } else {
-        expect(["accepted", "duplicate"], at).toContain(r.status);
-        newIds.set(id, (newIds.get(id) ?? 0) + (r.status === "accepted" ? 1 : 0));
+        expect(["accepted", "duplicate", "conflict"], at).toContain(r.status);
+        newIds.set(key, (newIds.get(key) ?? 0) + (r.status === "accepted" ? 1 : 0));
+        answeredNew.push({ key, content, status: r.status, at });
       }
-      seen.add(id);
-      if (r.status === "accepted") accepted.push(it.value as Record<string, unknown>);
+      if (r.status === "accepted") {
+        accepted.push(it.value as Record<string, unknown>);
+        standing.set(key, content);
+      }
     });
   });
   const why = whys.join("\n---\n");
   for (const [id, n] of newIds) expect(n, `${why}\n${id} accepted ${n} times`).toBe(1);
-  for (const e of accepted) stored.add(e.id as string);
+  // Which copy of a new id is stored is the server's choice; every other copy is then settled against it.
+  for (const a of answeredNew) {
+    if (a.status === "accepted") continue;
+    expect(a.status, a.at).toBe(isDeepStrictEqual(standing.get(a.key), a.content) ? "duplicate" : "conflict");
+  }
+  for (const [key, content] of standing) stored.set(key, content);
 
   // The log and the chain moved by the accepted events, and only by them.
   const after = await state();
@@ -202,11 +218,16 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
     args: [projectId, before.seq],
   });
   const expectedEntries = accepted.flatMap((e) => {
-    const entry = { action: e.type, subject: `event:${e.id as string}`, actor: `sdk:${keyId}`, runId: typeof e.runId === "string" && e.type !== "sdk.dropped" ? e.runId : null };
+    const entry = {
+      action: e.type,
+      subject: `event:${(e.id as string).toLowerCase()}`,
+      actor: `sdk:${keyId}`,
+      runId: typeof e.runId === "string" && e.type !== "sdk.dropped" ? e.runId.toLowerCase() : null,
+    };
     const gate = e.gate as { outcome?: string } | undefined;
     const isStep = e.type === "step.completed" || e.type === "step.failed";
     return isStep && gate && gate.outcome !== "pass"
-      ? [entry, { ...entry, action: `gate.${gate.outcome}`, subject: `step:${e.stepId as string}` }]
+      ? [entry, { ...entry, action: `gate.${gate.outcome}`, subject: `step:${(e.stepId as string).toLowerCase()}` }]
       : [entry];
   });
   const actual = entries.rows.map((r) => ({ action: r[0], subject: r[1], actor: r[2], runId: r[3] }));
@@ -216,7 +237,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   expect(after.seq - before.seq, why).toBe(expectedEntries.length);
 
   if (accepted.length > 0) {
-    const ids = accepted.map((e) => e.id as string);
+    const ids = accepted.map((e) => (e.id as string).toLowerCase());
     const rows = await ctx.store.client.execute({
       sql: `SELECT id, project_id, key_id, body FROM events WHERE project_id = ? AND id IN (${ids.map(() => "?").join(",")})`,
       args: [projectId, ...ids],
@@ -246,7 +267,7 @@ async function checkBatch(send: Send, items: GenItem[], resend: boolean): Promis
   await check(send, [req]);
   if (!resend) return;
   const before = await state();
-  // Every item is now either stored (answered duplicate) or rejected again, the same way.
+  // Every item is now either stored (answered duplicate, or conflict for a copy that differs) or rejected again, the same way.
   await check(send, [{ ...req, kind: "resent batch" }]);
   expect(await state()).toEqual(before);
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SeamtraceEvent } from "@seamtrace/sdk";
@@ -11,12 +11,17 @@ import { spawnServer, type SpawnedServer } from "../support/server.js";
 import { suiteName, unmet } from "../support/requirements.js";
 
 /**
- * The store on a small size-limited filesystem (a tmpfs mounted for the test;
- * the suite skips outside CI without root, and FAILS in CI when it cannot mount).
- * Ingest fills it until the collector answers 503 with Retry-After (SQLITE_FULL, also from the
- * WAL growing), never a 500 and never a crash; every acknowledged event is still there once and
- * the store passes `PRAGMA integrity_check` and `audit verify`; after a filler file is deleted,
- * ingest recovers without a restart.
+ * The store on a small size-limited filesystem (a tmpfs mounted for the test; the suite skips
+ * outside CI without root, and FAILS in CI when it cannot mount). Ingest fills it until the
+ * collector answers 503 with Retry-After (SQLITE_FULL, also from the WAL growing), never a 500
+ * and never a crash; every acknowledged event is still there once and the store passes
+ * `PRAGMA integrity_check` and `audit verify`; after a filler file is deleted, ingest recovers
+ * without a restart.
+ *
+ * The server's log is on the same disk, as it is on many hosts: while the disk is full, the
+ * writes it refuses, its checkpoint watcher and its projector all log, and those log lines fail
+ * too (ENOSPC); the server must live through them (it used to die of the first one). Reads keep
+ * answering 200 meanwhile, and `/healthz` says `degraded` (`storage_full`).
  */
 
 const FS_MB = scale(16, 64);
@@ -46,6 +51,41 @@ function ingest(url: string, key: string, events: SeamtraceEvent[]) {
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify({ events }),
   });
+}
+
+const WINDOW = `from=${encodeURIComponent("2025-01-01T00:00:00Z")}&to=${encodeURIComponent("2025-02-01T00:00:00Z")}`;
+
+/** Appends to the log file until the disk refuses (ENOSPC); returns the bytes it took. */
+function fillLog(path: string): number {
+  const fd = openSync(path, "a");
+  let written = 0;
+  try {
+    for (;;) written += writeSync(fd, Buffer.alloc(512, 0x2e));
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ENOSPC") throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
+
+/**
+ * Keeps sending writes the full disk refuses (the server logs a full disk at most every 5 s,
+ * and its checkpoint watcher and projector log their own failures) until the server has failed
+ * to write at least `n` log lines, as its metrics count them; returns the count seen (what it was
+ * when the server stopped answering, if it did). Waits for the lines, not for a length of time.
+ */
+async function logFailuresAtLeast(s: SpawnedServer, n: number): Promise<number> {
+  let seen = 0;
+  for (let i = 0; i < 300; i++) {
+    await ingest(s.url, s.apiKey, completedRun().events);
+    const m = await call(`${s.url}/metrics`);
+    if (m.status !== 200) return seen;
+    seen = Number(/^seamtrace_log_write_failures_total (\d+)/m.exec(String(m.body))?.[1] ?? 0);
+    if (seen >= n) return seen;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return seen;
 }
 
 function df(): { sizeKB: number; usedKB: number } {
@@ -87,7 +127,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
     }
     // Room that can be given back later without touching the store.
     writeFileSync(join(mountDir, "filler"), Buffer.alloc(FILLER_MB * 1024 * 1024, 1));
-    server = await spawnServer({ dataDir: mountDir, env: { SEAMTRACE_JOBS: "off" } });
+    // A checkpoint every entry: while the disk is full, the watcher fails (and logs) every 2 s.
+    server = await spawnServer({ dataDir: mountDir, env: { SEAMTRACE_JOBS: "off", SEAMTRACE_AUDIT_CHECKPOINT_EVERY: "1" }, logFile: join(mountDir, "server.log") });
     // Given a data folder, spawnServer does not wait for the first start's key line.
     for (let i = 0; i < 400 && !/SEAMTRACE_API_KEY=(st_\w+)/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 25));
     server.apiKey = /SEAMTRACE_API_KEY=(st_\w+)/.exec(server.output())?.[1] ?? "";
@@ -127,8 +168,12 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
     const fullAt = df();
     const walAtFull = fileSize(`${dbPath}-wal`);
     const refusals = answers.filter((a) => a.status !== 200);
+    // Whatever room the log file's last page had left, fill it: the server's next line fails.
+    const logFilled = fillLog(join(mountDir, "server.log"));
+    const failedLines = await logFailuresAtLeast(s, 2);
     const healthWhenFull = await call(`${s.url}/healthz`);
-    const readWhenFull = await call(`${s.url}/v1/runs?limit=5`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    const readWhenFull = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    const queueWhenFull = await call(`${s.url}/v1/escalations`, { headers: { authorization: `Bearer ${s.apiKey}` } });
 
     summary.fill = {
       requests: answers.length,
@@ -140,8 +185,11 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
       diskWhenFullKB: fullAt,
       dbBytes: fileSize(dbPath),
       walBytesWhenFull: walAtFull,
-      healthWhenFull: healthWhenFull.status,
-      readWhenFull: { status: readWhenFull.status, code: readWhenFull.code },
+      healthWhenFull: { status: healthWhenFull.status, body: healthWhenFull.body },
+      readWhenFull: { status: readWhenFull.status, code: readWhenFull.code, stale: readWhenFull.headers.get("seamtrace-stale"), lag: readWhenFull.headers.get("seamtrace-projection-lag") },
+      queueWhenFull: queueWhenFull.status,
+      logBytesFilled: logFilled,
+      logWriteFailures: failedLines,
       serverAlive: s.proc.exitCode === null && s.proc.signalCode === null,
     };
 
@@ -152,7 +200,14 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
       expect(a.code, "a full disk is named as such").toBe("storage_full");
     }
     expect(s.proc.exitCode, s.output()).toBeNull();
-    expect([200, 503]).toContain(readWhenFull.status);
+    // Log lines failed on the full disk, and the server lived through them.
+    expect(failedLines, "no log line failed, or the server died of one").toBeGreaterThanOrEqual(2);
+    expect(s.proc.exitCode).toBeNull();
+    expect(readWhenFull.status, JSON.stringify(readWhenFull.body)).toBe(200);
+    expect(queueWhenFull.status, JSON.stringify(queueWhenFull.body)).toBe(200);
+    if (Number(readWhenFull.headers.get("seamtrace-projection-lag")) > 0) expect(readWhenFull.headers.get("seamtrace-stale")).toBe("storage_full");
+    expect(healthWhenFull.status).toBe(503);
+    expect(healthWhenFull.body).toMatchObject({ status: "degraded", reasons: expect.arrayContaining(["storage_full"]) });
 
     // Nothing acknowledged lost, nothing refused kept (read while the server runs: WAL readers).
     const counts = await storedCounts(dbPath, [...acked, ...refused]);
@@ -173,7 +228,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
       else if (a.status !== 503) break;
       else await new Promise((r) => setTimeout(r, 100));
     }
-    const readAfter = await call(`${s.url}/v1/runs?limit=5`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    const readAfter = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    const healthAfter = await call(`${s.url}/healthz`);
     const recoveredCounts = await storedCounts(dbPath, recoveredIds);
 
     await s.stop();
@@ -184,7 +240,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
       statuses: statusCounts(recovery),
       requestsUntilFirst200: recovery.findIndex((a) => a.status === 200) + 1,
       eventsAcknowledged: recoveredIds.length,
-      readAfter: readAfter.status,
+      readAfter: { status: readAfter.status, lag: readAfter.headers.get("seamtrace-projection-lag") },
+      healthAfter: healthAfter.status,
       diskAfterKB: df(),
     };
     summary.checks = {
@@ -198,6 +255,7 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
     for (const a of recovery.filter((x) => x.status !== 200)) expect(isProper503(a)).toBe(true);
     expect([...recoveredCounts.values()].every((n) => n === 1)).toBe(true);
     expect(readAfter.status).toBe(200);
+    expect(healthAfter.status).toBe(200);
     expect(integrity).toBe("ok");
     expect(audit.ok, audit.output).toBe(true);
   }, scale(120_000, 600_000));

@@ -148,8 +148,11 @@ async function sendIngest(c: IngestCase): Promise<string | null> {
   acceptedTotal += accepted;
   if (after.events - before.events !== accepted) return `${c.kind}: answered ${accepted} accepted but the log grew by ${after.events - before.events}`;
   if (accepted === 0 && after.seq !== before.seq) return `${c.kind}: nothing accepted but the audit chain moved`;
-  if (res.status === 200 && results.some((r) => r.status === "rejected")) return `${c.kind}: 200 with a rejected item`;
-  if (res.status === 207 && !results.some((r) => r.status === "rejected")) return `${c.kind}: 207 without a rejected item`;
+  // A conflict (an id the store holds with other content, which a fuzzed id can hit) names a
+  // mistake as a rejection does: 207.
+  const refused = results.some((r) => r.status === "rejected" || r.status === "conflict");
+  if (res.status === 200 && refused) return `${c.kind}: 200 with a rejected or conflicting item`;
+  if (res.status === 207 && !refused) return `${c.kind}: 207 without a rejected or conflicting item`;
   return null;
 }
 

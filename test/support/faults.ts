@@ -3,6 +3,9 @@
  * OS process, timed HTTP calls that record what came back, and checks of a store on disk.
  */
 import { createClient } from "@libsql/client";
+import type { SeamtraceEvent } from "@seamtrace/sdk";
+import { commitIngestBatches } from "../../server/src/modules/ingest/store.js";
+import { openStore } from "../../server/src/platform/db/client.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runCli } from "./cli.js";
@@ -40,6 +43,8 @@ export interface Answer {
   body: unknown;
   /** `error.code` of a JSON error answer. */
   code: string | undefined;
+  /** The answer's headers (empty for a network failure). */
+  headers: Headers;
 }
 
 /** One HTTP call, timed, its body parsed when it is JSON; a network failure becomes status 0. */
@@ -62,9 +67,10 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
       contentType: res.headers.get("content-type") ?? "",
       body,
       code: typeof code === "string" ? code : undefined,
+      headers: res.headers,
     };
   } catch (err) {
-    return { status: 0, ms: Math.round(performance.now() - started), retryAfter: null, contentType: "", body: String(err), code: undefined };
+    return { status: 0, ms: Math.round(performance.now() - started), retryAfter: null, contentType: "", body: String(err), code: undefined, headers: new Headers() };
   }
 }
 
@@ -101,6 +107,24 @@ export async function storedCounts(dbPath: string, ids: string[]): Promise<Map<s
     return counts;
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Appends events to the store's log from this process, through the collector's own commit
+ * (events and their audit entries in one transaction) under the first project's first key, as a
+ * second instance on the same file would. The server under test is not told: until it projects
+ * them, every read of runs is behind.
+ */
+export async function appendEventsDirectly(dbPath: string, events: SeamtraceEvent[]): Promise<void> {
+  const store = await openStore({ url: `file:${dbPath}`, busyTimeoutMs: 10_000 });
+  try {
+    const rs = await store.client.execute("SELECT project_id, id FROM api_keys ORDER BY created_at LIMIT 1");
+    const [projectId, keyId] = [String(rs.rows[0]![0]), String(rs.rows[0]![1])];
+    const [outcome] = await commitIngestBatches(store.client, [{ projectId, keyId, receivedAt: Date.now(), events }]);
+    if (!outcome!.every((o) => o === "accepted")) throw new Error(`not every event was new: ${outcome!.join(", ")}`);
+  } finally {
+    store.close();
   }
 }
 

@@ -47,7 +47,9 @@ export interface GenItem {
   trail: string[];
 }
 
-const SCHEMA_CODES = ["invalid_event", "unknown_type"];
+// A mutation of confidence, cumulative or calibrated is named apart (invalid_confidence); the
+// generator does not track which field a mutation broke, so any schema code may answer it.
+const SCHEMA_CODES = ["invalid_event", "invalid_confidence", "unknown_type"];
 
 type Kind =
   | "uuid" | "time" | "name" | "version" | "key" | "text" | "unit" | "millis" | "attempt" | "count" | "call" | "bool"
@@ -76,6 +78,23 @@ const REQUIRED: Record<EventKind, string[]> = {
 
 /** Every field any event type has: extra fields are drawn outside this set. */
 export const KNOWN_FIELDS = new Set(["type", ...Object.values(FIELDS).flatMap((f) => Object.keys(f))]);
+
+const UUID_FIELDS = ["id", "runId", "stepId", "escalationId"];
+
+/**
+ * What a valid item says, as the collector must compare it with an event stored under the same
+ * id: the fields its type has (others are stripped), numbers as JSON reads them, UUIDs in lower
+ * case. Two items with the same id are the same event (a duplicate) exactly when these are equal.
+ */
+export function contentOf(value: unknown): Record<string, unknown> {
+  const parsed = JSON.parse(serialize(value)) as Record<string, unknown>;
+  const fields = FIELDS[kindOf(parsed.type as string)];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parsed)) if (k === "type" || Object.prototype.hasOwnProperty.call(fields, k)) out[k] = v;
+  for (const k of UUID_FIELDS) if (typeof out[k] === "string") out[k] = (out[k] as string).toLowerCase();
+  if (Array.isArray(out.parents)) out.parents = (out.parents as string[]).map((p) => p.toLowerCase());
+  return out;
+}
 
 function kindOf(type: string): EventKind {
   if (type === "step.completed" || type === "step.failed") return "step";

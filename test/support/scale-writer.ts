@@ -107,7 +107,7 @@ async function writeSegment(
     const ti = performance.now();
     const outcomes = await commitIngestBatches(s.client, batches);
     counts.ingestMs += performance.now() - ti;
-    const stored = outcomes.flat().filter(Boolean).length;
+    const stored = outcomes.flat().filter((o) => o === "accepted").length;
     if (stored !== events.length) throw new Error(`ingest stored ${stored} of ${events.length} events`);
     sinceProjection += events.length;
   };

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,22 +25,41 @@ export interface SpawnedServer {
  * data folder (or the given one, to test restarts). Needs a build (`npm test` builds first).
  */
 export async function spawnServer(
-  opts: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number; nodeArgs?: string[] } = {},
+  opts: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    nodeArgs?: string[];
+    /** Appends the server's stdout and stderr to this file (a log on the store's disk) instead of piping them here. */
+    logFile?: string;
+  } = {},
 ): Promise<SpawnedServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "seamtrace-e2e-"));
+  const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, "a");
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), cliPath, "serve"], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", SEAMTRACE_DATA_DIR: dataDir, ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: logFd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", logFd, logFd],
   });
+  if (logFd !== undefined) closeSync(logFd);
+  let piped = "";
+  proc.stdout?.on("data", (d: Buffer) => (piped += d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => (piped += d.toString()));
+  const logged = () => {
+    try {
+      return readFileSync(opts.logFile!, "utf8");
+    } catch {
+      return "";
+    }
+  };
   let out = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const refresh = () => (out = opts.logFile === undefined ? piped : logged());
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
 
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let url: string | undefined;
   while (Date.now() < deadline) {
+    refresh();
     url = /listening on (http:\/\/[^\s]+)/.exec(out)?.[1];
     // The key line follows the listening line on a first start; give it a moment.
     if (url && (/SEAMTRACE_API_KEY=(st_\w+)/.test(out) || opts.dataDir)) break;
@@ -61,7 +80,7 @@ export async function spawnServer(
     apiKey,
     dataDir,
     proc,
-    output: () => out,
+    output: refresh,
     stop,
     async dispose() {
       await stop();

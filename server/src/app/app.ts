@@ -5,7 +5,8 @@ import { AppError } from "../platform/http/errors.js";
 import { securityHeaders } from "../platform/http/security-headers.js";
 import { recordError, requestMetrics } from "../platform/metrics.js";
 import { storeUnavailable } from "../platform/http/store-errors.js";
-import { isTransientStoreError } from "../platform/db/store-errors.js";
+import { isStorageFullError, isTransientStoreError } from "../platform/db/store-errors.js";
+import { noteWriteFailed } from "../platform/db/store-health.js";
 import { analyticsRoutes } from "../modules/analytics/routes.js";
 import { auditRoutes } from "../modules/audit/routes.js";
 import { authRoutes } from "../modules/auth/routes.js";
@@ -27,6 +28,9 @@ import { runsRoutes } from "../modules/runs/routes.js";
 import { tracesRoutes } from "../modules/ingest/otlp/routes.js";
 import { uiRoutes } from "./ui-routes.js";
 import { webhooksRoutes } from "../modules/webhooks/routes.js";
+
+/** A full disk is logged at most this often (every refused write would say the same). */
+const FULL_LOG_EVERY_MS = 5_000;
 
 /** The whole HTTP surface: route groups mounted on one app with one error renderer. */
 export function createApp(deps: AppDeps) {
@@ -60,6 +64,7 @@ export function createApp(deps: AppDeps) {
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),
   );
 
+  let lastFullLog = 0;
   app.onError((err, c) => {
     const requestId = c.get("requestId");
     if (err instanceof AppError) {
@@ -71,6 +76,13 @@ export function createApp(deps: AppDeps) {
     }
     if (isTransientStoreError(err)) {
       // Lock held past the busy timeout, disk full, store unreachable: the client can retry.
+      // A full disk is remembered for /healthz and for reads, until a write commits again.
+      noteWriteFailed(deps.store.client, err);
+      // Told to the operator, but not once per refused request: a full disk refuses them all.
+      if (isStorageFullError(err) && Date.now() - lastFullLog >= FULL_LOG_EVERY_MS) {
+        lastFullLog = Date.now();
+        deps.log.error("the store's disk is full: writes are refused (503 storage_full) until space is freed", { path: c.req.path, err: String(err) });
+      }
       const e = storeUnavailable(err, "the store cannot take this request right now: nothing was changed; retry shortly", 1);
       for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
       recordError(e.code, 503);

@@ -17,7 +17,7 @@ import { JOB_NAMES } from "../modules/jobs/names.js";
 import { JOBS } from "../app/jobs.js";
 import { Scheduler } from "../modules/jobs/scheduler.js";
 import { listJobRuns } from "../modules/jobs/store.js";
-import { jsonLogger, silentLogger } from "../app/logger.js";
+import { jsonLogger, silentLogger, writeLine } from "../app/logger.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerGoldenCommands } from "./golden.js";
 import { registerDemoCommands } from "./demo.js";
@@ -54,16 +54,18 @@ export function buildCli(): Command {
     .action(async () => {
       const config = loadConfig();
       const server = await startServer(config);
-      process.stdout.write(`Seamtrace listening on ${server.url}  (store: ${config.databaseUrl.replace(/\?.*$/, "")})\n`);
+      // Through writeLine, like the logger: a full disk or a closed pipe must not end the server.
+      writeLine(process.stdout, `Seamtrace listening on ${server.url}  (store: ${config.databaseUrl.replace(/\?.*$/, "")})\n`);
       if (server.createdKey) {
-        process.stdout.write(
+        writeLine(
+          process.stdout,
           `\nCreated project "${server.createdKey.projectName}". Its API key is shown once — store it now:\n\n` +
             `  SEAMTRACE_API_KEY=${server.createdKey.key}\n\n` +
             `More keys: npx seamtrace keys create --project ${server.createdKey.projectName}\n\n`,
         );
       }
       const stop = (signal: string) => {
-        process.stdout.write(`${signal}: shutting down\n`);
+        writeLine(process.stdout, `${signal}: shutting down\n`);
         void server.close().then(() => process.exit(0));
       };
       process.once("SIGINT", () => stop("SIGINT"));

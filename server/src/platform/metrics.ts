@@ -16,7 +16,7 @@ collectDefaultMetrics({ register: registry });
 
 const ingestEvents = new Counter({
   name: "seamtrace_ingest_events_total",
-  help: "Events received by the collector, by route (events, otlp) and outcome (accepted, duplicate, rejected).",
+  help: "Events received by the collector, by route (events, otlp) and outcome (accepted, duplicate, conflict, rejected).",
   labelNames: ["route", "outcome"] as const,
   registers: [registry],
 });
@@ -90,10 +90,18 @@ export const openEscalations = new Gauge({
   registers: [registry],
 });
 
+export const logWriteFailures = new Counter({
+  name: "seamtrace_log_write_failures_total",
+  help: "Log lines the server could not write to stdout or stderr (a full disk, a closed pipe); dropped, never fatal.",
+  registers: [registry],
+});
+
 /** Outcomes of one ingest request: counts, and the code of every rejected item. */
 export interface IngestCounts {
   accepted: number;
   duplicate: number;
+  /** Ids stored before with other content (nothing changed). */
+  conflict?: number;
   rejectedCodes: readonly string[];
 }
 
@@ -101,6 +109,7 @@ export interface IngestCounts {
 export function recordIngest(route: "events" | "otlp", counts: IngestCounts): void {
   if (counts.accepted > 0) ingestEvents.inc({ route, outcome: "accepted" }, counts.accepted);
   if (counts.duplicate > 0) ingestEvents.inc({ route, outcome: "duplicate" }, counts.duplicate);
+  if (counts.conflict) ingestEvents.inc({ route, outcome: "conflict" }, counts.conflict);
   if (counts.rejectedCodes.length > 0) {
     ingestEvents.inc({ route, outcome: "rejected" }, counts.rejectedCodes.length);
     const byCode = new Map<string, number>();

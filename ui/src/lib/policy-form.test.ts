@@ -25,6 +25,14 @@ describe("policy form", () => {
     expect(policyBodyOf({ ...formOf(null), minConfidence: "abc", reason: "x" }, null).problems).toEqual(["Min confidence must be a number from 0 to 1."]);
   });
 
+  it("sends requireConfidence as true, false or null (cleared), and only when it changed", () => {
+    expect(formOf({ ...policy, requireConfidence: true }).requireConfidence).toBe("yes");
+    expect(policyBodyOf({ ...formOf(policy), requireConfidence: "yes", reason: "score every step" }, policy).body).toEqual({ requireConfidence: true, reason: "score every step" });
+    const requiring = { ...policy, requireConfidence: true };
+    expect(policyBodyOf({ ...formOf(requiring), requireConfidence: "no", reason: "x" }, requiring).body).toEqual({ requireConfidence: false, reason: "x" });
+    expect(policyBodyOf({ ...formOf(requiring), requireConfidence: "", reason: "x" }, requiring).body).toEqual({ requireConfidence: null, reason: "x" });
+  });
+
   it("creates a policy from the fields that are set", () => {
     expect(policyBodyOf({ ...formOf(null), minConfidence: "0.7", onLow: "flag", reason: "new" }, null).body).toEqual({ minConfidence: 0.7, onLow: "flag", reason: "new" });
   });

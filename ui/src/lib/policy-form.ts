@@ -11,8 +11,8 @@ export const FRACTION_FIELDS = [
 ] as const;
 export type FractionField = (typeof FRACTION_FIELDS)[number]["key"];
 
-/** The form's text fields: "" means unset. */
-export type PolicyForm = Record<FractionField, string> & { onLow: "" | "escalate" | "flag"; reason: string };
+/** The form's text fields: "" means unset. `requireConfidence`: "" unset, "yes" require one, "no" let unscored steps pass. */
+export type PolicyForm = Record<FractionField, string> & { onLow: "" | "escalate" | "flag"; requireConfidence: "" | "yes" | "no"; reason: string };
 
 export function formOf(p: ServedPolicy | null): PolicyForm {
   const s = (v: number | undefined) => (v === undefined ? "" : String(v));
@@ -24,6 +24,7 @@ export function formOf(p: ServedPolicy | null): PolicyForm {
     tightenMin: s(p?.tightenMin),
     tightenMax: s(p?.tightenMax),
     onLow: p?.onLow ?? "",
+    requireConfidence: p?.requireConfidence === undefined ? "" : p.requireConfidence ? "yes" : "no",
     reason: "",
   };
 }
@@ -55,6 +56,8 @@ export function policyBodyOf(form: PolicyForm, before: ServedPolicy | null): { b
   if (lo !== null && hi !== null && lo > hi) problems.push("The tighten floor must not be above the ceiling.");
   const onLow = form.onLow === "" ? null : form.onLow;
   if (onLow !== (before?.onLow ?? null)) body.onLow = onLow;
+  const require = form.requireConfidence === "" ? null : form.requireConfidence === "yes";
+  if (require !== (before?.requireConfidence ?? null)) body.requireConfidence = require;
   if (Object.keys(body).length === 0 && problems.length === 0) problems.push(before ? "Nothing changed." : "Set at least one field.");
   if (!form.reason.trim()) problems.push("Say why, for the policy history.");
   else body.reason = form.reason.trim();

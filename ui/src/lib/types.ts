@@ -436,6 +436,7 @@ export interface PolicyBody {
   minConfidence?: number | null;
   minCumulative?: number | null;
   onLow?: "escalate" | "flag" | null;
+  requireConfidence?: boolean | null;
   spotCheckRate?: number | null;
   targetAccuracy?: number | null;
   tightenMin?: number | null;
@@ -633,6 +634,7 @@ export interface ServedPolicy {
   minConfidence?: number;
   minCumulative?: number;
   onLow?: "escalate" | "flag";
+  requireConfidence?: boolean;
   spotCheckRate?: number;
   targetAccuracy?: number;
   tightenMin?: number;

@@ -82,7 +82,9 @@ const ingestResponse = z.object({
   results: z.array(
     z.object({
       id: z.string().nullable(),
-      status: z.enum(["accepted", "duplicate", "rejected"]),
+      status: z.enum(["accepted", "duplicate", "conflict", "rejected"]).meta({
+        description: "`duplicate`: this id was stored before with the same content. `conflict`: stored before with other content; the stored event stands and nothing changed.",
+      }),
       code: z.string().optional(),
       message: z.string().optional(),
     }),
@@ -135,7 +137,11 @@ const ERROR_TEXT: Record<number, string> = {
 
 export const operations: Operation[] = [
   // ---- service
-  { method: "get", path: "/healthz", operationId: "health", tag: "Service", summary: "Liveness, store reachability and projection lag", auth: "none", responses: { 200: "Healthy", 503: "The store is unreachable" } },
+  {
+    method: "get", path: "/healthz", operationId: "health", tag: "Service", summary: "Liveness, store reachability and projection lag", auth: "none",
+    description: "503 `degraded` with `reasons` (`storage_full`: the store's disk is full; `locked`: another process has held the write lock for a second or more) while reads still answer; 503 `unreachable` when the store cannot be read.",
+    responses: { 200: "Healthy", 503: "Degraded (see `reasons`) or the store is unreachable" },
+  },
   {
     method: "get", path: "/metrics", operationId: "metrics", tag: "Service", summary: "Prometheus metrics (text exposition format)", auth: "metricsToken",
     description: "Open on a loopback bind; otherwise requires `SEAMTRACE_METRICS_TOKEN` as a bearer token.",
@@ -147,9 +153,9 @@ export const operations: Operation[] = [
   // ---- ingest
   {
     method: "post", path: "/v1/events", operationId: "ingestEvents", tag: "Ingest", summary: "Send a batch of SDK events", auth: "apiKey",
-    description: "Each event is validated and answered on its own; gzip and deflate bodies are accepted. 207 when some items were rejected.",
+    description: "Each event is validated and answered on its own; gzip and deflate bodies are accepted. 207 when some items were rejected (a confidence outside [0, 1] is `invalid_confidence`) or conflict with a stored event of the same id. Ids are compared in lower case.",
     body: json("IngestRequest"),
-    responses: { 200: { description: "Every item accepted or a duplicate", schema: "IngestResponse" }, 207: { description: "Some items rejected", schema: "IngestResponse" }, ...errors(400, 401, 413, 415, 503) },
+    responses: { 200: { description: "Every item accepted or a duplicate", schema: "IngestResponse" }, 207: { description: "Some items rejected or in conflict", schema: "IngestResponse" }, ...errors(400, 401, 413, 415, 503) },
   },
   {
     method: "post", path: "/v1/traces", operationId: "ingestTraces", tag: "Ingest", summary: "OTLP/HTTP trace export (JSON or protobuf)", auth: "apiKey",
@@ -167,7 +173,7 @@ export const operations: Operation[] = [
   { method: "post", path: "/v1/labels", operationId: "sendLabels", tag: "Ingest", summary: "Late feedback: ground-truth labels for step outputs", auth: "apiKey", body: json("LabelsRequest"), responses: { 200: "Every label stored", 207: "Some labels rejected", ...errors(400, 401, 413, 415) } },
 
   // ---- runs
-  { method: "get", path: "/v1/runs", operationId: "listRuns", tag: "Runs", summary: "Runs, newest first, filtered and paged by cursor", auth: "apiKeyOrSession", query: runListQuery(() => Date.now()), responses: { 200: "A page of runs", ...errors(400, 401) } },
+  { method: "get", path: "/v1/runs", operationId: "listRuns", tag: "Runs", summary: "Runs, newest first, filtered and paged by cursor", auth: "apiKeyOrSession", query: runListQuery(() => Date.now()), description: "Answers at once while another process holds the write lock or the disk is full, from what is projected: `Seamtrace-Stale` (locked, storage_full, unavailable), `Seamtrace-Projection-Lag` (events acknowledged but not shown; 0 when fresh) and `Seamtrace-Stale-Since` say how stale.", responses: { 200: "A page of runs", ...errors(400, 401) } },
   { method: "get", path: "/v1/runs/{id}", operationId: "getRun", tag: "Runs", summary: "One run with its steps (the DAG)", auth: "apiKeyOrSession", params: runIdParam, responses: { 200: "The run", ...errors(400, 401, 404) } },
   { method: "get", path: "/v1/workflows", operationId: "listWorkflows", tag: "Runs", summary: "Workflows with run counts in a time window", auth: "apiKeyOrSession", query: workflowListQuery(() => Date.now()), responses: { 200: "Workflows", ...errors(400, 401) } },
 
@@ -193,7 +199,7 @@ export const operations: Operation[] = [
   { method: "delete", path: "/v1/policies/{workflow}/steps/{step}", operationId: "deleteStepPolicy", tag: "Policies", summary: "Remove a step's policy", auth: "session", params: stepParam, query: deleteQuery, responses: { 204: "Removed", ...errors(401, 403, 404) } },
 
   // ---- review
-  { method: "get", path: "/v1/escalations", operationId: "listEscalations", tag: "Review", summary: "The review queue, oldest or riskiest first", auth: "apiKeyOrSession", query: queueQuery, responses: { 200: "A page of escalations", ...errors(400, 401) } },
+  { method: "get", path: "/v1/escalations", operationId: "listEscalations", tag: "Review", summary: "The review queue, oldest or riskiest first", auth: "apiKeyOrSession", query: queueQuery, description: "Answers at once while another process holds the write lock or the disk is full, from what is projected: `Seamtrace-Stale` (locked, storage_full, unavailable), `Seamtrace-Projection-Lag` (events acknowledged but not shown; 0 when fresh) and `Seamtrace-Stale-Since` say how stale.", responses: { 200: "A page of escalations", ...errors(400, 401) } },
   { method: "get", path: "/v1/escalations/{id}", operationId: "getEscalation", tag: "Review", summary: "One escalation with its review packet", auth: "apiKeyOrSession", params: escalationIdParam, responses: { 200: "The escalation", ...errors(401, 404) } },
   { method: "post", path: "/v1/escalations/{id}/claim", operationId: "claimEscalation", tag: "Review", summary: "Claim an escalation for review (claims expire)", auth: "session", params: escalationIdParam, responses: { 200: "Claimed", ...errors(401, 403, 404, 409) } },
   {

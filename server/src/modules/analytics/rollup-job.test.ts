@@ -91,6 +91,37 @@ describe("rollup job", () => {
     expect(find(rows, "extract", T0 + H)).toMatchObject({ steps: 1, auto: 1 });
   });
 
+  it("counts a completed step without a confidence as unscored: in its counts, in no bin, and out of calibration", async () => {
+    const s = await setup();
+    // Escalated because its policy requires a confidence, then reviewed: its label has no
+    // confidence to calibrate against.
+    const gated = output({ confidence: undefined, cumulative: 0.9 }, "escalate", true);
+    gated.event.gate = { outcome: "escalate", kinds: ["unscored"] };
+    const outputs = [
+      output({ confidence: 0.9 }),
+      output({ confidence: undefined, cumulative: 0.9 }),
+      gated,
+      // A failed step has no output to score: failed, not unscored.
+      output({ type: "step.failed", confidence: undefined, cumulative: undefined, gate: undefined, output: undefined }),
+    ];
+    await ingestStream(ctx.store, s.projectId, s.keyId, outputs);
+    await reviewStream(ctx.store, s.projectId, s.reviewerId, outputs);
+    await s.rollup();
+
+    const rows = await readRollups(ctx.store.client, { projectId: s.projectId, from: T0, to: T0 + H });
+    expect(find(rows, "classify")).toMatchObject({ steps: 4, failed: 1, unscored: 2, escalated: 1 });
+    expect(find(rows, "classify").confidence.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(find(rows, "")).toMatchObject({ steps: 4, unscored: 2 });
+    expect(labelBins([find(rows, "classify")]).reduce((n, b) => n + b.n, 0)).toBe(0);
+
+    const window = `workflow=claims&step=classify&from=${new Date(T0).toISOString()}&to=${new Date(T0 + H).toISOString()}`;
+    const headers = { authorization: `Bearer ${s.key}` };
+    const calibration = (await (await ctx.app.request(`/v1/analytics/calibration?${window}`, { headers })).json()) as { unscored: number; reliability: { count: number } };
+    expect(calibration).toMatchObject({ unscored: 2, reliability: { count: 0 } });
+    const rates = (await (await ctx.app.request(`/v1/analytics/escalations?${window}`, { headers })).json()) as { totals: { steps: number; unscored: number } };
+    expect(rates.totals).toMatchObject({ steps: 4, unscored: 2 });
+  });
+
   it("reads only what is new on each run, and the totals add up", async () => {
     const s = await setup();
     await ingestStream(ctx.store, s.projectId, s.keyId, [output({}), output({})]);

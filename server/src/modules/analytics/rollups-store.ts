@@ -83,9 +83,9 @@ export async function labelsAfter(client: Client, seq: number, limit: number): P
   }));
 }
 
-const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, confidence, labels, latency, sources, samples, categories";
-const DAY_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, confidence, labels, latency, sources";
-const COUNT_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto";
+const ROW_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency, sources, samples, categories";
+const DAY_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored, confidence, labels, latency, sources";
+const COUNT_COLUMNS = "steps, failed, human, escalated, flagged, spot_checks, auto, unscored";
 const NO_CONFIDENCE = JSON.stringify(new Array<number>(CONFIDENCE_BINS).fill(0));
 
 /** The hourly rows, and their sums per UTC day (db/schema/rollup-days.ts), keyed by `day`. */
@@ -137,6 +137,7 @@ function storedOf(r: Record<string, unknown>) {
     flagged: Number(r.flagged),
     spotChecks: Number(r.spot_checks),
     auto: Number(r.auto),
+    unscored: Number(r.unscored ?? 0),
     // Reads of the counts alone have no histograms or labels.
     confidence: r.confidence === undefined ? NO_CONFIDENCE : String(r.confidence),
     labels: r.labels === undefined ? "{}" : String(r.labels),
@@ -165,7 +166,7 @@ function writeStatements(table: RollupTable, rows: Iterable<RollupRow>, now: num
     const s = toStored(row);
     const k = row.key;
     const stored: Record<string, InValue> = {
-      steps: s.steps, failed: s.failed, human: s.human, escalated: s.escalated, flagged: s.flagged, spot_checks: s.spotChecks, auto: s.auto,
+      steps: s.steps, failed: s.failed, human: s.human, escalated: s.escalated, flagged: s.flagged, spot_checks: s.spotChecks, auto: s.auto, unscored: s.unscored,
       confidence: s.confidence, labels: s.labels, latency: s.latency, sources: s.sources, samples: s.samples, categories: s.categories,
     };
     values.push([k.projectId, k.workflow, k.version, k.step, k.hour, ...columns.map((c) => stored[c]!), now]);

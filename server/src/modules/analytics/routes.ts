@@ -112,6 +112,9 @@ export function analyticsRoutes(deps: AppDeps) {
         series: seriesView(q),
         sources: groups,
         reliability: calibrationOf(rows, groups),
+        // Outputs that gave no confidence cannot be placed in a bin; said apart so a diagram
+        // over few scored outputs is not read as the whole picture.
+        unscored: rows.reduce((n, r) => n + r.unscored, 0),
         // Equal-mass bins over the labels themselves, beside the fixed-width ECE.
         adaptiveEce: adaptiveCalibrationError(items, ADAPTIVE_BINS),
         missingLabels: missingLabels(rows),

@@ -29,6 +29,8 @@ export const rollupHours = sqliteTable(
     spotChecks: integer("spot_checks").notNull(),
     /** Passed their gates and went on without any review. */
     auto: integer("auto").notNull(),
+    /** Completed model outputs that gave no confidence: in `steps`, never in a confidence bin. */
+    unscored: integer("unscored").notNull().default(0),
     /** JSON number[20]: outputs per confidence bin (own confidence; cumulative on the "" row). */
     confidence: text("confidence").notNull(),
     /** JSON { group: { bin: [n, ny, w, w2, wc, wc2, wy, wcy] } }, groups spot / review / other. */
@@ -194,6 +196,7 @@ export const rollupDays = sqliteTable(
     flagged: integer("flagged").notNull(),
     spotChecks: integer("spot_checks").notNull(),
     auto: integer("auto").notNull(),
+    unscored: integer("unscored").notNull().default(0),
     /** The same JSON forms as rollup_hours, summed over the day's hours. */
     confidence: text("confidence").notNull(),
     labels: text("labels").notNull(),

@@ -2,7 +2,8 @@ import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, unauthorized } from "../../platform/http/errors.js";
-import { openEscalations, projectionLag, projectionLagSeconds, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
+import { logWriteFailures, openEscalations, projectionLag, projectionLagSeconds, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
+import { logWriteFailures as failedLogLines } from "../../app/logger.js";
 import { ingestWriter } from "../ingest/store.js";
 import { countOpenEscalations } from "../review/open-escalations.js";
 
@@ -37,6 +38,8 @@ export function metricsRoutes(deps: AppDeps) {
   });
 }
 
+let reportedLogFailures = 0;
+
 /** The gauges that come from the store and the write queue, read at scrape time. */
 async function readStoreGauges(deps: AppDeps): Promise<void> {
   const writer = ingestWriter(deps.store);
@@ -45,6 +48,10 @@ async function readStoreGauges(deps: AppDeps): Promise<void> {
   writeQueueCommits.set(stats.commits);
   writeQueueItems.set({ outcome: "written" }, stats.items);
   writeQueueItems.set({ outcome: "failed" }, stats.failed);
+  // The logger counts on its own (it must never depend on the metrics); the counter catches up here.
+  const lines = failedLogLines();
+  if (lines > reportedLogFailures) logWriteFailures.inc(lines - reportedLogFailures);
+  reportedLogFailures = lines;
   // A store that cannot answer leaves the last values and says so in its own series (process up,
   // scrape succeeded, gauges stale) rather than failing the whole scrape.
   try {

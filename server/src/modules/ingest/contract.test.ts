@@ -1,7 +1,7 @@
 import { uuidv7, type DroppedEvent, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { acceptsAsIs, eventSchema, parseEvent } from "./contract.js";
+import { acceptsAsIs, canonicalIds, eventSchema, parseEvent } from "./contract.js";
 import { checkJsonLimits } from "../../platform/http/json-limits.js";
 
 const limits = { maxStringLength: 1024, maxDepth: 8 };
@@ -99,12 +99,54 @@ describe("parseEvent", () => {
     expect(parsed).toMatchObject({ ok: false, code, id: id === "keep" ? (e as { id: unknown }).id : null });
   });
 
-  it("rejects a step event with confidence or cumulative outside [0, 1], or an unknown source", () => {
-    const base = { ...valid(), type: "step.completed", stepId: uuidv7(), step: "s", parents: [], source: "inferred", stale: false, attempt: 1, durationMs: 1, startedAt: "2025-01-01T00:00:00Z" };
-    expect(parseEvent(base, limits).ok).toBe(true);
-    for (const patch of [{ confidence: -0.1 }, { cumulative: 1.01 }, { source: "oracle" }, { attempt: 0 }, { parents: ["x"] }]) {
-      expect(parseEvent({ ...base, ...patch }, limits)).toMatchObject({ ok: false, code: "invalid_event" });
+  const step = () => ({ ...valid(), type: "step.completed", stepId: uuidv7(), step: "s", parents: [], source: "inferred", stale: false, attempt: 1, durationMs: 1, startedAt: "2025-01-01T00:00:00Z" });
+
+  it("rejects a step event with an unknown source, attempt 0 or a parent that is not a UUID as invalid_event", () => {
+    expect(parseEvent(step(), limits).ok).toBe(true);
+    for (const patch of [{ source: "oracle" }, { attempt: 0 }, { parents: ["x"] }]) {
+      expect(parseEvent({ ...step(), ...patch }, limits)).toMatchObject({ ok: false, code: "invalid_event" });
     }
+  });
+
+  it.each([
+    ["above 1", { confidence: 1.7 }, "confidence", "1.7"],
+    ["a percentage", { confidence: 85 }, "confidence", "85"],
+    ["negative", { confidence: -0.2 }, "confidence", "-0.2"],
+    ["a numeric string", { confidence: "0.9" }, "confidence", '"0.9"'],
+    ["a word", { confidence: "high" }, "confidence", '"high"'],
+    ["null", { confidence: null }, "confidence", "null"],
+    ["an object", { confidence: { p: 0.9 } }, "confidence", '{"p":0.9}'],
+    ["a cumulative above 1", { cumulative: 1.01 }, "cumulative", "1.01"],
+    ["a calibrated value below 0", { calibrated: -1 }, "calibrated", "-1"],
+  ])("rejects a confidence %s as invalid_confidence, naming the value", (_, patch, field, shown) => {
+    const e = { ...step(), ...patch };
+    const parsed = parseEvent(e, limits);
+    expect(parsed).toMatchObject({ ok: false, code: "invalid_confidence", id: (e as Record<string, unknown>).id });
+    expect(!parsed.ok && parsed.message).toBe(`${field} must be a finite number in [0, 1] (or left out for an unscored step), got ${shown}`);
+  });
+
+  it("names the other mistakes of an event whose confidence is invalid too", () => {
+    const parsed = parseEvent({ ...step(), confidence: 2, attempt: 0 }, limits);
+    expect(parsed).toMatchObject({ ok: false, code: "invalid_confidence", message: expect.stringMatching(/got 2; also attempt: /) });
+  });
+
+  it("accepts a step event without a confidence (unscored) as it is", () => {
+    const e = step();
+    expect(parseEvent(e, limits)).toEqual({ ok: true, event: e, asIs: true, keys: expect.any(Number) });
+  });
+
+  it("lower-cases every UUID of an event, and then stores the event rather than its text", () => {
+    const parent = uuidv7();
+    const e = { ...step(), id: uuidv7().toUpperCase(), runId: uuidv7().toUpperCase(), parents: [parent.toUpperCase()], escalationId: uuidv7().toUpperCase() };
+    const parsed = parseEvent(e, limits);
+    expect(parsed).toMatchObject({
+      ok: true,
+      asIs: false,
+      event: { id: e.id.toLowerCase(), runId: e.runId.toLowerCase(), stepId: e.stepId, parents: [parent], escalationId: e.escalationId.toLowerCase() },
+    });
+    const lower = step();
+    expect(parseEvent(lower, limits)).toMatchObject({ ok: true, asIs: true });
+    expect(parseEvent(lower, limits).ok && (parseEvent(lower, limits) as { event: unknown }).event).toBe(lower);
   });
 
   it("checks limits before the schema", () => {
@@ -215,13 +257,14 @@ describe("acceptsAsIs: the compiled check that lets well-formed events skip zod"
     for (const e of bases()) expect(acceptsAsIs(e), String(e.type)).toBe(true);
   });
 
-  it("agrees with zod on generated events: accepts exactly those zod accepts and returns unchanged", () => {
+  it("agrees with zod on generated events: accepts exactly those zod accepts and returns unchanged, ids in lower case", () => {
     fc.assert(
       fc.property(fc.nat(3), fc.array(edit, { minLength: 1, maxLength: 4 }), (which, edits) => {
         const event = bases()[which]!;
         for (const e of edits) apply(event, e);
         const parsed = eventSchema.safeParse(event);
-        const unchanged = parsed.success && JSON.stringify(sortKeys(parsed.data)) === JSON.stringify(sortKeys(event));
+        const unchanged =
+          parsed.success && JSON.stringify(sortKeys(parsed.data)) === JSON.stringify(sortKeys(event)) && canonicalIds(parsed.data) === parsed.data;
         expect(acceptsAsIs(event)).toBe(unchanged);
       }),
       { numRuns: 3_000 },

@@ -151,7 +151,9 @@ export type ParsedItem =
    * may be stored; `keys`: the member names its objects hold, at every depth.
    */
   | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
-  | { ok: false; id: string | null; code: "invalid_event" | "unknown_type" | LimitViolation["code"]; message: string };
+  | { ok: false; id: string | null; code: RejectionCode; message: string };
+
+export type RejectionCode = "invalid_event" | "invalid_confidence" | "unknown_type" | LimitViolation["code"];
 
 /**
  * Validates one item of a batch on its own (one bad event never sinks the batch). Size limits
@@ -167,11 +169,64 @@ export function parseEvent(item: unknown, limits: ItemLimits): ParsedItem {
   const violation = checkJsonLimits(item, limits, counts);
   if (violation) return { ok: false, id: usableId(item), ...violation };
   if (acceptsAsIs(item)) return { ok: true, event: item, asIs: true, keys: counts.keys };
+  // Also the path of an event whose ids are in upper case: the compiled check takes lower case only.
   const parsed = eventSchema.safeParse(item);
-  if (parsed.success) return { ok: true, event: parsed.data, asIs: false, keys: counts.keys };
+  if (parsed.success) return { ok: true, event: canonicalIds(parsed.data), asIs: false, keys: counts.keys };
   const issues = parsed.error.issues;
   const unknownType = issues.some((i) => i.code === "invalid_union" && i.path.length === 1 && i.path[0] === "type");
-  return { ok: false, id: usableId(item), code: unknownType ? "unknown_type" : "invalid_event", message: describeIssues(issues) };
+  if (unknownType) return { ok: false, id: usableId(item), code: "unknown_type", message: describeIssues(issues) };
+  const score = issues.find((i) => i.path.length === 1 && SCORES.has(i.path[0] as string));
+  if (score) {
+    // Named apart from other mistakes: a score out of range is the commonest way a step's result
+    // goes wrong (a percentage, a string, a null), and the value is what the developer must see.
+    const field = score.path[0] as string;
+    const others = issues.filter((i) => i !== score);
+    const rest = others.length > 0 ? `; also ${describeIssues(others)}` : "";
+    return {
+      ok: false,
+      id: usableId(item),
+      code: "invalid_confidence",
+      message: `${field} must be a finite number in [0, 1] (or left out for an unscored step), got ${showValue((item as Record<string, unknown>)[field])}${rest}`,
+    };
+  }
+  return { ok: false, id: usableId(item), code: "invalid_event", message: describeIssues(issues) };
+}
+
+/** The fields of a step event that hold a confidence; anything in them but a number in [0, 1] is `invalid_confidence`. */
+const SCORES = new Set(["confidence", "calibrated", "cumulative"]);
+
+/** A rejected value as the developer would write it: strings quoted, long values cut. */
+function showValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const HAS_UPPER = /[A-F]/;
+
+/**
+ * The event with every UUID it holds (its id, run, step, parents, escalation) in lower case,
+ * the one case ids are stored and compared in: the same UUID sent in upper case is the same
+ * event, run or step. Returns `event` itself when nothing needed changing (the common case:
+ * the SDK makes lower-case ids), so the check costs one regular-expression test per id.
+ */
+export function canonicalIds<E extends SeamtraceEvent>(event: E): E {
+  const e = event as E & { runId?: string; stepId?: string; parents?: string[]; escalationId?: string };
+  const parentsUpper = e.parents !== undefined && e.parents.some((p) => HAS_UPPER.test(p));
+  if (
+    !HAS_UPPER.test(e.id) &&
+    !(e.runId !== undefined && HAS_UPPER.test(e.runId)) &&
+    !(e.stepId !== undefined && HAS_UPPER.test(e.stepId)) &&
+    !(e.escalationId !== undefined && HAS_UPPER.test(e.escalationId)) &&
+    !parentsUpper
+  ) {
+    return event;
+  }
+  const out: Record<string, unknown> = { ...e, id: e.id.toLowerCase() };
+  if (e.runId !== undefined) out.runId = e.runId.toLowerCase();
+  if (e.stepId !== undefined) out.stepId = e.stepId.toLowerCase();
+  if (e.escalationId !== undefined) out.escalationId = e.escalationId.toLowerCase();
+  if (e.parents !== undefined) out.parents = e.parents.map((p) => p.toLowerCase());
+  return out as E;
 }
 
 // ajv is CommonJS: under NodeNext its default import is `module.exports`, whose `default` is the class.
@@ -187,20 +242,45 @@ const Ajv2020 = Ajv2020Module.default;
  * - formats not checked: zod's JSON Schema carries each format's pattern as well, which is what
  *   zod itself tests;
  * - numbers finite (ajv's default `strictNumbers`), as zod's.
+ * It takes UUIDs in lower case only (the only case they are stored in): an event with an id in
+ * upper case goes through zod and canonicalIds, so the common case pays for no case check.
  * contracts/ingest.test.ts checks that the two agree on generated events.
  */
 const asIsValidators: ReadonlyMap<unknown, ValidateFunction> = (() => {
   const ajv = new Ajv2020({ validateFormats: false, unicodeRegExp: false, allowUnionTypes: true, allErrors: false });
   const byType = new Map<unknown, ValidateFunction>();
   for (const schema of eventSchema.options) {
-    const json = z.toJSONSchema(schema, { io: "output" }) as unknown as { properties: { type: { const?: string; enum?: string[] } } };
+    const json = lowerCaseUuids(z.toJSONSchema(schema, { io: "output" })) as unknown as { properties: { type: { const?: string; enum?: string[] } } };
     const validate = ajv.compile(json);
     for (const type of json.properties.type.enum ?? [json.properties.type.const]) byType.set(type, validate);
   }
   return byType;
 })();
 
-/** True when `item` is an event exactly as its schema describes it: zod would return it unchanged. */
+/**
+ * The JSON Schema with every UUID's pattern narrowed to lower case (zod writes `[0-9a-fA-F]`).
+ * Throws at start if a pattern was not narrowed (a zod that writes it otherwise), rather than
+ * letting ids in upper case be stored as sent.
+ */
+function lowerCaseUuids(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lowerCaseUuids);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = lowerCaseUuids(v);
+  if (out.format === "uuid" && typeof out.pattern === "string") {
+    const pattern = out.pattern.replaceAll("0-9a-fA-F", "0-9a-f").replaceAll("89abAB", "89ab");
+    if (new RegExp(pattern).test("0190F0F0-0000-7000-8000-00000000000A") || !new RegExp(pattern).test("0190f0f0-0000-7000-8000-00000000000a")) {
+      throw new Error(`cannot narrow the UUID pattern ${out.pattern} to lower case`);
+    }
+    out.pattern = pattern;
+  }
+  return out;
+}
+
+/**
+ * True when `item` is an event exactly as its schema describes it, its UUIDs in lower case: zod
+ * would return it unchanged, and it is stored as it is.
+ */
 export function acceptsAsIs(item: unknown): item is SeamtraceEvent {
   if (typeof item !== "object" || item === null) return false;
   const validate = asIsValidators.get((item as { type?: unknown }).type);

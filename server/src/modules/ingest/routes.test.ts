@@ -41,7 +41,7 @@ describe("POST /v1/events: item statuses", () => {
     expect(res.body.results).toEqual([
       { id: fresh.id, status: "accepted" },
       { id: known.id, status: "duplicate" },
-      { id: badConfidence.id, status: "rejected", code: "invalid_event", message: expect.stringContaining("confidence") },
+      { id: badConfidence.id, status: "rejected", code: "invalid_confidence", message: expect.stringContaining("confidence must be a finite number in [0, 1] (or left out for an unscored step), got 1.5") },
       { id: expect.any(String), status: "rejected", code: "unknown_type", message: expect.any(String) },
       { id: null, status: "rejected", code: "invalid_event", message: expect.any(String) },
       { id: null, status: "rejected", code: "invalid_event", message: expect.any(String) },
@@ -144,6 +144,60 @@ describe("POST /v1/events: idempotency", () => {
     expect(res.body.results.map((r) => r.status)).toEqual(["accepted", "accepted", "duplicate", "duplicate"]);
     expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
     expect((await runRow(projectId, start.runId))!.step_count).toBe(1);
+  });
+
+  it("answers conflict to an id stored before with other content, and changes nothing", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const start = runStarted();
+    const step = stepEvent(start.runId, { confidence: 0.4 });
+    expect((await postEvents(ctx, key, { events: [start, step] })).status).toBe(200);
+    const rewritten = { ...step, confidence: 0.99, output: { policyNo: "P-9" } };
+    // Same content in another member order is the same event.
+    const reordered = Object.fromEntries(Object.entries(step).reverse());
+    const res = await postEvents(ctx, key, { events: [rewritten, reordered, runStarted({ runId: start.runId, id: start.id, key: "another" })] });
+    expect(res.status).toBe(207);
+    expect(res.body.results).toEqual([
+      { id: step.id, status: "conflict", message: expect.stringContaining("different content") },
+      { id: step.id, status: "duplicate" },
+      { id: start.id, status: "conflict", message: expect.any(String) },
+    ]);
+    expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
+    await ctx.deps.projector.sync();
+    const stored = await ctx.store.client.execute({ sql: "SELECT confidence FROM steps WHERE project_id = ? AND id = ?", args: [projectId, step.stepId] });
+    expect(stored.rows[0]![0]).toBe(0.4);
+  });
+
+  it("settles an id repeated within one batch against the first copy: the same content is a duplicate, other content a conflict", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const start = runStarted();
+    const res = await postEvents(ctx, key, { events: [start, { ...start }, { ...start, key: "other" }] });
+    expect(res.status).toBe(207);
+    expect(res.body.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "conflict"]);
+    expect((await counts(ctx, projectId)).events).toBe(1);
+  });
+
+  it("takes an id in upper case as the same event, answering with the id as it was sent", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const start = runStarted();
+    const step = stepEvent(start.runId);
+    expect((await postEvents(ctx, key, { events: [start, step] })).status).toBe(200);
+    const upper = { ...step, id: step.id.toUpperCase(), runId: step.runId.toUpperCase(), stepId: step.stepId.toUpperCase() };
+    const res = await postEvents(ctx, key, { events: [upper] });
+    expect([res.status, res.body.results]).toEqual([200, [{ id: upper.id, status: "duplicate" }]]);
+    expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
+
+    // A new event sent in upper case is stored in lower case, in its run.
+    const next = stepEvent(start.runId);
+    const res2 = await postEvents(ctx, key, { events: [{ ...next, id: next.id.toUpperCase(), runId: next.runId.toUpperCase(), parents: [step.stepId.toUpperCase()] }] });
+    expect(res2.body.results[0]!.status).toBe("accepted");
+    const rows = await ctx.store.client.execute({ sql: "SELECT id, run_id, body FROM events WHERE project_id = ? ORDER BY seq", args: [projectId] });
+    expect(rows.rows.map((r) => [r[0], r[1]])).toEqual([
+      [start.id, start.runId],
+      [step.id, start.runId],
+      [next.id, start.runId],
+    ]);
+    expect(JSON.parse(String(rows.rows[2]![2]))).toMatchObject({ id: next.id, runId: start.runId, parents: [step.stepId] });
+    expect(await counts(ctx, projectId)).toEqual({ events: 3, runs: 1, steps: 2 });
   });
 
   it("treats the same event id in another project as a different event", async () => {

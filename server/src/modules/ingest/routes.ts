@@ -8,7 +8,7 @@ import { recordIngest } from "../../platform/metrics.js";
 import { requireApiKey } from "../auth/api-key-auth.js";
 import { arrayMemberElements } from "./json-elements.js";
 import { jsonBody } from "../../platform/http/body.js";
-import { ingestWriter } from "./store.js";
+import { ingestWriter, type IngestOutcome } from "./store.js";
 import { WriteQueueClosedError, WriteQueueFullError } from "../../platform/db/write-queue.js";
 
 /** Seconds a client is told to wait when the store cannot take writes right now. */
@@ -31,9 +31,7 @@ export function eventsRoutes(deps: AppDeps) {
     const accepted: SeamtraceEvent[] = [];
     const bodies: Array<Uint8Array | undefined> = [];
     const positions: number[] = [];
-    const seen = new Set<string>();
     const rejectedCodes: string[] = [];
-    let rejected = false;
     // Where each item's text lies in the request, so an event accepted as sent is stored as sent
     // rather than serialised again (lib/json-elements.ts).
     const bytes = c.get("jsonBytes");
@@ -42,13 +40,11 @@ export function eventsRoutes(deps: AppDeps) {
     items.forEach((item, i) => {
       const parsed = parseEvent(item, limits);
       if (!parsed.ok) {
-        rejected = true;
         rejectedCodes.push(parsed.code);
         results[i] = { id: parsed.id, status: "rejected", code: parsed.code, message: parsed.message };
-      } else if (seen.has(parsed.event.id)) {
-        results[i] = { id: parsed.event.id, status: "duplicate" };
       } else {
-        seen.add(parsed.event.id);
+        // An id repeated within the batch is settled by the store like any repeat: a duplicate
+        // or a conflict, against what it stores.
         accepted.push(parsed.event);
         // As sent only when nothing was stripped and no name repeats (JSON.parse keeps one of a
         // repeated name's values; the text would keep both).
@@ -57,24 +53,32 @@ export function eventsRoutes(deps: AppDeps) {
       }
     });
 
-    let storedCount = 0;
+    const tally = { accepted: 0, duplicate: 0, conflict: 0 };
     if (accepted.length > 0) {
-      let stored: boolean[];
+      let outcomes: IngestOutcome;
       try {
-        stored = await ingestWriter(store).submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
+        outcomes = await ingestWriter(store).submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
       } catch (err) {
         throw storeFailure(err);
       }
-      storedCount = stored.reduce((n, s) => n + (s ? 1 : 0), 0);
-      projector.notify(storedCount);
+      outcomes.forEach((o) => tally[o]++);
+      projector.notify(tally.accepted);
       accepted.forEach((e, j) => {
-        results[positions[j]!] = { id: e.id, status: stored[j] ? "accepted" : "duplicate" };
+        const i = positions[j]!;
+        // The id as the client sent it (it may be in upper case), so it can match its items.
+        const id = (items[i] as { id: string }).id;
+        const outcome = outcomes[j]!;
+        results[i] =
+          outcome === "conflict"
+            ? { id, status: "conflict", message: `event ${e.id} was stored before with different content; the stored event stands and nothing changed` }
+            : { id, status: outcome };
       });
     }
 
-    recordIngest("events", { accepted: storedCount, duplicate: items.length - rejectedCodes.length - storedCount, rejectedCodes });
+    recordIngest("events", { ...tally, rejectedCodes });
     const body: IngestResponse = { results };
-    return c.json(body, rejected ? 207 : 200);
+    // 207 whenever an item was not taken as sent: a rejection or a conflict names a mistake.
+    return c.json(body, rejectedCodes.length > 0 || tally.conflict > 0 ? 207 : 200);
   });
 }
 

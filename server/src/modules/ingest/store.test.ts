@@ -40,7 +40,7 @@ describe("commitIngestBatches", () => {
     const events = [start, escalated, passed, dropped];
 
     const [outcome] = await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: 1_750_000_000_123, events }]);
-    expect(outcome).toEqual([true, true, true, true]);
+    expect(outcome).toEqual(["accepted", "accepted", "accepted", "accepted"]);
 
     const rows = await eventRows(projectId);
     expect(rows).toEqual(
@@ -88,9 +88,9 @@ describe("commitIngestBatches", () => {
     ];
     const outcomes = await commitIngestBatches(ctx.store.client, batches);
     expect(outcomes).toEqual([
-      [true, false, false, true],
-      [false, true],
-      [true, true],
+      ["accepted", "duplicate", "duplicate", "accepted"],
+      ["duplicate", "accepted"],
+      ["accepted", "accepted"],
     ]);
     expect((await eventRows(a.projectId)).map((r) => r.id)).toEqual([old.id, fresh[0]!.id, fresh[1]!.id, fresh[2]!.id]);
     expect((await eventRows(b.projectId)).map((r) => r.id)).toEqual([fresh[0]!.id, old.id]);
@@ -98,8 +98,31 @@ describe("commitIngestBatches", () => {
     expect(trail.slice(entriesBefore).map((e) => e.subject)).toEqual(fresh.map((e) => `event:${e.id}`));
 
     // All duplicates: nothing stored, nothing audited.
-    expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([[false, false]]);
+    expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([["duplicate", "duplicate"]]);
     expect(await entries(a.projectId)).toHaveLength(trail.length);
+  });
+});
+
+describe("commitIngestBatches: conflicts", () => {
+  it("settles every repeat against what stands in the log, whether stored before, now, or by another batch of the group", async () => {
+    const { projectId, keyId } = await ctx.newProject();
+    const old = runStarted();
+    await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: 1, events: [old] }]);
+    const entriesBefore = (await entries(projectId)).length;
+    const fresh = runStarted();
+    const changedOld = { ...old, key: "rewritten" };
+    const changedFresh = { ...fresh, input: "other" };
+    const outcomes = await commitIngestBatches(ctx.store.client, [
+      // The stored version of `old` stands against a first copy that differs and a repeat that matches the first copy.
+      { projectId, keyId, receivedAt: 2, events: [changedOld, fresh, changedOld] },
+      { projectId, keyId, receivedAt: 3, events: [changedFresh, old, fresh] },
+    ]);
+    expect(outcomes).toEqual([
+      ["conflict", "accepted", "conflict"],
+      ["conflict", "duplicate", "duplicate"],
+    ]);
+    expect((await eventRows(projectId)).map((r) => JSON.parse(r.body) as unknown)).toEqual([old, fresh]);
+    expect((await entries(projectId)).length - entriesBefore).toBe(1);
   });
 });
 

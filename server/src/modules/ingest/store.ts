@@ -7,6 +7,9 @@ import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { PackedRows } from "../../platform/db/packed-rows.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { WriteQueue } from "../../platform/db/write-queue.js";
+import { chunks } from "../../platform/db/sql.js";
+import { sameContent } from "./same-content.js";
+import { noteWriteCommitted } from "../../platform/db/store-health.js";
 
 /** One request's accepted events, already validated, with who sent them and when. */
 export interface IngestBatch {
@@ -37,10 +40,15 @@ export interface PreparedEvent {
 }
 
 /**
- * Per event of a batch: true when stored now, false when the project already had that id; then
- * one more per event its `prepare` made.
+ * What became of one event: `accepted` (stored now), `duplicate` (the project already had this id
+ * with the same content), `conflict` (it had this id with other content: nothing changed).
  */
-export type IngestOutcome = boolean[];
+export type ItemOutcome = "accepted" | "duplicate" | "conflict";
+/**
+ * Per event of a batch, in its order; then one more per event its `prepare` made (those are the
+ * server's own: `accepted`, or `duplicate` when the id was stored already).
+ */
+export type IngestOutcome = ItemOutcome[];
 
 // Event rows go in packed (store/packed-rows.ts): ~4.4 µs a row, inserted and committed, against
 // ~7.5 µs as 100-row INSERTs binding eight parameters a row (bench/packed-insert.ts). Ids and run
@@ -70,7 +78,12 @@ interface EventRow {
  * queue merges concurrent requests into one call), each with its audit entry. Idempotent per
  * (project, event id): the INSERT skips ids the log already has (the unique index decides, under
  * the write lock, so a resent or concurrently raced event is stored once, whichever instance got
- * it), and its count of inserted rows tells whether any was skipped.
+ * it), and its count of inserted rows tells whether any was skipped. Ids arrive in lower case
+ * (contract.ts canonicalIds), so one UUID is one event whatever case it was sent in.
+ *
+ * A skipped event is a `duplicate` when it says what the stored one says and a `conflict` when
+ * it does not (same-content.ts); either way the stored event stands. Only skipped events are
+ * compared, so the work is paid by retries, not by every event.
  *
  * Runs and steps are projected from the log afterwards (store/projection.ts), not here:
  * measured in-process, appending 1,000-event batches runs at ~67k events/s, and projecting in
@@ -78,17 +91,24 @@ interface EventRow {
  * the events durable.
  */
 export async function commitIngestBatches(client: Client, batches: readonly IngestBatch[], waitingSince?: number): Promise<IngestOutcome[]> {
-  const outcomes = batches.map((b) => b.events.map(() => false));
-  // The same id twice across merged requests: the first is stored, the later ones are
-  // duplicates, like a resend that arrives after the first commit.
-  const firstSeen = new Set<string>();
+  const outcomes: IngestOutcome[] = batches.map((b) => b.events.map((): ItemOutcome => "duplicate"));
+  // The same id twice across merged requests (or within one): the first is the one stored, the
+  // later ones are compared with whatever ends up stored, like a resend after the first commit.
+  const firstSeen = new Map<string, EventRow>();
+  const repeats: Array<{ row: EventRow; first: EventRow }> = [];
   const perBatch: EventRow[][] = batches.map((b, bi) => {
     const rows: EventRow[] = [];
     b.events.forEach((event, index) => {
       const k = `${b.projectId} ${event.id}`;
-      if (firstSeen.has(k)) return;
-      firstSeen.add(k);
-      rows.push({ batch: bi, index, event, body: b.bodies?.[index] ?? JSON.stringify(event) });
+      const first = firstSeen.get(k);
+      const row: EventRow = { batch: bi, index, event, body: "" };
+      if (first) {
+        repeats.push({ row, first });
+        return;
+      }
+      row.body = b.bodies?.[index] ?? JSON.stringify(event);
+      firstSeen.set(k, row);
+      rows.push(row);
     });
     return rows;
   });
@@ -107,27 +127,67 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, b.projectId, b.receivedAt, b.keyId] });
       if (rs.rowsAffected !== rows.length) skipped = true;
     }
-    let stored = perBatch.flat();
+    const all = perBatch.flat();
+    let stored = all;
+    // What the log held before this transaction, for each id it skipped: compared below.
+    let held = new Map<string, unknown>();
     if (skipped) {
       const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
       const fresh = new Set(rs.rows.map((r) => `${String(r[0])} ${String(r[1])}`));
-      stored = stored.filter((r) => fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`));
+      stored = all.filter((r) => fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`));
+      held = await storedBodies(tx, batches, all.filter((r) => !fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`)));
     }
     for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
     for (const [bi, rows] of prepared.entries()) {
       if (rows.length === 0) continue;
       const b = batches[bi]!;
       const inserted = await appendPrepared(tx, b.projectId, b.receivedAt, rows);
-      outcomes[bi]!.push(...inserted);
+      outcomes[bi]!.push(...inserted.map((s): ItemOutcome => (s ? "accepted" : "duplicate")));
     }
     await tx.commit();
-    for (const r of stored) outcomes[r.batch]![r.index] = true;
+    noteWriteCommitted(client);
+
+    const storedSet = new Set(stored);
+    for (const r of all) {
+      outcomes[r.batch]![r.index] = storedSet.has(r) ? "accepted" : compared(r.event, held.get(`${batches[r.batch]!.projectId} ${r.event.id}`));
+    }
+    for (const { row, first } of repeats) {
+      const k = `${batches[row.batch]!.projectId} ${row.event.id}`;
+      // Against what stands in the log: the first copy if it was stored now, else the older event.
+      outcomes[row.batch]![row.index] = compared(row.event, storedSet.has(first) ? first.event : held.get(k));
+    }
   } finally {
     // Rolls back unless committed: a failed group leaves nothing behind.
     tx.close();
     release();
   }
   return outcomes;
+}
+
+function compared(event: SeamtraceEvent, standing: unknown): ItemOutcome {
+  return sameContent(event, standing) ? "duplicate" : "conflict";
+}
+
+/** The stored events (parsed) behind `rows`, keyed "<project> <id>". Only ever read for skipped ids. */
+async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], rows: readonly EventRow[]): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  const byProject = new Map<string, string[]>();
+  for (const r of rows) {
+    const projectId = batches[r.batch]!.projectId;
+    let ids = byProject.get(projectId);
+    if (!ids) byProject.set(projectId, (ids = []));
+    ids.push(r.event.id);
+  }
+  for (const [projectId, ids] of byProject) {
+    for (const part of chunks(ids, 500)) {
+      const rs = await tx.execute({
+        sql: `SELECT id, body FROM events WHERE project_id = ? AND id IN (${part.map(() => "?").join(", ")})`,
+        args: [projectId, ...part],
+      });
+      for (const r of rs.rows) out.set(`${projectId} ${String(r[0])}`, JSON.parse(String(r[1])));
+    }
+  }
+  return out;
 }
 
 /**

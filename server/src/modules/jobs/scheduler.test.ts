@@ -1,3 +1,4 @@
+import { createClient } from "@libsql/client";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -117,6 +118,43 @@ describe("Scheduler lease", () => {
     const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 100 });
     expect(runs.items.length).toBe(spans.length);
     expect(runs.items.every((r) => r.outcome === "ok" && r.rowsRead === 1 && r.endedAt !== null)).toBe(true);
+  });
+
+  it("runs each scheduled tick on one instance only, however late the other fires it", async () => {
+    ctx = await createTestContext();
+    const spans: Span[] = [];
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 5)], { holder: "a" });
+    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 5)], { holder: "b" });
+    const tick = Date.UTC(2026, 0, 1, 0, 0, 0);
+    // Both fire the same tick at once, then again one after the other (the lease is free by then).
+    const together = await Promise.all([a.runTick("rollup", tick), b.runTick("rollup", tick)]);
+    expect(together.filter((r) => r === "busy")).toHaveLength(1);
+    expect(await a.runTick("rollup", tick)).toBe("busy");
+    expect(await b.runTick("rollup", tick)).toBe("busy");
+    // The next tick is a new one; a run on demand is never a tick.
+    expect(await b.runTick("rollup", tick + 1_000)).toMatchObject({ outcome: "ok" });
+    expect(await a.run("rollup", { trigger: "manual", actor: "cli" })).toMatchObject({ outcome: "ok" });
+    const runs = await listJobRuns(ctx.store.db, { job: "rollup", limit: 10 });
+    expect(runs.items.map((r) => r.tick).sort()).toEqual([new Date(tick).toISOString(), new Date(tick + 1_000).toISOString(), null].sort());
+    expect(spans).toHaveLength(3);
+  });
+
+  it("records a run's start once its lease is taken, not before a wait for the write lock", async () => {
+    ctx = await createTestContext();
+    const spans: Span[] = [];
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 1)], { holder: "a" });
+    // Another process holds the write lock; the run waits for it.
+    const other = createClient({ url: ctx.config.databaseUrl });
+    const held = await other.transaction("write");
+    await held.execute("CREATE TABLE lock_probe (x INTEGER)");
+    const run = a.run("rollup", { trigger: "manual", actor: "cli" });
+    await sleep(300);
+    const released = Date.now();
+    await held.rollback();
+    other.close();
+    expect(await run).toMatchObject({ outcome: "ok" });
+    const [recorded] = (await listJobRuns(ctx.store.db, { job: "rollup", limit: 1 })).items;
+    expect(Date.parse(recorded!.startedAt)).toBeGreaterThanOrEqual(released);
   });
 
   it("keeps the lease of a job that outlives the lease length by renewing it", async () => {

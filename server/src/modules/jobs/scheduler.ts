@@ -64,7 +64,11 @@ export interface JobRunner {
  * demand, with one runner per job across every instance sharing the store:
  *
  * - a run starts only by taking the job's lease row (store/jobs.ts) in a write transaction,
- *   recording the run in the same transaction; another holder's live lease means "busy";
+ *   recording the run in the same transaction, with its start read once the lock is held;
+ *   another holder's live lease means "busy";
+ * - a scheduled run also records its cron tick, unique per job: every instance fires every
+ *   tick, and the first to record it runs it (the lease alone let a second instance run the
+ *   same tick as soon as the first had released it);
  * - while the job runs, the lease is renewed every third of its length; if a renewal finds it
  *   gone (this process stalled past expiry and another took over) the job's signal aborts, and
  *   the job's own write transactions refuse to commit (`fence`);
@@ -125,10 +129,10 @@ export class Scheduler implements JobRunner {
       if (!expression) continue;
       const task = schedule(
         expression,
-        async () => {
-          const started = await this.start1(name, { trigger: "schedule", actor: "system:scheduler" });
-          // Busy is normal with several instances: another one has this tick.
-          if (started.status === "started") await started.done;
+        // node-cron's `date` is the tick itself (the matched second), the same on every instance
+        // whenever each one's timer fires.
+        async ({ date }) => {
+          await this.runTick(name, date.getTime());
         },
         { timezone: "UTC", noOverlap: true, name: `seamtrace:${name}` },
       );
@@ -136,14 +140,24 @@ export class Scheduler implements JobRunner {
     }
   }
 
-  private async start1(name: string, trigger: RunTrigger): Promise<StartOutcome> {
+  /**
+   * One scheduled tick of a job, as cron fires it on every instance: run here only if no
+   * instance has recorded this tick and the job's lease is free. Busy (another instance has the
+   * tick, or is still running the job) is normal with several instances.
+   */
+  async runTick(name: string, tick: number): Promise<FinishedRun | "busy" | "unknown"> {
+    const started = await this.start1(name, { trigger: "schedule", actor: "system:scheduler" }, tick);
+    return started.status === "started" ? started.done : started.status;
+  }
+
+  private async start1(name: string, trigger: RunTrigger, tick?: number): Promise<StartOutcome> {
     const job = this.byName.get(name as JobName);
     if (!job) return { status: "unknown" };
     if (this.stopped) return { status: "busy" };
     const lease = { job: job.name, holder: this.holder, ttlMs: this.leaseMs };
-    const startedAt = this.clock();
-    const runId = await acquireLeaseAndStart(this.deps.store.client, { ...lease, now: startedAt }, trigger);
-    if (runId === null) return { status: "busy" };
+    const start = await acquireLeaseAndStart(this.deps.store.client, lease, { ...trigger, tick }, this.clock);
+    if (start === "busy" || start === "ticked") return { status: "busy" };
+    const { runId, startedAt } = start;
     const done = this.execute(job, runId, startedAt);
     this.inflight.add(done);
     void done.finally(() => this.inflight.delete(done));

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Scheduled jobs: who may run each job now, and what every run did.
 
@@ -28,6 +28,12 @@ export const jobRuns = sqliteTable(
     actor: text("actor").notNull(),
     /** The project of a user or key that asked for the run; null for the schedule and the CLI. */
     projectId: text("project_id"),
+    /**
+     * For a scheduled run, the time (ms) of the cron tick it ran for, the same on every instance;
+     * null for a run on demand. Unique per job: the first instance to record a tick runs it.
+     */
+    tick: integer("tick"),
+    /** When the run took its lease (after any wait for the write lock). */
     startedAt: integer("started_at").notNull(),
     endedAt: integer("ended_at"),
     /** `running` until it ends; a process that died mid-run leaves `running` with no end. */
@@ -42,6 +48,8 @@ export const jobRuns = sqliteTable(
     // History, newest first, per job and across jobs (keyset on started_at, id).
     index("job_runs_job_idx").on(t.job, t.startedAt),
     index("job_runs_started_idx").on(t.startedAt),
+    // One run per scheduled tick of a job across every instance (NULLs, runs on demand, never clash).
+    uniqueIndex("job_runs_tick_idx").on(t.job, t.tick),
   ],
 );
 

@@ -99,6 +99,21 @@ describe("PUT and DELETE /v1/policies", () => {
     expect((await list(a.key)).policies).toEqual([res.body]);
   });
 
+  it("stores requireConfidence, serves it to SDKs and the UI, keeps it across other edits, and clears it with null", async () => {
+    const a = await newActor();
+    const created = await put("claims/steps/extract", a.admin, { requireConfidence: true, reason: "every step must score itself" });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ workflow: "claims", step: "extract", requireConfidence: true, revision: 1 });
+    expect((await list(a.key)).policies).toEqual([created.body]);
+    const tightened = await put("claims/steps/extract", a.admin, { minConfidence: 0.8 });
+    expect(tightened.body).toMatchObject({ requireConfidence: true, minConfidence: 0.8, revision: 2 });
+    const off = await put("claims/steps/extract", a.admin, { requireConfidence: false });
+    expect(off.body).toMatchObject({ requireConfidence: false, revision: 3 });
+    const cleared = await put("claims/steps/extract", a.admin, { requireConfidence: null });
+    expect(cleared.body).not.toHaveProperty("requireConfidence");
+    expect((await history(a.admin)).items[0]).toMatchObject({ before: { requireConfidence: false }, after: { minConfidence: 0.8 } });
+  });
+
   it("writes no revision and no history for a PUT that changes nothing", async () => {
     const a = await newActor();
     const first = await put("claims", a.admin, { minConfidence: 0.8 });
@@ -329,6 +344,7 @@ describe("validation", () => {
     ["a negative rate", { spotCheckRate: -0.1 }, "invalid_body"],
     ["a threshold given as a string", { minCumulative: "0.5" }, "invalid_body"],
     ["an unknown onLow", { onLow: "stop" }, "invalid_body"],
+    ["requireConfidence given as a string", { requireConfidence: "true" }, "invalid_body"],
     ["a server-owned field (revision)", { minConfidence: 0.5, revision: 99 }, "invalid_body"],
     ["a server-owned field (updatedBy)", { minConfidence: 0.5, updatedBy: "user:someone" }, "invalid_body"],
     ["a misspelt field", { minConfidense: 0.5 }, "invalid_body"],

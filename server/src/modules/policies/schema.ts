@@ -17,6 +17,8 @@ export const policies = sqliteTable(
     minConfidence: real("min_confidence"),
     minCumulative: real("min_cumulative"),
     onLow: text("on_low", { enum: ["escalate", "flag"] }),
+    /** 1: a step without a confidence fails its gate (kind `unscored`); null: unset (unscored steps pass). */
+    requireConfidence: integer("require_confidence", { mode: "boolean" }),
     spotCheckRate: real("spot_check_rate"),
     spotCheckNearRate: real("spot_check_near_rate"),
     targetAccuracy: real("target_accuracy"),

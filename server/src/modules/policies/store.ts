@@ -48,6 +48,7 @@ const rowColumns = {
   minConfidence: policies.minConfidence,
   minCumulative: policies.minCumulative,
   onLow: policies.onLow,
+  requireConfidence: policies.requireConfidence,
   spotCheckRate: policies.spotCheckRate,
   spotCheckNearRate: policies.spotCheckNearRate,
   targetAccuracy: policies.targetAccuracy,
@@ -136,13 +137,13 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
     const after = toServed(row);
     await tx.batch([
       {
-        sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy,
+        sql: `INSERT INTO policies (project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy,
                 tighten_min, tighten_max, confidence_from, reviewers, consensus, review_by_ms, on_expiry, review_group, revision, updated_at, updated_by,
                 spot_check_near_rate, delta, on_unmet)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (project_id, workflow, step) DO UPDATE SET
                 min_confidence = excluded.min_confidence, min_cumulative = excluded.min_cumulative, on_low = excluded.on_low,
-                spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
+                require_confidence = excluded.require_confidence, spot_check_rate = excluded.spot_check_rate, target_accuracy = excluded.target_accuracy,
                 tighten_min = excluded.tighten_min, tighten_max = excluded.tighten_max, confidence_from = excluded.confidence_from,
                 spot_check_near_rate = excluded.spot_check_near_rate, delta = excluded.delta, on_unmet = excluded.on_unmet,
                 reviewers = excluded.reviewers, consensus = excluded.consensus, review_by_ms = excluded.review_by_ms,
@@ -155,6 +156,7 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
           row.minConfidence,
           row.minCumulative,
           row.onLow,
+          row.requireConfidence === null ? null : row.requireConfidence ? 1 : 0,
           row.spotCheckRate,
           row.targetAccuracy,
           row.tightenMin,
@@ -237,7 +239,7 @@ function historyInsert(change: PolicyChange, step: string, before: ServedPolicy 
 
 async function readRow(tx: { execute: Client["execute"] }, projectId: string, workflow: string, step: string): Promise<PolicyRow | null> {
   const rs = await tx.execute({
-    sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
+    sql: `SELECT workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
             spot_check_near_rate, confidence_from, delta, on_unmet, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
           FROM policies WHERE project_id = ? AND workflow = ? AND step = ?`,
     args: [projectId, workflow, step],
@@ -258,6 +260,7 @@ function fromSqlRow(r: Row): PolicyRow {
     minConfidence: num(r.min_confidence),
     minCumulative: num(r.min_cumulative),
     onLow: r.on_low === null ? null : (String(r.on_low) as PolicyRow["onLow"]),
+    requireConfidence: r.require_confidence === null ? null : Number(r.require_confidence) === 1,
     spotCheckRate: num(r.spot_check_rate),
     targetAccuracy: num(r.target_accuracy),
     tightenMin: num(r.tighten_min),
@@ -329,7 +332,7 @@ export async function listPolicyHistory(
  */
 export async function listAllPoliciesWithTargets(db: Db): Promise<Array<PolicyRow & { projectId: string }>> {
   const rs = await db.$client.execute(`
-    SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, spot_check_rate, target_accuracy, tighten_min, tighten_max,
+    SELECT project_id, workflow, step, min_confidence, min_cumulative, on_low, require_confidence, spot_check_rate, target_accuracy, tighten_min, tighten_max,
       spot_check_near_rate, confidence_from, delta, on_unmet, ${REVIEW_COLUMNS}, revision, updated_at, updated_by
     FROM policies p
     WHERE EXISTS (SELECT 1 FROM policies t WHERE t.project_id = p.project_id AND t.workflow = p.workflow AND t.target_accuracy IS NOT NULL)

@@ -16,7 +16,7 @@ import {
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, badRequest, notFound } from "../../platform/http/errors.js";
 import { ContractValidators } from "./contract-validator.js";
-import { projected } from "../runs/projected.js";
+import { projected, projectedForRead } from "../runs/projected.js";
 import { hasRole, requireAuth } from "../auth/require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
 import {
@@ -59,6 +59,8 @@ export function escalationsRoutes(deps: AppDeps) {
   const adjudicators = requireAuth(deps, { roles: ["admin", "lead"] });
   // Escalations are projected from the event log behind ingest: act on what was acknowledged.
   const synced = projected(deps);
+  // The queue and a packet are read, and keep answering under a held lock or a full disk.
+  const readable = projectedForRead(deps);
   const validators = new ContractValidators();
 
   /** The escalation as `viewer` may see it, or a 404. */
@@ -95,7 +97,7 @@ export function escalationsRoutes(deps: AppDeps) {
   }
 
   return new Hono<AppEnv>()
-    .get("/escalations", readers, validate("query", queueQuery), synced, async (c) => {
+    .get("/escalations", readers, validate("query", queueQuery), readable, async (c) => {
       const q = c.req.valid("query");
       const viewer = await viewerOf(deps, c);
       if ((q.assignee === "me" || q.mine) && viewer.userId === null) throw badRequest("invalid_query", "`assignee=me` and `mine` need a signed-in user");
@@ -104,7 +106,7 @@ export function escalationsRoutes(deps: AppDeps) {
       const body: QueueResponse = { items: page.items, nextCursor: page.next ? encodeQueueCursor(page.next) : null };
       return c.json(body);
     })
-    .get("/escalations/:id", readers, validate("param", escalationIdParam), synced, async (c) => {
+    .get("/escalations/:id", readers, validate("param", escalationIdParam), readable, async (c) => {
       const projectId = c.get("principal").projectId;
       const viewer = await viewerOf(deps, c);
       const { knownAnswerOf: _hidden, judgePending, ...esc } = await visible(c, viewer, c.req.valid("param").id);

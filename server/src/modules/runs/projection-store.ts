@@ -79,6 +79,12 @@ export async function projectionLag(client: Client): Promise<{ head: number; pos
   return { head: Number(row[0]), position: Number(row[1]), oldestPendingAt: row[2] === null ? null : Number(row[2]) };
 }
 
+/** When the first event past `position` was acknowledged (ms), or null when there is none: how stale a read of the projection is. */
+export async function unprojectedSince(client: Client, position: number): Promise<number | null> {
+  const rs = await client.execute({ sql: "SELECT received_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", args: [position] });
+  return rs.rows[0] ? Number(rs.rows[0][0]) : null;
+}
+
 /** The statements that fold newly stored events into workflows, runs and steps. */
 function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
   stmts: InStatement[];

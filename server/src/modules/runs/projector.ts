@@ -1,6 +1,24 @@
 import type { Store } from "../../platform/db/client.js";
 import type { Logger } from "../../app/logger.js";
-import { projectionLag, projectPending } from "./projection-store.js";
+import { projectionLag, projectPending, unprojectedSince } from "./projection-store.js";
+import { isTransientStoreError } from "../../platform/db/store-errors.js";
+import { nextTrouble, noteWriteCommitted, noteWriteFailed, storeCondition, type Trouble } from "../../platform/db/store-health.js";
+
+/** What a read was answered from: everything acknowledged, or what was projected when the store could not take the projection's writes. */
+export type Freshness =
+  | { stale: false }
+  | {
+      stale: true;
+      /** Why the projection could not catch up: another process holds the write lock, the disk is full, or the store failed otherwise. */
+      reason: Trouble | "unavailable";
+      /** Events acknowledged but not in the answer. */
+      lag: number;
+      /** When the oldest of them was acknowledged (ms). */
+      since: number | null;
+    };
+
+/** After a projection failed for a full disk, reads serve what is projected without trying again for this long. */
+const FULL_RETRY_MS = 1_000;
 
 export interface ProjectionLag {
   /** The newest `events.seq`. */
@@ -44,6 +62,8 @@ export class Projector {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** When a pass last failed (ms), to space out retries into a full disk. */
+  private lastFailure = 0;
 
   constructor(
     private readonly store: Store,
@@ -85,6 +105,43 @@ export class Projector {
       const { position } = await projectionLag(this.store.client);
       if (position >= head) return;
     }
+  }
+
+  /**
+   * For reads that must keep answering whatever the store's state: catches up like `sync()`, but
+   * never waits on the write lock another process holds, nor on a full disk. The moment a writer
+   * of this process finds the lock held (store-health.ts), or the projection fails, the read is
+   * answered from what is projected, and told how far behind that is; the catch-up goes on in the
+   * background and the next read is fresh again once it has committed.
+   */
+  async syncForRead(): Promise<Freshness> {
+    const { head, position } = await projectionLag(this.store.client);
+    if (position >= head) return { stale: false };
+    const { fullSince } = storeCondition(this.store.client);
+    if (fullSince !== null && Date.now() - this.lastFailure < FULL_RETRY_MS) return this.staleness("storage_full");
+    const trouble = nextTrouble(this.store.client);
+    const caughtUp = this.sync().then(
+      () => null,
+      (err: unknown) => {
+        if (!isTransientStoreError(err)) throw err;
+        return storeCondition(this.store.client).fullSince !== null ? ("storage_full" as const) : ("unavailable" as const);
+      },
+    );
+    try {
+      const outcome = await Promise.race([caughtUp, trouble.promise]);
+      if (outcome === null) return { stale: false };
+      // The pass keeps trying in the background; its failure is logged by pass().
+      caughtUp.catch(() => {});
+      return await this.staleness(outcome);
+    } finally {
+      trouble.cancel();
+    }
+  }
+
+  private async staleness(reason: Trouble | "unavailable"): Promise<Freshness> {
+    const { head, position } = await projectionLag(this.store.client);
+    if (position >= head) return { stale: false };
+    return { stale: true, reason, lag: head - position, since: await unprojectedSince(this.store.client, position) };
   }
 
   /**
@@ -134,6 +191,7 @@ export class Projector {
     try {
       for (let i = 0; i < maxChunks; i++) {
         const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
+        if (projected > 0) noteWriteCommitted(this.store.client);
         this.pending = Math.max(0, this.pending - projected);
         if (projected < this.chunk) {
           this.pending = 0;
@@ -144,6 +202,8 @@ export class Projector {
       }
     } catch (err) {
       // The events are safe in the log; the next pass retries from the same cursor.
+      this.lastFailure = Date.now();
+      noteWriteFailed(this.store.client, err);
       this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
       throw err;
     }

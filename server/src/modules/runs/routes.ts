@@ -14,7 +14,7 @@ import {
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { notFound } from "../../platform/http/errors.js";
 import { requireAuth } from "../auth/require-auth.js";
-import { projected } from "./projected.js";
+import { projectedForRead } from "./projected.js";
 import { validate } from "../../platform/http/validate.js";
 import { getRunDetail, listRuns, listWorkflows } from "./store.js";
 
@@ -29,7 +29,9 @@ export function runsRoutes(deps: AppDeps) {
   // middleware here would also run for their paths (and turn unknown /v1 paths into 401s).
   // Scripts read runs with a key; the dashboard's users (every role) with their session.
   const auth = requireAuth(deps, { apiKey: true, roles: ["admin", "reviewer", "analyst"] });
-  const fresh = projected(deps);
+  // Reads keep answering while another process holds the write lock or the disk is full: from
+  // what is projected, saying how far behind it is (projected.ts).
+  const fresh = projectedForRead(deps);
   // `now` is read at parse time, so the default window follows the clock (and tests' clocks).
   const now = () => deps.now();
 

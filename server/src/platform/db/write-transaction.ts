@@ -1,5 +1,6 @@
 import type { Client, Transaction } from "@libsql/client";
 import { TAKE_WRITE_LOCK } from "./sql.js";
+import { noteLockBusy, noteLockTaken } from "./store-health.js";
 
 /** The tail of each client's queue of writers. Other processes are kept out by SQLite's lock. */
 const queues = new WeakMap<Client, Promise<void>>();
@@ -113,11 +114,14 @@ async function takeWriteLockWithin(client: Client, { budget, tryLock }: { budget
     const tx = await client.transaction("deferred");
     try {
       await tx.executeMultiple(tryLock);
+      noteLockTaken(client);
       return tx;
     } catch (err) {
       tx.close();
       // Anything else as SQLite gave it: a disk-full must stay a 503.
       if (!isBusy(err)) throw err;
+      // Readers waiting on this writer learn at once that another process holds the lock.
+      noteLockBusy(client);
     }
     const left = started + budget - performance.now();
     if (left <= 0) throw new WriteLockTimeoutError(performance.now() - started);
@@ -129,6 +133,35 @@ async function takeWriteLockWithin(client: Client, { budget, tryLock }: { budget
 function isBusy(err: unknown): boolean {
   const e = err as { code?: unknown; extendedCode?: unknown } | null;
   return [e?.code, e?.extendedCode].some((c) => typeof c === "string" && c.startsWith("SQLITE_BUSY"));
+}
+
+/**
+ * Whether another process holds the write lock right now, found without waiting: one try of the
+ * lock, rolled back at once (it writes nothing, so it costs no fsync). `skipped` while a writer of
+ * this process is queued or writing: it reports what it finds itself (store-health.ts), and a
+ * probe must not queue behind it. For `/healthz`, which must answer while the lock is held.
+ */
+export async function probeWriteLock(client: Client): Promise<"free" | "held" | "skipped" | "unknown"> {
+  const local = embedded.get(client);
+  if (local === undefined) return "unknown";
+  if (queues.has(client)) return "skipped";
+  const release = await enterWriteQueue(client);
+  try {
+    const tx = await client.transaction("deferred");
+    try {
+      await tx.executeMultiple(local.tryLock);
+      noteLockTaken(client);
+      return "free";
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      noteLockBusy(client);
+      return "held";
+    } finally {
+      tx.close();
+    }
+  } finally {
+    release();
+  }
 }
 
 /** Waits for this process's earlier writers; the returned function lets the next one in. */

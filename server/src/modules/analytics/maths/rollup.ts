@@ -37,6 +37,8 @@ export interface RollupRow {
   flagged: number;
   spotChecks: number;
   auto: number;
+  /** Completed model outputs without a confidence (unscored): counted, never binned. */
+  unscored: number;
   confidence: number[];
   labels: Partial<Record<LabelGroup, Record<string, BinSums>>>;
   latency: LatencyHistogram;
@@ -64,6 +66,7 @@ export function emptyRow(key: RollupKey): RollupRow {
     flagged: 0,
     spotChecks: 0,
     auto: 0,
+    unscored: 0,
     confidence: new Array<number>(CONFIDENCE_BINS).fill(0),
     labels: {},
     latency: {},
@@ -109,7 +112,13 @@ export function foldStep(stepRow: RollupRow, workflowRow: RollupRow, e: StepFact
     else row.auto++;
     addLatency(row.latency, e.durationMs);
   }
-  if (e.confidence !== undefined) {
+  if (e.confidence === undefined) {
+    // An unscored output says nothing about calibration; a failed step has no output to score.
+    if (!e.failed) {
+      stepRow.unscored++;
+      workflowRow.unscored++;
+    }
+  } else {
     const source = e.confidenceSource ?? "unknown";
     stepRow.sources[source] = (stepRow.sources[source] ?? 0) + 1;
     stepRow.confidence[binOf(e.confidence)]!++;
@@ -179,6 +188,7 @@ export function mergeRow(into: RollupRow, other: RollupRow): RollupRow {
   into.flagged += other.flagged;
   into.spotChecks += other.spotChecks;
   into.auto += other.auto;
+  into.unscored += other.unscored;
   other.confidence.forEach((v, i) => (into.confidence[i] = (into.confidence[i] ?? 0) + v));
   for (const g of LABEL_GROUPS) {
     const src = other.labels[g];
@@ -236,6 +246,7 @@ export interface StoredRollup {
   flagged: number;
   spotChecks: number;
   auto: number;
+  unscored: number;
   confidence: string;
   labels: string;
   latency: string;
@@ -262,6 +273,7 @@ export function toStored(row: RollupRow): StoredRollup {
     flagged: row.flagged,
     spotChecks: row.spotChecks,
     auto: row.auto,
+    unscored: row.unscored,
     confidence: JSON.stringify(row.confidence),
     labels: JSON.stringify(labels),
     latency: JSON.stringify(row.latency),
@@ -288,6 +300,7 @@ export function fromStored(key: RollupKey, s: StoredRollup): RollupRow {
     flagged: s.flagged,
     spotChecks: s.spotChecks,
     auto: s.auto,
+    unscored: s.unscored,
     confidence: JSON.parse(s.confidence) as number[],
     labels,
     latency: JSON.parse(s.latency) as LatencyHistogram,

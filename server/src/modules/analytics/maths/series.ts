@@ -49,6 +49,8 @@ export interface Rates {
   spotChecks: number;
   auto: number;
   human: number;
+  /** Completed model outputs without a confidence: outside every calibration bin. */
+  unscored: number;
   escalationRate: number | null;
   flagRate: number | null;
   spotCheckRate: number | null;
@@ -57,7 +59,7 @@ export interface Rates {
 }
 
 export function ratesOf(rows: readonly RollupRow[]): Rates {
-  const t = { steps: 0, failed: 0, escalated: 0, flagged: 0, spotChecks: 0, auto: 0, human: 0 };
+  const t = { steps: 0, failed: 0, escalated: 0, flagged: 0, spotChecks: 0, auto: 0, human: 0, unscored: 0 };
   for (const r of rows) {
     t.steps += r.steps;
     t.failed += r.failed;
@@ -66,6 +68,7 @@ export function ratesOf(rows: readonly RollupRow[]): Rates {
     t.spotChecks += r.spotChecks;
     t.auto += r.auto;
     t.human += r.human;
+    t.unscored += r.unscored;
   }
   const rate = (x: number) => (t.steps > 0 ? x / t.steps : null);
   return {

@@ -10,6 +10,7 @@ export function policyIndex(rows: readonly PolicyRow[]): (workflow: string, step
     if (r.minConfidence !== null) rule.minConfidence = r.minConfidence;
     if (r.minCumulative !== null) rule.minCumulative = r.minCumulative;
     if (r.onLow !== null) rule.onLow = r.onLow;
+    if (r.requireConfidence !== null) rule.requireConfidence = r.requireConfidence;
     if (r.confidenceFrom !== null) rule.confidenceFrom = r.confidenceFrom;
     byKey.set(`${r.workflow}\u0000${r.step}`, rule);
   }

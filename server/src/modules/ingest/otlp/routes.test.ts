@@ -233,6 +233,18 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     expect(rs.rows.map((r) => [r[0], Number(r[1]), r[2]])).toEqual([["flag", 0, "open"]]);
   });
 
+  it("flags an unscored step when the served policy has requireConfidence, and leaves it unscored", async () => {
+    const { key, projectId } = await ctx.newProject();
+    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: "classify", actor: "user:test", now: Date.now(), patch: { requireConfidence: true } });
+    await post(key, request([span(), span({ spanId: CHILD, parentSpanId: ROOT, name: "classify" })]));
+    const detail = await runDetail(key, runIdForTrace(TRACE));
+    const classify = detail.steps.find((s) => s.name === "classify")!;
+    expect(classify).toMatchObject({ flagged: true, gate: { outcome: "flag", kinds: ["unscored"] } });
+    expect(classify.confidence).toBeNull();
+    // The root span has no policy of its own: unscored, it passes.
+    expect(detail.steps.find((s) => s.name === "pipeline")).toMatchObject({ flagged: false, gate: null, confidence: null });
+  });
+
   it("skips spans already reported through the SDK's OpenTelemetry helper", async () => {
     const { key, projectId } = await ctx.newProject();
     const res = await post(

@@ -8,7 +8,7 @@ import { recordIngest } from "../../../platform/metrics.js";
 import { requireApiKey } from "../../auth/api-key-auth.js";
 import { listPolicies } from "../../policies/store.js";
 import { storeFailure } from "../routes.js";
-import { ingestWriter } from "../store.js";
+import { ingestWriter, type IngestOutcome } from "../store.js";
 import { otlpLogsRequestSchema, otlpTraceRequestSchema, type OtlpLogsResponse, type OtlpTraceResponse } from "./contract.js";
 import { mapLogsRequest, storeRecords } from "./logs.js";
 import { mapTraceRequest, rawDepth } from "./map-spans.js";
@@ -65,7 +65,7 @@ export function tracesRoutes(deps: AppDeps) {
       if (mapped.spans.length > 0) {
         const ruleFor = policyIndex(await listPolicies(deps.store.db, projectId));
         const now = deps.now();
-        let stored: boolean[];
+        let stored: IngestOutcome;
         try {
           stored = await writer.submit({
             projectId,
@@ -78,7 +78,7 @@ export function tracesRoutes(deps: AppDeps) {
         } catch (err) {
           throw storeFailure(err);
         }
-        settled = stored.reduce((n, s) => n + (s ? 1 : 0), 0);
+        settled = stored.reduce((n, s) => n + (s === "accepted" ? 1 : 0), 0);
         deps.projector.notify(settled);
       }
       recordIngest("otlp", { accepted: settled, duplicate: 0, rejectedCodes: mapped.errors.map(() => "invalid_span") });
