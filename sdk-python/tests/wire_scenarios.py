@@ -89,6 +89,18 @@ def failure(run: Run):
     run.step("lookup", down, from_=[a], retry=2)
 
 
+def invalid(run: Run):
+    a = run.step("extract", lambda: StepResult({"amount": 1200}, confidence=0.9))
+    b = run.step("classify", lambda: StepResult("water", confidence=85), from_=[a])
+    return b.value
+
+
+def unscored(run: Run):
+    a = run.step("extract", lambda: StepResult({"policyNo": "PX-1"}, confidence=0.9))
+    b = run.step("match-policy", lambda: StepResult({"active": True}), from_=[a], source="direct")
+    return b.value
+
+
 def main() -> None:
     st = Seamtrace(logger=False, shutdown_at_exit=None)
     wfs = {
@@ -99,10 +111,12 @@ def main() -> None:
         "flag": st.workflow("wire-flag", policy=Policy(min_confidence=0.8, on_low="flag")),
         "retries": st.workflow("wire-retries"),
         "failure": st.workflow("wire-failure"),
+        "invalid": st.workflow("wire-invalid"),
+        "unscored": st.workflow("wire-unscored", policy=Policy(require_confidence=True)),
     }
     out = {}
     if sys.argv[1] == "run":
-        for name, fn in (("chain", chain), ("diamond", diamond), ("escalation", escalation), ("flag", flag), ("retries", retries), ("failure", failure)):
+        for name, fn in (("chain", chain), ("diamond", diamond), ("escalation", escalation), ("flag", flag), ("retries", retries), ("failure", failure), ("invalid", invalid), ("unscored", unscored)):
             r = wfs[name].run(fn, input={"scenario": name})
             out[name] = {"runId": r.run_id, "status": r.status, "escalationId": r.escalation.id if r.escalation else None}
         r = asyncio.run(wfs["parallel"].run_async(parallel, input={"scenario": "parallel"}))

@@ -16,7 +16,7 @@ class TransientError extends Error {
   override readonly name = "TransientError";
 }
 
-type Scenario = "chain" | "diamond" | "parallel" | "escalation" | "flag" | "retries" | "failure";
+type Scenario = "chain" | "diamond" | "parallel" | "escalation" | "flag" | "retries" | "failure" | "invalid" | "unscored";
 type Ran = Record<Scenario, { runId: string; status: string; escalationId: string | null }>;
 
 /** The same scenarios as sdk-python/tests/wire_scenarios.py, through the TypeScript SDK. */
@@ -69,6 +69,18 @@ const pipelines: Record<Scenario, (run: Run) => Promise<unknown>> = {
       throw new TransientError("service down");
     });
   },
+  // A percentage where a probability belongs: the step fails naming the value, never clamped.
+  invalid: async (run) => {
+    const a = await run.step("extract", () => ({ value: { amount: 1200 }, confidence: 0.9 }));
+    const b = await run.step("classify", { from: [a] }, () => ({ value: "water", confidence: 85 }));
+    return b.value;
+  },
+  // A direct lookup gives no confidence: unscored, and escalated where the policy requires one.
+  unscored: async (run) => {
+    const a = await run.step("extract", () => ({ value: { policyNo: "PX-1" }, confidence: 0.9 }));
+    const b = await run.step("match-policy", { from: [a], source: "direct" }, () => ({ value: { active: true } }));
+    return b.value;
+  },
 };
 
 function workflows(st: Seamtrace) {
@@ -80,6 +92,8 @@ function workflows(st: Seamtrace) {
     flag: st.workflow("wire-flag", { policy: { minConfidence: 0.8, onLow: "flag" } }),
     retries: st.workflow("wire-retries"),
     failure: st.workflow("wire-failure"),
+    invalid: st.workflow("wire-invalid"),
+    unscored: st.workflow("wire-unscored", { policy: { requireConfidence: true } }),
   } satisfies Record<Scenario, unknown>;
 }
 
@@ -153,7 +167,7 @@ describe("one wire format: the TypeScript and Python SDKs store the same runs", 
     await server?.dispose();
   });
 
-  it("stores the same runs, steps and events for chain, diamond, parallel, escalation then resume, flag, retries and failure", async () => {
+  it("stores the same runs, steps and events for chain, diamond, parallel, escalation then resume, flag, retries, failure, an invalid confidence and an unscored step", async () => {
     const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
     const wfs = workflows(st);
     const ts = {} as Ran;
@@ -164,6 +178,8 @@ describe("one wire format: the TypeScript and Python SDKs store the same runs", 
     await st.flush({ timeoutMs: 15_000 });
     const py = (await runPython("run")) as Ran;
     expect(Object.fromEntries(Object.entries(py).map(([k, v]) => [k, v.status]))).toEqual(Object.fromEntries(Object.entries(ts).map(([k, v]) => [k, v.status])));
+    // Both refuse 85 as a confidence, and both stop an unscored step the policy requires a score of.
+    expect([ts.invalid.status, ts.unscored.status]).toEqual(["failed", "escalated"]);
 
     // The escalated run of each SDK gets the same review, then each SDK resumes its own.
     await review(ts.escalation.escalationId!, { decision: "correct", output: "flood", reason: "photos show water" });
