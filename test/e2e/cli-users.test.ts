@@ -182,7 +182,7 @@ describe("seamtrace users", () => {
           cli(["users", "create", "--email", "both@example.com", "--role", "admin", "--password-stdin", "--password-env", "X"], { stdin: PASSWORD, env: { X: PASSWORD } }),
           /cannot be used with/,
         ],
-        ["role", cli(["users", "create", "--email", "role@example.com", "--role", "owner", "--password-stdin"], { stdin: PASSWORD }), /admin, reviewer, analyst/],
+        ["role", cli(["users", "create", "--email", "role@example.com", "--role", "owner", "--password-stdin"], { stdin: PASSWORD }), /admin, lead, reviewer, analyst/],
         ["email", cli(["users", "create", "--email", "not-an-address", "--role", "admin", "--password-stdin"], { stdin: PASSWORD }), /not an email address/],
         ["no email", cli(["users", "create", "--role", "admin", "--password-stdin"], { stdin: PASSWORD }), /--email/],
       ];
