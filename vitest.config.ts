@@ -74,7 +74,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: [...besideCode, "test/contract/layering.test.ts"], exclude: ["**/node_modules/**", "**/dist/**", ...integrationBesideCode] },
+        test: {
+          name: "unit",
+          include: [...besideCode, "test/contract/layering.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", ...integrationBesideCode],
+        },
       },
       {
         extends: true,

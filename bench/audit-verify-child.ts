@@ -79,5 +79,16 @@ liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed);
 const peak = Math.max(peakRss() ?? 0, peakRssSampled);
 store.close();
 process.stdout.write(
-  JSON.stringify({ mode, entries, ok, seconds, statements, rssBefore: Math.max(before.rss, peakBefore), peakRss: peak, heapBefore: before.heapUsed, peakHeapUsed, liveHeap }) + "\n",
+  JSON.stringify({
+    mode,
+    entries,
+    ok,
+    seconds,
+    statements,
+    rssBefore: Math.max(before.rss, peakBefore),
+    peakRss: peak,
+    heapBefore: before.heapUsed,
+    peakHeapUsed,
+    liveHeap,
+  }) + "\n",
 );

@@ -162,7 +162,7 @@ export async function benchAuditVerify(opts: { sizes?: [number, number]; rounds?
     } catch {
       capped = null;
     }
-    const cappedOk = capped !== null && capped.ok && capped.entries === large;
+    const cappedOk = capped?.ok && capped.entries === large;
     const line = (r: SizeResult) =>
       `  ${fmt(r.entries).padStart(9)} entries  ${fmt(r.verifySeconds, 2).padStart(6)} s  ${fmt(r.verifyEntriesPerSec).padStart(7)} entries/s` +
       ` (scan only ${fmt(r.scanEntriesPerSec)}/s)  peak RSS ${fmt(r.peakRssMB, 1)} MB (+${fmt(r.rssGrowthMB, 1)} while verifying)` +

@@ -33,8 +33,34 @@ async function seed(client: Client, from: number, count: number): Promise<void> 
       for (let s = start; s < Math.min(start + 5_000, from + count); s += 100) {
         const rows = [];
         for (let i = s; i < Math.min(s + 100, from + count); i++) {
-          const packet = { input: { body: `claim ${i} `.repeat(20) }, output: { amount: i }, alternatives: [{ amount: i + 1 }], runSoFar: { steps: RUN_SO_FAR, truncated: false } };
-          rows.push([PROJECT, id(i), id(i), id(i), "claims", "3", "reserve", "escalate", '["confidence"]', 1, 0.5, 0.5, JSON.stringify(packet), "resolved", "correct", JSON.stringify({ amount: i * 2 }), "fix", "u1", T0 + i * 1000, T0 + i * 1000 - 5000]);
+          const packet = {
+            input: { body: `claim ${i} `.repeat(20) },
+            output: { amount: i },
+            alternatives: [{ amount: i + 1 }],
+            runSoFar: { steps: RUN_SO_FAR, truncated: false },
+          };
+          rows.push([
+            PROJECT,
+            id(i),
+            id(i),
+            id(i),
+            "claims",
+            "3",
+            "reserve",
+            "escalate",
+            '["confidence"]',
+            1,
+            0.5,
+            0.5,
+            JSON.stringify(packet),
+            "resolved",
+            "correct",
+            JSON.stringify({ amount: i * 2 }),
+            "fix",
+            "u1",
+            T0 + i * 1000,
+            T0 + i * 1000 - 5000,
+          ]);
         }
         await tx.execute(
           multiRow(
@@ -123,18 +149,32 @@ export async function benchExports() {
       await seed(store.client, seeded, n - seeded);
       seeded = n;
       // Alternated rounds, medians: the machine's load drifts.
-      const rounds = await alternate(3, async () => (await timed(() => exportAll(store.client))).ms, async () => (await timed(() => naive(store.client))).ms);
+      const rounds = await alternate(
+        3,
+        async () => (await timed(() => exportAll(store.client))).ms,
+        async () => (await timed(() => naive(store.client))).ms,
+      );
       const ms = median(rounds.a);
       const baseMs = median(rounds.b);
       const heapMb = await retained(() => exportAll(store.client, true));
       if ((await exportAll(store.client)) !== n || (await naive(store.client)) !== n) throw new Error(`expected ${n} rows`);
-      out[String(n)] = { rowsPerSecond: Math.round(n / (ms / 1000)), ms: Math.round(ms), retainedHeapMb: +heapMb.toFixed(1), baselineMs: Math.round(baseMs), ratio: +(ms / baseMs).toFixed(2) };
-      console.log(`export ${fmt(n)} decisions: ${fmt(ms)} ms (${fmt(n / (ms / 1000))} rows/s), retained heap +${fmt(heapMb, 1)} MB; whole-packet baseline ${fmt(baseMs)} ms; export/baseline ${(ms / baseMs).toFixed(2)}`);
+      out[String(n)] = {
+        rowsPerSecond: Math.round(n / (ms / 1000)),
+        ms: Math.round(ms),
+        retainedHeapMb: +heapMb.toFixed(1),
+        baselineMs: Math.round(baseMs),
+        ratio: +(ms / baseMs).toFixed(2),
+      };
+      console.log(
+        `export ${fmt(n)} decisions: ${fmt(ms)} ms (${fmt(n / (ms / 1000))} rows/s), retained heap +${fmt(heapMb, 1)} MB; whole-packet baseline ${fmt(baseMs)} ms; export/baseline ${(ms / baseMs).toFixed(2)}`,
+      );
     }
     const large = out["100000"] as { retainedHeapMb: number };
     const bytes = await exportedBytes(store.client);
     out.exportedMb100k = +(bytes / 1e6).toFixed(1);
-    console.log(`the 100k export is ${fmt(bytes / 1e6, 1)} MB of JSONL; it kept at most ${fmt(large.retainedHeapMb, 1)} MB alive (buffered, it would hold all of it)`);
+    console.log(
+      `the 100k export is ${fmt(bytes / 1e6, 1)} MB of JSONL; it kept at most ${fmt(large.retainedHeapMb, 1)} MB alive (buffered, it would hold all of it)`,
+    );
     return out;
   } finally {
     store.close();

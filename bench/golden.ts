@@ -41,7 +41,10 @@ const workflowModule: GoldenWorkflowModule = {
       run: (input) =>
         wf.run({ input }, async (run) => {
           const p = await run.step("parse", { input }, () => models.parse(input as number));
-          const [s, l] = await Promise.all([run.step("score", { from: [p] }, () => models.score(p.value)), run.step("label", { from: [p] }, () => models.label(p.value))]);
+          const [s, l] = await Promise.all([
+            run.step("score", { from: [p] }, () => models.score(p.value)),
+            run.step("label", { from: [p] }, () => models.label(p.value)),
+          ]);
           const c = await run.step("combine", { from: [s, l] }, () => models.combine(s.value, l.value));
           return (await run.step("decide", { from: [c] }, () => models.decide(c.value))).value;
         }),
@@ -96,8 +99,17 @@ export async function benchGolden(): Promise<Record<string, number>> {
     console.log(`golden run (${CASES} cases × 5 steps, trivial models, concurrency ${CONCURRENCY}, ${ROUNDS} rounds, median)`);
     console.log(`  seamtrace golden run        ${fmt(goldenMs, 1)} ms   ${fmt((CASES / goldenMs) * 1000)} cases/s`);
     console.log(`  plain, without Seamtrace    ${fmt(plainMs, 1)} ms   ${fmt((CASES / plainMs) * 1000)} cases/s`);
-    console.log(`  ratio golden/plain          ${fmt(goldenMs / plainMs, 1)}× the time   (${fmt(((goldenMs - plainMs) / CASES) * 1000, 0)} µs per case of executor overhead)`);
-    return { cases: CASES, goldenMs, goldenCasesPerSec: (CASES / goldenMs) * 1000, plainMs, plainCasesPerSec: (CASES / plainMs) * 1000, ratio: goldenMs / plainMs };
+    console.log(
+      `  ratio golden/plain          ${fmt(goldenMs / plainMs, 1)}× the time   (${fmt(((goldenMs - plainMs) / CASES) * 1000, 0)} µs per case of executor overhead)`,
+    );
+    return {
+      cases: CASES,
+      goldenMs,
+      goldenCasesPerSec: (CASES / goldenMs) * 1000,
+      plainMs,
+      plainCasesPerSec: (CASES / plainMs) * 1000,
+      ratio: goldenMs / plainMs,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -75,9 +75,7 @@ async function projectionLag(url: string): Promise<number> {
 async function collector(events: SeamtraceEvent[][]): Promise<CollectorRun> {
   const server = await spawnServer({ timeoutMs: 600_000 });
   try {
-    const transports = events.map(
-      () => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
-    );
+    const transports = events.map(() => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }));
     const total = events.reduce((n, e) => n + e.length, 0);
     const t0 = performance.now();
     events.forEach((list, i) => {
@@ -125,16 +123,9 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
     const projectId = "0190f0f0-0000-7000-8000-000000000001";
     const keyId = "0190f0f0-0000-7000-8000-000000000002";
     const receivedAt = Date.now();
-    const rows: InValue[][] = events.flat().map((e) => [
-      projectId,
-      e.id,
-      e.type,
-      "runId" in e ? e.runId : null,
-      Date.parse(e.time),
-      receivedAt,
-      keyId,
-      JSON.stringify(e),
-    ]);
+    const rows: InValue[][] = events
+      .flat()
+      .map((e) => [projectId, e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), receivedAt, keyId, JSON.stringify(e)]);
     let prev = GENESIS_HASH;
     const auditRows: InValue[][] = rows.map((r, i) => {
       const entry = {
@@ -151,11 +142,15 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
       return [entry.projectId, entry.seq, entry.time, entry.actor, entry.action, entry.subject, entry.runId, entry.payloadHash, prev];
     });
     const insert = (from: number, to: number) => ({
-      sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${Array(to - from).fill("(?,?,?,?,?,?,?,?)").join(",")}`,
+      sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${Array(to - from)
+        .fill("(?,?,?,?,?,?,?,?)")
+        .join(",")}`,
       args: rows.slice(from, to).flat(),
     });
     const insertAudit = (from: number, to: number) => ({
-      sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from).fill("(?,?,?,?,?,?,?,?,?)").join(",")}`,
+      sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from)
+        .fill("(?,?,?,?,?,?,?,?,?)")
+        .join(",")}`,
       args: auditRows.slice(from, to).flat(),
     });
     const t0 = performance.now();

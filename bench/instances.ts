@@ -33,9 +33,7 @@ async function measure(instances: number, events: SeamtraceEvent[][]): Promise<{
     }
     if (!apiKey) throw new Error(`no key printed:\n${servers[0]!.output()}`);
     for (let i = 1; i < instances; i++) servers.push(await spawnServer({ dataDir, timeoutMs: 600_000 }));
-    const transports = events.map(
-      (_, i) => new Transport({ endpoint: servers[i % instances]!.url, apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
-    );
+    const transports = events.map((_, i) => new Transport({ endpoint: servers[i % instances]!.url, apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }));
     const total = events.reduce((n, e) => n + e.length, 0);
     const t0 = performance.now();
     events.forEach((list, i) => {
@@ -73,7 +71,9 @@ export async function benchInstances(opts: { runs?: number; rounds?: number } = 
   console.log(`Instances on one embedded store (${fmt(total)} events, 8 SDK transports round-robin, ${rounds} rounds, medians)`);
   const out: Record<string, number> = { events: total, rounds };
   for (const n of COUNTS) {
-    console.log(`  ${n} instance${n > 1 ? "s" : " "}   acknowledged ${fmt(median(ack.get(n)!))} events/s   projected ${fmt(median(projected.get(n)!))} events/s`);
+    console.log(
+      `  ${n} instance${n > 1 ? "s" : " "}   acknowledged ${fmt(median(ack.get(n)!))} events/s   projected ${fmt(median(projected.get(n)!))} events/s`,
+    );
     out[`ack${n}`] = median(ack.get(n)!);
     out[`projected${n}`] = median(projected.get(n)!);
   }

@@ -50,7 +50,9 @@ interface Stored {
 /** Runs bench/jobs-writer.ts in a fresh process: `write <dbUrl> <n> <hours> <seed> <end> [rollup]`. */
 function inChild(args: Array<string | number>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", new URL("./jobs-writer.ts", import.meta.url).pathname, ...args.map(String)], { stdio: "inherit" });
+    const child = spawn(process.execPath, ["--import", "tsx", new URL("./jobs-writer.ts", import.meta.url).pathname, ...args.map(String)], {
+      stdio: "inherit",
+    });
     child.once("error", reject);
     child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`jobs-writer exited with ${code}`))));
   });
@@ -63,7 +65,11 @@ async function openBenchStore(): Promise<Stored> {
   await migrateStore(store);
   await store.client.execute("INSERT INTO projects (id, name, created_at) VALUES ('p1', 'bench', 0)");
   await putPolicy(store.client, {
-    projectId: "p1", workflow: "claims", step: null, actor: "user:bench", now: 0,
+    projectId: "p1",
+    workflow: "claims",
+    step: null,
+    actor: "user:bench",
+    now: 0,
     patch: { minConfidence: 0.7, spotCheckRate: 0.05, targetAccuracy: 0.8, tightenMin: 0.7, tightenMax: 0.95 },
   });
   const scheduler = new Scheduler({ store, config, log: silentLogger, now: () => END + 10 * 60_000 }, JOBS, { leaseMs: 600_000 });
@@ -91,9 +97,23 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
       const stepId = uuidv7();
       const escalationId = low || spot ? uuidv7() : undefined;
       const e: StepEvent = {
-        id: uuidv7(), type: "step.completed", time: new Date(t).toISOString(), runId: `run-${Math.floor(i / 5)}`, workflow: "claims", version: "3",
-        stepId, step, parents: [], output: rand() < 0.5 ? "water" : "fire", confidence: c, cumulative: c, source: "inferred", stale: false,
-        attempt: 1, durationMs: Math.round(20 + rand() * 300), startedAt: new Date(t - 100).toISOString(),
+        id: uuidv7(),
+        type: "step.completed",
+        time: new Date(t).toISOString(),
+        runId: `run-${Math.floor(i / 5)}`,
+        workflow: "claims",
+        version: "3",
+        stepId,
+        step,
+        parents: [],
+        output: rand() < 0.5 ? "water" : "fire",
+        confidence: c,
+        cumulative: c,
+        source: "inferred",
+        stale: false,
+        attempt: 1,
+        durationMs: Math.round(20 + rand() * 300),
+        startedAt: new Date(t - 100).toISOString(),
         gate: { outcome: low ? "escalate" : "pass", kinds: low ? ["confidence"] : [], minConfidence: 0.7 },
         features: { amount: Math.round(500 + rand() * 3000), channel: rand() < 0.6 ? "email" : "web" },
         ...(escalationId ? { escalationId } : {}),
@@ -101,15 +121,51 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
       };
       events.push(["p1", e.id, e.type, e.runId, t, t, "k1", JSON.stringify(e)]);
       if (escalationId && rand() < LABEL_SHARE / 0.25) {
-        escalations.push(["p1", escalationId, e.runId, stepId, "claims", "3", step, spot ? "spot_check" : "escalate", "[]", spot ? 0 : 1, spot ? 0.05 : null, c, c, "{}", "resolved", t]);
-        labels.push(["p1", uuidv7(), e.runId, stepId, "claims", "3", step, spot ? "spot_check" : "review", rand() < c ? 1 : 0, null, c, spot ? 0.05 : null, escalationId, "user:bench", t + H]);
+        escalations.push([
+          "p1",
+          escalationId,
+          e.runId,
+          stepId,
+          "claims",
+          "3",
+          step,
+          spot ? "spot_check" : "escalate",
+          "[]",
+          spot ? 0 : 1,
+          spot ? 0.05 : null,
+          c,
+          c,
+          "{}",
+          "resolved",
+          t,
+        ]);
+        labels.push([
+          "p1",
+          uuidv7(),
+          e.runId,
+          stepId,
+          "claims",
+          "3",
+          step,
+          spot ? "spot_check" : "review",
+          rand() < c ? 1 : 0,
+          null,
+          c,
+          spot ? 0.05 : null,
+          escalationId,
+          "user:bench",
+          t + H,
+        ]);
       }
     }
     const tx = await client.transaction("write");
     try {
       for (let i = 0; i < events.length; i += 100) {
         const part = events.slice(i, i + 100);
-        await tx.execute({ sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?,?)").join(",")}`, args: part.flat() });
+        await tx.execute({
+          sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?,?)").join(",")}`,
+          args: part.flat(),
+        });
       }
       for (let i = 0; i < escalations.length; i += 50) {
         const part = escalations.slice(i, i + 50);
@@ -168,7 +224,8 @@ async function reset(client: Client, saved: Array<[string, number]>, windowStart
     await rebuildRollupDays(tx, windowStart);
     for (const t of ["metrics", "alerts", "threshold_changes", "calibration_maps", "job_cursors"]) await tx.execute(`DELETE FROM ${t}`);
     await tx.execute("DELETE FROM policies WHERE step <> ''");
-    for (const [name, position] of saved) await tx.execute({ sql: "INSERT INTO job_cursors (name, position, updated_at) VALUES (?, ?, 0)", args: [name, position] });
+    for (const [name, position] of saved)
+      await tx.execute({ sql: "INSERT INTO job_cursors (name, position, updated_at) VALUES (?, ?, 0)", args: [name, position] });
     await tx.commit();
   } finally {
     tx.close();
@@ -218,10 +275,14 @@ export async function benchJobs(opts: { full?: boolean; rounds?: number } = {}):
       const c = median(times.large.map((t) => t[job]!.ms));
       totalSmall += b;
       totalLarge += c;
-      log(`  ${job.padEnd(13)} ${fmt(b, 0).padStart(9)} ms  ${fmt(c, 0).padStart(9)} ms   ratio ${fmt(c / b, 2)}${job === "rollup" ? `   (${fmt((n / b) * 1000)} events/s)` : ""}`);
+      log(
+        `  ${job.padEnd(13)} ${fmt(b, 0).padStart(9)} ms  ${fmt(c, 0).padStart(9)} ms   ratio ${fmt(c / b, 2)}${job === "rollup" ? `   (${fmt((n / b) * 1000)} events/s)` : ""}`,
+      );
       result[job] = { smallMs: b, largeMs: c, ratio: c / b, rowsRead: times.large[0]![job]!.rowsRead };
     }
-    log(`  all jobs      ${fmt(totalSmall, 0).padStart(9)} ms  ${fmt(totalLarge, 0).padStart(9)} ms   ratio ${fmt(totalLarge / totalSmall, 2)}   (target ≤ 1.2)`);
+    log(
+      `  all jobs      ${fmt(totalSmall, 0).padStart(9)} ms  ${fmt(totalLarge, 0).padStart(9)} ms   ratio ${fmt(totalLarge / totalSmall, 2)}   (target ≤ 1.2)`,
+    );
     result.ratio = totalLarge / totalSmall;
     return result;
   } finally {

@@ -29,7 +29,13 @@ const auditRows = eventRows.map((r, i) => {
 
 const EVENT_COLUMNS = "project_id, received_at, key_id, id, type, run_id, time, body";
 const AUDIT_COLUMNS = "project_id, seq, time, actor, action, subject, run_id, payload_hash, hash";
-const packedEvents = new PackedRows([{ kind: "ascii", width: 36 }, { kind: "ascii", width: 16 }, { kind: "ascii", width: 36, nullable: true }, { kind: "integer" }, { kind: "text" }]);
+const packedEvents = new PackedRows([
+  { kind: "ascii", width: 36 },
+  { kind: "ascii", width: 16 },
+  { kind: "ascii", width: 36, nullable: true },
+  { kind: "integer" },
+  { kind: "text" },
+]);
 const packedAudit = new PackedRows([
   { kind: "integer" },
   { kind: "integer" },
@@ -61,7 +67,9 @@ function statements(table: "events" | "audit_log", method: Method, from: number,
   const out: Statement[] = [];
   for (let i = 0; i < rows.length; i += 100) {
     const part = rows.slice(i, i + 100);
-    const tuple = `(${Array(own.length + part[0]!.length).fill("?").join(",")})`;
+    const tuple = `(${Array(own.length + part[0]!.length)
+      .fill("?")
+      .join(",")})`;
     out.push({ sql: `INSERT INTO ${table} (${columns}) VALUES ${Array(part.length).fill(tuple).join(",")}`, args: part.flatMap((r) => [...own, ...r]) });
   }
   return out;

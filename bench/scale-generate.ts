@@ -12,5 +12,10 @@ import { prepareScaleStore } from "../test/support/scale-store.js";
 const [dataDir, steps, fresh] = process.argv.slice(2);
 if (!dataDir || !steps) throw new Error("usage: bench/scale-generate.ts <dataDir> <stepEvents> [newStepEvents]");
 const t0 = performance.now();
-const s = await prepareScaleStore({ dataDir, stepEvents: Number(steps), newStepEvents: Number(fresh ?? 10_000), log: (l) => console.log(new Date().toISOString(), l) });
+const s = await prepareScaleStore({
+  dataDir,
+  stepEvents: Number(steps),
+  newStepEvents: Number(fresh ?? 10_000),
+  log: (l) => console.log(new Date().toISOString(), l),
+});
 console.log(JSON.stringify({ ...s, totalS: Math.round((performance.now() - t0) / 1000) }, null, 2));

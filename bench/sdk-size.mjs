@@ -25,7 +25,11 @@ if (min.imports.length > 0) {
 
 const otel = await bundleSdk({ entryPoints: [entryPoint.replace(/index\.ts$/, "otel.ts")], external: ["@opentelemetry/api"] });
 row("otel entry (gz)", gzipSync(otel.bytes, { level: 9 }).byteLength);
-for (const [name, framework] of [["ai", "ai"], ["langgraph", "@langchain/langgraph"], ["openai-agents", "@openai/agents"]]) {
+for (const [name, framework] of [
+  ["ai", "ai"],
+  ["langgraph", "@langchain/langgraph"],
+  ["openai-agents", "@openai/agents"],
+]) {
   const adapter = await bundleSdk({ entryPoints: [entryPoint.replace(/index\.ts$/, `adapters/${name}/index.ts`)], external: [framework] });
   row(`${name} (gz)`, gzipSync(adapter.bytes, { level: 9 }).byteLength);
 }

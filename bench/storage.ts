@@ -63,9 +63,7 @@ async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: Store
   try {
     const path = join(server.dataDir, "seamtrace.db");
     const empty = (await measureStore(path)).bytes;
-    const transports = events.map(
-      () => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }),
-    );
+    const transports = events.map(() => new Transport({ endpoint: server.url, apiKey: server.apiKey, maxBufferEvents: 10_000_000, flushIntervalMs: 10 }));
     events.forEach((list, i) => {
       for (const e of list) transports[i]!.enqueue(e);
     });
@@ -100,7 +98,16 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
       .filter((s) => s.startsWith("CREATE TABLE `events`") || /^CREATE (UNIQUE )?INDEX `[^`]+` ON `events`/.test(s));
     for (const s of ddl) await client.execute(s);
     const projectId = "0190f0f0-0000-7000-8000-000000000001";
-    const rows: InValue[][] = events.map((e) => [projectId, e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), Date.now(), projectId, JSON.stringify(e)]);
+    const rows: InValue[][] = events.map((e) => [
+      projectId,
+      e.id,
+      e.type,
+      "runId" in e ? e.runId : null,
+      Date.parse(e.time),
+      Date.now(),
+      projectId,
+      JSON.stringify(e),
+    ]);
     for (let i = 0; i < rows.length; i += 100) {
       const part = rows.slice(i, i + 100);
       await client.execute({

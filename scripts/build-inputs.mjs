@@ -19,8 +19,11 @@ function filesUnder(root, path) {
 export function uiFingerprint(root) {
   const hash = createHash("sha256");
   for (const file of UI_INPUTS.flatMap((path) => filesUnder(root, path)).sort()) {
-    hash.update(file).update("\0").update(readFileSync(join(root, file))).update("\0");
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(join(root, file)))
+      .update("\0");
   }
   return hash.digest("hex");
 }
-

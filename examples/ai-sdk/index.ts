@@ -26,9 +26,14 @@ function scriptedModel(turns: Turn[]) {
     doGenerate: async () => {
       const t = turns[n++]!;
       return {
-        content: t.call ? [{ type: "tool-call", toolCallId: `call-${n}`, toolName: t.call.name, input: JSON.stringify(t.call.input) }] : [{ type: "text", text: t.text ?? "" }],
+        content: t.call
+          ? [{ type: "tool-call", toolCallId: `call-${n}`, toolName: t.call.name, input: JSON.stringify(t.call.input) }]
+          : [{ type: "text", text: t.text ?? "" }],
         finishReason: { unified: t.call ? "tool-calls" : "stop", raw: undefined },
-        usage: { inputTokens: { total: 120, noCache: undefined, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 18, text: 18, reasoning: undefined } },
+        usage: {
+          inputTokens: { total: 120, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+          outputTokens: { total: 18, text: 18, reasoning: undefined },
+        },
         warnings: [],
         providerMetadata: { openai: { logprobs: [{ token: "…", logprob: Math.log(t.p), top_logprobs: [] }] } },
       };
@@ -55,7 +60,11 @@ export async function main(options: ExampleOptions = {}) {
     { text: "Done: your refund is on its way.", p: 0.97 },
   ]);
   const tools = {
-    lookupOrder: tool({ description: "Look an order up", inputSchema: z.object({ orderId: z.string() }), execute: async ({ orderId }) => ({ orderId, paid: 500, damaged: "one of two items" }) }),
+    lookupOrder: tool({
+      description: "Look an order up",
+      inputSchema: z.object({ orderId: z.string() }),
+      execute: async ({ orderId }) => ({ orderId, paid: 500, damaged: "one of two items" }),
+    }),
     refund: tool({
       description: "Refund an order",
       inputSchema: z.object({ orderId: z.string(), amount: z.number() }),

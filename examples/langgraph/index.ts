@@ -29,7 +29,10 @@ class ScriptedChat extends BaseChatModel {
   }
   async _generate(): Promise<ChatResult> {
     const t = this.turns[this.n++]!;
-    const message = new AIMessage({ content: t.text, response_metadata: { model_name: "scripted-chat", logprobs: { content: [{ token: "…", logprob: Math.log(t.p), top_logprobs: [] }] } } });
+    const message = new AIMessage({
+      content: t.text,
+      response_metadata: { model_name: "scripted-chat", logprobs: { content: [{ token: "…", logprob: Math.log(t.p), top_logprobs: [] }] } },
+    });
     return { generations: [{ message, text: t.text }] };
   }
 }
@@ -54,7 +57,10 @@ export async function main(options: ExampleOptions = {}) {
   const gates = withLangGraph(st.workflow("ticket-replies", { policy: { minConfidence: 0.7 } }));
   const chat = new ScriptedChat([{ text: "We cannot refund damaged items.", p: 0.55 }]);
   const graph = new StateGraph(State)
-    .addNode("draft", gates.node(async (s: typeof State.State) => ({ messages: [await chat.invoke([new HumanMessage(`Reply to: ${s.ticket}`)])] })))
+    .addNode(
+      "draft",
+      gates.node(async (s: typeof State.State) => ({ messages: [await chat.invoke([new HumanMessage(`Reply to: ${s.ticket}`)])] })),
+    )
     .addNode(
       "send",
       gates.node(async (s: typeof State.State) => {
@@ -78,7 +84,9 @@ export async function main(options: ExampleOptions = {}) {
     else await waitForReview(st, result.runId, log, options.endpoint ?? process.env.SEAMTRACE_ENDPOINT ?? "http://localhost:7077");
     result = await gates.resume(graph, config);
   }
-  log(`${result.status}: ${result.status === "completed" ? `sent "${(result.output as typeof State.State).sent}"` : JSON.stringify(result.failure?.error ?? result)}`);
+  log(
+    `${result.status}: ${result.status === "completed" ? `sent "${(result.output as typeof State.State).sent}"` : JSON.stringify(result.failure?.error ?? result)}`,
+  );
   await st.shutdown();
   return result;
 }

@@ -25,7 +25,11 @@ function scriptedModel(turns: Array<{ text?: string; call?: { name: string; inpu
       return withGenerationSpan(async (span) => {
         const logprobs = { content: [{ token: "…", logprob: Math.log(t.p), top_logprobs: [] }] };
         const message = t.call
-          ? { role: "assistant", content: null, tool_calls: [{ id: `call_${n}`, type: "function", function: { name: t.call.name, arguments: JSON.stringify(t.call.input) } }] }
+          ? {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: `call_${n}`, type: "function", function: { name: t.call.name, arguments: JSON.stringify(t.call.input) } }],
+            }
           : { role: "assistant", content: t.text };
         span.spanData.model = "scripted-agent";
         span.spanData.output = [{ model: "scripted-agent", choices: [{ index: 0, message, logprobs }], usage: { prompt_tokens: 80, completion_tokens: 12 } }];
@@ -35,6 +39,7 @@ function scriptedModel(turns: Array<{ text?: string; call?: { name: string; inpu
         return { usage: new Usage({ requests: 1, inputTokens: 80, outputTokens: 12, totalTokens: 92 }), output };
       });
     },
+    // biome-ignore lint/correctness/useYield: the scripted model never streams
     async *getStreamedResponse() {
       throw new Error("not streamed");
     },

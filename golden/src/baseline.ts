@@ -56,7 +56,8 @@ export async function readBaseline(path: string): Promise<BaselineFile> {
   if (b.format !== BASELINE_FORMAT || typeof b.cases !== "object" || b.cases === null) {
     return { state: "outdated", setVersion: b.setVersion, ...(typeof b.version === "string" && { version: b.version }) };
   }
-  if (!(Number.isInteger(b.trials) && b.trials! >= 1)) return { state: "unreadable", message: `baseline ${path}: "trials" must be a whole number of at least 1` };
+  if (!(Number.isInteger(b.trials) && b.trials! >= 1))
+    return { state: "unreadable", message: `baseline ${path}: "trials" must be a whole number of at least 1` };
   for (const [id, c] of Object.entries(b.cases)) {
     if (typeof c !== "object" || c === null || typeof c.steps !== "object" || c.steps === null || !Number.isInteger(c.trials)) {
       return { state: "unreadable", message: `baseline ${path}: case ${JSON.stringify(id)} has no per-step record` };

@@ -58,6 +58,7 @@ describe("canonicalJson", () => {
       [{ m: new Map() }, "input.m is a Map, not a plain object"],
       [new (class Claim {})(), "input is a Claim, not a plain object"],
       // A hole in a sparse array reads as undefined; JSON.stringify would write null.
+      // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
       [[1, , 3], "input[1] is undefined"],
     ];
     for (const [value, message] of cases) {

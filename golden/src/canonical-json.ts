@@ -95,10 +95,7 @@ function writeNumber(value: number, path: PathStep | string): string {
   // disagree with this text. Below 1e21 such a number prints as plain digits, so it is refused;
   // from 1e21 on it prints with an exponent and reads as a float everywhere.
   if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
-    throw new NotJsonError(
-      render(path),
-      `is an integer beyond ±(2^53 − 1) (read as ${value}), which cannot be kept exact; write it as a string`,
-    );
+    throw new NotJsonError(render(path), `is an integer beyond ±(2^53 − 1) (read as ${value}), which cannot be kept exact; write it as a string`);
   }
   return JSON.stringify(value); // also turns -0 into 0
 }

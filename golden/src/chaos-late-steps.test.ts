@@ -30,7 +30,10 @@ describe("chaos with a step still running when its run ends", () => {
   it("waits for the step's own outcome instead of reporting that no event was recorded", async () => {
     // rate 1: the first step call of every run (lookup) gets the fault.
     const report = await chaosRun(parallel(), { seed: 7, inputs: [1, 2, 3], rate: 1, kinds: ["timeout"], concurrency: 1 });
-    expect(report.faults.map((f) => [f.step, f.kind, f.outcome]), formatChaosTable(report)).toEqual([
+    expect(
+      report.faults.map((f) => [f.step, f.kind, f.outcome]),
+      formatChaosTable(report),
+    ).toEqual([
       ["lookup", "timeout", "failed"],
       ["lookup", "timeout", "failed"],
       ["lookup", "timeout", "failed"],
@@ -41,7 +44,10 @@ describe("chaos with a step still running when its run ends", () => {
 
   it("accounts for a step whose retries were cut short because a parallel step stopped the run", async () => {
     const report = await chaosRun(parallel({ attempts: 3, backoffMs: 30 }), { seed: 7, inputs: [1], rate: 1, kinds: ["throw"] });
-    expect(report.faults.map((f) => [f.step, f.kind, f.outcome]), formatChaosTable(report)).toEqual([["lookup", "throw", "failed"]]);
+    expect(
+      report.faults.map((f) => [f.step, f.kind, f.outcome]),
+      formatChaosTable(report),
+    ).toEqual([["lookup", "throw", "failed"]]);
     expect(report.failed).toBe(false);
   });
 });

@@ -19,7 +19,10 @@ function guarded(policy: Policy = { minConfidence: 0.5, onLow: "escalate" }): Go
             const n = input as number;
             const p = await run.step("parse", { schema: z.object({ amount: z.number() }), timeoutMs: 50 }, () => ({ value: { amount: n }, confidence: 0.9 }));
             const t = await run.step("total", { from: [p], schema: z.number(), timeoutMs: 50 }, () => ({ value: p.value.amount * 2, confidence: 0.9 }));
-            const l = await run.step("label", { from: [t], schema: z.enum(["big", "small"]), timeoutMs: 50 }, () => ({ value: t.value > 10 ? "big" : "small", confidence: 0.9 }));
+            const l = await run.step("label", { from: [t], schema: z.enum(["big", "small"]), timeoutMs: 50 }, () => ({
+              value: t.value > 10 ? "big" : "small",
+              confidence: 0.9,
+            }));
             return l.value;
           }),
       };
@@ -118,7 +121,8 @@ describe("chaos", () => {
     const report = await chaosRun(fragile, { seed: 1, inputs, runs: 20, kinds: ["malformed"] });
     const atParse = report.faults.filter((f) => f.step === "parse");
     expect(atParse.length).toBeGreaterThan(0);
-    for (const f of atParse) expect([f.outcome, f.accounted, f.explanation]).toEqual(["failed", true, expect.stringMatching(/between steps threw .*TypeError/)]);
+    for (const f of atParse)
+      expect([f.outcome, f.accounted, f.explanation]).toEqual(["failed", true, expect.stringMatching(/between steps threw .*TypeError/)]);
   });
 
   it("accepts low confidence passed on flagged, when every downstream output carries the flag", async () => {

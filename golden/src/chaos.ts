@@ -120,7 +120,9 @@ interface RunContext extends StepCalls {
 
 /** A deterministic draw in [0, 1) from the seed and a position. */
 function draw(seed: number, ...at: Array<string | number>): number {
-  const h = createHash("sha256").update(`${seed}:${at.join(":")}`).digest();
+  const h = createHash("sha256")
+    .update(`${seed}:${at.join(":")}`)
+    .digest();
   return h.readUIntBE(0, 6) / 2 ** 48;
 }
 
@@ -151,7 +153,14 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
     return tracked(ctx, inject(ctx, identity, step, call, opts, fn));
   };
 
-  const inject = (ctx: RunContext, identity: Parameters<StepInterceptor>[0], step: string, call: number, opts: Parameters<StepInterceptor>[3], fn: StepFn<unknown>): StepFn<unknown> => {
+  const inject = (
+    ctx: RunContext,
+    identity: Parameters<StepInterceptor>[0],
+    step: string,
+    call: number,
+    opts: Parameters<StepInterceptor>[3],
+    fn: StepFn<unknown>,
+  ): StepFn<unknown> => {
     if (ctx.fault) return fn; // one fault per run: its outcome is the run's
     const at = ctx.calls++;
     if (draw(seed, ctx.index, at, "at") >= rate) return fn;
@@ -211,7 +220,12 @@ export async function chaosRun(mod: GoldenWorkflowModule, options: ChaosOptions)
           const ctx: RunContext = { index, calls: 0, seen: new Set(), inflight: new Set() };
           const deadline = Date.now() + runDeadlineMs;
           // Through a promise: a `run` that throws synchronously is a finding, not a crash of chaos.
-          const outcome = await store.run(ctx, () => settle(Promise.resolve().then(() => target.run(options.inputs[index % options.inputs.length])), runDeadlineMs));
+          const outcome = await store.run(ctx, () =>
+            settle(
+              Promise.resolve().then(() => target.run(options.inputs[index % options.inputs.length])),
+              runDeadlineMs,
+            ),
+          );
           await recorded(ctx, sink, deadline);
           return { ctx, outcome };
         }),
@@ -241,7 +255,13 @@ async function settle(p: Promise<RunResult<unknown>>, deadlineMs: number): Promi
     timer = setTimeout(() => resolve({ hung: true }), deadlineMs);
   });
   try {
-    return await Promise.race([p.then((result) => ({ result }), (threw: unknown) => ({ threw })), deadline]);
+    return await Promise.race([
+      p.then(
+        (result) => ({ result }),
+        (threw: unknown) => ({ threw }),
+      ),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -276,7 +296,10 @@ function account(fault: InjectedFault, events: SeamtraceEvent[], settled: Settle
   const ok = (outcome: FaultOutcomeKind, explanation: string) => ({ outcome, accounted: true, explanation });
   if ("threw" in settled) {
     const e = settled.threw;
-    return bad("unaccounted", `run() rejected (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}): a throw escaped the SDK instead of a recorded failure`);
+    return bad(
+      "unaccounted",
+      `run() rejected (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}): a throw escaped the SDK instead of a recorded failure`,
+    );
   }
   if ("hung" in settled) return bad("unaccounted", `the run did not settle within ${deadlineMs} ms`);
   const result = settled.result;
@@ -288,10 +311,14 @@ function account(fault: InjectedFault, events: SeamtraceEvent[], settled: Settle
   if (faulted.type === "step.failed") {
     const err = faulted.error;
     if (err?.name === "ChaosHang") return bad("hung", `step "${fault.step}" has no timeoutMs: the injected hang ran until chaos gave up`);
-    if (result.status !== "failed" && result.status !== "escalated") return bad("unaccounted", `step "${fault.step}" failed but the run ended ${result.status}`);
+    if (result.status !== "failed" && result.status !== "escalated")
+      return bad("unaccounted", `step "${fault.step}" failed but the run ended ${result.status}`);
     if (runEnd?.type !== "run.failed" && runEnd?.type !== "run.paused") return bad("unaccounted", "no run.failed event recorded the failure");
     const why = `${err?.name ?? "Error"} after ${faulted.attempt} attempt${faulted.attempt === 1 ? "" : "s"}`;
-    const where = result.status === "failed" && result.failure?.stepId === faulted.stepId ? "the run failed there and recorded why" : `the run had already stopped (${result.status})`;
+    const where =
+      result.status === "failed" && result.failure?.stepId === faulted.stepId
+        ? "the run failed there and recorded why"
+        : `the run had already stopped (${result.status})`;
     return ok("failed", `step "${fault.step}" failed gracefully (${why}); ${where}`);
   }
 
@@ -327,7 +354,8 @@ function account(fault: InjectedFault, events: SeamtraceEvent[], settled: Settle
     return ok("flagged", `flagged at "${fault.step}" and queued for review; the run's result carries the flag`);
   }
   const stoppedDownstream = descendants.filter((d) => d.gate?.outcome === "escalate");
-  if (stoppedDownstream.length > 0) return ok("escalated", `passed "${fault.step}"'s own gate, then stopped at ${stoppedDownstream.map((d) => `"${d.step}"`).join(", ")}'s gate and escalated`);
+  if (stoppedDownstream.length > 0)
+    return ok("escalated", `passed "${fault.step}"'s own gate, then stopped at ${stoppedDownstream.map((d) => `"${d.step}"`).join(", ")}'s gate and escalated`);
   if (result.status === "completed") {
     return bad("leaked", `the faulty output of "${fault.step}" passed ${gate ? "its gate" : "with no gate"} into the run's result unflagged`, ["(run result)"]);
   }
@@ -340,8 +368,14 @@ function account(fault: InjectedFault, events: SeamtraceEvent[], settled: Settle
 
 /** The report as a terminal table, then the totals. */
 export function formatChaosTable(report: ChaosReport): string {
-  const table = new Table({ head: ["run", "step", "fault", "injected", "outcome", "explanation"], style: { head: [], border: [] }, colWidths: [6, 14, 16, 28, 13, 60], wordWrap: true });
-  for (const f of report.faults) table.push([f.run, f.call ? `${f.step}#${f.call}` : f.step, f.kind, f.detail, `${f.accounted ? "✓" : "✗"} ${f.outcome}`, f.explanation]);
+  const table = new Table({
+    head: ["run", "step", "fault", "injected", "outcome", "explanation"],
+    style: { head: [], border: [] },
+    colWidths: [6, 14, 16, 28, 13, 60],
+    wordWrap: true,
+  });
+  for (const f of report.faults)
+    table.push([f.run, f.call ? `${f.step}#${f.call}` : f.step, f.kind, f.detail, `${f.accounted ? "✓" : "✗"} ${f.outcome}`, f.explanation]);
   const counts = Object.entries(report.outcomes)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)

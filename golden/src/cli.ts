@@ -32,31 +32,35 @@ Options:
   -h, --help                this help
 `;
 
+function parseCommandLine(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      workflow: { type: "string" },
+      baseline: { type: "string" },
+      "update-baseline": { type: "boolean" },
+      trials: { type: "string" },
+      alpha: { type: "string" },
+      "max-new-failures": { type: "string" },
+      tolerance: { type: "string" },
+      concurrency: { type: "string" },
+      junit: { type: "string" },
+      format: { type: "string" },
+      json: { type: "boolean" },
+      "no-progress": { type: "boolean" },
+      server: { type: "string" },
+      "api-key": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: readonly string[], io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        workflow: { type: "string" },
-        baseline: { type: "string" },
-        "update-baseline": { type: "boolean" },
-        trials: { type: "string" },
-        alpha: { type: "string" },
-        "max-new-failures": { type: "string" },
-        tolerance: { type: "string" },
-        concurrency: { type: "string" },
-        junit: { type: "string" },
-        format: { type: "string" },
-        json: { type: "boolean" },
-        "no-progress": { type: "boolean" },
-        server: { type: "string" },
-        "api-key": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseCommandLine(argv);
   } catch (err) {
     io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
     return 2;
@@ -67,7 +71,9 @@ export async function main(argv: readonly string[], io = { stdout: process.stdou
     return 0;
   }
   if (positionals[0] !== "run" || positionals.length !== 2 || v.workflow === undefined) {
-    io.stderr.write(`error: ${positionals[0] !== "run" ? "the command is run" : positionals.length !== 2 ? "run takes one golden set file" : "--workflow is required"}\n\n${HELP}`);
+    io.stderr.write(
+      `error: ${positionals[0] !== "run" ? "the command is run" : positionals.length !== 2 ? "run takes one golden set file" : "--workflow is required"}\n\n${HELP}`,
+    );
     return 2;
   }
   const flags: GoldenRunFlags = {

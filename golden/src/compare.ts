@@ -169,7 +169,7 @@ export function compareRuns(
       const escThen = (then!.escalated ?? 0) / br;
       if (escNow > escThen) newlyEscalated++;
       else if (escNow < escThen) noLongerEscalated++;
-      if (now!.brier !== undefined && then!.brier !== undefined) (brierNow.push(now!.brier), brierThen.push(then!.brier));
+      if (now!.brier !== undefined && then!.brier !== undefined) brierNow.push(now!.brier), brierThen.push(then!.brier);
     }
     const sNow = summaryOf(current, step);
     const sThen = summaryOf(baseline, step);
@@ -215,7 +215,7 @@ export function compareRuns(
       });
     }
     if (calibration.regressed) {
-      const b = (c: Calibration | null, k: "brier" | "ece") => (c?.[k] ?? null) === null ? "—" : c![k]!.toFixed(3);
+      const b = (c: Calibration | null, k: "brier" | "ece") => ((c?.[k] ?? null) === null ? "—" : c![k]!.toFixed(3));
       regressions.push({
         what: step,
         kind: "calibration",

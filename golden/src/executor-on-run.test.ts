@@ -21,7 +21,10 @@ const cases = [1, 2, 3].map((n) => ({ id: `n${n}`, input: n, expected: { double:
 describe("executeGoldenSet's onRun hook", () => {
   it("gets every run (each trial) with its outcome and the events it recorded", async () => {
     const seen: Array<{ id: string; passed: boolean; runId: string | undefined; events: readonly SeamtraceEvent[] }> = [];
-    const results = await executeGoldenSet(cases, mod, { trials: 2, onRun: (c, run, events) => void seen.push({ id: c.id, passed: trialPassed(run), runId: run.runId, events }) });
+    const results = await executeGoldenSet(cases, mod, {
+      trials: 2,
+      onRun: (c, run, events) => void seen.push({ id: c.id, passed: trialPassed(run), runId: run.runId, events }),
+    });
     expect(seen.map((s) => s.id).sort()).toEqual(["n1", "n1", "n2", "n2", "n3", "n3"]);
     expect(seen.filter((s) => !s.passed).map((s) => s.id)).toEqual(["n3", "n3"]);
     for (const s of seen) {

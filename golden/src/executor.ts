@@ -162,7 +162,7 @@ async function runOnce(
   const byStep = new Map<string, StepEvent>();
   for (const e of events) {
     if (e.type === "step.completed" || e.type === "step.failed") byStep.set(e.step, e); // the last call of a name wins
-    if (e.type === "run.started" && meta.workflow === undefined) ((meta.workflow = e.workflow), (meta.version = e.version));
+    if (e.type === "run.started" && meta.workflow === undefined) (meta.workflow = e.workflow), (meta.version = e.version);
   }
   const lostByStep = new Map<string, LostEvent>();
   for (const l of lost) if (l.step !== undefined) lostByStep.set(l.step, l);

@@ -3,10 +3,24 @@ import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, exportHeader, exportRow, type CorrectionRow } from "./export-formats.js";
 
 const row: CorrectionRow = {
-  escalationId: "e1", labelId: null, kind: "escalate", runId: "r1", stepId: "s1", workflow: "claims", version: "1", step: "extract",
-  input: { body: 'Quote "1,850", line\nbreak' }, output: { amount: 1800 }, corrected: { amount: 1850 },
-  decision: "correct", confidence: 0.42, alternatives: [{ amount: 1850 }], reviewer: "user:u1", reason: null,
-  createdAt: "2025-01-01T00:00:00.000Z", resolvedAt: "2025-01-01T00:05:00.000Z",
+  escalationId: "e1",
+  labelId: null,
+  kind: "escalate",
+  runId: "r1",
+  stepId: "s1",
+  workflow: "claims",
+  version: "1",
+  step: "extract",
+  input: { body: 'Quote "1,850", line\nbreak' },
+  output: { amount: 1800 },
+  corrected: { amount: 1850 },
+  decision: "correct",
+  confidence: 0.42,
+  alternatives: [{ amount: 1850 }],
+  reviewer: "user:u1",
+  reason: null,
+  createdAt: "2025-01-01T00:00:00.000Z",
+  resolvedAt: "2025-01-01T00:05:00.000Z",
 };
 
 describe("export formats", () => {

@@ -47,8 +47,24 @@ export type ExportFormat = "jsonl" | "csv" | "chat";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["jsonl", "csv", "chat"];
 
 export const CSV_COLUMNS = [
-  "escalationId", "labelId", "kind", "runId", "stepId", "workflow", "version", "step", "decision", "confidence",
-  "input", "output", "corrected", "alternatives", "reviewer", "reason", "createdAt", "resolvedAt",
+  "escalationId",
+  "labelId",
+  "kind",
+  "runId",
+  "stepId",
+  "workflow",
+  "version",
+  "step",
+  "decision",
+  "confidence",
+  "input",
+  "output",
+  "corrected",
+  "alternatives",
+  "reviewer",
+  "reason",
+  "createdAt",
+  "resolvedAt",
 ] as const satisfies ReadonlyArray<keyof CorrectionRow>;
 
 /**

@@ -64,7 +64,8 @@ const base: Variant = {
   wrong: { classify: (i) => i % 13 === 0, route: (i) => i === 5 },
   confidence: { classify: (_i, right) => (right ? 0.9 : 0.5) },
 };
-const extend = (version: string, change: (v: Variant) => Variant): Variant => change({ ...base, version, wrong: { ...base.wrong }, confidence: { ...base.confidence } });
+const extend = (version: string, change: (v: Variant) => Variant): Variant =>
+  change({ ...base, version, wrong: { ...base.wrong }, confidence: { ...base.confidence } });
 
 let dir: string;
 let set: string;
@@ -88,19 +89,26 @@ describe("regressions decided case by case", () => {
     const xml = await readFile(junit, "utf8");
     expect(xml).toMatch(/<testsuites name="golden toy.jsonl" tests="\d+" failures="0" errors="0">/);
     // A case failing in the baseline too is skipped with its reason, not failed.
-    expect(xml).toMatch(/<testcase classname="toy.jsonl.classify" name="c0">\s*<skipped message="already failing in the baseline: &quot;other&quot; ≠ expected &quot;auto&quot;"\/>/);
+    expect(xml).toMatch(
+      /<testcase classname="toy.jsonl.classify" name="c0">\s*<skipped message="already failing in the baseline: &quot;other&quot; ≠ expected &quot;auto&quot;"\/>/,
+    );
     expect(xml).toMatch(/<testcase classname="toy.jsonl.reserve" name="c0">\s*<skipped message="not reached: the run ended escalated before this step"\/>/);
   });
 
   it("fails on 5 newly failing classify cases (exact McNemar p = 1/32), which the old 0.02 tolerance let pass", async () => {
     const five = new Set([2, 4, 6, 8, 10]);
-    const r = await runGoldenSet({ set, workflow: toy(extend("five", (v) => ({ ...v, wrong: { ...v.wrong, classify: (i) => i % 13 === 0 || five.has(i) } }))) });
+    const r = await runGoldenSet({
+      set,
+      workflow: toy(extend("five", (v) => ({ ...v, wrong: { ...v.wrong, classify: (i) => i % 13 === 0 || five.has(i) } }))),
+    });
     const classify = r.comparison!.steps.find((s) => s.step === "classify")!;
     expect(classify).toMatchObject({ newFailures: 5, newPasses: 0, accuracy: { pValue: 1 / 32, regressed: true } });
     // The accuracy drop the old rule compared with its tolerance: under 2 points.
     expect(classify.accuracy.baseline! - classify.accuracy.current!).toBeLessThan(0.02);
     expect(r.regressions[0]).toMatchObject({ what: "classify", kind: "accuracy", newFailures: 5 });
-    expect(r.comparison!.changes.map((c) => `${c.step}:${c.case}:${c.baseline}→${c.current}`).slice(0, 5)).toEqual([2, 4, 6, 8, 10].map((i) => `classify:c${i}:pass→fail`));
+    expect(r.comparison!.changes.map((c) => `${c.step}:${c.case}:${c.baseline}→${c.current}`).slice(0, 5)).toEqual(
+      [2, 4, 6, 8, 10].map((i) => `classify:c${i}:pass→fail`),
+    );
     expect(r.failed).toBe(true);
   });
 
@@ -111,7 +119,11 @@ describe("regressions decided case by case", () => {
     const reserve = tested.comparison!.steps.find((s) => s.step === "reserve")!;
     expect(reserve).toMatchObject({ newFailures: 3, accuracy: { pValue: 1 / 8, regressed: false } });
     expect(tested.regressions.filter((r) => r.kind === "accuracy")).toEqual([]);
-    const counted = await runGoldenSet({ set, workflow: toy(extend("three", (v) => ({ ...v, wrong: { ...v.wrong, reserve: (i) => three.has(i) } }))), maxNewFailures: 0 });
+    const counted = await runGoldenSet({
+      set,
+      workflow: toy(extend("three", (v) => ({ ...v, wrong: { ...v.wrong, reserve: (i) => three.has(i) } }))),
+      maxNewFailures: 0,
+    });
     expect(counted.regressions.map((r) => [r.what, r.kind])).toContainEqual(["reserve", "accuracy"]);
     expect(counted.regressions.find((r) => r.what === "reserve")!.message).toContain("more than --max-new-failures 0");
     expect(counted.failed).toBe(true);
@@ -120,7 +132,10 @@ describe("regressions decided case by case", () => {
   it("does not blame a step whose accuracy moved only because fewer cases reached it", async () => {
     // classify is now unsure (0.5) on 10 more cases it gets right: they escalate there, route never sees them.
     const unsure = new Set([100, 102, 106, 108, 110, 112, 114, 116, 118, 120]);
-    const r = await runGoldenSet({ set, workflow: toy(extend("unsure", (v) => ({ ...v, confidence: { classify: (i, right) => (right && !unsure.has(i) ? 0.9 : 0.5) } }))) });
+    const r = await runGoldenSet({
+      set,
+      workflow: toy(extend("unsure", (v) => ({ ...v, confidence: { classify: (i, right) => (right && !unsure.has(i) ? 0.9 : 0.5) } }))),
+    });
     const route = r.comparison!.steps.find((s) => s.step === "route")!;
     // The old rule at tolerance 0 compared these two ratios and called route a regression.
     expect(route.accuracy.current!).toBeLessThan(route.accuracy.baseline!);
@@ -162,26 +177,45 @@ describe("trials", () => {
   const trialsBaseline = () => join(dir, "trials.baseline.json");
 
   it("runs each case N times and reports pass rate, variance between trials and flaky cases per step", async () => {
-    const r = await runGoldenSet({ set, workflow: toy({ ...base, version: "flaky", flaky: { cases: flakyCases, rate: 0.2, seed: "a" } }), trials: 5, baseline: trialsBaseline(), updateBaseline: true });
+    const r = await runGoldenSet({
+      set,
+      workflow: toy({ ...base, version: "flaky", flaky: { cases: flakyCases, rate: 0.2, seed: "a" } }),
+      trials: 5,
+      baseline: trialsBaseline(),
+      updateBaseline: true,
+    });
     expect(r.summary.trials).toBe(5);
     expect(r.summary.runs.completed! + r.summary.runs.escalated!).toBe(5 * N);
     const classify = r.summary.steps.find((s) => s.step === "classify")!;
     expect(classify.expected).toBe(5 * N);
     expect(classify.trials!.flakyCases).toBeGreaterThan(30);
     expect(classify.trials!.variance).toBeGreaterThan(0);
-    const stored = JSON.parse(await readFile(trialsBaseline(), "utf8")) as { trials: number; cases: Record<string, { trials: number; steps: Record<string, { reached: number }> }> };
+    const stored = JSON.parse(await readFile(trialsBaseline(), "utf8")) as {
+      trials: number;
+      cases: Record<string, { trials: number; steps: Record<string, { reached: number }> }>;
+    };
     expect(stored.trials).toBe(5);
     expect(stored.cases.c1!.steps.classify!.reached).toBe(5);
   });
 
   it("passes the same flakiness on other draws, and fails a step whose pass rate dropped", async () => {
-    const same = await runGoldenSet({ set, workflow: toy({ ...base, version: "flaky", flaky: { cases: flakyCases, rate: 0.2, seed: "b" } }), trials: 5, baseline: trialsBaseline() });
+    const same = await runGoldenSet({
+      set,
+      workflow: toy({ ...base, version: "flaky", flaky: { cases: flakyCases, rate: 0.2, seed: "b" } }),
+      trials: 5,
+      baseline: trialsBaseline(),
+    });
     const sc = same.comparison!.steps.find((s) => s.step === "classify")!;
     // Cases moved both ways by chance; the paired test over all runs sees no shift.
     expect(sc.newFailures).toBeGreaterThan(0);
     expect(sc.newPasses).toBeGreaterThan(0);
     expect(sc.accuracy.regressed).toBe(false);
-    const worse = await runGoldenSet({ set, workflow: toy({ ...base, version: "worse", flaky: { cases: flakyCases, rate: 0.4, seed: "c" } }), trials: 5, baseline: trialsBaseline() });
+    const worse = await runGoldenSet({
+      set,
+      workflow: toy({ ...base, version: "worse", flaky: { cases: flakyCases, rate: 0.4, seed: "c" } }),
+      trials: 5,
+      baseline: trialsBaseline(),
+    });
     expect(worse.regressions[0]).toMatchObject({ what: "classify", kind: "accuracy" });
     expect(worse.regressions[0]!.message).toContain("exact paired test over 5 vs 5 runs per case");
     expect(worse.comparison!.changes[0]!.current).toMatch(/^\d\/5 passed$/);
@@ -190,11 +224,14 @@ describe("trials", () => {
 
 describe("formatMarkdown", () => {
   it("gives the verdict, the regressions, a per-step table and the new failures, escaping untrusted text", async () => {
-    const r = await runGoldenSet({ set, workflow: toy(extend("five", (v) => ({ ...v, wrong: { ...v.wrong, classify: (i) => i % 13 === 0 || (i > 0 && i <= 10 && i % 2 === 0) } }))) });
+    const r = await runGoldenSet({
+      set,
+      workflow: toy(extend("five", (v) => ({ ...v, wrong: { ...v.wrong, classify: (i) => i % 13 === 0 || (i > 0 && i <= 10 && i % 2 === 0) } }))),
+    });
     r.comparison!.changes[0]!.reason = "got `x` | <img src=y>";
     const md = formatMarkdown(r);
     expect(md.split("\n")[0]).toBe("### ❌ Golden set `toy.jsonl`: 3 regressions");
-    expect(md).toContain("- **classify** (accuracy): step \"classify\": 5 newly failing cases");
+    expect(md).toContain('- **classify** (accuracy): step "classify": 5 newly failing cases');
     expect(md).toContain("| classify | 90.6% | 92.2% | 5 | 0 | 0.0313 |");
     expect(md).toContain("<details><summary>5 newly failing case × step pairs</summary>");
     expect(md).toContain("got \\`x\\` \\| \\<img src=y\\>");

@@ -30,7 +30,10 @@ function toyModule(version: "good" | "bad"): GoldenWorkflowModule {
             const n = input as number;
             const d = await run.step("double", { input: n }, () => ({ value: n * 2, confidence: 0.95 }));
             const wrong = version === "bad" && n % 3 === 0;
-            const l = await run.step("label", { from: [d] }, () => ({ value: wrong ? "odd" : d.value % 4 === 0 ? "four" : "two", confidence: n === 7 ? 0.1 : 0.9 }));
+            const l = await run.step("label", { from: [d] }, () => ({
+              value: wrong ? "odd" : d.value % 4 === 0 ? "four" : "two",
+              confidence: n === 7 ? 0.1 : 0.9,
+            }));
             return l.value;
           }),
       };
@@ -73,15 +76,36 @@ describe("goldenRun", () => {
     const junit = join(dir, "out", "junit.xml");
     const report = await goldenRun({ set, workflow: toyModule("bad"), junit });
     expect(report.failed).toBe(true);
-    expect(report.regressions[0]).toMatchObject({ what: "label", kind: "accuracy", baseline: 1, current: 20 / 30, newFailures: 10, newPasses: 0, pValue: 0.5 ** 10 });
+    expect(report.regressions[0]).toMatchObject({
+      what: "label",
+      kind: "accuracy",
+      baseline: 1,
+      current: 20 / 30,
+      newFailures: 10,
+      newPasses: 0,
+      pValue: 0.5 ** 10,
+    });
     // Confidently wrong (0.9) on ten cases: label's calibration got worse too; double is never named.
     expect(report.regressions.map((r) => [r.what, r.kind])).toEqual([
       ["label", "accuracy"],
       ["label", "calibration"],
       ["end-to-end", "end-to-end"],
     ]);
-    expect(report.regressions[0]!.message).toBe('step "label": 10 newly failing cases, 0 newly passing (exact McNemar p = 0.000977); accuracy 66.7%, baseline 100.0%');
-    expect(report.comparison!.changes.filter((c) => c.change === "new-failure").map((c) => c.case)).toEqual(["n3", "n6", "n9", "n12", "n15", "n18", "n21", "n24", "n27", "n30"]);
+    expect(report.regressions[0]!.message).toBe(
+      'step "label": 10 newly failing cases, 0 newly passing (exact McNemar p = 0.000977); accuracy 66.7%, baseline 100.0%',
+    );
+    expect(report.comparison!.changes.filter((c) => c.change === "new-failure").map((c) => c.case)).toEqual([
+      "n3",
+      "n6",
+      "n9",
+      "n12",
+      "n15",
+      "n18",
+      "n21",
+      "n24",
+      "n27",
+      "n30",
+    ]);
     const xml = await readFile(junit, "utf8");
     expect(xml).toContain('<testsuite name="toy.jsonl › label" tests="30" failures="10" errors="0" skipped="0">');
     expect(xml).toMatch(/<testcase classname="toy.jsonl.label" name="n3">\s*<failure message="&quot;odd&quot; ≠ expected &quot;two&quot;" type="mismatch">/);

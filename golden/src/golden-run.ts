@@ -10,14 +10,14 @@ import { basename, dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BASELINE_FORMAT, readBaseline, serializeBaseline, type Baseline } from "./baseline.js";
 import { caseRecords } from "./case-records.js";
-import { compareRuns, DEFAULT_ALPHA, type GoldenComparison, type Regression, type RegressionRule } from "./compare.js";
+import { compareRuns, DEFAULT_ALPHA, type RegressionRule } from "./compare.js";
 import type { RequestFn } from "@seamtrace/sdk";
 import { asGoldenWorkflowModule, executeGoldenSet, trialPassed, trialsOf, type CaseResult, type GoldenWorkflowModule } from "./executor.js";
 import { parseGoldenSet, type GoldenSet } from "./golden-set.js";
 import { junitXml } from "./junit.js";
 import type { GoldenRunReport } from "./run-report.js";
 import { GoldenRunSender, type GoldenRunsSent } from "./run-sender.js";
-import { summarise, type GoldenSummary } from "./summary.js";
+import { summarise } from "./summary.js";
 
 export interface GoldenRunOptions {
   /** The golden set: a JSONL file's path, or a set parsed with `parseGoldenSet` (then name `baseline` to compare). */
@@ -82,7 +82,12 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
 
   let bar: SingleBar | undefined;
   if (options.progress) {
-    bar = new SingleBar({ stream: options.progress, format: "golden {bar} {value}/{total} cases  {eta_formatted} left", hideCursor: true, clearOnComplete: true });
+    bar = new SingleBar({
+      stream: options.progress,
+      format: "golden {bar} {value}/{total} cases  {eta_formatted} left",
+      hideCursor: true,
+      clearOnComplete: true,
+    });
     bar.start(set.cases.length, 0);
   }
   const sender = options.send && new GoldenRunSender({ ...options.send, set: resultSetName(options.set, set) });
@@ -121,7 +126,15 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
   let baselineCases: Baseline["cases"] | undefined;
   if (options.updateBaseline) {
     if (baselinePath === null) throw new TypeError("updateBaseline needs a baseline path for a set passed in memory");
-    const baseline: Baseline = { format: BASELINE_FORMAT, set: report.set, setVersion: set.version, createdAt: (options.now?.() ?? new Date()).toISOString(), trials, summary, cases: records };
+    const baseline: Baseline = {
+      format: BASELINE_FORMAT,
+      set: report.set,
+      setVersion: set.version,
+      createdAt: (options.now?.() ?? new Date()).toISOString(),
+      trials,
+      summary,
+      cases: records,
+    };
     if (report.workflow !== undefined) baseline.workflow = report.workflow;
     if (report.version !== undefined) baseline.version = report.version;
     await mkdir(dirname(resolve(baselinePath)), { recursive: true });
@@ -133,7 +146,12 @@ export async function runGoldenSet(options: GoldenRunOptions): Promise<GoldenRun
       report.baseline = { path: baselinePath, state: "unreadable", message: file.message };
       report.failed = true;
     } else if (file.state === "outdated") {
-      report.baseline = { path: baselinePath, state: "outdated", ...(file.setVersion !== undefined && { setVersion: file.setVersion }), ...(file.version !== undefined && { version: file.version }) };
+      report.baseline = {
+        path: baselinePath,
+        state: "outdated",
+        ...(file.setVersion !== undefined && { setVersion: file.setVersion }),
+        ...(file.version !== undefined && { version: file.version }),
+      };
       report.baseline.message = `baseline ${baselinePath} holds no per-case outcomes (an older executor wrote it); rerun with --update-baseline to store one that does`;
       report.failed = true;
     } else {

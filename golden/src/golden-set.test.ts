@@ -131,9 +131,7 @@ describe("parseGoldenSet", () => {
     ] as const) {
       expect(problemsWith({ ...caseOf(1), expected })).toEqual([`"expected" must be an object mapping step names to outputs, got ${got}`]);
     }
-    expect(problemsWith({ ...caseOf(1), expected: {} })).toEqual([
-      '"expected" names no step; a case must expect the output of at least one step',
-    ]);
+    expect(problemsWith({ ...caseOf(1), expected: {} })).toEqual(['"expected" names no step; a case must expect the output of at least one step']);
   });
 
   it("rejects an empty step name", () => {

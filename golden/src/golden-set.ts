@@ -172,9 +172,7 @@ class SetChecker {
     }
 
     if (this.issueCount > before) return undefined;
-    const json = `{"id":${JSON.stringify(id)},"input":${inputJson},"expected":{${steps.join(",")}}${
-      tagsJson === undefined ? "" : `,"tags":${tagsJson}`
-    }}`;
+    const json = `{"id":${JSON.stringify(id)},"input":${inputJson},"expected":{${steps.join(",")}}${tagsJson === undefined ? "" : `,"tags":${tagsJson}`}}`;
     const checked: GoldenCase = { id: id as string, input, expected: expected as Record<string, unknown> };
     if (tagsJson !== undefined) checked.tags = tags as string[];
     return { value: checked, json };
@@ -252,10 +250,7 @@ export function parseGoldenSet(text: string, opts: GoldenSetOptions = {}): Golde
  * @example
  * for await (const c of readGoldenSet("golden/sets/claims.jsonl")) await runCase(c);
  */
-export async function* readGoldenSet(
-  source: string | Readable,
-  opts: GoldenSetOptions = {},
-): AsyncGenerator<GoldenCase, GoldenSetSummary, undefined> {
+export async function* readGoldenSet(source: string | Readable, opts: GoldenSetOptions = {}): AsyncGenerator<GoldenCase, GoldenSetSummary, undefined> {
   const name = opts.name ?? (typeof source === "string" ? source : undefined);
   const input = typeof source === "string" ? (await open(source)).createReadStream({ encoding: "utf8" }) : source;
   // crlfDelay: a "\r\n" split across two chunks is one line break, not two.

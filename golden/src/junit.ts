@@ -37,7 +37,10 @@ export function junitXml(report: GoldenRunReport, options: { baseline?: Readonly
     for (const step of Object.keys(rec.steps)) {
       let list = byStep.get(step);
       if (!list) byStep.set(step, (list = []));
-      list.push({ name: r.id, outcome: caseOutcome(r, step, rec, report, changes.get(`${step}\u0000${r.id}`), stepComparisons.get(step), options.baseline?.[r.id]) });
+      list.push({
+        name: r.id,
+        outcome: caseOutcome(r, step, rec, report, changes.get(`${step}\u0000${r.id}`), stepComparisons.get(step), options.baseline?.[r.id]),
+      });
     }
   }
   for (const [step, cases] of byStep) suites.push({ name: `${report.set} › ${step}`, classname: `${report.set}.${step}`, cases });
@@ -48,13 +51,16 @@ export function junitXml(report: GoldenRunReport, options: { baseline?: Readonly
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites name="${attr(`golden ${report.set}`)}" tests="${all.length}" failures="${count(all, "failure")}" errors="0">`);
   for (const s of suites) {
-    out.push(`  <testsuite name="${attr(s.name)}" tests="${s.cases.length}" failures="${count(s.cases, "failure")}" errors="0" skipped="${count(s.cases, "skipped")}">`);
+    out.push(
+      `  <testsuite name="${attr(s.name)}" tests="${s.cases.length}" failures="${count(s.cases, "failure")}" errors="0" skipped="${count(s.cases, "skipped")}">`,
+    );
     for (const c of s.cases) {
       const head = `    <testcase classname="${attr(s.classname)}" name="${attr(c.name)}"`;
       const o = c.outcome;
       if (o.kind === "pass") out.push(`${head}/>`);
       else if (o.kind === "skipped") out.push(`${head}>`, `      <skipped message="${attr(o.message)}"/>`, "    </testcase>");
-      else out.push(`${head}>`, `      <failure message="${attr(o.message)}" type="${attr(o.type)}">${text(o.details ?? o.message)}</failure>`, "    </testcase>");
+      else
+        out.push(`${head}>`, `      <failure message="${attr(o.message)}" type="${attr(o.type)}">${text(o.details ?? o.message)}</failure>`, "    </testcase>");
     }
     out.push("  </testsuite>");
   }
@@ -88,9 +94,17 @@ function caseOutcome(
   }
   if (change?.change === "new-failure") {
     const counts = `${sc?.newFailures ?? 0} newly failing, ${sc?.newPasses ?? 0} newly passing`;
-    const test = sc?.accuracy.pValue !== null && sc?.accuracy.pValue !== undefined && report.comparison.rule.maxNewFailures === undefined ? `, ${formatP(sc.accuracy.pValue)}` : "";
+    const test =
+      sc?.accuracy.pValue !== null && sc?.accuracy.pValue !== undefined && report.comparison.rule.maxNewFailures === undefined
+        ? `, ${formatP(sc.accuracy.pValue)}`
+        : "";
     if (sc?.accuracy.regressed) {
-      return { kind: "failure", type: failing?.status === "failed" ? "step-failed" : "mismatch", message: reason, details: `${reason}\nbaseline: ${change.baseline}; now: ${change.current}\nstep "${step}" regressed: ${counts}${test}` };
+      return {
+        kind: "failure",
+        type: failing?.status === "failed" ? "step-failed" : "mismatch",
+        message: reason,
+        details: `${reason}\nbaseline: ${change.baseline}; now: ${change.current}\nstep "${step}" regressed: ${counts}${test}`,
+      };
     }
     return { kind: "skipped", message: `newly failing (baseline: ${change.baseline}) but step "${step}" did not regress (${counts}${test}): ${reason}` };
   }
@@ -105,7 +119,11 @@ function checks(report: GoldenRunReport): TestCase[] {
   const fail = (message: string, type: string): Outcome => ({ kind: "failure", message, type });
   if (state === "compared") out.push({ name: "baseline", outcome: { kind: "pass" } });
   else if (state === "stored") out.push({ name: "baseline", outcome: { kind: "skipped", message: `stored by this run in ${report.baseline.path}` } });
-  else if (state === "none") out.push({ name: "baseline", outcome: { kind: "skipped", message: `no baseline${report.baseline.path ? ` at ${report.baseline.path}` : ""}: store one with --update-baseline` } });
+  else if (state === "none")
+    out.push({
+      name: "baseline",
+      outcome: { kind: "skipped", message: `no baseline${report.baseline.path ? ` at ${report.baseline.path}` : ""}: store one with --update-baseline` },
+    });
   else out.push({ name: "baseline", outcome: fail(report.baseline.message ?? `baseline ${state}`, `baseline-${state}`) });
 
   const regression = new Map(report.regressions.map((r) => [`${r.kind}\u0000${r.what}`, r]));

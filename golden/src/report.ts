@@ -21,7 +21,16 @@ export function formatSummaryTable(summary: GoldenSummary, options: { color?: bo
   if (trials > 1) head.push("sd between trials", "flaky cases");
   const table = new Table({ head, style: options.color ? {} : { head: [], border: [] } });
   for (const s of summary.steps) {
-    const row: Array<string | number> = [s.step, s.expected, s.reached, s.correct, pct(s.accuracy), s.escalated, num(s.calibration.brier), num(s.calibration.ece)];
+    const row: Array<string | number> = [
+      s.step,
+      s.expected,
+      s.reached,
+      s.correct,
+      pct(s.accuracy),
+      s.escalated,
+      num(s.calibration.brier),
+      num(s.calibration.ece),
+    ];
     if (trials > 1) row.push(s.trials?.variance === null || s.trials === undefined ? "—" : pct(Math.sqrt(s.trials.variance)), s.trials?.flakyCases ?? 0);
     table.push(row);
   }
@@ -64,7 +73,10 @@ export function formatComparison(c: GoldenComparison, options: { color?: boolean
     ]);
   }
   const e = c.endToEnd;
-  const rule = c.rule.maxNewFailures !== undefined ? `regression: more than ${c.rule.maxNewFailures} newly failing cases` : `regression: one-sided paired tests at α = ${c.rule.alpha}`;
+  const rule =
+    c.rule.maxNewFailures !== undefined
+      ? `regression: more than ${c.rule.maxNewFailures} newly failing cases`
+      : `regression: one-sided paired tests at α = ${c.rule.alpha}`;
   const lines = [
     table.toString(),
     `end-to-end accuracy of completed runs ${arrow(pct(e.baseline), pct(e.current))}; ${e.newlyWrong} cases newly complete wrong, ${e.noLongerWrong} no longer (p ${pOf(e.pValue)})  ·  ${rule}`,
@@ -73,7 +85,8 @@ export function formatComparison(c: GoldenComparison, options: { color?: boolean
   const passes = c.changes.filter((x) => x.change === "new-pass");
   if (failures.length > 0) {
     lines.push(`newly failing (${failures.length}):`);
-    for (const f of failures.slice(0, LISTED_CHANGES)) lines.push(`  ${f.step}  ${f.case}  ${f.baseline} → ${f.current}${f.reason ? `: ${oneLine(f.reason, 160)}` : ""}`);
+    for (const f of failures.slice(0, LISTED_CHANGES))
+      lines.push(`  ${f.step}  ${f.case}  ${f.baseline} → ${f.current}${f.reason ? `: ${oneLine(f.reason, 160)}` : ""}`);
     if (failures.length > LISTED_CHANGES) lines.push(`  … and ${failures.length - LISTED_CHANGES} more (--json lists them all)`);
   }
   if (passes.length > 0) {
@@ -87,10 +100,15 @@ export function formatComparison(c: GoldenComparison, options: { color?: boolean
 /** The whole report for a terminal. */
 export function formatReport(report: GoldenRunReport): string {
   const trials = report.trials > 1 ? ` · ${report.trials} runs per case` : "";
-  const lines = [`${report.set} (version ${report.setVersion.slice(0, 12)}) · ${report.workflow ?? "?"}@${report.version ?? "?"}${trials}`, formatSummaryTable(report.summary)];
-  if (report.comparison) lines.push(`compared with ${report.baseline.path} (${report.workflow ?? "?"}@${report.baseline.version ?? "?"})`, formatComparison(report.comparison));
+  const lines = [
+    `${report.set} (version ${report.setVersion.slice(0, 12)}) · ${report.workflow ?? "?"}@${report.version ?? "?"}${trials}`,
+    formatSummaryTable(report.summary),
+  ];
+  if (report.comparison)
+    lines.push(`compared with ${report.baseline.path} (${report.workflow ?? "?"}@${report.baseline.version ?? "?"})`, formatComparison(report.comparison));
   if (report.baseline.state === "stored") lines.push(`baseline stored in ${report.baseline.path}`);
-  if (report.baseline.state === "none") lines.push(report.baseline.path ? `no baseline at ${report.baseline.path}; store one with --update-baseline` : "no baseline to compare with");
+  if (report.baseline.state === "none")
+    lines.push(report.baseline.path ? `no baseline at ${report.baseline.path}; store one with --update-baseline` : "no baseline to compare with");
   if (report.baseline.state === "compared" && report.regressions.length === 0) lines.push("no regression against the baseline");
   return lines.join("\n");
 }
@@ -139,18 +157,27 @@ export function formatMarkdown(report: GoldenRunReport): string {
       );
     }
     const e = c.endToEnd;
-    out.push("", `End to end: ${pct(e.current)} of completed runs right (baseline ${pct(e.baseline)}); ${e.newlyWrong} cases newly complete with a wrong output, ${e.noLongerWrong} no longer.`, "");
-    for (const [kind, label] of [["new-failure", "newly failing"], ["new-pass", "newly passing"]] as const) {
+    out.push(
+      "",
+      `End to end: ${pct(e.current)} of completed runs right (baseline ${pct(e.baseline)}); ${e.newlyWrong} cases newly complete with a wrong output, ${e.noLongerWrong} no longer.`,
+      "",
+    );
+    for (const [kind, label] of [
+      ["new-failure", "newly failing"],
+      ["new-pass", "newly passing"],
+    ] as const) {
       const list = c.changes.filter((x) => x.change === kind);
       if (list.length === 0) continue;
       out.push(`<details><summary>${list.length} ${label} case × step pairs</summary>`, "", "| step | case | baseline | now | why |", "|---|---|---|---|---|");
-      for (const x of list.slice(0, LISTED_CHANGES)) out.push(`| ${md(x.step, 60)} | ${md(x.case, 80)} | ${x.baseline} | ${x.current} | ${x.reason ? md(x.reason) : ""} |`);
+      for (const x of list.slice(0, LISTED_CHANGES))
+        out.push(`| ${md(x.step, 60)} | ${md(x.case, 80)} | ${x.baseline} | ${x.current} | ${x.reason ? md(x.reason) : ""} |`);
       if (list.length > LISTED_CHANGES) out.push("", `… and ${list.length - LISTED_CHANGES} more (the JSON output and the JUnit file list them all).`);
       out.push("", "</details>", "");
     }
   } else {
     out.push("| step | accuracy | escalated | Brier | ECE |", "|---|---:|---:|---:|---:|");
-    for (const s of report.summary.steps) out.push(`| ${md(s.step, 60)} | ${pct(s.accuracy)} | ${s.escalated} | ${num(s.calibration.brier)} | ${num(s.calibration.ece)} |`);
+    for (const s of report.summary.steps)
+      out.push(`| ${md(s.step, 60)} | ${pct(s.accuracy)} | ${s.escalated} | ${num(s.calibration.brier)} | ${num(s.calibration.ece)} |`);
     out.push("");
   }
   return out.join("\n");

@@ -54,7 +54,9 @@ export function goldenResultPayload(setFile: string, report: GoldenRunReport, st
   if (report.runsSent) body.id = report.runsSent.result;
   if (report.comparison) {
     const { changes, ...rest } = report.comparison;
-    const kept: CaseChange[] = changes.slice(0, MAX_SENT_CHANGES).map((c) => (c.reason !== undefined && c.reason.length > MAX_SENT_REASON ? { ...c, reason: `${c.reason.slice(0, MAX_SENT_REASON - 1)}…` } : c));
+    const kept: CaseChange[] = changes
+      .slice(0, MAX_SENT_CHANGES)
+      .map((c) => (c.reason !== undefined && c.reason.length > MAX_SENT_REASON ? { ...c, reason: `${c.reason.slice(0, MAX_SENT_REASON - 1)}…` } : c));
     body.comparison = { ...rest, changes: kept };
     if (changes.length > kept.length) body.comparison.changesOmitted = changes.length - kept.length;
   }

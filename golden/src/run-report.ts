@@ -25,7 +25,13 @@ export interface GoldenRunReport {
   /** Runs of each case. */
   trials: number;
   summary: GoldenSummary;
-  baseline: { path: string | null; state: BaselineState; setVersion?: string; /** The workflow version the baseline was measured on. */ version?: string; message?: string };
+  baseline: {
+    path: string | null;
+    state: BaselineState;
+    setVersion?: string /** The workflow version the baseline was measured on. */;
+    version?: string;
+    message?: string;
+  };
   /** The case-by-case comparison, when there was a baseline to compare with. */
   comparison?: GoldenComparison;
   /** With `send`: what became of the runs sent, and the result id they name. */

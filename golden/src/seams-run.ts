@@ -113,7 +113,9 @@ async function* serverRuns(src: ServerSource, concurrency: number): AsyncGenerat
     if (src.from !== undefined) q.set("from", src.from);
     if (cursor !== null) q.set("cursor", cursor);
     const page: RunPage = await get<RunPage>(`/v1/runs?${q}`);
-    const details = await Promise.all(page.items.map((r) => limit(() => get<RunDetail>(`/v1/runs/${encodeURIComponent(r.id)}`).then((d) => ({ id: r.id, d })))));
+    const details = await Promise.all(
+      page.items.map((r) => limit(() => get<RunDetail>(`/v1/runs/${encodeURIComponent(r.id)}`).then((d) => ({ id: r.id, d })))),
+    );
     for (const { id, d } of details) {
       yield d.steps.map((s) => ({ runId: id, stepId: s.id, step: s.name, status: s.status, parents: s.parents, output: s.output }));
     }

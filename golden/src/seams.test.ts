@@ -95,8 +95,12 @@ describe("seam checks", () => {
     await writeFile(set, serializeGoldenSet(goldenCases({ seed: 7, count: 60 })));
     const report = await seamsRun({ workflow: { createGoldenWorkflow: claimsGolden, seams: claimsSeams }, set });
     expect(report.violations).toBe(0);
-    expect(report.handoffs.map((h) => `${h.upstream}→${h.downstream}:${h.state}`).sort()).toEqual(
-      ["classify→reserve:checked", "extract→classify:checked", "extract→match-policy:checked", "match-policy→reserve:checked", "reserve→route:checked"],
-    );
+    expect(report.handoffs.map((h) => `${h.upstream}→${h.downstream}:${h.state}`).sort()).toEqual([
+      "classify→reserve:checked",
+      "extract→classify:checked",
+      "extract→match-policy:checked",
+      "match-policy→reserve:checked",
+      "reserve→route:checked",
+    ]);
   });
 });

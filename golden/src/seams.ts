@@ -106,18 +106,23 @@ export async function checkSeams(runs: AsyncIterable<RecordedStep[]> | Iterable<
     for (const down of steps) {
       for (const parentId of down.parents) {
         const up = byId.get(parentId);
-        if (!up || up.status !== "completed") continue; // a failed step hands nothing on
+        if (up?.status !== "completed") continue; // a failed step hands nothing on
         const key = `${up.step}\u0000${down.step}`;
         const schema = Object.hasOwn(contracts, down.step) && Object.hasOwn(contracts[down.step]!, up.step) ? contracts[down.step]![up.step] : undefined;
         let h = handoffs.get(key);
-        if (!h) handoffs.set(key, (h = { upstream: up.step, downstream: down.step, state: schema ? "checked" : "no-contract", observed: 0, checked: 0, violations: 0, examples: [] }));
+        if (!h)
+          handoffs.set(
+            key,
+            (h = { upstream: up.step, downstream: down.step, state: schema ? "checked" : "no-contract", observed: 0, checked: 0, violations: 0, examples: [] }),
+          );
         h.observed++;
         if (!schema) continue;
         h.checked++;
         const issues = await validate(schema, up.output);
         if (!issues) continue;
         h.violations++;
-        if (h.examples.length < SEAM_EXAMPLES) h.examples.push({ runId: up.runId, stepId: up.stepId, value: preview(up.output), issues: issues.slice(0, MAX_ISSUES) });
+        if (h.examples.length < SEAM_EXAMPLES)
+          h.examples.push({ runId: up.runId, stepId: up.stepId, value: preview(up.output), issues: issues.slice(0, MAX_ISSUES) });
       }
     }
   }
@@ -142,10 +147,11 @@ async function validate(schema: StandardSchemaV1, value: unknown): Promise<SeamI
   if (result.issues === undefined) return undefined;
   const issues = result.issues.map((i) => {
     const out: SeamIssue = { message: String(i.message) };
-    if (i.path?.length) out.path = i.path.map((seg) => {
-      const k = typeof seg === "object" && seg !== null ? seg.key : seg;
-      return typeof k === "number" ? k : String(k);
-    });
+    if (i.path?.length)
+      out.path = i.path.map((seg) => {
+        const k = typeof seg === "object" && seg !== null ? seg.key : seg;
+        return typeof k === "number" ? k : String(k);
+      });
     return out;
   });
   return issues.length > 0 ? issues : [{ message: "invalid" }];
@@ -162,6 +168,8 @@ export function formatSeamTable(report: SeamReport): string {
       lines.push(`✗ ${h.upstream} → ${h.downstream}  run ${v.runId} step ${v.stepId}: ${issues}  value ${v.value}`);
     }
   }
-  lines.push(`${report.runs} runs, ${report.handoffs.filter((h) => h.state === "checked").length} handoffs checked, ${report.violations} violation${report.violations === 1 ? "" : "s"}`);
+  lines.push(
+    `${report.runs} runs, ${report.handoffs.filter((h) => h.state === "checked").length} handoffs checked, ${report.violations} violation${report.violations === 1 ? "" : "s"}`,
+  );
   return lines.join("\n");
 }

@@ -102,7 +102,12 @@ export function summarise(results: readonly CaseResult[]): GoldenSummary {
       for (const [step, o] of Object.entries(t.steps)) {
         let entry = steps.get(step);
         if (!entry) {
-          entry = { s: { step, expected: 0, reached: 0, correct: 0, failed: 0, accuracy: null, escalated: 0, calibration: calibrationOf([]) }, pairs: [], byTrial: [], flaky: 0 };
+          entry = {
+            s: { step, expected: 0, reached: 0, correct: 0, failed: 0, accuracy: null, escalated: 0, calibration: calibrationOf([]) },
+            pairs: [],
+            byTrial: [],
+            flaky: 0,
+          };
           steps.set(step, entry);
         }
         const s = entry.s;
@@ -114,7 +119,7 @@ export function summarise(results: readonly CaseResult[]): GoldenSummary {
         trial[1]++;
         const mine = seen.get(step) ?? { pass: 0, fail: 0 };
         seen.set(step, mine);
-        if (o.status === "ok") (s.correct++, trial[0]++, mine.pass++);
+        if (o.status === "ok") s.correct++, trial[0]++, mine.pass++;
         else mine.fail++;
         if (o.status === "failed") s.failed++;
         if (o.gate === "escalate") s.escalated++;

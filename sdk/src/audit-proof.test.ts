@@ -10,7 +10,10 @@ interface Vectors {
   inclusion: Array<{ index: number; size: number; path: string[] }>;
   consistency: Array<{ size1: number; size2: number; proof: string[] }>;
 }
-const fixture = JSON.parse(readFileSync(new URL("../../server/test-support/reference/merkle-rfc6962.json", import.meta.url), "utf8")) as { ct: Vectors; larger: Vectors };
+const fixture = JSON.parse(readFileSync(new URL("../../server/test-support/reference/merkle-rfc6962.json", import.meta.url), "utf8")) as {
+  ct: Vectors;
+  larger: Vectors;
+};
 const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
 const sha = (data: string | Uint8Array) => createHash("sha256").update(data).digest();
 const leafHash = (hex: string) => sha(Buffer.concat([Buffer.from([0]), Buffer.from(hex, "hex")]));
@@ -20,7 +23,10 @@ function roots(v: Vectors): Map<number, Uint8Array> {
   return new Map(v.roots.map((r) => [r.size, bytes(r.root)]));
 }
 
-for (const [name, v] of [["Certificate Transparency's vectors", fixture.ct], ["larger trees", fixture.larger]] as const) {
+for (const [name, v] of [
+  ["Certificate Transparency's vectors", fixture.ct],
+  ["larger trees", fixture.larger],
+] as const) {
   describe(`RFC 6962 verification: ${name}`, () => {
     const root = roots(v);
 
@@ -31,7 +37,9 @@ for (const [name, v] of [["Certificate Transparency's vectors", fixture.ct], ["l
         if (!want) continue;
         const leaf = leafHash(v.leaves[c.index]!);
         const path = c.path.map(bytes);
-        expect(Buffer.from((await rfc6962.rootFromPath(c.index, c.size, leaf, path))!).toString("hex"), `leaf ${c.index} of ${c.size}`).toBe(Buffer.from(want).toString("hex"));
+        expect(Buffer.from((await rfc6962.rootFromPath(c.index, c.size, leaf, path))!).toString("hex"), `leaf ${c.index} of ${c.size}`).toBe(
+          Buffer.from(want).toString("hex"),
+        );
         checked++;
         const wrong: Array<[string, Promise<Uint8Array | null>]> = [
           ["index + 1", rfc6962.rootFromPath(c.index + 1, c.size, leaf, path)],
@@ -41,7 +49,10 @@ for (const [name, v] of [["Certificate Transparency's vectors", fixture.ct], ["l
         ];
         if (path.length > 0) {
           const flipped = path.map((p, i) => (i === 0 ? Uint8Array.from(p, (b, j) => (j === 0 ? b ^ 8 : b)) : p));
-          wrong.push(["flipped bit", rfc6962.rootFromPath(c.index, c.size, leaf, flipped)], ["one hash short", rfc6962.rootFromPath(c.index, c.size, leaf, path.slice(0, -1))]);
+          wrong.push(
+            ["flipped bit", rfc6962.rootFromPath(c.index, c.size, leaf, flipped)],
+            ["one hash short", rfc6962.rootFromPath(c.index, c.size, leaf, path.slice(0, -1))],
+          );
         }
         for (const [what, got] of wrong) {
           const r = await got;
@@ -63,7 +74,15 @@ for (const [name, v] of [["Certificate Transparency's vectors", fixture.ct], ["l
         expect(await rfc6962.consistent(c.size1, c.size2 * 2, r1, r2, proof)).toBe(false);
         expect(await rfc6962.consistent(c.size1, c.size2, r2, r1, proof)).toBe(false);
         expect(await rfc6962.consistent(c.size1, c.size2, r1, r2, [])).toBe(false);
-        expect(await rfc6962.consistent(c.size1, c.size2, r1, r2, proof.map((p, i) => (i === proof.length - 1 ? Uint8Array.from(p, (b, j) => (j === 0 ? b ^ 16 : b)) : p)))).toBe(false);
+        expect(
+          await rfc6962.consistent(
+            c.size1,
+            c.size2,
+            r1,
+            r2,
+            proof.map((p, i) => (i === proof.length - 1 ? Uint8Array.from(p, (b, j) => (j === 0 ? b ^ 16 : b)) : p)),
+          ),
+        ).toBe(false);
       }
       expect(checked).toBeGreaterThan(2);
     });
@@ -75,12 +94,28 @@ describe("verifyAuditProof", () => {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const raw = String(publicKey.export({ format: "jwk" }).x);
   const keyId = sha(raw).toString("hex").slice(0, 16);
-  const canonical = (o: Record<string, unknown>) => JSON.stringify(Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]])));
+  const canonical = (o: Record<string, unknown>) =>
+    JSON.stringify(
+      Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, o[k]]),
+      ),
+    );
   const entries: AuditEntry[] = [];
   let prev = "0".repeat(64);
   for (let seq = 1; seq <= 3; seq++) {
     const payload = JSON.stringify({ decision: seq === 2 ? "reject" : "accept" });
-    const fields = { projectId: "p1", seq, time: 1_750_000_000_000 + seq, actor: "user:u1", action: "escalation.decided", subject: `escalation:e${seq}`, runId: null, payloadHash: sha(payload).toString("hex") };
+    const fields = {
+      projectId: "p1",
+      seq,
+      time: 1_750_000_000_000 + seq,
+      actor: "user:u1",
+      action: "escalation.decided",
+      subject: `escalation:e${seq}`,
+      runId: null,
+      payloadHash: sha(payload).toString("hex"),
+    };
     const hash = sha(prev + canonical(fields)).toString("hex");
     entries.push({ ...fields, hash });
     prev = hash;
@@ -92,7 +127,14 @@ describe("verifyAuditProof", () => {
     const body = { ...c, keyId };
     return { ...body, signature: sign(null, Buffer.from(canonical(body)), key).toString("base64url") };
   };
-  const checkpoint = signed({ projectId: "p1", seq: 3, headHash: entries[2]!.hash, rootHash: root3.toString("hex"), time: 1_750_000_000_100, prevSignature: "" });
+  const checkpoint = signed({
+    projectId: "p1",
+    seq: 3,
+    headHash: entries[2]!.hash,
+    rootHash: root3.toString("hex"),
+    time: 1_750_000_000_100,
+    prevSignature: "",
+  });
   const proof = (): AuditInclusionProof => ({
     kind: "seamtrace.audit.inclusion",
     entry: entries[1]!,
@@ -112,9 +154,19 @@ describe("verifyAuditProof", () => {
     const cases: Array<[string, AuditInclusionProof | unknown, string, RegExp]> = [
       ["payload", { ...proof(), payload: JSON.stringify({ decision: "accept" }) }, raw, /payload/],
       ["entry", { ...proof(), entry: { ...entries[1]!, action: "escalation.claimed" } }, raw, /does not match its hash/],
-      ["entry and its hash", { ...proof(), entry: { ...entries[1]!, actor: "user:mallory", hash: sha(entries[0]!.hash + "x").toString("hex") } }, raw, /does not match its hash/],
+      [
+        "entry and its hash",
+        { ...proof(), entry: { ...entries[1]!, actor: "user:mallory", hash: sha(entries[0]!.hash + "x").toString("hex") } },
+        raw,
+        /does not match its hash/,
+      ],
       ["other key", proof(), String(generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }).x), /signed with key/],
-      ["re-signed", { ...proof(), checkpoint: { ...signed({ ...checkpoint, rootHash: sha("x").toString("hex") }, generateKeyPairSync("ed25519").privateKey), keyId } }, raw, /valid signature/],
+      [
+        "re-signed",
+        { ...proof(), checkpoint: { ...signed({ ...checkpoint, rootHash: sha("x").toString("hex") }, generateKeyPairSync("ed25519").privateKey), keyId } },
+        raw,
+        /valid signature/,
+      ],
       ["leaf index", { ...proof(), leafIndex: 0 }, raw, /leaf/],
       ["path", { ...proof(), path: [l[2]!.toString("hex"), l[0]!.toString("hex")] }, raw, /not in the tree/],
       ["junk", { kind: "something else" }, raw, /not a Seamtrace audit proof/],
@@ -132,7 +184,14 @@ describe("verifyAuditProof", () => {
     const from = signed({ projectId: "p1", seq: 2, headHash: entries[1]!.hash, rootHash: root2.toString("hex"), time: 1, prevSignature: "" });
     const ok = await verifyAuditProof({ kind: "seamtrace.audit.consistency", from, to: checkpoint, proof: [l[2]!.toString("hex")] }, raw);
     expect(ok).toMatchObject({ ok: true, seq: 2, checkpoint: 3 });
-    const forked = signed({ projectId: "p1", seq: 2, headHash: entries[1]!.hash, rootHash: node(l[0]!, sha("forged")).toString("hex"), time: 1, prevSignature: "" });
+    const forked = signed({
+      projectId: "p1",
+      seq: 2,
+      headHash: entries[1]!.hash,
+      rootHash: node(l[0]!, sha("forged")).toString("hex"),
+      time: 1,
+      prevSignature: "",
+    });
     const bad = await verifyAuditProof({ kind: "seamtrace.audit.consistency", from: forked, to: checkpoint, proof: [l[2]!.toString("hex")] }, raw);
     expect(bad).toMatchObject({ ok: false, reason: expect.stringMatching(/does not extend/) });
   });

@@ -187,7 +187,8 @@ async function inclusion(p: AuditInclusionProof, publicKey: string): Promise<str
   if (signed) return signed;
   if (typeof c.rootHash !== "string") return `checkpoint ${c.seq} signs no Merkle tree head`;
   if (e.projectId !== c.projectId) return "the entry and the checkpoint belong to different projects";
-  if (p.leafIndex !== e.seq - 1 || p.treeSize !== c.seq) return `entry ${e.seq} is leaf ${e.seq - 1} of a tree of ${c.seq}, not leaf ${p.leafIndex} of ${p.treeSize}`;
+  if (p.leafIndex !== e.seq - 1 || p.treeSize !== c.seq)
+    return `entry ${e.seq} is leaf ${e.seq - 1} of a tree of ${c.seq}, not leaf ${p.leafIndex} of ${p.treeSize}`;
   if ((await entryHash(p.prevHash, e)) !== e.hash) return `entry ${e.seq} does not match its hash`;
   if (p.payload != null && hex(await sha256(enc.encode(p.payload))) !== e.payloadHash) return `the payload does not match entry ${e.seq}'s payload hash`;
   if (e.seq === c.seq && e.hash !== c.headHash) return `entry ${e.seq} is not the head checkpoint ${c.seq} signed`;
@@ -224,11 +225,15 @@ export async function verifyAuditProof(proof: AuditProof, publicKey: string): Pr
   try {
     if (proof?.kind === "seamtrace.audit.inclusion") {
       const problem = await inclusion(proof, publicKey);
-      return problem ? { ok: false, reason: problem } : { ok: true, kind: proof.kind, projectId: proof.entry.projectId, seq: proof.entry.seq, checkpoint: proof.checkpoint.seq };
+      return problem
+        ? { ok: false, reason: problem }
+        : { ok: true, kind: proof.kind, projectId: proof.entry.projectId, seq: proof.entry.seq, checkpoint: proof.checkpoint.seq };
     }
     if (proof?.kind === "seamtrace.audit.consistency") {
       const problem = await consistency(proof, publicKey);
-      return problem ? { ok: false, reason: problem } : { ok: true, kind: proof.kind, projectId: proof.to.projectId, seq: proof.from.seq, checkpoint: proof.to.seq };
+      return problem
+        ? { ok: false, reason: problem }
+        : { ok: true, kind: proof.kind, projectId: proof.to.projectId, seq: proof.from.seq, checkpoint: proof.to.seq };
     }
     return { ok: false, reason: "not a Seamtrace audit proof" };
   } catch (err) {

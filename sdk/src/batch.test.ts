@@ -21,7 +21,18 @@ describe("serializeEvent", () => {
   it("throws for what cannot be sent", () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    for (const bad of [circular, { n: 1n }, undefined, "a string", [1], { toJSON: () => { throw new Error("no"); } }]) {
+    for (const bad of [
+      circular,
+      { n: 1n },
+      undefined,
+      "a string",
+      [1],
+      {
+        toJSON: () => {
+          throw new Error("no");
+        },
+      },
+    ]) {
       expect(() => serializeEvent(bad)).toThrow();
     }
   });
@@ -38,13 +49,21 @@ describe("matchResults", () => {
   const batch = items(["a", "b", "c"]);
 
   it("aligns results given in request order", () => {
-    const results = [{ id: "a", status: "accepted" }, { id: "b", status: "rejected" }, { id: "c", status: "duplicate" }];
+    const results = [
+      { id: "a", status: "accepted" },
+      { id: "b", status: "rejected" },
+      { id: "c", status: "duplicate" },
+    ];
     const text = JSON.stringify({ results });
     expect(matchResults(text, batch).map((r) => r?.status)).toEqual(["accepted", "rejected", "duplicate"]);
   });
 
   it("falls back to ids when the order differs", () => {
-    const results = [{ id: "c", status: "duplicate" }, { id: "a", status: "accepted" }, { id: "b", status: "rejected" }];
+    const results = [
+      { id: "c", status: "duplicate" },
+      { id: "a", status: "accepted" },
+      { id: "b", status: "rejected" },
+    ];
     const text = JSON.stringify({ results });
     expect(matchResults(text, batch).map((r) => r?.status)).toEqual(["accepted", "rejected", "duplicate"]);
   });

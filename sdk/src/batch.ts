@@ -73,10 +73,7 @@ export function batchBody(items: readonly BatchItem[]): string {
  * not say (unparseable body, missing entry). Results come in request order; ids are
  * checked so a reordered answer cannot credit the wrong event.
  */
-export function matchResults(
-  text: string,
-  items: readonly BatchItem[],
-): Array<Pick<IngestItemResult, "status" | "code" | "message"> | undefined> {
+export function matchResults(text: string, items: readonly BatchItem[]): Array<Pick<IngestItemResult, "status" | "code" | "message"> | undefined> {
   const out: Array<Pick<IngestItemResult, "status" | "code" | "message"> | undefined> = new Array(items.length);
   let results: unknown;
   try {

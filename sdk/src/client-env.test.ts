@@ -11,7 +11,10 @@ beforeEach(() => {
   delete process.env.SEAMTRACE_API_KEY;
 });
 afterEach(() => {
-  for (const [name, value] of [["SEAMTRACE_ENDPOINT", saved.endpoint], ["SEAMTRACE_API_KEY", saved.key]] as const) {
+  for (const [name, value] of [
+    ["SEAMTRACE_ENDPOINT", saved.endpoint],
+    ["SEAMTRACE_API_KEY", saved.key],
+  ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
@@ -22,7 +25,10 @@ function recorder() {
   const calls: Array<{ url: string; auth: string | undefined }> = [];
   const request: RequestFn = async (url, init) => {
     calls.push({ url, auth: init.headers.Authorization });
-    const text = init.method === "POST" ? JSON.stringify({ results: (JSON.parse(String(init.body)) as { events: SeamtraceEvent[] }).events.map((e) => ({ id: e.id, status: "accepted" })) }) : '{"policies":[]}';
+    const text =
+      init.method === "POST"
+        ? JSON.stringify({ results: (JSON.parse(String(init.body)) as { events: SeamtraceEvent[] }).events.map((e) => ({ id: e.id, status: "accepted" })) })
+        : '{"policies":[]}';
     return { status: init.method === "POST" ? 200 : 404, headers: { get: () => null }, text: async () => text };
   };
   return { calls, request };

@@ -62,7 +62,14 @@ describe("telemetry never reaches user code", () => {
     ["returns null", async () => null as unknown as TransportResponse, "retried"],
     [
       "returns a 500 whose headers and body cannot be read",
-      async () => ({ status: 500, headers: null, text: () => { throw new Error("body"); } }) as unknown as TransportResponse,
+      async () =>
+        ({
+          status: 500,
+          headers: null,
+          text: () => {
+            throw new Error("body");
+          },
+        }) as unknown as TransportResponse,
       "http_500",
     ],
   ];
@@ -216,7 +223,12 @@ describe("what a run sends", () => {
     expect(result).toEqual({
       status: "failed",
       runId: expect.any(String),
-      failure: { step: "charge", stepId: failedStepId, attempts: 3, error: expect.objectContaining({ name: "TypeError", message: "card declined (attempt 3)" }) },
+      failure: {
+        step: "charge",
+        stepId: failedStepId,
+        attempts: 3,
+        error: expect.objectContaining({ name: "TypeError", message: "card declined (attempt 3)" }),
+      },
     });
     expect(result.output).toBeUndefined();
 

@@ -1,14 +1,7 @@
 import { codePolicyOnly, type PolicySource } from "./gate.js";
 import { errorInfo, Run, RunStoppedError, StepHandle, type RunEscalation, type RunFailure, type RunGates, type StepInterceptor } from "./run.js";
 import type { RandomSource } from "./sampling.js";
-import {
-  Transport,
-  type FlushResult,
-  type RequestFn,
-  type ShutdownResult,
-  type TransportOptions,
-  type TransportStats,
-} from "./transport.js";
+import { Transport, type FlushResult, type RequestFn, type ShutdownResult, type TransportOptions, type TransportStats } from "./transport.js";
 import type { Deferred, EventSink, EventSpool } from "./transport-types.js";
 import type { PolicyRule, RunStatus, SeamtraceEvent } from "./types.js";
 import { uuidv7 } from "./uuid.js";

@@ -41,30 +41,33 @@ const INVALID: Array<[string, unknown, string]> = [
 ];
 
 describe("an invalid confidence", () => {
-  it.each(INVALID)("fails the step when it is %s: run failed, InvalidConfidence naming the value on the step event, nothing downstream", async (_name, value, shown) => {
-    const h = harness();
-    // A policy that the old clamping (1.7 → 1, 85 → 1) would have passed and NaN → 0 would have escalated.
-    const wf = h.st.workflow("claims", { policy: { minConfidence: 0.8 } });
-    let downstream = false;
-    let attempts = 0;
-    const result = await wf.run({ input: 1 }, async (run) => {
-      const a = await run.step("extract", { retry: { attempts: 3 } }, () => (attempts++, { value: "x", confidence: value as number }));
-      await run.step("route", { from: [a] }, () => ((downstream = true), { value: "y", confidence: 0.9 }));
-      return "done";
-    });
-    expect(result.status).toBe("failed");
-    expect(result.failure).toMatchObject({ step: "extract", attempts: 1, error: { name: "InvalidConfidence" } });
-    expect(result.failure!.error.message).toContain(`returned confidence ${shown}:`);
-    if (value === 85) expect(result.failure!.error.message).toContain("(a percentage? divide by 100)");
-    expect(downstream).toBe(false);
-    // Not retried: the same code would give the same value again.
-    expect(attempts).toBe(1);
-    const [step] = await h.steps();
-    expect(step).toMatchObject({ type: "step.failed", step: "extract", error: { name: "InvalidConfidence", message: result.failure!.error.message } });
-    expect(step).not.toHaveProperty("confidence");
-    expect(h.sent.find((e): e is RunEndedEvent => e.type === "run.failed")).toMatchObject({ stepId: step!.stepId, error: { name: "InvalidConfidence" } });
-    await h.st.shutdown();
-  });
+  it.each(INVALID)(
+    "fails the step when it is %s: run failed, InvalidConfidence naming the value on the step event, nothing downstream",
+    async (_name, value, shown) => {
+      const h = harness();
+      // A policy that the old clamping (1.7 → 1, 85 → 1) would have passed and NaN → 0 would have escalated.
+      const wf = h.st.workflow("claims", { policy: { minConfidence: 0.8 } });
+      let downstream = false;
+      let attempts = 0;
+      const result = await wf.run({ input: 1 }, async (run) => {
+        const a = await run.step("extract", { retry: { attempts: 3 } }, () => (attempts++, { value: "x", confidence: value as number }));
+        await run.step("route", { from: [a] }, () => ((downstream = true), { value: "y", confidence: 0.9 }));
+        return "done";
+      });
+      expect(result.status).toBe("failed");
+      expect(result.failure).toMatchObject({ step: "extract", attempts: 1, error: { name: "InvalidConfidence" } });
+      expect(result.failure!.error.message).toContain(`returned confidence ${shown}:`);
+      if (value === 85) expect(result.failure!.error.message).toContain("(a percentage? divide by 100)");
+      expect(downstream).toBe(false);
+      // Not retried: the same code would give the same value again.
+      expect(attempts).toBe(1);
+      const [step] = await h.steps();
+      expect(step).toMatchObject({ type: "step.failed", step: "extract", error: { name: "InvalidConfidence", message: result.failure!.error.message } });
+      expect(step).not.toHaveProperty("confidence");
+      expect(h.sent.find((e): e is RunEndedEvent => e.type === "run.failed")).toMatchObject({ stepId: step!.stepId, error: { name: "InvalidConfidence" } });
+      await h.st.shutdown();
+    },
+  );
 
   it("rejects the step's promise with the run's stop, so careless user code cannot go on", async () => {
     const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "1" }, () => {});

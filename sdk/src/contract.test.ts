@@ -45,7 +45,15 @@ describe("checkContract", () => {
   });
 
   it("treats a validator that throws or rejects as a violation, not as a pass", async () => {
-    const throwing: StandardSchemaV1 = { "~standard": { version: 1, vendor: "t", validate: () => { throw new Error("bug in schema"); } } };
+    const throwing: StandardSchemaV1 = {
+      "~standard": {
+        version: 1,
+        vendor: "t",
+        validate: () => {
+          throw new Error("bug in schema");
+        },
+      },
+    };
     const rejecting: StandardSchemaV1 = { "~standard": { version: 1, vendor: "t", validate: () => Promise.reject(new Error("lookup down")) } };
     expect(checkContract(throwing, 1)).toEqual([{ message: "validator threw: bug in schema" }]);
     await expect(checkContract(rejecting, 1)).resolves.toEqual([{ message: "validator threw: lookup down" }]);
@@ -57,7 +65,10 @@ describe("checkContract", () => {
   });
 
   it("keeps at most 50 issues so one bad value cannot bloat an event", () => {
-    const issues = checkContract(z.array(z.number()), Array.from({ length: 500 }, () => "x")) as unknown[];
+    const issues = checkContract(
+      z.array(z.number()),
+      Array.from({ length: 500 }, () => "x"),
+    ) as unknown[];
     expect(issues).toHaveLength(50);
   });
 });

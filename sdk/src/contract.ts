@@ -74,10 +74,7 @@ const MAX_ISSUES = 50;
  * violation (the value was not shown to conform, so it must not be handed on), with the error
  * as the issue.
  */
-export function checkContract(
-  schema: StandardSchemaV1,
-  value: unknown,
-): ContractIssue[] | undefined | Promise<ContractIssue[] | undefined> {
+export function checkContract(schema: StandardSchemaV1, value: unknown): ContractIssue[] | undefined | Promise<ContractIssue[] | undefined> {
   let result: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>;
   try {
     result = schema["~standard"].validate(value);

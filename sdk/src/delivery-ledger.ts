@@ -54,7 +54,8 @@ export class DeliveryLedger {
         this.settle(item.seq, false);
       } else {
         // Whatever the answer does not call duplicate or rejected was committed: it is a 2xx.
-        if (r?.status === "duplicate" || r?.status === "conflict") this.duplicates++; // conflict: the id is stored, with other content
+        if (r?.status === "duplicate" || r?.status === "conflict")
+          this.duplicates++; // conflict: the id is stored, with other content
         else this.sent++;
         if (item.seq >= 0) this.delivered++;
         this.settle(item.seq, true);

@@ -48,7 +48,11 @@ export class DeliveryNotices {
   /** The first loss of each kind is told; stats() and the shutdown report count them all. */
   lost(kind: "dropped" | "rejected", reason: string, detail: string): void {
     if (kind === "rejected") {
-      return this.notices.tell(`rejected:${reason}`, "rejected", `the collector rejected an event (${reason}${detail}); later rejections are counted in stats().rejectedByCode.`);
+      return this.notices.tell(
+        `rejected:${reason}`,
+        "rejected",
+        `the collector rejected an event (${reason}${detail}); later rejections are counted in stats().rejectedByCode.`,
+      );
     }
     // A refused key has its notice already.
     if (this.quiet || reason === "http_401" || reason === "http_403") return;

@@ -90,5 +90,11 @@ export function evaluateGate(rule: PolicyRule, facts: GateFacts, issues?: Contra
 
 /** True when the rule asks for any check or sampling, i.e. a step under it needs the gate path. */
 export function ruleIsActive(rule: PolicyRule): boolean {
-  return rule.minConfidence !== undefined || rule.minCumulative !== undefined || rule.spotCheckRate !== undefined || rule.spotCheckNearRate !== undefined || !!rule.requireConfidence;
+  return (
+    rule.minConfidence !== undefined ||
+    rule.minCumulative !== undefined ||
+    rule.spotCheckRate !== undefined ||
+    rule.spotCheckNearRate !== undefined ||
+    !!rule.requireConfidence
+  );
 }

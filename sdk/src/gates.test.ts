@@ -317,7 +317,9 @@ describe("seam contracts", () => {
   it("sends an explicit contract for a validator that cannot describe itself", async () => {
     const h = harness();
     const jsonSchema = { type: "object", properties: { amount: { type: "number" } } };
-    await h.st.workflow("claims").run({}, async (run) => run.step("extract", { schema: v.object({ amount: v.number() }), contract: { jsonSchema } }, () => ({ value: { amount: 1 } })));
+    await h.st
+      .workflow("claims")
+      .run({}, async (run) => run.step("extract", { schema: v.object({ amount: v.number() }), contract: { jsonSchema } }, () => ({ value: { amount: 1 } })));
     expect((await h.step("extract"))!.contract).toEqual({ jsonSchema });
     await h.st.shutdown();
   });
@@ -343,7 +345,9 @@ describe("flag", () => {
     });
 
     expect(result).toMatchObject({ status: "completed", output: "join" });
-    const flagged = Object.entries(handles).filter(([, h]) => h.flagged).map(([n]) => n);
+    const flagged = Object.entries(handles)
+      .filter(([, h]) => h.flagged)
+      .map(([n]) => n);
     expect(flagged).toEqual(["low", "child", "grandchild", "join"]);
 
     const steps = await h.steps();
@@ -424,7 +428,9 @@ describe("policy resolution", () => {
         throw new Error("policy cache corrupt");
       },
     });
-    const result = await h.st.workflow("claims", { policy: { minConfidence: 0.8 } }).run({}, async (run) => run.step("a", () => ({ value: 1, confidence: 0.5 })));
+    const result = await h.st
+      .workflow("claims", { policy: { minConfidence: 0.8 } })
+      .run({}, async (run) => run.step("a", () => ({ value: 1, confidence: 0.5 })));
     expect(result).toMatchObject({ status: "escalated", escalation: { kinds: ["confidence"] } });
     await h.st.shutdown();
   });

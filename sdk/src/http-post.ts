@@ -52,7 +52,10 @@ export async function post(
     // be read still counts as delivered: the server answers only after committing.
     let text: unknown = "";
     try {
-      text = await abortable(Promise.resolve().then(() => res.text()), signal);
+      text = await abortable(
+        Promise.resolve().then(() => res.text()),
+        signal,
+      );
     } catch {
       text = "";
     }

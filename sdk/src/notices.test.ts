@@ -82,7 +82,9 @@ describe("a collector that cannot be reached", () => {
     expect(c.lines).toEqual([]); // within the grace period: a blip is not worth a line
     await vi.advanceTimersByTimeAsync(60_000);
     expect(c.lines).toHaveLength(1);
-    expect(c.lines[0]).toMatch(/^\[seamtrace\] cannot deliver events to http:\/\/collector\.test\/v1\/events for 1\d s \(last error: fetch failed\); 3 events wait, retrying\.$/);
+    expect(c.lines[0]).toMatch(
+      /^\[seamtrace\] cannot deliver events to http:\/\/collector\.test\/v1\/events for 1\d s \(last error: fetch failed\); 3 events wait, retrying\.$/,
+    );
     down = false;
     await vi.advanceTimersByTimeAsync(2_000); // the probe finds it back within ~1 s, whatever the backoff
     expect(c.st.stats()).toMatchObject({ sent: 3, buffered: 0 });
@@ -136,7 +138,11 @@ describe("lost events", () => {
     let n = 0;
     const picky: RequestFn = async (_url, init) =>
       answer(207, {
-        results: events(init).map((e) => (e.type === "step.completed" && n++ % 2 === 0 ? { id: e.id, status: "rejected", code: "invalid_event", message: "bad step" } : { id: e.id, status: "accepted" })),
+        results: events(init).map((e) =>
+          e.type === "step.completed" && n++ % 2 === 0
+            ? { id: e.id, status: "rejected", code: "invalid_event", message: "bad step" }
+            : { id: e.id, status: "accepted" },
+        ),
       });
     const c = client(picky);
     const circular: Record<string, unknown> = {};

@@ -57,7 +57,13 @@ function collector(initial: Array<Partial<ServedPolicy> & { workflow: string; st
   };
 }
 
-const served = (workflow: string, step: string | null, rule: PolicyRule): ServedPolicy => ({ workflow, step, ...rule, revision: 1, updatedAt: "2026-01-01T00:00:00.000Z" });
+const served = (workflow: string, step: string | null, rule: PolicyRule): ServedPolicy => ({
+  workflow,
+  step,
+  ...rule,
+  revision: 1,
+  updatedAt: "2026-01-01T00:00:00.000Z",
+});
 
 const clients: PolicyClient[] = [];
 function client(request: RequestFn, extra: Partial<PolicyClientOptions> = {}): PolicyClient {
@@ -240,12 +246,24 @@ describe("fetching", () => {
         throw new Error("sync");
       },
       async () => ({ headers: { get: () => null }, text: async () => "" }) as unknown as TransportResponse,
-      async () => ({ status: 200, headers: { get: () => { throw new Error("headers"); } }, text: async () => '{"policies":[]}' }),
+      async () => ({
+        status: 200,
+        headers: {
+          get: () => {
+            throw new Error("headers");
+          },
+        },
+        text: async () => '{"policies":[]}',
+      }),
       async () => ({ status: 200, headers: { get: () => null }, text: () => Promise.reject(new Error("body")) }),
       async () => null as unknown as TransportResponse,
     ];
     for (const request of broken) {
-      const c = client(request, { onError: () => { throw new Error("hook"); } });
+      const c = client(request, {
+        onError: () => {
+          throw new Error("hook");
+        },
+      });
       c.start();
       expect(await c.ready(1000)).toBe(false);
       expect(await c.refresh()).toBe(false);

@@ -193,7 +193,10 @@ export class PolicyClient {
       const init: Parameters<RequestFn>[1] = { method: "GET", headers, signal };
       const res = await abortable(new Promise<TransportResponse>((ok) => ok(this.request(this.url, init))), signal);
       if (res.status === 304 && this.etag !== undefined) return true;
-      const text = await abortable(Promise.resolve().then(() => res.text()), signal);
+      const text = await abortable(
+        Promise.resolve().then(() => res.text()),
+        signal,
+      );
       if (res.status !== 200) throw httpError(`GET /v1/policies answered ${String(res.status)}`, res.status, errorSummary(String(text)));
       const [cache, maps] = parsePolicies(text);
       const etag = res.headers.get("etag");
@@ -237,7 +240,12 @@ function parsePolicies(text: string): [PolicyCache, Map<string, [number[], numbe
     const rule: Record<string, unknown> = {};
     for (const field of FIELDS) {
       const v = policy[field];
-      const ok = field === "onLow" ? v === "escalate" || v === "flag" : field === "requireConfidence" ? typeof v === "boolean" : typeof v === "number" && v >= 0 && v <= 1;
+      const ok =
+        field === "onLow"
+          ? v === "escalate" || v === "flag"
+          : field === "requireConfidence"
+            ? typeof v === "boolean"
+            : typeof v === "number" && v >= 0 && v <= 1;
       if (ok) rule[field] = v;
     }
     let steps = cache.get(policy.workflow);

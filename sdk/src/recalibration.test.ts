@@ -94,7 +94,9 @@ describe("a workflow with recalibrate: true", () => {
       },
     };
     Object.defineProperty(st, "policies", { value: { ...source, start() {}, stop() {} }, configurable: true });
-    const r = await st.workflow("claims", { version: "3", recalibrate: true }).run({}, async (run) => (await run.step("classify", () => ({ value: 1, confidence: 0.9 }))).confidence);
+    const r = await st
+      .workflow("claims", { version: "3", recalibrate: true })
+      .run({}, async (run) => (await run.step("classify", () => ({ value: 1, confidence: 0.9 }))).confidence);
     expect(r).toMatchObject({ status: "completed", output: 0.9 });
     await st.shutdown();
   });

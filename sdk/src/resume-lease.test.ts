@@ -32,7 +32,9 @@ describe("ResumeLease", () => {
   it("renews every third of the lease while held, and stops renewing once stopped", async () => {
     const { l, renewals, lost } = lease(() => true);
     await vi.advanceTimersByTimeAsync(5 * LEASE);
-    expect(renewals.map((t) => t - 1_000_000)).toEqual([10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000, 110_000, 120_000, 130_000, 140_000, 150_000]);
+    expect(renewals.map((t) => t - 1_000_000)).toEqual([
+      10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000, 110_000, 120_000, 130_000, 140_000, 150_000,
+    ]);
     expect(l.held()).toBe(true);
     l.stop();
     await vi.advanceTimersByTimeAsync(5 * LEASE);

@@ -65,7 +65,10 @@ export class Resumer {
   }
 
   async resolved(after: string | null): Promise<{ items: ResolvedReview[]; nextCursor: string | null } | undefined> {
-    const res = await this.call<{ items: ResolvedReview[]; nextCursor: string | null }>("GET", `/v1/resumable${after ? `?after=${encodeURIComponent(after)}` : ""}`);
+    const res = await this.call<{ items: ResolvedReview[]; nextCursor: string | null }>(
+      "GET",
+      `/v1/resumable${after ? `?after=${encodeURIComponent(after)}` : ""}`,
+    );
     if (res && !Array.isArray(res.items)) {
       this.report(new Error("the server's list of resolved reviews has an unexpected shape"));
       return undefined;
@@ -98,7 +101,10 @@ export class Resumer {
       }
       // Raced against the signal: an injected request function may ignore it.
       const res = await abortable(new Promise<Awaited<ReturnType<RequestFn>>>((ok) => ok(this.request(this.endpoint + path, init))), controller.signal);
-      const text = await abortable(Promise.resolve().then(() => res.text()), controller.signal);
+      const text = await abortable(
+        Promise.resolve().then(() => res.text()),
+        controller.signal,
+      );
       if (res.status >= 200 && res.status < 300) return JSON.parse(text) as T;
       if (res.status === 404 || (conflictIsNull && res.status === 409)) return null;
       const detail = errorSummary(text);

@@ -14,9 +14,33 @@ function stateWith(escalation: Partial<NonNullable<RunState["escalation"]>>): Ru
   return {
     run: { id: RUN_ID, workflow: "wf", version: "1", key: null, status: "paused", input: "roof" },
     steps: [
-      { stepId: STEP_ID, name: "classify", status: "completed", output: "storm", confidence: 0.41, cumulative: 0.41, source: "inferred", stale: false, flagged: false, parents: [], escalationId: ESC_ID, gated: true, call: 0 },
+      {
+        stepId: STEP_ID,
+        name: "classify",
+        status: "completed",
+        output: "storm",
+        confidence: 0.41,
+        cumulative: 0.41,
+        source: "inferred",
+        stale: false,
+        flagged: false,
+        parents: [],
+        escalationId: ESC_ID,
+        gated: true,
+        call: 0,
+      },
     ],
-    escalation: { id: ESC_ID, stepId: STEP_ID, step: "classify", status: "resolved", decision: "accept", output: "storm", reason: null, resumedAt: null, ...escalation },
+    escalation: {
+      id: ESC_ID,
+      stepId: STEP_ID,
+      step: "classify",
+      status: "resolved",
+      decision: "accept",
+      output: "storm",
+      reason: null,
+      resumedAt: null,
+      ...escalation,
+    },
   };
 }
 

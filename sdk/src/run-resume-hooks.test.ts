@@ -9,8 +9,26 @@ import type { RunState, SeamtraceEvent, StepEvent } from "./types.js";
 const RUN_ID = "0190a000-0000-7000-8000-0000000000aa";
 
 function record(name: string, call: number, output: unknown, extra: Partial<RunState["steps"][number]> = {}): RunState["steps"][number] {
-  const id = `0190a000-0000-7000-8000-${String(call).padStart(6, "0")}${name.padEnd(6, "0").slice(0, 6).replace(/[^0-9a-f]/g, "0")}`;
-  return { stepId: id, name, status: "completed", output, confidence: 0.9, cumulative: 0.9, source: "inferred", stale: false, flagged: false, parents: [], escalationId: null, gated: false, call, ...extra };
+  const id = `0190a000-0000-7000-8000-${String(call).padStart(6, "0")}${name
+    .padEnd(6, "0")
+    .slice(0, 6)
+    .replace(/[^0-9a-f]/g, "0")}`;
+  return {
+    stepId: id,
+    name,
+    status: "completed",
+    output,
+    confidence: 0.9,
+    cumulative: 0.9,
+    source: "inferred",
+    stale: false,
+    flagged: false,
+    parents: [],
+    escalationId: null,
+    gated: false,
+    call,
+    ...extra,
+  };
 }
 
 function resumedRun(state: RunState) {
@@ -26,7 +44,16 @@ describe("resume hooks for framework adapters", () => {
   const state: RunState = {
     run: { id: RUN_ID, workflow: "wf", version: "1", key: null, status: "paused", input: { topic: "x" } },
     steps: [record("draft", 0, "first draft"), record("draft", 1, "second draft"), draft2],
-    escalation: { id: "0190a000-0000-7000-8000-00000000e5c1", stepId: draft2.stepId, step: "draft", status: "resolved", decision: "correct", output: "reviewed draft", reason: "tone", resumedAt: null },
+    escalation: {
+      id: "0190a000-0000-7000-8000-00000000e5c1",
+      stepId: draft2.stepId,
+      step: "draft",
+      status: "resolved",
+      decision: "correct",
+      output: "reviewed draft",
+      reason: "tone",
+      resumedAt: null,
+    },
   };
 
   it("exposes the recorded state a run replays, and nothing for a fresh run", () => {

@@ -5,7 +5,9 @@ import type { SeamtraceEvent, StepEvent } from "./types.js";
 function newRun() {
   const events: SeamtraceEvent[] = [];
   // What the transport sends: the JSON form, made at flush time.
-  const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "2" }, (e) => events.push(JSON.parse(JSON.stringify("toWire" in e ? e.toWire() : e))));
+  const run = new Run({ runId: "0190a000-0000-7000-8000-000000000001", workflow: "wf", version: "2" }, (e) =>
+    events.push(JSON.parse(JSON.stringify("toWire" in e ? e.toWire() : e))),
+  );
   const steps = () => events.filter((e): e is StepEvent => e.type === "step.completed" || e.type === "step.failed");
   return { run, events, steps };
 }
@@ -18,7 +20,19 @@ describe("run.step", () => {
     expect(a.cumulative).toBeCloseTo(0.9, 12);
     expect(b.cumulative).toBeCloseTo(0.45, 12);
     const [ea, eb] = steps();
-    expect(ea).toMatchObject({ type: "step.completed", step: "a", input: { x: 1 }, output: "A", confidence: 0.9, reasoning: "because", alternatives: ["B"], parents: [], attempt: 1, workflow: "wf", version: "2" });
+    expect(ea).toMatchObject({
+      type: "step.completed",
+      step: "a",
+      input: { x: 1 },
+      output: "A",
+      confidence: 0.9,
+      reasoning: "because",
+      alternatives: ["B"],
+      parents: [],
+      attempt: 1,
+      workflow: "wf",
+      version: "2",
+    });
     expect(eb).toMatchObject({ step: "b", parents: [a.stepId], output: 2, confidence: 0.5 });
     expect(eb!.cumulative).toBeCloseTo(0.45, 12);
   });
@@ -32,7 +46,11 @@ describe("run.step", () => {
     ]);
     const d = await run.step("d", { from: [b, c] }, () => ({ value: 4, confidence: 0.6 }));
     expect(d.cumulative).toBeCloseTo(0.6 * 0.8 * 0.7 * 0.9, 12);
-    expect(steps().find((e) => e.step === "d")!.parents.sort()).toEqual([b.stepId, c.stepId].sort());
+    expect(
+      steps()
+        .find((e) => e.step === "d")!
+        .parents.sort(),
+    ).toEqual([b.stepId, c.stepId].sort());
   });
 
   it("leaves a step that gives no confidence unscored: undefined on the handle, absent on the wire, neutral in cumulative", async () => {
@@ -157,7 +175,16 @@ describe("run.step", () => {
     const { run } = newRun();
     const a = await run.step("a", () => ({ value: 1, confidence: 0.5 }));
     const b = await run.step("b", { from: [a] }, () => ({ value: 2, confidence: 0.5 }));
-    expect(JSON.parse(JSON.stringify(b))).toEqual({ name: "b", stepId: b.stepId, value: 2, confidence: 0.5, cumulative: 0.25, source: "inferred", stale: false, flagged: false });
+    expect(JSON.parse(JSON.stringify(b))).toEqual({
+      name: "b",
+      stepId: b.stepId,
+      value: 2,
+      confidence: 0.5,
+      cumulative: 0.25,
+      source: "inferred",
+      stale: false,
+      flagged: false,
+    });
   });
 });
 

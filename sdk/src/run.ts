@@ -190,7 +190,7 @@ export class Run {
   /** The recorded outcome of this call of step `name`, as a promise of its handle; undefined to run it. */
   private replayed<V>(name: string, call: number, opts: StepOptions): Promise<StepHandle<V>> | undefined {
     const recorded = this.replay!.byCall.get(`${call}:${name}`);
-    if (!recorded || recorded.status !== "completed") return undefined; // never ran, or failed: run it
+    if (recorded?.status !== "completed") return undefined; // never ran, or failed: run it
     const handle = new StepHandle<V>(this.identity, name, opts, this.now());
     const esc = this.replay!.escalation;
     const reviewed = esc !== null && esc.stepId === recorded.stepId && recorded.source !== "human";
@@ -200,7 +200,14 @@ export class Run {
     if (esc.decision === "reject") {
       // The reviewer refused the output: the run stops here and says why.
       handle.restore(recorded);
-      return Promise.reject(this.failStep(handle as StepHandle<unknown>, 1, undefined, Object.assign(new Error(esc.reason ?? "rejected by a reviewer"), { name: "ReviewRejected" })));
+      return Promise.reject(
+        this.failStep(
+          handle as StepHandle<unknown>,
+          1,
+          undefined,
+          Object.assign(new Error(esc.reason ?? "rejected by a reviewer"), { name: "ReviewRejected" }),
+        ),
+      );
     }
     // Accepted by the deadline, not by a person: the model's own output goes on, flagged downstream.
     if (esc.flagged) return Promise.resolve(handle.restore({ ...recorded, flagged: true }));
@@ -231,7 +238,12 @@ export class Run {
    * over): no later step calls user code, and the run records nothing more.
    */
   leaseLost(reason: string): RunStoppedError {
-    return (this.stop = new RunStoppedError(this.id, "lease_lost", undefined, `stopped resuming run ${this.id}: its claim was lost (${reason}); another worker resumes it`));
+    return (this.stop = new RunStoppedError(
+      this.id,
+      "lease_lost",
+      undefined,
+      `stopped resuming run ${this.id}: its claim was lost (${reason}); another worker resumes it`,
+    ));
   }
 
   /** Records a failure that did not come from a step (user code threw between steps). */

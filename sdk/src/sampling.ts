@@ -53,6 +53,7 @@ export const NEAR_BAND = 0.1;
 export function spotCheckRateFor(rule: PolicyRule, confidence: number | undefined): number | undefined {
   const near = rule.spotCheckNearRate;
   // An unscored step has no distance to the threshold: the base rate.
-  if (near === undefined || rule.minConfidence === undefined || confidence === undefined || !(confidence < rule.minConfidence + NEAR_BAND)) return rule.spotCheckRate;
+  if (near === undefined || rule.minConfidence === undefined || confidence === undefined || !(confidence < rule.minConfidence + NEAR_BAND))
+    return rule.spotCheckRate;
   return Math.max(near, rule.spotCheckRate ?? 0);
 }

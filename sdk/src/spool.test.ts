@@ -207,7 +207,10 @@ describe("FileSpool", () => {
         for (const child of children) child.stdin.write(JSON.stringify({ dir, at }) + "\n");
         const results = await Promise.all(answers.map(async (a) => JSON.parse((await a.next()).value as string) as { took: boolean; error?: string }));
         ready = true;
-        expect(results.filter((r) => r.took), `round ${round}: ${JSON.stringify(results)}`).toHaveLength(1);
+        expect(
+          results.filter((r) => r.took),
+          `round ${round}: ${JSON.stringify(results)}`,
+        ).toHaveLength(1);
         const loser = results.find((r) => !r.took)!;
         expect(loser.error).toMatch(/in use by process/);
         const owner = Number.parseInt(readFileSync(join(dir, "lock"), "utf8"), 10);
@@ -267,7 +270,14 @@ describe("Transport with a spool", () => {
     const { request, received, state } = collector();
     state.down = true;
     // No retry and no probe for the rest of the test: this process is about to "die".
-    const crashed = new Transport({ endpoint: "http://collector", request, gzip: false, minBackoffMs: 60_000, probeIntervalMs: 2 ** 31 - 1, spool: new FileSpool({ dir }) });
+    const crashed = new Transport({
+      endpoint: "http://collector",
+      request,
+      gzip: false,
+      minBackoffMs: 60_000,
+      probeIntervalMs: 2 ** 31 - 1,
+      spool: new FileSpool({ dir }),
+    });
     const lost = [event(1), event(2)];
     for (const e of lost) crashed.enqueue(e);
     await crashed.flush({ timeoutMs: 50 }); // one failed attempt; then the process "dies" (no shutdown)
@@ -326,7 +336,16 @@ describe("Transport with a spool", () => {
     const dir = tempDir();
     const { request, received, state } = collector();
     state.down = true;
-    const crashed = new Transport({ endpoint: "http://collector", request, gzip: false, minBackoffMs: 60_000, probeIntervalMs: 2 ** 31 - 1, logger: false, maxBufferEvents: 5, spool: new FileSpool({ dir }) });
+    const crashed = new Transport({
+      endpoint: "http://collector",
+      request,
+      gzip: false,
+      minBackoffMs: 60_000,
+      probeIntervalMs: 2 ** 31 - 1,
+      logger: false,
+      maxBufferEvents: 5,
+      spool: new FileSpool({ dir }),
+    });
     const left = Array.from({ length: 23 }, (_, i) => event(i));
     for (const e of left) crashed.enqueue(e);
     expect(crashed.stats()).toMatchObject({ buffered: 23, droppedTotal: 0 });

@@ -127,7 +127,9 @@ export class FileSpool implements EventSpool {
     this.lockPath = join(this.dir, "lock");
     this.lockText = `${process.pid}:${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
     this.lock();
-    const names = readdirSync(this.dir).filter((name) => SEGMENT.test(name)).sort();
+    const names = readdirSync(this.dir)
+      .filter((name) => SEGMENT.test(name))
+      .sort();
     for (const name of names) {
       const path = join(this.dir, name);
       const bytes = statSync(path).size;

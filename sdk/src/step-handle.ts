@@ -197,7 +197,16 @@ export class StepHandle<V> implements LineageNode, Deferred {
   }
 
   /** @internal A replayed step: its recorded outcome, handed back without calling user code. */
-  restore(r: { stepId: string; call: number; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }): this {
+  restore(r: {
+    stepId: string;
+    call: number;
+    output: unknown;
+    confidence: number | null;
+    cumulative: number | null;
+    source: Source;
+    stale: boolean;
+    flagged: boolean;
+  }): this {
     this.id = r.stepId;
     this.call = r.call;
     this.v = r.output as V;
@@ -313,4 +322,3 @@ export class StepHandle<V> implements LineageNode, Deferred {
     };
   }
 }
-

@@ -38,7 +38,7 @@ async function replay(o: Outage) {
   const delivered: string[] = [];
   const posts: number[] = []; // times of answered POSTs
   const down = () => Date.now() >= o.downAt && Date.now() < o.upAt;
-  const request: RequestFn = async (url, init) => {
+  const request: RequestFn = async (_url, init) => {
     if (down()) throw new TypeError("fetch failed");
     if (init.method === "GET") return { status: 200, headers: { get: () => null }, text: async () => '{"status":"ok"}' };
     const events = (JSON.parse(String(init.body)) as { events: Array<{ id: string; type: string }> }).events;

@@ -51,8 +51,7 @@ function collector(reply: (req: Req) => Reply | Promise<Reply> = () => ({ status
     return { status: r.status, headers: { get: (name) => headers[name.toLowerCase()] ?? null }, text: async () => body };
   };
   const ids = (reqs: Req[]) => reqs.flatMap((r) => r.events.filter((e) => e.type !== "sdk.dropped").map((e) => e.id));
-  const reports = () =>
-    answered.flatMap((r) => r.events.filter((e) => e.type === "sdk.dropped")) as unknown as DroppedEvent[];
+  const reports = () => answered.flatMap((r) => r.events.filter((e) => e.type === "sdk.dropped")) as unknown as DroppedEvent[];
   return { request, requests, answered, ids, reports };
 }
 
@@ -125,9 +124,7 @@ describe("retries", () => {
 
   it("waits until a Retry-After HTTP date before the next attempt", async () => {
     const retryAt = Math.ceil(Date.now() / 1000) * 1000 + 1000; // whole seconds: HTTP dates have no ms
-    const c = collector((req) =>
-      req.n === 1 ? { status: 429, headers: { "retry-after": new Date(retryAt).toUTCString() } } : { status: 200 },
-    );
+    const c = collector((req) => (req.n === 1 ? { status: 429, headers: { "retry-after": new Date(retryAt).toUTCString() } } : { status: 200 }));
     const t = new Transport(fast(c.request));
     t.enqueue(event());
     expect(await t.flush()).toEqual({ delivered: 1, undelivered: 0 });

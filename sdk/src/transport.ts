@@ -252,8 +252,7 @@ export class Transport {
       while (!this.halted) {
         let batch = this.pending[0];
         if (batch === undefined) {
-          const due =
-            this.taken < this.drainMark || this.queue.length >= this.opts.maxBatchEvents || this.ledger.reports.size > 0;
+          const due = this.taken < this.drainMark || this.queue.length >= this.opts.maxBatchEvents || this.ledger.reports.size > 0;
           if (!due) return;
           batch = this.takeBatch();
           // Nothing to take (a spool that cannot read back yet): the next tick tries again.
@@ -386,9 +385,12 @@ export class Transport {
       const next = (): void => {
         // Jittered, so clients that lost the collector together do not probe in step.
         const r = o.random();
-        probeTimer = setTimeout(() => {
-          void this.probe().then((up) => (done ? undefined : up ? wake() : next()));
-        }, o.probeIntervalMs * (0.75 + 0.5 * (r >= 0 && r < 1 ? r : 0.5)));
+        probeTimer = setTimeout(
+          () => {
+            void this.probe().then((up) => (done ? undefined : up ? wake() : next()));
+          },
+          o.probeIntervalMs * (0.75 + 0.5 * (r >= 0 && r < 1 ? r : 0.5)),
+        );
         unrefTimer(probeTimer);
       };
       if (probe && delay > o.probeIntervalMs) next();

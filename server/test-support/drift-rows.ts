@@ -26,8 +26,16 @@ export function hourRow(hour: number, values: ReadonlyArray<{ amount?: number; o
   const wf = emptyRow({ ...key, step: "" });
   for (const v of values) {
     foldStep(row, wf, {
-      stepId: `s-${ids++}`, failed: false, source: "inferred", confidence: v.confidence, cumulative: undefined, gate: "pass",
-      spotCheck: false, durationMs: 5, output: v.output ?? null, features: v.amount === undefined ? undefined : { amount: v.amount },
+      stepId: `s-${ids++}`,
+      failed: false,
+      source: "inferred",
+      confidence: v.confidence,
+      cumulative: undefined,
+      gate: "pass",
+      spotCheck: false,
+      durationMs: 5,
+      output: v.output ?? null,
+      features: v.amount === undefined ? undefined : { amount: v.amount },
     });
   }
   return row;

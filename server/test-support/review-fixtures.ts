@@ -27,33 +27,74 @@ export function escalatedRun(t0 = T0, workflow = "claims") {
   const start = runStarted({ workflow, time: iso(t0), key: `msg-${uuidv7()}`, input: { subject: "Flooded kitchen", body: "Water everywhere." } });
   const runId = start.runId;
   const extract = stepEvent(runId, {
-    workflow, step: "extract", startedAt: iso(t0), time: iso(t0 + 100),
-    output: { policyNo: "P-1234", amount: 1200 }, confidence: 0.9, cumulative: 0.9,
+    workflow,
+    step: "extract",
+    startedAt: iso(t0),
+    time: iso(t0 + 100),
+    output: { policyNo: "P-1234", amount: 1200 },
+    confidence: 0.9,
+    cumulative: 0.9,
   });
   const classify = stepEvent(runId, {
-    workflow, step: "classify", parents: [extract.stepId], startedAt: iso(t0 + 110), time: iso(t0 + 200),
-    output: "water", confidence: 0.8, cumulative: 0.72, gate: { outcome: "pass", kinds: [] },
+    workflow,
+    step: "classify",
+    parents: [extract.stepId],
+    startedAt: iso(t0 + 110),
+    time: iso(t0 + 200),
+    output: "water",
+    confidence: 0.8,
+    cumulative: 0.72,
+    gate: { outcome: "pass", kinds: [] },
   });
   const match = stepEvent(runId, {
-    workflow, step: "match-policy", parents: [extract.stepId], startedAt: iso(t0 + 110), time: iso(t0 + 250),
-    output: { holder: "A. Jones" }, confidence: 1, cumulative: 0.9, source: "direct",
-    observedAt: iso(t0 - 60_000), maxAgeMs: 86_400_000,
+    workflow,
+    step: "match-policy",
+    parents: [extract.stepId],
+    startedAt: iso(t0 + 110),
+    time: iso(t0 + 250),
+    output: { holder: "A. Jones" },
+    confidence: 1,
+    cumulative: 0.9,
+    source: "direct",
+    observedAt: iso(t0 - 60_000),
+    maxAgeMs: 86_400_000,
   });
   const unreported = uuidv7();
   const escalationId = uuidv7();
   const reserve = stepEvent(runId, {
-    workflow, step: "reserve", parents: [classify.stepId, match.stepId, unreported], startedAt: iso(t0 + 260), time: iso(t0 + 300),
-    input: { kind: "water", holder: "A. Jones" }, output: { amount: 25_000, currency: "EUR" },
-    confidence: 0.55, cumulative: 0.356, reasoning: "large claim, policy limit unclear",
-    alternatives: [{ amount: 12_000, currency: "EUR" }, { amount: 2_500, currency: "EUR" }],
+    workflow,
+    step: "reserve",
+    parents: [classify.stepId, match.stepId, unreported],
+    startedAt: iso(t0 + 260),
+    time: iso(t0 + 300),
+    input: { kind: "water", holder: "A. Jones" },
+    output: { amount: 25_000, currency: "EUR" },
+    confidence: 0.55,
+    cumulative: 0.356,
+    reasoning: "large claim, policy limit unclear",
+    alternatives: [
+      { amount: 12_000, currency: "EUR" },
+      { amount: 2_500, currency: "EUR" },
+    ],
     gate: { outcome: "escalate", kinds: ["confidence", "cumulative"], minConfidence: 0.8, minCumulative: 0.5 },
     escalationId,
     contract: { jsonSchema: RESERVE_CONTRACT, vendor: "zod" },
   });
   const paused = runEnded(runId, "run.paused", { workflow, time: iso(t0 + 301), durationMs: 301, stepId: reserve.stepId, escalationId });
   return {
-    runId, escalationId, unreported, start, extract, classify, match, reserve, paused,
-    batches: [[start, extract, classify], [match, reserve, paused]] as SeamtraceEvent[][],
+    runId,
+    escalationId,
+    unreported,
+    start,
+    extract,
+    classify,
+    match,
+    reserve,
+    paused,
+    batches: [
+      [start, extract, classify],
+      [match, reserve, paused],
+    ] as SeamtraceEvent[][],
   };
 }
 

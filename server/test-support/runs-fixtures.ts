@@ -40,7 +40,11 @@ export async function seedRun(db: Db, seed: RunSeed): Promise<string> {
     ...seed,
   });
   // The hourly counts the projector keeps with every run it writes (store/run-hours.ts).
-  const row = await db.select({ startedAt: runs.startedAt }).from(runs).where(and(eq(runs.projectId, seed.projectId), eq(runs.id, id))).get();
+  const row = await db
+    .select({ startedAt: runs.startedAt })
+    .from(runs)
+    .where(and(eq(runs.projectId, seed.projectId), eq(runs.id, id)))
+    .get();
   for (const st of recountStatements([{ projectId: seed.projectId, workflow, hour: hourOf(row!.startedAt) }])) await db.$client.execute(st);
   return id;
 }

@@ -48,7 +48,10 @@ export interface SimulatedOutput {
  */
 function idMaker(seed: number): (time: number) => string {
   const rand = prng(seed ^ 0x5eed1d5);
-  const hex = (bits: number) => Math.floor(rand() * 2 ** bits).toString(16).padStart(bits / 4, "0");
+  const hex = (bits: number) =>
+    Math.floor(rand() * 2 ** bits)
+      .toString(16)
+      .padStart(bits / 4, "0");
   return (time) => {
     const ms = time.toString(16).padStart(12, "0");
     return `${ms.slice(0, 8)}-${ms.slice(8)}-7${hex(12)}-${(8 + Math.floor(rand() * 4)).toString(16)}${hex(12)}-${hex(24)}${hex(24)}`;
@@ -87,9 +90,7 @@ export function simulateStream(spec: StreamSpec): SimulatedOutput[] {
         attempt: 1,
         durationMs: Math.round(20 + rand() * 200),
         startedAt: new Date(t - 50).toISOString(),
-        gate: low
-          ? { outcome: onLow, kinds: ["confidence"], minConfidence }
-          : { outcome: "pass", kinds: [], minConfidence },
+        gate: low ? { outcome: onLow, kinds: ["confidence"], minConfidence } : { outcome: "pass", kinds: [], minConfidence },
       };
       if (review) event.escalationId = newId(t);
       if (spot) event.spotCheck = { rate: spotCheckRate };

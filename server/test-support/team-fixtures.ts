@@ -64,7 +64,8 @@ export const decide = (ctx: TestContext, id: string, who: Caller, body: unknown)
   call<DecisionResponse & ErrorBody>(ctx, "POST", `/v1/escalations/${id}/decision`, who, body) as Promise<Answer<DecisionResponse>>;
 export const adjudicate = (ctx: TestContext, id: string, who: Caller, body: unknown) =>
   call<DecisionResponse & ErrorBody>(ctx, "POST", `/v1/escalations/${id}/adjudication`, who, body) as Promise<Answer<DecisionResponse>>;
-export const detail = (ctx: TestContext, id: string, who: Caller) => call<EscalationDetail & ErrorBody>(ctx, "GET", `/v1/escalations/${id}`, who) as Promise<Answer<EscalationDetail>>;
+export const detail = (ctx: TestContext, id: string, who: Caller) =>
+  call<EscalationDetail & ErrorBody>(ctx, "GET", `/v1/escalations/${id}`, who) as Promise<Answer<EscalationDetail>>;
 export const queue = (ctx: TestContext, who: Caller, params: Record<string, string> = {}) =>
   call<QueueResponse & ErrorBody>(ctx, "GET", `/v1/escalations?${new URLSearchParams(params)}`, who) as Promise<Answer<QueueResponse>>;
 
@@ -78,7 +79,11 @@ export async function runJob(ctx: TestContext, name: JobName): Promise<Record<st
 }
 
 /** The project's audit entries with `action`, oldest first, with their payloads. */
-export async function auditEntries(ctx: TestContext, projectId: string, action: string): Promise<Array<{ actor: string; subject: string; payload: Record<string, unknown> }>> {
+export async function auditEntries(
+  ctx: TestContext,
+  projectId: string,
+  action: string,
+): Promise<Array<{ actor: string; subject: string; payload: Record<string, unknown> }>> {
   const rs = await ctx.store.client.execute({
     sql: `SELECT l.actor, l.subject, p.body FROM audit_log l LEFT JOIN audit_payloads p ON p.project_id = l.project_id AND p.seq = l.seq
           WHERE l.project_id = ? AND l.action = ? ORDER BY l.seq`,
@@ -97,6 +102,14 @@ export async function queuedWebhooks(ctx: TestContext, projectId: string, event?
 }
 
 export async function labelsOf(ctx: TestContext, projectId: string, escalationId: string) {
-  const rs = await ctx.store.client.execute({ sql: "SELECT actor, correct, value, source FROM labels WHERE project_id = ? AND escalation_id = ?", args: [projectId, escalationId] });
-  return rs.rows.map((r) => ({ actor: String(r[0]), correct: r[1] === null ? null : Number(r[1]) === 1, value: r[2] === null ? null : (JSON.parse(String(r[2])) as unknown), source: String(r[3]) }));
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT actor, correct, value, source FROM labels WHERE project_id = ? AND escalation_id = ?",
+    args: [projectId, escalationId],
+  });
+  return rs.rows.map((r) => ({
+    actor: String(r[0]),
+    correct: r[1] === null ? null : Number(r[1]) === 1,
+    value: r[2] === null ? null : (JSON.parse(String(r[2])) as unknown),
+    source: String(r[3]),
+  }));
 }

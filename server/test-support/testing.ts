@@ -6,7 +6,7 @@ import { CheckpointSigner } from "../src/modules/audit/chain.js";
 import { loadConfig, type Config } from "../src/app/config.js";
 import { openStore, type Store } from "../src/platform/db/client.js";
 import { migrateStore } from "../src/app/migrate.js";
-import { type AppDeps, type Role } from "../src/app/deps.js";
+import type { AppDeps, Role } from "../src/app/deps.js";
 import { silentLogger } from "../src/app/logger.js";
 import { SESSION_COOKIE } from "../src/modules/auth/require-auth.js";
 import { createSession, createUser } from "../src/modules/auth/users-store.js";

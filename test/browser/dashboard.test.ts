@@ -115,7 +115,8 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     }
     // Each card says how fresh it is: runs are counted as they arrive, rates by the rollups.
     await expect.poll(() => text(page.locator('[data-figure="runs"] [data-fresh]'))).toBe("counted as runs arrive");
-    for (const key of ["auto", "escalation", "ece"]) await expect.poll(() => text(page.locator(`[data-figure="${key}"] [data-fresh]`))).toMatch(/^rolled up (just now|\d+ min ago)$/);
+    for (const key of ["auto", "escalation", "ece"])
+      await expect.poll(() => text(page.locator(`[data-figure="${key}"] [data-fresh]`))).toMatch(/^rolled up (just now|\d+ min ago)$/);
     await shot(page, "overview");
     // One ECE for one window: the card's link opens the Calibration page, which shows the same.
     const ece = await text(page.locator('[data-figure="ece"] .value'));
@@ -143,10 +144,14 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
 
   it("hides the review queue and analytics from roles that may not use them", async () => {
     const analyst = await signedIn(SEED_USERS.analyst);
-    await expect.poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Agreement", "Calibration", "Escalations", "Drift", "Thresholds", "Golden", "Exports", "Audit"]);
+    await expect
+      .poll(() => analyst.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents())
+      .toEqual(["Overview", "Runs", "Agreement", "Calibration", "Escalations", "Drift", "Thresholds", "Golden", "Exports", "Audit"]);
     await analyst.close();
     const reviewer = await signedIn(SEED_USERS.reviewer);
-    await expect.poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Audit"]);
+    await expect
+      .poll(() => reviewer.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents())
+      .toEqual(["Overview", "Runs", "Review queue", "Audit"]);
     await expect.poll(() => reviewer.locator('[data-figure="queue"]').count()).toBe(1);
     await expect.poll(() => reviewer.locator('[data-figure="ece"]').count()).toBe(0);
     // A deep link to an analytics page says why instead of failing on the API's 403.
@@ -159,7 +164,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     const paused = seeded.escalated[seeded.escalated.length - 1]!;
     const page = await signedIn(SEED_USERS.analyst);
     await page.goto(`${server.url}/runs/${paused.runId}`);
-    await expect.poll(() => text(page.locator("[data-pause]"))).toMatch(/^Paused, waiting for review\s+at step classify: its confidence 0\.41 is below the minimum 0\.6\./);
+    await expect
+      .poll(() => text(page.locator("[data-pause]")))
+      .toMatch(/^Paused, waiting for review\s+at step classify: its confidence 0\.41 is below the minimum 0\.6\./);
     await shot(page, "run-paused");
     await page.close();
   });
@@ -284,7 +291,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await expect.poll(() => page.locator("svg.reliability g.bin .count").allTextContents()).toEqual(CLASSIFY_CONFIDENCE.map(() => perBin));
     await expect.poll(() => page.locator("svg.reliability text.axis").allTextContents()).toEqual(["confidence (mean per bin)", "observed accuracy"]);
     // No count label is cut by the chart's edges.
-    const boxes = await page.locator("svg.reliability .count").evaluateAll((els) => els.map((e) => (e as unknown as { getBBox(): { y: number; height: number } }).getBBox()).map((b) => [b.y, b.y + b.height]));
+    const boxes = await page
+      .locator("svg.reliability .count")
+      .evaluateAll((els) => els.map((e) => (e as unknown as { getBBox(): { y: number; height: number } }).getBBox()).map((b) => [b.y, b.y + b.height]));
     const height = Number(await page.locator("svg.reliability").getAttribute("height"));
     for (const [top, bottom] of boxes) {
       expect(top).toBeGreaterThanOrEqual(0);
@@ -328,7 +337,15 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
       await db.execute({ sql: "UPDATE audit_verifications SET checked = 600, updated_at = ? WHERE id = ?", args: [Date.now(), id] });
       await expect.poll(() => text(page.locator('[data-verify="running"]'))).toContain("600 of 1,000 entries (60%)");
       await shot(page, "audit-verifying");
-      const report = { ok: true, projectId, entries: 1000, checkpoints: 3, head: { seq: 1000, hash: "ab".repeat(32) }, lastGoodCheckpoint: 1000, firstBad: null };
+      const report = {
+        ok: true,
+        projectId,
+        entries: 1000,
+        checkpoints: 3,
+        head: { seq: 1000, hash: "ab".repeat(32) },
+        lastGoodCheckpoint: 1000,
+        firstBad: null,
+      };
       await db.execute({
         sql: "UPDATE audit_verifications SET status = 'passed', checked = 1000, report = ?, updated_at = ?, finished_at = ? WHERE id = ?",
         args: [JSON.stringify(report), Date.now(), Date.now(), id],
@@ -338,8 +355,11 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
       // A later one found a tail no checkpoint signs: said as such, with its size and age.
       const later = "01a20000-0000-7000-8000-00000000cafe";
       const unanchored = {
-        ...report, entries: 1200, head: { seq: 1200, hash: "cd".repeat(32) },
-        payloads: { checked: 1200, reduced: 0, purged: 0, unverifiable: 0 }, anchors: { external: null, system: null },
+        ...report,
+        entries: 1200,
+        head: { seq: 1200, hash: "cd".repeat(32) },
+        payloads: { checked: 1200, reduced: 0, purged: 0, unverifiable: 0 },
+        anchors: { external: null, system: null },
         unanchored: { from: 1001, to: 1200, entries: 200, since: new Date(now - 3 * 3_600_000).toISOString() },
       };
       await db.execute({
@@ -415,7 +435,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     const matrix = page.locator("table.matrix");
     // Three steps and the end-to-end row; one column per result, oldest first.
     await expect.poll(() => matrix.locator("tbody tr").count()).toBe(4);
-    await expect.poll(() => matrix.locator("thead th").allTextContents()).toEqual(["Step", ...GOLDEN.results.map((r) => expect.stringContaining(`v${r.version}`))]);
+    await expect
+      .poll(() => matrix.locator("thead th").allTextContents())
+      .toEqual(["Step", ...GOLDEN.results.map((r) => expect.stringContaining(`v${r.version}`))]);
     // v2 regressed classify and end to end: two red cells, both in the last column.
     await expect.poll(() => matrix.locator("td.regressed").count()).toBe(2);
     await expect.poll(() => text(page.getByLabel("Workflow").locator("option").first())).toBe("Newest result's (roof-claims)");
@@ -436,7 +458,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await expect.poll(() => page.locator("li.change").count()).toBe(1);
     expect(await page.getByRole("button", { name: /Edit|Revert|New policy/ }).count()).toBe(0);
     // The drift alert in words: the feature that moved, by how much, against which cut-off.
-    await expect.poll(() => text(page.locator("[data-alert]"))).toMatch(new RegExp(`^drift on ${DRIFT.step} · (confidence|amount|channel|output): (PSI [0-9.]+ ≥ 0\\.25|(KS|χ²) p = \\S+ < 0\\.01)$`));
+    await expect
+      .poll(() => text(page.locator("[data-alert]")))
+      .toMatch(new RegExp(`^drift on ${DRIFT.step} · (confidence|amount|channel|output): (PSI [0-9.]+ ≥ 0\\.25|(KS|χ²) p = \\S+ < 0\\.01)$`));
     await shot(page, "thresholds-alerts");
     await page.close();
   });
@@ -482,7 +506,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     // Raising the workflow's min confidence does nothing for a step with its own: the form says so.
     await page.locator(`tr[data-policy="${DRIFT.workflow}/"]`).getByRole("button", { name: /Edit/ }).click();
     await page.getByLabel("Min confidence").fill("0.7");
-    await expect.poll(() => text(page.locator("[data-precedence]"))).toContain(`Min confidence: step ${DRIFT.step} (0.55) sets its own, which wins; this value applies to the other steps only.`);
+    await expect
+      .poll(() => text(page.locator("[data-precedence]")))
+      .toContain(`Min confidence: step ${DRIFT.step} (0.55) sets its own, which wins; this value applies to the other steps only.`);
     await shot(page, "thresholds-precedence");
     await page.close();
   });
@@ -500,7 +526,11 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
       try {
         const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
         const wf = st.workflow(BUSY, { version: "1" });
-        await Promise.all(Array.from({ length: perDay }, (_, i) => wf.run({ input: { n: i }, key: `busy-${d}-${i}` }, (run) => run.step("intake", { input: i }, async () => ({ value: i, confidence: 0.9 })))));
+        await Promise.all(
+          Array.from({ length: perDay }, (_, i) =>
+            wf.run({ input: { n: i }, key: `busy-${d}-${i}` }, (run) => run.step("intake", { input: i }, async () => ({ value: i, confidence: 0.9 }))),
+          ),
+        );
         await st.shutdown();
       } finally {
         Date.now = realNow;
@@ -556,17 +586,21 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
 
     // The lead: the queue of disputes, then both decisions side by side and the final say.
     const lead = await signedIn(TEAM.lead);
-    await expect.poll(() => lead.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents()).toEqual(["Overview", "Runs", "Review queue", "Agreement", "Audit"]);
+    await expect
+      .poll(() => lead.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents())
+      .toEqual(["Overview", "Runs", "Review queue", "Agreement", "Audit"]);
     await lead.goto(`${server.url}/review`);
     await lead.getByLabel("Status").selectOption("disputed");
     await expect.poll(() => lead.locator("tr[data-escalation]").count()).toBe(1);
     await item(lead).getByRole("link", { name: "Adjudicate" }).click();
     const side = lead.getByRole("region", { name: "The decisions, side by side" });
     await expect.poll(() => side.locator("article.decision").count()).toBe(2);
-    await expect.poll(() => side.locator("article.decision").allTextContents()).toEqual([
-      expect.stringMatching(new RegExp(`Reviewer ${SEED_USERS.reviewer}.*accept.*storm damage, as the photos show`, "s")),
-      expect.stringMatching(new RegExp(`Reviewer ${TEAM.reviewer2}.*reject.*wear and tear, not a storm`, "s")),
-    ]);
+    await expect
+      .poll(() => side.locator("article.decision").allTextContents())
+      .toEqual([
+        expect.stringMatching(new RegExp(`Reviewer ${SEED_USERS.reviewer}.*accept.*storm damage, as the photos show`, "s")),
+        expect.stringMatching(new RegExp(`Reviewer ${TEAM.reviewer2}.*reject.*wear and tear, not a storm`, "s")),
+      ]);
     await lead.getByRole("heading", { name: "Adjudication" }).waitFor();
     await shot(lead, "team-review-adjudication");
     await lead.getByLabel("Correct it").check();
@@ -587,7 +621,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard in a browser", sk
     await lead.goto(`${server.url}/agreement`);
     const row = lead.locator(`tr[data-step="${TEAM.workflow}/${TEAM.step}"]`);
     await expect.poll(() => text(row)).toContain("0.0%");
-    await expect.poll(() => lead.locator("table[data-table=pairs] tbody tr").allTextContents()).toEqual([expect.stringContaining(`${SEED_USERS.reviewer} · ${TEAM.reviewer2}`)]);
+    await expect
+      .poll(() => lead.locator("table[data-table=pairs] tbody tr").allTextContents())
+      .toEqual([expect.stringContaining(`${SEED_USERS.reviewer} · ${TEAM.reviewer2}`)]);
     // Accuracy on known answers is for admins only.
     await expect.poll(() => lead.locator("table[data-table=accuracy]").count()).toBe(0);
     await shot(lead, "team-review-agreement");

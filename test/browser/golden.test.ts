@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { goldenResultPayload, runGoldenSet, sendGoldenResult, serializeGoldenSet, type GoldenCase, type GoldenRunReport, type GoldenWorkflowModule } from "@seamtrace/golden";
+import {
+  goldenResultPayload,
+  runGoldenSet,
+  sendGoldenResult,
+  serializeGoldenSet,
+  type GoldenCase,
+  type GoldenRunReport,
+  type GoldenWorkflowModule,
+} from "@seamtrace/golden";
 import type { Seamtrace } from "@seamtrace/sdk";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,7 +57,10 @@ function claims(version: "1" | "2"): GoldenWorkflowModule {
             const fields = await run.step("extract", { input }, () => ({ value: { n }, confidence: 0.95 }));
             const right = n % 3 === 0 ? "cyber" : n % 2 === 0 ? "auto" : "health";
             const wrong = version === "2" && n % 4 === 0;
-            const kind = await run.step("classify", { from: [fields] }, () => ({ value: wrong ? (n === 8 ? HOSTILE : "property") : right, confidence: wrong ? 0.97 : 0.9 }));
+            const kind = await run.step("classify", { from: [fields] }, () => ({
+              value: wrong ? (n === 8 ? HOSTILE : "property") : right,
+              confidence: wrong ? 0.97 : 0.9,
+            }));
             const reserve = await run.step("reserve", { from: [fields, kind] }, () => ({ value: n * 100, confidence: 0.9 }));
             return reserve.value;
           }),
@@ -124,7 +135,14 @@ describe.skipIf(skipReason !== undefined)(suiteName("golden runs in the dashboar
     // Every case of the set with its run, the failing ones first.
     const caseRows = page.locator("table.cases tbody tr");
     await expect.poll(() => caseRows.count()).toBe(cases.length);
-    await expect.poll(() => caseRows.locator("th").allTextContents().then((t) => t.slice(0, regressedCases.length))).toEqual(regressedCases);
+    await expect
+      .poll(() =>
+        caseRows
+          .locator("th")
+          .allTextContents()
+          .then((t) => t.slice(0, regressedCases.length)),
+      )
+      .toEqual(regressedCases);
     expect(await page.locator('table.cases tr[data-outcome="fail"]').count()).toBe(regressedCases.length);
     await shot(page, "golden-result");
 
@@ -152,7 +170,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("golden runs in the dashboar
     await page.waitForURL((u) => u.pathname === `/golden/${ids.v1}` && u.searchParams.get("with") === ids.v2);
     await expect.poll(() => text(page.getByRole("heading", { level: 1 }))).toBe("claims-golden-ui: v1 ↔ v2");
     const classify = page.locator('table.side tr[data-step="classify"] td');
-    await expect.poll(() => classify.allTextContents()).toEqual(["100.0%", expect.stringMatching(/^75\.0%.*▼$/), "−25.0", expect.any(String), expect.any(String), "0.0%", "0.0%"]);
+    await expect
+      .poll(() => classify.allTextContents())
+      .toEqual(["100.0%", expect.stringMatching(/^75\.0%.*▼$/), "−25.0", expect.any(String), expect.any(String), "0.0%", "0.0%"]);
     expect(await page.locator('table.side tr[data-step="extract"] td.regressed').count()).toBe(0);
     const pairs = page.locator("table.pairs tbody tr");
     await expect.poll(() => pairs.count()).toBe(cases.length);

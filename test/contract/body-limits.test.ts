@@ -50,7 +50,10 @@ function send(route: string, body: NonNullable<RequestInit["body"]>, headers: Re
 }
 
 async function expectError(res: Response, status: number, code: string | RegExp) {
-  const body = (await res.clone().json().catch(() => null)) as { error?: { code: string } } | null;
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => null)) as { error?: { code: string } } | null;
   expect(`${res.status} ${body?.error?.code}`, res.url).toBe(`${status} ${body?.error?.code}`);
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/application\/json/);

@@ -46,7 +46,10 @@ describe("the dependencies and the Node version the README documents", () => {
     const engines = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
     expect(engines).toMatch(/^>=20\./);
     // A dry run reads the lockfile and checks every package's engines; it installs nothing.
-    const { stdout, stderr } = await exec("npm", ["install", "--dry-run", "--offline", "--no-audit", "--no-fund"], { cwd: repo, env: { ...process.env, npm_config_engine_strict: "false" } });
+    const { stdout, stderr } = await exec("npm", ["install", "--dry-run", "--offline", "--no-audit", "--no-fund"], {
+      cwd: repo,
+      env: { ...process.env, npm_config_engine_strict: "false" },
+    });
     const warnings = `${stdout}\n${stderr}`.split("\n").filter((l) => l.includes("EBADENGINE"));
     expect(warnings, warnings.slice(0, 8).join("\n")).toEqual([]);
   }, 300_000);

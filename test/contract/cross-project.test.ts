@@ -49,20 +49,65 @@ const INGEST = new Set(["POST /v1/events", "POST /v1/traces", "POST /v1/logs"]);
 /** State-changing routes that read no body. */
 const BODYLESS = new Set(["POST /v1/audit/verifications", "POST /v1/jobs/:name/run"]);
 /** Not project data: public, or sign-in itself. */
-const SKIP = new Set(["ALL /*", "ALL /v1/traces", "ALL /v1/logs", "GET /", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout"]);
+const SKIP = new Set([
+  "ALL /*",
+  "ALL /v1/traces",
+  "ALL /v1/logs",
+  "GET /",
+  "GET /healthz",
+  "GET /metrics",
+  "GET /openapi.json",
+  "GET /reference",
+  "POST /v1/auth/login",
+  "POST /v1/auth/logout",
+]);
 
 function bodies(): Record<string, unknown> {
   const table: Record<string, unknown> = {
     "POST /v1/events": {
-      events: [{ id: "0190f0f0-0000-7000-8000-0000000000aa", type: "run.started", time: new Date().toISOString(), runId: b.runId, workflow: "claims", version: "3" }],
+      events: [
+        { id: "0190f0f0-0000-7000-8000-0000000000aa", type: "run.started", time: new Date().toISOString(), runId: b.runId, workflow: "claims", version: "3" },
+      ],
     },
     // A span in B's run: OTLP runs are keyed by trace id within the caller's project.
     "POST /v1/traces": {
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", name: "probe", startTimeUnixNano: "1", endTimeUnixNano: "2", attributes: [{ key: "seamtrace.run.id", value: { stringValue: "RUNID" } }] }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: "0".repeat(31) + "1",
+                  spanId: "0".repeat(15) + "1",
+                  name: "probe",
+                  startTimeUnixNano: "1",
+                  endTimeUnixNano: "2",
+                  attributes: [{ key: "seamtrace.run.id", value: { stringValue: "RUNID" } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
     },
     // An evaluation for a span of B's trace id: filed under A's project.
     "POST /v1/logs": {
-      resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: "gen_ai.evaluation.result", traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", attributes: [{ key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.1 } }] }] }] }],
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  eventName: "gen_ai.evaluation.result",
+                  traceId: "0".repeat(31) + "1",
+                  spanId: "0".repeat(15) + "1",
+                  attributes: [{ key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.1 } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
     },
     "POST /v1/labels": { labels: [{ runId: b.runId, stepId: b.stepIds[0], correct: false, reason: "probe" }] },
     "POST /v1/runs/:id/resume": { escalationId: b.escalationId },
@@ -80,8 +125,14 @@ function bodies(): Record<string, unknown> {
     "POST /v1/thresholds/changes/:id/revert": { reason: "probe" },
     "POST /v1/golden/cases": { escalationId: b.escalationId, set: "probe" },
     "POST /v1/golden/results": {
-      set: "probe", setVersion: "0".repeat(64), workflow: "claims", version: "3", startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(),
-      summary: { cases: 0, runs: {}, escalationRate: 0, endToEndAccuracy: null, completed: 0, steps: [] }, regressions: [],
+      set: "probe",
+      setVersion: "0".repeat(64),
+      workflow: "claims",
+      version: "3",
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      summary: { cases: 0, runs: {}, escalationRate: 0, endToEndAccuracy: null, completed: 0, steps: [] },
+      regressions: [],
     },
   };
   return JSON.parse(JSON.stringify(table).replaceAll("RUNID", b?.runId ?? "")) as Record<string, unknown>;
@@ -90,8 +141,22 @@ function bodies(): Record<string, unknown> {
 /** B's rows in every table that holds project data, as one string to compare before and after. */
 async function snapshotB(): Promise<string> {
   const tables = [
-    "runs", "steps", "escalations", "labels", "policies", "webhooks", "retention_policies", "api_keys", "users", "otlp_spans", "step_scores", "step_records",
-    "reviews", "review_groups", "review_group_members", "review_judges",
+    "runs",
+    "steps",
+    "escalations",
+    "labels",
+    "policies",
+    "webhooks",
+    "retention_policies",
+    "api_keys",
+    "users",
+    "otlp_spans",
+    "step_scores",
+    "step_records",
+    "reviews",
+    "review_groups",
+    "review_group_members",
+    "review_judges",
   ];
   const parts: string[] = [];
   for (const t of tables) {
@@ -154,7 +219,15 @@ function pathFor(method: string, pattern: string): string {
     .replace(/:step/, "reserve")
     .replace(/:[a-zA-Z]+/g, b.runId);
   if (method !== "GET") return path;
-  const q = new URLSearchParams({ runId: b.runId, stepId: b.stepIds[0]!, escalationId: b.escalationId, workflow: "claims", key: "msg", id: b.runId, projectId: b.projectId });
+  const q = new URLSearchParams({
+    runId: b.runId,
+    stepId: b.stepIds[0]!,
+    escalationId: b.escalationId,
+    workflow: "claims",
+    key: "msg",
+    id: b.runId,
+    projectId: b.projectId,
+  });
   return `${path}?${q}`;
 }
 
@@ -174,7 +247,8 @@ describe("cross-project isolation, every route × B's ids", () => {
   it("covers the mounted routes", () => {
     const routes = new Set(ctx.app.routes.map((r) => `${r.method} ${r.path}`).filter((r) => !SKIP.has(r)));
     expect(routes.size).toBeGreaterThanOrEqual(30);
-    for (const r of routes) if (/^(POST|PUT|PATCH) /.test(r) && !/\/:/.test(r) && !(r in bodies()) && !BODYLESS.has(r)) expect.fail(`${r} takes a body: add one to bodies()`);
+    for (const r of routes)
+      if (/^(POST|PUT|PATCH) /.test(r) && !/\/:/.test(r) && !(r in bodies()) && !BODYLESS.has(r)) expect.fail(`${r} takes a body: add one to bodies()`);
   });
 
   it("answers 404 for B's ids in a path, never shows B's ids, and changes nothing of B's", async () => {

@@ -8,17 +8,7 @@ import { readAuditHead } from "../../server/src/modules/audit/store.js";
 import { verifyAudit } from "../../server/src/modules/audit/verify.js";
 import { createCheckpoint } from "../../server/src/modules/audit/checkpoints.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
-import {
-  batch,
-  envelope,
-  FUZZ_ENV,
-  FUZZ_LIMITS,
-  KNOWN_FIELDS,
-  contentOf,
-  serialize,
-  type EnvelopeCase,
-  type GenItem,
-} from "../support/ingest-arbitraries.js";
+import { batch, envelope, FUZZ_ENV, FUZZ_LIMITS, KNOWN_FIELDS, contentOf, serialize, type EnvelopeCase, type GenItem } from "../support/ingest-arbitraries.js";
 
 /**
  * Property-based fuzzing of `POST /v1/events`: valid, mutated and malformed batches
@@ -249,7 +239,10 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
       const bodyText = String(r[3]);
       expect(hashes.get(String(r[0])), `${why}\npayload hash of ${String(r[0])}`).toBe(sha256Hex(bodyText));
       const keys = Object.keys(JSON.parse(bodyText) as object);
-      expect(keys.filter((k) => !KNOWN_FIELDS.has(k)), `${why}\nstored body of ${String(r[0])}`).toEqual([]);
+      expect(
+        keys.filter((k) => !KNOWN_FIELDS.has(k)),
+        `${why}\nstored body of ${String(r[0])}`,
+      ).toEqual([]);
     }
   }
 }
@@ -302,7 +295,10 @@ describe("POST /v1/events under property-based fuzzing", () => {
       });
     await fc.assert(
       fc.asyncProperty(sets, async (batches) => {
-        await check(inProcess, batches.map((b, i) => batchRequest(b, `concurrent batch ${i + 1} of ${batches.length}`)));
+        await check(
+          inProcess,
+          batches.map((b, i) => batchRequest(b, `concurrent batch ${i + 1} of ${batches.length}`)),
+        );
       }),
       { numRuns: CONCURRENT_RUNS },
     );

@@ -16,12 +16,18 @@ function sources(dir: string): string[] {
 /** Every import specifier of a file, resolved to a repository path when relative. */
 function imports(file: string): string[] {
   const text = readFileSync(join(root, file), "utf8");
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => (m[1] ?? m[2])!);
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
   return specs.map((s) => (s.startsWith(".") ? relative(root, resolve(dirname(join(root, file)), s)) : s));
 }
 
 function violations(files: string[], allowed: (target: string, file: string) => boolean): string[] {
-  return files.flatMap((f) => imports(f).filter((t) => !allowed(t, f)).map((t) => `${f} -> ${t}`));
+  return files.flatMap((f) =>
+    imports(f)
+      .filter((t) => !allowed(t, f))
+      .map((t) => `${f} -> ${t}`),
+  );
 }
 
 describe("layering", () => {

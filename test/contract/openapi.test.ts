@@ -52,7 +52,9 @@ describe("GET /openapi.json", () => {
 
   it("lists every route the app mounts, and nothing it does not", async () => {
     const doc = await document();
-    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`))
+      .sort();
     const mounted = mountedOperations(ctx.app.routes);
     expect(mounted.length).toBeGreaterThan(25);
     expect(documented).toEqual(mounted);
@@ -65,7 +67,13 @@ describe("GET /openapi.json", () => {
 
   it("describes request bodies and query parameters from the validators' zod schemas", async () => {
     const doc = (await document()) as unknown as {
-      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }
+        >
+      >;
       components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
     };
     const listRuns = doc.paths["/v1/runs"]!.get!;

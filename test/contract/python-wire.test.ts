@@ -22,7 +22,11 @@ type Ran = Record<Scenario, { runId: string; status: string; escalationId: strin
 /** The same scenarios as sdk-python/tests/wire_scenarios.py, through the TypeScript SDK. */
 const pipelines: Record<Scenario, (run: Run) => Promise<unknown>> = {
   chain: async (run) => {
-    const a = await run.step("extract", { input: { email: "e1" } }, () => ({ value: { policyNo: "PX-1", amount: 1200 }, confidence: 0.9, reasoning: "matched" }));
+    const a = await run.step("extract", { input: { email: "e1" } }, () => ({
+      value: { policyNo: "PX-1", amount: 1200 },
+      confidence: 0.9,
+      reasoning: "matched",
+    }));
     const b = await run.step("classify", { from: [a], input: a.value }, () => ({ value: "water", confidence: 0.8, alternatives: ["flood"] }));
     const c = await run.step("reserve", { from: [b] }, () => ({ value: 1200, confidence: 0.7, features: { amount: 1200, kind: "water" } }));
     return c.value;
@@ -30,7 +34,9 @@ const pipelines: Record<Scenario, (run: Run) => Promise<unknown>> = {
   diamond: async (run) => {
     const a = await run.step("extract", () => ({ value: { n: 1 }, confidence: 0.9 }));
     const b = await run.step("classify", { from: [a] }, () => ({ value: "water", confidence: 0.8 }));
-    const c = await run.step("match-policy", { from: [a], source: "direct", observedAt: OBSERVED, maxAgeMs: 1e12 }, () => ({ value: { policyNo: "PX-1", active: true } }));
+    const c = await run.step("match-policy", { from: [a], source: "direct", observedAt: OBSERVED, maxAgeMs: 1e12 }, () => ({
+      value: { policyNo: "PX-1", active: true },
+    }));
     const d = await run.step("reserve", { from: [b, c] }, () => ({ value: 1200, confidence: 0.6 }));
     return d.value;
   },
@@ -132,10 +138,16 @@ describe("one wire format: the TypeScript and Python SDKs store the same runs", 
   };
   /** The run as the server stores it: its detail and the events it received (from the audit trail). */
   const stored = async (runId: string) => {
-    const detail = (await (await get(`/v1/runs/${runId}`)).json()) as { run: Record<string, unknown>; steps: Array<{ id: string; name: string; source: string }> };
+    const detail = (await (await get(`/v1/runs/${runId}`)).json()) as {
+      run: Record<string, unknown>;
+      steps: Array<{ id: string; name: string; source: string }>;
+    };
     const names = new Map<string, string>([[runId, "<run>"]]);
     for (const s of detail.steps) names.set(s.id, `${s.name}`);
-    const audit = (await (await get(`/v1/audit/export?format=jsonl&runId=${runId}`)).text()).trim().split("\n").map((l) => JSON.parse(l) as { payload: unknown });
+    const audit = (await (await get(`/v1/audit/export?format=jsonl&runId=${runId}`)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { payload: unknown });
     const events = audit.map((e) => e.payload).filter((p): p is Record<string, unknown> => typeof p === "object" && p !== null && "type" in p);
     return {
       run: normalise(detail.run, names),
@@ -177,7 +189,9 @@ describe("one wire format: the TypeScript and Python SDKs store the same runs", 
     }
     await st.flush({ timeoutMs: 15_000 });
     const py = (await runPython("run")) as Ran;
-    expect(Object.fromEntries(Object.entries(py).map(([k, v]) => [k, v.status]))).toEqual(Object.fromEntries(Object.entries(ts).map(([k, v]) => [k, v.status])));
+    expect(Object.fromEntries(Object.entries(py).map(([k, v]) => [k, v.status]))).toEqual(
+      Object.fromEntries(Object.entries(ts).map(([k, v]) => [k, v.status])),
+    );
     // Both refuse 85 as a confidence, and both stop an unscored step the policy requires a score of.
     expect([ts.invalid.status, ts.unscored.status]).toEqual(["failed", "escalated"]);
 

@@ -137,11 +137,27 @@ async function existingPolicy(step?: string) {
 /** A plausible `golden run` result, as the CLI sends it. */
 function goldenResult() {
   const summary = {
-    cases: 2, runs: { completed: 2 }, escalationRate: 0, endToEndAccuracy: 1, completed: 2,
-    steps: [{ step: "double", expected: 2, reached: 2, correct: 2, failed: 0, accuracy: 1, escalated: 0, calibration: { n: 2, brier: 0, ece: 0, overconfidence: 0 } }],
+    cases: 2,
+    runs: { completed: 2 },
+    escalationRate: 0,
+    endToEndAccuracy: 1,
+    completed: 2,
+    steps: [
+      { step: "double", expected: 2, reached: 2, correct: 2, failed: 0, accuracy: 1, escalated: 0, calibration: { n: 2, brier: 0, ece: 0, overconfidence: 0 } },
+    ],
   };
   const now = new Date().toISOString();
-  return { set: "toy", setVersion: "a".repeat(64), workflow: "toy", version: "1", startedAt: now, finishedAt: now, summary, regressions: [], baselineVersion: null };
+  return {
+    set: "toy",
+    setVersion: "a".repeat(64),
+    workflow: "toy",
+    version: "1",
+    startedAt: now,
+    finishedAt: now,
+    summary,
+    regressions: [],
+    baselineVersion: null,
+  };
 }
 
 async function goldenResultCount(): Promise<number> {
@@ -217,7 +233,12 @@ const ROUTES: RouteCase[] = [
     expect: auditors,
   },
   // Correction exports are training data: admins, analysts and scripts, like audit exports.
-  { method: "GET", route: "/v1/exports/corrections", prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }), expect: auditors },
+  {
+    method: "GET",
+    route: "/v1/exports/corrections",
+    prepare: async () => ({ path: "/v1/exports/corrections?include=corrections,accepts,rejections,labels" }),
+    expect: auditors,
+  },
 
   // Golden results are measurements: CI sends them with a key (or an admin does), analysts read them.
   {
@@ -490,7 +511,11 @@ const ROUTES: RouteCase[] = [
     route: "/v1/traces",
     prepare: async () => ({
       path: "/v1/traces",
-      body: { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "ab".repeat(16), spanId: "cd".repeat(8), name: "matrix", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] }] },
+      body: {
+        resourceSpans: [
+          { scopeSpans: [{ spans: [{ traceId: "ab".repeat(16), spanId: "cd".repeat(8), name: "matrix", startTimeUnixNano: "1", endTimeUnixNano: "2" }] }] },
+        ],
+      },
     }),
     expect: keysOnly,
   },
@@ -500,7 +525,11 @@ const ROUTES: RouteCase[] = [
     route: "/v1/logs",
     prepare: async () => ({
       path: "/v1/logs",
-      body: { resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: "gen_ai.evaluation.result", traceId: "ab".repeat(16), spanId: "cd".repeat(8), attributes: [] }] }] }] },
+      body: {
+        resourceLogs: [
+          { scopeLogs: [{ logRecords: [{ eventName: "gen_ai.evaluation.result", traceId: "ab".repeat(16), spanId: "cd".repeat(8), attributes: [] }] }] },
+        ],
+      },
     }),
     expect: keysOnly,
   },
@@ -543,7 +572,15 @@ const ROUTES: RouteCase[] = [
     method: "DELETE",
     route: "/v1/alerts/rules/:id",
     async prepare(t) {
-      const rule = await createAlertRule(ctx.store.db, { projectId: t.projectId, name: unique("rule"), metric: "x", op: ">", threshold: 1, actor: "user:test", now: Date.now() });
+      const rule = await createAlertRule(ctx.store.db, {
+        projectId: t.projectId,
+        name: unique("rule"),
+        metric: "x",
+        op: ">",
+        threshold: 1,
+        actor: "user:test",
+        now: Date.now(),
+      });
       const id = (rule as { id: string }).id;
       return {
         path: `/v1/alerts/rules/${id}`,
@@ -557,9 +594,24 @@ const ROUTES: RouteCase[] = [
     route: "/v1/thresholds/changes/:id/revert",
     async prepare(t) {
       const workflow = unique("wf");
-      await putPolicy(ctx.store.client, { projectId: t.projectId, workflow, step: "s", patch: { minConfidence: 0.9 }, actor: "system:auto-tighten", now: Date.now() });
+      await putPolicy(ctx.store.client, {
+        projectId: t.projectId,
+        workflow,
+        step: "s",
+        patch: { minConfidence: 0.9 },
+        actor: "system:auto-tighten",
+        now: Date.now(),
+      });
       const id = await recordThresholdChange(ctx.store.client, {
-        projectId: t.projectId, workflow, step: "s", version: "1", before: 0.7, after: 0.9, evidence: {}, policyRevision: 1, now: Date.now(),
+        projectId: t.projectId,
+        workflow,
+        step: "s",
+        version: "1",
+        before: 0.7,
+        after: 0.9,
+        evidence: {},
+        policyRevision: 1,
+        now: Date.now(),
       });
       return {
         path: `/v1/thresholds/changes/${id}/revert`,
@@ -589,11 +641,19 @@ const ROUTES: RouteCase[] = [
 
 /** Routes outside the matrix: public, or sign-in itself (tested in routes/auth.test.ts), or ingest (events tests). */
 const OUTSIDE = new Set([
-  "ALL /*", "GET /", "GET /healthz", "GET /openapi.json", "GET /reference", "POST /v1/auth/login", "POST /v1/auth/logout", "POST /v1/events",
+  "ALL /*",
+  "GET /",
+  "GET /healthz",
+  "GET /openapi.json",
+  "GET /reference",
+  "POST /v1/auth/login",
+  "POST /v1/auth/logout",
+  "POST /v1/events",
   // Its own token rule (routes/metrics.ts), tested in test/contract/metrics.test.ts.
   "GET /metrics",
   // Every other method on the OTLP paths: 405 (ingest/otlp/routes.test.ts).
-  "ALL /v1/traces", "ALL /v1/logs",
+  "ALL /v1/traces",
+  "ALL /v1/logs",
 ]);
 
 describe("role matrix: routes × callers", () => {
@@ -636,7 +696,10 @@ describe("the API reference and the dashboard say what the server does", () => {
     const rows = new Map<string, Set<Caller>>();
     for (const line of doc.slice(head).split("\n").slice(2)) {
       if (!line.startsWith("|")) break;
-      const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+      const cells = line
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim());
       rows.set(cells[0]!, new Set(columns.filter((_, i) => cells[i + 1] === "✓")));
     }
     return rows;

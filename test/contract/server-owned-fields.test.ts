@@ -58,7 +58,11 @@ describe("server-owned fields in request bodies", () => {
   });
 
   it("webhooks: the id, secret and project are the server's", async () => {
-    const r = await call<{ id: string; secret: string }>(ctx, "POST", "/v1/webhooks", admin, { url: "https://hooks.example.test/m", events: ["escalation.created"], ...STUFFING });
+    const r = await call<{ id: string; secret: string }>(ctx, "POST", "/v1/webhooks", admin, {
+      url: "https://hooks.example.test/m",
+      events: ["escalation.created"],
+      ...STUFFING,
+    });
     if (r.status === 201) {
       expect(r.body.id).not.toBe("forged-id");
       expect(r.body.secret).not.toBe("whsec_forged");
@@ -70,7 +74,12 @@ describe("server-owned fields in request bodies", () => {
   it("decisions: the reviewer, status and time are the server's", async () => {
     const run = escalatedRun(Date.now() - 60_000);
     await postBatches(ctx, t.key, run.batches);
-    const r = await call(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, { decision: "accept", reason: "fine", ...STUFFING, resolvedAt: 1 });
+    const r = await call(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, {
+      decision: "accept",
+      reason: "fine",
+      ...STUFFING,
+      resolvedAt: 1,
+    });
     expect([200, 400]).toContain(r.status);
     const [row] = await rows("SELECT project_id, reviewer_id, resolved_at FROM escalations WHERE id = ?", run.escalationId);
     if (r.status === 200) {
@@ -92,7 +101,12 @@ describe("server-owned fields in request bodies", () => {
     const res = await ctx.app.request("/v1/events", {
       method: "POST",
       headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events: [{ ...start, ...STUFFING, id: start.id }, { ...step, ...STUFFING, id: step.id, status: undefined }] }),
+      body: JSON.stringify({
+        events: [
+          { ...start, ...STUFFING, id: start.id },
+          { ...step, ...STUFFING, id: step.id, status: undefined },
+        ],
+      }),
     });
     expect(res.status).toBeLessThan(300);
     const stored = await rows("SELECT project_id, key_id, body FROM events WHERE id IN (?, ?)", start.id, step.id);
@@ -109,7 +123,13 @@ describe("server-owned fields in request bodies", () => {
   it("labels: the actor and source are the server's", async () => {
     const run = escalatedRun(Date.now() - 60_000);
     await postBatches(ctx, t.key, run.batches);
-    const r = await call(ctx, "POST", "/v1/labels", { key: t.key }, { labels: [{ runId: run.runId, stepId: run.extract.stepId, correct: true, ...STUFFING, source: "review" }] });
+    const r = await call(
+      ctx,
+      "POST",
+      "/v1/labels",
+      { key: t.key },
+      { labels: [{ runId: run.runId, stepId: run.extract.stepId, correct: true, ...STUFFING, source: "review" }] },
+    );
     expect(r.status).toBeLessThan(500);
     const stored = await rows("SELECT project_id, actor, source FROM labels WHERE step_id = ?", run.extract.stepId);
     for (const row of stored) expect(row).toMatchObject({ project_id: t.projectId, actor: `sdk:${t.keyId}`, source: "feedback" });

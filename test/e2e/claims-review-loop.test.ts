@@ -26,7 +26,11 @@ describe("claims review loop (README)", () => {
       env: { PATH: process.env.PATH ?? "", SEAMTRACE_ENDPOINT: server.url, SEAMTRACE_API_KEY: server.apiKey },
       timeout: 180_000,
     });
-    return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+    return stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
   };
   const api = async (path: string, body?: unknown) => {
     const res = await fetch(`${server.url}${path}`, {
@@ -82,7 +86,9 @@ describe("claims review loop (README)", () => {
       const rejected = line.runId === open[0]!.runId;
       // A run can stop at a later gate too: resumed runs complete, fail (rejected) or escalate again.
       expect(line.status).toBe(rejected ? "failed" : line.status === "escalated" ? "escalated" : "completed");
-      const state = (await (await fetch(`${server.url}/v1/runs/${line.runId}/state`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as RunState;
+      const state = (await (
+        await fetch(`${server.url}/v1/runs/${line.runId}/state`, { headers: { authorization: `Bearer ${server.apiKey}` } })
+      ).json()) as RunState;
       if (!rejected) expect(state.steps.some((s) => s.source === "human" && s.confidence === 1)).toBe(true);
     }
     // Each review resumes its run once: nothing is left for a second worker.

@@ -125,8 +125,7 @@ function recordingFetch() {
     const headers = Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v]));
     const encoding = headers["content-encoding"] ?? "identity";
     encodings.push(encoding);
-    const raw =
-      typeof body === "string" ? body : encoding === "gzip" ? gunzipSync(body).toString("utf8") : Buffer.from(body).toString("utf8");
+    const raw = typeof body === "string" ? body : encoding === "gzip" ? gunzipSync(body).toString("utf8") : Buffer.from(body).toString("utf8");
     sent.push(...(JSON.parse(raw) as IngestRequest).events);
     const res = await fetch(url, init);
     const text = await res.text();
@@ -171,7 +170,9 @@ async function runClaims(server: SpawnedServer): Promise<Outcome> {
   }
   state.stale = state.broken = false;
   // Another workflow in the same project: the `workflow` filter has to leave it out.
-  const decoy = await st.workflow("claims-decoy").run({ input: "x" }, async (run) => (await run.step("only", async () => ({ value: "y", confidence: 0.5 }))).value);
+  const decoy = await st
+    .workflow("claims-decoy")
+    .run({ input: "x" }, async (run) => (await run.step("only", async () => ({ value: "y", confidence: 0.5 }))).value);
   await st.flush();
   const shutdown = await st.shutdown({ timeoutMs: 10_000 });
   const events = [...new Map(recorder.sent.map((e) => [e.id, e])).values()];
@@ -300,7 +301,11 @@ describe("claims example end to end: SDK → seamtrace serve (libSQL file) → q
         expect(status, `case ${i}`).toEqual(Object.fromEntries(STEP_NAMES.map((n) => [n, "completed"])));
       }
       // The ids are the SDK's, one row per step it reported.
-      expect(steps.map((s) => s.id).sort()).toEqual(Object.values(sentSteps.get(r.runId)!).map((e) => e.stepId).sort());
+      expect(steps.map((s) => s.id).sort()).toEqual(
+        Object.values(sentSteps.get(r.runId)!)
+          .map((e) => e.stepId)
+          .sort(),
+      );
     });
   });
 

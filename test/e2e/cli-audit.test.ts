@@ -41,7 +41,10 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     for (const name of ["one", "two", "three"]) expect((await cli(["keys", "create", "--project", "acme", "--create-project", "--name", name])).code).toBe(0);
     const ok = await cli(["audit", "verify", "--project", "acme", "--json"]);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ project: "(system)", ok: true }), expect.objectContaining({ project: "acme", ok: true, entries: 4, firstBad: null })]);
+    expect(JSON.parse(ok.stdout)).toEqual([
+      expect.objectContaining({ project: "(system)", ok: true }),
+      expect.objectContaining({ project: "acme", ok: true, entries: 4, firstBad: null }),
+    ]);
 
     await sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'user:mallory' WHERE seq = 3;");
     const broken = await cli(["audit", "verify", "--project", "acme"]);
@@ -55,11 +58,17 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     const file = join(dataDir, "checkpoints.jsonl");
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir, SEAMTRACE_AUDIT_CHECKPOINT_FILE: file });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
-    expect(await runCheckpointJob({ store, now: () => Date.now(), config, signer: new CheckpointSigner(config.secret) })).toMatchObject({ checkpoints: 1, anchors: 1, exported: 2 });
+    expect(await runCheckpointJob({ store, now: () => Date.now(), config, signer: new CheckpointSigner(config.secret) })).toMatchObject({
+      checkpoints: 1,
+      anchors: 1,
+      exported: 2,
+    });
     store.close();
     expect(readFileSync(file, "utf8")).toMatch(/"seq":4/);
 
-    await sql("DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_log WHERE seq > 2; DELETE FROM audit_payloads WHERE seq > 2; DELETE FROM audit_checkpoints;");
+    await sql(
+      "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_log WHERE seq > 2; DELETE FROM audit_payloads WHERE seq > 2; DELETE FROM audit_checkpoints;",
+    );
     // The tree the server kept as it appended still says 4 entries were written.
     const kept = await cli(["audit", "verify", "--project", "acme", "--json"]);
     expect(kept.code).toBe(1);
@@ -78,7 +87,10 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     await cli(["keys", "create", "--project", "globex", "--create-project"]);
     const config = loadConfig({ SEAMTRACE_DATA_DIR: dataDir });
     const store = await openStore({ url: config.databaseUrl, busyTimeoutMs: 5_000 });
-    expect(await runCheckpointJob({ store, now: () => Date.now(), config, signer: new CheckpointSigner(config.secret) })).toMatchObject({ checkpoints: 2, anchors: 1 });
+    expect(await runCheckpointJob({ store, now: () => Date.now(), config, signer: new CheckpointSigner(config.secret) })).toMatchObject({
+      checkpoints: 2,
+      anchors: 1,
+    });
     store.close();
     await sql(`DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
       DELETE FROM audit_log WHERE project_id = (SELECT id FROM projects WHERE name = 'globex');
@@ -91,7 +103,9 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/^\(system\): ok/m);
     expect(res.stdout).toMatch(/^acme: ok/m);
-    expect(res.stdout).toMatch(/^\(deleted\) [0-9a-f-]{36}: BROKEN at entry 1: entries 1–2 are missing: the system anchor signed at .* lists 2 entries \(truncated tail\)/m);
+    expect(res.stdout).toMatch(
+      /^\(deleted\) [0-9a-f-]{36}: BROKEN at entry 1: entries 1–2 are missing: the system anchor signed at .* lists 2 entries \(truncated tail\)/m,
+    );
   });
 
   it("proves an entry against a signed checkpoint, checked with the public key alone; and two checkpoints consistent", async () => {
@@ -110,7 +124,12 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     const proof = join(dataDir, "entry-3.proof.json");
     expect((await cli(["audit", "prove", "3", "--project", "acme", "--out", proof])).code).toBe(0);
     expect(statSync(proof).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(proof, "utf8"))).toMatchObject({ kind: "seamtrace.audit.inclusion", entry: { seq: 3, action: "key.created" }, treeSize: 4, checkpoint: { seq: 4 } });
+    expect(JSON.parse(readFileSync(proof, "utf8"))).toMatchObject({
+      kind: "seamtrace.audit.inclusion",
+      entry: { seq: 3, action: "key.created" },
+      treeSize: 4,
+      checkpoint: { seq: 4 },
+    });
     const keyFile = join(dataDir, "public-key.json");
     writeFileSync(keyFile, JSON.stringify({ algorithm: "Ed25519", keyId: signer.keyId, publicKey: signer.publicKeyRaw }));
     // No database: the checker runs in an empty folder of its own.
@@ -155,7 +174,10 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
     expect(lines.slice(1).map((l) => l.split(",")[3])).toEqual(["project.created", "key.created", "audit.exported"]);
     const out = join(dataDir, "audit.jsonl");
     expect((await cli(["audit", "export", "--project", "acme", "--out", out])).code).toBe(0);
-    const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string });
+    const rows = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(rows.at(-1)).toMatchObject({ action: "audit.exported", actor: "system:cli" });
     expect((await cli(["audit", "export", "--project", "nope"])).code).toBe(1);
     expect((await cli(["audit", "export", "--project", "acme", "--from", "yesterday"])).code).toBe(2);

@@ -20,12 +20,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("seamtrace chaos --seed 7 --runs 50 (the README example)", () => {
   for (const concurrency of ["8", "1"]) {
     it(`accounts for every fault at concurrency ${concurrency}, the late match-policy hang included`, async () => {
-      const r = await runCli(["chaos", "--workflow", join(repo, "examples/claims/dist/golden.js"), "--seed", "7", "--runs", "50", "--concurrency", concurrency, "--json"], {
-        dataDir: dir,
-        timeoutMs: 60_000,
-      });
+      const r = await runCli(
+        ["chaos", "--workflow", join(repo, "examples/claims/dist/golden.js"), "--seed", "7", "--runs", "50", "--concurrency", concurrency, "--json"],
+        {
+          dataDir: dir,
+          timeoutMs: 60_000,
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
-      const report = JSON.parse(r.stdout) as { failed: boolean; faults: Array<{ run: number; step: string; kind: string; outcome: string; explanation: string }> };
+      const report = JSON.parse(r.stdout) as {
+        failed: boolean;
+        faults: Array<{ run: number; step: string; kind: string; outcome: string; explanation: string }>;
+      };
       expect(report.failed).toBe(false);
       const late = report.faults.find((f) => f.run === 46)!;
       expect(late).toMatchObject({ step: "match-policy", kind: "timeout", outcome: "failed" });

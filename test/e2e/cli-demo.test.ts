@@ -48,7 +48,12 @@ describe("seamtrace demo (reduced)", () => {
     // Every day ran its claims and had reviews; the drift rose to full shift on version 1.
     expect(report.days.map((d) => d.runs)).toEqual([60, 60, 60, 60]);
     expect(report.days.every((d) => d.decisions > 0)).toBe(true);
-    expect(report.days.map((d) => [d.version, d.shift])).toEqual([["1", 0], ["1", 0.5], ["1", 1], ["2", 1]]);
+    expect(report.days.map((d) => [d.version, d.shift])).toEqual([
+      ["1", 0],
+      ["1", 0.5],
+      ["1", 1],
+      ["2", 1],
+    ]);
     // Progress went to stderr with --json, a line a day.
     expect(run.stderr.match(/^day \d\/4/gm)).toHaveLength(4);
   });
@@ -64,7 +69,10 @@ describe("seamtrace demo (reduced)", () => {
   it("exported the corrections through the audited export and retrained on them", async () => {
     expect(report.export.audited).toBe(true);
     expect(report.export.rows).toBeGreaterThan(0);
-    const rows = readFileSync(report.export.file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { version: string; decision: string });
+    const rows = readFileSync(report.export.file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { version: string; decision: string });
     expect(rows).toHaveLength(report.export.rows);
     expect(rows.every((r) => r.version === "1" && (r.decision === "accept" || r.decision === "correct"))).toBe(true);
     expect(report.retrain.classify.newTypes).toContain("cyber");
@@ -73,7 +81,10 @@ describe("seamtrace demo (reduced)", () => {
     // The audit trail, read back through the CLI, holds the export and still verifies.
     const audit = await runCli(["audit", "export", "--project", "default"], { dataDir, timeoutMs: 180_000 });
     expect(audit.code, audit.stderr).toBe(0);
-    const entries = audit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string });
+    const entries = audit.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(entries.filter((e) => e.action === "export.corrections")).toHaveLength(1);
     const verify = await runCli(["audit", "verify", "--json"], { dataDir, timeoutMs: 180_000 });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
@@ -86,12 +97,16 @@ describe("seamtrace demo (reduced)", () => {
     try {
       const project = (await getProjectByName(store.db, "default"))!;
       const now = Date.now();
-      const unfinished = await store.client.execute({ sql: "SELECT id, status, stop_step_id FROM runs WHERE project_id = ? AND status NOT IN ('completed', 'failed')", args: [project.id] });
+      const unfinished = await store.client.execute({
+        sql: "SELECT id, status, stop_step_id FROM runs WHERE project_id = ? AND status NOT IN ('completed', 'failed')",
+        args: [project.id],
+      });
       const stuck: string[] = [];
       for (const r of unfinished.rows) {
         const state = (await getRunState(store.db, project.id, String(r.id), now))!;
         const esc = state.escalation;
-        if (r.status !== "paused" || esc?.status !== "open" || esc.stepId !== r.stop_step_id) stuck.push(`${String(r.id)} ${String(r.status)} on ${esc?.step} (${esc?.status})`);
+        if (r.status !== "paused" || esc?.status !== "open" || esc.stepId !== r.stop_step_id)
+          stuck.push(`${String(r.id)} ${String(r.status)} on ${esc?.step} (${esc?.status})`);
       }
       expect(stuck).toEqual([]);
       expect((await listResumable(store.db, project.id, null, 500, now)).items).toEqual([]);

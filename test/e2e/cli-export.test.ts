@@ -29,9 +29,16 @@ beforeAll(async () => {
       const start = runStarted({ time: iso(t0), key: `k-${uuidv7()}`, input: { n: i } });
       const escalationId = uuidv7();
       const step = stepEvent(start.runId, {
-        step: i === 3 ? "classify" : "reserve", startedAt: iso(t0), time: iso(t0 + 10), input: { n: i, note: "a, \"b\"\nc" },
-        output: { amount: 100 * i }, confidence: 0.4, cumulative: 0.4, alternatives: [{ amount: 1 }],
-        gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.8 }, escalationId,
+        step: i === 3 ? "classify" : "reserve",
+        startedAt: iso(t0),
+        time: iso(t0 + 10),
+        input: { n: i, note: 'a, "b"\nc' },
+        output: { amount: 100 * i },
+        confidence: 0.4,
+        cumulative: 0.4,
+        alternatives: [{ amount: 1 }],
+        gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.8 },
+        escalationId,
       });
       await postBatches(ctx, p.key, [[start, step, runEnded(start.runId, "run.paused", { time: iso(t0 + 11), stepId: step.stepId, escalationId })]]);
       const body = decision === "correct" ? { decision, output: { amount: 7 * i }, reason: "fix" } : { decision, reason: "looked" };
@@ -74,7 +81,18 @@ describe("seamtrace export corrections", () => {
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout).toBe(apiExport["all-csv"]);
 
-    const chat = await cli(["export", "corrections", "--project", "acme", "--format", "chat", "--step", "reserve", "--include", "corrections,accepts,rejections"]);
+    const chat = await cli([
+      "export",
+      "corrections",
+      "--project",
+      "acme",
+      "--format",
+      "chat",
+      "--step",
+      "reserve",
+      "--include",
+      "corrections,accepts,rejections",
+    ]);
     expect(chat.stdout).toBe(apiExport["chat-reserve"]);
     expect(chat.stdout.trim().split("\n")).toHaveLength(2);
   });
@@ -83,7 +101,10 @@ describe("seamtrace export corrections", () => {
     const r = await cli(["export", "corrections", "--project", "acme", "--include", "corrections,reviews"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(apiExport["with-reviews"]);
-    const kinds = r.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { kind: string }).kind);
+    const kinds = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { kind: string }).kind);
     // Two corrections, and the four decisions behind the four escalations.
     expect(kinds.filter((k) => k === "review")).toHaveLength(4);
     expect(kinds.filter((k) => k !== "review")).toHaveLength(2);
@@ -100,7 +121,10 @@ describe("seamtrace export corrections", () => {
     expect(existsSync(`${out}.partial`)).toBe(false);
 
     const audit = await cli(["audit", "export", "--project", "acme"]);
-    const entries = audit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { action: string; actor: string; payload: unknown });
+    const entries = audit.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; actor: string; payload: unknown });
     const exports = entries.filter((e) => e.action === "export.corrections");
     // Three API exports in the set-up, and the CLI's of the tests so far.
     expect(exports.length).toBeGreaterThanOrEqual(4);
@@ -108,7 +132,12 @@ describe("seamtrace export corrections", () => {
   });
 
   it("exits 2 for a bad filter or format and 1 for an unknown project, writing nothing", async () => {
-    for (const args of [["--from", "yesterday"], ["--include", "everything"], ["--format", "xml"], ["--from", "2026-02-01", "--to", "2026-01-01"]]) {
+    for (const args of [
+      ["--from", "yesterday"],
+      ["--include", "everything"],
+      ["--format", "xml"],
+      ["--from", "2026-02-01", "--to", "2026-01-01"],
+    ]) {
       const res = await cli(["export", "corrections", "--project", "acme", ...args]);
       expect(res.code, args.join(" ")).toBe(2);
       expect(res.stdout).toBe("");
@@ -123,7 +152,10 @@ describe("seamtrace export corrections", () => {
   it("exits 2 for an --out it cannot write, before anything is exported or audited", async () => {
     const count = async () => {
       const audit = await cli(["audit", "export", "--project", "acme"]);
-      return audit.stdout.trim().split("\n").filter((l) => (JSON.parse(l) as { action: string }).action === "export.corrections").length;
+      return audit.stdout
+        .trim()
+        .split("\n")
+        .filter((l) => (JSON.parse(l) as { action: string }).action === "export.corrections").length;
     };
     const before = await count();
     const res = await cli(["export", "corrections", "--project", "acme", "--out", join(dataDir, "no-such-dir", "x.jsonl")]);

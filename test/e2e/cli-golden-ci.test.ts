@@ -30,7 +30,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "seamtrace-golden-ci-"));
   writeFileSync(join(dir, "v1.mjs"), toy("1", false));
   writeFileSync(join(dir, "v2.mjs"), toy("2", true));
-  const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }));
+  const lines = Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }),
+  );
   writeFileSync(join(dir, "toy.jsonl"), lines.join("\n") + "\n");
   const stored = await cli(["golden", "run", "toy.jsonl", "--workflow", "v1.mjs", "--update-baseline"]);
   expect(stored.code, stored.stderr).toBe(0);
@@ -67,7 +69,7 @@ describe("golden run in CI", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^### ❌ Golden set `toy.jsonl`: \d regressions?\n/);
     expect(r.stdout).toContain("| label | 77.5% | 97.5% | 8 | 0 | 0.00391 |");
-    expect(r.stdout).toContain("| label | n5 | pass | fail | \"odd\\|\\<b\\>\" ≠ expected \"two\" |");
+    expect(r.stdout).toContain('| label | n5 | pass | fail | "odd\\|\\<b\\>" ≠ expected "two" |');
   });
 
   it("refuses the retired --tolerance with exit 2, naming what replaced it", async () => {
@@ -87,7 +89,8 @@ describe("golden run in CI", () => {
 
 describe("the JUnit schema check itself", () => {
   it("rejects what the executor used to write: a skipped count on <testsuites>", () => {
-    const old = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="1" failures="0" errors="0" skipped="1">\n  <testsuite name="s" tests="1" failures="0" errors="0" skipped="1">\n    <testcase classname="c" name="n"><skipped/></testcase>\n  </testsuite>\n</testsuites>\n';
+    const old =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="1" failures="0" errors="0" skipped="1">\n  <testsuite name="s" tests="1" failures="0" errors="0" skipped="1">\n    <testcase classname="c" name="n"><skipped/></testcase>\n  </testsuite>\n</testsuites>\n';
     expect(junitSchemaProblems(old)).toEqual(["line 2: <testsuites> may not have the attribute skipped"]);
   });
 

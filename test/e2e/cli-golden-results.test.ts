@@ -30,7 +30,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "seamtrace-cli-golden-results-"));
   writeFileSync(join(dir, "v1.mjs"), toy("1", false));
   writeFileSync(join(dir, "v2.mjs"), toy("2", true));
-  const lines = Array.from({ length: 9 }, (_, i) => JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }));
+  const lines = Array.from({ length: 9 }, (_, i) =>
+    JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }),
+  );
   writeFileSync(join(dir, "toy.jsonl"), lines.join("\n") + "\n");
   server = await spawnServer();
 });
@@ -58,13 +60,33 @@ async function closedPort(): Promise<number> {
 
 describe("seamtrace golden run --server", () => {
   it("sends the result after the run, and the server lists it and returns it whole", async () => {
-    const stored = await cli(["golden", "run", "toy.jsonl", "--workflow", "v1.mjs", "--update-baseline", "--json", "--server", server.url, "--api-key", server.apiKey]);
+    const stored = await cli([
+      "golden",
+      "run",
+      "toy.jsonl",
+      "--workflow",
+      "v1.mjs",
+      "--update-baseline",
+      "--json",
+      "--server",
+      server.url,
+      "--api-key",
+      server.apiKey,
+    ]);
     expect(stored.code, stored.stderr).toBe(0);
     const report = JSON.parse(stored.stdout) as { setVersion: string; summary: unknown; sent: { id: string; server: string } };
     expect(report.sent).toEqual({ server: server.url, id: expect.any(String) });
 
     const detail = await api<GoldenResultDetail>(`/v1/golden/results/${report.sent.id}`);
-    expect(detail).toMatchObject({ set: "toy", setVersion: report.setVersion, workflow: "toy", version: "1", regressions: [], baselineVersion: null, actor: expect.stringMatching(/^sdk:/) });
+    expect(detail).toMatchObject({
+      set: "toy",
+      setVersion: report.setVersion,
+      workflow: "toy",
+      version: "1",
+      regressions: [],
+      baselineVersion: null,
+      actor: expect.stringMatching(/^sdk:/),
+    });
     expect(detail.summary).toEqual(report.summary);
     expect(Date.parse(detail.finishedAt)).toBeGreaterThanOrEqual(Date.parse(detail.startedAt));
   });
@@ -82,7 +104,11 @@ describe("seamtrace golden run --server", () => {
     // Each case's run is stored under the result, and its page links the newly failing cases to them.
     const id = /result (\S+) sent to/.exec(worse.stdout)![1]!;
     const detail = await api<GoldenResultDetail>(`/v1/golden/results/${id}`);
-    expect(detail.comparison?.changes.map((c) => [c.case, c.change])).toEqual([["n3", "new-failure"], ["n6", "new-failure"], ["n9", "new-failure"]]);
+    expect(detail.comparison?.changes.map((c) => [c.case, c.change])).toEqual([
+      ["n3", "new-failure"],
+      ["n6", "new-failure"],
+      ["n9", "new-failure"],
+    ]);
     expect(Object.keys(detail.caseRuns)).toEqual(["n3", "n6", "n9"]);
     const runs = await api<RunListResponse>(`/v1/runs?goldenResult=${id}`);
     expect(runs.items).toHaveLength(9);

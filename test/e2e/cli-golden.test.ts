@@ -28,7 +28,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "seamtrace-cli-golden-"));
   writeFileSync(join(dir, "good.mjs"), toy(false));
   writeFileSync(join(dir, "bad.mjs"), toy(true));
-  const lines = Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }));
+  const lines = Array.from({ length: 12 }, (_, i) =>
+    JSON.stringify({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }),
+  );
   writeFileSync(join(dir, "toy.jsonl"), lines.join("\n") + "\n");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +50,9 @@ describe("seamtrace golden run", () => {
 
     const worse = await cli(["golden", "run", "toy.jsonl", "--workflow", "bad.mjs", "--junit", "junit.xml", "--max-new-failures", "0"]);
     expect(worse.code).toBe(1);
-    expect(worse.stderr).toContain('regression in step "label": 4 newly failing cases, 0 newly passing (more than --max-new-failures 0); accuracy 66.7%, baseline 100.0%');
+    expect(worse.stderr).toContain(
+      'regression in step "label": 4 newly failing cases, 0 newly passing (more than --max-new-failures 0); accuracy 66.7%, baseline 100.0%',
+    );
     expect(worse.stderr).not.toContain('step "double"');
     expect(readFileSync(join(dir, "junit.xml"), "utf8")).toContain('failures="4"');
   });
@@ -57,7 +61,7 @@ describe("seamtrace golden run", () => {
     writeFileSync(join(dir, "broken.jsonl"), '{"id":"a"}\n');
     const invalid = await cli(["golden", "run", "broken.jsonl", "--workflow", "good.mjs"]);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toContain("line 1: missing \"input\"");
+    expect(invalid.stderr).toContain('line 1: missing "input"');
     writeFileSync(join(dir, "empty.mjs"), "export const x = 1;\n");
     const noExport = await cli(["golden", "run", "toy.jsonl", "--workflow", "empty.mjs"]);
     expect(noExport.code).toBe(1);
@@ -66,9 +70,15 @@ describe("seamtrace golden run", () => {
 
   it("runs the committed claims golden set through the built claims workflow", async () => {
     const r = await cli([
-      "golden", "run", join(repo, "golden/sets/claims.jsonl"),
-      "--workflow", join(repo, "examples/claims/dist/golden.js"),
-      "--baseline", join(dir, "claims.baseline.json"), "--update-baseline", "--json",
+      "golden",
+      "run",
+      join(repo, "golden/sets/claims.jsonl"),
+      "--workflow",
+      join(repo, "examples/claims/dist/golden.js"),
+      "--baseline",
+      join(dir, "claims.baseline.json"),
+      "--update-baseline",
+      "--json",
     ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { summary: { cases: number; steps: Array<{ step: string; accuracy: number }> } };

@@ -23,7 +23,20 @@ describe("seamtrace jobs", () => {
     const r = await cli(["jobs", "list", "--json"], { SEAMTRACE_JOB_DRIFT_SCHEDULE: "off" });
     expect(r.code, r.stderr).toBe(0);
     const jobs = JSON.parse(r.stdout) as Array<{ name: string; schedule: string; available: boolean }>;
-    expect(jobs.map((j) => j.name)).toEqual(["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten", "recalibrate", "retention", "checkpoint", "otlp-close", "review-deadlines", "review-judge"]);
+    expect(jobs.map((j) => j.name)).toEqual([
+      "rollup",
+      "calibration",
+      "escalation",
+      "drift",
+      "alerts",
+      "auto-tighten",
+      "recalibrate",
+      "retention",
+      "checkpoint",
+      "otlp-close",
+      "review-deadlines",
+      "review-judge",
+    ]);
     expect(jobs.find((j) => j.name === "rollup")).toMatchObject({ schedule: "*/5 * * * *", available: true });
     expect(jobs.find((j) => j.name === "drift")!.schedule).toBe("off");
   });

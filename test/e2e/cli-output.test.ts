@@ -62,7 +62,11 @@ describe("--version", () => {
 
 describe("one spelling of each flag", () => {
   it("every command that writes a file takes --out; --output is an alias kept out of the help", async () => {
-    for (const command of [["audit", "export"], ["export", "corrections"], ["export", "golden"]]) {
+    for (const command of [
+      ["audit", "export"],
+      ["export", "corrections"],
+      ["export", "golden"],
+    ]) {
       const help = await cli([...command, "--help"]);
       expect(help.code).toBe(0);
       expect(help.stdout, command.join(" ")).toMatch(/--out <file>/);

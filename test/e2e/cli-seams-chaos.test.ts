@@ -55,7 +55,9 @@ describe("seamtrace seams", () => {
     const bad = await cli(["seams", "--workflow", "bad.mjs", "--set", "toy.jsonl", "--json"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("seam contract violated at parse → total (4)");
-    const report = JSON.parse(bad.stdout) as { handoffs: Array<{ violations: number; examples: Array<{ issues: Array<{ path: string[]; message: string }> }> }> };
+    const report = JSON.parse(bad.stdout) as {
+      handoffs: Array<{ violations: number; examples: Array<{ issues: Array<{ path: string[]; message: string }> }> }>;
+    };
     expect(report.handoffs[0]!.violations).toBe(4);
     expect(report.handoffs[0]!.examples[0]!.issues[0]).toEqual({ path: ["amount"], message: "amount must be a number" });
   });

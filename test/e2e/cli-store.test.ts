@@ -89,7 +89,11 @@ describe("a command on a store that does not exist", () => {
     const bare = join(root, "no-secret");
     await createStore(bare);
     rmSync(join(bare, "secret"));
-    for (const args of [["keys", "create", "--project", "p", "--create-project"], ["audit", "verify"], ["jobs", "run", "checkpoint"]]) {
+    for (const args of [
+      ["keys", "create", "--project", "p", "--create-project"],
+      ["audit", "verify"],
+      ["jobs", "run", "checkpoint"],
+    ]) {
       const r = await runCli(args, { dataDir: bare, cwd: emptyCwd() });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr, args.join(" ")).toMatch(/SEAMTRACE_SECRET is not set/);
@@ -141,10 +145,13 @@ describe("--project and --create-project", () => {
   });
 
   it("--create-project makes the project, and uses it as it is when it exists already", async () => {
-    const first = await runCli(["users", "create", "--email", "rita@example.com", "--role", "reviewer", "--project", "beta", "--create-project", "--password-env", "PW"], {
-      dataDir,
-      env: { PW: PASSWORD },
-    });
+    const first = await runCli(
+      ["users", "create", "--email", "rita@example.com", "--role", "reviewer", "--project", "beta", "--create-project", "--password-env", "PW"],
+      {
+        dataDir,
+        env: { PW: PASSWORD },
+      },
+    );
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('in project "beta"');
     const again = await runCli(["keys", "create", "--project", "beta", "--create-project", "--json"], { dataDir });

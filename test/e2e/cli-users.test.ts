@@ -113,9 +113,26 @@ describe("seamtrace users", () => {
 
   describe("create", () => {
     it("--password-stdin --json creates the user and prints them, never the password or its hash", async () => {
-      const r = await cli(["users", "create", "--email", "Ada@Example.com", "--role", "admin", "--project", "acme", "--create-project", "--name", "Ada", "--password-stdin", "--json"], {
-        stdin: PASSWORD + "\n",
-      });
+      const r = await cli(
+        [
+          "users",
+          "create",
+          "--email",
+          "Ada@Example.com",
+          "--role",
+          "admin",
+          "--project",
+          "acme",
+          "--create-project",
+          "--name",
+          "Ada",
+          "--password-stdin",
+          "--json",
+        ],
+        {
+          stdin: PASSWORD + "\n",
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
       admin = JSON.parse(r.stdout) as UserRow;
       expect(admin).toMatchObject({ email: "ada@example.com", name: "Ada", role: "admin", projectName: "acme", disabledAt: null });
@@ -137,7 +154,10 @@ describe("seamtrace users", () => {
       const typed = "typed at the prompt, unseen";
       const r = await cliOnTerminal(
         ["users", "create", "--email", "ana@example.com", "--role", "analyst", "--project", "acme", "--json"],
-        [["Password: ", typed], ["Repeat password: ", typed]],
+        [
+          ["Password: ", typed],
+          ["Repeat password: ", typed],
+        ],
       );
       expect(r.code, r.screen).toBe(0);
       expect(r.screen).toContain("Password: ");
@@ -149,7 +169,10 @@ describe("seamtrace users", () => {
     it.skipIf(!hasScript)("on a terminal, exits 2 and creates nobody when the two passwords differ", async () => {
       const r = await cliOnTerminal(
         ["users", "create", "--email", "mismatch@example.com", "--role", "analyst"],
-        [["Password: ", PASSWORD], ["Repeat password: ", PASSWORD + "!"]],
+        [
+          ["Password: ", PASSWORD],
+          ["Repeat password: ", PASSWORD + "!"],
+        ],
       );
       expect(r.code, r.screen).toBe(2);
       expect(r.screen).toMatch(/do not match/);
@@ -179,10 +202,17 @@ describe("seamtrace users", () => {
         ["unset env", cli(["users", "create", "--email", "env@example.com", "--role", "admin", "--password-env", "NOT_SET_ANYWHERE"]), /NOT_SET_ANYWHERE/],
         [
           "both",
-          cli(["users", "create", "--email", "both@example.com", "--role", "admin", "--password-stdin", "--password-env", "X"], { stdin: PASSWORD, env: { X: PASSWORD } }),
+          cli(["users", "create", "--email", "both@example.com", "--role", "admin", "--password-stdin", "--password-env", "X"], {
+            stdin: PASSWORD,
+            env: { X: PASSWORD },
+          }),
           /cannot be used with/,
         ],
-        ["role", cli(["users", "create", "--email", "role@example.com", "--role", "owner", "--password-stdin"], { stdin: PASSWORD }), /admin, lead, reviewer, analyst/],
+        [
+          "role",
+          cli(["users", "create", "--email", "role@example.com", "--role", "owner", "--password-stdin"], { stdin: PASSWORD }),
+          /admin, lead, reviewer, analyst/,
+        ],
         ["email", cli(["users", "create", "--email", "not-an-address", "--role", "admin", "--password-stdin"], { stdin: PASSWORD }), /not an email address/],
         ["no email", cli(["users", "create", "--role", "admin", "--password-stdin"], { stdin: PASSWORD }), /--email/],
       ];
@@ -230,7 +260,10 @@ describe("seamtrace users", () => {
     });
 
     it("--project shows only that project's users, and exits 1 for a project that does not exist", async () => {
-      const created = await cli(["users", "create", "--email", "solo@example.com", "--role", "analyst", "--project", "other", "--create-project", "--password-stdin"], { stdin: PASSWORD });
+      const created = await cli(
+        ["users", "create", "--email", "solo@example.com", "--role", "analyst", "--project", "other", "--create-project", "--password-stdin"],
+        { stdin: PASSWORD },
+      );
       expect(created.code, created.stderr).toBe(0);
       const only = JSON.parse((await cli(["users", "list", "--project", "other", "--json"])).stdout) as UserRow[];
       expect(only.map((u) => u.email)).toEqual(["solo@example.com"]);

@@ -53,7 +53,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("@seamtrace/golden installed into an empty folder", () => {
   it("depends on no private package and ships no tests or fixtures", () => {
-    const manifest = JSON.parse(readFileSync(join(app, "node_modules/@seamtrace/golden/package.json"), "utf8")) as { private?: boolean; dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(app, "node_modules/@seamtrace/golden/package.json"), "utf8")) as {
+      private?: boolean;
+      dependencies: Record<string, string>;
+    };
     expect(manifest.private).toBeUndefined();
     for (const dep of Object.keys(manifest.dependencies)) {
       const m = JSON.parse(readFileSync(join(app, "node_modules", dep, "package.json"), "utf8")) as { private?: boolean };
@@ -100,6 +103,14 @@ console.log(JSON.stringify({ state: report.baseline.state, failed: report.failed
     );
     const r = await run("node", ["from-code.mjs"], app);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ state: "compared", failed: false, accuracy: [["price", 1], ["tag", 1]], steps: [["double", 4, 0.8]] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      state: "compared",
+      failed: false,
+      accuracy: [
+        ["price", 1],
+        ["tag", 1],
+      ],
+      steps: [["double", 4, 0.8]],
+    });
   });
 });

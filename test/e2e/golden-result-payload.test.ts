@@ -16,14 +16,20 @@ let server: SpawnedServer;
 const toy = (version: string, wrong: (i: number) => boolean): GoldenWorkflowModule => ({
   createGoldenWorkflow: (st: Seamtrace) => {
     const wf = st.workflow("payload", { version });
-    return { run: (input) => wf.run({ input }, async (run) => (await run.step("label", () => ({ value: wrong(input as number) ? "no" : "yes", confidence: 0.9 }))).value) };
+    return {
+      run: (input) =>
+        wf.run({ input }, async (run) => (await run.step("label", () => ({ value: wrong(input as number) ? "no" : "yes", confidence: 0.9 }))).value),
+    };
   },
 });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "seamtrace-golden-payload-"));
   // More cases than the payload keeps, all newly failing in version 2, so the cap applies.
-  writeFileSync(join(dir, "big.jsonl"), serializeGoldenSet(Array.from({ length: MAX_SENT_CHANGES + 20 }, (_, i) => ({ id: `c${i}`, input: i, expected: { label: "yes" } }))));
+  writeFileSync(
+    join(dir, "big.jsonl"),
+    serializeGoldenSet(Array.from({ length: MAX_SENT_CHANGES + 20 }, (_, i) => ({ id: `c${i}`, input: i, expected: { label: "yes" } }))),
+  );
   server = await spawnServer();
 });
 afterAll(async () => {
@@ -32,7 +38,11 @@ afterAll(async () => {
 });
 
 async function post(body: unknown): Promise<Response> {
-  return fetch(`${server.url}/v1/golden/results`, { method: "POST", headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${server.url}/v1/golden/results`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 describe("POST /v1/golden/results with the comparison", () => {
@@ -56,12 +66,16 @@ describe("POST /v1/golden/results with the comparison", () => {
     const report = await runGoldenSet({ set, workflow: toy("3", (i) => i % 2 === 0) });
     const body = goldenResultPayload(set, report, new Date(), new Date())!;
     const bad = { ...body, comparison: { ...body.comparison!, changes: [{ ...body.comparison!.changes[0]!, change: "flipped" }] } };
-    const before = (await (await fetch(`${server.url}/v1/golden/results?workflow=payload`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as { items: unknown[] };
+    const before = (await (
+      await fetch(`${server.url}/v1/golden/results?workflow=payload`, { headers: { authorization: `Bearer ${server.apiKey}` } })
+    ).json()) as { items: unknown[] };
     const res = await post(bad);
     expect(res.status).toBe(400);
     const err = (await res.json()) as { error: { code: string; details: unknown } };
     expect(JSON.stringify(err.error.details)).toContain("change");
-    const after = (await (await fetch(`${server.url}/v1/golden/results?workflow=payload`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as { items: unknown[] };
+    const after = (await (
+      await fetch(`${server.url}/v1/golden/results?workflow=payload`, { headers: { authorization: `Bearer ${server.apiKey}` } })
+    ).json()) as { items: unknown[] };
     expect(after.items).toHaveLength(before.items.length);
     expect((await post(body)).status).toBe(201);
   });

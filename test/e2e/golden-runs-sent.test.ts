@@ -27,14 +27,21 @@ function toy(version: "good" | "bad"): GoldenWorkflowModule {
             const n = input as number;
             const d = await run.step("double", { input: n }, () => ({ value: n * 2, confidence: 0.95 }));
             const wrong = version === "bad" && n % 3 === 0;
-            const l = await run.step("label", { from: [d] }, () => ({ value: wrong ? "odd" : d.value % 4 === 0 ? "four" : "two", confidence: n === 7 ? 0.1 : 0.9 }));
+            const l = await run.step("label", { from: [d] }, () => ({
+              value: wrong ? "odd" : d.value % 4 === 0 ? "four" : "two",
+              confidence: n === 7 ? 0.1 : 0.9,
+            }));
             return l.value;
           }),
       };
     },
   };
 }
-const cases: GoldenCase[] = Array.from({ length: 12 }, (_, i) => ({ id: `n${i + 1}`, input: i + 1, expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" } }));
+const cases: GoldenCase[] = Array.from({ length: 12 }, (_, i) => ({
+  id: `n${i + 1}`,
+  input: i + 1,
+  expected: { double: (i + 1) * 2, label: ((i + 1) * 2) % 4 === 0 ? "four" : "two" },
+}));
 
 async function api<T>(path: string): Promise<T> {
   const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.apiKey}` } });
@@ -95,7 +102,12 @@ describe("golden runs sent to a server", () => {
   });
 
   it("reports the runs the server refused, with the reason", async () => {
-    const report = await runGoldenSet({ set: join(dir, "toy-sent.jsonl"), workflow: toy("good"), send: { server: server.url, apiKey: "st_not_a_key" }, baseline: join(dir, "none.json") });
+    const report = await runGoldenSet({
+      set: join(dir, "toy-sent.jsonl"),
+      workflow: toy("good"),
+      send: { server: server.url, apiKey: "st_not_a_key" },
+      baseline: join(dir, "none.json"),
+    });
     expect(report.runsSent).toMatchObject({ runs: 12, delivered: 0 });
     expect(report.runsSent!.undelivered).toBe(report.runsSent!.events);
     expect(Object.keys(report.runsSent!.undeliveredByReason)).toEqual(["http_401"]);

@@ -4,7 +4,7 @@
  * also exported to Seamtrace's `POST /v1/traces` by the official exporter, as a user who points
  * everything at Seamtrace would.
  */
-import { context, trace, type Tracer } from "@opentelemetry/api";
+import { context, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -26,9 +26,13 @@ const contextManager = new AsyncLocalStorageContextManager();
 
 beforeAll(async () => {
   server = await spawnServer();
-  await exec(process.execPath, [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"], {
-    env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
-  });
+  await exec(
+    process.execPath,
+    [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"],
+    {
+      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
+    },
+  );
   const login = await fetch(`${server.url}/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -55,7 +59,11 @@ afterAll(async () => {
 async function api(path: string, init: { method?: string; body?: unknown; key?: boolean } = {}) {
   const headers: Record<string, string> = init.key ? { authorization: `Bearer ${server.apiKey}` } : { cookie };
   if (init.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${server.url}${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const res = await fetch(`${server.url}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
 }
 
@@ -97,15 +105,26 @@ describe("withTracer: gates, escalation and resume with OpenTelemetry spans", ()
     const runSpan = byName("roof-otel")[0]!;
     const classify = byName("classify")[0]!;
     const llm = byName("chat m-1")[0]!;
-    expect(attrs(runSpan)).toMatchObject({ "seamtrace.run.id": first.runId, "seamtrace.run.status": "escalated", "seamtrace.escalation.id": first.escalation!.id });
+    expect(attrs(runSpan)).toMatchObject({
+      "seamtrace.run.id": first.runId,
+      "seamtrace.run.status": "escalated",
+      "seamtrace.escalation.id": first.escalation!.id,
+    });
     expect(attrs(byName("extract")[0]!)).toMatchObject({ "seamtrace.confidence": 0.95, "seamtrace.gate.outcome": "pass" });
-    expect(attrs(classify)).toMatchObject({ "seamtrace.gate.outcome": "escalate", "seamtrace.gate.kinds": ["confidence"], "seamtrace.escalation.id": first.escalation!.id });
+    expect(attrs(classify)).toMatchObject({
+      "seamtrace.gate.outcome": "escalate",
+      "seamtrace.gate.kinds": ["confidence"],
+      "seamtrace.escalation.id": first.escalation!.id,
+    });
     expect(classify.parentSpanContext?.spanId).toBe(runSpan.spanContext().spanId);
     expect(llm.parentSpanContext?.spanId).toBe(classify.spanContext().spanId);
     expect(attrs(llm)).toMatchObject({ "seamtrace.run.id": first.runId, "seamtrace.parent.step.id": first.escalation!.stepId });
 
     // Seamtrace has the steps once (the SDK's), and the LLM span from OTLP under classify.
-    const detail = (await api(`/v1/runs/${first.runId}`, { key: true })).body as { run: { status: string }; steps: Array<{ id: string; name: string; parents: string[]; features: Record<string, unknown> | null }> };
+    const detail = (await api(`/v1/runs/${first.runId}`, { key: true })).body as {
+      run: { status: string };
+      steps: Array<{ id: string; name: string; parents: string[]; features: Record<string, unknown> | null }>;
+    };
     expect(detail.run.status).toBe("paused");
     expect(detail.steps.map((s) => s.name).sort()).toEqual(["chat m-1", "classify", "extract"]);
     const chat = detail.steps.find((s) => s.name === "chat m-1")!;
@@ -114,7 +133,10 @@ describe("withTracer: gates, escalation and resume with OpenTelemetry spans", ()
 
     // A reviewer corrects classify; the run resumes from there: recorded steps make no spans.
     expect((await api(`/v1/escalations/${first.escalation!.id}/claim`, { method: "POST", body: {} })).status).toBe(200);
-    const decided = await api(`/v1/escalations/${first.escalation!.id}/decision`, { method: "POST", body: { decision: "correct", output: "flood", reason: "photos show water" } });
+    const decided = await api(`/v1/escalations/${first.escalation!.id}/decision`, {
+      method: "POST",
+      body: { decision: "correct", output: "flood", reason: "photos show water" },
+    });
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
     memory.reset();
     const resumed = await claims.resume(first.runId, pipeline(tracer, calls));
@@ -122,14 +144,21 @@ describe("withTracer: gates, escalation and resume with OpenTelemetry spans", ()
     expect(calls).toEqual({ extract: 1, classify: 1, reserve: 1 });
     await st.shutdown();
     await provider.forceFlush();
-    expect(memory.getFinishedSpans().map((s) => s.name).sort()).toEqual(["reserve", "roof-otel"]);
+    expect(
+      memory
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["reserve", "roof-otel"]);
     expect((await api(`/v1/runs/${first.runId}`, { key: true })).body).toMatchObject({ run: { status: "completed" } });
   });
 
   it("files instrumented spans under their step without the span processor, and keeps what the step's span was given", async () => {
     // No seamtraceSpanProcessor: the LLM span carries nothing of Seamtrace's, only its parent.
     const bare = new BasicTracerProvider({
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${server.url}/v1/traces`, headers: { Authorization: `Bearer ${server.apiKey}` } }))],
+      spanProcessors: [
+        new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${server.url}/v1/traces`, headers: { Authorization: `Bearer ${server.apiKey}` } })),
+      ],
     });
     try {
       const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });

@@ -75,7 +75,10 @@ interface Detail {
 
 const exporters = [
   ["exporter-trace-otlp-http (JSON)", (url: string, key: string) => new HttpJsonExporter({ url, headers: { Authorization: `Bearer ${key}` } })],
-  ["exporter-trace-otlp-proto (protobuf, gzip)", (url: string, key: string) => new HttpProtoExporter({ url, headers: { Authorization: `Bearer ${key}` }, compression: "gzip" as never })],
+  [
+    "exporter-trace-otlp-proto (protobuf, gzip)",
+    (url: string, key: string) => new HttpProtoExporter({ url, headers: { Authorization: `Bearer ${key}` }, compression: "gzip" as never }),
+  ],
 ] as const;
 
 describe("official OTLP exporters → POST /v1/traces → query API", () => {
@@ -102,7 +105,10 @@ describe("official OTLP exporters → POST /v1/traces → query API", () => {
       expect(steps.claims!.parents).toEqual([]);
       expect(steps.extract!.parents).toEqual([steps.claims!.id]);
       expect(steps.classify!.parents).toEqual([steps.extract!.id]);
-      expect(steps.extract).toMatchObject({ confidence: 0.9, features: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "m-1", "gen_ai.usage.input_tokens": 200 } });
+      expect(steps.extract).toMatchObject({
+        confidence: 0.9,
+        features: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "m-1", "gen_ai.usage.input_tokens": 200 },
+      });
       expect(steps.classify!.confidence).toBe(0.6);
       expect(steps.claims!.confidence).toBeNull();
     });

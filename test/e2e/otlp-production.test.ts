@@ -78,7 +78,7 @@ async function runByKey(workflow: string, key: string): Promise<Detail> {
   return getJson<Detail>(`/v1/runs/${run!.id}`);
 }
 
-const under = (tracer: Tracer, parent: ReturnType<Tracer["startSpan"]>): Context => trace.setSpan(context.active(), parent);
+const under = (_tracer: Tracer, parent: ReturnType<Tracer["startSpan"]>): Context => trace.setSpan(context.active(), parent);
 
 describe("production OpenTelemetry setups", () => {
   it("gives three identical LLM calls under one agent the same cumulative confidence when the batch processor splits them", async () => {
@@ -109,7 +109,11 @@ describe("production OpenTelemetry setups", () => {
     const p = provider("behind-gateway", exporter);
     const tracer = p.getTracer("svc");
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const incoming = new W3CTraceContextPropagator().extract(context.active(), { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, { get: (c, k) => (c as Record<string, string>)[k], keys: (c) => Object.keys(c as object) });
+    const incoming = new W3CTraceContextPropagator().extract(
+      context.active(),
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      { get: (c, k) => (c as Record<string, string>)[k], keys: (c) => Object.keys(c as object) },
+    );
     const handle = tracer.startSpan("POST /claims", { attributes: { "gen_ai.input.messages": '[{"role":"user","content":"roof"}]' } }, incoming);
     tracer.startSpan("chat", { attributes: { "seamtrace.confidence": 0.7 } }, under(tracer, handle)).end();
     await p.forceFlush(); // the child first
@@ -163,8 +167,15 @@ describe("production OpenTelemetry setups", () => {
     const tracer = p.getTracer("judge");
     const root = tracer.startSpan("answer");
     const chat = tracer.startSpan("chat", {}, under(tracer, root));
-    for (const [name, value] of [["relevance", 0.95], ["faithfulness", 0.3]] as const) {
-      logs.getLogger("evals").emit({ eventName: "gen_ai.evaluation.result", context: under(tracer, chat), attributes: { "gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": value } });
+    for (const [name, value] of [
+      ["relevance", 0.95],
+      ["faithfulness", 0.3],
+    ] as const) {
+      logs.getLogger("evals").emit({
+        eventName: "gen_ai.evaluation.result",
+        context: under(tracer, chat),
+        attributes: { "gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": value },
+      });
     }
     chat.end();
     root.end();

@@ -44,7 +44,10 @@ describe("the published packages, installed from their tarballs", () => {
       const files = stdout.split("\n").filter(Boolean);
       expect(files.length, t).toBeGreaterThan(3);
       // A file named testing.*, not a module such as maths/multiple-testing.js.
-      expect(files.filter((f) => /\.test\.|fixture|test-support|\/testing\.|\/src\//.test(f)), t).toEqual([]);
+      expect(
+        files.filter((f) => /\.test\.|fixture|test-support|\/testing\.|\/src\//.test(f)),
+        t,
+      ).toEqual([]);
     }
   });
 

@@ -69,7 +69,11 @@ describe("README quickstart", () => {
       expect(detail.edges).toHaveLength(4);
 
       // Run again: the same key makes it the same run, replayed from what the server recorded.
-      const again = await run(process.execPath, [file], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey, SEAMTRACE_ENDPOINT: server.url }, timeout: 120_000 });
+      const again = await run(process.execPath, [file], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? "", SEAMTRACE_API_KEY: server.apiKey, SEAMTRACE_ENDPOINT: server.url },
+        timeout: 120_000,
+      });
       expect(again.stdout).toMatch(new RegExp(`^completed ${runId} 1200$`, "m"));
       const after = (await (await fetch(`${server.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()) as typeof detail;
       expect(after.steps.map((s) => s.id).sort()).toEqual(detail.steps.map((s) => s.id).sort());

@@ -17,14 +17,21 @@ describe("review loop end to end", () => {
   async function api(path: string, init: { method?: string; body?: unknown; key?: boolean } = {}) {
     const headers: Record<string, string> = init.key ? { authorization: `Bearer ${server.apiKey}` } : { cookie };
     if (init.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${server.url}${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const res = await fetch(`${server.url}${path}`, {
+      method: init.method ?? "GET",
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
     return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
   }
 
   /** A reviewer claims the escalation and corrects classify to "flood". */
   async function correct(escalationId: string, output: unknown = "flood") {
     expect((await api(`/v1/escalations/${escalationId}/claim`, { method: "POST", body: {} })).status).toBe(200);
-    const decided = await api(`/v1/escalations/${escalationId}/decision`, { method: "POST", body: { decision: "correct", output, reason: "photos show standing water" } });
+    const decided = await api(`/v1/escalations/${escalationId}/decision`, {
+      method: "POST",
+      body: { decision: "correct", output, reason: "photos show standing water" },
+    });
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
   }
 
@@ -36,9 +43,13 @@ describe("review loop end to end", () => {
 
   beforeAll(async () => {
     server = await spawnServer();
-    await exec(process.execPath, [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"], {
-      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
-    });
+    await exec(
+      process.execPath,
+      [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"],
+      {
+        env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
+      },
+    );
     const login = await fetch(`${server.url}/v1/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -104,11 +115,14 @@ describe("review loop end to end", () => {
 
     const worker = reviewClient(server.url, server.apiKey);
     const done = new Promise<string>((resolve) => {
-      worker.st.onResolved(async (review) => {
-        if (review.runId !== first.runId) return;
-        const r = await worker.wf.resume(review.runId, reviewPipeline(calls));
-        resolve(r.status);
-      }, { pollMs: 100 });
+      worker.st.onResolved(
+        async (review) => {
+          if (review.runId !== first.runId) return;
+          const r = await worker.wf.resume(review.runId, reviewPipeline(calls));
+          resolve(r.status);
+        },
+        { pollMs: 100 },
+      );
     });
     expect(await done).toBe("completed");
     await worker.st.shutdown();
@@ -117,8 +131,15 @@ describe("review loop end to end", () => {
 
   it("resumes from a fresh SDK process, by running again with the same key", async () => {
     const child = (mode: string) =>
-      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], { cwd: repoRoot, timeout: 120_000 }).then(
-        (r) => JSON.parse(r.stdout.trim().split("\n").pop()!) as { result: { status: string; runId: string; escalation?: { id: string }; output?: string }; calls: Record<string, number> },
+      exec(process.execPath, ["--import", "tsx", join(repoRoot, "test/support/review-child.ts"), mode, server.url, server.apiKey, "claim-child"], {
+        cwd: repoRoot,
+        timeout: 120_000,
+      }).then(
+        (r) =>
+          JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+            result: { status: string; runId: string; escalation?: { id: string }; output?: string };
+            calls: Record<string, number>;
+          },
       );
     const first = await child("escalate");
     expect(first.result.status).toBe("escalated");

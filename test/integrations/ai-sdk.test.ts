@@ -39,7 +39,8 @@ function support(turns: Turn[]) {
       execute: async (input) => (refunds.push(input), `refunded ${input.amount}`),
     }),
   };
-  const generate = (ai: AIContext) => generateText({ model: ai.model(scripted.model), tools: ai.tools(tools), messages: ai.messages, stopWhen: stepCountIs(5) });
+  const generate = (ai: AIContext) =>
+    generateText({ model: ai.model(scripted.model), tools: ai.tools(tools), messages: ai.messages, stopWhen: stepCountIs(5) });
   return { ...scripted, refunds, generate };
 }
 
@@ -178,7 +179,10 @@ describe("@seamtrace/sdk/ai with the AI SDK's tool approval", () => {
     await server.decide(second.escalation!.id, "correct", { orderId: "6", amount: 5 });
     const done = await ai.resume(first.runId, { messages: second.messages }, s.generate);
     expect(done).toMatchObject({ status: "completed", output: "Both refunded." });
-    expect(s.refunds).toEqual([{ orderId: "5", amount: 60 }, { orderId: "6", amount: 5 }]);
+    expect(s.refunds).toEqual([
+      { orderId: "5", amount: 60 },
+      { orderId: "6", amount: 5 },
+    ]);
     await st.flush();
     // Both reviewed calls keep their place in the DAG: children of the model call that made them.
     const steps = (await server.runDetail(first.runId)).steps;
@@ -209,10 +213,7 @@ describe("@seamtrace/sdk/ai with the AI SDK's tool approval", () => {
       scoreModel: (c) => (c.text.includes("sure") ? 0.9 : undefined),
       scoreTool: (c) => (seen.push(c), (c.input as { amount: number }).amount > 100 ? 0.1 : 0.99),
     });
-    const s = support([
-      { toolCalls: [{ id: "x", name: "refund", input: { orderId: "1", amount: 30 } }] },
-      { text: "sure, done" },
-    ]);
+    const s = support([{ toolCalls: [{ id: "x", name: "refund", input: { orderId: "1", amount: 30 } }] }, { text: "sure, done" }]);
     const r = await ai.run({ messages: ask }, s.generate);
     expect(r).toMatchObject({ status: "completed", output: "sure, done" });
     expect(seen).toEqual([{ toolCallId: "x", toolName: "refund", input: { orderId: "1", amount: 30 }, modelConfidence: undefined }]);

@@ -11,7 +11,12 @@ import { startReviewServer } from "./support/server.js";
 describe("framework examples", () => {
   const cases = [
     ["examples/ai-sdk", aiSdk, { orderId: "42", amount: 250 }, ["refund: $250 on order 42", "completed: Done: your refund is on its way."]],
-    ["examples/langgraph", langgraph, { messages: [{ role: "assistant", content: "Sorry about that: a full refund is on its way." }] }, ['send: "Sorry about that: a full refund is on its way."', 'completed: sent "Sorry about that: a full refund is on its way."']],
+    [
+      "examples/langgraph",
+      langgraph,
+      { messages: [{ role: "assistant", content: "Sorry about that: a full refund is on its way." }] },
+      ['send: "Sorry about that: a full refund is on its way."', 'completed: sent "Sorry about that: a full refund is on its way."'],
+    ],
     ["examples/openai-agents", openaiAgents, { orderId: "42", amount: 250 }, ["refund: $250 on order 42", "completed: Your refund is on its way."]],
   ] as const;
 

@@ -33,8 +33,14 @@ function replyGraph(gates: ReturnType<typeof withLangGraph>, model: ScriptedChat
   const calls = { fetch: 0, draft: 0, send: 0 };
   const outbox: string[] = [];
   const graph = new StateGraph(State)
-    .addNode("fetch", gates.node(async (s: S) => (calls.fetch++, { order: { id: s.ticket, paid: 500 } }), { score: () => 0.99 }))
-    .addNode("draft", gates.node(async (s: S) => (calls.draft++, { messages: [await model.invoke([new HumanMessage(`Answer ticket ${s.ticket}`)])] })))
+    .addNode(
+      "fetch",
+      gates.node(async (s: S) => (calls.fetch++, { order: { id: s.ticket, paid: 500 } }), { score: () => 0.99 }),
+    )
+    .addNode(
+      "draft",
+      gates.node(async (s: S) => (calls.draft++, { messages: [await model.invoke([new HumanMessage(`Answer ticket ${s.ticket}`)])] })),
+    )
     .addNode(
       "send",
       gates.node(async (s: S) => {
@@ -52,7 +58,7 @@ function replyGraph(gates: ReturnType<typeof withLangGraph>, model: ScriptedChat
   return { graph, calls, outbox, checkpointer };
 }
 
-const SURE = [Math.log(0.95)];
+const _SURE = [Math.log(0.95)];
 const UNSURE = [Math.log(0.4), Math.log(0.4)];
 
 describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", () => {
@@ -70,7 +76,13 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     // LangGraph's own pause: the interrupt carries the escalation packet.
     const interrupts = (first.state as { __interrupt__?: Array<{ value: EscalationPacket }> }).__interrupt__!;
     expect(interrupts).toHaveLength(1);
-    expect(interrupts[0]!.value).toMatchObject({ seamtrace: "escalated", runId: first.runId, step: "draft", escalationId: first.escalation!.id, kinds: ["confidence"] });
+    expect(interrupts[0]!.value).toMatchObject({
+      seamtrace: "escalated",
+      runId: first.runId,
+      step: "draft",
+      escalationId: first.escalation!.id,
+      kinds: ["confidence"],
+    });
     expect(interrupts[0]!.value.confidence).toBeCloseTo(0.4, 10);
     expect((await graph.getState(config)).next).toEqual(["draft"]);
 
@@ -79,7 +91,12 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     expect((await gates.resume(graph, config)).status).toBe("escalated");
     expect(calls).toEqual({ fetch: 1, draft: 1, send: 0 });
 
-    await server.decide(first.escalation!.id, "correct", { messages: [{ role: "assistant", content: "We will refund $500 today." }] }, "policy covers broken items");
+    await server.decide(
+      first.escalation!.id,
+      "correct",
+      { messages: [{ role: "assistant", content: "We will refund $500 today." }] },
+      "policy covers broken items",
+    );
     // Another process: a new client and a freshly compiled graph over the same checkpointer.
     const st2 = server.client();
     const gates2 = withLangGraph(st2.workflow("replies", { policy: { minConfidence: 0.7 } }));
@@ -152,10 +169,22 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     const count = (n: string) => (calls[n] = (calls[n] ?? 0) + 1);
     const P = Annotation.Root({ parts: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }) });
     const graph = new StateGraph(P)
-      .addNode("split", gates.node(async () => (count("split"), { parts: ["split"] })))
-      .addNode("risky", gates.node(async () => (count("risky"), { parts: ["risky"] }), { score: () => 0.2 }))
-      .addNode("safe", gates.node(async () => (count("safe"), { parts: ["safe"] }), { score: () => 0.9 }))
-      .addNode("join", gates.node(async (s: typeof P.State) => (count("join"), { parts: [`join(${[...s.parts].sort().join(",")})`] })))
+      .addNode(
+        "split",
+        gates.node(async () => (count("split"), { parts: ["split"] })),
+      )
+      .addNode(
+        "risky",
+        gates.node(async () => (count("risky"), { parts: ["risky"] }), { score: () => 0.2 }),
+      )
+      .addNode(
+        "safe",
+        gates.node(async () => (count("safe"), { parts: ["safe"] }), { score: () => 0.9 }),
+      )
+      .addNode(
+        "join",
+        gates.node(async (s: typeof P.State) => (count("join"), { parts: [`join(${[...s.parts].sort().join(",")})`] })),
+      )
       .addEdge(START, "split")
       .addEdge("split", "risky")
       .addEdge("split", "safe")
@@ -216,7 +245,10 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
             { score: () => 0.9 },
           ),
         )
-        .addNode("join", gates.node(async (s: typeof P.State) => (count("join"), { parts: [`join(${[...s.parts].sort().join(",")})`] })))
+        .addNode(
+          "join",
+          gates.node(async (s: typeof P.State) => (count("join"), { parts: [`join(${[...s.parts].sort().join(",")})`] })),
+        )
         .addEdge(START, "risky")
         .addEdge(START, "safe")
         .addEdge(["risky", "safe"], "join")
@@ -226,7 +258,14 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
       const first = await gates.invoke(graph, {}, config);
       expect(first).toMatchObject({ status: "escalated", escalation: { step: "risky" } });
       const packets = (first.state as { __interrupt__?: Array<{ value: EscalationPacket }> }).__interrupt__!.map((i) => [i.value.step, i.value.seamtrace]);
-      expect(packets.sort()).toEqual(order === "safe first" ? [["risky", "escalated"]] : [["risky", "escalated"], ["safe", "waiting"]]);
+      expect(packets.sort()).toEqual(
+        order === "safe first"
+          ? [["risky", "escalated"]]
+          : [
+              ["risky", "escalated"],
+              ["safe", "waiting"],
+            ],
+      );
       await st.flush();
       await server.decide(first.escalation!.id, "accept");
       const next = await gates.resume(graph, config);
@@ -243,7 +282,10 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     const scores = [0.9, 0.3];
     let drafted = 0;
     const graph = new StateGraph(L)
-      .addNode("draft", gates.node(async () => ({ drafts: [`draft ${++drafted}`] }), { score: () => scores[drafted - 1] }))
+      .addNode(
+        "draft",
+        gates.node(async () => ({ drafts: [`draft ${++drafted}`] }), { score: () => scores[drafted - 1] }),
+      )
       .addEdge(START, "draft")
       .addConditionalEdges("draft", (s: typeof L.State) => (s.drafts.length < 2 ? "draft" : END), ["draft", END])
       .compile({ checkpointer: new MemorySaver() });

@@ -31,8 +31,18 @@ function setup(workflowName: string, turns: AgentTurn[], policy = { steps: { ref
   const support = withOpenAIAgents(st.workflow(workflowName, { version: "1", ...policy }));
   setTraceProcessors([support.processor]);
   const executed: Array<[string, unknown]> = [];
-  const lookupOrder = tool({ name: "lookupOrder", description: "Look an order up", parameters: z.object({ orderId: z.string() }), execute: async (i) => (executed.push(["lookupOrder", i]), JSON.stringify({ orderId: i.orderId, paid: 500 })) });
-  const refund = tool({ name: "refund", description: "Refund an order", parameters: z.object({ orderId: z.string(), amount: z.number() }), execute: async (i) => (executed.push(["refund", i]), `refunded ${i.amount}`) });
+  const lookupOrder = tool({
+    name: "lookupOrder",
+    description: "Look an order up",
+    parameters: z.object({ orderId: z.string() }),
+    execute: async (i) => (executed.push(["lookupOrder", i]), JSON.stringify({ orderId: i.orderId, paid: 500 })),
+  });
+  const refund = tool({
+    name: "refund",
+    description: "Refund an order",
+    parameters: z.object({ orderId: z.string(), amount: z.number() }),
+    execute: async (i) => (executed.push(["refund", i]), `refunded ${i.amount}`),
+  });
   const model = new ScriptedAgentModel(turns);
   const agent = new Agent({ name: "support", instructions: "Help with orders.", model, tools: support.tools([lookupOrder, refund]) });
   const runner = new Runner();
@@ -42,7 +52,13 @@ function setup(workflowName: string, turns: AgentTurn[], policy = { steps: { ref
 describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
   it("holds a tool call (and its siblings) for review; a correction is applied to the serialised state and the run goes on", async () => {
     const { st, support, agent, runner, model, executed } = setup("agents-correct", [
-      { toolCalls: [{ id: "call_a", name: "lookupOrder", input: { orderId: "42" } }, { id: "call_b", name: "refund", input: { orderId: "42", amount: 500 } }], logprobs: MAYBE },
+      {
+        toolCalls: [
+          { id: "call_a", name: "lookupOrder", input: { orderId: "42" } },
+          { id: "call_b", name: "refund", input: { orderId: "42", amount: 500 } },
+        ],
+        logprobs: MAYBE,
+      },
       { text: "Refunded $50 on order 42.", logprobs: SURE },
     ]);
     const first = await support.run({ key: "ticket-42", input: "refund order 42" }, () => runner.run(agent, "Refund order 42, it broke."));
@@ -58,7 +74,12 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
     const next = await support.resume(first.runId, { agent, state: saved }, (state) => runner.run(agent, state));
     expect(next.status).toBe("completed");
     expect(next.output).toBe("Refunded $50 on order 42.");
-    expect(executed).toEqual(expect.arrayContaining([["lookupOrder", { orderId: "42" }], ["refund", { orderId: "42", amount: 50 }]]));
+    expect(executed).toEqual(
+      expect.arrayContaining([
+        ["lookupOrder", { orderId: "42" }],
+        ["refund", { orderId: "42", amount: 50 }],
+      ]),
+    );
     expect(executed).toHaveLength(2);
     expect(model.calls).toBe(2);
     const secondInput = JSON.stringify(model.requests[1]!.input);
@@ -87,7 +108,9 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
   });
 
   it("rejects the call in the state and fails the run on reject, without running the tool", async () => {
-    const { st, support, agent, runner, model, executed } = setup("agents-reject", [{ toolCalls: [{ id: "call_x", name: "refund", input: { orderId: "9", amount: 900 } }], logprobs: MAYBE }]);
+    const { st, support, agent, runner, model, executed } = setup("agents-reject", [
+      { toolCalls: [{ id: "call_x", name: "refund", input: { orderId: "9", amount: 900 } }], logprobs: MAYBE },
+    ]);
     const first = await support.run({}, () => runner.run(agent, "Refund order 9."));
     await st.flush();
     await server.decide(first.escalation!.id, "reject", undefined, "order 9 was never paid");
@@ -101,7 +124,9 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
   });
 
   it("gates the final output; its review is the run's output, without running the agent again", async () => {
-    const { st, support, agent, runner, model } = setup("agents-output", [{ text: "Your order ships Tuesday.", logprobs: [Math.log(0.3)] }], { steps: { output: { minConfidence: 0.5 } } } as never);
+    const { st, support, agent, runner, model } = setup("agents-output", [{ text: "Your order ships Tuesday.", logprobs: [Math.log(0.3)] }], {
+      steps: { output: { minConfidence: 0.5 } },
+    } as never);
     const first = await support.run({}, () => runner.run(agent, "When does order 5 ship?"));
     expect(first).toMatchObject({ status: "escalated", escalation: { step: "output" } });
     await st.flush();
@@ -113,12 +138,29 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
 
   it("records handoffs and the agent that took over, and passes calls the policy trusts without stopping", async () => {
     const st = server.client();
-    const support = withOpenAIAgents(st.workflow("agents-handoff", { steps: { refund: { minConfidence: 0.8 } } }), { scoreTool: (c) => ((c.input as { amount: number }).amount <= 100 ? 0.99 : 0.1) });
+    const support = withOpenAIAgents(st.workflow("agents-handoff", { steps: { refund: { minConfidence: 0.8 } } }), {
+      scoreTool: (c) => ((c.input as { amount: number }).amount <= 100 ? 0.99 : 0.1),
+    });
     setTraceProcessors([support.processor]);
     const executed: unknown[] = [];
-    const refund = tool({ name: "refund", description: "Refund", parameters: z.object({ orderId: z.string(), amount: z.number() }), execute: async (i) => (executed.push(i), "ok") });
-    const billing = new Agent({ name: "billing", instructions: "Refunds.", model: new ScriptedAgentModel([{ toolCalls: [{ id: "r1", name: "refund", input: { orderId: "3", amount: 30 } }] }, { text: "Done." }]), tools: support.tools([refund]) });
-    const triage = new Agent({ name: "triage", instructions: "Route.", model: new ScriptedAgentModel([{ toolCalls: [{ id: "h1", name: "transfer_to_billing", input: {} }] }]), handoffs: [billing] });
+    const refund = tool({
+      name: "refund",
+      description: "Refund",
+      parameters: z.object({ orderId: z.string(), amount: z.number() }),
+      execute: async (i) => (executed.push(i), "ok"),
+    });
+    const billing = new Agent({
+      name: "billing",
+      instructions: "Refunds.",
+      model: new ScriptedAgentModel([{ toolCalls: [{ id: "r1", name: "refund", input: { orderId: "3", amount: 30 } }] }, { text: "Done." }]),
+      tools: support.tools([refund]),
+    });
+    const triage = new Agent({
+      name: "triage",
+      instructions: "Route.",
+      model: new ScriptedAgentModel([{ toolCalls: [{ id: "h1", name: "transfer_to_billing", input: {} }] }]),
+      handoffs: [billing],
+    });
     const r = await support.run({}, () => new Runner().run(triage, "I want a refund for order 3."));
     expect(r).toMatchObject({ status: "completed", output: "Done." });
     expect(executed).toEqual([{ orderId: "3", amount: 30 }]);

@@ -58,13 +58,16 @@ describe("AI SDK telemetry → OTLP exporter → POST /v1/traces", () => {
         }),
       ],
     });
-    const s = scriptedModel([
-      { toolCalls: [{ id: "c1", name: "lookupOrder", input: { orderId: "42" } }] },
-      { text: "Order 42 was paid $500." },
-    ]);
+    const s = scriptedModel([{ toolCalls: [{ id: "c1", name: "lookupOrder", input: { orderId: "42" } }] }, { text: "Order 42 was paid $500." }]);
     const result = await generateText({
       model: s.model,
-      tools: { lookupOrder: tool({ description: "Look an order up", inputSchema: z.object({ orderId: z.string() }), execute: async ({ orderId }) => ({ orderId, paid: 500 }) }) },
+      tools: {
+        lookupOrder: tool({
+          description: "Look an order up",
+          inputSchema: z.object({ orderId: z.string() }),
+          execute: async ({ orderId }) => ({ orderId, paid: 500 }),
+        }),
+      },
       prompt: "What was paid for order 42?",
       stopWhen: stepCountIs(3),
       experimental_telemetry: { isEnabled: true, tracer: provider.getTracer("ai"), functionId: "support" },

@@ -113,11 +113,7 @@ describe("collector down: an SDK producing 200 events/s while the collector is a
         const upAt = Date.now();
         // Everything buffered at the return — FIFO, so once as many more of our own events are
         // acknowledged — delivered, while production goes on.
-        const drained = await p.until(
-          "backlog delivered",
-          (s) => s.deliveredOwn >= atRecovery.deliveredOwn + atRecovery.stats.buffered,
-          RECOVERY_LIMIT_MS,
-        );
+        const drained = await p.until("backlog delivered", (s) => s.deliveredOwn >= atRecovery.deliveredOwn + atRecovery.stats.buffered, RECOVERY_LIMIT_MS);
         const deliveryMs = Date.now() - upAt;
         const final = await p.stop();
         const collectorRssAfter = rssOf(server.proc.pid);

@@ -150,7 +150,10 @@ describe("crash: the collector is SIGKILLed three times under eight concurrent S
         expect(audit.code, audit.stdout + audit.stderr).toBe(0);
         // One report per chain: the project's, and the system chain that anchors every project.
         const reports = JSON.parse(audit.stdout) as Array<{ project: string; ok: boolean }>;
-        expect(reports.map((r) => [r.project, r.ok]).sort()).toEqual([["(system)", true], ["default", true]]);
+        expect(reports.map((r) => [r.project, r.ok]).sort()).toEqual([
+          ["(system)", true],
+          ["default", true],
+        ]);
         // The clients' backpressure kept drops away and retries outlasted the kills: every event made
         // was acknowledged in the end (so the check above covered all of them).
         expect(sum((r) => r.stats.droppedTotal)).toBe(0);

@@ -128,7 +128,11 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
     // Room that can be given back later without touching the store.
     writeFileSync(join(mountDir, "filler"), Buffer.alloc(FILLER_MB * 1024 * 1024, 1));
     // A checkpoint every entry: while the disk is full, the watcher fails (and logs) every 2 s.
-    server = await spawnServer({ dataDir: mountDir, env: { SEAMTRACE_JOBS: "off", SEAMTRACE_AUDIT_CHECKPOINT_EVERY: "1" }, logFile: join(mountDir, "server.log") });
+    server = await spawnServer({
+      dataDir: mountDir,
+      env: { SEAMTRACE_JOBS: "off", SEAMTRACE_AUDIT_CHECKPOINT_EVERY: "1" },
+      logFile: join(mountDir, "server.log"),
+    });
     // Given a data folder, spawnServer does not wait for the first start's key line.
     for (let i = 0; i < 400 && !/SEAMTRACE_API_KEY=(st_\w+)/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 25));
     server.apiKey = /SEAMTRACE_API_KEY=(st_\w+)/.exec(server.output())?.[1] ?? "";
@@ -142,121 +146,130 @@ describe.skipIf(skipReason !== undefined)(suiteName("disk full under the store",
     writeSummary("disk-full", summary);
   });
 
-  it("answers 503 with Retry-After once the disk is full, loses no acknowledged event, keeps the store sound, and recovers when space is freed", async () => {
-    const s = server!;
-    const dbPath = join(mountDir, "seamtrace.db");
-    const acked: string[] = [];
-    const refused: string[] = [];
-    const answers: Answer[] = [];
-    let streak = 0;
-    let seed = 0;
+  it(
+    "answers 503 with Retry-After once the disk is full, loses no acknowledged event, keeps the store sound, and recovers when space is freed",
+    async () => {
+      const s = server!;
+      const dbPath = join(mountDir, "seamtrace.db");
+      const acked: string[] = [];
+      const refused: string[] = [];
+      const answers: Answer[] = [];
+      let streak = 0;
+      let seed = 0;
 
-    // Fill: batches of 10 events until the collector refuses FULL_STREAK in a row.
-    while (streak < FULL_STREAK && answers.length < MAX_REQUESTS) {
-      const events = padded(completedRun().events.concat(completedRun().events), seed++);
-      const a = await ingest(s.url, s.apiKey, events);
-      answers.push(a);
-      if (a.status === 200) {
-        acked.push(...events.map((e) => e.id));
-        streak = 0;
-      } else {
-        refused.push(...events.map((e) => e.id));
-        streak++;
+      // Fill: batches of 10 events until the collector refuses FULL_STREAK in a row.
+      while (streak < FULL_STREAK && answers.length < MAX_REQUESTS) {
+        const events = padded(completedRun().events.concat(completedRun().events), seed++);
+        const a = await ingest(s.url, s.apiKey, events);
+        answers.push(a);
+        if (a.status === 200) {
+          acked.push(...events.map((e) => e.id));
+          streak = 0;
+        } else {
+          refused.push(...events.map((e) => e.id));
+          streak++;
+        }
+        if (a.status !== 200 && a.status !== 503) break;
       }
-      if (a.status !== 200 && a.status !== 503) break;
-    }
-    const fullAt = df();
-    const walAtFull = fileSize(`${dbPath}-wal`);
-    const refusals = answers.filter((a) => a.status !== 200);
-    // Whatever room the log file's last page had left, fill it: the server's next line fails.
-    const logFilled = fillLog(join(mountDir, "server.log"));
-    const failedLines = await logFailuresAtLeast(s, 2);
-    const healthWhenFull = await call(`${s.url}/healthz`);
-    const readWhenFull = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
-    const queueWhenFull = await call(`${s.url}/v1/escalations`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+      const fullAt = df();
+      const walAtFull = fileSize(`${dbPath}-wal`);
+      const refusals = answers.filter((a) => a.status !== 200);
+      // Whatever room the log file's last page had left, fill it: the server's next line fails.
+      const logFilled = fillLog(join(mountDir, "server.log"));
+      const failedLines = await logFailuresAtLeast(s, 2);
+      const healthWhenFull = await call(`${s.url}/healthz`);
+      const readWhenFull = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+      const queueWhenFull = await call(`${s.url}/v1/escalations`, { headers: { authorization: `Bearer ${s.apiKey}` } });
 
-    summary.fill = {
-      requests: answers.length,
-      statuses: statusCounts(answers),
-      eventsAcknowledged: acked.length,
-      codes: [...new Set(refusals.map((a) => a.code))],
-      retryAfter: [...new Set(refusals.map((a) => a.retryAfter))],
-      messages: [...new Set(refusals.map((a) => (a.body as { error?: { message?: string } }).error?.message))],
-      diskWhenFullKB: fullAt,
-      dbBytes: fileSize(dbPath),
-      walBytesWhenFull: walAtFull,
-      healthWhenFull: { status: healthWhenFull.status, body: healthWhenFull.body },
-      readWhenFull: { status: readWhenFull.status, code: readWhenFull.code, stale: readWhenFull.headers.get("seamtrace-stale"), lag: readWhenFull.headers.get("seamtrace-projection-lag") },
-      queueWhenFull: queueWhenFull.status,
-      logBytesFilled: logFilled,
-      logWriteFailures: failedLines,
-      serverAlive: s.proc.exitCode === null && s.proc.signalCode === null,
-    };
+      summary.fill = {
+        requests: answers.length,
+        statuses: statusCounts(answers),
+        eventsAcknowledged: acked.length,
+        codes: [...new Set(refusals.map((a) => a.code))],
+        retryAfter: [...new Set(refusals.map((a) => a.retryAfter))],
+        messages: [...new Set(refusals.map((a) => (a.body as { error?: { message?: string } }).error?.message))],
+        diskWhenFullKB: fullAt,
+        dbBytes: fileSize(dbPath),
+        walBytesWhenFull: walAtFull,
+        healthWhenFull: { status: healthWhenFull.status, body: healthWhenFull.body },
+        readWhenFull: {
+          status: readWhenFull.status,
+          code: readWhenFull.code,
+          stale: readWhenFull.headers.get("seamtrace-stale"),
+          lag: readWhenFull.headers.get("seamtrace-projection-lag"),
+        },
+        queueWhenFull: queueWhenFull.status,
+        logBytesFilled: logFilled,
+        logWriteFailures: failedLines,
+        serverAlive: s.proc.exitCode === null && s.proc.signalCode === null,
+      };
 
-    expect(streak, `the disk never filled in ${answers.length} requests (${JSON.stringify(summary.fill)})`).toBe(FULL_STREAK);
-    expect(acked.length, "nothing was stored before the disk filled").toBeGreaterThan(0);
-    for (const a of refusals) {
-      expect(isProper503(a), `refusal ${a.status} ${a.retryAfter ?? "-"} ${JSON.stringify(a.body)}`).toBe(true);
-      expect(a.code, "a full disk is named as such").toBe("storage_full");
-    }
-    expect(s.proc.exitCode, s.output()).toBeNull();
-    // Log lines failed on the full disk, and the server lived through them.
-    expect(failedLines, "no log line failed, or the server died of one").toBeGreaterThanOrEqual(2);
-    expect(s.proc.exitCode).toBeNull();
-    expect(readWhenFull.status, JSON.stringify(readWhenFull.body)).toBe(200);
-    expect(queueWhenFull.status, JSON.stringify(queueWhenFull.body)).toBe(200);
-    if (Number(readWhenFull.headers.get("seamtrace-projection-lag")) > 0) expect(readWhenFull.headers.get("seamtrace-stale")).toBe("storage_full");
-    expect(healthWhenFull.status).toBe(503);
-    expect(healthWhenFull.body).toMatchObject({ status: "degraded", reasons: expect.arrayContaining(["storage_full"]) });
+      expect(streak, `the disk never filled in ${answers.length} requests (${JSON.stringify(summary.fill)})`).toBe(FULL_STREAK);
+      expect(acked.length, "nothing was stored before the disk filled").toBeGreaterThan(0);
+      for (const a of refusals) {
+        expect(isProper503(a), `refusal ${a.status} ${a.retryAfter ?? "-"} ${JSON.stringify(a.body)}`).toBe(true);
+        expect(a.code, "a full disk is named as such").toBe("storage_full");
+      }
+      expect(s.proc.exitCode, s.output()).toBeNull();
+      // Log lines failed on the full disk, and the server lived through them.
+      expect(failedLines, "no log line failed, or the server died of one").toBeGreaterThanOrEqual(2);
+      expect(s.proc.exitCode).toBeNull();
+      expect(readWhenFull.status, JSON.stringify(readWhenFull.body)).toBe(200);
+      expect(queueWhenFull.status, JSON.stringify(queueWhenFull.body)).toBe(200);
+      if (Number(readWhenFull.headers.get("seamtrace-projection-lag")) > 0) expect(readWhenFull.headers.get("seamtrace-stale")).toBe("storage_full");
+      expect(healthWhenFull.status).toBe(503);
+      expect(healthWhenFull.body).toMatchObject({ status: "degraded", reasons: expect.arrayContaining(["storage_full"]) });
 
-    // Nothing acknowledged lost, nothing refused kept (read while the server runs: WAL readers).
-    const counts = await storedCounts(dbPath, [...acked, ...refused]);
-    const lost = acked.filter((id) => counts.get(id) !== 1);
-    const keptRefused = refused.filter((id) => (counts.get(id) ?? 0) > 0);
-    expect(lost, "acknowledged events missing or stored twice").toEqual([]);
-    expect(keptRefused, "events of refused batches were stored").toEqual([]);
+      // Nothing acknowledged lost, nothing refused kept (read while the server runs: WAL readers).
+      const counts = await storedCounts(dbPath, [...acked, ...refused]);
+      const lost = acked.filter((id) => counts.get(id) !== 1);
+      const keptRefused = refused.filter((id) => (counts.get(id) ?? 0) > 0);
+      expect(lost, "acknowledged events missing or stored twice").toEqual([]);
+      expect(keptRefused, "events of refused batches were stored").toEqual([]);
 
-    // Free space; ingest recovers without a restart.
-    rmSync(join(mountDir, "filler"));
-    const recovery: Answer[] = [];
-    const recoveredIds: string[] = [];
-    for (let i = 0; i < 50 && recovery.filter((a) => a.status === 200).length < RECOVERY_OK; i++) {
-      const events = padded(completedRun().events, seed++);
-      const a = await ingest(s.url, s.apiKey, events);
-      recovery.push(a);
-      if (a.status === 200) recoveredIds.push(...events.map((e) => e.id));
-      else if (a.status !== 503) break;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    const readAfter = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
-    const healthAfter = await call(`${s.url}/healthz`);
-    const recoveredCounts = await storedCounts(dbPath, recoveredIds);
+      // Free space; ingest recovers without a restart.
+      rmSync(join(mountDir, "filler"));
+      const recovery: Answer[] = [];
+      const recoveredIds: string[] = [];
+      for (let i = 0; i < 50 && recovery.filter((a) => a.status === 200).length < RECOVERY_OK; i++) {
+        const events = padded(completedRun().events, seed++);
+        const a = await ingest(s.url, s.apiKey, events);
+        recovery.push(a);
+        if (a.status === 200) recoveredIds.push(...events.map((e) => e.id));
+        else if (a.status !== 503) break;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      const readAfter = await call(`${s.url}/v1/runs?limit=5&${WINDOW}`, { headers: { authorization: `Bearer ${s.apiKey}` } });
+      const healthAfter = await call(`${s.url}/healthz`);
+      const recoveredCounts = await storedCounts(dbPath, recoveredIds);
 
-    await s.stop();
-    const integrity = await integrityCheck(dbPath);
-    const audit = await auditVerify(mountDir);
-    summary.recovery = {
-      requests: recovery.length,
-      statuses: statusCounts(recovery),
-      requestsUntilFirst200: recovery.findIndex((a) => a.status === 200) + 1,
-      eventsAcknowledged: recoveredIds.length,
-      readAfter: { status: readAfter.status, lag: readAfter.headers.get("seamtrace-projection-lag") },
-      healthAfter: healthAfter.status,
-      diskAfterKB: df(),
-    };
-    summary.checks = {
-      acknowledgedLost: lost.length,
-      refusedStored: keptRefused.length,
-      integrityCheck: integrity,
-      auditVerify: audit.ok ? "ok" : audit.output,
-    };
+      await s.stop();
+      const integrity = await integrityCheck(dbPath);
+      const audit = await auditVerify(mountDir);
+      summary.recovery = {
+        requests: recovery.length,
+        statuses: statusCounts(recovery),
+        requestsUntilFirst200: recovery.findIndex((a) => a.status === 200) + 1,
+        eventsAcknowledged: recoveredIds.length,
+        readAfter: { status: readAfter.status, lag: readAfter.headers.get("seamtrace-projection-lag") },
+        healthAfter: healthAfter.status,
+        diskAfterKB: df(),
+      };
+      summary.checks = {
+        acknowledgedLost: lost.length,
+        refusedStored: keptRefused.length,
+        integrityCheck: integrity,
+        auditVerify: audit.ok ? "ok" : audit.output,
+      };
 
-    expect(recovery.filter((a) => a.status === 200).length, JSON.stringify(summary.recovery)).toBe(RECOVERY_OK);
-    for (const a of recovery.filter((x) => x.status !== 200)) expect(isProper503(a)).toBe(true);
-    expect([...recoveredCounts.values()].every((n) => n === 1)).toBe(true);
-    expect(readAfter.status).toBe(200);
-    expect(healthAfter.status).toBe(200);
-    expect(integrity).toBe("ok");
-    expect(audit.ok, audit.output).toBe(true);
-  }, scale(120_000, 600_000));
+      expect(recovery.filter((a) => a.status === 200).length, JSON.stringify(summary.recovery)).toBe(RECOVERY_OK);
+      for (const a of recovery.filter((x) => x.status !== 200)) expect(isProper503(a)).toBe(true);
+      expect([...recoveredCounts.values()].every((n) => n === 1)).toBe(true);
+      expect(readAfter.status).toBe(200);
+      expect(healthAfter.status).toBe(200);
+      expect(integrity).toBe("ok");
+      expect(audit.ok, audit.output).toBe(true);
+    },
+    scale(120_000, 600_000),
+  );
 });

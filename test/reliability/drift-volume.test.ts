@@ -75,7 +75,15 @@ describe("drift at volume, without drift", () => {
         if (t.psi !== null) maxPsi = Math.max(maxPsi, t.psi);
       }
     }
-    writeSummary("drift-volume", { evaluations: EVALUATIONS, series: SERIES, valuesPerWindow: HOURS * PER_HOUR, alerts, watches, rawPBelow001: sharpP, maxPsi });
+    writeSummary("drift-volume", {
+      evaluations: EVALUATIONS,
+      series: SERIES,
+      valuesPerWindow: HOURS * PER_HOUR,
+      alerts,
+      watches,
+      rawPBelow001: sharpP,
+      maxPsi,
+    });
     expect(alerts / EVALUATIONS).toBeLessThanOrEqual(0.01);
     expect(watches / EVALUATIONS).toBeLessThanOrEqual(0.01);
   });

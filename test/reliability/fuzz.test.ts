@@ -55,7 +55,8 @@ function badError(status: number, contentType: string, text: string): string | n
   if (!contentType.startsWith("application/json")) return `${status} with content-type ${contentType}`;
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code !== "string" || typeof body.error.message !== "string") return `${status} without { error: { code, message } }: ${text.slice(0, 200)}`;
+    if (typeof body.error?.code !== "string" || typeof body.error.message !== "string")
+      return `${status} without { error: { code, message } }: ${text.slice(0, 200)}`;
     errorCodes.add(body.error.code);
     return null;
   } catch {
@@ -92,9 +93,35 @@ interface IngestCase {
 
 const headerValue = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;", "application/jsonx", "text/json", "*/*", "gzip", "identity", "chunked", "0", "-1", "99999999999999999999"),
+  fc.constantFrom(
+    "application/json",
+    "application/json; charset=utf-8",
+    "APPLICATION/JSON",
+    "application/json;",
+    "application/jsonx",
+    "text/json",
+    "*/*",
+    "gzip",
+    "identity",
+    "chunked",
+    "0",
+    "-1",
+    "99999999999999999999",
+  ),
 );
-const headerName = fc.constantFrom("content-type", "content-encoding", "content-length", "accept", "accept-encoding", "x-request-id", "origin", "sec-fetch-site", "cookie", "transfer-encoding", "x-forwarded-for");
+const headerName = fc.constantFrom(
+  "content-type",
+  "content-encoding",
+  "content-length",
+  "accept",
+  "accept-encoding",
+  "x-request-id",
+  "origin",
+  "sec-fetch-site",
+  "cookie",
+  "transfer-encoding",
+  "x-forwarded-for",
+);
 
 const oddIngest: fc.Arbitrary<IngestCase> = fc.oneof(
   // A good batch under arbitrary extra or replaced headers.
@@ -139,7 +166,8 @@ async function sendIngest(c: IngestCase): Promise<string | null> {
   if (complaint) return `${c.kind}: ${complaint}`;
   const after = await state();
   if (res.status >= 400) {
-    if (after.events !== before.events || after.seq !== before.seq || after.hash !== before.hash) return `${c.kind}: a ${res.status} changed the store (${JSON.stringify({ before, after })})`;
+    if (after.events !== before.events || after.seq !== before.seq || after.hash !== before.hash)
+      return `${c.kind}: a ${res.status} changed the store (${JSON.stringify({ before, after })})`;
     return null;
   }
   const results = (JSON.parse(text) as { results?: Array<{ status: string }> }).results;
@@ -164,13 +192,21 @@ const otherWrite = fc.oneof(
     contentType: fc.constantFrom("application/json", "text/plain", "application/json; charset=utf-8"),
     body: fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-      fc.array(
-        fc.record(
-          { runId: fc.oneof(fc.uuid().map(String), fc.string({ maxLength: 300 })), stepId: fc.oneof(fc.uuid().map(String), fc.string()), correct: fc.oneof(fc.boolean(), fc.jsonValue()), value: fc.jsonValue({ maxDepth: 3 }), reason: fc.string({ maxLength: 300 }) },
-          { requiredKeys: [] },
-        ),
-        { maxLength: 5 },
-      ).map((labels) => JSON.stringify({ labels })),
+      fc
+        .array(
+          fc.record(
+            {
+              runId: fc.oneof(fc.uuid().map(String), fc.string({ maxLength: 300 })),
+              stepId: fc.oneof(fc.uuid().map(String), fc.string()),
+              correct: fc.oneof(fc.boolean(), fc.jsonValue()),
+              value: fc.jsonValue({ maxDepth: 3 }),
+              reason: fc.string({ maxLength: 300 }),
+            },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 5 },
+        )
+        .map((labels) => JSON.stringify({ labels })),
     ),
   }),
   fc.record({
@@ -179,7 +215,36 @@ const otherWrite = fc.oneof(
     body: fc.oneof(
       fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify(v)),
       fc.uint8Array({ maxLength: 400 }),
-      fc.array(fc.record({ scopeSpans: fc.array(fc.record({ spans: fc.array(fc.dictionary(fc.constantFrom("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano", "endTimeUnixNano", "attributes", "events", "status", "kind"), fc.jsonValue({ maxDepth: 3 })), { maxLength: 3 }) }), { maxLength: 2 }) }), { maxLength: 2 }).map((resourceSpans) => JSON.stringify({ resourceSpans })),
+      fc
+        .array(
+          fc.record({
+            scopeSpans: fc.array(
+              fc.record({
+                spans: fc.array(
+                  fc.dictionary(
+                    fc.constantFrom(
+                      "traceId",
+                      "spanId",
+                      "parentSpanId",
+                      "name",
+                      "startTimeUnixNano",
+                      "endTimeUnixNano",
+                      "attributes",
+                      "events",
+                      "status",
+                      "kind",
+                    ),
+                    fc.jsonValue({ maxDepth: 3 }),
+                  ),
+                  { maxLength: 3 },
+                ),
+              }),
+              { maxLength: 2 },
+            ),
+          }),
+          { maxLength: 2 },
+        )
+        .map((resourceSpans) => JSON.stringify({ resourceSpans })),
     ),
   }),
 );
@@ -192,7 +257,9 @@ async function sendOtherWrite(c: { path: string; contentType: string; body: stri
   const bytes = new Uint8Array(await res.arrayBuffer());
   tally("otherWrites", res.status);
   const contentType = res.headers.get("content-type") ?? "";
-  const complaint = contentType.startsWith("application/x-protobuf") ? badProtobufError(res.status, c.contentType, bytes) : badError(res.status, contentType, new TextDecoder().decode(bytes));
+  const complaint = contentType.startsWith("application/x-protobuf")
+    ? badProtobufError(res.status, c.contentType, bytes)
+    : badError(res.status, contentType, new TextDecoder().decode(bytes));
   if (complaint) return `POST ${c.path} (${c.contentType}): ${complaint}`;
   const after = await state();
   if (res.status >= 400 && (after.seq !== before.seq || after.events !== before.events)) return `POST ${c.path}: a ${res.status} changed the store`;
@@ -202,24 +269,117 @@ async function sendOtherWrite(c: { path: string; contentType: string; body: stri
 // ---- Query routes with arbitrary query strings, as the SDK (key) and as a signed-in admin.
 
 const ROUTES = [
-  "/v1/runs", "/v1/runs/:id", "/v1/runs/:id/state", "/v1/workflows", "/v1/run-state", "/v1/resumable",
-  "/v1/escalations", "/v1/escalations/:id",
-  "/v1/analytics/series", "/v1/analytics/calibration", "/v1/analytics/escalations", "/v1/analytics/drift",
-  "/v1/analytics/latency", "/v1/analytics/agreement", "/v1/analytics/calibration-maps", "/v1/metrics",
-  "/v1/alerts", "/v1/alerts/rules", "/v1/thresholds/changes",
-  "/v1/audit", "/v1/audit/export", "/v1/audit/verifications", "/v1/audit/verifications/:id", "/v1/audit/checkpoints",
-  "/v1/policies", "/v1/policies/history", "/v1/jobs", "/v1/jobs/runs", "/v1/retention", "/v1/webhooks",
+  "/v1/runs",
+  "/v1/runs/:id",
+  "/v1/runs/:id/state",
+  "/v1/workflows",
+  "/v1/run-state",
+  "/v1/resumable",
+  "/v1/escalations",
+  "/v1/escalations/:id",
+  "/v1/analytics/series",
+  "/v1/analytics/calibration",
+  "/v1/analytics/escalations",
+  "/v1/analytics/drift",
+  "/v1/analytics/latency",
+  "/v1/analytics/agreement",
+  "/v1/analytics/calibration-maps",
+  "/v1/metrics",
+  "/v1/alerts",
+  "/v1/alerts/rules",
+  "/v1/thresholds/changes",
+  "/v1/audit",
+  "/v1/audit/export",
+  "/v1/audit/verifications",
+  "/v1/audit/verifications/:id",
+  "/v1/audit/checkpoints",
+  "/v1/policies",
+  "/v1/policies/history",
+  "/v1/jobs",
+  "/v1/jobs/runs",
+  "/v1/retention",
+  "/v1/webhooks",
 ] as const;
 const PARAMS = [
-  "limit", "cursor", "before", "after", "from", "to", "status", "workflow", "version", "step", "window", "q", "action", "actor",
-  "subject", "runId", "stepId", "kind", "order", "sort", "metric", "format", "key", "minCumulative", "gateKinds", "blocking",
-  "source", "job", "name", "since", "until", "bucket", "flagged", "risk", "reviewerId",
+  "limit",
+  "cursor",
+  "before",
+  "after",
+  "from",
+  "to",
+  "status",
+  "workflow",
+  "version",
+  "step",
+  "window",
+  "q",
+  "action",
+  "actor",
+  "subject",
+  "runId",
+  "stepId",
+  "kind",
+  "order",
+  "sort",
+  "metric",
+  "format",
+  "key",
+  "minCumulative",
+  "gateKinds",
+  "blocking",
+  "source",
+  "job",
+  "name",
+  "since",
+  "until",
+  "bucket",
+  "flagged",
+  "risk",
+  "reviewerId",
 ];
 const paramValue = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.constantFrom("", "0", "-1", "1e9", "NaN", "Infinity", "999999999999999999999", "1.5", "true", "null", "[]", "{}", "%", "%zz", "%00", "%F0%9F", "a%2Cb",
-    "2025-01-15T09:30:00Z", "2025-13-45", "1970-01-01", "9999-12-31T23:59:59Z", "24h", "7d", "-24h", "P1D", "open", "resolved", "asc", "desc", "json", "csv", "jsonl",
-    "eyJzZXEiOjF9", "eyJ", "not-base64!!", "\u0000", "\u{1F600}", "'; DROP TABLE events; --", "../../etc/passwd"),
+  fc.constantFrom(
+    "",
+    "0",
+    "-1",
+    "1e9",
+    "NaN",
+    "Infinity",
+    "999999999999999999999",
+    "1.5",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    "%",
+    "%zz",
+    "%00",
+    "%F0%9F",
+    "a%2Cb",
+    "2025-01-15T09:30:00Z",
+    "2025-13-45",
+    "1970-01-01",
+    "9999-12-31T23:59:59Z",
+    "24h",
+    "7d",
+    "-24h",
+    "P1D",
+    "open",
+    "resolved",
+    "asc",
+    "desc",
+    "json",
+    "csv",
+    "jsonl",
+    "eyJzZXEiOjF9",
+    "eyJ",
+    "not-base64!!",
+    "\u0000",
+    "\u{1F600}",
+    "'; DROP TABLE events; --",
+    "../../etc/passwd",
+  ),
   fc.integer().map(String),
   fc.uuid().map(String),
   fc.string({ maxLength: 2000 }),
@@ -238,7 +398,11 @@ const queryString = fc
     { maxLength: 6 },
   )
   .map((parts) => parts.join("&"));
-const pathId = fc.oneof(fc.uuid().map(String), fc.string({ minLength: 1, maxLength: 40 }).map(encodeURIComponent), fc.constantFrom("%", "..", "%2F", "a".repeat(5000), "null"));
+const pathId = fc.oneof(
+  fc.uuid().map(String),
+  fc.string({ minLength: 1, maxLength: 40 }).map(encodeURIComponent),
+  fc.constantFrom("%", "..", "%2F", "a".repeat(5000), "null"),
+);
 
 async function sendQuery(route: string, id: string, qs: string, asUser: boolean): Promise<string | null> {
   const before = await readAuditHead(ctx.store.client, projectId);
@@ -290,39 +454,54 @@ afterAll(() => {
 });
 
 describe("fuzzing the collector and the query API", () => {
-  it(`answers ${INGEST_CASES} fuzzed ingest requests with no 5xx, JSON errors, and a store that moves only by what was accepted`, async () => {
-    const arb = fc.oneof({ weight: 3, arbitrary: envelope(otherProjectId).map((e): IngestCase => ({ kind: e.kind, body: e.body, headers: e.headers })) }, { weight: 2, arbitrary: oddIngest });
-    await fc.assert(
-      fc.asyncProperty(arb, async (c) => {
-        const complaint = await sendIngest(c);
-        if (complaint) failures.push(complaint);
-        expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
-      }),
-      { numRuns: INGEST_CASES },
-    );
-  }, scale(240_000, 3_600_000));
+  it(
+    `answers ${INGEST_CASES} fuzzed ingest requests with no 5xx, JSON errors, and a store that moves only by what was accepted`,
+    async () => {
+      const arb = fc.oneof(
+        { weight: 3, arbitrary: envelope(otherProjectId).map((e): IngestCase => ({ kind: e.kind, body: e.body, headers: e.headers })) },
+        { weight: 2, arbitrary: oddIngest },
+      );
+      await fc.assert(
+        fc.asyncProperty(arb, async (c) => {
+          const complaint = await sendIngest(c);
+          if (complaint) failures.push(complaint);
+          expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
+        }),
+        { numRuns: INGEST_CASES },
+      );
+    },
+    scale(240_000, 3_600_000),
+  );
 
-  it(`answers ${OTHER_WRITE_CASES} fuzzed labels and OTLP trace requests with no 5xx, JSON errors, and no change when refused`, async () => {
-    await fc.assert(
-      fc.asyncProperty(otherWrite, async (c) => {
-        const complaint = await sendOtherWrite(c);
-        if (complaint) failures.push(complaint);
-        expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
-      }),
-      { numRuns: OTHER_WRITE_CASES },
-    );
-  }, scale(240_000, 3_600_000));
+  it(
+    `answers ${OTHER_WRITE_CASES} fuzzed labels and OTLP trace requests with no 5xx, JSON errors, and no change when refused`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(otherWrite, async (c) => {
+          const complaint = await sendOtherWrite(c);
+          if (complaint) failures.push(complaint);
+          expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
+        }),
+        { numRuns: OTHER_WRITE_CASES },
+      );
+    },
+    scale(240_000, 3_600_000),
+  );
 
-  it(`answers ${QUERY_CASES} fuzzed queries on every read route with no 5xx and JSON errors, and never writes (but an audited export)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...ROUTES), pathId, queryString, fc.boolean(), async (route, id, qs, asUser) => {
-        const complaint = await sendQuery(route, id, qs, asUser);
-        if (complaint) failures.push(complaint);
-        expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
-      }),
-      { numRuns: QUERY_CASES },
-    );
-  }, scale(240_000, 3_600_000));
+  it(
+    `answers ${QUERY_CASES} fuzzed queries on every read route with no 5xx and JSON errors, and never writes (but an audited export)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...ROUTES), pathId, queryString, fc.boolean(), async (route, id, qs, asUser) => {
+          const complaint = await sendQuery(route, id, qs, asUser);
+          if (complaint) failures.push(complaint);
+          expect(complaint, [complaint, ...serverErrors.slice(-2)].join("\n")).toBeNull();
+        }),
+        { numRuns: QUERY_CASES },
+      );
+    },
+    scale(240_000, 3_600_000),
+  );
 
   it("leaves an audit chain that verifies", async () => {
     const report = await verifyAudit(ctx.store.db, projectId, ctx.deps.auditSigner.publicKey);

@@ -55,47 +55,57 @@ async function scheduledRuns(): Promise<Run[]> {
 }
 
 describe("two server processes on one store", () => {
-  it(`run each scheduled tick of each job once, over ${TICKS} ticks, with runs that never overlap in the history`, async () => {
-    const env: Record<string, string> = { SEAMTRACE_SECRET: "t".repeat(40) };
-    for (const job of JOB_NAMES) env[`SEAMTRACE_JOB_${job.toUpperCase().replace(/-/g, "_")}_SCHEDULE`] = (JOBS as readonly string[]).includes(job) ? "* * * * * *" : "off";
-    servers.push(await spawnServer({ dataDir, env, timeoutMs: 60_000 }));
-    servers.push(await spawnServer({ dataDir, env, timeoutMs: 60_000 }));
+  it(
+    `run each scheduled tick of each job once, over ${TICKS} ticks, with runs that never overlap in the history`,
+    async () => {
+      const env: Record<string, string> = { SEAMTRACE_SECRET: "t".repeat(40) };
+      for (const job of JOB_NAMES)
+        env[`SEAMTRACE_JOB_${job.toUpperCase().replace(/-/g, "_")}_SCHEDULE`] = (JOBS as readonly string[]).includes(job) ? "* * * * * *" : "off";
+      servers.push(await spawnServer({ dataDir, env, timeoutMs: 60_000 }));
+      servers.push(await spawnServer({ dataDir, env, timeoutMs: 60_000 }));
 
-    // Wait for the ticks (polling the shared file, as a third reader), not for a length of time.
-    let runs: Run[] = [];
-    for (let i = 0; i < 1_200; i++) {
-      runs = await scheduledRuns();
-      if (JOBS.every((job) => runs.filter((r) => r.job === job && r.ended !== null).length >= TICKS)) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    await Promise.all(servers.map((s) => s.stop()));
-    runs = (await scheduledRuns()).filter((r) => r.ended !== null);
-
-    const perJob = Object.fromEntries(
-      JOBS.map((job) => {
-        const mine = runs.filter((r) => r.job === job);
-        const ticks = mine.map((r) => r.tick);
-        const span = mine.length > 0 ? (mine[mine.length - 1]!.started - mine[0]!.started) / 1000 : 0;
-        return [job, { runs: mine.length, distinctTicks: new Set(ticks).size, secondsSpanned: Math.round(span), byHolder: countBy(mine.map((r) => r.holder)) }];
-      }),
-    );
-    summary.perJob = perJob;
-
-    for (const job of JOBS) {
-      const mine = runs.filter((r) => r.job === job);
-      expect(mine.length, `${job}: ${JSON.stringify(perJob[job])}`).toBeGreaterThanOrEqual(TICKS);
-      // Every scheduled run names its tick, a whole second, and no tick ran twice.
-      for (const r of mine) expect(r.tick !== null && r.tick % 1000 === 0, JSON.stringify(r)).toBe(true);
-      expect(new Set(mine.map((r) => r.tick)).size, `${job}: a tick ran on both instances`).toBe(mine.length);
-      // At most one run per second of the schedule, whatever the tick column says.
-      const seconds = (mine[mine.length - 1]!.started - mine[0]!.started) / 1000;
-      expect(mine.length, `${job}: ${mine.length} runs in ${seconds.toFixed(1)} s of one tick a second`).toBeLessThanOrEqual(Math.floor(seconds) + 2);
-      // The history's times are the lease's: each run starts after the one before it ended.
-      for (let i = 1; i < mine.length; i++) {
-        expect(mine[i]!.started, `${job}: run ${i} (${mine[i]!.holder}) started before run ${i - 1} (${mine[i - 1]!.holder}) ended`).toBeGreaterThanOrEqual(mine[i - 1]!.ended!);
+      // Wait for the ticks (polling the shared file, as a third reader), not for a length of time.
+      let runs: Run[] = [];
+      for (let i = 0; i < 1_200; i++) {
+        runs = await scheduledRuns();
+        if (JOBS.every((job) => runs.filter((r) => r.job === job && r.ended !== null).length >= TICKS)) break;
+        await new Promise((r) => setTimeout(r, 250));
       }
-    }
-  }, scale(240_000, 900_000));
+      await Promise.all(servers.map((s) => s.stop()));
+      runs = (await scheduledRuns()).filter((r) => r.ended !== null);
+
+      const perJob = Object.fromEntries(
+        JOBS.map((job) => {
+          const mine = runs.filter((r) => r.job === job);
+          const ticks = mine.map((r) => r.tick);
+          const span = mine.length > 0 ? (mine[mine.length - 1]!.started - mine[0]!.started) / 1000 : 0;
+          return [
+            job,
+            { runs: mine.length, distinctTicks: new Set(ticks).size, secondsSpanned: Math.round(span), byHolder: countBy(mine.map((r) => r.holder)) },
+          ];
+        }),
+      );
+      summary.perJob = perJob;
+
+      for (const job of JOBS) {
+        const mine = runs.filter((r) => r.job === job);
+        expect(mine.length, `${job}: ${JSON.stringify(perJob[job])}`).toBeGreaterThanOrEqual(TICKS);
+        // Every scheduled run names its tick, a whole second, and no tick ran twice.
+        for (const r of mine) expect(r.tick !== null && r.tick % 1000 === 0, JSON.stringify(r)).toBe(true);
+        expect(new Set(mine.map((r) => r.tick)).size, `${job}: a tick ran on both instances`).toBe(mine.length);
+        // At most one run per second of the schedule, whatever the tick column says.
+        const seconds = (mine[mine.length - 1]!.started - mine[0]!.started) / 1000;
+        expect(mine.length, `${job}: ${mine.length} runs in ${seconds.toFixed(1)} s of one tick a second`).toBeLessThanOrEqual(Math.floor(seconds) + 2);
+        // The history's times are the lease's: each run starts after the one before it ended.
+        for (let i = 1; i < mine.length; i++) {
+          expect(mine[i]!.started, `${job}: run ${i} (${mine[i]!.holder}) started before run ${i - 1} (${mine[i - 1]!.holder}) ended`).toBeGreaterThanOrEqual(
+            mine[i - 1]!.ended!,
+          );
+        }
+      }
+    },
+    scale(240_000, 900_000),
+  );
 });
 
 function countBy(xs: string[]): Record<string, number> {

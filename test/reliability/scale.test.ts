@@ -66,7 +66,12 @@ async function measure(stores: Array<{ store: PreparedScaleStore; generated: boo
       const cookie = await login(server.url);
       const calls = await dashboardCalls(server.url, cookie);
       // The run counts over the whole generated span: the window must start before the first run.
-      calls.push({ name: "(check) GET /v1/workflows (whole span)", method: "GET", path: `/v1/workflows?from=${new Date(stores[i]!.store.end - 31 * DAY).toISOString()}`, reps: 1 });
+      calls.push({
+        name: "(check) GET /v1/workflows (whole span)",
+        method: "GET",
+        path: `/v1/workflows?from=${new Date(stores[i]!.store.end - 31 * DAY).toISOString()}`,
+        reps: 1,
+      });
       targets.push({ url: server.url, cookie, calls });
     }
     const timings = await timeRoutesInterleaved(targets, { reps: REPS, warm: 3 });
@@ -118,7 +123,10 @@ describe("scale", () => {
     async () => {
       const log = (s: string) => console.log(s);
       const load = { cpus: cpus().length, loadavgStart: loadavg(), loadavgEnd: [] as number[] };
-      const [small, large] = (await measure([await prepare(SMALL, env.SEAMTRACE_SCALE_SMALL_DIR, log), await prepare(LARGE, env.SEAMTRACE_SCALE_LARGE_DIR, log)])) as [Measured, Measured];
+      const [small, large] = (await measure([
+        await prepare(SMALL, env.SEAMTRACE_SCALE_SMALL_DIR, log),
+        await prepare(LARGE, env.SEAMTRACE_SCALE_LARGE_DIR, log),
+      ])) as [Measured, Measured];
       try {
         checkAnswers(small);
         checkAnswers(large);
@@ -127,7 +135,16 @@ describe("scale", () => {
           .filter((r) => !r.name.startsWith("(check)"))
           .map((s) => {
             const l = large.routes.find((r) => r.name === s.name)!;
-            return { route: s.name, smallP50: s.p50, smallP95: s.p95, largeP50: l.p50, largeP95: l.p95, ratioP50: l.p50 / s.p50, ratioP95: l.p95 / s.p95, n: l.n };
+            return {
+              route: s.name,
+              smallP50: s.p50,
+              smallP95: s.p95,
+              largeP50: l.p50,
+              largeP95: l.p95,
+              ratioP50: l.p50 / s.p50,
+              ratioP95: l.p95 / s.p95,
+              n: l.n,
+            };
           });
         const jobs = JOB_ORDER.map((j) => ({
           job: j,
@@ -157,7 +174,13 @@ describe("scale", () => {
         expect(ingest.eventsAccepted).toBeGreaterThan(0);
         load.loadavgEnd = loadavg();
 
-        const sizes = (m: Measured) => ({ ...m.store.counts, generateS: m.store.generateMs / 1000, generatedNow: m.generated, disk: m.store.disk, ...perMillion(m.store) });
+        const sizes = (m: Measured) => ({
+          ...m.store.counts,
+          generateS: m.store.generateMs / 1000,
+          generatedNow: m.generated,
+          disk: m.store.disk,
+          ...perMillion(m.store),
+        });
         const file = writeSummary("scale", {
           target: "p50 and p95 ratio (large / small) ≤ 1.5 per route",
           machine: load,
@@ -171,11 +194,15 @@ describe("scale", () => {
         });
 
         const width = Math.max(...rows.map((r) => r.route.length));
-        log(`\nScale: ${small.store.counts.stepEvents.toLocaleString("en")} vs ${large.store.counts.stepEvents.toLocaleString("en")} step events (${small.store.counts.events.toLocaleString("en")} vs ${large.store.counts.events.toLocaleString("en")} events); ms, ${REPS} requests each after 3 warm, interleaved between the stores`);
+        log(
+          `\nScale: ${small.store.counts.stepEvents.toLocaleString("en")} vs ${large.store.counts.stepEvents.toLocaleString("en")} step events (${small.store.counts.events.toLocaleString("en")} vs ${large.store.counts.events.toLocaleString("en")} events); ms, ${REPS} requests each after 3 warm, interleaved between the stores`,
+        );
         log(`${"route".padEnd(width)}  small p50/p95   large p50/p95   ratio p50/p95`);
         for (const r of rows) {
           const flag = r.ratioP50 > 1.5 || r.ratioP95 > 1.5 ? "  > 1.5" : "";
-          log(`${r.route.padEnd(width)}  ${`${ms(r.smallP50)}/${ms(r.smallP95)}`.padEnd(14)}  ${`${ms(r.largeP50)}/${ms(r.largeP95)}`.padEnd(14)}  ${r.ratioP50.toFixed(2)}/${r.ratioP95.toFixed(2)}${flag}`);
+          log(
+            `${r.route.padEnd(width)}  ${`${ms(r.smallP50)}/${ms(r.smallP95)}`.padEnd(14)}  ${`${ms(r.largeP50)}/${ms(r.largeP95)}`.padEnd(14)}  ${r.ratioP50.toFixed(2)}/${r.ratioP95.toFixed(2)}${flag}`,
+          );
         }
         log(`jobs over ${large.store.fresh.events.toLocaleString("en")} new events (small ms / large ms / ratio):`);
         for (const j of jobs) log(`  ${j.job.padEnd(13)} ${ms(j.smallMs).padStart(8)} ${ms(j.largeMs).padStart(8)}  ${j.ratio.toFixed(2)}`);
@@ -184,8 +211,12 @@ describe("scale", () => {
             `(${verification.smallEntriesPerSecond.toFixed(0)} vs ${verification.largeEntriesPerSecond.toFixed(0)} entries/s; per-entry ratio ${verification.perEntryRatio.toFixed(2)})`,
         );
         log(`disk: ${(perMillion(large.store).bytesPerMillionEvents / 1e9).toFixed(2)} GB per million events (file + WAL after checkpoint)`);
-        log(`collector under ${ingest.senders} senders for ${ingest.seconds.toFixed(0)} s: ${ingest.eventsPerSecond.toFixed(0)} events/s, RSS ${ingest.rssStartMb.toFixed(0)} → peak ${ingest.rssPeakMb.toFixed(0)} → ${ingest.rssEndMb.toFixed(0)} MB (${ingest.rssGrowthMbPerMillionEvents.toFixed(0)} MB per million events)`);
-        log(`load average ${load.loadavgStart.map((x) => x.toFixed(1)).join(" ")} → ${load.loadavgEnd.map((x) => x.toFixed(1)).join(" ")} on ${load.cpus} cores; summary: ${file}`);
+        log(
+          `collector under ${ingest.senders} senders for ${ingest.seconds.toFixed(0)} s: ${ingest.eventsPerSecond.toFixed(0)} events/s, RSS ${ingest.rssStartMb.toFixed(0)} → peak ${ingest.rssPeakMb.toFixed(0)} → ${ingest.rssEndMb.toFixed(0)} MB (${ingest.rssGrowthMbPerMillionEvents.toFixed(0)} MB per million events)`,
+        );
+        log(
+          `load average ${load.loadavgStart.map((x) => x.toFixed(1)).join(" ")} → ${load.loadavgEnd.map((x) => x.toFixed(1)).join(" ")} on ${load.cpus} cores; summary: ${file}`,
+        );
       } finally {
         for (const m of [small, large]) if (m.generated && !FULL) rmSync(m.store.dataDir, { recursive: true, force: true });
       }

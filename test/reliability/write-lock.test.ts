@@ -74,7 +74,11 @@ async function sendMix(): Promise<Sent[]> {
   return Promise.all<Sent>([
     ...runs.map(async (r) => ({ kind: "ingest" as const, answer: await ingest(r.events), events: r.events })),
     ...Array.from({ length: LABELS }, async (_, i) => ({ kind: "labels" as const, answer: await label(i), events: [] })),
-    (async () => ({ kind: "read" as const, answer: await call(`${server.url}/v1/runs/${seeded.runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } }), events: [] }))(),
+    (async () => ({
+      kind: "read" as const,
+      answer: await call(`${server.url}/v1/runs/${seeded.runId}`, { headers: { authorization: `Bearer ${server.apiKey}` } }),
+      events: [],
+    }))(),
   ]);
 }
 
@@ -91,7 +95,10 @@ function describeAnswers(sent: Sent[]) {
 /** Every event of a 2xx batch is stored exactly once; every event of a refused batch is absent. */
 async function checkStored(sent: Sent[]) {
   const ingests = sent.filter((s) => s.kind === "ingest");
-  const counts = await storedCounts(dbPath, ingests.flatMap((s) => s.events.map((e) => e.id)));
+  const counts = await storedCounts(
+    dbPath,
+    ingests.flatMap((s) => s.events.map((e) => e.id)),
+  );
   let acknowledged = 0;
   let found = 0;
   let refusedFound = 0;

@@ -9,7 +9,11 @@ describe("a reviewed run is resumed at most once", () => {
     const pipeline = async (run: any) => {
       const a = await run.step("extract", async () => (count("extract"), { value: 1, confidence: 0.95 }));
       const b = await run.step("classify", { from: [a] }, async () => (count("classify"), { value: "storm", confidence: 0.4 }));
-      const c = await run.step("pay", { from: [b] }, async () => { count("pay"); await new Promise((r) => setTimeout(r, 1500)); return { value: `paid:${b.value}` }; });
+      const c = await run.step("pay", { from: [b] }, async () => {
+        count("pay");
+        await new Promise((r) => setTimeout(r, 1500));
+        return { value: `paid:${b.value}` };
+      });
       return c.value;
     };
     const stA = h.client({ transport: { flushIntervalMs: 100 } });

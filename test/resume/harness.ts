@@ -22,7 +22,10 @@ export async function harness(env: Record<string, string> = {}) {
   }
   async function escalationsOf(runId: string) {
     await ctx.deps.projector.sync();
-    const rs = await ctx.store.client.execute({ sql: "SELECT id, step, status, blocking, created_at FROM escalations WHERE project_id = ? AND run_id = ? ORDER BY created_at", args: [projectId, runId] });
+    const rs = await ctx.store.client.execute({
+      sql: "SELECT id, step, status, blocking, created_at FROM escalations WHERE project_id = ? AND run_id = ? ORDER BY created_at",
+      args: [projectId, runId],
+    });
     return rs.rows.map((r) => ({ id: r[0], step: r[1], status: r[2], blocking: r[3] }));
   }
   return { ctx, key, projectId, request, client, resolve, state, escalationsOf, errors };

@@ -24,16 +24,28 @@ describe("a resuming worker killed with -9", () => {
   async function api<T>(path: string, init: { method?: string; body?: unknown; key?: boolean } = {}): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = init.key ? { authorization: `Bearer ${server.apiKey}` } : { cookie };
     if (init.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${server.url}${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const res = await fetch(`${server.url}${path}`, {
+      method: init.method ?? "GET",
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
     return { status: res.status, body: (await res.json()) as T };
   }
 
   beforeAll(async () => {
     server = await spawnServer({ env: { SEAMTRACE_RESUME_LEASE_MS: String(LEASE_MS) } });
-    await exec(process.execPath, [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"], {
-      env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
+    await exec(
+      process.execPath,
+      [cliPath, "users", "create", "--email", "rev@example.test", "--role", "reviewer", "--project", "default", "--password-env", "PW"],
+      {
+        env: { PATH: process.env.PATH ?? "", SEAMTRACE_DATA_DIR: server.dataDir, PW: PASSWORD },
+      },
+    );
+    const login = await fetch(`${server.url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "rev@example.test", password: PASSWORD }),
     });
-    const login = await fetch(`${server.url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "rev@example.test", password: PASSWORD }) });
     expect(login.status).toBe(200);
     cookie = login.headers.get("set-cookie")!.split(";")[0]!;
   }, 120_000);
@@ -46,12 +58,20 @@ describe("a resuming worker killed with -9", () => {
     // 1. The run stops at classify; a reviewer corrects it.
     const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
     const wf = st.workflow(LEASE_WORKFLOW, { policy: { minConfidence: 0.6, onLow: "escalate" } });
-    const first = await wf.run({ key: "claim-42" }, leasePipeline("first", () => {}));
+    const first = await wf.run(
+      { key: "claim-42" },
+      leasePipeline("first", () => {}),
+    );
     expect(first.status).toBe("escalated");
     await st.flush();
     const escalationId = first.escalation!.id;
-    await vi.waitFor(async () => expect((await api(`/v1/escalations/${escalationId}/claim`, { method: "POST", body: {} })).status).toBe(200), { timeout: 30_000 });
-    const decided = await api(`/v1/escalations/${escalationId}/decision`, { method: "POST", body: { decision: "correct", output: "flood", reason: "photos show standing water" } });
+    await vi.waitFor(async () => expect((await api(`/v1/escalations/${escalationId}/claim`, { method: "POST", body: {} })).status).toBe(200), {
+      timeout: 30_000,
+    });
+    const decided = await api(`/v1/escalations/${escalationId}/decision`, {
+      method: "POST",
+      body: { decision: "correct", output: "flood", reason: "photos show standing water" },
+    });
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
 
     // 2. A worker process resumes it, records enrich, and is killed with -9 inside pay.
@@ -67,7 +87,8 @@ describe("a resuming worker killed with -9", () => {
 
     // 3. Its claim lapses: the run is offered again, and the dashboard says its resumer went away.
     await vi.waitFor(
-      async () => expect((await api<{ items: Array<{ runId: string }> }>("/v1/resumable", { key: true })).body.items.map((i) => i.runId)).toEqual([first.runId]),
+      async () =>
+        expect((await api<{ items: Array<{ runId: string }> }>("/v1/resumable", { key: true })).body.items.map((i) => i.runId)).toEqual([first.runId]),
       { timeout: 60_000, interval: 200 },
     );
     const shown = (await api<{ run: { status: string; resumerLost: boolean } }>(`/v1/runs/${first.runId}`)).body.run;
@@ -91,7 +112,12 @@ describe("a resuming worker killed with -9", () => {
     expect((await api<{ items: unknown[] }>("/v1/resumable", { key: true })).body.items).toEqual([]);
     // Running the same key again now replays the finished run: nothing is called.
     const calls: string[] = [];
-    expect(await wf.run({ key: "claim-42" }, leasePipeline("again", (s) => calls.push(s)))).toMatchObject({ status: "completed", output: "paid flood+photos" });
+    expect(
+      await wf.run(
+        { key: "claim-42" },
+        leasePipeline("again", (s) => calls.push(s)),
+      ),
+    ).toMatchObject({ status: "completed", output: "paid flood+photos" });
     expect(calls).toEqual([]);
     await st.shutdown();
   }, 300_000);

@@ -84,7 +84,10 @@ describe("a resume claim is a lease the resuming worker renews", () => {
 
     // A's next renewal is refused: it is told, and stops. Its "pay" then finishes, but nothing
     // of it is recorded and "notify" never runs.
-    await vi.waitFor(() => expect(errorsA.map(String).join("\n")).toMatch(/stopped resuming run .*: its claim was lost/), { timeout: 4 * LEASE_MS, interval: 100 });
+    await vi.waitFor(() => expect(errorsA.map(String).join("\n")).toMatch(/stopped resuming run .*: its claim was lost/), {
+      timeout: 4 * LEASE_MS,
+      interval: 100,
+    });
     payA.resolve();
     const rA = await resumingA;
     await stA.flush();

@@ -6,7 +6,11 @@ describe("onResolved never throws into the host", () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on("unhandledRejection", onUnhandled);
-    const request = (async (url: string) => ({ status: 200, headers: { get: () => null }, text: async () => (url.includes("/resumable") ? '{"items":{"runId":"x"}}' : '{"policies":[]}') })) as unknown as RequestFn;
+    const request = (async (url: string) => ({
+      status: 200,
+      headers: { get: () => null },
+      text: async () => (url.includes("/resumable") ? '{"items":{"runId":"x"}}' : '{"policies":[]}'),
+    })) as unknown as RequestFn;
     const st = new Seamtrace({ endpoint: "http://x.test", apiKey: "st_x", request, onError: () => {} });
     const stop = st.onResolved(() => {}, { pollMs: 20 });
     await new Promise((r) => setTimeout(r, 100));

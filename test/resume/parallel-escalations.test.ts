@@ -18,7 +18,11 @@ describe("two parallel steps that both fail their gate", () => {
           return { value: "b-model", confidence: 0.3 };
         }),
       ]);
-      const c = await run.step("c", { from: [a, b] }, async () => (calls.push("c"), seenByC.push([a.value, b.value]), { value: `${a.value}+${b.value}`, confidence: 1 }));
+      const c = await run.step(
+        "c",
+        { from: [a, b] },
+        async () => (calls.push("c"), seenByC.push([a.value, b.value]), { value: `${a.value}+${b.value}`, confidence: 1 }),
+      );
       return c.value;
     };
     const first = await wf.run({ key: "k1" }, pipeline);

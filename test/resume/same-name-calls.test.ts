@@ -29,7 +29,9 @@ describe("replay of a step name called several times in parallel", () => {
     await st.shutdown();
     // Each record carries the call it answered, whatever order the calls finished in.
     const state = await h.state(first.runId);
-    const byCall = Object.fromEntries(state.steps.filter((s: { name: string }) => s.name === "classify").map((s: { call: number; output: string }) => [s.call, s.output]));
+    const byCall = Object.fromEntries(
+      state.steps.filter((s: { name: string }) => s.name === "classify").map((s: { call: number; output: string }) => [s.call, s.output]),
+    );
     expect(byCall).toEqual({ 0: "label-of-slow-item", 1: "label-of-fast-item" });
     expect(second.output).toEqual(["slow-item=>label-of-slow-item", "fast-item=>label-of-fast-item"]);
   });

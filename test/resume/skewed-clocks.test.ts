@@ -15,7 +15,11 @@ describe("workers whose clocks differ by ±5 s resume one run in turn", () => {
     const pipeline = async (run: Run) => {
       const fields = await run.step("extract", async () => (count("extract"), { value: { amount: 4000 }, confidence: 0.95 }));
       const kind = await run.step("classify", { from: [fields] }, async () => (count("classify"), { value: "storm", confidence: 0.4 }));
-      const reserve = await run.step("reserve", { from: [kind] }, async () => (count("reserve"), { value: `${kind.value}:${fields.value.amount}`, confidence: 0.3 }));
+      const reserve = await run.step(
+        "reserve",
+        { from: [kind] },
+        async () => (count("reserve"), { value: `${kind.value}:${fields.value.amount}`, confidence: 0.3 }),
+      );
       const pay = await run.step("pay", { from: [reserve] }, async () => (count("pay"), { value: `paid ${reserve.value}`, confidence: 1 }));
       return pay.value;
     };
@@ -37,11 +41,15 @@ describe("workers whose clocks differ by ±5 s resume one run in turn", () => {
     console.log("after B's pause:", paused.run.status, "waits on", paused.escalation?.step, paused.escalation?.status);
     expect(paused.run.status).toBe("paused");
     expect(paused.escalation).toMatchObject({ id: second.escalation!.id, step: "reserve", status: "open" });
-    const detail = (await (await h.ctx.app.request(`/v1/runs/${first.runId}`, { headers: { authorization: `Bearer ${h.key}` } })).json()) as { run: { stopStepId: string } };
+    const detail = (await (await h.ctx.app.request(`/v1/runs/${first.runId}`, { headers: { authorization: `Bearer ${h.key}` } })).json()) as {
+      run: { stopStepId: string };
+    };
     expect(detail.run.stopStepId).toBe(second.escalation!.stepId);
 
     await h.resolve(second.escalation!.id, "accept");
-    const listed = (await (await h.ctx.app.request("/v1/resumable", { headers: { authorization: `Bearer ${h.key}` } })).json()) as { items: Array<{ escalationId: string }> };
+    const listed = (await (await h.ctx.app.request("/v1/resumable", { headers: { authorization: `Bearer ${h.key}` } })).json()) as {
+      items: Array<{ escalationId: string }>;
+    };
     expect(listed.items.map((i) => i.escalationId)).toEqual([second.escalation!.id]);
 
     const third = await wfFast.resume(first.runId, pipeline);

@@ -32,7 +32,11 @@ export function claimsWorkflow(st: Seamtrace) {
 export function claimsPipeline(i: number) {
   const unsure = i % 4 === 3;
   return async (run: Run) => {
-    const fields = await run.step("extract", { input: `claim ${i}` }, async () => ({ value: { amount: 1000 + i * 100 }, confidence: 0.9 + (i % 10) / 100, features: { amount: 1000 + i * 100 } }));
+    const fields = await run.step("extract", { input: `claim ${i}` }, async () => ({
+      value: { amount: 1000 + i * 100 },
+      confidence: 0.9 + (i % 10) / 100,
+      features: { amount: 1000 + i * 100 },
+    }));
     const kind = await run.step("classify", { from: [fields] }, async () => ({
       value: "storm",
       // Three calibration bins (of 0.05): 0.70–0.75, 0.80–0.85, 0.90–0.95.
@@ -40,7 +44,10 @@ export function claimsPipeline(i: number) {
       reasoning: "shingles missing, wind reported",
       alternatives: ["flood", "fire"],
     }));
-    const reserve = await run.step("reserve", { from: [fields, kind] }, async () => ({ value: `${kind.value}:${fields.value.amount * 1.1}`, confidence: 0.88 }));
+    const reserve = await run.step("reserve", { from: [fields, kind] }, async () => ({
+      value: `${kind.value}:${fields.value.amount * 1.1}`,
+      confidence: 0.88,
+    }));
     return reserve.value;
   };
 }
@@ -55,7 +62,13 @@ export interface Seeded {
 }
 
 /** The drifting workflow: one step whose confidence and features shift between two windows. */
-export const DRIFT = { workflow: "fraud-screen", step: "score", perSide: 40, daysBack: 9, policy: { minConfidence: 0.5, targetAccuracy: 0.95, tightenMax: 0.8 } } as const;
+export const DRIFT = {
+  workflow: "fraud-screen",
+  step: "score",
+  perSide: 40,
+  daysBack: 9,
+  policy: { minConfidence: 0.5, targetAccuracy: 0.95, tightenMax: 0.8 },
+} as const;
 
 /** Server settings the seed relies on: the drift job's baseline reaches back to DRIFT.daysBack. */
 export const SEED_SERVER_ENV = { SEAMTRACE_DRIFT_BASELINE_HOURS: String(24 * 15) };
@@ -80,9 +93,31 @@ async function seedGolden(server: { url: string; apiKey: string }): Promise<stri
     method: "POST",
     headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
     body: JSON.stringify({
-      set: "hostile-set", setVersion, workflow: `hostile ${XSS.img}`, version: "1",
-      startedAt: new Date(at).toISOString(), finishedAt: new Date(at + 1000).toISOString(),
-      summary: { cases: 1, runs: { completed: 1 }, escalationRate: 0, endToEndAccuracy: 0, completed: 1, steps: [{ step: hostileStep, expected: 1, reached: 1, correct: 0, failed: 0, accuracy: 0, escalated: 0, calibration: { n: 0, brier: null, ece: null, overconfidence: null } }] },
+      set: "hostile-set",
+      setVersion,
+      workflow: `hostile ${XSS.img}`,
+      version: "1",
+      startedAt: new Date(at).toISOString(),
+      finishedAt: new Date(at + 1000).toISOString(),
+      summary: {
+        cases: 1,
+        runs: { completed: 1 },
+        escalationRate: 0,
+        endToEndAccuracy: 0,
+        completed: 1,
+        steps: [
+          {
+            step: hostileStep,
+            expected: 1,
+            reached: 1,
+            correct: 0,
+            failed: 0,
+            accuracy: 0,
+            escalated: 0,
+            calibration: { n: 0, brier: null, ece: null, overconfidence: null },
+          },
+        ],
+      },
       regressions: [{ what: hostileStep, baseline: 1, current: 0, message: XSS.script }],
     }),
   });
@@ -91,7 +126,13 @@ async function seedGolden(server: { url: string; apiKey: string }): Promise<stri
   at += 3_600_000;
   for (const r of GOLDEN.results) {
     const steps = Object.entries(r.accuracy).map(([step, accuracy]) => ({
-      step, expected: cases, reached: cases, correct: Math.round(accuracy * cases), failed: 0, accuracy, escalated: step === "classify" ? 5 : 0,
+      step,
+      expected: cases,
+      reached: cases,
+      correct: Math.round(accuracy * cases),
+      failed: 0,
+      accuracy,
+      escalated: step === "classify" ? 5 : 0,
       calibration: { n: cases, brier: 0.1, ece: 0.05, overconfidence: 0.02 },
     }));
     const regressions = r.regressions.map((what) => {
@@ -100,12 +141,21 @@ async function seedGolden(server: { url: string; apiKey: string }): Promise<stri
       return { what, baseline, current, message: `${what}: ${current} against ${baseline}` };
     });
     const body = {
-      set: GOLDEN.set, setVersion, workflow: "roof-claims", version: r.version,
-      startedAt: new Date(at).toISOString(), finishedAt: new Date(at + 60_000).toISOString(),
+      set: GOLDEN.set,
+      setVersion,
+      workflow: "roof-claims",
+      version: r.version,
+      startedAt: new Date(at).toISOString(),
+      finishedAt: new Date(at + 60_000).toISOString(),
       summary: { cases, runs: { completed: cases - 5, escalated: 5 }, escalationRate: 0.1, endToEndAccuracy: r.endToEnd, completed: cases - 5, steps },
-      regressions, baselineVersion: r.version === "1" ? null : "1",
+      regressions,
+      baselineVersion: r.version === "1" ? null : "1",
     };
-    const res = await fetch(`${server.url}/v1/golden/results`, { method: "POST", headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${server.url}/v1/golden/results`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     if (res.status !== 201) throw new Error(`golden result: ${res.status} ${await res.text()}`);
     at += 3_600_000;
   }
@@ -114,9 +164,16 @@ async function seedGolden(server: { url: string; apiKey: string }): Promise<stri
 
 /** A signed-in admin's cookie, for the session-only admin routes the seed calls. */
 async function adminCookie(url: string): Promise<string> {
-  const res = await fetch(`${url}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: SEED_USERS.admin, password: SEED_PASSWORD }) });
+  const res = await fetch(`${url}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: SEED_USERS.admin, password: SEED_PASSWORD }),
+  });
   if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
-  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
 }
 
 /**
@@ -128,7 +185,7 @@ async function adminCookie(url: string): Promise<string> {
  */
 async function seedDrift(server: { url: string; apiKey: string }): Promise<void> {
   const realNow = Date.now;
-  const send = async (current: boolean, backMs: number) => {
+  const send = async (current: boolean, _backMs: number) => {
     const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
     const wf = st.workflow(DRIFT.workflow, { version: "1", policy: { minConfidence: 0.3 } });
     for (let i = 0; i < DRIFT.perSide; i++) {
@@ -190,7 +247,11 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
     const classify = detail.steps.find((s) => s.name === "classify")!;
     labels.push({ runId, stepId: classify.id, correct: completedIndex[k]! % 5 !== 0 });
   }
-  const sent = await fetch(`${server.url}/v1/labels`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ labels }) });
+  const sent = await fetch(`${server.url}/v1/labels`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ labels }),
+  });
   if (sent.status !== 200) throw new Error(`labels: ${sent.status} ${await sent.text()}`);
 
   const hostile = st.workflow(`hostile ${XSS.img}`, { version: "1" });
@@ -218,7 +279,8 @@ export async function seedDashboard(server: { url: string; apiKey: string; dataD
   });
   if (put.status !== 201) throw new Error(`policy: ${put.status} ${await put.text()}`);
 
-  for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten"]) await cli(server.dataDir, ["jobs", "run", job], SEED_SERVER_ENV);
+  for (const job of ["rollup", "calibration", "escalation", "drift", "alerts", "auto-tighten"])
+    await cli(server.dataDir, ["jobs", "run", job], SEED_SERVER_ENV);
   return out;
 }
 
@@ -239,7 +301,9 @@ export const TEAM = {
  */
 export async function seedTeamReview(server: { url: string; apiKey: string; dataDir: string }): Promise<{ runId: string; escalationId: string }> {
   await cli(server.dataDir, ["users", "create", "--email", TEAM.lead, "--role", "lead", "--project", "default", "--password-env", "PW"], { PW: SEED_PASSWORD });
-  await cli(server.dataDir, ["users", "create", "--email", TEAM.reviewer2, "--role", "reviewer", "--project", "default", "--password-env", "PW"], { PW: SEED_PASSWORD });
+  await cli(server.dataDir, ["users", "create", "--email", TEAM.reviewer2, "--role", "reviewer", "--project", "default", "--password-env", "PW"], {
+    PW: SEED_PASSWORD,
+  });
   const cookie = await adminCookie(server.url);
   const headers = { cookie, origin: server.url, "content-type": "application/json" };
   const people = await fetch(`${server.url}/v1/review/assignees`, { headers });
@@ -258,7 +322,11 @@ export async function seedTeamReview(server: { url: string; apiKey: string; data
   const st = new Seamtrace({ endpoint: server.url, apiKey: server.apiKey });
   const wf = st.workflow(TEAM.workflow, { version: "1", policy: { minConfidence: 0.6, onLow: "escalate" } });
   const r = await wf.run({ input: { claim: "hail on the conservatory" }, key: "team-claim-1" }, async (run) => {
-    const kind = await run.step(TEAM.step, { input: "hail on the conservatory" }, async () => ({ value: "storm", confidence: 0.41, alternatives: ["hail", "impact"] }));
+    const kind = await run.step(TEAM.step, { input: "hail on the conservatory" }, async () => ({
+      value: "storm",
+      confidence: 0.41,
+      alternatives: ["hail", "impact"],
+    }));
     return kind.value;
   });
   await st.shutdown();

@@ -70,14 +70,28 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
       headers: res.headers,
     };
   } catch (err) {
-    return { status: 0, ms: Math.round(performance.now() - started), retryAfter: null, contentType: "", body: String(err), code: undefined, headers: new Headers() };
+    return {
+      status: 0,
+      ms: Math.round(performance.now() - started),
+      retryAfter: null,
+      contentType: "",
+      body: String(err),
+      code: undefined,
+      headers: new Headers(),
+    };
   }
 }
 
 /** True when `a` is a well-formed 503: Retry-After in whole seconds and a JSON `{ error: { code, message } }`. */
 export function isProper503(a: Answer): boolean {
   const err = (a.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return a.status === 503 && /^\d+$/.test(a.retryAfter ?? "") && a.contentType.includes("application/json") && typeof err?.code === "string" && typeof err.message === "string";
+  return (
+    a.status === 503 &&
+    /^\d+$/.test(a.retryAfter ?? "") &&
+    a.contentType.includes("application/json") &&
+    typeof err?.code === "string" &&
+    typeof err.message === "string"
+  );
 }
 
 /** Counts of each status, e.g. `{ "200": 12, "503": 3 }`. */

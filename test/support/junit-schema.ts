@@ -65,20 +65,24 @@ export function junitSchemaProblems(xml: string): string[] {
   } catch (err) {
     return [`not well-formed XML: ${(err as Error).message}`];
   }
-  if (root.name !== "testsuites" && root.name !== "testsuite") problems.push(`line ${root.line}: root element <${root.name}> is neither <testsuites> nor <testsuite>`);
+  if (root.name !== "testsuites" && root.name !== "testsuite")
+    problems.push(`line ${root.line}: root element <${root.name}> is neither <testsuites> nor <testsuite>`);
   const walk = (n: Node) => {
     const rule = JUNIT_10[n.name];
     if (!rule) return void problems.push(`line ${n.line}: element <${n.name}> is not in the schema`);
     for (const a of rule.required) if (!n.attrs.has(a)) problems.push(`line ${n.line}: <${n.name}> lacks the required attribute ${a}`);
-    for (const a of n.attrs.keys()) if (!rule.required.includes(a) && !rule.optional.includes(a)) problems.push(`line ${n.line}: <${n.name}> may not have the attribute ${a}`);
+    for (const a of n.attrs.keys())
+      if (!rule.required.includes(a) && !rule.optional.includes(a)) problems.push(`line ${n.line}: <${n.name}> may not have the attribute ${a}`);
     const time = n.attrs.get("time");
-    if (time !== undefined && (n.name === "testsuite" || n.name === "testsuites") && !SUREFIRE_TIME.test(time)) problems.push(`line ${n.line}: <${n.name}> time="${time}" does not match SUREFIRE_TIME`);
+    if (time !== undefined && (n.name === "testsuite" || n.name === "testsuites") && !SUREFIRE_TIME.test(time))
+      problems.push(`line ${n.line}: <${n.name}> time="${time}" does not match SUREFIRE_TIME`);
     const allowed = rule.children;
     if (allowed === null) {
       if (n.children.length > 0) problems.push(`line ${n.line}: <${n.name}> holds text only, not <${n.children[0]!.name}>`);
     } else {
       for (const c of n.children) if (!allowed.includes(c.name)) problems.push(`line ${c.line}: <${c.name}> may not be inside <${n.name}>`);
-      if (n.name !== "testcase" && n.text.trim() !== "" && !["failure", "error", "skipped"].includes(n.name)) problems.push(`line ${n.line}: <${n.name}> may not hold text`);
+      if (n.name !== "testcase" && n.text.trim() !== "" && !["failure", "error", "skipped"].includes(n.name))
+        problems.push(`line ${n.line}: <${n.name}> may not hold text`);
     }
     n.children.forEach(walk);
   };

@@ -36,7 +36,12 @@ export function packedAppLockfile(repoRoot: string, appDir: string, packed: Pack
   };
   const pending: { from: string; deps: Record<string, string>; optional: Set<string> }[] = [];
   for (const p of packed) {
-    out[`node_modules/${p.name}`] = { version: p.version, resolved: `file:${relative(appDir, p.tarball)}`, dependencies: p.dependencies, ...(p.bin && { bin: p.bin }) };
+    out[`node_modules/${p.name}`] = {
+      version: p.version,
+      resolved: `file:${relative(appDir, p.tarball)}`,
+      dependencies: p.dependencies,
+      ...(p.bin && { bin: p.bin }),
+    };
     pending.push({ from: `node_modules/${p.name}`, deps: p.dependencies, optional: new Set() });
   }
   while (pending.length > 0) {
@@ -65,7 +70,9 @@ export function packedAppLockfile(repoRoot: string, appDir: string, packed: Pack
       const entry = lock.packages[path]!;
       if (entry.link) throw new Error(`${from} needs ${name}, a workspace package that is not packed`);
       out[path] = entry;
-      const peersOptional = Object.entries(entry.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n);
+      const peersOptional = Object.entries(entry.peerDependenciesMeta ?? {})
+        .filter(([, m]) => m.optional)
+        .map(([n]) => n);
       pending.push({
         from: path,
         deps: { ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies },

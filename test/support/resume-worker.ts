@@ -11,26 +11,33 @@ const st = new Seamtrace({ endpoint, apiKey, transport: { flushIntervalMs: 50 },
 const wf = st.workflow(LEASE_WORKFLOW, { policy: { minConfidence: 0.6, onLow: "escalate" } });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-const pipeline = leasePipeline("worker-" + process.pid, (step) => say(`call ${step}`), async (step) => {
-  if (mode !== "hang" || step !== "pay") return;
-  await st.flush(); // what this worker did so far is on the server
-  say("in pay");
-  setInterval(() => {}, 60_000); // and here it stays until it is killed
-  await new Promise(() => {});
-});
+const pipeline = leasePipeline(
+  "worker-" + process.pid,
+  (step) => say(`call ${step}`),
+  async (step) => {
+    if (mode !== "hang" || step !== "pay") return;
+    await st.flush(); // what this worker did so far is on the server
+    say("in pay");
+    setInterval(() => {}, 60_000); // and here it stays until it is killed
+    await new Promise(() => {});
+  },
+);
 
 if (mode === "hang") {
   await wf.resume(runId!, pipeline);
 } else {
   const done = new Promise<void>((resolve) => {
-    const stop = st.onResolved(async (review) => {
-      const result = await wf.resume(review.runId, pipeline);
-      say(`result ${JSON.stringify({ runId: review.runId, status: result.status, output: result.output })}`);
-      if (result.status === "completed") {
-        stop();
-        resolve();
-      }
-    }, { pollMs: 200 });
+    const stop = st.onResolved(
+      async (review) => {
+        const result = await wf.resume(review.runId, pipeline);
+        say(`result ${JSON.stringify({ runId: review.runId, status: result.status, output: result.output })}`);
+        if (result.status === "completed") {
+          stop();
+          resolve();
+        }
+      },
+      { pollMs: 200 },
+    );
   });
   await done;
   await st.shutdown();

@@ -33,8 +33,22 @@ interface WorkflowSpec {
 }
 
 export const WORKFLOWS: readonly WorkflowSpec[] = [
-  { name: "claims", version: (f) => (f < 0.6 ? "3" : "4"), steps: ["extract", "classify", "match-policy", "reserve", "route"], onLow: "escalate", minConfidence: 0.5, spotCheckRate: 0.01 },
-  { name: "invoices", version: (f) => (f < 0.3 ? "1" : "2"), steps: ["ocr", "extract", "validate", "post"], onLow: "escalate", minConfidence: 0.5, spotCheckRate: 0.01 },
+  {
+    name: "claims",
+    version: (f) => (f < 0.6 ? "3" : "4"),
+    steps: ["extract", "classify", "match-policy", "reserve", "route"],
+    onLow: "escalate",
+    minConfidence: 0.5,
+    spotCheckRate: 0.01,
+  },
+  {
+    name: "invoices",
+    version: (f) => (f < 0.3 ? "1" : "2"),
+    steps: ["ocr", "extract", "validate", "post"],
+    onLow: "escalate",
+    minConfidence: 0.5,
+    spotCheckRate: 0.01,
+  },
   { name: "support-triage", version: () => "7", steps: ["classify", "draft", "tone-check"], onLow: "flag", minConfidence: 0.5, spotCheckRate: 0.02 },
 ];
 
@@ -138,7 +152,14 @@ export function generateRun(i: number, runs: number, end: number, seed = 1): Gen
       parents: parent ? [parent] : [],
       input: k === 0 ? { reference: started.input && (started.input as { reference: string }).reference } : { from: step, amount },
       ...(failed
-        ? { error: { name: "UpstreamError", message: "model endpoint returned 503 after 3 attempts" }, attempt: 3, attemptErrors: [{ name: "UpstreamError", message: "503" }, { name: "UpstreamError", message: "503" }] }
+        ? {
+            error: { name: "UpstreamError", message: "model endpoint returned 503 after 3 attempts" },
+            attempt: 3,
+            attemptErrors: [
+              { name: "UpstreamError", message: "503" },
+              { name: "UpstreamError", message: "503" },
+            ],
+          }
         : {
             output: step === "classify" ? cause : { step, amount, decision: confidence > 0.8 ? "auto" : "check", code: `${cause}-${k}` },
             confidence,
@@ -147,7 +168,9 @@ export function generateRun(i: number, runs: number, end: number, seed = 1): Gen
           }),
       source: "inferred",
       stale: false,
-      ...(step === "classify" && !failed ? { reasoning: `The description and photos indicate ${cause} damage to the property.`, alternatives: CAUSES.filter((c) => c !== cause).slice(0, 2) } : {}),
+      ...(step === "classify" && !failed
+        ? { reasoning: `The description and photos indicate ${cause} damage to the property.`, alternatives: CAUSES.filter((c) => c !== cause).slice(0, 2) }
+        : {}),
       features: { amount, channel, words: 40 + Math.floor(rand() * 200) },
       durationMs,
       startedAt: new Date(stepStart).toISOString(),
@@ -168,16 +191,39 @@ export function generateRun(i: number, runs: number, end: number, seed = 1): Gen
       escalations.push({ id: escalationId, time: t, decision });
     }
     if (failed) {
-      ended = { id: uuidv7At(t + 1, rand), type: "run.failed", time: new Date(t + 1).toISOString(), ...base, error: e.error!, stepId, durationMs: t + 1 - start };
+      ended = {
+        id: uuidv7At(t + 1, rand),
+        type: "run.failed",
+        time: new Date(t + 1).toISOString(),
+        ...base,
+        error: e.error!,
+        stepId,
+        durationMs: t + 1 - start,
+      };
       break;
     }
     if (low && wf.onLow === "escalate") {
-      ended = { id: uuidv7At(t + 1, rand), type: "run.paused", time: new Date(t + 1).toISOString(), ...base, stepId, escalationId: escalationId!, durationMs: t + 1 - start };
+      ended = {
+        id: uuidv7At(t + 1, rand),
+        type: "run.paused",
+        time: new Date(t + 1).toISOString(),
+        ...base,
+        stepId,
+        escalationId: escalationId!,
+        durationMs: t + 1 - start,
+      };
       break;
     }
     t += 2;
   }
-  ended ??= { id: uuidv7At(t + 1, rand), type: "run.completed", time: new Date(t + 1).toISOString(), ...base, output: { status: "done", amount }, durationMs: t + 1 - start };
+  ended ??= {
+    id: uuidv7At(t + 1, rand),
+    type: "run.completed",
+    time: new Date(t + 1).toISOString(),
+    ...base,
+    output: { status: "done", amount },
+    durationMs: t + 1 - start,
+  };
   events.push(ended);
   const feedback =
     wf.name === "claims" && ended.type === "run.completed" && feedbackStep && rand() < FEEDBACK_SHARE

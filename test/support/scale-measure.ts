@@ -45,7 +45,10 @@ export async function login(url: string): Promise<string> {
     body: JSON.stringify({ email: SCALE_USERS.admin, password: SCALE_PASSWORD }),
   });
   if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   return cookie;
 }
 
@@ -152,9 +155,21 @@ export async function dashboardCalls(url: string, cookie: string, now = Date.now
     { name: "GET /v1/escalations?order=riskiest", method: "GET", path: `/v1/escalations${q({ order: "riskiest", limit: 100 })}` },
     { name: "GET /v1/escalations/:id", method: "GET", path: `/v1/escalations/${escalationId}` },
     { name: "GET /v1/audit (limit 100)", method: "GET", path: `/v1/audit${q({ limit: 100 })}` },
-    { name: "GET /v1/analytics/escalations (7 days)", method: "GET", path: `/v1/analytics/escalations${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}` },
-    { name: "GET /v1/analytics/calibration (7 days)", method: "GET", path: `/v1/analytics/calibration${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}` },
-    { name: "GET /v1/analytics/calibration (step)", method: "GET", path: `/v1/analytics/calibration${q({ workflow: "claims", version: "4", step: "classify", interval: "day" })}` },
+    {
+      name: "GET /v1/analytics/escalations (7 days)",
+      method: "GET",
+      path: `/v1/analytics/escalations${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}`,
+    },
+    {
+      name: "GET /v1/analytics/calibration (7 days)",
+      method: "GET",
+      path: `/v1/analytics/calibration${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}`,
+    },
+    {
+      name: "GET /v1/analytics/calibration (step)",
+      method: "GET",
+      path: `/v1/analytics/calibration${q({ workflow: "claims", version: "4", step: "classify", interval: "day" })}`,
+    },
     { name: "GET /v1/analytics/series", method: "GET", path: "/v1/analytics/series" },
     { name: "GET /v1/alerts (firing, 7 days)", method: "GET", path: `/v1/alerts${q({ status: "firing", from: iso(weekAgo), to: iso(to) })}` },
     { name: "GET /v1/alerts (all)", method: "GET", path: `/v1/alerts${q({ status: "all" })}` },
@@ -221,7 +236,17 @@ export async function verificationWalk(url: string, cookie: string, pollEveryMs 
   // As the server timed it (the polls see the end up to pollEveryMs late).
   const walkMs = last?.finishedAt ? Date.parse(last.finishedAt) - Date.parse(last.startedAt) : performance.now() - t0;
   const entries = last?.checked ?? 0;
-  return { startMs: start.ms, statuses, joinMs, pollMs, walkMs, entries, entriesPerSecond: entries / (walkMs / 1000), status: last?.status ?? "unknown", report: last?.report ?? null };
+  return {
+    startMs: start.ms,
+    statuses,
+    joinMs,
+    pollMs,
+    walkMs,
+    entries,
+    entriesPerSecond: entries / (walkMs / 1000),
+    status: last?.status ?? "unknown",
+    report: last?.report ?? null,
+  };
 }
 
 /** Starts the collector on a prepared store, jobs off (so nothing but the measured requests runs). */
@@ -299,7 +324,7 @@ export async function ingestLoad(opts: { seconds: number; senders: number }): Pr
       rssStartMb: rssStart / 1024,
       rssPeakMb: peak / 1024,
       rssEndMb: rssEnd / 1024,
-      rssGrowthMbPerMillionEvents: accepted > 0 ? ((rssEnd - rssStart) / 1024) / (accepted / 1e6) : NaN,
+      rssGrowthMbPerMillionEvents: accepted > 0 ? (rssEnd - rssStart) / 1024 / (accepted / 1e6) : NaN,
       samples,
       non2xx,
     };

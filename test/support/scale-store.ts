@@ -93,7 +93,10 @@ export async function createScaleStore(opts: {
   const server = await spawnServer({ env: { SEAMTRACE_JOBS: "off" }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
   await server.stop();
   for (const [role, email] of Object.entries(SCALE_USERS)) {
-    const r = await runCli(["users", "create", "--email", email, "--role", role, "--password-env", "PW"], { dataDir: server.dataDir, env: { PW: SCALE_PASSWORD } });
+    const r = await runCli(["users", "create", "--email", email, "--role", role, "--password-env", "PW"], {
+      dataDir: server.dataDir,
+      env: { PW: SCALE_PASSWORD },
+    });
     if (r.code !== 0) throw new Error(`users create: ${r.stderr}`);
   }
   const end = Date.now() - 60_000;
@@ -105,7 +108,9 @@ export async function createScaleStore(opts: {
   for (let from = 0; from < runs - fresh; from += segment) {
     const to = Math.min(runs - fresh, from + segment);
     add(counts, await writer<SegmentCounts>(["segment", server.dataDir, runs, from, to, end, seed, 1]));
-    opts.log?.(`  ${counts.stepEvents.toLocaleString("en")} step events (${counts.events.toLocaleString("en")} events) written, ${Math.round((performance.now() - t0) / 1000)} s`);
+    opts.log?.(
+      `  ${counts.stepEvents.toLocaleString("en")} step events (${counts.events.toLocaleString("en")} events) written, ${Math.round((performance.now() - t0) / 1000)} s`,
+    );
   }
   const last = await writer<SegmentCounts>(["segment", server.dataDir, runs, runs - fresh, runs, end, seed, 0]);
   add(counts, last);

@@ -124,8 +124,13 @@ async function writeSegment(
       for (const e of g.escalations) {
         if (!e.decision) continue;
         const r = await decideEscalation(s.client, {
-          projectId: id.projectId, id: e.id, userId: id.reviewerId, decision: e.decision,
-          output: e.decision === "correct" ? "corrected by review" : undefined, reason: "checked against the claim file", now: e.time + 1_800_000,
+          projectId: id.projectId,
+          id: e.id,
+          userId: id.reviewerId,
+          decision: e.decision,
+          output: e.decision === "correct" ? "corrected by review" : undefined,
+          reason: "checked against the claim file",
+          now: e.time + 1_800_000,
         });
         if (r.status !== "settled") throw new Error(`decision on ${e.id}: ${r.status}`);
         counts.decisions++;
@@ -134,7 +139,9 @@ async function writeSegment(
     }
     if (feedback.length > 0) {
       const out = await insertFeedbackLabels(s.client, {
-        projectId: id.projectId, actor: `sdk:${id.keyId}`, now: feedback[feedback.length - 1]!.time,
+        projectId: id.projectId,
+        actor: `sdk:${id.keyId}`,
+        now: feedback[feedback.length - 1]!.time,
         items: feedback.map((f) => ({ runId: f.runId, stepId: f.stepId, correct: f.correct })),
       });
       if (out.some((x) => !("id" in x))) throw new Error("feedback refused");
@@ -146,7 +153,8 @@ async function writeSegment(
 
   for (let i = o.from; i < o.to; i++) {
     const g = generateRun(i, o.runs, o.end, o.seed);
-    for (const e of g.events as unknown[]) if (!acceptsAsIs(e)) throw new Error(`generated event ${JSON.stringify(e).slice(0, 200)} is not what ingest accepts as it is`);
+    for (const e of g.events as unknown[])
+      if (!acceptsAsIs(e)) throw new Error(`generated event ${JSON.stringify(e).slice(0, 200)} is not what ingest accepts as it is`);
     counts.runs++;
     counts.events += g.events.length;
     counts.stepEvents += g.stepEvents;

@@ -102,9 +102,11 @@ export function drawQuotedPolicy(
   }
   if (quoted === null) tags.push("no-policy-no");
   const style: PolicyStyle =
-    template === "portal" ? "bare"
-    : template === "terse" ? rng.pick<PolicyStyle>(["canonical", "lower-space", "spaced", "ocr"])
-    : rng.weighted<PolicyStyle>({ canonical: 40, "lower-space": 10, hash: 10, split: 8, spaced: 8, ocr: 6, bare: 8 });
+    template === "portal"
+      ? "bare"
+      : template === "terse"
+        ? rng.pick<PolicyStyle>(["canonical", "lower-space", "spaced", "ocr"])
+        : rng.weighted<PolicyStyle>({ canonical: 40, "lower-space": 10, hash: 10, split: 8, spaced: 8, ocr: 6, bare: 8 });
   return { policyNo: quoted, style };
 }
 
@@ -116,8 +118,9 @@ export function drawDateStyle(incidentDate: string, receivedDay: string, templat
   }
   const dayFirst = rng.chance(mix.dayFirstDates);
   let style: DateStyle =
-    template === "portal" ? "dotted"
-    : rng.weighted<DateStyle>({ iso: 8, "us-numeric": 14, "us-short": 6, "month-day": 16, "month-day-year": 12, "day-month-year": 8, abbr: 8, relative: 28 });
+    template === "portal"
+      ? "dotted"
+      : rng.weighted<DateStyle>({ iso: 8, "us-numeric": 14, "us-short": 6, "month-day": 16, "month-day-year": 12, "day-month-year": 8, abbr: 8, relative: 28 });
   if (style === "relative" && !relativeFits(incidentDate, receivedDay)) style = "month-day";
   if (dayFirst && (style === "us-numeric" || style === "us-short")) {
     style = "dmy-numeric";
@@ -142,7 +145,13 @@ function roughly(loss: number): number {
 }
 
 /** The amount as stated (exact, rounded "about", or left out) and how it is written. */
-export function drawStatedAmount(loss: number, template: EmailTemplate, mix: TrafficMix, rng: Rng, tags: string[]): { stated: number | null; approx: boolean; style: AmountStyle } {
+export function drawStatedAmount(
+  loss: number,
+  template: EmailTemplate,
+  mix: TrafficMix,
+  rng: Rng,
+  tags: string[],
+): { stated: number | null; approx: boolean; style: AmountStyle } {
   let stated: number | null = null;
   let approx = false;
   if (!rng.chance(mix.missingAmount)) {
@@ -151,8 +160,18 @@ export function drawStatedAmount(loss: number, template: EmailTemplate, mix: Tra
     if (approx) tags.push("approx-amount");
   } else tags.push("no-amount");
   let style: AmountStyle =
-    template === "portal" ? rng.weighted<AmountStyle>({ "euro-format": 60, "dollar-cents": 20, "usd-suffix": 20 })
-    : rng.weighted<AmountStyle>({ "dollar-commas": 40, "dollar-plain": 12, "dollar-cents": 6, "usd-suffix": 10, "usd-prefix": 6, "dollars-word": 8, k: 6, words: mix.wordAmounts });
+    template === "portal"
+      ? rng.weighted<AmountStyle>({ "euro-format": 60, "dollar-cents": 20, "usd-suffix": 20 })
+      : rng.weighted<AmountStyle>({
+          "dollar-commas": 40,
+          "dollar-plain": 12,
+          "dollar-cents": 6,
+          "usd-suffix": 10,
+          "usd-prefix": 6,
+          "dollars-word": 8,
+          k: 6,
+          words: mix.wordAmounts,
+        });
   if (stated !== null && !amountStyleFits(style, stated)) style = Number.isInteger(stated) ? "dollar-commas" : "dollar-cents";
   return { stated, approx, style };
 }

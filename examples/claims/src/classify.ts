@@ -69,7 +69,10 @@ export function classifyClaim(fields: Pick<ClaimFields, "description">, params: 
     reasoning: `${best.type} p=${best.p.toFixed(2)} from ${evidence}${second ? `; next ${second.type} p=${second.p.toFixed(2)}` : ""}`,
     features: { claimType: best.type, keywordHits: best.hits.length, margin: roundConfidence(best.p - (second?.p ?? 0)) },
   };
-  const alternatives = ranked.slice(1).filter((r) => r.p >= 0.05).map((r) => r.type);
+  const alternatives = ranked
+    .slice(1)
+    .filter((r) => r.p >= 0.05)
+    .map((r) => r.type);
   if (alternatives.length > 0) out.alternatives = alternatives;
   return out;
 }

@@ -57,7 +57,15 @@ export const SEAM_CONTRACTS = {
   "match-policy": { extract: z.looseObject({ policyNo: z.string().nullable(), claimant: z.string().nullable() }) },
   reserve: {
     classify: ClaimTypeSchema,
-    "match-policy": z.looseObject({ line: PolicyRecordSchema.shape.line, effectiveFrom: isoDate, effectiveTo: isoDate, limit: z.number().finite(), deductible: z.number().finite() }).nullable(),
+    "match-policy": z
+      .looseObject({
+        line: PolicyRecordSchema.shape.line,
+        effectiveFrom: isoDate,
+        effectiveTo: isoDate,
+        limit: z.number().finite(),
+        deductible: z.number().finite(),
+      })
+      .nullable(),
   },
   route: { reserve: z.number().finite().nonnegative() },
 } as const;

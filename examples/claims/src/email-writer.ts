@@ -51,7 +51,12 @@ function subject(p: EmailParts, rng: Rng): string {
   const topic = p.topic ?? "claim";
   switch (p.template) {
     case "formal":
-      return rng.pick(["Claim submission", `New claim - ${topic}`, "Claim notification", p.policy ? `Insurance claim for policy ${p.policy}` : "Insurance claim"]);
+      return rng.pick([
+        "Claim submission",
+        `New claim - ${topic}`,
+        "Claim notification",
+        p.policy ? `Insurance claim for policy ${p.policy}` : "Insurance claim",
+      ]);
     case "casual":
       return rng.pick(["claim", "need help with a claim", `${topic}!!`, "Re: my policy", "", topic.toUpperCase()]);
     case "terse":
@@ -63,11 +68,16 @@ function subject(p: EmailParts, rng: Rng): string {
 
 function formal(p: EmailParts, rng: Rng): string {
   const lines: string[] = [rng.pick(["Dear Claims Team,", "Dear Sir or Madam,", "To whom it may concern,", "Hello,"]), ""];
-  lines.push([rng.pick(["I would like to file a claim.", "I am writing to report a claim.", "Please register the following claim."]), p.narrative, ...p.extras].join(" "));
+  lines.push(
+    [rng.pick(["I would like to file a claim.", "I am writing to report a claim.", "Please register the following claim."]), p.narrative, ...p.extras].join(
+      " ",
+    ),
+  );
   const fields: string[] = [];
   if (p.policy) fields.push(policyLine(p.policy, rng));
   if (p.date) fields.push(`${rng.pick(["Date of incident", "Incident date", "Date of loss", "Date"])}: ${p.date.bare}`);
-  if (p.amount) fields.push(`${rng.pick(["Estimated cost", "Amount claimed", "Repair estimate", "Claim amount", "Total"])}: ${approx(p.amount, p.amountApprox, rng)}`);
+  if (p.amount)
+    fields.push(`${rng.pick(["Estimated cost", "Amount claimed", "Repair estimate", "Claim amount", "Total"])}: ${approx(p.amount, p.amountApprox, rng)}`);
   if (fields.length > 0) lines.push("", ...fields);
   lines.push("", rng.pick(["Kind regards,", "Best regards,", "Sincerely,", "Thank you,"]));
   if (p.signature) lines.push(p.signature);
@@ -78,7 +88,11 @@ function casual(p: EmailParts, rng: Rng): string {
   const facts: string[] = [];
   if (p.date) facts.push(rng.pick([`It happened ${p.date.inline}.`, `This was ${p.date.inline}.`, `All this happened ${p.date.inline}.`]));
   if (p.policy) {
-    facts.push(p.policy.startsWith("#") ? `My policy is ${p.policy}.` : rng.pick([`My policy number is ${p.policy}.`, `Policy is ${p.policy}.`, `my policy: ${p.policy}`]));
+    facts.push(
+      p.policy.startsWith("#")
+        ? `My policy is ${p.policy}.`
+        : rng.pick([`My policy number is ${p.policy}.`, `Policy is ${p.policy}.`, `my policy: ${p.policy}`]),
+    );
   }
   if (p.amount) {
     const a = approx(p.amount, p.amountApprox, rng);

@@ -70,17 +70,34 @@ function candidates(body: string, params: ExtractParams): Candidate[] {
     if (!Number.isFinite(value)) continue;
     if (m[3] !== undefined) value *= 1_000;
     const clause = clauseAt(body, m.index);
-    out.push({ value: Math.round(value * 100) / 100, score: cueScore(clause, params) + (labelled ? 3 : 0), labelled, kind: comma !== null ? "comma" : "figure", odd: comma === null && !SANE.test(raw), text: m[0].trim() });
+    out.push({
+      value: Math.round(value * 100) / 100,
+      score: cueScore(clause, params) + (labelled ? 3 : 0),
+      labelled,
+      kind: comma !== null ? "comma" : "figure",
+      odd: comma === null && !SANE.test(raw),
+      text: m[0].trim(),
+    });
   }
   for (const m of body.matchAll(SPELLED)) {
-    const ws = m[1]!.toLowerCase().split(/[\s-]+/).filter((w) => w.length > 0);
+    const ws = m[1]!
+      .toLowerCase()
+      .split(/[\s-]+/)
+      .filter((w) => w.length > 0);
     let i = ws.length;
     while (i > 0 && isNumberWord(ws[i - 1]!)) i--;
     const value = parseNumberWords(ws.slice(i).join(" "));
     if (value === null) continue;
     const label = lineLabel(body, m.index);
     const labelled = label !== null && params.labels.amount.includes(label);
-    out.push({ value, score: cueScore(clauseAt(body, m.index), params) + (labelled ? 3 : 0), labelled, kind: "words", odd: false, text: `${ws.slice(i).join(" ")} dollars` });
+    out.push({
+      value,
+      score: cueScore(clauseAt(body, m.index), params) + (labelled ? 3 : 0),
+      labelled,
+      kind: "words",
+      odd: false,
+      text: `${ws.slice(i).join(" ")} dollars`,
+    });
   }
   return out;
 }
@@ -98,7 +115,13 @@ export function readAmount(body: string, params: ExtractParams): Reading<number 
   const best = ranked[0]!;
   if (best.score < 0) {
     // Only figures that read like something else (a deductible, a premium): no claimed amount.
-    return { value: null, confidence: c.onlyOtherFigures, why: `only other figures mentioned (${found.map((f) => f.text).join(", ")})`, alternatives: [best.value], kind: "onlyOtherFigures" };
+    return {
+      value: null,
+      confidence: c.onlyOtherFigures,
+      why: `only other figures mentioned (${found.map((f) => f.text).join(", ")})`,
+      alternatives: [best.value],
+      kind: "onlyOtherFigures",
+    };
   }
   let kind: string | undefined = best.labelled ? "labelled" : best.score > 0 ? "cued" : "uncued";
   let confidence = best.labelled ? c.labelled : best.score > 0 ? c.cued : c.uncued;

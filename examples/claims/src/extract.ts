@@ -20,14 +20,22 @@ function displayName(from: string): string | null {
   const m = /^\s*"?([^"<]*?)"?\s*<[^>]*>\s*$/.exec(from);
   if (!m) return null;
   let name = m[1]!.trim();
-  if (name.includes(",")) name = name.split(",").map((s) => s.trim()).reverse().join(" ");
+  if (name.includes(","))
+    name = name
+      .split(",")
+      .map((s) => s.trim())
+      .reverse()
+      .join(" ");
   return NAME.test(name) ? titleCase(name) : null;
 }
 
 function signatureName(lines: readonly string[]): string | null {
   for (let i = lines.length - 1; i >= 0; i--) {
     if (!SIGNOFF.test(lines[i]!)) continue;
-    const next = lines.slice(i + 1).find((l) => l.trim().length > 0)?.trim();
+    const next = lines
+      .slice(i + 1)
+      .find((l) => l.trim().length > 0)
+      ?.trim();
     return next !== undefined && NAME.test(next) ? titleCase(next) : null;
   }
   // Short emails skip the sign-off: a last line that is just a name is a signature too.
@@ -51,12 +59,26 @@ function readClaimant(email: ClaimEmail, lines: readonly string[], params: Extra
   const form = formValue !== null && NAME.test(formValue) ? titleCase(formValue) : null;
   const signature = signatureName(lines);
   if (form !== null) {
-    if (header !== null && sameName(header, form)) return { value: form, confidence: c.labelAgrees, why: "claimant from a Name field and the From header", kind: "labelAgrees" };
-    return { value: form, confidence: c.labelOnly, why: `claimant from a Name field${header ? ` (From header says ${header})` : ""}`, kind: "labelOnly", ...(header ? { alternatives: [header] } : {}) };
+    if (header !== null && sameName(header, form))
+      return { value: form, confidence: c.labelAgrees, why: "claimant from a Name field and the From header", kind: "labelAgrees" };
+    return {
+      value: form,
+      confidence: c.labelOnly,
+      why: `claimant from a Name field${header ? ` (From header says ${header})` : ""}`,
+      kind: "labelOnly",
+      ...(header ? { alternatives: [header] } : {}),
+    };
   }
   if (header !== null && signature !== null) {
-    if (sameName(header, signature)) return { value: header, confidence: c.headerAndSignature, why: "claimant from the From header and the signature", kind: "headerAndSignature" };
-    return { value: signature, confidence: c.conflict, why: `signature (${signature}) and From header (${header}) disagree`, alternatives: [header], kind: "conflict" };
+    if (sameName(header, signature))
+      return { value: header, confidence: c.headerAndSignature, why: "claimant from the From header and the signature", kind: "headerAndSignature" };
+    return {
+      value: signature,
+      confidence: c.conflict,
+      why: `signature (${signature}) and From header (${header}) disagree`,
+      alternatives: [header],
+      kind: "conflict",
+    };
   }
   if (header !== null) return { value: header, confidence: c.headerOnly, why: "claimant from the From header only", kind: "headerOnly" };
   if (signature !== null) return { value: signature, confidence: c.signatureOnly, why: "claimant from the signature only", kind: "signatureOnly" };
@@ -87,7 +109,12 @@ function readPolicyNo(text: string, params: ExtractParams): Reading<string | nul
   const [digits, best] = ranked[0]!;
   if (ranked.length === 1) return { value: `POL-${digits}`, confidence: best.confidence, why: best.why, kind: best.kind };
   const others = ranked.slice(1).map(([d]) => `POL-${d}`);
-  return { value: `POL-${digits}`, confidence: best.confidence * c.conflictFactor, why: `${best.why}; other numbers: ${others.join(", ")}`, alternatives: others };
+  return {
+    value: `POL-${digits}`,
+    confidence: best.confidence * c.conflictFactor,
+    why: `${best.why}; other numbers: ${others.join(", ")}`,
+    alternatives: others,
+  };
 }
 
 /** The narrative: the body without greeting, sign-off, signature and labelled field lines. */

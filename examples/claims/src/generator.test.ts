@@ -143,7 +143,9 @@ describe("shift", () => {
     const start = Date.parse("2025-01-06T08:00:00Z");
     const ramp = generateClaims({ seed: 42, count: 1_000, policies, shift: (at) => Math.min(1, (at.getTime() - start) / (7 * 86_400_000)) });
     const cyber = (cs: ClaimCase[]): number => share(cs, (c) => c.truth.classify === "cyber");
-    expect(ramp.slice(0, 300)).toEqual(generateClaims({ seed: 42, count: 300, policies, shift: (at) => Math.min(1, (at.getTime() - start) / (7 * 86_400_000)) }));
+    expect(ramp.slice(0, 300)).toEqual(
+      generateClaims({ seed: 42, count: 300, policies, shift: (at) => Math.min(1, (at.getTime() - start) / (7 * 86_400_000)) }),
+    );
     expect(cyber(ramp.slice(700))).toBeGreaterThan(cyber(ramp.slice(0, 300)) + 0.05);
   });
 

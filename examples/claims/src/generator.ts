@@ -109,7 +109,8 @@ function makeCase(seed: number, index: number, mix: TrafficMix, receivedMs: numb
   // Terse senders drop the full stop; the truth is the text as it appears in the email.
   const description = addTypos(template === "terse" ? narrative.text.replace(/\.$/, "") : narrative.text, mix.typoRate, rng);
   const extras = chatter(rng).map((s) => addTypos(s, mix.typoRate, rng));
-  if (sender.onBehalf) extras.unshift(`I'm writing on behalf of my ${rng.pick(["wife", "husband", "mother", "father", "sister"])}, ${holder}, who holds the policy.`);
+  if (sender.onBehalf)
+    extras.unshift(`I'm writing on behalf of my ${rng.pick(["wife", "husband", "mother", "father", "sister"])}, ${holder}, who holds the policy.`);
   const distractor = sender.chatty ? drawDistractor(policy, rng, tags) : null;
   if (distractor !== null) extras.push(distractor);
 

@@ -13,7 +13,13 @@ import { editDistance, sameName } from "./text.js";
 
 type Method = "exact" | "exact-name-mismatch" | "fuzzy" | "name" | "none";
 
-function result(value: PolicyRecord | null, confidence: number, method: Method, reasoning: string, alternatives: PolicyRecord[] = []): ModelOutput<PolicyMatch> {
+function result(
+  value: PolicyRecord | null,
+  confidence: number,
+  method: Method,
+  reasoning: string,
+  alternatives: PolicyRecord[] = [],
+): ModelOutput<PolicyMatch> {
   const out: ModelOutput<PolicyMatch> = {
     value,
     confidence: roundConfidence(confidence),
@@ -49,7 +55,13 @@ export function matchPolicy(fields: Pick<ClaimFields, "policyNo" | "claimant">, 
       // The number is someone else's: either mistyped onto another policy, or a relative writing
       // for the holder. A policy under the claimant's own name is the better bet when there is one.
       if (byName.length === 1) {
-        return result(byName[0]!, c.exactNameMismatch * 0.7, "name", `${policyNo} belongs to ${exact.holder}, not ${claimant}; using ${claimant}'s policy ${byName[0]!.policyNo}`, [exact]);
+        return result(
+          byName[0]!,
+          c.exactNameMismatch * 0.7,
+          "name",
+          `${policyNo} belongs to ${exact.holder}, not ${claimant}; using ${claimant}'s policy ${byName[0]!.policyNo}`,
+          [exact],
+        );
       }
       return result(exact, c.exactNameMismatch, "exact-name-mismatch", `${policyNo} found but held by ${exact.holder}, not ${claimant}`, [...byName]);
     }
@@ -70,8 +82,15 @@ export function matchPolicy(fields: Pick<ClaimFields, "policyNo" | "claimant">, 
   if (byName.length > 1) {
     // Namesakes, or one holder with several policies: nothing here says which; the claim type
     // would, but it is decided in parallel. Pick the first (stable) and say how unsure.
-    return result(byName[0]!, c.nameAmbiguous / byName.length, "name", `${byName.length} policies under the name ${claimant}; picked ${byName[0]!.policyNo}`, byName.slice(1));
+    return result(
+      byName[0]!,
+      c.nameAmbiguous / byName.length,
+      "name",
+      `${byName.length} policies under the name ${claimant}; picked ${byName[0]!.policyNo}`,
+      byName.slice(1),
+    );
   }
-  if (policyNo !== null) return result(null, c.noneAfterNumber, "none", `${policyNo} not found, nor any policy one digit away${claimant ? ` or under ${claimant}` : ""}`);
+  if (policyNo !== null)
+    return result(null, c.noneAfterNumber, "none", `${policyNo} not found, nor any policy one digit away${claimant ? ` or under ${claimant}` : ""}`);
   return result(null, c.noneNothingToGoOn, "none", "no policy number and no policyholder name to search by");
 }

@@ -18,8 +18,10 @@ interface TypeNarratives {
 const NARRATIVES: Readonly<Record<ClaimType, TypeNarratives>> = {
   auto: {
     plain: [
-      (r) => `I was rear-ended at a red light on ${r.pick(["Main Street", "5th Avenue", "Route 9", "Elm Road"])} and the back bumper of my car is badly dented.`,
-      (r) => `Someone hit my parked car in the ${r.pick(["supermarket", "mall", "gym", "office"])} parking lot and drove off. The driver side door and mirror are damaged.`,
+      (r) =>
+        `I was rear-ended at a red light on ${r.pick(["Main Street", "5th Avenue", "Route 9", "Elm Road"])} and the back bumper of my car is badly dented.`,
+      (r) =>
+        `Someone hit my parked car in the ${r.pick(["supermarket", "mall", "gym", "office"])} parking lot and drove off. The driver side door and mirror are damaged.`,
       () => "My car slid on ice and hit a guardrail on the highway. The front end needs repair and the vehicle had to be towed.",
       () => "A truck changed lanes into me at the intersection. My vehicle's fender and headlight are smashed.",
       () => "I backed into a pole in a parking garage and the rear bumper and tail light of the car are broken.",

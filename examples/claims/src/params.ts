@@ -35,8 +35,26 @@ export interface ExtractParams {
   confidence: {
     claimant: { labelAgrees: number; labelOnly: number; headerAndSignature: number; headerOnly: number; signatureOnly: number; conflict: number; none: number };
     policyNo: { canonical: number; prefixed: number; ocr: number; afterWord: number; bare: number; none: number; conflictFactor: number };
-    incidentDate: { iso: number; monthName: number; numeric: number; numericAmbiguous: number; relative: number; none: number; unreadable: number; conflictFactor: number };
-    amount: { labelled: number; cued: number; uncued: number; words: number; oddFormat: number; none: number; onlyOtherFigures: number; conflictFactor: number };
+    incidentDate: {
+      iso: number;
+      monthName: number;
+      numeric: number;
+      numericAmbiguous: number;
+      relative: number;
+      none: number;
+      unreadable: number;
+      conflictFactor: number;
+    };
+    amount: {
+      labelled: number;
+      cued: number;
+      uncued: number;
+      words: number;
+      oddFormat: number;
+      none: number;
+      onlyOtherFigures: number;
+      conflictFactor: number;
+    };
   };
 }
 

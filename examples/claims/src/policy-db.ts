@@ -78,15 +78,14 @@ export function createPolicyDb(options: PolicyDbOptions = {}): PolicyDb {
       const effectiveFrom = addDays("2024-01-01", rng.int(0, 364));
       // Two-year terms keep nearly every policy in force while the generator's default traffic
       // runs; the lapsed few end in the window claims are written for, to exercise the rule.
-      const effectiveTo = rng.chance(LAPSED_SHARE)
-        ? addDays("2024-10-01", rng.int(0, 150))
-        : addDays(effectiveFrom, 730 - 1);
+      const effectiveTo = rng.chance(LAPSED_SHARE) ? addDays("2024-10-01", rng.int(0, 150)) : addDays(effectiveFrom, 730 - 1);
       const terms = TERMS[line];
       policies.push({
         policyNo,
         holder,
         line,
         effectiveFrom,
+        // biome-ignore lint/complexity/useMathMinMax: ISO strings, not numbers
         effectiveTo: effectiveTo < effectiveFrom ? effectiveFrom : effectiveTo,
         limit: rng.pick(terms.limits),
         deductible: rng.pick(terms.deductibles),

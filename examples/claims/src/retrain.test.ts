@@ -21,14 +21,26 @@ function reviewed(cases: readonly ClaimCase[], params: ModelParams): TrainingRow
       extract: c.email,
       classify: { description: p.extract.value.description },
       "match-policy": { policyNo: p.extract.value.policyNo, claimant: p.extract.value.claimant },
-      reserve: { type: p.classify.value, policyNo: p["match-policy"].value?.policyNo ?? null, amount: p.extract.value.amount, incidentDate: p.extract.value.incidentDate },
+      reserve: {
+        type: p.classify.value,
+        policyNo: p["match-policy"].value?.policyNo ?? null,
+        amount: p.extract.value.amount,
+        incidentDate: p.extract.value.incidentDate,
+      },
       route: { reserve: p.reserve.value },
     };
     for (const step of STEP_NAMES) {
       const out = p[step];
       if (out.confidence >= THRESHOLD) continue;
       const right = stepCorrect(step, out.value as ClaimTruth[typeof step], c.truth[step]);
-      rows.push({ step, input: inputs[step], output: out.value, corrected: right ? out.value : c.truth[step], decision: right ? "accept" : "correct", version: params.version });
+      rows.push({
+        step,
+        input: inputs[step],
+        output: out.value,
+        corrected: right ? out.value : c.truth[step],
+        decision: right ? "accept" : "correct",
+        version: params.version,
+      });
     }
   }
   return rows;
@@ -81,7 +93,11 @@ describe("retraining from a corrections export", () => {
   });
 
   it("is deterministic whatever the rows' order, and round-trips through the model file and a JSONL export", () => {
-    const jsonl = [...rows].reverse().map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const jsonl =
+      [...rows]
+        .reverse()
+        .map((r) => JSON.stringify(r))
+        .join("\n") + "\n";
     const again = retrainModels(defaultModelParams, parseCorrections(jsonl), { policies });
     expect(serializeModel(again.params, again.report)).toBe(serializeModel(v2, report));
     expect(parseModel(serializeModel(v2, report)).params).toEqual(v2);
@@ -102,7 +118,10 @@ describe("retraining from a corrections export", () => {
   it("learns nothing from no corrections, and no rule from rejections alone", () => {
     const empty = retrainModels(defaultModelParams, []);
     expect({ ...empty.params, version: "1" }).toEqual(defaultModelParams);
-    const rejected = retrainModels(defaultModelParams, rows.map((r) => ({ ...r, decision: "reject" as const })));
+    const rejected = retrainModels(
+      defaultModelParams,
+      rows.map((r) => ({ ...r, decision: "reject" as const })),
+    );
     expect(rejected.params.extract.dottedDates).toBeUndefined();
     expect(rejected.params.classify).toEqual(defaultModelParams.classify);
   });

@@ -98,12 +98,33 @@ export function retrainModels(base: ModelParams, rows: Iterable<TrainingRow>, op
   const params = structuredClone(base) as ModelParams;
   params.version = version;
 
-  const classify = fitClassify(base.classify, all.filter((r) => r.step === "classify"));
+  const classify = fitClassify(
+    base.classify,
+    all.filter((r) => r.step === "classify"),
+  );
   params.classify = classify.params;
-  const extract = fitExtract(base.extract, all.filter((r) => r.step === "extract"), minExamples);
+  const extract = fitExtract(
+    base.extract,
+    all.filter((r) => r.step === "extract"),
+    minExamples,
+  );
   params.extract = extract.params;
-  const recalibrated = calibrateExtract(base.extract, params.extract, all.filter((r) => r.step === "extract"), minExamples);
-  if (options.policies) recalibrated.push(...calibrateReserve(base.reserve, params.reserve, all.filter((r) => r.step === "reserve"), options.policies, minExamples));
+  const recalibrated = calibrateExtract(
+    base.extract,
+    params.extract,
+    all.filter((r) => r.step === "extract"),
+    minExamples,
+  );
+  if (options.policies)
+    recalibrated.push(
+      ...calibrateReserve(
+        base.reserve,
+        params.reserve,
+        all.filter((r) => r.step === "reserve"),
+        options.policies,
+        minExamples,
+      ),
+    );
 
   return {
     params,
@@ -213,7 +234,12 @@ function fitClassify(base: ClassifyParams, rows: readonly TrainingRow[]): { para
   let temperature = base.temperature;
   let heldOutLogLoss: number | null = null;
   if (heldOut.length >= 5) {
-    const fitted = fitWeights(examples.filter((_, i) => i % 5 !== 4), prior, priorBias, base.temperature);
+    const fitted = fitWeights(
+      examples.filter((_, i) => i % 5 !== 4),
+      prior,
+      priorBias,
+      base.temperature,
+    );
     for (const t of TEMPERATURES) {
       const loss = logLoss(heldOut, fitted, t);
       if (heldOutLogLoss === null || loss < heldOutLogLoss - 1e-12) {
@@ -257,7 +283,12 @@ function probabilities(features: readonly string[], m: Linear, temperature: numb
 }
 
 /** Full-batch gradient descent on the softmax log-loss, L2 towards the prior weights. */
-function fitWeights(examples: readonly Example[], prior: ReadonlyArray<ReadonlyMap<string, number>>, priorBias: readonly number[], temperature: number): Linear {
+function fitWeights(
+  examples: readonly Example[],
+  prior: ReadonlyArray<ReadonlyMap<string, number>>,
+  priorBias: readonly number[],
+  temperature: number,
+): Linear {
   const m: Linear = { weights: prior.map((p) => new Map(p)), bias: [...priorBias] };
   const n = examples.length;
   for (let epoch = 0; epoch < EPOCHS; epoch++) {
@@ -389,7 +420,8 @@ function calibrateExtract(base: ExtractParams, into: ExtractParams, rows: readon
       const reading = readings[field];
       if (reading.kind === undefined || !(field in truth)) continue;
       const want = truth[field] ?? null;
-      const right = field === "amount" && typeof reading.value === "number" && typeof want === "number" ? Math.abs(reading.value - want) < 0.005 : reading.value === want;
+      const right =
+        field === "amount" && typeof reading.value === "number" && typeof want === "number" ? Math.abs(reading.value - want) < 0.005 : reading.value === want;
       count(tally, `${field}.${reading.kind}`, right);
     }
   }
@@ -420,7 +452,10 @@ function calibrateReserve(base: ReserveParams, into: ReserveParams, rows: readon
     const input = r.input as { type?: unknown; policyNo?: unknown; amount?: unknown; incidentDate?: unknown } | null;
     if (typeof truth !== "number" || !input || !isClaimType(input.type)) continue;
     const policy = typeof input.policyNo === "string" ? (policies.get(input.policyNo) ?? null) : null;
-    const fields = { amount: typeof input.amount === "number" ? input.amount : null, incidentDate: typeof input.incidentDate === "string" ? input.incidentDate : null };
+    const fields = {
+      amount: typeof input.amount === "number" ? input.amount : null,
+      incidentDate: typeof input.incidentDate === "string" ? input.incidentDate : null,
+    };
     const out = estimateReserve({ fields, type: input.type, policy }, base);
     const evidence = String(out.features!.evidence);
     count(tally, `${evidence}${fields.incidentDate === null ? ":undated" : ""}`, reservesAgree(out.value, truth));

@@ -33,14 +33,17 @@ if (mode === "run") {
   // One pass over the reviews waiting for a worker; a long-lived worker would keep the handler.
   let pending = Promise.resolve();
   const seen = new Set<string>();
-  const stop = st.onResolved((review) => {
-    if (review.workflow !== claims.workflow.name || seen.has(review.runId)) return;
-    seen.add(review.runId);
-    pending = pending.then(async () => {
-      const r = await claims.resume(review.runId);
-      print({ runId: r.runId, status: r.status, route: r.output ?? null, decision: review.decision });
-    });
-  }, { pollMs: 500 });
+  const stop = st.onResolved(
+    (review) => {
+      if (review.workflow !== claims.workflow.name || seen.has(review.runId)) return;
+      seen.add(review.runId);
+      pending = pending.then(async () => {
+        const r = await claims.resume(review.runId);
+        print({ runId: r.runId, status: r.status, route: r.output ?? null, decision: review.decision });
+      });
+    },
+    { pollMs: 500 },
+  );
   await new Promise((r) => setTimeout(r, 1_500));
   stop();
   await pending;

@@ -4,7 +4,16 @@ import { defaultModelParams } from "./default-params.js";
 import { readAmount } from "./extract-amount.js";
 import { readIncidentDate } from "./extract-date.js";
 import { Rng } from "./prng.js";
-import { amountInWords, amountStyleFits, renderAmount, renderDate, renderPolicyNo, type AmountStyle, type DateStyle, type PolicyStyle } from "./surface-forms.js";
+import {
+  amountInWords,
+  amountStyleFits,
+  renderAmount,
+  renderDate,
+  renderPolicyNo,
+  type AmountStyle,
+  type DateStyle,
+  type PolicyStyle,
+} from "./surface-forms.js";
 
 const params = defaultModelParams.extract;
 const rng = new Rng(99);
@@ -55,7 +64,9 @@ describe("round trip: what the generator writes, version 1 reads back", () => {
   });
 
   it("reads day-first dates right when only one reading is possible", () => {
-    expect(readIncidentDate(`It happened ${renderDate("2025-03-15", received, "dmy-numeric", rng).inline}.`, `${received}T12:00:00Z`, params).value).toBe("2025-03-15");
+    expect(readIncidentDate(`It happened ${renderDate("2025-03-15", received, "dmy-numeric", rng).inline}.`, `${received}T12:00:00Z`, params).value).toBe(
+      "2025-03-15",
+    );
   });
 
   it.each(["canonical", "lower-space", "hash", "split", "spaced", "ocr", "bare"] as PolicyStyle[])("writes %s policy numbers with the same digits", (style) => {

@@ -18,8 +18,28 @@ export type AmountStyle =
   | "words" // twelve hundred dollars (round amounts only)
   | "euro-format"; // 1.234,50 USD — shifted: the portal writes amounts European style
 
-const ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-  "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+const ONES = [
+  "",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+  "thirteen",
+  "fourteen",
+  "fifteen",
+  "sixteen",
+  "seventeen",
+  "eighteen",
+  "nineteen",
+];
 const TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
 
 function below100(n: number): string {
@@ -41,11 +61,15 @@ export function amountInWords(n: number, rng: Rng): string {
 }
 
 function commas(n: number): string {
-  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 function cents(n: number): string {
-  return Math.round((n % 1) * 100).toString().padStart(2, "0");
+  return Math.round((n % 1) * 100)
+    .toString()
+    .padStart(2, "0");
 }
 
 /** True when `style` can express `amount` exactly. */

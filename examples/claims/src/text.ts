@@ -41,7 +41,10 @@ export function titleCase(name: string): string {
 
 /** Lower-case letters and single spaces. Word order is kept: "Garcia Maria" is not "Maria Garcia". */
 export function normaliseName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z]+/g, " ").trim();
+  return name
+    .toLowerCase()
+    .replace(/[^a-z]+/g, " ")
+    .trim();
 }
 
 /** Whether two names are the same person's name, ignoring case, punctuation and spacing. */
@@ -83,7 +86,10 @@ export function isNumberWord(w: string): boolean {
  * Returns null for anything it does not recognise, rather than a guess.
  */
 export function parseNumberWords(text: string): number | null {
-  const parts = text.toLowerCase().split(/[\s-]+/).filter((w) => w.length > 0 && w !== "and");
+  const parts = text
+    .toLowerCase()
+    .split(/[\s-]+/)
+    .filter((w) => w.length > 0 && w !== "and");
   if (parts.length === 0) return null;
   let total = 0;
   let current = 0;

@@ -23,7 +23,12 @@ function fakeCollector() {
     const headers = Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v]));
     encodings.push(headers["content-encoding"] ?? "identity");
     const sentBody = init.body ?? "";
-    const raw = typeof sentBody === "string" ? sentBody : headers["content-encoding"] === "gzip" ? gunzipSync(sentBody).toString("utf8") : new TextDecoder().decode(sentBody);
+    const raw =
+      typeof sentBody === "string"
+        ? sentBody
+        : headers["content-encoding"] === "gzip"
+          ? gunzipSync(sentBody).toString("utf8")
+          : new TextDecoder().decode(sentBody);
     const batch = (JSON.parse(raw) as IngestRequest).events;
     events.push(...batch);
     const body = JSON.stringify({ results: batch.map((e) => ({ id: e.id, status: "accepted" })) });

@@ -82,33 +82,42 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
 
   // The email comes from the run, so a worker can resume a run by id alone.
   const pipeline = async (run: Run): Promise<Route> => {
-      const email = run.input as ClaimEmail;
-      const fields = await run.step("extract", { input: email, schema: C.extract, timeoutMs }, () => extractClaim(email, params.extract));
-      const [kind, policy] = await Promise.all([
-        run.step("classify", { from: [fields], input: { description: fields.value.description }, schema: C.classify, timeoutMs }, () => classifyClaim(fields.value, params.classify)),
-        run.step(
-          "match-policy",
-          {
-            from: [fields],
-            input: { policyNo: fields.value.policyNo, claimant: fields.value.claimant },
-            source: "direct",
-            observedAt: policies.observedAt,
-            maxAgeMs,
-            schema: C["match-policy"],
-            timeoutMs,
-          },
-          () => matchPolicy(fields.value, policies, params.matchPolicy),
-        ),
-      ]);
-      // Reserve reads the amount and date from the extracted fields too; extract is already an
-      // ancestor through both parents, so it counts once in the cumulative confidence.
-      const reserve = await run.step(
-        "reserve",
-        { from: [kind, policy], input: { type: kind.value, policyNo: policy.value?.policyNo ?? null, amount: fields.value.amount, incidentDate: fields.value.incidentDate }, schema: C.reserve, timeoutMs },
-        () => estimateReserve({ fields: fields.value, type: kind.value, policy: policy.value }, params.reserve),
-      );
-      const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value }, schema: C.route, timeoutMs }, () => routeClaim(reserve.value, params.route));
-      return route.value;
+    const email = run.input as ClaimEmail;
+    const fields = await run.step("extract", { input: email, schema: C.extract, timeoutMs }, () => extractClaim(email, params.extract));
+    const [kind, policy] = await Promise.all([
+      run.step("classify", { from: [fields], input: { description: fields.value.description }, schema: C.classify, timeoutMs }, () =>
+        classifyClaim(fields.value, params.classify),
+      ),
+      run.step(
+        "match-policy",
+        {
+          from: [fields],
+          input: { policyNo: fields.value.policyNo, claimant: fields.value.claimant },
+          source: "direct",
+          observedAt: policies.observedAt,
+          maxAgeMs,
+          schema: C["match-policy"],
+          timeoutMs,
+        },
+        () => matchPolicy(fields.value, policies, params.matchPolicy),
+      ),
+    ]);
+    // Reserve reads the amount and date from the extracted fields too; extract is already an
+    // ancestor through both parents, so it counts once in the cumulative confidence.
+    const reserve = await run.step(
+      "reserve",
+      {
+        from: [kind, policy],
+        input: { type: kind.value, policyNo: policy.value?.policyNo ?? null, amount: fields.value.amount, incidentDate: fields.value.incidentDate },
+        schema: C.reserve,
+        timeoutMs,
+      },
+      () => estimateReserve({ fields: fields.value, type: kind.value, policy: policy.value }, params.reserve),
+    );
+    const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value }, schema: C.route, timeoutMs }, () =>
+      routeClaim(reserve.value, params.route),
+    );
+    return route.value;
   };
   const process = (email: ClaimEmail, runOptions: { runId?: string } = {}): Promise<RunResult<Route>> =>
     workflow.run({ input: email, key: email.messageId, ...runOptions }, pipeline);

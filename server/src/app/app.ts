@@ -60,9 +60,7 @@ export function createApp(deps: AppDeps) {
     .route("/v1", goldenRoutes(deps))
     .route("/", uiRoutes(deps));
 
-  app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),
-  );
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404));
 
   let lastFullLog = 0;
   app.onError((err, c) => {

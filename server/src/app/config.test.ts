@@ -51,7 +51,13 @@ describe("loadConfig", () => {
   });
 
   it("takes PORT and a remote DATABASE_URL from the environment", () => {
-    const config = loadConfig({ SEAMTRACE_DATA_DIR: tempDir(), SEAMTRACE_SECRET: SECRET, PORT: "8080", DATABASE_URL: "libsql://db.example.com", DATABASE_AUTH_TOKEN: "tok" });
+    const config = loadConfig({
+      SEAMTRACE_DATA_DIR: tempDir(),
+      SEAMTRACE_SECRET: SECRET,
+      PORT: "8080",
+      DATABASE_URL: "libsql://db.example.com",
+      DATABASE_AUTH_TOKEN: "tok",
+    });
     expect(config).toMatchObject({ port: 8080, databaseUrl: "libsql://db.example.com", databaseAuthToken: "tok" });
   });
 

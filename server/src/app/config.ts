@@ -280,7 +280,10 @@ function httpUrl(env: Env, name: string): string {
 /** SEAMTRACE_WEBHOOK_ALLOW: comma-separated addresses, CIDR ranges (`10.0.0.0/8`) and host names. */
 function webhookAllowList(env: Env): string[] {
   const raw = env.SEAMTRACE_WEBHOOK_ALLOW ?? "";
-  const entries = raw.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const entries = raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
   for (const e of entries) {
     if (parseAllowEntry(e) === null) {
       throw new ConfigError(`SEAMTRACE_WEBHOOK_ALLOW must list addresses, CIDR ranges or host names separated by commas, got "${e}"`);

@@ -8,7 +8,6 @@ import type { Projector } from "../modules/runs/projector.js";
 import type { AuditVerifier } from "../modules/audit/verifier.js";
 import type { Logger } from "./logger.js";
 
-
 /** Everything the routes need, passed in rather than imported. */
 export interface AppDeps {
   config: Readonly<Config>;

@@ -5,7 +5,7 @@ import { CheckpointSigner } from "../modules/audit/chain.js";
 import type { Config } from "./config.js";
 import { openStore } from "../platform/db/client.js";
 import { migrateStore } from "./migrate.js";
-import { type AppDeps } from "./deps.js";
+import type { AppDeps } from "./deps.js";
 import { jsonLogger, type Logger } from "./logger.js";
 import { bootstrapStore } from "../modules/auth/bootstrap.js";
 import { Projector } from "../modules/runs/projector.js";
@@ -32,7 +32,8 @@ function listenError(err: unknown, config: Readonly<Config>): unknown {
     return new ListenError(`port ${config.port} on ${config.host} is already in use (another Seamtrace, or another program). Stop it, or ${other}.`);
   }
   if (code === "EACCES") return new ListenError(`not allowed to listen on port ${config.port} (ports below 1024 need privileges): ${other}.`);
-  if (code === "EADDRNOTAVAIL") return new ListenError(`HOST ${config.host} is not an address of this machine: set HOST to one that is (127.0.0.1, or 0.0.0.0 for every interface).`);
+  if (code === "EADDRNOTAVAIL")
+    return new ListenError(`HOST ${config.host} is not an address of this machine: set HOST to one that is (127.0.0.1, or 0.0.0.0 for every interface).`);
   return err;
 }
 

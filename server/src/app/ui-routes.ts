@@ -12,9 +12,7 @@ export function uiRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   const indexPath = join(deps.config.uiDir, "index.html");
   if (!existsSync(indexPath)) {
-    return app.get("/", (c) =>
-      c.text("Seamtrace is running. The UI has not been built: run `npm run build` (npm start does it for you).\n"),
-    );
+    return app.get("/", (c) => c.text("Seamtrace is running. The UI has not been built: run `npm run build` (npm start does it for you).\n"));
   }
   const indexHtml = readFileSync(indexPath, "utf8");
   // serveStatic resolves `root` against the working directory, so pass it relative to that.

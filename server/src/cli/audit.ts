@@ -39,7 +39,10 @@ function describe(r: ChainReport): string {
     return `${r.project}: BROKEN at entry ${bad.seq}${bad.to !== undefined ? ` (to ${bad.to})` : ""}: ${bad.reason}`;
   }
   const counts = `${r.entries} ${r.entries === 1 ? "entry" : "entries"}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? "" : "s"}`;
-  const payloads = r.payloads.checked + r.payloads.reduced + r.payloads.purged > 0 ? `, payloads ${r.payloads.checked} intact / ${r.payloads.reduced} reduced / ${r.payloads.purged} purged by retention` : "";
+  const payloads =
+    r.payloads.checked + r.payloads.reduced + r.payloads.purged > 0
+      ? `, payloads ${r.payloads.checked} intact / ${r.payloads.reduced} reduced / ${r.payloads.purged} purged by retention`
+      : "";
   if (r.unanchored) {
     return `${r.project}: UNANCHORED: entries ${r.unanchored.from}–${r.unanchored.to} (${r.unanchored.entries}) have no signed checkpoint or anchor, the oldest since ${r.unanchored.since} (${counts})`;
   }
@@ -86,32 +89,40 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
     .option("--no-progress", "no progress bar")
     .addOption(json)
     .action(async (opts: { project?: string; checkpoints?: string; json?: boolean; progress: boolean }) => {
-      const reports = await kit.withStore(async (store, secret, config) => {
-        const signer = new CheckpointSigner(secret);
-        if (opts.project !== undefined) await projectsNamed(store, opts.project, kit);
-        const sources = configuredAnchors(config.audit);
-        if (opts.checkpoints) sources.push({ kind: "file", location: opts.checkpoints });
-        let external = null;
-        try {
-          external = sources.length > 0 ? await readExternalCheckpoints(sources, signer.publicKey, null) : null;
-        } catch (err) {
-          if (err instanceof AnchorReadError) throw kit.failure(err.message);
-          throw err;
-        }
-        return verifyStore(store.db, signer.publicKey, {
-          external,
-          now: Date.now(),
-          unanchoredAfterMs: config.audit.unanchoredAfterMs,
-          ...(opts.project !== undefined ? { projectName: opts.project } : {}),
-          onChain: (name, head) => {
-            // Linear in the chain (minutes at ten million entries): show how far it has got.
-            if (!opts.progress || opts.json || !process.stderr.isTTY || head === 0) return;
-            const bar = new SingleBar({ stream: process.stderr, format: `${name} {bar} {value}/{total} entries  {eta_formatted} left`, hideCursor: true, clearOnComplete: true });
-            bar.start(head, 0);
-            return { onProgress: (n) => bar.update(Math.min(n, head)), done: () => bar.stop() };
-          },
-        });
-      }, { needsSecret: true }); // checkpoints are checked against the key derived from the secret
+      const reports = await kit.withStore(
+        async (store, secret, config) => {
+          const signer = new CheckpointSigner(secret);
+          if (opts.project !== undefined) await projectsNamed(store, opts.project, kit);
+          const sources = configuredAnchors(config.audit);
+          if (opts.checkpoints) sources.push({ kind: "file", location: opts.checkpoints });
+          let external = null;
+          try {
+            external = sources.length > 0 ? await readExternalCheckpoints(sources, signer.publicKey, null) : null;
+          } catch (err) {
+            if (err instanceof AnchorReadError) throw kit.failure(err.message);
+            throw err;
+          }
+          return verifyStore(store.db, signer.publicKey, {
+            external,
+            now: Date.now(),
+            unanchoredAfterMs: config.audit.unanchoredAfterMs,
+            ...(opts.project !== undefined ? { projectName: opts.project } : {}),
+            onChain: (name, head) => {
+              // Linear in the chain (minutes at ten million entries): show how far it has got.
+              if (!opts.progress || opts.json || !process.stderr.isTTY || head === 0) return;
+              const bar = new SingleBar({
+                stream: process.stderr,
+                format: `${name} {bar} {value}/{total} entries  {eta_formatted} left`,
+                hideCursor: true,
+                clearOnComplete: true,
+              });
+              bar.start(head, 0);
+              return { onProgress: (n) => bar.update(Math.min(n, head)), done: () => bar.stop() };
+            },
+          });
+        },
+        { needsSecret: true },
+      ); // checkpoints are checked against the key derived from the secret
       kit.print(!!opts.json, reports, () => reports.map(describe).join("\n"));
       if (reports.some((r) => !r.ok)) throw kit.failure("the audit trail does not verify");
       if (reports.some((r) => r.unanchored)) throw kit.failure("part of the audit trail is not anchored by any signed checkpoint");
@@ -119,7 +130,9 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
 
   const proveCommand = audit
     .command("prove")
-    .description("Write an inclusion proof of one entry against a signed checkpoint; `seamtrace audit check-proof` (or @seamtrace/sdk/audit-proof) checks it with the public key alone")
+    .description(
+      "Write an inclusion proof of one entry against a signed checkpoint; `seamtrace audit check-proof` (or @seamtrace/sdk/audit-proof) checks it with the public key alone",
+    )
     .argument("<entry>", "the entry's sequence number")
     .requiredOption("--project <name>", "the project")
     .option("--checkpoint <seq>", "prove against the checkpoint at this entry (default: the first that covers it)")
@@ -130,7 +143,9 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
       const checkpoint = opts.checkpoint === undefined ? undefined : positive(opts.checkpoint, "--checkpoint", kit);
       const proof = await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
-        return unavailableAsFailure(kit, () => proveInclusion(store.client, project!.id, seq, { ...(checkpoint !== undefined ? { checkpoint } : {}), payload: opts.payload }));
+        return unavailableAsFailure(kit, () =>
+          proveInclusion(store.client, project!.id, seq, { ...(checkpoint !== undefined ? { checkpoint } : {}), payload: opts.payload }),
+        );
       });
       await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");
     },
@@ -155,7 +170,9 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
 
   audit
     .command("check-proof")
-    .description("Check a proof written by `audit prove` or `audit prove-consistency` against the server's public key, with no database; exit 1 if it does not hold")
+    .description(
+      "Check a proof written by `audit prove` or `audit prove-consistency` against the server's public key, with no database; exit 1 if it does not hold",
+    )
     .argument("<file>", "the proof (JSON)")
     .requiredOption("--key <key>", "the Ed25519 public key, base64url (GET /v1/audit/public-key), or @file holding it")
     .addOption(json)
@@ -199,7 +216,13 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
         const [project] = await projectsNamed(store, opts.project, kit);
         const sink = openSink(out);
         await recordAudit(store.client, project!.id, [
-          { time: Date.now(), actor: "system:cli", action: "audit.exported", subject: `project:${project!.id}`, payload: { format: opts.format, runId: opts.run ?? null, from: window.from, to: window.to } },
+          {
+            time: Date.now(),
+            actor: "system:cli",
+            action: "audit.exported",
+            subject: `project:${project!.id}`,
+            payload: { format: opts.format, runId: opts.run ?? null, from: window.from, to: window.to },
+          },
         ]);
         let rows = 0;
         try {
@@ -208,7 +231,11 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
             await sink.write(opts.format === "csv" ? csvRow(row) : JSON.stringify(row) + "\n");
           }
           if (rows === 0) {
-            const given = [opts.run !== undefined && `run ${opts.run}`, opts.from !== undefined && `from ${opts.from}`, opts.to !== undefined && `to ${opts.to}`].filter(Boolean);
+            const given = [
+              opts.run !== undefined && `run ${opts.run}`,
+              opts.from !== undefined && `from ${opts.from}`,
+              opts.to !== undefined && `to ${opts.to}`,
+            ].filter(Boolean);
             throw kit.failure(`nothing matched: no audit entries in project "${project!.name}"${given.length > 0 ? ` for ${given.join(", ")}` : ""}`);
           }
           await sink.finish();

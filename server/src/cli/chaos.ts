@@ -4,7 +4,16 @@
  * the outcome to exit codes: 0 every fault accounted for, 1 a fault leaked, hung or unexplained,
  * 2 usage).
  */
-import { chaosRun, FAULT_KINDS, formatChaosTable, GoldenSetError, loadWorkflowModule, parseGoldenSet, type ChaosReport, type FaultKind } from "@seamtrace/golden";
+import {
+  chaosRun,
+  FAULT_KINDS,
+  formatChaosTable,
+  GoldenSetError,
+  loadWorkflowModule,
+  parseGoldenSet,
+  type ChaosReport,
+  type FaultKind,
+} from "@seamtrace/golden";
 import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -56,7 +65,7 @@ export function registerChaosCommand(program: Command, kit: GoldenCliKit): void 
         if (unknown.length > 0 || kinds.length === 0) throw kit.usage(`--faults: unknown kind ${unknown.join(", ")} (known: ${FAULT_KINDS.join(", ")})`);
       }
       if (!existsSync(opts.workflow)) throw kit.usage(`--workflow: ${opts.workflow} not found`);
-      let mod;
+      let mod: Awaited<ReturnType<typeof loadWorkflowModule>>;
       try {
         mod = await loadWorkflowModule(opts.workflow);
       } catch (err) {

@@ -5,7 +5,9 @@ import { MIN_RUNS_TO_JUDGE, retrainCheck } from "./demo/retrain-check.js";
 import type { DemoReport } from "./demo/run-demo.js";
 
 const retrain = (warnings: string[]): RetrainReport => ({
-  from: "1", version: "2", rows: 12,
+  from: "1",
+  version: "2",
+  rows: 12,
   classify: { examples: 4, types: ["auto"], newTypes: [], temperature: 1, heldOutLogLoss: null },
   extract: { examples: 3, dottedDates: null, decimalComma: null },
   recalibrated: [],
@@ -13,7 +15,22 @@ const retrain = (warnings: string[]): RetrainReport => ({
 });
 
 const report = (warnings: string[]): DemoReport => ({
-  days: [{ day: 1, date: "2026-11-17", version: "1", shift: 0, runs: 10, escalatedRuns: 4, escalationRate: 0.4, completed: 6, decisions: 5, corrections: 2, spotChecks: 1, tightened: [] }],
+  days: [
+    {
+      day: 1,
+      date: "2026-11-17",
+      version: "1",
+      shift: 0,
+      runs: 10,
+      escalatedRuns: 4,
+      escalationRate: 0.4,
+      completed: 6,
+      decisions: 5,
+      corrections: 2,
+      spotChecks: 1,
+      tightened: [],
+    },
+  ],
   before: { version: "1", runs: 10, escalationRate: 0.4 },
   after: { version: "2", runs: 10, escalationRate: 0.3 },
   thresholdChanges: [],
@@ -53,8 +70,14 @@ describe("the demo's check that the retrained version escalates less", () => {
   });
 
   it("fails a retrain that did not lower the rate once both versions have enough runs", () => {
-    expect(retrainCheck(v("1", 150, 0.793), v("2", 300, 0.497))).toEqual({ status: "passed", message: "the retrained version escalates less (v1 79.3% of 150 runs → v2 49.7% of 300)" });
-    expect(retrainCheck(v("1", MIN_RUNS_TO_JUDGE, 0.7), v("2", MIN_RUNS_TO_JUDGE, 0.7))).toEqual({ status: "failed", message: "the retrained version did not escalate less (v1 70.0% of 100 runs → v2 70.0% of 100)" });
+    expect(retrainCheck(v("1", 150, 0.793), v("2", 300, 0.497))).toEqual({
+      status: "passed",
+      message: "the retrained version escalates less (v1 79.3% of 150 runs → v2 49.7% of 300)",
+    });
+    expect(retrainCheck(v("1", MIN_RUNS_TO_JUDGE, 0.7), v("2", MIN_RUNS_TO_JUDGE, 0.7))).toEqual({
+      status: "failed",
+      message: "the retrained version did not escalate less (v1 70.0% of 100 runs → v2 70.0% of 100)",
+    });
   });
 
   it("is said under the table", () => {

@@ -60,7 +60,8 @@ async function nothingMatched(db: Db, projectId: string, projectName: string, fi
     // An empty window: every workflow is listed, no run is counted.
     const now = Date.now();
     const names = (await listWorkflows(db, projectId, { from: now, to: now })).items.map((w) => w.name);
-    if (!names.includes(filter.workflow)) message += `; the project has no workflow "${filter.workflow}" (workflows: ${names.length > 0 ? names.join(", ") : "none yet"})`;
+    if (!names.includes(filter.workflow))
+      message += `; the project has no workflow "${filter.workflow}" (workflows: ${names.length > 0 ? names.join(", ") : "none yet"})`;
   }
   return message;
 }

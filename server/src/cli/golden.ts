@@ -3,7 +3,15 @@
  * only); this file parses flags, prints, and maps the outcome to exit codes. The server depends
  * on golden, never the reverse, so the executor can run in CI without a store.
  */
-import { goldenResultPayload, goldenRunCommand, GoldenUsageError, OUTPUT_FORMATS, sendGoldenResult, serverFromEnv, type GoldenRunFlags } from "@seamtrace/golden";
+import {
+  goldenResultPayload,
+  goldenRunCommand,
+  GoldenUsageError,
+  OUTPUT_FORMATS,
+  sendGoldenResult,
+  serverFromEnv,
+  type GoldenRunFlags,
+} from "@seamtrace/golden";
 import { Option, type Command } from "commander";
 
 /** What the golden commands borrow from cli.ts. */
@@ -41,7 +49,7 @@ export function registerGoldenCommands(program: Command, kit: GoldenCliKit): voi
     .addOption(new Option("--api-key <key>", "the project's API key for --server").env("SEAMTRACE_API_KEY"))
     .action(async (set: string, opts: GoldenRunFlags) => {
       opts.server ??= serverFromEnv(process.env, warn);
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof goldenRunCommand>>;
       try {
         outcome = await goldenRunCommand(set, opts, process.stderr.isTTY ? { progress: process.stderr } : {});
       } catch (err) {

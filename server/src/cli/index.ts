@@ -83,10 +83,13 @@ export function buildCli(): Command {
     .option("--name <name>", "a label for the key", "cli")
     .addOption(json)
     .action(async (opts: { project: string; createProject?: boolean; name: string; json?: boolean }) => {
-      const created = await withStore(async (store, secret) => {
-        const project = await projectForWrite(store.db, opts.project, !!opts.createProject);
-        return createApiKey(store.db, secret, { projectId: project.id, name: opts.name });
-      }, { needsSecret: true });
+      const created = await withStore(
+        async (store, secret) => {
+          const project = await projectForWrite(store.db, opts.project, !!opts.createProject);
+          return createApiKey(store.db, secret, { projectId: project.id, name: opts.name });
+        },
+        { needsSecret: true },
+      );
       print(!!opts.json, created, () =>
         [`Created key ${created.id} for project "${created.projectName}". Shown once — store it now:`, ``, `  ${created.key}`].join("\n"),
       );
@@ -215,10 +218,13 @@ export function buildCli(): Command {
     .option("--verbose", "log the job's diagnostics to stderr")
     .addOption(json)
     .action(async (name: string, opts: { json?: boolean; verbose?: boolean }) => {
-      const run = await withStore(async (store, _secret, config) => {
-        const scheduler = new Scheduler({ store, config, log: opts.verbose ? jsonLogger : silentLogger, now: () => Date.now() }, JOBS);
-        return scheduler.run(name, { trigger: "manual", actor: "cli" });
-      }, { needsSecret: name === "checkpoint" }); // it signs with the key derived from the secret
+      const run = await withStore(
+        async (store, _secret, config) => {
+          const scheduler = new Scheduler({ store, config, log: opts.verbose ? jsonLogger : silentLogger, now: () => Date.now() }, JOBS);
+          return scheduler.run(name, { trigger: "manual", actor: "cli" });
+        },
+        { needsSecret: name === "checkpoint" },
+      ); // it signs with the key derived from the secret
       if (run === "unknown") throw new CliFailure(`this version of seamtrace does not run the ${name} job yet`);
       if (run === "busy") throw new CliFailure(`the ${name} job is running now (another instance holds its lease); try again when it ends`);
       print(!!opts.json, run, () =>
@@ -315,7 +321,11 @@ async function readPassword(opts: { passwordStdin?: boolean; passwordEnv?: strin
 function formatTable(rows: Array<Record<string, string>>): string {
   const cols = Object.keys(rows[0]!);
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(width[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => r[c]!)))].join("\n");
 }
 

@@ -16,7 +16,9 @@ export async function readSecretFromStream(input: AsyncIterable<Buffer | string>
     if (total > MAX_STDIN_BYTES) throw new Error(`standard input is longer than ${MAX_STDIN_BYTES} bytes; expected a password`);
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** The terminal side of `promptHidden`: process.stdin when it is a TTY, or a test double. */

@@ -24,7 +24,9 @@ interface SeamsFlags {
 export function registerSeamsCommand(program: Command, kit: GoldenCliKit): void {
   program
     .command("seams")
-    .description("Check every handoff: the upstream step's recorded outputs against the downstream step's input contract (the module's `seams`); exit 1 on a violation")
+    .description(
+      "Check every handoff: the upstream step's recorded outputs against the downstream step's input contract (the module's `seams`); exit 1 on a violation",
+    )
     .requiredOption("--workflow <module>", "JS module exporting createGoldenWorkflow(st) and seams ({ downstream: { upstream: StandardSchema } })")
     .option("--set <file>", "record outputs by running this golden set through the workflow")
     .option("--server <url>", "read the outputs recorded by this Seamtrace server instead (without --set, default: SEAMTRACE_ENDPOINT)")

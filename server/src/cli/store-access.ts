@@ -38,7 +38,9 @@ export async function withStore<T>(
         "(it keys the API-key hashes and the audit signatures; a new one would match neither).",
     );
   }
-  process.stderr.write(`store: ${storeLabel(config.databaseUrl)} (${config.storeSource === "default" ? "default ./data; set SEAMTRACE_DATA_DIR to choose" : config.storeSource})\n`);
+  process.stderr.write(
+    `store: ${storeLabel(config.databaseUrl)} (${config.storeSource === "default" ? "default ./data; set SEAMTRACE_DATA_DIR to choose" : config.storeSource})\n`,
+  );
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken, busyTimeoutMs: config.busyTimeoutMs });
   try {
     const tables = await store.client.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projects'");

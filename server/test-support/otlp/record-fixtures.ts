@@ -24,7 +24,10 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
 function tracing(service: string) {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ "service.name": service }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": service }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
   return { exporter, provider, tracer: provider.getTracer(service) };
 }
 
@@ -83,45 +86,57 @@ async function aiSdk(): Promise<void> {
 async function openInference(): Promise<void> {
   const t = tracing("openinference-app");
   const kind = SC.OPENINFERENCE_SPAN_KIND;
-  await t.tracer.startActiveSpan("claims-agent", { attributes: { [kind]: OpenInferenceSpanKind.AGENT, [SC.INPUT_VALUE]: "Is storm damage covered?", [SC.OUTPUT_VALUE]: "Yes: policy P-1 covers storms." } }, async (agent) => {
-    const input = (i: number, role: string, content: string) => ({ [`${SC.LLM_INPUT_MESSAGES}.${i}.${SC.MESSAGE_ROLE}`]: role, [`${SC.LLM_INPUT_MESSAGES}.${i}.${SC.MESSAGE_CONTENT}`]: content });
-    const llm = t.tracer.startSpan("ChatOpenAI", {
-      attributes: {
-        [kind]: OpenInferenceSpanKind.LLM,
-        [SC.LLM_MODEL_NAME]: "gpt-4o-mini",
-        [SC.LLM_PROVIDER]: "openai",
-        [SC.LLM_SYSTEM]: "openai",
-        [SC.LLM_INVOCATION_PARAMETERS]: JSON.stringify({ temperature: 0 }),
-        [SC.INPUT_VALUE]: JSON.stringify({ messages: [{ role: "system", content: "You are a claims assistant." }, { role: "user", content: "Is storm damage covered?" }] }),
-        [SC.INPUT_MIME_TYPE]: MimeType.JSON,
-        ...input(0, "system", "You are a claims assistant."),
-        ...input(1, "user", "Is storm damage covered?"),
-        [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_ROLE}`]: "assistant",
-        [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_ID}`]: "call-1",
-        [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_FUNCTION_NAME}`]: "lookup_policy",
-        [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_FUNCTION_ARGUMENTS_JSON}`]: JSON.stringify({ policy: "P-1" }),
-        [SC.LLM_TOKEN_COUNT_PROMPT]: 41,
-        [SC.LLM_TOKEN_COUNT_COMPLETION]: 9,
-        [SC.LLM_TOKEN_COUNT_TOTAL]: 50,
-        [SC.SESSION_ID]: "session-9",
-      },
-    });
-    llm.end();
-    const toolSpan = t.tracer.startSpan("lookup_policy", {
-      attributes: {
-        [kind]: OpenInferenceSpanKind.TOOL,
-        [SC.TOOL_NAME]: "lookup_policy",
-        [SC.INPUT_VALUE]: JSON.stringify({ policy: "P-1" }),
-        [SC.INPUT_MIME_TYPE]: MimeType.JSON,
-        [SC.OUTPUT_VALUE]: JSON.stringify({ covers: ["storm", "fire"] }),
-        [SC.OUTPUT_MIME_TYPE]: MimeType.JSON,
-      },
-    });
-    toolSpan.end();
-    const retriever = t.tracer.startSpan("retrieve", { attributes: { [kind]: OpenInferenceSpanKind.RETRIEVER, [SC.INPUT_VALUE]: "storm damage clauses" } });
-    retriever.end();
-    agent.end();
-  });
+  await t.tracer.startActiveSpan(
+    "claims-agent",
+    { attributes: { [kind]: OpenInferenceSpanKind.AGENT, [SC.INPUT_VALUE]: "Is storm damage covered?", [SC.OUTPUT_VALUE]: "Yes: policy P-1 covers storms." } },
+    async (agent) => {
+      const input = (i: number, role: string, content: string) => ({
+        [`${SC.LLM_INPUT_MESSAGES}.${i}.${SC.MESSAGE_ROLE}`]: role,
+        [`${SC.LLM_INPUT_MESSAGES}.${i}.${SC.MESSAGE_CONTENT}`]: content,
+      });
+      const llm = t.tracer.startSpan("ChatOpenAI", {
+        attributes: {
+          [kind]: OpenInferenceSpanKind.LLM,
+          [SC.LLM_MODEL_NAME]: "gpt-4o-mini",
+          [SC.LLM_PROVIDER]: "openai",
+          [SC.LLM_SYSTEM]: "openai",
+          [SC.LLM_INVOCATION_PARAMETERS]: JSON.stringify({ temperature: 0 }),
+          [SC.INPUT_VALUE]: JSON.stringify({
+            messages: [
+              { role: "system", content: "You are a claims assistant." },
+              { role: "user", content: "Is storm damage covered?" },
+            ],
+          }),
+          [SC.INPUT_MIME_TYPE]: MimeType.JSON,
+          ...input(0, "system", "You are a claims assistant."),
+          ...input(1, "user", "Is storm damage covered?"),
+          [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_ROLE}`]: "assistant",
+          [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_ID}`]: "call-1",
+          [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_FUNCTION_NAME}`]: "lookup_policy",
+          [`${SC.LLM_OUTPUT_MESSAGES}.0.${SC.MESSAGE_TOOL_CALLS}.0.${SC.TOOL_CALL_FUNCTION_ARGUMENTS_JSON}`]: JSON.stringify({ policy: "P-1" }),
+          [SC.LLM_TOKEN_COUNT_PROMPT]: 41,
+          [SC.LLM_TOKEN_COUNT_COMPLETION]: 9,
+          [SC.LLM_TOKEN_COUNT_TOTAL]: 50,
+          [SC.SESSION_ID]: "session-9",
+        },
+      });
+      llm.end();
+      const toolSpan = t.tracer.startSpan("lookup_policy", {
+        attributes: {
+          [kind]: OpenInferenceSpanKind.TOOL,
+          [SC.TOOL_NAME]: "lookup_policy",
+          [SC.INPUT_VALUE]: JSON.stringify({ policy: "P-1" }),
+          [SC.INPUT_MIME_TYPE]: MimeType.JSON,
+          [SC.OUTPUT_VALUE]: JSON.stringify({ covers: ["storm", "fire"] }),
+          [SC.OUTPUT_MIME_TYPE]: MimeType.JSON,
+        },
+      });
+      toolSpan.end();
+      const retriever = t.tracer.startSpan("retrieve", { attributes: { [kind]: OpenInferenceSpanKind.RETRIEVER, [SC.INPUT_VALUE]: "storm damage clauses" } });
+      retriever.end();
+      agent.end();
+    },
+  );
   await save("openinference.json", t);
 }
 

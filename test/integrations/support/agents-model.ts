@@ -33,12 +33,21 @@ export class ScriptedAgentModel implements Model {
       const logprobs = turn.logprobs ? { content: turn.logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, top_logprobs: [] })) } : null;
       span.spanData.output = [{ model: "scripted-agent", choices: [{ index: 0, message, logprobs }], usage: { prompt_tokens: 50, completion_tokens: 9 } }];
       const output: ModelResponse["output"] = [];
-      for (const c of turn.toolCalls ?? []) output.push({ type: "function_call", callId: c.id, name: c.name, arguments: JSON.stringify(c.input), status: "completed", id: `fc_${c.id}` });
-      if (turn.text !== undefined) output.push({ type: "message", role: "assistant", status: "completed", id: `msg_${this.requests.length}`, content: [{ type: "output_text", text: turn.text }] });
+      for (const c of turn.toolCalls ?? [])
+        output.push({ type: "function_call", callId: c.id, name: c.name, arguments: JSON.stringify(c.input), status: "completed", id: `fc_${c.id}` });
+      if (turn.text !== undefined)
+        output.push({
+          type: "message",
+          role: "assistant",
+          status: "completed",
+          id: `msg_${this.requests.length}`,
+          content: [{ type: "output_text", text: turn.text }],
+        });
       return { usage: new Usage({ requests: 1, inputTokens: 50, outputTokens: 9, totalTokens: 59 }), output };
     });
   }
 
+  // biome-ignore lint/correctness/useYield: the scripted model never streams
   async *getStreamedResponse(): AsyncIterable<never> {
     throw new Error("the scripted model does not stream");
   }

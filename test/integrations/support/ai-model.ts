@@ -35,7 +35,9 @@ export function scriptedModel(turns: Turn[]) {
           outputTokens: { total: 20, text: 20, reasoning: undefined },
         },
         warnings: [],
-        ...(turn.logprobs ? { providerMetadata: { openai: { logprobs: turn.logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, top_logprobs: [] })) } } } : {}),
+        ...(turn.logprobs
+          ? { providerMetadata: { openai: { logprobs: turn.logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, top_logprobs: [] })) } } }
+          : {}),
       };
     },
   });

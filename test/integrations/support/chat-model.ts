@@ -27,7 +27,10 @@ export class ScriptedChatModel extends BaseChatModel {
     if (!turn) throw new Error(`the script has no turn ${this.calls}`);
     const message = new AIMessage({
       content: turn.text,
-      response_metadata: { model_name: "scripted-chat", logprobs: { content: turn.logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, top_logprobs: [] })) } },
+      response_metadata: {
+        model_name: "scripted-chat",
+        logprobs: { content: turn.logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, top_logprobs: [] })) },
+      },
       usage_metadata: { input_tokens: 40, output_tokens: 8, total_tokens: 48 },
     });
     return { generations: [{ message, text: turn.text }] };

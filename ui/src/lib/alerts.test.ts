@@ -3,8 +3,21 @@ import { alertText } from "./alerts.js";
 import type { AlertView } from "./types.js";
 
 const base: AlertView = {
-  id: "a1", ruleId: "builtin:drift", metric: "drift.level", workflow: "claims", version: "1", step: "extract", status: "firing",
-  value: 2, lastValue: 2, threshold: 2, op: ">=", cause: null, message: null, firedAt: "2026-01-01T00:00:00Z", resolvedAt: null,
+  id: "a1",
+  ruleId: "builtin:drift",
+  metric: "drift.level",
+  workflow: "claims",
+  version: "1",
+  step: "extract",
+  status: "firing",
+  value: 2,
+  lastValue: 2,
+  threshold: 2,
+  op: ">=",
+  cause: null,
+  message: null,
+  firedAt: "2026-01-01T00:00:00Z",
+  resolvedAt: null,
 };
 
 describe("alerts in words", () => {

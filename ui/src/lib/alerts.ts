@@ -30,7 +30,8 @@ export function alertText(a: AlertView): string {
     const on = `drift on ${where} · ${seriesName(c.series)}`;
     const psiPast = c.psi !== null && c.psiAlert !== undefined && c.psi >= c.psiAlert;
     const pPast = c.pvalue !== null && c.pAlert !== undefined && c.pvalue < c.pAlert;
-    if (psiPast || (c.psi !== null && !pPast)) return `${on}: PSI ${num(c.psi!)}${c.psiAlert !== undefined ? ` ${psiPast ? "≥" : "<"} ${num(c.psiAlert)}` : ""}`;
+    if (psiPast || (c.psi !== null && !pPast))
+      return `${on}: PSI ${num(c.psi!)}${c.psiAlert !== undefined ? ` ${psiPast ? "≥" : "<"} ${num(c.psiAlert)}` : ""}`;
     const test = c.test === "ks" ? "KS" : "χ²";
     if (c.pvalue !== null) return `${on}: ${test} p = ${num(c.pvalue)}${c.pAlert !== undefined ? ` ${pPast ? "<" : "≥"} ${num(c.pAlert)}` : ""}`;
     return on;

@@ -77,7 +77,7 @@ export async function request<T>(method: string, path: string, body?: unknown, f
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {

@@ -10,7 +10,13 @@ describe("export choice", () => {
 
   it("turns dates into whole UTC days and lists the kinds included", () => {
     const q = exportQuery({ ...base, format: "csv", workflow: "roof claims", from: "2026-03-01", to: "2026-03-02", include: ["labels", "corrections"] });
-    expect(q).toMatchObject({ format: "csv", workflow: "roof claims", from: "2026-03-01T00:00:00.000Z", to: "2026-03-03T00:00:00.000Z", include: "corrections,labels" });
+    expect(q).toMatchObject({
+      format: "csv",
+      workflow: "roof claims",
+      from: "2026-03-01T00:00:00.000Z",
+      to: "2026-03-03T00:00:00.000Z",
+      include: "corrections,labels",
+    });
     expect(exportHref({ ...base, workflow: "a&b" })).toBe("/v1/exports/corrections?workflow=a%26b");
   });
 

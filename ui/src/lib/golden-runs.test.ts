@@ -5,8 +5,18 @@ import type { RunListResponse, RunSummary } from "./types.js";
 
 const detail = { id: "res-1", startedAt: "2026-03-01T10:00:00.000Z", finishedAt: "2026-03-01T10:05:00.000Z" };
 const run = (i: number): RunSummary => ({
-  id: `r${i}`, workflow: "claims", version: "3", key: null, status: "completed", startedAt: detail.startedAt, endedAt: null, durationMs: null, stepCount: 1,
-  minCumulative: null, error: null, golden: { result: "res-1", set: "claims", case: `c${i}`, outcome: "pass" },
+  id: `r${i}`,
+  workflow: "claims",
+  version: "3",
+  key: null,
+  status: "completed",
+  startedAt: detail.startedAt,
+  endedAt: null,
+  durationMs: null,
+  stepCount: 1,
+  minCumulative: null,
+  error: null,
+  golden: { result: "res-1", set: "claims", case: `c${i}`, outcome: "pass" },
 });
 
 /** The list endpoint's paging over `total` runs: pages of `limit`, a cursor while more remain. */

@@ -180,7 +180,8 @@ export function pairCases(aRuns: readonly RunSummary[], bRuns: readonly RunSumma
       const ca = a.get(id) ?? null;
       const cb = b.get(id) ?? null;
       let change: CasePair["change"] = "same";
-      if (ca?.label !== cb?.label) change = ca?.outcome === "pass" && cb?.outcome !== "pass" ? "worse" : cb?.outcome === "pass" && ca?.outcome !== "pass" ? "better" : "changed";
+      if (ca?.label !== cb?.label)
+        change = ca?.outcome === "pass" && cb?.outcome !== "pass" ? "worse" : cb?.outcome === "pass" && ca?.outcome !== "pass" ? "better" : "changed";
       return { case: id, a: ca, b: cb, change };
     })
     .sort((x, y) => rank[x.change] - rank[y.change] || compareIds(x.case, y.case));

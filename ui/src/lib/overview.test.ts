@@ -4,19 +4,33 @@ import { formatAgo } from "./format.js";
 import type { JobRunView } from "./types.js";
 
 const NOW = Date.parse("2026-03-06T12:00:00Z");
-const run = (over: Partial<JobRunView>): JobRunView => ({ id: "r", job: "rollup", trigger: "schedule", startedAt: "2026-03-06T11:50:00Z", endedAt: "2026-03-06T11:51:00Z", outcome: "ok", error: null, ...over });
+const run = (over: Partial<JobRunView>): JobRunView => ({
+  id: "r",
+  job: "rollup",
+  trigger: "schedule",
+  startedAt: "2026-03-06T11:50:00Z",
+  endedAt: "2026-03-06T11:51:00Z",
+  outcome: "ok",
+  error: null,
+  ...over,
+});
 const jobs = (schedule: string | null) => ({ items: [{ name: "rollup", schedule, available: true }] });
 
 describe("overview freshness", () => {
   it("dates the rate cards by the newest successful rollup, skipping failed and running ones", () => {
-    const f = freshnessOf({ items: [run({ outcome: "running", endedAt: null }), run({ outcome: "failed", endedAt: "2026-03-06T11:58:00Z" }), run({})], nextCursor: null }, jobs("*/5 * * * *"));
+    const f = freshnessOf(
+      { items: [run({ outcome: "running", endedAt: null }), run({ outcome: "failed", endedAt: "2026-03-06T11:58:00Z" }), run({})], nextCursor: null },
+      jobs("*/5 * * * *"),
+    );
     expect(f).toEqual({ rolledUpAt: "2026-03-06T11:51:00Z", scheduled: true });
     expect(rollupNote(f, NOW)).toBe("rolled up 9 min ago");
   });
 
   it("says why there is no rollup: none has run yet, or jobs are off on this server", () => {
     expect(rollupNote(freshnessOf({ items: [], nextCursor: null }, jobs("*/5 * * * *")), NOW)).toMatch(/^no rollup yet: the rollup job has not run/);
-    expect(rollupNote(freshnessOf({ items: [], nextCursor: null }, jobs(null)), NOW)).toMatch(/^no rollup yet: scheduled jobs are off.*seamtrace jobs run rollup/);
+    expect(rollupNote(freshnessOf({ items: [], nextCursor: null }, jobs(null)), NOW)).toMatch(
+      /^no rollup yet: scheduled jobs are off.*seamtrace jobs run rollup/,
+    );
   });
 
   it("explains a rate shown as — and says nothing when there is a value", () => {

@@ -130,8 +130,24 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
     const steps = rates.totals.steps;
     const why = (v: number | null) => whyNoRate(v, fresh, steps);
     figures.push(
-      { key: "auto", label: "Auto-completion rate", value: pct(rates.totals.autoRate), series: rates.trend.map((t) => t.autoRate), fixed: [0, 1], hint: why(rates.totals.autoRate) ?? "steps that passed their gate", ...(rolled ? { fresh: rolled } : {}) },
-      { key: "escalation", label: "Escalation rate (steps)", value: pct(rates.totals.escalationRateSteps), series: rates.trend.map((t) => t.escalationRateSteps), fixed: [0, 1], hint: why(rates.totals.escalationRateSteps) ?? "step outputs sent to review", ...(rolled ? { fresh: rolled } : {}) },
+      {
+        key: "auto",
+        label: "Auto-completion rate",
+        value: pct(rates.totals.autoRate),
+        series: rates.trend.map((t) => t.autoRate),
+        fixed: [0, 1],
+        hint: why(rates.totals.autoRate) ?? "steps that passed their gate",
+        ...(rolled ? { fresh: rolled } : {}),
+      },
+      {
+        key: "escalation",
+        label: "Escalation rate (steps)",
+        value: pct(rates.totals.escalationRateSteps),
+        series: rates.trend.map((t) => t.escalationRateSteps),
+        fixed: [0, 1],
+        hint: why(rates.totals.escalationRateSteps) ?? "step outputs sent to review",
+        ...(rolled ? { fresh: rolled } : {}),
+      },
     );
   }
   if (calibration) {
@@ -142,13 +158,29 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
       value: ece === null ? "—" : ece.toFixed(3),
       series: calibration.trend.map((t) => t.ece),
       href: `/calibration?workflow=${enc}`,
-      hint: !fresh.rolledUpAt && ece === null ? "no rollup yet" : calibration.reliability.count === 0 ? "no labelled steps yet: review some escalations" : `${calibration.reliability.count.toLocaleString("en")} labelled steps`,
+      hint:
+        !fresh.rolledUpAt && ece === null
+          ? "no rollup yet"
+          : calibration.reliability.count === 0
+            ? "no labelled steps yet: review some escalations"
+            : `${calibration.reliability.count.toLocaleString("en")} labelled steps`,
       ...(rolled ? { fresh: rolled } : {}),
     });
   }
   if (alerts) {
     const mine = alerts.items.filter((a) => a.workflow === workflow);
-    figures.push({ key: "alerts", label: "Open alerts", value: String(mine.length), series: countByBucket(mine.map((a) => a.firedAt), from, to, OVERVIEW_DAYS), hint: "firing now, by day fired" });
+    figures.push({
+      key: "alerts",
+      label: "Open alerts",
+      value: String(mine.length),
+      series: countByBucket(
+        mine.map((a) => a.firedAt),
+        from,
+        to,
+        OVERVIEW_DAYS,
+      ),
+      hint: "firing now, by day fired",
+    });
   }
   if (golden) {
     const items = golden === "unavailable" ? [] : golden.items;
@@ -173,7 +205,12 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
     key: "queue",
     label: "Open escalations",
     value: `${queue.items.length}${queue.nextCursor ? "+" : ""}`,
-    series: countByBucket(queue.items.map((e) => e.createdAt), from, to, OVERVIEW_DAYS),
+    series: countByBucket(
+      queue.items.map((e) => e.createdAt),
+      from,
+      to,
+      OVERVIEW_DAYS,
+    ),
     hint: "waiting for a reviewer or an adjudicator, by day raised",
     fresh: "live",
     href: `/review?workflow=${enc}`,

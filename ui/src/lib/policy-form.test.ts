@@ -21,20 +21,31 @@ describe("policy form", () => {
     const form = { ...formOf(null), minConfidence: "1.5", tightenMin: "0.9", tightenMax: "0.8" };
     const { body, problems } = policyBodyOf(form, null);
     expect(body).toBeNull();
-    expect(problems).toEqual(["Min confidence must be a number from 0 to 1.", "The tighten floor must not be above the ceiling.", "Say why, for the policy history."]);
+    expect(problems).toEqual([
+      "Min confidence must be a number from 0 to 1.",
+      "The tighten floor must not be above the ceiling.",
+      "Say why, for the policy history.",
+    ]);
     expect(policyBodyOf({ ...formOf(null), minConfidence: "abc", reason: "x" }, null).problems).toEqual(["Min confidence must be a number from 0 to 1."]);
   });
 
   it("sends requireConfidence as true, false or null (cleared), and only when it changed", () => {
     expect(formOf({ ...policy, requireConfidence: true }).requireConfidence).toBe("yes");
-    expect(policyBodyOf({ ...formOf(policy), requireConfidence: "yes", reason: "score every step" }, policy).body).toEqual({ requireConfidence: true, reason: "score every step" });
+    expect(policyBodyOf({ ...formOf(policy), requireConfidence: "yes", reason: "score every step" }, policy).body).toEqual({
+      requireConfidence: true,
+      reason: "score every step",
+    });
     const requiring = { ...policy, requireConfidence: true };
     expect(policyBodyOf({ ...formOf(requiring), requireConfidence: "no", reason: "x" }, requiring).body).toEqual({ requireConfidence: false, reason: "x" });
     expect(policyBodyOf({ ...formOf(requiring), requireConfidence: "", reason: "x" }, requiring).body).toEqual({ requireConfidence: null, reason: "x" });
   });
 
   it("creates a policy from the fields that are set", () => {
-    expect(policyBodyOf({ ...formOf(null), minConfidence: "0.7", onLow: "flag", reason: "new" }, null).body).toEqual({ minConfidence: 0.7, onLow: "flag", reason: "new" });
+    expect(policyBodyOf({ ...formOf(null), minConfidence: "0.7", onLow: "flag", reason: "new" }, null).body).toEqual({
+      minConfidence: 0.7,
+      onLow: "flag",
+      reason: "new",
+    });
   });
 
   it("says when a step's own min confidence wins over the workflow's being edited", () => {
@@ -45,8 +56,12 @@ describe("policy form", () => {
     expect(notes.at(-1)).toMatch(/step's over its workflow's, field by field/);
     // Editing the step: its own value wins; cleared, it follows the workflow's.
     expect(precedenceNotes(all, "w", "classify", formOf(policy))).toEqual(["Min confidence 0.6 here wins over the workflow's 0.5 for classify."]);
-    expect(precedenceNotes(all, "w", "classify", { ...formOf(policy), minConfidence: "" })).toEqual(["Min confidence is unset here, so classify follows the workflow's 0.5."]);
+    expect(precedenceNotes(all, "w", "classify", { ...formOf(policy), minConfidence: "" })).toEqual([
+      "Min confidence is unset here, so classify follows the workflow's 0.5.",
+    ]);
     // Nothing to say where no step sets its own.
-    expect(precedenceNotes([wf], "w", null, formOf(wf))).toEqual(["A server policy wins over the thresholds in code, a step's over its workflow's, field by field."]);
+    expect(precedenceNotes([wf], "w", null, formOf(wf))).toEqual([
+      "A server policy wins over the thresholds in code, a step's over its workflow's, field by field.",
+    ]);
   });
 });

@@ -92,7 +92,11 @@ export function precedenceNotes(policies: readonly ServedPolicy[], workflow: str
     const mine = form[key].trim();
     const theirs = wf?.[key];
     if (theirs === undefined) continue;
-    notes.push(mine !== "" ? `${label} ${mine} here wins over the workflow's ${theirs} for ${step}.` : `${label} is unset here, so ${step} follows the workflow's ${theirs}.`);
+    notes.push(
+      mine !== ""
+        ? `${label} ${mine} here wins over the workflow's ${theirs} for ${step}.`
+        : `${label} is unset here, so ${step} follows the workflow's ${theirs}.`,
+    );
   }
   return notes;
 }

@@ -35,6 +35,9 @@ describe("review helpers", () => {
     expect(decisionRequest("accept", "  ", "", null)).toMatchObject({ ok: false, error: "a reason is required" });
     expect(decisionRequest("accept", " fine ", "ignored", 1)).toEqual({ ok: true, body: { decision: "accept", reason: "fine" } });
     expect(decisionRequest("correct", "water", "flood", null)).toMatchObject({ ok: false });
-    expect(decisionRequest("correct", "water", '"flood"', 0)).toEqual({ ok: true, body: { decision: "correct", reason: "water", output: "flood", alternative: 0 } });
+    expect(decisionRequest("correct", "water", '"flood"', 0)).toEqual({
+      ok: true,
+      body: { decision: "correct", reason: "water", output: "flood", alternative: 0 },
+    });
   });
 });

@@ -41,7 +41,12 @@ export function shortcutFor(e: { key: string; ctrlKey: boolean; metaKey: boolean
 }
 
 /** The decision body, or why it cannot be sent yet. */
-export function decisionRequest(decision: Decision | null, reason: string, editor: string, alternative: number | null): { ok: true; body: DecisionRequest } | { ok: false; error: string } {
+export function decisionRequest(
+  decision: Decision | null,
+  reason: string,
+  editor: string,
+  alternative: number | null,
+): { ok: true; body: DecisionRequest } | { ok: false; error: string } {
   if (!decision) return { ok: false, error: "choose accept, correct or reject" };
   if (reason.trim() === "") return { ok: false, error: "a reason is required" };
   if (decision !== "correct") return { ok: true, body: { decision, reason: reason.trim() } };

@@ -42,5 +42,10 @@ function split(path: string): string[] {
 
 /** Builds a path from a pattern, encoding each parameter (ids are client-chosen strings). */
 export function pathFor(pattern: string, params: Record<string, string> = {}): string {
-  return "/" + split(pattern).map((s) => (s.startsWith(":") ? encodeURIComponent(params[s.slice(1)] ?? "") : s)).join("/");
+  return (
+    "/" +
+    split(pattern)
+      .map((s) => (s.startsWith(":") ? encodeURIComponent(params[s.slice(1)] ?? "") : s))
+      .join("/")
+  );
 }

@@ -12,7 +12,9 @@ export class SeriesFilter {
   readonly workflows = $derived([...new Set(this.series.data?.items.map((s) => s.workflow) ?? [])].sort());
   readonly workflow = $derived(router.query.get("workflow") ?? this.workflows[0] ?? "");
   readonly versions = $derived([...new Set(this.series.data?.items.filter((s) => s.workflow === this.workflow).map((s) => s.version) ?? [])].sort());
-  readonly steps = $derived([...new Set(this.series.data?.items.filter((s) => s.workflow === this.workflow && s.step !== null).map((s) => s.step!) ?? [])].sort());
+  readonly steps = $derived(
+    [...new Set(this.series.data?.items.filter((s) => s.workflow === this.workflow && s.step !== null).map((s) => s.step!) ?? [])].sort(),
+  );
   readonly version = $derived(router.query.get("version") ?? "");
   readonly step = $derived(router.query.get("step") ?? "");
 
@@ -22,6 +24,13 @@ export class SeriesFilter {
 
   /** Changes one choice, keeping the others (a new workflow clears version and step). */
   set(k: "workflow" | "version" | "step", v: string, extra: Record<string, string | undefined> = {}): void {
-    router.setQuery({ workflow: this.workflow, version: this.version, step: this.step, ...extra, [k]: v, ...(k === "workflow" ? { version: "", step: "" } : {}) });
+    router.setQuery({
+      workflow: this.workflow,
+      version: this.version,
+      step: this.step,
+      ...extra,
+      [k]: v,
+      ...(k === "workflow" ? { version: "", step: "" } : {}),
+    });
   }
 }

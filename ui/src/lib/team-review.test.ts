@@ -4,7 +4,17 @@ import type { ReviewView } from "./types.js";
 
 const NOW = Date.parse("2026-03-02T12:00:00Z");
 const review = (id: string, role: ReviewView["role"], overrode: string[] | null = null): ReviewView => ({
-  id, escalationId: "e1", role, actor: `user:${id}`, decision: "accept", correctedOutput: null, reason: "r", alternative: null, confidence: null, overrode, createdAt: "2026-03-02T11:00:00Z",
+  id,
+  escalationId: "e1",
+  role,
+  actor: `user:${id}`,
+  decision: "accept",
+  correctedOutput: null,
+  reason: "r",
+  alternative: null,
+  confidence: null,
+  overrode,
+  createdAt: "2026-03-02T11:00:00Z",
 });
 
 describe("team review helpers", () => {
@@ -15,9 +25,18 @@ describe("team review helpers", () => {
   });
 
   it("says how long is left, or how overdue, with what happens at the deadline", () => {
-    expect(deadlineOf({ dueAt: "2026-03-02T12:45:00Z", onExpiry: "reject", status: "open" }, NOW)).toEqual({ text: "due in 45 min, then rejected", overdue: false });
-    expect(deadlineOf({ dueAt: "2026-03-02T15:30:00Z", onExpiry: "reassign", status: "in_review" }, NOW)).toEqual({ text: "due in 3 h 30 min, then reassigned", overdue: false });
-    expect(deadlineOf({ dueAt: "2026-03-02T11:50:00Z", onExpiry: "accept-flagged", status: "disputed" }, NOW)).toEqual({ text: "overdue by 10 min, then accepted, flagged", overdue: true });
+    expect(deadlineOf({ dueAt: "2026-03-02T12:45:00Z", onExpiry: "reject", status: "open" }, NOW)).toEqual({
+      text: "due in 45 min, then rejected",
+      overdue: false,
+    });
+    expect(deadlineOf({ dueAt: "2026-03-02T15:30:00Z", onExpiry: "reassign", status: "in_review" }, NOW)).toEqual({
+      text: "due in 3 h 30 min, then reassigned",
+      overdue: false,
+    });
+    expect(deadlineOf({ dueAt: "2026-03-02T11:50:00Z", onExpiry: "accept-flagged", status: "disputed" }, NOW)).toEqual({
+      text: "overdue by 10 min, then accepted, flagged",
+      overdue: true,
+    });
     expect(deadlineOf({ dueAt: "2026-03-06T12:00:00Z", onExpiry: null, status: "open" }, NOW)).toEqual({ text: "due in 4 d", overdue: false });
     // Rounded down, never up: 59.6 minutes left is not an hour.
     expect(deadlineOf({ dueAt: "2026-03-02T12:59:36Z", onExpiry: null, status: "open" }, NOW)).toEqual({ text: "due in 59 min", overdue: false });
@@ -41,7 +60,10 @@ describe("team review helpers", () => {
     expect(resolutionText({ resolution: null, status: "open" })).toBeNull();
     expect(raterName("user:u-1")).toBe("u-1");
     expect(raterName("judge:amount-check")).toBe("judge amount-check");
-    const people = peopleNames({ window: { from: "", to: "" }, items: [{ userId: "u-1", email: "ada@example.test", name: "", role: "lead", groups: [], claimed: 0, decided: 0, pending: 0 }] });
+    const people = peopleNames({
+      window: { from: "", to: "" },
+      items: [{ userId: "u-1", email: "ada@example.test", name: "", role: "lead", groups: [], claimed: 0, decided: 0, pending: 0 }],
+    });
     expect(raterName("user:u-1", people)).toBe("ada@example.test");
     expect(raterName("user:u-2", people)).toBe("u-2");
   });

@@ -196,7 +196,17 @@ export interface QueueResponse {
 }
 
 export type LineageParent =
-  | { stepId: string; found: true; step: string; output: unknown; confidence: number | null; cumulative: number | null; source: Source; stale: boolean; flagged: boolean }
+  | {
+      stepId: string;
+      found: true;
+      step: string;
+      output: unknown;
+      confidence: number | null;
+      cumulative: number | null;
+      source: Source;
+      stale: boolean;
+      flagged: boolean;
+    }
   | { stepId: string; found: false };
 
 export interface RunSoFarStep {
@@ -428,7 +438,12 @@ export interface DriftResponse {
   cutoffs: { psiWatch: number; psiAlert: number; pAlert: number; distance: Record<"wasserstein" | "jensen-shannon", { watch: number; alert: number }> };
   level: DriftLevel;
   tests: DriftTestView[];
-  trend: Array<{ from: string; to: string; level: DriftLevel; tests: Array<Pick<DriftTestView, "series" | "psi" | "distance" | "statistic" | "pvalue" | "adjustedP" | "currentN" | "level">> }>;
+  trend: Array<{
+    from: string;
+    to: string;
+    level: DriftLevel;
+    tests: Array<Pick<DriftTestView, "series" | "psi" | "distance" | "statistic" | "pvalue" | "adjustedP" | "currentN" | "level">>;
+  }>;
 }
 
 /** `PUT /v1/policies/:workflow[/steps/:step]`: absent leaves a field, null clears it. */
@@ -559,7 +574,17 @@ export interface GoldenSetList {
 
 export interface CalibrationResponse {
   reliability: {
-    bins: Array<{ bin: number; lower: number; upper: number; count: number; weight: number; meanConfidence: number; accuracy: number; effectiveN: number; wilson: [number, number] }>;
+    bins: Array<{
+      bin: number;
+      lower: number;
+      upper: number;
+      count: number;
+      weight: number;
+      meanConfidence: number;
+      accuracy: number;
+      effectiveN: number;
+      wilson: [number, number];
+    }>;
     count: number;
     accuracy: number | null;
     ece: number | null;
@@ -568,8 +593,22 @@ export interface CalibrationResponse {
   };
   /** Equal-mass bins over the labels themselves. */
   adaptiveEce: number | null;
-  missingLabels: { queued: { spot: number; review: number }; labelled: { spot: number; review: number }; missing: { spot: number; review: number }; spotCoverage: number | null };
-  bySource: Array<{ source: string; steps: string[]; outputs: number; count: number; accuracy: number | null; ece: number | null; mce: number | null; brier: number | null }>;
+  missingLabels: {
+    queued: { spot: number; review: number };
+    labelled: { spot: number; review: number };
+    missing: { spot: number; review: number };
+    spotCoverage: number | null;
+  };
+  bySource: Array<{
+    source: string;
+    steps: string[];
+    outputs: number;
+    count: number;
+    accuracy: number | null;
+    ece: number | null;
+    mce: number | null;
+    brier: number | null;
+  }>;
   trend: Array<{ from: string; to: string; count: number; accuracy: number | null; ece: number | null }>;
 }
 

@@ -7,7 +7,12 @@ import { analyticsWindow } from "./windows.js";
 describe("the analytics window", () => {
   it("is the analytics API's default window, so every page's figures cover the same hours", () => {
     const ctx = { addIssue: () => {} } as unknown as z.RefinementCtx;
-    for (const now of [Date.UTC(2026, 2, 6, 12, 0, 0), Date.UTC(2026, 2, 6, 12, 0, 0) - 1, Date.UTC(2026, 2, 6, 23, 59, 59, 999), Date.UTC(2026, 2, 7, 0, 30)]) {
+    for (const now of [
+      Date.UTC(2026, 2, 6, 12, 0, 0),
+      Date.UTC(2026, 2, 6, 12, 0, 0) - 1,
+      Date.UTC(2026, 2, 6, 23, 59, 59, 999),
+      Date.UTC(2026, 2, 7, 0, 30),
+    ]) {
       const server = hourWindow(now, {}, ctx);
       const ui = analyticsWindow(now);
       expect({ from: Date.parse(ui.from), to: Date.parse(ui.to) }).toEqual(server);

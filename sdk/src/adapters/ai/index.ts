@@ -168,7 +168,9 @@ async function answerApprovals(s: AISession, walked: Walked, pending: PendingApp
   const modelHandle = walked.handles.get(model.stepId)!;
   s.lastModel = modelHandle;
   s.lastModelConfidence = modelHandle.source === "human" ? 1 : (model.confidence ?? undefined);
-  s.results = records.filter((r) => r.name.endsWith(".result") && walked.handles.has(r.stepId) && isAfter(records, r, model)).map((r) => walked.handles.get(r.stepId)!);
+  s.results = records
+    .filter((r) => r.name.endsWith(".result") && walked.handles.has(r.stepId) && isAfter(records, r, model))
+    .map((r) => walked.handles.get(r.stepId)!);
   const asked = ((model.output as ModelOutput | null)?.toolCalls ?? []).map((c) => c.toolCallId);
   const ours = pending.filter((p) => asked.includes(p.toolCallId));
   if (ours.length === 0) {

@@ -49,7 +49,9 @@ export function withToolInputs(messages: readonly ModelMessage[], inputs: Readon
   return messages.map((m) => {
     if (m.role !== "assistant" || typeof m.content === "string") return m;
     if (!partsOf(m).some((p) => p.type === "tool-call" && inputs.has(p.toolCallId as string))) return m;
-    const content = partsOf(m).map((p) => (p.type === "tool-call" && inputs.has(p.toolCallId as string) ? { ...p, input: inputs.get(p.toolCallId as string) } : p));
+    const content = partsOf(m).map((p) =>
+      p.type === "tool-call" && inputs.has(p.toolCallId as string) ? { ...p, input: inputs.get(p.toolCallId as string) } : p,
+    );
     return { ...m, content } as unknown as ModelMessage;
   });
 }

@@ -99,7 +99,9 @@ export class AISession {
       out[name] = {
         ...tool,
         needsApproval: (input: unknown, opts: { toolCallId: string }) => this.needsApproval(name, input, opts.toolCallId),
-        ...(execute ? { execute: (input: unknown, opts: { toolCallId: string }) => this.execute(name, input, opts, execute as (i: unknown, o: unknown) => unknown) } : {}),
+        ...(execute
+          ? { execute: (input: unknown, opts: { toolCallId: string }) => this.execute(name, input, opts, execute as (i: unknown, o: unknown) => unknown) }
+          : {}),
       };
     }
     return out as T;
@@ -113,8 +115,18 @@ export class AISession {
     // Called outside the step: a failed call is the AI SDK's to retry, not a failed run.
     const result = await model.doGenerate(params);
     const run = this.run;
-    const content = result.content as Array<{ type: string; text?: string; toolCallId?: string; toolName?: string; input?: unknown; providerExecuted?: boolean }>;
-    const text = content.filter((p) => p.type === "text").map((p) => p.text ?? "").join("");
+    const content = result.content as Array<{
+      type: string;
+      text?: string;
+      toolCallId?: string;
+      toolName?: string;
+      input?: unknown;
+      providerExecuted?: boolean;
+    }>;
+    const text = content
+      .filter((p) => p.type === "text")
+      .map((p) => p.text ?? "")
+      .join("");
     const toolCalls: ToolCallRequest[] = content
       .filter((p) => p.type === "tool-call" && !p.providerExecuted)
       .map((p) => ({ toolCallId: p.toolCallId!, toolName: p.toolName!, input: parseInput(p.input) }));
@@ -127,7 +139,9 @@ export class AISession {
     try {
       const handle = await run.step<unknown>(this.modelStep, { input, from, features: features(model, result), startedAt }, async () => {
         const lp = logprobConfidence(result.providerMetadata);
-        own = this.options.scoreModel ? await this.options.scoreModel({ text, toolCalls, logprobConfidence: lp, modelId: model.modelId, provider: model.provider, result }) : lp;
+        own = this.options.scoreModel
+          ? await this.options.scoreModel({ text, toolCalls, logprobConfidence: lp, modelId: model.modelId, provider: model.provider, result })
+          : lp;
         return { value, confidence: own };
       });
       this.lastModel = handle;
@@ -214,7 +228,8 @@ function parseInput(input: unknown): unknown {
 function features(model: LanguageModel, result: GenerateResult): Record<string, FeatureValue> {
   const f: Record<string, FeatureValue> = { model: model.modelId, provider: model.provider };
   const usage = result.usage as unknown as Record<string, unknown> | undefined;
-  const tokens = (v: unknown) => (typeof v === "number" ? v : typeof (v as { total?: unknown } | undefined)?.total === "number" ? (v as { total: number }).total : undefined);
+  const tokens = (v: unknown) =>
+    typeof v === "number" ? v : typeof (v as { total?: unknown } | undefined)?.total === "number" ? (v as { total: number }).total : undefined;
   const inputTokens = tokens(usage?.inputTokens);
   const outputTokens = tokens(usage?.outputTokens);
   if (inputTokens !== undefined) f.inputTokens = inputTokens;

@@ -40,7 +40,9 @@ export type { EscalationPacket, ReviewAnswer } from "./packet.js";
 /** The parts of a compiled graph the adapter uses. */
 export interface GatedGraph<I, O> {
   invoke(input: I | Command, config?: LangGraphRunnableConfig): Promise<O>;
-  getState(config: LangGraphRunnableConfig): Promise<{ tasks: ReadonlyArray<{ id: string; name: string; interrupts: ReadonlyArray<{ id?: string; value?: unknown }> }> }>;
+  getState(
+    config: LangGraphRunnableConfig,
+  ): Promise<{ tasks: ReadonlyArray<{ id: string; name: string; interrupts: ReadonlyArray<{ id?: string; value?: unknown }> }> }>;
   getGraphAsync(config?: LangGraphRunnableConfig): Promise<{ edges: ReadonlyArray<{ source: string; target: string }> }>;
 }
 
@@ -57,14 +59,22 @@ export interface LangGraphWorkflow {
    * @example
    * builder.addNode("classify", gates.node(classify, { score: ({ update }) => update.confidence }));
    */
-  node<S, U>(fn: (state: S, config: LangGraphRunnableConfig) => U | Promise<U>, options?: { score?: NodeScorer }): (state: S, config: LangGraphRunnableConfig) => Promise<U>;
+  node<S, U>(
+    fn: (state: S, config: LangGraphRunnableConfig) => U | Promise<U>,
+    options?: { score?: NodeScorer },
+  ): (state: S, config: LangGraphRunnableConfig) => Promise<U>;
   /**
    * Runs the graph on a thread as a new Seamtrace run. The thread's checkpointer keeps it when
    * a node escalates.
    * @example
    * const r = await gates.invoke(graph, { ticket }, { configurable: { thread_id: "t-1" } });
    */
-  invoke<I, O>(graph: GatedGraph<I, O>, input: I, config: LangGraphRunnableConfig, options?: Omit<RunOptions, "runId" | "replay" | "wait">): Promise<GraphRunResult<O>>;
+  invoke<I, O>(
+    graph: GatedGraph<I, O>,
+    input: I,
+    config: LangGraphRunnableConfig,
+    options?: Omit<RunOptions, "runId" | "replay" | "wait">,
+  ): Promise<GraphRunResult<O>>;
   /**
    * Resumes the thread's paused Seamtrace run once its review is in, through the checkpointer.
    * `escalated` while the review is open; `duplicate` when another worker resumed it.
@@ -109,7 +119,9 @@ export function withLangGraph(workflow: Workflow, options: { score?: NodeScorer 
     },
     async resume(graph, config) {
       const snapshot = await graph.getState(config);
-      const ours = snapshot.tasks.flatMap((task) => task.interrupts.filter((i) => isPacket(i.value)).map((i) => ({ task, id: i.id, packet: i.value as EscalationPacket })));
+      const ours = snapshot.tasks.flatMap((task) =>
+        task.interrupts.filter((i) => isPacket(i.value)).map((i) => ({ task, id: i.id, packet: i.value as EscalationPacket })),
+      );
       const runId = ours[0]?.packet.runId;
       if (runId === undefined) {
         return { status: "failed", runId: "", failure: { error: { name: "NothingToResume", message: "the thread has no pending Seamtrace interrupt" } } };
@@ -134,7 +146,12 @@ export function withLangGraph(workflow: Workflow, options: { score?: NodeScorer 
           session.resuming.set(`${task.name}:${task.id}`, { packet, record });
           resume[id] =
             review && packet.stepId === review.stepId
-              ? { seamtrace: "review", decision: review.decision ?? undefined, output: review.decision === "accept" ? packet.output : review.output, reason: review.reason }
+              ? {
+                  seamtrace: "review",
+                  decision: review.decision ?? undefined,
+                  output: review.decision === "accept" ? packet.output : review.output,
+                  reason: review.reason,
+                }
               : { seamtrace: "go" };
         }
         state = await graph.invoke(new Command({ resume }), withSession(config, session));

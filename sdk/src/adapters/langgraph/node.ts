@@ -23,6 +23,7 @@ export interface NodeFacts<S = unknown, U = unknown> {
   logprobConfidence: number | undefined;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a scorer may serve nodes of any state and update type
 export type NodeScorer = (facts: NodeFacts<any, any>) => number | undefined | Promise<number | undefined>;
 
 /** A resumed task's pending Seamtrace interrupt and what answers it. */
@@ -107,32 +108,68 @@ export function gatedNode<S, U>(fn: NodeFn<S, U>, score?: NodeScorer): (state: S
     const startedAt = run.now();
     const update = await fn(state, config);
     const lp = logprobsOf(update);
-    const confidence = score ? await score({ node, state, update, logprobConfidence: lp }) : session.score ? await session.score({ node, state, update, logprobConfidence: lp }) : lp;
+    const confidence = score
+      ? await score({ node, state, update, logprobConfidence: lp })
+      : session.score
+        ? await session.score({ node, state, update, logprobConfidence: lp })
+        : lp;
     return gate(session, node, superstep, state, update, confidence, index, undefined, startedAt);
   };
 }
 
-async function gate<S, U>(session: GraphSession, node: string, superstep: number, state: S, update: U, confidence: number | undefined, index: number, call?: number, startedAt?: number): Promise<U> {
+async function gate<S, U>(
+  session: GraphSession,
+  node: string,
+  superstep: number,
+  state: S,
+  update: U,
+  confidence: number | undefined,
+  index: number,
+  call?: number,
+  startedAt?: number,
+): Promise<U> {
   const run = session.run;
   let stepId = "";
   try {
-    const handle = await run.step(node, { from: session.parents(node, superstep), input: state, features: featuresOf(update), ...(call !== undefined ? { call } : {}), ...(startedAt !== undefined ? { startedAt } : {}) }, (ctx) => {
-      stepId = ctx.stepId;
-      return { value: update, confidence };
-    });
+    const handle = await run.step(
+      node,
+      {
+        from: session.parents(node, superstep),
+        input: state,
+        features: featuresOf(update),
+        ...(call !== undefined ? { call } : {}),
+        ...(startedAt !== undefined ? { startedAt } : {}),
+      },
+      (ctx) => {
+        stepId = ctx.stepId;
+        return { value: update, confidence };
+      },
+    );
     session.latest.set(node, { handle, superstep });
     return update;
   } catch (err) {
     if (err !== run.stopped) throw err;
     const esc = run.escalation;
     if (esc && esc.stepId === stepId) {
-      const packet: EscalationPacket = { seamtrace: "escalated", runId: run.id, workflow: session.workflow, step: node, stepId, escalationId: esc.id, kinds: esc.kinds, output: update, index };
+      const packet: EscalationPacket = {
+        seamtrace: "escalated",
+        runId: run.id,
+        workflow: session.workflow,
+        step: node,
+        stepId,
+        escalationId: esc.id,
+        kinds: esc.kinds,
+        output: update,
+        index,
+      };
       if (confidence !== undefined) packet.confidence = confidence;
       throw interruptWith(packet);
     }
     if (run.stopped?.reason === "failed") throw err;
     // The update is kept in the packet, so the node's function need not run again on resume.
-    throw interruptWith(waiting(session, node, index, { ...(stepId !== "" ? { stepId } : {}), output: update, ...(confidence !== undefined ? { confidence } : {}) }));
+    throw interruptWith(
+      waiting(session, node, index, { ...(stepId !== "" ? { stepId } : {}), output: update, ...(confidence !== undefined ? { confidence } : {}) }),
+    );
   }
 }
 

@@ -59,6 +59,7 @@ export interface OpenAIAgentsWorkflow {
    * @example
    * new Agent({ name: "support", tools: support.tools([refund]) });
    */
+  // biome-ignore lint/suspicious/noExplicitAny: tools of any parameter shape
   tools<T extends Tool<any>>(tools: T[]): T[];
   /**
    * Runs an agent run (made by `fn`) as a new Seamtrace run.
@@ -72,7 +73,13 @@ export interface OpenAIAgentsWorkflow {
    * @example
    * const r = await support.resume(runId, { agent, state: saved }, (state) => run(agent, state));
    */
-  resume<R extends AgentRun>(runId: string, saved: { agent: Agent<any, any>; state: string }, fn: (state: RunState<any, any>) => Promise<R>): Promise<AgentsRunResult<R>>;
+  resume<R extends AgentRun>(
+    runId: string,
+    // biome-ignore lint/suspicious/noExplicitAny: any agent, whatever its context and output types
+    saved: { agent: Agent<any, any>; state: string },
+    // biome-ignore lint/suspicious/noExplicitAny: the run state of any agent
+    fn: (state: RunState<any, any>) => Promise<R>,
+  ): Promise<AgentsRunResult<R>>;
 }
 
 const META_KEY = "seamtrace_run";
@@ -111,7 +118,8 @@ export function withOpenAIAgents(workflow: Workflow, options: AgentsStepOptions 
         () => {
           // With tracing off (OPENAI_AGENTS_DISABLE_TRACING, or NODE_ENV=test) the trace carries
           // no metadata, the tools could not find this run and would run ungated: refuse.
-          if (getCurrentTrace()?.metadata?.[META_KEY] !== run.id) throw new Error("OpenAI Agents tracing is disabled; the Seamtrace adapter needs it (setTracingDisabled(false))");
+          if (getCurrentTrace()?.metadata?.[META_KEY] !== run.id)
+            throw new Error("OpenAI Agents tracing is disabled; the Seamtrace adapter needs it (setTracingDisabled(false))");
           return go();
         },
         { metadata: { [META_KEY]: run.id } },
@@ -178,7 +186,10 @@ export function withOpenAIAgents(workflow: Workflow, options: AgentsStepOptions 
           box.state = state.toString();
           return undefined;
         }
-        const matched = matchCalls(walked, pending.map((i) => ({ name: i.name ?? "", input: parse(i.arguments) })));
+        const matched = matchCalls(
+          walked,
+          pending.map((i) => ({ name: i.name ?? "", input: parse(i.arguments) })),
+        );
         seed(session, walked);
         const corrections = new Map<string, unknown>();
         const approve: typeof pending = [];
@@ -200,7 +211,12 @@ export function withOpenAIAgents(workflow: Workflow, options: AgentsStepOptions 
         // A correction rewrites the call's arguments in the serialised state, everywhere the call
         // appears, so the tool runs, and the model sees, the reviewer's call.
         const resumed = corrections.size === 0 ? state : await RunState.fromString(saved.agent, JSON.stringify(withArguments(json, corrections)));
-        const items = corrections.size === 0 ? approve : resumed.getInterruptions().filter((i) => approve.some((a) => (a.rawItem as { callId?: string }).callId === (i.rawItem as { callId?: string }).callId));
+        const items =
+          corrections.size === 0
+            ? approve
+            : resumed
+                .getInterruptions()
+                .filter((i) => approve.some((a) => (a.rawItem as { callId?: string }).callId === (i.rawItem as { callId?: string }).callId));
         for (const item of items) resumed.approve(item);
         return drive(session, () => fn(resumed), box);
       });

@@ -86,7 +86,11 @@ export class AgentsSession {
     void this.enqueue(async () => {
       // An agent taking over: after a handoff, its parent is the handoff.
       const from = this.results.length > 0 ? [...this.results] : this.agent ? [this.agent] : [];
-      this.agent = await this.step(String(d.name), { from, source: "direct", startedAt: startOf(span, this.run) }, { agent: d.name, tools: d.tools ?? [], handoffs: d.handoffs ?? [] });
+      this.agent = await this.step(
+        String(d.name),
+        { from, source: "direct", startedAt: startOf(span, this.run) },
+        { agent: d.name, tools: d.tools ?? [], handoffs: d.handoffs ?? [] },
+      );
       this.lastModel = undefined;
       this.results = [];
     });

@@ -38,7 +38,8 @@ export function modelCallOf(data: Record<string, unknown>): ModelCall | undefine
   };
   const logprobs: number[] = [];
   for (const item of items) {
-    if (item.type === "function_call") call.toolCalls.push({ callId: String(item.callId ?? item.call_id ?? ""), name: String(item.name), input: parse(item.arguments) });
+    if (item.type === "function_call")
+      call.toolCalls.push({ callId: String(item.callId ?? item.call_id ?? ""), name: String(item.name), input: parse(item.arguments) });
     for (const tc of (item.tool_calls as Item[] | undefined) ?? []) {
       const fn = tc.function as Item | undefined;
       call.toolCalls.push({ callId: String(tc.id ?? ""), name: String(fn?.name), input: parse(fn?.arguments) });

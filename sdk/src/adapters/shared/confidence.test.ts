@@ -15,7 +15,10 @@ describe("confidence from log-probabilities", () => {
   });
 
   it("reads the shapes providers report", () => {
-    const chat = [{ token: "a", logprob: -0.1, top_logprobs: [] }, { token: "b", logprob: -0.2, top_logprobs: [] }];
+    const chat = [
+      { token: "a", logprob: -0.1, top_logprobs: [] },
+      { token: "b", logprob: -0.2, top_logprobs: [] },
+    ];
     expect(collectLogprobs(chat)).toEqual([-0.1, -0.2]);
     expect(collectLogprobs([chat, [{ logprob: -0.3 }]])).toEqual([-0.1, -0.2, -0.3]); // per output (responses)
     expect(collectLogprobs({ tokens: ["a"], token_logprobs: [-0.4], top_logprobs: null })).toEqual([-0.4]); // completions

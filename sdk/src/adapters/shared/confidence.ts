@@ -29,7 +29,8 @@ export function collectLogprobs(value: unknown, out: number[] = [], depth = 0): 
   if (Array.isArray(value)) {
     for (const item of value) {
       if (typeof item === "number") out.push(item);
-      else if (item !== null && typeof item === "object" && typeof (item as { logprob?: unknown }).logprob === "number") out.push((item as { logprob: number }).logprob);
+      else if (item !== null && typeof item === "object" && typeof (item as { logprob?: unknown }).logprob === "number")
+        out.push((item as { logprob: number }).logprob);
       else collectLogprobs(item, out, depth + 1);
     }
     return out;
@@ -60,5 +61,5 @@ export function sameJson(a: unknown, b: unknown): boolean {
   }
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -7,14 +7,38 @@ const RUN_ID = "0190a000-0000-7000-8000-0000000000bb";
 const id = (n: number) => `0190a000-0000-7000-8000-${String(n).padStart(12, "0")}`;
 
 function rec(n: number, name: string, parents: number[], extra: Partial<RunState["steps"][number]> = {}): RunState["steps"][number] {
-  return { stepId: id(n), name, status: "completed", output: `${name}-out`, confidence: 0.9, cumulative: 0.9, source: "inferred", stale: false, flagged: false, parents: parents.map(id), escalationId: null, gated: false, call: 0, ...extra };
+  return {
+    stepId: id(n),
+    name,
+    status: "completed",
+    output: `${name}-out`,
+    confidence: 0.9,
+    cumulative: 0.9,
+    source: "inferred",
+    stale: false,
+    flagged: false,
+    parents: parents.map(id),
+    escalationId: null,
+    gated: false,
+    call: 0,
+    ...extra,
+  };
 }
 
 function resumed(steps: RunState["steps"], decision: "accept" | "correct" | "reject", reviewedStep: number) {
   const state: RunState = {
     run: { id: RUN_ID, workflow: "wf", version: "1", key: null, status: "paused", input: null },
     steps,
-    escalation: { id: id(999), stepId: id(reviewedStep), step: "x", status: "resolved", decision, output: decision === "correct" ? "fixed" : decision === "accept" ? "orig" : null, reason: "why", resumedAt: null },
+    escalation: {
+      id: id(999),
+      stepId: id(reviewedStep),
+      step: "x",
+      status: "resolved",
+      decision,
+      output: decision === "correct" ? "fixed" : decision === "accept" ? "orig" : null,
+      reason: "why",
+      resumedAt: null,
+    },
   };
   const events: SeamtraceEvent[] = [];
   const run = new Run({ runId: RUN_ID, workflow: "wf", version: "1" }, (e) => events.push(JSON.parse(JSON.stringify("toWire" in e ? e.toWire() : e))));

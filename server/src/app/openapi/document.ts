@@ -60,7 +60,11 @@ function operation(op: Operation): Json {
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.responses)) {
     if (typeof r === "string") responses[status] = { description: r };
-    else responses[status] = { description: r.description, content: Object.fromEntries((r.mediaTypes ?? ["application/json"]).map((t) => [t, { schema: ref(r.schema) }])) };
+    else
+      responses[status] = {
+        description: r.description,
+        content: Object.fromEntries((r.mediaTypes ?? ["application/json"]).map((t) => [t, { schema: ref(r.schema) }])),
+      };
   }
   out.responses = responses;
   out.security = SECURITY[op.auth];

@@ -7,7 +7,13 @@ describe("the demo's calendar", () => {
   it("settles, drifts on v1 to full shift, then serves v2 on the fully drifted traffic (7 days)", () => {
     const plan = planDays(7, END);
     expect(plan.map((d) => [d.model, d.shift])).toEqual([
-      ["v1", 0], ["v1", 0], ["v1", 0.333], ["v1", 0.667], ["v1", 1], ["v2", 1], ["v2", 1],
+      ["v1", 0],
+      ["v1", 0],
+      ["v1", 0.333],
+      ["v1", 0.667],
+      ["v1", 1],
+      ["v2", 1],
+      ["v2", 1],
     ]);
   });
 

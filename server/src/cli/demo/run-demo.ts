@@ -96,7 +96,16 @@ export interface DemoReport {
   /** Version 1 on its fully drifted day(s) against version 2 on the same distribution. */
   before: { version: string; runs: number; escalationRate: number };
   after: { version: string; runs: number; escalationRate: number };
-  thresholdChanges: Array<{ step: string; version: string; kind: string; cause: string | null; before: number | null; after: number; status: string; createdAt: string }>;
+  thresholdChanges: Array<{
+    step: string;
+    version: string;
+    kind: string;
+    cause: string | null;
+    before: number | null;
+    after: number;
+    status: string;
+    createdAt: string;
+  }>;
   export: { rows: number; file: string; audited: boolean };
   retrain: RetrainReport;
   modelFile: string;
@@ -163,7 +172,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   try {
     await migrateStore(check);
     if (!opts.force && (await storeHasRuns(check.client))) {
-      throw new DemoRefused(`the store at ${opts.config.databaseUrl.replace(/\?.*$/, "")} already holds runs; use a fresh SEAMTRACE_DATA_DIR, or --force to add the demo to it`);
+      throw new DemoRefused(
+        `the store at ${opts.config.databaseUrl.replace(/\?.*$/, "")} already holds runs; use a fresh SEAMTRACE_DATA_DIR, or --force to add the demo to it`,
+      );
     }
   } finally {
     check.close();
@@ -191,7 +202,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       return new ApiSession(server.url, (await createSession(db, user)).token, name);
     };
     const admin = await session("demo-admin@seamtrace.invalid", "Demo Admin", "admin");
-    const reviewers = [await session("ana.reviewer@seamtrace.invalid", "Ana (reviewer)", "reviewer"), await session("ben.reviewer@seamtrace.invalid", "Ben (reviewer)", "reviewer")];
+    const reviewers = [
+      await session("ana.reviewer@seamtrace.invalid", "Ana (reviewer)", "reviewer"),
+      await session("ben.reviewer@seamtrace.invalid", "Ben (reviewer)", "reviewer"),
+    ];
     log(`server on ${server.url}; store ${config.databaseUrl.replace(/\?.*$/, "")}`);
 
     // The claims team's policy: review below 0.8 (or a chain below 0.6), spot-check 5% of
@@ -201,8 +215,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     // outputs near 0.8, but the retrain then recalibrates more evidence kinds and the reduced
     // demo's version 2 sometimes stops escalating less: kept out of the demo for now.)
     await admin.request("PUT", `/v1/policies/${DEMO_WORKFLOW}`, {
-      minConfidence: 0.8, minCumulative: 0.6, onLow: "escalate", spotCheckRate: 0.05,
-      targetAccuracy: 0.95, tightenMin: 0.8, tightenMax: 0.95, onUnmet: "alert", reason: "demo: the claims team's review policy",
+      minConfidence: 0.8,
+      minCumulative: 0.6,
+      onLow: "escalate",
+      spotCheckRate: 0.05,
+      targetAccuracy: 0.95,
+      tightenMin: 0.8,
+      tightenMax: 0.95,
+      onUnmet: "alert",
+      reason: "demo: the claims team's review policy",
     });
 
     st = new Seamtrace({ endpoint: server.url, apiKey: key.key, now: clock.now, random: clock.random, transport: { flushIntervalMs: 200 } });
@@ -245,7 +266,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
         // A fit the retrain itself finds suspect is said where it happens, not only in the report.
         for (const w of retrain.warnings) log(`retrain warning: ${w}`);
       }
-      days.push(await runDay(day, { st, clock, params, seed: opts.seed, runsPerDay: opts.runsPerDay, reviewers, cases, scheduler, projectDb: db, projectId: project.id }, log, plan.length));
+      days.push(
+        await runDay(
+          day,
+          { st, clock, params, seed: opts.seed, runsPerDay: opts.runsPerDay, reviewers, cases, scheduler, projectDb: db, projectId: project.id },
+          log,
+          plan.length,
+        ),
+      );
     }
 
     const changes = await listThresholdChanges(db, project.id, { workflow: DEMO_WORKFLOW, limit: 100 });
@@ -256,8 +284,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       before: summarise(defaultModelParams.version, lastV1),
       after: summarise(params.version, v2),
       thresholdChanges: changes.map((c) => ({
-        step: c.step, version: c.version, kind: c.kind, cause: (c.evidence as { cause?: string } | null)?.cause ?? null,
-        before: c.before, after: c.after, status: c.status, createdAt: c.createdAt,
+        step: c.step,
+        version: c.version,
+        kind: c.kind,
+        cause: (c.evidence as { cause?: string } | null)?.cause ?? null,
+        before: c.before,
+        after: c.after,
+        status: c.status,
+        createdAt: c.createdAt,
       })),
       export: exported,
       retrain: retrain!,
@@ -308,7 +342,13 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   let runs = 0;
   const mine = new Set<string>();
   const t0 = performance.now();
-  const traffic = claimCases({ seed: hashSeed(d.seed, "day", day.index), count: d.runsPerDay, shift: day.shift, start: emailDay + 7 * 3_600_000, meanGapMs: (14 * 3_600_000) / d.runsPerDay });
+  const traffic = claimCases({
+    seed: hashSeed(d.seed, "day", day.index),
+    count: d.runsPerDay,
+    shift: day.shift,
+    start: emailDay + 7 * 3_600_000,
+    meanGapMs: (14 * 3_600_000) / d.runsPerDay,
+  });
   await inPool(traffic, CONCURRENCY, async (c) => {
     // The event time keeps the email's time of day, on the demo's calendar.
     const at = day.start + (Date.parse(c.email.receivedAt) - emailDay);
@@ -338,7 +378,9 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
     if (pass.toResume.length === 0) break;
     await inPool(pass.toResume, RESUME_CONCURRENCY, async (runId) => {
       // Keyed by the case, not the run id (a random UUID), and by the round it resumes in.
-      const r = await clock.within(clock.t, hashSeed(d.seed, "spot-checks", d.cases.get(runId)?.email.messageId ?? runId, "resume", round), () => claims.resume(runId));
+      const r = await clock.within(clock.t, hashSeed(d.seed, "spot-checks", d.cases.get(runId)?.email.messageId ?? runId, "resume", round), () =>
+        claims.resume(runId),
+      );
       if (r.status === "escalated" && mine.has(runId)) escalated.add(runId);
       if (r.status === "completed" && mine.has(runId)) completed++;
     });
@@ -378,7 +420,9 @@ async function runDay(day: DemoDayPlan, d: DayDeps, log: (line: string) => void,
   log(
     `day ${out.day}/${total} ${out.date} v${out.version} shift ${out.shift.toFixed(2)}: ${runs} runs, ${escalated.size} escalated (${pct(out.escalationRate)}), ` +
       `${decisions} reviews (${corrections} corrections, ${spotChecks} spot checks)` +
-      (tightened.length > 0 ? `; auto-tighten: ${tightened.map((t) => `${t.step} ${t.kind === "spot-check" ? "spot checks " : ""}${t.before ?? "-"}→${t.after}`).join(", ")}` : "") +
+      (tightened.length > 0
+        ? `; auto-tighten: ${tightened.map((t) => `${t.step} ${t.kind === "spot-check" ? "spot checks " : ""}${t.before ?? "-"}→${t.after}`).join(", ")}`
+        : "") +
       ` [traffic ${secs(t1 - t0)}, reviews ${secs(t2 - t1)}, jobs ${secs(t3 - t2)}]`,
   );
   return out;

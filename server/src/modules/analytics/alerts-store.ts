@@ -65,7 +65,17 @@ export const MAX_RULES_PER_PROJECT = 200;
 
 export async function createAlertRule(
   db: Db,
-  input: { projectId: string; name: string; metric: string; workflow?: string | null; step?: string | null; op: AlertOp; threshold: number; actor: string; now: number },
+  input: {
+    projectId: string;
+    name: string;
+    metric: string;
+    workflow?: string | null;
+    step?: string | null;
+    op: AlertOp;
+    threshold: number;
+    actor: string;
+    now: number;
+  },
 ): Promise<AlertRuleView | "limit"> {
   const row = {
     id: uuidv7(),
@@ -87,7 +97,17 @@ export async function createAlertRule(
 }
 
 function ruleView(r: typeof alertRules.$inferSelect): AlertRuleView {
-  return { id: r.id, name: r.name, metric: r.metric, workflow: r.workflow, step: r.step, op: r.op, threshold: r.threshold, createdAt: new Date(r.createdAt).toISOString(), createdBy: r.createdBy };
+  return {
+    id: r.id,
+    name: r.name,
+    metric: r.metric,
+    workflow: r.workflow,
+    step: r.step,
+    op: r.op,
+    threshold: r.threshold,
+    createdAt: new Date(r.createdAt).toISOString(),
+    createdBy: r.createdBy,
+  };
 }
 
 export async function listAlertRules(db: Db, projectId: string): Promise<AlertRuleView[]> {
@@ -258,16 +278,30 @@ export async function evaluateAlerts(
     const list = rulesByProject.get(String(r.project_id)) ?? [];
     list.push({
       // A rule stored under a metric's old name (restored from an old backup) still fires.
-      id: String(r.id), name: String(r.name), metric: currentMetricName(String(r.metric)), workflow: r.workflow === null ? null : String(r.workflow),
-      step: r.step === null ? null : String(r.step), op: String(r.op) as AlertOp, threshold: Number(r.threshold), createdAt: "", createdBy: "",
-
+      id: String(r.id),
+      name: String(r.name),
+      metric: currentMetricName(String(r.metric)),
+      workflow: r.workflow === null ? null : String(r.workflow),
+      step: r.step === null ? null : String(r.step),
+      op: String(r.op) as AlertOp,
+      threshold: Number(r.threshold),
+      createdAt: "",
+      createdBy: "",
     });
     rulesByProject.set(String(r.project_id), list);
   }
   const openRs = await tx.execute("SELECT id, project_id, rule_id, metric, workflow, version, step, threshold FROM alerts WHERE status = 'firing'");
   const open = new Map<string, { id: string; projectId: string; metric: string; workflow: string; version: string; step: string; threshold: number | null }>();
   for (const r of openRs.rows) {
-    const a = { id: String(r.id), projectId: String(r.project_id), metric: String(r.metric), workflow: String(r.workflow), version: String(r.version), step: String(r.step), threshold: r.threshold === null ? null : Number(r.threshold) };
+    const a = {
+      id: String(r.id),
+      projectId: String(r.project_id),
+      metric: String(r.metric),
+      workflow: String(r.workflow),
+      version: String(r.version),
+      step: String(r.step),
+      threshold: r.threshold === null ? null : Number(r.threshold),
+    };
     open.set(`${a.projectId} ${seriesKey(String(r.rule_id), a)}`, a);
   }
   const statements: InStatement[] = [];
@@ -296,12 +330,39 @@ export async function evaluateAlerts(
         statements.push({
           sql: `INSERT INTO alerts (id, project_id, rule_id, metric, workflow, version, step, status, value, last_value, threshold, message, details, fired_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?)`,
-          args: [id, m.projectId, rule.id, m.metric, m.workflow, m.version, m.step, m.value, m.value, rule.threshold, message, JSON.stringify(details), now, now],
+          args: [
+            id,
+            m.projectId,
+            rule.id,
+            m.metric,
+            m.workflow,
+            m.version,
+            m.step,
+            m.value,
+            m.value,
+            rule.threshold,
+            message,
+            JSON.stringify(details),
+            now,
+            now,
+          ],
         });
-        announce(m.projectId, "alert.fired", { alertId: id, ...series, op: rule.op, threshold: rule.threshold, value: m.value, at: new Date(m.at).toISOString(), message, ...details });
+        announce(m.projectId, "alert.fired", {
+          alertId: id,
+          ...series,
+          op: rule.op,
+          threshold: rule.threshold,
+          value: m.value,
+          at: new Date(m.at).toISOString(),
+          message,
+          ...details,
+        });
         fired++;
       } else if (current) {
-        statements.push({ sql: "UPDATE alerts SET status = 'resolved', last_value = ?, resolved_at = ?, updated_at = ? WHERE id = ?", args: [m.value, now, now, current.id] });
+        statements.push({
+          sql: "UPDATE alerts SET status = 'resolved', last_value = ?, resolved_at = ?, updated_at = ? WHERE id = ?",
+          args: [m.value, now, now, current.id],
+        });
         announce(m.projectId, "alert.resolved", { alertId: current.id, ...series, value: m.value, reason: "recovered" });
         resolved++;
       }
@@ -311,7 +372,14 @@ export async function evaluateAlerts(
   for (const [k, a] of open) {
     if (seen.has(k)) continue;
     statements.push({ sql: "UPDATE alerts SET status = 'resolved', resolved_at = ?, updated_at = ? WHERE id = ?", args: [now, now, a.id] });
-    announce(a.projectId, "alert.resolved", { alertId: a.id, metric: a.metric, workflow: a.workflow, version: a.version, step: a.step === "" ? null : a.step, reason: "no current value" });
+    announce(a.projectId, "alert.resolved", {
+      alertId: a.id,
+      metric: a.metric,
+      workflow: a.workflow,
+      version: a.version,
+      step: a.step === "" ? null : a.step,
+      reason: "no current value",
+    });
     resolved++;
   }
   return { fired, resolved, statements };

@@ -26,7 +26,16 @@ beforeAll(async () => {
   key = p.key;
   const reviewer = await ctx.newUser(p.projectId, "reviewer");
   const stream = (step: string, seed: number) =>
-    simulateStream({ from: T, hours: 6, perHour: 200, step, confidence: (r) => beta(r, 8, 2), pCorrect: (c) => c - 0.1, policy: { minConfidence: 0.6, spotCheckRate: 0.2 }, seed });
+    simulateStream({
+      from: T,
+      hours: 6,
+      perHour: 200,
+      step,
+      confidence: (r) => beta(r, 8, 2),
+      pCorrect: (c) => c - 0.1,
+      policy: { minConfidence: 0.6, spotCheckRate: 0.2 },
+      seed,
+    });
   classify = stream("classify", 5);
   for (const o of classify) o.event.confidenceSource = "judge";
   const extract = stream("extract", 6);
@@ -42,7 +51,12 @@ afterAll(() => ctx.close());
 interface Answer {
   reliability: { ece: number; count: number };
   adaptiveEce: number;
-  missingLabels: { queued: { spot: number; review: number }; labelled: { spot: number; review: number }; missing: { spot: number; review: number }; spotCoverage: number };
+  missingLabels: {
+    queued: { spot: number; review: number };
+    labelled: { spot: number; review: number };
+    missing: { spot: number; review: number };
+    spotCoverage: number;
+  };
   bySource: Array<{ source: string; steps: string[]; count: number; ece: number | null }>;
 }
 

@@ -42,7 +42,14 @@ const sources = z
   .string()
   .max(64)
   .transform((s, ctx) => {
-    const list = [...new Set(s.split(",").map((x) => x.trim()).filter(Boolean))];
+    const list = [
+      ...new Set(
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ];
     const bad = list.filter((x) => !(LABEL_SOURCES as readonly string[]).includes(x));
     if (bad.length > 0 || list.length === 0) {
       ctx.addIssue({ code: "custom", message: `expected a comma-separated list of ${LABEL_SOURCES.join(", ")}` });

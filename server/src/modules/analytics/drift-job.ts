@@ -34,7 +34,10 @@ export async function runDriftJob(ctx: JobContext): Promise<JobReport> {
   const reports = new Array<ReturnType<typeof judgeDrift>[number]>(measured.length);
   for (const projectId of new Set(measured.map((m) => m.s.projectId))) {
     const idx = measured.flatMap((m, i) => (m.s.projectId === projectId ? [i] : []));
-    judgeDrift(idx.map((i) => measured[i]!.tests), { psiWatch, psiAlert, pAlert }).forEach((r, k) => (reports[idx[k]!] = r));
+    judgeDrift(
+      idx.map((i) => measured[i]!.tests),
+      { psiWatch, psiAlert, pAlert },
+    ).forEach((r, k) => (reports[idx[k]!] = r));
   }
   const values: MetricValue[] = [];
   measured.forEach(({ s }, i) => {
@@ -45,7 +48,12 @@ export async function runDriftJob(ctx: JobContext): Promise<JobReport> {
       ...at,
       metric: "drift.level",
       value: levelValue(report.level),
-      details: { level: report.level, baseline: { from: baselineFrom, to: currentFrom }, current: { from: currentFrom, to: end }, tests: report.tests.map(({ histogram: _, ...t }) => t) },
+      details: {
+        level: report.level,
+        baseline: { from: baselineFrom, to: currentFrom },
+        current: { from: currentFrom, to: end },
+        tests: report.tests.map(({ histogram: _, ...t }) => t),
+      },
     });
     for (const t of report.tests) {
       if (t.level === "insufficient" || t.level === "skipped") continue;

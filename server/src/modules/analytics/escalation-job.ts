@@ -46,8 +46,20 @@ export async function runEscalationJob(ctx: JobContext): Promise<JobReport> {
     if (last.steps === 0) continue;
     const { projectId, workflow, version, step } = group[0]!.key;
     for (const [metric, field] of RATES) {
-      const change = detectRateChanges(rates.map((r) => ({ count: r[field], total: r.steps })), { baselineWindows: BASELINE_WINDOWS }).at(-1)!;
-      values.push({ projectId, workflow, version, step, at: end, metric, value: change.rate, details: { count: last[field], total: last.steps, unit: "steps", ...change } });
+      const change = detectRateChanges(
+        rates.map((r) => ({ count: r[field], total: r.steps })),
+        { baselineWindows: BASELINE_WINDOWS },
+      ).at(-1)!;
+      values.push({
+        projectId,
+        workflow,
+        version,
+        step,
+        at: end,
+        metric,
+        value: change.rate,
+        details: { count: last[field], total: last.steps, unit: "steps", ...change },
+      });
     }
   }
   // Per run: one query per project over the same windows.
@@ -67,7 +79,16 @@ export async function runEscalationJob(ctx: JobContext): Promise<JobReport> {
       if (last.total === 0) continue;
       const [workflow, version] = JSON.parse(k) as [string, string];
       const change = detectRateChanges(points, { baselineWindows: BASELINE_WINDOWS }).at(-1)!;
-      values.push({ projectId, workflow, version, step: "", at: end, metric: "escalation.rate.runs", value: change.rate, details: { count: last.count, total: last.total, unit: "runs", ...change } });
+      values.push({
+        projectId,
+        workflow,
+        version,
+        step: "",
+        at: end,
+        metric: "escalation.rate.runs",
+        value: change.rate,
+        details: { count: last.count, total: last.total, unit: "runs", ...change },
+      });
     }
   }
   await writeMetrics(ctx, values);

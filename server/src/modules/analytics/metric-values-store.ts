@@ -18,7 +18,12 @@ export interface MetricValue {
 /** Upserts: a job re-run for the same window end replaces its values. */
 export function metricStatements(values: readonly MetricValue[]): InStatement[] {
   const rows: InValue[][] = values.map((m) => [
-    m.projectId, m.metric, m.workflow, m.version, m.step, m.at,
+    m.projectId,
+    m.metric,
+    m.workflow,
+    m.version,
+    m.step,
+    m.at,
     m.value === null || !Number.isFinite(m.value) ? null : m.value,
     m.details === undefined ? null : JSON.stringify(m.details),
   ]);
@@ -72,10 +77,17 @@ export interface MetricFilter {
 }
 
 /** One metric's values in a window, oldest first, with their details. */
-export async function listMetrics(client: Pick<Client, "execute">, f: MetricFilter): Promise<{ items: Array<MetricValue & { details: unknown }>; truncated: boolean }> {
+export async function listMetrics(
+  client: Pick<Client, "execute">,
+  f: MetricFilter,
+): Promise<{ items: Array<MetricValue & { details: unknown }>; truncated: boolean }> {
   const where = ["project_id = ?", "metric = ?", "at >= ?", "at < ?"];
   const args: InValue[] = [f.projectId, f.metric, f.from, f.to];
-  for (const [col, v] of [["workflow", f.workflow], ["version", f.version], ["step", f.step]] as const) {
+  for (const [col, v] of [
+    ["workflow", f.workflow],
+    ["version", f.version],
+    ["step", f.step],
+  ] as const) {
     if (v === undefined) continue;
     where.push(`${col} = ?`);
     args.push(v);

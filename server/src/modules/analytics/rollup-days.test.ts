@@ -6,7 +6,15 @@ import { JOBS } from "../../app/jobs.js";
 import { Scheduler, type FinishedRun } from "../jobs/scheduler.js";
 import { beta, ingestStream, reviewStream, simulateStream } from "../../../test-support/stream-fixtures.js";
 import { insertFeedbackLabels } from "../review/labels-store.js";
-import { ensureRollupDays, loadRollupDays, readRollups, readRollupsByDay, rebuildRollupDays, rollupsByDayStatement, seriesInWindowStatement } from "./rollups-store.js";
+import {
+  ensureRollupDays,
+  loadRollupDays,
+  readRollups,
+  readRollupsByDay,
+  rebuildRollupDays,
+  rollupsByDayStatement,
+  seriesInWindowStatement,
+} from "./rollups-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 

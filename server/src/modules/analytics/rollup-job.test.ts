@@ -116,7 +116,10 @@ describe("rollup job", () => {
 
     const window = `workflow=claims&step=classify&from=${new Date(T0).toISOString()}&to=${new Date(T0 + H).toISOString()}`;
     const headers = { authorization: `Bearer ${s.key}` };
-    const calibration = (await (await ctx.app.request(`/v1/analytics/calibration?${window}`, { headers })).json()) as { unscored: number; reliability: { count: number } };
+    const calibration = (await (await ctx.app.request(`/v1/analytics/calibration?${window}`, { headers })).json()) as {
+      unscored: number;
+      reliability: { count: number };
+    };
     expect(calibration).toMatchObject({ unscored: 2, reliability: { count: 0 } });
     const rates = (await (await ctx.app.request(`/v1/analytics/escalations?${window}`, { headers })).json()) as { totals: { steps: number; unscored: number } };
     expect(rates.totals).toMatchObject({ steps: 4, unscored: 2 });
@@ -137,7 +140,12 @@ describe("rollup job", () => {
     const s = await setup();
     // Three chunks of 5,000: the embedded driver settles every query at once, so only an
     // explicit yield per chunk lets ingest and health checks in while the job runs.
-    await ingestStream(ctx.store, s.projectId, s.keyId, Array.from({ length: 12_000 }, () => output({})));
+    await ingestStream(
+      ctx.store,
+      s.projectId,
+      s.keyId,
+      Array.from({ length: 12_000 }, () => output({})),
+    );
     const { value: run, turns } = await eventLoopTurnsDuring(s.rollup);
     expect(run.rowsRead).toBe(12_000);
     expect(turns).toBeGreaterThanOrEqual(2);

@@ -127,9 +127,15 @@ async function mergeDeltas(tx: Transaction, deltas: Map<string, RollupRow>, now:
   // Summed per day before the hourly merge, which adds into the stored rows (and returns the
   // deltas themselves for hours not stored yet).
   const days = dayRows(deltas.values());
-  const stored = await loadRollups(tx, [...deltas.values()].map((d) => d.key));
+  const stored = await loadRollups(
+    tx,
+    [...deltas.values()].map((d) => d.key),
+  );
   const merged = [...deltas].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
-  const storedDays = await loadRollupDays(tx, [...days.values()].map((d) => d.key));
+  const storedDays = await loadRollupDays(
+    tx,
+    [...days.values()].map((d) => d.key),
+  );
   const mergedDays = [...days].map(([k, d]) => (storedDays.has(k) ? mergeRow(storedDays.get(k)!, d) : d));
   return { statements: [...rollupStatements(merged, now), ...rollupDayStatements(mergedDays, now)], written: merged.length };
 }

@@ -116,12 +116,21 @@ async function loadRows(tx: Pick<Transaction, "execute">, table: RollupTable, ke
     const { sql, args } = multiRow(
       "WITH k (p, w, v, s, h) AS (VALUES ",
       part.map((k) => [k.projectId, k.workflow, k.version, k.step, k.hour]),
-      `) SELECT r.project_id, r.workflow, r.version, r.step, r.${table.time} AS hour, ${table.columns.split(", ").map((c) => `r.${c}`).join(", ")}
+      `) SELECT r.project_id, r.workflow, r.version, r.step, r.${table.time} AS hour, ${table.columns
+        .split(", ")
+        .map((c) => `r.${c}`)
+        .join(", ")}
          FROM k CROSS JOIN ${table.name} r ON r.project_id = k.p AND r.workflow = k.w AND r.version = k.v AND r.step = k.s AND r.${table.time} = k.h`,
     );
     const rs = await tx.execute({ sql, args });
     for (const r of rs.rows) {
-      const key: RollupKey = { projectId: String(r.project_id), workflow: String(r.workflow), version: String(r.version), step: String(r.step), hour: Number(r.hour) };
+      const key: RollupKey = {
+        projectId: String(r.project_id),
+        workflow: String(r.workflow),
+        version: String(r.version),
+        step: String(r.step),
+        hour: Number(r.hour),
+      };
       out.set(keyString(key), fromStored(key, storedOf(r)));
     }
   }
@@ -166,8 +175,20 @@ function writeStatements(table: RollupTable, rows: Iterable<RollupRow>, now: num
     const s = toStored(row);
     const k = row.key;
     const stored: Record<string, InValue> = {
-      steps: s.steps, failed: s.failed, human: s.human, escalated: s.escalated, flagged: s.flagged, spot_checks: s.spotChecks, auto: s.auto, unscored: s.unscored,
-      confidence: s.confidence, labels: s.labels, latency: s.latency, sources: s.sources, samples: s.samples, categories: s.categories,
+      steps: s.steps,
+      failed: s.failed,
+      human: s.human,
+      escalated: s.escalated,
+      flagged: s.flagged,
+      spot_checks: s.spotChecks,
+      auto: s.auto,
+      unscored: s.unscored,
+      confidence: s.confidence,
+      labels: s.labels,
+      latency: s.latency,
+      sources: s.sources,
+      samples: s.samples,
+      categories: s.categories,
     };
     values.push([k.projectId, k.workflow, k.version, k.step, k.hour, ...columns.map((c) => stored[c]!), now]);
   }
@@ -199,7 +220,10 @@ export interface AppliedLabel {
   inclusion: number | null;
 }
 
-export async function loadApplied(tx: Pick<Transaction, "execute">, steps: ReadonlyArray<{ projectId: string; stepId: string }>): Promise<Map<string, AppliedLabel>> {
+export async function loadApplied(
+  tx: Pick<Transaction, "execute">,
+  steps: ReadonlyArray<{ projectId: string; stepId: string }>,
+): Promise<Map<string, AppliedLabel>> {
   const out = new Map<string, AppliedLabel>();
   for (const part of chunks([...steps], 200)) {
     const { sql, args } = multiRow(
@@ -234,7 +258,21 @@ export async function loadApplied(tx: Pick<Transaction, "execute">, steps: Reado
 export function appliedStatements(applied: Iterable<AppliedLabel>): InStatement[] {
   const values: InValue[][] = [];
   for (const a of applied) {
-    values.push([a.projectId, a.stepId, a.labelSeq, a.workflow, a.version, a.step, a.hour, a.grp, a.confidence, a.cumulative, a.correct ? 1 : 0, a.weight, a.inclusion]);
+    values.push([
+      a.projectId,
+      a.stepId,
+      a.labelSeq,
+      a.workflow,
+      a.version,
+      a.step,
+      a.hour,
+      a.grp,
+      a.confidence,
+      a.cumulative,
+      a.correct ? 1 : 0,
+      a.weight,
+      a.inclusion,
+    ]);
   }
   return [...chunks(values, 80)].map((part) =>
     multiRow(
@@ -300,10 +338,21 @@ export function rollupsByDayStatement(f: Omit<RollupFilter, "light" | "countsOnl
   return { sql: `${parts.map((p) => p.sql).join(" UNION ALL ")} ORDER BY project_id, workflow, version, step, hour`, args: parts.flatMap((p) => p.args) };
 }
 
-function selectPart(table: RollupTable, f: Omit<RollupFilter, "from" | "to" | "light" | "countsOnly">, from: number, to: number, columns: string): { sql: string; args: InValue[] } {
+function selectPart(
+  table: RollupTable,
+  f: Omit<RollupFilter, "from" | "to" | "light" | "countsOnly">,
+  from: number,
+  to: number,
+  columns: string,
+): { sql: string; args: InValue[] } {
   const where = [`${table.time} >= ?`, `${table.time} < ?`];
   const args: InValue[] = [from, to];
-  for (const [col, v] of [["project_id", f.projectId], ["workflow", f.workflow], ["version", f.version], ["step", f.step]] as const) {
+  for (const [col, v] of [
+    ["project_id", f.projectId],
+    ["workflow", f.workflow],
+    ["version", f.version],
+    ["step", f.step],
+  ] as const) {
     if (v === undefined) continue;
     where.push(`${col} = ?`);
     args.push(v);
@@ -344,7 +393,10 @@ export async function rebuildRollupDays(tx: Pick<Transaction, "execute" | "batch
     hours += rs.rows.length;
     const days = dayRows(rs.rows.map(rowOf));
     // A day can straddle two pages: add to what the previous page wrote.
-    const stored = await loadRollupDays(tx, [...days.values()].map((d) => d.key));
+    const stored = await loadRollupDays(
+      tx,
+      [...days.values()].map((d) => d.key),
+    );
     const merged = [...days].map(([k, d]) => (stored.has(k) ? mergeRow(stored.get(k)!, d) : d));
     for (const k of days.keys()) written.add(k);
     await tx.batch(rollupDayStatements(merged, now));
@@ -411,8 +463,8 @@ export async function labelledItems(
 ): Promise<Array<{ confidence: number; correct: boolean; weight: number }>> {
   const where = ["project_id = ?", "workflow = ?", "hour >= ?", "hour < ?", `grp IN (${f.groups.map(() => "?").join(", ")})`];
   const args: InValue[] = [f.projectId, f.workflow, f.from, f.to, ...f.groups];
-  if (f.version !== undefined) (where.push("version = ?"), args.push(f.version));
-  if (f.step !== "") (where.push("step = ?"), args.push(f.step));
+  if (f.version !== undefined) where.push("version = ?"), args.push(f.version);
+  if (f.step !== "") where.push("step = ?"), args.push(f.step);
   else where.push("cumulative IS NOT NULL");
   const rs = await client.execute({
     sql: `SELECT ${f.step === "" ? "cumulative" : "confidence"} AS c, correct, weight FROM rollup_labels WHERE ${where.join(" AND ")} LIMIT ?`,

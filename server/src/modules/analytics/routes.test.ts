@@ -20,7 +20,7 @@ let admin: string;
 let analyst: string;
 let reviewer: string;
 let scheduler: Scheduler;
-let clock = T + 2 * DAY + 10 * 60_000;
+const clock = T + 2 * DAY + 10 * 60_000;
 
 const run = async (job: string) => {
   const r = (await scheduler.run(job, { trigger: "manual", actor: "cli" })) as FinishedRun;
@@ -50,7 +50,10 @@ beforeAll(async () => {
   ctx.deps.now = () => clock;
   scheduler = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: () => clock }, JOBS);
   // Day 1: an overconfident model (right with probability c², not c). Day 2: its inputs shift.
-  for (const [day, a] of [[0, 8], [1, 5]] as const) {
+  for (const [day, a] of [
+    [0, 8],
+    [1, 5],
+  ] as const) {
     const outputs = simulateStream({
       from: T + day * DAY,
       hours: 24,
@@ -71,7 +74,9 @@ afterAll(() => ctx.close());
 
 describe("analytics API", () => {
   it("lists the series with data in a window", async () => {
-    const res = await get<{ items: Array<{ workflow: string; version: string; step: string | null }> }>(`/v1/analytics/series?from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`);
+    const res = await get<{ items: Array<{ workflow: string; version: string; step: string | null }> }>(
+      `/v1/analytics/series?from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`,
+    );
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
       { workflow: "claims", version: "1", step: null },
@@ -80,24 +85,27 @@ describe("analytics API", () => {
   });
 
   it("answers calibration per step and end to end, over the window and as a daily trend", async () => {
-    const res = await get<{ reliability: { bins: Array<{ wilson: [number, number]; accuracy: number; meanConfidence: number }>; ece: number; brier: number }; trend: unknown[] }>(
-      `/v1/analytics/calibration?${series()}`,
-      key,
-    );
+    const res = await get<{
+      reliability: { bins: Array<{ wilson: [number, number]; accuracy: number; meanConfidence: number }>; ece: number; brier: number };
+      trend: unknown[];
+    }>(`/v1/analytics/calibration?${series()}`, key);
     expect(res.status).toBe(200);
     expect(res.body.trend).toHaveLength(2);
     // Overconfident: accuracy sits below confidence, and ECE shows it.
     expect(res.body.reliability.ece).toBeGreaterThan(0.05);
     for (const b of res.body.reliability.bins) expect(b.wilson[0]).toBeLessThanOrEqual(b.accuracy);
-    const e2e = await get<{ series: { step: null }; reliability: { count: number } }>(`/v1/analytics/calibration?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}&interval=none`);
+    const e2e = await get<{ series: { step: null }; reliability: { count: number } }>(
+      `/v1/analytics/calibration?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}&interval=none`,
+    );
     expect(e2e.body.series.step).toBeNull();
     expect(e2e.body.reliability.count).toBeGreaterThan(0);
   });
 
   it("answers escalation, flag, spot-check and auto-completion rates with change detection", async () => {
-    const res = await get<{ totals: { steps: number; escalationRate: number }; trend: Array<{ steps: number; changes: { escalation: { changed: boolean; direction: string | null } } }> }>(
-      `/v1/analytics/escalations?${series()}`,
-    );
+    const res = await get<{
+      totals: { steps: number; escalationRate: number };
+      trend: Array<{ steps: number; changes: { escalation: { changed: boolean; direction: string | null } } }>;
+    }>(`/v1/analytics/escalations?${series()}`);
     expect(res.body.totals.steps).toBe(2 * 24 * 60);
     expect(res.body.trend.map((t) => t.steps)).toEqual([1440, 1440]);
     // Day 2's lower confidences escalate far more often: a change, upward.
@@ -156,8 +164,13 @@ describe("analytics API", () => {
   it("answers the same over a window cut mid-day from the daily rollups as hour by hour", async () => {
     // 05:00 on day 1 to the end of day 2: day 2 is read as one daily row, day 1 as 19 hours.
     const w = (interval: string) => series({ from: isoT(T + 5 * H), interval });
-    type Calibration = { reliability: { count: number; ece: number; brier: number; bins: Array<{ bin: number; count: number; weight: number; accuracy: number }> } };
-    const [byDay, byHour] = await Promise.all([get<Calibration>(`/v1/analytics/calibration?${w("day")}`), get<Calibration>(`/v1/analytics/calibration?${w("hour")}`)]);
+    type Calibration = {
+      reliability: { count: number; ece: number; brier: number; bins: Array<{ bin: number; count: number; weight: number; accuracy: number }> };
+    };
+    const [byDay, byHour] = await Promise.all([
+      get<Calibration>(`/v1/analytics/calibration?${w("day")}`),
+      get<Calibration>(`/v1/analytics/calibration?${w("hour")}`),
+    ]);
     expect(byDay.body.reliability.count).toBeGreaterThan(100);
     expect(byDay.body.reliability.count).toBe(byHour.body.reliability.count);
     expect(byDay.body.reliability.ece).toBeCloseTo(byHour.body.reliability.ece, 9);
@@ -165,7 +178,10 @@ describe("analytics API", () => {
     expect(byDay.body.reliability.bins.map((b) => [b.bin, b.count])).toEqual(byHour.body.reliability.bins.map((b) => [b.bin, b.count]));
     byDay.body.reliability.bins.forEach((b, i) => expect(b.accuracy).toBeCloseTo(byHour.body.reliability.bins[i]!.accuracy, 9));
     type Rates = { totals: { steps: number }; trend: Array<{ steps: number }> };
-    const [ratesDay, ratesHour] = await Promise.all([get<Rates>(`/v1/analytics/escalations?${w("day")}`), get<Rates>(`/v1/analytics/escalations?${w("hour")}`)]);
+    const [ratesDay, ratesHour] = await Promise.all([
+      get<Rates>(`/v1/analytics/escalations?${w("day")}`),
+      get<Rates>(`/v1/analytics/escalations?${w("hour")}`),
+    ]);
     expect(ratesDay.body.totals).toEqual(ratesHour.body.totals);
     expect(ratesDay.body.trend.map((t) => t.steps)).toEqual([19 * 60, 24 * 60]);
     const [latDay, latHour] = await Promise.all([get(`/v1/analytics/latency?${w("day")}`), get(`/v1/analytics/latency?${w("hour")}`)]);
@@ -175,16 +191,18 @@ describe("analytics API", () => {
   });
 
   it("counts the escalation rate per run end to end, beside the rate per step output", async () => {
-    const res = await get<{ totals: { steps: number; escalated: number; escalationRateSteps: number; runs: number; escalatedRuns: number; escalationRateRuns: number } }>(
-      `/v1/analytics/escalations?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`,
-    );
+    const res = await get<{
+      totals: { steps: number; escalated: number; escalationRateSteps: number; runs: number; escalatedRuns: number; escalationRateRuns: number };
+    }>(`/v1/analytics/escalations?workflow=claims&from=${isoT(T)}&to=${isoT(T + 2 * DAY)}`);
     // One step per run in this stream: as many runs as step outputs, each escalated run one escalated step.
     expect(res.body.totals.runs).toBe(2 * 24 * 60);
     expect(res.body.totals.escalatedRuns).toBe(res.body.totals.escalated);
     expect(res.body.totals.escalationRateRuns).toBeCloseTo(res.body.totals.escalationRateSteps, 12);
     const step = await get<{ totals: { runs: number | null } }>(`/v1/analytics/escalations?${series()}`);
     expect(step.body.totals.runs).toBeNull();
-    const stored = await get<{ items: Array<{ metric: string; step: string | null; details: { unit: string } }> }>(`/v1/metrics?metric=escalation.rate.runs&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`);
+    const stored = await get<{ items: Array<{ metric: string; step: string | null; details: { unit: string } }> }>(
+      `/v1/metrics?metric=escalation.rate.runs&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`,
+    );
     expect(stored.body.items.length).toBeGreaterThan(0);
     expect(stored.body.items.every((m) => m.step === null && m.details.unit === "runs")).toBe(true);
   });
@@ -211,17 +229,37 @@ describe("alerts", () => {
     expect(hook.status).toBe(201);
     expect((await send("POST", "/v1/alerts/rules", analyst, { name: "x", metric: "escalation.rate", op: ">", threshold: 0.1 })).status).toBe(403);
     // The metric's old name is still read: the rule is stored under its new one.
-    const rule = await send<{ id: string; metric: string }>("POST", "/v1/alerts/rules", admin, { name: "Escalations over 10%", metric: "escalation.rate", op: ">", threshold: 0.1, step: "classify" });
+    const rule = await send<{ id: string; metric: string }>("POST", "/v1/alerts/rules", admin, {
+      name: "Escalations over 10%",
+      metric: "escalation.rate",
+      op: ">",
+      threshold: 0.1,
+      step: "classify",
+    });
     expect(rule.status).toBe(201);
     expect(rule.body.metric).toBe("escalation.rate.steps");
     await run("alerts");
     const firing = await get<{ items: Array<{ ruleId: string; metric: string; step: string; status: string }> }>("/v1/alerts?status=firing");
-    expect(firing.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: rule.body.id, metric: "escalation.rate.steps", step: "classify", message: expect.stringMatching(/^escalation\.rate\.steps 0\.\d+ > 0\.1 for claims v\d+ \/ classify$/) })]));
+    expect(firing.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          ruleId: rule.body.id,
+          metric: "escalation.rate.steps",
+          step: "classify",
+          message: expect.stringMatching(/^escalation\.rate\.steps 0\.\d+ > 0\.1 for claims v\d+ \/ classify$/),
+        }),
+      ]),
+    );
     // The built-in drift rule fired too.
     expect(firing.body.items.some((a) => a.ruleId === "builtin:drift")).toBe(true);
     // Each alert carries its rule's comparison, and a drift alert the test that moved most, so
     // it can be told in words ("drift on classify · amount: PSI 0.31 ≥ 0.25").
-    const worded = firing.body.items as unknown as Array<{ ruleId: string; step: string; op: string | null; cause: { series: string; psi: number | null; level: string } | null }>;
+    const worded = firing.body.items as unknown as Array<{
+      ruleId: string;
+      step: string;
+      op: string | null;
+      cause: { series: string; psi: number | null; level: string } | null;
+    }>;
     expect(worded.find((a) => a.ruleId === rule.body.id)).toMatchObject({ op: ">", cause: null });
     const drift = worded.find((a) => a.ruleId === "builtin:drift" && a.step === "classify")!;
     expect(drift.op).toBe(">=");
@@ -267,23 +305,55 @@ describe("recalibration", () => {
 
 describe("threshold changes", () => {
   it("lists an auto-tightening with its evidence and lets an admin revert it once", async () => {
-    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: "classify", patch: { minConfidence: 0.85 }, actor: "system:auto-tighten", now: clock });
+    await putPolicy(ctx.store.client, {
+      projectId,
+      workflow: "claims",
+      step: "classify",
+      patch: { minConfidence: 0.85 },
+      actor: "system:auto-tighten",
+      now: clock,
+    });
     const id = await recordThresholdChange(ctx.store.client, {
-      projectId, workflow: "claims", step: "classify", version: "1", before: 0.7, after: 0.85, evidence: { reason: "test" }, policyRevision: 1, now: clock,
+      projectId,
+      workflow: "claims",
+      step: "classify",
+      version: "1",
+      before: 0.7,
+      after: 0.85,
+      evidence: { reason: "test" },
+      policyRevision: 1,
+      now: clock,
     });
     const list = await get<{ items: Array<{ id: string; evidence: unknown }> }>("/v1/thresholds/changes?workflow=claims");
     expect(list.body.items[0]).toMatchObject({ id, evidence: { reason: "test" } });
     expect((await send("POST", `/v1/thresholds/changes/${id}/revert`, analyst, {})).status).toBe(403);
-    const reverted = await send<{ status: string; policy: { minConfidence: number } }>("POST", `/v1/thresholds/changes/${id}/revert`, admin, { reason: "false alarm" });
+    const reverted = await send<{ status: string; policy: { minConfidence: number } }>("POST", `/v1/thresholds/changes/${id}/revert`, admin, {
+      reason: "false alarm",
+    });
     expect(reverted.status).toBe(200);
     expect(reverted.body).toMatchObject({ status: "reverted", policy: { minConfidence: 0.7 } });
     expect((await send("POST", `/v1/thresholds/changes/${id}/revert`, admin, {})).status).toBe(409);
   });
 
   it("refuses to revert a tightening the policy has moved on from", async () => {
-    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: "classify", patch: { minConfidence: 0.9 }, actor: "system:auto-tighten", now: clock });
+    await putPolicy(ctx.store.client, {
+      projectId,
+      workflow: "claims",
+      step: "classify",
+      patch: { minConfidence: 0.9 },
+      actor: "system:auto-tighten",
+      now: clock,
+    });
     const id = await recordThresholdChange(ctx.store.client, {
-      projectId, workflow: "claims", step: "classify", version: "1", before: 0.7, after: 0.9, evidence: {}, policyRevision: 3, now: clock,
+      projectId,
+      workflow: "claims",
+      step: "classify",
+      version: "1",
+      before: 0.7,
+      after: 0.9,
+      evidence: {},
+      policyRevision: 3,
+      now: clock,
     });
     await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: "classify", patch: { minConfidence: 0.95 }, actor: "user:someone", now: clock });
     const res = await send<{ error: { code: string } }>("POST", `/v1/thresholds/changes/${id}/revert`, admin, {});

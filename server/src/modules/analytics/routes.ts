@@ -63,7 +63,16 @@ export function analyticsRoutes(deps: AppDeps) {
   // 24); an hourly trend needs the hourly rows.
   const summedRowsFor = (projectId: string, q: SeriesParams, w: HourWindow, interval: "hour" | "day" | "none", countsOnly = false) =>
     interval === "hour"
-      ? readRollups(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to, light: true, countsOnly })
+      ? readRollups(deps.store.client, {
+          projectId,
+          workflow: q.workflow,
+          version: q.version,
+          step: q.step ?? "",
+          from: w.from,
+          to: w.to,
+          light: true,
+          countsOnly,
+        })
       : readRollupsByDay(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", from: w.from, to: w.to });
   /**
    * Calibration per confidence source: each step series counted under the source most of its
@@ -84,10 +93,12 @@ export function analyticsRoutes(deps: AppDeps) {
       entry.rows.push(...group);
       bySource.set(top[0], entry);
     }
-    return [...bySource].sort((a, b) => a[0].localeCompare(b[0])).map(([source, e]) => {
-      const r = calibrationOf(e.rows, groups);
-      return { source, steps: [...e.steps].sort(), outputs: e.outputs, count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };
-    });
+    return [...bySource]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([source, e]) => {
+        const r = calibrationOf(e.rows, groups);
+        return { source, steps: [...e.steps].sort(), outputs: e.outputs, count: r.count, accuracy: r.accuracy, ece: r.ece, mce: r.mce, brier: r.brier };
+      });
   };
   const seriesView = (q: { workflow: string; version?: string | undefined; step?: string | undefined }) => ({
     workflow: q.workflow,
@@ -99,14 +110,25 @@ export function analyticsRoutes(deps: AppDeps) {
     .get("/analytics/series", reader, validate("query", listSeriesQuery(now)), async (c) => {
       const { window } = c.req.valid("query");
       const items = await seriesInWindow(deps.store.client, window.from, window.to, c.get("principal").projectId);
-      return c.json({ window: windowView(window), items: items.map(({ workflow, version, step }) => ({ workflow, version, step: step === "" ? null : step })) });
+      return c.json({
+        window: windowView(window),
+        items: items.map(({ workflow, version, step }) => ({ workflow, version, step: step === "" ? null : step })),
+      });
     })
     .get("/analytics/calibration", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
       const projectId = c.get("principal").projectId;
       const groups = q.sources ?? LABEL_GROUPS;
       const rows = await summedRowsFor(projectId, q, q.window, q.interval);
-      const items = await labelledItems(deps.store.client, { projectId, workflow: q.workflow, version: q.version, step: q.step ?? "", groups, from: q.window.from, to: q.window.to });
+      const items = await labelledItems(deps.store.client, {
+        projectId,
+        workflow: q.workflow,
+        version: q.version,
+        step: q.step ?? "",
+        groups,
+        from: q.window.from,
+        to: q.window.to,
+      });
       return c.json({
         window: windowView(q.window),
         series: seriesView(q),
@@ -134,12 +156,17 @@ export function analyticsRoutes(deps: AppDeps) {
       // Per run (the workflow as a whole only): runs started in each slice, and those stopped for review.
       const width = interval === "hour" ? HOUR : 24 * HOUR;
       const start = Math.floor(q.window.from / width) * width;
-      const runCounts = q.step === undefined ? await runEscalationCounts(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: start, to: q.window.to, width }) : [];
+      const runCounts =
+        q.step === undefined
+          ? await runEscalationCounts(deps.store.client, { projectId, workflow: q.workflow, version: q.version, from: start, to: q.window.to, width })
+          : [];
       const runsOf = (i: number | null) => {
         const sel = runCounts.filter((r) => i === null || r.bucket === i);
         const runs = sel.reduce((a, r) => a + r.runs, 0);
         const escalatedRuns = sel.reduce((a, r) => a + r.escalated, 0);
-        return q.step === undefined ? { runs, escalatedRuns, escalationRateRuns: runs > 0 ? escalatedRuns / runs : null } : { runs: null, escalatedRuns: null, escalationRateRuns: null };
+        return q.step === undefined
+          ? { runs, escalatedRuns, escalationRateRuns: runs > 0 ? escalatedRuns / runs : null }
+          : { runs: null, escalatedRuns: null, escalationRateRuns: null };
       };
       const withNames = (r: ReturnType<typeof ratesOf>, i: number | null) => ({ ...r, escalationRateSteps: r.escalationRate, ...runsOf(i) });
       const trend = slices.map((b, i) => ({ from: b.from, to: b.to, ...withNames(ratesOf(b.rows), i) }));
@@ -158,31 +185,45 @@ export function analyticsRoutes(deps: AppDeps) {
         })),
       });
     })
-    .get("/analytics/drift", reader, validate("query", driftQuery(now, { currentHours: deps.config.analytics.driftCurrentHours, baselineHours: deps.config.analytics.driftBaselineHours })), async (c) => {
-      const q = c.req.valid("query");
-      const projectId = c.get("principal").projectId;
-      const [baseline, current] = await Promise.all([rowsFor(projectId, q, q.baseline, false), rowsFor(projectId, q, q.window, false)]);
-      const cutoffs = deps.config.analytics;
-      const { psiWatch, psiAlert, pAlert } = cutoffs;
-      // PSI and KS over time: each slice of the current window against the whole baseline.
-      const trend = buckets(current, q.window, q.interval).map((b) => {
-        const r = driftOf(baseline, b.rows, { psiWatch, psiAlert, pAlert });
-        return {
-          from: iso(b.from),
-          to: iso(b.to),
-          level: r.level,
-          tests: r.tests.map(({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level }) => ({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level })),
-        };
-      });
-      return c.json({
-        series: seriesView(q),
-        baseline: windowView(q.baseline),
-        current: windowView(q.window),
-        cutoffs: { psiWatch, psiAlert, pAlert, distance: DISTANCE_CUTOFFS },
-        ...driftOf(baseline, current, { psiWatch, psiAlert, pAlert }),
-        trend,
-      });
-    })
+    .get(
+      "/analytics/drift",
+      reader,
+      validate("query", driftQuery(now, { currentHours: deps.config.analytics.driftCurrentHours, baselineHours: deps.config.analytics.driftBaselineHours })),
+      async (c) => {
+        const q = c.req.valid("query");
+        const projectId = c.get("principal").projectId;
+        const [baseline, current] = await Promise.all([rowsFor(projectId, q, q.baseline, false), rowsFor(projectId, q, q.window, false)]);
+        const cutoffs = deps.config.analytics;
+        const { psiWatch, psiAlert, pAlert } = cutoffs;
+        // PSI and KS over time: each slice of the current window against the whole baseline.
+        const trend = buckets(current, q.window, q.interval).map((b) => {
+          const r = driftOf(baseline, b.rows, { psiWatch, psiAlert, pAlert });
+          return {
+            from: iso(b.from),
+            to: iso(b.to),
+            level: r.level,
+            tests: r.tests.map(({ series, psi, distance, statistic, pvalue, adjustedP, currentN, level }) => ({
+              series,
+              psi,
+              distance,
+              statistic,
+              pvalue,
+              adjustedP,
+              currentN,
+              level,
+            })),
+          };
+        });
+        return c.json({
+          series: seriesView(q),
+          baseline: windowView(q.baseline),
+          current: windowView(q.window),
+          cutoffs: { psiWatch, psiAlert, pAlert, distance: DISTANCE_CUTOFFS },
+          ...driftOf(baseline, current, { psiWatch, psiAlert, pAlert }),
+          trend,
+        });
+      },
+    )
     .get("/analytics/latency", reader, validate("query", seriesQuery(now)), async (c) => {
       const q = c.req.valid("query");
       const rows = await summedRowsFor(c.get("principal").projectId, q, q.window, q.interval);
@@ -217,7 +258,15 @@ export function analyticsRoutes(deps: AppDeps) {
       return c.json({
         window: windowView(q.window),
         truncated: page.truncated,
-        items: page.items.map((m) => ({ metric: m.metric, workflow: m.workflow, version: m.version, step: m.step === "" ? null : m.step, at: iso(m.at), value: m.value, details: m.details })),
+        items: page.items.map((m) => ({
+          metric: m.metric,
+          workflow: m.workflow,
+          version: m.version,
+          step: m.step === "" ? null : m.step,
+          at: iso(m.at),
+          value: m.value,
+          details: m.details,
+        })),
       });
     })
     .get("/alerts", reader, validate("query", alertsQuery(now)), async (c) => {
@@ -249,7 +298,8 @@ export function analyticsRoutes(deps: AppDeps) {
       const p = c.get("principal");
       const change = await getThresholdChange(deps.store.db, p.projectId, c.req.valid("param").id);
       if (!change) throw notFound("threshold change");
-      if (change.status !== "applied") throw new AppError(409, "already_reverted", "this change was already reverted", { revertedAt: change.revertedAt, revertedBy: change.revertedBy });
+      if (change.status !== "applied")
+        throw new AppError(409, "already_reverted", "this change was already reverted", { revertedAt: change.revertedAt, revertedBy: change.revertedBy });
       const [policy] = await listPolicies(deps.store.db, p.projectId, { workflow: change.workflow }).then((rows) => rows.filter((r) => r.step === change.step));
       // Someone changed the field since: reverting would silently undo their change.
       const field = fieldOf(change.kind);

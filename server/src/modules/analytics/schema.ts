@@ -165,9 +165,7 @@ export const alerts = sqliteTable(
   (t) => [
     index("alerts_project_idx").on(t.projectId, t.firedAt),
     // At most one firing alert per rule and series: the alerts job re-evaluates idempotently.
-    uniqueIndex("alerts_open_idx")
-      .on(t.projectId, t.ruleId, t.metric, t.workflow, t.version, t.step)
-      .where(sql`${t.status} = 'firing'`),
+    uniqueIndex("alerts_open_idx").on(t.projectId, t.ruleId, t.metric, t.workflow, t.version, t.step).where(sql`${t.status} = 'firing'`),
   ],
 );
 

@@ -55,7 +55,10 @@ describe("spot-check weighting", () => {
     const { reliability } = await calibration();
     // Every escalated output and one in ten of the others were labelled; weights restore the rest.
     expect(reliability.count).toBe(outputs.filter((o) => o.review !== null).length);
-    expect(reliability.weight).toBeCloseTo(outputs.filter((o) => o.review === "escalate").length + 10 * outputs.filter((o) => o.review === "spot_check").length, 6);
+    expect(reliability.weight).toBeCloseTo(
+      outputs.filter((o) => o.review === "escalate").length + 10 * outputs.filter((o) => o.review === "spot_check").length,
+      6,
+    );
     expect(Math.abs(reliability.accuracy - truth)).toBeLessThanOrEqual(0.03);
     // The model is calibrated, and the weighted diagram says so.
     expect(reliability.ece).toBeLessThan(0.05);

@@ -86,7 +86,9 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
     });
     const { projectId, key } = await ctx.newProject();
     const admin = await ctx.newUser(projectId, "admin");
-    expect((await call(ctx, "POST", "/v1/webhooks", admin, { url: `http://127.0.0.1:${rx.port}/hook`, events: ["audit.checkpoint", "escalation.created"] })).status).toBe(201);
+    expect(
+      (await call(ctx, "POST", "/v1/webhooks", admin, { url: `http://127.0.0.1:${rx.port}/hook`, events: ["audit.checkpoint", "escalation.created"] })).status,
+    ).toBe(201);
     await postEvents(ctx, key, { events: completedRun().events });
     const jobs = { store: ctx.store, now: () => Date.now(), config: ctx.config, signer: ctx.deps.auditSigner };
     expect((await runCheckpointJob(jobs)).checkpoints).toBe(1);
@@ -105,13 +107,31 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
     const client = ctx.store.client;
     await client.executeMultiple("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_checkpoints_no_delete; DROP TRIGGER audit_log_no_delete;");
     await client.execute({ sql: "UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = 2", args: [projectId] });
-    const rows = await client.execute({ sql: "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? ORDER BY seq", args: [projectId] });
+    const rows = await client.execute({
+      sql: "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? ORDER BY seq",
+      args: [projectId],
+    });
     let prev = GENESIS_HASH;
     for (const r of rows.rows) {
-      prev = entryHash(prev, { projectId, seq: Number(r[0]), time: Number(r[1]), actor: String(r[2]), action: String(r[3]), subject: String(r[4]), runId: r[5] == null ? null : String(r[5]), payloadHash: String(r[6]) });
+      prev = entryHash(prev, {
+        projectId,
+        seq: Number(r[0]),
+        time: Number(r[1]),
+        actor: String(r[2]),
+        action: String(r[3]),
+        subject: String(r[4]),
+        runId: r[5] == null ? null : String(r[5]),
+        payloadHash: String(r[6]),
+      });
       await client.execute({ sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] });
     }
-    for (const stmt of ["DELETE FROM audit_checkpoints", "DELETE FROM audit_trees", "DELETE FROM audit_tree_nodes", `DELETE FROM audit_log WHERE project_id = '${SYSTEM_CHAIN}'`]) await client.execute(stmt);
+    for (const stmt of [
+      "DELETE FROM audit_checkpoints",
+      "DELETE FROM audit_trees",
+      "DELETE FROM audit_tree_nodes",
+      `DELETE FROM audit_log WHERE project_id = '${SYSTEM_CHAIN}'`,
+    ])
+      await client.execute(stmt);
 
     const broken = await verify();
     expect(broken.status).toBe("broken");

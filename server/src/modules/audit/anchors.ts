@@ -121,7 +121,11 @@ export async function readExternalCheckpoints(
     }
   }
   const byProject = new Map<string, SignedCheckpoint[]>();
-  for (const [projectId, chain] of seen) byProject.set(projectId, [...chain.values()].sort((a, b) => a.seq - b.seq));
+  for (const [projectId, chain] of seen)
+    byProject.set(
+      projectId,
+      [...chain.values()].sort((a, b) => a.seq - b.seq),
+    );
   return { sources: sources.map((s) => s.location), byProject };
 }
 

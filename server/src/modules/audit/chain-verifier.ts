@@ -3,7 +3,6 @@ import { checkpointSignatureValid, entryHash, GENESIS_HASH, type SignedCheckpoin
 import { leafHash, MerkleFrontier, type TreeNode } from "./merkle.js";
 import type { VerifyProblem } from "./report.js";
 
-
 /**
  * Where a checkpoint the verifier was given comes from: the database, a copy outside it, both
  * (the same), or a copy outside it that differs from the database's row ("replaced": the copy
@@ -100,7 +99,8 @@ export class ChainVerifier {
     if (this.#firstBad) return;
     if (this.#pending) {
       const inserted = e.seq === this.#nextSeq && entryHash(this.#prevHash, e) !== e.hash ? this.#insertedBefore(e) : null;
-      if (inserted !== null) return this.fail(inserted, `entries ${inserted}–${e.seq - 1} were inserted: entry ${e.seq} is the entry first written as number ${inserted}`);
+      if (inserted !== null)
+        return this.fail(inserted, `entries ${inserted}–${e.seq - 1} were inserted: entry ${e.seq} is the entry first written as number ${inserted}`);
       return this.finish();
     }
     this.#entries++;

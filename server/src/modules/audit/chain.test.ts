@@ -16,7 +16,10 @@ const entry = fc.record({
 
 describe("canonical entry JSON", () => {
   it("equals the RFC 8785 reference implementation for any entry, unicode and escapes included", () => {
-    fc.assert(fc.property(entry, (e) => canonicalEntry(e) === canonicalize({ ...e })), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(entry, (e) => canonicalEntry(e) === canonicalize({ ...e })),
+      { numRuns: 2_000 },
+    );
   });
 
   it("follows RFC 8785's key order and number form on a known vector", () => {

@@ -25,7 +25,14 @@ export async function createCheckpoint(client: Client, projectId: string, signer
     if (!head || (last && last.seq >= head.seq)) return { commit: false, value: null };
     const tree = await treeForHead(tx, projectId, head);
     if (typeof tree === "string") throw new UnsignableChain(`not signing a checkpoint for ${projectId}: ${tree}`);
-    const c = signer.sign({ projectId, seq: head.seq, headHash: head.hash, rootHash: tree.frontier.root().toString("hex"), time: now, prevSignature: last?.signature ?? "" });
+    const c = signer.sign({
+      projectId,
+      seq: head.seq,
+      headHash: head.hash,
+      rootHash: tree.frontier.root().toString("hex"),
+      time: now,
+      prevSignature: last?.signature ?? "",
+    });
     await insertCheckpoint(tx, c);
     // Copied outside the database through the webhook outbox, in the same transaction.
     await tx.execute(enqueueWebhookStatement(projectId, "audit.checkpoint", { ...c, time: new Date(c.time).toISOString() }, now));

@@ -7,7 +7,10 @@ import type { VerifyReport } from "./report.js";
 const id = z.string().min(1).max(256);
 // Actions and actors are written by the server: a fixed alphabet, so a filter is never a
 // free-form string reaching SQL.
-const action = z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/, "expected an action such as step.completed").max(64);
+const action = z
+  .string()
+  .regex(/^[a-z_]+(\.[a-z_]+)*$/, "expected an action such as step.completed")
+  .max(64);
 const actor = z.string().regex(/^(sdk|user|system):[A-Za-z0-9_.:-]{1,128}$/, "expected sdk:<key id>, user:<id> or system:<job>");
 
 const pageLimit = z

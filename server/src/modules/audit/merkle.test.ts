@@ -9,11 +9,17 @@ interface Vectors {
   inclusion: Array<{ index: number; size: number; path: string[] }>;
   consistency: Array<{ size1: number; size2: number; proof: string[] }>;
 }
-const fixture = JSON.parse(readFileSync(new URL("../../../test-support/reference/merkle-rfc6962.json", import.meta.url), "utf8")) as { ct: Vectors & { emptyRoot: string }; larger: Vectors };
+const fixture = JSON.parse(readFileSync(new URL("../../../test-support/reference/merkle-rfc6962.json", import.meta.url), "utf8")) as {
+  ct: Vectors & { emptyRoot: string };
+  larger: Vectors;
+};
 
 const hex = (b: Buffer) => b.toString("hex");
 
-for (const [name, v] of [["Certificate Transparency's vectors", fixture.ct], ["larger trees", fixture.larger]] as const) {
+for (const [name, v] of [
+  ["Certificate Transparency's vectors", fixture.ct],
+  ["larger trees", fixture.larger],
+] as const) {
   describe(`RFC 6962 tree heads and proofs: ${name}`, () => {
     const leaves = v.leaves.map((l) => leafHashOfBytes(Buffer.from(l, "hex")));
     /** MTH of a slice, by the frontier: the incremental form must equal the recursive one. */
@@ -59,7 +65,12 @@ describe("MerkleFrontier", () => {
     const nodes: TreeNode[] = [];
     const f = new MerkleFrontier();
     for (const leaf of leaves) f.push(leaf, (node) => nodes.push(node));
-    expect(nodes.map((x) => [x.level, x.index])).toEqual([[STORED_LEVEL, 0], [STORED_LEVEL, 1], [STORED_LEVEL + 1, 0], [STORED_LEVEL, 2]]);
+    expect(nodes.map((x) => [x.level, x.index])).toEqual([
+      [STORED_LEVEL, 0],
+      [STORED_LEVEL, 1],
+      [STORED_LEVEL + 1, 0],
+      [STORED_LEVEL, 2],
+    ]);
     const range = (start: number, size: number) => {
       const g = new MerkleFrontier();
       for (const leaf of leaves.slice(start, start + size)) g.push(leaf);

@@ -128,7 +128,12 @@ export class PayloadChecker {
         // An unreadable purge payload accounts for nothing.
       }
       const payloads = typeof parsed.payloads === "object" && parsed.payloads !== null ? (parsed.payloads as Record<string, string | null>) : undefined;
-      return { seq: Number(r[0]), mode: String(parsed.mode ?? ""), ...(payloads ? { payloads } : {}), intact: body !== null && sha256Hex(body) === String(r[1]) };
+      return {
+        seq: Number(r[0]),
+        mode: String(parsed.mode ?? ""),
+        ...(payloads ? { payloads } : {}),
+        intact: body !== null && sha256Hex(body) === String(r[1]),
+      };
     });
     if (this.#purges.size >= 512) this.#purges.delete(this.#purges.keys().next().value!);
     this.#purges.set(runId, purges);

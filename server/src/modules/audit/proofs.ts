@@ -12,7 +12,16 @@ export class ProofUnavailable extends Error {
 
 function signedTreeHead(c: SignedCheckpoint, what: string): AuditCheckpoint {
   if (c.rootHash === undefined) throw new ProofUnavailable(`${what} (entry ${c.seq}) was signed before checkpoints carried a tree head`);
-  return { projectId: c.projectId, seq: c.seq, headHash: c.headHash, rootHash: c.rootHash, time: c.time, prevSignature: c.prevSignature, keyId: c.keyId, signature: c.signature };
+  return {
+    projectId: c.projectId,
+    seq: c.seq,
+    headHash: c.headHash,
+    rootHash: c.rootHash,
+    time: c.time,
+    prevSignature: c.prevSignature,
+    keyId: c.keyId,
+    signature: c.signature,
+  };
 }
 
 /**
@@ -21,7 +30,12 @@ function signedTreeHead(c: SignedCheckpoint, what: string): AuditCheckpoint {
  * named). Reads log2(n) stored nodes and at most a few thousand leaf hashes (tree-store.ts).
  * @seamtrace/sdk/audit-proof checks it with the public key alone.
  */
-export async function proveInclusion(client: Client, projectId: string, seq: number, opts: { checkpoint?: number; payload?: boolean } = {}): Promise<AuditInclusionProof> {
+export async function proveInclusion(
+  client: Client,
+  projectId: string,
+  seq: number,
+  opts: { checkpoint?: number; payload?: boolean } = {},
+): Promise<AuditInclusionProof> {
   const rs = await client.execute({
     sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash, coalesce(p.body, e.body),
             (SELECT hash FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
@@ -34,15 +48,25 @@ export async function proveInclusion(client: Client, projectId: string, seq: num
   const r = rs.rows[0];
   if (!r) throw new ProofUnavailable(`there is no entry ${seq}`);
   const c = opts.checkpoint === undefined ? await checkpointCovering(client, projectId, seq) : await checkpointAt(client, projectId, opts.checkpoint);
-  if (!c) throw new ProofUnavailable(opts.checkpoint === undefined ? `no checkpoint with a tree head covers entry ${seq} yet` : `there is no checkpoint at entry ${opts.checkpoint}`);
+  if (!c)
+    throw new ProofUnavailable(
+      opts.checkpoint === undefined ? `no checkpoint with a tree head covers entry ${seq} yet` : `there is no checkpoint at entry ${opts.checkpoint}`,
+    );
   if (c.seq < seq) throw new ProofUnavailable(`the checkpoint at entry ${c.seq} does not cover entry ${seq}`);
   const checkpoint = signedTreeHead(c, "the checkpoint");
   const path = await inclusionPath(seq - 1, c.seq, subtreeHashes(client, projectId));
   return {
     kind: "seamtrace.audit.inclusion",
     entry: {
-      projectId, seq: Number(r[0]), time: Number(r[1]), actor: String(r[2]), action: String(r[3]), subject: String(r[4]),
-      runId: r[5] == null ? null : String(r[5]), payloadHash: String(r[6]), hash: String(r[7]),
+      projectId,
+      seq: Number(r[0]),
+      time: Number(r[1]),
+      actor: String(r[2]),
+      action: String(r[3]),
+      subject: String(r[4]),
+      runId: r[5] == null ? null : String(r[5]),
+      payloadHash: String(r[6]),
+      hash: String(r[7]),
     },
     prevHash: seq === 1 ? GENESIS_HASH : String(r[9]),
     ...(opts.payload === false ? {} : { payload: r[8] == null ? null : String(r[8]) }),
@@ -59,5 +83,10 @@ export async function proveConsistency(client: Client, projectId: string, from: 
   const [a, b] = await Promise.all([checkpointAt(client, projectId, from), checkpointAt(client, projectId, to)]);
   if (!a || !b) throw new ProofUnavailable(`there is no checkpoint at entry ${!a ? from : to}`);
   const proof = from === to ? [] : await consistencyProof(from, to, subtreeHashes(client, projectId));
-  return { kind: "seamtrace.audit.consistency", from: signedTreeHead(a, "the first checkpoint"), to: signedTreeHead(b, "the second checkpoint"), proof: proof.map((h) => h.toString("hex")) };
+  return {
+    kind: "seamtrace.audit.consistency",
+    from: signedTreeHead(a, "the first checkpoint"),
+    to: signedTreeHead(b, "the second checkpoint"),
+    proof: proof.map((h) => h.toString("hex")),
+  };
 }

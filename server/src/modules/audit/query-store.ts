@@ -59,7 +59,8 @@ function from(f: AuditFilter): string {
 /** The list query, unexecuted, so tests can EXPLAIN it. Fetches `limit + 1`: the extra row says whether a next page exists. */
 export function auditListQuery(projectId: string, filter: AuditFilter & { limit: number; before?: AuditCursor | undefined }): { sql: string; args: InValue[] } {
   const w = where(projectId, filter);
-  if (filter.before !== undefined) (w.sql += " AND (a.time < ? OR (a.time = ? AND a.seq < ?))"), w.args.push(filter.before.time, filter.before.time, filter.before.seq);
+  if (filter.before !== undefined)
+    (w.sql += " AND (a.time < ? OR (a.time = ? AND a.seq < ?))"), w.args.push(filter.before.time, filter.before.time, filter.before.seq);
   return { sql: `SELECT ${COLUMNS} FROM ${from(filter)} WHERE ${w.sql} ORDER BY a.time DESC, a.seq DESC LIMIT ?`, args: [...w.args, filter.limit + 1] };
 }
 

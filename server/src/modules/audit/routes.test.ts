@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditEntryView, AuditExportRow, AuditListResponse, AuditVerificationList, AuditVerificationView } from "./contract.js";
 import { sha256Hex } from "./chain.js";
-import type { VerifyReport } from "./report.js";
 import { runCheckpointJob } from "./checkpoint-job.js";
 import { readAuditHead, recordAudit } from "./store.js";
 import { startVerification as startStoredVerification } from "./verifications-store.js";
@@ -51,7 +50,15 @@ describe("audit entries", () => {
     await postBatches(ctx, key, run.batches);
     const items = await entries({ key }, `&runId=${run.runId}`);
     // Six events, plus the reserve step's escalation at its gate.
-    expect(items.map((e) => e.action).reverse()).toEqual(["run.started", "step.completed", "step.completed", "step.completed", "step.completed", "gate.escalate", "run.paused"]);
+    expect(items.map((e) => e.action).reverse()).toEqual([
+      "run.started",
+      "step.completed",
+      "step.completed",
+      "step.completed",
+      "step.completed",
+      "gate.escalate",
+      "run.paused",
+    ]);
     expect(new Set(items.map((e) => e.actor))).toEqual(new Set([`sdk:${keyId}`]));
     const gate = items.find((e) => e.action === "gate.escalate")!;
     expect(gate.subject).toBe(`step:${run.reserve.stepId}`);
@@ -76,7 +83,9 @@ describe("audit entries", () => {
     await postBatches(ctx, key, run.batches);
     expect((await call(ctx, "POST", `/v1/escalations/${run.escalationId}/claim`, reviewer)).status).toBe(200);
     const decided = await call(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, {
-      decision: "correct", output: { amount: 12_000, currency: "EUR" }, reason: "policy limit is 12k",
+      decision: "correct",
+      output: { amount: 12_000, currency: "EUR" },
+      reason: "policy limit is 12k",
     });
     expect(decided.status).toBe(200);
     const items = await entries({ key }, `&runId=${run.runId}&action=escalation.decided`);
@@ -84,7 +93,9 @@ describe("audit entries", () => {
     expect(items[0]).toMatchObject({ actor: `user:${reviewer.userId}`, subject: `escalation:${run.escalationId}` });
     const exported = await exportRows({ key }, `&runId=${run.runId}`);
     expect(exported.find((r) => r.action === "escalation.decided")!.payload).toMatchObject({
-      decision: "correct", reason: "policy limit is 12k", correctedOutput: { amount: 12_000, currency: "EUR" },
+      decision: "correct",
+      reason: "policy limit is 12k",
+      correctedOutput: { amount: 12_000, currency: "EUR" },
     });
     expect(exported.map((r) => r.action)).toContain("escalation.claimed");
   });
@@ -93,9 +104,17 @@ describe("audit entries", () => {
     const { key, projectId } = await ctx.newProject();
     const admin = await ctx.newUser(projectId, "admin");
     expect((await call(ctx, "PUT", "/v1/policies/claims/steps/reserve", admin, { minConfidence: 0.8, reason: "launch" })).status).toBeLessThan(300);
-    const bad = await ctx.app.request("/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: admin.email, password: "wrong password!" }) });
+    const bad = await ctx.app.request("/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: admin.email, password: "wrong password!" }),
+    });
     expect(bad.status).toBe(401);
-    const good = await ctx.app.request("/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: admin.email, password: admin.password }) });
+    const good = await ctx.app.request("/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: admin.email, password: admin.password }),
+    });
     expect(good.status).toBe(200);
     const actions = (await entries({ key })).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["policy.created", "auth.login_failed", "auth.login", "user.created", "key.created", "project.created"]));
@@ -131,7 +150,10 @@ async function exportRows(who: { key?: string; cookie?: string }, query = "", fo
   const res = await ctx.app.request(`/v1/audit/export?format=${format}${query}`, { headers });
   expect(res.status).toBe(200);
   const text = await res.text();
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as AuditExportRow);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditExportRow);
 }
 
 describe("audit export", () => {
@@ -148,7 +170,7 @@ describe("audit export", () => {
   it("writes CSV whose cells never start a spreadsheet formula", async () => {
     const { key } = await ctx.newProject();
     const run = completedRun();
-    run.events[1] = { ...run.events[1]!, step: "=HYPERLINK(\"http://evil\")" } as (typeof run.events)[number];
+    run.events[1] = { ...run.events[1]!, step: '=HYPERLINK("http://evil")' } as (typeof run.events)[number];
     await postEvents(ctx, key, { events: run.events });
     const res = await ctx.app.request(`/v1/audit/export?format=csv&runId=${run.runId}`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
@@ -213,7 +235,12 @@ describe("verification and checkpoints", () => {
     const { projectId } = await ctx.newProject();
     const analyst = await ctx.newUser(projectId, "analyst");
     // As if another instance had started one and is still walking (its heartbeat is fresh).
-    const other = await startStoredVerification(ctx.store.client, { projectId, actor: "user:elsewhere", now: ctx.deps.now(), staleMs: ctx.deps.verifier.staleMs });
+    const other = await startStoredVerification(ctx.store.client, {
+      projectId,
+      actor: "user:elsewhere",
+      now: ctx.deps.now(),
+      staleMs: ctx.deps.verifier.staleMs,
+    });
     const joined = await startVerification(analyst, "wait=1");
     expect(joined.status).toBe(202);
     expect(joined.body).toMatchObject({ id: other.row.id, status: "running", requestedBy: "user:elsewhere" });
@@ -240,7 +267,11 @@ describe("verification and checkpoints", () => {
   it("records a verification stopped by a shutdown as failed, saying so, rather than leaving it running", async () => {
     const { projectId } = await ctx.newProject();
     // Many pages of entries, so the walk is still going when the server stops.
-    await recordAudit(ctx.store.client, projectId, Array.from({ length: 4_500 }, (_, i) => ({ time: 1_700_000_000_000 + i, actor: "system:test", action: "test.entry", subject: `n:${i}`, payload: { i } })));
+    await recordAudit(
+      ctx.store.client,
+      projectId,
+      Array.from({ length: 4_500 }, (_, i) => ({ time: 1_700_000_000_000 + i, actor: "system:test", action: "test.entry", subject: `n:${i}`, payload: { i } })),
+    );
     const verifier = new AuditVerifier({ store: ctx.store, now: () => Date.now(), log: silentLogger, publicKey: ctx.deps.auditSigner.publicKey });
     const { verification } = await verifier.start(projectId, "user:me");
     await verifier.close();
@@ -252,11 +283,21 @@ describe("verification and checkpoints", () => {
 
   it("writes its progress while it walks a long chain, and covers only the chain as it was when it began", async () => {
     const { projectId } = await ctx.newProject();
-    const records = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ time: 1_700_000_000_000 + from + i, actor: "system:test", action: "test.entry", subject: `n:${from + i}`, payload: { i: from + i } }));
+    const records = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        time: 1_700_000_000_000 + from + i,
+        actor: "system:test",
+        action: "test.entry",
+        subject: `n:${from + i}`,
+        payload: { i: from + i },
+      }));
     await recordAudit(ctx.store.client, projectId, records(6_500, 0));
     const seen: number[] = [];
     const client = ctx.store.client;
-    const verifier = new AuditVerifier({ store: ctx.store, now: () => Date.now(), log: silentLogger, publicKey: ctx.deps.auditSigner.publicKey }, { heartbeatMs: 0 });
+    const verifier = new AuditVerifier(
+      { store: ctx.store, now: () => Date.now(), log: silentLogger, publicKey: ctx.deps.auditSigner.publicKey },
+      { heartbeatMs: 0 },
+    );
     const { verification } = await verifier.start(projectId, "user:me");
     // Entries appended after it began are past its upTo.
     await recordAudit(client, projectId, records(100, 6_500));
@@ -285,13 +326,19 @@ describe("verification and checkpoints", () => {
     expect(await runCheckpointJob(deps, { minEntries: 10 })).toMatchObject({ checkpoints: 0, anchors: 1 });
     await postEvents(ctx, key, { events: [...completedRun().events, ...completedRun().events] });
     expect(await runCheckpointJob(deps, { minEntries: 10, anchor: false })).toMatchObject({ checkpoints: 1, anchors: 0, exported: 1 });
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { projectId: string; seq: number; signature: string; rootHash: string });
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { projectId: string; seq: number; signature: string; rootHash: string });
     const head = await readAuditHead(ctx.store.client, projectId);
     expect(lines.filter((l) => l.projectId === projectId).map((l) => l.seq)).toEqual([head!.seq]);
     expect(lines.map((l) => l.projectId)).toEqual(["_system", projectId]);
     const mine = lines.find((l) => l.projectId === projectId)!;
     expect(mine.rootHash).toMatch(/^[0-9a-f]{64}$/);
-    const queued = await ctx.store.client.execute({ sql: "SELECT payload FROM webhook_deliveries WHERE project_id = ? AND event = 'audit.checkpoint'", args: [projectId] });
+    const queued = await ctx.store.client.execute({
+      sql: "SELECT payload FROM webhook_deliveries WHERE project_id = ? AND event = 'audit.checkpoint'",
+      args: [projectId],
+    });
     expect(JSON.parse(String(queued.rows[0]![0])).data).toMatchObject({ seq: head!.seq, signature: mine.signature, rootHash: mine.rootHash });
     // The hourly run anchors the heads that moved since; then nothing new: nothing signed, nothing exported twice.
     expect(await runCheckpointJob(deps, { minEntries: 1 })).toMatchObject({ checkpoints: 0, anchors: 1 });

@@ -45,8 +45,18 @@ export function auditRoutes(deps: AppDeps) {
       // Exports are themselves audited, before the first byte leaves.
       await recordAudit(deps.store.client, projectId, [
         {
-          time: deps.now(), actor, action: "audit.exported", subject: `project:${projectId}`,
-          payload: { format: q.format, runId: q.runId ?? null, actor: q.actor ?? null, action: q.action ?? null, from: iso(q.window.from), to: iso(q.window.to) },
+          time: deps.now(),
+          actor,
+          action: "audit.exported",
+          subject: `project:${projectId}`,
+          payload: {
+            format: q.format,
+            runId: q.runId ?? null,
+            actor: q.actor ?? null,
+            action: q.action ?? null,
+            from: iso(q.window.from),
+            to: iso(q.window.to),
+          },
         },
       ]);
       const rows = streamAudit(deps.store.db, projectId, q);

@@ -58,8 +58,14 @@ async function recomputeFrom(from: number): Promise<void> {
   });
   const updates = rs.rows.map((r) => {
     prev = entryHash(prev, {
-      projectId, seq: Number(r[0]), time: Number(r[1]), actor: String(r[2]), action: String(r[3]), subject: String(r[4]),
-      runId: r[5] == null ? null : String(r[5]), payloadHash: String(r[6]),
+      projectId,
+      seq: Number(r[0]),
+      time: Number(r[1]),
+      actor: String(r[2]),
+      action: String(r[3]),
+      subject: String(r[4]),
+      runId: r[5] == null ? null : String(r[5]),
+      payloadHash: String(r[6]),
     });
     return { sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] };
   });
@@ -94,7 +100,9 @@ describe("audit chain over 10,000 entries", () => {
   });
 
   it("refuses UPDATE and DELETE through the database's own triggers", async () => {
-    await expect(client.execute({ sql: "UPDATE audit_log SET actor = 'x' WHERE project_id = ? AND seq = 1", args: [projectId] })).rejects.toThrow(/append-only/);
+    await expect(client.execute({ sql: "UPDATE audit_log SET actor = 'x' WHERE project_id = ? AND seq = 1", args: [projectId] })).rejects.toThrow(
+      /append-only/,
+    );
     await expect(client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq = 1", args: [projectId] })).rejects.toThrow(/append-only/);
     await expect(client.execute({ sql: "DELETE FROM audit_checkpoints WHERE project_id = ?", args: [projectId] })).rejects.toThrow(/append-only/);
     await expect(client.execute({ sql: "UPDATE audit_checkpoints SET seq = 1 WHERE project_id = ?", args: [projectId] })).rejects.toThrow(/append-only/);
@@ -140,7 +148,16 @@ describe("audit chain over 10,000 entries", () => {
     // Make room at TARGET: every later entry moves up one (via negative seqs to dodge the key).
     await client.execute({ sql: "UPDATE audit_log SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
     await client.execute({ sql: "UPDATE audit_log SET seq = -seq WHERE project_id = ? AND seq < 0", args: [projectId] });
-    const forged = { projectId, seq: TARGET, time: 1_750_000_000_000 + TARGET, actor: "user:intruder", action: "escalation.decided", subject: "escalation:x", runId: null, payloadHash: payloadHash({ forged: true }) };
+    const forged = {
+      projectId,
+      seq: TARGET,
+      time: 1_750_000_000_000 + TARGET,
+      actor: "user:intruder",
+      action: "escalation.decided",
+      subject: "escalation:x",
+      runId: null,
+      payloadHash: payloadHash({ forged: true }),
+    };
     await client.execute({
       sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       args: [projectId, TARGET, forged.time, forged.actor, forged.action, forged.subject, null, forged.payloadHash, "c".repeat(64)],
@@ -150,7 +167,10 @@ describe("audit chain over 10,000 entries", () => {
     // A careful forger chains the inserted entry to its predecessor: it verifies, and the entry
     // it displaced (now one number later, under a hash made for its old number) is the first bad.
     const prev = await client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET - 1] });
-    await client.execute({ sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [entryHash(String(prev.rows[0]![0]), forged), projectId, TARGET] });
+    await client.execute({
+      sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?",
+      args: [entryHash(String(prev.rows[0]![0]), forged), projectId, TARGET],
+    });
     await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
     await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq WHERE project_id = ? AND seq < 0", args: [projectId] });
     await client.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [projectId, TARGET, '{"forged":true}'] });
@@ -195,7 +215,10 @@ describe("audit chain over 10,000 entries", () => {
 
   it("stops between pages when its signal is aborted", async () => {
     const abort = new AbortController();
-    const run = verifyAudit(ctx.store.db, projectId, signer.publicKey, { signal: abort.signal, onProgress: (n) => void (n >= 2_000 && abort.abort(new Error("enough"))) });
+    const run = verifyAudit(ctx.store.db, projectId, signer.publicKey, {
+      signal: abort.signal,
+      onProgress: (n) => void (n >= 2_000 && abort.abort(new Error("enough"))),
+    });
     await expect(run).rejects.toThrow("enough");
   });
 

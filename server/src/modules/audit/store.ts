@@ -126,10 +126,12 @@ export async function checkpointCovering(db: Client, projectId: string, seq: num
   return rs.rows[0] ? toCheckpoint(rs.rows[0]) : null;
 }
 
-
 /** The newest checkpoints of a project, newest first. */
 export async function lastCheckpoints(db: Db, projectId: string, limit: number): Promise<SignedCheckpoint[]> {
-  const rs = await db.$client.execute({ sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT ?`, args: [projectId, limit] });
+  const rs = await db.$client.execute({
+    sql: `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE project_id = ? ORDER BY seq DESC LIMIT ?`,
+    args: [projectId, limit],
+  });
   return rs.rows.map(toCheckpoint);
 }
 
@@ -147,7 +149,10 @@ export async function unexportedCheckpoints(db: Db, target: string, limit: numbe
 export async function markCheckpointsExported(client: Client, target: string, checkpoints: readonly SignedCheckpoint[], now: number): Promise<void> {
   if (checkpoints.length === 0) return;
   await withWriteLock(client, async (tx) => {
-    for (const part of chunks(checkpoints.map((c) => [c.projectId, c.seq, target, now] as InValue[]), ROWS_PER_STATEMENT)) {
+    for (const part of chunks(
+      checkpoints.map((c) => [c.projectId, c.seq, target, now] as InValue[]),
+      ROWS_PER_STATEMENT,
+    )) {
       await tx.execute(multiRow("INSERT INTO audit_checkpoint_exports (project_id, seq, target, exported_at) VALUES ", part, " ON CONFLICT DO NOTHING"));
     }
     return { commit: true, value: undefined };
@@ -160,7 +165,9 @@ export async function countProjects(db: Db): Promise<number> {
 }
 
 /** Projects whose chain has entries past their last checkpoint, with both positions. */
-export async function projectsNeedingCheckpoint(db: Db): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
+export async function projectsNeedingCheckpoint(
+  db: Db,
+): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
   const rs = await db.$client.execute(`
     SELECT p.id, (SELECT max(seq) FROM audit_log a WHERE a.project_id = p.id) AS head,
            c.seq, c.time

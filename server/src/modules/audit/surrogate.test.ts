@@ -17,7 +17,9 @@ describe("audit text that is not well-formed UTF-16", () => {
     expect(res.status).toBeLessThan(500);
     await withWriteLock(ctx.store.client, async (tx) => ({
       commit: true,
-      value: await appendAudit(tx, projectId, [{ time: 1, actor: "system:test", action: "test.lone", subject: "thing:\udc00", runId: "\ud83d", payload: { s: "\ud800" } }]),
+      value: await appendAudit(tx, projectId, [
+        { time: 1, actor: "system:test", action: "test.lone", subject: "thing:\udc00", runId: "\ud83d", payload: { s: "\ud800" } },
+      ]),
     }));
     expect(await verifyAudit(ctx.store.db, projectId, ctx.deps.auditSigner.publicKey)).toMatchObject({ ok: true });
   });

@@ -53,13 +53,20 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
   const r = rs.rows[0];
   if (!r) return `the system anchor at entry ${c.seq} is missing from the system chain`;
   const entry = {
-    projectId: SYSTEM_CHAIN, seq: Number(r[0]), time: Number(r[1]), actor: String(r[2]), action: String(r[3]), subject: String(r[4]),
-    runId: r[5] == null ? null : String(r[5]), payloadHash: String(r[6]),
+    projectId: SYSTEM_CHAIN,
+    seq: Number(r[0]),
+    time: Number(r[1]),
+    actor: String(r[2]),
+    action: String(r[3]),
+    subject: String(r[4]),
+    runId: r[5] == null ? null : String(r[5]),
+    payloadHash: String(r[6]),
   };
   const prev = c.seq === 1 ? GENESIS_HASH : r[9] == null ? null : String(r[9]);
   // The signed head is the hash of this entry chained to its predecessor: preimage resistance
   // makes the entry (and so its payload hash) the one that was signed, whatever the rest says.
-  if (prev === null || entryHash(prev, entry) !== c.headHash || String(r[7]) !== c.headHash) return `the system anchor at entry ${c.seq} differs from what its checkpoint signed`;
+  if (prev === null || entryHash(prev, entry) !== c.headHash || String(r[7]) !== c.headHash)
+    return `the system anchor at entry ${c.seq} differs from what its checkpoint signed`;
   if (entry.action !== ANCHOR_ACTION) return `entry ${c.seq} of the system chain is not an anchor`;
   const body = r[8] == null ? null : String(r[8]);
   if (body === null || sha256Hex(body) !== entry.payloadHash) return `the listing of the system anchor at entry ${c.seq} is missing or edited`;
@@ -124,7 +131,14 @@ export async function writeSystemAnchor(client: Client, signer: CheckpointSigner
     const tree = await treeForHead(tx, SYSTEM_CHAIN, head);
     if (typeof tree === "string") throw new AnchorRefused(`not anchoring the projects: the system chain: ${tree}`);
     const last = await lastCheckpoint(tx, SYSTEM_CHAIN);
-    const c = signer.sign({ projectId: SYSTEM_CHAIN, seq: head.seq, headHash: head.hash, rootHash: tree.frontier.root().toString("hex"), time: now, prevSignature: last?.signature ?? "" });
+    const c = signer.sign({
+      projectId: SYSTEM_CHAIN,
+      seq: head.seq,
+      headHash: head.hash,
+      rootHash: tree.frontier.root().toString("hex"),
+      time: now,
+      prevSignature: last?.signature ?? "",
+    });
     await insertCheckpoint(tx, c);
     return { commit: true, value: { checkpoint: c, disagreeing } };
   });

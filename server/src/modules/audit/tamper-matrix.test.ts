@@ -60,7 +60,9 @@ async function build(opts: { file?: boolean } = {}): Promise<Built> {
   const run = escalatedRun();
   await postBatches(ctx, key, run.batches);
   expect((await call(ctx, "POST", `/v1/escalations/${run.escalationId}/claim`, reviewer)).status).toBe(200);
-  expect((await call(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, { decision: "accept", reason: "within the policy limit" })).status).toBe(200);
+  expect(
+    (await call(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, { decision: "accept", reason: "within the policy limit" })).status,
+  ).toBe(200);
   const jobs = { store: ctx.store, now: () => BUILT, config: ctx.config, signer: ctx.deps.auditSigner };
   await runCheckpointJob(jobs, { minEntries: 1 });
   // One run deleted by a TTL (workflow "claims"), one reduced to its final outputs ("triage").
@@ -82,7 +84,11 @@ async function build(opts: { file?: boolean } = {}): Promise<Built> {
     return Number(rs.rows[0]![0]);
   };
   return {
-    projectId, other, key, file, admin,
+    projectId,
+    other,
+    key,
+    file,
+    admin,
     decision: await seqOf("action = 'escalation.decided'"),
     event: await seqOf("action = 'step.completed'"),
     lastCheckpoint: (await readAuditHead(ctx.store.client, projectId))!.seq,
@@ -117,11 +123,21 @@ async function wholeStore() {
 async function recomputeFrom(projectId: string, from: number, alsoTree: boolean): Promise<void> {
   const prevRow = await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", projectId, from - 1);
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
-  const rs = await sql("SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq", projectId, from);
+  const rs = await sql(
+    "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
+    projectId,
+    from,
+  );
   for (const r of rs.rows) {
     prev = entryHash(prev, {
-      projectId, seq: Number(r[0]), time: Number(r[1]), actor: String(r[2]), action: String(r[3]), subject: String(r[4]),
-      runId: r[5] == null ? null : String(r[5]), payloadHash: String(r[6]),
+      projectId,
+      seq: Number(r[0]),
+      time: Number(r[1]),
+      actor: String(r[2]),
+      action: String(r[3]),
+      subject: String(r[4]),
+      runId: r[5] == null ? null : String(r[5]),
+      payloadHash: String(r[6]),
     });
     await sql("UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", prev, projectId, Number(r[0]));
   }
@@ -142,7 +158,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     expect(v.report.checkpoints).toBeGreaterThanOrEqual(3);
     expect(v.report.anchors.system?.covers).toBe(b.lastCheckpoint);
     const all = await wholeStore();
-    expect(all.map((r) => [r.project, r.ok, r.unanchored])).toEqual([["(system)", true, null], ["acme", true, null], ["globex", true, null]]);
+    expect(all.map((r) => [r.project, r.ok, r.unanchored])).toEqual([
+      ["(system)", true, null],
+      ["acme", true, null],
+      ["globex", true, null],
+    ]);
   });
 
   const edits: Array<[string, string]> = [
@@ -179,11 +199,27 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, b.projectId);
     }
     const body = canonicalJson({ decision: "reject", reason: "forged" });
-    const forged = { projectId: b.projectId, seq: at, time: BUILT, actor: "user:mallory", action: "escalation.decided", subject: "escalation:forged", runId: null, payloadHash: sha256Hex(body) };
+    const forged = {
+      projectId: b.projectId,
+      seq: at,
+      time: BUILT,
+      actor: "user:mallory",
+      action: "escalation.decided",
+      subject: "escalation:forged",
+      runId: null,
+      payloadHash: sha256Hex(body),
+    };
     const prev = String((await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-      b.projectId, at, forged.time, forged.actor, forged.action, forged.subject, forged.payloadHash, entryHash(prev, forged),
+      b.projectId,
+      at,
+      forged.time,
+      forged.actor,
+      forged.action,
+      forged.subject,
+      forged.payloadHash,
+      entryHash(prev, forged),
     );
     await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", b.projectId, at, body);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: at, reason: expect.stringMatching(/inserted/) });
@@ -196,7 +232,9 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", forged, b.projectId, b.decision);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
     // The export says so too, instead of serving the forged decision as the record.
-    const exported = await ctx.app.request(`/v1/audit/export?action=escalation.decided&from=${new Date(BUILT - HOUR).toISOString()}`, { headers: { cookie: b.admin.cookie } });
+    const exported = await ctx.app.request(`/v1/audit/export?action=escalation.decided&from=${new Date(BUILT - HOUR).toISOString()}`, {
+      headers: { cookie: b.admin.cookie },
+    });
     expect(JSON.parse((await exported.text()).trim())).toMatchObject({ seq: b.decision, payloadIntact: false });
     await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), b.projectId, b.decision);
 
@@ -220,14 +258,34 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, b.projectId);
     }
     const body = canonicalJson({ mode: "ttl", steps: 0, events: 0 });
-    const purge = { projectId: b.projectId, seq: at, time: BUILT, actor: "system:retention", action: "retention.purged", subject: `run:${runId}`, runId, payloadHash: sha256Hex(body) };
+    const purge = {
+      projectId: b.projectId,
+      seq: at,
+      time: BUILT,
+      actor: "system:retention",
+      action: "retention.purged",
+      subject: `run:${runId}`,
+      runId,
+      payloadHash: sha256Hex(body),
+    };
     const prev = String((await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      b.projectId, at, purge.time, purge.actor, purge.action, purge.subject, runId, purge.payloadHash, entryHash(prev, purge),
+      b.projectId,
+      at,
+      purge.time,
+      purge.actor,
+      purge.action,
+      purge.subject,
+      runId,
+      purge.payloadHash,
+      entryHash(prev, purge),
     );
     await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", b.projectId, at, body);
-    expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/taken as removed by retention on the word of entry/) });
+    expect((await viaApi(b)).report.firstBad).toMatchObject({
+      seq: b.decision,
+      reason: expect.stringMatching(/taken as removed by retention on the word of entry/),
+    });
   });
 
   it("catches a tail cut with its checkpoints: through the file outside, the system anchor, or the tree the server kept", async () => {
@@ -241,7 +299,10 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: cut + 1, reason: expect.stringMatching(/truncated/) });
     // Without it, the system anchor lists the chain's head.
     writeFileSync(b.file, "");
-    expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: cut + 1, reason: expect.stringMatching(/system anchor .* lists \d+ entries \(truncated tail\)/) });
+    expect((await viaApi(b)).report.firstBad).toMatchObject({
+      seq: cut + 1,
+      reason: expect.stringMatching(/system anchor .* lists \d+ entries \(truncated tail\)/),
+    });
     // Without the latest anchors either, the tree the server kept as it appended still says how far it went.
     await sql("DELETE FROM audit_log WHERE project_id = ?", SYSTEM_CHAIN);
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ?", SYSTEM_CHAIN);
@@ -261,7 +322,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: before + 1, to: after, reason: expect.stringMatching(/rewritten/) });
     // The database's checkpoints deleted too: the copy outside still holds them.
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ? AND seq > ?", b.projectId, before);
-    expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: before + 1, to: after, reason: expect.stringMatching(/copy outside the database .* \(chain rewritten\)/) });
+    expect((await viaApi(b)).report.firstBad).toMatchObject({
+      seq: before + 1,
+      to: after,
+      reason: expect.stringMatching(/copy outside the database .* \(chain rewritten\)/),
+    });
     // No copy outside: the system anchor's listed head differs.
     writeFileSync(b.file, "");
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: before + 1, reason: expect.stringMatching(/system anchor .* \(chain rewritten\)/) });
@@ -277,10 +342,26 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
   it("refuses to sign, and names, entries appended to the database after the head", async () => {
     const b = await build();
     const head = (await readAuditHead(ctx.store.client, b.projectId))!;
-    const forged = { projectId: b.projectId, seq: head.seq + 1, time: BUILT, actor: "user:mallory", action: "escalation.decided", subject: "escalation:forged", runId: null, payloadHash: sha256Hex("{}") };
+    const forged = {
+      projectId: b.projectId,
+      seq: head.seq + 1,
+      time: BUILT,
+      actor: "user:mallory",
+      action: "escalation.decided",
+      subject: "escalation:forged",
+      runId: null,
+      payloadHash: sha256Hex("{}"),
+    };
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-      b.projectId, forged.seq, forged.time, forged.actor, forged.action, forged.subject, forged.payloadHash, entryHash(head.hash, forged),
+      b.projectId,
+      forged.seq,
+      forged.time,
+      forged.actor,
+      forged.action,
+      forged.subject,
+      forged.payloadHash,
+      entryHash(head.hash, forged),
     );
     await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, '{}')", b.projectId, forged.seq);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: head.seq + 1, reason: expect.stringMatching(/not appended by the server/) });
@@ -297,7 +378,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       await sql("DELETE FROM projects WHERE id = ?", b.other);
       const all = await wholeStore();
       const gone = all.find((r) => r.projectId === b.other);
-      expect(gone, `with the file: ${withFile}`).toMatchObject({ project: `(deleted) ${b.other}`, ok: false, firstBad: { seq: 1, reason: expect.stringMatching(/missing/) } });
+      expect(gone, `with the file: ${withFile}`).toMatchObject({
+        project: `(deleted) ${b.other}`,
+        ok: false,
+        firstBad: { seq: 1, reason: expect.stringMatching(/missing/) },
+      });
       if (withFile) ctx.close();
     }
   });
@@ -309,7 +394,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       await sql(`DELETE FROM ${table} WHERE project_id = ?`, b.projectId);
     }
     // Not "ok, 0 entries": the system anchor lists the chain's head.
-    expect((await viaApi(b)).report).toMatchObject({ ok: false, entries: 0, firstBad: { seq: 1, reason: expect.stringMatching(/system anchor .* \(truncated tail\)/) } });
+    expect((await viaApi(b)).report).toMatchObject({
+      ok: false,
+      entries: 0,
+      firstBad: { seq: 1, reason: expect.stringMatching(/system anchor .* \(truncated tail\)/) },
+    });
     expect((await wholeStore()).find((r) => r.project === "acme")).toMatchObject({ ok: false, firstBad: { seq: 1 } });
   });
 });
@@ -317,7 +406,10 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
 describe("the checkpoint file", () => {
   it("holds every checkpoint with its tree head, the system chain's among them", async () => {
     const b = await build();
-    const lines = readFileSync(b.file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { projectId: string; rootHash?: string });
+    const lines = readFileSync(b.file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { projectId: string; rootHash?: string });
     expect(new Set(lines.map((l) => l.projectId))).toEqual(new Set([SYSTEM_CHAIN, b.projectId, b.other]));
     expect(lines.every((l) => /^[0-9a-f]{64}$/.test(l.rootHash ?? ""))).toBe(true);
   });

@@ -29,7 +29,10 @@ async function writeTree(tx: Transaction, projectId: string, frontier: MerkleFro
 }
 
 async function writeNodes(tx: Transaction, projectId: string, nodes: readonly TreeNode[]): Promise<void> {
-  for (const part of chunks(nodes.map((n) => [projectId, n.level, n.index, n.hash.toString("hex")] as InValue[]), 100)) {
+  for (const part of chunks(
+    nodes.map((n) => [projectId, n.level, n.index, n.hash.toString("hex")] as InValue[]),
+    100,
+  )) {
     await tx.execute(multiRow("INSERT INTO audit_tree_nodes (project_id, level, idx, hash) VALUES ", part, " ON CONFLICT DO NOTHING"));
   }
 }
@@ -116,8 +119,10 @@ export async function treeProblem(db: Reader, projectId: string, head: { seq: nu
   if (tree.size > size) return { seq: size + 1, reason: `entries ${size + 1}–${tree.size} are missing: the server appended ${tree.size} (truncated tail)` };
   if (tree.size === 0) return size > 0 ? { seq: 1, reason: `entries 1–${size} were not appended by the server` } : null;
   const at = await db.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, tree.size] });
-  if (!at.rows[0] || String(at.rows[0][0]) !== tree.headHash) return { seq: tree.size, reason: `entry ${tree.size} is not the entry the server appended as number ${tree.size}` };
-  if (tree.size < size) return { seq: tree.size + 1, reason: `entries ${tree.size + 1}–${size} were not appended by the server (added to the database directly)` };
+  if (!at.rows[0] || String(at.rows[0][0]) !== tree.headHash)
+    return { seq: tree.size, reason: `entry ${tree.size} is not the entry the server appended as number ${tree.size}` };
+  if (tree.size < size)
+    return { seq: tree.size + 1, reason: `entries ${tree.size + 1}–${size} were not appended by the server (added to the database directly)` };
   return null;
 }
 
@@ -147,7 +152,10 @@ export function subtreeHashes(db: Reader, projectId: string): SubtreeHash {
     }
     const level = Math.log2(n);
     if (Number.isInteger(level) && start % n === 0) {
-      const rs = await db.execute({ sql: "SELECT hash FROM audit_tree_nodes WHERE project_id = ? AND level = ? AND idx = ?", args: [projectId, level, start / n] });
+      const rs = await db.execute({
+        sql: "SELECT hash FROM audit_tree_nodes WHERE project_id = ? AND level = ? AND idx = ?",
+        args: [projectId, level, start / n],
+      });
       if (rs.rows[0]) return Buffer.from(String(rs.rows[0][0]), "hex");
     }
     const k = splitPoint(n);

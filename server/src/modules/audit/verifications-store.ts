@@ -39,7 +39,16 @@ export async function startVerification(
       args: [id, projectId, actor, now, now, upTo],
     });
     const row: AuditVerificationView = {
-      id, status: "running", requestedBy: actor, startedAt: iso(now), updatedAt: iso(now), finishedAt: null, upTo, checked: 0, report: null, error: null,
+      id,
+      status: "running",
+      requestedBy: actor,
+      startedAt: iso(now),
+      updatedAt: iso(now),
+      finishedAt: null,
+      upTo,
+      checked: 0,
+      report: null,
+      error: null,
     };
     return { commit: true, value: { row, created: true } };
   });

@@ -58,7 +58,7 @@ export class AuditVerifier {
     for (;;) {
       const v = await getVerification(this.deps.store.client, projectId, id, this.deps.now(), this.staleMs);
       const left = deadline - performance.now();
-      if (!v || v.status !== "running" || left <= 0) return v;
+      if (v?.status !== "running" || left <= 0) return v;
       const local = this.#running.get(id);
       if (!local) {
         await sleep(Math.min(250, left));

@@ -1,6 +1,5 @@
 import type { KeyObject } from "node:crypto";
 import type { Db } from "../../platform/db/client.js";
-import type { ExternalCheckpoints } from "./anchors.js";
 import type { VerifyReport } from "./report.js";
 import { readSystemAnchor, SYSTEM_CHAIN } from "./system-anchor.js";
 import { verifyAudit, type VerifyOptions } from "./verify.js";
@@ -15,7 +14,7 @@ export interface StoreVerifyOptions extends Pick<VerifyOptions, "external" | "no
   /** Only these projects (by name); the system chain is always checked. */
   projectName?: string;
   /** Told each chain before it is walked, with its head, for a progress bar. */
-  onChain?: (name: string, head: number) => { onProgress?: (n: number) => void; done?: () => void } | void;
+  onChain?: (name: string, head: number) => { onProgress?: (n: number) => void; done?: () => void } | undefined;
 }
 
 /**
@@ -31,8 +30,7 @@ export async function verifyStore(db: Db, publicKey: KeyObject, options: StoreVe
   const ids = new Set<string>(projects.map((p) => p.id));
   if (anchor && typeof anchor === "object") for (const id of anchor.listing.keys()) ids.add(id);
   for (const id of options.external?.byProject.keys() ?? []) if (id !== SYSTEM_CHAIN) ids.add(id);
-  const wanted =
-    options.projectName === undefined ? [...ids] : [...ids].filter((id) => names.get(id) === options.projectName);
+  const wanted = options.projectName === undefined ? [...ids] : [...ids].filter((id) => names.get(id) === options.projectName);
 
   const reports: ChainReport[] = [];
   const walk = async (id: string, name: string, extra: Partial<VerifyOptions>) => {

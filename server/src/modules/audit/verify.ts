@@ -132,7 +132,10 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
   if (report.firstBad) {
     const relied = payloads.reliedOn(report.firstBad.seq);
     if (relied !== null) {
-      report.firstBad = { seq: relied, reason: `the payload of entry ${relied} was taken as removed by retention on the word of entry ${report.firstBad.seq}, which does not hold: ${report.firstBad.reason}` };
+      report.firstBad = {
+        seq: relied,
+        reason: `the payload of entry ${relied} was taken as removed by retention on the word of entry ${report.firstBad.seq}, which does not hold: ${report.firstBad.reason}`,
+      };
     }
   }
   const vouched = (report.lastGoodCheckpoint ?? 0) + 1;

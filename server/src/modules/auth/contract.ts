@@ -37,7 +37,15 @@ export const peopleQuery = z.object({
   ids: z
     .string()
     .max(MAX_PEOPLE * 80)
-    .transform((s) => [...new Set(s.split(",").map((x) => x.trim()).filter((x) => x !== "" && !/^(sdk|system|key):/.test(x)).map((x) => x.replace(/^user:/, "")))])
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== "" && !/^(sdk|system|key):/.test(x))
+          .map((x) => x.replace(/^user:/, "")),
+      ),
+    ])
     .pipe(z.array(z.string().min(1).max(64)).max(MAX_PEOPLE, `at most ${MAX_PEOPLE} people per lookup`)),
 });
 

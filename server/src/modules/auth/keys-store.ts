@@ -43,7 +43,13 @@ export async function createApiKey(
   await withWriteLock(db.$client, async (tx) => {
     await execIn(tx, db.insert(apiKeys).values(row));
     await appendAudit(tx, row.projectId, [
-      { time: now, actor: input.actor ?? "system:cli", action: "key.created", subject: `key:${row.id}`, payload: { keyId: row.id, name: row.name, prefix: row.prefix } },
+      {
+        time: now,
+        actor: input.actor ?? "system:cli",
+        action: "key.created",
+        subject: `key:${row.id}`,
+        payload: { keyId: row.id, name: row.name, prefix: row.prefix },
+      },
     ]);
     return { commit: true, value: undefined };
   });
@@ -70,7 +76,14 @@ export async function listApiKeys(db: Db, projectId?: string): Promise<ApiKeyInf
 /** Revokes a key; later requests with it get 401. Returns false when no such active key exists. */
 export async function revokeApiKey(db: Db, id: string, now = Date.now(), actor = "system:cli"): Promise<boolean> {
   return withWriteLock(db.$client, async (tx) => {
-    const rs = await execIn(tx, db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ projectId: apiKeys.projectId }));
+    const rs = await execIn(
+      tx,
+      db
+        .update(apiKeys)
+        .set({ revokedAt: now })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ projectId: apiKeys.projectId }),
+    );
     const row = rs.rows[0];
     if (!row) return { commit: false, value: false };
     await appendAudit(tx, String(row[0]), [{ time: now, actor, action: "key.revoked", subject: `key:${id}`, payload: { keyId: id } }]);

@@ -6,7 +6,8 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 let ctx: TestContext;
 afterEach(() => ctx.close());
 
-const get = (app: { request: (p: string, i?: RequestInit) => Response | Promise<Response> }, headers: Record<string, string>) => app.request("/v1/runs", { headers });
+const get = (app: { request: (p: string, i?: RequestInit) => Response | Promise<Response> }, headers: Record<string, string>) =>
+  app.request("/v1/runs", { headers });
 
 describe("rate limit per key", () => {
   it("answers 429 with Retry-After and a JSON error past the limit, per key and per user", async () => {

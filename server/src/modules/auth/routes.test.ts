@@ -108,7 +108,10 @@ describe("POST /v1/auth/login", () => {
     const wrong = await login({ email: u.email, password: "not the right password" });
     const unknown = await login({ email: "nobody@example.test", password: u.password });
     const bodies: [ErrorBody, ErrorBody] = [(await wrong.json()) as ErrorBody, (await unknown.json()) as ErrorBody];
-    for (const [res, body] of [[wrong, bodies[0]], [unknown, bodies[1]]] as const) {
+    for (const [res, body] of [
+      [wrong, bodies[0]],
+      [unknown, bodies[1]],
+    ] as const) {
       expect(res.status).toBe(401);
       expect(res.headers.get("set-cookie")).toBeNull();
       expect(body.error.code).toBe("invalid_credentials");
@@ -142,7 +145,7 @@ describe("POST /v1/auth/login", () => {
     });
     expect(form.status).toBe(415);
 
-    const broken = await login("{\"email\":");
+    const broken = await login('{"email":');
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as ErrorBody).error.code).toBe("invalid_json");
   });
@@ -371,7 +374,10 @@ describe("POST /v1/auth/logout", () => {
     const cookie = sessionCookie(await login({ email: u.email, password: u.password }));
     const res = await logout({ cookie, "sec-fetch-site": "same-origin" });
     expect(res.status).toBe(204);
-    const cleared = res.headers.get("set-cookie")!.split(";").map((a) => a.trim());
+    const cleared = res.headers
+      .get("set-cookie")!
+      .split(";")
+      .map((a) => a.trim());
     expect(cleared[0]).toBe("st_session=");
     expect(cleared).toContain("Max-Age=0");
     expect(cleared).toContain("Path=/");

@@ -11,7 +11,17 @@ import { LoginThrottle, UNKNOWN_ADDRESS, type LoginAttempt } from "./login-throt
 import { HashingBusy } from "./password.js";
 import { checkSameOrigin, requireAuth, SESSION_COOKIE } from "./require-auth.js";
 import { jsonLimits, validate } from "../../platform/http/validate.js";
-import { checkCredentials, createSession, deleteSession, getUserById, normaliseEmail, peopleByIds, recordLoginFailure, SESSION_TTL_MS, type User } from "./users-store.js";
+import {
+  checkCredentials,
+  createSession,
+  deleteSession,
+  getUserById,
+  normaliseEmail,
+  peopleByIds,
+  recordLoginFailure,
+  SESSION_TTL_MS,
+  type User,
+} from "./users-store.js";
 
 /** A login body is two short strings; anything near this size is not a login. */
 export const LOGIN_MAX_BYTES = 64 * 1024;
@@ -39,7 +49,13 @@ function clientAddress(c: Context): string {
 
 function tooSoon(waitMs: number): AppError {
   const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
-  return new AppError(429, "rate_limited", "too many failed sign-ins; try again later", { retryAfterSeconds: Number(retryAfter) }, { "Retry-After": retryAfter });
+  return new AppError(
+    429,
+    "rate_limited",
+    "too many failed sign-ins; try again later",
+    { retryAfterSeconds: Number(retryAfter) },
+    { "Retry-After": retryAfter },
+  );
 }
 
 /**
@@ -58,61 +74,63 @@ export function authRoutes(deps: AppDeps, throttle = new LoginThrottle()) {
   });
   const signedIn = requireAuth(deps, { roles: ROLES });
 
-  return new Hono<AppEnv>()
-    .post("/auth/login", sameOrigin, validate("json", loginBody, jsonLimits(deps, { maxBytes: LOGIN_MAX_BYTES })), async (c) => {
-      const { email, password } = c.req.valid("json");
-      const now = deps.now();
-      const account = normaliseEmail(email);
-      const deviceCookie = getCookie(c, DEVICE_COOKIE);
-      const attempt: LoginAttempt = { account, address: clientAddress(c), device: devices.recognise(deviceCookie, account) };
-      const waitMs = throttle.retryAfterMs(attempt, now);
-      if (waitMs > 0) throw tooSoon(waitMs);
-      // Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
-      throttle.fail(attempt, now);
-      let user: User | null;
-      try {
-        user = await checkCredentials(db, email, password);
-      } catch (err) {
-        if (!(err instanceof HashingBusy)) throw err;
-        // Not judged, so not a failure: the client may try again in a moment.
-        throttle.undo(attempt);
-        throw new AppError(503, "unavailable", "too many sign-ins are being checked right now; retry shortly", undefined, { "Retry-After": "1" });
-      }
-      // One answer for an unknown address, a wrong password and a disabled account alike.
-      if (!user) {
-        await recordLoginFailure(db, email, now);
-        throw new AppError(401, "invalid_credentials", "the email or password is not correct");
-      }
-      throttle.succeed(attempt);
+  return (
+    new Hono<AppEnv>()
+      .post("/auth/login", sameOrigin, validate("json", loginBody, jsonLimits(deps, { maxBytes: LOGIN_MAX_BYTES })), async (c) => {
+        const { email, password } = c.req.valid("json");
+        const now = deps.now();
+        const account = normaliseEmail(email);
+        const deviceCookie = getCookie(c, DEVICE_COOKIE);
+        const attempt: LoginAttempt = { account, address: clientAddress(c), device: devices.recognise(deviceCookie, account) };
+        const waitMs = throttle.retryAfterMs(attempt, now);
+        if (waitMs > 0) throw tooSoon(waitMs);
+        // Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
+        throttle.fail(attempt, now);
+        let user: User | null;
+        try {
+          user = await checkCredentials(db, email, password);
+        } catch (err) {
+          if (!(err instanceof HashingBusy)) throw err;
+          // Not judged, so not a failure: the client may try again in a moment.
+          throttle.undo(attempt);
+          throw new AppError(503, "unavailable", "too many sign-ins are being checked right now; retry shortly", undefined, { "Retry-After": "1" });
+        }
+        // One answer for an unknown address, a wrong password and a disabled account alike.
+        if (!user) {
+          await recordLoginFailure(db, email, now);
+          throw new AppError(401, "invalid_credentials", "the email or password is not correct");
+        }
+        throttle.succeed(attempt);
 
-      // Signing in again from the same browser replaces its session rather than leaving one behind.
-      const previous = getCookie(c, SESSION_COOKIE);
-      if (previous !== undefined) await deleteSession(db, previous, now);
-      const session = await createSession(db, user, now);
-      setCookie(c, SESSION_COOKIE, session.token, { ...cookieOptions(c), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
-      // This browser is now known to the account: strangers' failures no longer hold it up.
-      setCookie(c, DEVICE_COOKIE, devices.issue(deviceCookie, account), { ...cookieOptions(c), path: "/v1/auth", maxAge: DEVICE_COOKIE_MAX_AGE_S });
-      c.header("Cache-Control", "no-store");
-      return c.json(view(user));
-    })
-    .post("/auth/logout", sameOrigin, async (c) => {
-      if (c.req.header("authorization") !== undefined) throw forbidden("an API key has no session to end");
-      // Idempotent: an unknown or expired session is already signed out; the cookie goes anyway.
-      const token = getCookie(c, SESSION_COOKIE);
-      if (token !== undefined) await deleteSession(db, token, deps.now());
-      deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
-      return c.body(null, 204);
-    })
-    // Who an actor or reviewer id is, for pages that show people: by email, within the project.
-    .get("/people", signedIn, validate("query", peopleQuery), async (c) => {
-      const { ids } = c.req.valid("query");
-      const body: PeopleResponse = { items: await peopleByIds(db, c.get("principal").projectId, ids) };
-      return c.json(body);
-    })
-    .get("/auth/me", signedIn, async (c) => {
-      const user = await getUserById(db, c.get("principal").userId!);
-      if (!user) throw unauthorized("the session has expired; sign in again");
-      c.header("Cache-Control", "no-store");
-      return c.json(view(user));
-    });
+        // Signing in again from the same browser replaces its session rather than leaving one behind.
+        const previous = getCookie(c, SESSION_COOKIE);
+        if (previous !== undefined) await deleteSession(db, previous, now);
+        const session = await createSession(db, user, now);
+        setCookie(c, SESSION_COOKIE, session.token, { ...cookieOptions(c), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+        // This browser is now known to the account: strangers' failures no longer hold it up.
+        setCookie(c, DEVICE_COOKIE, devices.issue(deviceCookie, account), { ...cookieOptions(c), path: "/v1/auth", maxAge: DEVICE_COOKIE_MAX_AGE_S });
+        c.header("Cache-Control", "no-store");
+        return c.json(view(user));
+      })
+      .post("/auth/logout", sameOrigin, async (c) => {
+        if (c.req.header("authorization") !== undefined) throw forbidden("an API key has no session to end");
+        // Idempotent: an unknown or expired session is already signed out; the cookie goes anyway.
+        const token = getCookie(c, SESSION_COOKIE);
+        if (token !== undefined) await deleteSession(db, token, deps.now());
+        deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+        return c.body(null, 204);
+      })
+      // Who an actor or reviewer id is, for pages that show people: by email, within the project.
+      .get("/people", signedIn, validate("query", peopleQuery), async (c) => {
+        const { ids } = c.req.valid("query");
+        const body: PeopleResponse = { items: await peopleByIds(db, c.get("principal").projectId, ids) };
+        return c.json(body);
+      })
+      .get("/auth/me", signedIn, async (c) => {
+        const user = await getUserById(db, c.get("principal").userId!);
+        if (!user) throw unauthorized("the session has expired; sign in again");
+        c.header("Cache-Control", "no-store");
+        return c.json(view(user));
+      })
+  );
 }

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Tenancy and identity: projects, their API keys, users and sessions.
 // Times are integer Unix milliseconds: compact, sortable, and cheap to compare in range scans.

@@ -2,16 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { sessions, users } from "./schema.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
-import {
-  checkCredentials,
-  createSession,
-  createUser,
-  deleteSession,
-  getUserById,
-  listUsers,
-  SESSION_TTL_MS,
-  userForSession,
-} from "./users-store.js";
+import { checkCredentials, createSession, createUser, deleteSession, getUserById, listUsers, SESSION_TTL_MS, userForSession } from "./users-store.js";
 
 let ctx: TestContext;
 let projectId: string;

@@ -49,7 +49,13 @@ export async function createUser(
   await withWriteLock(db.$client, async (tx) => {
     await execIn(tx, db.insert(users).values(user));
     await appendAudit(tx, user.projectId, [
-      { time: now, actor: input.actor ?? "system:cli", action: "user.created", subject: `user:${user.id}`, payload: { userId: user.id, email: user.email, role: user.role } },
+      {
+        time: now,
+        actor: input.actor ?? "system:cli",
+        action: "user.created",
+        subject: `user:${user.id}`,
+        payload: { userId: user.id, email: user.email, role: user.role },
+      },
     ]);
     return { commit: true, value: undefined };
   });
@@ -77,7 +83,11 @@ export async function peopleByIds(db: Db, projectId: string, ids: readonly strin
 }
 
 export async function getUserByEmail(db: Db, email: string): Promise<User | undefined> {
-  return db.select(publicColumns).from(users).where(eq(users.email, normaliseEmail(email))).get();
+  return db
+    .select(publicColumns)
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)))
+    .get();
 }
 
 export async function getUserById(db: Db, id: string): Promise<User | undefined> {
@@ -89,7 +99,11 @@ export async function getUserById(db: Db, id: string): Promise<User | undefined>
  * response time does not tell which addresses have accounts.
  */
 export async function checkCredentials(db: Db, email: string, password: string): Promise<User | null> {
-  const row = await db.select().from(users).where(eq(users.email, normaliseEmail(email))).get();
+  const row = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)))
+    .get();
   const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
   if (!row || !ok || row.disabledAt !== null) return null;
   const { passwordHash: _, ...user } = row;
@@ -143,10 +157,18 @@ export async function userForSession(db: Db, token: string, now = Date.now()): P
 /** Signs a session out (`auth.logout` when there was one). */
 export async function deleteSession(db: Db, token: string, now = Date.now()): Promise<void> {
   await withWriteLock(db.$client, async (tx) => {
-    const rs = await execIn(tx, db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token))).returning({ userId: sessions.userId, projectId: sessions.projectId }));
+    const rs = await execIn(
+      tx,
+      db
+        .delete(sessions)
+        .where(eq(sessions.tokenHash, hashToken(token)))
+        .returning({ userId: sessions.userId, projectId: sessions.projectId }),
+    );
     const row = rs.rows[0];
     if (!row) return { commit: false, value: undefined };
-    await appendAudit(tx, String(row[1]), [{ time: now, actor: `user:${String(row[0])}`, action: "auth.logout", subject: `user:${String(row[0])}`, payload: null }]);
+    await appendAudit(tx, String(row[1]), [
+      { time: now, actor: `user:${String(row[0])}`, action: "auth.logout", subject: `user:${String(row[0])}`, payload: null },
+    ]);
     return { commit: true, value: undefined };
   });
 }

@@ -25,7 +25,14 @@ export const includeList = z
   .string()
   .max(128)
   .transform((s, ctx) => {
-    const list = [...new Set(s.split(",").map((x) => x.trim()).filter(Boolean))];
+    const list = [
+      ...new Set(
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ];
     const bad = list.filter((x) => !(EXPORT_INCLUDES as readonly string[]).includes(x));
     if (bad.length > 0 || list.length === 0) {
       ctx.addIssue({ code: "custom", message: `expected a comma-separated list of ${EXPORT_INCLUDES.join(", ")}` });
@@ -79,6 +86,9 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 
 /** `seamtrace-corrections-20261124T024400Z.jsonl`: sortable, and safe in every file system. */
 export function exportFileName(format: ExportFormat, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
   return `seamtrace-corrections-${stamp}.${format === "csv" ? "csv" : "jsonl"}`;
 }

@@ -1,4 +1,4 @@
-import { CSV_COLUMNS, type CorrectionRow } from "@seamtrace/golden";
+import type { CSV_COLUMNS, CorrectionRow } from "@seamtrace/golden";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
@@ -23,12 +23,22 @@ beforeAll(async () => {
   disputedId = run.escalationId;
   await decide(ctx, disputedId, t.a, { decision: "accept", reason: "fine" });
   await decide(ctx, disputedId, t.b, { decision: "correct", output: { amount: 8_000, currency: "EUR" }, reason: "lower" });
-  expect((await adjudicate(ctx, disputedId, t.lead, { decision: "correct", output: { amount: 8_000, currency: "EUR" }, reason: "b is right" })).status).toBe(200);
+  expect((await adjudicate(ctx, disputedId, t.lead, { decision: "correct", output: { amount: 8_000, currency: "EUR" }, reason: "b is right" })).status).toBe(
+    200,
+  );
 
   const judged = freshWorkflow("export-judged");
-  expect((await call(ctx, "PUT", `/v1/review/judges/${judged}/steps/reserve`, t.admin, { name: "j", kind: "worker", minConfidence: 0.5, sampleRate: 0 })).status).toBe(201);
+  expect(
+    (await call(ctx, "PUT", `/v1/review/judges/${judged}/steps/reserve`, t.admin, { name: "j", kind: "worker", minConfidence: 0.5, sampleRate: 0 })).status,
+  ).toBe(201);
   judgedId = (await escalate(ctx, t, judged)).escalationId;
-  const j = await call<{ outcome: string }>(ctx, "POST", `/v1/escalations/${judgedId}/judgement`, { key: t.key }, { judge: "j", decision: "correct", output: { amount: 1, currency: "EUR" }, confidence: 0.9, reason: "sure" });
+  const j = await call<{ outcome: string }>(
+    ctx,
+    "POST",
+    `/v1/escalations/${judgedId}/judgement`,
+    { key: t.key },
+    { judge: "j", decision: "correct", output: { amount: 1, currency: "EUR" }, confidence: 0.9, reason: "sure" },
+  );
   expect(j.body.outcome).toBe("settled");
 
   const late = freshWorkflow("export-expired");
@@ -43,7 +53,12 @@ async function exported(query: string): Promise<string> {
   expect(res.status).toBe(200);
   return res.text();
 }
-const jsonl = async (query: string) => (await exported(query)).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as CorrectionRow);
+const jsonl = async (query: string) =>
+  (await exported(query))
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CorrectionRow);
 
 describe("the corrections export with team review", () => {
   it("holds what people settled, once: the adjudicated correction, not a judge's or a deadline's settlement", async () => {

@@ -54,11 +54,21 @@ async function escalate(t: Team, o: { workflow?: string; version?: string; step?
   const start = runStarted({ time: iso(t0), workflow, version, key: `msg-${uuidv7()}`, input: { body: "Flooded kitchen" } });
   const escalationId = uuidv7();
   const step = stepEvent(start.runId, {
-    workflow, version, step: o.step ?? "reserve", startedAt: iso(t0), time: iso(t0 + 100),
+    workflow,
+    version,
+    step: o.step ?? "reserve",
+    startedAt: iso(t0),
+    time: iso(t0 + 100),
     input: { kind: "water", note: 'quote "1,850",\nline two', pad: "x".repeat(o.pad ?? 0) },
-    output: { amount: 25_000, currency: "EUR" }, confidence: 0.55, cumulative: 0.5,
-    alternatives: [{ amount: 12_000, currency: "EUR" }, { amount: 2_500, currency: "EUR" }],
-    gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.8 }, escalationId,
+    output: { amount: 25_000, currency: "EUR" },
+    confidence: 0.55,
+    cumulative: 0.5,
+    alternatives: [
+      { amount: 12_000, currency: "EUR" },
+      { amount: 2_500, currency: "EUR" },
+    ],
+    gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.8 },
+    escalationId,
     ...o.over,
   });
   const paused = runEnded(start.runId, "run.paused", { workflow, version, time: iso(t0 + 101), durationMs: 101, stepId: step.stepId, escalationId });
@@ -81,18 +91,34 @@ async function exportText(who: Caller, params: Record<string, string> = {}) {
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-const jsonl = (text: string) => text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as CorrectionRow);
+const jsonl = (text: string) =>
+  text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CorrectionRow);
 
 /** A CSV record back to a row: JSON cells parsed, empty plain cells null. */
 function fromCsv(r: Record<string, string>): CorrectionRow {
   const plain = (v: string | undefined) => (v === "" || v === undefined ? null : v);
   return {
-    escalationId: plain(r.escalationId), labelId: plain(r.labelId), kind: r.kind as CorrectionRow["kind"],
-    runId: r.runId!, stepId: r.stepId!, workflow: r.workflow!, version: r.version!, step: r.step!,
-    input: JSON.parse(r.input!), output: JSON.parse(r.output!), corrected: JSON.parse(r.corrected!),
-    decision: r.decision as CorrectionRow["decision"], confidence: r.confidence === "" ? null : Number(r.confidence),
-    alternatives: JSON.parse(r.alternatives!) as unknown[] | null, reviewer: plain(r.reviewer), reason: plain(r.reason),
-    createdAt: r.createdAt!, resolvedAt: r.resolvedAt!,
+    escalationId: plain(r.escalationId),
+    labelId: plain(r.labelId),
+    kind: r.kind as CorrectionRow["kind"],
+    runId: r.runId!,
+    stepId: r.stepId!,
+    workflow: r.workflow!,
+    version: r.version!,
+    step: r.step!,
+    input: JSON.parse(r.input!),
+    output: JSON.parse(r.output!),
+    corrected: JSON.parse(r.corrected!),
+    decision: r.decision as CorrectionRow["decision"],
+    confidence: r.confidence === "" ? null : Number(r.confidence),
+    alternatives: JSON.parse(r.alternatives!) as unknown[] | null,
+    reviewer: plain(r.reviewer),
+    reason: plain(r.reason),
+    createdAt: r.createdAt!,
+    resolvedAt: r.resolvedAt!,
   };
 }
 
@@ -102,11 +128,24 @@ async function fromReviewApi(t: Team, id: string): Promise<CorrectionRow> {
   expect(res.status).toBe(200);
   const e = res.body;
   return {
-    escalationId: e.id, labelId: null, kind: e.kind, runId: e.runId, stepId: e.stepId, workflow: e.workflow, version: e.version, step: e.step,
-    input: e.packet.input, output: e.packet.output,
+    escalationId: e.id,
+    labelId: null,
+    kind: e.kind,
+    runId: e.runId,
+    stepId: e.stepId,
+    workflow: e.workflow,
+    version: e.version,
+    step: e.step,
+    input: e.packet.input,
+    output: e.packet.output,
     corrected: e.decision === "accept" ? e.packet.output : e.decision === "correct" ? e.correctedOutput : null,
-    decision: e.decision!, confidence: e.confidence, alternatives: e.packet.alternatives,
-    reviewer: `user:${e.reviewerId}`, reason: e.reason, createdAt: e.createdAt, resolvedAt: e.resolvedAt!,
+    decision: e.decision!,
+    confidence: e.confidence,
+    alternatives: e.packet.alternatives,
+    reviewer: `user:${e.reviewerId}`,
+    reason: e.reason,
+    createdAt: e.createdAt,
+    resolvedAt: e.resolvedAt!,
   };
 }
 
@@ -120,7 +159,7 @@ describe("corrections export: round trip through the review API", () => {
       { decision: "accept", reason: "right" },
       { decision: "reject", reason: "not a claim at all" },
       { decision: "correct", output: null, reason: "no reserve: JSON null is a value" },
-      { decision: "correct", output: "=HYPERLINK(\"x\")", reason: 'commas, "quotes"\nand lines' },
+      { decision: "correct", output: '=HYPERLINK("x")', reason: 'commas, "quotes"\nand lines' },
     ];
     for (const body of plan) {
       clock += 1_000;
@@ -141,7 +180,12 @@ describe("corrections export: round trip through the review API", () => {
     expect(rows.map((r) => r.escalationId)).toEqual(decided.map((d) => d.id));
     for (const row of rows) expect(row).toEqual(await fromReviewApi(t, row.escalationId!));
     // And against what the reviewer sent, not only the store's own view.
-    expect(rows[0]).toMatchObject({ decision: "correct", corrected: { amount: 12_000, currency: "EUR" }, output: { amount: 25_000, currency: "EUR" }, confidence: 0.55 });
+    expect(rows[0]).toMatchObject({
+      decision: "correct",
+      corrected: { amount: 12_000, currency: "EUR" },
+      output: { amount: 25_000, currency: "EUR" },
+      confidence: 0.55,
+    });
     expect(rows[1]).toMatchObject({ decision: "accept", corrected: { amount: 25_000, currency: "EUR" } });
     expect(rows[2]).toMatchObject({ decision: "reject", corrected: null, reason: "not a claim at all" });
     expect(rows[3]).toMatchObject({ decision: "correct", corrected: null });
@@ -167,7 +211,10 @@ describe("corrections export: round trip through the review API", () => {
     const res = await exportText({ key: t.key }, { format: "chat", include: "corrections,accepts,rejections" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
-    const chats = res.text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { messages: Array<{ role: string; content: string }> });
+    const chats = res.text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { messages: Array<{ role: string; content: string }> });
     expect(chats).toHaveLength(4);
     const rows = jsonl((await exportText(t.admin, { include: "corrections,accepts" })).text);
     chats.forEach((c, i) => {
@@ -184,7 +231,15 @@ describe("corrections export: round trip through the review API", () => {
     expect(after.length).toBe(before.length + 1);
     const entry = after.at(-1)!;
     expect(entry.actor).toMatch(/^sdk:/);
-    expect(entry.payload).toEqual({ format: "csv", workflow: "claims", step: null, version: null, from: "2026-01-01T00:00:00.000Z", to: null, include: ["accepts", "labels"] });
+    expect(entry.payload).toEqual({
+      format: "csv",
+      workflow: "claims",
+      step: null,
+      version: null,
+      from: "2026-01-01T00:00:00.000Z",
+      to: null,
+      include: ["accepts", "labels"],
+    });
   });
 });
 
@@ -232,7 +287,13 @@ describe("corrections export filters", () => {
 
   it("answers 400 invalid_query as JSON for a bad filter, and audits nothing", async () => {
     const before = (await auditEntries(t.projectId)).length;
-    const bad: Array<Record<string, string>> = [{ format: "xml" }, { include: "corrections,everything" }, { from: "yesterday" }, { from: iso(t1), to: iso(t1 - 1) }, { workflow: "x".repeat(300) }];
+    const bad: Array<Record<string, string>> = [
+      { format: "xml" },
+      { include: "corrections,everything" },
+      { from: "yesterday" },
+      { from: iso(t1), to: iso(t1 - 1) },
+      { workflow: "x".repeat(300) },
+    ];
     for (const params of bad) {
       const res = await exportText(t.analyst, params);
       expect(res.status, JSON.stringify(params)).toBe(400);
@@ -256,12 +317,18 @@ describe("corrections export with labels", () => {
     await decide(t, a.escalationId, { decision: "correct", output: { amount: 9 }, reason: "fix" });
     clock += 1_000;
     const b = await escalate(t, { step: "classify", over: { output: "water" } });
-    const labels = await call<{ results: Array<{ id: string }> }>(ctx, "POST", "/v1/labels", { key: t.key }, {
-      labels: [
-        { runId: b.runId, stepId: b.stepId, correct: false, value: "fire", reason: "from the adjuster" },
-        { runId: b.runId, stepId: b.stepId, correct: true },
-      ],
-    });
+    const labels = await call<{ results: Array<{ id: string }> }>(
+      ctx,
+      "POST",
+      "/v1/labels",
+      { key: t.key },
+      {
+        labels: [
+          { runId: b.runId, stepId: b.stepId, correct: false, value: "fire", reason: "from the adjuster" },
+          { runId: b.runId, stepId: b.stepId, correct: true },
+        ],
+      },
+    );
     expect(labels.status).toBe(200);
     clock += 1_000;
     const c = await escalate(t);
@@ -273,8 +340,16 @@ describe("corrections export with labels", () => {
     const right = [rows[1]!, rows[2]!].find((r) => r.decision === "accept");
     expect(right).toMatchObject({ decision: "accept", corrected: "water", output: "water", reviewer: expect.stringMatching(/^sdk:/) });
     expect(fire).toMatchObject({
-      escalationId: null, labelId: labels.body.results[0]!.id, runId: b.runId, stepId: b.stepId, step: "classify",
-      input: { kind: "water", note: 'quote "1,850",\nline two', pad: "" }, output: "water", corrected: "fire", decision: "correct", reason: "from the adjuster",
+      escalationId: null,
+      labelId: labels.body.results[0]!.id,
+      runId: b.runId,
+      stepId: b.stepId,
+      step: "classify",
+      input: { kind: "water", note: 'quote "1,850",\nline two', pad: "" },
+      output: "water",
+      corrected: "fire",
+      decision: "correct",
+      reason: "from the adjuster",
     });
     // Without include=labels, only the decisions.
     expect(jsonl((await exportText(t.admin)).text).map((r) => r.escalationId)).toEqual([a.escalationId, c.escalationId]);

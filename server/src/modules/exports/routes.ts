@@ -18,7 +18,15 @@ export const EXPORT_CHUNK_BYTES = 16 * 1024;
 /** The export's filters as recorded in the audit trail: what was taken, by whom (the entry's actor). */
 export function exportAuditPayload(format: ExportFormat, f: CorrectionsFilter) {
   const time = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-  return { format, workflow: f.workflow ?? null, step: f.step ?? null, version: f.version ?? null, from: time(f.from), to: time(f.to), include: [...f.include] };
+  return {
+    format,
+    workflow: f.workflow ?? null,
+    step: f.step ?? null,
+    version: f.version ?? null,
+    from: time(f.from),
+    to: time(f.to),
+    include: [...f.include],
+  };
 }
 
 export function filterOf(q: Omit<CorrectionsExportQuery, "format">): CorrectionsFilter {

@@ -40,13 +40,22 @@ const json = (v: unknown): unknown => parseJson(text(v));
  * deadline's settlement is nobody's correction, and a known-answer item's decisions train
  * nothing: all three are left out (a judge's decisions are in `reviews`).
  */
-async function* decidedEscalations(client: Client, projectId: string, f: CorrectionsFilter, decisions: string[], pageSize: number): AsyncGenerator<CorrectionRow & { time: number }> {
+async function* decidedEscalations(
+  client: Client,
+  projectId: string,
+  f: CorrectionsFilter,
+  decisions: string[],
+  pageSize: number,
+): AsyncGenerator<CorrectionRow & { time: number }> {
   if (decisions.length === 0) return;
   let after = START;
   for (;;) {
     const parts = [
-      "e.project_id = ?", "e.status = 'resolved'", `e.decision IN (${decisions.map(() => "?").join(", ")})`,
-      "e.known_answer_of IS NULL", "coalesce(e.resolution, 'single') NOT IN ('judge', 'expired')",
+      "e.project_id = ?",
+      "e.status = 'resolved'",
+      `e.decision IN (${decisions.map(() => "?").join(", ")})`,
+      "e.known_answer_of IS NULL",
+      "coalesce(e.resolution, 'single') NOT IN ('judge', 'expired')",
     ];
     const args: InValue[] = [projectId, ...decisions];
     filters("e", "resolved_at", f, parts, args);
@@ -197,7 +206,12 @@ function labelRow(r: Row): CorrectionRow & { time: number } {
  * output: each reviewer's, each judge's and each adjudication, whether or not it settled the item.
  * Known-answer items' decisions are left out: they train nothing.
  */
-async function* individualDecisions(client: Client, projectId: string, f: CorrectionsFilter, pageSize: number): AsyncGenerator<CorrectionRow & { time: number }> {
+async function* individualDecisions(
+  client: Client,
+  projectId: string,
+  f: CorrectionsFilter,
+  pageSize: number,
+): AsyncGenerator<CorrectionRow & { time: number }> {
   let after = START;
   for (;;) {
     const parts = ["r.project_id = ?", "r.known_answer = 0"];
@@ -279,7 +293,12 @@ const rowKey = (r: Timed) => r.labelId ?? r.escalationId ?? "";
  * escalations, stand-alone labels, individual decisions) are merged by (decision time, id), so
  * the order is total and the same on every read.
  */
-export async function* streamCorrections(client: Client, projectId: string, filter: CorrectionsFilter, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<CorrectionRow> {
+export async function* streamCorrections(
+  client: Client,
+  projectId: string,
+  filter: CorrectionsFilter,
+  pageSize = EXPORT_PAGE_SIZE,
+): AsyncGenerator<CorrectionRow> {
   const decisions = filter.include.flatMap((i) => (DECISIONS[i] ? [DECISIONS[i]] : []));
   const sources: Array<AsyncGenerator<Timed>> = [decidedEscalations(client, projectId, filter, decisions, pageSize)];
   if (filter.include.includes("labels")) sources.push(standaloneLabels(client, projectId, filter, pageSize));

@@ -134,7 +134,8 @@ export const goldenResultBody = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (Date.parse(b.finishedAt) < Date.parse(b.startedAt)) ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "`finishedAt` is before `startedAt`" });
+    if (Date.parse(b.finishedAt) < Date.parse(b.startedAt))
+      ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "`finishedAt` is before `startedAt`" });
   });
 export type GoldenResultBody = z.output<typeof goldenResultBody>;
 

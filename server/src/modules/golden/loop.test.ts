@@ -38,7 +38,9 @@ function toy(version: string): GoldenWorkflowModule {
           wf.run({ input }, async (run) => {
             const n = input as number;
             const d = await run.step("double", { input: n }, () => ({ value: n * 2, confidence: 0.99 }));
-            const l = await run.step("label", { from: [d] }, () => (!fixed && n % 3 === 0 ? { value: "odd", confidence: 0.5 } : { value: truth(n), confidence: 0.95 }));
+            const l = await run.step("label", { from: [d] }, () =>
+              !fixed && n % 3 === 0 ? { value: "odd", confidence: 0.5 } : { value: truth(n), confidence: 0.95 },
+            );
             return l.value;
           }),
       };
@@ -64,7 +66,9 @@ describe("golden cases from reviews, run by golden run", () => {
     for (const e of queue.body.items) {
       const detail = await call<{ packet: { run: { input: number } } }>(ctx, "GET", `/v1/escalations/${e.id}`, reviewer);
       const n = detail.body.packet.run.input;
-      expect((await call(ctx, "POST", `/v1/escalations/${e.id}/decision`, reviewer, { decision: "correct", output: truth(n), reason: "counted" })).status).toBe(200);
+      expect((await call(ctx, "POST", `/v1/escalations/${e.id}/decision`, reviewer, { decision: "correct", output: truth(n), reason: "counted" })).status).toBe(
+        200,
+      );
       expect((await call(ctx, "POST", "/v1/golden/cases", reviewer, { escalationId: e.id, set: "toy-reviewed" })).status).toBe(201);
     }
 

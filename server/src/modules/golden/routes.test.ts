@@ -35,7 +35,11 @@ async function auditPayloads(projectId: string, action: string) {
     sql: `SELECT a.actor, a.run_id, p.body FROM audit_log a JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq WHERE a.project_id = ? AND a.action = ? ORDER BY a.seq`,
     args: [projectId, action],
   });
-  return rs.rows.map((r) => ({ actor: String(r[0]), runId: r[1] === null ? null : String(r[1]), payload: JSON.parse(String(r[2])) as Record<string, unknown> }));
+  return rs.rows.map((r) => ({
+    actor: String(r[0]),
+    runId: r[1] === null ? null : String(r[1]),
+    payload: JSON.parse(String(r[2])) as Record<string, unknown>,
+  }));
 }
 
 function result(over: Record<string, unknown> = {}) {
@@ -47,10 +51,32 @@ function result(over: Record<string, unknown> = {}) {
     startedAt: "2026-05-01T11:59:00.000Z",
     finishedAt: "2026-05-01T11:59:30.500Z",
     summary: {
-      cases: 320, runs: { completed: 195, escalated: 125 }, escalationRate: 0.390625, endToEndAccuracy: 0.958974, completed: 195,
+      cases: 320,
+      runs: { completed: 195, escalated: 125 },
+      escalationRate: 0.390625,
+      endToEndAccuracy: 0.958974,
+      completed: 195,
       steps: [
-        { step: "extract", expected: 320, reached: 320, correct: 318, failed: 0, accuracy: 0.99375, escalated: 3, calibration: { n: 320, brier: 0.01, ece: 0.02, overconfidence: 0.01 } },
-        { step: "classify", expected: 320, reached: 317, correct: 300, failed: 1, accuracy: 0.946372, escalated: 40, calibration: { n: 316, brier: 0.05, ece: null, overconfidence: null } },
+        {
+          step: "extract",
+          expected: 320,
+          reached: 320,
+          correct: 318,
+          failed: 0,
+          accuracy: 0.99375,
+          escalated: 3,
+          calibration: { n: 320, brier: 0.01, ece: 0.02, overconfidence: 0.01 },
+        },
+        {
+          step: "classify",
+          expected: 320,
+          reached: 317,
+          correct: 300,
+          failed: 1,
+          accuracy: 0.946372,
+          escalated: 40,
+          calibration: { n: 316, brier: 0.05, ece: null, overconfidence: null },
+        },
       ],
     },
     regressions: [{ what: "classify", baseline: 0.98, current: 0.946372, message: 'step "classify": accuracy 94.6%, baseline 98.0%' }],
@@ -71,10 +97,25 @@ describe("golden results", () => {
     expect(created.status).toBe(201);
     const got = await call<GoldenResultDetail>(ctx, "GET", `/v1/golden/results/${created.body.id}`, t.analyst);
     expect(got.status).toBe(200);
-    expect(got.body).toEqual({ ...body, id: created.body.id, comparison: null, caseRuns: {}, createdAt: new Date(clock).toISOString(), actor: expect.stringMatching(/^sdk:/) });
+    expect(got.body).toEqual({
+      ...body,
+      id: created.body.id,
+      comparison: null,
+      caseRuns: {},
+      createdAt: new Date(clock).toISOString(),
+      actor: expect.stringMatching(/^sdk:/),
+    });
     const [entry] = await auditPayloads(t.projectId, "golden.result");
     expect(entry!.actor).toMatch(/^sdk:/);
-    expect(entry!.payload).toMatchObject({ id: created.body.id, set: "claims", workflow: "claims", version: "3", cases: 320, regressions: ["classify"], baselineVersion: "2" });
+    expect(entry!.payload).toMatchObject({
+      id: created.body.id,
+      set: "claims",
+      workflow: "claims",
+      version: "3",
+      cases: 320,
+      regressions: ["classify"],
+      baselineVersion: "2",
+    });
   });
 
   it("stores the case-by-case comparison and links each changed case to the runs the result sent", async () => {
@@ -84,15 +125,27 @@ describe("golden results", () => {
       trials: { current: 2, baseline: 1 },
       steps: [
         {
-          step: "classify", pairs: 3, newFailures: 2, newPasses: 1, newlyNotReached: 0, newlyReached: 0,
+          step: "classify",
+          pairs: 3,
+          newFailures: 2,
+          newPasses: 1,
+          newlyNotReached: 0,
+          newlyReached: 0,
           accuracy: { baseline: 0.98, current: 0.946372, pValue: 0.5, regressed: false },
-          calibration: { baseline: { n: 3, brier: 0.02, ece: 0.1, overconfidence: 0.01 }, current: { n: 3, brier: 0.05, ece: 0.12, overconfidence: 0.02 }, pairs: 3, brierChange: 0.03, pValue: 0.2, regressed: false },
+          calibration: {
+            baseline: { n: 3, brier: 0.02, ece: 0.1, overconfidence: 0.01 },
+            current: { n: 3, brier: 0.05, ece: 0.12, overconfidence: 0.02 },
+            pairs: 3,
+            brierChange: 0.03,
+            pValue: 0.2,
+            regressed: false,
+          },
           escalation: { baseline: 0.1, current: 0.1, newlyEscalated: 0, noLongerEscalated: 0, pValue: null, regressed: false },
         },
       ],
       endToEnd: { baseline: 0.9, current: 0.85, newlyWrong: 1, noLongerWrong: 0, pValue: 0.5, regressed: false, firstWrongStep: { classify: 1 } },
       changes: [
-        { case: "c-2", step: "classify", change: "new-failure", baseline: "pass", current: "1/2 passed", reason: "expected \"cyber\", got \"property\"" },
+        { case: "c-2", step: "classify", change: "new-failure", baseline: "pass", current: "1/2 passed", reason: 'expected "cyber", got "property"' },
         { case: "__proto__", step: "classify", change: "new-failure", baseline: "pass", current: "0/2 passed" },
         { case: "c-9", step: "classify", change: "new-pass", baseline: "fail", current: "2/2 passed" },
       ],
@@ -102,9 +155,17 @@ describe("golden results", () => {
     const golden = (c: string, outcome: "pass" | "fail") => ({ set: "claims", case: c, result: id, outcome });
     const runOf = (c: string, outcome: "pass" | "fail", at: number) => {
       const start = runStarted({ golden: golden(c, outcome), time: new Date(at).toISOString() });
-      return { runId: start.runId, events: [start, stepEvent(start.runId, { golden: golden(c, outcome) }), runEnded(start.runId, "run.completed", { golden: golden(c, outcome) })] };
+      return {
+        runId: start.runId,
+        events: [start, stepEvent(start.runId, { golden: golden(c, outcome) }), runEnded(start.runId, "run.completed", { golden: golden(c, outcome) })],
+      };
     };
-    const runs = [runOf("c-2", "pass", clock - 5_000), runOf("c-2", "fail", clock - 4_000), runOf("__proto__", "fail", clock - 3_000), runOf("c-1", "pass", clock - 2_000)];
+    const runs = [
+      runOf("c-2", "pass", clock - 5_000),
+      runOf("c-2", "fail", clock - 4_000),
+      runOf("__proto__", "fail", clock - 3_000),
+      runOf("c-1", "pass", clock - 2_000),
+    ];
     const sent = await call<{ results: Array<{ status: string }> }>(ctx, "POST", "/v1/events", t.key, { events: runs.flatMap((r) => r.events) });
     expect(sent.body.results.every((r) => r.status === "accepted")).toBe(true);
 
@@ -114,7 +175,12 @@ describe("golden results", () => {
     const got = await call<GoldenResultDetail>(ctx, "GET", `/v1/golden/results/${id}`, t.analyst);
     expect(got.body.comparison).toEqual(comparison);
     // Only the changed cases, each with every run of it (two trials of c-2); c-9's runs never arrived.
-    expect(got.body.caseRuns).toEqual(Object.fromEntries([["c-2", [runs[0]!.runId, runs[1]!.runId]], ["__proto__", [runs[2]!.runId]]]));
+    expect(got.body.caseRuns).toEqual(
+      Object.fromEntries([
+        ["c-2", [runs[0]!.runId, runs[1]!.runId]],
+        ["__proto__", [runs[2]!.runId]],
+      ]),
+    );
 
     // Resent under the same id (a retry after a lost answer): refused, stored once.
     const again = await call<ErrorBody>(ctx, "POST", "/v1/golden/results", t.key, result({ id, comparison }));
@@ -146,8 +212,20 @@ describe("golden results", () => {
     expect(all.body.items.map((r) => r.id)).toEqual(ids.slice().reverse());
     expect(all.body.nextCursor).toBeNull();
     expect(all.body.items[0]).toEqual({
-      id: ids[3], set: "claims", setVersion: "ab".repeat(32), workflow: "claims", version: "4", startedAt: "2026-05-01T11:59:00.000Z", finishedAt: "2026-05-01T11:59:30.500Z",
-      cases: 320, endToEndAccuracy: 0.958974, escalationRate: 0.390625, regressions: 0, baselineVersion: "2", createdAt: new Date(clock).toISOString(), actor: expect.stringMatching(/^user:/),
+      id: ids[3],
+      set: "claims",
+      setVersion: "ab".repeat(32),
+      workflow: "claims",
+      version: "4",
+      startedAt: "2026-05-01T11:59:00.000Z",
+      finishedAt: "2026-05-01T11:59:30.500Z",
+      cases: 320,
+      endToEndAccuracy: 0.958974,
+      escalationRate: 0.390625,
+      regressions: 0,
+      baselineVersion: "2",
+      createdAt: new Date(clock).toISOString(),
+      actor: expect.stringMatching(/^user:/),
     });
     const byWorkflow = await call<GoldenResultsResponse>(ctx, "GET", "/v1/golden/results?workflow=claims", u.analyst);
     expect(byWorkflow.body.items.map((r) => r.version)).toEqual(["4", "2", "1"]);
@@ -157,7 +235,12 @@ describe("golden results", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: GoldenResultsResponse } = await call<GoldenResultsResponse>(ctx, "GET", `/v1/golden/results?limit=1${cursor ? `&cursor=${cursor}` : ""}`, u.analyst);
+      const page: { body: GoldenResultsResponse } = await call<GoldenResultsResponse>(
+        ctx,
+        "GET",
+        `/v1/golden/results?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+        u.analyst,
+      );
       seen.push(...page.body.items.map((r) => r.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -238,13 +321,23 @@ describe("golden cases from reviews", () => {
       {
         id: `review-${run.escalationId}`,
         input: run.start.input,
-        expected: { extract: run.extract.output, classify: run.classify.output, "match-policy": run.match.output, reserve: { amount: 12_000, currency: "EUR" } },
+        expected: {
+          extract: run.extract.output,
+          classify: run.classify.output,
+          "match-policy": run.match.output,
+          reserve: { amount: 12_000, currency: "EUR" },
+        },
         tags: ["from-review"],
       },
       {
         id: `review-${accepted.escalationId}`,
         input: accepted.start.input,
-        expected: { extract: accepted.extract.output, classify: accepted.classify.output, "match-policy": accepted.match.output, reserve: accepted.reserve.output },
+        expected: {
+          extract: accepted.extract.output,
+          classify: accepted.classify.output,
+          "match-policy": accepted.match.output,
+          reserve: accepted.reserve.output,
+        },
         tags: ["from-review"],
       },
     ]);
@@ -283,8 +376,14 @@ describe("golden cases from reviews", () => {
     const classify = stepEvent(start.runId, { step: "classify", output: "water", ...at(100) });
     const extract = reviewedStep(start.runId, "spot_check", { step: "extract", parents: [classify.stepId], output: { amount: 100 }, ...at(200) });
     const reserve = stepEvent(start.runId, { step: "reserve", parents: [extract.stepId], output: { amount: 100 }, ...at(300) });
-    await postBatches(ctx, t.key.key!, [[start, classify, extract, reserve, runEnded(start.runId, "run.completed", { time: new Date(t0 + 400).toISOString() })]]);
-    const decided = await call<ErrorBody>(ctx, "POST", `/v1/escalations/${extract.escalationId}/decision`, t.reviewer, { decision: "correct", output: { amount: 1000 }, reason: "misread" });
+    await postBatches(ctx, t.key.key!, [
+      [start, classify, extract, reserve, runEnded(start.runId, "run.completed", { time: new Date(t0 + 400).toISOString() })],
+    ]);
+    const decided = await call<ErrorBody>(ctx, "POST", `/v1/escalations/${extract.escalationId}/decision`, t.reviewer, {
+      decision: "correct",
+      output: { amount: 1000 },
+      reason: "misread",
+    });
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
     expect((await call(ctx, "POST", "/v1/golden/cases", t.reviewer, { escalationId: extract.escalationId, set: "spot" })).status).toBe(201);
     expect((await readSet(t, "spot")).cases[0]?.expected).toEqual({ classify: "water", extract: { amount: 1000 } });

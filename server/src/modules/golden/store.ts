@@ -32,19 +32,44 @@ export async function insertGoldenResult(
               end_to_end_accuracy, escalation_rate, regression_count, baseline_version, summary, regressions, comparison, actor, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args: [
-        projectId, id, body.set, body.setVersion, body.workflow, body.version, Date.parse(body.startedAt), Date.parse(body.finishedAt),
-        body.summary.cases, body.summary.endToEndAccuracy, body.summary.escalationRate, body.regressions.length, body.baselineVersion ?? null,
-        JSON.stringify(body.summary), JSON.stringify(body.regressions), body.comparison === undefined ? null : JSON.stringify(body.comparison), actor, now,
+        projectId,
+        id,
+        body.set,
+        body.setVersion,
+        body.workflow,
+        body.version,
+        Date.parse(body.startedAt),
+        Date.parse(body.finishedAt),
+        body.summary.cases,
+        body.summary.endToEndAccuracy,
+        body.summary.escalationRate,
+        body.regressions.length,
+        body.baselineVersion ?? null,
+        JSON.stringify(body.summary),
+        JSON.stringify(body.regressions),
+        body.comparison === undefined ? null : JSON.stringify(body.comparison),
+        actor,
+        now,
       ],
     });
     // The figures a reader compares versions by; the whole summary stays in the row.
     await appendAudit(tx, projectId, [
       {
-        time: now, actor, action: "golden.result", subject: `golden-result:${id}`,
+        time: now,
+        actor,
+        action: "golden.result",
+        subject: `golden-result:${id}`,
         payload: {
-          id, set: body.set, setVersion: body.setVersion, workflow: body.workflow, version: body.version, cases: body.summary.cases,
-          endToEndAccuracy: body.summary.endToEndAccuracy, escalationRate: body.summary.escalationRate,
-          regressions: body.regressions.map((r) => r.what), baselineVersion: body.baselineVersion ?? null,
+          id,
+          set: body.set,
+          setVersion: body.setVersion,
+          workflow: body.workflow,
+          version: body.version,
+          cases: body.summary.cases,
+          endToEndAccuracy: body.summary.endToEndAccuracy,
+          escalationRate: body.summary.escalationRate,
+          regressions: body.regressions.map((r) => r.what),
+          baselineVersion: body.baselineVersion ?? null,
         },
       },
     ]);
@@ -57,10 +82,20 @@ const SUMMARY_COLUMNS = `id, "set", set_version, workflow, version, started_at, 
 
 function summaryView(r: Row): GoldenResultSummary {
   return {
-    id: String(r[0]), set: String(r[1]), setVersion: String(r[2]), workflow: String(r[3]), version: String(r[4]),
-    startedAt: iso(Number(r[5])), finishedAt: iso(Number(r[6])), cases: Number(r[7]),
-    endToEndAccuracy: r[8] === null ? null : Number(r[8]), escalationRate: Number(r[9]), regressions: Number(r[10]),
-    baselineVersion: r[11] === null ? null : String(r[11]), createdAt: iso(Number(r[12])), actor: String(r[13]),
+    id: String(r[0]),
+    set: String(r[1]),
+    setVersion: String(r[2]),
+    workflow: String(r[3]),
+    version: String(r[4]),
+    startedAt: iso(Number(r[5])),
+    finishedAt: iso(Number(r[6])),
+    cases: Number(r[7]),
+    endToEndAccuracy: r[8] === null ? null : Number(r[8]),
+    escalationRate: Number(r[9]),
+    regressions: Number(r[10]),
+    baselineVersion: r[11] === null ? null : String(r[11]),
+    createdAt: iso(Number(r[12])),
+    actor: String(r[13]),
   };
 }
 
@@ -124,7 +159,10 @@ export const caseIdFor = (escalationId: string) => `review-${escalationId}`;
  * only the steps before it (and it) are expected then. Checked against the golden set format
  * before it is stored, and audited as `golden.case_added`, in one transaction.
  */
-export async function addGoldenCase(client: Client, input: { projectId: string; actor: string; escalationId: string; set: string; now: number }): Promise<AddCaseOutcome> {
+export async function addGoldenCase(
+  client: Client,
+  input: { projectId: string; actor: string; escalationId: string; set: string; now: number },
+): Promise<AddCaseOutcome> {
   const { projectId, actor, escalationId, set, now } = input;
   return withWriteLock<AddCaseOutcome>(client, async (tx) => {
     const es = await tx.execute({
@@ -136,7 +174,10 @@ export async function addGoldenCase(client: Client, input: { projectId: string; 
     if (e[3] !== "resolved") return { commit: false, value: { status: "not_resolved" } };
     if (e[4] === "reject") return { commit: false, value: { status: "no_expected_output" } };
     const caseId = caseIdFor(escalationId);
-    const dup = await tx.execute({ sql: `SELECT 1 FROM golden_cases WHERE project_id = ? AND "set" = ? AND escalation_id = ?`, args: [projectId, set, escalationId] });
+    const dup = await tx.execute({
+      sql: `SELECT 1 FROM golden_cases WHERE project_id = ? AND "set" = ? AND escalation_id = ?`,
+      args: [projectId, set, escalationId],
+    });
     if (dup.rows.length > 0) return { commit: false, value: { status: "duplicate", caseId } };
 
     const runId = String(e[0]);
@@ -165,7 +206,14 @@ export async function addGoldenCase(client: Client, input: { projectId: string; 
       args: [projectId, id, set, caseId, escalationId, runId, line, actor, now],
     });
     await appendAudit(tx, projectId, [
-      { time: now, actor, action: "golden.case_added", subject: `golden-set:${set}`, runId, payload: { id, set, caseId, escalationId, steps: Object.keys(expected) } },
+      {
+        time: now,
+        actor,
+        action: "golden.case_added",
+        subject: `golden-set:${set}`,
+        runId,
+        payload: { id, set, caseId, escalationId, steps: Object.keys(expected) },
+      },
     ]);
     return { commit: true, value: { status: "created", id, caseId } };
   });

@@ -2,7 +2,16 @@ import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError, unauthorized } from "../../platform/http/errors.js";
-import { logWriteFailures, openEscalations, projectionLag, projectionLagSeconds, registry, writeQueueCommits, writeQueueItems, writeQueuePending } from "../../platform/metrics.js";
+import {
+  logWriteFailures,
+  openEscalations,
+  projectionLag,
+  projectionLagSeconds,
+  registry,
+  writeQueueCommits,
+  writeQueueItems,
+  writeQueuePending,
+} from "../../platform/metrics.js";
 import { logWriteFailures as failedLogLines } from "../../app/logger.js";
 import { ingestWriter } from "../ingest/store.js";
 import { countOpenEscalations } from "../review/open-escalations.js";

@@ -16,7 +16,14 @@ describe("contract: events as the SDK builds them pass the server's parser", () 
   const identity = { runId, workflow: "claims", version: "3" };
   const extractId = uuidv7();
 
-  const runStarted: RunStartedEvent = { id: uuidv7(), type: "run.started", time: new Date(started).toISOString(), ...identity, key: "msg-42", input: { subject: "Claim", attachments: [] } };
+  const runStarted: RunStartedEvent = {
+    id: uuidv7(),
+    type: "run.started",
+    time: new Date(started).toISOString(),
+    ...identity,
+    key: "msg-42",
+    input: { subject: "Claim", attachments: [] },
+  };
   const stepCompleted: StepEvent = {
     id: uuidv7(),
     type: "step.completed",
@@ -59,14 +66,33 @@ describe("contract: events as the SDK builds them pass the server's parser", () 
     durationMs: 600,
     startedAt: new Date(started + 300).toISOString(),
     error: { name: "Error", message: "policy service down" },
-    attemptErrors: [{ name: "Error", message: "timeout" }, { name: "Error", message: "timeout" }],
+    attemptErrors: [
+      { name: "Error", message: "timeout" },
+      { name: "Error", message: "timeout" },
+    ],
   };
   const ended: RunEndedEvent[] = [
-    { id: uuidv7(), type: "run.failed", time: new Date(started + 1000).toISOString(), ...identity, durationMs: 1000, error: stepFailed.error!, stepId: stepFailed.stepId },
+    {
+      id: uuidv7(),
+      type: "run.failed",
+      time: new Date(started + 1000).toISOString(),
+      ...identity,
+      durationMs: 1000,
+      error: stepFailed.error!,
+      stepId: stepFailed.stepId,
+    },
     { id: uuidv7(), type: "run.completed", time: new Date(started + 1000).toISOString(), ...identity, durationMs: 1000, output: "auto-approve" },
     { id: uuidv7(), type: "run.paused", time: new Date(started + 1000).toISOString(), ...identity, durationMs: 1000, stepId: extractId },
   ];
-  const droppedReport: DroppedEvent = { id: uuidv7(), type: "sdk.dropped", time: new Date().toISOString(), reason: "buffer_full", count: 3, from: new Date(started).toISOString(), to: new Date().toISOString() };
+  const droppedReport: DroppedEvent = {
+    id: uuidv7(),
+    type: "sdk.dropped",
+    time: new Date().toISOString(),
+    reason: "buffer_full",
+    count: 3,
+    from: new Date(started).toISOString(),
+    to: new Date().toISOString(),
+  };
 
   it.each([runStarted, stepCompleted, stepWithoutConfidence, stepFailed, ...ended, droppedReport].map((e) => [e.type, e] as const))(
     "accepts a %s event and keeps its content",
@@ -78,7 +104,14 @@ describe("contract: events as the SDK builds them pass the server's parser", () 
 });
 
 describe("parseEvent", () => {
-  const valid = (): Record<string, unknown> => ({ id: uuidv7(), type: "run.started", time: "2025-01-01T00:00:00.000+02:00", runId: uuidv7(), workflow: "w", version: "1" });
+  const valid = (): Record<string, unknown> => ({
+    id: uuidv7(),
+    type: "run.started",
+    time: "2025-01-01T00:00:00.000+02:00",
+    runId: uuidv7(),
+    workflow: "w",
+    version: "1",
+  });
 
   it("strips unknown fields instead of passing them on", () => {
     const parsed = parseEvent({ ...valid(), projectId: "other", status: "completed" }, limits);
@@ -99,7 +132,18 @@ describe("parseEvent", () => {
     expect(parsed).toMatchObject({ ok: false, code, id: id === "keep" ? (e as { id: unknown }).id : null });
   });
 
-  const step = () => ({ ...valid(), type: "step.completed", stepId: uuidv7(), step: "s", parents: [], source: "inferred", stale: false, attempt: 1, durationMs: 1, startedAt: "2025-01-01T00:00:00Z" });
+  const step = () => ({
+    ...valid(),
+    type: "step.completed",
+    stepId: uuidv7(),
+    step: "s",
+    parents: [],
+    source: "inferred",
+    stale: false,
+    attempt: 1,
+    durationMs: 1,
+    startedAt: "2025-01-01T00:00:00Z",
+  });
 
   it("rejects a step event with an unknown source, attempt 0 or a parent that is not a UUID as invalid_event", () => {
     expect(parseEvent(step(), limits).ok).toBe(true);
@@ -213,28 +257,119 @@ describe("acceptsAsIs: the compiled check that lets well-formed events skip zod"
   const bases = (): Record<string, unknown>[] => [
     full(),
     { id: uuidv7(), type: "run.started", time: T, runId: uuidv7(), workflow: "w", version: "1", key: "k", input: null },
-    { id: uuidv7(), type: "run.failed", time: T, runId: uuidv7(), workflow: "w", version: "1", durationMs: 0, error: { name: "E", message: "m" }, stepId: uuidv7(), escalationId: uuidv7(), output: [1] },
+    {
+      id: uuidv7(),
+      type: "run.failed",
+      time: T,
+      runId: uuidv7(),
+      workflow: "w",
+      version: "1",
+      durationMs: 0,
+      error: { name: "E", message: "m" },
+      stepId: uuidv7(),
+      escalationId: uuidv7(),
+      output: [1],
+    },
     { id: uuidv7(), type: "sdk.dropped", time: T, reason: "buffer_full", count: 0, from: T, to: T },
   ];
   // Where a value can be replaced, removed or an unknown key added, nested objects included.
   const paths: string[][] = [
     ...Object.keys(full()).map((k) => [k]),
-    ["key"], ["reason"], ["count"], ["from"], ["to"], ["unknown"],
-    ["parents", "0"], ["features", "amount"], ["features", "x"], ["alternatives", "5"],
-    ["gate", "outcome"], ["gate", "kinds"], ["gate", "kinds", "0"], ["gate", "minConfidence"], ["gate", "issues", "0", "path"], ["gate", "issues", "0", "path", "0"], ["gate", "issues", "0", "message"], ["gate", "issues", "0", "extra"], ["gate", "extra"],
-    ["error", "name"], ["error", "stack"], ["error", "extra"], ["attemptErrors", "0", "extra"], ["attemptErrors", "0", "message"],
-    ["spotCheck", "rate"], ["spotCheck", "extra"], ["contract", "jsonSchema"], ["contract", "vendor"], ["contract", "extra"],
+    ["key"],
+    ["reason"],
+    ["count"],
+    ["from"],
+    ["to"],
+    ["unknown"],
+    ["parents", "0"],
+    ["features", "amount"],
+    ["features", "x"],
+    ["alternatives", "5"],
+    ["gate", "outcome"],
+    ["gate", "kinds"],
+    ["gate", "kinds", "0"],
+    ["gate", "minConfidence"],
+    ["gate", "issues", "0", "path"],
+    ["gate", "issues", "0", "path", "0"],
+    ["gate", "issues", "0", "message"],
+    ["gate", "issues", "0", "extra"],
+    ["gate", "extra"],
+    ["error", "name"],
+    ["error", "stack"],
+    ["error", "extra"],
+    ["attemptErrors", "0", "extra"],
+    ["attemptErrors", "0", "message"],
+    ["spotCheck", "rate"],
+    ["spotCheck", "extra"],
+    ["contract", "jsonSchema"],
+    ["contract", "vendor"],
+    ["contract", "extra"],
   ];
   const emoji = (n: number) => "😀".repeat(n);
   const values = fc.oneof(
     fc.constantFrom<unknown>(
-      null, true, false, 0, -0, 1, -1, 0.5, 1.5, 1e-300, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 1_000_000, 1_000_001, 2.5e9,
-      "", "x", " ", "x".repeat(128), "x".repeat(129), "x".repeat(256), "x".repeat(257), "x".repeat(1024), "x".repeat(1025),
-      emoji(64), emoji(65), emoji(128), emoji(129), emoji(512), emoji(513),
-      "00000000-0000-0000-0000-000000000000", "0190F0F0-0000-7000-8000-00000000000A", "0190f0f0-0000-0000-8000-000000000000", "0190f0f0-0000-7000-c000-000000000000",
-      "2025-01-01T00:00:00Z", "2025-01-01T00:00:00", "2025-02-29T00:00:00Z", "2024-02-29T00:00:00.123456789-12:00", "2025-01-01 00:00:00Z", "2025-01-01T24:00:00Z",
-      "pass", "flag", "escalate", "confidence", "contract", "cache", "human", "direct", "run.started", "step.failed", "run.paused",
-      [], [uuidv7()], ["x"], {}, { a: 1 }, { rate: 0 }, { name: "E", message: "m" }, [{ message: "m" }], [{ name: "E", message: "m", extra: 1 }],
+      null,
+      true,
+      false,
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      1.5,
+      1e-300,
+      Infinity,
+      -Infinity,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 1,
+      1_000_000,
+      1_000_001,
+      2.5e9,
+      "",
+      "x",
+      " ",
+      "x".repeat(128),
+      "x".repeat(129),
+      "x".repeat(256),
+      "x".repeat(257),
+      "x".repeat(1024),
+      "x".repeat(1025),
+      emoji(64),
+      emoji(65),
+      emoji(128),
+      emoji(129),
+      emoji(512),
+      emoji(513),
+      "00000000-0000-0000-0000-000000000000",
+      "0190F0F0-0000-7000-8000-00000000000A",
+      "0190f0f0-0000-0000-8000-000000000000",
+      "0190f0f0-0000-7000-c000-000000000000",
+      "2025-01-01T00:00:00Z",
+      "2025-01-01T00:00:00",
+      "2025-02-29T00:00:00Z",
+      "2024-02-29T00:00:00.123456789-12:00",
+      "2025-01-01 00:00:00Z",
+      "2025-01-01T24:00:00Z",
+      "pass",
+      "flag",
+      "escalate",
+      "confidence",
+      "contract",
+      "cache",
+      "human",
+      "direct",
+      "run.started",
+      "step.failed",
+      "run.paused",
+      [],
+      [uuidv7()],
+      ["x"],
+      {},
+      { a: 1 },
+      { rate: 0 },
+      { name: "E", message: "m" },
+      [{ message: "m" }],
+      [{ name: "E", message: "m", extra: 1 }],
     ),
     fc.jsonValue({ maxDepth: 2 }),
   );
@@ -293,5 +428,9 @@ describe("acceptsAsIs: the compiled check that lets well-formed events skip zod"
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (typeof v !== "object" || v === null) return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
 }

@@ -1,13 +1,4 @@
-import type {
-  DroppedEvent,
-  ErrorInfo,
-  GateResult,
-  GoldenRunTag,
-  RunEndedEvent,
-  RunStartedEvent,
-  SeamtraceEvent,
-  StepEvent,
-} from "@seamtrace/sdk";
+import type { DroppedEvent, ErrorInfo, GateResult, GoldenRunTag, RunEndedEvent, RunStartedEvent, SeamtraceEvent, StepEvent } from "@seamtrace/sdk";
 import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import { z } from "zod";
 import type { Limits } from "../../app/config.js";
@@ -70,7 +61,9 @@ export const runStartedSchema = z.object({
 }) satisfies z.ZodType<RunStartedEvent>;
 
 /** How a step's confidence was obtained (the SDK's ConfidenceSource). */
-export const CONFIDENCE_SOURCES = ["self-reported", "logprob", "judge", "consistency", "rule"] as const satisfies ReadonlyArray<NonNullable<StepEvent["confidenceSource"]>>;
+export const CONFIDENCE_SOURCES = ["self-reported", "logprob", "judge", "consistency", "rule"] as const satisfies ReadonlyArray<
+  NonNullable<StepEvent["confidenceSource"]>
+>;
 
 export const stepEventSchema = z.object({
   ...runBase,
@@ -102,9 +95,7 @@ export const stepEventSchema = z.object({
   escalationId: uuid.optional(),
   // A rate of 0 never samples anything, so a spot check names a positive one.
   spotCheck: z.object({ rate: z.number().gt(0).max(1) }).optional(),
-  contract: z
-    .object({ jsonSchema: z.record(z.string(), z.unknown()), vendor: z.string().min(1).max(256).optional() })
-    .optional(),
+  contract: z.object({ jsonSchema: z.record(z.string(), z.unknown()), vendor: z.string().min(1).max(256).optional() }).optional(),
 }) satisfies z.ZodType<StepEvent>;
 
 export const runEndedSchema = z.object({
@@ -150,8 +141,7 @@ export type ParsedItem =
    * `asIs`: the event is the item itself, exactly as sent (no key stripped), so its text as sent
    * may be stored; `keys`: the member names its objects hold, at every depth.
    */
-  | { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number }
-  | { ok: false; id: string | null; code: RejectionCode; message: string };
+  { ok: true; event: SeamtraceEvent; asIs: boolean; keys: number } | { ok: false; id: string | null; code: RejectionCode; message: string };
 
 export type RejectionCode = "invalid_event" | "invalid_confidence" | "unknown_type" | LimitViolation["code"];
 
@@ -211,7 +201,7 @@ const HAS_UPPER = /[A-F]/;
  */
 export function canonicalIds<E extends SeamtraceEvent>(event: E): E {
   const e = event as E & { runId?: string; stepId?: string; parents?: string[]; escalationId?: string };
-  const parentsUpper = e.parents !== undefined && e.parents.some((p) => HAS_UPPER.test(p));
+  const parentsUpper = e.parents?.some((p) => HAS_UPPER.test(p));
   if (
     !HAS_UPPER.test(e.id) &&
     !(e.runId !== undefined && HAS_UPPER.test(e.runId)) &&

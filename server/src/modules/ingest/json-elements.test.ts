@@ -14,9 +14,17 @@ function keyCount(v: unknown): number {
 describe("arrayMemberElements", () => {
   it("finds every element of the member, whatever the elements hold and however the document is spaced", () => {
     const doc = fc.record({
-      before: fc.dictionary(fc.string().filter((k) => k !== "events"), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+      before: fc.dictionary(
+        fc.string().filter((k) => k !== "events"),
+        fc.jsonValue({ maxDepth: 2 }),
+        { maxKeys: 3 },
+      ),
       events: fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 8 }),
-      after: fc.dictionary(fc.string({ unit: "binary" }).filter((k) => k !== "events"), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+      after: fc.dictionary(
+        fc.string({ unit: "binary" }).filter((k) => k !== "events"),
+        fc.jsonValue({ maxDepth: 2 }),
+        { maxKeys: 3 },
+      ),
       indent: fc.constantFrom(undefined, 0, 2, "\t"),
     });
     fc.assert(

@@ -41,7 +41,12 @@ describe("POST /v1/events: item statuses", () => {
     expect(res.body.results).toEqual([
       { id: fresh.id, status: "accepted" },
       { id: known.id, status: "duplicate" },
-      { id: badConfidence.id, status: "rejected", code: "invalid_confidence", message: expect.stringContaining("confidence must be a finite number in [0, 1] (or left out for an unscored step), got 1.5") },
+      {
+        id: badConfidence.id,
+        status: "rejected",
+        code: "invalid_confidence",
+        message: expect.stringContaining("confidence must be a finite number in [0, 1] (or left out for an unscored step), got 1.5"),
+      },
       { id: expect.any(String), status: "rejected", code: "unknown_type", message: expect.any(String) },
       { id: null, status: "rejected", code: "invalid_event", message: expect.any(String) },
       { id: null, status: "rejected", code: "invalid_event", message: expect.any(String) },
@@ -58,7 +63,7 @@ describe("POST /v1/events: item statuses", () => {
 
   it.each([
     ["an array", []],
-    ["a string", "\"events\""],
+    ["a string", '"events"'],
     ["null", "null"],
     ["an object without events", { batch: [] }],
     ["events that is not an array", { events: { 0: runStarted() } }],
@@ -89,7 +94,10 @@ describe("POST /v1/events: item statuses", () => {
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
     const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [projectId] });
     expect(stored.rows[0]!.body).toBe(sent);
-    const entry = await ctx.store.client.execute({ sql: "SELECT payload_hash FROM audit_log WHERE project_id = ? AND subject = ?", args: [projectId, `event:${e.id}`] });
+    const entry = await ctx.store.client.execute({
+      sql: "SELECT payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
+      args: [projectId, `event:${e.id}`],
+    });
     expect(entry.rows[0]!.payload_hash).toBe(sha256Hex(sent));
   });
 
@@ -188,7 +196,9 @@ describe("POST /v1/events: idempotency", () => {
 
     // A new event sent in upper case is stored in lower case, in its run.
     const next = stepEvent(start.runId);
-    const res2 = await postEvents(ctx, key, { events: [{ ...next, id: next.id.toUpperCase(), runId: next.runId.toUpperCase(), parents: [step.stepId.toUpperCase()] }] });
+    const res2 = await postEvents(ctx, key, {
+      events: [{ ...next, id: next.id.toUpperCase(), runId: next.runId.toUpperCase(), parents: [step.stepId.toUpperCase()] }],
+    });
     expect(res2.body.results[0]!.status).toBe("accepted");
     const rows = await ctx.store.client.execute({ sql: "SELECT id, run_id, body FROM events WHERE project_id = ? ORDER BY seq", args: [projectId] });
     expect(rows.rows.map((r) => [r[0], r[1]])).toEqual([
@@ -275,14 +285,25 @@ describe("POST /v1/events: projection into runs and steps", () => {
     expect(r.workflow_id).toBe(wf.rows[0]!.id);
 
     await ctx.deps.projector.sync();
-    const steps = await ctx.store.client.execute({ sql: "SELECT * FROM steps WHERE project_id = ? AND run_id = ? ORDER BY started_at, name", args: [projectId, run.runId] });
+    const steps = await ctx.store.client.execute({
+      sql: "SELECT * FROM steps WHERE project_id = ? AND run_id = ? ORDER BY started_at, name",
+      args: [projectId, run.runId],
+    });
     expect(steps.rows.map((s) => [s.id, s.name, JSON.parse(String(s.parents))])).toEqual([
       [run.stepIds[0], "extract", []],
       [run.stepIds[1], "classify", [run.stepIds[0]]],
       [run.stepIds[2], "match-policy", [run.stepIds[0]]],
     ]);
     const [extract, classify, match] = steps.rows;
-    expect(extract).toMatchObject({ status: "completed", confidence: 0.92, source: "inferred", stale: 0, flagged: 0, attempts: 1, reasoning: "policy number found in the subject line" });
+    expect(extract).toMatchObject({
+      status: "completed",
+      confidence: 0.92,
+      source: "inferred",
+      stale: 0,
+      flagged: 0,
+      attempts: 1,
+      reasoning: "policy number found in the subject line",
+    });
     expect(JSON.parse(String(extract!.features))).toEqual({ amount: 1200, channel: "email", urgent: false });
     expect(JSON.parse(String(extract!.alternatives))).toEqual([{ policyNo: "P-1243" }]);
     expect(JSON.parse(String(classify!.gate))).toMatchObject({ outcome: "pass", minConfidence: 0.7 });

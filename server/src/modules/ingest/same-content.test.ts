@@ -18,6 +18,6 @@ describe("sameContent", () => {
   it("treats a member set to undefined as absent, and a value JSON cannot hold as JSON stores it", () => {
     expect(sameContent({ a: 1, b: undefined }, { a: 1 })).toBe(true);
     expect(sameContent({ a: Infinity }, JSON.parse('{"a":null}'))).toBe(true);
-    expect(canonicalJson({ "é": 1, e: [undefined, "\u2028"] })).toBe('{"e":[null,"\u2028"],"é":1}');
+    expect(canonicalJson({ é: 1, e: [undefined, "\u2028"] })).toBe('{"e":[null,"\u2028"],"é":1}');
   });
 });

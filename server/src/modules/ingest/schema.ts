@@ -68,9 +68,7 @@ export const otlpSpans = sqliteTable(
     // Run detail reads the metadata of its steps by step id.
     index("otlp_spans_step_idx").on(t.projectId, t.stepId),
     // Each request reads its traces' waiting spans, not every span they have.
-    index("otlp_spans_pending_idx")
-      .on(t.projectId, t.traceId)
-      .where(sql`${t.state} = 'pending'`),
+    index("otlp_spans_pending_idx").on(t.projectId, t.traceId).where(sql`${t.state} = 'pending'`),
   ],
 );
 
@@ -90,9 +88,7 @@ export const otlpTraces = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.projectId, t.traceId] }),
     // The idle-close job scans every project for traces quiet too long; only waiting ones are indexed.
-    index("otlp_traces_idle_idx")
-      .on(t.lastSeenAt)
-      .where(sql`${t.pending} > 0`),
+    index("otlp_traces_idle_idx").on(t.lastSeenAt).where(sql`${t.pending} > 0`),
   ],
 );
 

@@ -34,9 +34,17 @@ describe("commitIngestBatches", () => {
   it("stores each event's columns and body, with one audit entry hashing that body, and gate decisions as entries of their own", async () => {
     const { projectId, keyId } = await ctx.newProject();
     const start = runStarted();
-    const escalated = stepEvent(start.runId, { gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.95 }, input: { note: "é😀 \"quoted\"" } });
+    const escalated = stepEvent(start.runId, { gate: { outcome: "escalate", kinds: ["confidence"], minConfidence: 0.95 }, input: { note: 'é😀 "quoted"' } });
     const passed = stepEvent(start.runId, { gate: { outcome: "pass", kinds: [] } });
-    const dropped: SeamtraceEvent = { id: uuidv7(), type: "sdk.dropped", time: "1969-12-31T23:59:59.999+00:00", reason: "buffer_full", count: 1, from: start.time, to: start.time };
+    const dropped: SeamtraceEvent = {
+      id: uuidv7(),
+      type: "sdk.dropped",
+      time: "1969-12-31T23:59:59.999+00:00",
+      reason: "buffer_full",
+      count: 1,
+      from: start.time,
+      to: start.time,
+    };
     const events = [start, escalated, passed, dropped];
 
     const [outcome] = await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: 1_750_000_000_123, events }]);
@@ -98,7 +106,9 @@ describe("commitIngestBatches", () => {
     expect(trail.slice(entriesBefore).map((e) => e.subject)).toEqual(fresh.map((e) => `event:${e.id}`));
 
     // All duplicates: nothing stored, nothing audited.
-    expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([["duplicate", "duplicate"]]);
+    expect(await commitIngestBatches(ctx.store.client, [{ projectId: a.projectId, keyId: a.keyId, receivedAt: 5, events: [old, fresh[2]!] }])).toEqual([
+      ["duplicate", "duplicate"],
+    ]);
     expect(await entries(a.projectId)).toHaveLength(trail.length);
   });
 });

@@ -135,7 +135,11 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
       const fresh = new Set(rs.rows.map((r) => `${String(r[0])} ${String(r[1])}`));
       stored = all.filter((r) => fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`));
-      held = await storedBodies(tx, batches, all.filter((r) => !fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`)));
+      held = await storedBodies(
+        tx,
+        batches,
+        all.filter((r) => !fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`)),
+      );
     }
     for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
     for (const [bi, rows] of prepared.entries()) {

@@ -22,7 +22,11 @@ export function jobsRoutes(deps: AppDeps) {
     .get("/jobs", reader, (c) => {
       const available = new Set(deps.jobs.jobs());
       const body: JobListResponse = {
-        items: JOB_NAMES.map((name) => ({ name, schedule: deps.config.jobs.enabled ? deps.config.jobs.schedules[name] : null, available: available.has(name) })),
+        items: JOB_NAMES.map((name) => ({
+          name,
+          schedule: deps.config.jobs.enabled ? deps.config.jobs.schedules[name] : null,
+          available: available.has(name),
+        })),
       };
       return c.json(body);
     })

@@ -162,8 +162,14 @@ describe("Scheduler lease", () => {
     const spans: Span[] = [];
     // Renewed every 500 ms: a loaded machine would have to stall the event loop for a whole
     // lease length (1.5 s) to lose it.
-    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 5_000)], { holder: "a", leaseMs: 1_500 });
-    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 10)], { holder: "b", leaseMs: 1_500 });
+    const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 5_000)], {
+      holder: "a",
+      leaseMs: 1_500,
+    });
+    const b = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "b", 10)], {
+      holder: "b",
+      leaseMs: 1_500,
+    });
     const long = await a.start("rollup", { trigger: "manual", actor: "cli" });
     expect(long.status).toBe("started");
     // Three lease lengths go by; the other instance never gets in.
@@ -177,8 +183,13 @@ describe("Scheduler lease", () => {
 
   it("takes over a lease its holder left to expire (a crashed instance), and records that run as abandoned", async () => {
     ctx = await createTestContext();
-    await ctx.store.client.execute({ sql: "INSERT INTO job_leases (job, holder, acquired_at, expires_at) VALUES ('rollup', 'dead', 0, ?)", args: [Date.now() - 1] });
-    await ctx.store.client.execute("INSERT INTO job_runs (id, job, trigger, holder, actor, started_at, outcome) VALUES ('r0', 'rollup', 'schedule', 'dead', 'system:scheduler', 0, 'running')");
+    await ctx.store.client.execute({
+      sql: "INSERT INTO job_leases (job, holder, acquired_at, expires_at) VALUES ('rollup', 'dead', 0, ?)",
+      args: [Date.now() - 1],
+    });
+    await ctx.store.client.execute(
+      "INSERT INTO job_runs (id, job, trigger, holder, actor, started_at, outcome) VALUES ('r0', 'rollup', 'schedule', 'dead', 'system:scheduler', 0, 'running')",
+    );
     const spans: Span[] = [];
     const a = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: Date.now }, [recordingJob(spans, "a", 1)], { holder: "a" });
     expect(await a.run("rollup", { trigger: "schedule", actor: "system:scheduler" })).toMatchObject({ outcome: "ok" });

@@ -182,7 +182,9 @@ export async function listJobRuns(
   const where: Array<SQL | undefined> = [
     filter.job === undefined ? undefined : eq(jobRuns.job, filter.job),
     filter.from === undefined ? undefined : gte(jobRuns.startedAt, filter.from),
-    filter.before ? or(lt(jobRuns.startedAt, filter.before.startedAt), and(eq(jobRuns.startedAt, filter.before.startedAt), lt(jobRuns.id, filter.before.id))) : undefined,
+    filter.before
+      ? or(lt(jobRuns.startedAt, filter.before.startedAt), and(eq(jobRuns.startedAt, filter.before.startedAt), lt(jobRuns.id, filter.before.id)))
+      : undefined,
   ];
   const rows = await db
     .select()
@@ -214,4 +216,3 @@ export async function listJobRuns(
     next: rows.length > filter.limit && last ? { startedAt: last.startedAt, id: last.id } : null,
   };
 }
-

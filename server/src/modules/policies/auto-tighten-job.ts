@@ -35,13 +35,21 @@ function effectivePolicies(rows: readonly (PolicyRow & { projectId: string })[],
     const names = new Set([...(stepsSeen.get(k) ?? []), ...steps.keys()]);
     for (const step of names) {
       const s = steps.get(step);
-      const pick = <F extends "minConfidence" | "targetAccuracy" | "tightenMin" | "tightenMax" | "spotCheckRate" | "delta" | "onUnmet">(f: F) => s?.[f] ?? wf?.[f] ?? null;
+      const pick = <F extends "minConfidence" | "targetAccuracy" | "tightenMin" | "tightenMax" | "spotCheckRate" | "delta" | "onUnmet">(f: F) =>
+        s?.[f] ?? wf?.[f] ?? null;
       const targetAccuracy = pick("targetAccuracy");
       if (targetAccuracy === null) continue;
       out.push({
-        projectId, workflow, step, targetAccuracy,
-        minConfidence: pick("minConfidence"), tightenMin: pick("tightenMin"), tightenMax: pick("tightenMax"), spotCheckRate: pick("spotCheckRate"),
-        delta: pick("delta") ?? DEFAULT_DELTA, onUnmet: pick("onUnmet") ?? "escalate",
+        projectId,
+        workflow,
+        step,
+        targetAccuracy,
+        minConfidence: pick("minConfidence"),
+        tightenMin: pick("tightenMin"),
+        tightenMax: pick("tightenMax"),
+        spotCheckRate: pick("spotCheckRate"),
+        delta: pick("delta") ?? DEFAULT_DELTA,
+        onUnmet: pick("onUnmet") ?? "escalate",
       });
     }
   }
@@ -114,7 +122,14 @@ export async function runAutoTightenJob(ctx: JobContext): Promise<JobReport> {
       metrics.push({ ...at, metric: "threshold.unmet", value: inReview ? 1 : 0, details: { precision: measured, missingLabels: labels, pending } });
       continue;
     }
-    const choice = learnThenTest({ bins, targetAccuracy: p.targetAccuracy, delta: p.delta, min: Math.max(current, p.tightenMin ?? 0), max: p.tightenMax, minLabels: MIN_LABELS });
+    const choice = learnThenTest({
+      bins,
+      targetAccuracy: p.targetAccuracy,
+      delta: p.delta,
+      min: Math.max(current, p.tightenMin ?? 0),
+      max: p.tightenMax,
+      minLabels: MIN_LABELS,
+    });
     const evidence = {
       cause: "below-target",
       trigger: { belowTarget, driftAlert: drift, precisionAtCurrent: measured },
@@ -133,7 +148,8 @@ export async function runAutoTightenJob(ctx: JobContext): Promise<JobReport> {
         continue;
       }
       const reason = `auto-tighten: labelled precision ${measured.precision.toFixed(3)} below target ${p.targetAccuracy}; minConfidence ${current} → ${choice.threshold}, certified at δ ${p.delta}`;
-      if (await apply(ctx, p, version, "threshold", { minConfidence: choice.threshold }, p.minConfidence, choice.threshold, reason, evidence, now)) counts.tightened++;
+      if (await apply(ctx, p, version, "threshold", { minConfidence: choice.threshold }, p.minConfidence, choice.threshold, reason, evidence, now))
+        counts.tightened++;
       metrics.push({ ...at, metric: "threshold.unmet", value: 0 });
       continue;
     }
@@ -142,13 +158,18 @@ export async function runAutoTightenJob(ctx: JobContext): Promise<JobReport> {
     metrics.push({ ...at, metric: "threshold.unmet", value: 1, details: { ...evidence, action: p.onUnmet } });
     const reason = `auto-tighten: no threshold within [${p.tightenMin ?? 0}, ${p.tightenMax ?? 1}] meets target ${p.targetAccuracy} at δ ${p.delta}`;
     const unmet = { ...evidence, cause: "unmet" };
-    if (p.onUnmet === "escalate") await apply(ctx, p, version, "review-all", { minConfidence: 1 }, p.minConfidence, 1, `${reason}; every output goes to review`, unmet, now);
+    if (p.onUnmet === "escalate")
+      await apply(ctx, p, version, "review-all", { minConfidence: 1 }, p.minConfidence, 1, `${reason}; every output goes to review`, unmet, now);
     else if (p.onUnmet === "spot-check") {
       await apply(ctx, p, version, "spot-check", { spotCheckRate: 1 }, p.spotCheckRate, 1, `${reason}; every passing output is spot-checked`, unmet, now);
     }
   }
   await writeMetrics(ctx, metrics);
-  return { rowsRead: rows.length, rowsWritten: counts.tightened + counts.reverted + counts.unmet + counts.spotChecks, details: { steps: counts.examined, ...counts } };
+  return {
+    rowsRead: rows.length,
+    rowsWritten: counts.tightened + counts.reverted + counts.unmet + counts.spotChecks,
+    details: { steps: counts.examined, ...counts },
+  };
 }
 
 /** Reverts this step's applied tightenings made on older versions, when the newest one proves calibrated. */
@@ -159,12 +180,18 @@ async function maybeRevert(ctx: JobContext, p: Effective, version: string, newes
   const rel = calibrationOf(newest, DESIGN_GROUPS);
   const oldest = stale.at(-1)!;
   const atOld = precisionAbove(labelBins(newest, DESIGN_GROUPS), oldest.before ?? 0, p.delta);
-  const calibrated = rel.ece !== null && rel.ece <= CALIBRATED_ECE && atOld.effectiveN >= MIN_LABELS && atOld.lowerBound !== null && atOld.lowerBound >= p.targetAccuracy;
+  const calibrated =
+    rel.ece !== null && rel.ece <= CALIBRATED_ECE && atOld.effectiveN >= MIN_LABELS && atOld.lowerBound !== null && atOld.lowerBound >= p.targetAccuracy;
   if (!calibrated || p.minConfidence !== stale[0]!.after) return 0;
   const put = await putPolicy(ctx.store.client, {
-    projectId: p.projectId, workflow: p.workflow, step: p.step, patch: { minConfidence: oldest.before }, actor: ACTOR,
+    projectId: p.projectId,
+    workflow: p.workflow,
+    step: p.step,
+    patch: { minConfidence: oldest.before },
+    actor: ACTOR,
     reason: `auto-tighten reverted: version ${version} is calibrated (ECE ${rel.ece!.toFixed(3)}) and keeps the target at ${oldest.before ?? "no threshold"}`,
-    evidence: { version, ece: rel.ece, precisionAtOld: atOld, reverts: stale.map((c) => c.id) }, now,
+    evidence: { version, ece: rel.ece, precisionAtOld: atOld, reverts: stale.map((c) => c.id) },
+    now,
   });
   if (put.outcome === "invalid" || put.outcome === "limit") return 0;
   for (const c of stale) await markReverted(ctx.store.client, p.projectId, c.id, ACTOR, now);

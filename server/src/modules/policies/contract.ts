@@ -59,7 +59,9 @@ const name = z.string().min(1).max(256);
 const fraction = z.number().min(0).max(1).nullable().optional();
 const reason = z.string().trim().max(2000);
 /** Review group names appear in paths (`/v1/review/groups/:name`) and metric series: kept plain. */
-export const reviewGroupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit");
+export const reviewGroupName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit");
 
 /**
  * `PUT /v1/policies/:workflow[/steps/:step]` body. Strict: an unknown key is a 400, so a client

@@ -66,10 +66,18 @@ beforeAll(async () => {
   reviewerId = (await ctx.newUser(projectId, "reviewer")).userId;
   scheduler = new Scheduler({ store: ctx.store, config: ctx.config, log: silentLogger, now: () => clock }, JOBS);
   await putPolicy(ctx.store.client, {
-    projectId, workflow: "claims", step: null, actor: "user:admin", now: T,
+    projectId,
+    workflow: "claims",
+    step: null,
+    actor: "user:admin",
+    now: T,
     patch: { minConfidence: 0.6, spotCheckRate: SPOT_RATE, targetAccuracy: TARGET, tightenMin: 0.6, tightenMax: 0.95 },
   });
-  await createWebhook(ctx.store.db, { projectId, url: "https://hooks.example.test/alerts", events: ["alert.fired", "alert.resolved", "threshold.changed"], actor: "user:admin" }, T);
+  await createWebhook(
+    ctx.store.db,
+    { projectId, url: "https://hooks.example.test/alerts", events: ["alert.fired", "alert.resolved", "threshold.changed"], actor: "user:admin" },
+    T,
+  );
 });
 afterAll(() => ctx.close());
 
@@ -101,7 +109,11 @@ describe("a drifting stream", () => {
     expect(change).toMatchObject({ before: 0.6, status: "applied", version: "1" });
     expect(change!.after).toBeGreaterThan(0.6);
     expect(change!.after).toBeLessThanOrEqual(0.95);
-    const evidence = change!.evidence as { trigger: { belowTarget: boolean; driftAlert: boolean }; delta: number; candidates: Array<{ threshold: number; lowerBound: number; pvalue: number; status: string }> };
+    const evidence = change!.evidence as {
+      trigger: { belowTarget: boolean; driftAlert: boolean };
+      delta: number;
+      candidates: Array<{ threshold: number; lowerBound: number; pvalue: number; status: string }>;
+    };
     expect(evidence.trigger).toMatchObject({ belowTarget: true, driftAlert: true });
     expect(evidence.delta).toBe(0.05);
     const chosen = evidence.candidates.find((c) => c.threshold === change!.after)!;
@@ -118,7 +130,10 @@ describe("a drifting stream", () => {
     expect(served?.spotCheckRate).toBe(2 * SPOT_RATE);
     threshold = served!.minConfidence!;
 
-    const deliveries = await ctx.store.client.execute({ sql: "SELECT event FROM webhook_deliveries WHERE project_id = ? ORDER BY created_at", args: [projectId] });
+    const deliveries = await ctx.store.client.execute({
+      sql: "SELECT event FROM webhook_deliveries WHERE project_id = ? ORDER BY created_at",
+      args: [projectId],
+    });
     expect(deliveries.rows.map((r) => r.event)).toEqual(expect.arrayContaining(["alert.fired", "threshold.changed"]));
   });
 
@@ -134,7 +149,9 @@ describe("a drifting stream", () => {
     // And the rollups, which auto-tighten reads, say the same.
     clock = T + 3 * DAY + 10 * 60_000;
     await run("rollup");
-    const rows = (await readRollups(ctx.store.client, { projectId, step: "classify", from: T + 2 * DAY, to: T + 3 * DAY })).filter((r) => r.key.step === "classify");
+    const rows = (await readRollups(ctx.store.client, { projectId, step: "classify", from: T + 2 * DAY, to: T + 3 * DAY })).filter(
+      (r) => r.key.step === "classify",
+    );
     const bins = labelBins(rows, ["spot"]);
     const w = bins.reduce((s, b) => s + b.w, 0);
     const wy = bins.reduce((s, b) => s + b.wy, 0);

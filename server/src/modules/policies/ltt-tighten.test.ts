@@ -37,9 +37,16 @@ async function project(policy: Parameters<typeof putPolicy>[1]["patch"]) {
   return p;
 }
 
-async function traffic(p: { projectId: string; keyId: string }, start: number, opts: { a: number; b: number; miss: number; spot: number; perHour: number; minConfidence: number; decided?: number }, seed: number) {
+async function traffic(
+  p: { projectId: string; keyId: string },
+  start: number,
+  opts: { a: number; b: number; miss: number; spot: number; perHour: number; minConfidence: number; decided?: number },
+  seed: number,
+) {
   const outputs = simulateStream({
-    from: start, hours: 24, perHour: opts.perHour,
+    from: start,
+    hours: 24,
+    perHour: opts.perHour,
     confidence: (r) => beta(r, opts.a, opts.b),
     pCorrect: (c) => c - opts.miss,
     policy: { minConfidence: opts.minConfidence, spotCheckRate: opts.spot },
@@ -48,7 +55,14 @@ async function traffic(p: { projectId: string; keyId: string }, start: number, o
   await ingestStream(ctx.store, p.projectId, p.keyId, outputs);
   // `decided`: the share of spot checks reviewers got to; the rest stay queued.
   const tenths = Math.round((opts.decided ?? 1) * 10);
-  await reviewStream(ctx.store, p.projectId, reviewerId, outputs.filter((_, i) => i % 10 < tenths), ["spot_check"], start + DAY);
+  await reviewStream(
+    ctx.store,
+    p.projectId,
+    reviewerId,
+    outputs.filter((_, i) => i % 10 < tenths),
+    ["spot_check"],
+    start + DAY,
+  );
 }
 
 beforeAll(async () => {
@@ -98,7 +112,9 @@ describe("auto-tighten", () => {
     const r = await run("auto-tighten");
     expect(r.details).toMatchObject({ tightened: 0, unmet: 0 });
     expect(await listThresholdChanges(ctx.store.db, p.projectId, { limit: 10 })).toEqual([]);
-    const [unmet] = (await ctx.store.client.execute({ sql: "SELECT details FROM metrics WHERE project_id = ? AND metric = 'threshold.unmet'", args: [p.projectId] })).rows;
+    const [unmet] = (
+      await ctx.store.client.execute({ sql: "SELECT details FROM metrics WHERE project_id = ? AND metric = 'threshold.unmet'", args: [p.projectId] })
+    ).rows;
     const details = JSON.parse(String(unmet!.details)) as { pending: boolean; missingLabels: { spotCoverage: number } };
     expect(details.pending).toBe(true);
     expect(details.missingLabels.spotCoverage).toBeGreaterThan(0.2);
@@ -121,8 +137,13 @@ describe("auto-tighten", () => {
     await run("alerts");
     const firing = await listAlerts(ctx.store.db, p.projectId, { status: "firing", from: 0, to: clock, limit: 10 });
     const unmet = firing.find((a) => a.ruleId === "builtin:threshold-unmet")!;
-    expect(unmet.message).toMatch(/^No threshold within bounds meets target 0\.97 for claims v1 \/ classify: precision 0\.[\d]+ on [\d.]+ effective labels; action: escalate$/);
-    const hooks = await ctx.store.client.execute({ sql: "SELECT payload FROM webhook_deliveries WHERE project_id = ? AND event = 'alert.fired'", args: [p.projectId] });
+    expect(unmet.message).toMatch(
+      /^No threshold within bounds meets target 0\.97 for claims v1 \/ classify: precision 0\.[\d]+ on [\d.]+ effective labels; action: escalate$/,
+    );
+    const hooks = await ctx.store.client.execute({
+      sql: "SELECT payload FROM webhook_deliveries WHERE project_id = ? AND event = 'alert.fired'",
+      args: [p.projectId],
+    });
     expect(hooks.rows.map((h) => JSON.parse(String(h.payload)) as { data?: { message?: string; step?: string } })).toEqual(
       expect.arrayContaining([expect.objectContaining({ data: expect.objectContaining({ workflow: "claims", step: "classify", message: unmet.message }) })]),
     );

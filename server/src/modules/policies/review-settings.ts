@@ -60,6 +60,12 @@ export async function reviewSettingsFor(
       if (v === null || v === undefined) return DEFAULT_REVIEW_SETTINGS[k];
       return (typeof DEFAULT_REVIEW_SETTINGS[k] === "number" || k === "reviewBy" ? Number(v) : String(v)) as ReviewSettings[K];
     };
-    return { reviewers: pick("reviewers"), consensus: pick("consensus"), reviewBy: pick("reviewBy"), onExpiry: pick("onExpiry"), reviewGroup: pick("reviewGroup") };
+    return {
+      reviewers: pick("reviewers"),
+      consensus: pick("consensus"),
+      reviewBy: pick("reviewBy"),
+      onExpiry: pick("onExpiry"),
+      reviewGroup: pick("reviewGroup"),
+    };
   };
 }

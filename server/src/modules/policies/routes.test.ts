@@ -64,7 +64,9 @@ async function storedRow(projectId: string, workflow: string, step = "") {
     sql: "SELECT min_confidence, on_low, revision, updated_by FROM policies WHERE project_id = ? AND workflow = ? AND step = ?",
     args: [projectId, workflow, step],
   });
-  return rs.rows[0] ? { minConfidence: rs.rows[0].min_confidence, onLow: rs.rows[0].on_low, revision: Number(rs.rows[0].revision), updatedBy: rs.rows[0].updated_by } : null;
+  return rs.rows[0]
+    ? { minConfidence: rs.rows[0].min_confidence, onLow: rs.rows[0].on_low, revision: Number(rs.rows[0].revision), updatedBy: rs.rows[0].updated_by }
+    : null;
 }
 
 async function historyCount(projectId: string): Promise<number> {
@@ -182,9 +184,7 @@ describe("policy changes and their history commit together", () => {
     const a = await newActor();
     await put("claims", a.admin, { minConfidence: 0.8 });
     const before = await list(a.key);
-    await ctx.store.client.execute(
-      "CREATE TRIGGER refuse_policy_history BEFORE INSERT ON policy_history BEGIN SELECT RAISE(ABORT, 'history refused'); END",
-    );
+    await ctx.store.client.execute("CREATE TRIGGER refuse_policy_history BEFORE INSERT ON policy_history BEGIN SELECT RAISE(ABORT, 'history refused'); END");
     try {
       expect((await put("claims", a.admin, { minConfidence: 0.5 })).status).toBe(500);
       expect((await put("claims/steps/new", a.admin, { minConfidence: 0.5 })).status).toBe(500);

@@ -51,14 +51,14 @@ export function policiesRoutes(deps: AppDeps) {
   async function put(c: Context<AppEnv>, workflow: string, step: string | null, body: PolicyBody) {
     const principal = c.get("principal");
     const result = await putPolicy(deps.store.client, {
-        projectId: principal.projectId,
-        workflow,
-        step,
-        patch: patchOf(body),
-        actor: principal.actor,
-        reason: body.reason,
-        now: deps.now(),
-      });
+      projectId: principal.projectId,
+      workflow,
+      step,
+      patch: patchOf(body),
+      actor: principal.actor,
+      reason: body.reason,
+      now: deps.now(),
+    });
     switch (result.outcome) {
       case "invalid":
         throw badRequest("invalid_policy", result.message, result.details);
@@ -121,4 +121,3 @@ export function policiesRoutes(deps: AppDeps) {
       return remove(c, workflow, step, c.req.valid("query").reason);
     });
 }
-

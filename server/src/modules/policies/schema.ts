@@ -98,7 +98,9 @@ export const thresholdChanges = sqliteTable(
      * threshold in bounds met the target: minConfidence 1), `spot-check` (spotCheckRate: raised
      * on drift, or to 1 when no threshold met the target and the policy says so).
      */
-    kind: text("kind", { enum: ["threshold", "review-all", "spot-check"] }).notNull().default("threshold"),
+    kind: text("kind", { enum: ["threshold", "review-all", "spot-check"] })
+      .notNull()
+      .default("threshold"),
     before: real("before"),
     after: real("after").notNull(),
     evidence: text("evidence").notNull(),

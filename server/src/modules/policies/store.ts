@@ -1,14 +1,7 @@
 import type { Client, Row } from "@libsql/client";
 import { uuidv7, type ServedPolicy } from "@seamtrace/sdk";
 import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
-import {
-  MAX_POLICIES_PER_PROJECT,
-  POLICY_FIELDS,
-  type HistoryCursor,
-  type PolicyHistoryEntry,
-  type PolicyPatch,
-  type PolicyValues,
-} from "./contract.js";
+import { MAX_POLICIES_PER_PROJECT, POLICY_FIELDS, type HistoryCursor, type PolicyHistoryEntry, type PolicyPatch, type PolicyValues } from "./contract.js";
 import type { Db } from "../../platform/db/client.js";
 import { policies, policyHistory } from "./schema.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
@@ -72,7 +65,8 @@ const rowColumns = {
  * primary key's order, so the answer, and the ETag hashed over it, are deterministic.
  */
 export async function listPolicies(db: Db, projectId: string, filter: { workflow?: string | undefined } = {}): Promise<PolicyRow[]> {
-  const where = filter.workflow === undefined ? eq(policies.projectId, projectId) : and(eq(policies.projectId, projectId), eq(policies.workflow, filter.workflow));
+  const where =
+    filter.workflow === undefined ? eq(policies.projectId, projectId) : and(eq(policies.projectId, projectId), eq(policies.workflow, filter.workflow));
   return db.select(rowColumns).from(policies).where(where).orderBy(asc(policies.workflow), asc(policies.step)).limit(MAX_POLICIES_PER_PROJECT).all();
 }
 
@@ -177,7 +171,9 @@ export async function putPolicy(client: Client, change: PolicyChange & { patch: 
       },
       historyInsert(change, step, current ? toServed(current) : null, after),
     ]);
-    await appendAudit(tx, change.projectId, [policyAudit(change, step, current ? "policy.updated" : "policy.created", current ? toServed(current) : null, after)]);
+    await appendAudit(tx, change.projectId, [
+      policyAudit(change, step, current ? "policy.updated" : "policy.created", current ? toServed(current) : null, after),
+    ]);
     await tx.commit();
     return { outcome: current ? "updated" : "created", policy: after };
   } finally {

@@ -61,7 +61,17 @@ export async function recordThresholdChange(client: Client, change: NewThreshold
       enqueueWebhookStatement(
         c.projectId,
         "threshold.changed",
-        { changeId: id, workflow: c.workflow, step: c.step, version: c.version, kind: c.kind, field: fieldOf(c.kind), before: c.before, after: c.after, by: "system:auto-tighten" },
+        {
+          changeId: id,
+          workflow: c.workflow,
+          step: c.step,
+          version: c.version,
+          kind: c.kind,
+          field: fieldOf(c.kind),
+          before: c.before,
+          after: c.after,
+          by: "system:auto-tighten",
+        },
         c.now,
       ),
     ]);
@@ -170,10 +180,20 @@ export async function upsertCalibrationMap(
 
 /** Every map of a project (one per workflow step), in (workflow, step) order. */
 export async function listCalibrationMaps(db: Db, projectId: string, workflow?: string): Promise<CalibrationMapView[]> {
-  const where = workflow === undefined ? eq(calibrationMaps.projectId, projectId) : and(eq(calibrationMaps.projectId, projectId), eq(calibrationMaps.workflow, workflow));
+  const where =
+    workflow === undefined ? eq(calibrationMaps.projectId, projectId) : and(eq(calibrationMaps.projectId, projectId), eq(calibrationMaps.workflow, workflow));
   const rows = await db.select().from(calibrationMaps).where(where).orderBy(calibrationMaps.workflow, calibrationMaps.step).limit(10_000).all();
   return rows.map((r) => {
     const map = JSON.parse(r.map) as CalibrationMap;
-    return { workflow: r.workflow, step: r.step, version: r.version, x: map.x, y: map.y, labels: r.labels, effectiveN: r.effectiveN, fittedAt: new Date(r.fittedAt).toISOString() };
+    return {
+      workflow: r.workflow,
+      step: r.step,
+      version: r.version,
+      x: map.x,
+      y: map.y,
+      labels: r.labels,
+      effectiveN: r.effectiveN,
+      fittedAt: new Date(r.fittedAt).toISOString(),
+    };
   });
 }

@@ -37,7 +37,17 @@ export async function apply(
 ): Promise<boolean> {
   const put = await putPolicy(ctx.store.client, { projectId: p.projectId, workflow: p.workflow, step: p.step, patch, actor: ACTOR, reason, evidence, now });
   if (put.outcome !== "created" && put.outcome !== "updated") return false;
-  await recordThresholdChange(ctx.store.client, { projectId: p.projectId, workflow: p.workflow, step: p.step, version, kind, before, after, evidence, policyRevision: put.policy.revision, now });
+  await recordThresholdChange(ctx.store.client, {
+    projectId: p.projectId,
+    workflow: p.workflow,
+    step: p.step,
+    version,
+    kind,
+    before,
+    after,
+    evidence,
+    policyRevision: put.policy.revision,
+    now,
+  });
   return true;
 }
-

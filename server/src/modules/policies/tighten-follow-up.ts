@@ -31,8 +31,14 @@ export async function driftSpotChecks(ctx: JobContext, p: Effective, version: st
   if (!drift && raised) {
     if (p.spotCheckRate === raised.after) {
       const put = await putPolicy(ctx.store.client, {
-        projectId: p.projectId, workflow: p.workflow, step: p.step, patch: { spotCheckRate: raised.before }, actor: ACTOR,
-        reason: `auto-tighten: drift alert resolved; spot-check rate back to ${raised.before ?? "unset"}`, evidence: { reverts: raised.id }, now,
+        projectId: p.projectId,
+        workflow: p.workflow,
+        step: p.step,
+        patch: { spotCheckRate: raised.before },
+        actor: ACTOR,
+        reason: `auto-tighten: drift alert resolved; spot-check rate back to ${raised.before ?? "unset"}`,
+        evidence: { reverts: raised.id },
+        now,
       });
       if (put.outcome === "invalid" || put.outcome === "limit") return 0;
     }

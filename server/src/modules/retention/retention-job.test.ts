@@ -20,13 +20,13 @@ beforeEach(async () => {
 afterEach(() => ctx.close());
 
 /** The fixture runs end on 2025-01-15; the job runs at `daysLater` after that. */
-const job = (daysLater: number) =>
-  runRetentionJob({ store: ctx.store, config: ctx.config, now: () => Date.UTC(2025, 0, 15, 9, 30) + daysLater * DAY });
+const job = (daysLater: number) => runRetentionJob({ store: ctx.store, config: ctx.config, now: () => Date.UTC(2025, 0, 15, 9, 30) + daysLater * DAY });
 
 async function runDetail(runId: string) {
-  return call<{ run: { input: unknown; output: unknown }; steps: Array<{ name: string; input: unknown; output: unknown; confidence: number; reasoning: unknown; alternatives: unknown }> }>(
-    ctx, "GET", `/v1/runs/${runId}`, { key },
-  );
+  return call<{
+    run: { input: unknown; output: unknown };
+    steps: Array<{ name: string; input: unknown; output: unknown; confidence: number; reasoning: unknown; alternatives: unknown }>;
+  }>(ctx, "GET", `/v1/runs/${runId}`, { key });
 }
 
 async function eventBodies(runId: string): Promise<Array<Record<string, unknown>>> {
@@ -74,7 +74,12 @@ describe("retention", () => {
     expect(bodies.find((b) => b.step === "classify")).toMatchObject({ output: "water" });
     expect(bodies.find((b) => b.type === "run.started")).not.toHaveProperty("input");
 
-    const purged = await call<{ items: Array<{ actor: string; subject: string }> }>(ctx, "GET", `/v1/audit?action=retention.purged&runId=${run.runId}&from=2025-01-01&to=2025-03-01`, { key });
+    const purged = await call<{ items: Array<{ actor: string; subject: string }> }>(
+      ctx,
+      "GET",
+      `/v1/audit?action=retention.purged&runId=${run.runId}&from=2025-01-01&to=2025-03-01`,
+      { key },
+    );
     expect(purged.body.items).toEqual([expect.objectContaining({ actor: "system:retention", subject: `run:${run.runId}` })]);
     expect(await verified()).toMatchObject({ ok: true });
     // Done once: a second pass has nothing to do.
@@ -103,8 +108,13 @@ describe("retention", () => {
     expect(Number(hours.rows[0]![0])).toBe(1);
 
     // The entries about the deleted run remain (hashes only), and the export says their payloads are gone.
-    const exported = await ctx.app.request(`/v1/audit/export?runId=${old.runId}&from=2025-01-01&to=2025-12-31`, { headers: { authorization: `Bearer ${key}` } });
-    const rows = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l) as { action: string; payload: unknown });
+    const exported = await ctx.app.request(`/v1/audit/export?runId=${old.runId}&from=2025-01-01&to=2025-12-31`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const rows = (await exported.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; payload: unknown });
     expect(rows.filter((r) => r.action !== "retention.purged" && r.payload !== null)).toEqual([]);
     expect(rows.at(-1)).toMatchObject({ action: "retention.purged", payload: { mode: "ttl", steps: 3 } });
     expect(await verified()).toMatchObject({ ok: true });
@@ -115,18 +125,39 @@ describe("retention", () => {
     const t0 = BigInt(Date.UTC(2025, 0, 15, 9)) * 1_000_000n;
     const traceId = "6bf92f3577b34da6a3ce929d0e0e4736";
     const span = (spanId: string, parentSpanId: string) => ({
-      traceId, spanId, parentSpanId, name: `s-${spanId}`, startTimeUnixNano: String(t0), endTimeUnixNano: String(t0 + 1_000_000n),
+      traceId,
+      spanId,
+      parentSpanId,
+      name: `s-${spanId}`,
+      startTimeUnixNano: String(t0),
+      endTimeUnixNano: String(t0 + 1_000_000n),
       attributes: [{ key: "claim.id", value: { stringValue: "C-7" } }],
-      events: [{ name: "gen_ai.evaluation.result", attributes: [{ key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.5 } }, { key: "gen_ai.evaluation.explanation", value: { stringValue: "why" } }] }],
+      events: [
+        {
+          name: "gen_ai.evaluation.result",
+          attributes: [
+            { key: "gen_ai.evaluation.score.value", value: { doubleValue: 0.5 } },
+            { key: "gen_ai.evaluation.explanation", value: { stringValue: "why" } },
+          ],
+        },
+      ],
     });
     const res = await ctx.app.request("/v1/traces", {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "claims" } }] }, scopeSpans: [{ spans: [span("00f067aa0ba902b7", ""), span("53995c3f42cd8ad8", "00f067aa0ba902b7")] }] }] }),
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: "service.name", value: { stringValue: "claims" } }] },
+            scopeSpans: [{ spans: [span("00f067aa0ba902b7", ""), span("53995c3f42cd8ad8", "00f067aa0ba902b7")] }],
+          },
+        ],
+      }),
     });
     expect(await res.json()).toEqual({});
     await ctx.deps.projector.sync();
-    const count = async (table: string) => Number((await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] })).rows[0]![0]);
+    const count = async (table: string) =>
+      Number((await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] })).rows[0]![0]);
     expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([2, 2, 1]);
     expect(await job(31)).toMatchObject({ deleted: { runs: 1, steps: 2 } });
     expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([0, 0, 0]);

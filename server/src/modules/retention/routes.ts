@@ -16,11 +16,17 @@ export function retentionRoutes(deps: AppDeps) {
       const items = await listRetentionPolicies(deps.store.db, c.get("principal").projectId);
       return c.json({ items: items.map((p) => ({ ...p, updatedAt: iso(p.updatedAt) })), default: { mode: "full", ttlDays: null } });
     })
-    .put("/retention/:workflow", admin, validate("param", retentionParam), validate("json", retentionBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
-      const { workflow } = c.req.valid("param");
-      const body = c.req.valid("json");
-      const { projectId, actor } = c.get("principal");
-      const p = await putRetentionPolicy(deps.store.client, { projectId, workflow, ...body, actor, now: deps.now() });
-      return c.json({ ...p, updatedAt: iso(p.updatedAt) });
-    });
+    .put(
+      "/retention/:workflow",
+      admin,
+      validate("param", retentionParam),
+      validate("json", retentionBody, jsonLimits(deps, { maxBytes: 16 * 1024 })),
+      async (c) => {
+        const { workflow } = c.req.valid("param");
+        const body = c.req.valid("json");
+        const { projectId, actor } = c.get("principal");
+        const p = await putRetentionPolicy(deps.store.client, { projectId, workflow, ...body, actor, now: deps.now() });
+        return c.json({ ...p, updatedAt: iso(p.updatedAt) });
+      },
+    );
 }

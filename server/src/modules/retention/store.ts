@@ -36,7 +36,10 @@ export async function putRetentionPolicy(
   input: { projectId: string; workflow: string; mode: RetentionMode; ttlDays: number | null; actor: string; now: number },
 ): Promise<RetentionPolicy> {
   return withWriteLock(client, async (tx) => {
-    const before = await tx.execute({ sql: "SELECT mode, ttl_days FROM retention_policies WHERE project_id = ? AND workflow = ?", args: [input.projectId, input.workflow] });
+    const before = await tx.execute({
+      sql: "SELECT mode, ttl_days FROM retention_policies WHERE project_id = ? AND workflow = ?",
+      args: [input.projectId, input.workflow],
+    });
     await tx.execute({
       sql: `INSERT INTO retention_policies (project_id, workflow, mode, ttl_days, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (project_id, workflow) DO UPDATE SET mode = excluded.mode, ttl_days = excluded.ttl_days,
@@ -46,8 +49,15 @@ export async function putRetentionPolicy(
     const b = before.rows[0];
     await appendAudit(tx, input.projectId, [
       {
-        time: input.now, actor: input.actor, action: "retention.updated", subject: `workflow:${input.workflow}`,
-        payload: { workflow: input.workflow, before: b ? { mode: String(b[0]), ttlDays: b[1] == null ? null : Number(b[1]) } : null, after: { mode: input.mode, ttlDays: input.ttlDays } },
+        time: input.now,
+        actor: input.actor,
+        action: "retention.updated",
+        subject: `workflow:${input.workflow}`,
+        payload: {
+          workflow: input.workflow,
+          before: b ? { mode: String(b[0]), ttlDays: b[1] == null ? null : Number(b[1]) } : null,
+          after: { mode: input.mode, ttlDays: input.ttlDays },
+        },
       },
     ]);
     return { commit: true, value: { workflow: input.workflow, mode: input.mode, ttlDays: input.ttlDays, updatedAt: input.now, updatedBy: input.actor } };
@@ -55,7 +65,9 @@ export async function putRetentionPolicy(
 }
 
 /** Policies to apply, across projects: `final` ones and any with a TTL. */
-export async function activeRetentionPolicies(db: Db): Promise<Array<{ projectId: string; workflow: string; workflowId: string | null; mode: RetentionMode; ttlDays: number | null }>> {
+export async function activeRetentionPolicies(
+  db: Db,
+): Promise<Array<{ projectId: string; workflow: string; workflowId: string | null; mode: RetentionMode; ttlDays: number | null }>> {
   const rs = await db.$client.execute(`
     SELECT p.project_id, p.workflow, w.id, p.mode, p.ttl_days FROM retention_policies p
     LEFT JOIN workflows w ON w.project_id = p.project_id AND w.name = p.workflow
@@ -134,7 +146,11 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
       counts.steps += removed.steps;
       counts.events += removed.events;
       audit.push({
-        time: input.now, actor: "system:retention", action: "retention.purged", subject: `run:${runId}`, runId,
+        time: input.now,
+        actor: "system:retention",
+        action: "retention.purged",
+        subject: `run:${runId}`,
+        runId,
         payload: { mode, ...removed },
       });
     }

@@ -16,7 +16,12 @@ beforeAll(async () => {
   const acc = { decision: "accept", reason: "r" };
   const rej = { decision: "reject", reason: "r" };
   // Four items rated by a and b: agree, disagree (then adjudicated to accept), agree, agree on a correction.
-  for (const [da, db] of [[acc, acc], [acc, rej], [rej, rej], [x, x]] as const) {
+  for (const [da, db] of [
+    [acc, acc],
+    [acc, rej],
+    [rej, rej],
+    [x, x],
+  ] as const) {
     const run = await escalate(ctx, t, wf);
     await decide(ctx, run.escalationId, t.a, da);
     const r = await decide(ctx, run.escalationId, t.b, db);

@@ -28,9 +28,16 @@ interface Rating {
 }
 
 const outcome = (decision: unknown, corrected: unknown) =>
-  outcomeKey({ decision: String(decision) as Decision, output: corrected === null || corrected === undefined ? null : (JSON.parse(String(corrected)) as unknown) });
+  outcomeKey({
+    decision: String(decision) as Decision,
+    output: corrected === null || corrected === undefined ? null : (JSON.parse(String(corrected)) as unknown),
+  });
 
-async function ratings(client: Client, projectId: string, f: { workflow?: string | undefined; step?: string | undefined; from: number; to: number }): Promise<Rating[]> {
+async function ratings(
+  client: Client,
+  projectId: string,
+  f: { workflow?: string | undefined; step?: string | undefined; from: number; to: number },
+): Promise<Rating[]> {
   const where = ["r.project_id = ?", "r.created_at >= ?", "r.created_at < ?", "r.known_answer = 0", "r.role IN ('reviewer', 'judge')"];
   const args: InValue[] = [projectId, f.from, f.to];
   if (f.workflow !== undefined) where.push("r.workflow = ?"), args.push(f.workflow);
@@ -101,9 +108,14 @@ export async function agreementReport(
     const modal = [...sizes].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]![0];
     const fleissItems = items.filter((i) => i.length === modal);
     return {
-      workflow, step, items: items.length, ratings: items.reduce((s, i) => s + i.length, 0),
+      workflow,
+      step,
+      items: items.length,
+      ratings: items.reduce((s, i) => s + i.length, 0),
       raters: new Set(all.filter((r) => r.workflow === workflow && r.step === step).map((r) => r.rater)).size,
-      percentAgreement: percentAgreement(items), fleissKappa: fleissKappa(fleissItems), fleissItems: fleissItems.length,
+      percentAgreement: percentAgreement(items),
+      fleissKappa: fleissKappa(fleissItems),
+      fleissItems: fleissItems.length,
       krippendorffAlpha: krippendorffAlpha(items),
     };
   });

@@ -13,8 +13,17 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toIS
 /** What every review announcement says about its escalation. */
 export function escalationRef(e: EscalationRow) {
   return {
-    escalationId: e.id, runId: e.runId, stepId: e.stepId, workflow: e.workflow, version: e.version, step: e.step,
-    kind: e.kind, blocking: e.blocking, reviewGroup: e.reviewGroup, reviewersRequired: e.reviewersRequired, dueAt: isoOrNull(e.dueAt),
+    escalationId: e.id,
+    runId: e.runId,
+    stepId: e.stepId,
+    workflow: e.workflow,
+    version: e.version,
+    step: e.step,
+    kind: e.kind,
+    blocking: e.blocking,
+    reviewGroup: e.reviewGroup,
+    reviewersRequired: e.reviewersRequired,
+    dueAt: isoOrNull(e.dueAt),
   };
 }
 

@@ -9,7 +9,11 @@ import { countQueue } from "./store.js";
  * Progress per person who reviews (admins, leads and reviewers): live claims they hold, decisions
  * they made in the window, and how many items wait in their queue (the `mine=true` queue).
  */
-export async function assigneeCounts(db: Db, projectId: string, f: { group?: string | undefined; from: number; to: number; now: number }): Promise<AssigneeCounts[]> {
+export async function assigneeCounts(
+  db: Db,
+  projectId: string,
+  f: { group?: string | undefined; from: number; to: number; now: number },
+): Promise<AssigneeCounts[]> {
   const client: Client = db.$client;
   const [users, memberships, claims, decisions] = await Promise.all([
     listUsers(db, projectId),

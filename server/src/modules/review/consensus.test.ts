@@ -17,7 +17,10 @@ describe("consensus", () => {
     expect(verdict([v("a", "accept"), v("b", "accept")], 2, "unanimous")).toMatchObject({ status: "agreed", agreeing: ["a", "b"] });
     expect(verdict([v("a", "accept"), v("b", "accept"), v("c", "reject")], 3, "unanimous")).toEqual({
       status: "disputed",
-      groups: [{ key: "accept", votes: ["a", "b"] }, { key: "reject", votes: ["c"] }],
+      groups: [
+        { key: "accept", votes: ["a", "b"] },
+        { key: "reject", votes: ["c"] },
+      ],
     });
   });
 
@@ -34,7 +37,10 @@ describe("consensus", () => {
   it("majority needs more than half: 1 of 2 and 2 of 4 are disputes, 3 of 4 agrees", () => {
     expect(verdict([v("a", "accept"), v("b", "reject")], 2, "majority").status).toBe("disputed");
     expect(verdict([v("a", "accept"), v("b", "reject"), v("c", "accept"), v("d", "reject")], 4, "majority").status).toBe("disputed");
-    expect(verdict([v("a", "accept"), v("b", "reject"), v("c", "accept"), v("d", "accept")], 4, "majority")).toMatchObject({ status: "agreed", winner: { id: "a" } });
+    expect(verdict([v("a", "accept"), v("b", "reject"), v("c", "accept"), v("d", "accept")], 4, "majority")).toMatchObject({
+      status: "agreed",
+      winner: { id: "a" },
+    });
   });
 
   it("treats corrections to different values as disagreement, and to the same value (any key order) as agreement", () => {

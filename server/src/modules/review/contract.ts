@@ -87,9 +87,15 @@ export const queueQuery = z
     status: z.enum([...ESCALATION_STATUSES, "active", "all"]).default("open"),
     group: z.string().min(1).max(64).optional(),
     assignee: name.optional(),
-    mine: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+    mine: z
+      .enum(["true", "false"])
+      .transform((v) => v === "true")
+      .optional(),
     kind: z.enum(ESCALATION_KINDS).optional(),
-    blocking: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+    blocking: z
+      .enum(["true", "false"])
+      .transform((v) => v === "true")
+      .optional(),
     workflow: name.optional(),
     version: name.optional(),
     step: name.optional(),
@@ -149,7 +155,8 @@ const judgementShape = () => ({
 
 function checkJudgement(limits: Pick<Limits, "maxStringLength" | "maxDepth">) {
   return (b: { decision: string; output?: unknown }, ctx: z.RefinementCtx) => {
-    if (b.decision === "correct" && b.output === undefined) ctx.addIssue({ code: "custom", path: ["output"], message: "a correction needs the corrected output" });
+    if (b.decision === "correct" && b.output === undefined)
+      ctx.addIssue({ code: "custom", path: ["output"], message: "a correction needs the corrected output" });
     if (b.decision !== "correct" && b.output !== undefined) ctx.addIssue({ code: "custom", path: ["output"], message: "only a correction carries an output" });
     const violation = b.output === undefined ? null : checkJsonLimits(b.output, limits);
     if (violation) ctx.addIssue({ code: "custom", path: ["output"], message: violation.message });

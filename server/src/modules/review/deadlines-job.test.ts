@@ -33,7 +33,10 @@ beforeAll(async () => {
   ctx.deps.now = () => clock;
   t = await makeTeam(ctx);
   await createWebhook(ctx.store.db, {
-    projectId: t.projectId, actor: "user:test", url: "https://hooks.example.test/x", events: ["review.due", "review.expired", "escalation.resolved"],
+    projectId: t.projectId,
+    actor: "user:test",
+    url: "https://hooks.example.test/x",
+    events: ["review.due", "review.expired", "escalation.resolved"],
   });
 });
 afterAll(() => ctx.close());
@@ -73,7 +76,12 @@ describe("review deadlines", () => {
     clock = T0 + 2 * HOUR;
     const details = await runJob(ctx, "review-deadlines");
     expect(details).toMatchObject({ rejected: 1 });
-    expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({ status: "expired", decision: "reject", resolution: "expired", reviewerId: null });
+    expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({
+      status: "expired",
+      decision: "reject",
+      resolution: "expired",
+      reviewerId: null,
+    });
     expect((await runState(run.runId)).escalation).toMatchObject({ status: "resolved", decision: "reject" });
     expect(await labelsOf(ctx, t.projectId, run.escalationId)).toEqual([]);
     const audit = (await auditEntries(ctx, t.projectId, "escalation.expired")).filter((e) => e.subject === `escalation:${run.escalationId}`);
@@ -92,7 +100,12 @@ describe("review deadlines", () => {
     clock = T0 + 3 * HOUR;
     expect(await runJob(ctx, "review-deadlines")).toMatchObject({ acceptedFlagged: 1 });
     expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({ status: "expired", decision: "accept", resolution: "expired" });
-    expect((await runState(run.runId)).escalation).toMatchObject({ status: "resolved", decision: "accept", flagged: true, output: { amount: 25_000, currency: "EUR" } });
+    expect((await runState(run.runId)).escalation).toMatchObject({
+      status: "resolved",
+      decision: "accept",
+      flagged: true,
+      output: { amount: 25_000, currency: "EUR" },
+    });
     expect(await labelsOf(ctx, t.projectId, run.escalationId)).toEqual([]);
   });
 
@@ -159,7 +172,15 @@ describe("queue ageing", () => {
     expect(ageing.status).toBe(200);
     expect(ageing.body.groups).toEqual([{ group: "ageing", decided: 5, p50Ms: 3 * 60_000, p95Ms: 5 * 60_000, waiting: 2, pastHalfDeadline: 1, overdue: 0 }]);
 
-    await createAlertRule(ctx.store.db, { projectId: team.projectId, name: "items past half their deadline", metric: AGEING_METRICS.pastHalf, op: ">=", threshold: 1, actor: "user:test", now: clock });
+    await createAlertRule(ctx.store.db, {
+      projectId: team.projectId,
+      name: "items past half their deadline",
+      metric: AGEING_METRICS.pastHalf,
+      op: ">=",
+      threshold: 1,
+      actor: "user:test",
+      now: clock,
+    });
     await runJob(ctx, "review-deadlines");
     const metrics = await ctx.store.client.execute({
       sql: "SELECT metric, step, value FROM metrics WHERE project_id = ? AND metric LIKE 'review.%' ORDER BY metric",
@@ -173,7 +194,11 @@ describe("queue ageing", () => {
       [AGEING_METRICS.waiting]: ["ageing", 2],
     });
     await runJob(ctx, "alerts");
-    const alerts = await call<{ items: Array<{ metric: string; step: string | null; status: string; value: number }> }>(ctx, "GET", "/v1/alerts", { key: team.key });
-    expect(alerts.body.items.filter((a) => a.metric === AGEING_METRICS.pastHalf)).toEqual([expect.objectContaining({ step: "ageing", status: "firing", value: 1 })]);
+    const alerts = await call<{ items: Array<{ metric: string; step: string | null; status: string; value: number }> }>(ctx, "GET", "/v1/alerts", {
+      key: team.key,
+    });
+    expect(alerts.body.items.filter((a) => a.metric === AGEING_METRICS.pastHalf)).toEqual([
+      expect.objectContaining({ step: "ageing", status: "firing", value: 1 }),
+    ]);
   });
 });

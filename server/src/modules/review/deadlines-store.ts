@@ -82,11 +82,27 @@ async function expireOne(tx: Transaction, e: EscalationRow, action: "reject" | "
   }
   await appendAudit(tx, e.projectId, [
     {
-      time: now, actor, action: "escalation.expired", subject: `escalation:${e.id}`, runId: e.runId,
-      payload: { escalationId: e.id, onExpiry: action, deadline, status: e.status, claimedBy: e.claimedBy, nextDueAt: nextDueAt === null ? null : new Date(nextDueAt).toISOString() },
+      time: now,
+      actor,
+      action: "escalation.expired",
+      subject: `escalation:${e.id}`,
+      runId: e.runId,
+      payload: {
+        escalationId: e.id,
+        onExpiry: action,
+        deadline,
+        status: e.status,
+        claimedBy: e.claimedBy,
+        nextDueAt: nextDueAt === null ? null : new Date(nextDueAt).toISOString(),
+      },
     },
   ]);
-  for (const stmt of announce(e, "review.expired", { onExpiry: action, deadline, status: e.status, nextDueAt: nextDueAt === null ? null : new Date(nextDueAt).toISOString() }, now)) {
+  for (const stmt of announce(
+    e,
+    "review.expired",
+    { onExpiry: action, deadline, status: e.status, nextDueAt: nextDueAt === null ? null : new Date(nextDueAt).toISOString() },
+    now,
+  )) {
     await tx.execute(stmt);
   }
   if (action === "reassign") return;
@@ -94,7 +110,9 @@ async function expireOne(tx: Transaction, e: EscalationRow, action: "reject" | "
   await settle(tx, e, {
     decision: reject ? "reject" : "accept",
     correctedText: null,
-    reason: reject ? `no decision by the deadline (${deadline}); the policy rejects` : `no decision by the deadline (${deadline}); the policy accepts it flagged`,
+    reason: reject
+      ? `no decision by the deadline (${deadline}); the policy rejects`
+      : `no decision by the deadline (${deadline}); the policy accepts it flagged`,
     alternative: null,
     reviewerId: null,
     actor,

@@ -74,9 +74,15 @@ export async function decideEscalation(client: Client, input: DecisionInput): Pr
     if (v.status === "agreed") {
       const w = votes.find((x) => x.id === v.winner.id)!;
       const labelId = await settle(tx, esc, {
-        decision: w.decision, correctedText: w.correctedText, reason: w.reason, alternative: w.alternative,
-        reviewerId: w.actor.slice("user:".length), actor: w.actor, resolution: esc.reviewersRequired === 1 ? "single" : "consensus",
-        reviewIds: votes.map((x) => x.id), now: input.now,
+        decision: w.decision,
+        correctedText: w.correctedText,
+        reason: w.reason,
+        alternative: w.alternative,
+        reviewerId: w.actor.slice("user:".length),
+        actor: w.actor,
+        resolution: esc.reviewersRequired === 1 ? "single" : "consensus",
+        reviewIds: votes.map((x) => x.id),
+        now: input.now,
       });
       if (esc.reviewersRequired > 1) await recordedAudit(tx, esc, reviewId, actor, record);
       return { commit: true, value: { status: "settled", reviewId, labelId } };
@@ -98,12 +104,21 @@ export async function decideEscalation(client: Client, input: DecisionInput): Pr
       args: [esc.projectId, esc.id],
     });
     const decisions = votes.map((x) => ({ reviewId: x.id, actor: x.actor, decision: x.decision }));
-    for (const stmt of announce(esc, "escalation.disputed", { consensus: esc.consensus, decisions, disputedAt: new Date(input.now).toISOString() }, input.now)) {
+    for (const stmt of announce(
+      esc,
+      "escalation.disputed",
+      { consensus: esc.consensus, decisions, disputedAt: new Date(input.now).toISOString() },
+      input.now,
+    )) {
       await tx.execute(stmt);
     }
     await appendAudit(tx, esc.projectId, [
       {
-        time: input.now, actor, action: "escalation.disputed", subject: `escalation:${esc.id}`, runId: esc.runId,
+        time: input.now,
+        actor,
+        action: "escalation.disputed",
+        subject: `escalation:${esc.id}`,
+        runId: esc.runId,
         payload: { escalationId: esc.id, consensus: esc.consensus, reviewersRequired: esc.reviewersRequired, groups: v.groups },
       },
     ]);
@@ -121,9 +136,18 @@ async function recordedAudit(
 ): Promise<void> {
   await appendAudit(tx, e.projectId, [
     {
-      time: r.now, actor, action: "review.recorded", subject: `escalation:${e.id}`, runId: e.runId,
+      time: r.now,
+      actor,
+      action: "review.recorded",
+      subject: `escalation:${e.id}`,
+      runId: e.runId,
       payload: {
-        escalationId: e.id, reviewId, role: "reviewer", decision: r.decision, reason: r.reason, alternative: r.alternative,
+        escalationId: e.id,
+        reviewId,
+        role: "reviewer",
+        decision: r.decision,
+        reason: r.reason,
+        alternative: r.alternative,
         correctedOutput: r.correctedText === null ? null : (JSON.parse(r.correctedText) as unknown),
       },
     },
@@ -149,16 +173,27 @@ export async function adjudicateEscalation(client: Client, input: DecisionInput)
     const reviewId = await insertReview(tx, esc, { role: "adjudicator", actor, ...record, overrode: overridden.map((v) => v.id) });
     await appendAudit(tx, esc.projectId, [
       {
-        time: input.now, actor, action: "escalation.adjudicated", subject: `escalation:${esc.id}`, runId: esc.runId,
+        time: input.now,
+        actor,
+        action: "escalation.adjudicated",
+        subject: `escalation:${esc.id}`,
+        runId: esc.runId,
         payload: {
-          escalationId: esc.id, reviewId, decision: input.decision, reason: input.reason,
+          escalationId: esc.id,
+          reviewId,
+          decision: input.decision,
+          reason: input.reason,
           correctedOutput: input.decision === "correct" ? (input.output ?? null) : null,
           overrode: overridden.map((v) => ({ reviewId: v.id, actor: v.actor, decision: v.decision, correctedOutput: v.output ?? null, reason: v.reason })),
         },
       },
     ]);
     const labelId = await settle(tx, esc, {
-      ...record, reviewerId: input.userId, actor, resolution: "adjudicated", reviewIds: [...votes.map((v) => v.id), reviewId],
+      ...record,
+      reviewerId: input.userId,
+      actor,
+      resolution: "adjudicated",
+      reviewIds: [...votes.map((v) => v.id), reviewId],
     });
     return { commit: true, value: { status: "settled", reviewId, labelId, overrode: overridden.map((v) => v.id) } };
   });

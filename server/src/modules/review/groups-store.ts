@@ -42,7 +42,13 @@ export async function listGroups(db: Db, projectId: string): Promise<ReviewGroup
     listUsers(db, projectId),
   ]);
   const byId = new Map(users.map((u) => [u.id, u]));
-  return groups.map((g) => view(g, members.filter((m) => m.groupName === g.name).map((m) => m.userId), byId));
+  return groups.map((g) =>
+    view(
+      g,
+      members.filter((m) => m.groupName === g.name).map((m) => m.userId),
+      byId,
+    ),
+  );
 }
 
 export type PutGroupOutcome = { outcome: "created" | "updated"; group: ReviewGroupView } | { outcome: "unknown_users"; userIds: string[] };
@@ -62,9 +68,15 @@ export async function putGroup(
   if (unknown.length > 0) return { outcome: "unknown_users", userIds: unknown };
   const client: Client = db.$client;
   return withWriteLock<PutGroupOutcome>(client, async (tx) => {
-    const prev = await tx.execute({ sql: "SELECT known_answer_rate, created_at FROM review_groups WHERE project_id = ? AND name = ?", args: [input.projectId, input.name] });
+    const prev = await tx.execute({
+      sql: "SELECT known_answer_rate, created_at FROM review_groups WHERE project_id = ? AND name = ?",
+      args: [input.projectId, input.name],
+    });
     const before = prev.rows[0];
-    const prevMembers = await tx.execute({ sql: "SELECT user_id FROM review_group_members WHERE project_id = ? AND group_name = ? ORDER BY user_id", args: [input.projectId, input.name] });
+    const prevMembers = await tx.execute({
+      sql: "SELECT user_id FROM review_group_members WHERE project_id = ? AND group_name = ? ORDER BY user_id",
+      args: [input.projectId, input.name],
+    });
     const rate = input.knownAnswerRate ?? (before ? Number(before.known_answer_rate) : 0);
     const createdAt = before ? Number(before.created_at) : input.now;
     await tx.execute({
@@ -81,7 +93,10 @@ export async function putGroup(
     }
     await appendAudit(tx, input.projectId, [
       {
-        time: input.now, actor: input.actor, action: before ? "review_group.updated" : "review_group.created", subject: `review_group:${input.name}`,
+        time: input.now,
+        actor: input.actor,
+        action: before ? "review_group.updated" : "review_group.created",
+        subject: `review_group:${input.name}`,
         payload: {
           group: input.name,
           before: before ? { members: prevMembers.rows.map((r) => String(r[0])), knownAnswerRate: Number(before.known_answer_rate) } : null,

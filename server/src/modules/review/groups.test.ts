@@ -4,7 +4,18 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { call } from "../../../test-support/review-fixtures.js";
 import type { AccuracyResponse, AssigneesResponse, ReviewGroupView } from "./team-contract.js";
 import { createWebhook } from "../webhooks/store.js";
-import { decide, detail, escalate, freshWorkflow, labelsOf, makeTeam, queue, queuedWebhooks, setPolicy, type Team } from "../../../test-support/team-fixtures.js";
+import {
+  decide,
+  detail,
+  escalate,
+  freshWorkflow,
+  labelsOf,
+  makeTeam,
+  queue,
+  queuedWebhooks,
+  setPolicy,
+  type Team,
+} from "../../../test-support/team-fixtures.js";
 
 let ctx: TestContext;
 let clock = Date.now();
@@ -34,7 +45,10 @@ describe("review groups", () => {
     const list = await call<{ items: ReviewGroupView[] }>(ctx, "GET", "/v1/review/groups", t.c);
     expect(list.body.items.find((g) => g.name === "water")).toMatchObject({ knownAnswerRate: 0.2 });
     expect((await putGroup(t, "water", { members: [t.a.userId] })).status).toBe(200);
-    const audit = await ctx.store.client.execute({ sql: "SELECT action FROM audit_log WHERE project_id = ? AND subject = 'review_group:water' ORDER BY seq", args: [t.projectId] });
+    const audit = await ctx.store.client.execute({
+      sql: "SELECT action FROM audit_log WHERE project_id = ? AND subject = 'review_group:water' ORDER BY seq",
+      args: [t.projectId],
+    });
     expect(audit.rows.map((r) => r[0])).toEqual(["review_group.created", "review_group.updated"]);
   });
 
@@ -104,7 +118,12 @@ describe("known-answer items", () => {
   beforeAll(async () => {
     t = await makeTeam(ctx);
     wf = freshWorkflow("known");
-    await createWebhook(ctx.store.db, { projectId: t.projectId, actor: "user:test", url: "https://hooks.example.test/x", events: ["escalation.created", "escalation.resolved"] });
+    await createWebhook(ctx.store.db, {
+      projectId: t.projectId,
+      actor: "user:test",
+      url: "https://hooks.example.test/x",
+      events: ["escalation.created", "escalation.resolved"],
+    });
     expect((await putGroup(t, "measured", { members: [t.a.userId, t.b.userId], knownAnswerRate: 1 })).status).toBe(201);
     await setPolicy(ctx, t, wf, { reviewGroup: "measured" });
     // The first item has no settled neighbour yet, so it brings none; once settled, it is the known answer.
@@ -150,9 +169,18 @@ describe("known-answer items", () => {
   });
 
   it("never reach the corrections export, reviews included", async () => {
-    const res = await ctx.app.request("/v1/exports/corrections?include=corrections,accepts,rejections,labels,reviews", { headers: { authorization: `Bearer ${t.key}` } });
-    const rows = (await res.text()).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { escalationId: string | null });
-    const copies = await ctx.store.client.execute({ sql: "SELECT id FROM escalations WHERE project_id = ? AND known_answer_of IS NOT NULL", args: [t.projectId] });
+    const res = await ctx.app.request("/v1/exports/corrections?include=corrections,accepts,rejections,labels,reviews", {
+      headers: { authorization: `Bearer ${t.key}` },
+    });
+    const rows = (await res.text())
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { escalationId: string | null });
+    const copies = await ctx.store.client.execute({
+      sql: "SELECT id FROM escalations WHERE project_id = ? AND known_answer_of IS NOT NULL",
+      args: [t.projectId],
+    });
     expect(copies.rows.length).toBeGreaterThan(0);
     const copyIds = new Set(copies.rows.map((r) => String(r[0])));
     expect(rows.length).toBeGreaterThan(0);

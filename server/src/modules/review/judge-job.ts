@@ -43,10 +43,21 @@ export async function runReviewJudgeJob(ctx: JobContext): Promise<JobReport> {
     const parsed = schema.safeParse(answer);
     if (!parsed.success) {
       failed++;
-      ctx.log.info("review judge answered something that is not a judgement", { projectId: p.projectId, judge: p.judge, issue: parsed.error.issues[0]?.message });
+      ctx.log.info("review judge answered something that is not a judgement", {
+        projectId: p.projectId,
+        judge: p.judge,
+        issue: parsed.error.issues[0]?.message,
+      });
       continue;
     }
-    const outcome = await recordJudgement(ctx.store.client, { projectId: p.projectId, id: p.item.escalationId, judge: p.judge, ...parsed.data, via: JUDGE_ACTOR, now: ctx.now() });
+    const outcome = await recordJudgement(ctx.store.client, {
+      projectId: p.projectId,
+      id: p.item.escalationId,
+      judge: p.judge,
+      ...parsed.data,
+      via: JUDGE_ACTOR,
+      now: ctx.now(),
+    });
     if (outcome.status === "settled") settled++;
     else if (outcome.status === "to_people") toPeople++;
   }

@@ -23,12 +23,18 @@ export function judgeRoutes(deps: AppDeps) {
 
   return new Hono<AppEnv>()
     .get("/review/judges", readers, async (c) => c.json({ items: await listJudges(deps.store.db, c.get("principal").projectId) }))
-    .put("/review/judges/:workflow/steps/:step", admins, validate("param", judgeParam), validate("json", judgeBody, jsonLimits(deps, { maxBytes: 16 * 1024 })), async (c) => {
-      const { projectId, actor } = c.get("principal");
-      const { workflow, step } = c.req.valid("param");
-      const r = await putJudge(deps.store.db, { projectId, workflow, step, body: c.req.valid("json"), actor, now: deps.now() });
-      return c.json(r.judge, r.created ? 201 : 200);
-    })
+    .put(
+      "/review/judges/:workflow/steps/:step",
+      admins,
+      validate("param", judgeParam),
+      validate("json", judgeBody, jsonLimits(deps, { maxBytes: 16 * 1024 })),
+      async (c) => {
+        const { projectId, actor } = c.get("principal");
+        const { workflow, step } = c.req.valid("param");
+        const r = await putJudge(deps.store.db, { projectId, workflow, step, body: c.req.valid("json"), actor, now: deps.now() });
+        return c.json(r.judge, r.created ? 201 : 200);
+      },
+    )
     .delete("/review/judges/:workflow/steps/:step", admins, validate("param", judgeParam), async (c) => {
       const { projectId, actor } = c.get("principal");
       const { workflow, step } = c.req.valid("param");
@@ -53,7 +59,11 @@ export function judgeRoutes(deps: AppDeps) {
         const outcome = await recordJudgement(deps.store.client, { projectId, id, ...b, via: actor, now: deps.now() });
         if (outcome.status === "not_found") throw notFound("escalation");
         if (outcome.status === "not_awaiting") {
-          throw new AppError(409, "not_awaiting_judge", `the escalation is not waiting on judge "${b.judge}" (answered already, handed to people, or another judge's)`);
+          throw new AppError(
+            409,
+            "not_awaiting_judge",
+            `the escalation is not waiting on judge "${b.judge}" (answered already, handed to people, or another judge's)`,
+          );
         }
         const body: JudgementResponse = { escalationId: id, reviewId: outcome.reviewId, outcome: outcome.status, sampled: outcome.sampled };
         return c.json(body);

@@ -7,7 +7,19 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { call } from "../../../test-support/review-fixtures.js";
 import type { AgreementResponse, JudgeItemsResponse, JudgementResponse } from "./team-contract.js";
 import { createWebhook } from "../webhooks/store.js";
-import { auditEntries, decide, detail, escalate, freshWorkflow, labelsOf, makeTeam, queue, queuedWebhooks, runJob, type Team } from "../../../test-support/team-fixtures.js";
+import {
+  auditEntries,
+  decide,
+  detail,
+  escalate,
+  freshWorkflow,
+  labelsOf,
+  makeTeam,
+  queue,
+  queuedWebhooks,
+  runJob,
+  type Team,
+} from "../../../test-support/team-fixtures.js";
 
 let ctx: TestContext;
 let clock = Date.now();
@@ -21,7 +33,8 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 const putJudge = (workflow: string, body: Record<string, unknown>) => call(ctx, "PUT", `/v1/review/judges/${workflow}/steps/reserve`, t.admin, body);
-const judgement = (id: string, body: Record<string, unknown>) => call<JudgementResponse & { error?: { code: string } }>(ctx, "POST", `/v1/escalations/${id}/judgement`, { key: t.key }, body);
+const judgement = (id: string, body: Record<string, unknown>) =>
+  call<JudgementResponse & { error?: { code: string } }>(ctx, "POST", `/v1/escalations/${id}/judgement`, { key: t.key }, body);
 const runState = async (runId: string) => (await call<RunState>(ctx, "GET", `/v1/runs/${runId}/state`, { key: t.key })).body;
 
 /** A step with a judge in front of it, and an escalation of it made `t0` (default: long before the judge's timeout ran out). */
@@ -40,25 +53,46 @@ describe("staged review with a worker judge", () => {
     expect((await queuedWebhooks(ctx, t.projectId, "escalation.created")).map((w) => w.data.escalationId)).not.toContain(run.escalationId);
     const items = await call<JudgeItemsResponse>(ctx, "GET", "/v1/review/judge-items?judge=checker", { key: t.key });
     expect(items.body.items.find((i) => i.escalationId === run.escalationId)).toMatchObject({
-      step: "reserve", output: { amount: 25_000, currency: "EUR" }, input: { kind: "water", holder: "A. Jones" }, confidence: 0.55,
-      alternatives: [{ amount: 12_000, currency: "EUR" }, { amount: 2_500, currency: "EUR" }],
+      step: "reserve",
+      output: { amount: 25_000, currency: "EUR" },
+      input: { kind: "water", holder: "A. Jones" },
+      confidence: 0.55,
+      alternatives: [
+        { amount: 12_000, currency: "EUR" },
+        { amount: 2_500, currency: "EUR" },
+      ],
     });
     expect((await call(ctx, "GET", "/v1/review/judge-items?judge=checker", t.admin)).status).toBe(401);
   });
 
   it("settles what it is sure of: the run resumes with its decision, audited as judge:<name>, and no label", async () => {
     const { run } = await judged();
-    const res = await judgement(run.escalationId, { judge: "checker", decision: "correct", output: { amount: 9_000, currency: "EUR" }, confidence: 0.95, reason: "limit is 9k" });
+    const res = await judgement(run.escalationId, {
+      judge: "checker",
+      decision: "correct",
+      output: { amount: 9_000, currency: "EUR" },
+      confidence: 0.95,
+      reason: "limit is 9k",
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ outcome: "settled", sampled: false });
-    expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({ status: "resolved", decision: "correct", resolution: "judge", reviewerId: null });
+    expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({
+      status: "resolved",
+      decision: "correct",
+      resolution: "judge",
+      reviewerId: null,
+    });
     expect((await runState(run.runId)).escalation).toMatchObject({ status: "resolved", decision: "correct", output: { amount: 9_000, currency: "EUR" } });
     expect(await labelsOf(ctx, t.projectId, run.escalationId)).toEqual([]);
     const audit = (await auditEntries(ctx, t.projectId, "judge.decided")).find((e) => e.subject === `escalation:${run.escalationId}`)!;
     expect(audit).toMatchObject({ actor: "judge:checker", payload: { confidence: 0.95, outcome: "settled", via: expect.stringMatching(/^sdk:/) } });
-    expect((await auditEntries(ctx, t.projectId, "escalation.decided")).find((e) => e.subject === `escalation:${run.escalationId}`)?.actor).toBe("judge:checker");
+    expect((await auditEntries(ctx, t.projectId, "escalation.decided")).find((e) => e.subject === `escalation:${run.escalationId}`)?.actor).toBe(
+      "judge:checker",
+    );
     // Answered: a second answer, or another judge's, is refused.
-    expect((await judgement(run.escalationId, { judge: "checker", decision: "accept", confidence: 1, reason: "again" })).body.error?.code).toBe("not_awaiting_judge");
+    expect((await judgement(run.escalationId, { judge: "checker", decision: "accept", confidence: 1, reason: "again" })).body.error?.code).toBe(
+      "not_awaiting_judge",
+    );
   });
 
   it("hands what it is unsure of to people, announced then; people decide, and the judge's decision stays on record beside theirs", async () => {
@@ -66,7 +100,11 @@ describe("staged review with a worker judge", () => {
     expect((await judgement(run.escalationId, { judge: "checker", decision: "accept", confidence: 0.5, reason: "not sure" })).body.outcome).toBe("to_people");
     expect((await queue(ctx, t.a)).body.items.map((i) => i.id)).toContain(run.escalationId);
     expect((await queuedWebhooks(ctx, t.projectId, "escalation.created")).map((w) => w.data.escalationId)).toContain(run.escalationId);
-    expect((await decide(ctx, run.escalationId, t.a, { decision: "reject", reason: "not covered" })).body.escalation).toMatchObject({ status: "resolved", decision: "reject", resolution: "single" });
+    expect((await decide(ctx, run.escalationId, t.a, { decision: "reject", reason: "not covered" })).body.escalation).toMatchObject({
+      status: "resolved",
+      decision: "reject",
+      resolution: "single",
+    });
     expect((await detail(ctx, run.escalationId, t.a)).body.reviews.map((r) => [r.role, r.actor, r.decision])).toEqual([
       ["judge", "judge:checker", "accept"],
       ["reviewer", `user:${t.a.userId}`, "reject"],
@@ -75,7 +113,10 @@ describe("staged review with a worker judge", () => {
 
   it("sends a sample of what it was sure of to people, to measure it", async () => {
     const { run } = await judged({ sampleRate: 1 });
-    expect((await judgement(run.escalationId, { judge: "checker", decision: "accept", confidence: 0.99, reason: "sure" })).body).toMatchObject({ outcome: "to_people", sampled: true });
+    expect((await judgement(run.escalationId, { judge: "checker", decision: "accept", confidence: 0.99, reason: "sure" })).body).toMatchObject({
+      outcome: "to_people",
+      sampled: true,
+    });
     expect((await detail(ctx, run.escalationId, t.analyst)).body.status).toBe("open");
   });
 
@@ -113,10 +154,14 @@ describe("staged review with a worker judge", () => {
     const errors: unknown[] = [];
     const st = new Seamtrace({ endpoint: "http://collector.test", apiKey: t.key, request, onError: (e) => errors.push(e), logger: false });
     const seen: JudgeItem[] = [];
-    const stop = st.judge("sdk-judge", (item) => {
-      seen.push(item);
-      return { decision: "reject", confidence: 0.9, reason: "not covered by the policy" };
-    }, { pollMs: 20 });
+    const stop = st.judge(
+      "sdk-judge",
+      (item) => {
+        seen.push(item);
+        return { decision: "reject", confidence: 0.9, reason: "not covered by the policy" };
+      },
+      { pollMs: 20 },
+    );
     try {
       await expect.poll(async () => (await runState(run.runId)).escalation?.status, { timeout: 60_000, interval: 50 }).toBe("resolved");
     } finally {
@@ -153,7 +198,8 @@ describe("staged review with an HTTP judge", () => {
     expect(received).toContainEqual(expect.objectContaining({ escalationId: run.escalationId, output: { amount: 25_000, currency: "EUR" } }));
     expect((await detail(ctx, run.escalationId, t.analyst)).body).toMatchObject({ status: "resolved", decision: "accept", resolution: "judge" });
     expect((await auditEntries(ctx, t.projectId, "judge.decided")).find((e) => e.subject === `escalation:${run.escalationId}`)).toMatchObject({
-      actor: "judge:remote", payload: { via: "system:review-judge" },
+      actor: "judge:remote",
+      payload: { via: "system:review-judge" },
     });
   });
 

@@ -40,7 +40,12 @@ async function release(tx: Transaction, e: EscalationRow, now: number): Promise<
   await tx.execute({ sql: "UPDATE escalations SET judge_pending = 0 WHERE project_id = ? AND id = ?", args: [e.projectId, e.id] });
   const rs = await tx.execute({ sql: "SELECT gate_kinds, sampling_rate FROM escalations WHERE project_id = ? AND id = ?", args: [e.projectId, e.id] });
   const r = rs.rows[0]!;
-  for (const stmt of announce(e, "escalation.created", createdData(e, parseJson(String(r.gate_kinds)), r.sampling_rate === null ? null : Number(r.sampling_rate)), now)) {
+  for (const stmt of announce(
+    e,
+    "escalation.created",
+    createdData(e, parseJson(String(r.gate_kinds)), r.sampling_rate === null ? null : Number(r.sampling_rate)),
+    now,
+  )) {
     await tx.execute(stmt);
   }
 }
@@ -53,7 +58,14 @@ export async function recordJudgement(client: Client, input: JudgementInput): Pr
     if (!e) return { commit: false, value: { status: "not_found" } };
     if (!e.judgePending || e.judge !== input.judge) return { commit: false, value: { status: "not_awaiting" } };
     const reviewId = await insertReview(tx, e, {
-      role: "judge", actor, decision: input.decision, correctedText, reason: input.reason, alternative: null, confidence: input.confidence, now: input.now,
+      role: "judge",
+      actor,
+      decision: input.decision,
+      correctedText,
+      reason: input.reason,
+      alternative: null,
+      confidence: input.confidence,
+      now: input.now,
     });
     const config = await judgeConfig(tx, input.projectId, e.workflow, e.step);
     const sure = config !== null && input.confidence >= config.minConfidence;
@@ -61,17 +73,36 @@ export async function recordJudgement(client: Client, input: JudgementInput): Pr
     const sampled = sure && unitHash(`judge-sample:${e.id}`) < config.sampleRate;
     await appendAudit(tx, e.projectId, [
       {
-        time: input.now, actor, action: "judge.decided", subject: `escalation:${e.id}`, runId: e.runId,
+        time: input.now,
+        actor,
+        action: "judge.decided",
+        subject: `escalation:${e.id}`,
+        runId: e.runId,
         payload: {
-          escalationId: e.id, reviewId, decision: input.decision, confidence: input.confidence, reason: input.reason,
+          escalationId: e.id,
+          reviewId,
+          decision: input.decision,
+          confidence: input.confidence,
+          reason: input.reason,
           correctedOutput: input.decision === "correct" ? (input.output ?? null) : null,
-          outcome: sure && !sampled ? "settled" : "to_people", sampled, minConfidence: config?.minConfidence ?? null, via: input.via,
+          outcome: sure && !sampled ? "settled" : "to_people",
+          sampled,
+          minConfidence: config?.minConfidence ?? null,
+          via: input.via,
         },
       },
     ]);
     if (sure && !sampled) {
       await settle(tx, e, {
-        decision: input.decision, correctedText, reason: input.reason, alternative: null, reviewerId: null, actor, resolution: "judge", reviewIds: [reviewId], now: input.now,
+        decision: input.decision,
+        correctedText,
+        reason: input.reason,
+        alternative: null,
+        reviewerId: null,
+        actor,
+        resolution: "judge",
+        reviewIds: [reviewId],
+        now: input.now,
       });
       return { commit: true, value: { status: "settled", reviewId, sampled } };
     }
@@ -140,7 +171,10 @@ export async function listJudgeItems(client: Client, projectId: string, judge: s
 }
 
 /** Items waiting on HTTP judges, across projects, with where to send them (the judge job). */
-export async function pendingHttpItems(client: Client, limit: number): Promise<Array<{ projectId: string; judge: string; url: string; timeoutMs: number; item: JudgeItem }>> {
+export async function pendingHttpItems(
+  client: Client,
+  limit: number,
+): Promise<Array<{ projectId: string; judge: string; url: string; timeoutMs: number; item: JudgeItem }>> {
   const rs = await client.execute({
     sql: `SELECT e.project_id, j.name AS judge, j.url, j.timeout_ms, ${ITEM_COLUMNS}
           FROM escalations e JOIN review_judges j ON j.project_id = e.project_id AND j.workflow = e.workflow AND j.step = e.step

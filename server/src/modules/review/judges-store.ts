@@ -23,7 +23,13 @@ const view = (r: typeof reviewJudges.$inferSelect): JudgeView => ({
 });
 
 export async function listJudges(db: Db, projectId: string): Promise<JudgeView[]> {
-  const rows = await db.select().from(reviewJudges).where(eq(reviewJudges.projectId, projectId)).orderBy(asc(reviewJudges.workflow), asc(reviewJudges.step)).limit(10_000).all();
+  const rows = await db
+    .select()
+    .from(reviewJudges)
+    .where(eq(reviewJudges.projectId, projectId))
+    .orderBy(asc(reviewJudges.workflow), asc(reviewJudges.step))
+    .limit(10_000)
+    .all();
   return rows.map(view);
 }
 
@@ -71,7 +77,19 @@ export async function putJudge(
             ON CONFLICT (project_id, workflow, step) DO UPDATE SET name = excluded.name, kind = excluded.kind, url = excluded.url,
               min_confidence = excluded.min_confidence, sample_rate = excluded.sample_rate, timeout_ms = excluded.timeout_ms,
               updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-      args: [row.projectId, row.workflow, row.step, row.name, row.kind, row.url, row.minConfidence, row.sampleRate, row.timeoutMs, row.updatedAt, row.updatedBy],
+      args: [
+        row.projectId,
+        row.workflow,
+        row.step,
+        row.name,
+        row.kind,
+        row.url,
+        row.minConfidence,
+        row.sampleRate,
+        row.timeoutMs,
+        row.updatedAt,
+        row.updatedBy,
+      ],
     });
     const before = prev.rows[0] ? { ...prev.rows[0] } : null;
     const { projectId: _, updatedAt: _u, updatedBy: _b, ...after } = row;
@@ -90,7 +108,13 @@ export async function deleteJudge(db: Db, input: { projectId: string; workflow: 
     });
     if (rs.rowsAffected === 0) return { commit: false, value: false };
     await appendAudit(tx, input.projectId, [
-      { time: input.now, actor: input.actor, action: "review_judge.removed", subject: `review_judge:${input.workflow}/${input.step}`, payload: { workflow: input.workflow, step: input.step } },
+      {
+        time: input.now,
+        actor: input.actor,
+        action: "review_judge.removed",
+        subject: `review_judge:${input.workflow}/${input.step}`,
+        payload: { workflow: input.workflow, step: input.step },
+      },
     ]);
     return { commit: true, value: true };
   });

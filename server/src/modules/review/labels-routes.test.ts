@@ -43,9 +43,21 @@ describe("POST /v1/labels", () => {
     ]);
     const [label] = await listStepLabels(ctx.store.db, a.projectId, extract);
     expect(label).toEqual({
-      id: res.body.results[0]!.id, runId: run.runId, stepId: extract, workflow: "claims", version: "3", step: "extract",
-      source: "feedback", correct: false, value: { policyNo: "P-1243", amount: 1200 }, confidence: 0.92, samplingRate: null,
-      escalationId: null, actor: `sdk:${a.keyId}`, reason: "customer called", createdAt: expect.any(String),
+      id: res.body.results[0]!.id,
+      runId: run.runId,
+      stepId: extract,
+      workflow: "claims",
+      version: "3",
+      step: "extract",
+      source: "feedback",
+      correct: false,
+      value: { policyNo: "P-1243", amount: 1200 },
+      confidence: 0.92,
+      samplingRate: null,
+      escalationId: null,
+      actor: `sdk:${a.keyId}`,
+      reason: "customer called",
+      createdAt: expect.any(String),
     });
     expect((await listStepLabels(ctx.store.db, a.projectId, classify))[0]).toMatchObject({ correct: true, value: null, step: "classify" });
   });

@@ -5,9 +5,8 @@ import type { AppDeps, AppEnv } from "../../app/deps.js";
 import { AppError } from "../../platform/http/errors.js";
 import { projected } from "../runs/projected.js";
 import { requireAuth } from "../auth/require-auth.js";
-import { jsonLimits, validate } from "../../platform/http/validate.js";
+import { validate } from "../../platform/http/validate.js";
 import { insertFeedbackLabels } from "./labels-store.js";
-
 
 /**
  * Late feedback (`POST /v1/labels`): ground truth that arrives after a run, from the
@@ -20,7 +19,12 @@ export function labelsRoutes(deps: AppDeps) {
     "/labels",
     requireAuth(deps, { apiKey: true }),
     // String length, depth and NUL characters are checked per label below, so one bad label is rejected alone.
-    validate("json", labelsEnvelope, { maxBytes: limits.maxBodyBytes, maxStringLength: Number.MAX_SAFE_INTEGER, maxDepth: Number.MAX_SAFE_INTEGER, allowNul: true }),
+    validate("json", labelsEnvelope, {
+      maxBytes: limits.maxBodyBytes,
+      maxStringLength: Number.MAX_SAFE_INTEGER,
+      maxDepth: Number.MAX_SAFE_INTEGER,
+      allowNul: true,
+    }),
     // Labels name steps, which are projected from the event log: see every acknowledged one.
     projected(deps),
     async (c) => {
@@ -41,7 +45,12 @@ export function labelsRoutes(deps: AppDeps) {
         const parsed = feedbackLabel.safeParse(item);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
-          results[i] = { id: null, status: "rejected", code: "invalid_label", message: `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}` };
+          results[i] = {
+            id: null,
+            status: "rejected",
+            code: "invalid_label",
+            message: `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`,
+          };
           return;
         }
         valid.push(parsed.data);

@@ -108,16 +108,36 @@ export async function insertFeedbackLabels(
         return { code: "unknown_step", message: "no step with this id in this run" };
       }
       // Its ground truth is the golden set; a label would put an evaluation into calibration.
-      if (step.golden) return { code: "golden_run", message: "the step belongs to a golden-set evaluation run, which calibration leaves out: its expected output is in the set" };
+      if (step.golden)
+        return {
+          code: "golden_run",
+          message: "the step belongs to a golden-set evaluation run, which calibration leaves out: its expected output is in the set",
+        };
       const id = uuidv7();
       rows.push([
-        input.projectId, id, item.runId, item.stepId, step.workflow, step.version, step.step, "feedback",
+        input.projectId,
+        id,
+        item.runId,
+        item.stepId,
+        step.workflow,
+        step.version,
+        step.step,
+        "feedback",
         item.correct === undefined ? null : item.correct ? 1 : 0,
         item.value === undefined ? null : JSON.stringify(item.value),
-        step.confidence, null, null, input.actor, item.reason ?? null, input.now,
+        step.confidence,
+        null,
+        null,
+        input.actor,
+        item.reason ?? null,
+        input.now,
       ]);
       audit.push({
-        time: input.now, actor: input.actor, action: "label.created", subject: `step:${item.stepId}`, runId: item.runId,
+        time: input.now,
+        actor: input.actor,
+        action: "label.created",
+        subject: `step:${item.stepId}`,
+        runId: item.runId,
         payload: { labelId: id, source: "feedback", correct: item.correct ?? null, value: item.value ?? null, reason: item.reason ?? null },
       });
       return { id };

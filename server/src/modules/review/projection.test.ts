@@ -28,11 +28,17 @@ describe("the escalation packet's run so far", () => {
     );
     const escalationId = uuidv7();
     const last = stepEvent(start.runId, {
-      step: "reserve", startedAt: iso(T + 10_000), time: iso(T + 10_005), escalationId,
+      step: "reserve",
+      startedAt: iso(T + 10_000),
+      time: iso(T + 10_005),
+      escalationId,
       gate: { outcome: "escalate", kinds: ["confidence"] },
     });
     // Half stored by an earlier batch, half in the escalation's own batch.
-    await postBatches(ctx, project.key, [[start, ...earlier.slice(0, 100)], [...earlier.slice(100), last]]);
+    await postBatches(ctx, project.key, [
+      [start, ...earlier.slice(0, 100)],
+      [...earlier.slice(100), last],
+    ]);
     const { runSoFar } = await packetOf(escalationId);
     expect(runSoFar.truncated).toBe(true);
     expect(runSoFar.steps).toHaveLength(RUN_SO_FAR_STEPS);

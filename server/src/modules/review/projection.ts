@@ -1,13 +1,6 @@
 import type { InStatement, InValue, Row, Transaction } from "@libsql/client";
 import type { RunStartedEvent, SeamtraceEvent, Source, StepEvent } from "@seamtrace/sdk";
-import {
-  RUN_SO_FAR_OUTPUT_CHARS,
-  RUN_SO_FAR_STEPS,
-  type EscalationKind,
-  type EscalationPacket,
-  type LineageParent,
-  type RunSoFarStep,
-} from "./contract.js";
+import { RUN_SO_FAR_OUTPUT_CHARS, RUN_SO_FAR_STEPS, type EscalationKind, type EscalationPacket, type LineageParent, type RunSoFarStep } from "./contract.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { parseJson } from "../../platform/db/json.js";
@@ -48,9 +41,31 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
     const { settings: review, judge, knownAnswerRate } = team(projectId, e.workflow, e.step);
     const dueAt = review.reviewBy === null ? null : createdAt + review.reviewBy;
     rows.push([
-      projectId, e.escalationId!, e.runId, e.stepId, e.workflow, e.version, e.step, kind, JSON.stringify(gateKinds), blocking ? 1 : 0,
-      samplingRate, e.confidence ?? null, e.cumulative ?? null, JSON.stringify(packet), "open", createdAt, e.epoch ?? 0,
-      review.reviewers, review.consensus, review.reviewGroup, review.reviewBy, dueAt, dueAt === null ? null : review.onExpiry, judge, judge === null ? 0 : 1,
+      projectId,
+      e.escalationId!,
+      e.runId,
+      e.stepId,
+      e.workflow,
+      e.version,
+      e.step,
+      kind,
+      JSON.stringify(gateKinds),
+      blocking ? 1 : 0,
+      samplingRate,
+      e.confidence ?? null,
+      e.cumulative ?? null,
+      JSON.stringify(packet),
+      "open",
+      createdAt,
+      e.epoch ?? 0,
+      review.reviewers,
+      review.consensus,
+      review.reviewGroup,
+      review.reviewBy,
+      dueAt,
+      dueAt === null ? null : review.onExpiry,
+      judge,
+      judge === null ? 0 : 1,
     ]);
     // A step with a judge is announced when the judge hands it to people (or never, if it settles it).
     if (judge === null) {
@@ -61,16 +76,33 @@ export async function reviewStatements(tx: Transaction, batch: readonly BatchEve
           projectId,
           "escalation.created",
           {
-            escalationId: e.escalationId, runId: e.runId, stepId: e.stepId, workflow: e.workflow, version: e.version, step: e.step,
-            kind, blocking, reviewGroup: review.reviewGroup, reviewersRequired: review.reviewers, dueAt: dueAt === null ? null : new Date(dueAt).toISOString(),
-            gateKinds, samplingRate, confidence: e.confidence ?? null, cumulative: e.cumulative ?? null, createdAt: new Date(createdAt).toISOString(),
+            escalationId: e.escalationId,
+            runId: e.runId,
+            stepId: e.stepId,
+            workflow: e.workflow,
+            version: e.version,
+            step: e.step,
+            kind,
+            blocking,
+            reviewGroup: review.reviewGroup,
+            reviewersRequired: review.reviewers,
+            dueAt: dueAt === null ? null : new Date(dueAt).toISOString(),
+            gateKinds,
+            samplingRate,
+            confidence: e.confidence ?? null,
+            cumulative: e.cumulative ?? null,
+            createdAt: new Date(createdAt).toISOString(),
           },
           now,
         ),
       );
     }
     if (knownAnswerRate > 0) {
-      const copy = await knownAnswerStatement(tx, { projectId, id: e.escalationId!, workflow: e.workflow, step: e.step, createdAt, dueAt, settings: review }, knownAnswerRate);
+      const copy = await knownAnswerStatement(
+        tx,
+        { projectId, id: e.escalationId!, workflow: e.workflow, step: e.step, createdAt, dueAt, settings: review },
+        knownAnswerRate,
+      );
       if (copy) extras.push(copy);
     }
   }

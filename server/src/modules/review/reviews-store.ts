@@ -39,6 +39,10 @@ export async function listEscalationReviews(db: Db, projectId: string, escalatio
 }
 
 export async function getReview(db: Db, projectId: string, id: string): Promise<ReviewView | null> {
-  const row = await db.select().from(reviews).where(and(eq(reviews.projectId, projectId), eq(reviews.id, id))).get();
+  const row = await db
+    .select()
+    .from(reviews)
+    .where(and(eq(reviews.projectId, projectId), eq(reviews.id, id)))
+    .get();
   return row ? reviewView(row) : null;
 }

@@ -42,7 +42,14 @@ async function team(): Promise<Team> {
     const u = await ctx.newUser(p.projectId, role);
     return { cookie: u.cookie, userId: u.userId };
   };
-  return { projectId: p.projectId, key: p.key, admin: await user("admin"), reviewer: await user("reviewer"), reviewer2: await user("reviewer"), analyst: await user("analyst") };
+  return {
+    projectId: p.projectId,
+    key: p.key,
+    admin: await user("admin"),
+    reviewer: await user("reviewer"),
+    reviewer2: await user("reviewer"),
+    analyst: await user("analyst"),
+  };
 }
 
 /** An escalated run posted through the collector; returns the scenario and the escalation id. */
@@ -56,7 +63,12 @@ const detail = (id: string, who: Caller) => call<EscalationDetail & Err>(ctx, "G
 const claim = (id: string, who: Caller) => call<ClaimResponse & Err>(ctx, "POST", `/v1/escalations/${id}/claim`, who);
 const decide = (id: string, who: Caller, body: unknown) => call<DecisionResponse & Err>(ctx, "POST", `/v1/escalations/${id}/decision`, who, body);
 const queue = (who: Caller, params: Record<string, string | number> = {}) =>
-  call<QueueResponse & Err>(ctx, "GET", "/v1/escalations?" + new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])), who);
+  call<QueueResponse & Err>(
+    ctx,
+    "GET",
+    "/v1/escalations?" + new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])),
+    who,
+  );
 
 async function labelCount(projectId: string): Promise<number> {
   const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM labels WHERE project_id = ?", args: [projectId] });
@@ -77,10 +89,26 @@ describe("escalations projected from SDK events", () => {
     expect(res.status).toBe(200);
     const e = res.body;
     expect(e).toMatchObject({
-      id: run.escalationId, runId: run.runId, stepId: run.reserve.stepId, workflow: "claims", version: "3", step: "reserve",
-      kind: "escalate", blocking: true, gateKinds: ["confidence", "cumulative"], samplingRate: null,
-      confidence: 0.55, cumulative: 0.356, status: "open", decision: null, claimedBy: null, claimLive: false,
-      createdAt: run.reserve.time, correctedOutput: null, reason: null, alternative: null,
+      id: run.escalationId,
+      runId: run.runId,
+      stepId: run.reserve.stepId,
+      workflow: "claims",
+      version: "3",
+      step: "reserve",
+      kind: "escalate",
+      blocking: true,
+      gateKinds: ["confidence", "cumulative"],
+      samplingRate: null,
+      confidence: 0.55,
+      cumulative: 0.356,
+      status: "open",
+      decision: null,
+      claimedBy: null,
+      claimLive: false,
+      createdAt: run.reserve.time,
+      correctedOutput: null,
+      reason: null,
+      alternative: null,
     });
     expect(e.packet).toMatchObject({
       input: { kind: "water", holder: "A. Jones" },
@@ -88,7 +116,10 @@ describe("escalations projected from SDK events", () => {
       confidence: 0.55,
       cumulative: 0.356,
       reasoning: "large claim, policy limit unclear",
-      alternatives: [{ amount: 12_000, currency: "EUR" }, { amount: 2_500, currency: "EUR" }],
+      alternatives: [
+        { amount: 12_000, currency: "EUR" },
+        { amount: 2_500, currency: "EUR" },
+      ],
       gateKinds: ["confidence", "cumulative"],
       gate: { outcome: "escalate", minConfidence: 0.8, minCumulative: 0.5 },
       lineage: { source: "inferred", stale: false, flagged: false },
@@ -96,8 +127,28 @@ describe("escalations projected from SDK events", () => {
     });
     // Lineage: one parent stored by an earlier batch, one from this batch, one never reported.
     expect(e.packet.lineage.parents).toEqual<LineageParent[]>([
-      { stepId: run.classify.stepId, found: true, step: "classify", output: "water", confidence: 0.8, cumulative: 0.72, source: "inferred", stale: false, flagged: false },
-      { stepId: run.match.stepId, found: true, step: "match-policy", output: { holder: "A. Jones" }, confidence: 1, cumulative: 0.9, source: "direct", stale: false, flagged: false },
+      {
+        stepId: run.classify.stepId,
+        found: true,
+        step: "classify",
+        output: "water",
+        confidence: 0.8,
+        cumulative: 0.72,
+        source: "inferred",
+        stale: false,
+        flagged: false,
+      },
+      {
+        stepId: run.match.stepId,
+        found: true,
+        step: "match-policy",
+        output: { holder: "A. Jones" },
+        confidence: 1,
+        cumulative: 0.9,
+        source: "direct",
+        stale: false,
+        flagged: false,
+      },
       { stepId: run.unreported, found: false },
     ]);
     // The run so far: stored steps and the batch's own, in execution order, not the step itself.
@@ -111,7 +162,10 @@ describe("escalations projected from SDK events", () => {
 
     const runRes = await call<{ run: { status: string; stopStepId: string } }>(ctx, "GET", `/v1/runs/${run.runId}`, { key: t.key });
     expect(runRes.body.run).toMatchObject({ status: "paused", stopStepId: run.reserve.stepId });
-    const step = await ctx.store.client.execute({ sql: "SELECT escalation_id FROM steps WHERE project_id = ? AND id = ?", args: [t.projectId, run.reserve.stepId] });
+    const step = await ctx.store.client.execute({
+      sql: "SELECT escalation_id FROM steps WHERE project_id = ? AND id = ?",
+      args: [t.projectId, run.reserve.stepId],
+    });
     expect(step.rows[0]![0]).toBe(run.escalationId);
   });
 
@@ -122,14 +176,29 @@ describe("escalations projected from SDK events", () => {
     expect(JSON.parse(String(rows.rows[0]![0])).reasoning).toBe("large claim, policy limit unclear");
     const hooks = await ctx.store.client.execute({ sql: "SELECT event, payload FROM webhook_deliveries WHERE project_id = ?", args: [t.projectId] });
     expect(hooks.rows.map((r) => r.event)).toEqual(["escalation.created"]);
-    expect(JSON.parse(String(hooks.rows[0]!.payload)).data).toMatchObject({ escalationId: run.escalationId, runId: run.runId, kind: "escalate", blocking: true });
+    expect(JSON.parse(String(hooks.rows[0]!.payload)).data).toMatchObject({
+      escalationId: run.escalationId,
+      runId: run.runId,
+      kind: "escalate",
+      blocking: true,
+    });
   });
 
   it("keeps a flagged step and a spot check non-blocking, with the spot check's sampling rate", async () => {
     const start = runStarted();
     const flagged = reviewedStep(start.runId, "flag", { step: "classify", time: iso(Date.UTC(2025, 0, 15, 9, 30, 1)) });
-    const later = stepEvent(start.runId, { step: "route", parents: [flagged.stepId], flagged: true, startedAt: iso(Date.UTC(2025, 0, 15, 9, 30, 2)), time: iso(Date.UTC(2025, 0, 15, 9, 30, 3)) });
-    const sampled = reviewedStep(start.runId, "spot_check", { step: "extract", startedAt: iso(Date.UTC(2025, 0, 15, 9, 29)), time: iso(Date.UTC(2025, 0, 15, 9, 29, 30)) });
+    const later = stepEvent(start.runId, {
+      step: "route",
+      parents: [flagged.stepId],
+      flagged: true,
+      startedAt: iso(Date.UTC(2025, 0, 15, 9, 30, 2)),
+      time: iso(Date.UTC(2025, 0, 15, 9, 30, 3)),
+    });
+    const sampled = reviewedStep(start.runId, "spot_check", {
+      step: "extract",
+      startedAt: iso(Date.UTC(2025, 0, 15, 9, 29)),
+      time: iso(Date.UTC(2025, 0, 15, 9, 29, 30)),
+    });
     await postBatches(ctx, t.key, [[start, sampled, flagged, later, runEnded(start.runId, "run.completed", { time: iso(Date.UTC(2025, 0, 15, 9, 31)) })]]);
 
     const f = (await detail(flagged.escalationId!, t.analyst)).body;
@@ -214,11 +283,33 @@ describe("GET /v1/escalations", () => {
   it("carries the list fields, with the spot check's sampling rate", async () => {
     const res = await queue(t.reviewer, { kind: "spot_check" });
     expect(res.body.items[0]).toEqual({
-      id: ids.c, runId: expect.any(String), stepId: expect.any(String), workflow: "claims", version: "3", step: "reserve",
-      kind: "spot_check", gateKinds: ["confidence"], blocking: false, samplingRate: 0.1, confidence: 0.5, cumulative: null,
-      status: "open", claimedBy: null, claimExpiresAt: null, claimLive: false, createdAt: iso(T + 3),
-      decision: null, reviewerId: null, resolvedAt: null,
-      reviewGroup: null, reviewersRequired: 1, decisions: 0, consensus: "unanimous", dueAt: null, onExpiry: null, resolution: null,
+      id: ids.c,
+      runId: expect.any(String),
+      stepId: expect.any(String),
+      workflow: "claims",
+      version: "3",
+      step: "reserve",
+      kind: "spot_check",
+      gateKinds: ["confidence"],
+      blocking: false,
+      samplingRate: 0.1,
+      confidence: 0.5,
+      cumulative: null,
+      status: "open",
+      claimedBy: null,
+      claimExpiresAt: null,
+      claimLive: false,
+      createdAt: iso(T + 3),
+      decision: null,
+      reviewerId: null,
+      resolvedAt: null,
+      reviewGroup: null,
+      reviewersRequired: 1,
+      decisions: 0,
+      consensus: "unanimous",
+      dueAt: null,
+      onExpiry: null,
+      resolution: null,
     });
   });
 
@@ -296,11 +387,28 @@ describe("POST /v1/escalations/:id/decision", () => {
     const run = await escalated(t);
     const res = await decide(run.escalationId, t.reviewer, { decision: "accept", reason: "policy limit is 30k" });
     expect(res.status).toBe(200);
-    expect(res.body.escalation).toMatchObject({ id: run.escalationId, status: "resolved", decision: "accept", reviewerId: t.reviewer.userId, resolvedAt: iso(clock), claimLive: false });
+    expect(res.body.escalation).toMatchObject({
+      id: run.escalationId,
+      status: "resolved",
+      decision: "accept",
+      reviewerId: t.reviewer.userId,
+      resolvedAt: iso(clock),
+      claimLive: false,
+    });
     expect(res.body.label).toMatchObject({
-      runId: run.runId, stepId: run.reserve.stepId, workflow: "claims", version: "3", step: "reserve", source: "review",
-      correct: true, value: { amount: 25_000, currency: "EUR" }, confidence: 0.55, samplingRate: null,
-      escalationId: run.escalationId, actor: `user:${t.reviewer.userId}`, reason: "policy limit is 30k",
+      runId: run.runId,
+      stepId: run.reserve.stepId,
+      workflow: "claims",
+      version: "3",
+      step: "reserve",
+      source: "review",
+      correct: true,
+      value: { amount: 25_000, currency: "EUR" },
+      confidence: 0.55,
+      samplingRate: null,
+      escalationId: run.escalationId,
+      actor: `user:${t.reviewer.userId}`,
+      reason: "policy limit is 30k",
     });
     const d = (await detail(run.escalationId, t.analyst)).body;
     expect(d).toMatchObject({ status: "resolved", decision: "accept", reason: "policy limit is 30k", reviewerId: t.reviewer.userId, correctedOutput: null });
@@ -493,7 +601,13 @@ describe("a store too busy to take the write", () => {
     expect(await decideEscalation(busy.store.client, input(first))).toMatchObject({ status: "settled" });
     expect(await decideEscalation(busy.store.client, input(second))).toMatchObject({ status: "settled" });
     // Autocommit writes on the pool still commit (a broken connection would keep them in an open transaction).
-    const claimed = await claimEscalation(busy.store.client, { projectId: p.projectId, id: await seedEscalation(busy, { projectId: p.projectId }), userId: user.userId, now: Date.now(), ttlMs: 1000 });
+    const claimed = await claimEscalation(busy.store.client, {
+      projectId: p.projectId,
+      id: await seedEscalation(busy, { projectId: p.projectId }),
+      userId: user.userId,
+      now: Date.now(),
+      ttlMs: 1000,
+    });
     expect(claimed.status).toBe("claimed");
     const fresh = createClient({ url: busy.config.databaseUrl });
     const rs = await fresh.execute({ sql: "SELECT count(*) FROM labels WHERE project_id = ?", args: [p.projectId] });

@@ -81,7 +81,8 @@ export function escalationsRoutes(deps: AppDeps) {
     if (!check.ok && "errors" in check) throw badRequest("contract_violation", "the corrected output does not match the step's contract", check.errors);
     // A contract the server cannot compile cannot refuse a correction: the reviewer
     // still has to be able to resolve the escalation. Ours to look at, so logged.
-    if (!check.ok) deps.log.error("step contract does not compile", { projectId, workflow: esc.workflow, version: esc.version, step: esc.step, err: check.unusable });
+    if (!check.ok)
+      deps.log.error("step contract does not compile", { projectId, workflow: esc.workflow, version: esc.version, step: esc.step, err: check.unusable });
   }
 
   async function answer(c: Context<AppEnv>, id: string, outcome: DecisionOutcome) {
@@ -133,7 +134,14 @@ export function escalationsRoutes(deps: AppDeps) {
       const { projectId, userId } = c.get("principal");
       const viewer = await viewerOf(deps, c);
       const id = (await visible(c, viewer, c.req.valid("param").id)).id;
-      const outcome = await claimEscalation(deps.store.client, { projectId, id, userId: userId!, now: deps.now(), ttlMs: CLAIM_TTL_MS, adjudicator: canAdjudicate(viewer) });
+      const outcome = await claimEscalation(deps.store.client, {
+        projectId,
+        id,
+        userId: userId!,
+        now: deps.now(),
+        ttlMs: CLAIM_TTL_MS,
+        adjudicator: canAdjudicate(viewer),
+      });
       if (outcome.status !== "claimed") throw refused(outcome);
       const body: ClaimResponse = { id, claimedBy: outcome.claimedBy, claimExpiresAt: new Date(outcome.claimExpiresAt).toISOString() };
       return c.json(body);
@@ -156,7 +164,14 @@ export function escalationsRoutes(deps: AppDeps) {
         }
         await checkBody(projectId, esc, body);
         const outcome = await decideEscalation(deps.store.client, {
-          projectId, id: esc.id, userId: userId!, decision: body.decision, output: body.output, reason: body.reason, alternative: body.alternative, now: deps.now(),
+          projectId,
+          id: esc.id,
+          userId: userId!,
+          decision: body.decision,
+          output: body.output,
+          reason: body.reason,
+          alternative: body.alternative,
+          now: deps.now(),
         });
         return answer(c, esc.id, outcome);
       },
@@ -171,10 +186,18 @@ export function escalationsRoutes(deps: AppDeps) {
         const { projectId, userId } = c.get("principal");
         const body = c.req.valid("json");
         const esc = await visible(c, await viewerOf(deps, c), c.req.valid("param").id);
-        if (esc.status !== "disputed") throw refused(esc.status === "resolved" || esc.status === "expired" ? { status: esc.status } : { status: "not_disputed" });
+        if (esc.status !== "disputed")
+          throw refused(esc.status === "resolved" || esc.status === "expired" ? { status: esc.status } : { status: "not_disputed" });
         await checkBody(projectId, esc, body);
         const outcome = await adjudicateEscalation(deps.store.client, {
-          projectId, id: esc.id, userId: userId!, decision: body.decision, output: body.output, reason: body.reason, alternative: body.alternative, now: deps.now(),
+          projectId,
+          id: esc.id,
+          userId: userId!,
+          decision: body.decision,
+          output: body.output,
+          reason: body.reason,
+          alternative: body.alternative,
+          now: deps.now(),
         });
         return answer(c, esc.id, outcome);
       },

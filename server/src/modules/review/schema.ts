@@ -63,7 +63,9 @@ export const escalations = sqliteTable(
     // never moves the goalposts of an item already in the queue.
     /** Distinct reviewers who must decide before the consensus rule is applied. */
     reviewersRequired: integer("reviewers_required").notNull().default(1),
-    consensus: text("consensus", { enum: ["unanimous", "majority"] }).notNull().default("unanimous"),
+    consensus: text("consensus", { enum: ["unanimous", "majority"] })
+      .notNull()
+      .default("unanimous"),
     /** The group whose members see it; null: every reviewer. */
     reviewGroup: text("review_group"),
     /** The policy's `reviewBy` (ms) and the current deadline (creation + reviewBy, restarted by each `reassign`); null: none. */
@@ -105,13 +107,9 @@ export const escalations = sqliteTable(
     // A group's queue (and its ageing figures) without reading other groups' items.
     index("escalations_group_queue_idx").on(t.projectId, t.reviewGroup, t.status, t.createdAt),
     // The deadline job reads only items still waiting that have a deadline, soonest first.
-    index("escalations_due_idx")
-      .on(t.dueAt)
-      .where(sql`due_at IS NOT NULL AND status IN ('open', 'in_review', 'disputed')`),
+    index("escalations_due_idx").on(t.dueAt).where(sql`due_at IS NOT NULL AND status IN ('open', 'in_review', 'disputed')`),
     // Items a judge has not answered yet, per project and judge, oldest first.
-    index("escalations_judge_pending_idx")
-      .on(t.projectId, t.judge, t.createdAt)
-      .where(sql`judge_pending = 1`),
+    index("escalations_judge_pending_idx").on(t.projectId, t.judge, t.createdAt).where(sql`judge_pending = 1`),
   ],
 );
 
@@ -237,8 +235,6 @@ export const labels = sqliteTable(
     index("labels_step_idx").on(t.projectId, t.workflow, t.step, t.createdAt),
     index("labels_run_idx").on(t.projectId, t.runId),
     // The corrections export pages stand-alone labels (no decision made them) by time.
-    index("labels_standalone_time_idx")
-      .on(t.projectId, t.createdAt)
-      .where(sql`escalation_id IS NULL`),
+    index("labels_standalone_time_idx").on(t.projectId, t.createdAt).where(sql`escalation_id IS NULL`),
   ],
 );

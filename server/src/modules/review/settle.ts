@@ -61,16 +61,38 @@ export async function settle(tx: Transaction, e: EscalationRow, s: Settlement): 
     });
   }
   const corrected = s.correctedText === null ? null : (JSON.parse(s.correctedText) as unknown);
-  for (const stmt of announce(e, "escalation.resolved", {
-    decision: s.decision, reviewerId: s.reviewerId, decidedBy: s.actor, resolution: s.resolution, labelId, resolvedAt: new Date(s.now).toISOString(),
-  }, s.now)) await tx.execute(stmt);
+  for (const stmt of announce(
+    e,
+    "escalation.resolved",
+    {
+      decision: s.decision,
+      reviewerId: s.reviewerId,
+      decidedBy: s.actor,
+      resolution: s.resolution,
+      labelId,
+      resolvedAt: new Date(s.now).toISOString(),
+    },
+    s.now,
+  ))
+    await tx.execute(stmt);
   // The decision record: what was decided, why, by whom, on which decisions, and the value the run resumes with.
   await appendAudit(tx, e.projectId, [
     {
-      time: s.now, actor: s.actor, action: "escalation.decided", subject: `escalation:${e.id}`, runId: e.runId,
+      time: s.now,
+      actor: s.actor,
+      action: "escalation.decided",
+      subject: `escalation:${e.id}`,
+      runId: e.runId,
       payload: {
-        escalationId: e.id, stepId: e.stepId, decision: s.decision, reason: s.reason, labelId, alternative: s.alternative,
-        correctedOutput: s.decision === "correct" ? corrected : null, resolution: s.resolution, reviews: s.reviewIds,
+        escalationId: e.id,
+        stepId: e.stepId,
+        decision: s.decision,
+        reason: s.reason,
+        labelId,
+        alternative: s.alternative,
+        correctedOutput: s.decision === "correct" ? corrected : null,
+        resolution: s.resolution,
+        reviews: s.reviewIds,
       },
     },
   ]);
@@ -97,8 +119,23 @@ export async function insertReview(tx: Transaction, e: EscalationRow, r: ReviewR
             alternative, confidence, overrode, known_answer, created_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     args: [
-      e.projectId, id, e.id, e.runId, e.workflow, e.version, e.step, r.role, r.actor, r.decision, r.correctedText, r.reason,
-      r.alternative, r.confidence ?? null, r.overrode ? JSON.stringify(r.overrode) : null, e.knownAnswerOf !== null ? 1 : 0, r.now,
+      e.projectId,
+      id,
+      e.id,
+      e.runId,
+      e.workflow,
+      e.version,
+      e.step,
+      r.role,
+      r.actor,
+      r.decision,
+      r.correctedText,
+      r.reason,
+      r.alternative,
+      r.confidence ?? null,
+      r.overrode ? JSON.stringify(r.overrode) : null,
+      e.knownAnswerOf !== null ? 1 : 0,
+      r.now,
     ],
   });
   return id;
@@ -108,7 +145,9 @@ export async function insertReview(tx: Transaction, e: EscalationRow, r: ReviewR
 export async function reviewerVotes(
   tx: Pick<Transaction, "execute">,
   e: Pick<EscalationRow, "projectId" | "id">,
-): Promise<Array<{ id: string; actor: string; decision: Decision; correctedText: string | null; output: unknown; reason: string | null; alternative: number | null }>> {
+): Promise<
+  Array<{ id: string; actor: string; decision: Decision; correctedText: string | null; output: unknown; reason: string | null; alternative: number | null }>
+> {
   const rs = await tx.execute({
     sql: `SELECT id, actor, decision, corrected_output, reason, alternative FROM reviews
           WHERE project_id = ? AND escalation_id = ? AND role = 'reviewer' ORDER BY created_at, id`,

@@ -20,7 +20,11 @@ describe("review queue query plans", () => {
   it.each([
     ["oldest first", "escalations_queue_idx", { order: "oldest" as const, cursor: undefined }],
     ["riskiest first", "escalations_risk_order_idx", { order: "riskiest" as const, cursor: undefined }],
-    ["riskiest first, after a cursor", "escalations_risk_order_idx", { order: "riskiest" as const, cursor: { order: "riskiest" as const, risk: 0.4, createdAt: 5, id: "x" } }],
+    [
+      "riskiest first, after a cursor",
+      "escalations_risk_order_idx",
+      { order: "riskiest" as const, cursor: { order: "riskiest" as const, risk: 0.4, createdAt: 5, id: "x" } },
+    ],
   ])("reads a page %s through %s in its order, never sorting the whole queue", async (_name, index, q) => {
     const text = await plan(escalationListQuery(ctx.store.db, "p", { ...base, ...q }));
     expect(text).toContain(`USING INDEX ${index} (project_id=? AND status=?`);

@@ -1,14 +1,7 @@
 import type { Client } from "@libsql/client";
 import type { Decision, GateKind } from "@seamtrace/sdk";
 import { and, asc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
-import {
-  ACTIVE_STATUSES,
-  type EscalationDetail,
-  type EscalationPacket,
-  type EscalationSummary,
-  type QueueCursor,
-  type QueueQuery,
-} from "./contract.js";
+import { ACTIVE_STATUSES, type EscalationDetail, type EscalationPacket, type EscalationSummary, type QueueCursor, type QueueQuery } from "./contract.js";
 import type { Db } from "../../platform/db/client.js";
 import type { Role } from "../../app/deps.js";
 import { contracts } from "../policies/schema.js";
@@ -183,7 +176,9 @@ function queueConditions(projectId: string, q: Omit<QueueFilter, "order" | "limi
     where.push(inArray(escalations.status, statuses as Array<(typeof ACTIVE_STATUSES)[number]>));
     const mineCond = groupCondition(v.groups);
     where.push(canAdjudicate(v) ? or(mineCond, eq(escalations.status, "disputed")) : mineCond);
-    where.push(sql`NOT EXISTS (SELECT 1 FROM reviews r WHERE r.project_id = "escalations"."project_id" AND r.escalation_id = "escalations"."id" AND r.actor = ${`user:${v.userId}`})`);
+    where.push(
+      sql`NOT EXISTS (SELECT 1 FROM reviews r WHERE r.project_id = "escalations"."project_id" AND r.escalation_id = "escalations"."id" AND r.actor = ${`user:${v.userId}`})`,
+    );
   }
   return where;
 }
@@ -193,14 +188,16 @@ function queueConditions(projectId: string, q: Omit<QueueFilter, "order" | "limi
  * (unknown last), then oldest. Keyset paging on the full sort key, so items never repeat or
  * go missing between pages while the queue changes.
  */
-export async function listEscalations(db: Db, projectId: string, q: QueueFilter, now: number): Promise<{ items: EscalationSummary[]; next: QueueCursor | null }> {
+export async function listEscalations(
+  db: Db,
+  projectId: string,
+  q: QueueFilter,
+  now: number,
+): Promise<{ items: EscalationSummary[]; next: QueueCursor | null }> {
   const rows = await escalationListQuery(db, projectId, q).all();
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  const next =
-    rows.length > q.limit && last
-      ? { order: q.order, risk: last.cumulative ?? UNKNOWN_RISK, createdAt: last.createdAt, id: last.id }
-      : null;
+  const next = rows.length > q.limit && last ? { order: q.order, risk: last.cumulative ?? UNKNOWN_RISK, createdAt: last.createdAt, id: last.id } : null;
   return { items: page.map((r) => toSummary(r, now)), next };
 }
 
@@ -226,8 +223,16 @@ export type EscalationRecord = Omit<EscalationDetail, "contract" | "reviews" | "
 /** The whole escalation, packet included. */
 export async function getEscalation(db: Db, projectId: string, id: string, now: number): Promise<EscalationRecord | null> {
   const row = await db
-    .select({ ...summaryColumns, packet: escalations.packet, correctedOutput: escalations.correctedOutput, reason: escalations.reason,
-      resumedAt: escalations.resumedAt, resumedBy: escalations.resumedBy, knownAnswerOf: escalations.knownAnswerOf, judgePending: escalations.judgePending })
+    .select({
+      ...summaryColumns,
+      packet: escalations.packet,
+      correctedOutput: escalations.correctedOutput,
+      reason: escalations.reason,
+      resumedAt: escalations.resumedAt,
+      resumedBy: escalations.resumedBy,
+      knownAnswerOf: escalations.knownAnswerOf,
+      judgePending: escalations.judgePending,
+    })
     .from(escalations)
     .where(and(eq(escalations.projectId, projectId), eq(escalations.id, id)))
     .get();
@@ -255,13 +260,10 @@ export async function getContract(
   const row = await db
     .select({ jsonSchema: contracts.jsonSchema, vendor: contracts.vendor })
     .from(contracts)
-    .where(
-      and(eq(contracts.projectId, projectId), eq(contracts.workflow, key.workflow), eq(contracts.version, key.version), eq(contracts.step, key.step)),
-    )
+    .where(and(eq(contracts.projectId, projectId), eq(contracts.workflow, key.workflow), eq(contracts.version, key.version), eq(contracts.step, key.step)))
     .get();
   return row ?? null;
 }
-
 
 /** Why a claim or a decision was refused; `held` carries the live claim that blocks it. */
 export type Refusal =
@@ -306,7 +308,13 @@ export async function claimEscalation(
     if (status !== "disputed" && Number(r.decided) === 1) return { commit: false, value: { status: "already_decided" } };
     const claimedBy = r.claimed_by === null ? null : String(r.claimed_by);
     const expires = r.claim_expires_at === null ? null : Number(r.claim_expires_at);
-    if (claimIsExclusive({ status, reviewersRequired: Number(r.reviewers_required) }) && claimedBy !== null && claimedBy !== input.userId && expires !== null && expires > input.now) {
+    if (
+      claimIsExclusive({ status, reviewersRequired: Number(r.reviewers_required) }) &&
+      claimedBy !== null &&
+      claimedBy !== input.userId &&
+      expires !== null &&
+      expires > input.now
+    ) {
       return { commit: false, value: { status: "held", claimedBy, claimExpiresAt: expires } };
     }
     const expiresAt = input.now + input.ttlMs;
@@ -316,8 +324,12 @@ export async function claimEscalation(
     });
     await appendAudit(tx, input.projectId, [
       {
-        time: input.now, actor: `user:${input.userId}`, action: "escalation.claimed", subject: `escalation:${input.id}`,
-        runId: String(r.run_id), payload: { claimExpiresAt: expiresAt },
+        time: input.now,
+        actor: `user:${input.userId}`,
+        action: "escalation.claimed",
+        subject: `escalation:${input.id}`,
+        runId: String(r.run_id),
+        payload: { claimExpiresAt: expiresAt },
       },
     ]);
     return { commit: true, value: { status: "claimed", claimedBy: input.userId, claimExpiresAt: expiresAt } };

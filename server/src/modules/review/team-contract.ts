@@ -17,11 +17,10 @@ const DAY_MS = 86_400_000;
 export const groupParam = z.object({ name: reviewGroupName });
 
 /** `PUT /v1/review/groups/:name`: the whole member list (user ids of the project), and the known-answer rate. */
-export const groupBody = z
-  .strictObject({
-    members: z.array(z.string().min(1).max(256)).max(MAX_GROUP_MEMBERS),
-    knownAnswerRate: z.number().min(0).max(1).optional(),
-  });
+export const groupBody = z.strictObject({
+  members: z.array(z.string().min(1).max(256)).max(MAX_GROUP_MEMBERS),
+  knownAnswerRate: z.number().min(0).max(1).optional(),
+});
 export type GroupBody = z.output<typeof groupBody>;
 
 export interface GroupMember {
@@ -44,14 +43,12 @@ export interface ReviewGroupView {
  * days up to and including now (a decision made this millisecond is in it).
  */
 export function windowQuery(now: () => number, days: number) {
-  return z
-    .object({ from: instant.optional(), to: instant.optional() })
-    .transform((q, ctx) => {
-      const to = q.to ?? now() + 1;
-      const from = q.from ?? to - days * DAY_MS;
-      if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "`from` must be before `to`" });
-      return { from, to };
-    });
+  return z.object({ from: instant.optional(), to: instant.optional() }).transform((q, ctx) => {
+    const to = q.to ?? now() + 1;
+    const from = q.from ?? to - days * DAY_MS;
+    if (from >= to) ctx.addIssue({ code: "custom", path: ["from"], message: "`from` must be before `to`" });
+    return { from, to };
+  });
 }
 
 export const assigneesQuery = (now: () => number) =>
@@ -187,7 +184,11 @@ export const judgeBody = z
       .optional(),
     minConfidence: z.number().min(0).max(1).default(0.9),
     sampleRate: z.number().min(0).max(1).default(0.05),
-    timeoutMs: z.int().min(1_000).max(7 * DAY_MS).default(10 * 60_000),
+    timeoutMs: z
+      .int()
+      .min(1_000)
+      .max(7 * DAY_MS)
+      .default(10 * 60_000),
   })
   .refine((b) => (b.kind === "http") === (b.url !== undefined), { path: ["url"], message: "an http judge needs a url; a worker judge takes none" });
 export type JudgeBody = z.output<typeof judgeBody>;

@@ -69,7 +69,12 @@ describe("policy fields for team review", () => {
     const run = await escalate(ctx, t, wf);
     await setPolicy(ctx, t, wf, { reviewers: 1, reviewBy: null });
     const d = (await detail(ctx, run.escalationId, t.analyst)).body;
-    expect(d).toMatchObject({ reviewersRequired: 2, consensus: "majority", onExpiry: "reject", dueAt: new Date(Date.parse(run.reserve.time) + 7_200_000).toISOString() });
+    expect(d).toMatchObject({
+      reviewersRequired: 2,
+      consensus: "majority",
+      onExpiry: "reject",
+      dueAt: new Date(Date.parse(run.reserve.time) + 7_200_000).toISOString(),
+    });
   });
 
   it("takes a step's own field over the workflow's", async () => {
@@ -88,7 +93,12 @@ describe("several reviewers, unanimous", () => {
     t = await makeTeam(ctx);
     wf = freshWorkflow();
     await setPolicy(ctx, t, wf, { reviewers: 2 });
-    await createWebhook(ctx.store.db, { projectId: t.projectId, actor: "user:test", url: "https://hooks.example.test/x", events: ["escalation.resolved", "escalation.disputed"] });
+    await createWebhook(ctx.store.db, {
+      projectId: t.projectId,
+      actor: "user:test",
+      url: "https://hooks.example.test/x",
+      events: ["escalation.resolved", "escalation.disputed"],
+    });
   });
 
   it("keeps the run paused and writes no label until both have decided; then settles once, with one label", async () => {
@@ -193,7 +203,9 @@ describe("adjudication", () => {
     // The adjudicator sided with b: a's accept was overridden, b's correction was not.
     expect(adj!.overrode).toEqual([a!.id]);
     expect(b!.decision).toBe("correct");
-    expect(await labelsOf(ctx, t.projectId, run.escalationId)).toEqual([{ actor: `user:${t.lead.userId}`, correct: false, value: { amount: 12_000, currency: "EUR" }, source: "review" }]);
+    expect(await labelsOf(ctx, t.projectId, run.escalationId)).toEqual([
+      { actor: `user:${t.lead.userId}`, correct: false, value: { amount: 12_000, currency: "EUR" }, source: "review" },
+    ]);
     expect((await runState(t, run.runId)).escalation).toMatchObject({ status: "resolved", decision: "correct", output: { amount: 12_000, currency: "EUR" } });
     const audit = (await auditEntries(ctx, t.projectId, "escalation.adjudicated")).find((e) => e.subject === `escalation:${run.escalationId}`)!;
     expect(audit.actor).toBe(`user:${t.lead.userId}`);

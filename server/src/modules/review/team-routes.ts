@@ -40,7 +40,14 @@ export function teamReviewRoutes(deps: AppDeps) {
     .put("/review/groups/:name", admins, validate("param", groupParam), validate("json", groupBody, jsonLimits(deps, { maxBytes: 256 * 1024 })), async (c) => {
       const { projectId, actor } = c.get("principal");
       const body = c.req.valid("json");
-      const r = await putGroup(deps.store.db, { projectId, name: c.req.valid("param").name, members: body.members, knownAnswerRate: body.knownAnswerRate, actor, now: deps.now() });
+      const r = await putGroup(deps.store.db, {
+        projectId,
+        name: c.req.valid("param").name,
+        members: body.members,
+        knownAnswerRate: body.knownAnswerRate,
+        actor,
+        now: deps.now(),
+      });
       if (r.outcome === "unknown_users") throw badRequest("unknown_users", "every member must be a user of this project", { userIds: r.userIds });
       return c.json(r.group, r.outcome === "created" ? 201 : 200);
     })
@@ -63,12 +70,18 @@ export function teamReviewRoutes(deps: AppDeps) {
     })
     .get("/review/accuracy", admins, validate("query", windowQuery(now, 90)), synced, async (c) => {
       const q = c.req.valid("query");
-      const body: AccuracyResponse = { window: { from: iso(q.from), to: iso(q.to) }, items: await accuracyReport(deps.store.client, c.get("principal").projectId, q) };
+      const body: AccuracyResponse = {
+        window: { from: iso(q.from), to: iso(q.to) },
+        items: await accuracyReport(deps.store.client, c.get("principal").projectId, q),
+      };
       return c.json(body);
     })
     .get("/review/ageing", overseers, validate("query", windowQuery(now, 1)), synced, async (c) => {
       const q = c.req.valid("query");
-      const body: AgeingResponse = { window: { from: iso(q.from), to: iso(q.to) }, groups: await queueAgeing(deps.store.client, c.get("principal").projectId, q, deps.now()) };
+      const body: AgeingResponse = {
+        window: { from: iso(q.from), to: iso(q.to) },
+        groups: await queueAgeing(deps.store.client, c.get("principal").projectId, q, deps.now()),
+      };
       return c.json(body);
     });
 }

@@ -13,8 +13,12 @@ export async function teamSettings(
   candidates: ReadonlyArray<{ projectId: string; event: StepEvent }>,
 ): Promise<(projectId: string, workflow: string, step: string) => { settings: ReviewSettings; judge: string | null; knownAnswerRate: number }> {
   const byProject = new Map<string, Array<{ workflow: string; step: string }>>();
-  for (const { projectId, event } of candidates) byProject.set(projectId, [...(byProject.get(projectId) ?? []), { workflow: event.workflow, step: event.step }]);
-  const lookups = new Map<string, { settings: Awaited<ReturnType<typeof reviewSettingsFor>>; judges: Awaited<ReturnType<typeof judgesFor>>; rates: Map<string, number> }>();
+  for (const { projectId, event } of candidates)
+    byProject.set(projectId, [...(byProject.get(projectId) ?? []), { workflow: event.workflow, step: event.step }]);
+  const lookups = new Map<
+    string,
+    { settings: Awaited<ReturnType<typeof reviewSettingsFor>>; judges: Awaited<ReturnType<typeof judgesFor>>; rates: Map<string, number> }
+  >();
   for (const [projectId, steps] of byProject) {
     lookups.set(projectId, {
       settings: await reviewSettingsFor(tx, projectId, steps),
@@ -28,4 +32,3 @@ export async function teamSettings(
     return { settings, judge: l.judges(workflow, step), knownAnswerRate: settings.reviewGroup === null ? 0 : (l.rates.get(settings.reviewGroup) ?? 0) };
   };
 }
-

@@ -18,12 +18,29 @@ describe("a run resumed by a worker whose clock is behind", () => {
     const start = runStarted({ time: iso(T) });
     const runId = start.runId;
     const esc = uuidv7();
-    const step = stepEvent(runId, { step: "classify", output: "model", confidence: 0.3, startedAt: iso(T + 10), time: iso(T + 20), escalationId: esc, gate: { outcome: "escalate", kinds: ["confidence"] } });
+    const step = stepEvent(runId, {
+      step: "classify",
+      output: "model",
+      confidence: 0.3,
+      startedAt: iso(T + 10),
+      time: iso(T + 20),
+      escalationId: esc,
+      gate: { outcome: "escalate", kinds: ["confidence"] },
+    });
     const paused = runEnded(runId, "run.paused", { time: iso(T + 30), stepId: step.stepId, escalationId: esc });
     expect((await postEvents(ctx, key, { events: [start, step, paused] })).status).toBe(200);
     // The resuming worker's clock runs 10 minutes behind the one that paused the run.
     const B = T - 600_000;
-    const human = stepEvent(runId, { stepId: step.stepId, step: "classify", output: "reviewed", confidence: 1, cumulative: 1, source: "human", startedAt: iso(B), time: iso(B + 1) });
+    const human = stepEvent(runId, {
+      stepId: step.stepId,
+      step: "classify",
+      output: "reviewed",
+      confidence: 1,
+      cumulative: 1,
+      source: "human",
+      startedAt: iso(B),
+      time: iso(B + 1),
+    });
     const resumed = runStarted({ runId, time: iso(B) });
     const done = runEnded(runId, "run.completed", { time: iso(B + 50), output: "ok" });
     expect((await postEvents(ctx, key, { events: [resumed, human, done] })).status).toBe(200);
@@ -45,13 +62,43 @@ describe("a run's status and stop step follow the resume epoch, never the worker
     const start = runStarted({ time: iso(T), epoch: 0, epochSeq: 0 });
     const runId = start.runId;
     const e1 = uuidv7();
-    const classify = stepEvent(runId, { step: "classify", confidence: 0.3, startedAt: iso(T + 10), time: iso(T + 20), escalationId: e1, gate: { outcome: "escalate", kinds: ["confidence"] }, epoch: 0, epochSeq: 1 });
+    const classify = stepEvent(runId, {
+      step: "classify",
+      confidence: 0.3,
+      startedAt: iso(T + 10),
+      time: iso(T + 20),
+      escalationId: e1,
+      gate: { outcome: "escalate", kinds: ["confidence"] },
+      epoch: 0,
+      epochSeq: 1,
+    });
     const paused1 = runEnded(runId, "run.paused", { time: iso(T + 30), stepId: classify.stepId, escalationId: e1, epoch: 0, epochSeq: 2 });
     const B = T - 10_000;
     const e2 = uuidv7();
     const resumed = runStarted({ runId, time: iso(B), epoch: 1, epochSeq: 0 });
-    const human = stepEvent(runId, { stepId: classify.stepId, step: "classify", output: "flood", confidence: 1, cumulative: 1, source: "human", startedAt: iso(B + 1), time: iso(B + 1), epoch: 1, epochSeq: 1 });
-    const reserve = stepEvent(runId, { step: "reserve", parents: [classify.stepId], confidence: 0.2, startedAt: iso(B + 2), time: iso(B + 3), escalationId: e2, gate: { outcome: "escalate", kinds: ["confidence"] }, epoch: 1, epochSeq: 2 });
+    const human = stepEvent(runId, {
+      stepId: classify.stepId,
+      step: "classify",
+      output: "flood",
+      confidence: 1,
+      cumulative: 1,
+      source: "human",
+      startedAt: iso(B + 1),
+      time: iso(B + 1),
+      epoch: 1,
+      epochSeq: 1,
+    });
+    const reserve = stepEvent(runId, {
+      step: "reserve",
+      parents: [classify.stepId],
+      confidence: 0.2,
+      startedAt: iso(B + 2),
+      time: iso(B + 3),
+      escalationId: e2,
+      gate: { outcome: "escalate", kinds: ["confidence"] },
+      epoch: 1,
+      epochSeq: 2,
+    });
     const paused2 = runEnded(runId, "run.paused", { time: iso(B + 4), stepId: reserve.stepId, escalationId: e2, epoch: 1, epochSeq: 3 });
     return { runId, first: [start, classify, paused1], second: [resumed, human, reserve, paused2], reserve, e2 };
   }
@@ -85,7 +132,16 @@ describe("a run's status and stop step follow the resume epoch, never the worker
     const T = Date.UTC(2025, 5, 1, 12);
     const start = runStarted({ time: iso(T), epoch: 0, epochSeq: 0 });
     const esc = uuidv7();
-    const step = stepEvent(start.runId, { step: "a", confidence: 0.1, startedAt: iso(T), time: iso(T), escalationId: esc, gate: { outcome: "escalate", kinds: ["confidence"] }, epoch: 0, epochSeq: 1 });
+    const step = stepEvent(start.runId, {
+      step: "a",
+      confidence: 0.1,
+      startedAt: iso(T),
+      time: iso(T),
+      escalationId: esc,
+      gate: { outcome: "escalate", kinds: ["confidence"] },
+      epoch: 0,
+      epochSeq: 1,
+    });
     // The worker's clock stepped back while the run ran (NTP), and its start arrives last.
     const paused = runEnded(start.runId, "run.paused", { time: iso(T - 2_000), stepId: step.stepId, escalationId: esc, epoch: 0, epochSeq: 2 });
     expect((await postEvents(ctx, key, { events: [step, paused] })).status).toBe(200);

@@ -141,9 +141,7 @@ export type RunListQuery = z.output<ReturnType<typeof runListQuery>>;
 
 /** `GET /v1/workflows` query: the window the run counts cover. */
 export function workflowListQuery(now: () => number) {
-  return z
-    .object({ from: instant.optional(), to: instant.optional() })
-    .transform((q, ctx) => ({ window: resolveWindow(now, q, ctx) }));
+  return z.object({ from: instant.optional(), to: instant.optional() }).transform((q, ctx) => ({ window: resolveWindow(now, q, ctx) }));
 }
 
 export const runIdParam = z.object({ id: name });

@@ -17,7 +17,7 @@ import { call, escalatedRun, reviewedStep } from "../../../test-support/review-f
 let ctx: TestContext;
 let key: string;
 let projectId: string;
-let analyst: { cookie: string };
+let _analyst: { cookie: string };
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 15, 9, 30); // the review fixtures' time
 const result = uuidv7();
@@ -41,7 +41,7 @@ const window = `from=${new Date(T0 - 3 * H - 15 * 60_000).toISOString()}&to=${ne
 beforeAll(async () => {
   ctx = await createTestContext();
   ({ key, projectId } = await ctx.newProject());
-  analyst = { cookie: (await ctx.newUser(projectId, "analyst")).cookie };
+  _analyst = { cookie: (await ctx.newUser(projectId, "analyst")).cookie };
   const production = escalatedRun(T0);
   const golden = [goldenRun("c-1", "fail", T0 + 60_000), goldenRun("c-2", "pass", T0 + 4 * H)];
   for (const batch of [...production.batches, ...golden.flatMap((g) => g.batches)]) {
@@ -103,13 +103,22 @@ describe("golden runs", () => {
 
   it("refuse late-feedback labels, which would put an evaluation into calibration", async () => {
     const g = state.golden[0]!;
-    const res = await call<LabelsResponse>(ctx, "POST", "/v1/labels", { key }, {
-      labels: [
-        { runId: g.runId, stepId: g.classify.stepId, correct: false },
-        { runId: state.production.runId, stepId: state.production.classify.stepId, correct: true },
-      ],
-    });
+    const res = await call<LabelsResponse>(
+      ctx,
+      "POST",
+      "/v1/labels",
+      { key },
+      {
+        labels: [
+          { runId: g.runId, stepId: g.classify.stepId, correct: false },
+          { runId: state.production.runId, stepId: state.production.classify.stepId, correct: true },
+        ],
+      },
+    );
     expect(res.status).toBe(207);
-    expect(res.body.results.map((r) => [r.status, r.code])).toEqual([["rejected", "golden_run"], ["accepted", undefined]]);
+    expect(res.body.results.map((r) => [r.status, r.code])).toEqual([
+      ["rejected", "golden_run"],
+      ["accepted", undefined],
+    ]);
   });
 });

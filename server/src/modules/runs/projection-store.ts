@@ -120,7 +120,9 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
 
   const stmts: InStatement[] = [];
   if (workflowRows.size > 0) {
-    stmts.push(multiRow("INSERT INTO workflows (id, project_id, name, created_at) VALUES ", [...workflowRows.values()], " ON CONFLICT (project_id, name) DO NOTHING"));
+    stmts.push(
+      multiRow("INSERT INTO workflows (id, project_id, name, created_at) VALUES ", [...workflowRows.values()], " ON CONFLICT (project_id, name) DO NOTHING"),
+    );
   }
   for (const rows of chunks(runRows, RUN_ROWS_PER_STATEMENT)) stmts.push(multiRow(RUN_INSERT, rows, RUN_UPSERT, RUN_VALUES));
   for (const rows of chunks(stepRows, STEP_ROWS_PER_STATEMENT)) stmts.push(multiRow(STEP_INSERT, rows, STEP_UPSERT));
@@ -177,7 +179,28 @@ const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
 
 function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, e.key ?? null, "running", t, e.epoch ?? 0, e.epochSeq ?? null, json(e.input), null, null, null, t, null, null, now, ...goldenValues(e)];
+  return [
+    projectId,
+    e.runId,
+    projectId,
+    e.workflow,
+    e.workflow,
+    e.version,
+    e.key ?? null,
+    "running",
+    t,
+    e.epoch ?? 0,
+    e.epochSeq ?? null,
+    json(e.input),
+    null,
+    null,
+    null,
+    t,
+    null,
+    null,
+    now,
+    ...goldenValues(e),
+  ];
 }
 
 function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[] {
@@ -185,11 +208,53 @@ function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[
   const status = e.type.slice("run.".length);
   const duration = Math.round(e.durationMs);
   // Until run.started arrives, the best estimate of the start is the end minus the duration.
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, status, t, e.epoch ?? 0, e.epochSeq ?? null, null, json(e.output), json(e.error), e.stepId ?? null, t - duration, t, duration, now, ...goldenValues(e)];
+  return [
+    projectId,
+    e.runId,
+    projectId,
+    e.workflow,
+    e.workflow,
+    e.version,
+    null,
+    status,
+    t,
+    e.epoch ?? 0,
+    e.epochSeq ?? null,
+    null,
+    json(e.output),
+    json(e.error),
+    e.stepId ?? null,
+    t - duration,
+    t,
+    duration,
+    now,
+    ...goldenValues(e),
+  ];
 }
 
 function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
-  return [projectId, e.runId, projectId, e.workflow, e.workflow, e.version, null, "running", null, 0, null, null, null, null, null, startedAt, null, null, now, ...goldenValues(e)];
+  return [
+    projectId,
+    e.runId,
+    projectId,
+    e.workflow,
+    e.workflow,
+    e.version,
+    null,
+    "running",
+    null,
+    0,
+    null,
+    null,
+    null,
+    null,
+    null,
+    startedAt,
+    null,
+    null,
+    now,
+    ...goldenValues(e),
+  ];
 }
 
 function goldenValues(e: RunStartedEvent | RunEndedEvent | StepEvent): InValue[] {
@@ -200,7 +265,9 @@ function goldenValues(e: RunStartedEvent | RunEndedEvent | StepEvent): InValue[]
 const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
   source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
   escalation_id, duration_ms, started_at, ended_at, call, epoch) VALUES `;
-const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")")).split(",").map((c) => c.trim());
+const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")"))
+  .split(",")
+  .map((c) => c.trim());
 // The latest report of a step wins, whatever order reports arrive in; a step id can never be
 // moved into another run by a second event naming a different run. A step that went to review
 // keeps its escalation, even if a later report of it does not repeat the id. A human-verified
@@ -248,4 +315,3 @@ function stepRow(projectId: string, e: StepEvent): InValue[] {
 function json(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
-

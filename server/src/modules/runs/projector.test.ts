@@ -69,8 +69,14 @@ describe("Projector.sync while another process holds the write lock", () => {
     const { projector, other } = await setup(budget);
     const held = await other.transaction("write");
     cleanups.push(() => held.close());
-    const pass = projector.sync().then(() => "projected", (e: unknown) => e);
-    const reader = projector.sync().then(() => "projected", (e: unknown) => e);
+    const pass = projector.sync().then(
+      () => "projected",
+      (e: unknown) => e,
+    );
+    const reader = projector.sync().then(
+      () => "projected",
+      (e: unknown) => e,
+    );
     expect(await pass).toMatchObject({ code: "SQLITE_BUSY" });
     expect(await reader).toMatchObject({ code: "SQLITE_BUSY" });
   });

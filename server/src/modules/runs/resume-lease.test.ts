@@ -25,7 +25,16 @@ async function reviewedRun(key: string, projectId: string) {
   const start = runStarted({ time: iso(clock), epoch: 0, epochSeq: 0 });
   const runId = start.runId;
   const escalationId = uuidv7();
-  const classify = stepEvent(runId, { step: "classify", confidence: 0.4, startedAt: iso(clock), time: iso(clock + 10), escalationId, gate: { outcome: "escalate", kinds: ["confidence"] }, epoch: 0, epochSeq: 1 });
+  const classify = stepEvent(runId, {
+    step: "classify",
+    confidence: 0.4,
+    startedAt: iso(clock),
+    time: iso(clock + 10),
+    escalationId,
+    gate: { outcome: "escalate", kinds: ["confidence"] },
+    epoch: 0,
+    epochSeq: 1,
+  });
   const paused = runEnded(runId, "run.paused", { time: iso(clock + 20), stepId: classify.stepId, escalationId, epoch: 0, epochSeq: 2 });
   expect((await postEvents(ctx, key, { events: [start, classify, paused] })).status).toBe(200);
   await ctx.deps.projector.sync();
@@ -42,7 +51,8 @@ async function call<T>(key: string, path: string, body?: unknown): Promise<{ sta
   const res = await ctx.app.request(path, init);
   return { status: res.status, body: (await res.json()) as T };
 }
-const claim = (key: string, runId: string, escalationId: string) => call<ResumeClaimResponse & { error?: { code: string } }>(key, `/v1/runs/${runId}/resume`, { escalationId });
+const claim = (key: string, runId: string, escalationId: string) =>
+  call<ResumeClaimResponse & { error?: { code: string } }>(key, `/v1/runs/${runId}/resume`, { escalationId });
 const renew = (key: string, runId: string, escalationId: string, epoch: number) =>
   call<{ renewed?: boolean; leaseExpiresAt?: string; error?: { code: string } }>(key, `/v1/runs/${runId}/resume/renew`, { escalationId, epoch });
 const resumable = async (key: string) => (await call<{ items: Array<{ runId: string }> }>(key, "/v1/resumable")).body.items.map((i) => i.runId);
@@ -79,7 +89,10 @@ describe("a resume claim is a lease", () => {
     const { runId, escalationId } = await reviewedRun(key, projectId);
     expect((await claim(key, runId, escalationId)).body.epoch).toBe(1);
     // The worker sent its start and a step, then died.
-    await send(key, [runStarted({ runId, time: iso(clock), epoch: 1, epochSeq: 0 }), stepEvent(runId, { step: "enrich", startedAt: iso(clock), time: iso(clock + 1), epoch: 1, epochSeq: 1 })]);
+    await send(key, [
+      runStarted({ runId, time: iso(clock), epoch: 1, epochSeq: 0 }),
+      stepEvent(runId, { step: "enrich", startedAt: iso(clock), time: iso(clock + 1), epoch: 1, epochSeq: 1 }),
+    ]);
     expect(await resumable(key)).toEqual([]);
 
     clock += LEASE_MS;
@@ -99,7 +112,8 @@ describe("a resume claim is a lease", () => {
 
     // Both claims are on the audit trail; the takeover names the claim that lapsed.
     const claims: unknown[] = [];
-    for await (const row of streamAudit(ctx.store.db, projectId, { runId, action: "run.resume_claimed", window: { from: 0, to: Number.MAX_SAFE_INTEGER } })) claims.push(row.payload);
+    for await (const row of streamAudit(ctx.store.db, projectId, { runId, action: "run.resume_claimed", window: { from: 0, to: Number.MAX_SAFE_INTEGER } }))
+      claims.push(row.payload);
     expect(claims).toEqual([
       { escalationId, epoch: 1 },
       { escalationId, epoch: 2, lapsedEpoch: 1, lapsedAt: clock },
@@ -119,7 +133,10 @@ describe("a resume claim is a lease", () => {
     expect(await lost(key, runId)).toEqual({ list: true, detail: true });
 
     await claim(key, runId, escalationId); // epoch 3
-    await send(key, [runStarted({ runId, time: iso(clock), epoch: 3, epochSeq: 0 }), runEnded(runId, "run.completed", { time: iso(clock + 5), epoch: 3, epochSeq: 1 })]);
+    await send(key, [
+      runStarted({ runId, time: iso(clock), epoch: 3, epochSeq: 0 }),
+      runEnded(runId, "run.completed", { time: iso(clock + 5), epoch: 3, epochSeq: 1 }),
+    ]);
     clock += 10 * LEASE_MS;
     expect(await resumable(key)).toEqual([]);
     expect(await lost(key, runId)).toEqual({ list: false, detail: false });

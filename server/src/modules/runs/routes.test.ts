@@ -22,8 +22,7 @@ async function get<T = unknown>(path: string, key: string | null = a.key): Promi
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const qs = (params: Record<string, string | number>) =>
-  "?" + new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
+const qs = (params: Record<string, string | number>) => "?" + new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
 
 async function listIds(params: Record<string, string | number>, key = a.key): Promise<string[]> {
   const res = await get<RunListResponse>("/v1/runs" + qs(params), key);
@@ -73,8 +72,19 @@ describe("GET /v1/runs", () => {
   beforeAll(async () => {
     const p = a.projectId;
     ids.claims3 = await seedRun({ projectId: p, workflow: "claims", version: "3", status: "completed", startedAt: NOW - 1 * DAY });
-    ids.claims4 = await seedRun({ projectId: p, workflow: "claims", version: "4", status: "failed", startedAt: NOW - 2 * DAY,
-      error: JSON.stringify({ name: "Error", message: "boom" }), endedAt: NOW - 2 * DAY + 500, durationMs: 500, stepCount: 2, minCumulative: 0.42, key: "msg-1" });
+    ids.claims4 = await seedRun({
+      projectId: p,
+      workflow: "claims",
+      version: "4",
+      status: "failed",
+      startedAt: NOW - 2 * DAY,
+      error: JSON.stringify({ name: "Error", message: "boom" }),
+      endedAt: NOW - 2 * DAY + 500,
+      durationMs: 500,
+      stepCount: 2,
+      minCumulative: 0.42,
+      key: "msg-1",
+    });
     ids.refunds = await seedRun({ projectId: p, workflow: "refunds", version: "1", status: "paused", startedAt: NOW - 3 * DAY });
     ids.running = await seedRun({ projectId: p, workflow: "refunds", version: "1", status: "running", startedAt: NOW - 10 * DAY });
     ids.old = await seedRun({ projectId: p, workflow: "claims", version: "3", status: "completed", startedAt: NOW - 40 * DAY });
@@ -88,9 +98,19 @@ describe("GET /v1/runs", () => {
     expect(res.body.nextCursor).toBeNull();
     expect(res.body.window).toEqual({ from: new Date(NOW + 300_000 - 30 * DAY).toISOString(), to: new Date(NOW + 300_000).toISOString() });
     expect(res.body.items[1]).toEqual({
-      id: ids.claims4, workflow: "claims", version: "4", key: "msg-1", status: "failed",
-      startedAt: "2025-06-13T12:00:00.000Z", endedAt: "2025-06-13T12:00:00.500Z", durationMs: 500,
-      stepCount: 2, minCumulative: 0.42, error: { name: "Error", message: "boom" }, resumerLost: false, golden: null,
+      id: ids.claims4,
+      workflow: "claims",
+      version: "4",
+      key: "msg-1",
+      status: "failed",
+      startedAt: "2025-06-13T12:00:00.000Z",
+      endedAt: "2025-06-13T12:00:00.500Z",
+      durationMs: 500,
+      stepCount: 2,
+      minCumulative: 0.42,
+      error: { name: "Error", message: "boom" },
+      resumerLost: false,
+      golden: null,
     } satisfies RunSummary);
   });
 
@@ -152,9 +172,7 @@ describe("GET /v1/runs", () => {
     ["an empty workflow", { workflow: "" }, "workflow"],
     ["a search longer than 200 characters", { q: "x".repeat(201) }, "q"],
   ])("answers %s with 400 invalid_query in the error envelope", async (_name, params, path) => {
-    const res = await get<{ error: { code: string; message: string; requestId: string; details: Array<{ path: string[] }> } }>(
-      "/v1/runs" + qs(params),
-    );
+    const res = await get<{ error: { code: string; message: string; requestId: string; details: Array<{ path: string[] }> } }>("/v1/runs" + qs(params));
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: "invalid_query", message: expect.stringContaining(path), requestId: expect.any(String) });
     expect(res.body.error.details.map((i) => i.path[0])).toContain(path);
@@ -187,7 +205,10 @@ describe("cursor paging", () => {
 
   it("pages a filtered list the same way (the filter's own index, ties sorted per page)", async () => {
     const { items, pages } = await listAll({ ...window, workflow: "paging", status: "failed", limit: 7 }, p.key);
-    const expected = seeded.filter((r) => r.status === "failed").sort(byNewest).map((r) => r.id);
+    const expected = seeded
+      .filter((r) => r.status === "failed")
+      .sort(byNewest)
+      .map((r) => r.id);
     expect(items.map((r) => r.id)).toEqual(expected);
     expect(pages.reduce((s, n) => s + n, 0)).toBe(expected.length);
     expect(pages.length).toBe(Math.ceil(expected.length / 7));
@@ -211,38 +232,126 @@ describe("GET /v1/runs/:id", () => {
     [d, other] = [await ctx.newProject(), await ctx.newProject()];
     const p = d.projectId;
     const t0 = Date.parse("2025-06-10T08:00:00.000Z");
-    runId = await seedRun({ projectId: p, workflow: "claims", status: "paused", startedAt: t0, updatedAt: t0 + 90,
-      input: JSON.stringify({ email: "hi" }), output: null, stopStepId: s.reserve, stepCount: 4, minCumulative: 0.5 });
-    await seedStep(p, runId, { id: s.reserve, name: "reserve", parents: JSON.stringify([s.classify, s.match]), startedAt: t0 + 50, endedAt: t0 + 60,
-      confidence: 0.9, cumulative: 0.5, gate: JSON.stringify({ outcome: "escalate", kinds: ["cumulative"], minCumulative: 0.7 }), flagged: true });
-    await seedStep(p, runId, { id: s.match, name: "match-policy", parents: JSON.stringify([s.extract]), startedAt: t0 + 20, source: "direct",
-      status: "failed", attempts: 3, attemptErrors: JSON.stringify([{ name: "TimeoutError", message: "slow" }]), error: JSON.stringify({ name: "Error", message: "down" }) });
-    await seedStep(p, runId, { id: s.classify, name: "classify", parents: JSON.stringify([s.extract]), startedAt: t0 + 20, reasoning: "looks like water damage",
-      alternatives: JSON.stringify([{ kind: "fire" }]), features: JSON.stringify({ amount: 1200, urgent: true }) });
-    await seedStep(p, runId, { id: s.extract, name: "extract", startedAt: t0, endedAt: t0 + 15, durationMs: 15, input: JSON.stringify({ email: "hi" }),
-      output: JSON.stringify({ policyNo: "P-1", amount: 1200 }), confidence: 0.95, cumulative: 0.95, observedAt: t0 - 1000, maxAgeMs: 60_000 });
+    runId = await seedRun({
+      projectId: p,
+      workflow: "claims",
+      status: "paused",
+      startedAt: t0,
+      updatedAt: t0 + 90,
+      input: JSON.stringify({ email: "hi" }),
+      output: null,
+      stopStepId: s.reserve,
+      stepCount: 4,
+      minCumulative: 0.5,
+    });
+    await seedStep(p, runId, {
+      id: s.reserve,
+      name: "reserve",
+      parents: JSON.stringify([s.classify, s.match]),
+      startedAt: t0 + 50,
+      endedAt: t0 + 60,
+      confidence: 0.9,
+      cumulative: 0.5,
+      gate: JSON.stringify({ outcome: "escalate", kinds: ["cumulative"], minCumulative: 0.7 }),
+      flagged: true,
+    });
+    await seedStep(p, runId, {
+      id: s.match,
+      name: "match-policy",
+      parents: JSON.stringify([s.extract]),
+      startedAt: t0 + 20,
+      source: "direct",
+      status: "failed",
+      attempts: 3,
+      attemptErrors: JSON.stringify([{ name: "TimeoutError", message: "slow" }]),
+      error: JSON.stringify({ name: "Error", message: "down" }),
+    });
+    await seedStep(p, runId, {
+      id: s.classify,
+      name: "classify",
+      parents: JSON.stringify([s.extract]),
+      startedAt: t0 + 20,
+      reasoning: "looks like water damage",
+      alternatives: JSON.stringify([{ kind: "fire" }]),
+      features: JSON.stringify({ amount: 1200, urgent: true }),
+    });
+    await seedStep(p, runId, {
+      id: s.extract,
+      name: "extract",
+      startedAt: t0,
+      endedAt: t0 + 15,
+      durationMs: 15,
+      input: JSON.stringify({ email: "hi" }),
+      output: JSON.stringify({ policyNo: "P-1", amount: 1200 }),
+      confidence: 0.95,
+      cumulative: 0.95,
+      observedAt: t0 - 1000,
+      maxAgeMs: 60_000,
+    });
   });
 
   it("returns the run with parsed payloads, its steps in execution order and the DAG's edges", async () => {
     const res = await get<RunDetailResponse>(`/v1/runs/${runId}`, d.key);
     expect(res.status).toBe(200);
-    expect(res.body.run).toMatchObject({ id: runId, status: "paused", input: { email: "hi" }, output: null, error: null,
-      stopStepId: s.reserve, startedAt: "2025-06-10T08:00:00.000Z", updatedAt: "2025-06-10T08:00:00.090Z" });
+    expect(res.body.run).toMatchObject({
+      id: runId,
+      status: "paused",
+      input: { email: "hi" },
+      output: null,
+      error: null,
+      stopStepId: s.reserve,
+      startedAt: "2025-06-10T08:00:00.000Z",
+      updatedAt: "2025-06-10T08:00:00.090Z",
+    });
     const [first, second] = s.classify < s.match ? [s.classify, s.match] : [s.match, s.classify];
     expect(res.body.steps.map((x) => x.id)).toEqual([s.extract, first, second, s.reserve]);
     expect(res.body.steps[0]).toEqual({
-      id: s.extract, name: "extract", status: "completed", parents: [], input: { email: "hi" }, output: { policyNo: "P-1", amount: 1200 },
-      confidence: 0.95, cumulative: 0.95, source: "inferred", observedAt: "2025-06-10T07:59:59.000Z", maxAgeMs: 60_000, stale: false,
-      flagged: false, reasoning: null, alternatives: null, features: null, attempts: 1, attemptErrors: null, error: null, gate: null,
-      durationMs: 15, startedAt: "2025-06-10T08:00:00.000Z", endedAt: "2025-06-10T08:00:00.015Z",
+      id: s.extract,
+      name: "extract",
+      status: "completed",
+      parents: [],
+      input: { email: "hi" },
+      output: { policyNo: "P-1", amount: 1200 },
+      confidence: 0.95,
+      cumulative: 0.95,
+      source: "inferred",
+      observedAt: "2025-06-10T07:59:59.000Z",
+      maxAgeMs: 60_000,
+      stale: false,
+      flagged: false,
+      reasoning: null,
+      alternatives: null,
+      features: null,
+      attempts: 1,
+      attemptErrors: null,
+      error: null,
+      gate: null,
+      durationMs: 15,
+      startedAt: "2025-06-10T08:00:00.000Z",
+      endedAt: "2025-06-10T08:00:00.015Z",
       // What OTLP brings (scores, span metadata, GenAI records): none for an SDK step traced without it.
-      scores: [], metadata: null, records: [],
+      scores: [],
+      metadata: null,
+      records: [],
     });
     const byName = Object.fromEntries(res.body.steps.map((x) => [x.name, x]));
-    expect(byName["classify"]).toMatchObject({ reasoning: "looks like water damage", alternatives: [{ kind: "fire" }], features: { amount: 1200, urgent: true } });
-    expect(byName["match-policy"]).toMatchObject({ status: "failed", source: "direct", attempts: 3,
-      attemptErrors: [{ name: "TimeoutError", message: "slow" }], error: { name: "Error", message: "down" } });
-    expect(byName["reserve"]).toMatchObject({ parents: [s.classify, s.match], flagged: true, gate: { outcome: "escalate", kinds: ["cumulative"], minCumulative: 0.7 } });
+    expect(byName["classify"]).toMatchObject({
+      reasoning: "looks like water damage",
+      alternatives: [{ kind: "fire" }],
+      features: { amount: 1200, urgent: true },
+    });
+    expect(byName["match-policy"]).toMatchObject({
+      status: "failed",
+      source: "direct",
+      attempts: 3,
+      attemptErrors: [{ name: "TimeoutError", message: "slow" }],
+      error: { name: "Error", message: "down" },
+    });
+    expect(byName["reserve"]).toMatchObject({
+      parents: [s.classify, s.match],
+      flagged: true,
+      gate: { outcome: "escalate", kinds: ["cumulative"], minCumulative: 0.7 },
+    });
     expect(res.body.edges).toEqual([
       { from: s.extract, to: first },
       { from: s.extract, to: second },
@@ -255,6 +364,7 @@ describe("GET /v1/runs/:id", () => {
   it("cuts a long run at the step cap and says so", async () => {
     const detail = await getRunDetail(ctx.store.db, d.projectId, runId, 2, Date.now());
     expect(detail?.truncated).toBe(true);
+    // biome-ignore lint/complexity/useMathMinMax: ISO strings, not numbers
     expect(detail?.steps.map((x) => x.id)).toEqual([s.extract, s.classify < s.match ? s.classify : s.match]);
     expect(detail?.edges).toHaveLength(1);
   });
@@ -290,7 +400,12 @@ describe("GET /v1/workflows", () => {
   it("lists every workflow of the project with its versions and run counts in the window", async () => {
     const [p, other] = [await ctx.newProject(), await ctx.newProject()];
     await fixtures.seedWorkflow(ctx.store.db, p.projectId, "idle");
-    for (const [version, days] of [["1", 5], ["1", 4], ["2", 2], ["1", 45]] as const) {
+    for (const [version, days] of [
+      ["1", 5],
+      ["1", 4],
+      ["2", 2],
+      ["1", 45],
+    ] as const) {
       await seedRun({ projectId: p.projectId, workflow: "claims", version, startedAt: NOW - days * DAY });
     }
     await seedRun({ projectId: other.projectId, workflow: "secret", startedAt: NOW - DAY });
@@ -298,11 +413,16 @@ describe("GET /v1/workflows", () => {
     expect(res.status).toBe(200);
     expect(res.body.truncated).toBe(false);
     expect(res.body.items).toEqual([
-      { name: "claims", createdAt: new Date(NOW - 100 * DAY).toISOString(), runCount: 3, lastRunAt: new Date(NOW - 2 * DAY).toISOString(),
+      {
+        name: "claims",
+        createdAt: new Date(NOW - 100 * DAY).toISOString(),
+        runCount: 3,
+        lastRunAt: new Date(NOW - 2 * DAY).toISOString(),
         versions: [
           { version: "2", runCount: 1, lastRunAt: new Date(NOW - 2 * DAY).toISOString() },
           { version: "1", runCount: 2, lastRunAt: new Date(NOW - 4 * DAY).toISOString() },
-        ] },
+        ],
+      },
       { name: "idle", createdAt: new Date(NOW - 100 * DAY).toISOString(), runCount: 0, lastRunAt: null, versions: [] },
     ]);
     const wide = await get<WorkflowListResponse>("/v1/workflows" + qs({ from: new Date(NOW - 60 * DAY).toISOString() }), p.key);
@@ -335,7 +455,9 @@ describe("query plans", () => {
   });
 
   it("lists a golden result's runs through runs_golden_idx", async () => {
-    const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }));
+    const text = await plan(
+      runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }),
+    );
     expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_id=? AND golden_result=?)");
   });
 

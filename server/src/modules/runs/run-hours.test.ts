@@ -50,7 +50,9 @@ describe("hourly run counts", () => {
     // Then its run.started, 10 s before the hour: the run now starts in the 09:00 hour.
     const started = runStarted({ runId: late, time: iso(H0 - 10_000) });
     // Its end says it ran 17 s: the end alone would place the start before the hour too.
-    expect((await postEvents(ctx, key, { events: [started, runEnded(late, "run.completed", { time: iso(H0 + 7_000), durationMs: 17_000 })] })).status).toBe(200);
+    expect((await postEvents(ctx, key, { events: [started, runEnded(late, "run.completed", { time: iso(H0 + 7_000), durationMs: 17_000 })] })).status).toBe(
+      200,
+    );
     await ctx.deps.projector.sync();
     s = await both(projectId);
     expect(s.kept).toEqual(s.counted);
@@ -102,7 +104,13 @@ describe("hourly run counts", () => {
       if (rand() < 0.7) {
         const end = start + Math.floor(rand() * 30 * 60_000);
         // The end's duration may put the start earlier than run.started says (other clocks).
-        events.push(runEnded(runId, pick(["run.completed", "run.failed"]), { time: iso(end), durationMs: end - start + pick([0, 0, 5, 40 * 60_000]), ...(rand() < 0.7 ? base : named()) }));
+        events.push(
+          runEnded(runId, pick(["run.completed", "run.failed"]), {
+            time: iso(end),
+            durationMs: end - start + pick([0, 0, 5, 40 * 60_000]),
+            ...(rand() < 0.7 ? base : named()),
+          }),
+        );
       }
     }
     for (let i = events.length - 1; i > 0; i--) {
@@ -125,7 +133,9 @@ describe("hourly run counts", () => {
 
   it("give GET /v1/workflows the same counts as counting the runs, for windows on and off the hour", async () => {
     const { key, projectId } = await ctx.newProject();
-    const events = Array.from({ length: 40 }, (_, i) => runStarted({ time: iso(H0 + i * 7 * 60_000 + 1_234), version: i % 3 ? "3" : "4", workflow: i % 4 ? "claims" : "invoices" }));
+    const events = Array.from({ length: 40 }, (_, i) =>
+      runStarted({ time: iso(H0 + i * 7 * 60_000 + 1_234), version: i % 3 ? "3" : "4", workflow: i % 4 ? "claims" : "invoices" }),
+    );
     expect((await postEvents(ctx, key, { events })).status).toBe(200);
     await ctx.deps.projector.sync();
     const live = async (from: number, to: number) => {
@@ -135,7 +145,8 @@ describe("hourly run counts", () => {
       });
       return rs.rows.map((r) => ({ workflowId: String(r[0]), version: String(r[1]), runCount: Number(r[2]), lastRunAt: Number(r[3]) }));
     };
-    const sort = (xs: Array<{ workflowId: string; version: string }>) => [...xs].sort((a, b) => `${a.workflowId}${a.version}`.localeCompare(`${b.workflowId}${b.version}`));
+    const sort = (xs: Array<{ workflowId: string; version: string }>) =>
+      [...xs].sort((a, b) => `${a.workflowId}${a.version}`.localeCompare(`${b.workflowId}${b.version}`));
     for (const [from, to] of [
       [H0, H0 + 5 * HOUR],
       [H0 + 17 * 60_000, H0 + 3 * HOUR + 1],

@@ -22,8 +22,8 @@ export async function runEscalationCounts(
 ): Promise<RunEscalationCount[]> {
   const where = ["r.project_id = ?", "r.started_at >= ?", "r.started_at < ?"];
   const args: InValue[] = [q.projectId, q.from, q.to];
-  if (q.workflow !== undefined) (where.push("r.workflow = ?"), args.push(q.workflow));
-  if (q.version !== undefined) (where.push("r.version = ?"), args.push(q.version));
+  if (q.workflow !== undefined) where.push("r.workflow = ?"), args.push(q.workflow);
+  if (q.version !== undefined) where.push("r.version = ?"), args.push(q.version);
   const rs = await client.execute({
     sql: `SELECT r.workflow, r.version, (r.started_at - ?) / ? AS bucket, count(*) AS runs,
             sum(EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = r.project_id AND e.run_id = r.id AND e.kind = 'escalate')) AS escalated

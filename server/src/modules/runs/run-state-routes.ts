@@ -86,7 +86,14 @@ export function runStateRoutes(deps: AppDeps) {
         const principal = c.get("principal");
         const runId = c.req.valid("param").id;
         const { escalationId, epoch } = c.req.valid("json");
-        const renewed = await renewResume(deps.store.client, { projectId: principal.projectId, runId, escalationId, epoch, now: deps.now(), leaseMs: deps.config.resumeLeaseMs });
+        const renewed = await renewResume(deps.store.client, {
+          projectId: principal.projectId,
+          runId,
+          escalationId,
+          epoch,
+          now: deps.now(),
+          leaseMs: deps.config.resumeLeaseMs,
+        });
         if (renewed.outcome !== "renewed") {
           if (renewed.outcome === "not_found") throw notFound("escalation");
           throw new AppError(409, "lease_lost", "this resume claim has lapsed or another worker holds the run now; stop writing to it");

@@ -21,7 +21,15 @@ const lapsed = (leaseExpiresAt: number | null, now: number) => leaseExpiresAt !=
  */
 export async function getRunState(db: Db, projectId: string, runId: string, now: number): Promise<RunState | null> {
   const run = await db
-    .select({ id: runs.id, workflow: runs.workflow, version: runs.version, key: runs.key, status: runs.status, input: runs.input, statusEpoch: runs.statusEpoch })
+    .select({
+      id: runs.id,
+      workflow: runs.workflow,
+      version: runs.version,
+      key: runs.key,
+      status: runs.status,
+      input: runs.input,
+      statusEpoch: runs.statusEpoch,
+    })
     .from(runs)
     .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
     .get();
@@ -105,7 +113,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       parents: (parseJson(s.parents) as string[] | null) ?? [],
       escalationId: s.escalationId,
       call: s.call,
-      gated: (parseJson<{ outcome?: string }>(s.gate) ?? {}).outcome === "escalate",
+      gated: parseJson<{ outcome?: string }>(s.gate)?.outcome === "escalate",
     })),
     escalation,
   };
@@ -122,9 +130,7 @@ export async function findRunIdByKey(db: Db, projectId: string, workflow: string
   return row?.id ?? null;
 }
 
-export type ResumeClaim =
-  | { outcome: "claimed"; epoch: number; leaseExpiresAt: number }
-  | { outcome: "already_resumed" | "not_resolved" | "not_found" };
+export type ResumeClaim = { outcome: "claimed"; epoch: number; leaseExpiresAt: number } | { outcome: "already_resumed" | "not_resolved" | "not_found" };
 
 /**
  * Claims the resume of a run from a resolved escalation. The claim is a lease: it lasts
@@ -251,9 +257,7 @@ export function listResumableQuery(db: Db, projectId: string, after: { resolvedA
         // The terms of escalations_resumable_idx, as written there, so SQLite reads that short index.
         sql`${escalations.blocking} = 1 AND ${escalations.resolvedAt} IS NOT NULL AND (${escalations.resumedAt} IS NULL OR ${escalations.leaseExpiresAt} IS NOT NULL)`,
         sql`(${escalations.resumedAt} IS NULL OR ${escalations.leaseExpiresAt} <= ${now})`,
-        after
-          ? or(gt(escalations.resolvedAt, after.resolvedAt), and(eq(escalations.resolvedAt, after.resolvedAt), gt(escalations.id, after.id)))
-          : sql`1`,
+        after ? or(gt(escalations.resolvedAt, after.resolvedAt), and(eq(escalations.resolvedAt, after.resolvedAt), gt(escalations.id, after.id))) : sql`1`,
       ),
     )
     .orderBy(asc(escalations.resolvedAt), asc(escalations.id))

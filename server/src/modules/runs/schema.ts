@@ -78,9 +78,7 @@ export const runs = sqliteTable(
     // reduced to `final` (the partial index, which shrinks as runs are purged, so the job's
     // cost follows the new runs, not the history).
     index("runs_ended_idx").on(t.projectId, t.workflowId, t.endedAt),
-    index("runs_unpurged_idx")
-      .on(t.projectId, t.workflowId, t.endedAt)
-      .where(sql`${t.payloadsPurgedAt} IS NULL AND ${t.status} IN ('completed', 'failed')`),
+    index("runs_unpurged_idx").on(t.projectId, t.workflowId, t.endedAt).where(sql`${t.payloadsPurgedAt} IS NULL AND ${t.status} IN ('completed', 'failed')`),
     // The runs list pages newest first within a time window; (started_at, id) is the cursor.
     index("runs_project_started_idx").on(t.projectId, t.startedAt, t.id),
     index("runs_workflow_started_idx").on(t.projectId, t.workflowId, t.startedAt),
@@ -89,12 +87,8 @@ export const runs = sqliteTable(
     // one message must not make the collector drop a run; resume picks the newest.
     // A golden result's runs, by case (the result page links each case to its run); partial,
     // so production runs cost it nothing.
-    index("runs_golden_idx")
-      .on(t.projectId, t.goldenResult, t.goldenCase)
-      .where(sql`${t.goldenResult} IS NOT NULL`),
-    index("runs_key_idx")
-      .on(t.projectId, t.workflowId, t.key)
-      .where(sql`${t.key} IS NOT NULL`),
+    index("runs_golden_idx").on(t.projectId, t.goldenResult, t.goldenCase).where(sql`${t.goldenResult} IS NOT NULL`),
+    index("runs_key_idx").on(t.projectId, t.workflowId, t.key).where(sql`${t.key} IS NOT NULL`),
   ],
 );
 

@@ -27,7 +27,12 @@ async function setup(): Promise<{ ctx: TestContext; key: string; other: Client; 
   const append = async () => {
     const run = completedRun();
     // Escalated, so the review queue has something to show for it.
-    const escalated = stepEvent(run.runId, { step: "reserve", escalationId: crypto.randomUUID(), gate: { outcome: "escalate", kinds: ["unscored"] }, confidence: undefined });
+    const escalated = stepEvent(run.runId, {
+      step: "reserve",
+      escalationId: crypto.randomUUID(),
+      gate: { outcome: "escalate", kinds: ["unscored"] },
+      confidence: undefined,
+    });
     await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: Date.now(), events: [...run.events, escalated] }]);
     return { runId: run.runId };
   };

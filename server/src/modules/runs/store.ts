@@ -172,11 +172,7 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
     .limit(filter.limit + 1);
 }
 
-export async function listRuns(
-  db: Db,
-  projectId: string,
-  filter: RunFilter,
-): Promise<{ items: RunSummary[]; last: RunCursor | null }> {
+export async function listRuns(db: Db, projectId: string, filter: RunFilter): Promise<{ items: RunSummary[]; last: RunCursor | null }> {
   const rows = await runListQuery(db, projectId, filter).all();
   const page = rows.slice(0, filter.limit);
   const tail = page[page.length - 1];
@@ -274,7 +270,11 @@ export async function getRunDetail(db: Db, projectId: string, runId: string, max
   const rows = await stepsQuery(db, projectId, runId, maxSteps).all();
   const truncated = rows.length > maxSteps;
   const kept = rows.slice(0, maxSteps);
-  const extras = await stepExtras(db.$client, projectId, kept.map((r) => r.id));
+  const extras = await stepExtras(
+    db.$client,
+    projectId,
+    kept.map((r) => r.id),
+  );
   const stepViews: StepView[] = kept.map((r) => {
     const x = extras.get(r.id);
     return { ...toStep(r), scores: x?.scores ?? [], metadata: x?.metadata ?? null, records: x?.records ?? [] };
@@ -305,14 +305,16 @@ export const MAX_WORKFLOW_VERSIONS = 5_000;
  */
 export function versionCountsQuery(db: Db, projectId: string, window: TimeWindow) {
   const lastRunAt = max(runs.startedAt);
-  return db
-    .select({ workflowId: runs.workflowId, version: runs.version, runCount: count(), lastRunAt })
-    .from(runs)
-    // Production traffic only, as run_hours counts it.
-    .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to), isNull(runs.goldenResult)))
-    .groupBy(runs.workflowId, runs.version)
-    .orderBy(desc(lastRunAt), asc(runs.version))
-    .limit(MAX_WORKFLOW_VERSIONS + 1);
+  return (
+    db
+      .select({ workflowId: runs.workflowId, version: runs.version, runCount: count(), lastRunAt })
+      .from(runs)
+      // Production traffic only, as run_hours counts it.
+      .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to), isNull(runs.goldenResult)))
+      .groupBy(runs.workflowId, runs.version)
+      .orderBy(desc(lastRunAt), asc(runs.version))
+      .limit(MAX_WORKFLOW_VERSIONS + 1)
+  );
 }
 
 type VersionCount = { workflowId: string; version: string; runCount: number; lastRunAt: number | null };

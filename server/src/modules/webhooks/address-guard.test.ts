@@ -15,14 +15,44 @@ describe("AddressGuard", () => {
   // Each as an admin would type it; the URL parser turns decimal, hex, octal and short IPv4
   // forms into the dotted quad, and the guard sees what the connection would use.
   const refused = [
-    "http://127.0.0.1/", "http://127.255.255.254:8080/", "http://2130706433/", "http://0x7f000001/", "http://0x7f.1/",
-    "http://017700000001/", "http://127.1/", "http://0/", "http://0.0.0.0/", "http://10.0.0.1:6379/", "http://172.16.5.4/",
-    "http://192.168.1.1/", "http://100.64.0.1/", "http://100.100.100.200/latest/meta-data", "http://169.254.169.254/latest/meta-data/",
-    "http://169.254.170.2/v2/credentials", "http://192.0.0.192/", "http://198.18.0.1/", "http://224.0.0.1/", "http://255.255.255.255/",
-    "http://[::1]/", "http://[::]/", "http://[::ffff:127.0.0.1]/", "http://[0:0:0:0:0:ffff:7f00:1]/", "http://[::ffff:a9fe:a9fe]/",
-    "http://[::127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::]/", "http://[fd00:ec2::254]/", "http://[fc00::1]/",
-    "http://[fe80::1]/", "http://[ff02::1]/", "http://localhost/", "http://LOCALHOST./", "http://api.localhost/",
-    "http://metadata.google.internal/computeMetadata/v1/", "http://metadata/", "http://instance-data/",
+    "http://127.0.0.1/",
+    "http://127.255.255.254:8080/",
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://0x7f.1/",
+    "http://017700000001/",
+    "http://127.1/",
+    "http://0/",
+    "http://0.0.0.0/",
+    "http://10.0.0.1:6379/",
+    "http://172.16.5.4/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://100.100.100.200/latest/meta-data",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.170.2/v2/credentials",
+    "http://192.0.0.192/",
+    "http://198.18.0.1/",
+    "http://224.0.0.1/",
+    "http://255.255.255.255/",
+    "http://[::1]/",
+    "http://[::]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[0:0:0:0:0:ffff:7f00:1]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://[::127.0.0.1]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[2002:7f00:1::]/",
+    "http://[fd00:ec2::254]/",
+    "http://[fc00::1]/",
+    "http://[fe80::1]/",
+    "http://[ff02::1]/",
+    "http://localhost/",
+    "http://LOCALHOST./",
+    "http://api.localhost/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://metadata/",
+    "http://instance-data/",
   ];
   for (const u of refused) {
     it(`refuses ${u}`, () => {
@@ -30,7 +60,14 @@ describe("AddressGuard", () => {
     });
   }
 
-  const allowed = ["https://hooks.example.com/x", "http://8.8.8.8/", "http://[2606:4700:4700::1111]/", "http://[::ffff:8.8.8.8]/", "http://[64:ff9b::808:808]/", "http://172.32.0.1/"];
+  const allowed = [
+    "https://hooks.example.com/x",
+    "http://8.8.8.8/",
+    "http://[2606:4700:4700::1111]/",
+    "http://[::ffff:8.8.8.8]/",
+    "http://[64:ff9b::808:808]/",
+    "http://172.32.0.1/",
+  ];
   for (const u of allowed) {
     it(`lets ${u} through`, () => {
       expect(strict.urlProblem(new URL(u))).toBeNull();
@@ -97,13 +134,22 @@ describe("webhook deliveries and private addresses", () => {
   }
 
   async function lastAttempt(projectId: string, hookId: string) {
-    const rs = await ctx.store.client.execute({ sql: "SELECT status, last_error, last_status_code FROM webhook_deliveries WHERE project_id = ? AND webhook_id = ?", args: [projectId, hookId] });
+    const rs = await ctx.store.client.execute({
+      sql: "SELECT status, last_error, last_status_code FROM webhook_deliveries WHERE project_id = ? AND webhook_id = ?",
+      args: [projectId, hookId],
+    });
     return { status: String(rs.rows[0]![0]), error: rs.rows[0]![1] as string | null, code: rs.rows[0]![2] as number | null };
   }
 
   it("refuses to register a webhook to a private, loopback or metadata address, with url_not_allowed", async () => {
     const { admin } = await adminOf();
-    for (const url of ["http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/", "http://10.0.0.1:6379/", "http://0x7f000001/", "http://[::1]/"]) {
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://metadata.google.internal/",
+      "http://10.0.0.1:6379/",
+      "http://0x7f000001/",
+      "http://[::1]/",
+    ]) {
       const res = await call<{ error: { code: string } }>(ctx, "POST", "/v1/webhooks", admin, { url, events: ["escalation.created"] });
       expect(res.status, url).toBe(400);
       expect(res.body.error.code).toBe("url_not_allowed");
@@ -133,16 +179,27 @@ describe("webhook deliveries and private addresses", () => {
     closers.push(rx.close);
     // A resolver standing in for DNS, so the test talks to 127.0.0.1 only: first a name that
     // resolves to loopback alone, then one whose answer mixes a public and a loopback address.
-    const answers = [[{ address: "127.0.0.1", family: 4 }], [{ address: "93.184.216.34", family: 4 }, { address: "127.0.0.1", family: 4 }]];
+    const answers = [
+      [{ address: "127.0.0.1", family: 4 }],
+      [
+        { address: "93.184.216.34", family: 4 },
+        { address: "127.0.0.1", family: 4 },
+      ],
+    ];
     const resolver = (_h: string, _o: unknown, cb: (e: null, a: Array<{ address: string; family: number }>) => void) => cb(null, answers.shift()!);
     const post = guardedPost(new AddressGuard(), resolver as never);
     for (const name of ["rebound.example", "mixed.example"]) {
-      expect(await post(`http://${name}:${rx.port}/`, { headers: {}, body: "{}", timeoutMs: 5_000 })).toEqual({ error: expect.stringMatching(new RegExp(`^refused: ${name} resolves to`)) });
+      expect(await post(`http://${name}:${rx.port}/`, { headers: {}, body: "{}", timeoutMs: 5_000 })).toEqual({
+        error: expect.stringMatching(new RegExp(`^refused: ${name} resolves to`)),
+      });
     }
     expect(rx.hits()).toBe(0);
     // Allowed by address, the same lookup connects.
-    const allowed = guardedPost(new AddressGuard(["127.0.0.1"]), ((_h: string, _o: unknown, cb: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-      cb(null, [{ address: "127.0.0.1", family: 4 }])) as never);
+    const allowed = guardedPost(new AddressGuard(["127.0.0.1"]), ((
+      _h: string,
+      _o: unknown,
+      cb: (e: null, a: Array<{ address: string; family: number }>) => void,
+    ) => cb(null, [{ address: "127.0.0.1", family: 4 }])) as never);
     expect(await allowed(`http://rebound.example:${rx.port}/`, { headers: {}, body: "{}", timeoutMs: 5_000 })).toEqual({ status: 200 });
     expect(rx.hits()).toBe(1);
   });
@@ -177,10 +234,13 @@ describe("webhook deliveries and private addresses", () => {
     const held = new Set<Socket>();
     const silent: TcpServer = createTcpServer((s) => void held.add(s));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
-    closers.push(() => new Promise<void>((r) => {
-      for (const s of held) s.destroy();
-      silent.close(() => r());
-    }));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of held) s.destroy();
+          silent.close(() => r());
+        }),
+    );
     const { projectId } = await adminOf();
     const ids: string[] = [];
     for (const port of [gone.port, (banner.address() as AddressInfo).port, (silent.address() as AddressInfo).port]) {

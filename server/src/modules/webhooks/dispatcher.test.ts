@@ -75,7 +75,9 @@ describe("webhooks", () => {
     const { headers, body } = rx.received[0]!;
     expect(headers["content-type"]).toBe("application/json");
     expect(headers["seamtrace-event"]).toBe("escalation.created");
-    const [t, v1] = String(headers["seamtrace-signature"]).split(",").map((p) => p.split("=")[1]!);
+    const [t, v1] = String(headers["seamtrace-signature"])
+      .split(",")
+      .map((p) => p.split("=")[1]!);
     const expected = createHmac("sha256", hook.secret).update(`${t}.${body}`).digest("hex");
     expect(v1).toBe(expected);
     expect(signWebhook(hook.secret, body, Number(t))).toBe(headers["seamtrace-signature"]);

@@ -34,7 +34,6 @@ function parseCursor(raw: string | undefined): { createdAt: number; id: string }
   throw new AppError(400, "invalid_query", "`before` is not a cursor this server issued");
 }
 
-
 /** Webhooks, managed by admins; they may call public addresses only, unless allowed (address-guard.ts). */
 export function webhooksRoutes(deps: AppDeps) {
   const admin = requireAuth(deps, { roles: ["admin"] });

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 // Outgoing webhooks and their delivery log.
 // Times are integer Unix milliseconds: compact, sortable, and cheap to compare in range scans.
@@ -15,7 +15,9 @@ export const webhooks = sqliteTable(
     /** JSON array of event names it receives. */
     events: text("events").notNull(),
     /** `json`: the signed JSON envelope; `slack`: a Slack-compatible `{ text }` body (still signed). */
-    format: text("format", { enum: ["json", "slack"] }).notNull().default("json"),
+    format: text("format", { enum: ["json", "slack"] })
+      .notNull()
+      .default("json"),
     createdAt: integer("created_at").notNull(),
     disabledAt: integer("disabled_at"),
   },

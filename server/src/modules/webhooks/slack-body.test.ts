@@ -14,7 +14,11 @@ describe("the Slack-compatible body", () => {
     ["escalation.created", {}, "New escalation to review: claims · reserve (group motor), due 2025-06-01T12:00:00.000Z"],
     ["escalation.disputed", {}, "Reviewers disagree on claims · reserve (group motor): an adjudicator decides now"],
     ["review.due", {}, "Review past half its deadline: claims · reserve (group motor), due 2025-06-01T12:00:00.000Z"],
-    ["review.expired", { onExpiry: "reassign", nextDueAt: "2025-06-01T14:00:00.000Z" }, "Review deadline passed: claims · reserve (group motor); reassigned, now due 2025-06-01T14:00:00.000Z"],
+    [
+      "review.expired",
+      { onExpiry: "reassign", nextDueAt: "2025-06-01T14:00:00.000Z" },
+      "Review deadline passed: claims · reserve (group motor); reassigned, now due 2025-06-01T14:00:00.000Z",
+    ],
     ["review.expired", { onExpiry: "reject" }, "Review deadline passed: claims · reserve (group motor); settled by the policy (reject)"],
     ["escalation.resolved", { decision: "accept", resolution: "consensus" }, "Review settled: claims · reserve (group motor): accept (consensus)"],
   ])("%s says what happened and links to the review screen", (event, extra, text) => {
@@ -23,7 +27,9 @@ describe("the Slack-compatible body", () => {
   });
 
   it("escapes Slack's markup in names, so a step name cannot forge a link", () => {
-    const { text } = JSON.parse(slackBody(envelope("review.due", { ...ref, step: "<https://evil.example|click> & more" }), "https://s.example")) as { text: string };
+    const { text } = JSON.parse(slackBody(envelope("review.due", { ...ref, step: "<https://evil.example|click> & more" }), "https://s.example")) as {
+      text: string;
+    };
     expect(text).toContain("&lt;https://evil.example|click&gt; &amp; more");
     expect(text.match(/</g)).toHaveLength(1);
   });
@@ -69,14 +75,21 @@ describe("a webhook with format slack", () => {
     const slack = await create("slack");
     const json = await create();
     expect([slack.format, json.format]).toEqual(["slack", "json"]);
-    expect((await ctx.app.request("/v1/webhooks", { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ url, events: ["review.due"], format: "teams" }) })).status).toBe(400);
+    expect(
+      (
+        await ctx.app.request("/v1/webhooks", {
+          method: "POST",
+          headers: { cookie, "content-type": "application/json" },
+          body: JSON.stringify({ url, events: ["review.due"], format: "teams" }),
+        })
+      ).status,
+    ).toBe(400);
 
     const now = Date.now();
     await ctx.store.client.execute(enqueueWebhookStatement(p.projectId, "escalation.disputed" satisfies WebhookEvent, ref, now));
     await new WebhookDispatcher(ctx.store, { now: () => now, publicUrl: "https://seamtrace.example.com", allow: ["127.0.0.1"] }).runOnce();
     expect(received).toHaveLength(2);
-    const bySecret = (secret: string) =>
-      received.find((r) => r.headers["seamtrace-signature"] === signWebhook(secret, r.body, Math.floor(now / 1000)))!;
+    const bySecret = (secret: string) => received.find((r) => r.headers["seamtrace-signature"] === signWebhook(secret, r.body, Math.floor(now / 1000)))!;
     expect(JSON.parse(bySecret(slack.secret).body)).toEqual({
       text: "Reviewers disagree on claims · reserve (group motor): an adjudicator decides now <https://seamtrace.example.com/review/esc-1|Open the review>",
     });

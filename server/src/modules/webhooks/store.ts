@@ -9,8 +9,15 @@ import { execIn } from "../../platform/db/sql.js";
 import { queuedWrite, withWriteLock } from "../../platform/db/write-transaction.js";
 
 export const WEBHOOK_EVENTS = [
-  "escalation.created", "escalation.resolved", "audit.checkpoint", "alert.fired", "alert.resolved", "threshold.changed",
-  "escalation.disputed", "review.due", "review.expired",
+  "escalation.created",
+  "escalation.resolved",
+  "audit.checkpoint",
+  "alert.fired",
+  "alert.resolved",
+  "threshold.changed",
+  "escalation.disputed",
+  "review.due",
+  "review.expired",
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** `json`: the signed JSON envelope; `slack`: a Slack-compatible `{ text }` body with a link to the review screen (signed too). */
@@ -54,7 +61,13 @@ export async function createWebhook(
   await withWriteLock(db.$client, async (tx) => {
     await execIn(tx, db.insert(webhooks).values(row));
     await appendAudit(tx, row.projectId, [
-      { time: now, actor: input.actor, action: "webhook.created", subject: `webhook:${row.id}`, payload: { webhookId: row.id, url: row.url, events: [...new Set(input.events)], format: row.format } },
+      {
+        time: now,
+        actor: input.actor,
+        action: "webhook.created",
+        subject: `webhook:${row.id}`,
+        payload: { webhookId: row.id, url: row.url, events: [...new Set(input.events)], format: row.format },
+      },
     ]);
     return { commit: true, value: undefined };
   });
@@ -71,7 +84,11 @@ export async function disableWebhook(db: Db, projectId: string, id: string, now:
   return withWriteLock(db.$client, async (tx) => {
     const rs = await execIn(
       tx,
-      db.update(webhooks).set({ disabledAt: now }).where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt))).returning({ id: webhooks.id }),
+      db
+        .update(webhooks)
+        .set({ disabledAt: now })
+        .where(and(eq(webhooks.projectId, projectId), eq(webhooks.id, id), isNull(webhooks.disabledAt)))
+        .returning({ id: webhooks.id }),
     );
     if (rs.rows.length === 0) return { commit: false, value: false };
     await appendAudit(tx, projectId, [{ time: now, actor, action: "webhook.disabled", subject: `webhook:${id}`, payload: { webhookId: id } }]);
@@ -138,16 +155,16 @@ export async function recordAttempt(
 ): Promise<void> {
   await queuedWrite(db.$client, () =>
     db
-    .update(webhookDeliveries)
-    .set({
-      status: outcome.delivered ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending",
-      attempts: sql`${webhookDeliveries.attempts} + 1`,
-      lastStatusCode: outcome.statusCode,
-      lastError: outcome.error,
-      nextAttemptAt: outcome.delivered ? null : outcome.nextAttemptAt,
-      deliveredAt: outcome.delivered ? now : null,
-    })
-    .where(eq(webhookDeliveries.id, id)),
+      .update(webhookDeliveries)
+      .set({
+        status: outcome.delivered ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending",
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.error,
+        nextAttemptAt: outcome.delivered ? null : outcome.nextAttemptAt,
+        deliveredAt: outcome.delivered ? now : null,
+      })
+      .where(eq(webhookDeliveries.id, id)),
   );
 }
 

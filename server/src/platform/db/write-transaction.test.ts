@@ -72,8 +72,14 @@ describe("beginWrite while another connection holds the write lock", () => {
     const { store, lock } = await setup(400);
     const held = await lock();
     const since = performance.now();
-    const first = beginWrite(store.client).then(() => "took the lock", (e: unknown) => e);
-    const second = beginWrite(store.client, { waitingSince: since }).then(() => "took the lock", (e: unknown) => e);
+    const first = beginWrite(store.client).then(
+      () => "took the lock",
+      (e: unknown) => e,
+    );
+    const second = beginWrite(store.client, { waitingSince: since }).then(
+      () => "took the lock",
+      (e: unknown) => e,
+    );
     expect(await first).toMatchObject({ code: "SQLITE_BUSY" });
     expect(await second).toMatchObject({ code: "SQLITE_BUSY" });
     await held.rollback();

@@ -44,7 +44,11 @@ describe("readBody", () => {
   beforeAll(async () => {
     const zeros = Buffer.alloc(1 << 20);
     const parts: Buffer[] = [];
-    const gz = Readable.from((function* () { for (let i = 0; i < 256; i++) yield zeros; })()).pipe(createGzip({ level: 9 }));
+    const gz = Readable.from(
+      (function* () {
+        for (let i = 0; i < 256; i++) yield zeros;
+      })(),
+    ).pipe(createGzip({ level: 9 }));
     for await (const c of gz) parts.push(c as Buffer);
     bomb = Buffer.concat(parts);
   });
@@ -68,7 +72,10 @@ describe("readBody", () => {
   it("decodes a compressed body that arrives in many small chunks, however its pieces fall", async () => {
     // Incompressible, so the gzip is large enough to be inflated as it arrives (from 16 KiB on).
     const text = randomBytes(45 * 1024).toString("base64");
-    for (const [encoding, compressed] of [["gzip", gzipSync(text)], ["deflate", deflateSync(text)]] as const) {
+    for (const [encoding, compressed] of [
+      ["gzip", gzipSync(text)],
+      ["deflate", deflateSync(text)],
+    ] as const) {
       expect(compressed.byteLength).toBeGreaterThan(32 * 1024);
       for (const chunkSize of [1000, 4096, 16 * 1024 + 1]) {
         const { stream } = countingStream(compressed, chunkSize);
@@ -162,7 +169,11 @@ describe("jsonBody middleware", () => {
     .onError((err, c) => (err instanceof AppError ? c.json({ code: err.code }, err.status) : c.text("boom", 500)));
 
   it("hands the parsed body to the handler", async () => {
-    const res = await app.request("/", { method: "POST", body: gzipSync('{"x":[1,2]}'), headers: { "content-encoding": "gzip", "content-type": "application/json" } });
+    const res = await app.request("/", {
+      method: "POST",
+      body: gzipSync('{"x":[1,2]}'),
+      headers: { "content-encoding": "gzip", "content-type": "application/json" },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ got: { x: [1, 2] } });
   });

@@ -49,7 +49,10 @@ describe("NUL characters at the edge", () => {
     await postBatches(ctx, key, run.batches);
     const reviewer = await ctx.newUser(projectId, "reviewer");
     expect((await call(ctx, "POST", `/v1/escalations/${run.escalationId}/claim`, reviewer)).status).toBe(200);
-    const res = await call<{ error: { code: string } }>(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, { decision: "reject", reason: "w\u0000x" });
+    const res = await call<{ error: { code: string } }>(ctx, "POST", `/v1/escalations/${run.escalationId}/decision`, reviewer, {
+      decision: "reject",
+      reason: "w\u0000x",
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("nul_character");
     const open = await call<{ status: string }>(ctx, "GET", `/v1/escalations/${run.escalationId}`, reviewer);
@@ -61,9 +64,18 @@ describe("NUL characters at the edge", () => {
     const run = completedRun();
     await postEvents(ctx, key, { events: run.events });
     const label = { runId: run.runId, stepId: run.stepIds[0], correct: true };
-    const res = await call<{ results: Array<{ status: string; code?: string }> }>(ctx, "POST", "/v1/labels", { key }, {
-      labels: [{ ...label, reason: "fine" }, { ...label, reason: "w\u0000x" }],
-    });
+    const res = await call<{ results: Array<{ status: string; code?: string }> }>(
+      ctx,
+      "POST",
+      "/v1/labels",
+      { key },
+      {
+        labels: [
+          { ...label, reason: "fine" },
+          { ...label, reason: "w\u0000x" },
+        ],
+      },
+    );
     expect(res.body.results.map((r) => r.code ?? r.status)).toEqual(["accepted", "nul_character"]);
   });
 });

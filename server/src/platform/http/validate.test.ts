@@ -34,8 +34,7 @@ const app = appWith((a) =>
     }),
 );
 
-const post = (path: string, body: string, type = "application/json") =>
-  app.request(path, { method: "POST", body, headers: { "content-type": type } });
+const post = (path: string, body: string, type = "application/json") => app.request(path, { method: "POST", body, headers: { "content-type": type } });
 
 describe("validate", () => {
   it("hands the handler the parsed query, with defaults applied and unknown keys dropped", async () => {

@@ -27,7 +27,6 @@ function summarize(issues: IssueDetail[]): string {
   return `${where}${first.message}${more}`;
 }
 
-
 /** What a JSON body may be: bytes after decompression, characters per string, nesting depth. */
 export interface JsonLimits {
   maxBytes: number;
@@ -41,7 +40,10 @@ export interface JsonLimits {
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 5 * 1024 * 1024, maxStringLength: 1024 * 1024, maxDepth: 32 };
 
 /** The configured limits (config.ts), with a route's own tighter byte cap. */
-export function jsonLimits(deps: { config: { limits: { maxBodyBytes: number; maxStringLength: number; maxDepth: number } } }, over: Partial<JsonLimits> = {}): JsonLimits {
+export function jsonLimits(
+  deps: { config: { limits: { maxBodyBytes: number; maxStringLength: number; maxDepth: number } } },
+  over: Partial<JsonLimits> = {},
+): JsonLimits {
   const l = deps.config.limits;
   return {
     maxBytes: Math.min(over.maxBytes ?? l.maxBodyBytes, l.maxBodyBytes),

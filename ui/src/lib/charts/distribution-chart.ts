@@ -44,14 +44,28 @@ export function distributionGeometry(h: Histogram, width: number, height: number
   const totals = { baseline: sum(h.baseline), current: sum(h.current) };
   const share = (c: number, t: number) => (t > 0 ? c / t : 0);
   const top = Math.max(0, ...h.baseline.map((c) => share(c, totals.baseline)), ...h.current.map((c) => share(c, totals.current)));
-  const y = scaleLinear().domain([0, top > 0 ? Math.min(1, top * 1.1) : 1]).range([plot.bottom, plot.top]).nice();
-  const x = scaleBand<number>().domain(labels.map((_, i) => i)).range([plot.left, plot.right]).paddingInner(0.15).paddingOuter(0.05);
+  const y = scaleLinear()
+    .domain([0, top > 0 ? Math.min(1, top * 1.1) : 1])
+    .range([plot.bottom, plot.top])
+    .nice();
+  const x = scaleBand<number>()
+    .domain(labels.map((_, i) => i))
+    .range([plot.left, plot.right])
+    .paddingInner(0.15)
+    .paddingOuter(0.05);
   const bar = (count: number, total: number) => {
     const s = share(count, total);
     return { share: s, count, y: y(s), h: plot.bottom - y(s) };
   };
   const every = Math.ceil(labels.length / 10);
-  const bins = labels.map((label, i) => ({ label, labelled: i % every === 0, x: x(i)!, width: x.bandwidth(), baseline: bar(h.baseline[i] ?? 0, totals.baseline), current: bar(h.current[i] ?? 0, totals.current) }));
+  const bins = labels.map((label, i) => ({
+    label,
+    labelled: i % every === 0,
+    x: x(i)!,
+    width: x.bandwidth(),
+    baseline: bar(h.baseline[i] ?? 0, totals.baseline),
+    current: bar(h.current[i] ?? 0, totals.current),
+  }));
   const yTicks = y.ticks(4).map((value) => ({ value, y: y(value), label: `${Math.round(value * 100)}%` }));
   return { plot, bins, yTicks, totals };
 }

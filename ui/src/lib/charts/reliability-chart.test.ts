@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { COUNT_FONT, reliabilityGeometry, type ReliabilityBin } from "./reliability-chart.js";
 
-const bin = (lower: number, count: number, meanConfidence: number, accuracy: number, wilson: [number, number]): ReliabilityBin => ({ lower, upper: lower + 0.05, count, meanConfidence, accuracy, wilson });
+const bin = (lower: number, count: number, meanConfidence: number, accuracy: number, wilson: [number, number]): ReliabilityBin => ({
+  lower,
+  upper: lower + 0.05,
+  count,
+  meanConfidence,
+  accuracy,
+  wilson,
+});
 const M = { top: 0, right: 0, bottom: 0, left: 0 };
 
 describe("reliabilityGeometry", () => {

@@ -46,7 +46,12 @@ export const COUNT_FONT = 10;
  * A reliability diagram's geometry: x = confidence, y = observed accuracy, both [0, 1]; one mark
  * per non-empty bin with its Wilson interval. Pure; ReliabilityChart.svelte only draws it.
  */
-export function reliabilityGeometry(bins: readonly ReliabilityBin[], width: number, height: number, margin = { top: 10, right: 16, bottom: 36, left: 52 }): ReliabilityGeometry {
+export function reliabilityGeometry(
+  bins: readonly ReliabilityBin[],
+  width: number,
+  height: number,
+  margin = { top: 10, right: 16, bottom: 36, left: 52 },
+): ReliabilityGeometry {
   const plot = { left: margin.left, top: margin.top, right: width - margin.right, bottom: height - margin.bottom };
   const x = scaleLinear().domain([0, 1]).range([plot.left, plot.right]).clamp(true);
   const y = scaleLinear().domain([0, 1]).range([plot.bottom, plot.top]).clamp(true);

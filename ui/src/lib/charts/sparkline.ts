@@ -16,7 +16,12 @@ export interface SparklineGeometry {
  * values' extent, or to `fixed` (rates in [0, 1]) so two cards compare by eye. Null values are
  * gaps (an hour with no data is not a zero).
  */
-export function sparkline(values: readonly (number | null)[], width: number, height: number, opts: { fixed?: [number, number]; pad?: number } = {}): SparklineGeometry {
+export function sparkline(
+  values: readonly (number | null)[],
+  width: number,
+  height: number,
+  opts: { fixed?: [number, number]; pad?: number } = {},
+): SparklineGeometry {
   const pad = opts.pad ?? 2;
   const defined = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (defined.length === 0) return { path: "", last: null, domain: null };
@@ -26,8 +31,13 @@ export function sparkline(values: readonly (number | null)[], width: number, hei
     lo -= 1;
     hi += 1;
   }
-  const x = scaleLinear().domain([0, Math.max(values.length - 1, 1)]).range([pad, width - pad]);
-  const y = scaleLinear().domain([lo, hi]).range([height - pad, pad]).clamp(true);
+  const x = scaleLinear()
+    .domain([0, Math.max(values.length - 1, 1)])
+    .range([pad, width - pad]);
+  const y = scaleLinear()
+    .domain([lo, hi])
+    .range([height - pad, pad])
+    .clamp(true);
   const gen = line<number | null>()
     .defined((v) => v !== null && Number.isFinite(v))
     .x((_, i) => x(i))

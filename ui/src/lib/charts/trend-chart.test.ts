@@ -22,7 +22,12 @@ describe("trendGeometry", () => {
   });
 
   it("keeps reference lines inside the domain and lets them raise it", () => {
-    const g = trendGeometry([{ key: "psi", label: "PSI", values: [0.05, 0.02] }], 2, 100, 100, { refs: [{ label: "watch", value: 0.1 }, { label: "alert", value: 0.25 }] });
+    const g = trendGeometry([{ key: "psi", label: "PSI", values: [0.05, 0.02] }], 2, 100, 100, {
+      refs: [
+        { label: "watch", value: 0.1 },
+        { label: "alert", value: 0.25 },
+      ],
+    });
     expect(g.domain[1]).toBeGreaterThanOrEqual(0.25);
     expect(g.refs.map((r) => r.label)).toEqual(["watch", "alert"]);
     const clipped = trendGeometry([{ key: "r", label: "rate", values: [0.5] }], 1, 100, 100, { fixed: [0, 0.2], refs: [{ label: "far", value: 0.9 }] });

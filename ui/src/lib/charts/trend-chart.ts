@@ -32,7 +32,12 @@ export function trendGeometry(
   slices: number,
   width: number,
   height: number,
-  opts: { fixed?: [number, number]; refs?: Array<{ label: string; value: number }>; format?: (v: number) => string; margin?: { top: number; right: number; bottom: number; left: number } } = {},
+  opts: {
+    fixed?: [number, number];
+    refs?: Array<{ label: string; value: number }>;
+    format?: (v: number) => string;
+    margin?: { top: number; right: number; bottom: number; left: number };
+  } = {},
 ): TrendGeometry {
   const m = opts.margin ?? { top: 10, right: 12, bottom: 26, left: 46 };
   const plot = { left: m.left, top: m.top, right: width - m.right, bottom: height - m.bottom };

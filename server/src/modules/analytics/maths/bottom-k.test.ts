@@ -30,7 +30,13 @@ describe("bottom-k samples", () => {
     const quiet = emptySample();
     for (let i = 0; i < 5000; i++) offer(busy, hash32(`b${i}`), 1, 200);
     for (let i = 0; i < 500; i++) offer(quiet, hash32(`q${i}`), 0, 200);
-    const values = windowSample([{ count: 5000, sample: busy }, { count: 500, sample: quiet }], 220);
+    const values = windowSample(
+      [
+        { count: 5000, sample: busy },
+        { count: 500, sample: quiet },
+      ],
+      220,
+    );
     // 10:1 volume → 200:20 values, so the mean reflects the window, not the number of hours.
     expect(values.length).toBe(220);
     expect(values.filter((v) => v === 1).length).toBe(200);

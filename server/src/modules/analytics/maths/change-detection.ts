@@ -83,10 +83,20 @@ export function detectRateChanges(series: readonly RatePoint[], options: ChangeO
       bt += series[j]!.total;
     }
     const baseline = bt > 0 ? bc / bt : null;
-    if (bt < minTotal || point.total < minTotal) return { rate, baseline, z: null, pvalue: null, dispersion: null, test: null, changed: false, direction: null };
+    if (bt < minTotal || point.total < minTotal)
+      return { rate, baseline, z: null, pvalue: null, dispersion: null, test: null, changed: false, direction: null };
     const quasi = quasiBinomialTest(series.slice(Math.max(0, i - k), i + 1));
     const { z, pvalue } = quasi ? { z: quasi.t, pvalue: quasi.pvalue } : twoProportionZTest(bc, bt, point.count, point.total);
     const changed = pvalue < alpha;
-    return { rate, baseline, z, pvalue, dispersion: quasi?.dispersion ?? null, test: quasi ? "quasi-binomial" : "binomial", changed, direction: changed ? (z > 0 ? "up" : "down") : null };
+    return {
+      rate,
+      baseline,
+      z,
+      pvalue,
+      dispersion: quasi?.dispersion ?? null,
+      test: quasi ? "quasi-binomial" : "binomial",
+      changed,
+      direction: changed ? (z > 0 ? "up" : "down") : null,
+    };
   });
 }

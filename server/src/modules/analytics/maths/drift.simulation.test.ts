@@ -16,8 +16,18 @@ describe("drift samples stay uniform over bursty traffic", () => {
       const base: number[][] = Array.from({ length: 24 }, () => Array.from({ length: 120 }, () => normal(r)));
       const quiet: number[][] = Array.from({ length: 23 }, () => Array.from({ length: 120 }, () => normal(r)));
       const burst = Array.from({ length: 11_000 }, () => 0.45 + normal(r));
-      const baseline = base.map((vs, h) => hourRow(h, vs.map((amount) => ({ amount }))));
-      const current = [...quiet, burst].map((vs, h) => hourRow(24 + h, vs.map((amount) => ({ amount }))));
+      const baseline = base.map((vs, h) =>
+        hourRow(
+          h,
+          vs.map((amount) => ({ amount })),
+        ),
+      );
+      const current = [...quiet, burst].map((vs, h) =>
+        hourRow(
+          24 + h,
+          vs.map((amount) => ({ amount })),
+        ),
+      );
       // The truth: PSI over every value, bins from the whole baseline's deciles.
       const allBase = base.flat();
       const allCur = [...quiet.flat(), ...burst];
@@ -29,7 +39,6 @@ describe("drift samples stay uniform over bursty traffic", () => {
       expect(t.level).toBe("watch");
     }
   });
-
 });
 
 describe("drift verdicts without drift", () => {
@@ -41,7 +50,11 @@ describe("drift verdicts without drift", () => {
       const reports = [];
       for (let s = 0; s < 5; s++) {
         const n = 30 + Math.floor(r() * 270);
-        const draw = () => ({ amount: Math.exp(normal(r)), output: ["water", "fire", "theft", "other"][Math.floor(r() ** 1.5 * 4)]!, confidence: Math.min(1, Math.max(0, 0.8 + 0.1 * normal(r))) });
+        const draw = () => ({
+          amount: Math.exp(normal(r)),
+          output: ["water", "fire", "theft", "other"][Math.floor(r() ** 1.5 * 4)]!,
+          confidence: Math.min(1, Math.max(0, 0.8 + 0.1 * normal(r))),
+        });
         reports.push(measureDrift([hourRow(0, Array.from({ length: n }, draw))], [hourRow(1, Array.from({ length: n }, draw))]));
       }
       const judged = judgeDrift(reports, CUTOFFS);
@@ -51,5 +64,4 @@ describe("drift verdicts without drift", () => {
     expect(alerts / 200).toBeLessThanOrEqual(0.01);
     expect(anyWatch / 200).toBeLessThanOrEqual(0.01);
   });
-
 });

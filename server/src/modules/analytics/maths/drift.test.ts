@@ -8,7 +8,12 @@ const CUTOFFS: DriftCutoffs = { psiWatch: 0.1, psiAlert: 0.25, pAlert: 0.01 };
 describe("drift samples merge exactly", () => {
   it("merges hours into the same window sample in any grouping", () => {
     const r = rng(7);
-    const hours = Array.from({ length: 6 }, (_, h) => hourRow(h, Array.from({ length: 900 }, () => ({ amount: normal(r) }))));
+    const hours = Array.from({ length: 6 }, (_, h) =>
+      hourRow(
+        h,
+        Array.from({ length: 900 }, () => ({ amount: normal(r) })),
+      ),
+    );
     const one = hours.reduce((acc, row) => mergeRow(acc, structuredClone(row)), emptyRow(hours[0]!.key));
     const a = measureDrift(hours.slice(0, 3), hours.slice(3)).find((x) => x.series === "f:amount")!;
     expect(a.baselineN + a.currentN).toBe(2 * 2_000);
@@ -37,7 +42,11 @@ describe("drift verdicts come from effect sizes, with p-values guarding small sa
     const r = rng(3);
     const cats = ["water", "fire", "theft"];
     const draw = (w: number[]) => () => ({ output: cats[[0, 1, 2].find((i) => r() < w.slice(0, i + 1).reduce((a, b) => a + b, 0)) ?? 2]! });
-    const report = driftOf([hourRow(0, Array.from({ length: 1500 }, draw([0.5, 0.3, 0.2])))], [hourRow(1, Array.from({ length: 1500 }, draw([0.2, 0.3, 0.5])))], CUTOFFS);
+    const report = driftOf(
+      [hourRow(0, Array.from({ length: 1500 }, draw([0.5, 0.3, 0.2])))],
+      [hourRow(1, Array.from({ length: 1500 }, draw([0.2, 0.3, 0.5])))],
+      CUTOFFS,
+    );
     expect(report.tests.find((x) => x.series === "output")!.level).toBe("alert");
   });
 });

@@ -113,7 +113,15 @@ export function measureDrift(baseline: readonly RollupRow[], current: readonly R
       continue;
     }
     const pct = Math.round(idLike * 100);
-    tests.push({ ...test, level: "skipped", psi: null, distance: null, statistic: null, pvalue: null, reason: `id-like: ${pct}% of its values are distinct; compared by their length and pattern instead` });
+    tests.push({
+      ...test,
+      level: "skipped",
+      psi: null,
+      distance: null,
+      statistic: null,
+      pvalue: null,
+      reason: `id-like: ${pct}% of its values are distinct; compared by their length and pattern instead`,
+    });
     for (const prefix of [LENGTH_PREFIX, PATTERN_PREFIX]) tests.push({ ...categoricalTest(prefix + s, baseline, current), derivedFrom: s });
   }
   return tests;
@@ -197,14 +205,20 @@ const blank = (series: string, kind: "numeric" | "categorical", baselineN: numbe
   histogram,
 });
 
-function numericTest(series: string, baseline: readonly RollupRow[], current: readonly RollupRow[], histograms?: { baseline: number[]; current: number[] }): DriftTest {
+function numericTest(
+  series: string,
+  baseline: readonly RollupRow[],
+  current: readonly RollupRow[],
+  histograms?: { baseline: number[]; current: number[] },
+): DriftTest {
   const a = windowSample(strata(baseline, series), WINDOW_SAMPLE);
   const b = windowSample(strata(current, series), WINDOW_SAMPLE);
   const baselineN = histograms ? histograms.baseline.reduce((s, v) => s + v, 0) : a.length;
   const currentN = histograms ? histograms.current.reduce((s, v) => s + v, 0) : b.length;
   let histogram: DriftHistogram | null = null;
   if (histograms) {
-    if (baselineN + currentN > 0) histogram = { kind: "numeric", edges: Array.from({ length: CONFIDENCE_BINS + 1 }, (_, i) => i / CONFIDENCE_BINS), ...histograms };
+    if (baselineN + currentN > 0)
+      histogram = { kind: "numeric", edges: Array.from({ length: CONFIDENCE_BINS + 1 }, (_, i) => i / CONFIDENCE_BINS), ...histograms };
   } else if (a.length + b.length > 0) {
     // Deciles of the baseline (of the current side when there is no baseline yet).
     const inner = quantileEdges(a.length > 0 ? a : b, 10);
@@ -212,7 +226,12 @@ function numericTest(series: string, baseline: readonly RollupRow[], current: re
     let hi = -Infinity;
     for (const v of a) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
     for (const v of b) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-    histogram = { kind: "numeric", edges: [Math.min(lo, inner[0] ?? lo), ...inner, Math.max(hi, inner[inner.length - 1] ?? hi)], baseline: countByEdges(a, inner), current: countByEdges(b, inner) };
+    histogram = {
+      kind: "numeric",
+      edges: [Math.min(lo, inner[0] ?? lo), ...inner, Math.max(hi, inner[inner.length - 1] ?? hi)],
+      baseline: countByEdges(a, inner),
+      current: countByEdges(b, inner),
+    };
   }
   const base = blank(series, "numeric", baselineN, currentN, histogram);
   if (a.length < MIN_DRIFT_N || b.length < MIN_DRIFT_N) return { ...base, reason: `fewer than ${MIN_DRIFT_N} values on a side` };

@@ -41,7 +41,18 @@ describe("quasiBinomialTest against statsmodels GLM(Binomial, var_weights).fit(s
   });
 
   it("answers null without two baseline windows or at a rate of 0", () => {
-    expect(quasiBinomialTest([{ count: 1, total: 10 }, { count: 2, total: 10 }])).toBeNull();
-    expect(quasiBinomialTest([{ count: 1, total: 10 }, { count: 2, total: 10 }, { count: 0, total: 10 }])).toBeNull();
+    expect(
+      quasiBinomialTest([
+        { count: 1, total: 10 },
+        { count: 2, total: 10 },
+      ]),
+    ).toBeNull();
+    expect(
+      quasiBinomialTest([
+        { count: 1, total: 10 },
+        { count: 2, total: 10 },
+        { count: 0, total: 10 },
+      ]),
+    ).toBeNull();
   });
 });

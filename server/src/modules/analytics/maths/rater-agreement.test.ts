@@ -49,7 +49,10 @@ describe("agreement among several raters, against statsmodels and NumPy", () => 
 describe("Cohen's κ for one pair of raters, against scikit-learn", () => {
   for (const c of reference.cases.pairs) {
     it(c.name, () => {
-      const r = agreement(c.a.map((judge, i) => ({ judge, truth: c.b[i]! })), c.labels);
+      const r = agreement(
+        c.a.map((judge, i) => ({ judge, truth: c.b[i]! })),
+        c.labels,
+      );
       same(r.kappa, c.kappa);
     });
   }

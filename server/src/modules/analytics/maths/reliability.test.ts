@@ -65,11 +65,14 @@ describe("reliability against NumPy reference (weighted bins, ECE, MCE, Brier, W
   });
 
   it("takes the MCE only over bins with at least 10 effective labels", () => {
-    const bins = binItems([
-      ...Array.from({ length: 40 }, (_, i) => ({ confidence: 0.85, correct: i < 32 })),
-      { confidence: 0.15, correct: true },
-      { confidence: 0.12, correct: true },
-    ], 20);
+    const bins = binItems(
+      [
+        ...Array.from({ length: 40 }, (_, i) => ({ confidence: 0.85, correct: i < 32 })),
+        { confidence: 0.15, correct: true },
+        { confidence: 0.12, correct: true },
+      ],
+      20,
+    );
     const r = reliability(bins);
     // A lone right label at 0.12 makes a gap of 0.88; the 40 labels at 0.85 hold a gap of 0.05.
     expect(r.mce).toBeCloseTo(0.05, 12);

@@ -23,7 +23,16 @@ describe("learnThenTest: fixed-sequence binomial tests, strictest first", () => 
     const bins = binItems([...items(100, 0.92, 10), ...items(2_000, 0.7, 0)], 20);
     const choice = learnThenTest({ bins, targetAccuracy: 0.95, min: 0.6, max: 0.95 });
     expect(choice.threshold).toBeNull();
-    expect(choice.candidates.map((x) => x.status)).toEqual(["too-few-labels", "not-certified", "not-reached", "not-reached", "not-reached", "not-reached", "not-reached", "not-reached"]);
+    expect(choice.candidates.map((x) => x.status)).toEqual([
+      "too-few-labels",
+      "not-certified",
+      "not-reached",
+      "not-reached",
+      "not-reached",
+      "not-reached",
+      "not-reached",
+      "not-reached",
+    ]);
   });
 
   it("leaves candidates with too few labels out of the sequence and starts at the first with enough", () => {

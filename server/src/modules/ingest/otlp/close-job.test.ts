@@ -29,7 +29,11 @@ function request(spans: unknown[]) {
 }
 
 async function post(key: string, body: unknown) {
-  const res = await ctx.app.request("/v1/traces", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+  const res = await ctx.app.request("/v1/traces", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -45,8 +49,24 @@ async function detail(key: string, runId: string): Promise<RunDetailResponse | n
 }
 
 const children = [
-  { traceId: TRACE, spanId: A, parentSpanId: ROOT, name: "classify", startTimeUnixNano: ns(10), endTimeUnixNano: ns(50), attributes: [kv("seamtrace.confidence", 0.8)] },
-  { traceId: TRACE, spanId: B, parentSpanId: A, name: "lookup", startTimeUnixNano: ns(20), endTimeUnixNano: ns(40), attributes: [kv("seamtrace.confidence", 0.5)] },
+  {
+    traceId: TRACE,
+    spanId: A,
+    parentSpanId: ROOT,
+    name: "classify",
+    startTimeUnixNano: ns(10),
+    endTimeUnixNano: ns(50),
+    attributes: [kv("seamtrace.confidence", 0.8)],
+  },
+  {
+    traceId: TRACE,
+    spanId: B,
+    parentSpanId: A,
+    name: "lookup",
+    startTimeUnixNano: ns(20),
+    endTimeUnixNano: ns(40),
+    attributes: [kv("seamtrace.confidence", 0.5)],
+  },
 ];
 
 describe("the otlp-close job", () => {

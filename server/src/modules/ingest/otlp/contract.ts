@@ -78,9 +78,7 @@ export const otlpSpanSchema = z.object({
   startTimeUnixNano: unixNanos,
   endTimeUnixNano: unixNanos,
   attributes,
-  events: z
-    .array(z.object({ timeUnixNano: unixNanos.optional(), name: z.string().optional(), attributes }))
-    .optional(),
+  events: z.array(z.object({ timeUnixNano: unixNanos.optional(), name: z.string().optional(), attributes })).optional(),
   links: z
     .array(
       z.object({

@@ -22,8 +22,11 @@ async function steps(name: string): Promise<Record<string, StepView[]>> {
   const body = fixture(name);
   const res = await ctx.app.request("/v1/traces", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body });
   expect(await res.json()).toEqual({});
-  const traceId = (JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ traceId: string }> }> }> }).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId;
-  const detail = (await (await ctx.app.request(`/v1/runs/${runIdForTrace(traceId)}`, { headers: { Authorization: `Bearer ${key}` } })).json()) as RunDetailResponse;
+  const traceId = (JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ traceId: string }> }> }> }).resourceSpans[0]!.scopeSpans[0]!
+    .spans[0]!.traceId;
+  const detail = (await (
+    await ctx.app.request(`/v1/runs/${runIdForTrace(traceId)}`, { headers: { Authorization: `Bearer ${key}` } })
+  ).json()) as RunDetailResponse;
   const byName: Record<string, StepView[]> = {};
   for (const s of detail.steps) (byName[s.name] ??= []).push(s);
   return byName;
@@ -35,7 +38,13 @@ describe("Vercel AI SDK (ai.*) spans", () => {
     expect(s["ai.generateText"]![0]).toMatchObject({
       input: { system: "You are a claims assistant.", prompt: "Is storm damage to the roof covered?" },
       output: "The roof is covered.",
-      features: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "mock-model-id", "gen_ai.provider.name": "mock-provider", "gen_ai.usage.input_tokens": 104, "gen_ai.usage.output_tokens": 15 },
+      features: {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "mock-model-id",
+        "gen_ai.provider.name": "mock-provider",
+        "gen_ai.usage.input_tokens": 104,
+        "gen_ai.usage.output_tokens": 15,
+      },
     });
     const [first, second] = s["ai.generateText.doGenerate"]!;
     expect(first!.input).toEqual([
@@ -77,8 +86,16 @@ describe("OpenInference spans", () => {
       },
       metadata: { attributes: expect.objectContaining({ "session.id": "session-9", "llm.token_count.total": 50 }) },
     });
-    expect(s.lookup_policy![0]).toMatchObject({ input: { policy: "P-1" }, output: { covers: ["storm", "fire"] }, features: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_policy" } });
-    expect(s["claims-agent"]![0]).toMatchObject({ input: "Is storm damage covered?", output: "Yes: policy P-1 covers storms.", features: { "gen_ai.operation.name": "invoke_agent" } });
+    expect(s.lookup_policy![0]).toMatchObject({
+      input: { policy: "P-1" },
+      output: { covers: ["storm", "fire"] },
+      features: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_policy" },
+    });
+    expect(s["claims-agent"]![0]).toMatchObject({
+      input: "Is storm damage covered?",
+      output: "Yes: policy P-1 covers storms.",
+      features: { "gen_ai.operation.name": "invoke_agent" },
+    });
     expect(s.retrieve![0]).toMatchObject({ input: "storm damage clauses", features: { "openinference.span.kind": "RETRIEVER" } });
   });
 });

@@ -100,7 +100,12 @@ function featuresOf(attrs: Map<string, AttrValue>): Record<string, FeatureValue>
   if (kind !== undefined) put("openinference.span.kind", kind);
   if (!("gen_ai.operation.name" in features)) {
     const operationId = str(attrs.get("ai.operationId"));
-    const op = kind !== undefined ? OPENINFERENCE_OPERATIONS[kind.toUpperCase()] : operationId !== undefined ? AI_SDK_OPERATIONS.find(([re]) => re.test(operationId))?.[1] : undefined;
+    const op =
+      kind !== undefined
+        ? OPENINFERENCE_OPERATIONS[kind.toUpperCase()]
+        : operationId !== undefined
+          ? AI_SDK_OPERATIONS.find(([re]) => re.test(operationId))?.[1]
+          : undefined;
     if (op !== undefined) features["gen_ai.operation.name"] = op;
   }
   for (const [k, v] of attrs) if (k.startsWith("seamtrace.feature.") && k.length > 18) put(k.slice(18), v);

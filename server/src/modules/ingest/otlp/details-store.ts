@@ -46,7 +46,10 @@ export async function stepExtras(client: Client, projectId: string, stepIds: rea
   for (const part of chunks([...new Set(stepIds)], 200)) {
     const marks = part.map(() => "?").join(",");
     const [meta, scores, records] = await Promise.all([
-      client.execute({ sql: `SELECT step_id, meta FROM otlp_spans WHERE project_id = ? AND step_id IN (${marks}) AND meta IS NOT NULL`, args: [projectId, ...part] }),
+      client.execute({
+        sql: `SELECT step_id, meta FROM otlp_spans WHERE project_id = ? AND step_id IN (${marks}) AND meta IS NOT NULL`,
+        args: [projectId, ...part],
+      }),
       client.execute({
         sql: `SELECT step_id, name, value, label, explanation, origin, time FROM (
                 SELECT *, row_number() OVER (PARTITION BY step_id ORDER BY time DESC, id) AS n FROM step_scores WHERE project_id = ? AND step_id IN (${marks}))

@@ -22,7 +22,9 @@ afterAll(() => ctx.close());
 const resource = resourceFromAttributes({ "service.name": "claims-llm" });
 
 /** A root and a chat span, ended; and the records `emit` writes in the chat span's context. */
-async function traced(emit: (logger: ReturnType<LoggerProvider["getLogger"]>, chat: Span) => void): Promise<{ spans: ReadableSpan[]; records: ReadableLogRecord[]; traceId: string }> {
+async function traced(
+  emit: (logger: ReturnType<LoggerProvider["getLogger"]>, chat: Span) => void,
+): Promise<{ spans: ReadableSpan[]; records: ReadableLogRecord[]; traceId: string }> {
   const spanExporter = new InMemorySpanExporter();
   const tracing = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
   const logExporter = new InMemoryLogRecordExporter();
@@ -41,17 +43,27 @@ async function traced(emit: (logger: ReturnType<LoggerProvider["getLogger"]>, ch
 const evaluation = (chat: Span, name: string, value: number, explanation?: string) => ({
   eventName: "gen_ai.evaluation.result",
   context: trace.setSpan(context.active(), chat),
-  attributes: { "gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": value, ...(explanation ? { "gen_ai.evaluation.explanation": explanation } : {}) },
+  attributes: {
+    "gen_ai.evaluation.name": name,
+    "gen_ai.evaluation.score.value": value,
+    ...(explanation ? { "gen_ai.evaluation.explanation": explanation } : {}),
+  },
 });
 
 async function post(key: string, path: string, body: Uint8Array, protobuf = false) {
-  const res = await ctx.app.request(path, { method: "POST", headers: { "Content-Type": protobuf ? "application/x-protobuf" : "application/json", Authorization: `Bearer ${key}` }, body });
+  const res = await ctx.app.request(path, {
+    method: "POST",
+    headers: { "Content-Type": protobuf ? "application/x-protobuf" : "application/json", Authorization: `Bearer ${key}` },
+    body,
+  });
   expect(res.status).toBe(200);
   return res;
 }
 
 async function chatStep(key: string, traceId: string) {
-  const list = (await (await ctx.app.request(`/v1/runs?workflow=claims-llm`, { headers: { Authorization: `Bearer ${key}` } })).json()) as { items: Array<{ id: string; key: string }> };
+  const list = (await (await ctx.app.request(`/v1/runs?workflow=claims-llm`, { headers: { Authorization: `Bearer ${key}` } })).json()) as {
+    items: Array<{ id: string; key: string }>;
+  };
   const run = list.items.find((r) => r.key === traceId)!;
   const detail = (await (await ctx.app.request(`/v1/runs/${run.id}`, { headers: { Authorization: `Bearer ${key}` } })).json()) as RunDetailResponse;
   return detail.steps.find((s) => s.name === "chat m-1")!;
@@ -60,7 +72,14 @@ async function chatStep(key: string, traceId: string) {
 describe("POST /v1/logs", () => {
   it("attaches an evaluation record that arrives before its span, and lets the policy make it the confidence", async () => {
     const { key, projectId } = await ctx.newProject();
-    await putPolicy(ctx.store.client, { projectId, workflow: "claims-llm", step: null, actor: "user:test", now: Date.now(), patch: { confidenceFrom: "faithfulness" } });
+    await putPolicy(ctx.store.client, {
+      projectId,
+      workflow: "claims-llm",
+      step: null,
+      actor: "user:test",
+      now: Date.now(),
+      patch: { confidenceFrom: "faithfulness" },
+    });
     const { spans, records, traceId } = await traced((logger, chat) => {
       logger.emit(evaluation(chat, "relevance", 0.9));
       logger.emit(evaluation(chat, "faithfulness", 0.4, "cites a clause the policy lacks"));
@@ -68,7 +87,11 @@ describe("POST /v1/logs", () => {
     await post(key, "/v1/logs", JsonLogsSerializer.serializeRequest(records)!);
     await post(key, "/v1/traces", JsonTraceSerializer.serializeRequest(spans)!);
     const chat = await chatStep(key, traceId);
-    expect(chat).toMatchObject({ confidence: 0.4, reasoning: "cites a clause the policy lacks", features: { "score.faithfulness": 0.4, "score.relevance": 0.9 } });
+    expect(chat).toMatchObject({
+      confidence: 0.4,
+      reasoning: "cites a clause the policy lacks",
+      features: { "score.faithfulness": 0.4, "score.relevance": 0.9 },
+    });
     // In time order; two records of one millisecond in a stable order of their own.
     expect(chat.scores.map((s) => [s.name, s.value, s.origin]).sort()).toEqual([
       ["faithfulness", 0.4, "log"],
@@ -91,13 +114,19 @@ describe("POST /v1/logs", () => {
   it("keeps other GenAI event records with the step, and a resent export once", async () => {
     const { key } = await ctx.newProject();
     const { spans, records, traceId } = await traced((logger, chat) =>
-      logger.emit({ eventName: "gen_ai.client.inference.operation.details", context: trace.setSpan(context.active(), chat), attributes: { "gen_ai.response.id": "resp-1" } }),
+      logger.emit({
+        eventName: "gen_ai.client.inference.operation.details",
+        context: trace.setSpan(context.active(), chat),
+        attributes: { "gen_ai.response.id": "resp-1" },
+      }),
     );
     await post(key, "/v1/traces", JsonTraceSerializer.serializeRequest(spans)!);
     await post(key, "/v1/logs", JsonLogsSerializer.serializeRequest(records)!);
     await post(key, "/v1/logs", JsonLogsSerializer.serializeRequest(records)!);
     const chat = await chatStep(key, traceId);
-    expect(chat.records).toEqual([{ name: "gen_ai.client.inference.operation.details", time: expect.any(String), body: { attributes: { "gen_ai.response.id": "resp-1" } } }]);
+    expect(chat.records).toEqual([
+      { name: "gen_ai.client.inference.operation.details", time: expect.any(String), body: { attributes: { "gen_ai.response.id": "resp-1" } } },
+    ]);
   });
 
   it("rejects, with partial success, records that are not GenAI events or name no span", async () => {

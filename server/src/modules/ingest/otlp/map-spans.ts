@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { otlpSpanSchema, type OtlpTraceRequest } from "./contract.js";
 import type { ItemLimits } from "../contract.js";
 import { checkJsonLimits } from "../../../platform/http/json-limits.js";

@@ -106,7 +106,9 @@ async function stored(projectId: string): Promise<unknown> {
       `SELECT id, run_id, name, status, parents, confidence, cumulative, source, flagged, gate, escalation_id, features, error
        FROM steps WHERE project_id = ? ORDER BY id`,
     ),
-    escalations: await q("SELECT id, run_id, step_id, kind, blocking, gate_kinds, confidence, cumulative, status FROM escalations WHERE project_id = ? ORDER BY id"),
+    escalations: await q(
+      "SELECT id, run_id, step_id, kind, blocking, gate_kinds, confidence, cumulative, status FROM escalations WHERE project_id = ? ORDER BY id",
+    ),
   };
 }
 
@@ -128,7 +130,10 @@ describe("OTLP ordering guarantee", () => {
         fc.boolean(),
         async (plans, randoms, requests, protobuf) => {
           const exporter = new InMemorySpanExporter();
-          const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ "service.name": "prop" }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+          const provider = new BasicTracerProvider({
+            resource: resourceFromAttributes({ "service.name": "prop" }),
+            spanProcessors: [new SimpleSpanProcessor(exporter)],
+          });
           const tracer = provider.getTracer("prop");
           for (const plan of plans) makeTrace(tracer, plan, String(traces++));
           await provider.forceFlush();

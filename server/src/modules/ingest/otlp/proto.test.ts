@@ -36,7 +36,9 @@ describe("OTLP protobuf decoding", () => {
     const fromProto = decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(spans)!);
     expect(normalize(fromProto)).toEqual(normalize(fromJson));
     // And the comparison saw the fields that matter (not two empty objects).
-    const span = (fromProto as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }).resourceSpans[0]!.scopeSpans[0]!.spans.find((s) => s.name === "child")!;
+    const span = (
+      fromProto as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
+    ).resourceSpans[0]!.scopeSpans[0]!.spans.find((s) => s.name === "child")!;
     expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(span.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
     expect(span.status).toEqual({ code: 2, message: "boom" });

@@ -21,7 +21,14 @@ const ns = (ms: number) => String(T0 + BigInt(ms) * 1_000_000n);
 
 const kv = (key: string, value: string | number | boolean) => ({
   key,
-  value: typeof value === "string" ? { stringValue: value } : typeof value === "boolean" ? { boolValue: value } : Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value },
+  value:
+    typeof value === "string"
+      ? { stringValue: value }
+      : typeof value === "boolean"
+        ? { boolValue: value }
+        : Number.isInteger(value)
+          ? { intValue: String(value) }
+          : { doubleValue: value },
 });
 
 function span(over: Record<string, unknown> = {}) {
@@ -76,9 +83,22 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
             kv("gen_ai.output.messages", JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: "auto" }] }])),
             kv("seamtrace.step", "classify"),
           ],
-          events: [{ name: "gen_ai.evaluation.result", timeUnixNano: ns(59), attributes: [kv("gen_ai.evaluation.score.value", 0.5), kv("gen_ai.evaluation.explanation", "unsure")] }],
+          events: [
+            {
+              name: "gen_ai.evaluation.result",
+              timeUnixNano: ns(59),
+              attributes: [kv("gen_ai.evaluation.score.value", 0.5), kv("gen_ai.evaluation.explanation", "unsure")],
+            },
+          ],
         }),
-        span({ spanId: "1111111111111111", parentSpanId: CHILD, name: "lookup", attributes: [kv("seamtrace.confidence", 0.8), kv("seamtrace.source", "direct")], startTimeUnixNano: ns(61), endTimeUnixNano: ns(70) }),
+        span({
+          spanId: "1111111111111111",
+          parentSpanId: CHILD,
+          name: "lookup",
+          attributes: [kv("seamtrace.confidence", 0.8), kv("seamtrace.source", "direct")],
+          startTimeUnixNano: ns(61),
+          endTimeUnixNano: ns(70),
+        }),
       ]),
     );
     expect(res).toMatchObject({ status: 200, body: {} });
@@ -115,13 +135,20 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
         body: JSON.stringify(
           request([
             span(),
-            span({ spanId: CHILD, parentSpanId: ROOT, name: "chat", attributes: [kv("gen_ai.input.messages", prompt), kv("seamtrace.confidence", 0.7), kv("claim.id", "c".repeat(3000))] }),
+            span({
+              spanId: CHILD,
+              parentSpanId: ROOT,
+              name: "chat",
+              attributes: [kv("gen_ai.input.messages", prompt), kv("seamtrace.confidence", 0.7), kv("claim.id", "c".repeat(3000))],
+            }),
             span({ spanId: "1111111111111111", parentSpanId: CHILD, name: "after", attributes: [kv("seamtrace.confidence", 0.5)] }),
           ]),
         ),
       });
       expect(await res.json()).toEqual({});
-      const detail = (await (await small.app.request(`/v1/runs/${runIdForTrace(TRACE)}`, { headers: { Authorization: `Bearer ${key}` } })).json()) as RunDetailResponse;
+      const detail = (await (
+        await small.app.request(`/v1/runs/${runIdForTrace(TRACE)}`, { headers: { Authorization: `Bearer ${key}` } })
+      ).json()) as RunDetailResponse;
       const chat = detail.steps.find((s) => s.name === "chat")!;
       expect(chat.confidence).toBe(0.7);
       expect(chat.input).toHaveLength(1024);
@@ -137,7 +164,19 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     const { key } = await ctx.newProject();
     const startNs = Number(T0);
     expect(startNs).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
-    const res = await post(key, request([span({ startTimeUnixNano: startNs, endTimeUnixNano: startNs + 100_000_000, attributes: [{ key: "gen_ai.usage.input_tokens", value: { intValue: 120 } }, { key: "big", value: { intValue: 2 ** 60 } }] })]));
+    const res = await post(
+      key,
+      request([
+        span({
+          startTimeUnixNano: startNs,
+          endTimeUnixNano: startNs + 100_000_000,
+          attributes: [
+            { key: "gen_ai.usage.input_tokens", value: { intValue: 120 } },
+            { key: "big", value: { intValue: 2 ** 60 } },
+          ],
+        }),
+      ]),
+    );
     expect(res).toEqual({ status: 200, type: expect.any(String), body: {} });
     const detail = await runDetail(key, runIdForTrace(TRACE));
     expect(detail.steps[0]).toMatchObject({ durationMs: 100, features: { "gen_ai.usage.input_tokens": 120 } });
@@ -149,7 +188,18 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     await post(
       key,
       request(
-        [span({ kind: 2, status: { code: 1 }, attributes: [kv("claim.id", "C-7"), kv("gen_ai.response.id", "resp-1"), kv("gen_ai.tool.call.id", "call-9"), kv("gen_ai.system_instructions", "be brief")] })],
+        [
+          span({
+            kind: 2,
+            status: { code: 1 },
+            attributes: [
+              kv("claim.id", "C-7"),
+              kv("gen_ai.response.id", "resp-1"),
+              kv("gen_ai.tool.call.id", "call-9"),
+              kv("gen_ai.system_instructions", "be brief"),
+            ],
+          }),
+        ],
         [kv("service.name", "claims"), kv("deployment.environment", "prod"), kv("host.name", "h1")],
       ),
     );
@@ -166,7 +216,10 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
   it("ends the run of a trace whose top span has a remote parent, keyed by the trace id, with no missing parent", async () => {
     const { key } = await ctx.newProject();
     // The child first, as a batch exporter sends it; the top span's parent is a gateway's (flags: remote).
-    await post(key, request([span({ spanId: CHILD, parentSpanId: ROOT, startTimeUnixNano: ns(10), endTimeUnixNano: ns(20), attributes: [kv("seamtrace.confidence", 0.5)] })]));
+    await post(
+      key,
+      request([span({ spanId: CHILD, parentSpanId: ROOT, startTimeUnixNano: ns(10), endTimeUnixNano: ns(20), attributes: [kv("seamtrace.confidence", 0.5)] })]),
+    );
     await post(key, request([span({ parentSpanId: "ffffffffffffffff", flags: 0x300, attributes: [kv("seamtrace.confidence", 0.9)] })]));
     const state = await ctx.app.request(`/v1/run-state?workflow=claims&key=${TRACE}`, { headers: { Authorization: `Bearer ${key}` } });
     expect(state.status).toBe(200);
@@ -182,7 +235,9 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     const { key } = await ctx.newProject();
     await post(key, request([span({ spanId: CHILD, parentSpanId: ROOT, startTimeUnixNano: ns(10), endTimeUnixNano: ns(20) })]));
     await post(key, request([span({ attributes: [kv("seamtrace.run.id", "claim-77")] })]));
-    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as { items: Array<{ key: string | null; status: string; stepCount: number }> };
+    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as {
+      items: Array<{ key: string | null; status: string; stepCount: number }>;
+    };
     expect(list.items).toEqual([expect.objectContaining({ key: "claim-77", status: "completed", stepCount: 2 })]);
   });
 
@@ -199,8 +254,16 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
   it("groups spans by seamtrace.run.id across traces, keeping a non-UUID name as the run's key", async () => {
     const { key } = await ctx.newProject();
     const other = "0af7651916cd43dd8448eb211c80319c";
-    await post(key, request([span({ attributes: [kv("seamtrace.run.id", "claim-42")] }), span({ traceId: other, spanId: CHILD, attributes: [kv("seamtrace.run.id", "claim-42")] })]));
-    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as { items: Array<{ id: string; key: string | null; stepCount: number }> };
+    await post(
+      key,
+      request([
+        span({ attributes: [kv("seamtrace.run.id", "claim-42")] }),
+        span({ traceId: other, spanId: CHILD, attributes: [kv("seamtrace.run.id", "claim-42")] }),
+      ]),
+    );
+    const list = (await (await ctx.app.request("/v1/runs?workflow=claims", { headers: { Authorization: `Bearer ${key}` } })).json()) as {
+      items: Array<{ id: string; key: string | null; stepCount: number }>;
+    };
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ key: "claim-42", stepCount: 2 });
   });
@@ -209,14 +272,19 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
     const { key } = await ctx.newProject();
     const res = await post(key, request([span(), span({ spanId: "xyz" }), span({ spanId: CHILD, parentSpanId: ROOT, endTimeUnixNano: ns(-5) })]));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ partialSuccess: { rejectedSpans: 2, errorMessage: expect.stringMatching(/^span 1: spanId: must be 16 hex digits; span 2: endTimeUnixNano is before/) } });
+    expect(res.body).toEqual({
+      partialSuccess: { rejectedSpans: 2, errorMessage: expect.stringMatching(/^span 1: spanId: must be 16 hex digits; span 2: endTimeUnixNano is before/) },
+    });
     const detail = await runDetail(key, runIdForTrace(TRACE));
     expect(detail.steps.map((s) => s.name)).toEqual(["pipeline"]);
   });
 
   it("marks a span with status ERROR as a failed step and fails its run", async () => {
     const { key } = await ctx.newProject();
-    await post(key, request([span({ status: { code: 2, message: "model timed out" }, events: [{ name: "exception", attributes: [kv("exception.type", "TimeoutError")] }] })]));
+    await post(
+      key,
+      request([span({ status: { code: 2, message: "model timed out" }, events: [{ name: "exception", attributes: [kv("exception.type", "TimeoutError")] }] })]),
+    );
     const detail = await runDetail(key, runIdForTrace(TRACE));
     expect(detail.run.status).toBe("failed");
     expect(detail.steps[0]).toMatchObject({ status: "failed", error: { name: "TimeoutError", message: "model timed out" } });
@@ -224,7 +292,14 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
 
   it("flags a step whose confidence fails the served policy, opening a non-blocking escalation", async () => {
     const { key, projectId } = await ctx.newProject();
-    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: null, actor: "user:test", now: Date.now(), patch: { minConfidence: 0.7, onLow: "escalate" } });
+    await putPolicy(ctx.store.client, {
+      projectId,
+      workflow: "claims",
+      step: null,
+      actor: "user:test",
+      now: Date.now(),
+      patch: { minConfidence: 0.7, onLow: "escalate" },
+    });
     await post(key, request([span(), span({ spanId: CHILD, parentSpanId: ROOT, name: "classify", attributes: [kv("seamtrace.confidence", 0.4)] })]));
     const detail = await runDetail(key, runIdForTrace(TRACE));
     const classify = detail.steps.find((s) => s.name === "classify")!;
@@ -235,7 +310,14 @@ describe("POST /v1/traces (OTLP/JSON)", () => {
 
   it("flags an unscored step when the served policy has requireConfidence, and leaves it unscored", async () => {
     const { key, projectId } = await ctx.newProject();
-    await putPolicy(ctx.store.client, { projectId, workflow: "claims", step: "classify", actor: "user:test", now: Date.now(), patch: { requireConfidence: true } });
+    await putPolicy(ctx.store.client, {
+      projectId,
+      workflow: "claims",
+      step: "classify",
+      actor: "user:test",
+      now: Date.now(),
+      patch: { requireConfidence: true },
+    });
     await post(key, request([span(), span({ spanId: CHILD, parentSpanId: ROOT, name: "classify" })]));
     const detail = await runDetail(key, runIdForTrace(TRACE));
     const classify = detail.steps.find((s) => s.name === "classify")!;
@@ -293,12 +375,19 @@ describe("POST /v1/traces: malformed requests", () => {
     });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/x-protobuf");
-    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toEqual({ code: 3, message: expect.stringMatching(/^invalid_otlp: the body is not an OTLP ExportTraceServiceRequest/) });
+    expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toEqual({
+      code: 3,
+      message: expect.stringMatching(/^invalid_otlp: the body is not an OTLP ExportTraceServiceRequest/),
+    });
     expect(await eventCount(projectId)).toBe(0);
   });
 
   it("answers a protobuf request's auth and media errors with a protobuf Status too", async () => {
-    const res = await ctx.app.request("/v1/traces", { method: "POST", headers: { "Content-Type": "application/x-protobuf", Authorization: "Bearer st_nope" }, body: new Uint8Array(0) });
+    const res = await ctx.app.request("/v1/traces", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-protobuf", Authorization: "Bearer st_nope" },
+      body: new Uint8Array(0),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("content-type")).toBe("application/x-protobuf");
     expect(decodeStatus(new Uint8Array(await res.arrayBuffer()))).toMatchObject({ code: 16, message: expect.stringMatching(/^unauthorized/) });

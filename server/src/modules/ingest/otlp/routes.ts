@@ -50,80 +50,84 @@ export function tracesRoutes(deps: AppDeps) {
     }
   }
 
-  return new Hono<AppEnv>()
-    .post("/traces", protobufErrors, auth, async (c) => {
-      const { raw, encoding } = await readRequest(c, decodeTraceRequest, "ExportTraceServiceRequest");
-      const { projectId, keyId } = c.get("principal");
-      checkEnvelopeDepth(raw, "resourceSpans", limits);
-      const parsed = otlpTraceRequestSchema.safeParse(raw);
-      if (!parsed.success) throw invalidEnvelope(parsed.error, "trace");
-      const count = (parsed.data.resourceSpans ?? []).reduce((n, rs) => n + (rs.scopeSpans ?? []).reduce((m, ss) => m + (ss.spans?.length ?? 0), 0), 0);
-      if (count > otlp.maxItems) throw new AppError(413, "too_many_spans", `a request holds at most ${otlp.maxItems} spans, got ${count}`, { maxItems: otlp.maxItems });
+  return (
+    new Hono<AppEnv>()
+      .post("/traces", protobufErrors, auth, async (c) => {
+        const { raw, encoding } = await readRequest(c, decodeTraceRequest, "ExportTraceServiceRequest");
+        const { projectId, keyId } = c.get("principal");
+        checkEnvelopeDepth(raw, "resourceSpans", limits);
+        const parsed = otlpTraceRequestSchema.safeParse(raw);
+        if (!parsed.success) throw invalidEnvelope(parsed.error, "trace");
+        const count = (parsed.data.resourceSpans ?? []).reduce((n, rs) => n + (rs.scopeSpans ?? []).reduce((m, ss) => m + (ss.spans?.length ?? 0), 0), 0);
+        if (count > otlp.maxItems)
+          throw new AppError(413, "too_many_spans", `a request holds at most ${otlp.maxItems} spans, got ${count}`, { maxItems: otlp.maxItems });
 
-      const mapped = mapTraceRequest(parsed.data, limits);
-      let settled = 0;
-      if (mapped.spans.length > 0) {
-        const ruleFor = policyIndex(await listPolicies(deps.store.db, projectId));
-        const now = deps.now();
-        let stored: IngestOutcome;
-        try {
-          stored = await writer.submit({
-            projectId,
-            keyId: keyId!,
-            receivedAt: now,
-            events: [],
-            weight: mapped.spans.length,
-            prepare: (tx) => ingestSpans(tx, projectId, keyId!, now, mapped.spans, { ruleFor, idleCloseMs: otlp.idleCloseMs }),
-          });
-        } catch (err) {
-          throw storeFailure(err);
+        const mapped = mapTraceRequest(parsed.data, limits);
+        let settled = 0;
+        if (mapped.spans.length > 0) {
+          const ruleFor = policyIndex(await listPolicies(deps.store.db, projectId));
+          const now = deps.now();
+          let stored: IngestOutcome;
+          try {
+            stored = await writer.submit({
+              projectId,
+              keyId: keyId!,
+              receivedAt: now,
+              events: [],
+              weight: mapped.spans.length,
+              prepare: (tx) => ingestSpans(tx, projectId, keyId!, now, mapped.spans, { ruleFor, idleCloseMs: otlp.idleCloseMs }),
+            });
+          } catch (err) {
+            throw storeFailure(err);
+          }
+          settled = stored.reduce((n, s) => n + (s === "accepted" ? 1 : 0), 0);
+          deps.projector.notify(settled);
         }
-        settled = stored.reduce((n, s) => n + (s === "accepted" ? 1 : 0), 0);
-        deps.projector.notify(settled);
-      }
-      recordIngest("otlp", { accepted: settled, duplicate: 0, rejectedCodes: mapped.errors.map(() => "invalid_span") });
+        recordIngest("otlp", { accepted: settled, duplicate: 0, rejectedCodes: mapped.errors.map(() => "invalid_span") });
 
-      const body: OtlpTraceResponse = {};
-      if (mapped.rejected > 0) body.partialSuccess = { rejectedSpans: mapped.rejected, errorMessage: summary(mapped.errors) };
-      if (encoding === "json") return c.json(body, 200);
-      return c.body(encodeTraceResponse(body) as Uint8Array<ArrayBuffer>, 200, { "Content-Type": PROTOBUF });
-    })
-    .post("/logs", protobufErrors, auth, async (c) => {
-      const { raw, encoding } = await readRequest(c, decodeLogsRequest, "ExportLogsServiceRequest");
-      const { projectId, keyId } = c.get("principal");
-      checkEnvelopeDepth(raw, "resourceLogs", limits);
-      const parsed = otlpLogsRequestSchema.safeParse(raw);
-      if (!parsed.success) throw invalidEnvelope(parsed.error, "logs");
-      const count = (parsed.data.resourceLogs ?? []).reduce((n, rl) => n + (rl.scopeLogs ?? []).reduce((m, sl) => m + (sl.logRecords?.length ?? 0), 0), 0);
-      if (count > otlp.maxItems) throw new AppError(413, "too_many_log_records", `a request holds at most ${otlp.maxItems} log records, got ${count}`, { maxItems: otlp.maxItems });
+        const body: OtlpTraceResponse = {};
+        if (mapped.rejected > 0) body.partialSuccess = { rejectedSpans: mapped.rejected, errorMessage: summary(mapped.errors) };
+        if (encoding === "json") return c.json(body, 200);
+        return c.body(encodeTraceResponse(body) as Uint8Array<ArrayBuffer>, 200, { "Content-Type": PROTOBUF });
+      })
+      .post("/logs", protobufErrors, auth, async (c) => {
+        const { raw, encoding } = await readRequest(c, decodeLogsRequest, "ExportLogsServiceRequest");
+        const { projectId, keyId } = c.get("principal");
+        checkEnvelopeDepth(raw, "resourceLogs", limits);
+        const parsed = otlpLogsRequestSchema.safeParse(raw);
+        if (!parsed.success) throw invalidEnvelope(parsed.error, "logs");
+        const count = (parsed.data.resourceLogs ?? []).reduce((n, rl) => n + (rl.scopeLogs ?? []).reduce((m, sl) => m + (sl.logRecords?.length ?? 0), 0), 0);
+        if (count > otlp.maxItems)
+          throw new AppError(413, "too_many_log_records", `a request holds at most ${otlp.maxItems} log records, got ${count}`, { maxItems: otlp.maxItems });
 
-      const mapped = mapLogsRequest(parsed.data, limits);
-      if (mapped.records.length > 0) {
-        const now = deps.now();
-        try {
-          await writer.submit({
-            projectId,
-            keyId: keyId!,
-            receivedAt: now,
-            events: [],
-            weight: mapped.records.length,
-            prepare: async (tx) => {
-              await storeRecords(tx, projectId, now, mapped.records);
-              return [];
-            },
-          });
-        } catch (err) {
-          throw storeFailure(err);
+        const mapped = mapLogsRequest(parsed.data, limits);
+        if (mapped.records.length > 0) {
+          const now = deps.now();
+          try {
+            await writer.submit({
+              projectId,
+              keyId: keyId!,
+              receivedAt: now,
+              events: [],
+              weight: mapped.records.length,
+              prepare: async (tx) => {
+                await storeRecords(tx, projectId, now, mapped.records);
+                return [];
+              },
+            });
+          } catch (err) {
+            throw storeFailure(err);
+          }
         }
-      }
-      const body: OtlpLogsResponse = {};
-      if (mapped.rejected > 0) body.partialSuccess = { rejectedLogRecords: mapped.rejected, errorMessage: summary(mapped.errors) };
-      if (encoding === "json") return c.json(body, 200);
-      return c.body(encodeLogsResponse(body) as Uint8Array<ArrayBuffer>, 200, { "Content-Type": PROTOBUF });
-    })
-    // Reached only by methods other than POST (the POST handlers answer first).
-    .all("/traces", methodNotAllowed)
-    .all("/logs", methodNotAllowed);
+        const body: OtlpLogsResponse = {};
+        if (mapped.rejected > 0) body.partialSuccess = { rejectedLogRecords: mapped.rejected, errorMessage: summary(mapped.errors) };
+        if (encoding === "json") return c.json(body, 200);
+        return c.body(encodeLogsResponse(body) as Uint8Array<ArrayBuffer>, 200, { "Content-Type": PROTOBUF });
+      })
+      // Reached only by methods other than POST (the POST handlers answer first).
+      .all("/traces", methodNotAllowed)
+      .all("/logs", methodNotAllowed)
+  );
 }
 
 function methodNotAllowed(c: Context<AppEnv>): never {
@@ -139,7 +143,10 @@ const protobufErrors: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   if (c.res.status < 400 || encodingOf(c.req.header("content-type"), false) !== "protobuf") return;
   const status = c.res.status;
-  const rendered = (await c.res.clone().json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const rendered = (await c.res
+    .clone()
+    .json()
+    .catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   const message = rendered?.error?.message ? `${rendered.error.code ?? "error"}: ${rendered.error.message}` : `HTTP ${status}`;
   const headers = new Headers(c.res.headers);
   headers.delete("content-length");

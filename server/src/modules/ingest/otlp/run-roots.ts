@@ -32,7 +32,12 @@ export const bestOf = (c: RootCandidate): BestRoot => ({ rootClass: c.rootClass,
 /** The run events a candidate reports, given the best candidate seen before it. */
 export function runEvents(c: RootCandidate, best: BestRoot | undefined, idleCloseMs: number): Array<RunStartedEvent | RunEndedEvent> {
   const identity = { runId: c.runId, workflow: c.workflow, version: c.version };
-  const started: RunStartedEvent = { id: timedUuid(c.startMs, "otlp-run-started", c.traceId, c.spanId), type: "run.started", time: iso(c.startMs), ...identity };
+  const started: RunStartedEvent = {
+    id: timedUuid(c.startMs, "otlp-run-started", c.traceId, c.spanId),
+    type: "run.started",
+    time: iso(c.startMs),
+    ...identity,
+  };
   if (!beats(bestOf(c), best)) return [started];
   if (c.key !== undefined) started.key = c.key;
   // Always set (JSON null when the span had none), so it replaces a worse candidate's input.

@@ -25,7 +25,8 @@ interface SpanSpec {
 
 const kv = (key: string, v: Attr) => ({
   key,
-  value: typeof v === "string" ? { stringValue: v } : typeof v === "boolean" ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v },
+  value:
+    typeof v === "string" ? { stringValue: v } : typeof v === "boolean" ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v },
 });
 
 /** A span as an exporter writes it in OTLP/JSON, drafted as the route drafts it. */
@@ -41,7 +42,11 @@ function draft(s: SpanSpec, resource: Record<string, Attr> = { "service.name": "
     endTimeUnixNano: String(T0 + BigInt(s.end ?? start + 10) * 1_000_000n),
     attributes: Object.entries(s.attrs ?? {}).map(([k, v]) => kv(k, v)),
     links: (s.links ?? []).map((id) => ({ traceId: TRACE, spanId: id })),
-    events: (s.evaluations ?? []).map((e, i) => ({ name: "gen_ai.evaluation.result", timeUnixNano: String(T0 + BigInt(start + i) * 1_000_000n), attributes: Object.entries(e).map(([k, v]) => kv(k, v)) })),
+    events: (s.evaluations ?? []).map((e, i) => ({
+      name: "gen_ai.evaluation.result",
+      timeUnixNano: String(T0 + BigInt(start + i) * 1_000_000n),
+      attributes: Object.entries(e).map(([k, v]) => kv(k, v)),
+    })),
   });
   const d = draftSpan(span, attributeMap(Object.entries(resource).map(([k, v]) => kv(k, v))), undefined, LIMITS);
   if (typeof d === "string" || d.draft.kind !== "span") throw new Error(`not drafted: ${String(d)}`);
@@ -54,12 +59,21 @@ const id = (n: number) => `a0000000000000${n.toString(16).padStart(2, "0")}`;
  * Delivers the spans in the given batches to one in-memory trace store and settles after each,
  * as the ingest transaction does; answers every step event by span id.
  */
-function deliver(batches: SpanSpec[][], options: { rule?: (workflow: string, step: string) => OtlpRule | undefined; scores?: Record<string, Score[]>; close?: boolean } = {}) {
+function deliver(
+  batches: SpanSpec[][],
+  options: { rule?: (workflow: string, step: string) => OtlpRule | undefined; scores?: Record<string, Score[]>; close?: boolean } = {},
+) {
   const spans = new Map<string, TraceSpan>();
   const events = new Map<string, StepEvent>();
   const settled: SettledStep[] = [];
   const run = (closing: boolean) => {
-    const out = settleTrace({ traceId: TRACE, spans, ruleFor: options.rule ?? (() => undefined), scoresFor: (stepId) => options.scores?.[stepId] ?? [], closing });
+    const out = settleTrace({
+      traceId: TRACE,
+      spans,
+      ruleFor: options.rule ?? (() => undefined),
+      scoresFor: (stepId) => options.scores?.[stepId] ?? [],
+      closing,
+    });
     for (const s of out) {
       expect(events.has(s.spanId), `span ${s.spanId} settles once`).toBe(false);
       events.set(s.spanId, s.event);
@@ -92,7 +106,14 @@ describe("settleTrace: lineage from the stored spans", () => {
 
   it("gives the same step events whatever the split and order: a child waits for its ancestors", () => {
     const whole = deliver([chain]).events;
-    for (const batches of [[[chain[3]!], [chain[2]!], [chain[1]!], [chain[0]!]], [[chain[2]!, chain[3]!], [chain[0]!, chain[1]!]], [[chain[0]!], [chain[3]!], [chain[1]!, chain[2]!]]]) {
+    for (const batches of [
+      [[chain[3]!], [chain[2]!], [chain[1]!], [chain[0]!]],
+      [
+        [chain[2]!, chain[3]!],
+        [chain[0]!, chain[1]!],
+      ],
+      [[chain[0]!], [chain[3]!], [chain[1]!, chain[2]!]],
+    ]) {
       const split = deliver(batches);
       expect(split.pending).toBe(0);
       for (const [spanId, e] of whole) expect(split.events.get(spanId)).toEqual(e);
@@ -157,7 +178,12 @@ describe("settleTrace: lineage from the stored spans", () => {
 
 describe("settleTrace: roots and runs", () => {
   it("makes a span with a remote parent the root of a run of its own, with no parent to wait for", () => {
-    const { settled, events } = deliver([[{ id: id(1), parent: "ffffffffffffffff", remote: true, name: "handle" }, { id: id(2), parent: id(1), start: 1 }]]);
+    const { settled, events } = deliver([
+      [
+        { id: id(1), parent: "ffffffffffffffff", remote: true, name: "handle" },
+        { id: id(2), parent: id(1), start: 1 },
+      ],
+    ]);
     expect(events.get(id(1))!.parents).toEqual([]);
     expect(events.get(id(1))!.runId).toBe(runIdForLocalRoot(TRACE, id(1)));
     expect(events.get(id(2))!.runId).toBe(runIdForLocalRoot(TRACE, id(1)));
@@ -180,11 +206,7 @@ describe("settleTrace: roots and runs", () => {
   });
 
   it("closes a cycle of links deterministically", () => {
-    const cycle: SpanSpec[] = [
-      { id: id(1) },
-      { id: id(2), parent: id(1), links: [id(3)], start: 1 },
-      { id: id(3), parent: id(1), links: [id(2)], start: 2 },
-    ];
+    const cycle: SpanSpec[] = [{ id: id(1) }, { id: id(2), parent: id(1), links: [id(3)], start: 1 }, { id: id(3), parent: id(1), links: [id(2)], start: 2 }];
     const a = deliver([cycle], { close: true });
     const b = deliver([[cycle[2]!], [cycle[1]!], [cycle[0]!]], { close: true });
     expect(a.pending).toBe(0);
@@ -193,7 +215,9 @@ describe("settleTrace: roots and runs", () => {
 });
 
 describe("settleTrace: which score is the confidence", () => {
-  const evalSpan = (evaluations: Array<Record<string, Attr>>, attrs: Record<string, Attr> = {}): SpanSpec[] => [{ id: id(1), name: "chat", attrs, evaluations }];
+  const evalSpan = (evaluations: Array<Record<string, Attr>>, attrs: Record<string, Attr> = {}): SpanSpec[] => [
+    { id: id(1), name: "chat", attrs, evaluations },
+  ];
   const step = (spans: SpanSpec[], rule?: OtlpRule) => {
     const d = draft(spans[0]!);
     // Span events are scores too; the store hands them to settle with the log records'.
@@ -230,7 +254,10 @@ describe("settleTrace: which score is the confidence", () => {
 
   it("fails the step, naming the value, when confidenceFrom names a score that is not a confidence", () => {
     const e = step(evalSpan([{ "gen_ai.evaluation.name": "stars", "gen_ai.evaluation.score.value": 4 }]), { confidenceFrom: "stars" });
-    expect(e).toMatchObject({ type: "step.failed", error: { name: "InvalidConfidence", message: expect.stringContaining('"stars" (the policy\'s confidenceFrom) scored 4') } });
+    expect(e).toMatchObject({
+      type: "step.failed",
+      error: { name: "InvalidConfidence", message: expect.stringContaining('"stars" (the policy\'s confidenceFrom) scored 4') },
+    });
     expect(e.confidence).toBeUndefined();
   });
 
@@ -246,7 +273,10 @@ describe("settleTrace: which score is the confidence", () => {
   it("records where the confidence came from: an evaluation is a judge's, seamtrace.confidence.source names its own", () => {
     expect(step(evalSpan(two)).confidenceSource).toBe("judge");
     expect(step(evalSpan(two), { confidenceFrom: "relevance" }).confidenceSource).toBe("judge");
-    expect(step(evalSpan([], { "seamtrace.confidence": 0.7, "seamtrace.confidence.source": "logprob" }))).toMatchObject({ confidence: 0.7, confidenceSource: "logprob" });
+    expect(step(evalSpan([], { "seamtrace.confidence": 0.7, "seamtrace.confidence.source": "logprob" }))).toMatchObject({
+      confidence: 0.7,
+      confidenceSource: "logprob",
+    });
     expect(step(evalSpan([], { "seamtrace.confidence": 0.7 })).confidenceSource).toBeUndefined();
     expect(step(evalSpan([], { "seamtrace.confidence.source": "logprob" })).confidenceSource).toBeUndefined();
   });

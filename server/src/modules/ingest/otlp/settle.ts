@@ -143,7 +143,7 @@ function trySettle(input: SettleInput, spanId: string, cut: boolean): SettledSte
       if (seen.has(id)) continue;
       seen.add(id);
       const s = input.spans.get(id);
-      if (!s || s.kind !== "span" || s.state !== "settled") continue;
+      if (s?.kind !== "span" || s.state !== "settled") continue;
       if (s.settled.human) continue; // counts as 1, and its ancestors no longer count
       cumulative *= s.settled.own ?? 1;
       stack.push(...s.settled.lineage);
@@ -288,14 +288,24 @@ export function confidenceOf(
     const named = scores.filter((s) => s.name === from).sort((a, b) => b.time - a.time || (a.id < b.id ? -1 : 1))[0];
     if (named) {
       if (named.value !== null && isUnit(named.value)) return { own: named.value, chosen: named, source: "judge" };
-      return { error: invalid(`the evaluation "${from}" (the policy's confidenceFrom) scored ${named.value === null ? `no value${named.label !== null ? ` (label ${JSON.stringify(named.label)})` : ""}` : named.value}`), chosen: named };
+      return {
+        error: invalid(
+          `the evaluation "${from}" (the policy's confidenceFrom) scored ${named.value === null ? `no value${named.label !== null ? ` (label ${JSON.stringify(named.label)})` : ""}` : named.value}`,
+        ),
+        chosen: named,
+      };
     }
   }
   if (d.confidence.state === "value") {
     const named = d.confidenceSource;
     if (named === undefined) return { own: d.confidence.value };
     if (isConfidenceSource(named)) return { own: d.confidence.value, source: named };
-    return { error: { name: "InvalidConfidenceSource", message: `seamtrace.confidence.source is ${JSON.stringify(named)}: one of ${CONFIDENCE_SOURCES.join(", ")}, or left out` } };
+    return {
+      error: {
+        name: "InvalidConfidenceSource",
+        message: `seamtrace.confidence.source is ${JSON.stringify(named)}: one of ${CONFIDENCE_SOURCES.join(", ")}, or left out`,
+      },
+    };
   }
   if (d.confidence.state === "invalid") return { error: invalid(`seamtrace.confidence is ${d.confidence.shown}`) };
   if (from !== undefined) return {};

@@ -103,7 +103,12 @@ const SOURCES = new Set<Source>(["direct", "inferred", "human", "cache"]);
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** Maps one validated span; a string says why it cannot be a step. */
-export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scope: { name?: string | undefined; version?: string | undefined } | undefined, limits: ItemLimits): DraftResult | string {
+export function draftSpan(
+  span: OtlpSpan,
+  resource: Map<string, AttrValue>,
+  scope: { name?: string | undefined; version?: string | undefined } | undefined,
+  limits: ItemLimits,
+): DraftResult | string {
   const start = BigInt(span.startTimeUnixNano);
   const end = BigInt(span.endTimeUnixNano);
   const startMs = Number(start / MS_PER_NS);
@@ -134,7 +139,12 @@ export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scop
     remoteParent: span.parentSpanId !== undefined && span.parentSpanId !== "" && isRemote(span.flags),
     service: {
       name: (str(resource.get("service.name")) ?? "otel").slice(0, 256),
-      version: (str(attrs.get("seamtrace.workflow.version")) ?? str(resource.get("seamtrace.workflow.version")) ?? str(resource.get("service.version")) ?? "1").slice(0, 128),
+      version: (
+        str(attrs.get("seamtrace.workflow.version")) ??
+        str(resource.get("seamtrace.workflow.version")) ??
+        str(resource.get("service.version")) ??
+        "1"
+      ).slice(0, 128),
     },
     refs: [],
     stepRefs: [],
@@ -165,7 +175,21 @@ export function draftSpan(span: OtlpSpan, resource: Map<string, AttrValue>, scop
 }
 
 /** The step event a drafted span becomes, once its run-level values are known. */
-export function stepEventOf(d: SpanDraft, at: { runId: string; workflow: string; version: string; parents: string[]; cumulative: number; confidence?: number; confidenceSource?: StepEvent["confidenceSource"]; error?: ErrorInfo; reasoning?: string; features?: Record<string, FeatureValue> }): StepEvent {
+export function stepEventOf(
+  d: SpanDraft,
+  at: {
+    runId: string;
+    workflow: string;
+    version: string;
+    parents: string[];
+    cumulative: number;
+    confidence?: number;
+    confidenceSource?: StepEvent["confidenceSource"];
+    error?: ErrorInfo;
+    reasoning?: string;
+    features?: Record<string, FeatureValue>;
+  },
+): StepEvent {
   const error = d.step.error ?? at.error;
   const event: StepEvent = {
     id: hashedTimeId(d),
@@ -211,7 +235,8 @@ function runIdOf(named: string): string {
 function explicitWorkflow(attrs: Map<string, AttrValue>, resource: Map<string, AttrValue>): { name: string; version: string } | undefined {
   const name = str(attrs.get("seamtrace.workflow")) ?? str(resource.get("seamtrace.workflow"));
   if (name === undefined) return undefined;
-  const version = str(attrs.get("seamtrace.workflow.version")) ?? str(resource.get("seamtrace.workflow.version")) ?? str(resource.get("service.version")) ?? "1";
+  const version =
+    str(attrs.get("seamtrace.workflow.version")) ?? str(resource.get("seamtrace.workflow.version")) ?? str(resource.get("service.version")) ?? "1";
   return { name: name.slice(0, 256), version: version.slice(0, 128) };
 }
 
@@ -289,7 +314,9 @@ function evaluations(span: OtlpSpan, limits: ItemLimits): Score[] {
     if (ev.name !== "gen_ai.evaluation.result") return;
     const a = attributeMap(ev.attributes);
     const time = ev.timeUnixNano !== undefined ? Number(BigInt(ev.timeUnixNano) / MS_PER_NS) : Number(BigInt(span.endTimeUnixNano) / MS_PER_NS);
-    scores.push(scoreOf(a, { id: hashedUuid("otlp-score", span.traceId, span.spanId, String(i)), time: Math.min(time, MAX_DATE_MS - 1), origin: "span" }, limits));
+    scores.push(
+      scoreOf(a, { id: hashedUuid("otlp-score", span.traceId, span.spanId, String(i)), time: Math.min(time, MAX_DATE_MS - 1), origin: "span" }, limits),
+    );
   });
   return scores;
 }

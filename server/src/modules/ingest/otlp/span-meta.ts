@@ -77,7 +77,13 @@ export function spanMeta(
     const out: Record<string, unknown> = {};
     const keys = [...map.keys()].filter((k) => !skip(k)).sort();
     omitted += Math.max(0, keys.length - max);
-    for (const k of keys.slice(0, max)) Object.defineProperty(out, cut(k, 256), { value: bound(map.get(k), { maxString: MAX_VALUE, maxDepth: MAX_DEPTH }), enumerable: true, writable: true, configurable: true });
+    for (const k of keys.slice(0, max))
+      Object.defineProperty(out, cut(k, 256), {
+        value: bound(map.get(k), { maxString: MAX_VALUE, maxDepth: MAX_DEPTH }),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   };
   const meta: SpanMeta = {

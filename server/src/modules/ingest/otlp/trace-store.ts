@@ -32,7 +32,14 @@ export const CLOSE_ACTOR = "system:otlp-close";
  * Stores a request's spans (a resent span is skipped: spans are immutable and their ids stable)
  * and settles every span of their traces that now can be; returns the events that settled.
  */
-export async function ingestSpans(tx: Transaction, projectId: string, keyId: string, now: number, spans: readonly IncomingSpan[], options: SettleOptions): Promise<PreparedEvent[]> {
+export async function ingestSpans(
+  tx: Transaction,
+  projectId: string,
+  keyId: string,
+  now: number,
+  spans: readonly IncomingSpan[],
+  options: SettleOptions,
+): Promise<PreparedEvent[]> {
   const byTrace = new Map<string, Map<string, IncomingSpan>>();
   for (const s of spans) {
     let m = byTrace.get(s.draft.traceId);
@@ -45,7 +52,13 @@ export async function ingestSpans(tx: Transaction, projectId: string, keyId: str
 }
 
 /** Settles whatever still waits in these traces, cutting what never came (the idle-close job). */
-export async function closeTraces(tx: Transaction, projectId: string, traceIds: readonly string[], now: number, options: SettleOptions): Promise<PreparedEvent[]> {
+export async function closeTraces(
+  tx: Transaction,
+  projectId: string,
+  traceIds: readonly string[],
+  now: number,
+  options: SettleOptions,
+): Promise<PreparedEvent[]> {
   const out: PreparedEvent[] = [];
   for (const traceId of traceIds) out.push(...(await settleStoredTrace(tx, projectId, traceId, now, options, undefined)));
   return out;
@@ -82,8 +95,18 @@ async function settleStoredTrace(
   // Only what settling can look at is read: the spans still waiting, the arrivals (to skip a
   // resend), and then, level by level, the settled ancestors they reach. A long trace exported in
   // many requests so costs each request its own spans and their ancestry, not the whole trace.
-  take((await tx.execute({ sql: `SELECT ${COLUMNS} FROM otlp_spans WHERE project_id = ? AND trace_id = ? AND state = 'pending'`, args: [projectId, traceId] })).rows);
-  take(await spansById(tx, projectId, traceId, [...(arrival?.incoming.keys() ?? [])].filter((id) => !spans.has(id))));
+  take(
+    (await tx.execute({ sql: `SELECT ${COLUMNS} FROM otlp_spans WHERE project_id = ? AND trace_id = ? AND state = 'pending'`, args: [projectId, traceId] }))
+      .rows,
+  );
+  take(
+    await spansById(
+      tx,
+      projectId,
+      traceId,
+      [...(arrival?.incoming.keys() ?? [])].filter((id) => !spans.has(id)),
+    ),
+  );
   const stmts: InStatement[] = [];
   if (arrival) {
     const rows: InValue[][] = [];
@@ -94,16 +117,49 @@ async function settleStoredTrace(
       keys.set(spanId, arrival.keyId);
       if (d.kind === "reported") {
         spans.set(spanId, { kind: "reported", draft: d });
-        rows.push([projectId, traceId, spanId, "reported", "settled", d.stepId, d.runId, arrival.keyId, now, d.startMs, d.endMs, JSON.stringify(d), null, JSON.stringify(s.meta)]);
+        rows.push([
+          projectId,
+          traceId,
+          spanId,
+          "reported",
+          "settled",
+          d.stepId,
+          d.runId,
+          arrival.keyId,
+          now,
+          d.startMs,
+          d.endMs,
+          JSON.stringify(d),
+          null,
+          JSON.stringify(s.meta),
+        ]);
         if (d.stepId) {
           // Log records that came first were filed under the step id such a span would have had.
           for (const table of ["step_scores", "step_records"]) {
-            stmts.push({ sql: `UPDATE OR IGNORE ${table} SET step_id = ? WHERE project_id = ? AND step_id = ?`, args: [d.stepId, projectId, stepIdFor(traceId, spanId)] });
+            stmts.push({
+              sql: `UPDATE OR IGNORE ${table} SET step_id = ? WHERE project_id = ? AND step_id = ?`,
+              args: [d.stepId, projectId, stepIdFor(traceId, spanId)],
+            });
           }
         }
       } else {
         spans.set(spanId, { kind: "span", state: "pending", draft: d });
-        rows.push([projectId, traceId, spanId, "span", "pending", d.stepId, null, arrival.keyId, now, d.startMs, d.endMs, JSON.stringify(d), null, JSON.stringify(s.meta)]);
+        rows.push([
+          projectId,
+          traceId,
+          spanId,
+          "span",
+          "pending",
+          d.stepId,
+          null,
+          arrival.keyId,
+          now,
+          d.startMs,
+          d.endMs,
+          JSON.stringify(d),
+          null,
+          JSON.stringify(s.meta),
+        ]);
         for (const sc of s.scores) scoreRows.push(scoreRow(projectId, d.stepId, sc, now));
       }
     }
@@ -120,7 +176,8 @@ async function settleStoredTrace(
   }
 
   const asked = new Set<string>();
-  for (let frontier = ancestryOf(spans, asked); frontier.length > 0; frontier = ancestryOf(spans, asked)) take(await spansById(tx, projectId, traceId, frontier));
+  for (let frontier = ancestryOf(spans, asked); frontier.length > 0; frontier = ancestryOf(spans, asked))
+    take(await spansById(tx, projectId, traceId, frontier));
 
   const pendingSteps = [...spans.values()].flatMap((s) => (s.kind === "span" && s.state === "pending" ? [s.draft.stepId] : []));
   // Scores of the spans being stored now are not in the table yet (their INSERT is queued above).
@@ -214,7 +271,12 @@ async function loadBests(tx: Transaction, projectId: string, runIds: readonly st
       args: [projectId, ...part],
     });
     for (const r of rs.rows) {
-      bests.set(String(r.run_id), { rootClass: Number(r.root_class), endedAt: Number(r.root_ended_at), traceId: String(r.root_trace_id), spanId: String(r.root_span_id) });
+      bests.set(String(r.run_id), {
+        rootClass: Number(r.root_class),
+        endedAt: Number(r.root_ended_at),
+        traceId: String(r.root_trace_id),
+        spanId: String(r.root_span_id),
+      });
     }
   }
   return bests;
@@ -255,6 +317,10 @@ export function scoreRow(projectId: string, stepId: string, s: Score, receivedAt
 
 export function scoreStatements(rows: InValue[][]): InStatement[] {
   return [...chunks(rows, 50)].map((part) =>
-    multiRow("INSERT INTO step_scores (project_id, step_id, id, name, value, label, explanation, origin, time, received_at) VALUES ", part, " ON CONFLICT DO NOTHING"),
+    multiRow(
+      "INSERT INTO step_scores (project_id, step_id, id, name, value, label, explanation, origin, time, received_at) VALUES ",
+      part,
+      " ON CONFLICT DO NOTHING",
+    ),
   );
 }
