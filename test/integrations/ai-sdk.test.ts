@@ -176,6 +176,17 @@ describe("@seamtrace/sdk/ai with the AI SDK's tool approval", () => {
     expect(s.refunds).toEqual([]);
     expect(s.calls()).toBe(1);
     await st.flush();
+    // The second refund, gated on resume, still reports the model's confidence as from logprobs.
+    expect(
+      server
+        .sentSteps(first.runId)
+        .filter((e) => e.step === "refund")
+        .map((e) => [e.source, e.confidenceSource]),
+    ).toEqual([
+      ["inferred", "logprob"],
+      ["human", undefined],
+      ["inferred", "logprob"],
+    ]);
     await server.decide(second.escalation!.id, "correct", { orderId: "6", amount: 5 });
     const done = await ai.resume(first.runId, { messages: second.messages }, s.generate);
     expect(done).toMatchObject({ status: "completed", output: "Both refunded." });
@@ -206,6 +217,24 @@ describe("@seamtrace/sdk/ai with the AI SDK's tool approval", () => {
     expect(next.messages.at(-1)).toMatchObject({ role: "assistant", content: [{ type: "text", text: "Your order ships Thursday." }] });
   });
 
+  it("reports a confidence from log-probabilities as such, on the model call and the tool calls that inherit it", async () => {
+    const { st, ai } = workflow("refunds-sources");
+    const s = support([
+      { toolCalls: [{ id: "c1", name: "lookupOrder", input: { orderId: "42" } }], logprobs: SURE },
+      { text: "Order 42 was paid.", logprobs: SURE },
+    ]);
+    const r = await ai.run({ messages: ask }, s.generate);
+    expect(r.status).toBe("completed");
+    await st.flush();
+    const sent = server.sentSteps(r.runId).map((e) => [e.step, e.confidenceSource ?? null]);
+    expect(sent.sort()).toEqual([
+      ["lookupOrder", "logprob"],
+      ["lookupOrder.result", null],
+      ["model", "logprob"],
+      ["model", "logprob"],
+    ]);
+  });
+
   it("takes the confidence from the scorers when given, and leaves a call unscored without logprobs", async () => {
     const st = server.client();
     const seen: unknown[] = [];
@@ -225,5 +254,16 @@ describe("@seamtrace/sdk/ai with the AI SDK's tool approval", () => {
       ["refund", 0.99],
       ["refund.result", null],
     ]);
+    // The scorers' numbers come from elsewhere than log-probabilities: no source is claimed.
+    expect(server.sentSteps(r.runId).map((e) => e.confidenceSource)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it("reports a scorer's value as from log-probabilities when it hands back theirs", async () => {
+    const st = server.client();
+    const ai = withAISDK(st.workflow("scored-logprobs"), { scoreModel: (c) => c.logprobConfidence ?? 0.5 });
+    const s = support([{ text: "Order 42 ships today.", logprobs: SURE }]);
+    const r = await ai.run({ messages: ask }, s.generate);
+    await st.flush();
+    expect(server.sentSteps(r.runId).map((e) => [e.step, e.confidenceSource])).toEqual([["model", "logprob"]]);
   });
 });

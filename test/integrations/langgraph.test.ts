@@ -58,7 +58,7 @@ function replyGraph(gates: ReturnType<typeof withLangGraph>, model: ScriptedChat
   return { graph, calls, outbox, checkpointer };
 }
 
-const _SURE = [Math.log(0.95)];
+const SURE = [Math.log(0.95)];
 const UNSURE = [Math.log(0.4), Math.log(0.4)];
 
 describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", () => {
@@ -84,6 +84,7 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
       kinds: ["confidence"],
     });
     expect(interrupts[0]!.value.confidence).toBeCloseTo(0.4, 10);
+    expect(interrupts[0]!.value.confidenceSource).toBe("logprob");
     expect((await graph.getState(config)).next).toEqual(["draft"]);
 
     await st.flush();
@@ -117,6 +118,13 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
     expect(step("send").parents).toEqual([step("draft").id]);
     expect(step("fetch").confidence).toBe(0.99);
     expect(step("send").input).toMatchObject({ ticket: "42" });
+    // The model's log-probabilities are named as the draft's source; the scorer's 0.99 claims none.
+    expect(server.sentSteps(first.runId).map((e) => [e.step, e.source, e.confidenceSource ?? null])).toEqual([
+      ["fetch", "inferred", null],
+      ["draft", "inferred", "logprob"],
+      ["draft", "human", null],
+      ["send", "inferred", null],
+    ]);
     // Resuming again finds nothing to do.
     expect((await gates2.resume(again.graph, config)).status).not.toBe("completed");
     expect(again.calls.send).toBe(1);
@@ -274,6 +282,42 @@ describe("@seamtrace/sdk/langgraph with interrupt() and Command({ resume })", ()
       expect((next.output as typeof P.State).parts).toContain("join(risky,safe)");
     });
   }
+
+  it("keeps a waiting node's logprob source in its packet, and reports it when the node is judged on resume", async () => {
+    const st = server.client();
+    const gates = withLangGraph(st.workflow("fan-out-logprob", { policy: { minConfidence: 0.7 } }));
+    const model = new ScriptedChatModel([{ text: "Looks fine.", logprobs: SURE }]);
+    const P = Annotation.Root({ messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }) });
+    const graph = new StateGraph(P)
+      .addNode(
+        "risky",
+        gates.node(async () => ({ messages: [] }), { score: () => 0.2 }),
+      )
+      .addNode(
+        "check",
+        gates.node(async () => {
+          // A macrotask later: the risky node's escalation has stopped the run by then.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return { messages: [await model.invoke([new HumanMessage("check")])] };
+        }),
+      )
+      .addEdge(START, "risky")
+      .addEdge(START, "check")
+      .addEdge("risky", END)
+      .addEdge("check", END)
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "fan-logprob" } };
+    const first = await gates.invoke(graph, {}, config);
+    const waiting = (first.state as { __interrupt__?: Array<{ value: EscalationPacket }> }).__interrupt__!.find((i) => i.value.step === "check")!.value;
+    expect(waiting).toMatchObject({ seamtrace: "waiting", confidenceSource: "logprob" });
+    await st.flush();
+    await server.decide(first.escalation!.id, "accept");
+    expect((await gates.resume(graph, config)).status).toBe("completed");
+    expect(model.calls).toBe(1);
+    await st.flush();
+    const check = server.sentSteps(first.runId).filter((e) => e.step === "check");
+    expect(check.map((e) => [e.confidence, e.confidenceSource])).toEqual([[0.95, "logprob"]]);
+  });
 
   it("resumes the paused call of a node that ran before in a loop", async () => {
     const st = server.client();

@@ -101,6 +101,20 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
     expect(one("lookupOrder.result")[0]).toMatchObject({ output: { orderId: "42", paid: 500 }, parents: [one("lookupOrder")[0]!.id] });
     expect([...(m2!.parents as string[])].sort()).toEqual([m1!.id, one("refund.result")[0]!.id, one("lookupOrder.result")[0]!.id].sort());
     expect(one("output")[0]).toMatchObject({ output: "Refunded $50 on order 42.", parents: [m2!.id] });
+    // Confidences from the model's log-probabilities say so, on the model calls and on the tool
+    // calls and the output that inherit them; the reviewer's value and the tools' results do not.
+    const sources = server.sentSteps(first.runId).map((e) => [e.step, e.source ?? null, e.confidenceSource ?? null]);
+    expect(sources).toEqual([
+      ["support", "direct", null],
+      ["model", "inferred", "logprob"],
+      ["lookupOrder", "inferred", "logprob"],
+      ["refund", "inferred", "logprob"],
+      ["refund", "human", null],
+      ["lookupOrder.result", "direct", null],
+      ["refund.result", "direct", null],
+      ["model", "inferred", "logprob"],
+      ["output", "inferred", "logprob"],
+    ]);
     // The ended run is not run again from its saved state.
     const twice = await support.resume(first.runId, { agent, state: saved }, (state) => runner.run(agent, state));
     expect(twice.status).toBe("duplicate");
@@ -170,5 +184,7 @@ describe("@seamtrace/sdk/openai-agents with needsApproval and RunState", () => {
     expect(named("handoff")).toMatchObject({ output: { from: "triage", to: "billing" } });
     expect(named("billing").parents).toEqual([named("handoff").id]);
     expect(named("refund")).toMatchObject({ confidence: 0.99, output: { orderId: "3", amount: 30 } });
+    // A scorer's number claims no source.
+    expect(server.sentSteps(r.runId).filter((e) => e.confidenceSource !== undefined)).toEqual([]);
   });
 });

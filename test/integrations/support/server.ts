@@ -5,7 +5,8 @@
  */
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
-import { Seamtrace, type RunState, type SeamtraceOptions } from "@seamtrace/sdk";
+import { gunzipSync } from "node:zlib";
+import { Seamtrace, type RunState, type SeamtraceOptions, type StepEvent } from "@seamtrace/sdk";
 import { createTestContext, type TestContext } from "../../../server/test-support/testing.js";
 
 export interface ReviewServer {
@@ -15,6 +16,8 @@ export interface ReviewServer {
   /** A client of the project; its errors are collected in `errors`. */
   client(extra?: SeamtraceOptions): Seamtrace;
   errors: unknown[];
+  /** The step events the clients sent, as they went over the wire (the run's API does not echo every field). */
+  sentSteps(runId: string): StepEvent[];
   /** Claims and decides an escalation as the reviewer (the client's events must be flushed). */
   decide(escalationId: string, decision: "accept" | "correct" | "reject", output?: unknown, reason?: string): Promise<void>;
   /** The escalation's review packet as the queue shows it. */
@@ -36,6 +39,21 @@ export async function startReviewServer(): Promise<ReviewServer> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const errors: unknown[] = [];
   const clients: Seamtrace[] = [];
+  const sent: StepEvent[] = [];
+  /** `fetch`, keeping a copy of every event batch the SDK posts. */
+  const recording: NonNullable<SeamtraceOptions["request"]> = (target, init) => {
+    if (target.endsWith("/v1/events") && init.body !== undefined) {
+      const raw =
+        typeof init.body === "string"
+          ? init.body
+          : init.headers["Content-Encoding"] === "gzip"
+            ? gunzipSync(init.body).toString()
+            : Buffer.from(init.body).toString();
+      const batch = JSON.parse(raw) as { events?: Array<{ type: string }> } | Array<{ type: string }>;
+      for (const e of Array.isArray(batch) ? batch : (batch.events ?? [])) if (e.type.startsWith("step.")) sent.push(e as StepEvent);
+    }
+    return fetch(target, init as RequestInit);
+  };
 
   async function api(path: string, init: { method?: string; body?: unknown; as?: "reviewer" | "sdk" } = {}) {
     const headers: Record<string, string> = init.as === "sdk" ? { authorization: `Bearer ${key}` } : { cookie: reviewer.cookie };
@@ -51,8 +69,9 @@ export async function startReviewServer(): Promise<ReviewServer> {
     apiKey: key,
     ctx,
     errors,
+    sentSteps: (runId) => sent.filter((e) => e.runId === runId),
     client(extra = {}) {
-      const st = new Seamtrace({ endpoint: url, apiKey: key, onError: (e) => errors.push(e), ...extra });
+      const st = new Seamtrace({ endpoint: url, apiKey: key, onError: (e) => errors.push(e), request: recording, ...extra });
       clients.push(st);
       return st;
     },

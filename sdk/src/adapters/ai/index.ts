@@ -168,6 +168,9 @@ async function answerApprovals(s: AISession, walked: Walked, pending: PendingApp
   const modelHandle = walked.handles.get(model.stepId)!;
   s.lastModel = modelHandle;
   s.lastModelConfidence = modelHandle.source === "human" ? 1 : (model.confidence ?? undefined);
+  // The recorded state keeps no source; without a scorer a model's confidence can only have
+  // come from its log-probabilities. A reviewer's value has no model source.
+  s.lastModelSource = modelHandle.source !== "human" && model.confidence !== null && !s.options.scoreModel ? "logprob" : undefined;
   s.results = records
     .filter((r) => r.name.endsWith(".result") && walked.handles.has(r.stepId) && isAfter(records, r, model))
     .map((r) => walked.handles.get(r.stepId)!);

@@ -5,8 +5,8 @@
  */
 import type { ToolSet, wrapLanguageModel } from "ai";
 import type { Run, StepHandle, StepOptions } from "../../run.js";
-import type { FeatureValue } from "../../types.js";
-import { logprobConfidence } from "../shared/confidence.js";
+import type { ConfidenceSource, FeatureValue } from "../../types.js";
+import { logprobConfidence, logprobSource } from "../shared/confidence.js";
 
 /** A language model the AI SDK calls (specification v3, or v2). */
 export type LanguageModel = Parameters<typeof wrapLanguageModel>[0]["model"];
@@ -41,7 +41,11 @@ export interface ToolCallFacts extends ToolCallRequest {
 export interface AIStepOptions {
   /** Step name of model calls. Default `"model"`. Tool calls are steps named after the tool; their results `<tool>.result`. */
   modelStep?: string;
-  /** Confidence of a model call. Default: from the token log-probabilities, when the provider returns them; else unscored. */
+  /**
+   * Confidence of a model call. Default: from the token log-probabilities, when the provider
+   * returns them (reported with source `logprob`, as is a scorer's value equal to
+   * `logprobConfidence`); else unscored.
+   */
   scoreModel?: (call: ModelCallFacts) => number | undefined | Promise<number | undefined>;
   /** Confidence of a tool call. Default: the confidence of the model call that asked for it. */
   scoreTool?: (call: ToolCallFacts) => number | undefined | Promise<number | undefined>;
@@ -61,6 +65,8 @@ export class AISession {
   lastModel: StepHandle<unknown> | undefined;
   /** Own confidence of `lastModel` when it had one. */
   lastModelConfidence: number | undefined;
+  /** Where `lastModelConfidence` came from, when known: tool calls that inherit it inherit this too. */
+  lastModelSource: ConfidenceSource | undefined;
   /** Tool results since the last model call: the next model call's inputs. */
   results: StepHandle<unknown>[] = [];
   /** The approval answer for each tool call, and its gated step. */
@@ -136,16 +142,19 @@ export class AISession {
     const value: ModelOutput = toolCalls.length > 0 ? { text, toolCalls } : { text };
     const from = this.lastModel ? [this.lastModel, ...this.results] : [...this.results];
     let own: number | undefined;
+    let source: ConfidenceSource | undefined;
     try {
       const handle = await run.step<unknown>(this.modelStep, { input, from, features: features(model, result), startedAt }, async () => {
         const lp = logprobConfidence(result.providerMetadata);
         own = this.options.scoreModel
           ? await this.options.scoreModel({ text, toolCalls, logprobConfidence: lp, modelId: model.modelId, provider: model.provider, result })
           : lp;
-        return { value, confidence: own };
+        source = logprobSource(own, lp);
+        return { value, confidence: own, ...(source ? { confidenceSource: source } : {}) };
       });
       this.lastModel = handle;
       this.lastModelConfidence = own;
+      this.lastModelSource = source;
       this.results = [];
       // Every tool call of the response is gated before the AI SDK asks about any of them, so
       // that when one escalates, all of them wait: none runs beside a call under review.
@@ -165,7 +174,9 @@ export class AISession {
       const handle = await run.step<unknown>(call.toolName, { from }, async () => {
         const modelConfidence = this.lastModelConfidence;
         const confidence = this.options.scoreTool ? await this.options.scoreTool({ ...call, modelConfidence }) : modelConfidence;
-        return { value: call.input, confidence };
+        // The model's own confidence handed on keeps the model's source.
+        const source = confidence !== undefined && confidence === modelConfidence ? this.lastModelSource : undefined;
+        return { value: call.input, confidence, ...(source ? { confidenceSource: source } : {}) };
       });
       this.calls.set(call.toolCallId, { approval: "pass", handle });
       return handle;

@@ -6,7 +6,8 @@
  * Wrap the node functions you want judged with `node()`: each run of such a node is a step named
  * after the node, its update the output, its input the state it got, its parents the latest
  * steps of the nodes with an edge into it. Its confidence comes from your scorer, or from the
- * log-probabilities of the chat model messages in its update. `invoke()` runs the graph as a
+ * log-probabilities of the chat model messages in its update (then reported with source
+ * `logprob`, as is a scorer's value equal to `logprobConfidence`). `invoke()` runs the graph as a
  * Seamtrace run; when a node fails its gate it raises `interrupt()` with the escalation packet,
  * LangGraph saves the thread in its checkpointer, and the result is `escalated`. `resume()`
  * reads the pending interrupt from the thread, waits for nothing (an open review answers

@@ -9,8 +9,8 @@
 import { interrupt } from "@langchain/langgraph";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Run, StepHandle } from "../../run.js";
-import type { FeatureValue } from "../../types.js";
-import { collectLogprobs, meanTokenProbability } from "../shared/confidence.js";
+import type { ConfidenceSource, FeatureValue } from "../../types.js";
+import { collectLogprobs, logprobSource, meanTokenProbability } from "../shared/confidence.js";
 import type { RecordedStep } from "../shared/resume-walk.js";
 import type { EscalationPacket, ReviewAnswer } from "./packet.js";
 
@@ -98,7 +98,8 @@ export function gatedNode<S, U>(fn: NodeFn<S, U>, score?: NodeScorer): (state: S
       if (resuming.packet.seamtrace === "waiting" && "output" in resuming.packet) {
         // It ran, but another step had stopped the run before its update was judged (or it
         // failed its gate then): judged now, on the update it made, under the same call.
-        return gate(session, node, superstep, state, resuming.packet.output as U, resuming.packet.confidence, index, resuming.record?.call);
+        const { confidence, confidenceSource } = resuming.packet;
+        return gate(session, node, superstep, state, resuming.packet.output as U, { confidence, confidenceSource }, index, resuming.record?.call);
       }
     }
     if (run.stopped) {
@@ -113,7 +114,7 @@ export function gatedNode<S, U>(fn: NodeFn<S, U>, score?: NodeScorer): (state: S
       : session.score
         ? await session.score({ node, state, update, logprobConfidence: lp })
         : lp;
-    return gate(session, node, superstep, state, update, confidence, index, undefined, startedAt);
+    return gate(session, node, superstep, state, update, { confidence, confidenceSource: logprobSource(confidence, lp) }, index, undefined, startedAt);
   };
 }
 
@@ -123,7 +124,7 @@ async function gate<S, U>(
   superstep: number,
   state: S,
   update: U,
-  confidence: number | undefined,
+  scored: Scored,
   index: number,
   call?: number,
   startedAt?: number,
@@ -142,7 +143,7 @@ async function gate<S, U>(
       },
       (ctx) => {
         stepId = ctx.stepId;
-        return { value: update, confidence };
+        return { value: update, ...scored };
       },
     );
     session.latest.set(node, { handle, superstep });
@@ -162,18 +163,35 @@ async function gate<S, U>(
         output: update,
         index,
       };
-      if (confidence !== undefined) packet.confidence = confidence;
+      Object.assign(packet, defined(scored));
       throw interruptWith(packet);
     }
     if (run.stopped?.reason === "failed") throw err;
     // The update is kept in the packet, so the node's function need not run again on resume.
-    throw interruptWith(
-      waiting(session, node, index, { ...(stepId !== "" ? { stepId } : {}), output: update, ...(confidence !== undefined ? { confidence } : {}) }),
-    );
+    throw interruptWith(waiting(session, node, index, { ...(stepId !== "" ? { stepId } : {}), output: update, ...defined(scored) }));
   }
 }
 
-function waiting(session: GraphSession, node: string, index: number, ran?: { stepId?: string; output: unknown; confidence?: number }): EscalationPacket {
+/** A node's confidence and where it came from; both travel in the packet, for judging on resume. */
+interface Scored {
+  confidence: number | undefined;
+  confidenceSource: ConfidenceSource | undefined;
+}
+
+/** The fields of `scored` that are set: a checkpoint keeps no undefined keys. */
+function defined(scored: Scored): Partial<Pick<EscalationPacket, "confidence" | "confidenceSource">> {
+  return {
+    ...(scored.confidence !== undefined ? { confidence: scored.confidence } : {}),
+    ...(scored.confidenceSource !== undefined ? { confidenceSource: scored.confidenceSource } : {}),
+  };
+}
+
+function waiting(
+  session: GraphSession,
+  node: string,
+  index: number,
+  ran?: { stepId?: string; output: unknown; confidence?: number; confidenceSource?: ConfidenceSource },
+): EscalationPacket {
   const run = session.run;
   const packet: EscalationPacket = { seamtrace: "waiting", runId: run.id, workflow: session.workflow, step: node, index, ...ran };
   if (run.escalation) packet.escalationId = run.escalation.id;

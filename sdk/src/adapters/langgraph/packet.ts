@@ -2,7 +2,7 @@
  * What a gated node hands LangGraph's `interrupt()`: the escalation packet, kept in the graph's
  * checkpoint with the pending interrupt, and the way back to the Seamtrace run from the thread.
  */
-import type { GateKind } from "../../types.js";
+import type { ConfidenceSource, GateKind } from "../../types.js";
 
 /**
  * The value of a Seamtrace interrupt (`task.interrupts[].value`, `result.__interrupt__`).
@@ -21,6 +21,8 @@ export interface EscalationPacket {
   /** Why it stopped: the gates that failed. */
   kinds?: GateKind[];
   confidence?: number;
+  /** How `confidence` was obtained, when known (`logprob` when it came from the model's log-probabilities). */
+  confidenceSource?: ConfidenceSource;
   cumulative?: number;
   /** The node's update, as it returned it: what accept resumes with. */
   output?: unknown;

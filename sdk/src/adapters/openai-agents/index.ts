@@ -137,10 +137,11 @@ export function withOpenAIAgents(workflow: Workflow, options: AgentsStepOptions 
 
   async function gateOutput(session: AgentsSession, output: unknown): Promise<unknown> {
     const from = session.lastModel ? [session.lastModel, ...session.results] : session.agent ? [session.agent] : [];
-    const handle = await session.run.step<unknown>(outputStep, { from }, async () => ({
-      value: output,
-      confidence: options.scoreOutput ? await options.scoreOutput(output) : session.lastModelConfidence,
-    }));
+    const handle = await session.run.step<unknown>(outputStep, { from }, async () => {
+      const confidence = options.scoreOutput ? await options.scoreOutput(output) : session.lastModelConfidence;
+      const source = session.inherited(confidence);
+      return { value: output, confidence, ...(source ? { confidenceSource: source } : {}) };
+    });
     return handle.value;
   }
 

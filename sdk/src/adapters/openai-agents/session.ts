@@ -5,8 +5,8 @@
  * recorded through one queue, in the order the spans came.
  */
 import type { Run, StepHandle, StepOptions } from "../../run.js";
-import type { FeatureValue } from "../../types.js";
-import { sameJson } from "../shared/confidence.js";
+import type { ConfidenceSource, FeatureValue } from "../../types.js";
+import { logprobSource, sameJson } from "../shared/confidence.js";
 import { modelCallOf, parse, type ModelCall } from "./spans.js";
 
 export interface ToolCallFacts {
@@ -22,7 +22,10 @@ export interface AgentsStepOptions {
   modelStep?: string;
   /** Step name of the run's final output. Default `"output"`. */
   outputStep?: string;
-  /** Confidence of a model call. Default: its log-probabilities, when the model reports them. */
+  /**
+   * Confidence of a model call. Default: its log-probabilities, when the model reports them
+   * (reported with source `logprob`, as is a scorer's value equal to `logprobConfidence`).
+   */
   scoreModel?: (call: ModelCall) => number | undefined | Promise<number | undefined>;
   /** Confidence of a tool call. Default: the confidence of the model call that asked for it. */
   scoreTool?: (call: ToolCallFacts) => number | undefined | Promise<number | undefined>;
@@ -41,6 +44,8 @@ export interface SpanLike {
 export class AgentsSession {
   lastModel: StepHandle<unknown> | undefined;
   lastModelConfidence: number | undefined;
+  /** Where `lastModelConfidence` came from, when known: steps that inherit it inherit this too. */
+  lastModelSource: ConfidenceSource | undefined;
   /** Tool results and handoffs since the last model call: the next one's inputs. */
   results: StepHandle<unknown>[] = [];
   agent: StepHandle<unknown> | undefined;
@@ -118,11 +123,14 @@ export class AgentsSession {
     if (call.outputTokens !== undefined) features.outputTokens = call.outputTokens;
     const value = call.toolCalls.length > 0 ? { text: call.text, toolCalls: call.toolCalls } : { text: call.text };
     let own: number | undefined;
+    let source: ConfidenceSource | undefined;
     this.lastModel = await this.run.step<unknown>(this.modelStep, { from, features, startedAt: startOf(span, this.run) }, async () => {
       own = this.options.scoreModel ? await this.options.scoreModel(call) : call.logprobConfidence;
-      return { value, confidence: own };
+      source = logprobSource(own, call.logprobConfidence);
+      return { value, confidence: own, ...(source ? { confidenceSource: source } : {}) };
     });
     this.lastModelConfidence = own;
+    this.lastModelSource = source;
     this.results = [];
   }
 
@@ -161,7 +169,8 @@ export class AgentsSession {
       const handle = await this.run.step<unknown>(toolName, { from }, async () => {
         const modelConfidence = this.lastModelConfidence;
         const confidence = this.options.scoreTool ? await this.options.scoreTool({ toolName, callId, input, modelConfidence }) : modelConfidence;
-        return { value: input, confidence };
+        const source = this.inherited(confidence);
+        return { value: input, confidence, ...(source ? { confidenceSource: source } : {}) };
       });
       this.gated.push({ name: toolName, input, handle, used: false });
       return handle;
@@ -169,6 +178,11 @@ export class AgentsSession {
       if (err !== this.run.stopped) throw err;
       return undefined;
     }
+  }
+
+  /** The model's source for a confidence that is the model's own, handed on to a tool call or the output. */
+  inherited(confidence: number | undefined): ConfidenceSource | undefined {
+    return confidence !== undefined && confidence === this.lastModelConfidence ? this.lastModelSource : undefined;
   }
 
   /** Waits for every queued step. */

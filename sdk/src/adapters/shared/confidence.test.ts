@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collectLogprobs, logprobConfidence, meanTokenProbability, sameJson } from "./confidence.js";
+import { collectLogprobs, logprobConfidence, logprobSource, meanTokenProbability, sameJson } from "./confidence.js";
 
 describe("confidence from log-probabilities", () => {
   it("is the geometric mean of the token probabilities", () => {
@@ -26,6 +26,15 @@ describe("confidence from log-probabilities", () => {
     expect(logprobConfidence({ openai: { logprobs: chat }, other: { x: 1 } })).toBeCloseTo(Math.exp(-0.15), 12);
     expect(logprobConfidence({ openai: { responseId: "r" } })).toBeUndefined();
     expect(logprobConfidence(undefined)).toBeUndefined();
+  });
+});
+
+describe("logprobSource", () => {
+  it("names logprob only for the confidence the log-probabilities gave", () => {
+    expect(logprobSource(0.8, 0.8)).toBe("logprob");
+    expect(logprobSource(0.9, 0.8)).toBeUndefined();
+    expect(logprobSource(0.8, undefined)).toBeUndefined();
+    expect(logprobSource(undefined, undefined)).toBeUndefined();
   });
 });
 

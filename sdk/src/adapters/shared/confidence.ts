@@ -50,6 +50,15 @@ export function logprobConfidence(providerMetadata: unknown): number | undefined
   return meanTokenProbability(found);
 }
 
+/**
+ * The confidence source to report with a step's confidence: `logprob` when it is the value the
+ * log-probabilities gave (a scorer may hand that value back as it is), else none, since only the
+ * scorer's author knows where another number came from.
+ */
+export function logprobSource(confidence: number | undefined, fromLogprobs: number | undefined): "logprob" | undefined {
+  return confidence !== undefined && confidence === fromLogprobs ? "logprob" : undefined;
+}
+
 /** Structural equality of JSON values (key order ignored): tool inputs as parsed from JSON. */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
