@@ -364,6 +364,7 @@ const ROUTES: RouteCase[] = [
 
   // Review: everyone reads the queue; admins and reviewers claim and decide.
   { method: "GET", route: "/v1/escalations", prepare: async () => ({ path: "/v1/escalations" }), expect: everyone },
+  { method: "GET", route: "/v1/escalations/count", prepare: async () => ({ path: "/v1/escalations/count?status=active" }), expect: everyone },
   {
     method: "GET",
     route: "/v1/escalations/:id",

@@ -31,6 +31,7 @@ describe("the dashboard's wire types", () => {
       fits<Fits<Server.WorkflowListResponse, Ui.WorkflowListResponse>>(true),
       fits<Fits<Review.EscalationSummary, Ui.EscalationSummary>>(true),
       fits<Fits<Review.QueueResponse, Ui.QueueResponse>>(true),
+      fits<Fits<Review.QueueCountResponse, Ui.QueueCountResponse>>(true),
       fits<Fits<Review.RunSoFarStep, Ui.RunSoFarStep>>(true),
       fits<Fits<Review.EscalationDetail, Ui.EscalationDetail>>(true),
       fits<Fits<Review.ReviewView, Ui.ReviewView>>(true),

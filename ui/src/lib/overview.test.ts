@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freshnessOf, rollupNote, whyNoRate } from "./overview.js";
+import { freshnessOf, perDaySeries, rollupNote, whyNoRate } from "./overview.js";
 import { formatAgo } from "./format.js";
 import type { JobRunView } from "./types.js";
 
@@ -45,5 +45,20 @@ describe("overview freshness", () => {
     expect(formatAgo("2026-03-06T11:59:30Z", NOW)).toBe("just now");
     expect(formatAgo("2026-03-06T09:00:00Z", NOW)).toBe("3 h ago");
     expect(formatAgo("2026-03-04T12:00:00Z", NOW)).toBe("2 days ago");
+  });
+});
+
+describe("open escalations per day", () => {
+  it("places the server's day counts on the window's days, zero where it sent none, and drops days outside", () => {
+    const from = Date.parse("2026-03-01T00:00:00Z");
+    const byDay = [
+      { day: "2026-02-20", count: 9 },
+      { day: "2026-03-01", count: 3 },
+      { day: "2026-03-04", count: 250 },
+      { day: "2026-03-07", count: 1 },
+      { day: "2026-03-08", count: 5 },
+    ];
+    expect(perDaySeries(byDay, from, 7)).toEqual([3, 0, 0, 250, 0, 0, 1]);
+    expect(perDaySeries([], from, 7)).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 });

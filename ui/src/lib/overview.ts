@@ -1,7 +1,7 @@
 import { api } from "./api.js";
 import { countByBucket } from "./charts/sparkline.js";
 import { formatAgo } from "./format.js";
-import type { JobListResponse, JobRunsResponse, Role } from "./types.js";
+import type { JobListResponse, JobRunsResponse, QueueCountResponse, Role } from "./types.js";
 import { analyticsWindow } from "./windows.js";
 
 const DAY = 86_400_000;
@@ -71,6 +71,19 @@ export function overviewWindows(now: number): { days: { from: number; to: number
   return { days: { from: to - OVERVIEW_DAYS * DAY, to }, analytics: analyticsWindow(now) };
 }
 
+/**
+ * The server's counts per UTC day raised as one point a day from `from` (a UTC midnight): days
+ * the server left out had none; days outside the window are not drawn (they are in the total).
+ */
+export function perDaySeries(byDay: QueueCountResponse["byDay"], from: number, days: number): number[] {
+  const series = new Array<number>(days).fill(0);
+  for (const d of byDay) {
+    const i = Math.floor((Date.parse(`${d.day}T00:00:00Z`) - from) / DAY);
+    if (i >= 0 && i < days) series[i]! += d.count;
+  }
+  return series;
+}
+
 /** Runs per UTC day over the window, each day's count from `GET /v1/workflows` (hourly run counts). */
 async function runsPerDay(workflow: string, from: number): Promise<number[]> {
   const days = Array.from({ length: OVERVIEW_DAYS }, (_, i) => from + i * DAY);
@@ -100,7 +113,8 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   const analytics = role === "admin" || role === "analyst";
   const [perDay, queue, rates, calibration, alerts, golden, rollupRuns, jobs] = await Promise.all([
     runsPerDay(workflow, from),
-    api.escalations({ workflow, status: "active", limit: 200 }),
+    // A count, not a page: the card shows the whole queue however long it is.
+    api.escalationCount({ workflow, status: "active" }),
     analytics ? api.escalationRates({ workflow, ...week, interval: "day" }) : null,
     analytics ? api.calibration({ workflow, ...week, interval: "day" }) : null,
     analytics ? api.alerts({ status: "firing", ...week }) : null,
@@ -204,13 +218,8 @@ export async function loadOverview(role: Role, wanted: string | null, now = Date
   figures.push({
     key: "queue",
     label: "Open escalations",
-    value: `${queue.items.length}${queue.nextCursor ? "+" : ""}`,
-    series: countByBucket(
-      queue.items.map((e) => e.createdAt),
-      from,
-      to,
-      OVERVIEW_DAYS,
-    ),
+    value: queue.total.toLocaleString("en"),
+    series: perDaySeries(queue.byDay, from, OVERVIEW_DAYS),
     hint: "waiting for a reviewer or an adjudicator, by day raised",
     fresh: "live",
     href: `/review?workflow=${enc}`,

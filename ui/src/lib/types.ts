@@ -195,6 +195,12 @@ export interface QueueResponse {
   nextCursor: string | null;
 }
 
+/** `GET /v1/escalations/count`: every item the filters match, and per UTC day raised. */
+export interface QueueCountResponse {
+  total: number;
+  byDay: Array<{ day: string; count: number }>;
+}
+
 export type LineageParent =
   | {
       stepId: string;

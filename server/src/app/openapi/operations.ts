@@ -13,7 +13,7 @@ import { deleteQuery, historyQuery, policiesQuery, policyBody, stepParam, workfl
 import { auditExportQuery, auditListQuery, verificationId, verificationListQuery } from "../../modules/audit/contract.js";
 import { runIdParam, runListQuery, workflowListQuery } from "../../modules/runs/contract.js";
 import { retentionBody, retentionParam } from "../../modules/retention/contract.js";
-import { decisionBody, escalationIdParam, feedbackLabel, judgementBody, queueQuery } from "../../modules/review/contract.js";
+import { decisionBody, escalationIdParam, feedbackLabel, judgementBody, queueCountQuery, queueQuery } from "../../modules/review/contract.js";
 import {
   agreementQuery as raterAgreementQuery,
   assigneesQuery,
@@ -456,6 +456,17 @@ export const operations: Operation[] = [
     description:
       "Answers at once while another process holds the write lock or the disk is full, from what is projected: `Seamtrace-Stale` (locked, storage_full, unavailable), `Seamtrace-Projection-Lag` (events acknowledged but not shown; 0 when fresh) and `Seamtrace-Stale-Since` say how stale.",
     responses: { 200: "A page of escalations", ...errors(400, 401) },
+  },
+  {
+    method: "get",
+    path: "/v1/escalations/count",
+    operationId: "countEscalations",
+    tag: "Review",
+    summary: "How many escalations the queue's filters match, in all and per day raised",
+    auth: "apiKeyOrSession",
+    query: queueCountQuery,
+    description: '`{ total, byDay: [{ day: "YYYY-MM-DD", count }] }`: every matching item, not one page; days (UTC, by creation) with none are left out.',
+    responses: { 200: "The counts", ...errors(400, 401) },
   },
   {
     method: "get",

@@ -77,28 +77,32 @@ const limit = z
   .default(DEFAULT_QUEUE_LIMIT);
 
 /**
- * `GET /v1/escalations` query. Without `status`, the open queue; `active` is everything still
+ * The queue's filters (`GET /v1/escalations` and its count). Without `status`, the open queue; `active` is everything still
  * waiting on people (open, in review, disputed); `all` lists every status. `group` and
  * `assignee` (a user id, or `me`) narrow it; `mine=true` is "my queue": what is routed to the
  * caller and still needs the caller's decision.
  */
+const queueFilters = {
+  status: z.enum([...ESCALATION_STATUSES, "active", "all"]).default("open"),
+  group: z.string().min(1).max(64).optional(),
+  assignee: name.optional(),
+  mine: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+  kind: z.enum(ESCALATION_KINDS).optional(),
+  blocking: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+  workflow: name.optional(),
+  version: name.optional(),
+  step: name.optional(),
+};
+
 export const queueQuery = z
   .object({
-    status: z.enum([...ESCALATION_STATUSES, "active", "all"]).default("open"),
-    group: z.string().min(1).max(64).optional(),
-    assignee: name.optional(),
-    mine: z
-      .enum(["true", "false"])
-      .transform((v) => v === "true")
-      .optional(),
-    kind: z.enum(ESCALATION_KINDS).optional(),
-    blocking: z
-      .enum(["true", "false"])
-      .transform((v) => v === "true")
-      .optional(),
-    workflow: name.optional(),
-    version: name.optional(),
-    step: name.optional(),
+    ...queueFilters,
     order: z.enum(QUEUE_ORDERS).default("oldest"),
     limit,
     cursor: z.string().max(1024).optional(),
@@ -113,6 +117,10 @@ export const queueQuery = z
     return { ...q, cursor };
   });
 export type QueueQuery = z.output<typeof queueQuery>;
+
+/** `GET /v1/escalations/count`: the filters of the queue, without paging. */
+export const queueCountQuery = z.object(queueFilters);
+export type QueueCountQuery = z.output<typeof queueCountQuery>;
 
 export const escalationIdParam = z.object({ id: name });
 
@@ -300,6 +308,15 @@ export interface EscalationSummary {
 export interface QueueResponse {
   items: EscalationSummary[];
   nextCursor: string | null;
+}
+
+/**
+ * `GET /v1/escalations/count`: how many items the queue with these filters holds, whatever the
+ * page size, and how many of them were raised on each UTC day (days with none left out).
+ */
+export interface QueueCountResponse {
+  total: number;
+  byDay: Array<{ day: string; count: number }>;
 }
 
 /** `GET /v1/escalations/:id`. */

@@ -1,7 +1,7 @@
 import { createClient } from "@libsql/client";
 import { uuidv7, type ErrorBody } from "@seamtrace/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ClaimResponse, DecisionResponse, EscalationDetail, LineageParent, QueueResponse } from "./contract.js";
+import type { ClaimResponse, DecisionResponse, EscalationDetail, LineageParent, QueueCountResponse, QueueResponse } from "./contract.js";
 import { CLAIM_TTL_MS } from "./contract.js";
 import { claimEscalation } from "./store.js";
 import { decideEscalation } from "./decision-store.js";
@@ -324,6 +324,60 @@ describe("GET /v1/escalations", () => {
   it("lets admins, reviewers, analysts and API keys read; nobody else", async () => {
     for (const who of [t.admin, t.reviewer, t.analyst, { key: t.key }]) expect((await queue(who)).status).toBe(200);
     expect((await queue({})).status).toBe(401);
+  });
+});
+
+describe("GET /v1/escalations/count", () => {
+  const DAY = 86_400_000;
+  const T = Date.UTC(2025, 4, 10);
+  const count = (who: Caller, params: Record<string, string> = {}) =>
+    call<QueueCountResponse & Err>(ctx, "GET", `/v1/escalations/count?${new URLSearchParams(params)}`, who);
+
+  it("counts every waiting item of the filters, past one page, per day raised", async () => {
+    const t = await team();
+    const p = t.projectId;
+    // 230 waiting items of one workflow over three days: more than the largest page (200).
+    const statuses = ["open", "in_review", "disputed"] as const;
+    for (let i = 0; i < 230; i++) {
+      const day = i < 100 ? 0 : i < 200 ? 1 : 3;
+      await seedEscalation(ctx, { projectId: p, workflow: "claims", status: statuses[i % 3], createdAt: T + day * DAY + i });
+    }
+    // None of these is a waiting item of "claims" that everyone may see.
+    await seedEscalation(ctx, { projectId: p, workflow: "claims", status: "resolved", createdAt: T, resolvedAt: T + 1 });
+    await seedEscalation(ctx, { projectId: p, workflow: "claims", status: "expired", createdAt: T });
+    await seedEscalation(ctx, { projectId: p, workflow: "claims", createdAt: T, judge: "j", judgePending: true });
+    await seedEscalation(ctx, { projectId: p, workflow: "refunds", createdAt: T });
+    await seedEscalation(ctx, { projectId: p, workflow: "claims", createdAt: T + 2 * DAY, reviewGroup: "vip" });
+    await seedEscalation(ctx, { projectId: (await ctx.newProject()).projectId, workflow: "claims", createdAt: T });
+
+    const page = await queue(t.admin, { workflow: "claims", status: "active", limit: 200 });
+    expect(page.body.items).toHaveLength(200);
+    expect(page.body.nextCursor).not.toBeNull();
+
+    const res = await count(t.admin, { workflow: "claims", status: "active" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      total: 231,
+      byDay: [
+        { day: "2025-05-10", count: 100 },
+        { day: "2025-05-11", count: 100 },
+        { day: "2025-05-12", count: 1 },
+        { day: "2025-05-13", count: 30 },
+      ],
+    });
+    // A reviewer outside the group counts what they can see; the filters are the queue's.
+    expect((await count(t.reviewer, { workflow: "claims", status: "active" })).body.total).toBe(230);
+    expect((await count(t.admin, { workflow: "claims" })).body.total).toBe(77 + 1);
+    expect((await count(t.admin, { workflow: "claims", status: "resolved" })).body).toEqual({ total: 1, byDay: [{ day: "2025-05-10", count: 1 }] });
+    expect((await count(t.admin, { workflow: "none" })).body).toEqual({ total: 0, byDay: [] });
+  });
+
+  it("refuses unknown filters' values, and callers who may not read the queue", async () => {
+    const t = await team();
+    expect((await count(t.admin, { status: "closed" })).body.error.code).toBe("invalid_query");
+    expect((await count({ key: t.key }, { mine: "true" })).status).toBe(400);
+    expect((await count({})).status).toBe(401);
+    expect((await count({ key: t.key })).status).toBe(200);
   });
 });
 

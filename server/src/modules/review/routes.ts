@@ -5,11 +5,13 @@ import {
   decisionBody,
   encodeQueueCursor,
   escalationIdParam,
+  queueCountQuery,
   queueQuery,
   type ClaimResponse,
   type DecisionBody,
   type DecisionResponse,
   type EscalationDetail,
+  type QueueCountResponse,
   type QueueResponse,
   type ReviewView,
 } from "./contract.js";
@@ -23,6 +25,7 @@ import {
   canAdjudicate,
   claimEscalation,
   claimIsExclusive,
+  countQueueByDay,
   getContract,
   getEscalation,
   getEscalationSummary,
@@ -97,111 +100,122 @@ export function escalationsRoutes(deps: AppDeps) {
     return c.json(body);
   }
 
-  return new Hono<AppEnv>()
-    .get("/escalations", readers, validate("query", queueQuery), readable, async (c) => {
-      const q = c.req.valid("query");
-      const viewer = await viewerOf(deps, c);
-      if ((q.assignee === "me" || q.mine) && viewer.userId === null) throw badRequest("invalid_query", "`assignee=me` and `mine` need a signed-in user");
-      const assignee = q.assignee === "me" ? viewer.userId! : q.assignee;
-      const page = await listEscalations(deps.store.db, c.get("principal").projectId, { ...q, assignee, viewer }, deps.now());
-      const body: QueueResponse = { items: page.items, nextCursor: page.next ? encodeQueueCursor(page.next) : null };
-      return c.json(body);
-    })
-    .get("/escalations/:id", readers, validate("param", escalationIdParam), readable, async (c) => {
-      const projectId = c.get("principal").projectId;
-      const viewer = await viewerOf(deps, c);
-      const { knownAnswerOf: _hidden, judgePending, ...esc } = await visible(c, viewer, c.req.valid("param").id);
-      const [contract, all] = await Promise.all([getContract(deps.store.db, projectId, esc), listEscalationReviews(deps.store.db, projectId, esc.id)]);
-      const actor = viewer.userId === null ? null : `user:${viewer.userId}`;
-      const myReview = all.find((r) => r.actor === actor && r.role === "reviewer") ?? null;
-      // Decisions are made independently: while an item collects them, people who may decide
-      // see only their own. Once it is disputed or settled, everyone sees all of them.
-      const collecting = esc.status === "open" || esc.status === "in_review";
-      const decides = viewer.role !== null && hasRole(viewer.role, ["admin", "reviewer"]);
-      const reviews: ReviewView[] = collecting && decides ? all.filter((r) => r.actor === actor) : all;
-      const heldByOther = esc.claimLive && esc.claimedBy !== viewer.userId && claimIsExclusive(esc);
-      const body: EscalationDetail = {
-        ...esc,
-        contract: contract ? { jsonSchema: JSON.parse(contract.jsonSchema) as Record<string, unknown>, vendor: contract.vendor } : null,
-        reviews,
-        myReview,
-        canDecide: decides && collecting && !judgePending && myReview === null && !heldByOther,
-        canAdjudicate: esc.status === "disputed" && canAdjudicate(viewer),
-      };
-      return c.json(body);
-    })
-    .post("/escalations/:id/claim", reviewers, validate("param", escalationIdParam), synced, async (c) => {
-      const { projectId, userId } = c.get("principal");
-      const viewer = await viewerOf(deps, c);
-      const id = (await visible(c, viewer, c.req.valid("param").id)).id;
-      const outcome = await claimEscalation(deps.store.client, {
-        projectId,
-        id,
-        userId: userId!,
-        now: deps.now(),
-        ttlMs: CLAIM_TTL_MS,
-        adjudicator: canAdjudicate(viewer),
-      });
-      if (outcome.status !== "claimed") throw refused(outcome);
-      const body: ClaimResponse = { id, claimedBy: outcome.claimedBy, claimExpiresAt: new Date(outcome.claimExpiresAt).toISOString() };
-      return c.json(body);
-    })
-    .post(
-      "/escalations/:id/decision",
-      reviewers,
-      validate("param", escalationIdParam),
-      validate("json", decisionBody(deps.config.limits), jsonLimits(deps)),
-      synced,
-      async (c) => {
+  return (
+    new Hono<AppEnv>()
+      .get("/escalations", readers, validate("query", queueQuery), readable, async (c) => {
+        const q = c.req.valid("query");
+        const viewer = await viewerOf(deps, c);
+        if ((q.assignee === "me" || q.mine) && viewer.userId === null) throw badRequest("invalid_query", "`assignee=me` and `mine` need a signed-in user");
+        const assignee = q.assignee === "me" ? viewer.userId! : q.assignee;
+        const page = await listEscalations(deps.store.db, c.get("principal").projectId, { ...q, assignee, viewer }, deps.now());
+        const body: QueueResponse = { items: page.items, nextCursor: page.next ? encodeQueueCursor(page.next) : null };
+        return c.json(body);
+      })
+      // Before `/escalations/:id`, which would otherwise take "count" for an id.
+      .get("/escalations/count", readers, validate("query", queueCountQuery), readable, async (c) => {
+        const q = c.req.valid("query");
+        const viewer = await viewerOf(deps, c);
+        if ((q.assignee === "me" || q.mine) && viewer.userId === null) throw badRequest("invalid_query", "`assignee=me` and `mine` need a signed-in user");
+        const assignee = q.assignee === "me" ? viewer.userId! : q.assignee;
+        const body: QueueCountResponse = await countQueueByDay(deps.store.db, c.get("principal").projectId, { ...q, assignee, viewer });
+        return c.json(body);
+      })
+      .get("/escalations/:id", readers, validate("param", escalationIdParam), readable, async (c) => {
+        const projectId = c.get("principal").projectId;
+        const viewer = await viewerOf(deps, c);
+        const { knownAnswerOf: _hidden, judgePending, ...esc } = await visible(c, viewer, c.req.valid("param").id);
+        const [contract, all] = await Promise.all([getContract(deps.store.db, projectId, esc), listEscalationReviews(deps.store.db, projectId, esc.id)]);
+        const actor = viewer.userId === null ? null : `user:${viewer.userId}`;
+        const myReview = all.find((r) => r.actor === actor && r.role === "reviewer") ?? null;
+        // Decisions are made independently: while an item collects them, people who may decide
+        // see only their own. Once it is disputed or settled, everyone sees all of them.
+        const collecting = esc.status === "open" || esc.status === "in_review";
+        const decides = viewer.role !== null && hasRole(viewer.role, ["admin", "reviewer"]);
+        const reviews: ReviewView[] = collecting && decides ? all.filter((r) => r.actor === actor) : all;
+        const heldByOther = esc.claimLive && esc.claimedBy !== viewer.userId && claimIsExclusive(esc);
+        const body: EscalationDetail = {
+          ...esc,
+          contract: contract ? { jsonSchema: JSON.parse(contract.jsonSchema) as Record<string, unknown>, vendor: contract.vendor } : null,
+          reviews,
+          myReview,
+          canDecide: decides && collecting && !judgePending && myReview === null && !heldByOther,
+          canAdjudicate: esc.status === "disputed" && canAdjudicate(viewer),
+        };
+        return c.json(body);
+      })
+      .post("/escalations/:id/claim", reviewers, validate("param", escalationIdParam), synced, async (c) => {
         const { projectId, userId } = c.get("principal");
-        const body = c.req.valid("json");
-        const esc = await visible(c, await viewerOf(deps, c), c.req.valid("param").id);
-        // Checked again, atomically, by the write; answering early spares the contract check.
-        if (!(ACTIVE_STATUSES as readonly string[]).includes(esc.status)) throw refused({ status: esc.status as "resolved" | "expired" });
-        if (esc.status === "disputed") throw refused({ status: "disputed" });
-        if (esc.claimLive && esc.claimedBy !== userId && claimIsExclusive(esc)) {
-          throw refused({ status: "held", claimedBy: esc.claimedBy!, claimExpiresAt: Date.parse(esc.claimExpiresAt!) });
-        }
-        await checkBody(projectId, esc, body);
-        const outcome = await decideEscalation(deps.store.client, {
+        const viewer = await viewerOf(deps, c);
+        const id = (await visible(c, viewer, c.req.valid("param").id)).id;
+        const outcome = await claimEscalation(deps.store.client, {
           projectId,
-          id: esc.id,
+          id,
           userId: userId!,
-          decision: body.decision,
-          output: body.output,
-          reason: body.reason,
-          alternative: body.alternative,
           now: deps.now(),
+          ttlMs: CLAIM_TTL_MS,
+          adjudicator: canAdjudicate(viewer),
         });
-        return answer(c, esc.id, outcome);
-      },
-    )
-    .post(
-      "/escalations/:id/adjudication",
-      adjudicators,
-      validate("param", escalationIdParam),
-      validate("json", decisionBody(deps.config.limits), jsonLimits(deps)),
-      synced,
-      async (c) => {
-        const { projectId, userId } = c.get("principal");
-        const body = c.req.valid("json");
-        const esc = await visible(c, await viewerOf(deps, c), c.req.valid("param").id);
-        if (esc.status !== "disputed")
-          throw refused(esc.status === "resolved" || esc.status === "expired" ? { status: esc.status } : { status: "not_disputed" });
-        await checkBody(projectId, esc, body);
-        const outcome = await adjudicateEscalation(deps.store.client, {
-          projectId,
-          id: esc.id,
-          userId: userId!,
-          decision: body.decision,
-          output: body.output,
-          reason: body.reason,
-          alternative: body.alternative,
-          now: deps.now(),
-        });
-        return answer(c, esc.id, outcome);
-      },
-    );
+        if (outcome.status !== "claimed") throw refused(outcome);
+        const body: ClaimResponse = { id, claimedBy: outcome.claimedBy, claimExpiresAt: new Date(outcome.claimExpiresAt).toISOString() };
+        return c.json(body);
+      })
+      .post(
+        "/escalations/:id/decision",
+        reviewers,
+        validate("param", escalationIdParam),
+        validate("json", decisionBody(deps.config.limits), jsonLimits(deps)),
+        synced,
+        async (c) => {
+          const { projectId, userId } = c.get("principal");
+          const body = c.req.valid("json");
+          const esc = await visible(c, await viewerOf(deps, c), c.req.valid("param").id);
+          // Checked again, atomically, by the write; answering early spares the contract check.
+          if (!(ACTIVE_STATUSES as readonly string[]).includes(esc.status)) throw refused({ status: esc.status as "resolved" | "expired" });
+          if (esc.status === "disputed") throw refused({ status: "disputed" });
+          if (esc.claimLive && esc.claimedBy !== userId && claimIsExclusive(esc)) {
+            throw refused({ status: "held", claimedBy: esc.claimedBy!, claimExpiresAt: Date.parse(esc.claimExpiresAt!) });
+          }
+          await checkBody(projectId, esc, body);
+          const outcome = await decideEscalation(deps.store.client, {
+            projectId,
+            id: esc.id,
+            userId: userId!,
+            decision: body.decision,
+            output: body.output,
+            reason: body.reason,
+            alternative: body.alternative,
+            now: deps.now(),
+          });
+          return answer(c, esc.id, outcome);
+        },
+      )
+      .post(
+        "/escalations/:id/adjudication",
+        adjudicators,
+        validate("param", escalationIdParam),
+        validate("json", decisionBody(deps.config.limits), jsonLimits(deps)),
+        synced,
+        async (c) => {
+          const { projectId, userId } = c.get("principal");
+          const body = c.req.valid("json");
+          const esc = await visible(c, await viewerOf(deps, c), c.req.valid("param").id);
+          if (esc.status !== "disputed")
+            throw refused(esc.status === "resolved" || esc.status === "expired" ? { status: esc.status } : { status: "not_disputed" });
+          await checkBody(projectId, esc, body);
+          const outcome = await adjudicateEscalation(deps.store.client, {
+            projectId,
+            id: esc.id,
+            userId: userId!,
+            decision: body.decision,
+            output: body.output,
+            reason: body.reason,
+            alternative: body.alternative,
+            now: deps.now(),
+          });
+          return answer(c, esc.id, outcome);
+        },
+      )
+  );
 }
 
 export function refused(r: Refusal): AppError {

@@ -97,6 +97,9 @@ export const escalations = sqliteTable(
     // test/reliability/scale.test.ts).
     index("escalations_risk_order_idx").on(t.projectId, t.status, t.risk, t.createdAt, t.id),
     index("escalations_run_idx").on(t.projectId, t.runId),
+    // A workflow's waiting items counted per day raised (the Overview's card) from the index
+    // alone, without reading any row: linear in that workflow's waiting items, not the project's.
+    index("escalations_workflow_queue_idx").on(t.projectId, t.workflow, t.status, t.judgePending, t.createdAt),
     // Workers polling for runs to resume read resolved items in resolution order.
     index("escalations_resolved_idx").on(t.projectId, t.resolvedAt),
     // ... and only the ones not resumed or whose claim is live or lapsed: a short list, whatever

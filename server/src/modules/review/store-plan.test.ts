@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
-import { escalationListQuery } from "./store.js";
+import { escalationListQuery, queueCountQuery } from "./store.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -29,5 +29,12 @@ describe("review queue query plans", () => {
     const text = await plan(escalationListQuery(ctx.store.db, "p", { ...base, ...q }));
     expect(text).toContain(`USING INDEX ${index} (project_id=? AND status=?`);
     expect(text).not.toContain("TEMP B-TREE FOR ORDER BY");
+  });
+
+  it("counts a workflow's waiting items per day from an index alone, reading no row", async () => {
+    const text = await plan(
+      queueCountQuery(ctx.store.db, "p", { status: "active", kind: undefined, blocking: undefined, workflow: "claims", version: undefined, step: undefined }),
+    );
+    expect(text).toContain("USING COVERING INDEX escalations_workflow_queue_idx (project_id=? AND workflow=? AND status=? AND judge_pending=?)");
   });
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `escalations_workflow_queue_idx` ON `escalations` (`project_id`,`workflow`,`status`,`judge_pending`,`created_at`);
