@@ -17,6 +17,7 @@ import type {
   EscalationDetail,
   EscalationRatesResponse,
   PolicyHistoryEntry,
+  MetricsResponse,
   QueueCountResponse,
   QueueResponse,
   ReviewGroupView,
@@ -126,6 +127,7 @@ export const api = {
   thresholdChanges: (q: Query = {}) => get<{ items: ThresholdChange[] }>("/v1/thresholds/changes", q),
   revertThreshold: (id: string, reason: string) => post<unknown>(`/v1/thresholds/changes/${seg(id)}/revert`, reason ? { reason } : {}),
   alerts: (q: Query = {}) => get<{ items: AlertView[] }>("/v1/alerts", q),
+  metrics: (q: Query) => get<MetricsResponse>("/v1/metrics", q),
   drift: (q: Query) => get<DriftResponse>("/v1/analytics/drift", q),
   putPolicy: (workflow: string, step: string | null, body: PolicyBody) =>
     request<ServedPolicy>("PUT", `/v1/policies/${seg(workflow)}${step ? `/steps/${seg(step)}` : ""}`, body),

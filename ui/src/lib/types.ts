@@ -669,6 +669,22 @@ export interface AuditVerificationList {
   items: AuditVerification[];
 }
 
+/** One stored metric value (`GET /v1/metrics`); `details` is the metric's own record. */
+export interface MetricView {
+  metric: string;
+  workflow: string;
+  version: string;
+  step: string | null;
+  at: string;
+  value: number;
+  details: unknown;
+}
+
+export interface MetricsResponse {
+  items: MetricView[];
+  truncated: boolean;
+}
+
 export interface SeriesListResponse {
   items: Array<{ workflow: string; version: string; step: string | null }>;
 }
