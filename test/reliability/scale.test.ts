@@ -72,6 +72,8 @@ async function measure(stores: Array<{ store: PreparedScaleStore; generated: boo
         path: `/v1/workflows?from=${new Date(stores[i]!.store.end - 31 * DAY).toISOString()}`,
         reps: 1,
       });
+      // The queue's count over every workflow: the generator's open items, however many pages.
+      calls.push({ name: "(check) GET /v1/escalations/count (all workflows)", method: "GET", path: "/v1/escalations/count?status=active", reps: 1 });
       targets.push({ url: server.url, cookie, calls });
     }
     const timings = await timeRoutesInterleaved(targets, { reps: REPS, warm: 3 });
@@ -109,6 +111,7 @@ function checkAnswers(m: Measured): void {
   expect((by.get("GET /v1/runs (limit 50)")!.body as { items: unknown[] }).items).toHaveLength(Math.min(50, c.runs));
   const open = c.escalations - c.decisions;
   expect((by.get("GET /v1/escalations (queue, 100)")!.body as { items: unknown[] }).items).toHaveLength(Math.min(100, open));
+  expect((by.get("(check) GET /v1/escalations/count (all workflows)")!.body as { total: number }).total).toBe(open);
   expect(m.verification.status).toBe("passed");
   expect(m.verification.report?.ok).toBe(true);
   // One entry per event, a second per gate decision, one per review decision and label.

@@ -128,12 +128,17 @@ const q = (o: Record<string, string | number>) => "?" + new URLSearchParams(Obje
 
 /**
  * The dashboard's calls, with the parameters its pages send (ui/src/pages/*, ui/src/lib/overview.ts).
- * Ids (a run, an escalation, a cursor) are taken from the store's own answers first.
+ * Ids (a run, an escalation, a cursor) are taken from the store's own answers first. The
+ * Overview's are named "(overview…)": its run counts over whole UTC days (one request for the
+ * week, one per day for the sparkline), the queue's count, and the analytics over the analytics
+ * pages' window (7 days to the end of the current hour, ui/src/lib/windows.ts).
  */
 export async function dashboardCalls(url: string, cookie: string, now = Date.now()): Promise<RouteCall[]> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const to = Math.ceil(now / DAY) * DAY;
   const weekAgo = to - 7 * DAY;
+  const hourEnd = Math.ceil((now + 1) / 3_600_000) * 3_600_000;
+  const week = { from: iso(hourEnd - 7 * DAY), to: iso(hourEnd) };
   const get = async (path: string) => (await call(url, cookie, { name: path, method: "GET", path })).body as Record<string, unknown>;
   const runs = (await get("/v1/runs?limit=50")) as { items: Array<{ id: string }>; nextCursor: string | null };
   const queue = (await get("/v1/escalations?limit=100")) as { items: Array<{ id: string }> };
@@ -142,28 +147,28 @@ export async function dashboardCalls(url: string, cookie: string, now = Date.now
   return [
     { name: "GET /v1/auth/me", method: "GET", path: "/v1/auth/me" },
     { name: "GET /v1/workflows (30 days, runs page)", method: "GET", path: `/v1/workflows${q({ from: iso(now - 30 * DAY) })}` },
-    { name: "GET /v1/workflows (7 days, overview)", method: "GET", path: `/v1/workflows${q({ from: iso(weekAgo) })}` },
+    { name: "GET /v1/workflows (overview, 7 days)", method: "GET", path: `/v1/workflows${q({ from: iso(weekAgo), to: iso(to) })}` },
+    { name: "GET /v1/workflows (overview, one day of 7)", method: "GET", path: `/v1/workflows${q({ from: iso(to - DAY), to: iso(to) })}` },
     { name: "GET /v1/runs (limit 50)", method: "GET", path: `/v1/runs${q({ limit: 50 })}` },
     { name: "GET /v1/runs (page 2)", method: "GET", path: `/v1/runs${q({ limit: 50, cursor: runs.nextCursor ?? "" })}` },
     { name: "GET /v1/runs?workflow (limit 50)", method: "GET", path: `/v1/runs${q({ workflow: "invoices", limit: 50 })}` },
     { name: "GET /v1/runs?status=failed", method: "GET", path: `/v1/runs${q({ status: "failed", limit: 50 })}` },
-    { name: "GET /v1/runs (overview, 7 days, 500)", method: "GET", path: `/v1/runs${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), limit: 500 })}` },
     { name: "GET /v1/runs/:id", method: "GET", path: `/v1/runs/${runId}` },
     { name: "GET /v1/audit?runId (run page)", method: "GET", path: `/v1/audit${q({ runId, limit: 200 })}` },
     { name: "GET /v1/escalations (queue, 100)", method: "GET", path: `/v1/escalations${q({ limit: 100 })}` },
-    { name: "GET /v1/escalations (overview, 200)", method: "GET", path: `/v1/escalations${q({ workflow: "claims", status: "open", limit: 200 })}` },
+    { name: "GET /v1/escalations/count (overview)", method: "GET", path: `/v1/escalations/count${q({ workflow: "claims", status: "active" })}` },
     { name: "GET /v1/escalations?order=riskiest", method: "GET", path: `/v1/escalations${q({ order: "riskiest", limit: 100 })}` },
     { name: "GET /v1/escalations/:id", method: "GET", path: `/v1/escalations/${escalationId}` },
     { name: "GET /v1/audit (limit 100)", method: "GET", path: `/v1/audit${q({ limit: 100 })}` },
     {
-      name: "GET /v1/analytics/escalations (7 days)",
+      name: "GET /v1/analytics/escalations (overview, 7 days)",
       method: "GET",
-      path: `/v1/analytics/escalations${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}`,
+      path: `/v1/analytics/escalations${q({ workflow: "claims", ...week, interval: "day" })}`,
     },
     {
-      name: "GET /v1/analytics/calibration (7 days)",
+      name: "GET /v1/analytics/calibration (overview, 7 days)",
       method: "GET",
-      path: `/v1/analytics/calibration${q({ workflow: "claims", from: iso(weekAgo), to: iso(to), interval: "day" })}`,
+      path: `/v1/analytics/calibration${q({ workflow: "claims", ...week, interval: "day" })}`,
     },
     {
       name: "GET /v1/analytics/calibration (step)",
@@ -171,7 +176,11 @@ export async function dashboardCalls(url: string, cookie: string, now = Date.now
       path: `/v1/analytics/calibration${q({ workflow: "claims", version: "4", step: "classify", interval: "day" })}`,
     },
     { name: "GET /v1/analytics/series", method: "GET", path: "/v1/analytics/series" },
-    { name: "GET /v1/alerts (firing, 7 days)", method: "GET", path: `/v1/alerts${q({ status: "firing", from: iso(weekAgo), to: iso(to) })}` },
+    { name: "GET /v1/alerts (overview, firing, 7 days)", method: "GET", path: `/v1/alerts${q({ status: "firing", ...week })}` },
+    { name: "GET /v1/golden/results (overview, 10)", method: "GET", path: `/v1/golden/results${q({ workflow: "claims", limit: 10 })}` },
+    { name: "GET /v1/jobs/runs (overview, rollup, 20)", method: "GET", path: `/v1/jobs/runs${q({ job: "rollup", limit: 20 })}` },
+    { name: "GET /v1/jobs (overview)", method: "GET", path: "/v1/jobs" },
+    { name: "GET /healthz (overview, projection lag)", method: "GET", path: "/healthz" },
     { name: "GET /v1/alerts (all)", method: "GET", path: `/v1/alerts${q({ status: "all" })}` },
     { name: "GET /v1/policies", method: "GET", path: "/v1/policies" },
     { name: "GET /v1/policies/history", method: "GET", path: `/v1/policies/history${q({ limit: 50 })}` },
