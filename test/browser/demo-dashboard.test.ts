@@ -123,6 +123,38 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard on the demo's sto
     await page.close();
   });
 
+  it("keeps the account controls on the header's first row, and the header within a narrow screen", async () => {
+    const page = await signedIn();
+    const box = async (l: ReturnType<Page["locator"]>) => (await l.boundingBox())!;
+    for (const path of ["/", "/drift", "/agreement"]) {
+      await page.goto(`${server.url}${path}`);
+      await page.locator("main h1").first().waitFor();
+      const brand = await box(page.locator(".brand"));
+      const signOut = await box(page.getByRole("button", { name: "Sign out" }));
+      // Once "Sign out" wrapped alone onto a second row at 1280 px.
+      expect(signOut.y).toBeLessThan(brand.y + brand.height);
+    }
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(`${server.url}/`);
+    await page.locator("main h1").first().waitFor();
+    const overflow = await page.locator("header.top").evaluate((h) => h.scrollWidth - h.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(page, "demo-overview-narrow");
+    await page.close();
+  });
+
+  it("says a spot check is non-blocking, in words apart", async () => {
+    const page = await signedIn();
+    const id = await page.evaluate(async () => {
+      const res = await fetch("/v1/escalations?kind=spot_check&status=all&limit=1", { headers: { accept: "application/json" } });
+      return ((await res.json()) as { items: Array<{ id: string }> }).items[0]!.id;
+    });
+    await page.goto(`${server.url}/review/${id}`);
+    await expect.poll(async () => (await text(page, `main p:has-text("created")`)).replace(/\s+/g, " ")).toMatch(/^Spot check \(non-blocking\) · created /);
+    await shot(page, "demo-review-spot-check");
+    await page.close();
+  });
+
   it("loads its pages without console errors or CSP refusals", () => {
     expect(problems).toEqual([]);
   });
