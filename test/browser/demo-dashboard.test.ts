@@ -92,6 +92,9 @@ describe.skipIf(skipReason !== undefined)(suiteName("dashboard on the demo's sto
     await expect.poll(() => text(page, `.tests tbody tr:has-text("feature amount") .badge`)).toBe("alert");
     expect(await amountRow.count()).toBe(1);
     expect(await page.locator(".tests tbody tr").count()).toBeGreaterThan(1);
+    // 150 claims a day spread over its hours: no hour has enough for a point of its own, and the
+    // empty hourly charts say why.
+    await expect.poll(() => text(page, '[data-testid="no-hourly"]')).toMatch(/^No hour of the current window holds the 30 observations/);
     await shot(page, "demo-drift-extract");
     await page.close();
   });
