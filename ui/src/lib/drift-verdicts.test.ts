@@ -34,6 +34,23 @@ describe("the drift job's verdicts", () => {
     ]);
   });
 
+  it("keeps one row per series and UTC day: its most severe verdict, the newest of equals", () => {
+    const { rows, judged } = driftVerdicts([
+      verdict("2026-12-02T09:00:00.000Z", "extract", "watch", [["f:amount", "watch", 0.2]]),
+      verdict("2026-12-02T10:00:00.000Z", "extract", "alert", [["f:amount", "alert", 0.3]]),
+      verdict("2026-12-02T11:00:00.000Z", "extract", "alert", [["f:amount", "alert", 0.31]]),
+      verdict("2026-12-02T12:00:00.000Z", "extract", "watch", [["f:amount", "watch", 0.2]]),
+      verdict("2026-12-02T12:00:00.000Z", "extract", "watch", [["f:amount", "watch", 0.2]], "2"),
+      verdict("2026-12-03T00:00:00.000Z", "extract", "watch", [["f:amount", "watch", 0.15]]),
+    ]);
+    expect(judged).toBe(6);
+    expect(rows.map((r) => [r.at, r.version, r.level])).toEqual([
+      ["2026-12-03T00:00:00.000Z", "1", "watch"],
+      ["2026-12-02T12:00:00.000Z", "2", "watch"],
+      ["2026-12-02T11:00:00.000Z", "1", "alert"],
+    ]);
+  });
+
   it("links a verdict to its window, series and most drifted feature", () => {
     const row = driftVerdicts([verdict("2026-12-02T19:00:00.000Z", "reserve", "alert", [["f:reserve", "alert", 0.4]])]).rows[0]!;
     expect(verdictQuery("claims", row)).toEqual({ workflow: "claims", version: "1", step: "reserve", to: "2026-12-02T19:00:00.000Z", feature: "f:reserve" });

@@ -28,9 +28,13 @@ interface VerdictDetails {
 const RANK: Record<FlagLevel, number> = { alert: 2, watch: 1 };
 const isFlag = (v: unknown): v is FlagLevel => v === "watch" || v === "alert";
 
-/** Verdicts that found drift, newest first (alerts before watches at one time), and how many verdicts there were in all. */
+/**
+ * Verdicts that found drift, newest first (alerts before watches at one time), and how many
+ * verdicts there were in all. The job runs hourly: a series keeps one row per UTC day, its most
+ * severe verdict of that day (the newest of equals), so a day of drift is one row, not 24.
+ */
 export function driftVerdicts(items: readonly MetricView[]): { rows: VerdictRow[]; judged: number } {
-  const rows: VerdictRow[] = [];
+  const byDay = new Map<string, VerdictRow>();
   let judged = 0;
   for (const m of items) {
     if (m.metric !== "drift.level") continue;
@@ -41,8 +45,12 @@ export function driftVerdicts(items: readonly MetricView[]): { rows: VerdictRow[
       .filter((t) => isFlag(t.level) && typeof t.series === "string")
       .map((t) => ({ series: t.series as string, level: t.level as FlagLevel, psi: typeof t.psi === "number" ? t.psi : null }))
       .sort((a, b) => RANK[b.level] - RANK[a.level] || (b.psi ?? -1) - (a.psi ?? -1));
-    rows.push({ at: m.at, version: m.version, step: m.step, level: d.level, flagged });
+    const row: VerdictRow = { at: m.at, version: m.version, step: m.step, level: d.level, flagged };
+    const key = `${m.version}\u0000${m.step ?? ""}\u0000${m.at.slice(0, 10)}`;
+    const kept = byDay.get(key);
+    if (!kept || RANK[row.level] > RANK[kept.level] || (RANK[row.level] === RANK[kept.level] && row.at > kept.at)) byDay.set(key, row);
   }
+  const rows = [...byDay.values()];
   rows.sort((a, b) => b.at.localeCompare(a.at) || RANK[b.level] - RANK[a.level] || (a.step ?? "").localeCompare(b.step ?? ""));
   return { rows, judged };
 }
