@@ -220,9 +220,11 @@ async function reduceRunEvents(
     let body: Record<string, unknown>;
     try {
       text = fromStoredText(r[3]);
-      body = JSON.parse(text) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+      body = parsed as Record<string, unknown>;
     } catch {
-      // The collector stores valid JSON only: a body that does not decompress or parse was
+      // The collector stores JSON objects only: a body that does not decompress or parse was
       // damaged, and is left as it is for the audit verification to report.
       continue;
     }
