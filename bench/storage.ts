@@ -3,12 +3,13 @@
  * collector filled over HTTP (event log, audit chain, projected runs and steps, every index),
  * measured as file + WAL after a checkpoint. The baseline, in the same run: the same event rows
  * inserted raw into the `events` table alone (with its unique index), measured the same way.
- * The per-table lines say where the bytes go. Sizes, unlike speeds, do not move with the load
+ * The per-table lines say where the bytes go. A second store holds the same runs with ~4 KiB step
+ * outputs (windows of the docs' prose), the shape whose bodies are stored compressed. Sizes, unlike speeds, do not move with the load
  * on the machine; the figures depend on the events' shape (bench/ingest.ts `makeEvents`).
  */
 import { createClient, type InValue } from "@libsql/client";
 import { Transport, type SeamtraceEvent } from "@seamtrace/sdk";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,24 +42,21 @@ export async function measureStore(path: string): Promise<StoreSize> {
 }
 
 /**
- * Bytes of payload the steps table repeats from the event log (input, output, reasoning,
- * alternatives, features, errors, gate), in all: what storing each payload once would save.
+ * The event log's bodies as stored: how many are compressed (a BLOB) and their bytes, against the
+ * JSON text they hold. Step payloads live only there (steps rows point at their event).
  */
-async function duplicatedStepPayload(path: string): Promise<number> {
+async function storedBodies(path: string): Promise<{ bodies: number; compressed: number; storedBytes: number }> {
   const client = createClient({ url: `file:${path}` });
   try {
-    const rs = await client.execute(
-      `SELECT coalesce(sum(coalesce(length(input), 0) + coalesce(length(output), 0) + coalesce(length(reasoning), 0)
-         + coalesce(length(alternatives), 0) + coalesce(length(features), 0) + coalesce(length(attempt_errors), 0)
-         + coalesce(length(error), 0) + coalesce(length(gate), 0) + length(parents)), 0) FROM steps`,
-    );
-    return Number(rs.rows[0]![0]);
+    const rs = await client.execute("SELECT count(*), coalesce(sum(typeof(body) = 'blob'), 0), coalesce(sum(length(CAST(body AS BLOB))), 0) FROM events");
+    const r = rs.rows[0]!;
+    return { bodies: Number(r[0]), compressed: Number(r[1]), storedBytes: Number(r[2]) };
   } finally {
     client.close();
   }
 }
 
-async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: StoreSize; empty: number; duplicated: number }> {
+async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: StoreSize; empty: number; bodies: Awaited<ReturnType<typeof storedBodies>> }> {
   const server = await spawnServer({ timeoutMs: 600_000 });
   try {
     const path = join(server.dataDir, "seamtrace.db");
@@ -79,7 +77,7 @@ async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: Store
       await new Promise((r) => setTimeout(r, 20));
     }
     await server.stop();
-    return { size: await measureStore(path), empty, duplicated: await duplicatedStepPayload(path) };
+    return { size: await measureStore(path), empty, bodies: await storedBodies(path) };
   } finally {
     await server.dispose();
   }
@@ -125,18 +123,53 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   }
 }
 
-export async function benchStorage(opts: { runs?: number } = {}): Promise<Record<string, number>> {
-  const events = makeEvents(opts.runs ?? 3_000);
+/**
+ * The same runs with each step's output a 4 KiB answer in prose, as a language model's step
+ * returns: the shape where bodies pass the compression threshold. The prose is windows of the
+ * repository's own docs (English with some tables and code, which deflate takes to about a
+ * third, like model output), at offsets that differ per step.
+ */
+function withLargeOutputs(events: SeamtraceEvent[][]): SeamtraceEvent[][] {
+  const docs = join(repoRoot, "docs");
+  const corpus = readdirSync(docs)
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => readFileSync(join(docs, f), "utf8"))
+    .join("\n");
+  let n = 0;
+  const prose = () => {
+    const at = (n++ * 7_919) % (corpus.length - 4_096);
+    return corpus.slice(at, at + 4_096);
+  };
+  return events.map((list) => list.map((e) => (e.type === "step.completed" ? { ...e, output: { answer: prose() } } : e)));
+}
+
+interface Measured {
+  events: number;
+  perEvent: number;
+  ratio: number;
+  size: StoreSize;
+  bodies: Awaited<ReturnType<typeof storedBodies>>;
+  json: number;
+}
+
+async function measureShape(events: SeamtraceEvent[][]): Promise<Measured & { empty: number }> {
   const flat = events.flat();
   const json = flat.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
-  const perEvent = json / flat.length;
-  const { size, empty, duplicated } = await collectorStore(events);
-  // Each body compressed on its own, as a row-level scheme would store it (SQLite has no page
-  // compression): what compressing the log's bodies could save on this shape of event.
-  const bodies = flat.map((e) => JSON.stringify(e));
-  const deflated = bodies.reduce((n, b) => n + deflateRawSync(b).length, 0);
+  const { size, empty, bodies } = await collectorStore(events);
+  return { events: flat.length, perEvent: json / flat.length, ratio: size.bytes / json, size, bodies, json, empty };
+}
+
+export async function benchStorage(opts: { runs?: number } = {}): Promise<Record<string, number>> {
+  const runs = opts.runs ?? 3_000;
+  const events = makeEvents(runs);
+  const flat = events.flat();
+  const m = await measureShape(events);
+  const { size, empty, bodies, json, perEvent, ratio } = m;
+  // Each body compressed on its own, whatever its size: what compressing every body would save
+  // on this shape of event (below the threshold it is not worth its CPU; stored-text.ts).
+  const deflated = flat.reduce((n, e) => n + deflateRawSync(JSON.stringify(e)).length, 0);
   const raw = await rawEventsStore(flat);
-  const ratio = size.bytes / json;
   const rawRatio = raw.bytes / json;
   console.log(`Storage (${fmt(flat.length)} events, ${fmt(perEvent)} B of JSON each on average; sizes do not depend on machine load)`);
   console.log(`  collector store, file + WAL after checkpoint   ${fmt(size.bytes / flat.length)} B/event  (empty store: ${fmt(empty / 1024)} KiB, included)`);
@@ -144,13 +177,22 @@ export async function benchStorage(opts: { runs?: number } = {}): Promise<Record
   for (const [table, bytes] of size.tables) {
     if (bytes / flat.length >= 1) console.log(`    ${table.padEnd(44)} ${fmt(bytes / flat.length)} B/event`);
   }
-  console.log(`  step payloads repeated from the log           ${fmt(duplicated / flat.length)} B/event`);
+  console.log(
+    `  event bodies as stored                         ${fmt(bodies.storedBytes / flat.length)} B/event (${fmt(bodies.compressed)} of ${fmt(bodies.bodies)} compressed)`,
+  );
   console.log(`  event bodies deflated one by one (zlib)       ${fmt(deflated / flat.length)} B/event (from ${fmt(perEvent)})`);
-  // An estimate, not a measurement of built code: the store less the repeated payloads and less
-  // what deflating each body saves (page slack and index bytes left as they are).
-  const estimate = (size.bytes - duplicated - (json - deflated)) / json;
+
+  // The same runs with large step outputs: a third as many, so the bench takes a similar time.
+  const large = await measureShape(withLargeOutputs(makeEvents(Math.max(1, Math.round(runs / 3)))));
+  console.log(
+    `Storage with 4 KiB step outputs in prose (${fmt(large.events)} events, ${fmt(large.perEvent)} B of JSON each): ${fmt(large.size.bytes / large.events)} B/event, ` +
+      `bodies ${fmt(large.bodies.storedBytes / large.events)} B/event as stored (${fmt(large.bodies.compressed)} of ${fmt(large.bodies.bodies)} compressed)`,
+  );
+  for (const [table, bytes] of large.size.tables) {
+    if (bytes / large.events >= 1) console.log(`    ${table.padEnd(44)} ${fmt(bytes / large.events)} B/event`);
+  }
   console.log(`storage ratio ${fmt(ratio, 2)}`);
-  console.log(`storage-estimate-payload-once-deflated ratio ${fmt(estimate, 2)}`);
+  console.log(`storage-large-outputs ratio ${fmt(large.ratio, 2)}`);
   console.log(`storage-raw-events ratio ${fmt(rawRatio, 2)}`);
   console.log(`storage-vs-raw-events ratio ${fmt(ratio / rawRatio, 2)}`);
   return {
@@ -160,9 +202,11 @@ export async function benchStorage(opts: { runs?: number } = {}): Promise<Record
     rawBytesPerEvent: raw.bytes / flat.length,
     ratio,
     rawRatio,
-    duplicatedStepPayloadPerEvent: duplicated / flat.length,
+    storedBodyPerEvent: bodies.storedBytes / flat.length,
     deflatedBodyPerEvent: deflated / flat.length,
-    estimateOnceDeflated: estimate,
+    largeOutputsRatio: large.ratio,
+    largeOutputsJsonBytesPerEvent: large.perEvent,
+    largeOutputsBytesPerEvent: large.size.bytes / large.events,
     ...Object.fromEntries([...size.tables].map(([t, b]) => [`table_${t}`, b / flat.length])),
   };
 }

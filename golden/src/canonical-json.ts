@@ -1,17 +1,24 @@
+import canonicalize from "canonicalize";
+
 /**
  * Canonical JSON: exactly one text per JSON value, so that a golden set can be versioned by the
  * hash of its text and an edit that changes nothing (whitespace, key order, `1.0` for `1`)
  * leaves the version alone.
  *
- * The rules are those of RFC 8785 (JCS) for the values a golden set holds: no whitespace;
- * object keys sorted by UTF-16 code unit at every depth; strings and numbers written as
- * `JSON.stringify` writes them (ECMAScript's shortest round-trip number form, which JCS also
- * uses). The text is built here rather than by `JSON.stringify` on a re-keyed object because
- * JavaScript objects list integer-like keys ("2", "10") first whatever order they were added in.
- *
- * Unlike `JSON.stringify`, it refuses what JSON cannot carry instead of dropping it or writing
- * `null`: a golden expectation silently turned into `null` would pass or fail for the wrong reason.
+ * The text is RFC 8785 (JCS), written by `canonicalize`, the RFC authors' implementation and the
+ * one the server's audit chain hashes with, so the project has one canonical form. What this
+ * module adds is the refusal: `canonicalize`, like `JSON.stringify`, drops `undefined` members
+ * and calls `toJSON`, and a golden expectation silently turned into something else would pass or
+ * fail for the wrong reason. So the value is first checked, and anything JSON cannot carry is
+ * refused with where it sits.
  */
+
+declare global {
+  interface String {
+    /** ES2024, in Node ≥ 20 (V8 11.3); the project's lib setting predates it. */
+    isWellFormed(): boolean;
+  }
+}
 
 /** Nesting deeper than this is refused with a message instead of exhausting the stack. */
 export const MAX_JSON_DEPTH = 1000;
@@ -37,58 +44,62 @@ interface PathStep {
 /**
  * The canonical JSON text of `value`, throwing {@link NotJsonError} for anything JSON cannot
  * represent: `undefined`, functions, symbols, bigints, non-finite numbers, integers beyond
- * ±(2^53 − 1), instances other than plain objects and arrays (a `Date`, a `Map`), circular
- * references, and nesting deeper than {@link MAX_JSON_DEPTH}.
+ * ±(2^53 − 1), strings or keys holding a lone UTF-16 surrogate (UTF-8 cannot carry one), instances
+ * other than plain objects and arrays (a `Date`, a `Map`), circular references, and nesting deeper
+ * than {@link MAX_JSON_DEPTH}.
  *
  * @example
  * canonicalJson({ b: [1.0, "x"], a: { d: null, c: true } }); // '{"a":{"c":true,"d":null},"b":[1,"x"]}'
  */
 export function canonicalJson(value: unknown, name = "value"): string {
-  return write(value, name, 0, new Set());
+  check(value, name, 0, new Set());
+  // Checked above: nothing canonicalize would drop, call or refuse remains.
+  return canonicalize(value) as string;
 }
 
-function write(value: unknown, path: PathStep | string, depth: number, open: Set<object>): string {
+function check(value: unknown, path: PathStep | string, depth: number, open: Set<object>): void {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return checkString(value, path);
     case "boolean":
-      return value ? "true" : "false";
+      return;
     case "number":
-      return writeNumber(value, path);
+      return checkNumber(value, path);
     case "object":
       break;
     default:
       throw new NotJsonError(render(path), `is ${describe(value)}, which JSON cannot represent`);
   }
-  if (value === null) return "null";
+  if (value === null) return;
   if (depth >= MAX_JSON_DEPTH) throw new NotJsonError(render(path), `nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (open.has(value)) throw new NotJsonError(render(path), "refers back to itself (a circular reference)");
 
   open.add(value);
-  let text: string;
   if (Array.isArray(value)) {
-    const items: string[] = [];
-    for (let i = 0; i < value.length; i++) items.push(write(value[i], { up: path, key: i }, depth + 1, open));
-    text = `[${items.join(",")}]`;
+    for (let i = 0; i < value.length; i++) check(value[i], { up: path, key: i }, depth + 1, open);
   } else {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw new NotJsonError(render(path), `is ${describe(value)}, not a plain object`);
     }
     const record = value as Record<string, unknown>;
-    // Array#sort without a comparator compares UTF-16 code units, the order JCS prescribes.
-    const members = Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${write(record[key], { up: path, key }, depth + 1, open)}`);
-    text = `{${members.join(",")}}`;
+    for (const key of Object.keys(record)) {
+      checkString(key, path, key);
+      check(record[key], { up: path, key }, depth + 1, open);
+    }
   }
   // Only ancestors count as circular: the same object reached twice by different paths is a
   // tree in JSON terms and is written twice.
   open.delete(value);
-  return text;
 }
 
-function writeNumber(value: number, path: PathStep | string): string {
+function checkString(value: string, path: PathStep | string, key?: string): void {
+  if (value.isWellFormed()) return;
+  const where = key === undefined ? render(path) : `${render(path)} key ${JSON.stringify(key)}`;
+  throw new NotJsonError(where, "holds a lone UTF-16 surrogate, which UTF-8 (and so JSON text on disk) cannot carry");
+}
+
+function checkNumber(value: number, path: PathStep | string): void {
   if (!Number.isFinite(value)) throw new NotJsonError(render(path), `is ${value}, which JSON cannot represent`);
   // Past 2^53 JavaScript has already rounded the literal it parsed (90071992547409931 reads as
   // 90071992547409940), and parsers that keep integers exact (Python, Go's json.Number) would
@@ -97,7 +108,6 @@ function writeNumber(value: number, path: PathStep | string): string {
   if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
     throw new NotJsonError(render(path), `is an integer beyond ±(2^53 − 1) (read as ${value}), which cannot be kept exact; write it as a string`);
   }
-  return JSON.stringify(value); // also turns -0 into 0
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;

@@ -49,21 +49,62 @@ export async function seedRun(db: Db, seed: RunSeed): Promise<string> {
   return id;
 }
 
-export type StepSeed = Partial<typeof steps.$inferInsert> & { id: string; name: string };
+/** The payloads of a step, as JSON text (reasoning as plain text): they go into the body of the step's event. */
+const PAYLOADS = ["parents", "input", "output", "reasoning", "alternatives", "features", "attemptErrors", "error", "gate"] as const;
+type StepPayloadSeed = Partial<Record<(typeof PAYLOADS)[number], string | null>>;
 
-/** A completed, inferred step without parents; JSON columns take JSON text, as the ingest writes. */
+export type StepSeed = Partial<typeof steps.$inferInsert> & StepPayloadSeed & { id: string; name: string };
+
+/**
+ * A completed, inferred step without parents. Its payloads (JSON text, as the ingest would have
+ * serialised them) go into the body of an event row it points at, which is where the store keeps
+ * them; the other fields into the steps row.
+ */
 export async function seedStep(db: Db, projectId: string, runId: string, step: StepSeed): Promise<void> {
+  const row: Partial<typeof steps.$inferInsert> & { id: string; name: string } = { ...step };
+  const body: Record<string, unknown> = {
+    id: uuidv7(),
+    type: step.status === "failed" ? "step.failed" : "step.completed",
+    runId,
+    stepId: step.id,
+    step: step.name,
+  };
+  body.parents = [];
+  for (const k of PAYLOADS) {
+    const v = step[k];
+    delete (row as Record<string, unknown>)[k];
+    if (v === undefined || v === null) continue;
+    body[k] = k === "reasoning" ? v : JSON.parse(v);
+  }
+  const endedAt = step.endedAt ?? FIXTURE_NOW - DAY + 10;
+  body.time = new Date(endedAt).toISOString();
+  // The event stands for one the projector already folded: the cursor moves past it, unless
+  // events the test sent are still waiting (they are folded first; then this one would be too).
+  const head = await db.$client.execute(
+    "SELECT (SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(position), 0) FROM projections WHERE name = 'runs')",
+  );
+  const caughtUp = Number(head.rows[0]![1]) >= Number(head.rows[0]![0]);
+  const rs = await db.$client.execute({
+    sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES (?, ?, ?, ?, ?, ?, 'fixture', ?) RETURNING seq",
+    args: [projectId, String(body.id), String(body.type), runId, endedAt, endedAt, JSON.stringify(body)],
+  });
   await db.insert(steps).values({
     projectId,
     runId,
     status: "completed",
-    parents: "[]",
     source: "inferred",
     stale: false,
     attempts: 1,
     durationMs: 10,
     startedAt: FIXTURE_NOW - DAY,
-    endedAt: FIXTURE_NOW - DAY + 10,
-    ...step,
+    endedAt,
+    eventSeq: Number(rs.rows[0]![0]),
+    ...row,
   });
+  if (caughtUp) {
+    await db.$client.execute({
+      sql: "INSERT INTO projections (name, position, updated_at) VALUES ('runs', ?, 0) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+      args: [Number(rs.rows[0]![0])],
+    });
+  }
 }

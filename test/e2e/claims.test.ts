@@ -1,4 +1,5 @@
 import { gunzipSync } from "node:zlib";
+import type { RunDetailResponse as RunDetail, RunSummary } from "../../server/src/modules/runs/contract.js";
 import {
   claimsWorkflow,
   createPolicyDb,
@@ -40,43 +41,6 @@ const STALE = new Set([3, 4, 40]);
 const TWO_DAYS_MS = 2 * 86_400_000;
 /** Small pages, so listing 60 runs takes several cursors. */
 const PAGE = 7;
-
-interface RunSummary {
-  id: string;
-  workflow: string;
-  version: string;
-  key: string | null;
-  status: string;
-  startedAt: string;
-  stepCount: number;
-  minCumulative: number | null;
-}
-interface StepView {
-  id: string;
-  name: string;
-  status: string;
-  parents: string[];
-  input: unknown;
-  output: unknown;
-  confidence: number | null;
-  cumulative: number | null;
-  source: string;
-  observedAt: string | null;
-  maxAgeMs: number | null;
-  stale: boolean;
-  flagged: boolean;
-  reasoning: string | null;
-  alternatives: unknown;
-  features: unknown;
-  attempts: number;
-  error: { name: string; message: string } | null;
-}
-interface RunDetail {
-  run: RunSummary & { input: unknown; output: unknown; stopStepId: string | null; error: { message: string } | null };
-  steps: StepView[];
-  edges: Array<{ from: string; to: string }>;
-  truncated: boolean;
-}
 
 /**
  * A policy book whose snapshot time and availability the test switches per case; otherwise

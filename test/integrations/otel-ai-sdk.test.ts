@@ -1,4 +1,5 @@
 import { context } from "@opentelemetry/api";
+import type { StepView } from "../../server/src/modules/runs/contract.js";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -28,14 +29,6 @@ afterAll(async () => {
   context.disable();
   await server?.close();
 });
-
-interface StepView {
-  id: string;
-  name: string;
-  parents: string[];
-  features: Record<string, unknown> | null;
-  output: unknown;
-}
 
 async function get<T>(path: string): Promise<T> {
   const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${server.apiKey}` } });

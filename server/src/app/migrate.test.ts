@@ -5,6 +5,7 @@ import { migrate } from "drizzle-orm/libsql/migrator";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../platform/db/client.js";
 import { migrateStore, migrationsFolder } from "./migrate.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../modules/runs/step-payload.js";
 
 interface Journal {
   entries: Array<{ idx: number; tag: string }>;
@@ -79,5 +80,62 @@ describe("migrating a store that holds data", () => {
     expect({ ...firing }).toEqual({ rule_id: "r1", status: "firing", value: 0.41, message: null });
     const policy = (await c.execute("SELECT min_confidence, target_accuracy, revision, delta, on_unmet, spot_check_near_rate FROM policies")).rows[0];
     expect({ ...policy }).toEqual({ min_confidence: 0.7, target_accuracy: 0.95, revision: 3, delta: null, on_unmet: null, spot_check_near_rate: null });
+  });
+});
+
+describe("migrating the steps table to payloads read from the event log", () => {
+  it("points each step at the report it was projected from, and keeps every payload readable", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0024_steps_event_seq") });
+    const c = store.client;
+    const body = (o: Record<string, unknown>) => JSON.stringify({ type: "step.completed", runId: "r", workflow: "wf", version: "1", ...o });
+    // s1 was reported twice: the later report (seq 2) ended earlier, so the row kept the first.
+    // s2 once, with a time offset. s3's events are gone: its row keeps no payload.
+    const t = Date.parse("2025-01-15T09:30:00.100Z");
+    const events: Array<[string, string, string]> = [
+      [
+        "e1",
+        "2025-01-15T09:30:00.100Z",
+        body({ stepId: "s1", time: "2025-01-15T09:30:00.100Z", source: "inferred", input: { n: 1 }, output: "kept", parents: [] }),
+      ],
+      ["e2", "2025-01-15T09:30:00.050Z", body({ stepId: "s1", time: "2025-01-15T09:30:00.050Z", source: "inferred", output: "stale", parents: [] })],
+      [
+        "e3",
+        "2025-01-15T11:30:00.200+02:00",
+        body({ stepId: "s2", time: "2025-01-15T11:30:00.200+02:00", source: "direct", output: 2, parents: ["s1"], reasoning: "why" }),
+      ],
+    ];
+    for (const [id, time, b] of events) {
+      await c.execute({
+        sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ('p', ?, 'step.completed', 'r', ?, 0, 'k', ?)",
+        args: [id, Date.parse(time), b],
+      });
+    }
+    const step = (id: string, endedAt: number, source: string, output: string | null) =>
+      c.execute({
+        sql: `INSERT INTO steps (project_id, id, run_id, name, status, parents, output, source, stale, attempts, duration_ms, started_at, ended_at)
+              VALUES ('p', ?, 'r', ?, 'completed', '[]', ?, ?, 0, 1, 1, 0, ?)`,
+        args: [id, id, output, source, endedAt],
+      });
+    await step("s1", t, "inferred", '"kept"');
+    await step("s2", t + 100, "direct", "2");
+    await step("s3", t, "inferred", '"lost"');
+
+    await migrateStore(store);
+
+    const rs = await c.execute(`SELECT s.id, s.event_seq, ev.id AS event_id, ev.body FROM steps s ${STEP_EVENT_JOIN} ORDER BY s.id`);
+    const rows = rs.rows.map((r) => ({ id: r.id, event: r.event_id, payload: stepPayload(r.body) }));
+    expect(rows.map((r) => [r.id, r.event])).toEqual([
+      ["s1", "e1"],
+      ["s2", "e3"],
+      ["s3", null],
+    ]);
+    expect(rows[0]!.payload).toMatchObject({ input: { n: 1 }, output: "kept" });
+    expect(rows[1]!.payload).toMatchObject({ output: 2, parents: ["s1"], reasoning: "why" });
+    expect(rows[2]!.payload.output).toBeNull();
+    const columns = (await c.execute("SELECT name FROM pragma_table_info('steps')")).rows.map((r) => String(r.name));
+    expect(columns).toContain("event_seq");
+    expect(columns).not.toContain("output");
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__steps%'")).rows).toEqual([]);
   });
 });

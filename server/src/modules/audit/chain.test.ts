@@ -34,6 +34,15 @@ describe("canonical entry JSON", () => {
   });
 });
 
+describe("payload hashes", () => {
+  it('cover a "__proto__" member like any other, so an edit inside it changes the hash', () => {
+    const stored = JSON.parse('{"decision":"correct","__proto__":{"amount":100}}') as unknown;
+    const edited = JSON.parse('{"decision":"correct","__proto__":{"amount":900}}') as unknown;
+    expect(canonicalJson(stored)).toBe('{"__proto__":{"amount":100},"decision":"correct"}');
+    expect(payloadHash(edited)).not.toBe(payloadHash(stored));
+  });
+});
+
 describe("checkpoint signatures", () => {
   const signer = new CheckpointSigner("a server secret of at least thirty-two characters");
 

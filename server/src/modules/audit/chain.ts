@@ -58,7 +58,9 @@ export function wellFormed<T>(value: T): T {
   if (typeof value === "string") return value.toWellFormed() as T;
   if (Array.isArray(value)) return value.map(wellFormed) as T;
   if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
+    // No prototype: on a plain object, assigning a "__proto__" key would set the prototype and
+    // drop the member from the hash, so an edit inside it would verify clean.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = wellFormed(v);
     return out as T;
   }

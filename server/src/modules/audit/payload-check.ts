@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
 import { sha256Hex, type StoredEntry } from "./chain.js";
+import { fromStoredTextOrNull, UnreadableStoredText } from "../../platform/db/stored-text.js";
 
 /** An entry with the payload text the store holds for it now (null when there is none). */
 export interface EntryWithPayload extends StoredEntry {
@@ -29,6 +30,23 @@ interface Purge {
   /** The purge's own payload matches its entry (the entry itself is checked by the walk). */
   intact: boolean;
 }
+
+/**
+ * The text of a payload as read from the store (an event body may be stored compressed). A
+ * compressed body that no longer decompresses was damaged or edited: it reads as a marker whose
+ * hash matches no entry, so the verification reports it like any other edit.
+ */
+export function payloadText(value: unknown): string | null {
+  try {
+    return fromStoredTextOrNull(value);
+  } catch (err) {
+    if (err instanceof UnreadableStoredText) return UNREADABLE_PAYLOAD;
+    throw err;
+  }
+}
+
+/** What an undecodable compressed payload reads as. */
+export const UNREADABLE_PAYLOAD = "(a compressed payload that does not decompress)";
 
 /** What the store keeps as the payload of an entry: its event's body, the event entry before it, or audit_payloads. */
 export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event" | "gate" | "stored" {

@@ -4,6 +4,7 @@ import { GENESIS_HASH, type SignedCheckpoint } from "./chain.js";
 import { consistencyProof, inclusionPath } from "./merkle.js";
 import { checkpointAt, checkpointCovering } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
+import { payloadText } from "./payload-check.js";
 
 /** Why a proof cannot be written (exit 1 in the CLI): no such entry, no checkpoint covering it. */
 export class ProofUnavailable extends Error {
@@ -69,7 +70,7 @@ export async function proveInclusion(
       hash: String(r[7]),
     },
     prevHash: seq === 1 ? GENESIS_HASH : String(r[9]),
-    ...(opts.payload === false ? {} : { payload: r[8] == null ? null : String(r[8]) }),
+    ...(opts.payload === false ? {} : { payload: payloadText(r[8]) }),
     leafIndex: seq - 1,
     treeSize: c.seq,
     path: path.map((h) => h.toString("hex")),

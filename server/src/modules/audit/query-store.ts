@@ -5,6 +5,7 @@ import type { Db } from "../../platform/db/client.js";
 import { parseJson } from "../../platform/db/json.js";
 import { sha256Hex } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
+import { payloadText } from "./payload-check.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -94,7 +95,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
       args: [...w.args, pageSize],
     });
     for (const r of rs.rows) {
-      const body = r[8] == null ? null : String(r[8]);
+      const body = payloadText(r[8]);
       const entry = view(r);
       // A payload that no longer hashes to its entry (edited, or reduced by retention) is marked
       // rather than served as the record.

@@ -12,6 +12,7 @@ import { silentLogger } from "../../app/logger.js";
 import { auditListQuery } from "./query-store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
+import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 
 let ctx: TestContext;
@@ -63,7 +64,8 @@ describe("audit entries", () => {
     const gate = items.find((e) => e.action === "gate.escalate")!;
     expect(gate.subject).toBe(`step:${run.reserve.stepId}`);
     const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE id = ?", args: [run.reserve.id] });
-    expect(gate.payloadHash).toBe(sha256Hex(String(stored.rows[0]![0])));
+    // The hash is of the body's JSON text (this one, with its contract, is stored compressed).
+    expect(gate.payloadHash).toBe(sha256Hex(fromStoredText(stored.rows[0]![0])));
   });
 
   it("writes no entry for a rejected item or a duplicate, so the chain head stays put", async () => {

@@ -1,7 +1,7 @@
 import type { Client, InValue, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
 import { canonicalJson, entryHash, GENESIS_HASH, sha256Hex, type SignedCheckpoint, type StoredEntry } from "./chain.js";
-import type { EntryWithPayload } from "./payload-check.js";
+import { payloadText, type EntryWithPayload } from "./payload-check.js";
 import { extendTree } from "./tree-store.js";
 import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
@@ -282,7 +282,7 @@ export async function* readEntriesWithPayload(
         runId: r[6] == null ? null : String(r[6]),
         payloadHash: String(r[7]),
         hash: String(r[8]),
-        payload: r[9] == null ? null : String(r[9]),
+        payload: payloadText(r[9]),
       };
     }
     if (rs.rows.length < pageSize) return;

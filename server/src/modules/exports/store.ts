@@ -3,6 +3,7 @@ import type { CorrectionRow, CorrectionRowKind } from "@seamtrace/golden";
 import type { CorrectionsFilter, ExportInclude } from "./contract.js";
 import { iso, parseJson } from "../../platform/db/json.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 
 /**
  * The corrections export: decided escalations and stand-alone labels as training rows,
@@ -33,7 +34,6 @@ function filters(alias: string, timeColumn: string, f: CorrectionsFilter, parts:
 
 const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const json = (v: unknown): unknown => parseJson(text(v));
 
 /**
  * Escalations people settled with the chosen decisions, by (resolved_at, id). A judge's or a
@@ -143,8 +143,8 @@ async function* standaloneLabels(client: Client, projectId: string, f: Correctio
     args.push(after.time, after.time, after.id);
     const rs = await client.execute({
       sql: `SELECT l.id, l.source, l.run_id, l.step_id, l.workflow, l.version, l.step,
-              s.input, s.output, l.value, l.correct, l.confidence, s.alternatives, l.actor, l.reason, l.created_at
-            FROM labels l LEFT JOIN steps s ON s.project_id = l.project_id AND s.id = l.step_id
+              ev.body, l.value, l.correct, l.confidence, l.actor, l.reason, l.created_at
+            FROM labels l LEFT JOIN steps s ON s.project_id = l.project_id AND s.id = l.step_id ${STEP_EVENT_JOIN}
             WHERE ${parts.join(" AND ")}
             ORDER BY l.created_at, l.id LIMIT ?`,
       args: [...args, pageSize],
@@ -152,18 +152,20 @@ async function* standaloneLabels(client: Client, projectId: string, f: Correctio
     for (const r of rs.rows) yield labelRow(r);
     if (rs.rows.length < pageSize) return;
     const last = rs.rows[rs.rows.length - 1]!;
-    after = { time: Number(last[15]), id: String(last[0]) };
+    after = { time: Number(last[13]), id: String(last[0]) };
     await yieldToEventLoop();
   }
 }
 
 function labelRow(r: Row): CorrectionRow & { time: number } {
-  const outputText = text(r[8]);
-  const valueText = text(r[9]);
-  const correct = r[10] === null ? null : Number(r[10]) === 1;
-  const output = parseJson(outputText);
-  const alternatives = json(r[12]);
-  const createdAt = Number(r[15]);
+  // The step's input, output and alternatives are in the body of its event (runs/step-payload.ts).
+  const step = stepPayload(r[7]);
+  const outputText = step.outputText;
+  const valueText = text(r[8]);
+  const correct = r[9] === null ? null : Number(r[9]) === 1;
+  const output = step.output;
+  const alternatives = step.alternatives;
+  const createdAt = Number(r[13]);
   // A label says the output was right, or gives the true value, or both; with neither a right
   // answer nor agreement it is a rejection (no training target).
   let decision: CorrectionRow["decision"];
@@ -187,14 +189,14 @@ function labelRow(r: Row): CorrectionRow & { time: number } {
     workflow: String(r[4]),
     version: String(r[5]),
     step: String(r[6]),
-    input: parseJson(text(r[7])),
+    input: step.input,
     output,
     corrected,
     decision,
-    confidence: num(r[11]),
+    confidence: num(r[10]),
     alternatives: Array.isArray(alternatives) ? alternatives : null,
-    reviewer: text(r[13]),
-    reason: text(r[14]),
+    reviewer: text(r[11]),
+    reason: text(r[12]),
     createdAt: iso(createdAt),
     resolvedAt: iso(createdAt),
     time: createdAt,

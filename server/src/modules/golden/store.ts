@@ -7,6 +7,7 @@ import { appendAudit } from "../audit/store.js";
 import { iso, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 
 /** Golden results sent by `seamtrace golden run`, and golden cases made from reviews. */
 
@@ -185,7 +186,9 @@ export async function addGoldenCase(
     if (run.rows[0]?.[1] != null) return { commit: false, value: { status: "purged" } };
     const stopAtReviewed = e[7] !== "escalate" && e[4] === "correct";
     const steps = await tx.execute({
-      sql: "SELECT id, name, output FROM steps WHERE project_id = ? AND run_id = ? AND status = 'completed' ORDER BY started_at, call, id",
+      // Outputs are in the body of each step's event (runs/step-payload.ts).
+      sql: `SELECT s.id, s.name, ev.body FROM steps s ${STEP_EVENT_JOIN}
+            WHERE s.project_id = ? AND s.run_id = ? AND s.status = 'completed' ORDER BY s.started_at, s.call, s.id`,
       args: [projectId, runId],
     });
     const expected: Record<string, unknown> = {};
@@ -194,7 +197,7 @@ export async function addGoldenCase(
         if (stopAtReviewed) break;
         continue;
       }
-      expected[String(s[1])] = parseJson(s[2] === null ? "null" : String(s[2]));
+      expected[String(s[1])] = stepPayload(s[2]).output;
     }
     expected[String(e[2])] = parseJson(String(e[4] === "correct" ? e[5] : e[6]));
     const c: GoldenCase = { id: caseId, input: parseJson(run.rows[0]?.[0] == null ? "null" : String(run.rows[0][0])), expected, tags: ["from-review"] };

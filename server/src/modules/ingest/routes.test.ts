@@ -5,6 +5,7 @@ import { sha256Hex } from "../audit/chain.js";
 import { revokeApiKey } from "../auth/keys-store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, counts, dropped, postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -286,30 +287,25 @@ describe("POST /v1/events: projection into runs and steps", () => {
 
     await ctx.deps.projector.sync();
     const steps = await ctx.store.client.execute({
-      sql: "SELECT * FROM steps WHERE project_id = ? AND run_id = ? ORDER BY started_at, name",
+      sql: `SELECT s.*, ev.body AS event_body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ? ORDER BY s.started_at, s.name`,
       args: [projectId, run.runId],
     });
-    expect(steps.rows.map((s) => [s.id, s.name, JSON.parse(String(s.parents))])).toEqual([
+    expect(steps.rows.map((s) => [s.id, s.name, stepPayload(s.event_body).parents])).toEqual([
       [run.stepIds[0], "extract", []],
       [run.stepIds[1], "classify", [run.stepIds[0]]],
       [run.stepIds[2], "match-policy", [run.stepIds[0]]],
     ]);
     const [extract, classify, match] = steps.rows;
-    expect(extract).toMatchObject({
-      status: "completed",
-      confidence: 0.92,
-      source: "inferred",
-      stale: 0,
-      flagged: 0,
-      attempts: 1,
-      reasoning: "policy number found in the subject line",
-    });
-    expect(JSON.parse(String(extract!.features))).toEqual({ amount: 1200, channel: "email", urgent: false });
-    expect(JSON.parse(String(extract!.alternatives))).toEqual([{ policyNo: "P-1243" }]);
-    expect(JSON.parse(String(classify!.gate))).toMatchObject({ outcome: "pass", minConfidence: 0.7 });
-    expect(classify!.output).toBe('"water"');
+    expect(extract).toMatchObject({ status: "completed", confidence: 0.92, source: "inferred", stale: 0, flagged: 0, attempts: 1 });
+    // The payloads are read from the step's event, where they are stored once.
+    const [x, c, m] = [extract, classify, match].map((r) => stepPayload(r!.event_body));
+    expect(x!.reasoning).toBe("policy number found in the subject line");
+    expect(x!.features).toEqual({ amount: 1200, channel: "email", urgent: false });
+    expect(x!.alternatives).toEqual([{ policyNo: "P-1243" }]);
+    expect(c!.gate).toMatchObject({ outcome: "pass", minConfidence: 0.7 });
+    expect(c!.output).toBe("water");
     expect(match).toMatchObject({ source: "direct", attempts: 2, max_age_ms: 86_400_000, observed_at: Date.parse("2025-01-15T09:29:00.000Z") });
-    expect(JSON.parse(String(match!.attempt_errors))).toEqual([{ name: "FetchError", message: "ECONNRESET" }]);
+    expect(m!.attemptErrors).toEqual([{ name: "FetchError", message: "ECONNRESET" }]);
   });
 
   it("ends completed when run.completed arrives before run.started, in separate requests", async () => {

@@ -10,6 +10,7 @@ import { WriteQueue } from "../../platform/db/write-queue.js";
 import { chunks } from "../../platform/db/sql.js";
 import { sameContent } from "./same-content.js";
 import { noteWriteCommitted } from "../../platform/db/store-health.js";
+import { fromStoredText, toStoredText } from "../../platform/db/stored-text.js";
 
 /** One request's accepted events, already validated, with who sent them and when. */
 export interface IngestBatch {
@@ -58,14 +59,14 @@ const EVENT_ROWS = new PackedRows([
   { kind: "ascii", width: 16 }, // type
   { kind: "ascii", width: 36, nullable: true }, // run_id
   { kind: "integer" }, // time
-  { kind: "text" }, // body
+  { kind: "text", compressed: true }, // body: its JSON text, deflated when large (stored-text.ts)
 ]);
 const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_id, received_at, key_id, id, type, run_id, time, body)", {
   leading: ["?4", "?5", "?6"],
   tail: "ON CONFLICT DO NOTHING",
 });
 
-/** An event to store: where it came from, and its body as stored (and hashed for its audit entry). */
+/** An event to store: where it came from, and its body's JSON text (hashed for its audit entry). */
 interface EventRow {
   batch: number;
   index: number;
@@ -123,7 +124,9 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     for (const [bi, rows] of perBatch.entries()) {
       if (rows.length === 0) continue;
       const b = batches[bi]!;
-      const packed = EVENT_ROWS.pack(rows.map((r) => [r.event.id, r.event.type, "runId" in r.event ? r.event.runId : null, Date.parse(r.event.time), r.body]));
+      const packed = EVENT_ROWS.pack(
+        rows.map((r) => [r.event.id, r.event.type, "runId" in r.event ? r.event.runId : null, Date.parse(r.event.time), toStoredText(r.body)]),
+      );
       const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, b.projectId, b.receivedAt, b.keyId] });
       if (rs.rowsAffected !== rows.length) skipped = true;
     }
@@ -188,7 +191,7 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
         sql: `SELECT id, body FROM events WHERE project_id = ? AND id IN (${part.map(() => "?").join(", ")})`,
         args: [projectId, ...part],
       });
-      for (const r of rs.rows) out.set(`${projectId} ${String(r[0])}`, JSON.parse(String(r[1])));
+      for (const r of rs.rows) out.set(`${projectId} ${String(r[0])}`, JSON.parse(fromStoredText(r[1])));
     }
   }
   return out;
@@ -209,7 +212,9 @@ export async function appendPrepared(tx: Transaction, projectId: string, receive
   }
   let skipped = false;
   for (const [keyId, list] of byKey) {
-    const packed = EVENT_ROWS.pack(list.map(({ row: { event: e }, body }) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), body]));
+    const packed = EVENT_ROWS.pack(
+      list.map(({ row: { event: e }, body }) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), toStoredText(body)]),
+    );
     const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, projectId, receivedAt, keyId] });
     if (rs.rowsAffected !== list.length) skipped = true;
   }

@@ -5,6 +5,8 @@ import { call, escalatedRun, postBatches } from "../../../test-support/review-fi
 import { verifyAudit } from "../audit/verify.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
+import { COMPRESS_ABOVE, fromStoredText } from "../../platform/db/stored-text.js";
+import type { StepEvent } from "@seamtrace/sdk";
 
 const DAY = 86_400_000;
 let ctx: TestContext;
@@ -31,7 +33,7 @@ async function runDetail(runId: string) {
 
 async function eventBodies(runId: string): Promise<Array<Record<string, unknown>>> {
   const rs = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq", args: [projectId, runId] });
-  return rs.rows.map((r) => JSON.parse(String(r[0])) as Record<string, unknown>);
+  return rs.rows.map((r) => JSON.parse(fromStoredText(r[0])) as Record<string, unknown>);
 }
 
 async function verified(): Promise<VerifyReport> {
@@ -84,6 +86,45 @@ describe("retention", () => {
     expect(await verified()).toMatchObject({ ok: true });
     // Done once: a second pass has nothing to do.
     expect((await job(2)).rowsRead).toBe(0);
+  });
+
+  it("removes exactly the configured fields from compressed bodies too, as the run detail then shows", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "final" })).status).toBe(200);
+    const run = completedRun();
+    const [, extract, classify] = run.events as [unknown, StepEvent, StepEvent];
+    const long = (tag: string) => `${tag} `.repeat(COMPRESS_ABOVE);
+    extract.input = { note: long("extract input") };
+    extract.reasoning = long("extract reasoning");
+    classify.input = { note: long("classify input") };
+    classify.output = long("classify output");
+    await postEvents(ctx, key, { events: run.events });
+    await ctx.deps.projector.sync();
+    const storage = async () =>
+      (
+        await ctx.store.client.execute({
+          sql: "SELECT id, typeof(body) FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq",
+          args: [projectId, run.runId],
+        })
+      ).rows.map((r): [string, string] => [String(r[0]), String(r[1])]);
+    expect(new Map(await storage()).get(classify.id)).toBe("blob");
+
+    expect(await job(1)).toMatchObject({ final: { runs: 1, steps: 3 } });
+    const after = (await runDetail(run.runId)).body;
+    const byName = Object.fromEntries(after.steps.map((s) => [s.name, s]));
+    expect(byName.extract).toMatchObject({ input: null, output: null, reasoning: null, confidence: 0.92 });
+    // classify is a final step: its (compressed) output stays, its input goes.
+    expect(byName.classify).toMatchObject({ input: null, output: classify.output, confidence: 0.8 });
+    const bodies = await eventBodies(run.runId);
+    const reduced = bodies.find((b) => b.step === "classify")!;
+    // Exactly the configured fields: everything else of the event is as it was sent.
+    const { input: _dropped, ...kept } = classify;
+    expect(reduced).toEqual(kept);
+    expect(bodies.find((b) => b.step === "extract")).not.toHaveProperty("reasoning");
+    // A body still over the threshold stays compressed; one that shrank under it is text again.
+    expect(new Map(await storage()).get(classify.id)).toBe("blob");
+    expect(new Map(await storage()).get(extract.id)).toBe("text");
+    expect(await verified()).toMatchObject({ ok: true, payloads: expect.objectContaining({ reduced: expect.any(Number) }) });
+    expect((await verified()).payloads.reduced).toBeGreaterThanOrEqual(3);
   });
 
   it("deletes ended runs past the TTL with their steps, events, reviews and audit payloads; the chain still verifies", async () => {

@@ -5,6 +5,8 @@ import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
+import { fromStoredText, storedArg, toStoredText } from "../../platform/db/stored-text.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 
 export type RetentionMode = "full" | "final";
 
@@ -95,10 +97,8 @@ export interface PurgeCounts {
   events: number;
 }
 
-// The payload fields of step events that `final` drops (and `$.output` of intermediate steps).
-const STEP_EVENT_PAYLOAD = "'$.input', '$.reasoning', '$.alternatives'";
-// An intermediate step: another step of the run names it as a parent. The others are final.
-const CONSUMED = `EXISTS (SELECT 1 FROM steps c, json_each(c.parents) p WHERE c.project_id = s.project_id AND c.run_id = s.run_id AND p.value = s.id)`;
+// The payload fields of step events that `final` drops (and `output` of intermediate steps).
+const STEP_EVENT_PAYLOAD = ["input", "reasoning", "alternatives"] as const;
 
 export interface PurgeInput {
   projectId: string;
@@ -168,31 +168,14 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
 export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCounts> {
   return purgeEndedRuns(client, input, "final", true, async (tx, projectId, runId, cursor, now) => {
     const args = [projectId, runId];
-    // Events first: which steps are final is read from the steps rows, not changed by this.
-    const events = await tx.execute({
-      sql: `UPDATE events SET body = CASE
-              WHEN type = 'run.started' THEN json_remove(body, '$.input')
-              WHEN body ->> '$.stepId' IN (SELECT s.id FROM steps s WHERE s.project_id = ?1 AND s.run_id = ?2 AND NOT ${CONSUMED})
-                THEN json_remove(body, ${STEP_EVENT_PAYLOAD})
-              ELSE json_remove(body, ${STEP_EVENT_PAYLOAD}, '$.output') END
-            WHERE project_id = ?1 AND run_id = ?2 AND seq <= ?3 AND type IN ('step.completed', 'step.failed', 'run.started')
-            RETURNING id, body`,
-      args: [projectId, runId, cursor],
-    });
+    const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor);
     // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
-    const bodies = new Map(events.rows.map((r) => [`event:${String(r[0])}`, sha256Hex(String(r[1]))]));
     const entries = await tx.execute({ sql: "SELECT seq, subject FROM audit_log WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'", args });
     const payloads: Record<string, string> = {};
     for (const e of entries.rows) {
       const hash = bodies.get(String(e[1]));
       if (hash !== undefined) payloads[String(e[0])] = hash;
     }
-    const steps = await tx.execute({
-      sql: `UPDATE steps AS s SET input = NULL, reasoning = NULL, alternatives = NULL,
-              output = CASE WHEN ${CONSUMED} THEN NULL ELSE output END
-            WHERE project_id = ? AND run_id = ?`,
-      args,
-    });
     await tx.execute({
       sql: `UPDATE escalations SET packet = json_set(packet, '$.input', json('null'), '$.output', json('null'), '$.reasoning', json('null'),
               '$.alternatives', json('null'), '$.run.input', json('null'), '$.runSoFar', json('{"steps":[],"truncated":true}'), '$.purged', 'final')
@@ -201,8 +184,64 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     });
     await purgeOtlpRunToFinal(tx, projectId, runId);
     await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
-    return { steps: steps.rowsAffected, events: events.rows.length, payloads };
+    return { steps, events, payloads };
   });
+}
+
+/**
+ * Reduces the bodies of a run's projected events to what `final` keeps, in JS because a body may
+ * be stored compressed: the run's input; each step's input, reasoning and alternatives; and the
+ * output of intermediate steps (those another step of the run names as a parent, as the steps
+ * table has them). The steps rows hold no payloads (they read them from these bodies), so this is
+ * every place a step payload lives besides the review packets. Answers the run's step count,
+ * the events reduced and each one's new SHA-256, by `event:<id>`.
+ */
+async function reduceRunEvents(
+  tx: Transaction,
+  projectId: string,
+  runId: string,
+  cursor: number,
+): Promise<{ steps: number; events: number; bodies: Map<string, string> }> {
+  const stepRows = await tx.execute({
+    sql: `SELECT s.id, ev.body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ?`,
+    args: [projectId, runId],
+  });
+  const consumed = new Set<string>();
+  for (const r of stepRows.rows) for (const parent of stepPayload(r[1]).parents) consumed.add(parent);
+  const final = new Set(stepRows.rows.map((r) => String(r[0])).filter((id) => !consumed.has(id)));
+  const rs = await tx.execute({
+    sql: `SELECT seq, id, type, body FROM events
+          WHERE project_id = ? AND run_id = ? AND seq <= ? AND type IN ('step.completed', 'step.failed', 'run.started')`,
+    args: [projectId, runId, cursor],
+  });
+  const bodies = new Map<string, string>();
+  for (const r of rs.rows) {
+    let text: string;
+    let body: Record<string, unknown>;
+    try {
+      text = fromStoredText(r[3]);
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+      body = parsed as Record<string, unknown>;
+    } catch {
+      // The collector stores JSON objects only: a body that does not decompress or parse was
+      // damaged, and is left as it is for the audit verification to report.
+      continue;
+    }
+    const drop: string[] = String(r[2]) === "run.started" ? ["input"] : [...STEP_EVENT_PAYLOAD];
+    if (String(r[2]) !== "run.started" && !final.has(String(body.stepId))) drop.push("output");
+    let changed = false;
+    for (const k of drop) {
+      if (k in body) {
+        delete body[k];
+        changed = true;
+      }
+    }
+    const reduced = changed ? JSON.stringify(body) : text;
+    if (changed) await tx.execute({ sql: "UPDATE events SET body = ? WHERE seq = ?", args: [storedArg(toStoredText(reduced)), Number(r[0])] });
+    bodies.set(`event:${String(r[1])}`, sha256Hex(reduced));
+  }
+  return { steps: stepRows.rows.length, events: bodies.size, bodies };
 }
 
 /**

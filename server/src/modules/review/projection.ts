@@ -6,6 +6,7 @@ import { enqueueWebhookStatement } from "../webhooks/store.js";
 import { parseJson } from "../../platform/db/json.js";
 import { knownAnswerStatement } from "./known-answers.js";
 import { teamSettings } from "./team-settings.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 
 /** One event of a projection batch, with its project. */
 export interface BatchEvent {
@@ -276,22 +277,20 @@ function fromEvent(e: StepEvent): StepRecord {
   };
 }
 
-const STEP_COLUMNS = "id, name, status, parents, output, confidence, cumulative, source, stale, flagged, escalation_id, started_at, ended_at";
+// A step's parents and output are in the body of its event (runs/step-payload.ts).
+const STEP_SELECT = `SELECT s.id, s.name, s.status, s.confidence, s.cumulative, s.source, s.stale, s.flagged, s.escalation_id, s.started_at, s.ended_at,
+  ev.body AS event_body FROM steps s ${STEP_EVENT_JOIN}`;
 
 function fromRow(r: Row): StepRecord {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  let parents: string[] = [];
-  try {
-    parents = JSON.parse(String(r.parents)) as string[];
-  } catch {
-    // A row the ingest wrote always parses; an unreadable one just shows no lineage.
-  }
+  // An unreadable body just shows no lineage and no output.
+  const payload = stepPayload(r.event_body);
   return {
     stepId: String(r.id),
     step: String(r.name),
     status: r.status === "failed" ? "failed" : "completed",
-    parents,
-    outputText: r.output === null ? null : String(r.output),
+    parents: payload.parents,
+    outputText: payload.outputText,
     confidence: num(r.confidence),
     cumulative: num(r.cumulative),
     source: String(r.source) as Source,
@@ -344,7 +343,7 @@ async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, 
   const missing = [...new Set(e.parents)].filter((id) => !index.steps.has(`${projectId} ${id}`));
   for (const part of chunks(missing, 500)) {
     const rs = await tx.execute({
-      sql: `SELECT ${STEP_COLUMNS} FROM steps WHERE project_id = ? AND id IN (${part.map(() => "?").join(",")})`,
+      sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.id IN (${part.map(() => "?").join(",")})`,
       args: [projectId, ...part],
     });
     for (const r of rs.rows) stored.set(String(r.id), fromRow(r));
@@ -374,8 +373,8 @@ async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, 
 async function earlierSteps(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<EscalationPacket["runSoFar"]> {
   const endedAt = Date.parse(e.time);
   const rs = await tx.execute({
-    sql: `SELECT ${STEP_COLUMNS} FROM steps WHERE project_id = ? AND run_id = ? AND ended_at <= ? AND id <> ?
-          ORDER BY ended_at DESC, id DESC LIMIT ?`,
+    sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.run_id = ? AND s.ended_at <= ? AND s.id <> ?
+          ORDER BY s.ended_at DESC, s.id DESC LIMIT ?`,
     args: [projectId, e.runId, endedAt, e.stepId, RUN_SO_FAR_STEPS + 1],
   });
   const byId = new Map<string, StepRecord>();

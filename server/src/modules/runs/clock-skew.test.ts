@@ -2,6 +2,7 @@ import { uuidv7, type RunState } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
+import { STEP_EVENT_JOIN, stepPayload } from "./step-payload.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -47,8 +48,11 @@ describe("a run resumed by a worker whose clock is behind", () => {
     await ctx.deps.projector.sync();
     const run = await ctx.store.client.execute({ sql: "SELECT status FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
     expect(run.rows[0]!.status).toBe("completed");
-    const row = await ctx.store.client.execute({ sql: "SELECT output, source FROM steps WHERE project_id = ? AND id = ?", args: [projectId, step.stepId] });
-    expect(row.rows[0]).toMatchObject({ output: '"reviewed"', source: "human" });
+    const row = await ctx.store.client.execute({
+      sql: `SELECT ev.body, s.source FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.id = ?`,
+      args: [projectId, step.stepId],
+    });
+    expect({ output: stepPayload(row.rows[0]!.body).output, source: row.rows[0]!.source }).toEqual({ output: "reviewed", source: "human" });
   });
 });
 

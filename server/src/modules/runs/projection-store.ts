@@ -4,6 +4,7 @@ import { reviewStatements } from "../review/projection.js";
 import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
+import { fromStoredText } from "../../platform/db/stored-text.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
 const RUN_ROWS_PER_STATEMENT = 50;
@@ -33,9 +34,10 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
     });
     if (rs.rows.length === 0) return { projected: 0, position: from };
     const batch = rs.rows.map((r) => ({
+      seq: Number(r[0]),
       projectId: String(r[1]),
       receivedAt: Number(r[2]),
-      event: JSON.parse(String(r[3])) as SeamtraceEvent,
+      event: JSON.parse(fromStoredText(r[3])) as SeamtraceEvent,
     }));
     const position = Number(rs.rows[rs.rows.length - 1]![0]);
     const { stmts, runs } = projectionStatements(batch);
@@ -86,7 +88,7 @@ export async function unprojectedSince(client: Client, position: number): Promis
 }
 
 /** The statements that fold newly stored events into workflows, runs and steps. */
-function projectionStatements(inserted: Array<{ projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
+function projectionStatements(inserted: Array<{ seq: number; projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
   stmts: InStatement[];
   /** Every run written (once each). */
   runs: Array<{ projectId: string; runId: string }>;
@@ -96,7 +98,7 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
   const stepRows: InValue[][] = [];
   // Per run touched by step events: the earliest step start, the row made if the run is new.
   const placeholders = new Map<string, { row: InValue[]; startedAt: number }>();
-  for (const { projectId, receivedAt: now, event: e } of inserted) {
+  for (const { seq, projectId, receivedAt: now, event: e } of inserted) {
     if (e.type === "sdk.dropped") continue;
     workflowRows.set(`${projectId} ${e.workflow}`, [uuidv7(), projectId, e.workflow, now]);
     switch (e.type) {
@@ -105,7 +107,7 @@ function projectionStatements(inserted: Array<{ projectId: string; receivedAt: n
         break;
       case "step.completed":
       case "step.failed": {
-        stepRows.push(stepRow(projectId, e));
+        stepRows.push(stepRow(seq, projectId, e));
         const k = `${projectId} ${e.runId}`;
         const startedAt = Date.parse(e.startedAt);
         const prev = placeholders.get(k);
@@ -262,9 +264,10 @@ function goldenValues(e: RunStartedEvent | RunEndedEvent | StepEvent): InValue[]
   return g ? [g.result, g.set, g.case, g.outcome] : [null, null, null, null];
 }
 
-const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, parents, input, output, confidence, cumulative,
-  source, observed_at, max_age_ms, stale, flagged, reasoning, alternatives, features, attempts, attempt_errors, error, gate,
-  escalation_id, duration_ms, started_at, ended_at, call, epoch) VALUES `;
+// No payloads: the row points at its event (event_seq), whose body holds them (step-payload.ts).
+const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, confidence, cumulative,
+  source, observed_at, max_age_ms, stale, flagged, attempts,
+  escalation_id, duration_ms, started_at, ended_at, call, epoch, event_seq) VALUES `;
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")"))
   .split(",")
   .map((c) => c.trim());
@@ -278,16 +281,13 @@ const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
     .join(", ")}
   WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
 
-function stepRow(projectId: string, e: StepEvent): InValue[] {
+function stepRow(seq: number, projectId: string, e: StepEvent): InValue[] {
   return [
     projectId,
     e.stepId,
     e.runId,
     e.step,
     e.type === "step.completed" ? "completed" : "failed",
-    JSON.stringify(e.parents),
-    json(e.input),
-    json(e.output),
     e.confidence ?? null,
     e.cumulative ?? null,
     e.source,
@@ -295,19 +295,14 @@ function stepRow(projectId: string, e: StepEvent): InValue[] {
     e.maxAgeMs === undefined ? null : Math.round(e.maxAgeMs),
     e.stale ? 1 : 0,
     e.flagged ? 1 : 0,
-    e.reasoning ?? null,
-    json(e.alternatives),
-    json(e.features),
     e.attempt,
-    json(e.attemptErrors),
-    json(e.error),
-    json(e.gate),
     e.escalationId ?? null,
     Math.round(e.durationMs),
     Date.parse(e.startedAt),
     Date.parse(e.time),
     e.call ?? 0,
     e.epoch ?? 0,
+    seq,
   ];
 }
 

@@ -7,6 +7,8 @@ import { runs, steps } from "./schema.js";
 import { appendAudit } from "../audit/store.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { parseJson } from "../../platform/db/json.js";
+import { events } from "../ingest/schema.js";
+import { stepPayload } from "./step-payload.js";
 
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
@@ -39,18 +41,18 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       stepId: steps.id,
       name: steps.name,
       status: steps.status,
-      output: steps.output,
       confidence: steps.confidence,
       cumulative: steps.cumulative,
       source: steps.source,
       stale: steps.stale,
       flagged: steps.flagged,
-      parents: steps.parents,
       escalationId: steps.escalationId,
-      gate: steps.gate,
       call: steps.call,
+      // The payloads are in the body of the step's event (step-payload.ts).
+      eventBody: sql<unknown>`${events.body}`,
     })
     .from(steps)
+    .leftJoin(events, and(eq(events.seq, steps.eventSeq), eq(events.projectId, steps.projectId)))
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
     // A replay takes the last record of each call: a later epoch's, whatever its worker's clock said.
     .orderBy(asc(steps.epoch), asc(steps.startedAt), asc(steps.id))
@@ -69,9 +71,10 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
     .from(escalations)
     .where(and(eq(escalations.projectId, projectId), eq(escalations.runId, runId)))
     .get();
+  const payloads = rows.map((s) => stepPayload(s.eventBody));
   let escalation: RunState["escalation"] = null;
   if (esc) {
-    const original = rows.find((s) => s.stepId === esc.stepId);
+    const at = rows.findIndex((s) => s.stepId === esc.stepId);
     // A deadline that settled the item (`expired`) resumes the run like a decision does.
     const settled = esc.status === "resolved" || esc.status === "expired";
     escalation = {
@@ -81,7 +84,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       status: settled ? "resolved" : "open",
       decision: (esc.decision as Decision | null) ?? null,
       // Accept resumes with the model's own output; correct with the reviewer's.
-      output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? parseJson(original?.output ?? null) : null,
+      output: esc.decision === "correct" ? parseJson(esc.correctedOutput) : esc.decision === "accept" ? (at < 0 ? null : payloads[at]!.output) : null,
       reason: esc.reason,
       resumedAt: esc.resumedAt === null ? null : new Date(esc.resumedAt).toISOString(),
       resumable: settled && (esc.resumedAt === null || lapsed(esc.leaseExpiresAt, now)),
@@ -100,20 +103,20 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       input: parseJson(run.input),
       epoch: Math.max(run.statusEpoch, claimed?.epoch ?? 0),
     },
-    steps: rows.map((s) => ({
+    steps: rows.map((s, i) => ({
       stepId: s.stepId,
       name: s.name,
       status: s.status,
-      output: parseJson(s.output),
+      output: payloads[i]!.output,
       confidence: s.confidence,
       cumulative: s.cumulative,
       source: s.source as Source,
       stale: s.stale,
       flagged: s.flagged,
-      parents: (parseJson(s.parents) as string[] | null) ?? [],
+      parents: payloads[i]!.parents,
       escalationId: s.escalationId,
       call: s.call,
-      gated: parseJson<{ outcome?: string }>(s.gate)?.outcome === "escalate",
+      gated: (payloads[i]!.gate as { outcome?: string } | null)?.outcome === "escalate",
     })),
     escalation,
   };

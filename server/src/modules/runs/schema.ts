@@ -92,7 +92,11 @@ export const runs = sqliteTable(
   ],
 );
 
-/** Steps, projected from step events: one row per step (its last attempt). */
+/**
+ * Steps, projected from step events: one row per step (its last attempt). The row holds what is
+ * queried and sorted on; the payloads stay in the event it came from (`event_seq`), so each is
+ * stored once.
+ */
 export const steps = sqliteTable(
   "steps",
   {
@@ -105,10 +109,6 @@ export const steps = sqliteTable(
     /** The resume epoch of the execution that ran this step: a replay takes a later epoch's record of a call over an earlier one's. */
     epoch: integer("epoch").notNull().default(0),
     status: text("status", { enum: ["completed", "failed"] }).notNull(),
-    /** JSON array of parent step ids: the DAG edges. */
-    parents: text("parents").notNull(),
-    input: text("input"),
-    output: text("output"),
     confidence: real("confidence"),
     cumulative: real("cumulative"),
     source: text("source").notNull(),
@@ -116,18 +116,19 @@ export const steps = sqliteTable(
     maxAgeMs: integer("max_age_ms"),
     stale: integer("stale", { mode: "boolean" }).notNull(),
     flagged: integer("flagged", { mode: "boolean" }).notNull().default(false),
-    reasoning: text("reasoning"),
-    alternatives: text("alternatives"),
-    features: text("features"),
     attempts: integer("attempts").notNull(),
-    attemptErrors: text("attempt_errors"),
-    error: text("error"),
-    gate: text("gate"),
     /** The escalation (blocking, flag or spot check) this step went to review as. */
     escalationId: text("escalation_id"),
     durationMs: integer("duration_ms").notNull(),
     startedAt: integer("started_at").notNull(),
     endedAt: integer("ended_at").notNull(),
+    /**
+     * The `events.seq` of the report this row was projected from: the step's payloads (input,
+     * output, reasoning, alternatives, features, errors, gate, parents) are read from that
+     * event's body, which holds them once (runs/step-payload.ts). Null only for a row migrated
+     * from before, whose event the log no longer holds.
+     */
+    eventSeq: integer("event_seq"),
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.id] }),

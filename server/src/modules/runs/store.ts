@@ -17,6 +17,8 @@ import { runHours, runs, steps, workflows } from "./schema.js";
 import { HOUR, hourOf } from "./run-hours.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 import { stepExtras } from "../ingest/otlp/details-store.js";
+import { events } from "../ingest/schema.js";
+import { stepPayload } from "./step-payload.js";
 
 /**
  * Reads for the query API. Every function takes the project id and puts it first in every
@@ -188,9 +190,6 @@ const stepColumns = {
   id: steps.id,
   name: steps.name,
   status: steps.status,
-  parents: steps.parents,
-  input: steps.input,
-  output: steps.output,
   confidence: steps.confidence,
   cumulative: steps.cumulative,
   source: steps.source,
@@ -198,22 +197,19 @@ const stepColumns = {
   maxAgeMs: steps.maxAgeMs,
   stale: steps.stale,
   flagged: steps.flagged,
-  reasoning: steps.reasoning,
-  alternatives: steps.alternatives,
-  features: steps.features,
   attempts: steps.attempts,
-  attemptErrors: steps.attemptErrors,
-  error: steps.error,
-  gate: steps.gate,
   durationMs: steps.durationMs,
   startedAt: steps.startedAt,
   endedAt: steps.endedAt,
+  // The payloads are in the body of the step's event (step-payload.ts); raw, as TEXT or a BLOB.
+  eventBody: sql<unknown>`${events.body}`,
 };
 
 export function stepsQuery(db: Db, projectId: string, runId: string, maxSteps: number) {
   return db
     .select(stepColumns)
     .from(steps)
+    .leftJoin(events, and(eq(events.seq, steps.eventSeq), eq(events.projectId, steps.projectId)))
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
     .orderBy(asc(steps.startedAt), asc(steps.id))
     .limit(maxSteps + 1);
@@ -221,20 +217,16 @@ export function stepsQuery(db: Db, projectId: string, runId: string, maxSteps: n
 
 type StepRow = Awaited<ReturnType<typeof stepsQuery>>[number];
 
-/** Edges are drawn from these ids, so anything but an array of strings counts as no parents. */
-function parentIds(text: string): string[] {
-  const value = parseJson(text);
-  return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
-}
-
 function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records"> {
+  // The body is the event as validated at ingest, so its fields have the wire types (as the columns that held them did).
+  const p = stepPayload(row.eventBody);
   return {
     id: row.id,
     name: row.name,
     status: row.status,
-    parents: parentIds(row.parents),
-    input: parseJson(row.input),
-    output: parseJson(row.output),
+    parents: p.parents,
+    input: p.input,
+    output: p.output,
     confidence: row.confidence,
     cumulative: row.cumulative,
     source: row.source as StepView["source"],
@@ -242,14 +234,13 @@ function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records">
     maxAgeMs: row.maxAgeMs,
     stale: row.stale,
     flagged: row.flagged,
-    // Free text on the wire, stored as-is (not a JSON payload).
-    reasoning: row.reasoning,
-    alternatives: parseJson(row.alternatives),
-    features: parseJson(row.features),
+    reasoning: p.reasoning,
+    alternatives: p.alternatives as StepView["alternatives"],
+    features: p.features as StepView["features"],
     attempts: row.attempts,
-    attemptErrors: parseJson(row.attemptErrors),
-    error: parseJson(row.error),
-    gate: parseJson(row.gate),
+    attemptErrors: p.attemptErrors as StepView["attemptErrors"],
+    error: p.error as StepView["error"],
+    gate: p.gate as StepView["gate"],
     durationMs: row.durationMs,
     startedAt: iso(row.startedAt),
     endedAt: iso(row.endedAt),

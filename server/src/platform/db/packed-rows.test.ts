@@ -2,6 +2,7 @@ import { createClient, type Client } from "@libsql/client";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackedRows, type PackedValue } from "./packed-rows.js";
+import { CompressedText, fromStoredText, toStoredText } from "./stored-text.js";
 
 // SQLite in memory: the unpacking is SQL, so only SQLite can say the values come back intact.
 let client: Client;
@@ -90,5 +91,31 @@ describe("PackedRows", () => {
     }
     expect(() => ROWS.pack([["id", null, 1]])).toThrow(/3 values for 5 columns/);
     expect(() => ROWS.pack([ok])).not.toThrow();
+  });
+});
+
+describe("PackedRows, a compressed text column", () => {
+  const BODIES = new PackedRows([{ kind: "integer" }, { kind: "text", compressed: true }]);
+
+  it("stores compressed text as a BLOB and the rest as TEXT, each reading back as it was", async () => {
+    const c = createClient({ url: ":memory:" });
+    try {
+      await c.execute("CREATE TABLE b (n INTEGER, body TEXT)");
+      const small = '{"small":"ünïcode"}';
+      const large = JSON.stringify({ text: "water damage ".repeat(400) });
+      const values = [small, new TextEncoder().encode(small), toStoredText(large), toStoredText(small)];
+      expect(values[2]).toBeInstanceOf(CompressedText);
+      const packed = BODIES.pack(values.map((v, i) => [i, v]));
+      await c.execute({ sql: BODIES.sql("INSERT INTO b (n, body)"), args: packed.args });
+      const rs = await c.execute("SELECT typeof(body), body FROM b ORDER BY n");
+      expect(rs.rows.map((r) => String(r[0]))).toEqual(["text", "text", "blob", "text"]);
+      expect(rs.rows.map((r) => fromStoredText(r[1]))).toEqual([small, small, large, small]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("refuses compressed text in a column not declared for it", () => {
+    expect(() => ROWS.pack([["id", null, 1, toStoredText("x".repeat(5_000)), null]])).toThrow(/compressed text/);
   });
 });

@@ -17,6 +17,8 @@
  * substr() of a BLOB counts bytes in O(1), of a TEXT it walks the UTF-8 characters from the start.
  */
 
+import { CompressedText } from "./stored-text.js";
+
 /** ASCII without control characters, fixed width: ids, hashes, enum values. */
 export interface AsciiColumn {
   kind: "ascii";
@@ -27,13 +29,14 @@ export interface AsciiColumn {
 export interface IntegerColumn {
   kind: "integer";
 }
-/** Any text, any length: a string, or its UTF-8 bytes. */
+/** Any text, any length: a string, or its UTF-8 bytes; with `compressed`, also a `CompressedText` (stored as a BLOB). */
 export interface TextColumn {
   kind: "text";
   nullable?: boolean;
+  compressed?: boolean;
 }
 export type PackedColumn = AsciiColumn | IntegerColumn | TextColumn;
-export type PackedValue = string | number | Uint8Array | null;
+export type PackedValue = string | number | Uint8Array | CompressedText | null;
 
 /** Packed rows: `args` are ?1, ?2 and ?3 of the statement `PackedRows.sql` built. */
 export interface Packed {
@@ -45,10 +48,12 @@ const INTEGER_WIDTH = 17; // "-9007199254740991"
 const END_WIDTH = 10; // where a text value ends in ?3: up to 9,999,999,999 bytes
 const SPACE = 0x20;
 const NULL_MARK = 0x4e; // "N" in the flag byte after a nullable text value's end
+const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed column's value: keep it a BLOB
 
 interface Layout {
   kind: PackedColumn["kind"];
   nullable: boolean;
+  compressed: boolean;
   offset: number;
   width: number;
 }
@@ -62,8 +67,10 @@ export class PackedRows {
     let offset = 0;
     this.#layout = columns.map((column) => {
       const nullable = column.kind !== "integer" && column.nullable === true;
-      const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable ? 1 : 0);
-      const l = { kind: column.kind, nullable, offset, width };
+      const compressed = column.kind === "text" && column.compressed === true;
+      // A text column's flag byte (after its end) marks a null or, in a compressed column, a BLOB.
+      const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
+      const l = { kind: column.kind, nullable, compressed, offset, width };
       offset += width;
       return l;
     });
@@ -86,8 +93,10 @@ export class PackedRows {
         i > 0
           ? `CAST(${at(texts[i - 1]!.offset, END_WIDTH)} AS INTEGER)`
           : `CASE WHEN n = 0 THEN 0 ELSE CAST(${at(texts[texts.length - 1]!.offset, END_WIDTH, "(n - 1)")} AS INTEGER) END`;
-      const v = `CAST(substr(?3, ${start} + 1, ${end} - ${start}) AS TEXT)`;
-      return l.nullable ? `CASE WHEN ${at(l.offset + END_WIDTH, 1)} = x'${NULL_MARK.toString(16)}' THEN NULL ELSE ${v} END` : v;
+      const bytes = `substr(?3, ${start} + 1, ${end} - ${start})`;
+      const flag = at(l.offset + END_WIDTH, 1);
+      const v = l.compressed ? `CASE WHEN ${flag} = x'${BLOB_MARK.toString(16)}' THEN ${bytes} ELSE CAST(${bytes} AS TEXT) END` : `CAST(${bytes} AS TEXT)`;
+      return l.nullable ? `CASE WHEN ${flag} = x'${NULL_MARK.toString(16)}' THEN NULL ELSE ${v} END` : v;
     });
   }
 
@@ -113,7 +122,9 @@ export class PackedRows {
       for (let c = 0; c < columns; c++) {
         const v = row[c];
         // UTF-8 takes at most three bytes per UTF-16 unit.
-        if (layout[c]!.kind === "text") capacity += typeof v === "string" ? v.length * 3 : v instanceof Uint8Array ? v.byteLength : 0;
+        if (layout[c]!.kind === "text") {
+          capacity += typeof v === "string" ? v.length * 3 : v instanceof Uint8Array ? v.byteLength : v instanceof CompressedText ? v.bytes.byteLength : 0;
+        }
       }
     }
     // Spaces first: every field is then written without its padding.
@@ -124,7 +135,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, offset, width } = layout[c]!;
+        const { kind, nullable, compressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -136,6 +147,13 @@ export class PackedRows {
             writeInteger(fixed, at + END_WIDTH, end);
             fixed[at + END_WIDTH] = NULL_MARK;
           }
+        } else if (value instanceof CompressedText) {
+          if (!compressed) throw new TypeError(`column ${c}: compressed text in a column that does not take it`);
+          text.set(value.bytes, end);
+          end += value.bytes.byteLength;
+          if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
+          writeInteger(fixed, at + END_WIDTH, end);
+          fixed[at + END_WIDTH] = BLOB_MARK;
         } else if (kind === "text" && value instanceof Uint8Array) {
           text.set(value, end);
           end += value.byteLength;

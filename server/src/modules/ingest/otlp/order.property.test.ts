@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { putPolicy } from "../../policies/store.js";
+import { STEP_EVENT_JOIN, stepPayload } from "../../runs/step-payload.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -102,10 +103,15 @@ async function stored(projectId: string): Promise<unknown> {
       `SELECT id, workflow, version, key, status, input, output, error, stop_step_id, started_at, ended_at, duration_ms, step_count, min_cumulative
        FROM runs WHERE project_id = ? ORDER BY id`,
     ),
-    steps: await q(
-      `SELECT id, run_id, name, status, parents, confidence, cumulative, source, flagged, gate, escalation_id, features, error
-       FROM steps WHERE project_id = ? ORDER BY id`,
-    ),
+    steps: (
+      await q(
+        `SELECT s.id, s.run_id, s.name, s.status, s.confidence, s.cumulative, s.source, s.flagged, s.escalation_id, ev.body AS event_body
+         FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? ORDER BY s.id`,
+      )
+    ).map(({ event_body, ...row }) => {
+      const p = stepPayload(event_body);
+      return { ...row, parents: p.parents, gate: p.gate, features: p.features, error: p.error };
+    }),
     escalations: await q(
       "SELECT id, run_id, step_id, kind, blocking, gate_kinds, confidence, cumulative, status FROM escalations WHERE project_id = ? ORDER BY id",
     ),

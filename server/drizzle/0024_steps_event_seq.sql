@@ -1,0 +1,1 @@
+ALTER TABLE `steps` ADD `event_seq` integer;
