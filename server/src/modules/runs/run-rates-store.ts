@@ -24,8 +24,10 @@ export async function runEscalationCounts(
   const args: InValue[] = [q.projectId, q.from, q.to];
   if (q.workflow !== undefined) where.push("r.workflow = ?"), args.push(q.workflow);
   if (q.version !== undefined) where.push("r.version = ?"), args.push(q.version);
+  // The driver binds a JS number as REAL, and INTEGER / REAL divides exactly: without the casts
+  // every run had a fractional bucket of its own and no window counted more than one run.
   const rs = await client.execute({
-    sql: `SELECT r.workflow, r.version, (r.started_at - ?) / ? AS bucket, count(*) AS runs,
+    sql: `SELECT r.workflow, r.version, (r.started_at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, count(*) AS runs,
             sum(EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = r.project_id AND e.run_id = r.id AND e.kind = 'escalate')) AS escalated
           FROM runs r WHERE ${where.join(" AND ")}
           GROUP BY r.workflow, r.version, bucket`,
