@@ -205,6 +205,15 @@ describe("analytics API", () => {
     );
     expect(stored.body.items.length).toBeGreaterThan(0);
     expect(stored.body.items.every((m) => m.step === null && m.details.unit === "runs")).toBe(true);
+    // One step per run: the job's window holds as many runs as step outputs, counted alike.
+    const steps = await get<{ items: Array<{ at: string; step: string | null; details: { count: number; total: number } }> }>(
+      `/v1/metrics?metric=escalation.rate.steps&workflow=claims&from=${isoT(T)}&to=${isoT(clock + H)}`,
+    );
+    const perRun = stored.body.items as unknown as Array<{ at: string; details: { count: number; total: number } }>;
+    expect(perRun.map((m) => [m.at, m.details.total, m.details.count])).toEqual(
+      steps.body.items.filter((m) => m.step !== null && perRun.some((r) => r.at === m.at)).map((m) => [m.at, m.details.total, m.details.count]),
+    );
+    expect(perRun.every((m) => m.details.total > 1)).toBe(true);
   });
 
   it("serves the jobs' stored metrics as a series", async () => {
