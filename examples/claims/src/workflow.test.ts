@@ -109,6 +109,19 @@ describe("claimsWorkflow", async () => {
     }
   });
 
+  it("says where each step's confidence comes from, so calibration can be read per source", () => {
+    for (const r of results) {
+      const s = steps(events, r.runId);
+      expect(Object.fromEntries(Object.entries(s).map(([name, e]) => [name, e.confidenceSource]))).toEqual({
+        extract: "rule",
+        classify: "logprob",
+        "match-policy": "rule",
+        reserve: "rule",
+        route: "rule",
+      });
+    }
+  });
+
   it("sends each model's own confidence, reasoning and drift features", () => {
     results.forEach((r, i) => {
       const s = steps(events, r.runId);

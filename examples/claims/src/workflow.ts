@@ -80,13 +80,20 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
     policy: options.policy ?? DEFAULT_CLAIMS_POLICY,
   });
 
-  // The email comes from the run, so a worker can resume a run by id alone.
+  // The email comes from the run, so a worker can resume a run by id alone. Each step says where
+  // its confidence comes from, so calibration is reported per source: classify's is its
+  // softmax's probability (a model's own, like an LLM's token log-probabilities); the others
+  // are evidence tables and rules.
   const pipeline = async (run: Run): Promise<Route> => {
     const email = run.input as ClaimEmail;
-    const fields = await run.step("extract", { input: email, schema: C.extract, timeoutMs }, () => extractClaim(email, params.extract));
+    const fields = await run.step("extract", { input: email, confidenceSource: "rule", schema: C.extract, timeoutMs }, () =>
+      extractClaim(email, params.extract),
+    );
     const [kind, policy] = await Promise.all([
-      run.step("classify", { from: [fields], input: { description: fields.value.description }, schema: C.classify, timeoutMs }, () =>
-        classifyClaim(fields.value, params.classify),
+      run.step(
+        "classify",
+        { from: [fields], input: { description: fields.value.description }, confidenceSource: "logprob", schema: C.classify, timeoutMs },
+        () => classifyClaim(fields.value, params.classify),
       ),
       run.step(
         "match-policy",
@@ -94,6 +101,7 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
           from: [fields],
           input: { policyNo: fields.value.policyNo, claimant: fields.value.claimant },
           source: "direct",
+          confidenceSource: "rule",
           observedAt: policies.observedAt,
           maxAgeMs,
           schema: C["match-policy"],
@@ -109,12 +117,13 @@ export function claimsWorkflow(st: Seamtrace, options: ClaimsWorkflowOptions = {
       {
         from: [kind, policy],
         input: { type: kind.value, policyNo: policy.value?.policyNo ?? null, amount: fields.value.amount, incidentDate: fields.value.incidentDate },
+        confidenceSource: "rule",
         schema: C.reserve,
         timeoutMs,
       },
       () => estimateReserve({ fields: fields.value, type: kind.value, policy: policy.value }, params.reserve),
     );
-    const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value }, schema: C.route, timeoutMs }, () =>
+    const route = await run.step("route", { from: [reserve], input: { reserve: reserve.value }, confidenceSource: "rule", schema: C.route, timeoutMs }, () =>
       routeClaim(reserve.value, params.route),
     );
     return route.value;
