@@ -4,7 +4,7 @@ import { DAY_MS, dayOf, dayRows, fromStored, keyString, mergeRow, toStored, type
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
-import { fromStoredTextOrNull, UnreadableStoredText } from "../../platform/db/stored-text.js";
+import { fromStoredTextOr } from "../../platform/db/stored-text.js";
 
 /**
  * SQL of the rollups: reading what is new behind the rollup job's cursors, and
@@ -20,7 +20,8 @@ export interface LoggedEvent {
 
 /**
  * Events after `seq`, in commit order. Every event is returned (so the cursor moves past run
- * events too), but only step events carry their body. A range scan of the primary key: its
+ * events too), but only step events carry their body; one that does not decompress reads as none
+ * and is skipped like one that does not parse. A range scan of the primary key: its
  * cost is the chunk, whatever the size of the log.
  */
 export async function eventsAfter(client: Client, seq: number, limit: number): Promise<LoggedEvent[]> {
@@ -29,17 +30,7 @@ export async function eventsAfter(client: Client, seq: number, limit: number): P
           FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     args: [seq, limit],
   });
-  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: String(r[1]), body: readable(r[2]) }));
-}
-
-/** A body's text (inflated when stored compressed); null for none, or for one that does not decompress, which is skipped like one that does not parse. */
-function readable(value: unknown): string | null {
-  try {
-    return fromStoredTextOrNull(value);
-  } catch (err) {
-    if (err instanceof UnreadableStoredText) return null;
-    throw err;
-  }
+  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: String(r[1]), body: fromStoredTextOr(r[2], null) }));
 }
 
 export interface NewLabel {

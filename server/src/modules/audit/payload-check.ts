@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import { sha256Hex, type StoredEntry } from "./chain.js";
-import { fromStoredTextOrNull, UnreadableStoredText } from "../../platform/db/stored-text.js";
+import { fromStoredTextOr } from "../../platform/db/stored-text.js";
 
 /** An entry with the payload text the store holds for it now (null when there is none). */
 export interface EntryWithPayload extends StoredEntry {
@@ -37,12 +37,7 @@ interface Purge {
  * hash matches no entry, so the verification reports it like any other edit.
  */
 export function payloadText(value: unknown): string | null {
-  try {
-    return fromStoredTextOrNull(value);
-  } catch (err) {
-    if (err instanceof UnreadableStoredText) return UNREADABLE_PAYLOAD;
-    throw err;
-  }
+  return fromStoredTextOr(value, UNREADABLE_PAYLOAD);
 }
 
 /** What an undecodable compressed payload reads as. */

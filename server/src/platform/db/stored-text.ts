@@ -67,3 +67,16 @@ export function fromStoredText(value: unknown): string {
 export function fromStoredTextOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : fromStoredText(value);
 }
+
+/**
+ * Like `fromStoredTextOrNull`, with `unreadable` in place of a compressed value that does not
+ * decompress, for readers that report or skip a damaged body rather than fail on it.
+ */
+export function fromStoredTextOr<T>(value: unknown, unreadable: T): string | null | T {
+  try {
+    return fromStoredTextOrNull(value);
+  } catch (err) {
+    if (err instanceof UnreadableStoredText) return unreadable;
+    throw err;
+  }
+}
