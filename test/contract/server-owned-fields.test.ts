@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runStarted, stepEvent } from "../../server/test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
+import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
 
 /**
  * Unknown body fields never set server-owned columns (mass assignment): ids, owners, times,
@@ -115,7 +116,7 @@ describe("server-owned fields in request bodies", () => {
       expect(r.project_id).toBe(t.projectId);
       expect(r.key_id).toBe(t.keyId);
       // Unknown fields are dropped by the event schema before the body is stored.
-      expect(JSON.parse(String(r.body))).not.toHaveProperty("projectId");
+      expect(JSON.parse(fromStoredText(r.body))).not.toHaveProperty("projectId");
     }
     expect(await rows("SELECT 1 FROM events WHERE project_id = ?", FOREIGN_PROJECT)).toHaveLength(0);
   });

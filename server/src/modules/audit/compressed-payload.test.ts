@@ -3,7 +3,6 @@ import { deflateRawSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
-import { COMPRESS_ABOVE } from "../../platform/db/stored-text.js";
 import { verifyAudit } from "./verify.js";
 
 let ctx: TestContext;
@@ -22,7 +21,7 @@ const verified = () => verifyAudit(ctx.store.db, projectId, ctx.deps.auditSigner
 async function runWithLargeStep(): Promise<{ eventId: string; entry: number; event: StepEvent }> {
   const run = completedRun();
   const extract = run.events[1] as StepEvent;
-  extract.input = { note: "water damage in the kitchen ".repeat(COMPRESS_ABOVE / 8) };
+  extract.input = { note: "water damage in the kitchen ".repeat(128) };
   expect((await postEvents(ctx, key, { events: run.events })).status).toBe(200);
   await ctx.deps.projector.sync();
   const stored = await ctx.store.client.execute({ sql: "SELECT typeof(body) FROM events WHERE project_id = ? AND id = ?", args: [projectId, extract.id] });

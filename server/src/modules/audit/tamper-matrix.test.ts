@@ -14,6 +14,7 @@ import { runRetentionJob } from "../retention/retention-job.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
+import { fromStoredText } from "../../platform/db/stored-text.js";
 
 /**
  * The tamper matrix, as someone with write access to the database file would do it, against a
@@ -239,7 +240,10 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), b.projectId, b.decision);
 
     const subject = String((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, b.event)).rows[0]![0]);
-    await sql("UPDATE events SET body = json_set(body, '$.confidence', 0.99) WHERE project_id = ? AND id = ?", b.projectId, subject.slice("event:".length));
+    // Edited as someone with the file would: read, change a value, write it back (as text).
+    const eventId = subject.slice("event:".length);
+    const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", b.projectId, eventId)).rows[0]![0]);
+    await sql("UPDATE events SET body = ? WHERE project_id = ? AND id = ?", JSON.stringify({ ...JSON.parse(body), confidence: 0.99 }), b.projectId, eventId);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
     await sql("DELETE FROM events WHERE project_id = ? AND id = ?", b.projectId, subject.slice("event:".length));
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/missing, and no retention purge/) });

@@ -9,6 +9,7 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import { commitIngestBatches, type IngestBatch } from "./store.js";
 import { storeUnavailable } from "../../platform/http/store-errors.js";
 import { isTransientStoreError } from "../../platform/db/store-errors.js";
+import { fromStoredText } from "../../platform/db/stored-text.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -21,7 +22,7 @@ async function eventRows(projectId: string) {
     sql: "SELECT id, type, run_id, time, received_at, key_id, body FROM events WHERE project_id = ? ORDER BY seq",
     args: [projectId],
   });
-  return rs.rows.map((r) => ({ id: r[0], type: r[1], runId: r[2], time: r[3], receivedAt: r[4], keyId: r[5], body: String(r[6]) }));
+  return rs.rows.map((r) => ({ id: r[0], type: r[1], runId: r[2], time: r[3], receivedAt: r[4], keyId: r[5], body: fromStoredText(r[6]) }));
 }
 
 async function entries(projectId: string) {

@@ -5,7 +5,7 @@ import { call, escalatedRun, postBatches } from "../../../test-support/review-fi
 import { verifyAudit } from "../audit/verify.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
-import { COMPRESS_ABOVE, fromStoredText } from "../../platform/db/stored-text.js";
+import { fromStoredText } from "../../platform/db/stored-text.js";
 import type { StepEvent } from "@seamtrace/sdk";
 
 const DAY = 86_400_000;
@@ -92,7 +92,7 @@ describe("retention", () => {
     expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "final" })).status).toBe(200);
     const run = completedRun();
     const [, extract, classify] = run.events as [unknown, StepEvent, StepEvent];
-    const long = (tag: string) => `${tag} `.repeat(COMPRESS_ABOVE);
+    const long = (tag: string) => `${tag} `.repeat(1024);
     extract.input = { note: long("extract input") };
     extract.reasoning = long("extract reasoning");
     classify.input = { note: long("classify input") };
@@ -120,9 +120,9 @@ describe("retention", () => {
     const { input: _dropped, ...kept } = classify;
     expect(reduced).toEqual(kept);
     expect(bodies.find((b) => b.step === "extract")).not.toHaveProperty("reasoning");
-    // A body still over the threshold stays compressed; one that shrank under it is text again.
+    // Rewritten bodies are stored compressed again.
     expect(new Map(await storage()).get(classify.id)).toBe("blob");
-    expect(new Map(await storage()).get(extract.id)).toBe("text");
+    expect(new Map(await storage()).get(extract.id)).toBe("blob");
     expect(await verified()).toMatchObject({ ok: true, payloads: expect.objectContaining({ reduced: expect.any(Number) }) });
     expect((await verified()).payloads.reduced).toBeGreaterThanOrEqual(3);
   });

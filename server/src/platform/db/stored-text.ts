@@ -1,17 +1,29 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { EVENT_BODY_DICTIONARY_1 } from "./text-dictionary.js";
 
 /**
- * Large JSON text kept compressed in the store: a value over `COMPRESS_ABOVE` bytes of UTF-8 is
- * stored as the raw-deflate of its bytes, in a BLOB; anything smaller stays TEXT. The storage class
- * of the value is the marker (`typeof(body) = 'blob'` in SQL, an ArrayBuffer from the driver), so
- * no row pays for a flag and a reader never guesses.
+ * JSON text kept compressed in the store. A value is stored as a BLOB of its deflated UTF-8 when
+ * that is smaller, and as TEXT otherwise; the storage class is the marker (`typeof(body) =
+ * 'blob'` in SQL, an ArrayBuffer from the driver), so no row pays for a flag and a reader never
+ * guesses.
  *
- * Why 1 KiB: one deflate call costs a fixed ~20 µs on the reference machine (the stream's set-up),
- * as much as everything else ingest does for an event, while it saves ~40% of a 600-byte event
- * and ~50% of a 1 KiB one; from 4 KiB up it saves ~70% and its cost is small next to parsing and
- * hashing that body (docs/performance.md, "Storage").
+ * A BLOB this version writes starts with a tag byte naming the preset dictionary it was deflated
+ * with (`DICTIONARY_TAGS`), then the raw deflate stream. A tag byte has bits 1 and 2 set: that
+ * is block type 3 in deflate's first header, which the format reserves, so no raw deflate stream
+ * starts with it. A BLOB without one is raw deflate with no dictionary, as versions before the
+ * dictionary wrote for values over 1 KiB; both read back the same.
+ *
+ * Why every event body, not only large ones: without a dictionary deflate had little to refer
+ * back to in a 500-byte body and saved ~40% for a fixed ~20 µs; with the wire format's keys and
+ * common values as its dictionary it saves ~58% of such a body (571 → 238 bytes on the
+ * benchmark's events) for the same cost (docs/performance.md, "Storage").
  */
-export const COMPRESS_ABOVE = 1024;
+const DICTIONARY_TAGS = new Map<number, Buffer>([[0x0e, Buffer.from(EVENT_BODY_DICTIONARY_1, "utf8")]]);
+const WRITE_TAG = 0x0e;
+const WRITE_DICTIONARY = DICTIONARY_TAGS.get(WRITE_TAG)!;
+
+/** Below this many bytes a value is kept as it is: too little for deflate to win. */
+export const COMPRESS_FROM = 64;
 
 /** Compressed bytes to bind as a BLOB. */
 export class CompressedText {
@@ -21,15 +33,18 @@ export class CompressedText {
 /** A value as the store keeps it: the text itself (a string or its UTF-8), or compressed. */
 export type StoredText = string | Uint8Array | CompressedText;
 
-const encoder = new TextEncoder();
-
-/** The value to store for `text` (a string, or its UTF-8 bytes): compressed above the threshold. */
+/** The value to store for `text` (a string, or its UTF-8 bytes): compressed when that is smaller. */
 export function toStoredText(text: string | Uint8Array): StoredText {
-  // A string of n UTF-16 units is at most 3n bytes of UTF-8 and at least n: most never need encoding.
-  if (typeof text === "string" && text.length * 3 <= COMPRESS_ABOVE) return text;
-  const bytes = typeof text === "string" ? encoder.encode(text) : text;
-  if (bytes.byteLength <= COMPRESS_ABOVE) return text;
-  return new CompressedText(deflateRawSync(bytes));
+  // A string of n UTF-16 units is at least n bytes of UTF-8 and at most 3n.
+  if (typeof text === "string" ? text.length * 3 < COMPRESS_FROM : text.byteLength < COMPRESS_FROM) return text;
+  const size = typeof text === "string" ? Buffer.byteLength(text, "utf8") : text.byteLength;
+  if (size < COMPRESS_FROM) return text;
+  const deflated = deflateRawSync(text, { dictionary: WRITE_DICTIONARY });
+  if (deflated.byteLength + 1 >= size) return text;
+  const bytes = Buffer.allocUnsafe(deflated.byteLength + 1);
+  bytes[0] = WRITE_TAG;
+  deflated.copy(bytes, 1);
+  return new CompressedText(bytes);
 }
 
 /** A stored value as a statement argument (a BLOB for compressed text). */
@@ -48,19 +63,27 @@ export class UnreadableStoredText extends Error {
 
 /**
  * The text of a value read from the store: TEXT as it is, a BLOB inflated. Throws
- * `UnreadableStoredText` for a BLOB that is not raw-deflate data.
+ * `UnreadableStoredText` for a BLOB that does not inflate.
  */
 export function fromStoredText(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
     const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     try {
-      return inflateRawSync(bytes).toString("utf8");
+      return inflate(bytes).toString("utf8");
     } catch (err) {
       throw new UnreadableStoredText(err);
     }
   }
   return String(value);
+}
+
+function inflate(bytes: Uint8Array): Buffer {
+  const first = bytes[0];
+  if (first === undefined || (first & 0x06) !== 0x06) return inflateRawSync(bytes);
+  const dictionary = DICTIONARY_TAGS.get(first);
+  if (!dictionary) throw new Error(`unknown compression tag 0x${first.toString(16)}`);
+  return inflateRawSync(bytes.subarray(1), { dictionary });
 }
 
 /** Like `fromStoredText`, with null for a missing value. */
