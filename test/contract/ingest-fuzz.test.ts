@@ -205,7 +205,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   const after = await state();
   expect(after.events - before.events, why).toBe(accepted.length);
   const entries = await ctx.store.client.execute({
-    sql: "SELECT action, subject, actor, run_id, payload_hash FROM audit_log WHERE project_id = ? AND seq > ? ORDER BY seq",
+    sql: "SELECT action, subject, actor, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq > ? ORDER BY seq",
     args: [projectId, before.seq],
   });
   const expectedEntries = accepted.flatMap((e) => {

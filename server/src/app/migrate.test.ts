@@ -6,6 +6,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../platform/db/client.js";
 import { migrateStore, migrationsFolder } from "./migrate.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../modules/runs/step-payload.js";
+import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } from "../modules/audit/chain.js";
+import { appendAudit, readAuditHead } from "../modules/audit/store.js";
+import { verifyAudit } from "../modules/audit/verify.js";
+import { beginWrite } from "../platform/db/write-transaction.js";
 
 interface Journal {
   entries: Array<{ idx: number; tag: string }>;
@@ -137,5 +141,67 @@ describe("migrating the steps table to payloads read from the event log", () => 
     expect(columns).toContain("event_seq");
     expect(columns).not.toContain("output");
     expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__steps%'")).rows).toEqual([]);
+  });
+});
+
+describe("migrating the audit log to binary hashes in a table without rowids", () => {
+  it("keeps every entry and its chain, keeps an edited hash as evidence, and appends after it", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0028_audit_log_compact") });
+    const c = store.client;
+    // Entries as the previous release wrote them: hashes as 64 characters of hex.
+    let prev = GENESIS_HASH;
+    const hashes: string[] = [];
+    for (let seq = 1; seq <= 5; seq++) {
+      const body = canonicalJson({ n: seq });
+      const entry = {
+        projectId: "p",
+        seq,
+        time: 1_000 + seq,
+        actor: "user:u",
+        action: "policy.updated",
+        subject: `policy:wf/s${seq}`,
+        runId: seq % 2 ? "r" : null,
+        payloadHash: sha256Hex(body),
+      };
+      prev = entryHash(prev, entry);
+      hashes.push(prev);
+      await c.execute({
+        sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ('p', ?, ?, ?, ?, ?, ?, ?, ?)",
+        args: [seq, entry.time, entry.actor, entry.action, entry.subject, entry.runId, entry.payloadHash, prev],
+      });
+      await c.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES ('p', ?, ?)", args: [seq, body] });
+    }
+    // A second project whose stored hash someone edited to something that is not a hash.
+    await c.execute(
+      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ('q', 1, 1, 'user:u', 'login', 'user:u', NULL, 'EDITED', 'not a hash')",
+    );
+
+    await migrateStore(store);
+
+    const table = (await c.execute("SELECT wr FROM pragma_table_list WHERE name = 'audit_log'")).rows[0]!;
+    expect(Number(table[0]), "a table WITHOUT ROWID").toBe(1);
+    const rows = await c.execute("SELECT typeof(hash), length(hash), lower(hex(hash)) FROM audit_log WHERE project_id = 'p' ORDER BY seq");
+    expect(rows.rows.map((r) => [String(r[0]), Number(r[1]), String(r[2])])).toEqual(hashes.map((h) => ["blob", 32, h]));
+    const edited = (await c.execute("SELECT CAST(payload_hash AS TEXT), CAST(hash AS TEXT) FROM audit_log WHERE project_id = 'q'")).rows[0]!;
+    expect([String(edited[0]), String(edited[1])]).toEqual(["EDITED", "not a hash"]);
+    // Still append-only.
+    await expect(c.execute("UPDATE audit_log SET actor = 'x' WHERE project_id = 'p'")).rejects.toThrow(/append-only/);
+    await expect(c.execute("DELETE FROM audit_log WHERE project_id = 'p'")).rejects.toThrow(/append-only/);
+
+    // The chain verifies as it did, and grows from its head.
+    expect(await readAuditHead(c, "p")).toEqual({ seq: 5, hash: hashes[4] });
+    const { tx, release } = await beginWrite(c);
+    try {
+      await appendAudit(tx, "p", [{ time: 2_000, actor: "user:u", action: "policy.updated", subject: "policy:wf/s6", payload: { n: 6 } }]);
+      await tx.commit();
+    } finally {
+      tx.close();
+      release();
+    }
+    const signer = new CheckpointSigner("a secret long enough for the test's signer");
+    const report = await verifyAudit(store.db, "p", signer.publicKey);
+    expect(report).toMatchObject({ ok: true, entries: 6, firstBad: null });
+    expect((await verifyAudit(store.db, "q", signer.publicKey)).firstBad).toMatchObject({ seq: 1 });
   });
 });

@@ -108,7 +108,7 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
     await client.executeMultiple("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_checkpoints_no_delete; DROP TRIGGER audit_log_no_delete;");
     await client.execute({ sql: "UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = 2", args: [projectId] });
     const rows = await client.execute({
-      sql: "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? ORDER BY seq",
+      sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? ORDER BY seq",
       args: [projectId],
     });
     let prev = GENESIS_HASH;
@@ -123,7 +123,7 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
         runId: r[5] == null ? null : String(r[5]),
         payloadHash: String(r[6]),
       });
-      await client.execute({ sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] });
+      await client.execute({ sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] });
     }
     for (const stmt of [
       "DELETE FROM audit_checkpoints",

@@ -127,7 +127,7 @@ export class PayloadChecker {
     const cached = this.#purges.get(runId);
     if (cached) return cached;
     const rs = await this.#client.execute({
-      sql: `SELECT a.seq, a.payload_hash, p.body FROM audit_log a
+      sql: `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`,
       args: [this.#projectId, runId],

@@ -38,8 +38,8 @@ export async function proveInclusion(
   opts: { checkpoint?: number; payload?: boolean } = {},
 ): Promise<AuditInclusionProof> {
   const rs = await client.execute({
-    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash, coalesce(p.body, e.body),
-            (SELECT hash FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
+    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body),
+            (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a
           LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)

@@ -14,7 +14,7 @@ export interface AuditFilter {
   window: TimeWindow;
 }
 
-const COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash";
+const COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";
 
 function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[] } {
   const parts = ["a.project_id = ?", "a.time >= ?", "a.time < ?"];

@@ -1,5 +1,19 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * A SHA-256 stored as its 32 bytes (a BLOB), read and written as the lowercase hex the chain
+ * hashes: half the bytes of the hex text, in every entry. SQL that reads one wraps it in
+ * `lower(hex(…))` (`hexOf`), SQL that writes one in `unhex(…)`.
+ */
+const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
+  dataType: () => "blob",
+  toDriver: (hex) => Buffer.from(hex, "hex"),
+  fromDriver: (bytes) => Buffer.from(bytes).toString("hex"),
+});
+
+/** SQL for the lowercase hex of a hash column (`a.hash` → `lower(hex(a.hash))`). */
+export const hexOf = (column: string): string => `lower(hex(${column}))`;
 
 /**
  * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
@@ -23,11 +37,13 @@ export const auditLog = sqliteTable(
     subject: text("subject").notNull(),
     /** Set when the fact belongs to a run, so a run's entries are one index range away. */
     runId: text("run_id"),
-    payloadHash: text("payload_hash").notNull(),
-    hash: text("hash").notNull(),
+    payloadHash: sha256Column("payload_hash").notNull(),
+    hash: sha256Column("hash").notNull(),
   },
   (t) => [
     // Appends land at the right edge of the (project, seq) key; verification and export walk it.
+    // The table is WITHOUT ROWID (migration 0028; drizzle-kit cannot say so): rows live in this
+    // key's B-tree instead of the key being stored again in an index of its own.
     primaryKey({ columns: [t.projectId, t.seq] }),
     // The run detail page and `GET /v1/audit?runId=` read one run's entries.
     index("audit_log_run_idx").on(t.projectId, t.runId).where(sql`run_id IS NOT NULL`),

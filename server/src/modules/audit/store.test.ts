@@ -50,10 +50,10 @@ async function verify() {
 
 /** Rewrites every hash from `from` on, as someone with the database but not the key would. */
 async function recomputeFrom(from: number): Promise<void> {
-  const prevRow = await client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, from - 1] });
+  const prevRow = await client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, from - 1] });
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
   const rs = await client.execute({
-    sql: "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
+    sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
     args: [projectId, from],
   });
   const updates = rs.rows.map((r) => {
@@ -67,7 +67,7 @@ async function recomputeFrom(from: number): Promise<void> {
       runId: r[5] == null ? null : String(r[5]),
       payloadHash: String(r[6]),
     });
-    return { sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] };
+    return { sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] };
   });
   await client.batch(updates, "write");
 }
@@ -115,8 +115,8 @@ describe("audit chain over 10,000 entries", () => {
     ["action", "action = 'policy.updated'"],
     ["subject", "subject = 'event:forged'"],
     ["run_id", "run_id = 'run-other'"],
-    ["payload_hash", `payload_hash = '${"a".repeat(64)}'`],
-    ["hash", `hash = '${"b".repeat(64)}'`],
+    ["payload_hash", `payload_hash = unhex('${"a".repeat(64)}')`],
+    ["hash", `hash = unhex('${"b".repeat(64)}')`],
   ];
   for (const [field, set] of edits) {
     it(`names entry ${TARGET} when its ${field} is edited`, async () => {
@@ -159,16 +159,16 @@ describe("audit chain over 10,000 entries", () => {
       payloadHash: payloadHash({ forged: true }),
     };
     await client.execute({
-      sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
       args: [projectId, TARGET, forged.time, forged.actor, forged.action, forged.subject, null, forged.payloadHash, "c".repeat(64)],
     });
     expect((await verify()).firstBad?.seq).toBe(TARGET);
 
     // A careful forger chains the inserted entry to its predecessor: it verifies, and the entry
     // it displaced (now one number later, under a hash made for its old number) is the first bad.
-    const prev = await client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET - 1] });
+    const prev = await client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET - 1] });
     await client.execute({
-      sql: "UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?",
+      sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?",
       args: [entryHash(String(prev.rows[0]![0]), forged), projectId, TARGET],
     });
     await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
@@ -232,7 +232,10 @@ describe("audit chain over 10,000 entries", () => {
     expect(report.lastGoodCheckpoint).toBe(4_000);
 
     // Moving the checkpoints' heads along breaks their signatures instead.
-    const heads = await client.execute({ sql: "SELECT seq, hash FROM audit_log WHERE project_id = ? AND seq % ? = 0", args: [projectId, CHECKPOINT_EVERY] });
+    const heads = await client.execute({
+      sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq % ? = 0",
+      args: [projectId, CHECKPOINT_EVERY],
+    });
     for (const h of heads.rows) {
       await client.execute({ sql: "UPDATE audit_checkpoints SET head_hash = ? WHERE project_id = ? AND seq = ?", args: [h[1]!, projectId, h[0]!] });
     }

@@ -37,13 +37,13 @@ const ENTRY_ROWS = new PackedRows([
   { kind: "text" }, // action
   { kind: "text" }, // subject
   { kind: "text", nullable: true }, // run_id
-  { kind: "ascii", width: 64 }, // payload_hash (SHA-256, hex)
-  { kind: "ascii", width: 64 }, // hash
+  { kind: "ascii", width: 64, hex: true }, // payload_hash (SHA-256: hex here, its 32 bytes stored)
+  { kind: "ascii", width: 64, hex: true }, // hash
 ]);
 const INSERT_ENTRIES = ENTRY_ROWS.sql("INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)", { leading: ["?4"] });
 
 export async function readAuditHead(tx: Transaction | Client, projectId: string): Promise<AuditHead | null> {
-  const rs = await tx.execute({ sql: "SELECT seq, hash FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1", args: [projectId] });
+  const rs = await tx.execute({ sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1", args: [projectId] });
   const r = rs.rows[0];
   return r ? { seq: Number(r[0]), hash: String(r[1]) } : null;
 }
@@ -223,7 +223,7 @@ export async function* readEntries(
   let read = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: `SELECT project_id, seq, time, actor, action, subject, run_id, payload_hash, hash FROM audit_log
+      sql: `SELECT project_id, seq, time, actor, action, subject, run_id, lower(hex(payload_hash)), lower(hex(hash)) FROM audit_log
             WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
       args: [projectId, after, upTo, pageSize],
     });
@@ -264,7 +264,7 @@ export async function* readEntriesWithPayload(
   let read = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash, coalesce(p.body, e.body)
+      sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body)
             FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)

@@ -44,8 +44,8 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
   const c = await lastCheckpoint(db, SYSTEM_CHAIN);
   if (!c) return null;
   const rs = await db.execute({
-    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, a.payload_hash, a.hash, p.body,
-            (SELECT hash FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
+    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), p.body,
+            (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           WHERE a.project_id = ? AND a.seq = ?`,
     args: [SYSTEM_CHAIN, c.seq],
@@ -78,13 +78,13 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
 /** Every project's chain head now, from the projects table and the chains (one indexed read each). */
 async function currentHeads(tx: Transaction): Promise<Map<string, ListedHead | null>> {
   const rs = await tx.execute(`
-    SELECT p.id, a.seq, a.hash FROM projects p
+    SELECT p.id, a.seq, lower(hex(a.hash)) FROM projects p
     LEFT JOIN audit_log a ON a.project_id = p.id AND a.seq = (SELECT max(seq) FROM audit_log WHERE project_id = p.id)`);
   return new Map(rs.rows.map((r) => [String(r[0]), r[1] == null ? null : { seq: Number(r[1]), hash: String(r[2]) }]));
 }
 
 async function hashAt(tx: Transaction, projectId: string, seq: number): Promise<string | null> {
-  const rs = await tx.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, seq] });
+  const rs = await tx.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, seq] });
   return rs.rows[0] ? String(rs.rows[0][0]) : null;
 }
 

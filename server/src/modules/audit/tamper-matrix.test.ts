@@ -122,10 +122,10 @@ async function wholeStore() {
 
 /** Rewrites every hash from `from` on, and the tree the server kept, as someone without the key would. */
 async function recomputeFrom(projectId: string, from: number, alsoTree: boolean): Promise<void> {
-  const prevRow = await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", projectId, from - 1);
+  const prevRow = await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", projectId, from - 1);
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
   const rs = await sql(
-    "SELECT seq, time, actor, action, subject, run_id, payload_hash FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
+    "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
     projectId,
     from,
   );
@@ -140,7 +140,7 @@ async function recomputeFrom(projectId: string, from: number, alsoTree: boolean)
       runId: r[5] == null ? null : String(r[5]),
       payloadHash: String(r[6]),
     });
-    await sql("UPDATE audit_log SET hash = ? WHERE project_id = ? AND seq = ?", prev, projectId, Number(r[0]));
+    await sql("UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", prev, projectId, Number(r[0]));
   }
   if (alsoTree) await sql("DELETE FROM audit_trees WHERE project_id = ?", projectId);
 }
@@ -169,7 +169,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
   const edits: Array<[string, string]> = [
     ["actor", "actor = 'user:mallory'"],
     ["action", "action = 'escalation.claimed'"],
-    ["payload hash", `payload_hash = '${"a".repeat(64)}'`],
+    ["payload hash", `payload_hash = unhex('${"a".repeat(64)}')`],
   ];
   for (const [field, set] of edits) {
     it(`names an edited entry (${field}) exactly`, async () => {
@@ -210,9 +210,9 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId: null,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
+    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
       b.projectId,
       at,
       forged.time,
@@ -272,9 +272,9 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
+    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
       b.projectId,
       at,
       purge.time,
@@ -357,7 +357,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       payloadHash: sha256Hex("{}"),
     };
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
       b.projectId,
       forged.seq,
       forged.time,

@@ -152,7 +152,7 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
         fail(vouched, `the system chain has lost its anchors ${anchor.checkpoint.seq + 1}–${lost.at(-1)!.seq}, whose copies outside the database remain`);
       } else if (listed && listed.seq > 0) {
         const head = (await readAuditHead(db.$client, projectId))?.seq ?? 0;
-        const at = await db.$client.execute({ sql: "SELECT hash FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, listed.seq] });
+        const at = await db.$client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, listed.seq] });
         const when = new Date(anchor.checkpoint.time).toISOString();
         if (listed.seq > head) {
           fail(head + 1, `entries ${head + 1}–${listed.seq} are missing: the system anchor signed at ${when} lists ${listed.seq} entries (truncated tail)`);

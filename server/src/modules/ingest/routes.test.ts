@@ -97,7 +97,7 @@ describe("POST /v1/events: item statuses", () => {
     const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [projectId] });
     expect(fromStoredText(stored.rows[0]!.body)).toBe(sent);
     const entry = await ctx.store.client.execute({
-      sql: "SELECT payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
+      sql: "SELECT lower(hex(payload_hash)) AS payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
       args: [projectId, `event:${e.id}`],
     });
     expect(entry.rows[0]!.payload_hash).toBe(sha256Hex(sent));

@@ -119,3 +119,23 @@ describe("PackedRows, a compressed text column", () => {
     expect(() => ROWS.pack([["id", null, 1, toStoredText("x".repeat(5_000)), null]])).toThrow(/compressed text/);
   });
 });
+
+describe("PackedRows, a hex column", () => {
+  const HASHES = new PackedRows([{ kind: "integer" }, { kind: "ascii", width: 64, hex: true }]);
+
+  it("stores hex digits as the bytes they spell, and refuses what is not lowercase hex", async () => {
+    const c = createClient({ url: ":memory:" });
+    try {
+      await c.execute("CREATE TABLE h (n INTEGER, hash BLOB)");
+      const hashes = ["ab".repeat(32), "0123456789abcdef".repeat(4)];
+      await c.execute({ sql: HASHES.sql("INSERT INTO h (n, hash)"), args: HASHES.pack(hashes.map((h, i) => [i, h])).args });
+      const rs = await c.execute("SELECT typeof(hash), length(hash), lower(hex(hash)) FROM h ORDER BY n");
+      expect(rs.rows.map((r) => [String(r[0]), Number(r[1]), String(r[2])])).toEqual(hashes.map((h) => ["blob", 32, h]));
+    } finally {
+      c.close();
+    }
+    expect(() => HASHES.pack([[0, "AB".repeat(32)]])).toThrow(/lowercase hex/);
+    expect(() => HASHES.pack([[0, "abc"]])).toThrow(/lowercase hex/);
+    expect(() => HASHES.pack([[0, "xy".repeat(32)]])).toThrow(/lowercase hex/);
+  });
+});

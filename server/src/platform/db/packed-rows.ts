@@ -19,11 +19,12 @@
 
 import { CompressedText } from "./stored-text.js";
 
-/** ASCII without control characters, fixed width: ids, hashes, enum values. */
+/** ASCII without control characters, fixed width: ids, hashes, enum values. With `hex`, hex digits stored as the bytes they spell (a BLOB). */
 export interface AsciiColumn {
   kind: "ascii";
   width: number;
   nullable?: boolean;
+  hex?: boolean;
 }
 /** A safe integer. */
 export interface IntegerColumn {
@@ -53,6 +54,7 @@ const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed column's valu
 interface Layout {
   kind: PackedColumn["kind"];
   nullable: boolean;
+  hex: boolean;
   compressed: boolean;
   offset: number;
   width: number;
@@ -70,7 +72,7 @@ export class PackedRows {
       const compressed = column.kind === "text" && column.compressed === true;
       // A text column's flag byte (after its end) marks a null or, in a compressed column, a BLOB.
       const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
-      const l = { kind: column.kind, nullable, compressed, offset, width };
+      const l = { kind: column.kind, nullable, hex: column.kind === "ascii" && column.hex === true, compressed, offset, width };
       offset += width;
       return l;
     });
@@ -82,8 +84,9 @@ export class PackedRows {
     this.#exprs = this.#layout.map((l) => {
       if (l.kind === "integer") return `CAST(${at(l.offset, l.width)} AS INTEGER)`;
       if (l.kind === "ascii") {
-        const v = `rtrim(CAST(${at(l.offset, l.width)} AS TEXT), ' ')`;
-        return l.nullable ? `NULLIF(${v}, '')` : v;
+        const text = `rtrim(CAST(${at(l.offset, l.width)} AS TEXT), ' ')`;
+        const v = l.nullable ? `NULLIF(${text}, '')` : text;
+        return l.hex ? `unhex(${v})` : v;
       }
       // Text values lie back to back in ?3, row after row: each starts where the one before it
       // ended (the previous text column's, or the previous row's last).
@@ -135,7 +138,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, compressed, offset, width } = layout[c]!;
+        const { kind, nullable, hex, compressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -164,6 +167,7 @@ export class PackedRows {
         } else if (kind === "ascii") {
           // Non-empty, printable, no trailing space (rtrim would take it): what reads back as written.
           if (value.length > width || !PRINTABLE.test(value)) throw new RangeError(`column ${c}: "${value}" does not fit ${width} printable ASCII characters`);
+          if (hex && (value.length % 2 !== 0 || !LOWER_HEX.test(value))) throw new RangeError(`column ${c}: "${value}" is not lowercase hex`);
           fixed.write(value, at, width, "latin1");
         } else {
           end += text.write(value, end, "utf8");
@@ -175,6 +179,8 @@ export class PackedRows {
     return { count: rows.length, args: [rowNumbers(rows.length), fixed, text.subarray(0, Math.max(end, 1))] };
   }
 }
+
+const LOWER_HEX = /^[0-9a-f]*$/;
 
 const zeros = new Map<number, string>();
 
