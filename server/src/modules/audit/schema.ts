@@ -4,16 +4,13 @@ import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex 
 /**
  * A SHA-256 stored as its 32 bytes (a BLOB), read and written as the lowercase hex the chain
  * hashes: half the bytes of the hex text, in every entry. SQL that reads one wraps it in
- * `lower(hex(…))` (`hexOf`), SQL that writes one in `unhex(…)`.
+ * `lower(hex(…))`, SQL that writes one in `unhex(…)`.
  */
 const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
   dataType: () => "blob",
   toDriver: (hex) => Buffer.from(hex, "hex"),
   fromDriver: (bytes) => Buffer.from(bytes).toString("hex"),
 });
-
-/** SQL for the lowercase hex of a hash column (`a.hash` → `lower(hex(a.hash))`). */
-export const hexOf = (column: string): string => `lower(hex(${column}))`;
 
 /**
  * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
