@@ -60,6 +60,15 @@ export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event"
  * Purges are looked up per run (the run index), a few hundred runs cached, so the cost follows
  * the purged entries, not the chain.
  */
+/**
+ * A run's purge entries with their payloads (arguments: project, run). INDEXED BY: without it
+ * SQLite walks the project's whole chain in seq order, to spare itself sorting the few entries the
+ * run index finds, once per purged run a verification meets.
+ */
+export const RUN_PURGES_SQL = `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a INDEXED BY audit_log_run_idx
+  LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+  WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`;
+
 export class PayloadChecker {
   readonly counts: PayloadCounts = { checked: 0, reduced: 0, purged: 0, unverifiable: 0 };
   readonly #client: Client;
@@ -126,12 +135,7 @@ export class PayloadChecker {
   async #purgesOf(runId: string): Promise<Purge[]> {
     const cached = this.#purges.get(runId);
     if (cached) return cached;
-    const rs = await this.#client.execute({
-      sql: `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a
-            LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-            WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`,
-      args: [this.#projectId, runId],
-    });
+    const rs = await this.#client.execute({ sql: RUN_PURGES_SQL, args: [this.#projectId, runId] });
     const purges = rs.rows.map((r): Purge => {
       const body = r[2] == null ? null : String(r[2]);
       let parsed: { mode?: unknown; payloads?: unknown } = {};

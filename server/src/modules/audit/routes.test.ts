@@ -14,6 +14,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
+import { RUN_PURGES_SQL } from "./payload-check.js";
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -360,6 +361,12 @@ describe("audit query plans", () => {
     return res.rows.map((r) => String(r["detail"])).join("\n");
   }
   const window = { from: 0, to: Date.now() };
+
+  it("finds a run's purges through the run index during verification, not by walking the project's chain", async () => {
+    const text = await plan({ sql: RUN_PURGES_SQL, args: ["p", "r"] });
+    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
+    expect(text).not.toContain("PRIMARY KEY (project_id=?)");
+  });
 
   it("finds a run's entries through the run index, not by reading every entry in the window", async () => {
     const text = await plan(auditListQuery("p", { runId: "r", window, limit: 200 }));
