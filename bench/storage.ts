@@ -180,7 +180,7 @@ export async function benchStorage(opts: { runs?: number } = {}): Promise<Record
   console.log(
     `  event bodies as stored                         ${fmt(bodies.storedBytes / flat.length)} B/event (${fmt(bodies.compressed)} of ${fmt(bodies.bodies)} compressed)`,
   );
-  console.log(`  event bodies deflated one by one (zlib)       ${fmt(deflated / flat.length)} B/event (from ${fmt(perEvent)})`);
+  console.log(`  bodies deflated one by one, no dictionary    ${fmt(deflated / flat.length)} B/event (from ${fmt(perEvent)})`);
 
   // The same runs with large step outputs: a third as many, so the bench takes a similar time.
   const large = await measureShape(withLargeOutputs(makeEvents(Math.max(1, Math.round(runs / 3)))));
