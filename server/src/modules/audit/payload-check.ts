@@ -51,6 +51,15 @@ export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event"
 }
 
 /**
+ * A run's purge entries with their payloads (arguments: project, run). INDEXED BY: without it
+ * SQLite walks the project's whole chain in seq order, to spare itself sorting the few entries the
+ * run index finds, once per purged run a verification meets.
+ */
+export const RUN_PURGES_SQL = `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a INDEXED BY audit_log_run_idx
+  LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+  WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`;
+
+/**
  * Hashes every payload still present against its entry's payloadHash, and tells a payload that
  * retention removed or reduced from one that was deleted or edited: a purge writes a
  * `retention.purged` entry for the run, after the entries it touched, saying what it did (for
@@ -60,15 +69,6 @@ export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event"
  * Purges are looked up per run (the run index), a few hundred runs cached, so the cost follows
  * the purged entries, not the chain.
  */
-/**
- * A run's purge entries with their payloads (arguments: project, run). INDEXED BY: without it
- * SQLite walks the project's whole chain in seq order, to spare itself sorting the few entries the
- * run index finds, once per purged run a verification meets.
- */
-export const RUN_PURGES_SQL = `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a INDEXED BY audit_log_run_idx
-  LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-  WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`;
-
 export class PayloadChecker {
   readonly counts: PayloadCounts = { checked: 0, reduced: 0, purged: 0, unverifiable: 0 };
   readonly #client: Client;
