@@ -118,7 +118,12 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
   try {
     await client.execute("PRAGMA journal_mode=WAL");
     // The same tables and indexes as the collector's, from the committed migrations.
-    const ddl = [...tableDdl("0000_init.sql", "events"), ...(mode === "withAudit" ? tableDdl("0003_audit_trail.sql", "audit_log") : [])];
+    // audit_log as migration 0028 rebuilt it (WITHOUT ROWID, hashes as 32-byte BLOBs), as the collector stores it.
+    const auditDdl = [
+      ...tableDdl("0028_audit_log_compact.sql", "__new_audit_log").map((d) => d.replace("`__new_audit_log`", "`audit_log`")),
+      ...tableDdl("0028_audit_log_compact.sql", "audit_log"),
+    ];
+    const ddl = [...tableDdl("0000_init.sql", "events"), ...(mode === "withAudit" ? auditDdl : [])];
     for (const statement of ddl) await client.execute(statement);
     const projectId = "0190f0f0-0000-7000-8000-000000000001";
     const keyId = "0190f0f0-0000-7000-8000-000000000002";
@@ -149,7 +154,7 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
     });
     const insertAudit = (from: number, to: number) => ({
       sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from)
-        .fill("(?,?,?,?,?,?,?,?,?)")
+        .fill("(?,?,?,?,?,?,?,unhex(?),unhex(?))")
         .join(",")}`,
       args: auditRows.slice(from, to).flat(),
     });
