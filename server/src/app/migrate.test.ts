@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../platform/db/client.js";
-import { migrateStore, migrationsFolder } from "./migrate.js";
+import { migrateStore, migrationsFolder, StoreFromNewerReleaseError } from "./migrate.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../modules/runs/step-payload.js";
 import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } from "../modules/audit/chain.js";
 import { appendAudit, readAuditHead } from "../modules/audit/store.js";
@@ -203,5 +203,19 @@ describe("migrating the audit log to binary hashes in a table without rowids", (
     const report = await verifyAudit(store.db, "p", signer.publicKey);
     expect(report).toMatchObject({ ok: true, entries: 6, firstBad: null });
     expect((await verifyAudit(store.db, "q", signer.publicKey)).firstBad).toMatchObject({ seq: 1 });
+  });
+});
+
+describe("a store a newer release migrated", () => {
+  it("is refused at start, naming why, instead of being read and written in a format this release does not know", async () => {
+    const store = await freshStore();
+    await migrateStore(store);
+    // Migrating again is a no-op.
+    await migrateStore(store);
+    const last = Number((await store.client.execute("SELECT max(created_at) FROM __drizzle_migrations")).rows[0]![0]);
+    await store.client.execute({ sql: "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('from-a-newer-release', ?)", args: [last + 86_400_000] });
+    const err = await migrateStore(store).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreFromNewerReleaseError);
+    expect(String((err as Error).message)).toMatch(/migrated by a newer Seamtrace .* run that release or a newer one/);
   });
 });

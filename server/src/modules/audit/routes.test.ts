@@ -15,6 +15,7 @@ import { completedRun, postEvents } from "../../../test-support/events-fixtures.
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { RUN_PURGES_SQL } from "./payload-check.js";
+import { RUN_EVENT_ENTRIES_SQL } from "../retention/store.js";
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -365,6 +366,12 @@ describe("audit query plans", () => {
   it("finds a run's purges through the run index during verification, not by walking the project's chain", async () => {
     const text = await plan({ sql: RUN_PURGES_SQL, args: ["p", "r"] });
     expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
+    expect(text).not.toContain("PRIMARY KEY (project_id=?)");
+  });
+
+  it("finds a run's event entries through the run index when retention reduces the run, not by walking the project's chain", async () => {
+    const text = await plan({ sql: RUN_EVENT_ENTRIES_SQL, args: ["p", "r"] });
+    expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
     expect(text).not.toContain("PRIMARY KEY (project_id=?)");
   });
 

@@ -8,14 +8,18 @@ import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex 
  */
 const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
   dataType: () => "blob",
-  toDriver: (hex) => Buffer.from(hex, "hex"),
+  toDriver: (hex) => {
+    // Buffer.from(…, "hex") would store what it could make of anything else.
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError(`not a SHA-256 in lowercase hex: ${hex}`);
+    return Buffer.from(hex, "hex");
+  },
   fromDriver: (bytes) => Buffer.from(bytes).toString("hex"),
 });
 
 /**
  * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
  * payload, not the payload, so retention can purge payloads (events, audit_payloads) without
- * breaking the chain. Triggers (migration 0004) refuse UPDATE and DELETE on this table.
+ * breaking the chain. Triggers (migration 0004, recreated by 0028) refuse UPDATE and DELETE on this table.
  *
  * hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of { projectId, seq, time, actor,
  * action, subject, runId, payloadHash }); the first entry's previous hash is 64 zeros.

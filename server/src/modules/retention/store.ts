@@ -160,6 +160,14 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
 }
 
 /**
+ * A run's event entries in the audit log (arguments: project, run). INDEXED BY: the table keeps
+ * its rows in its (project, seq) key, and without statistics SQLite would walk the project's
+ * whole chain by that key rather than look up the few rows the run index finds.
+ */
+export const RUN_EVENT_ENTRIES_SQL =
+  "SELECT seq, subject FROM audit_log INDEXED BY audit_log_run_idx WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'";
+
+/**
  * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
  * output and its final steps' outputs (steps no other step consumed), confidences, gate results
  * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
@@ -170,7 +178,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     const args = [projectId, runId];
     const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor);
     // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
-    const entries = await tx.execute({ sql: "SELECT seq, subject FROM audit_log WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'", args });
+    const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args });
     const payloads: Record<string, string> = {};
     for (const e of entries.rows) {
       const hash = bodies.get(String(e[1]));

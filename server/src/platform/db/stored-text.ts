@@ -15,7 +15,7 @@ import { EVENT_BODY_DICTIONARY_1 } from "./text-dictionary.js";
  *
  * Why every event body, not only large ones: without a dictionary deflate had little to refer
  * back to in a 500-byte body and saved ~40% for a fixed ~20 µs; with the wire format's keys and
- * common values as its dictionary it saves ~58% of such a body (571 → 238 bytes on the
+ * common values as its dictionary it saves ~58% of such a body (571 → 239 bytes on the
  * benchmark's events) for the same cost (docs/performance.md, "Storage").
  */
 const DICTIONARY_TAGS = new Map<number, Buffer>([[0x0e, Buffer.from(EVENT_BODY_DICTIONARY_1, "utf8")]]);
