@@ -29,6 +29,8 @@ export class StoreFromNewerReleaseError extends Error {
  * a store that a newer release has migrated past what this one knows.
  */
 export async function migrateStore(store: Store): Promise<void> {
+  // drizzle's migrator records each migration's journal `when` as its created_at and applies those
+  // newer than the store's latest; only the journal is read here, not every migration's SQL.
   const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: Array<{ when: number }> };
   const newestKnown = Math.max(...journal.entries.map((e) => e.when));
   const applied = await store.client.execute("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = '__drizzle_migrations'");
