@@ -57,7 +57,7 @@ export function eventsRoutes(deps: AppDeps) {
     if (accepted.length > 0) {
       let outcomes: IngestOutcome;
       try {
-        outcomes = await ingestWriter(store).submit({ projectId, keyId: keyId, receivedAt: deps.now(), events: accepted, bodies });
+        outcomes = await ingestWriter(store).submit({ projectId, keyId, receivedAt: deps.now(), events: accepted, bodies, fold: projector.foldAppended });
       } catch (err) {
         throw storeFailure(err);
       }

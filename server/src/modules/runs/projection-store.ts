@@ -1,4 +1,4 @@
-import type { Client, InStatement, InValue } from "@libsql/client";
+import type { Client, InStatement, InValue, Transaction } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import { reviewStatements } from "../review/projection.js";
 import { hourStatements, runPlaces } from "./run-hours.js";
@@ -17,6 +17,14 @@ export interface ProjectionResult {
   position: number;
 }
 
+/** An event of the log as the projection folds it. */
+export interface LoggedEvent {
+  seq: number;
+  projectId: string;
+  receivedAt: number;
+  event: SeamtraceEvent;
+}
+
 /**
  * Folds up to `maxEvents` events past the cursor into workflows, runs and steps, and moves the
  * cursor, in ONE write transaction: the cursor and the rows it covers commit together, so a
@@ -26,42 +34,97 @@ export interface ProjectionResult {
 export async function projectPending(client: Client, maxEvents: number, now = Date.now(), waitingSince?: number): Promise<ProjectionResult> {
   const { tx, release } = await beginWrite(client, { waitingSince });
   try {
-    const cursor = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
-    const from = Number(cursor.rows[0]?.[0] ?? 0);
-    const rs = await tx.execute({
-      sql: "SELECT seq, project_id, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-      args: [from, maxEvents],
-    });
-    if (rs.rows.length === 0) return { projected: 0, position: from };
-    const batch = rs.rows.map((r) => ({
-      seq: Number(r[0]),
-      projectId: String(r[1]),
-      receivedAt: Number(r[2]),
-      event: JSON.parse(fromStoredText(r[3])) as SeamtraceEvent,
-    }));
-    const position = Number(rs.rows[rs.rows.length - 1]![0]);
-    const { stmts, runs } = projectionStatements(batch);
-    // The hourly run counts follow the runs as stored before and after this batch, not the
-    // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
-    // its later events name.
-    const before = await runPlaces(tx, runs);
-    // Escalations, their webhooks and step contracts commit with the steps they come from.
-    stmts.push(...(await reviewStatements(tx, batch, now)));
-    await tx.batch(stmts);
-    const after = await runPlaces(tx, runs);
-    await tx.batch([
-      ...hourStatements(before, after),
-      {
-        sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-        args: [PROJECTION, position, now],
-      },
-    ]);
+    const from = await projectionPosition(tx);
+    const batch = await loggedEvents(tx, from, Number.MAX_SAFE_INTEGER, maxEvents);
+    if (batch.length === 0) return { projected: 0, position: from };
+    await foldEvents(tx, batch, now);
     await tx.commit();
-    return { projected: batch.length, position };
+    return { projected: batch.length, position: batch[batch.length - 1]!.seq };
   } finally {
     tx.close();
     release();
   }
+}
+
+/** Up to `limit` events of the log with `after` < seq ≤ `upTo`, in order, parsed from their stored bodies. */
+async function loggedEvents(tx: Transaction, after: number, upTo: number, limit: number): Promise<LoggedEvent[]> {
+  const rs = await tx.execute({
+    sql: "SELECT seq, project_id, received_at, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+    args: [after, upTo, limit],
+  });
+  return rs.rows.map((r) => ({
+    seq: Number(r[0]),
+    projectId: String(r[1]),
+    receivedAt: Number(r[2]),
+    event: JSON.parse(fromStoredText(r[3])) as SeamtraceEvent,
+  }));
+}
+
+/**
+ * Inside the write transaction that appended them: folds the events it appended (every row of
+ * the log past `appendedAfter`, handed over as validated, keyed "<project> <event id>", so their
+ * bodies are not read back) into the projection, after up to `catchUp` older events still
+ * waiting (read from the log: the projection folds the log in order). Answers how many it folded
+ * and whether any event is left waiting (more older ones than `catchUp`, or a row the
+ * transaction did not hand over).
+ */
+export async function foldAppended(
+  tx: Transaction,
+  appendedAfter: number,
+  appended: ReadonlyMap<string, Omit<LoggedEvent, "seq">>,
+  now: number,
+  catchUp: number,
+): Promise<{ folded: number; left: boolean }> {
+  const position = await projectionPosition(tx);
+  const older = position < appendedAfter ? await loggedEvents(tx, position, appendedAfter, catchUp + 1) : [];
+  if (older.length > catchUp) {
+    older.length = catchUp;
+    await foldEvents(tx, older, now);
+    return { folded: catchUp, left: true };
+  }
+  const rs = await tx.execute({ sql: "SELECT seq, project_id, id FROM events WHERE seq > ? ORDER BY seq", args: [appendedAfter] });
+  const batch = older;
+  let left = false;
+  for (const r of rs.rows) {
+    const e = appended.get(`${String(r[1])} ${String(r[2])}`);
+    if (!e) {
+      left = true;
+      break;
+    }
+    batch.push({ seq: Number(r[0]), ...e });
+  }
+  if (batch.length > 0) await foldEvents(tx, batch, now);
+  return { folded: batch.length, left };
+}
+
+/** `events.seq` up to which the log is projected, as the transaction sees it. */
+export async function projectionPosition(tx: Transaction): Promise<number> {
+  const rs = await tx.execute({ sql: "SELECT position FROM projections WHERE name = ?", args: [PROJECTION] });
+  return Number(rs.rows[0]?.[0] ?? 0);
+}
+
+/**
+ * Folds `batch` — every event of the log past the projection's position, in `seq` order — into
+ * workflows, runs, steps, escalations and hourly run counts, and moves the position to its last
+ * event, inside the caller's write transaction.
+ */
+export async function foldEvents(tx: Transaction, batch: readonly LoggedEvent[], now: number): Promise<void> {
+  const { stmts, runs } = projectionStatements(batch);
+  // The hourly run counts follow the runs as stored before and after this batch, not the
+  // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
+  // its later events name.
+  const before = await runPlaces(tx, runs);
+  // Escalations, their webhooks and step contracts commit with the steps they come from.
+  stmts.push(...(await reviewStatements(tx, batch, now)));
+  await tx.batch(stmts);
+  const after = await runPlaces(tx, runs);
+  await tx.batch([
+    ...hourStatements(before, after),
+    {
+      sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+      args: [PROJECTION, batch[batch.length - 1]!.seq, now],
+    },
+  ]);
 }
 
 /**
@@ -88,7 +151,7 @@ export async function unprojectedSince(client: Client, position: number): Promis
 }
 
 /** The statements that fold newly stored events into workflows, runs and steps. */
-function projectionStatements(inserted: Array<{ seq: number; projectId: string; receivedAt: number; event: SeamtraceEvent }>): {
+function projectionStatements(inserted: readonly LoggedEvent[]): {
   stmts: InStatement[];
   /** Every run written (once each). */
   runs: Array<{ projectId: string; runId: string }>;

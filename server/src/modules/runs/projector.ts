@@ -1,6 +1,8 @@
 import type { Store } from "../../platform/db/client.js";
 import type { Logger } from "../../app/logger.js";
-import { projectionLag, projectPending, unprojectedSince } from "./projection-store.js";
+import type { Transaction } from "@libsql/client";
+import type { AppendedEvent } from "../ingest/store.js";
+import { foldAppended, projectionLag, projectPending, unprojectedSince } from "./projection-store.js";
 import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { nextTrouble, noteWriteCommitted, noteWriteFailed, storeCondition, type Trouble } from "../../platform/db/store-health.js";
 
@@ -32,63 +34,71 @@ export interface ProjectionLag {
 }
 
 export interface ProjectorOptions {
-  /** Events folded per transaction: long enough to amortise, short enough not to stall ingest. */
+  /** Events folded per transaction by a pass, and older events an ingest commit folds before its own. */
   chunk?: number;
-  /** Ingest quiet for this long lets the projector catch up. */
-  idleMs?: number;
-  /** Past this many unprojected events the projector no longer waits for quiet. */
-  maxLag?: number;
   log?: Logger;
 }
 
 /**
- * Folds the event log into runs and steps behind ingest.
+ * Keeps runs and steps projected from the event log.
  *
- * The collector acknowledges events once they are durable in the log; projecting them is
- * deferred so a burst is absorbed at the speed of an append. The projector gives way to ingest
- * while events keep arriving, catches up once ingest has been quiet for `idleMs`, and takes a
- * chunk after every commit once more than `maxLag` events wait, so under sustained overload
- * ingest slows to what both together can do instead of the lag growing without bound.
+ * Each ingest commit folds the events it appends, in the same transaction (`foldAppended`): what
+ * is acknowledged is projected, and the dashboard, the review queue and the gates' server-side
+ * state never trail ingest. The log is folded in order, so a commit that finds older events
+ * waiting (appended by a job, by an instance that stopped, or left by a fold that failed) folds
+ * up to a chunk of them first; whatever it leaves, a pass started at once (`notify`) catches up,
+ * giving way to ingest between chunks.
  *
  * Readers that must see their own writes (the query API) call `sync()` first.
  */
 export class Projector {
   private readonly chunk: number;
-  private readonly idleMs: number;
-  private readonly maxLag: number;
   private readonly log: Logger | undefined;
-  /** Events committed since the projector last caught up; a cheap local estimate of the lag. */
-  private pending = 0;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
   /** When a pass last failed (ms), to space out retries into a full disk. */
   private lastFailure = 0;
+  /** An ingest commit left events to a pass (`foldAppended`). */
+  private behind = false;
+  /** A pass is queued that has not started: it will see whatever is committed before it does. */
+  private passQueued = false;
 
   constructor(
     private readonly store: Store,
     options: ProjectorOptions = {},
   ) {
     this.chunk = options.chunk ?? 2_000;
-    this.idleMs = options.idleMs ?? 250;
-    this.maxLag = options.maxLag ?? 100_000;
     this.log = options.log;
   }
 
-  /** Called after each ingest commit with the number of events stored. */
-  notify(stored: number): void {
-    if (this.closed || stored === 0) return;
-    this.pending += stored;
-    if (this.pending >= this.maxLag) {
-      this.runOnce(1).catch(() => {}); // logged in pass(); the next notify or sync retries
-      return;
+  /**
+   * Inside an ingest write transaction, before it commits: folds the events it appended into
+   * runs and steps (projection-store.ts `foldAppended`), with up to a chunk of older events still
+   * waiting, so what is acknowledged is projected in the same commit. A fold that fails is rolled
+   * back alone: the events still commit, and a pass (`notify`) retries and reports it.
+   */
+  readonly foldAppended = async (tx: Transaction, appendedAfter: number, appended: ReadonlyMap<string, AppendedEvent>): Promise<void> => {
+    if (this.closed) return;
+    await tx.execute("SAVEPOINT fold_appended");
+    try {
+      const { left } = await foldAppended(tx, appendedAfter, appended, Date.now(), this.chunk);
+      await tx.execute("RELEASE fold_appended");
+      if (left) this.behind = true;
+    } catch (err) {
+      await tx.execute("ROLLBACK TO fold_appended");
+      await tx.execute("RELEASE fold_appended");
+      this.behind = true;
+      this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
     }
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      this.runOnce(Infinity).catch(() => {});
-    }, this.idleMs);
-    this.idleTimer.unref?.();
+  };
+
+  /** Called after each ingest commit that stored events: starts a pass if the commit left some unprojected. */
+  notify(stored: number): void {
+    if (this.closed || stored === 0 || !this.behind) return;
+    this.behind = false;
+    if (this.passQueued) return;
+    this.passQueued = true;
+    this.runOnce(Infinity).catch(() => {}); // logged in pass(); the next commit or sync retries
   }
 
   /** Resolves once every event committed before the call is projected. */
@@ -159,7 +169,6 @@ export class Projector {
   /** Stops scheduling and waits for a pass under way. Unprojected events stay in the log for the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.running;
   }
 
@@ -188,15 +197,12 @@ export class Projector {
   }
 
   private async pass(maxChunks: number, waitingSince?: number): Promise<void> {
+    this.passQueued = false;
     try {
       for (let i = 0; i < maxChunks; i++) {
         const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
         if (projected > 0) noteWriteCommitted(this.store.client);
-        this.pending = Math.max(0, this.pending - projected);
-        if (projected < this.chunk) {
-          this.pending = 0;
-          return;
-        }
+        if (projected < this.chunk) return;
         // Yield between chunks so waiting ingest requests get the write lock in turn.
         await new Promise((r) => setImmediate(r));
       }

@@ -75,6 +75,7 @@ export function tracesRoutes(deps: AppDeps) {
               receivedAt: now,
               events: [],
               weight: mapped.spans.length,
+              fold: deps.projector.foldAppended,
               prepare: (tx) => ingestSpans(tx, projectId, keyId!, now, mapped.spans, { ruleFor, idleCloseMs: otlp.idleCloseMs }),
             });
           } catch (err) {
