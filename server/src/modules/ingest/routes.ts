@@ -62,7 +62,7 @@ export function eventsRoutes(deps: AppDeps) {
         throw storeFailure(err);
       }
       outcomes.forEach((o) => tally[o]++);
-      projector.notify(tally.accepted);
+      projector.notify();
       accepted.forEach((e, j) => {
         const i = positions[j]!;
         // The id as the client sent it (it may be in upper case), so it can match its items.

@@ -41,10 +41,15 @@ export interface AppendedEvent {
   event: SeamtraceEvent;
 }
 
+/** How `FoldAppended` finds an appended event: by project and event id. */
+export function appendedKey(projectId: string, eventId: string): string {
+  return `${projectId} ${eventId}`;
+}
+
 /**
  * Folds the events a write transaction appended (every row of the log past `appendedAfter`,
- * keyed "<project> <event id>") into what is projected from the log, inside that transaction,
- * so they are visible the moment they are acknowledged (runs/projector.ts `foldAppended`).
+ * keyed by `appendedKey`) into what is projected from the log, inside that transaction, so they
+ * are visible the moment they are acknowledged (runs/projector.ts `foldAppended`).
  */
 export type FoldAppended = (tx: Transaction, appendedAfter: number, appended: ReadonlyMap<string, AppendedEvent>) => Promise<void>;
 
@@ -169,17 +174,17 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const inserted = await appendPrepared(tx, b.projectId, b.receivedAt, rows);
       outcomes[bi]!.push(...inserted.map((s): ItemOutcome => (s ? "accepted" : "duplicate")));
     }
+    // Every batch of one store's queue carries that store's projector's fold.
     const fold = batches.find((b) => b.fold)?.fold;
     if (fold) {
+      // In the order they were inserted, the first copy of an id kept: the one the log holds.
       const appended = new Map<string, AppendedEvent>();
-      for (const r of stored) {
-        const b = batches[r.batch]!;
-        appended.set(`${b.projectId} ${r.event.id}`, { projectId: b.projectId, receivedAt: b.receivedAt, event: r.event });
-      }
-      for (const [bi, rows] of prepared.entries()) {
-        const b = batches[bi]!;
-        for (const { event } of rows) appended.set(`${b.projectId} ${event.id}`, { projectId: b.projectId, receivedAt: b.receivedAt, event });
-      }
+      const add = (b: IngestBatch, event: SeamtraceEvent) => {
+        const k = appendedKey(b.projectId, event.id);
+        if (!appended.has(k)) appended.set(k, { projectId: b.projectId, receivedAt: b.receivedAt, event });
+      };
+      for (const r of stored) add(batches[r.batch]!, r.event);
+      for (const [bi, rows] of prepared.entries()) for (const { event } of rows) add(batches[bi]!, event);
       await fold(tx, before, appended);
     }
     await tx.commit();
@@ -301,7 +306,8 @@ const writers = new WeakMap<Store, IngestWriter>();
 /**
  * The one ingest write queue of a store, shared by every app built on it so that all their
  * requests merge into the same commits. ~2,000 events per transaction keeps each commit short
- * (the write lock is held for its duration) while amortising the fsync.
+ * (the write lock is held for its duration) while amortising the fsync; with the projector's
+ * fold, a commit also folds up to a chunk (2,000) of older events still waiting before its own.
  */
 export function ingestWriter(store: Store): IngestWriter {
   let writer = writers.get(store);

@@ -1,6 +1,9 @@
+import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { completedRun, postEvents, runStarted } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
+import { createApp } from "../../app/app.js";
+import { singleStore } from "../../platform/db/store-resolver.js";
 import { commitIngestBatches } from "../ingest/store.js";
 import { Projector } from "./projector.js";
 
@@ -100,33 +103,93 @@ describe("ingest commits project what they append", () => {
     expect(await position(ctx)).toEqual({ head: 11, position: 3 });
     expect(await count(ctx, "runs", ctx.projectId)).toBe(3);
 
-    projector.notify(1);
+    projector.notify();
     await until(async () => (await position(ctx)).position === 11);
     await commitIngestBatches(ctx.store.client, [{ ...batch, events: [mine[1]!] }]);
     expect(await position(ctx)).toEqual({ head: 12, position: 12 });
     expect(await count(ctx, "runs", ctx.projectId)).toBe(12);
   });
 
-  it("commits the events when their fold fails, and a pass projects them once it can", async () => {
+  it("commits the events when their fold fails, leaves later commits' to a pass until one catches up, then folds again", async () => {
     const logged: string[] = [];
     const ctx = await setup();
     const projector = new Projector(ctx.store, { log: { info: () => {}, error: (msg) => logged.push(msg) } });
     cleanups.push(() => projector.close());
+    const commit = (events: SeamtraceEvent[]) =>
+      commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events, fold: projector.foldAppended }]);
     await ctx.store.client.execute("CREATE TRIGGER refuse_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(ABORT, 'steps refused'); END");
-    const run = completedRun();
-    await commitIngestBatches(ctx.store.client, [
-      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: run.events, fold: projector.foldAppended },
-    ]);
+    await commit(completedRun().events);
     // Acknowledged and audited, and nothing of the fold left half-written: no run row without its steps.
     expect(await position(ctx)).toEqual({ head: 5, position: 0 });
     expect(await count(ctx, "events", ctx.projectId)).toBe(5);
+    expect(await count(ctx, "audit_log", ctx.projectId)).toBeGreaterThanOrEqual(5);
     expect(await count(ctx, "runs", ctx.projectId)).toBe(0);
+    expect(logged).toEqual(["projection failed"]);
+    // The next commit does not try again (it would fail the same way, each time).
+    await commit(completedRun().events);
+    expect(await position(ctx)).toEqual({ head: 10, position: 0 });
     expect(logged).toEqual(["projection failed"]);
 
     await ctx.store.client.execute("DROP TRIGGER refuse_steps");
-    projector.notify(5);
-    await until(async () => (await position(ctx)).position === 5);
-    expect(await count(ctx, "runs", ctx.projectId)).toBe(1);
-    expect(await count(ctx, "steps", ctx.projectId)).toBe(3);
+    projector.notify();
+    await until(async () => (await position(ctx)).position === 10);
+    expect(await count(ctx, "runs", ctx.projectId)).toBe(2);
+    expect(await count(ctx, "steps", ctx.projectId)).toBe(6);
+    // Caught up: commits fold their own events again.
+    await commit(completedRun().events);
+    expect(await position(ctx)).toEqual({ head: 15, position: 15 });
+  });
+
+  it("fails the commit with the fold's own error when SQLite rolled back the whole transaction", async () => {
+    const ctx = await setup();
+    const projector = new Projector(ctx.store);
+    cleanups.push(() => projector.close());
+    await ctx.store.client.execute("CREATE TRIGGER roll_back BEFORE INSERT ON steps BEGIN SELECT RAISE(ROLLBACK, 'whole transaction rolled back'); END");
+    await expect(
+      commitIngestBatches(ctx.store.client, [
+        { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
+      ]),
+    ).rejects.toThrow(/whole transaction rolled back/);
+    expect(await count(ctx, "events", ctx.projectId)).toBe(0);
+    expect(await count(ctx, "audit_log", ctx.projectId)).toBe(2); // the project's and its key's creation
+  });
+
+  it("starts a pass for what a request that stored nothing left waiting", async () => {
+    const ctx = await setup();
+    const projector = new Projector(ctx.store, { chunk: 3 });
+    const app = createApp({ ...ctx.deps, projector, stores: singleStore({ store: ctx.store, projector }) });
+    const older = Array.from({ length: 10 }, () => runStarted());
+    await commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: older }]);
+    // A resend of one of them: stores nothing, folds a chunk of the backlog.
+    const res = await app.request("/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ctx.key}` },
+      body: JSON.stringify({ events: [older[0]] }),
+    });
+    expect(res.status).toBe(200);
+    // Closing waits for a pass under way and starts none: the request must have started it.
+    await projector.close();
+    expect(await position(ctx)).toEqual({ head: 10, position: 10 });
+  });
+
+  it("projects the copy of a repeated id the log keeps: the first", async () => {
+    const ctx = await setup();
+    const projector = new Projector(ctx.store);
+    cleanups.push(() => projector.close());
+    const first = runStarted({ workflow: "claims" });
+    const second = { ...first, workflow: "other-workflow" };
+    const batch = (event: SeamtraceEvent) => ({
+      projectId: ctx.projectId,
+      keyId: ctx.keyId,
+      receivedAt: Date.now(),
+      events: [],
+      prepare: async () => [{ event, keyId: ctx.keyId }],
+      fold: projector.foldAppended,
+    });
+    // Two requests merged into one commit, each making the same event (as OTLP settles by id).
+    await commitIngestBatches(ctx.store.client, [batch(first), batch(second)]);
+    const rs = await ctx.store.client.execute({ sql: "SELECT workflow FROM runs WHERE project_id = ? AND id = ?", args: [ctx.projectId, first.runId] });
+    expect(rs.rows.map((r) => r[0])).toEqual(["claims"]);
+    expect(await position(ctx)).toEqual({ head: 1, position: 1 });
   });
 });

@@ -5,6 +5,7 @@ import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { appendedKey, type AppendedEvent } from "../ingest/store.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
 const RUN_ROWS_PER_STATEMENT = 50;
@@ -18,11 +19,8 @@ export interface ProjectionResult {
 }
 
 /** An event of the log as the projection folds it. */
-export interface LoggedEvent {
+export interface LoggedEvent extends AppendedEvent {
   seq: number;
-  projectId: string;
-  receivedAt: number;
-  event: SeamtraceEvent;
 }
 
 /**
@@ -71,7 +69,7 @@ async function loggedEvents(tx: Transaction, after: number, upTo: number, limit:
 export async function foldAppended(
   tx: Transaction,
   appendedAfter: number,
-  appended: ReadonlyMap<string, Omit<LoggedEvent, "seq">>,
+  appended: ReadonlyMap<string, AppendedEvent>,
   now: number,
   catchUp: number,
 ): Promise<{ folded: number; left: boolean }> {
@@ -86,8 +84,9 @@ export async function foldAppended(
   const batch = older;
   let left = false;
   for (const r of rs.rows) {
-    const e = appended.get(`${String(r[1])} ${String(r[2])}`);
+    const e = appended.get(appendedKey(String(r[1]), String(r[2])));
     if (!e) {
+      // Not handed over (a caller that appended without saying so): left to a pass, in order.
       left = true;
       break;
     }

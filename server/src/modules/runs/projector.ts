@@ -39,15 +39,23 @@ export interface ProjectorOptions {
   log?: Logger;
 }
 
+/** After a projection failed, passes after a commit are spaced this far apart (reads still catch up at once). */
+const RETRY_MS = 1_000;
+
 /**
  * Keeps runs and steps projected from the event log.
  *
  * Each ingest commit folds the events it appends, in the same transaction (`foldAppended`): what
  * is acknowledged is projected, and the dashboard, the review queue and the gates' server-side
  * state never trail ingest. The log is folded in order, so a commit that finds older events
- * waiting (appended by a job, by an instance that stopped, or left by a fold that failed) folds
- * up to a chunk of them first; whatever it leaves, a pass started at once (`notify`) catches up,
- * giving way to ingest between chunks.
+ * waiting (a backlog at start, events the OTLP close job appended, a fold that failed) folds up
+ * to a chunk of them first; whatever it leaves, a pass started after the commit (`notify`)
+ * catches up, giving way to ingest between chunks. Events appended while ingest is idle wait for
+ * the next commit, or for a read that catches up first.
+ *
+ * A fold that fails is rolled back alone and the events commit without it; folding in commits
+ * then stops until a pass has caught up, so a projection that keeps failing costs each commit
+ * nothing, and the passes that retry it (and log why) are spaced `RETRY_MS` apart.
  *
  * Readers that must see their own writes (the query API) call `sync()` first.
  */
@@ -56,12 +64,15 @@ export class Projector {
   private readonly log: Logger | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  /** When a pass last failed (ms), to space out retries into a full disk. */
+  /** When a pass or a fold last failed (ms): spaces out retries. */
   private lastFailure = 0;
-  /** An ingest commit left events to a pass (`foldAppended`). */
+  /** A commit left events unprojected: the next `notify` starts a pass. */
   private behind = false;
+  /** A fold failed and no pass has caught up since: commits leave their events to the passes. */
+  private foldsSuspended = false;
   /** A pass is queued that has not started: it will see whatever is committed before it does. */
   private passQueued = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -75,28 +86,54 @@ export class Projector {
    * Inside an ingest write transaction, before it commits: folds the events it appended into
    * runs and steps (projection-store.ts `foldAppended`), with up to a chunk of older events still
    * waiting, so what is acknowledged is projected in the same commit. A fold that fails is rolled
-   * back alone: the events still commit, and a pass (`notify`) retries and reports it.
+   * back to before it, and the events still commit; if SQLite rolled back the whole transaction
+   * (an I/O error, a full disk it could not contain to one statement), the fold's error is the
+   * commit's.
    */
   readonly foldAppended = async (tx: Transaction, appendedAfter: number, appended: ReadonlyMap<string, AppendedEvent>): Promise<void> => {
     if (this.closed) return;
+    if (this.foldsSuspended) {
+      this.behind = true;
+      return;
+    }
     await tx.execute("SAVEPOINT fold_appended");
     try {
       const { left } = await foldAppended(tx, appendedAfter, appended, Date.now(), this.chunk);
       await tx.execute("RELEASE fold_appended");
       if (left) this.behind = true;
     } catch (err) {
-      await tx.execute("ROLLBACK TO fold_appended");
-      await tx.execute("RELEASE fold_appended");
+      if (tx.closed) throw err;
+      try {
+        await tx.execute("ROLLBACK TO fold_appended");
+        await tx.execute("RELEASE fold_appended");
+      } catch {
+        throw err;
+      }
       this.behind = true;
+      this.foldsSuspended = true;
+      this.lastFailure = Date.now();
       this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
     }
   };
 
-  /** Called after each ingest commit that stored events: starts a pass if the commit left some unprojected. */
-  notify(stored: number): void {
-    if (this.closed || stored === 0 || !this.behind) return;
+  /** Called after each ingest commit (whether or not it stored events): starts a pass if a commit left events unprojected. */
+  notify(): void {
+    if (this.closed || !this.behind) return;
     this.behind = false;
-    if (this.passQueued) return;
+    this.schedulePass();
+  }
+
+  private schedulePass(): void {
+    if (this.passQueued || this.retryTimer !== undefined || this.closed) return;
+    const wait = this.lastFailure + RETRY_MS - Date.now();
+    if (wait > 0) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.schedulePass();
+      }, wait);
+      this.retryTimer.unref?.();
+      return;
+    }
     this.passQueued = true;
     this.runOnce(Infinity).catch(() => {}); // logged in pass(); the next commit or sync retries
   }
@@ -169,6 +206,7 @@ export class Projector {
   /** Stops scheduling and waits for a pass under way. Unprojected events stay in the log for the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     await this.running;
   }
 
@@ -202,7 +240,11 @@ export class Projector {
       for (let i = 0; i < maxChunks; i++) {
         const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
         if (projected > 0) noteWriteCommitted(this.store.client);
-        if (projected < this.chunk) return;
+        if (projected < this.chunk) {
+          // Caught up: commits fold their own events again.
+          this.foldsSuspended = false;
+          return;
+        }
         // Yield between chunks so waiting ingest requests get the write lock in turn.
         await new Promise((r) => setImmediate(r));
       }

@@ -82,7 +82,7 @@ export function tracesRoutes(deps: AppDeps) {
             throw storeFailure(err);
           }
           settled = stored.reduce((n, s) => n + (s === "accepted" ? 1 : 0), 0);
-          deps.projector.notify(settled);
+          deps.projector.notify();
         }
         recordIngest("otlp", { accepted: settled, duplicate: 0, rejectedCodes: mapped.errors.map(() => "invalid_span") });
 
