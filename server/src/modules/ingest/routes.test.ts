@@ -1,4 +1,4 @@
-import { uuidv7 } from "@seamtrace/sdk";
+import { uuidv7, type RunStartedEvent, type StepEvent } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../auth/api-key.js";
 import { sha256Hex } from "../audit/chain.js";
@@ -331,6 +331,16 @@ describe("POST /v1/events: projection into runs and steps", () => {
     // classify started 130 ms in; a run.completed claiming 500 ms implies a start 500 ms in.
     await postEvents(ctx, key, { events: [classify, runEnded(run.runId, "run.completed", { durationMs: 500 })] });
     expect((await runRow(projectId, run.runId))!.started_at).toBe(Date.parse(start!.time));
+  });
+
+  it("takes the start from a step that started before its run.started said, in the same request", async () => {
+    const { key, projectId } = await ctx.newProject();
+    const run = completedRun();
+    const [start, extract] = run.events as [RunStartedEvent, StepEvent];
+    // The worker's clock put the run's start 5 s after its first step's (clocks disagree).
+    const late = { ...start, time: new Date(Date.parse(extract.startedAt) + 5_000).toISOString() };
+    await postEvents(ctx, key, { events: [late, extract] });
+    expect((await runRow(projectId, run.runId))!.started_at).toBe(Date.parse(extract.startedAt));
   });
 
   it("creates the run from a step event when the run is not yet known", async () => {

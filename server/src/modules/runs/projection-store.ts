@@ -80,17 +80,23 @@ export async function foldAppended(
     await foldEvents(tx, older, now);
     return { folded: catchUp, left: true };
   }
-  const rs = await tx.execute({ sql: "SELECT seq, project_id, id FROM events WHERE seq > ? ORDER BY seq", args: [appendedAfter] });
+  // Which event each new row is, as one string (a row object per event costs more than the rest
+  // of this function): "<seq> <project> <id>" per row, in seq order. Ids hold no spaces (UUIDs).
+  const rs = await tx.execute({
+    sql: "SELECT group_concat(seq || ' ' || project_id || ' ' || id, ' ' ORDER BY seq) FROM events WHERE seq > ?",
+    args: [appendedAfter],
+  });
+  const parts = rs.rows[0]?.[0] == null ? [] : String(rs.rows[0][0]).split(" ");
   const batch = older;
   let left = false;
-  for (const r of rs.rows) {
-    const e = appended.get(appendedKey(String(r[1]), String(r[2])));
+  for (let i = 0; i + 2 < parts.length; i += 3) {
+    const e = appended.get(appendedKey(parts[i + 1]!, parts[i + 2]!));
     if (!e) {
       // Not handed over (a caller that appended without saying so): left to a pass, in order.
       left = true;
       break;
     }
-    batch.push({ seq: Number(r[0]), ...e });
+    batch.push({ seq: Number(parts[i]), ...e });
   }
   if (batch.length > 0) await foldEvents(tx, batch, now);
   return { folded: batch.length, left };
@@ -180,7 +186,15 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
         runRows.push(runEndedRow(projectId, e, now));
     }
   }
-  for (const p of placeholders.values()) runRows.push(p.row);
+  // A placeholder makes the run's row when steps come first, and can only move its start earlier:
+  // a run with a row of its own in the batch that starts no later needs none (its upsert is one
+  // of the dearest statements here: the run's row and its indexes rewritten).
+  const starts = new Map<string, number>();
+  for (const r of runRows) {
+    const k = `${String(r[0])} ${String(r[1])}`;
+    starts.set(k, Math.min(starts.get(k) ?? Infinity, Number(r[RUN_STARTED_AT])));
+  }
+  for (const [k, p] of placeholders) if (!(p.startedAt >= (starts.get(k) ?? Infinity))) runRows.push(p.row);
 
   const stmts: InStatement[] = [];
   if (workflowRows.size > 0) {
@@ -213,6 +227,8 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
 // status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
 // and the golden tag's result, set, case and outcome.
+/** Where started_at is in a run row's values. */
+const RUN_STARTED_AT = 15;
 const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
   input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
