@@ -152,6 +152,25 @@ describe("ingest commits project what they append", () => {
     ).rejects.toThrow(/whole transaction rolled back/);
     expect(await count(ctx, "events", ctx.projectId)).toBe(0);
     expect(await count(ctx, "audit_log", ctx.projectId)).toBe(2); // the project's and its key's creation
+    // The retry (the write queue's, or the client's) appends without folding, and is acknowledged.
+    await commitIngestBatches(ctx.store.client, [
+      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
+    ]);
+    expect(await position(ctx)).toEqual({ head: 5, position: 0 });
+  });
+
+  it("spaces the passes that retry a failed fold a second apart", async () => {
+    const ctx = await setup();
+    const projector = new Projector(ctx.store);
+    await ctx.store.client.execute("CREATE TRIGGER refuse_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(ABORT, 'steps refused'); END");
+    await commitIngestBatches(ctx.store.client, [
+      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
+    ]);
+    await ctx.store.client.execute("DROP TRIGGER refuse_steps");
+    projector.notify();
+    // Closing waits for a pass under way and starts none: the retry is not due yet, so none ran.
+    await projector.close();
+    expect(await position(ctx)).toEqual({ head: 5, position: 0 });
   });
 
   it("starts a pass for what a request that stored nothing left waiting", async () => {
@@ -168,6 +187,34 @@ describe("ingest commits project what they append", () => {
     });
     expect(res.status).toBe(200);
     // Closing waits for a pass under way and starts none: the request must have started it.
+    await projector.close();
+    expect(await position(ctx)).toEqual({ head: 10, position: 10 });
+  });
+
+  it("starts a pass for what an OTLP request whose spans all wait left waiting", async () => {
+    const ctx = await setup();
+    const projector = new Projector(ctx.store, { chunk: 3 });
+    const app = createApp({ ...ctx.deps, projector, stores: singleStore({ store: ctx.store, projector }) });
+    await commitIngestBatches(ctx.store.client, [
+      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: Array.from({ length: 10 }, () => runStarted()) },
+    ]);
+    const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
+    // A child span whose parent has not arrived: stored, waiting, no event settled.
+    const span = {
+      traceId: "5bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: "53995c3f42cd8ad8",
+      parentSpanId: "00f067aa0ba902b7",
+      name: "classify",
+      kind: 1,
+      startTimeUnixNano: String(t0),
+      endTimeUnixNano: String(t0 + 100_000_000n),
+    };
+    const res = await app.request("/v1/traces", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ctx.key}` },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: "test" }, spans: [span] }] }] }),
+    });
+    expect(res.status).toBe(200);
     await projector.close();
     expect(await position(ctx)).toEqual({ head: 10, position: 10 });
   });

@@ -83,20 +83,20 @@ export async function foldAppended(
   // Which event each new row is, as one string (a row object per event costs more than the rest
   // of this function): "<seq> <project> <id>" per row, in seq order. Ids hold no spaces (UUIDs).
   const rs = await tx.execute({
-    sql: "SELECT group_concat(seq || ' ' || project_id || ' ' || id, ' ' ORDER BY seq) FROM events WHERE seq > ?",
+    sql: "SELECT count(*), group_concat(seq || ' ' || project_id || ' ' || id, ' ' ORDER BY seq) FROM events WHERE seq > ?",
     args: [appendedAfter],
   });
-  const parts = rs.rows[0]?.[0] == null ? [] : String(rs.rows[0][0]).split(" ");
+  const rows = Number(rs.rows[0]![0]);
+  const parts = rows === 0 ? [] : String(rs.rows[0]![1]).split(" ");
   const batch = older;
-  let left = false;
-  for (let i = 0; i + 2 < parts.length; i += 3) {
+  // A row whose ids would not split back into three fields is not taken for another event's.
+  let left = parts.length !== 3 * rows;
+  for (let i = 0; !left && i < parts.length; i += 3) {
     const e = appended.get(appendedKey(parts[i + 1]!, parts[i + 2]!));
-    if (!e) {
-      // Not handed over (a caller that appended without saying so): left to a pass, in order.
-      left = true;
-      break;
-    }
-    batch.push({ seq: Number(parts[i]), ...e });
+    const seq = Number(parts[i]);
+    // Not handed over (a caller that appended without saying so): left to a pass, in order.
+    if (!e || !Number.isSafeInteger(seq)) left = true;
+    else batch.push({ seq, ...e });
   }
   if (batch.length > 0) await foldEvents(tx, batch, now);
   return { folded: batch.length, left };
@@ -194,7 +194,13 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
     const k = `${String(r[0])} ${String(r[1])}`;
     starts.set(k, Math.min(starts.get(k) ?? Infinity, Number(r[RUN_STARTED_AT])));
   }
-  for (const [k, p] of placeholders) if (!(p.startedAt >= (starts.get(k) ?? Infinity))) runRows.push(p.row);
+  const last = new Map<string, InValue[]>();
+  for (const r of runRows) last.set(`${String(r[0])} ${String(r[1])}`, r);
+  for (const [k, p] of placeholders) {
+    if (!(p.startedAt >= (starts.get(k) ?? Infinity))) runRows.push(p.row);
+    // Skipped, it still sets what upserting it last would have: the run's updated_at.
+    else last.get(k)![RUN_UPDATED_AT] = p.row[RUN_UPDATED_AT]!;
+  }
 
   const stmts: InStatement[] = [];
   if (workflowRows.size > 0) {
@@ -227,8 +233,9 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
 // status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
 // and the golden tag's result, set, case and outcome.
-/** Where started_at is in a run row's values. */
+/** Where started_at and updated_at are in a run row's values. */
 const RUN_STARTED_AT = 15;
+const RUN_UPDATED_AT = 18;
 const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
   input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;

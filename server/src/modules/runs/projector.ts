@@ -54,8 +54,8 @@ const RETRY_MS = 1_000;
  * the next commit, or for a read that catches up first.
  *
  * A fold that fails is rolled back alone and the events commit without it; folding in commits
- * then stops until a pass has caught up, so a projection that keeps failing costs each commit
- * nothing, and the passes that retry it (and log why) are spaced `RETRY_MS` apart.
+ * then stops until a pass has folded some events, so a projection that keeps failing costs
+ * commits nothing, and the passes that retry it (and log why) are spaced `RETRY_MS` apart.
  *
  * Readers that must see their own writes (the query API) call `sync()` first.
  */
@@ -68,7 +68,7 @@ export class Projector {
   private lastFailure = 0;
   /** A commit left events unprojected: the next `notify` starts a pass. */
   private behind = false;
-  /** A fold failed and no pass has caught up since: commits leave their events to the passes. */
+  /** A fold failed and no pass has folded events since: commits leave their events to the passes. */
   private foldsSuspended = false;
   /** A pass is queued that has not started: it will see whatever is committed before it does. */
   private passQueued = false;
@@ -102,6 +102,13 @@ export class Projector {
       await tx.execute("RELEASE fold_appended");
       if (left) this.behind = true;
     } catch (err) {
+      // Either way, commits leave their events to the passes until one has folded some.
+      this.behind = true;
+      this.foldsSuspended = true;
+      this.lastFailure = Date.now();
+      this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
+      // SQLite rolled back the whole transaction: the commit fails with the fold's error, and
+      // the next one appends without folding.
       if (tx.closed) throw err;
       try {
         await tx.execute("ROLLBACK TO fold_appended");
@@ -109,10 +116,6 @@ export class Projector {
       } catch {
         throw err;
       }
-      this.behind = true;
-      this.foldsSuspended = true;
-      this.lastFailure = Date.now();
-      this.log?.error("projection failed", { err: err instanceof Error ? err.message : String(err) });
     }
   };
 
@@ -239,12 +242,12 @@ export class Projector {
     try {
       for (let i = 0; i < maxChunks; i++) {
         const { projected } = await projectPending(this.store.client, this.chunk, Date.now(), i === 0 ? waitingSince : undefined);
-        if (projected > 0) noteWriteCommitted(this.store.client);
-        if (projected < this.chunk) {
-          // Caught up: commits fold their own events again.
+        if (projected > 0) {
+          noteWriteCommitted(this.store.client);
+          // The projection folds again: so may commits (one that fails suspends them again).
           this.foldsSuspended = false;
-          return;
         }
+        if (projected < this.chunk) return;
         // Yield between chunks so waiting ingest requests get the write lock in turn.
         await new Promise((r) => setImmediate(r));
       }
