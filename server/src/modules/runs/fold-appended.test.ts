@@ -4,7 +4,7 @@ import { completedRun, postEvents, runStarted } from "../../../test-support/even
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { createApp } from "../../app/app.js";
 import { singleStore } from "../../platform/db/store-resolver.js";
-import { commitIngestBatches } from "../ingest/store.js";
+import { commitIngestBatches, type FoldAppended } from "../ingest/store.js";
 import { Projector } from "./projector.js";
 
 // What an ingest commit projects by itself: read straight from the tables, never through the query
@@ -15,7 +15,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(env: Record<string, string> = {}): Promise<TestContext & { projectId: string; key: string; keyId: string }> {
+type Ctx = TestContext & { projectId: string; key: string; keyId: string };
+
+async function setup(env: Record<string, string> = {}): Promise<Ctx> {
   const ctx = await createTestContext(env);
   cleanups.push(() => ctx.close());
   return { ...ctx, ...(await ctx.newProject()) };
@@ -31,6 +33,17 @@ async function position(ctx: TestContext): Promise<{ head: number; position: num
 async function count(ctx: TestContext, table: string, projectId: string): Promise<number> {
   const rs = await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] });
   return Number(rs.rows[0]![0]);
+}
+
+/** Appends `events` to the log in one commit, folding them with `fold` when given (as the ingest routes do). */
+function commit(ctx: Ctx, events: SeamtraceEvent[], fold?: FoldAppended) {
+  return commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events, fold }]);
+}
+
+/** An app whose projector folds `chunk` events at a time, on the test's store. */
+function appWith(ctx: Ctx, chunk: number): { app: ReturnType<typeof createApp>; projector: Projector } {
+  const projector = new Projector(ctx.store, { chunk });
+  return { projector, app: createApp({ ...ctx.deps, projector, stores: singleStore({ store: ctx.store, projector }) }) };
 }
 
 const until = async (check: () => Promise<boolean>): Promise<void> => {
@@ -93,19 +106,18 @@ describe("ingest commits project what they append", () => {
     cleanups.push(() => projector.close());
     // Ten runs appended without a fold (as a job appends, or an instance that stopped before projecting).
     const older = Array.from({ length: 10 }, () => runStarted());
-    await commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: older }]);
+    await commit(ctx, older);
     expect(await position(ctx)).toEqual({ head: 10, position: 0 });
 
     const mine = [runStarted(), runStarted()];
-    const batch = { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), fold: projector.foldAppended };
-    await commitIngestBatches(ctx.store.client, [{ ...batch, events: [mine[0]!] }]);
+    await commit(ctx, [mine[0]!], projector.foldAppended);
     // In order: three of the older ones, not the commit's own event past them.
     expect(await position(ctx)).toEqual({ head: 11, position: 3 });
     expect(await count(ctx, "runs", ctx.projectId)).toBe(3);
 
     projector.notify();
     await until(async () => (await position(ctx)).position === 11);
-    await commitIngestBatches(ctx.store.client, [{ ...batch, events: [mine[1]!] }]);
+    await commit(ctx, [mine[1]!], projector.foldAppended);
     expect(await position(ctx)).toEqual({ head: 12, position: 12 });
     expect(await count(ctx, "runs", ctx.projectId)).toBe(12);
   });
@@ -115,10 +127,8 @@ describe("ingest commits project what they append", () => {
     const ctx = await setup();
     const projector = new Projector(ctx.store, { log: { info: () => {}, error: (msg) => logged.push(msg) } });
     cleanups.push(() => projector.close());
-    const commit = (events: SeamtraceEvent[]) =>
-      commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events, fold: projector.foldAppended }]);
     await ctx.store.client.execute("CREATE TRIGGER refuse_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(ABORT, 'steps refused'); END");
-    await commit(completedRun().events);
+    await commit(ctx, completedRun().events, projector.foldAppended);
     // Acknowledged and audited, and nothing of the fold left half-written: no run row without its steps.
     expect(await position(ctx)).toEqual({ head: 5, position: 0 });
     expect(await count(ctx, "events", ctx.projectId)).toBe(5);
@@ -126,7 +136,7 @@ describe("ingest commits project what they append", () => {
     expect(await count(ctx, "runs", ctx.projectId)).toBe(0);
     expect(logged).toEqual(["projection failed"]);
     // The next commit does not try again (it would fail the same way, each time).
-    await commit(completedRun().events);
+    await commit(ctx, completedRun().events, projector.foldAppended);
     expect(await position(ctx)).toEqual({ head: 10, position: 0 });
     expect(logged).toEqual(["projection failed"]);
 
@@ -136,7 +146,7 @@ describe("ingest commits project what they append", () => {
     expect(await count(ctx, "runs", ctx.projectId)).toBe(2);
     expect(await count(ctx, "steps", ctx.projectId)).toBe(6);
     // Caught up: commits fold their own events again.
-    await commit(completedRun().events);
+    await commit(ctx, completedRun().events, projector.foldAppended);
     expect(await position(ctx)).toEqual({ head: 15, position: 15 });
   });
 
@@ -145,17 +155,11 @@ describe("ingest commits project what they append", () => {
     const projector = new Projector(ctx.store);
     cleanups.push(() => projector.close());
     await ctx.store.client.execute("CREATE TRIGGER roll_back BEFORE INSERT ON steps BEGIN SELECT RAISE(ROLLBACK, 'whole transaction rolled back'); END");
-    await expect(
-      commitIngestBatches(ctx.store.client, [
-        { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
-      ]),
-    ).rejects.toThrow(/whole transaction rolled back/);
+    await expect(commit(ctx, completedRun().events, projector.foldAppended)).rejects.toThrow(/whole transaction rolled back/);
     expect(await count(ctx, "events", ctx.projectId)).toBe(0);
     expect(await count(ctx, "audit_log", ctx.projectId)).toBe(2); // the project's and its key's creation
     // The retry (the write queue's, or the client's) appends without folding, and is acknowledged.
-    await commitIngestBatches(ctx.store.client, [
-      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
-    ]);
+    await commit(ctx, completedRun().events, projector.foldAppended);
     expect(await position(ctx)).toEqual({ head: 5, position: 0 });
   });
 
@@ -163,9 +167,7 @@ describe("ingest commits project what they append", () => {
     const ctx = await setup();
     const projector = new Projector(ctx.store);
     await ctx.store.client.execute("CREATE TRIGGER refuse_steps BEFORE INSERT ON steps BEGIN SELECT RAISE(ABORT, 'steps refused'); END");
-    await commitIngestBatches(ctx.store.client, [
-      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: completedRun().events, fold: projector.foldAppended },
-    ]);
+    await commit(ctx, completedRun().events, projector.foldAppended);
     await ctx.store.client.execute("DROP TRIGGER refuse_steps");
     projector.notify();
     // Closing waits for a pass under way and starts none: the retry is not due yet, so none ran.
@@ -175,10 +177,9 @@ describe("ingest commits project what they append", () => {
 
   it("starts a pass for what a request that stored nothing left waiting", async () => {
     const ctx = await setup();
-    const projector = new Projector(ctx.store, { chunk: 3 });
-    const app = createApp({ ...ctx.deps, projector, stores: singleStore({ store: ctx.store, projector }) });
+    const { app, projector } = appWith(ctx, 3);
     const older = Array.from({ length: 10 }, () => runStarted());
-    await commitIngestBatches(ctx.store.client, [{ projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: older }]);
+    await commit(ctx, older);
     // A resend of one of them: stores nothing, folds a chunk of the backlog.
     const res = await app.request("/v1/events", {
       method: "POST",
@@ -193,11 +194,11 @@ describe("ingest commits project what they append", () => {
 
   it("starts a pass for what an OTLP request whose spans all wait left waiting", async () => {
     const ctx = await setup();
-    const projector = new Projector(ctx.store, { chunk: 3 });
-    const app = createApp({ ...ctx.deps, projector, stores: singleStore({ store: ctx.store, projector }) });
-    await commitIngestBatches(ctx.store.client, [
-      { projectId: ctx.projectId, keyId: ctx.keyId, receivedAt: Date.now(), events: Array.from({ length: 10 }, () => runStarted()) },
-    ]);
+    const { app, projector } = appWith(ctx, 3);
+    await commit(
+      ctx,
+      Array.from({ length: 10 }, () => runStarted()),
+    );
     const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
     // A child span whose parent has not arrived: stored, waiting, no event settled.
     const span = {
