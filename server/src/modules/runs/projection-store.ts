@@ -60,11 +60,10 @@ async function loggedEvents(tx: Transaction, after: number, upTo: number, limit:
 
 /**
  * Inside the write transaction that appended them: folds the events it appended (every row of
- * the log past `appendedAfter`, handed over as validated, keyed "<project> <event id>", so their
+ * the log past `appendedAfter`, handed over as validated, keyed by `appendedKey`, so their
  * bodies are not read back) into the projection, after up to `catchUp` older events still
- * waiting (read from the log: the projection folds the log in order). Answers how many it folded
- * and whether any event is left waiting (more older ones than `catchUp`, or a row the
- * transaction did not hand over).
+ * waiting (read from the log: the projection folds the log in order). Answers whether any event
+ * is left waiting (more older ones than `catchUp`, or a row the transaction did not hand over).
  */
 export async function foldAppended(
   tx: Transaction,
@@ -72,13 +71,13 @@ export async function foldAppended(
   appended: ReadonlyMap<string, AppendedEvent>,
   now: number,
   catchUp: number,
-): Promise<{ folded: number; left: boolean }> {
+): Promise<{ left: boolean }> {
   const position = await projectionPosition(tx);
   const older = position < appendedAfter ? await loggedEvents(tx, position, appendedAfter, catchUp + 1) : [];
   if (older.length > catchUp) {
     older.length = catchUp;
     await foldEvents(tx, older, now);
-    return { folded: catchUp, left: true };
+    return { left: true };
   }
   // Which event each new row is, as one string (a row object per event costs more than the rest
   // of this function): "<seq> <project> <id>" per row, in seq order. Ids hold no spaces (UUIDs).
@@ -99,7 +98,7 @@ export async function foldAppended(
     else batch.push({ seq, ...e });
   }
   if (batch.length > 0) await foldEvents(tx, batch, now);
-  return { folded: batch.length, left };
+  return { left };
 }
 
 /** `events.seq` up to which the log is projected, as the transaction sees it. */
@@ -190,12 +189,12 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
   // a run with a row of its own in the batch that starts no later needs none (its upsert is one
   // of the dearest statements here: the run's row and its indexes rewritten).
   const starts = new Map<string, number>();
+  const last = new Map<string, InValue[]>();
   for (const r of runRows) {
     const k = `${String(r[0])} ${String(r[1])}`;
     starts.set(k, Math.min(starts.get(k) ?? Infinity, Number(r[RUN_STARTED_AT])));
+    last.set(k, r);
   }
-  const last = new Map<string, InValue[]>();
-  for (const r of runRows) last.set(`${String(r[0])} ${String(r[1])}`, r);
   for (const [k, p] of placeholders) {
     if (!(p.startedAt >= (starts.get(k) ?? Infinity))) runRows.push(p.row);
     // Skipped, it still sets what upserting it last would have: the run's updated_at.
