@@ -15,7 +15,7 @@ import { completedRun, postEvents } from "../../../test-support/events-fixtures.
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { RUN_PURGES_SQL } from "./payload-check.js";
-import { RUN_EVENT_ENTRIES_SQL } from "../retention/store.js";
+import { RUN_EVENT_ENTRIES_SQL, RUN_EVENTS_FROM } from "../retention/store.js";
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -373,6 +373,15 @@ describe("audit query plans", () => {
     const text = await plan({ sql: RUN_EVENT_ENTRIES_SQL, args: ["p", "r"] });
     expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
     expect(text).not.toContain("PRIMARY KEY (project_id=?)");
+  });
+
+  it("finds a run's events through its audit entries when retention reduces or deletes the run, not by walking the project's log", async () => {
+    for (const sql of [`SELECT e.seq, e.body ${RUN_EVENTS_FROM}`, `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM})`]) {
+      const text = await plan({ sql, args: ["p", "r", 9] });
+      expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
+      expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_project_id_idx \(project_id=\? AND id=\?/);
+      expect(text).not.toMatch(/INDEX events_project_id_idx \(project_id=\?\)/);
+    }
   });
 
   it("finds a run's entries through the run index, not by reading every entry in the window", async () => {

@@ -168,6 +168,17 @@ export const RUN_EVENT_ENTRIES_SQL =
   "SELECT seq, subject FROM audit_log INDEXED BY audit_log_run_idx WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'";
 
 /**
+ * A run's events in the log, up to the projection's cursor (arguments: project, run, cursor),
+ * found through their audit entries: every event is audited in the transaction that stores it,
+ * under `event:<id>` and its run. `events` has no run index (one would cost ~45 B an event), and
+ * filtering it by run walks the project's whole log, once per purged run inside the write
+ * transaction: 12 ms a run at 21,000 events, linear in the log, against 0.04 ms this way.
+ */
+export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
+  JOIN events e ON e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+  WHERE a.project_id = ?1 AND a.run_id = ?2 AND a.subject LIKE 'event:%' AND e.run_id = ?2 AND e.seq <= ?3`;
+
+/**
  * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
  * output and its final steps' outputs (steps no other step consumed), confidences, gate results
  * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
@@ -218,8 +229,7 @@ async function reduceRunEvents(
   for (const r of stepRows.rows) for (const parent of stepPayload(r[1]).parents) consumed.add(parent);
   const final = new Set(stepRows.rows.map((r) => String(r[0])).filter((id) => !consumed.has(id)));
   const rs = await tx.execute({
-    sql: `SELECT seq, id, type, body FROM events
-          WHERE project_id = ? AND run_id = ? AND seq <= ? AND type IN ('step.completed', 'step.failed', 'run.started')`,
+    sql: `SELECT e.seq, e.id, e.type, e.body ${RUN_EVENTS_FROM} AND e.type IN ('step.completed', 'step.failed', 'run.started')`,
     args: [projectId, runId, cursor],
   });
   const bodies = new Map<string, string>();
@@ -262,7 +272,7 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
     const args = [projectId, runId];
     await deleteOtlpRunData(tx, projectId, runId);
     const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
-    const events = await tx.execute({ sql: "DELETE FROM events WHERE project_id = ? AND run_id = ? AND seq <= ?", args: [...args, cursor] });
+    const events = await tx.execute({ sql: `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM})`, args: [...args, cursor] });
     await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({
