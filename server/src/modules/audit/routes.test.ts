@@ -15,7 +15,7 @@ import { completedRun, postEvents } from "../../../test-support/events-fixtures.
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { RUN_PURGES_SQL } from "./payload-check.js";
-import { RUN_EVENT_ENTRIES_SQL, RUN_EVENTS_FROM } from "../retention/store.js";
+import { RUN_EVENT_ENTRIES_SQL, RUN_EVENTS_FROM, UNAUDITED_RUN_EVENTS_FROM } from "../retention/store.js";
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -376,10 +376,13 @@ describe("audit query plans", () => {
   });
 
   it("finds a run's events through its audit entries when retention reduces or deletes the run, not by walking the project's log", async () => {
-    for (const sql of [`SELECT e.seq, e.body ${RUN_EVENTS_FROM}`, `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM})`]) {
-      const text = await plan({ sql, args: ["p", "r", 9] });
+    const both = `SELECT e.seq ${RUN_EVENTS_FROM} UNION ALL SELECT e.seq ${UNAUDITED_RUN_EVENTS_FROM}`;
+    for (const sql of [both, `DELETE FROM events WHERE seq IN (${both})`]) {
+      const text = await plan({ sql, args: ["p", "r", 9, 1] });
       expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
       expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_project_id_idx \(project_id=\? AND id=\?/);
+      // Events from before the store audited them: the seq range below its first audited event.
+      expect(text).toContain("SEARCH e USING INTEGER PRIMARY KEY (rowid<?)");
       expect(text).not.toMatch(/INDEX events_project_id_idx \(project_id=\?\)/);
     }
   });

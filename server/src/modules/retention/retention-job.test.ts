@@ -161,6 +161,30 @@ describe("retention", () => {
     expect(await verified()).toMatchObject({ ok: true });
   });
 
+  it("purges events stored before the store audited events, which no audit entry leads to", async () => {
+    // A store from the earliest releases: its first events went in without audit entries.
+    const legacy = completedRun();
+    const [start, ...rest] = legacy.events;
+    await ctx.store.client.execute({
+      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES (?, ?, ?, ?, ?, ?, 'legacy', ?)",
+      args: [projectId, start!.id, start!.type, legacy.runId, Date.parse(start!.time), Date.parse(start!.time), JSON.stringify(start)],
+    });
+    await postEvents(ctx, key, { events: rest });
+    const kept = completedRun();
+    await postEvents(ctx, key, { events: kept.events });
+    await ctx.deps.projector.sync();
+
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "final" })).status).toBe(200);
+    await job(2);
+    // The run's input was in that first event only: reduced there too.
+    expect((await eventBodies(legacy.runId)).find((b) => b.type === "run.started")).not.toHaveProperty("input");
+
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
+    expect((await job(31)).deleted).toMatchObject({ runs: 2, events: legacy.events.length + kept.events.length });
+    expect(await eventBodies(legacy.runId)).toEqual([]);
+    expect(await eventBodies(kept.runId)).toEqual([]);
+  });
+
   it("applies the policy to what OTLP kept: metadata, scores and records go with the run", async () => {
     expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
     const t0 = BigInt(Date.UTC(2025, 0, 15, 9)) * 1_000_000n;

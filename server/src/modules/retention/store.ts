@@ -119,7 +119,8 @@ interface Purged {
   payloads?: Record<string, string>;
 }
 
-type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number) => Promise<Purged>;
+/** `auditedFrom`: the seq from which every event is audited (`firstAuditedSeq`). */
+type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: number, now: number, auditedFrom: number) => Promise<Purged>;
 
 /**
  * The frame both purges share: in one write transaction, take up to `limit` ended runs of the
@@ -131,6 +132,7 @@ type Purge = (tx: Transaction, projectId: string, runId: string, projectedUpTo: 
 async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" | "ttl", onlyUnpurged: boolean, purge: Purge): Promise<PurgeCounts> {
   return withWriteLock(client, async (tx) => {
     const cursor = await projectedUpTo(tx);
+    const auditedFrom = await firstAuditedSeq(client, tx);
     const rs = await tx.execute({
       sql: `SELECT id FROM runs WHERE project_id = ? AND workflow_id = ? AND ended_at < ?
               ${onlyUnpurged ? "AND payloads_purged_at IS NULL" : ""} AND status IN ('completed', 'failed')
@@ -141,7 +143,7 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
     const audit: AuditRecord[] = [];
     for (const row of rs.rows) {
       const runId = String(row[0]);
-      const removed = await purge(tx, input.projectId, runId, cursor, input.now);
+      const removed = await purge(tx, input.projectId, runId, cursor, input.now, auditedFrom);
       counts.runs++;
       counts.steps += removed.steps;
       counts.events += removed.events;
@@ -179,15 +181,46 @@ export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
   WHERE a.project_id = ?1 AND a.run_id = ?2 AND a.subject LIKE 'event:%' AND e.run_id = ?2 AND e.seq <= ?3`;
 
 /**
+ * A run's events stored before the first event the store audited (arguments: project, run,
+ * cursor, that event's seq): the earliest releases stored events without audit entries, and
+ * `RUN_EVENTS_FROM` cannot find those. The unary `+` keeps SQLite on the seq range, which is
+ * empty on any store that audited from its first event, rather than on the project's index.
+ */
+export const UNAUDITED_RUN_EVENTS_FROM = "FROM events e WHERE e.seq < ?4 AND e.seq <= ?3 AND +e.project_id = ?1 AND +e.run_id = ?2";
+
+const firstAudited = new WeakMap<Client, number>();
+
+/**
+ * The seq of the store's first event with an audit entry (the largest safe integer while none
+ * has one): every event stored since is audited, in the transaction that stored it. The earliest
+ * such event of each project, found by walking its chain from the start to its first event entry
+ * whose event is still stored (events retention deleted are passed over). Worked out once per
+ * client: what retention deletes later only raises it, and a lower bound is still a bound.
+ */
+async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number> {
+  let seq = firstAudited.get(client);
+  if (seq === undefined) {
+    const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+                                             WHERE a.project_id = p.id AND a.subject LIKE 'event:%' ORDER BY a.seq LIMIT 1)) FROM projects p`);
+    const v = rs.rows[0]?.[0];
+    // None yet: every event may be unaudited, and the next purge looks again.
+    if (v === null || v === undefined) return Number.MAX_SAFE_INTEGER;
+    seq = Number(v);
+    firstAudited.set(client, seq);
+  }
+  return seq;
+}
+
+/**
  * `final` for up to `limit` runs of a workflow that ended before `endedBefore`: keeps each run's
  * output and its final steps' outputs (steps no other step consumed), confidences, gate results
  * and hashes; drops step inputs, intermediate outputs, reasoning, alternatives, the run's input
  * and the payloads in its review packets. Labels (reviewers' decisions) stay.
  */
 export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCounts> {
-  return purgeEndedRuns(client, input, "final", true, async (tx, projectId, runId, cursor, now) => {
+  return purgeEndedRuns(client, input, "final", true, async (tx, projectId, runId, cursor, now, auditedFrom) => {
     const args = [projectId, runId];
-    const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor);
+    const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor, auditedFrom);
     // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
     const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args });
     const payloads: Record<string, string> = {};
@@ -220,6 +253,7 @@ async function reduceRunEvents(
   projectId: string,
   runId: string,
   cursor: number,
+  auditedFrom: number,
 ): Promise<{ steps: number; events: number; bodies: Map<string, string> }> {
   const stepRows = await tx.execute({
     sql: `SELECT s.id, ev.body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ?`,
@@ -228,9 +262,10 @@ async function reduceRunEvents(
   const consumed = new Set<string>();
   for (const r of stepRows.rows) for (const parent of stepPayload(r[1]).parents) consumed.add(parent);
   const final = new Set(stepRows.rows.map((r) => String(r[0])).filter((id) => !consumed.has(id)));
+  const types = "AND e.type IN ('step.completed', 'step.failed', 'run.started')";
   const rs = await tx.execute({
-    sql: `SELECT e.seq, e.id, e.type, e.body ${RUN_EVENTS_FROM} AND e.type IN ('step.completed', 'step.failed', 'run.started')`,
-    args: [projectId, runId, cursor],
+    sql: `SELECT e.seq, e.id, e.type, e.body ${RUN_EVENTS_FROM} ${types} UNION ALL SELECT e.seq, e.id, e.type, e.body ${UNAUDITED_RUN_EVENTS_FROM} ${types}`,
+    args: [projectId, runId, cursor, auditedFrom],
   });
   const bodies = new Map<string, string>();
   for (const r of rs.rows) {
@@ -268,11 +303,14 @@ async function reduceRunEvents(
  * stay (they hold only hashes), so the chain still verifies.
  */
 export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<PurgeCounts> {
-  return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor) => {
+  return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor, _now, auditedFrom) => {
     const args = [projectId, runId];
     await deleteOtlpRunData(tx, projectId, runId);
     const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
-    const events = await tx.execute({ sql: `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM})`, args: [...args, cursor] });
+    const events = await tx.execute({
+      sql: `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM} UNION ALL SELECT e.seq ${UNAUDITED_RUN_EVENTS_FROM})`,
+      args: [...args, cursor, auditedFrom],
+    });
     await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({
