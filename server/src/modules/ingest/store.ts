@@ -41,7 +41,7 @@ export interface AppendedEvent {
   event: SeamtraceEvent;
 }
 
-/** How `FoldAppended` finds an appended event: by project and event id. */
+/** An event's key in the maps of one commit (and how `FoldAppended` finds an appended event): its project and id. */
 export function appendedKey(projectId: string, eventId: string): string {
   return `${projectId} ${eventId}`;
 }
@@ -123,7 +123,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
   const perBatch: EventRow[][] = batches.map((b, bi) => {
     const rows: EventRow[] = [];
     b.events.forEach((event, index) => {
-      const k = `${b.projectId} ${event.id}`;
+      const k = appendedKey(b.projectId, event.id);
       const first = firstSeen.get(k);
       const row: EventRow = { batch: bi, index, event, body: "" };
       if (first) {
@@ -159,12 +159,12 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     let held = new Map<string, unknown>();
     if (skipped) {
       const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
-      const fresh = new Set(rs.rows.map((r) => `${String(r[0])} ${String(r[1])}`));
-      stored = all.filter((r) => fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`));
+      const fresh = new Set(rs.rows.map((r) => appendedKey(String(r[0]), String(r[1]))));
+      stored = all.filter((r) => fresh.has(appendedKey(batches[r.batch]!.projectId, r.event.id)));
       held = await storedBodies(
         tx,
         batches,
-        all.filter((r) => !fresh.has(`${batches[r.batch]!.projectId} ${r.event.id}`)),
+        all.filter((r) => !fresh.has(appendedKey(batches[r.batch]!.projectId, r.event.id))),
       );
     }
     for (const [projectId, records] of auditRecords(batches, stored)) await appendAudit(tx, projectId, records);
@@ -192,10 +192,10 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
 
     const storedSet = new Set(stored);
     for (const r of all) {
-      outcomes[r.batch]![r.index] = storedSet.has(r) ? "accepted" : compared(r.event, held.get(`${batches[r.batch]!.projectId} ${r.event.id}`));
+      outcomes[r.batch]![r.index] = storedSet.has(r) ? "accepted" : compared(r.event, held.get(appendedKey(batches[r.batch]!.projectId, r.event.id)));
     }
     for (const { row, first } of repeats) {
-      const k = `${batches[row.batch]!.projectId} ${row.event.id}`;
+      const k = appendedKey(batches[row.batch]!.projectId, row.event.id);
       // Against what stands in the log: the first copy if it was stored now, else the older event.
       outcomes[row.batch]![row.index] = compared(row.event, storedSet.has(first) ? first.event : held.get(k));
     }
@@ -211,7 +211,7 @@ function compared(event: SeamtraceEvent, standing: unknown): ItemOutcome {
   return sameContent(event, standing) ? "duplicate" : "conflict";
 }
 
-/** The stored events (parsed) behind `rows`, keyed "<project> <id>". Only ever read for skipped ids. */
+/** The stored events (parsed) behind `rows`, by `appendedKey`. Only ever read for skipped ids. */
 async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], rows: readonly EventRow[]): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
   const byProject = new Map<string, string[]>();
@@ -227,7 +227,7 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
         sql: `SELECT id, body FROM events WHERE project_id = ? AND id IN (${part.map(() => "?").join(", ")})`,
         args: [projectId, ...part],
       });
-      for (const r of rs.rows) out.set(`${projectId} ${String(r[0])}`, JSON.parse(fromStoredText(r[1])));
+      for (const r of rs.rows) out.set(appendedKey(projectId, String(r[0])), JSON.parse(fromStoredText(r[1])));
     }
   }
   return out;

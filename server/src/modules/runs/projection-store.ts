@@ -232,12 +232,20 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
 // Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
 // status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
 // and the golden tag's result, set, case and outcome.
-/** Where started_at and updated_at are in a run row's values. */
-const RUN_STARTED_AT = 15;
-const RUN_UPDATED_AT = 18;
 const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
   input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
+/** Where a column's value is in a run row: workflow_id takes two values (its lookup's), so columns after it one more. */
+const runValue = (column: string) => {
+  const i = RUN_INSERT.slice(RUN_INSERT.indexOf("(") + 1, RUN_INSERT.indexOf(")"))
+    .split(",")
+    .map((c) => c.trim())
+    .indexOf(column);
+  if (i < 0) throw new Error(`runs has no column ${column} in RUN_INSERT`);
+  return i > 2 ? i + 1 : i;
+};
+const RUN_STARTED_AT = runValue("started_at");
+const RUN_UPDATED_AT = runValue("updated_at");
 
 // Whether the incoming row's status replaces the stored one. Events arrive out of order across
 // batches, from workers whose clocks disagree, so order comes from the events themselves: a

@@ -19,8 +19,11 @@ export type Freshness =
       since: number | null;
     };
 
-/** After a projection failed for a full disk, reads serve what is projected without trying again for this long. */
-const FULL_RETRY_MS = 1_000;
+/**
+ * After a projection failed: passes that commits start wait this long after the failure, and a
+ * read, while the disk is full, serves what is projected rather than try again sooner.
+ */
+const RETRY_MS = 1_000;
 
 export interface ProjectionLag {
   /** The newest `events.seq`. */
@@ -38,9 +41,6 @@ export interface ProjectorOptions {
   chunk?: number;
   log?: Logger;
 }
-
-/** After a projection failed, passes after a commit are spaced this far apart (reads still catch up at once). */
-const RETRY_MS = 1_000;
 
 /**
  * Keeps runs and steps projected from the event log.
@@ -168,7 +168,7 @@ export class Projector {
     const { head, position } = await projectionLag(this.store.client);
     if (position >= head) return { stale: false };
     const { fullSince } = storeCondition(this.store.client);
-    if (fullSince !== null && Date.now() - this.lastFailure < FULL_RETRY_MS) return this.staleness("storage_full");
+    if (fullSince !== null && Date.now() - this.lastFailure < RETRY_MS) return this.staleness("storage_full");
     const trouble = nextTrouble(this.store.client);
     const caughtUp = this.sync().then(
       () => null,
