@@ -32,6 +32,7 @@ const slowBesideCode = [
   "server/src/modules/audit/tamper-matrix.test.ts", // a store built per case, users' scrypt hashes included
   "server/src/modules/golden/routes.test.ts",
   "server/src/platform/db/packed-rows.test.ts",
+  "server/src/platform/db/stored-id.test.ts", // SQL and JS agree, on a store in memory
   "server/src/modules/ingest/otlp/order.property.test.ts", // 40 random traces, each sent twice over HTTP
   "golden/src/chaos.test.ts",
   "sdk/src/transport-outage.test.ts", // outages simulated on real timers

@@ -33,6 +33,7 @@ import { beta, prng } from "../server/test-support/stream-fixtures.js";
 import { putPolicy } from "../server/src/modules/policies/store.js";
 import { rebuildRollupDays } from "../server/src/modules/analytics/rollups-store.js";
 import { fmt } from "./stats.js";
+import { storedId } from "../server/src/platform/db/stored-id.js";
 
 const H = 3_600_000;
 const END = Date.UTC(2026, 0, 31); // data ends here; the jobs run just after
@@ -119,7 +120,7 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
         ...(escalationId ? { escalationId } : {}),
         ...(spot ? { spotCheck: { rate: 0.05 } } : {}),
       };
-      events.push(["p1", e.id, e.type, e.runId, t, t, "k1", JSON.stringify(e)]);
+      events.push([storedId("p1"), storedId(e.id), e.type, storedId(e.runId), t, t, JSON.stringify(e)]);
       if (escalationId && rand() < LABEL_SHARE / 0.25) {
         escalations.push([
           "p1",
@@ -163,7 +164,7 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
       for (let i = 0; i < events.length; i += 100) {
         const part = events.slice(i, i + 100);
         await tx.execute({
-          sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?,?)").join(",")}`,
+          sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?)").join(",")}`,
           args: part.flat(),
         });
       }

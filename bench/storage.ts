@@ -16,6 +16,9 @@ import { join } from "node:path";
 import { repoRoot, spawnServer } from "../test/support/server.js";
 import { makeEvents } from "./ingest.js";
 import { fmt } from "./stats.js";
+import { migrateStore } from "../server/src/app/migrate.js";
+import { openStore } from "../server/src/platform/db/client.js";
+import { storedId } from "../server/src/platform/db/stored-id.js";
 
 interface StoreSize {
   /** File + WAL after a TRUNCATE checkpoint. */
@@ -83,6 +86,18 @@ async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: Store
   }
 }
 
+/** The event log's table and index as the collector's store has them, from a store migrated in memory. */
+async function eventsDdl(): Promise<string[]> {
+  const store = await openStore({ url: ":memory:", busyTimeoutMs: 5_000 });
+  try {
+    await migrateStore(store);
+    const rs = await store.client.execute("SELECT sql FROM sqlite_schema WHERE tbl_name = 'events' AND sql IS NOT NULL ORDER BY type DESC");
+    return rs.rows.map((r) => String(r[0]));
+  } finally {
+    store.close();
+  }
+}
+
 /** The event rows alone, as the collector would write them, in a fresh file with the same DDL. */
 async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   const dir = mkdtempSync(join(tmpdir(), "seamtrace-bench-storage-"));
@@ -90,26 +105,22 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   const client = createClient({ url: `file:${path}` });
   try {
     await client.execute("PRAGMA journal_mode=WAL");
-    const ddl = readFileSync(join(repoRoot, "server/drizzle/0000_init.sql"), "utf8")
-      .split("--> statement-breakpoint")
-      .map((s) => s.trim())
-      .filter((s) => s.startsWith("CREATE TABLE `events`") || /^CREATE (UNIQUE )?INDEX `[^`]+` ON `events`/.test(s));
-    for (const s of ddl) await client.execute(s);
-    const projectId = "0190f0f0-0000-7000-8000-000000000001";
+    for (const s of await eventsDdl()) await client.execute(s);
+    // Ids as the collector stores them (stored-id.ts), bodies as plain JSON text.
+    const projectId = storedId("0190f0f0-0000-7000-8000-000000000001");
     const rows: InValue[][] = events.map((e) => [
       projectId,
-      e.id,
+      storedId(e.id),
       e.type,
-      "runId" in e ? e.runId : null,
+      "runId" in e ? storedId(e.runId) : null,
       Date.parse(e.time),
       Date.now(),
-      projectId,
       JSON.stringify(e),
     ]);
     for (let i = 0; i < rows.length; i += 100) {
       const part = rows.slice(i, i + 100);
       await client.execute({
-        sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${Array(part.length).fill("(?,?,?,?,?,?,?,?)").join(",")}`,
+        sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(part.length).fill("(?,?,?,?,?,?,?)").join(",")}`,
         args: part.flat(),
       });
     }

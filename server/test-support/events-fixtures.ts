@@ -10,6 +10,7 @@ import {
 } from "@seamtrace/sdk";
 import type { Store } from "../src/platform/db/client.js";
 import type { TestContext } from "./testing.js";
+import { storedId } from "../src/platform/db/stored-id.js";
 
 // Events built the way the SDK builds them (sdk/src/client.ts, sdk/src/run.ts): UUIDv7 ids,
 // ISO times from Date#toISOString, lineage as parent step ids. Shared by the ingest tests.
@@ -117,9 +118,15 @@ export async function postEvents(ctx: TestContext, key: string | null, body: unk
   return { status: res.status, headers: res.headers, body: (await res.json()) as PostResult["body"] };
 }
 
+export type CountedTable = "events" | "runs" | "steps" | "workflows" | "audit_log";
+
 /** Rows of a table belonging to one project. */
-export async function countRows(store: Store, table: "events" | "runs" | "steps" | "workflows", projectId: string): Promise<number> {
-  const rs = await store.client.execute({ sql: `SELECT count(*) AS n FROM ${table} WHERE project_id = ?`, args: [projectId] });
+export async function countRows(store: Store, table: CountedTable, projectId: string): Promise<number> {
+  // The event log stores ids as bytes (stored-id.ts).
+  const rs = await store.client.execute({
+    sql: `SELECT count(*) AS n FROM ${table} WHERE project_id = ?`,
+    args: [table === "events" ? storedId(projectId) : projectId],
+  });
   return Number(rs.rows[0]!.n);
 }
 

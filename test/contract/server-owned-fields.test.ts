@@ -4,6 +4,7 @@ import { runStarted, stepEvent } from "../../server/test-support/events-fixtures
 import { call, escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
+import { idFromStored, storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Unknown body fields never set server-owned columns (mass assignment): ids, owners, times,
@@ -44,7 +45,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-async function rows(sql: string, ...args: Array<string | number>) {
+async function rows(sql: string, ...args: Array<string | number | Uint8Array>) {
   return (await ctx.store.client.execute({ sql, args })).rows;
 }
 
@@ -110,15 +111,17 @@ describe("server-owned fields in request bodies", () => {
       }),
     });
     expect(res.status).toBeLessThan(300);
-    const stored = await rows("SELECT project_id, key_id, body FROM events WHERE id IN (?, ?)", start.id, step.id);
+    const stored = await rows("SELECT project_id, body FROM events WHERE id IN (?, ?)", storedId(start.id), storedId(step.id));
     expect(stored).toHaveLength(2);
     for (const r of stored) {
-      expect(r.project_id).toBe(t.projectId);
-      expect(r.key_id).toBe(t.keyId);
+      expect(idFromStored(r.project_id)).toBe(t.projectId);
       // Unknown fields are dropped by the event schema before the body is stored.
       expect(JSON.parse(fromStoredText(r.body))).not.toHaveProperty("projectId");
     }
-    expect(await rows("SELECT 1 FROM events WHERE project_id = ?", FOREIGN_PROJECT)).toHaveLength(0);
+    // The key that sent them is their audit entries' actor.
+    const actors = await rows("SELECT actor FROM audit_log WHERE project_id = ? AND subject IN (?, ?)", t.projectId, `event:${start.id}`, `event:${step.id}`);
+    expect(actors.map((r) => r.actor)).toEqual([`sdk:${t.keyId}`, `sdk:${t.keyId}`]);
+    expect(await rows("SELECT 1 FROM events WHERE project_id = ?", storedId(FOREIGN_PROJECT))).toHaveLength(0);
   });
 
   it("labels: the actor and source are the server's", async () => {

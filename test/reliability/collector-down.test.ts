@@ -15,6 +15,7 @@ import { freePort, rssOf, runScript, type Script } from "../support/processes.js
 import { scale, writeSummary } from "../support/reliability.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
+import { idFromStored } from "../../server/src/platform/db/stored-id.js";
 
 const DOWN_MS = scale(120_000, 600_000);
 const SPOOL_DOWN_MS = scale(15_000, 60_000);
@@ -85,7 +86,7 @@ async function storedEvents(dataDir: string) {
     const repeated = Number((await db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM events GROUP BY project_id, id HAVING COUNT(*) > 1)")).rows[0]![0]);
     const drops = (await db.execute("SELECT body FROM events WHERE type = 'sdk.dropped'")).rows;
     const gap = drops.reduce((n, r) => n + (JSON.parse(fromStoredText(r[0])) as { count: number }).count, 0);
-    const ids = new Set((await db.execute("SELECT id FROM events")).rows.map((r) => String(r.id)));
+    const ids = new Set((await db.execute("SELECT id FROM events")).rows.map((r) => idFromStored(r.id)));
     return { own, repeated, gap, ids };
   } finally {
     db.close();

@@ -15,6 +15,7 @@ import { runCli } from "../support/cli.js";
 import { freePort, rssOf, runScript } from "../support/processes.js";
 import { scale, writeSummary } from "../support/reliability.js";
 import { spawnServer, type SpawnedServer } from "../support/server.js";
+import { idFromStored } from "../../server/src/platform/db/stored-id.js";
 
 const CLIENTS = 8;
 const EVENTS_PER_CLIENT = scale(2_000, 12_500);
@@ -111,7 +112,7 @@ describe("crash: the collector is SIGKILLed three times under eight concurrent S
         const runRows = Number((await db.execute("SELECT COUNT(*) FROM runs WHERE status = 'completed'")).rows[0]![0]);
         const stepRows = Number((await db.execute("SELECT COUNT(*) FROM steps WHERE status = 'completed'")).rows[0]![0]);
         db.close();
-        const stored = new Map<string, number>(rows.rows.map((r) => [String(r.id), Number(r.n)]));
+        const stored = new Map<string, number>(rows.rows.map((r) => [idFromStored(r.id), Number(r.n)]));
         const missing = ackedIds.filter((id) => stored.get(id) === undefined);
         const repeated = [...stored.values()].filter((n) => n > 1).length;
         const audit = await runCli(["audit", "verify", "--json"], { dataDir, timeoutMs: 120_000 });

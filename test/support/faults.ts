@@ -9,6 +9,7 @@ import { openStore } from "../../server/src/platform/db/client.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runCli } from "./cli.js";
+import { idFromStored, storedId } from "../../server/src/platform/db/stored-id.js";
 
 const holderScript = fileURLToPath(new URL("./hold-write-lock.mjs", import.meta.url));
 
@@ -115,8 +116,11 @@ export async function storedCounts(dbPath: string, ids: string[]): Promise<Map<s
     const counts = new Map<string, number>(ids.map((id) => [id, 0]));
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rs = await client.execute({ sql: `SELECT id, count(*) AS n FROM events WHERE id IN (${chunk.map(() => "?").join(",")}) GROUP BY id`, args: chunk });
-      for (const row of rs.rows) counts.set(String(row.id), Number(row.n));
+      const rs = await client.execute({
+        sql: `SELECT id, count(*) AS n FROM events WHERE id IN (${chunk.map(() => "?").join(",")}) GROUP BY id`,
+        args: chunk.map(storedId),
+      });
+      for (const row of rs.rows) counts.set(idFromStored(row.id), Number(row.n));
     }
     return counts;
   } finally {

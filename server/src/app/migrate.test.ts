@@ -10,6 +10,8 @@ import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } f
 import { appendAudit, readAuditHead } from "../modules/audit/store.js";
 import { verifyAudit } from "../modules/audit/verify.js";
 import { beginWrite } from "../platform/db/write-transaction.js";
+import { idFromStored, idFromStoredOrNull, storedId } from "../platform/db/stored-id.js";
+import { uuidv7 } from "@seamtrace/sdk";
 
 interface Journal {
   entries: Array<{ idx: number; tag: string }>;
@@ -203,6 +205,56 @@ describe("migrating the audit log to binary hashes in a table without rowids", (
     const report = await verifyAudit(store.db, "p", signer.publicKey);
     expect(report).toMatchObject({ ok: true, entries: 6, firstBad: null });
     expect((await verifyAudit(store.db, "q", signer.publicKey)).firstBad).toMatchObject({ seq: 1 });
+  });
+});
+
+describe("migrating the event log to ids stored as bytes", () => {
+  it("keeps every event, seq and body, stores UUIDs as their bytes and other ids as text, and never reuses a seq", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0029_events_compact") });
+    const c = store.client;
+    const project = uuidv7();
+    const run = uuidv7();
+    const rows: Array<[string, string, string | null, string]> = [
+      [project, uuidv7(), run, '{"n":1}'],
+      [project, uuidv7(), null, '{"n":2}'],
+      // Ids that are not canonical UUIDs (a test's, or from before ids were checked) stay as they were.
+      ["p", "e1", "r", '{"n":3}'],
+      [project, uuidv7().toUpperCase(), run, '{"n":4}'],
+      [project, uuidv7(), run, '{"n":5}'],
+    ];
+    for (const [p, id, r, body] of rows) {
+      await c.execute({
+        sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES (?, ?, 'step.completed', ?, 1, 2, 'k', ?)",
+        args: [p, id, r, body],
+      });
+    }
+    // Retention deleted the newest event: its seq must still never be handed out again.
+    await c.execute("DELETE FROM events WHERE seq = 5");
+
+    await migrateStore(store);
+
+    const columns = (await c.execute("SELECT name FROM pragma_table_info('events')")).rows.map((r) => String(r.name));
+    expect(columns).toEqual(["seq", "project_id", "id", "type", "run_id", "time", "received_at", "body"]);
+    const after = await c.execute("SELECT seq, project_id, id, run_id, body, typeof(id) FROM events ORDER BY seq");
+    expect(after.rows.map((r) => [Number(r[0]), idFromStored(r[1]), idFromStored(r[2]), idFromStoredOrNull(r[3]), String(r[4]), String(r[5])])).toEqual(
+      rows.slice(0, 4).map(([p, id, r, body], i) => [i + 1, p, id, r, body, storedId(id) instanceof Uint8Array ? "blob" : "text"]),
+    );
+    // Found by the stored form of the id, as every reader looks it up.
+    const found = await c.execute({ sql: "SELECT seq FROM events WHERE project_id = ? AND id = ?", args: [storedId(project), storedId(rows[1]![1])] });
+    expect(found.rows.map((r) => Number(r[0]))).toEqual([2]);
+    await expect(
+      c.execute({
+        sql: "INSERT INTO events (project_id, id, type, time, received_at, body) VALUES (?, ?, 'x', 1, 2, '{}')",
+        args: [storedId(project), storedId(rows[0]![1])],
+      }),
+    ).rejects.toThrow(/UNIQUE/);
+    const next = await c.execute({
+      sql: "INSERT INTO events (project_id, id, type, time, received_at, body) VALUES (?, ?, 'x', 1, 2, '{}') RETURNING seq",
+      args: [storedId(project), storedId(uuidv7())],
+    });
+    expect(Number(next.rows[0]![0])).toBe(6);
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { yieldToEventLoop } from "../../platform/yield.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { fromStoredTextOr } from "../../platform/db/stored-text.js";
+import { idFromStored } from "../../platform/db/stored-id.js";
 
 /**
  * SQL of the rollups: reading what is new behind the rollup job's cursors, and
@@ -30,7 +31,7 @@ export async function eventsAfter(client: Client, seq: number, limit: number): P
           FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     args: [seq, limit],
   });
-  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: String(r[1]), body: fromStoredTextOr(r[2], null) }));
+  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: idFromStored(r[1]), body: fromStoredTextOr(r[2], null) }));
 }
 
 export interface NewLabel {

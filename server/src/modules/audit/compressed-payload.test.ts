@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { verifyAudit } from "./verify.js";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 let key: string;
@@ -24,7 +25,10 @@ async function runWithLargeStep(): Promise<{ eventId: string; entry: number; eve
   extract.input = { note: "water damage in the kitchen ".repeat(128) };
   expect((await postEvents(ctx, key, { events: run.events })).status).toBe(200);
   await ctx.deps.projector.sync();
-  const stored = await ctx.store.client.execute({ sql: "SELECT typeof(body) FROM events WHERE project_id = ? AND id = ?", args: [projectId, extract.id] });
+  const stored = await ctx.store.client.execute({
+    sql: "SELECT typeof(body) FROM events WHERE project_id = ? AND id = ?",
+    args: [storedId(projectId), storedId(extract.id)],
+  });
   expect(stored.rows[0]![0]).toBe("blob");
   const rs = await ctx.store.client.execute({
     sql: "SELECT seq FROM audit_log WHERE project_id = ? AND subject = ?",
@@ -34,7 +38,7 @@ async function runWithLargeStep(): Promise<{ eventId: string; entry: number; eve
 }
 
 async function replaceBody(eventId: string, bytes: Uint8Array): Promise<void> {
-  await ctx.store.client.execute({ sql: "UPDATE events SET body = ? WHERE project_id = ? AND id = ?", args: [bytes, projectId, eventId] });
+  await ctx.store.client.execute({ sql: "UPDATE events SET body = ? WHERE project_id = ? AND id = ?", args: [bytes, storedId(projectId), storedId(eventId)] });
 }
 
 describe("audit verification of compressed event bodies", () => {
@@ -68,7 +72,7 @@ describe("audit verification of compressed event bodies", () => {
     expect(report.firstBad).toMatchObject({ seq: entry, reason: expect.stringMatching(/does not match/) });
     // The run detail still answers; the damaged step just shows no payloads.
     const detail = await ctx.app.request(
-      `/v1/runs/${(await ctx.store.client.execute({ sql: "SELECT run_id FROM events WHERE id = ?", args: [eventId] })).rows[0]![0]}`,
+      `/v1/runs/${idFromStored((await ctx.store.client.execute({ sql: "SELECT run_id FROM events WHERE id = ?", args: [storedId(eventId)] })).rows[0]![0])}`,
       {
         headers: { authorization: `Bearer ${key}` },
       },

@@ -2,7 +2,7 @@ import type { Client } from "@libsql/client";
 import type { AuditCheckpoint, AuditConsistencyProof, AuditInclusionProof } from "@seamtrace/sdk/audit-proof";
 import { GENESIS_HASH, type SignedCheckpoint } from "./chain.js";
 import { consistencyProof, inclusionPath } from "./merkle.js";
-import { checkpointAt, checkpointCovering } from "./store.js";
+import { checkpointAt, checkpointCovering, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
 import { payloadText } from "./payload-check.js";
 
@@ -42,7 +42,7 @@ export async function proveInclusion(
             (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a
           LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-          LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+          LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
           WHERE a.project_id = ? AND a.seq = ?`,
     args: [projectId, seq],
   });

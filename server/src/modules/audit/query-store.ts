@@ -6,6 +6,7 @@ import { parseJson } from "../../platform/db/json.js";
 import { sha256Hex } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { payloadText } from "./payload-check.js";
+import { EVENT_OF_ENTRY } from "./store.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -90,7 +91,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     const rs = await db.$client.execute({
       sql: `SELECT ${COLUMNS}, coalesce(p.body, e.body) FROM ${from(filter)}
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-            LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+            LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
             WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
       args: [...w.args, pageSize],
     });

@@ -16,6 +16,7 @@ import { fromStoredText } from "../../platform/db/stored-text.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { RUN_PURGES_SQL } from "./payload-check.js";
 import { RUN_EVENT_ENTRIES_SQL, RUN_EVENTS_FROM, UNAUDITED_RUN_EVENTS_FROM } from "../retention/store.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -65,7 +66,7 @@ describe("audit entries", () => {
     expect(new Set(items.map((e) => e.actor))).toEqual(new Set([`sdk:${keyId}`]));
     const gate = items.find((e) => e.action === "gate.escalate")!;
     expect(gate.subject).toBe(`step:${run.reserve.stepId}`);
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE id = ?", args: [run.reserve.id] });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE id = ?", args: [storedId(run.reserve.id)] });
     // The hash is of the body's JSON text (this one, with its contract, is stored compressed).
     expect(gate.payloadHash).toBe(sha256Hex(fromStoredText(stored.rows[0]![0])));
   });

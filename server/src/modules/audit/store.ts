@@ -7,6 +7,7 @@ import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
+import { storedIdSql } from "../../platform/db/stored-id.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -23,6 +24,13 @@ export interface AuditHead {
   seq: number;
   hash: string;
 }
+
+/**
+ * Joins the event an entry of `audit_log a` is about to `events e`: an event's entry has the
+ * subject `event:<id>`. The event log keeps ids as bytes (stored-id.ts), the audit log as the text
+ * the chain hashes.
+ */
+export const EVENT_OF_ENTRY = `e.project_id = ${storedIdSql("a.project_id")} AND e.id = ${storedIdSql("substr(a.subject, 7)")}`;
 
 const ROWS_PER_STATEMENT = 100;
 const PACKED_ROWS_PER_STATEMENT = 5_000;
@@ -267,7 +275,7 @@ export async function* readEntriesWithPayload(
       sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body)
             FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-            LEFT JOIN events e ON a.subject LIKE 'event:%' AND e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+            LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
             WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       args: [projectId, after, upTo, pageSize],
     });

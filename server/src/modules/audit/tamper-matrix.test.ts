@@ -15,6 +15,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 /**
  * The tamper matrix, as someone with write access to the database file would do it, against a
@@ -103,7 +104,7 @@ async function dropTriggers(): Promise<void> {
     DROP TRIGGER IF EXISTS audit_checkpoints_no_update; DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;`);
 }
 
-const sql = (text: string, ...args: Array<string | number | null>) => ctx.store.client.execute({ sql: text, args });
+const sql = (text: string, ...args: Array<string | number | Uint8Array | null>) => ctx.store.client.execute({ sql: text, args });
 
 /** The dashboard's verification: POST /v1/audit/verifications, waited for. */
 async function viaApi(b: Built): Promise<{ status: string; report: VerifyReport }> {
@@ -242,10 +243,15 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const subject = String((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, b.event)).rows[0]![0]);
     // Edited as someone with the file would: read, change a value, write it back (as text).
     const eventId = subject.slice("event:".length);
-    const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", b.projectId, eventId)).rows[0]![0]);
-    await sql("UPDATE events SET body = ? WHERE project_id = ? AND id = ?", JSON.stringify({ ...JSON.parse(body), confidence: 0.99 }), b.projectId, eventId);
+    const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(eventId))).rows[0]![0]);
+    await sql(
+      "UPDATE events SET body = ? WHERE project_id = ? AND id = ?",
+      JSON.stringify({ ...JSON.parse(body), confidence: 0.99 }),
+      storedId(b.projectId),
+      storedId(eventId),
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
-    await sql("DELETE FROM events WHERE project_id = ? AND id = ?", b.projectId, subject.slice("event:".length));
+    await sql("DELETE FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(subject.slice("event:".length)));
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/missing, and no retention purge/) });
   });
 

@@ -7,6 +7,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, counts, dropped, postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -82,9 +83,13 @@ describe("POST /v1/events: item statuses", () => {
     const e = { ...runStarted(), projectId: "someone-else", keyId: "forged", status: "completed", receivedAt: 0 };
     const res = await postEvents(ctx, key, { events: [e] });
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body, key_id FROM events WHERE project_id = ?", args: [projectId] });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
     expect(Object.keys(JSON.parse(fromStoredText(stored.rows[0]!.body)))).not.toContain("projectId");
-    expect(stored.rows[0]!.key_id).not.toBe("forged");
+    const entry = await ctx.store.client.execute({
+      sql: "SELECT actor FROM audit_log WHERE project_id = ? AND subject = ?",
+      args: [projectId, `event:${e.id}`],
+    });
+    expect(entry.rows[0]!.actor).toMatch(/^sdk:[0-9a-f-]{36}$/);
     expect((await runRow(projectId, e.runId))!.status).toBe("running");
   });
 
@@ -94,7 +99,7 @@ describe("POST /v1/events: item statuses", () => {
     const sent = JSON.stringify(e, null, 1);
     const res = await postEvents(ctx, key, `{ "events" : [ ${sent} ] }`);
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [projectId] });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
     expect(fromStoredText(stored.rows[0]!.body)).toBe(sent);
     const entry = await ctx.store.client.execute({
       sql: "SELECT lower(hex(payload_hash)) AS payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
@@ -111,7 +116,7 @@ describe("POST /v1/events: item statuses", () => {
     const sent = JSON.stringify(e).replace('"confidence":0.5', '"confidence":7,"confidence":0.5');
     const res = await postEvents(ctx, key, `{"events":[${sent}]}`);
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [projectId] });
+    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
     const body = fromStoredText(stored.rows[0]!.body);
     expect(body).not.toContain('"confidence":7');
     // SQLite's JSON functions, like such a reader, take the first of repeated names.
@@ -204,8 +209,8 @@ describe("POST /v1/events: idempotency", () => {
       events: [{ ...next, id: next.id.toUpperCase(), runId: next.runId.toUpperCase(), parents: [step.stepId.toUpperCase()] }],
     });
     expect(res2.body.results[0]!.status).toBe("accepted");
-    const rows = await ctx.store.client.execute({ sql: "SELECT id, run_id, body FROM events WHERE project_id = ? ORDER BY seq", args: [projectId] });
-    expect(rows.rows.map((r) => [r[0], r[1]])).toEqual([
+    const rows = await ctx.store.client.execute({ sql: "SELECT id, run_id, body FROM events WHERE project_id = ? ORDER BY seq", args: [storedId(projectId)] });
+    expect(rows.rows.map((r) => [idFromStored(r[0]), idFromStored(r[1])])).toEqual([
       [start.id, start.runId],
       [step.id, start.runId],
       [next.id, start.runId],

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The event log: every accepted SDK or OTLP event, as sent.
 // Times are integer Unix milliseconds: compact, sortable, and cheap to compare in range scans.
@@ -15,14 +15,13 @@ export const events = sqliteTable(
   {
     /** Commit order, never reused (AUTOINCREMENT): the projector's cursor. */
     seq: integer("seq").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id").notNull(),
-    id: text("id").notNull(),
+    /** Ids as stored-id.ts stores them: a UUID as its 16 bytes (the key that sent it is the audit actor's). */
+    projectId: blob("project_id").notNull(),
+    id: blob("id").notNull(),
     type: text("type").notNull(),
-    runId: text("run_id"),
+    runId: blob("run_id"),
     time: integer("time").notNull(),
     receivedAt: integer("received_at").notNull(),
-    /** The API key that sent it: the audit actor `sdk:<key id>`. */
-    keyId: text("key_id").notNull(),
     body: text("body").notNull(),
   },
   (t) => [uniqueIndex("events_project_id_idx").on(t.projectId, t.id)],

@@ -10,6 +10,7 @@ import { commitIngestBatches, type IngestBatch } from "./store.js";
 import { storeUnavailable } from "../../platform/http/store-errors.js";
 import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { idFromStored, idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -19,10 +20,19 @@ afterAll(() => ctx.close());
 
 async function eventRows(projectId: string) {
   const rs = await ctx.store.client.execute({
-    sql: "SELECT id, type, run_id, time, received_at, key_id, body FROM events WHERE project_id = ? ORDER BY seq",
-    args: [projectId],
+    sql: "SELECT id, type, run_id, time, received_at, body, typeof(project_id), typeof(id) FROM events WHERE project_id = ? ORDER BY seq",
+    args: [storedId(projectId)],
   });
-  return rs.rows.map((r) => ({ id: r[0], type: r[1], runId: r[2], time: r[3], receivedAt: r[4], keyId: r[5], body: fromStoredText(r[6]) }));
+  return rs.rows.map((r) => ({
+    id: idFromStored(r[0]),
+    type: r[1],
+    runId: idFromStoredOrNull(r[2]),
+    time: r[3],
+    receivedAt: r[4],
+    body: fromStoredText(r[5]),
+    // UUIDs are stored as their 16 bytes.
+    stored: [r[6], r[7]],
+  }));
 }
 
 async function entries(projectId: string) {
@@ -59,8 +69,8 @@ describe("commitIngestBatches", () => {
         runId: "runId" in e ? e.runId : null,
         time: Date.parse(e.time),
         receivedAt: 1_750_000_000_123,
-        keyId,
         body: expect.any(String),
+        stored: ["blob", "blob"],
       })),
     );
     expect(rows.map((r) => JSON.parse(r.body) as unknown)).toEqual(events);

@@ -11,6 +11,7 @@ import { chunks } from "../../platform/db/sql.js";
 import { sameContent } from "./same-content.js";
 import { noteWriteCommitted } from "../../platform/db/store-health.js";
 import { fromStoredText, toStoredText } from "../../platform/db/stored-text.js";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 /** One request's accepted events, already validated, with who sent them and when. */
 export interface IngestBatch {
@@ -74,16 +75,17 @@ export type IngestOutcome = ItemOutcome[];
 
 // Event rows go in packed (store/packed-rows.ts): ~4.4 µs a row, inserted and committed, against
 // ~7.5 µs as 100-row INSERTs binding eight parameters a row (bench/packed-insert.ts). Ids and run
-// ids are UUIDs and types enum values (validated at the edge), so they take fixed-width columns.
+// ids are UUIDs and types enum values (validated at the edge), so they take fixed-width columns;
+// ids are stored as their 16 bytes (stored-id.ts).
 const EVENT_ROWS = new PackedRows([
-  { kind: "ascii", width: 36 }, // id
+  { kind: "ascii", width: 36, id: true }, // id
   { kind: "ascii", width: 16 }, // type
-  { kind: "ascii", width: 36, nullable: true }, // run_id
+  { kind: "ascii", width: 36, nullable: true, id: true }, // run_id
   { kind: "integer" }, // time
   { kind: "text", compressed: true }, // body: its JSON text, deflated when large (stored-text.ts)
 ]);
-const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_id, received_at, key_id, id, type, run_id, time, body)", {
-  leading: ["?4", "?5", "?6"],
+const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_id, received_at, id, type, run_id, time, body)", {
+  leading: ["?4", "?5"],
   tail: "ON CONFLICT DO NOTHING",
 });
 
@@ -150,7 +152,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const packed = EVENT_ROWS.pack(
         rows.map((r) => [r.event.id, r.event.type, "runId" in r.event ? r.event.runId : null, Date.parse(r.event.time), toStoredText(r.body)]),
       );
-      const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, b.projectId, b.receivedAt, b.keyId] });
+      const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, storedId(b.projectId), b.receivedAt] });
       if (rs.rowsAffected !== rows.length) skipped = true;
     }
     const all = perBatch.flat();
@@ -159,7 +161,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     let held = new Map<string, unknown>();
     if (skipped) {
       const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
-      const fresh = new Set(rs.rows.map((r) => appendedKey(String(r[0]), String(r[1]))));
+      const fresh = new Set(rs.rows.map((r) => appendedKey(idFromStored(r[0]), idFromStored(r[1]))));
       stored = all.filter((r) => fresh.has(appendedKey(batches[r.batch]!.projectId, r.event.id)));
       held = await storedBodies(
         tx,
@@ -225,9 +227,9 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
     for (const part of chunks(ids, 500)) {
       const rs = await tx.execute({
         sql: `SELECT id, body FROM events WHERE project_id = ? AND id IN (${part.map(() => "?").join(", ")})`,
-        args: [projectId, ...part],
+        args: [storedId(projectId), ...part.map(storedId)],
       });
-      for (const r of rs.rows) out.set(appendedKey(projectId, String(r[0])), JSON.parse(fromStoredText(r[1])));
+      for (const r of rs.rows) out.set(appendedKey(projectId, idFromStored(r[0])), JSON.parse(fromStoredText(r[1])));
     }
   }
   return out;
@@ -240,33 +242,20 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
  */
 export async function appendPrepared(tx: Transaction, projectId: string, receivedAt: number, rows: readonly PreparedEvent[]): Promise<boolean[]> {
   const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
-  const byKey = new Map<string, Array<{ row: PreparedEvent; body: string }>>();
-  for (const row of rows) {
-    let list = byKey.get(row.keyId);
-    if (!list) byKey.set(row.keyId, (list = []));
-    list.push({ row, body: JSON.stringify(row.event) });
-  }
-  let skipped = false;
-  for (const [keyId, list] of byKey) {
-    const packed = EVENT_ROWS.pack(
-      list.map(({ row: { event: e }, body }) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), toStoredText(body)]),
-    );
-    const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, projectId, receivedAt, keyId] });
-    if (rs.rowsAffected !== list.length) skipped = true;
-  }
+  if (rows.length === 0) return [];
+  const bodies = rows.map((row) => JSON.stringify(row.event));
+  const packed = EVENT_ROWS.pack(rows.map(({ event: e }, i) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), toStoredText(bodies[i]!)]));
+  const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, storedId(projectId), receivedAt] });
   let fresh: Set<string> | undefined;
-  if (skipped) {
-    const rs = await tx.execute({ sql: "SELECT id FROM events WHERE seq > ? AND project_id = ?", args: [before, projectId] });
-    fresh = new Set(rs.rows.map((r) => String(r[0])));
+  if (rs.rowsAffected !== rows.length) {
+    const rs = await tx.execute({ sql: "SELECT id FROM events WHERE seq > ? AND project_id = ?", args: [before, storedId(projectId)] });
+    fresh = new Set(rs.rows.map((r) => idFromStored(r[0])));
   }
   const records: AuditRecord[] = [];
   const stored = rows.map((row) => !fresh || fresh.has(row.event.id));
-  for (const list of byKey.values()) {
-    for (const { row, body } of list) {
-      if (fresh && !fresh.has(row.event.id)) continue;
-      records.push(...eventAudit(row.event, receivedAt, row.actor ?? `sdk:${row.keyId}`, sha256Hex(body)));
-    }
-  }
+  rows.forEach((row, i) => {
+    if (stored[i]) records.push(...eventAudit(row.event, receivedAt, row.actor ?? `sdk:${row.keyId}`, sha256Hex(bodies[i]!)));
+  });
   await appendAudit(tx, projectId, records);
   return stored;
 }

@@ -7,6 +7,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import type { StepEvent } from "@seamtrace/sdk";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 const DAY = 86_400_000;
 let ctx: TestContext;
@@ -32,7 +33,10 @@ async function runDetail(runId: string) {
 }
 
 async function eventBodies(runId: string): Promise<Array<Record<string, unknown>>> {
-  const rs = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq", args: [projectId, runId] });
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT body FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq",
+    args: [storedId(projectId), storedId(runId)],
+  });
   return rs.rows.map((r) => JSON.parse(fromStoredText(r[0])) as Record<string, unknown>);
 }
 
@@ -103,9 +107,9 @@ describe("retention", () => {
       (
         await ctx.store.client.execute({
           sql: "SELECT id, typeof(body) FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq",
-          args: [projectId, run.runId],
+          args: [storedId(projectId), storedId(run.runId)],
         })
-      ).rows.map((r): [string, string] => [String(r[0]), String(r[1])]);
+      ).rows.map((r): [string, string] => [idFromStored(r[0]), String(r[1])]);
     expect(new Map(await storage()).get(classify.id)).toBe("blob");
 
     expect(await job(1)).toMatchObject({ final: { runs: 1, steps: 3 } });
@@ -166,8 +170,16 @@ describe("retention", () => {
     const legacy = completedRun();
     const [start, ...rest] = legacy.events;
     await ctx.store.client.execute({
-      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES (?, ?, ?, ?, ?, ?, 'legacy', ?)",
-      args: [projectId, start!.id, start!.type, legacy.runId, Date.parse(start!.time), Date.parse(start!.time), JSON.stringify(start)],
+      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      args: [
+        storedId(projectId),
+        storedId(start!.id),
+        start!.type,
+        storedId(legacy.runId),
+        Date.parse(start!.time),
+        Date.parse(start!.time),
+        JSON.stringify(start),
+      ],
     });
     await postEvents(ctx, key, { events: rest });
     const kept = completedRun();

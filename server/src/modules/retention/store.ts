@@ -1,6 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
-import { appendAudit, type AuditRecord } from "../audit/store.js";
+import { appendAudit, EVENT_OF_ENTRY, type AuditRecord } from "../audit/store.js";
+import { idFromStored, storedIdSql } from "../../platform/db/stored-id.js";
 import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
@@ -177,8 +178,8 @@ export const RUN_EVENT_ENTRIES_SQL =
  * transaction: 12 ms a run at 21,000 events, linear in the log, against 0.04 ms this way.
  */
 export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
-  JOIN events e ON e.project_id = a.project_id AND e.id = substr(a.subject, 7)
-  WHERE a.project_id = ?1 AND a.run_id = ?2 AND a.subject LIKE 'event:%' AND e.run_id = ?2 AND e.seq <= ?3`;
+  JOIN events e ON ${EVENT_OF_ENTRY}
+  WHERE a.project_id = ?1 AND a.run_id = ?2 AND a.subject LIKE 'event:%' AND e.run_id = ${storedIdSql("?2")} AND e.seq <= ?3`;
 
 /**
  * A run's events stored before the first event the store audited (arguments: project, run,
@@ -186,7 +187,7 @@ export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
  * `RUN_EVENTS_FROM` cannot find those. The unary `+` keeps SQLite on the seq range, which is
  * empty on any store that audited from its first event, rather than on the project's index.
  */
-export const UNAUDITED_RUN_EVENTS_FROM = "FROM events e WHERE e.seq < ?4 AND e.seq <= ?3 AND +e.project_id = ?1 AND +e.run_id = ?2";
+export const UNAUDITED_RUN_EVENTS_FROM = `FROM events e WHERE e.seq < ?4 AND e.seq <= ?3 AND +e.project_id = ${storedIdSql("?1")} AND +e.run_id = ${storedIdSql("?2")}`;
 
 const firstAudited = new WeakMap<Client, number>();
 
@@ -200,7 +201,7 @@ const firstAudited = new WeakMap<Client, number>();
 async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number> {
   let seq = firstAudited.get(client);
   if (seq === undefined) {
-    const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON e.project_id = a.project_id AND e.id = substr(a.subject, 7)
+    const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENT_OF_ENTRY}
                                              WHERE a.project_id = p.id AND a.subject LIKE 'event:%' ORDER BY a.seq LIMIT 1)) FROM projects p`);
     const v = rs.rows[0]?.[0];
     // None yet: every event may be unaudited, and the next purge looks again.
@@ -292,7 +293,7 @@ async function reduceRunEvents(
     }
     const reduced = changed ? JSON.stringify(body) : text;
     if (changed) await tx.execute({ sql: "UPDATE events SET body = ? WHERE seq = ?", args: [storedArg(toStoredText(reduced)), Number(r[0])] });
-    bodies.set(`event:${String(r[1])}`, sha256Hex(reduced));
+    bodies.set(`event:${idFromStored(r[1])}`, sha256Hex(reduced));
   }
   return { steps: stepRows.rows.length, events: bodies.size, bodies };
 }

@@ -1,6 +1,6 @@
 import type { SeamtraceEvent } from "@seamtrace/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import { completedRun, postEvents, runStarted } from "../../../test-support/events-fixtures.js";
+import { completedRun, countRows, postEvents, runStarted, type CountedTable } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { createApp } from "../../app/app.js";
 import { singleStore } from "../../platform/db/store-resolver.js";
@@ -30,9 +30,8 @@ async function position(ctx: TestContext): Promise<{ head: number; position: num
   return { head: Number(rs.rows[0]![0]), position: Number(rs.rows[0]![1]) };
 }
 
-async function count(ctx: TestContext, table: string, projectId: string): Promise<number> {
-  const rs = await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] });
-  return Number(rs.rows[0]![0]);
+function count(ctx: TestContext, table: CountedTable, projectId: string): Promise<number> {
+  return countRows(ctx.store, table, projectId);
 }
 
 /** Appends `events` to the log in one commit, folding them with `fold` when given (as the ingest routes do). */

@@ -5,6 +5,7 @@ import { call, escalatedRun, postBatches } from "../../../test-support/review-fi
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { verifyAudit } from "../audit/verify.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 let key: string;
@@ -55,7 +56,7 @@ function large(tag: string, bytes = 3 * 1024): { tag: string; text: string } {
 async function eventRow(eventId: string): Promise<{ storage: string; bytes: number; text: string }> {
   const rs = await ctx.store.client.execute({
     sql: "SELECT typeof(body), length(body), body FROM events WHERE project_id = ? AND id = ?",
-    args: [projectId, eventId],
+    args: [storedId(projectId), storedId(eventId)],
   });
   const r = rs.rows[0]!;
   return { storage: String(r[0]), bytes: Number(r[1]), text: fromStoredText(r[2]) };

@@ -5,6 +5,7 @@ import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { idFromStored, idFromToken, idTokenSql } from "../../platform/db/stored-id.js";
 import { appendedKey, type AppendedEvent } from "../ingest/store.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
@@ -52,7 +53,7 @@ async function loggedEvents(tx: Transaction, after: number, upTo: number, limit:
   });
   return rs.rows.map((r) => ({
     seq: Number(r[0]),
-    projectId: String(r[1]),
+    projectId: idFromStored(r[1]),
     receivedAt: Number(r[2]),
     event: JSON.parse(fromStoredText(r[3])) as SeamtraceEvent,
   }));
@@ -82,7 +83,7 @@ export async function foldAppended(
   // Which event each new row is, as one string (a row object per event costs more than the rest
   // of this function): "<seq> <project> <id>" per row, in seq order. Ids hold no spaces (UUIDs).
   const rs = await tx.execute({
-    sql: "SELECT count(*), group_concat(seq || ' ' || project_id || ' ' || id, ' ' ORDER BY seq) FROM events WHERE seq > ?",
+    sql: `SELECT count(*), group_concat(seq || ' ' || ${idTokenSql("project_id")} || ' ' || ${idTokenSql("id")}, ' ' ORDER BY seq) FROM events WHERE seq > ?`,
     args: [appendedAfter],
   });
   const rows = Number(rs.rows[0]![0]);
@@ -91,7 +92,7 @@ export async function foldAppended(
   // A row whose ids would not split back into three fields is not taken for another event's.
   let left = parts.length !== 3 * rows;
   for (let i = 0; !left && i < parts.length; i += 3) {
-    const e = appended.get(appendedKey(parts[i + 1]!, parts[i + 2]!));
+    const e = appended.get(appendedKey(idFromToken(parts[i + 1]!), idFromToken(parts[i + 2]!)));
     const seq = Number(parts[i]);
     // Not handed over (a caller that appended without saying so): left to a pass, in order.
     if (!e || !Number.isSafeInteger(seq)) left = true;

@@ -8,7 +8,7 @@ import { appendAudit } from "../audit/store.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { parseJson } from "../../platform/db/json.js";
 import { events } from "../ingest/schema.js";
-import { stepPayload } from "./step-payload.js";
+import { stepEventOn, stepPayload } from "./step-payload.js";
 
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
@@ -52,7 +52,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       eventBody: sql<unknown>`${events.body}`,
     })
     .from(steps)
-    .leftJoin(events, and(eq(events.seq, steps.eventSeq), eq(events.projectId, steps.projectId)))
+    .leftJoin(events, stepEventOn)
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
     // A replay takes the last record of each call: a later epoch's, whatever its worker's clock said.
     .orderBy(asc(steps.epoch), asc(steps.startedAt), asc(steps.id))

@@ -1,4 +1,8 @@
+import { and, eq, sql } from "drizzle-orm";
 import { fromStoredText } from "../../platform/db/stored-text.js";
+import { storedIdSql } from "../../platform/db/stored-id.js";
+import { events } from "../ingest/schema.js";
+import { steps } from "./schema.js";
 
 /**
  * A step's payloads, read from the body of the event its `steps` row was projected from
@@ -34,11 +38,14 @@ const NONE: StepPayload = {
 };
 
 /**
- * Joined to a `steps` row aliased `s`, selects the event body as `event_body` (project checked
- * too: a seq is global, a step belongs to its project). The primary key lookup costs one B-tree
- * search per row.
+ * Joined to a `steps` row aliased `s`, the event it was projected from as `ev` (project checked
+ * too: a seq is global, a step belongs to its project, and the log keeps the project's id as bytes,
+ * stored-id.ts). The primary key lookup costs one B-tree search per row.
  */
-export const STEP_EVENT_JOIN = "LEFT JOIN events ev ON ev.seq = s.event_seq AND ev.project_id = s.project_id";
+export const STEP_EVENT_JOIN = `LEFT JOIN events ev ON ev.seq = s.event_seq AND ev.project_id = ${storedIdSql("s.project_id")}`;
+
+/** `STEP_EVENT_JOIN`'s condition for a drizzle query over `steps` joining `events`. */
+export const stepEventOn = and(eq(events.seq, steps.eventSeq), sql`${events.projectId} = ${sql.raw(storedIdSql('"steps"."project_id"'))}`);
 
 /**
  * The payloads in an event body as the store returned it (TEXT, or a compressed BLOB); null or

@@ -18,7 +18,7 @@ import { HOUR, hourOf } from "./run-hours.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 import { stepExtras } from "../ingest/otlp/details-store.js";
 import { events } from "../ingest/schema.js";
-import { stepPayload } from "./step-payload.js";
+import { stepEventOn, stepPayload } from "./step-payload.js";
 
 /**
  * Reads for the query API. Every function takes the project id and puts it first in every
@@ -209,7 +209,7 @@ export function stepsQuery(db: Db, projectId: string, runId: string, maxSteps: n
   return db
     .select(stepColumns)
     .from(steps)
-    .leftJoin(events, and(eq(events.seq, steps.eventSeq), eq(events.projectId, steps.projectId)))
+    .leftJoin(events, stepEventOn)
     .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
     .orderBy(asc(steps.startedAt), asc(steps.id))
     .limit(maxSteps + 1);

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackedRows, type PackedValue } from "./packed-rows.js";
 import { CompressedText, fromStoredText, toStoredText } from "./stored-text.js";
+import { idFromStored, idFromStoredOrNull, storedId } from "./stored-id.js";
 
 // SQLite in memory: the unpacking is SQL, so only SQLite can say the values come back intact.
 let client: Client;
@@ -137,5 +138,41 @@ describe("PackedRows, a hex column", () => {
     expect(() => HASHES.pack([[0, "AB".repeat(32)]])).toThrow(/lowercase hex/);
     expect(() => HASHES.pack([[0, "abc"]])).toThrow(/lowercase hex/);
     expect(() => HASHES.pack([[0, "xy".repeat(32)]])).toThrow(/lowercase hex/);
+  });
+  it("stores an id column's canonical UUIDs as their 16 bytes and other ids as text, as stored-id.ts does", async () => {
+    const ids = new PackedRows([
+      { kind: "ascii", width: 36, id: true },
+      { kind: "ascii", width: 36, id: true, nullable: true },
+    ]);
+    const c = createClient({ url: ":memory:" });
+    try {
+      await c.execute("CREATE TABLE ids (a, b)");
+      const uuid = fc.uuid({ version: 7 });
+      const other = fc.oneof(
+        printable(36),
+        uuid.map((u) => u.toUpperCase()),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.oneof(uuid, other), fc.option(fc.oneof(uuid, other), { nil: null })), { minLength: 1, maxLength: 20 }),
+          async (rows) => {
+            await c.execute("DELETE FROM ids");
+            await c.execute({ sql: ids.sql("INSERT INTO ids (a, b)"), args: ids.pack(rows).args });
+            const back = await c.execute("SELECT a, b, typeof(a) FROM ids ORDER BY rowid");
+            expect(back.rows.map((r) => [idFromStored(r[0]), idFromStoredOrNull(r[1])])).toEqual(rows);
+            for (const [i, r] of back.rows.entries()) {
+              const stored = storedId(rows[i]![0]);
+              expect(r[2]).toBe(typeof stored === "string" ? "text" : "blob");
+              // The same value storedId binds, so lookups find it.
+              const found = await c.execute({ sql: "SELECT count(*) FROM ids WHERE a = ?", args: [stored] });
+              expect(Number(found.rows[0]![0])).toBeGreaterThan(0);
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      c.close();
+    }
   });
 });

@@ -17,14 +17,20 @@
  * substr() of a BLOB counts bytes in O(1), of a TEXT it walks the UTF-8 characters from the start.
  */
 
+import { uuidInto } from "./stored-id.js";
 import { CompressedText } from "./stored-text.js";
 
-/** ASCII without control characters, fixed width: ids, hashes, enum values. With `hex`, hex digits stored as the bytes they spell (a BLOB). */
+/**
+ * ASCII without control characters, fixed width: ids, hashes, enum values. With `hex`, hex digits
+ * stored as the bytes they spell (a BLOB); with `id`, an id stored as stored-id.ts says (a
+ * canonical UUID as its 16 bytes, anything else as text).
+ */
 export interface AsciiColumn {
   kind: "ascii";
   width: number;
   nullable?: boolean;
   hex?: boolean;
+  id?: boolean;
 }
 /** A safe integer. */
 export interface IntegerColumn {
@@ -50,11 +56,13 @@ const END_WIDTH = 10; // where a text value ends in ?3: up to 9,999,999,999 byte
 const SPACE = 0x20;
 const NULL_MARK = 0x4e; // "N" in the flag byte after a nullable text value's end
 const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed column's value: keep it a BLOB
+const UUID_MARK = 0x55; // "U" in the flag byte before an id column's value: a UUID's 16 bytes follow
 
 interface Layout {
   kind: PackedColumn["kind"];
   nullable: boolean;
   hex: boolean;
+  id: boolean;
   compressed: boolean;
   offset: number;
   width: number;
@@ -71,8 +79,19 @@ export class PackedRows {
       const nullable = column.kind !== "integer" && column.nullable === true;
       const compressed = column.kind === "text" && column.compressed === true;
       // A text column's flag byte (after its end) marks a null or, in a compressed column, a BLOB.
-      const width = column.kind === "ascii" ? column.width : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
-      const l = { kind: column.kind, nullable, hex: column.kind === "ascii" && column.hex === true, compressed, offset, width };
+      // An id column's first byte marks a UUID stored as its 16 bytes, written in JS (stored-id.ts).
+      const id = column.kind === "ascii" && column.id === true;
+      const width =
+        column.kind === "ascii" ? column.width + (id ? 1 : 0) : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
+      const l = {
+        kind: column.kind,
+        nullable,
+        hex: column.kind === "ascii" && column.hex === true,
+        id,
+        compressed,
+        offset,
+        width,
+      };
       offset += width;
       return l;
     });
@@ -84,8 +103,10 @@ export class PackedRows {
     this.#exprs = this.#layout.map((l) => {
       if (l.kind === "integer") return `CAST(${at(l.offset, l.width)} AS INTEGER)`;
       if (l.kind === "ascii") {
-        const text = `rtrim(CAST(${at(l.offset, l.width)} AS TEXT), ' ')`;
+        const from = l.offset + (l.id ? 1 : 0);
+        const text = `rtrim(CAST(${at(from, l.width - (l.id ? 1 : 0))} AS TEXT), ' ')`;
         const v = l.nullable ? `NULLIF(${text}, '')` : text;
+        if (l.id) return `CASE WHEN ${at(l.offset, 1)} = x'${UUID_MARK.toString(16)}' THEN ${at(from, 16)} ELSE ${v} END`;
         return l.hex ? `unhex(${v})` : v;
       }
       // Text values lie back to back in ?3, row after row: each starts where the one before it
@@ -138,7 +159,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, hex, compressed, offset, width } = layout[c]!;
+        const { kind, nullable, hex, id, compressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -166,9 +187,15 @@ export class PackedRows {
           throw new TypeError(`column ${c}: expected a string, got ${typeof value}`);
         } else if (kind === "ascii") {
           // Non-empty, printable, no trailing space (rtrim would take it): what reads back as written.
-          if (value.length > width || !PRINTABLE.test(value)) throw new RangeError(`column ${c}: "${value}" does not fit ${width} printable ASCII characters`);
+          const room = id ? width - 1 : width;
+          if (value.length > room || !PRINTABLE.test(value)) throw new RangeError(`column ${c}: "${value}" does not fit ${room} printable ASCII characters`);
           if (hex && (value.length % 2 !== 0 || !LOWER_HEX.test(value))) throw new RangeError(`column ${c}: "${value}" is not lowercase hex`);
-          fixed.write(value, at, width, "latin1");
+          if (!id) fixed.write(value, at, width, "latin1");
+          else if (uuidInto(value, fixed, at + 1)) fixed[at] = UUID_MARK;
+          else {
+            fixed.fill(SPACE, at + 1, at + 17);
+            fixed.write(value, at + 1, room, "latin1");
+          }
         } else {
           end += text.write(value, end, "utf8");
           if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");

@@ -3,6 +3,7 @@ import { checkJsonLimits } from "./json-limits.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 /**
  * The NUL character: SQLite stores it, but the driver (and SQLite's own text functions) read a
@@ -39,7 +40,7 @@ describe("NUL characters at the edge", () => {
     expect(res.status).toBe(207);
     expect(res.body.results[1]).toMatchObject({ id: bad.id, status: "rejected", code: "nul_character", message: expect.stringMatching(/NUL/) });
     expect(res.body.results.filter((r) => r.status === "accepted")).toHaveLength(run.events.length - 1);
-    const stored = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE id = ?", args: [bad.id] });
+    const stored = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE id = ?", args: [storedId(bad.id)] });
     expect(Number(stored.rows[0]![0])).toBe(0);
   });
 
