@@ -10,7 +10,7 @@ import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } f
 import { appendAudit, readAuditHead } from "../modules/audit/store.js";
 import { verifyAudit } from "../modules/audit/verify.js";
 import { beginWrite } from "../platform/db/write-transaction.js";
-import { idFromStored, idFromStoredOrNull, storedId } from "../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, storedId, storedIdSql } from "../platform/db/stored-id.js";
 import { uuidv7 } from "@seamtrace/sdk";
 
 interface Journal {
@@ -255,6 +255,11 @@ describe("migrating the event log to ids stored as bytes", () => {
     });
     expect(Number(next.rows[0]![0])).toBe(6);
     expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
+  });
+
+  it("converts each id by the same rule as the code that binds and joins them", () => {
+    const migration = readFileSync(join(migrationsFolder, "0029_events_compact.sql"), "utf8");
+    for (const column of ["project_id", "id", "run_id"]) expect(migration).toContain(storedIdSql(`\`${column}\``));
   });
 });
 

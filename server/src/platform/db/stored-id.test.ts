@@ -23,6 +23,8 @@ const others = [
   uuid.slice(1),
   "0123456789abcdef0123456789abcdef----", // 32 hex digits and 4 dashes, not where a UUID has them
   "é😀-ids-are-text",
+  `${uuid}\u0000x`, // SQL's GLOB and unhex stop at a NUL: the byte length tells
+  `${uuid.slice(0, 35)}\u0000`,
 ];
 
 describe("stored ids", () => {
@@ -59,7 +61,8 @@ describe("stored ids", () => {
       const r = rs.rows[0]!;
       expect(Number(r[0]), id).toBe(1);
       expect(r[1], id).toBe(storedId(id) instanceof Uint8Array ? "blob" : "text");
-      expect(idFromToken(String(r[2])), id).toBe(id);
+      // The driver reads text back only up to a NUL, however it was written.
+      if (!id.includes("\u0000")) expect(idFromToken(String(r[2])), id).toBe(id);
     }
   });
 });

@@ -76,7 +76,8 @@ export function uuidFromHex(hex: string): string {
  * side of the outer row, it is computed once per row and the event log's index is still used.
  */
 export function storedIdSql(expr: string): string {
-  return `(CASE WHEN ${expr} GLOB '${CANONICAL_GLOB}' THEN unhex(${expr}, '-') ELSE ${expr} END)`;
+  // GLOB and unhex stop at a NUL; the byte length does not, so "<uuid>\0x" stays text as in JS.
+  return `(CASE WHEN length(CAST(${expr} AS BLOB)) = 36 AND ${expr} GLOB '${CANONICAL_GLOB}' THEN unhex(${expr}, '-') ELSE ${expr} END)`;
 }
 
 /**
