@@ -10,12 +10,14 @@
  */
 import { createClient, type InValue } from "@libsql/client";
 import { Transport, uuidv7, type SeamtraceEvent } from "@seamtrace/sdk";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/modules/audit/chain.js";
-import { repoRoot, spawnServer } from "../test/support/server.js";
+import { spawnServer } from "../test/support/server.js";
 import { fmt, median } from "./stats.js";
+import { collectorDdl } from "./store-ddl.js";
+import { storedId } from "../server/src/platform/db/stored-id.js";
 
 const CLIENTS = 8;
 const STEPS_PER_RUN = 5;
@@ -96,15 +98,6 @@ async function collector(events: SeamtraceEvent[][]): Promise<CollectorRun> {
 
 type RawMode = "perStatement" | "perBatch" | "withAudit";
 
-/** The CREATE statements of `table` and its indexes, from the committed migration `file`. */
-function tableDdl(file: string, table: string): string[] {
-  const ddl = readFileSync(join(repoRoot, "server/drizzle", file), "utf8");
-  return ddl
-    .split("--> statement-breakpoint")
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith(`CREATE TABLE \`${table}\``) || new RegExp(`^CREATE (UNIQUE )?INDEX \`[^\`]+\` ON \`${table}\``).test(s));
-}
-
 /**
  * `perStatement`: each 100-row INSERT commits on its own, the configuration behind the team's
  * reference figure (~52k rows/s). `perBatch`: one transaction per 500 rows (one SDK batch), the
@@ -117,20 +110,25 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
   const client = createClient({ url: `file:${join(dir, "raw.db")}`, timeout: 5000 });
   try {
     await client.execute("PRAGMA journal_mode=WAL");
-    // The same tables and indexes as the collector's, from the committed migrations.
-    // audit_log as migration 0028 rebuilt it (WITHOUT ROWID, hashes as 32-byte BLOBs), as the collector stores it.
-    const auditDdl = [
-      ...tableDdl("0028_audit_log_compact.sql", "__new_audit_log").map((d) => d.replace("`__new_audit_log`", "`audit_log`")),
-      ...tableDdl("0028_audit_log_compact.sql", "audit_log"),
-    ];
-    const ddl = [...tableDdl("0000_init.sql", "events"), ...(mode === "withAudit" ? auditDdl : [])];
-    for (const statement of ddl) await client.execute(statement);
+    // The same tables and indexes as the collector's (a store migrated in memory), and the event
+    // rows as it writes them: ids as their bytes (stored-id.ts), bodies as text.
+    for (const statement of await collectorDdl(...(mode === "withAudit" ? ["events", "audit_log"] : ["events"]))) await client.execute(statement);
     const projectId = "0190f0f0-0000-7000-8000-000000000001";
     const keyId = "0190f0f0-0000-7000-8000-000000000002";
     const receivedAt = Date.now();
     const rows: InValue[][] = events
       .flat()
-      .map((e) => [projectId, e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), receivedAt, keyId, JSON.stringify(e)]);
+      .map((e) => [
+        storedId(projectId),
+        storedId(e.id),
+        e.type,
+        "runId" in e ? storedId(e.runId) : null,
+        Date.parse(e.time),
+        receivedAt,
+        JSON.stringify(e),
+        e.id,
+        "runId" in e ? e.runId : null,
+      ]);
     let prev = GENESIS_HASH;
     const auditRows: InValue[][] = rows.map((r, i) => {
       const entry = {
@@ -139,18 +137,18 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
         time: receivedAt,
         actor: `sdk:${keyId}`,
         action: r[2] as string,
-        subject: `event:${r[1] as string}`,
-        runId: r[3] as string | null,
-        payloadHash: sha256Hex(r[7] as string),
+        subject: `event:${r[7] as string}`,
+        runId: r[8] as string | null,
+        payloadHash: sha256Hex(r[6] as string),
       };
       prev = entryHash(prev, entry);
       return [entry.projectId, entry.seq, entry.time, entry.actor, entry.action, entry.subject, entry.runId, entry.payloadHash, prev];
     });
     const insert = (from: number, to: number) => ({
-      sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, key_id, body) VALUES ${Array(to - from)
-        .fill("(?,?,?,?,?,?,?,?)")
+      sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(to - from)
+        .fill("(?,?,?,?,?,?,?)")
         .join(",")}`,
-      args: rows.slice(from, to).flat(),
+      args: rows.slice(from, to).flatMap((r) => r.slice(0, 7)),
     });
     const insertAudit = (from: number, to: number) => ({
       sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from)

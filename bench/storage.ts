@@ -16,8 +16,7 @@ import { join } from "node:path";
 import { repoRoot, spawnServer } from "../test/support/server.js";
 import { makeEvents } from "./ingest.js";
 import { fmt } from "./stats.js";
-import { migrateStore } from "../server/src/app/migrate.js";
-import { openStore } from "../server/src/platform/db/client.js";
+import { collectorDdl } from "./store-ddl.js";
 import { storedId } from "../server/src/platform/db/stored-id.js";
 
 interface StoreSize {
@@ -86,18 +85,6 @@ async function collectorStore(events: SeamtraceEvent[][]): Promise<{ size: Store
   }
 }
 
-/** The event log's table and index as the collector's store has them, from a store migrated in memory. */
-async function eventsDdl(): Promise<string[]> {
-  const store = await openStore({ url: ":memory:", busyTimeoutMs: 5_000 });
-  try {
-    await migrateStore(store);
-    const rs = await store.client.execute("SELECT sql FROM sqlite_schema WHERE tbl_name = 'events' AND sql IS NOT NULL ORDER BY type DESC");
-    return rs.rows.map((r) => String(r[0]));
-  } finally {
-    store.close();
-  }
-}
-
 /** The event rows alone, as the collector would write them, in a fresh file with the same DDL. */
 async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   const dir = mkdtempSync(join(tmpdir(), "seamtrace-bench-storage-"));
@@ -105,7 +92,7 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   const client = createClient({ url: `file:${path}` });
   try {
     await client.execute("PRAGMA journal_mode=WAL");
-    for (const s of await eventsDdl()) await client.execute(s);
+    for (const s of await collectorDdl("events")) await client.execute(s);
     // Ids as the collector stores them (stored-id.ts), bodies as plain JSON text.
     const projectId = storedId("0190f0f0-0000-7000-8000-000000000001");
     const rows: InValue[][] = events.map((e) => [
