@@ -241,8 +241,8 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
  * an id already stored is skipped. Answers, per row, whether it was stored.
  */
 export async function appendPrepared(tx: Transaction, projectId: string, receivedAt: number, rows: readonly PreparedEvent[]): Promise<boolean[]> {
-  const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
   if (rows.length === 0) return [];
+  const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
   const bodies = rows.map((row) => JSON.stringify(row.event));
   const packed = EVENT_ROWS.pack(rows.map(({ event: e }, i) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), toStoredText(bodies[i]!)]));
   const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, storedId(projectId), receivedAt] });

@@ -81,7 +81,8 @@ export async function foldAppended(
     return { left: true };
   }
   // Which event each new row is, as one string (a row object per event costs more than the rest
-  // of this function): "<seq> <project> <id>" per row, in seq order. Ids hold no spaces (UUIDs).
+  // of this function): "<seq> <project> <id>" per row, in seq order, each id as a token of
+  // stored-id.ts (a UUID's hex, or "~" and the text; event ids are UUIDs, project ids hold no spaces).
   const rs = await tx.execute({
     sql: `SELECT count(*), group_concat(seq || ' ' || ${idTokenSql("project_id")} || ' ' || ${idTokenSql("id")}, ' ' ORDER BY seq) FROM events WHERE seq > ?`,
     args: [appendedAfter],
