@@ -1,7 +1,7 @@
 import { createClient, type Client } from "@libsql/client";
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { idFromStored, idFromStoredOrNull, idFromToken, idTokenSql, storedId, storedIdOrNull, storedIdSql } from "./stored-id.js";
+import { idFromStored, idFromStoredOrNull, idFromToken, idTokenSql, storedId, storedIdSql } from "./stored-id.js";
 
 let client: Client;
 beforeAll(() => {
@@ -47,7 +47,6 @@ describe("stored ids", () => {
       expect(storedId(id), id).toBe(id);
       expect(idFromStored(id)).toBe(id);
     }
-    expect(storedIdOrNull(null)).toBeNull();
     expect(idFromStoredOrNull(null)).toBeNull();
     expect(() => idFromStored(new Uint8Array(15))).toThrow(/15 bytes/);
   });

@@ -44,11 +44,6 @@ export function storedId(id: string): string | Uint8Array {
   return uuidInto(id, bytes, 0) ? bytes : id;
 }
 
-/** `storedId` for a nullable id. */
-export function storedIdOrNull(id: string | null | undefined): string | Uint8Array | null {
-  return id == null ? null : storedId(id);
-}
-
 /** The id a stored value spells: a UUID for 16 bytes (an ArrayBuffer from the driver), the text as it is. */
 export function idFromStored(value: unknown): string {
   if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
@@ -65,7 +60,7 @@ export function idFromStoredOrNull(value: unknown): string | null {
 }
 
 /** A UUID from its 32 hex digits (`hex()` in SQL gives them in upper case). */
-export function uuidFromHex(hex: string): string {
+function uuidFromHex(hex: string): string {
   const h = hex.toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
