@@ -142,7 +142,8 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
         payloadHash: sha256Hex(r[6] as string),
       };
       prev = entryHash(prev, entry);
-      return [entry.projectId, entry.seq, entry.time, entry.actor, entry.action, entry.subject, entry.runId, entry.payloadHash, prev];
+      // Ids as the audit log stores them too (stored-id.ts); the chain hashes their text.
+      return [storedId(entry.projectId), entry.seq, entry.time, entry.actor, entry.action, entry.subject, r[3]!, entry.payloadHash, prev];
     });
     const insert = (from: number, to: number) => ({
       sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(to - from)

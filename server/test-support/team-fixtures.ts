@@ -4,6 +4,7 @@ import type { DecisionResponse, EscalationDetail, QueueResponse } from "../src/m
 import type { JobName } from "../src/modules/jobs/names.js";
 import type { TestContext } from "./testing.js";
 import { call, escalatedRun, postBatches, type Caller } from "./review-fixtures.js";
+import { storedId } from "../src/platform/db/stored-id.js";
 
 // Team review scenarios: a project with several people, policies set through the API, and the
 // review routes as the dashboard calls them.
@@ -87,7 +88,7 @@ export async function auditEntries(
   const rs = await ctx.store.client.execute({
     sql: `SELECT l.actor, l.subject, p.body FROM audit_log l LEFT JOIN audit_payloads p ON p.project_id = l.project_id AND p.seq = l.seq
           WHERE l.project_id = ? AND l.action = ? ORDER BY l.seq`,
-    args: [projectId, action],
+    args: [storedId(projectId), action],
   });
   return rs.rows.map((r) => ({ actor: String(r[0]), subject: String(r[1]), payload: JSON.parse(String(r[2] ?? "null")) as Record<string, unknown> }));
 }

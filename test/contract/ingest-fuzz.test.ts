@@ -10,7 +10,7 @@ import { createCheckpoint } from "../../server/src/modules/audit/checkpoints.js"
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
 import { batch, envelope, FUZZ_ENV, FUZZ_LIMITS, KNOWN_FIELDS, contentOf, serialize, type EnvelopeCase, type GenItem } from "../support/ingest-arbitraries.js";
-import { idFromStored, storedId } from "../../server/src/platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Property-based fuzzing of `POST /v1/events`: valid, mutated and malformed batches
@@ -207,7 +207,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   expect(after.events - before.events, why).toBe(accepted.length);
   const entries = await ctx.store.client.execute({
     sql: "SELECT action, subject, actor, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq > ? ORDER BY seq",
-    args: [projectId, before.seq],
+    args: [storedId(projectId), before.seq],
   });
   const expectedEntries = accepted.flatMap((e) => {
     const entry = {
@@ -222,7 +222,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
       ? [entry, { ...entry, action: `gate.${gate.outcome}`, subject: `step:${(e.stepId as string).toLowerCase()}` }]
       : [entry];
   });
-  const actual = entries.rows.map((r) => ({ action: r[0], subject: r[1], actor: r[2], runId: r[3] }));
+  const actual = entries.rows.map((r) => ({ action: r[0], subject: r[1], actor: r[2], runId: idFromStoredOrNull(r[3]) }));
   // One request: its entries in item order. Several: the merge order is the server's.
   const order = (xs: object[]) => (reqs.length === 1 ? xs : [...xs].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
   expect(order(actual), why).toEqual(order(expectedEntries));

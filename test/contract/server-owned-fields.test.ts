@@ -119,7 +119,12 @@ describe("server-owned fields in request bodies", () => {
       expect(JSON.parse(fromStoredText(r.body))).not.toHaveProperty("projectId");
     }
     // The key that sent them is their audit entries' actor.
-    const actors = await rows("SELECT actor FROM audit_log WHERE project_id = ? AND subject IN (?, ?)", t.projectId, `event:${start.id}`, `event:${step.id}`);
+    const actors = await rows(
+      "SELECT actor FROM audit_log WHERE project_id = ? AND subject IN (?, ?)",
+      storedId(t.projectId),
+      `event:${start.id}`,
+      `event:${step.id}`,
+    );
     expect(actors.map((r) => r.actor)).toEqual([`sdk:${t.keyId}`, `sdk:${t.keyId}`]);
     expect(await rows("SELECT 1 FROM events WHERE project_id = ?", storedId(FOREIGN_PROJECT))).toHaveLength(0);
   });

@@ -263,6 +263,101 @@ describe("migrating the event log to ids stored as bytes", () => {
   });
 });
 
+describe("migrating the audit log to ids stored as bytes", () => {
+  it("keeps every entry, payload and chain, stores UUIDs as their bytes and other ids as text, and verifies and grows as before", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0030_audit_log_ids") });
+    const c = store.client;
+    const project = uuidv7();
+    const run = uuidv7();
+    // The event an entry is about, as 0029 left the event log: ids as bytes.
+    const eventId = uuidv7();
+    const eventBody = '{"n":0}';
+    await c.execute({
+      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, 'step.completed', ?, 1, 2, ?)",
+      args: [storedId(project), storedId(eventId), storedId(run), eventBody],
+    });
+    // Entries as the previous release wrote them: ids as text, hashes as bytes.
+    const chains = new Map<string, string[]>();
+    for (const [projectId, runId] of [
+      [project, run],
+      ["p", "r"],
+      [project, run.toUpperCase()],
+    ] as const) {
+      const hashes = chains.get(projectId) ?? [];
+      chains.set(projectId, hashes);
+      for (let n = 0; n < 3; n++) {
+        const seq = hashes.length + 1;
+        const isEvent = projectId === project && seq === 1;
+        const body = isEvent ? eventBody : canonicalJson({ seq });
+        const entry = {
+          projectId,
+          seq,
+          time: 1_000 + seq,
+          actor: "user:u",
+          action: isEvent ? "step.completed" : "policy.updated",
+          subject: isEvent ? `event:${eventId}` : `policy:wf/s${seq}`,
+          runId: n === 2 ? null : runId,
+          payloadHash: sha256Hex(body),
+        };
+        const hash = entryHash(hashes.at(-1) ?? GENESIS_HASH, entry);
+        hashes.push(hash);
+        await c.execute({
+          sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
+          args: [projectId, seq, entry.time, entry.actor, entry.action, entry.subject, entry.runId, entry.payloadHash, hash],
+        });
+        if (!isEvent) await c.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [projectId, seq, body] });
+      }
+    }
+
+    await migrateStore(store);
+
+    const kinds = await c.execute("SELECT typeof(project_id), typeof(run_id), count(*) FROM audit_log GROUP BY 1, 2 ORDER BY 1, 2");
+    expect(kinds.rows.map((r) => [String(r[0]), String(r[1]), Number(r[2])])).toEqual([
+      // The UUID project: three entries with a canonical run id, two with an upper-case one (kept as text), one without.
+      ["blob", "blob", 2],
+      ["blob", "null", 2],
+      ["blob", "text", 2],
+      ["text", "null", 1],
+      ["text", "text", 2],
+    ]);
+    const payloadKinds = await c.execute("SELECT typeof(project_id), count(*) FROM audit_payloads GROUP BY 1 ORDER BY 1");
+    expect(payloadKinds.rows.map((r) => [String(r[0]), Number(r[1])])).toEqual([
+      ["blob", 5],
+      ["text", 3],
+    ]);
+    const runIds = await c.execute({ sql: "SELECT run_id FROM audit_log WHERE project_id = ? ORDER BY seq", args: [storedId(project)] });
+    expect(runIds.rows.map((r) => idFromStoredOrNull(r[0]))).toEqual([run, run, null, run.toUpperCase(), run.toUpperCase(), null]);
+    await expect(c.execute({ sql: "DELETE FROM audit_log WHERE project_id = ?", args: [storedId(project)] })).rejects.toThrow(/append-only/);
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
+
+    // Each chain verifies as it did (the event entry against the event's body, the rest against
+    // their payloads), and grows from its head.
+    const signer = new CheckpointSigner("a secret long enough for the test's signer");
+    for (const [projectId, hashes] of chains) {
+      expect(await readAuditHead(c, projectId)).toEqual({ seq: hashes.length, hash: hashes.at(-1) });
+      const { tx, release } = await beginWrite(c);
+      try {
+        await appendAudit(tx, projectId, [
+          { time: 2_000, actor: "user:u", action: "policy.updated", subject: "policy:wf/next", runId: run, payload: { n: 7 } },
+        ]);
+        await tx.commit();
+      } finally {
+        tx.close();
+        release();
+      }
+      const report = await verifyAudit(store.db, projectId, signer.publicKey);
+      expect(report, projectId).toMatchObject({ ok: true, entries: hashes.length + 1, firstBad: null });
+      expect(report.payloads, projectId).toMatchObject({ checked: hashes.length + 1 });
+    }
+  });
+
+  it("converts each id by the same rule as the code that binds and joins them", () => {
+    const migration = readFileSync(join(migrationsFolder, "0030_audit_log_ids.sql"), "utf8");
+    for (const column of ["project_id", "run_id"]) expect(migration).toContain(storedIdSql(`\`${column}\``));
+  });
+});
+
 describe("a store a newer release migrated", () => {
   it("is refused at start, naming why, instead of being read and written in a format this release does not know", async () => {
     const store = await freshStore();

@@ -32,7 +32,7 @@ async function runWithLargeStep(): Promise<{ eventId: string; entry: number; eve
   expect(stored.rows[0]![0]).toBe("blob");
   const rs = await ctx.store.client.execute({
     sql: "SELECT seq FROM audit_log WHERE project_id = ? AND subject = ?",
-    args: [projectId, `event:${extract.id}`],
+    args: [storedId(projectId), `event:${extract.id}`],
   });
   return { eventId: extract.id, entry: Number(rs.rows[0]![0]), event: extract };
 }

@@ -1,6 +1,7 @@
 import type { Client } from "@libsql/client";
 import { sha256Hex, type StoredEntry } from "./chain.js";
 import { fromStoredTextOr } from "../../platform/db/stored-text.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 /** An entry with the payload text the store holds for it now (null when there is none). */
 export interface EntryWithPayload extends StoredEntry {
@@ -51,7 +52,7 @@ export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event"
 }
 
 /**
- * A run's purge entries with their payloads (arguments: project, run). INDEXED BY: without it
+ * A run's purge entries with their payloads (arguments: project, run, as `storedId` gives them). INDEXED BY: without it
  * SQLite walks the project's whole chain in seq order, to spare itself sorting the few entries the
  * run index finds, once per purged run a verification meets.
  */
@@ -135,7 +136,7 @@ export class PayloadChecker {
   async #purgesOf(runId: string): Promise<Purge[]> {
     const cached = this.#purges.get(runId);
     if (cached) return cached;
-    const rs = await this.#client.execute({ sql: RUN_PURGES_SQL, args: [this.#projectId, runId] });
+    const rs = await this.#client.execute({ sql: RUN_PURGES_SQL, args: [storedId(this.#projectId), storedId(runId)] });
     const purges = rs.rows.map((r): Purge => {
       const body = r[2] == null ? null : String(r[2]);
       let parsed: { mode?: unknown; payloads?: unknown } = {};

@@ -5,6 +5,7 @@ import { consistencyProof, inclusionPath } from "./merkle.js";
 import { checkpointAt, checkpointCovering, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
 import { payloadText } from "./payload-check.js";
+import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
 
 /** Why a proof cannot be written (exit 1 in the CLI): no such entry, no checkpoint covering it. */
 export class ProofUnavailable extends Error {
@@ -44,7 +45,7 @@ export async function proveInclusion(
           LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
           WHERE a.project_id = ? AND a.seq = ?`,
-    args: [projectId, seq],
+    args: [storedId(projectId), seq],
   });
   const r = rs.rows[0];
   if (!r) throw new ProofUnavailable(`there is no entry ${seq}`);
@@ -65,7 +66,7 @@ export async function proveInclusion(
       actor: String(r[2]),
       action: String(r[3]),
       subject: String(r[4]),
-      runId: r[5] == null ? null : String(r[5]),
+      runId: idFromStoredOrNull(r[5]),
       payloadHash: String(r[6]),
       hash: String(r[7]),
     },

@@ -7,6 +7,7 @@ import { sha256Hex } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { payloadText } from "./payload-check.js";
 import { EVENT_OF_ENTRY } from "./store.js";
+import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -19,8 +20,8 @@ const COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(he
 
 function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[] } {
   const parts = ["a.project_id = ?", "a.time >= ?", "a.time < ?"];
-  const args: InValue[] = [projectId, f.window.from, f.window.to];
-  if (f.runId !== undefined) parts.push("a.run_id = ?"), args.push(f.runId);
+  const args: InValue[] = [storedId(projectId), f.window.from, f.window.to];
+  if (f.runId !== undefined) parts.push("a.run_id = ?"), args.push(storedId(f.runId));
   if (f.actor !== undefined) parts.push("a.actor = ?"), args.push(f.actor);
   if (f.action !== undefined) parts.push("a.action = ?"), args.push(f.action);
   return { sql: parts.join(" AND "), args };
@@ -33,7 +34,7 @@ function view(r: ArrayLike<unknown>): AuditEntryView {
     actor: String(r[2]),
     action: String(r[3]),
     subject: String(r[4]),
-    runId: r[5] == null ? null : String(r[5]),
+    runId: idFromStoredOrNull(r[5]),
     payloadHash: String(r[6]),
     hash: String(r[7]),
   };

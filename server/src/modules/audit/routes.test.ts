@@ -225,7 +225,7 @@ describe("verification and checkpoints", () => {
     expect((await readAuditHead(ctx.store.client, projectId))!.seq).toBe(head);
 
     await ctx.store.client.executeMultiple("DROP TRIGGER audit_log_no_update");
-    await ctx.store.client.execute({ sql: "UPDATE audit_log SET actor = 'user:someone-else' WHERE project_id = ? AND seq = 7", args: [projectId] });
+    await ctx.store.client.execute({ sql: "UPDATE audit_log SET actor = 'user:someone-else' WHERE project_id = ? AND seq = 7", args: [storedId(projectId)] });
     // Prefer: wait=N answers with the outcome when it comes within N seconds.
     const broken = await startVerification(analyst, "wait=10");
     expect(broken.status).toBe(200);

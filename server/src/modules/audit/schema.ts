@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * A SHA-256 stored as its 32 bytes (a BLOB), read and written as the lowercase hex the chain
@@ -19,15 +19,19 @@ const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
 /**
  * The audit trail: one hash chain per project. Entries hold the SHA-256 of their
  * payload, not the payload, so retention can purge payloads (events, audit_payloads) without
- * breaking the chain. Triggers (migration 0004, recreated by 0028) refuse UPDATE and DELETE on this table.
+ * breaking the chain. Triggers (migration 0004, recreated by 0028 and 0030) refuse UPDATE and DELETE on this table.
  *
  * hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of { projectId, seq, time, actor,
  * action, subject, runId, payloadHash }); the first entry's previous hash is 64 zeros.
+ *
+ * Project and run ids are kept as platform/db/stored-id.ts says (a UUID as its 16 bytes, since
+ * migration 0030): bind them with `storedId`, read them with `idFromStored`. The chain hashes
+ * the text they read back as.
  */
 export const auditLog = sqliteTable(
   "audit_log",
   {
-    projectId: text("project_id").notNull(),
+    projectId: blob("project_id").notNull(),
     /** 1, 2, 3… within the project, no gaps: a missing number is a deletion. */
     seq: integer("seq").notNull(),
     time: integer("time").notNull(),
@@ -37,7 +41,7 @@ export const auditLog = sqliteTable(
     /** What the entry is about: `step:<id>`, `run:<id>`, `policy:<workflow>/<step>`, `key:<id>`… */
     subject: text("subject").notNull(),
     /** Set when the fact belongs to a run, so a run's entries are one index range away. */
-    runId: text("run_id"),
+    runId: blob("run_id"),
     payloadHash: sha256Column("payload_hash").notNull(),
     hash: sha256Column("hash").notNull(),
   },
@@ -62,7 +66,8 @@ export const auditLog = sqliteTable(
 export const auditPayloads = sqliteTable(
   "audit_payloads",
   {
-    projectId: text("project_id").notNull(),
+    /** As in audit_log (stored-id.ts), so the two join on it. */
+    projectId: blob("project_id").notNull(),
     seq: integer("seq").notNull(),
     body: text("body").notNull(),
   },

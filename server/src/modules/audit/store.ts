@@ -7,7 +7,7 @@ import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
-import { storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -27,10 +27,10 @@ export interface AuditHead {
 
 /**
  * Joins the event an entry of `audit_log a` is about to `events e`: an event's entry has the
- * subject `event:<id>`. The event log keeps ids as bytes (stored-id.ts), the audit log as the text
- * the chain hashes.
+ * subject `event:<id>`. Both tables keep project ids as stored-id.ts says; the subject is the
+ * text the chain hashes, so its id is turned into the stored form.
  */
-export const EVENT_OF_ENTRY = `e.project_id = ${storedIdSql("a.project_id")} AND e.id = ${storedIdSql("substr(a.subject, 7)")}`;
+export const EVENT_OF_ENTRY = `e.project_id = a.project_id AND e.id = ${storedIdSql("substr(a.subject, 7)")}`;
 
 const ROWS_PER_STATEMENT = 100;
 const PACKED_ROWS_PER_STATEMENT = 5_000;
@@ -44,14 +44,17 @@ const ENTRY_ROWS = new PackedRows([
   { kind: "text" }, // actor
   { kind: "text" }, // action
   { kind: "text" }, // subject
-  { kind: "text", nullable: true }, // run_id
+  { kind: "text", nullable: true, id: true }, // run_id (stored-id.ts)
   { kind: "ascii", width: 64, hex: true }, // payload_hash (SHA-256: hex here, its 32 bytes stored)
   { kind: "ascii", width: 64, hex: true }, // hash
 ]);
 const INSERT_ENTRIES = ENTRY_ROWS.sql("INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)", { leading: ["?4"] });
 
 export async function readAuditHead(tx: Transaction | Client, projectId: string): Promise<AuditHead | null> {
-  const rs = await tx.execute({ sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1", args: [projectId] });
+  const rs = await tx.execute({
+    sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1",
+    args: [storedId(projectId)],
+  });
   const r = rs.rows[0];
   return r ? { seq: Number(r[0]), hash: String(r[1]) } : null;
 }
@@ -69,6 +72,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
   const rows: PackedValue[][] = [];
   const hashes: string[] = [];
   const payloads: InValue[][] = [];
+  const storedProject = storedId(projectId);
   for (const r of records) {
     seq++;
     let hash: string;
@@ -77,7 +81,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     } else {
       const body = canonicalJson(r.payload ?? null);
       hash = sha256Hex(body);
-      payloads.push([projectId, seq, body]);
+      payloads.push([storedProject, seq, body]);
     }
     // Stored as UTF-8, so hashed as what the store keeps (lib/audit-chain.ts wellFormed).
     const runId = r.runId == null ? null : r.runId.toWellFormed();
@@ -88,7 +92,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     hashes.push(prev);
   }
   for (const part of chunks(rows, PACKED_ROWS_PER_STATEMENT)) {
-    await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, projectId] });
+    await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, storedProject] });
   }
   for (const part of chunks(payloads, ROWS_PER_STATEMENT)) {
     await tx.execute(multiRow("INSERT INTO audit_payloads (project_id, seq, body) VALUES ", part, ""));
@@ -177,7 +181,7 @@ export async function projectsNeedingCheckpoint(
   db: Db,
 ): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
   const rs = await db.$client.execute(`
-    SELECT p.id, (SELECT max(seq) FROM audit_log a WHERE a.project_id = p.id) AS head,
+    SELECT p.id, (SELECT max(seq) FROM audit_log a WHERE a.project_id = ${storedIdSql("p.id")}) AS head,
            c.seq, c.time
     FROM projects p
     LEFT JOIN audit_checkpoints c ON c.project_id = p.id AND c.seq = (SELECT max(seq) FROM audit_checkpoints WHERE project_id = p.id)`);
@@ -233,17 +237,17 @@ export async function* readEntries(
     const rs = await db.$client.execute({
       sql: `SELECT project_id, seq, time, actor, action, subject, run_id, lower(hex(payload_hash)), lower(hex(hash)) FROM audit_log
             WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
-      args: [projectId, after, upTo, pageSize],
+      args: [storedId(projectId), after, upTo, pageSize],
     });
     for (const r of rs.rows) {
       yield {
-        projectId: String(r[0]),
+        projectId: idFromStored(r[0]),
         seq: Number(r[1]),
         time: Number(r[2]),
         actor: String(r[3]),
         action: String(r[4]),
         subject: String(r[5]),
-        runId: r[6] == null ? null : String(r[6]),
+        runId: idFromStoredOrNull(r[6]),
         payloadHash: String(r[7]),
         hash: String(r[8]),
       };
@@ -277,17 +281,17 @@ export async function* readEntriesWithPayload(
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
             WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
-      args: [projectId, after, upTo, pageSize],
+      args: [storedId(projectId), after, upTo, pageSize],
     });
     for (const r of rs.rows) {
       yield {
-        projectId: String(r[0]),
+        projectId: idFromStored(r[0]),
         seq: Number(r[1]),
         time: Number(r[2]),
         actor: String(r[3]),
         action: String(r[4]),
         subject: String(r[5]),
-        runId: r[6] == null ? null : String(r[6]),
+        runId: idFromStoredOrNull(r[6]),
         payloadHash: String(r[7]),
         hash: String(r[8]),
         payload: payloadText(r[9]),

@@ -3,6 +3,7 @@ import { entryHash, GENESIS_HASH, sha256Hex, type CheckpointSigner, type SignedC
 import { appendAudit, insertCheckpoint, lastCheckpoint, readAuditHead } from "./store.js";
 import { treeForHead } from "./tree-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
+import { idFromStoredOrNull, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /**
  * The system chain: an audit chain of its own whose entries list every project's chain head,
@@ -48,7 +49,7 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
             (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           WHERE a.project_id = ? AND a.seq = ?`,
-    args: [SYSTEM_CHAIN, c.seq],
+    args: [storedId(SYSTEM_CHAIN), c.seq],
   });
   const r = rs.rows[0];
   if (!r) return `the system anchor at entry ${c.seq} is missing from the system chain`;
@@ -59,7 +60,7 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
     actor: String(r[2]),
     action: String(r[3]),
     subject: String(r[4]),
-    runId: r[5] == null ? null : String(r[5]),
+    runId: idFromStoredOrNull(r[5]),
     payloadHash: String(r[6]),
   };
   const prev = c.seq === 1 ? GENESIS_HASH : r[9] == null ? null : String(r[9]);
@@ -79,12 +80,12 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
 async function currentHeads(tx: Transaction): Promise<Map<string, ListedHead | null>> {
   const rs = await tx.execute(`
     SELECT p.id, a.seq, lower(hex(a.hash)) FROM projects p
-    LEFT JOIN audit_log a ON a.project_id = p.id AND a.seq = (SELECT max(seq) FROM audit_log WHERE project_id = p.id)`);
+    LEFT JOIN audit_log a ON a.project_id = ${storedIdSql("p.id")} AND a.seq = (SELECT max(seq) FROM audit_log WHERE project_id = ${storedIdSql("p.id")})`);
   return new Map(rs.rows.map((r) => [String(r[0]), r[1] == null ? null : { seq: Number(r[1]), hash: String(r[2]) }]));
 }
 
 async function hashAt(tx: Transaction, projectId: string, seq: number): Promise<string | null> {
-  const rs = await tx.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, seq] });
+  const rs = await tx.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [storedId(projectId), seq] });
   return rs.rows[0] ? String(rs.rows[0][0]) : null;
 }
 

@@ -15,7 +15,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
 
 /**
  * The tamper matrix, as someone with write access to the database file would do it, against a
@@ -82,7 +82,7 @@ async function build(opts: { file?: boolean } = {}): Promise<Built> {
   await runCheckpointJob(jobs, { minEntries: 20 });
   await runCheckpointJob(jobs, { minEntries: 1 });
   const seqOf = async (where: string) => {
-    const rs = await ctx.store.client.execute({ sql: `SELECT max(seq) FROM audit_log WHERE project_id = ? AND ${where}`, args: [projectId] });
+    const rs = await ctx.store.client.execute({ sql: `SELECT max(seq) FROM audit_log WHERE project_id = ? AND ${where}`, args: [storedId(projectId)] });
     return Number(rs.rows[0]![0]);
   };
   return {
@@ -123,11 +123,11 @@ async function wholeStore() {
 
 /** Rewrites every hash from `from` on, and the tree the server kept, as someone without the key would. */
 async function recomputeFrom(projectId: string, from: number, alsoTree: boolean): Promise<void> {
-  const prevRow = await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", projectId, from - 1);
+  const prevRow = await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(projectId), from - 1);
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
   const rs = await sql(
     "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
-    projectId,
+    storedId(projectId),
     from,
   );
   for (const r of rs.rows) {
@@ -138,10 +138,10 @@ async function recomputeFrom(projectId: string, from: number, alsoTree: boolean)
       actor: String(r[2]),
       action: String(r[3]),
       subject: String(r[4]),
-      runId: r[5] == null ? null : String(r[5]),
+      runId: idFromStoredOrNull(r[5]),
       payloadHash: String(r[6]),
     });
-    await sql("UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", prev, projectId, Number(r[0]));
+    await sql("UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", prev, storedId(projectId), Number(r[0]));
   }
   if (alsoTree) await sql("DELETE FROM audit_trees WHERE project_id = ?", projectId);
 }
@@ -176,7 +176,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     it(`names an edited entry (${field}) exactly`, async () => {
       const b = await build();
       await dropTriggers();
-      await sql(`UPDATE audit_log SET ${set} WHERE project_id = ? AND seq = ?`, b.projectId, b.decision);
+      await sql(`UPDATE audit_log SET ${set} WHERE project_id = ? AND seq = ?`, storedId(b.projectId), b.decision);
       expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/does not match its hash/) });
     });
   }
@@ -184,11 +184,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
   it("names a deleted entry, and the first of two swapped ones", async () => {
     const b = await build();
     await dropTriggers();
-    await sql("UPDATE audit_log SET seq = -1 WHERE project_id = ? AND seq = ?", b.projectId, b.decision);
-    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = ?", b.decision, b.projectId, b.decision + 1);
-    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = -1", b.decision + 1, b.projectId);
+    await sql("UPDATE audit_log SET seq = -1 WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
+    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = ?", b.decision, storedId(b.projectId), b.decision + 1);
+    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = -1", b.decision + 1, storedId(b.projectId));
     expect((await viaApi(b)).report.firstBad?.seq).toBe(b.decision);
-    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, b.decision + 1);
+    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision + 1);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/does not match its hash/) });
   });
 
@@ -197,8 +197,8 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await dropTriggers();
     const at = b.decision;
     for (const table of ["audit_log", "audit_payloads"]) {
-      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, b.projectId, at);
-      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, b.projectId);
+      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, storedId(b.projectId), at);
+      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, storedId(b.projectId));
     }
     const body = canonicalJson({ decision: "reject", reason: "forged" });
     const forged = {
@@ -211,10 +211,10 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId: null,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
+    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), at - 1)).rows[0]![0]);
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
-      b.projectId,
+      storedId(b.projectId),
       at,
       forged.time,
       forged.actor,
@@ -223,24 +223,24 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       forged.payloadHash,
       entryHash(prev, forged),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", b.projectId, at, body);
+    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", storedId(b.projectId), at, body);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: at, reason: expect.stringMatching(/inserted/) });
   });
 
   it("names an edited payload, an edited event body and a deleted payload exactly; purged and reduced ones verify", async () => {
     const b = await build();
-    const decision = await sql("SELECT body FROM audit_payloads WHERE project_id = ? AND seq = ?", b.projectId, b.decision);
+    const decision = await sql("SELECT body FROM audit_payloads WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
     const forged = canonicalJson({ ...(JSON.parse(String(decision.rows[0]![0])) as object), decision: "reject", reason: "forged" });
-    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", forged, b.projectId, b.decision);
+    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", forged, storedId(b.projectId), b.decision);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
     // The export says so too, instead of serving the forged decision as the record.
     const exported = await ctx.app.request(`/v1/audit/export?action=escalation.decided&from=${new Date(BUILT - HOUR).toISOString()}`, {
       headers: { cookie: b.admin.cookie },
     });
     expect(JSON.parse((await exported.text()).trim())).toMatchObject({ seq: b.decision, payloadIntact: false });
-    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), b.projectId, b.decision);
+    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), storedId(b.projectId), b.decision);
 
-    const subject = String((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, b.event)).rows[0]![0]);
+    const subject = String((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.event)).rows[0]![0]);
     // Edited as someone with the file would: read, change a value, write it back (as text).
     const eventId = subject.slice("event:".length);
     const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(eventId))).rows[0]![0]);
@@ -260,12 +260,12 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await dropTriggers();
     // The decision's run: delete its payload, and claim a TTL purge of the run removed it, with
     // a purge entry inserted after it (chained, renumbering what follows).
-    const runId = String((await sql("SELECT run_id FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, b.decision)).rows[0]![0]);
-    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq = ?", b.projectId, b.decision);
+    const runId = idFromStored((await sql("SELECT run_id FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision)).rows[0]![0]);
+    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
     const at = b.decision + 1;
     for (const table of ["audit_log", "audit_payloads"]) {
-      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, b.projectId, at);
-      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, b.projectId);
+      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, storedId(b.projectId), at);
+      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, storedId(b.projectId));
     }
     const body = canonicalJson({ mode: "ttl", steps: 0, events: 0 });
     const purge = {
@@ -278,20 +278,20 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", b.projectId, at - 1)).rows[0]![0]);
+    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), at - 1)).rows[0]![0]);
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
-      b.projectId,
+      storedId(b.projectId),
       at,
       purge.time,
       purge.actor,
       purge.action,
       purge.subject,
-      runId,
+      storedId(runId),
       purge.payloadHash,
       entryHash(prev, purge),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", b.projectId, at, body);
+    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", storedId(b.projectId), at, body);
     expect((await viaApi(b)).report.firstBad).toMatchObject({
       seq: b.decision,
       reason: expect.stringMatching(/taken as removed by retention on the word of entry/),
@@ -302,8 +302,8 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const b = await build();
     await dropTriggers();
     const cut = b.lastCheckpoint - 5;
-    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq > ?", b.projectId, cut);
-    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq > ?", b.projectId, cut);
+    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq > ?", storedId(b.projectId), cut);
+    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq > ?", storedId(b.projectId), cut);
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ? AND seq > ?", b.projectId, cut);
     // The checkpoint file outside the database names the last checkpoint.
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: cut + 1, reason: expect.stringMatching(/truncated/) });
@@ -325,7 +325,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const checkpoints = (await sql("SELECT seq FROM audit_checkpoints WHERE project_id = ? ORDER BY seq", b.projectId)).rows.map((r) => Number(r[0]));
     const before = checkpoints.filter((s) => s < b.decision).at(-1) ?? 0;
     const after = checkpoints.find((s) => s >= b.decision)!;
-    await sql("UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = ?", b.projectId, b.decision);
+    await sql("UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
     await recomputeFrom(b.projectId, b.decision, true);
     // The entry changed cannot be told from the consistent rewrite after it: the report names
     // the first entry past the last checkpoint that holds, up to the one that does not.
@@ -364,7 +364,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     };
     await sql(
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
-      b.projectId,
+      storedId(b.projectId),
       forged.seq,
       forged.time,
       forged.actor,
@@ -373,7 +373,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       forged.payloadHash,
       entryHash(head.hash, forged),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, '{}')", b.projectId, forged.seq);
+    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, '{}')", storedId(b.projectId), forged.seq);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: head.seq + 1, reason: expect.stringMatching(/not appended by the server/) });
     await expect(createCheckpoint(ctx.store.client, b.projectId, ctx.deps.auditSigner, BUILT)).rejects.toThrow(/not appended by the server/);
   });
@@ -383,7 +383,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       const b = await build({ file: withFile });
       await dropTriggers();
       for (const table of ["audit_log", "audit_payloads", "audit_checkpoints", "audit_trees", "audit_tree_nodes", "api_keys", "users", "sessions"]) {
-        await sql(`DELETE FROM ${table} WHERE project_id = ?`, b.other);
+        await sql(`DELETE FROM ${table} WHERE project_id = ?`, table === "audit_log" || table === "audit_payloads" ? storedId(b.other) : b.other);
       }
       await sql("DELETE FROM projects WHERE id = ?", b.other);
       const all = await wholeStore();
@@ -401,7 +401,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const b = await build({ file: false });
     await dropTriggers();
     for (const table of ["audit_log", "audit_payloads", "audit_checkpoints", "audit_trees", "audit_tree_nodes"]) {
-      await sql(`DELETE FROM ${table} WHERE project_id = ?`, b.projectId);
+      await sql(`DELETE FROM ${table} WHERE project_id = ?`, table === "audit_log" || table === "audit_payloads" ? storedId(b.projectId) : b.projectId);
     }
     // Not "ok, 0 entries": the system anchor lists the chain's head.
     expect((await viaApi(b)).report).toMatchObject({

@@ -9,6 +9,7 @@ import { NO_PAYLOADS, type VerifyReport } from "./report.js";
 import { readAuditHead, readCheckpoints, readEntriesWithPayload, readTreeNodes } from "./store.js";
 import { readSystemAnchor, SYSTEM_CHAIN, type SystemAnchor } from "./system-anchor.js";
 import { treeProblem } from "./tree-store.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 /** ~4–5 ms of work a page (reading ~10 µs an entry, hashing ~1.5 µs). */
 const VERIFY_PAGE = 400;
@@ -152,7 +153,10 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
         fail(vouched, `the system chain has lost its anchors ${anchor.checkpoint.seq + 1}–${lost.at(-1)!.seq}, whose copies outside the database remain`);
       } else if (listed && listed.seq > 0) {
         const head = (await readAuditHead(db.$client, projectId))?.seq ?? 0;
-        const at = await db.$client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, listed.seq] });
+        const at = await db.$client.execute({
+          sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?",
+          args: [storedId(projectId), listed.seq],
+        });
         const when = new Date(anchor.checkpoint.time).toISOString();
         if (listed.seq > head) {
           fail(head + 1, `entries ${head + 1}–${listed.seq} are missing: the system anchor signed at ${when} lists ${listed.seq} entries (truncated tail)`);
@@ -176,7 +180,10 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
   if (report.ok && report.head) {
     const anchoredUpTo = Math.max(report.lastGoodCheckpoint ?? 0, systemCovers);
     if (report.head.seq > anchoredUpTo) {
-      const rs = await db.$client.execute({ sql: "SELECT time FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, anchoredUpTo + 1] });
+      const rs = await db.$client.execute({
+        sql: "SELECT time FROM audit_log WHERE project_id = ? AND seq = ?",
+        args: [storedId(projectId), anchoredUpTo + 1],
+      });
       const since = Number(rs.rows[0]?.[0] ?? 0);
       const now = options.now ?? Date.now();
       if (since < now - (options.unanchoredAfterMs ?? DEFAULT_UNANCHORED_AFTER_MS)) {

@@ -7,6 +7,7 @@ import { streamCorrections } from "./store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, postBatches, type Caller } from "../../../test-support/review-fixtures.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 /** The test clock: decisions are stamped with it, so the tests choose decision times. */
@@ -247,7 +248,7 @@ async function auditEntries(projectId: string) {
   const rs = await ctx.store.client.execute({
     sql: `SELECT a.actor, p.body FROM audit_log a JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           WHERE a.project_id = ? AND a.action = 'export.corrections' ORDER BY a.seq`,
-    args: [projectId],
+    args: [storedId(projectId)],
   });
   return rs.rows.map((r) => ({ actor: String(r[0]), payload: JSON.parse(String(r[1])) as unknown }));
 }

@@ -1,7 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
 import { appendAudit, EVENT_OF_ENTRY, type AuditRecord } from "../audit/store.js";
-import { idFromStored, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
@@ -163,9 +163,10 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
 }
 
 /**
- * A run's event entries in the audit log (arguments: project, run). INDEXED BY: the table keeps
- * its rows in its (project, seq) key, and without statistics SQLite would walk the project's
- * whole chain by that key rather than look up the few rows the run index finds.
+ * A run's event entries in the audit log (arguments: project, run, as `storedId` gives them).
+ * INDEXED BY: the table keeps its rows in its (project, seq) key, and without statistics SQLite
+ * would walk the project's whole chain by that key rather than look up the few rows the run index
+ * finds.
  */
 export const RUN_EVENT_ENTRIES_SQL =
   "SELECT seq, subject FROM audit_log INDEXED BY audit_log_run_idx WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'";
@@ -179,7 +180,7 @@ export const RUN_EVENT_ENTRIES_SQL =
  */
 export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
   JOIN events e ON ${EVENT_OF_ENTRY}
-  WHERE a.project_id = ?1 AND a.run_id = ?2 AND a.subject LIKE 'event:%' AND e.run_id = ${storedIdSql("?2")} AND e.seq <= ?3`;
+  WHERE a.project_id = ${storedIdSql("?1")} AND a.run_id = ${storedIdSql("?2")} AND a.subject LIKE 'event:%' AND e.run_id = a.run_id AND e.seq <= ?3`;
 
 /**
  * A run's events stored before the first event the store audited (arguments: project, run,
@@ -202,7 +203,7 @@ async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number>
   let seq = firstAudited.get(client);
   if (seq === undefined) {
     const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENT_OF_ENTRY}
-                                             WHERE a.project_id = p.id AND a.subject LIKE 'event:%' ORDER BY a.seq LIMIT 1)) FROM projects p`);
+                                             WHERE a.project_id = ${storedIdSql("p.id")} AND a.subject LIKE 'event:%' ORDER BY a.seq LIMIT 1)) FROM projects p`);
     const v = rs.rows[0]?.[0];
     // None yet: every event may be unaudited, and the next purge looks again.
     if (v === null || v === undefined) return Number.MAX_SAFE_INTEGER;
@@ -223,7 +224,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     const args = [projectId, runId];
     const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor, auditedFrom);
     // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
-    const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args });
+    const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args: [storedId(projectId), storedId(runId)] });
     const payloads: Record<string, string> = {};
     for (const e of entries.rows) {
       const hash = bodies.get(String(e[1]));
@@ -316,7 +317,7 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
     await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({
       sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
-      args,
+      args: [storedId(projectId), storedId(runId)],
     });
     const hours = await currentHours(tx, [{ projectId, runId }]);
     await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });

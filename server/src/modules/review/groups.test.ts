@@ -4,6 +4,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { call } from "../../../test-support/review-fixtures.js";
 import type { AccuracyResponse, AssigneesResponse, ReviewGroupView } from "./team-contract.js";
 import { createWebhook } from "../webhooks/store.js";
+import { storedId } from "../../platform/db/stored-id.js";
 import {
   decide,
   detail,
@@ -47,7 +48,7 @@ describe("review groups", () => {
     expect((await putGroup(t, "water", { members: [t.a.userId] })).status).toBe(200);
     const audit = await ctx.store.client.execute({
       sql: "SELECT action FROM audit_log WHERE project_id = ? AND subject = 'review_group:water' ORDER BY seq",
-      args: [t.projectId],
+      args: [storedId(t.projectId)],
     });
     expect(audit.rows.map((r) => r[0])).toEqual(["review_group.created", "review_group.updated"]);
   });

@@ -175,4 +175,42 @@ describe("PackedRows, a hex column", () => {
       c.close();
     }
   });
+
+  it("stores a text id column's canonical UUIDs as their 16 bytes and any other id, of any length, as text", async () => {
+    const ids = new PackedRows([{ kind: "text", id: true }, { kind: "integer" }, { kind: "text", id: true, nullable: true }, { kind: "text" }]);
+    const c = createClient({ url: ":memory:" });
+    try {
+      await c.execute("CREATE TABLE tids (a, i, b, s)");
+      const uuid = fc.uuid({ version: 4 });
+      const other = fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 60 }).filter((s) => !s.includes("\u0000")),
+        uuid.map((u) => u.toUpperCase()),
+        uuid.map((u) => `${u}x`),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.oneof(uuid, other), fc.option(fc.oneof(uuid, other), { nil: null }), fc.string({ maxLength: 8 })), {
+            minLength: 1,
+            maxLength: 20,
+          }),
+          async (rows) => {
+            await c.execute("DELETE FROM tids");
+            const packed = ids.pack(rows.map(([a, b, s], i) => [a, i, b, s]));
+            await c.execute({ sql: ids.sql("INSERT INTO tids (a, i, b, s)"), args: packed.args });
+            const back = await c.execute("SELECT a, b, s, typeof(a), typeof(b) FROM tids ORDER BY i");
+            expect(back.rows.map((r) => [idFromStored(r[0]), idFromStoredOrNull(r[1]), String(r[2])])).toEqual(rows);
+            for (const [i, r] of back.rows.entries()) {
+              const [a, b] = rows[i]!;
+              expect(r[3]).toBe(typeof storedId(a) === "string" ? "text" : "blob");
+              expect(r[4]).toBe(b === null ? "null" : typeof storedId(b) === "string" ? "text" : "blob");
+            }
+          },
+        ),
+        { numRuns: 80 },
+      );
+    } finally {
+      c.close();
+    }
+    expect(() => new PackedRows([{ kind: "text", id: true }]).pack([[toStoredText("x".repeat(5_000))]])).toThrow(/compressed text/);
+  });
 });

@@ -36,11 +36,15 @@ export interface AsciiColumn {
 export interface IntegerColumn {
   kind: "integer";
 }
-/** Any text, any length: a string, or its UTF-8 bytes; with `compressed`, also a `CompressedText` (stored as a BLOB). */
+/**
+ * Any text, any length: a string, or its UTF-8 bytes; with `compressed`, also a `CompressedText`
+ * (stored as a BLOB); with `id`, an id of any length stored as stored-id.ts says.
+ */
 export interface TextColumn {
   kind: "text";
   nullable?: boolean;
   compressed?: boolean;
+  id?: boolean;
 }
 export type PackedColumn = AsciiColumn | IntegerColumn | TextColumn;
 export type PackedValue = string | number | Uint8Array | CompressedText | null;
@@ -55,7 +59,7 @@ const INTEGER_WIDTH = 17; // "-9007199254740991"
 const END_WIDTH = 10; // where a text value ends in ?3: up to 9,999,999,999 bytes
 const SPACE = 0x20;
 const NULL_MARK = 0x4e; // "N" in the flag byte after a nullable text value's end
-const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed column's value: keep it a BLOB
+const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed or id text column's value: keep it a BLOB
 const UUID_MARK = 0x55; // "U" in the flag byte before an id column's value: a UUID's 16 bytes follow
 
 interface Layout {
@@ -63,7 +67,10 @@ interface Layout {
   nullable: boolean;
   hex: boolean;
   id: boolean;
+  /** A text column whose flag byte may mark a BLOB (compressed or id). */
   compressed: boolean;
+  /** Takes a `CompressedText`. */
+  takesCompressed: boolean;
   offset: number;
   width: number;
 }
@@ -77,10 +84,11 @@ export class PackedRows {
     let offset = 0;
     this.#layout = columns.map((column) => {
       const nullable = column.kind !== "integer" && column.nullable === true;
-      const compressed = column.kind === "text" && column.compressed === true;
-      // A text column's flag byte (after its end) marks a null or, in a compressed column, a BLOB.
-      // An id column's first byte marks a UUID stored as its 16 bytes, written in JS (stored-id.ts).
-      const id = column.kind === "ascii" && column.id === true;
+      // A text column's flag byte (after its end) marks a null or, in a compressed or id column, a
+      // BLOB. An ascii id column's first byte marks a UUID stored as its 16 bytes, written in JS
+      // (stored-id.ts); a text id column's UUID is those 16 bytes in ?3, flagged as a BLOB.
+      const compressed = column.kind === "text" && (column.compressed === true || column.id === true);
+      const id = column.kind !== "integer" && column.id === true;
       const width =
         column.kind === "ascii" ? column.width + (id ? 1 : 0) : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
       const l = {
@@ -89,6 +97,7 @@ export class PackedRows {
         hex: column.kind === "ascii" && column.hex === true,
         id,
         compressed,
+        takesCompressed: column.kind === "text" && column.compressed === true,
         offset,
         width,
       };
@@ -159,7 +168,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, hex, id, compressed, offset, width } = layout[c]!;
+        const { kind, nullable, hex, id, takesCompressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -172,7 +181,7 @@ export class PackedRows {
             fixed[at + END_WIDTH] = NULL_MARK;
           }
         } else if (value instanceof CompressedText) {
-          if (!compressed) throw new TypeError(`column ${c}: compressed text in a column that does not take it`);
+          if (!takesCompressed) throw new TypeError(`column ${c}: compressed text in a column that does not take it`);
           text.set(value.bytes, end);
           end += value.bytes.byteLength;
           if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
@@ -196,6 +205,11 @@ export class PackedRows {
             fixed.fill(SPACE, at + 1, at + 17);
             fixed.write(value, at + 1, room, "latin1");
           }
+        } else if (id && uuidInto(value, text, end)) {
+          end += 16;
+          if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
+          writeInteger(fixed, at + END_WIDTH, end);
+          fixed[at + END_WIDTH] = BLOB_MARK;
         } else {
           end += text.write(value, end, "utf8");
           if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");

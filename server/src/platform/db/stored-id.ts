@@ -1,12 +1,16 @@
 /**
- * Ids as the event log stores them. A UUID in its canonical form (lower-case hex, dashes at 8, 13,
- * 18 and 23) is stored as the 16 bytes it spells, a BLOB; any other id (a test's "p", an id from
- * before ids were checked) stays TEXT. The storage class is the marker, so the mapping is one to
- * one both ways and a BLOB never equals a TEXT: uniqueness and lookups mean what they meant.
+ * Ids as the event log and the audit log store them. A UUID in its canonical form (lower-case
+ * hex, dashes at 8, 13, 18 and 23) is stored as the 16 bytes it spells, a BLOB; any other id (a
+ * test's "p", an id from before ids were checked) stays TEXT. The storage class is the marker,
+ * so the mapping is one to one both ways and a BLOB never equals a TEXT: uniqueness and lookups
+ * mean what they meant.
  *
  * Why: the event log holds three ids a row and one more in its (project, id) index, 36
  * characters each as text. As bytes they take 16, which is 151 of the 544 bytes an event cost
  * there (docs/performance.md, "Storage").
+ *
+ * The audit log (project and run ids, and its payloads' project id) followed, for the same reason:
+ * 435 → 315 bytes an event there.
  *
  * Three ways in, one rule: `storedId` for a value bound from JS, `storedIdSql` for an id another
  * table holds as text (an audit subject, a project id), `idFromStored` for reading one back.
