@@ -17,7 +17,7 @@ import { entryHash, GENESIS_HASH, sha256Hex } from "../server/src/modules/audit/
 import { spawnServer } from "../test/support/server.js";
 import { fmt, median } from "./stats.js";
 import { collectorDdl } from "./store-ddl.js";
-import { storedId } from "../server/src/platform/db/stored-id.js";
+import { storedId, storedRef } from "../server/src/platform/db/stored-id.js";
 
 const CLIENTS = 8;
 const STEPS_PER_RUN = 5;
@@ -142,8 +142,8 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
         payloadHash: sha256Hex(r[6] as string),
       };
       prev = entryHash(prev, entry);
-      // Ids as the audit log stores them too (stored-id.ts); the chain hashes their text.
-      return [storedId(entry.projectId), entry.seq, entry.time, entry.actor, entry.action, entry.subject, r[3]!, entry.payloadHash, prev];
+      // Ids and references as the audit log stores them too (stored-id.ts); the chain hashes their text.
+      return [storedId(entry.projectId), entry.seq, entry.time, storedRef(entry.actor), entry.action, storedRef(entry.subject), r[3]!, entry.payloadHash, prev];
     });
     const insert = (from: number, to: number) => ({
       sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(to - from)

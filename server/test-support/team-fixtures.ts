@@ -4,7 +4,7 @@ import type { DecisionResponse, EscalationDetail, QueueResponse } from "../src/m
 import type { JobName } from "../src/modules/jobs/names.js";
 import type { TestContext } from "./testing.js";
 import { call, escalatedRun, postBatches, type Caller } from "./review-fixtures.js";
-import { storedId } from "../src/platform/db/stored-id.js";
+import { refFromStored, storedId } from "../src/platform/db/stored-id.js";
 
 // Team review scenarios: a project with several people, policies set through the API, and the
 // review routes as the dashboard calls them.
@@ -90,7 +90,11 @@ export async function auditEntries(
           WHERE l.project_id = ? AND l.action = ? ORDER BY l.seq`,
     args: [storedId(projectId), action],
   });
-  return rs.rows.map((r) => ({ actor: String(r[0]), subject: String(r[1]), payload: JSON.parse(String(r[2] ?? "null")) as Record<string, unknown> }));
+  return rs.rows.map((r) => ({
+    actor: refFromStored(r[0]),
+    subject: refFromStored(r[1]),
+    payload: JSON.parse(String(r[2] ?? "null")) as Record<string, unknown>,
+  }));
 }
 
 /** Webhook deliveries queued for the project, by event, oldest first. */

@@ -10,7 +10,7 @@ import { createCheckpoint } from "../../server/src/modules/audit/checkpoints.js"
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
 import { batch, envelope, FUZZ_ENV, FUZZ_LIMITS, KNOWN_FIELDS, contentOf, serialize, type EnvelopeCase, type GenItem } from "../support/ingest-arbitraries.js";
-import { idFromStored, idFromStoredOrNull, storedId } from "../../server/src/platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, refFromStored, storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Property-based fuzzing of `POST /v1/events`: valid, mutated and malformed batches
@@ -222,7 +222,7 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
       ? [entry, { ...entry, action: `gate.${gate.outcome}`, subject: `step:${(e.stepId as string).toLowerCase()}` }]
       : [entry];
   });
-  const actual = entries.rows.map((r) => ({ action: r[0], subject: r[1], actor: r[2], runId: idFromStoredOrNull(r[3]) }));
+  const actual = entries.rows.map((r) => ({ action: r[0], subject: refFromStored(r[1]), actor: refFromStored(r[2]), runId: idFromStoredOrNull(r[3]) }));
   // One request: its entries in item order. Several: the merge order is the server's.
   const order = (xs: object[]) => (reqs.length === 1 ? xs : [...xs].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
   expect(order(actual), why).toEqual(order(expectedEntries));
@@ -235,7 +235,8 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
       args: [storedId(projectId), ...ids.map(storedId)],
     });
     expect(rows.rows.length, why).toBe(ids.length);
-    const hashes = new Map(entries.rows.filter((r) => String(r[1]).startsWith("event:")).map((r) => [String(r[1]).slice(6), String(r[4])]));
+    const subjects = entries.rows.map((r) => [refFromStored(r[1]), String(r[4])] as const);
+    const hashes = new Map(subjects.filter(([subject]) => subject.startsWith("event:")).map(([subject, hash]) => [subject.slice(6), hash]));
     for (const r of rows.rows) {
       // The JSON text the hash is of (a large body is stored compressed); the key is the entry's actor, checked above.
       const bodyText = fromStoredText(r[2]);

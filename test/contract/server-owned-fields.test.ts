@@ -4,7 +4,7 @@ import { runStarted, stepEvent } from "../../server/test-support/events-fixtures
 import { call, escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
-import { idFromStored, storedId } from "../../server/src/platform/db/stored-id.js";
+import { idFromStored, refFromStored, storedId, storedRef } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Unknown body fields never set server-owned columns (mass assignment): ids, owners, times,
@@ -122,10 +122,10 @@ describe("server-owned fields in request bodies", () => {
     const actors = await rows(
       "SELECT actor FROM audit_log WHERE project_id = ? AND subject IN (?, ?)",
       storedId(t.projectId),
-      `event:${start.id}`,
-      `event:${step.id}`,
+      storedRef(`event:${start.id}`),
+      storedRef(`event:${step.id}`),
     );
-    expect(actors.map((r) => r.actor)).toEqual([`sdk:${t.keyId}`, `sdk:${t.keyId}`]);
+    expect(actors.map((r) => refFromStored(r.actor))).toEqual([`sdk:${t.keyId}`, `sdk:${t.keyId}`]);
     expect(await rows("SELECT 1 FROM events WHERE project_id = ?", storedId(FOREIGN_PROJECT))).toHaveLength(0);
   });
 

@@ -10,7 +10,7 @@ import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } f
 import { appendAudit, readAuditHead } from "../modules/audit/store.js";
 import { verifyAudit } from "../modules/audit/verify.js";
 import { beginWrite } from "../platform/db/write-transaction.js";
-import { idFromStored, idFromStoredOrNull, storedId, storedIdSql } from "../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, refFromStored, storedId, storedIdSql, storedRefSql } from "../platform/db/stored-id.js";
 import { uuidv7 } from "@seamtrace/sdk";
 
 interface Journal {
@@ -270,6 +270,7 @@ describe("migrating the audit log to ids stored as bytes", () => {
     const c = store.client;
     const project = uuidv7();
     const run = uuidv7();
+    const key = uuidv7();
     // The event an entry is about, as 0029 left the event log: ids as bytes.
     const eventId = uuidv7();
     const eventBody = '{"n":0}';
@@ -294,7 +295,7 @@ describe("migrating the audit log to ids stored as bytes", () => {
           projectId,
           seq,
           time: 1_000 + seq,
-          actor: "user:u",
+          actor: isEvent ? `sdk:${key}` : n === 1 ? `user:${run}` : "user:u",
           action: isEvent ? "step.completed" : "policy.updated",
           subject: isEvent ? `event:${eventId}` : `policy:wf/s${seq}`,
           runId: n === 2 ? null : runId,
@@ -328,6 +329,16 @@ describe("migrating the audit log to ids stored as bytes", () => {
     ]);
     const runIds = await c.execute({ sql: "SELECT run_id FROM audit_log WHERE project_id = ? ORDER BY seq", args: [storedId(project)] });
     expect(runIds.rows.map((r) => idFromStoredOrNull(r[0]))).toEqual([run, run, null, run.toUpperCase(), run.toUpperCase(), null]);
+    // Actors and subjects that reference a UUID are bytes too (a kind byte and 16), the rest text.
+    const refs = await c.execute({
+      sql: "SELECT actor, subject, typeof(actor), typeof(subject) FROM audit_log WHERE project_id = ? ORDER BY seq",
+      args: [storedId(project)],
+    });
+    expect(refs.rows.slice(0, 3).map((r) => [refFromStored(r[0]), refFromStored(r[1]), String(r[2]), String(r[3])])).toEqual([
+      [`sdk:${key}`, `event:${eventId}`, "blob", "blob"],
+      [`user:${run}`, "policy:wf/s2", "blob", "text"],
+      ["user:u", "policy:wf/s3", "text", "text"],
+    ]);
     await expect(c.execute({ sql: "DELETE FROM audit_log WHERE project_id = ?", args: [storedId(project)] })).rejects.toThrow(/append-only/);
     expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
 
@@ -355,6 +366,7 @@ describe("migrating the audit log to ids stored as bytes", () => {
   it("converts each id by the same rule as the code that binds and joins them", () => {
     const migration = readFileSync(join(migrationsFolder, "0030_audit_log_ids.sql"), "utf8");
     for (const column of ["project_id", "run_id"]) expect(migration).toContain(storedIdSql(`\`${column}\``));
+    for (const column of ["actor", "subject"]) expect(migration).toContain(storedRefSql(`\`${column}\``));
   });
 });
 

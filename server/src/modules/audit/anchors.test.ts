@@ -13,7 +13,7 @@ import { WebhookDispatcher } from "../webhooks/dispatcher.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call } from "../../../test-support/review-fixtures.js";
-import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
 
 const signer = new CheckpointSigner("x".repeat(40));
 const c = signer.sign({ projectId: "p1", seq: 3, headHash: "a".repeat(64), rootHash: "b".repeat(64), time: 1_750_000_000_000, prevSignature: "" });
@@ -118,9 +118,9 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
         projectId,
         seq: Number(r[0]),
         time: Number(r[1]),
-        actor: String(r[2]),
+        actor: refFromStored(r[2]),
         action: String(r[3]),
-        subject: String(r[4]),
+        subject: refFromStored(r[4]),
         runId: idFromStoredOrNull(r[5]),
         payloadHash: String(r[6]),
       });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { verifyAudit } from "./verify.js";
-import { idFromStored, storedId } from "../../platform/db/stored-id.js";
+import { idFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 let key: string;
@@ -32,7 +32,7 @@ async function runWithLargeStep(): Promise<{ eventId: string; entry: number; eve
   expect(stored.rows[0]![0]).toBe("blob");
   const rs = await ctx.store.client.execute({
     sql: "SELECT seq FROM audit_log WHERE project_id = ? AND subject = ?",
-    args: [storedId(projectId), `event:${extract.id}`],
+    args: [storedId(projectId), storedRef(`event:${extract.id}`)],
   });
   return { eventId: extract.id, entry: Number(rs.rows[0]![0]), event: extract };
 }

@@ -5,7 +5,7 @@ import { consistencyProof, inclusionPath } from "./merkle.js";
 import { checkpointAt, checkpointCovering, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
 import { payloadText } from "./payload-check.js";
-import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
 
 /** Why a proof cannot be written (exit 1 in the CLI): no such entry, no checkpoint covering it. */
 export class ProofUnavailable extends Error {
@@ -43,7 +43,7 @@ export async function proveInclusion(
             (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a
           LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-          LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
+          LEFT JOIN events e ON ${EVENT_OF_ENTRY}
           WHERE a.project_id = ? AND a.seq = ?`,
     args: [storedId(projectId), seq],
   });
@@ -63,9 +63,9 @@ export async function proveInclusion(
       projectId,
       seq: Number(r[0]),
       time: Number(r[1]),
-      actor: String(r[2]),
+      actor: refFromStored(r[2]),
       action: String(r[3]),
-      subject: String(r[4]),
+      subject: refFromStored(r[4]),
       runId: idFromStoredOrNull(r[5]),
       payloadHash: String(r[6]),
       hash: String(r[7]),

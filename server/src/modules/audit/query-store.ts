@@ -7,7 +7,7 @@ import { sha256Hex } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { payloadText } from "./payload-check.js";
 import { EVENT_OF_ENTRY } from "./store.js";
-import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -22,7 +22,7 @@ function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[
   const parts = ["a.project_id = ?", "a.time >= ?", "a.time < ?"];
   const args: InValue[] = [storedId(projectId), f.window.from, f.window.to];
   if (f.runId !== undefined) parts.push("a.run_id = ?"), args.push(storedId(f.runId));
-  if (f.actor !== undefined) parts.push("a.actor = ?"), args.push(f.actor);
+  if (f.actor !== undefined) parts.push("a.actor = ?"), args.push(storedRef(f.actor));
   if (f.action !== undefined) parts.push("a.action = ?"), args.push(f.action);
   return { sql: parts.join(" AND "), args };
 }
@@ -31,9 +31,9 @@ function view(r: ArrayLike<unknown>): AuditEntryView {
   return {
     seq: Number(r[0]),
     time: new Date(Number(r[1])).toISOString(),
-    actor: String(r[2]),
+    actor: refFromStored(r[2]),
     action: String(r[3]),
-    subject: String(r[4]),
+    subject: refFromStored(r[4]),
     runId: idFromStoredOrNull(r[5]),
     payloadHash: String(r[6]),
     hash: String(r[7]),
@@ -92,7 +92,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     const rs = await db.$client.execute({
       sql: `SELECT ${COLUMNS}, coalesce(p.body, e.body) FROM ${from(filter)}
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-            LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
+            LEFT JOIN events e ON ${EVENT_OF_ENTRY}
             WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
       args: [...w.args, pageSize],
     });

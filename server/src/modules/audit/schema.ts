@@ -25,8 +25,9 @@ const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
  * action, subject, runId, payloadHash }); the first entry's previous hash is 64 zeros.
  *
  * Project and run ids are kept as platform/db/stored-id.ts says (a UUID as its 16 bytes, since
- * migration 0030): bind them with `storedId`, read them with `idFromStored`. The chain hashes
- * the text they read back as.
+ * migration 0030): bind them with `storedId`, read them with `idFromStored`. Actors and subjects
+ * that reference a UUID (`sdk:<key>`, `event:<id>`…) likewise, as a kind byte and 16 bytes:
+ * `storedRef`, `refFromStored`. The chain hashes the text they read back as.
  */
 export const auditLog = sqliteTable(
   "audit_log",
@@ -36,10 +37,10 @@ export const auditLog = sqliteTable(
     seq: integer("seq").notNull(),
     time: integer("time").notNull(),
     /** `sdk:<key id>`, `user:<user id>` or `system:<job>`. */
-    actor: text("actor").notNull(),
+    actor: blob("actor").notNull(),
     action: text("action").notNull(),
     /** What the entry is about: `step:<id>`, `run:<id>`, `policy:<workflow>/<step>`, `key:<id>`… */
-    subject: text("subject").notNull(),
+    subject: blob("subject").notNull(),
     /** Set when the fact belongs to a run, so a run's entries are one index range away. */
     runId: blob("run_id"),
     payloadHash: sha256Column("payload_hash").notNull(),

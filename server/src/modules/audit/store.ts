@@ -7,7 +7,7 @@ import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
-import { idFromStored, idFromStoredOrNull, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, refFromStored, refIdSql, refOfKindSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -25,12 +25,14 @@ export interface AuditHead {
   hash: string;
 }
 
+/** Whether an entry of `audit_log a` is an event's: its subject is `event:<id>` (stored-id.ts, references). */
+export const IS_EVENT_ENTRY = refOfKindSql("a.subject", "event");
+
 /**
- * Joins the event an entry of `audit_log a` is about to `events e`: an event's entry has the
- * subject `event:<id>`. Both tables keep project ids as stored-id.ts says; the subject is the
- * text the chain hashes, so its id is turned into the stored form.
+ * Joins the event an entry of `audit_log a` is about to `events e`, when it is an event's. Both
+ * tables keep project and event ids as stored-id.ts says.
  */
-export const EVENT_OF_ENTRY = `e.project_id = a.project_id AND e.id = ${storedIdSql("substr(a.subject, 7)")}`;
+export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_id = a.project_id AND e.id = ${refIdSql("a.subject", "event")}`;
 
 const ROWS_PER_STATEMENT = 100;
 const PACKED_ROWS_PER_STATEMENT = 5_000;
@@ -41,9 +43,9 @@ const PACKED_ROWS_PER_STATEMENT = 5_000;
 const ENTRY_ROWS = new PackedRows([
   { kind: "integer" }, // seq
   { kind: "integer" }, // time
-  { kind: "text" }, // actor
+  { kind: "text", ref: true }, // actor (stored-id.ts, references)
   { kind: "text" }, // action
-  { kind: "text" }, // subject
+  { kind: "text", ref: true }, // subject
   { kind: "text", nullable: true, id: true }, // run_id (stored-id.ts)
   { kind: "ascii", width: 64, hex: true }, // payload_hash (SHA-256: hex here, its 32 bytes stored)
   { kind: "ascii", width: 64, hex: true }, // hash
@@ -244,9 +246,9 @@ export async function* readEntries(
         projectId: idFromStored(r[0]),
         seq: Number(r[1]),
         time: Number(r[2]),
-        actor: String(r[3]),
+        actor: refFromStored(r[3]),
         action: String(r[4]),
-        subject: String(r[5]),
+        subject: refFromStored(r[5]),
         runId: idFromStoredOrNull(r[6]),
         payloadHash: String(r[7]),
         hash: String(r[8]),
@@ -279,7 +281,7 @@ export async function* readEntriesWithPayload(
       sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body)
             FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-            LEFT JOIN events e ON a.subject LIKE 'event:%' AND ${EVENT_OF_ENTRY}
+            LEFT JOIN events e ON ${EVENT_OF_ENTRY}
             WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       args: [storedId(projectId), after, upTo, pageSize],
     });
@@ -288,9 +290,9 @@ export async function* readEntriesWithPayload(
         projectId: idFromStored(r[0]),
         seq: Number(r[1]),
         time: Number(r[2]),
-        actor: String(r[3]),
+        actor: refFromStored(r[3]),
         action: String(r[4]),
-        subject: String(r[5]),
+        subject: refFromStored(r[5]),
         runId: idFromStoredOrNull(r[6]),
         payloadHash: String(r[7]),
         hash: String(r[8]),

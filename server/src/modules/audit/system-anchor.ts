@@ -3,7 +3,7 @@ import { entryHash, GENESIS_HASH, sha256Hex, type CheckpointSigner, type SignedC
 import { appendAudit, insertCheckpoint, lastCheckpoint, readAuditHead } from "./store.js";
 import { treeForHead } from "./tree-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
-import { idFromStoredOrNull, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /**
  * The system chain: an audit chain of its own whose entries list every project's chain head,
@@ -57,9 +57,9 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
     projectId: SYSTEM_CHAIN,
     seq: Number(r[0]),
     time: Number(r[1]),
-    actor: String(r[2]),
+    actor: refFromStored(r[2]),
     action: String(r[3]),
-    subject: String(r[4]),
+    subject: refFromStored(r[4]),
     runId: idFromStoredOrNull(r[5]),
     payloadHash: String(r[6]),
   };

@@ -15,7 +15,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
 
 /**
  * The tamper matrix, as someone with write access to the database file would do it, against a
@@ -135,9 +135,9 @@ async function recomputeFrom(projectId: string, from: number, alsoTree: boolean)
       projectId,
       seq: Number(r[0]),
       time: Number(r[1]),
-      actor: String(r[2]),
+      actor: refFromStored(r[2]),
       action: String(r[3]),
-      subject: String(r[4]),
+      subject: refFromStored(r[4]),
       runId: idFromStoredOrNull(r[5]),
       payloadHash: String(r[6]),
     });
@@ -180,6 +180,35 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/does not match its hash/) });
     });
   }
+
+  it("names an entry whose id or reference was rewritten in a form the store never writes, and still lists the run", async () => {
+    const b = await build();
+    await dropTriggers();
+    const at = "WHERE project_id = ? AND seq = ?";
+    const stored = (await sql(`SELECT run_id, subject FROM audit_log ${at}`, storedId(b.projectId), b.event)).rows[0]!;
+    const runId = idFromStored(stored[0]);
+    const subject = refFromStored(stored[1]);
+    expect(subject).toMatch(/^event:/);
+    // Bytes that are no id, the run id as text (the store keeps a UUID as its bytes, and lookups
+    // by run bind those), and the subject as text: each reads as something else, so the entry no
+    // longer hashes as it did.
+    const edits: Array<[string, string | Uint8Array, string | Uint8Array]> = [
+      ["run_id", Uint8Array.from([1, 2]), storedId(runId)],
+      ["run_id", runId, storedId(runId)],
+      ["subject", subject, storedRef(subject)],
+    ];
+    for (const [column, edited, original] of edits) {
+      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, edited, storedId(b.projectId), b.event);
+      expect((await viaApi(b)).report.firstBad, `${column} = ${String(edited)}`).toMatchObject({
+        seq: b.event,
+        reason: expect.stringMatching(/does not match its hash/),
+      });
+      const listed = await ctx.app.request(`/v1/audit?runId=${runId}`, { headers: { cookie: b.admin.cookie } });
+      expect(listed.status).toBe(200);
+      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, original, storedId(b.projectId), b.event);
+    }
+    expect((await viaApi(b)).report).toMatchObject({ ok: true, firstBad: null });
+  });
 
   it("names a deleted entry, and the first of two swapped ones", async () => {
     const b = await build();
@@ -240,7 +269,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     expect(JSON.parse((await exported.text()).trim())).toMatchObject({ seq: b.decision, payloadIntact: false });
     await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), storedId(b.projectId), b.decision);
 
-    const subject = String((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.event)).rows[0]![0]);
+    const subject = refFromStored((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.event)).rows[0]![0]);
     // Edited as someone with the file would: read, change a value, write it back (as text).
     const eventId = subject.slice("event:".length);
     const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(eventId))).rows[0]![0]);
@@ -286,7 +315,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       purge.time,
       purge.actor,
       purge.action,
-      purge.subject,
+      storedRef(purge.subject),
       storedId(runId),
       purge.payloadHash,
       entryHash(prev, purge),

@@ -7,7 +7,7 @@ import { streamCorrections } from "./store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, postBatches, type Caller } from "../../../test-support/review-fixtures.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { refFromStored, storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 /** The test clock: decisions are stamped with it, so the tests choose decision times. */
@@ -250,7 +250,7 @@ async function auditEntries(projectId: string) {
           WHERE a.project_id = ? AND a.action = 'export.corrections' ORDER BY a.seq`,
     args: [storedId(projectId)],
   });
-  return rs.rows.map((r) => ({ actor: String(r[0]), payload: JSON.parse(String(r[1])) as unknown }));
+  return rs.rows.map((r) => ({ actor: refFromStored(r[0]), payload: JSON.parse(String(r[1])) as unknown }));
 }
 
 describe("corrections export filters", () => {

@@ -7,7 +7,7 @@ import type { GoldenCaseCreated, GoldenResultCreated, GoldenResultDetail, Golden
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches, reviewedStep, type Caller } from "../../../test-support/review-fixtures.js";
-import { idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 let clock = Date.UTC(2026, 4, 1, 12);
@@ -37,7 +37,7 @@ async function auditPayloads(projectId: string, action: string) {
     args: [storedId(projectId), action],
   });
   return rs.rows.map((r) => ({
-    actor: String(r[0]),
+    actor: refFromStored(r[0]),
     runId: idFromStoredOrNull(r[1]),
     payload: JSON.parse(String(r[2])) as Record<string, unknown>,
   }));

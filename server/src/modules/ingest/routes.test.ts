@@ -7,7 +7,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, counts, dropped, postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, storedId } from "../../platform/db/stored-id.js";
+import { idFromStored, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -87,9 +87,9 @@ describe("POST /v1/events: item statuses", () => {
     expect(Object.keys(JSON.parse(fromStoredText(stored.rows[0]!.body)))).not.toContain("projectId");
     const entry = await ctx.store.client.execute({
       sql: "SELECT actor FROM audit_log WHERE project_id = ? AND subject = ?",
-      args: [storedId(projectId), `event:${e.id}`],
+      args: [storedId(projectId), storedRef(`event:${e.id}`)],
     });
-    expect(entry.rows[0]!.actor).toMatch(/^sdk:[0-9a-f-]{36}$/);
+    expect(refFromStored(entry.rows[0]!.actor)).toMatch(/^sdk:[0-9a-f-]{36}$/);
     expect((await runRow(projectId, e.runId))!.status).toBe("running");
   });
 
@@ -103,7 +103,7 @@ describe("POST /v1/events: item statuses", () => {
     expect(fromStoredText(stored.rows[0]!.body)).toBe(sent);
     const entry = await ctx.store.client.execute({
       sql: "SELECT lower(hex(payload_hash)) AS payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
-      args: [storedId(projectId), `event:${e.id}`],
+      args: [storedId(projectId), storedRef(`event:${e.id}`)],
     });
     expect(entry.rows[0]!.payload_hash).toBe(sha256Hex(sent));
   });

@@ -1,7 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
-import { appendAudit, EVENT_OF_ENTRY, type AuditRecord } from "../audit/store.js";
-import { idFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { appendAudit, EVENT_OF_ENTRY, IS_EVENT_ENTRY, type AuditRecord } from "../audit/store.js";
+import { idFromStored, refFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
@@ -168,8 +168,7 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
  * would walk the project's whole chain by that key rather than look up the few rows the run index
  * finds.
  */
-export const RUN_EVENT_ENTRIES_SQL =
-  "SELECT seq, subject FROM audit_log INDEXED BY audit_log_run_idx WHERE project_id = ? AND run_id = ? AND subject LIKE 'event:%'";
+export const RUN_EVENT_ENTRIES_SQL = `SELECT a.seq, a.subject FROM audit_log a INDEXED BY audit_log_run_idx WHERE a.project_id = ? AND a.run_id = ? AND ${IS_EVENT_ENTRY}`;
 
 /**
  * A run's events in the log, up to the projection's cursor (arguments: project, run, cursor),
@@ -180,7 +179,7 @@ export const RUN_EVENT_ENTRIES_SQL =
  */
 export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
   JOIN events e ON ${EVENT_OF_ENTRY}
-  WHERE a.project_id = ${storedIdSql("?1")} AND a.run_id = ${storedIdSql("?2")} AND a.subject LIKE 'event:%' AND e.run_id = a.run_id AND e.seq <= ?3`;
+  WHERE a.project_id = ${storedIdSql("?1")} AND a.run_id = ${storedIdSql("?2")} AND e.run_id = a.run_id AND e.seq <= ?3`;
 
 /**
  * A run's events stored before the first event the store audited (arguments: project, run,
@@ -203,7 +202,7 @@ async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number>
   let seq = firstAudited.get(client);
   if (seq === undefined) {
     const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENT_OF_ENTRY}
-                                             WHERE a.project_id = ${storedIdSql("p.id")} AND a.subject LIKE 'event:%' ORDER BY a.seq LIMIT 1)) FROM projects p`);
+                                             WHERE a.project_id = ${storedIdSql("p.id")} ORDER BY a.seq LIMIT 1)) FROM projects p`);
     const v = rs.rows[0]?.[0];
     // None yet: every event may be unaudited, and the next purge looks again.
     if (v === null || v === undefined) return Number.MAX_SAFE_INTEGER;
@@ -227,7 +226,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args: [storedId(projectId), storedId(runId)] });
     const payloads: Record<string, string> = {};
     for (const e of entries.rows) {
-      const hash = bodies.get(String(e[1]));
+      const hash = bodies.get(refFromStored(e[1]));
       if (hash !== undefined) payloads[String(e[0])] = hash;
     }
     await tx.execute({

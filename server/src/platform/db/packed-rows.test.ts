@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PackedRows, type PackedValue } from "./packed-rows.js";
 import { CompressedText, fromStoredText, toStoredText } from "./stored-text.js";
-import { idFromStored, idFromStoredOrNull, storedId } from "./stored-id.js";
+import { idFromStored, idFromStoredOrNull, refFromStored, storedId, storedRef } from "./stored-id.js";
 
 // SQLite in memory: the unpacking is SQL, so only SQLite can say the values come back intact.
 let client: Client;
@@ -212,5 +212,39 @@ describe("PackedRows, a hex column", () => {
       c.close();
     }
     expect(() => new PackedRows([{ kind: "text", id: true }]).pack([[toStoredText("x".repeat(5_000))]])).toThrow(/compressed text/);
+    expect(() => new PackedRows([{ kind: "text", id: true, compressed: true }])).toThrow(/at most one/);
+  });
+
+  it("stores a text ref column's references to a UUID as their 17 bytes and any other text as text", async () => {
+    const refs = new PackedRows([{ kind: "text", ref: true }, { kind: "integer" }, { kind: "text", ref: true, nullable: true }]);
+    const c = createClient({ url: ":memory:" });
+    try {
+      await c.execute("CREATE TABLE refs (a, i, b)");
+      const ref = fc.tuple(fc.constantFrom("event", "sdk", "user", "step", "thing"), fc.uuid({ version: 7 })).map(([k, u]) => `${k}:${u}`);
+      const other = fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 50 }).filter((s) => !s.includes("\u0000")),
+        ref.map((r) => r.toUpperCase()),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.oneof(ref, other), fc.option(fc.oneof(ref, other), { nil: null })), { minLength: 1, maxLength: 20 }),
+          async (rows) => {
+            await c.execute("DELETE FROM refs");
+            await c.execute({ sql: refs.sql("INSERT INTO refs (a, i, b)"), args: refs.pack(rows.map(([a, b], i) => [a, i, b])).args });
+            const back = await c.execute("SELECT a, b, typeof(a) FROM refs ORDER BY i");
+            expect(back.rows.map((r) => [refFromStored(r[0]), r[1] === null ? null : refFromStored(r[1])])).toEqual(rows);
+            for (const [i, r] of back.rows.entries()) {
+              const stored = storedRef(rows[i]![0]);
+              expect(r[2]).toBe(typeof stored === "string" ? "text" : "blob");
+              const found = await c.execute({ sql: "SELECT count(*) FROM refs WHERE a = ?", args: [stored] });
+              expect(Number(found.rows[0]![0])).toBeGreaterThan(0);
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      c.close();
+    }
   });
 });

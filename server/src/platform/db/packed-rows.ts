@@ -17,7 +17,7 @@
  * substr() of a BLOB counts bytes in O(1), of a TEXT it walks the UTF-8 characters from the start.
  */
 
-import { uuidInto } from "./stored-id.js";
+import { refInto, uuidInto } from "./stored-id.js";
 import { CompressedText } from "./stored-text.js";
 
 /**
@@ -38,13 +38,15 @@ export interface IntegerColumn {
 }
 /**
  * Any text, any length: a string, or its UTF-8 bytes; with `compressed`, also a `CompressedText`
- * (stored as a BLOB); with `id`, an id of any length stored as stored-id.ts says.
+ * (stored as a BLOB); with `id` or `ref`, an id or an actor or subject reference of any length,
+ * stored as stored-id.ts says.
  */
 export interface TextColumn {
   kind: "text";
   nullable?: boolean;
   compressed?: boolean;
   id?: boolean;
+  ref?: boolean;
 }
 export type PackedColumn = AsciiColumn | IntegerColumn | TextColumn;
 export type PackedValue = string | number | Uint8Array | CompressedText | null;
@@ -59,7 +61,7 @@ const INTEGER_WIDTH = 17; // "-9007199254740991"
 const END_WIDTH = 10; // where a text value ends in ?3: up to 9,999,999,999 bytes
 const SPACE = 0x20;
 const NULL_MARK = 0x4e; // "N" in the flag byte after a nullable text value's end
-const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed or id text column's value: keep it a BLOB
+const BLOB_MARK = 0x42; // "B" in the flag byte after a compressed, id or ref text column's value: keep it a BLOB
 const UUID_MARK = 0x55; // "U" in the flag byte before an id column's value: a UUID's 16 bytes follow
 
 interface Layout {
@@ -67,7 +69,8 @@ interface Layout {
   nullable: boolean;
   hex: boolean;
   id: boolean;
-  /** A text column whose flag byte may mark a BLOB (compressed or id). */
+  ref: boolean;
+  /** A text column whose flag byte may mark a BLOB (compressed, id or ref). */
   compressed: boolean;
   /** Takes a `CompressedText`. */
   takesCompressed: boolean;
@@ -87,7 +90,11 @@ export class PackedRows {
       // A text column's flag byte (after its end) marks a null or, in a compressed or id column, a
       // BLOB. An ascii id column's first byte marks a UUID stored as its 16 bytes, written in JS
       // (stored-id.ts); a text id column's UUID is those 16 bytes in ?3, flagged as a BLOB.
-      const compressed = column.kind === "text" && (column.compressed === true || column.id === true);
+      const ref = column.kind === "text" && column.ref === true;
+      // One flag byte says BLOB, so it must mean one thing: compressed text, an id or a reference.
+      if (column.kind === "text" && [column.compressed, column.id, column.ref].filter((f) => f === true).length > 1)
+        throw new TypeError("a text column is at most one of compressed, id and ref");
+      const compressed = column.kind === "text" && (column.compressed === true || column.id === true || ref);
       const id = column.kind !== "integer" && column.id === true;
       const width =
         column.kind === "ascii" ? column.width + (id ? 1 : 0) : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
@@ -96,6 +103,7 @@ export class PackedRows {
         nullable,
         hex: column.kind === "ascii" && column.hex === true,
         id,
+        ref,
         compressed,
         takesCompressed: column.kind === "text" && column.compressed === true,
         offset,
@@ -168,7 +176,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, hex, id, takesCompressed, offset, width } = layout[c]!;
+        const { kind, nullable, hex, id, ref, takesCompressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -205,8 +213,8 @@ export class PackedRows {
             fixed.fill(SPACE, at + 1, at + 17);
             fixed.write(value, at + 1, room, "latin1");
           }
-        } else if (id && uuidInto(value, text, end)) {
-          end += 16;
+        } else if (kind === "text" && (id || ref) && idBytesInto(ref, value, text, end) > 0) {
+          end += ref ? 17 : 16;
           if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
           writeInteger(fixed, at + END_WIDTH, end);
           fixed[at + END_WIDTH] = BLOB_MARK;
@@ -222,6 +230,11 @@ export class PackedRows {
 }
 
 const LOWER_HEX = /^[0-9a-f]*$/;
+
+/** Writes an id's (16) or a reference's (17) bytes at `at` as stored-id.ts stores them, and answers how many: 0 for text. */
+function idBytesInto(ref: boolean, value: string, out: Buffer, at: number): number {
+  return ref ? refInto(value, out, at) : uuidInto(value, out, at) ? 16 : 0;
+}
 
 const zeros = new Map<number, string>();
 

@@ -1,7 +1,19 @@
 import { createClient, type Client } from "@libsql/client";
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { idFromStored, idFromStoredOrNull, idFromToken, idTokenSql, storedId, storedIdSql } from "./stored-id.js";
+import {
+  idFromStored,
+  idFromStoredOrNull,
+  idFromToken,
+  idTokenSql,
+  refFromStored,
+  refIdSql,
+  refOfKindSql,
+  storedId,
+  storedIdSql,
+  storedRef,
+  storedRefSql,
+} from "./stored-id.js";
 
 let client: Client;
 beforeAll(() => {
@@ -48,7 +60,15 @@ describe("stored ids", () => {
       expect(idFromStored(id)).toBe(id);
     }
     expect(idFromStoredOrNull(null)).toBeNull();
-    expect(() => idFromStored(new Uint8Array(15))).toThrow(/15 bytes/);
+  });
+
+  it("reads a value it never stores (someone's edit) as how SQL spells it, never as an id", () => {
+    // Bytes of another length, and a canonical UUID as text (storedId makes it bytes): neither
+    // may read as an id, or an audit entry edited that way would still hash as before.
+    expect(idFromStored(Uint8Array.from([1, 2]))).toBe("x'0102'");
+    expect(idFromStored(new Uint8Array(17).buffer)).toBe(`x'${"00".repeat(17)}'`);
+    expect(idFromStored(uuid)).toBe(`'${uuid}'`);
+    expect(idFromStored(storedId(uuid))).toBe(uuid);
   });
 
   it("gives the same stored value in SQL as in JS, and the same text back", async () => {
@@ -62,6 +82,65 @@ describe("stored ids", () => {
       expect(r[1], id).toBe(storedId(id) instanceof Uint8Array ? "blob" : "text");
       // The driver reads text back only up to a NUL, however it was written.
       if (!id.includes("\u0000")) expect(idFromToken(String(r[2])), id).toBe(id);
+    }
+  });
+});
+
+describe("stored references (audit actors and subjects)", () => {
+  const kinds = ["event", "step", "run", "sdk", "user", "key", "escalation", "webhook", "project", "workflow"];
+  // Everything that is not `<kind>:<canonical UUID>` for a listed kind stays text.
+  const texts = [
+    "system:retention",
+    "policy:wf/step",
+    "review_group:water",
+    "judge:gpt",
+    `thing:${uuid}`,
+    `Event:${uuid}`,
+    `event:${uuid.toUpperCase()}`,
+    `event:${uuid}x`,
+    `event:${uuid}\u0000`,
+    `event ${uuid}`,
+    `:${uuid}`,
+    uuid,
+    `event:${uuid.slice(1)}`,
+    ...others.map((o) => `sdk:${o}`),
+  ];
+
+  it("stores a kind's reference to a canonical UUID as the kind's byte and the 16 bytes, and reads it back", () => {
+    for (const [i, kind] of kinds.entries()) {
+      const id = uuidv7();
+      const stored = storedRef(`${kind}:${id}`);
+      expect(stored).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(stored as Uint8Array).toString("hex")).toBe((i + 1).toString(16).padStart(2, "0") + id.replaceAll("-", ""));
+      expect(refFromStored(stored)).toBe(`${kind}:${id}`);
+      expect(refFromStored(new Uint8Array(stored as Uint8Array).buffer)).toBe(`${kind}:${id}`);
+    }
+    for (const text of texts) {
+      expect(storedRef(text), text).toBe(text);
+      expect(refFromStored(text)).toBe(text);
+    }
+  });
+
+  it("reads a value it never stores (someone's edit) as how SQL spells it, never as a reference", () => {
+    for (const bytes of [new Uint8Array(16), Uint8Array.from([0, ...new Uint8Array(16)]), Uint8Array.from([99, ...new Uint8Array(16)]), new Uint8Array(0)]) {
+      expect(refFromStored(bytes)).toMatch(/^x'[0-9a-f]*'$/);
+    }
+    expect(refFromStored(`event:${uuid}`)).toBe(`'event:${uuid}'`);
+    expect(refFromStored(storedRef(`event:${uuid}`))).toBe(`event:${uuid}`);
+  });
+
+  it("gives the same stored value in SQL as in JS, and SQL tells the kind and the id either way", async () => {
+    for (const ref of [...kinds.map((k) => `${k}:${uuidv7()}`), ...texts, "event:e1"]) {
+      const rs = await client.execute({
+        sql: `SELECT ${storedRefSql("?1")} = ?2, typeof(${storedRefSql("?1")}), ${refOfKindSql("?2", "event")}, ${refIdSql("?2", "event")}`,
+        args: [ref, storedRef(ref)],
+      });
+      const r = rs.rows[0]!;
+      expect(Number(r[0]), ref).toBe(1);
+      expect(r[1], ref).toBe(storedRef(ref) instanceof Uint8Array ? "blob" : "text");
+      const isEvent = ref.toLowerCase().startsWith("event:");
+      expect(Number(r[2]), ref).toBe(isEvent ? 1 : 0);
+      if (ref.startsWith("event:") && !ref.includes("\u0000")) expect(idFromStored(r[3]), ref).toBe(ref.slice("event:".length));
     }
   });
 });
