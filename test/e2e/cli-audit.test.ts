@@ -149,6 +149,17 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
       expect(bad.stdout).toMatch(/NOT PROVEN: the payload does not match/);
       const other = new CheckpointSigner("another server's secret, long enough to use");
       expect((await runCli(["audit", "check-proof", proof, "--key", other.publicKeyRaw], { dataDir: elsewhere })).code).toBe(1);
+
+      // A payload the store no longer holds as it was (retention's `final` reduces event bodies;
+      // here it is edited): the proof leaves it out, says so, and still checks.
+      await sql("UPDATE audit_payloads SET body = '{\"reduced\":true}' WHERE seq = 3");
+      const reduced = join(dataDir, "entry-3-reduced.proof.json");
+      const proved = await cli(["audit", "prove", "3", "--project", "acme", "--out", reduced]);
+      expect(proved.code).toBe(0);
+      expect(proved.stderr).toMatch(/payload of entry 3 no longer matches its hash .* leaves it out/);
+      expect(JSON.parse(readFileSync(reduced, "utf8"))).toMatchObject({ entry: { seq: 3 }, payload: null });
+      const still = await runCli(["audit", "check-proof", reduced, "--key", signer.publicKeyRaw], { dataDir: elsewhere });
+      expect(still.code, still.stdout + still.stderr).toBe(0);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }

@@ -144,7 +144,11 @@ export function registerAuditCommands(program: Command, kit: CliKit): void {
       const proof = await kit.withStore(async (store) => {
         const [project] = await projectsNamed(store, opts.project, kit);
         return unavailableAsFailure(kit, () =>
-          proveInclusion(store.client, project!.id, seq, { ...(checkpoint !== undefined ? { checkpoint } : {}), payload: opts.payload }),
+          proveInclusion(store.client, project!.id, seq, {
+            ...(checkpoint !== undefined ? { checkpoint } : {}),
+            payload: opts.payload,
+            onPayloadLeftOut: (message) => process.stderr.write(`note: ${message}\n`),
+          }),
         );
       });
       await writeOut(outFile(opts), JSON.stringify(proof, null, 2) + "\n");

@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import type { AuditCheckpoint, AuditConsistencyProof, AuditInclusionProof } from "@seamtrace/sdk/audit-proof";
-import { GENESIS_HASH, type SignedCheckpoint } from "./chain.js";
+import { GENESIS_HASH, sha256Hex, type SignedCheckpoint } from "./chain.js";
 import { consistencyProof, inclusionPath } from "./merkle.js";
 import { checkpointAt, checkpointCovering, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
@@ -31,12 +31,16 @@ function signedTreeHead(c: SignedCheckpoint, what: string): AuditCheckpoint {
  * keeps it, and its audit path in the tree of the first checkpoint at or after it (or the one
  * named). Reads log2(n) stored nodes and at most a few thousand leaf hashes (tree-store.ts).
  * @seamtrace/sdk/audit-proof checks it with the public key alone.
+ *
+ * A payload that no longer hashes to its entry (reduced by retention's `final`, or edited) is
+ * left out, as one retention removed is, and `onPayloadLeftOut` says so: carried, it would make
+ * a proof that does not check, of an entry that is in the chain.
  */
 export async function proveInclusion(
   client: Client,
   projectId: string,
   seq: number,
-  opts: { checkpoint?: number; payload?: boolean } = {},
+  opts: { checkpoint?: number; payload?: boolean; onPayloadLeftOut?: (message: string) => void } = {},
 ): Promise<AuditInclusionProof> {
   const rs = await client.execute({
     sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body),
@@ -57,6 +61,14 @@ export async function proveInclusion(
   if (c.seq < seq) throw new ProofUnavailable(`the checkpoint at entry ${c.seq} does not cover entry ${seq}`);
   const checkpoint = signedTreeHead(c, "the checkpoint");
   const path = await inclusionPath(seq - 1, c.seq, subtreeHashes(client, projectId));
+  const payloadHash = String(r[6]);
+  let payload = opts.payload === false ? null : payloadText(r[8]);
+  if (payload !== null && sha256Hex(payload) !== payloadHash) {
+    payload = null;
+    opts.onPayloadLeftOut?.(
+      `the payload of entry ${seq} no longer matches its hash (reduced by retention, or edited: \`seamtrace audit verify\` says which), so the proof leaves it out`,
+    );
+  }
   return {
     kind: "seamtrace.audit.inclusion",
     entry: {
@@ -67,11 +79,11 @@ export async function proveInclusion(
       action: String(r[3]),
       subject: refFromStored(r[4]),
       runId: idFromStoredOrNull(r[5]),
-      payloadHash: String(r[6]),
+      payloadHash,
       hash: String(r[7]),
     },
     prevHash: seq === 1 ? GENESIS_HASH : String(r[9]),
-    ...(opts.payload === false ? {} : { payload: payloadText(r[8]) }),
+    ...(opts.payload === false ? {} : { payload }),
     leafIndex: seq - 1,
     treeSize: c.seq,
     path: path.map((h) => h.toString("hex")),
