@@ -122,10 +122,10 @@ export type CountedTable = "events" | "runs" | "steps" | "workflows" | "audit_lo
 
 /** Rows of a table belonging to one project. */
 export async function countRows(store: Store, table: CountedTable, projectId: string): Promise<number> {
-  // The event log and the audit log store ids as bytes (stored-id.ts).
+  // The event log, the audit log and steps store ids as bytes (stored-id.ts).
   const rs = await store.client.execute({
     sql: `SELECT count(*) AS n FROM ${table} WHERE project_id = ?`,
-    args: [table === "events" || table === "audit_log" ? storedId(projectId) : projectId],
+    args: [table === "events" || table === "audit_log" || table === "steps" ? storedId(projectId) : projectId],
   });
   return Number(rs.rows[0]!.n);
 }

@@ -3,6 +3,7 @@ import { escalatedRun, postBatches } from "../../server/test-support/review-fixt
 import { readAuditHead, type AuditHead } from "../../server/src/modules/audit/store.js";
 import { verifyAudit } from "../../server/src/modules/audit/verify.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
+import { storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Nobody reads or writes another project's data, whatever ids are put in a path, query or body.
@@ -160,8 +161,17 @@ async function snapshotB(): Promise<string> {
   ];
   const parts: string[] = [];
   for (const t of tables) {
-    const rs = await ctx.store.client.execute({ sql: `SELECT * FROM ${t} WHERE project_id = ? ORDER BY 1, 2`, args: [b.projectId] });
-    parts.push(t, JSON.stringify(rs.rows));
+    // steps keeps its ids as bytes (stored-id.ts): bound so, and written out as hex.
+    const rs = await ctx.store.client.execute({
+      sql: `SELECT * FROM ${t} WHERE project_id = ? ORDER BY 1, 2`,
+      args: [t === "steps" ? storedId(b.projectId) : b.projectId],
+    });
+    // B's run has steps: a lookup that binds the wrong form would find none and compare nothing.
+    if (t === "steps") expect(rs.rows.length).toBeGreaterThan(0);
+    parts.push(
+      t,
+      JSON.stringify(rs.rows, (_k, v: unknown) => (v instanceof ArrayBuffer ? Buffer.from(v).toString("hex") : v)),
+    );
   }
   return parts.join("\n");
 }

@@ -370,6 +370,56 @@ describe("migrating the audit log to ids stored as bytes", () => {
   });
 });
 
+describe("migrating steps to ids stored as bytes", () => {
+  it("keeps every row and value, stores UUIDs as their bytes and other ids as text, and keeps the keys", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0031_steps_ids") });
+    const c = store.client;
+    const project = uuidv7();
+    const run = uuidv7();
+    const rows: Array<[string, string, string, string | null]> = [
+      [project, uuidv7(), run, null],
+      [project, uuidv7(), run, uuidv7()],
+      [project, uuidv7().toUpperCase(), run, null],
+      ["p", "s1", "r", null],
+    ];
+    for (const [p, id, r, escalation] of rows) {
+      await c.execute({
+        sql: `INSERT INTO steps (project_id, id, run_id, name, status, confidence, source, stale, attempts, escalation_id, duration_ms, started_at, ended_at, event_seq)
+              VALUES (?, ?, ?, 'extract', 'completed', 0.75, 'direct', 0, 1, ?, 5, 10, 20, 7)`,
+        args: [p, id, r, escalation],
+      });
+    }
+
+    await migrateStore(store);
+
+    const after = await c.execute("SELECT project_id, id, run_id, escalation_id, confidence, event_seq, typeof(id) FROM steps ORDER BY rowid");
+    expect(after.rows.map((r) => [idFromStored(r[0]), idFromStored(r[1]), idFromStored(r[2]), r[3], Number(r[4]), Number(r[5]), String(r[6])])).toEqual(
+      rows.map(([p, id, r, escalation]) => [p, id, r, escalation, 0.75, 7, storedId(id) instanceof Uint8Array ? "blob" : "text"]),
+    );
+    // The run index and the key, by the stored form of the ids.
+    const byRun = await c.execute({ sql: "SELECT count(*) FROM steps WHERE project_id = ? AND run_id = ?", args: [storedId(project), storedId(run)] });
+    expect(Number(byRun.rows[0]![0])).toBe(3);
+    const plan = await c.execute({
+      sql: "EXPLAIN QUERY PLAN SELECT id FROM steps WHERE project_id = ? AND run_id = ?",
+      args: [storedId(project), storedId(run)],
+    });
+    expect(plan.rows.map((r) => String(r.detail)).join("\n")).toContain("steps_run_idx");
+    await expect(
+      c.execute({
+        sql: "INSERT INTO steps (project_id, id, run_id, name, status, source, stale, attempts, duration_ms, started_at, ended_at) VALUES (?, ?, ?, 'x', 'completed', 'direct', 0, 1, 1, 1, 1)",
+        args: [storedId(project), storedId(rows[0]![1]), storedId(run)],
+      }),
+    ).rejects.toThrow(/UNIQUE/);
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
+  });
+
+  it("converts each id by the same rule as the code that binds and joins them", () => {
+    const migration = readFileSync(join(migrationsFolder, "0031_steps_ids.sql"), "utf8");
+    for (const column of ["project_id", "id", "run_id"]) expect(migration).toContain(storedIdSql(`\`${column}\``));
+  });
+});
+
 describe("a store a newer release migrated", () => {
   it("is refused at start, naming why, instead of being read and written in a format this release does not know", async () => {
     const store = await freshStore();

@@ -5,7 +5,7 @@ import { yieldToEventLoop } from "../../platform/yield.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { fromStoredTextOr } from "../../platform/db/stored-text.js";
-import { idFromStored } from "../../platform/db/stored-id.js";
+import { idFromStored, storedIdSql } from "../../platform/db/stored-id.js";
 
 /**
  * SQL of the rollups: reading what is new behind the rollup job's cursors, and
@@ -65,7 +65,7 @@ export async function labelsAfter(client: Client, seq: number, limit: number): P
             coalesce(e.created_at, s.ended_at) AS at, coalesce(e.cumulative, s.cumulative) AS cumulative
           FROM labels l
           LEFT JOIN escalations e ON e.project_id = l.project_id AND e.id = l.escalation_id
-          LEFT JOIN steps s ON s.project_id = l.project_id AND s.id = l.step_id
+          LEFT JOIN steps s ON s.project_id = ${storedIdSql("l.project_id")} AND s.id = ${storedIdSql("l.step_id")}
           WHERE l.rowid > ? ORDER BY l.rowid LIMIT ?`,
     args: [seq, limit],
   });

@@ -8,6 +8,7 @@ import { iso, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 /** Golden results sent by `seamtrace golden run`, and golden cases made from reviews. */
 
@@ -189,11 +190,11 @@ export async function addGoldenCase(
       // Outputs are in the body of each step's event (runs/step-payload.ts).
       sql: `SELECT s.id, s.name, ev.body FROM steps s ${STEP_EVENT_JOIN}
             WHERE s.project_id = ? AND s.run_id = ? AND s.status = 'completed' ORDER BY s.started_at, s.call, s.id`,
-      args: [projectId, runId],
+      args: [storedId(projectId), storedId(runId)],
     });
     const expected: Record<string, unknown> = {};
     for (const s of steps.rows) {
-      if (String(s[0]) === String(e[1])) {
+      if (idFromStored(s[0]) === String(e[1])) {
         if (stopAtReviewed) break;
         continue;
       }

@@ -180,7 +180,10 @@ describe("POST /v1/events: idempotency", () => {
     ]);
     expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
     await ctx.deps.projector.sync();
-    const stored = await ctx.store.client.execute({ sql: "SELECT confidence FROM steps WHERE project_id = ? AND id = ?", args: [projectId, step.stepId] });
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT confidence FROM steps WHERE project_id = ? AND id = ?",
+      args: [storedId(projectId), storedId(step.stepId)],
+    });
     expect(stored.rows[0]![0]).toBe(0.4);
   });
 
@@ -296,9 +299,9 @@ describe("POST /v1/events: projection into runs and steps", () => {
     await ctx.deps.projector.sync();
     const steps = await ctx.store.client.execute({
       sql: `SELECT s.*, ev.body AS event_body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ? ORDER BY s.started_at, s.name`,
-      args: [projectId, run.runId],
+      args: [storedId(projectId), storedId(run.runId)],
     });
-    expect(steps.rows.map((s) => [s.id, s.name, stepPayload(s.event_body).parents])).toEqual([
+    expect(steps.rows.map((s) => [idFromStored(s.id), s.name, stepPayload(s.event_body).parents])).toEqual([
       [run.stepIds[0], "extract", []],
       [run.stepIds[1], "classify", [run.stepIds[0]]],
       [run.stepIds[2], "match-policy", [run.stepIds[0]]],

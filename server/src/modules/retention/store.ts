@@ -258,11 +258,11 @@ async function reduceRunEvents(
 ): Promise<{ steps: number; events: number; bodies: Map<string, string> }> {
   const stepRows = await tx.execute({
     sql: `SELECT s.id, ev.body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ?`,
-    args: [projectId, runId],
+    args: [storedId(projectId), storedId(runId)],
   });
   const consumed = new Set<string>();
   for (const r of stepRows.rows) for (const parent of stepPayload(r[1]).parents) consumed.add(parent);
-  const final = new Set(stepRows.rows.map((r) => String(r[0])).filter((id) => !consumed.has(id)));
+  const final = new Set(stepRows.rows.map((r) => idFromStored(r[0])).filter((id) => !consumed.has(id)));
   const types = "AND e.type IN ('step.completed', 'step.failed', 'run.started')";
   const rs = await tx.execute({
     sql: `SELECT e.seq, e.id, e.type, e.body ${RUN_EVENTS_FROM} ${types} UNION ALL SELECT e.seq, e.id, e.type, e.body ${UNAUDITED_RUN_EVENTS_FROM} ${types}`,
@@ -307,7 +307,7 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
   return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor, _now, auditedFrom) => {
     const args = [projectId, runId];
     await deleteOtlpRunData(tx, projectId, runId);
-    const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args });
+    const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args: [storedId(projectId), storedId(runId)] });
     const events = await tx.execute({
       sql: `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM} UNION ALL SELECT e.seq ${UNAUDITED_RUN_EVENTS_FROM})`,
       args: [...args, cursor, auditedFrom],

@@ -7,6 +7,7 @@ import { labels } from "./schema.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
+import { idFromStored, idTextSql, storedId } from "../../platform/db/stored-id.js";
 
 /**
  * Labels: ground truth for step outputs. Reviews write theirs with the decision
@@ -85,13 +86,13 @@ export async function insertFeedbackLabels(
     for (const part of chunks(ids, 500)) {
       const rs = await tx.execute({
         sql: `SELECT s.id, s.run_id, s.name, s.confidence, r.workflow, r.version, r.golden_result
-              FROM steps s JOIN runs r ON r.project_id = s.project_id AND r.id = s.run_id
+              FROM steps s JOIN runs r ON r.project_id = ${idTextSql("s.project_id")} AND r.id = ${idTextSql("s.run_id")}
               WHERE s.project_id = ? AND s.id IN (${part.map(() => "?").join(",")})`,
-        args: [input.projectId, ...part],
+        args: [storedId(input.projectId), ...part.map(storedId)],
       });
       for (const r of rs.rows) {
-        found.set(String(r.id), {
-          runId: String(r.run_id),
+        found.set(idFromStored(r.id), {
+          runId: idFromStored(r.run_id),
           workflow: String(r.workflow),
           version: String(r.version),
           step: String(r.name),

@@ -7,6 +7,7 @@ import { parseJson } from "../../platform/db/json.js";
 import { knownAnswerStatement } from "./known-answers.js";
 import { teamSettings } from "./team-settings.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
+import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 
 /** One event of a projection batch, with its project. */
 export interface BatchEvent {
@@ -286,7 +287,7 @@ function fromRow(r: Row): StepRecord {
   // An unreadable body just shows no lineage and no output.
   const payload = stepPayload(r.event_body);
   return {
-    stepId: String(r.id),
+    stepId: idFromStored(r.id),
     step: String(r.name),
     status: r.status === "failed" ? "failed" : "completed",
     parents: payload.parents,
@@ -344,9 +345,9 @@ async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, 
   for (const part of chunks(missing, 500)) {
     const rs = await tx.execute({
       sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.id IN (${part.map(() => "?").join(",")})`,
-      args: [projectId, ...part],
+      args: [storedId(projectId), ...part.map(storedId)],
     });
-    for (const r of rs.rows) stored.set(String(r.id), fromRow(r));
+    for (const r of rs.rows) stored.set(idFromStored(r.id), fromRow(r));
   }
   return e.parents.map((id): LineageParent => {
     const p = index.steps.get(`${projectId} ${id}`) ?? stored.get(id);
@@ -375,10 +376,10 @@ async function earlierSteps(tx: Transaction, projectId: string, e: StepEvent, in
   const rs = await tx.execute({
     sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.run_id = ? AND s.ended_at <= ? AND s.id <> ?
           ORDER BY s.ended_at DESC, s.id DESC LIMIT ?`,
-    args: [projectId, e.runId, endedAt, e.stepId, RUN_SO_FAR_STEPS + 1],
+    args: [storedId(projectId), storedId(e.runId), endedAt, storedId(e.stepId), RUN_SO_FAR_STEPS + 1],
   });
   const byId = new Map<string, StepRecord>();
-  for (const r of rs.rows) byId.set(String(r.id), fromRow(r));
+  for (const r of rs.rows) byId.set(idFromStored(r.id), fromRow(r));
   let truncated = rs.rows.length > RUN_SO_FAR_STEPS;
   for (const s of index.runSteps.get(`${projectId} ${e.runId}`) ?? []) {
     if (s.stepId === e.stepId || s.endedAt > endedAt) continue;

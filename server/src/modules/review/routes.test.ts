@@ -12,6 +12,7 @@ import { createWebhook } from "../webhooks/store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, iso, postBatches, RESERVE_CONTRACT, reviewedStep, seedEscalation, type Caller } from "../../../test-support/review-fixtures.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 /** The test clock; requests read it through deps.now. */
@@ -164,7 +165,7 @@ describe("escalations projected from SDK events", () => {
     expect(runRes.body.run).toMatchObject({ status: "paused", stopStepId: run.reserve.stepId });
     const step = await ctx.store.client.execute({
       sql: "SELECT escalation_id FROM steps WHERE project_id = ? AND id = ?",
-      args: [t.projectId, run.reserve.stepId],
+      args: [storedId(t.projectId), storedId(run.reserve.stepId)],
     });
     expect(step.rows[0]![0]).toBe(run.escalationId);
   });

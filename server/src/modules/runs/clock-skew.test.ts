@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postEvents, runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { STEP_EVENT_JOIN, stepPayload } from "./step-payload.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -50,7 +51,7 @@ describe("a run resumed by a worker whose clock is behind", () => {
     expect(run.rows[0]!.status).toBe("completed");
     const row = await ctx.store.client.execute({
       sql: `SELECT ev.body, s.source FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.id = ?`,
-      args: [projectId, step.stepId],
+      args: [storedId(projectId), storedId(step.stepId)],
     });
     expect({ output: stepPayload(row.rows[0]!.body).output, source: row.rows[0]!.source }).toEqual({ output: "reviewed", source: "human" });
   });

@@ -5,7 +5,7 @@ import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, idFromToken, idTokenSql } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromToken, idTokenSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 import { appendedKey, type AppendedEvent } from "../ingest/store.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
@@ -218,8 +218,8 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
     stmts.push(
       multiRow(
         `UPDATE runs SET
-           step_count = (SELECT count(*) FROM steps s WHERE s.project_id = runs.project_id AND s.run_id = runs.id),
-           min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE s.project_id = runs.project_id AND s.run_id = runs.id)
+           step_count = (SELECT count(*) FROM steps s WHERE ${STEPS_OF_RUN}),
+           min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE ${STEPS_OF_RUN})
          WHERE (project_id, id) IN (VALUES `,
         keys,
         ")",
@@ -375,11 +375,14 @@ const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
     .join(", ")}
   WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
 
+/** A run's rows in `steps s`, from the `runs` row being updated (steps keep ids as stored-id.ts says). */
+const STEPS_OF_RUN = `s.project_id = ${storedIdSql("runs.project_id")} AND s.run_id = ${storedIdSql("runs.id")}`;
+
 function stepRow(seq: number, projectId: string, e: StepEvent): InValue[] {
   return [
-    projectId,
-    e.stepId,
-    e.runId,
+    storedId(projectId),
+    storedId(e.stepId),
+    storedId(e.runId),
     e.step,
     e.type === "step.completed" ? "completed" : "failed",
     e.confidence ?? null,

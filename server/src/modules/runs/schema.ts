@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "../auth/schema.js";
+import { storedIdColumn } from "../../platform/db/stored-id-column.js";
 
 // Runs, their steps and workflows, projected from the event log; hourly run counts.
 // Times are integer Unix milliseconds: compact, sortable, and cheap to compare in range scans.
@@ -100,9 +101,10 @@ export const runs = sqliteTable(
 export const steps = sqliteTable(
   "steps",
   {
-    projectId: text("project_id").notNull(),
-    id: text("id").notNull(),
-    runId: text("run_id").notNull(),
+    // Ids as stored-id.ts keeps them (a UUID as its 16 bytes, since migration 0031).
+    projectId: storedIdColumn("project_id").notNull(),
+    id: storedIdColumn("id").notNull(),
+    runId: storedIdColumn("run_id").notNull(),
     name: text("name").notNull(),
     /** Earlier calls of this step name in the run: with the name, the step's identity for replay. */
     call: integer("call").notNull().default(0),

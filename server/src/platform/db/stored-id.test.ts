@@ -5,6 +5,7 @@ import {
   idFromStored,
   idFromStoredOrNull,
   idFromToken,
+  idTextSql,
   idTokenSql,
   refFromStored,
   refIdSql,
@@ -84,6 +85,13 @@ describe("stored ids", () => {
       if (!id.includes("\u0000")) expect(idFromToken(String(r[2])), id).toBe(id);
     }
   });
+
+  it("turns a stored id back into its text in SQL, as idFromStored does in JS", async () => {
+    for (const id of [uuid, uuidv7(), ...others.filter((o) => !o.includes("\u0000"))]) {
+      const rs = await client.execute({ sql: `SELECT ${idTextSql("?1")}`, args: [storedId(id)] });
+      expect(String(rs.rows[0]![0]), id).toBe(id);
+    }
+  });
 });
 
 describe("stored references (audit actors and subjects)", () => {
@@ -138,7 +146,7 @@ describe("stored references (audit actors and subjects)", () => {
       const r = rs.rows[0]!;
       expect(Number(r[0]), ref).toBe(1);
       expect(r[1], ref).toBe(storedRef(ref) instanceof Uint8Array ? "blob" : "text");
-      const isEvent = ref.toLowerCase().startsWith("event:");
+      const isEvent = ref.startsWith("event:");
       expect(Number(r[2]), ref).toBe(isEvent ? 1 : 0);
       if (ref.startsWith("event:") && !ref.includes("\u0000")) expect(idFromStored(r[3]), ref).toBe(ref.slice("event:".length));
     }

@@ -98,6 +98,15 @@ export function storedIdSql(expr: string): string {
 }
 
 /**
+ * SQL for the text of the stored id `expr` (a column), the inverse of `storedIdSql`: for joining
+ * a table that keeps ids as bytes to one that keeps them as text, with the text side's index.
+ */
+export function idTextSql(expr: string): string {
+  const h = `hex(${expr})`;
+  return `(CASE WHEN typeof(${expr}) = 'blob' THEN lower(substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-' || substr(${h}, 13, 4) || '-' || substr(${h}, 17, 4) || '-' || substr(${h}, 21)) ELSE ${expr} END)`;
+}
+
+/**
  * SQL for the stored id `expr` (a column) as one token of text, cheap to compute: a UUID's 32
  * hex digits, or any other id's text after a "~" (hex never holds one). `idFromToken` reads it.
  */
@@ -154,10 +163,13 @@ export function refFromStored(value: unknown): string {
   return refInto(text, scratch, 0) > 0 ? `'${text}'` : text;
 }
 
-/** SQL: whether the stored actor or subject `expr` is a reference of `kind`, in either form. */
+/**
+ * SQL: whether the stored actor or subject `expr` is a reference of `kind`, in either form. GLOB,
+ * not LIKE: case-sensitive, as `startsWith` is in JS (payload-check.ts).
+ */
 export function refOfKindSql(expr: string, kind: (typeof REF_KINDS)[number]): string {
   const byte = REF_KIND_BYTE.get(kind)!.toString(16).padStart(2, "0");
-  return `(${expr} LIKE '${kind}:%' OR substr(${expr}, 1, 1) = x'${byte}')`;
+  return `(${expr} GLOB '${kind}:*' OR substr(${expr}, 1, 1) = x'${byte}')`;
 }
 
 /** SQL: the stored id (`storedId`'s form) a stored reference `expr` of `kind` names. */

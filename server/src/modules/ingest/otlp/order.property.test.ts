@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { putPolicy } from "../../policies/store.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../../runs/step-payload.js";
+import { idFromStored, storedId } from "../../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -97,7 +98,8 @@ async function send(key: string, spans: ReadableSpan[], protobuf: boolean): Prom
 /** What the ordering guarantee covers: runs, steps (edges as parents), cumulative confidences, gates, flags, and the review queue. */
 async function stored(projectId: string): Promise<unknown> {
   await ctx.deps.projector.sync();
-  const q = async (sql: string) => (await ctx.store.client.execute({ sql, args: [projectId] })).rows.map((r) => ({ ...r }));
+  const q = async (sql: string, project: string | Uint8Array = projectId) =>
+    (await ctx.store.client.execute({ sql, args: [project] })).rows.map((r) => ({ ...r }));
   return {
     runs: await q(
       `SELECT id, workflow, version, key, status, input, output, error, stop_step_id, started_at, ended_at, duration_ms, step_count, min_cumulative
@@ -107,10 +109,11 @@ async function stored(projectId: string): Promise<unknown> {
       await q(
         `SELECT s.id, s.run_id, s.name, s.status, s.confidence, s.cumulative, s.source, s.flagged, s.escalation_id, ev.body AS event_body
          FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? ORDER BY s.id`,
+        storedId(projectId),
       )
     ).map(({ event_body, ...row }) => {
       const p = stepPayload(event_body);
-      return { ...row, parents: p.parents, gate: p.gate, features: p.features, error: p.error };
+      return { ...row, id: idFromStored(row.id), run_id: idFromStored(row.run_id), parents: p.parents, gate: p.gate, features: p.features, error: p.error };
     }),
     escalations: await q(
       "SELECT id, run_id, step_id, kind, blocking, gate_kinds, confidence, cumulative, status FROM escalations WHERE project_id = ? ORDER BY id",
