@@ -2,10 +2,10 @@ import type { Client } from "@libsql/client";
 import type { AuditCheckpoint, AuditConsistencyProof, AuditInclusionProof } from "@seamtrace/sdk/audit-proof";
 import { GENESIS_HASH, sha256Hex, type SignedCheckpoint } from "./chain.js";
 import { consistencyProof, inclusionPath } from "./merkle.js";
-import { checkpointAt, checkpointCovering, EVENT_OF_ENTRY } from "./store.js";
+import { checkpointAt, checkpointCovering, ENTRY_COLUMNS, entryFromRow, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
 import { payloadText } from "./payload-check.js";
-import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
+import { storedId } from "../../platform/db/stored-id.js";
 
 /** Why a proof cannot be written (exit 1 in the CLI): no such entry, no checkpoint covering it. */
 export class ProofUnavailable extends Error {
@@ -43,7 +43,7 @@ export async function proveInclusion(
   opts: { checkpoint?: number; payload?: boolean; onPayloadLeftOut?: (message: string) => void } = {},
 ): Promise<AuditInclusionProof> {
   const rs = await client.execute({
-    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body),
+    sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body),
             (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a
           LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
@@ -61,9 +61,9 @@ export async function proveInclusion(
   if (c.seq < seq) throw new ProofUnavailable(`the checkpoint at entry ${c.seq} does not cover entry ${seq}`);
   const checkpoint = signedTreeHead(c, "the checkpoint");
   const path = await inclusionPath(seq - 1, c.seq, subtreeHashes(client, projectId));
-  const payloadHash = String(r[6]);
+  const entry = entryFromRow(projectId, r);
   let payload = opts.payload === false ? null : payloadText(r[8]);
-  if (payload !== null && sha256Hex(payload) !== payloadHash) {
+  if (payload !== null && sha256Hex(payload) !== entry.payloadHash) {
     payload = null;
     opts.onPayloadLeftOut?.(
       `the payload of entry ${seq} no longer matches its hash (reduced by retention, or edited: \`seamtrace audit verify\` says which), so the proof leaves it out`,
@@ -71,17 +71,7 @@ export async function proveInclusion(
   }
   return {
     kind: "seamtrace.audit.inclusion",
-    entry: {
-      projectId,
-      seq: Number(r[0]),
-      time: Number(r[1]),
-      actor: refFromStored(r[2]),
-      action: String(r[3]),
-      subject: refFromStored(r[4]),
-      runId: idFromStoredOrNull(r[5]),
-      payloadHash,
-      hash: String(r[7]),
-    },
+    entry,
     prevHash: seq === 1 ? GENESIS_HASH : String(r[9]),
     ...(opts.payload === false ? {} : { payload }),
     leafIndex: seq - 1,

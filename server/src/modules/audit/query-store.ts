@@ -3,11 +3,11 @@ import type { AuditEntryView, AuditExportRow } from "./contract.js";
 import type { TimeWindow } from "../runs/contract.js";
 import type { Db } from "../../platform/db/client.js";
 import { parseJson } from "../../platform/db/json.js";
-import { sha256Hex } from "./chain.js";
+import { sha256Hex, type StoredEntry } from "./chain.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { payloadText } from "./payload-check.js";
-import { EVENT_OF_ENTRY } from "./store.js";
-import { idFromStoredOrNull, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
+import { ENTRY_COLUMNS, entryFromRow, EVENT_OF_ENTRY } from "./store.js";
+import { storedId, storedRef } from "../../platform/db/stored-id.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -15,8 +15,6 @@ export interface AuditFilter {
   action?: string | undefined;
   window: TimeWindow;
 }
-
-const COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";
 
 function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[] } {
   const parts = ["a.project_id = ?", "a.time >= ?", "a.time < ?"];
@@ -27,16 +25,16 @@ function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[
   return { sql: parts.join(" AND "), args };
 }
 
-function view(r: ArrayLike<unknown>): AuditEntryView {
+function view(e: StoredEntry): AuditEntryView {
   return {
-    seq: Number(r[0]),
-    time: new Date(Number(r[1])).toISOString(),
-    actor: refFromStored(r[2]),
-    action: String(r[3]),
-    subject: refFromStored(r[4]),
-    runId: idFromStoredOrNull(r[5]),
-    payloadHash: String(r[6]),
-    hash: String(r[7]),
+    seq: e.seq,
+    time: new Date(e.time).toISOString(),
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    runId: e.runId,
+    payloadHash: e.payloadHash,
+    hash: e.hash,
   };
 }
 
@@ -64,7 +62,7 @@ export function auditListQuery(projectId: string, filter: AuditFilter & { limit:
   const w = where(projectId, filter);
   if (filter.before !== undefined)
     (w.sql += " AND (a.time < ? OR (a.time = ? AND a.seq < ?))"), w.args.push(filter.before.time, filter.before.time, filter.before.seq);
-  return { sql: `SELECT ${COLUMNS} FROM ${from(filter)} WHERE ${w.sql} ORDER BY a.time DESC, a.seq DESC LIMIT ?`, args: [...w.args, filter.limit + 1] };
+  return { sql: `SELECT ${ENTRY_COLUMNS} FROM ${from(filter)} WHERE ${w.sql} ORDER BY a.time DESC, a.seq DESC LIMIT ?`, args: [...w.args, filter.limit + 1] };
 }
 
 export async function listAudit(
@@ -73,7 +71,7 @@ export async function listAudit(
   filter: AuditFilter & { limit: number; before?: AuditCursor | undefined },
 ): Promise<{ items: AuditEntryView[]; last: AuditCursor | null }> {
   const rs = await db.$client.execute(auditListQuery(projectId, filter));
-  const items = rs.rows.slice(0, filter.limit).map(view);
+  const items = rs.rows.slice(0, filter.limit).map((r) => view(entryFromRow(projectId, r)));
   const last = rs.rows.length > filter.limit ? rs.rows[filter.limit - 1]! : null;
   return { items, last: last ? { time: Number(last[1]), seq: Number(last[0]) } : null };
 }
@@ -90,7 +88,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     w.sql += " AND (a.time > ? OR (a.time = ? AND a.seq > ?))";
     w.args.push(after.time, after.time, after.seq);
     const rs = await db.$client.execute({
-      sql: `SELECT ${COLUMNS}, coalesce(p.body, e.body) FROM ${from(filter)}
+      sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body) FROM ${from(filter)}
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             LEFT JOIN events e ON ${EVENT_OF_ENTRY}
             WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
@@ -98,7 +96,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     });
     for (const r of rs.rows) {
       const body = payloadText(r[8]);
-      const entry = view(r);
+      const entry = view(entryFromRow(projectId, r));
       // A payload that no longer hashes to its entry (edited, or reduced by retention) is marked
       // rather than served as the record.
       yield { ...entry, payload: body === null ? null : parseJson(body), payloadIntact: body === null ? null : sha256Hex(body) === entry.payloadHash };

@@ -7,7 +7,7 @@ import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
-import { idFromStored, idFromStoredOrNull, refFromStored, refIdSql, refOfKindSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, refIdSql, refOfKindSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -33,6 +33,28 @@ export const IS_EVENT_ENTRY = refOfKindSql("a.subject", "event");
  * tables keep project and event ids as stored-id.ts says.
  */
 export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_id = a.project_id AND e.id = ${refIdSql("a.subject", "event")}`;
+
+/** The columns of an entry of `audit_log a` that `entryFromRow` reads, in its order. */
+export const ENTRY_COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";
+
+/**
+ * The entry of `projectId`'s chain a row starting with `ENTRY_COLUMNS` holds, its ids and
+ * references turned back into the text the chain hashes (stored-id.ts): every reader of entries
+ * goes through here, so none can hash or show the stored form.
+ */
+export function entryFromRow(projectId: string, r: ArrayLike<unknown>): StoredEntry {
+  return {
+    projectId,
+    seq: Number(r[0]),
+    time: Number(r[1]),
+    actor: refFromStored(r[2]),
+    action: String(r[3]),
+    subject: refFromStored(r[4]),
+    runId: idFromStoredOrNull(r[5]),
+    payloadHash: String(r[6]),
+    hash: String(r[7]),
+  };
+}
 
 const ROWS_PER_STATEMENT = 100;
 const PACKED_ROWS_PER_STATEMENT = 5_000;
@@ -237,25 +259,12 @@ export async function* readEntries(
   let read = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: `SELECT project_id, seq, time, actor, action, subject, run_id, lower(hex(payload_hash)), lower(hex(hash)) FROM audit_log
-            WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      sql: `SELECT ${ENTRY_COLUMNS} FROM audit_log a WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       args: [storedId(projectId), after, upTo, pageSize],
     });
-    for (const r of rs.rows) {
-      yield {
-        projectId: idFromStored(r[0]),
-        seq: Number(r[1]),
-        time: Number(r[2]),
-        actor: refFromStored(r[3]),
-        action: String(r[4]),
-        subject: refFromStored(r[5]),
-        runId: idFromStoredOrNull(r[6]),
-        payloadHash: String(r[7]),
-        hash: String(r[8]),
-      };
-    }
+    for (const r of rs.rows) yield entryFromRow(projectId, r);
     if (rs.rows.length < pageSize) return;
-    after = Number(rs.rows[rs.rows.length - 1]![1]);
+    after = Number(rs.rows[rs.rows.length - 1]![0]);
     read += rs.rows.length;
     await afterPage?.(read);
     await yieldToEventLoop();
@@ -278,29 +287,16 @@ export async function* readEntriesWithPayload(
   let read = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: `SELECT a.project_id, a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), coalesce(p.body, e.body)
+      sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body)
             FROM audit_log a
             LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
             LEFT JOIN events e ON ${EVENT_OF_ENTRY}
             WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
       args: [storedId(projectId), after, upTo, pageSize],
     });
-    for (const r of rs.rows) {
-      yield {
-        projectId: idFromStored(r[0]),
-        seq: Number(r[1]),
-        time: Number(r[2]),
-        actor: refFromStored(r[3]),
-        action: String(r[4]),
-        subject: refFromStored(r[5]),
-        runId: idFromStoredOrNull(r[6]),
-        payloadHash: String(r[7]),
-        hash: String(r[8]),
-        payload: payloadText(r[9]),
-      };
-    }
+    for (const r of rs.rows) yield { ...entryFromRow(projectId, r), payload: payloadText(r[8]) };
     if (rs.rows.length < pageSize) return;
-    after = Number(rs.rows[rs.rows.length - 1]![1]);
+    after = Number(rs.rows[rs.rows.length - 1]![0]);
     read += rs.rows.length;
     await afterPage?.(read);
     await yieldToEventLoop();

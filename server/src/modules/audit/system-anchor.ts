@@ -1,9 +1,9 @@
 import type { Client, Transaction } from "@libsql/client";
 import { entryHash, GENESIS_HASH, sha256Hex, type CheckpointSigner, type SignedCheckpoint } from "./chain.js";
-import { appendAudit, insertCheckpoint, lastCheckpoint, readAuditHead } from "./store.js";
+import { appendAudit, ENTRY_COLUMNS, entryFromRow, insertCheckpoint, lastCheckpoint, readAuditHead } from "./store.js";
 import { treeForHead } from "./tree-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
-import { idFromStoredOrNull, refFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { storedId, storedIdSql } from "../../platform/db/stored-id.js";
 
 /**
  * The system chain: an audit chain of its own whose entries list every project's chain head,
@@ -45,7 +45,7 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
   const c = await lastCheckpoint(db, SYSTEM_CHAIN);
   if (!c) return null;
   const rs = await db.execute({
-    sql: `SELECT a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash)), p.body,
+    sql: `SELECT ${ENTRY_COLUMNS}, p.body,
             (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
           FROM audit_log a LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
           WHERE a.project_id = ? AND a.seq = ?`,
@@ -53,20 +53,11 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
   });
   const r = rs.rows[0];
   if (!r) return `the system anchor at entry ${c.seq} is missing from the system chain`;
-  const entry = {
-    projectId: SYSTEM_CHAIN,
-    seq: Number(r[0]),
-    time: Number(r[1]),
-    actor: refFromStored(r[2]),
-    action: String(r[3]),
-    subject: refFromStored(r[4]),
-    runId: idFromStoredOrNull(r[5]),
-    payloadHash: String(r[6]),
-  };
+  const entry = entryFromRow(SYSTEM_CHAIN, r);
   const prev = c.seq === 1 ? GENESIS_HASH : r[9] == null ? null : String(r[9]);
   // The signed head is the hash of this entry chained to its predecessor: preimage resistance
   // makes the entry (and so its payload hash) the one that was signed, whatever the rest says.
-  if (prev === null || entryHash(prev, entry) !== c.headHash || String(r[7]) !== c.headHash)
+  if (prev === null || entryHash(prev, entry) !== c.headHash || entry.hash !== c.headHash)
     return `the system anchor at entry ${c.seq} differs from what its checkpoint signed`;
   if (entry.action !== ANCHOR_ACTION) return `entry ${c.seq} of the system chain is not an anchor`;
   const body = r[8] == null ? null : String(r[8]);

@@ -71,9 +71,9 @@ interface Layout {
   id: boolean;
   ref: boolean;
   /** A text column whose flag byte may mark a BLOB (compressed, id or ref). */
-  compressed: boolean;
+  maybeBlob: boolean;
   /** Takes a `CompressedText`. */
-  takesCompressed: boolean;
+  compressed: boolean;
   offset: number;
   width: number;
 }
@@ -87,25 +87,26 @@ export class PackedRows {
     let offset = 0;
     this.#layout = columns.map((column) => {
       const nullable = column.kind !== "integer" && column.nullable === true;
-      // A text column's flag byte (after its end) marks a null or, in a compressed or id column, a
-      // BLOB. An ascii id column's first byte marks a UUID stored as its 16 bytes, written in JS
+      // A text column's flag byte (after its end) marks a null or, in a compressed, id or ref
+      // column, a BLOB. An ascii id column's first byte marks a UUID stored as its 16 bytes, written in JS
       // (stored-id.ts); a text id column's UUID is those 16 bytes in ?3, flagged as a BLOB.
       const ref = column.kind === "text" && column.ref === true;
       // One flag byte says BLOB, so it must mean one thing: compressed text, an id or a reference.
       if (column.kind === "text" && [column.compressed, column.id, column.ref].filter((f) => f === true).length > 1)
         throw new TypeError("a text column is at most one of compressed, id and ref");
-      const compressed = column.kind === "text" && (column.compressed === true || column.id === true || ref);
+      const compressed = column.kind === "text" && column.compressed === true;
+      const maybeBlob = compressed || (column.kind === "text" && column.id === true) || ref;
       const id = column.kind !== "integer" && column.id === true;
       const width =
-        column.kind === "ascii" ? column.width + (id ? 1 : 0) : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || compressed ? 1 : 0);
+        column.kind === "ascii" ? column.width + (id ? 1 : 0) : column.kind === "integer" ? INTEGER_WIDTH : END_WIDTH + (nullable || maybeBlob ? 1 : 0);
       const l = {
         kind: column.kind,
         nullable,
         hex: column.kind === "ascii" && column.hex === true,
         id,
         ref,
+        maybeBlob,
         compressed,
-        takesCompressed: column.kind === "text" && column.compressed === true,
         offset,
         width,
       };
@@ -136,7 +137,7 @@ export class PackedRows {
           : `CASE WHEN n = 0 THEN 0 ELSE CAST(${at(texts[texts.length - 1]!.offset, END_WIDTH, "(n - 1)")} AS INTEGER) END`;
       const bytes = `substr(?3, ${start} + 1, ${end} - ${start})`;
       const flag = at(l.offset + END_WIDTH, 1);
-      const v = l.compressed ? `CASE WHEN ${flag} = x'${BLOB_MARK.toString(16)}' THEN ${bytes} ELSE CAST(${bytes} AS TEXT) END` : `CAST(${bytes} AS TEXT)`;
+      const v = l.maybeBlob ? `CASE WHEN ${flag} = x'${BLOB_MARK.toString(16)}' THEN ${bytes} ELSE CAST(${bytes} AS TEXT) END` : `CAST(${bytes} AS TEXT)`;
       return l.nullable ? `CASE WHEN ${flag} = x'${NULL_MARK.toString(16)}' THEN NULL ELSE ${v} END` : v;
     });
   }
@@ -176,7 +177,7 @@ export class PackedRows {
       const row = rows[r]!;
       const base = r * this.#width;
       for (let c = 0; c < columns; c++) {
-        const { kind, nullable, hex, id, ref, takesCompressed, offset, width } = layout[c]!;
+        const { kind, nullable, hex, id, ref, compressed, offset, width } = layout[c]!;
         const value = row[c];
         const at = base + offset;
         if (kind === "integer") {
@@ -189,7 +190,7 @@ export class PackedRows {
             fixed[at + END_WIDTH] = NULL_MARK;
           }
         } else if (value instanceof CompressedText) {
-          if (!takesCompressed) throw new TypeError(`column ${c}: compressed text in a column that does not take it`);
+          if (!compressed) throw new TypeError(`column ${c}: compressed text in a column that does not take it`);
           text.set(value.bytes, end);
           end += value.bytes.byteLength;
           if (end >= 10 ** END_WIDTH) throw new RangeError("packed text over 10^10 bytes");
