@@ -111,7 +111,8 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
   try {
     await client.execute("PRAGMA journal_mode=WAL");
     // The same tables and indexes as the collector's (a store migrated in memory), and the event
-    // rows as it writes them: ids as their bytes (stored-id.ts), bodies as text.
+    // rows as it writes them: the project as its key (project-key.ts; a store's first project has
+    // key 1), ids as their bytes (stored-id.ts), bodies as text.
     for (const statement of await collectorDdl(...(mode === "withAudit" ? ["events", "audit_log"] : ["events"]))) await client.execute(statement);
     const projectId = "0190f0f0-0000-7000-8000-000000000001";
     const keyId = "0190f0f0-0000-7000-8000-000000000002";
@@ -119,7 +120,7 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
     const rows: InValue[][] = events
       .flat()
       .map((e) => [
-        storedId(projectId),
+        1,
         storedId(e.id),
         e.type,
         "runId" in e ? storedId(e.runId) : null,
@@ -143,16 +144,16 @@ async function raw(events: SeamtraceEvent[][], mode: RawMode): Promise<number> {
       };
       prev = entryHash(prev, entry);
       // Ids and references as the audit log stores them too (stored-id.ts); the chain hashes their text.
-      return [storedId(entry.projectId), entry.seq, entry.time, storedRef(entry.actor), entry.action, storedRef(entry.subject), r[3]!, entry.payloadHash, prev];
+      return [1, entry.seq, entry.time, storedRef(entry.actor), entry.action, storedRef(entry.subject), r[3]!, entry.payloadHash, prev];
     });
     const insert = (from: number, to: number) => ({
-      sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(to - from)
+      sql: `INSERT INTO events (project_key, id, type, run_id, time, received_at, body) VALUES ${Array(to - from)
         .fill("(?,?,?,?,?,?,?)")
         .join(",")}`,
       args: rows.slice(from, to).flatMap((r) => r.slice(0, 7)),
     });
     const insertAudit = (from: number, to: number) => ({
-      sql: `INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from)
+      sql: `INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ${Array(to - from)
         .fill("(?,?,?,?,?,?,?,unhex(?),unhex(?))")
         .join(",")}`,
       args: auditRows.slice(from, to).flat(),

@@ -34,6 +34,7 @@ import { putPolicy } from "../server/src/modules/policies/store.js";
 import { rebuildRollupDays } from "../server/src/modules/analytics/rollups-store.js";
 import { fmt } from "./stats.js";
 import { storedId } from "../server/src/platform/db/stored-id.js";
+import { ensureProjectKey } from "../server/src/platform/db/project-key.js";
 
 const H = 3_600_000;
 const END = Date.UTC(2026, 0, 31); // data ends here; the jobs run just after
@@ -83,6 +84,7 @@ async function openBenchStore(): Promise<Stored> {
  */
 export async function writeEvents(client: Client, n: number, hours: number, seed: number, end = END): Promise<void> {
   const rand = prng(seed);
+  const p1 = await ensureProjectKey(client, "p1");
   const from = end - hours * H;
   const perTx = 20_000;
   for (let start = 0; start < n; start += perTx) {
@@ -120,7 +122,7 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
         ...(escalationId ? { escalationId } : {}),
         ...(spot ? { spotCheck: { rate: 0.05 } } : {}),
       };
-      events.push([storedId("p1"), storedId(e.id), e.type, storedId(e.runId), t, t, JSON.stringify(e)]);
+      events.push([p1, storedId(e.id), e.type, storedId(e.runId), t, t, JSON.stringify(e)]);
       if (escalationId && rand() < LABEL_SHARE / 0.25) {
         escalations.push([
           "p1",
@@ -164,7 +166,7 @@ export async function writeEvents(client: Client, n: number, hours: number, seed
       for (let i = 0; i < events.length; i += 100) {
         const part = events.slice(i, i + 100);
         await tx.execute({
-          sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?)").join(",")}`,
+          sql: `INSERT INTO events (project_key, id, type, run_id, time, received_at, body) VALUES ${part.map(() => "(?,?,?,?,?,?,?)").join(",")}`,
           args: part.flat(),
         });
       }

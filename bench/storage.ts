@@ -93,10 +93,10 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
   try {
     await client.execute("PRAGMA journal_mode=WAL");
     for (const s of await collectorDdl("events")) await client.execute(s);
-    // Ids as the collector stores them (stored-id.ts), bodies as plain JSON text.
-    const projectId = storedId("0190f0f0-0000-7000-8000-000000000001");
+    // The project as its key (project-key.ts; a store's first project has key 1), ids as the
+    // collector stores them (stored-id.ts), bodies as plain JSON text.
     const rows: InValue[][] = events.map((e) => [
-      projectId,
+      1,
       storedId(e.id),
       e.type,
       "runId" in e ? storedId(e.runId) : null,
@@ -107,7 +107,7 @@ async function rawEventsStore(events: SeamtraceEvent[]): Promise<StoreSize> {
     for (let i = 0; i < rows.length; i += 100) {
       const part = rows.slice(i, i + 100);
       await client.execute({
-        sql: `INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES ${Array(part.length).fill("(?,?,?,?,?,?,?)").join(",")}`,
+        sql: `INSERT INTO events (project_key, id, type, run_id, time, received_at, body) VALUES ${Array(part.length).fill("(?,?,?,?,?,?,?)").join(",")}`,
         args: part.flat(),
       });
     }

@@ -10,7 +10,6 @@ import {
 } from "@seamtrace/sdk";
 import type { Store } from "../src/platform/db/client.js";
 import type { TestContext } from "./testing.js";
-import { storedId } from "../src/platform/db/stored-id.js";
 
 // Events built the way the SDK builds them (sdk/src/client.ts, sdk/src/run.ts): UUIDv7 ids,
 // ISO times from Date#toISOString, lineage as parent step ids. Shared by the ingest tests.
@@ -122,10 +121,11 @@ export type CountedTable = "events" | "runs" | "steps" | "workflows" | "audit_lo
 
 /** Rows of a table belonging to one project. */
 export async function countRows(store: Store, table: CountedTable, projectId: string): Promise<number> {
-  // The event log, the audit log and steps store ids as bytes (stored-id.ts).
+  // The event log, the audit log and steps name the project by its key (project-key.ts).
+  const keyed = table === "events" || table === "audit_log" || table === "steps";
   const rs = await store.client.execute({
-    sql: `SELECT count(*) AS n FROM ${table} WHERE project_id = ?`,
-    args: [table === "events" || table === "audit_log" || table === "steps" ? storedId(projectId) : projectId],
+    sql: `SELECT count(*) AS n FROM ${table} WHERE ${keyed ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?"}`,
+    args: [projectId],
   });
   return Number(rs.rows[0]!.n);
 }

@@ -4,6 +4,7 @@ import type { Db } from "../src/platform/db/client.js";
 import { runs, steps, workflows } from "../src/modules/runs/schema.js";
 import { hourOf, recountStatements } from "../src/modules/runs/run-hours.js";
 import { storedId } from "../src/platform/db/stored-id.js";
+import { ensureProjectKey } from "../src/platform/db/project-key.js";
 
 // Rows written straight into the projections, not through POST /v1/events, so query tests
 // pin the reads alone and can set any state (ties, old runs, broken lineage) directly.
@@ -85,12 +86,13 @@ export async function seedStep(db: Db, projectId: string, runId: string, step: S
     "SELECT (SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(position), 0) FROM projections WHERE name = 'runs')",
   );
   const caughtUp = Number(head.rows[0]![1]) >= Number(head.rows[0]![0]);
+  const projectKey = await ensureProjectKey(db.$client, projectId);
   const rs = await db.$client.execute({
-    sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-    args: [storedId(projectId), storedId(String(body.id)), String(body.type), storedId(runId), endedAt, endedAt, JSON.stringify(body)],
+    sql: "INSERT INTO events (project_key, id, type, run_id, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+    args: [projectKey, storedId(String(body.id)), String(body.type), storedId(runId), endedAt, endedAt, JSON.stringify(body)],
   });
   await db.insert(steps).values({
-    projectId,
+    projectKey,
     runId,
     status: "completed",
     source: "inferred",

@@ -4,7 +4,7 @@ import type { DecisionResponse, EscalationDetail, QueueResponse } from "../src/m
 import type { JobName } from "../src/modules/jobs/names.js";
 import type { TestContext } from "./testing.js";
 import { call, escalatedRun, postBatches, type Caller } from "./review-fixtures.js";
-import { refFromStored, storedId } from "../src/platform/db/stored-id.js";
+import { refFromStored } from "../src/platform/db/stored-id.js";
 
 // Team review scenarios: a project with several people, policies set through the API, and the
 // review routes as the dashboard calls them.
@@ -86,9 +86,9 @@ export async function auditEntries(
   action: string,
 ): Promise<Array<{ actor: string; subject: string; payload: Record<string, unknown> }>> {
   const rs = await ctx.store.client.execute({
-    sql: `SELECT l.actor, l.subject, p.body FROM audit_log l LEFT JOIN audit_payloads p ON p.project_id = l.project_id AND p.seq = l.seq
-          WHERE l.project_id = ? AND l.action = ? ORDER BY l.seq`,
-    args: [storedId(projectId), action],
+    sql: `SELECT l.actor, l.subject, p.body FROM audit_log l LEFT JOIN audit_payloads p ON p.project_key = l.project_key AND p.seq = l.seq
+          WHERE l.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND l.action = ? ORDER BY l.seq`,
+    args: [projectId, action],
   });
   return rs.rows.map((r) => ({
     actor: refFromStored(r[0]),

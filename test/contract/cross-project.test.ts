@@ -3,7 +3,6 @@ import { escalatedRun, postBatches } from "../../server/test-support/review-fixt
 import { readAuditHead, type AuditHead } from "../../server/src/modules/audit/store.js";
 import { verifyAudit } from "../../server/src/modules/audit/verify.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
-import { storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Nobody reads or writes another project's data, whatever ids are put in a path, query or body.
@@ -161,10 +160,10 @@ async function snapshotB(): Promise<string> {
   ];
   const parts: string[] = [];
   for (const t of tables) {
-    // steps keeps its ids as bytes (stored-id.ts): bound so, and written out as hex.
+    // steps names the project by its key (project-key.ts) and keeps its ids as bytes (stored-id.ts), written out as hex.
     const rs = await ctx.store.client.execute({
-      sql: `SELECT * FROM ${t} WHERE project_id = ? ORDER BY 1, 2`,
-      args: [t === "steps" ? storedId(b.projectId) : b.projectId],
+      sql: `SELECT * FROM ${t} WHERE ${t === "steps" ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?"} ORDER BY 1, 2`,
+      args: [b.projectId],
     });
     // B's run has steps: a lookup that binds the wrong form would find none and compare nothing.
     if (t === "steps") expect(rs.rows.length).toBeGreaterThan(0);

@@ -93,7 +93,10 @@ interface State {
 }
 
 async function state(): Promise<State> {
-  const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+    args: [projectId],
+  });
   const head = await readAuditHead(ctx.store.client, projectId);
   return { events: Number(rs.rows[0]![0]), seq: head?.seq ?? 0, hash: head?.hash ?? null };
 }
@@ -206,8 +209,8 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   const after = await state();
   expect(after.events - before.events, why).toBe(accepted.length);
   const entries = await ctx.store.client.execute({
-    sql: "SELECT action, subject, actor, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq > ? ORDER BY seq",
-    args: [storedId(projectId), before.seq],
+    sql: "SELECT action, subject, actor, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq > ? ORDER BY seq",
+    args: [projectId, before.seq],
   });
   const expectedEntries = accepted.flatMap((e) => {
     const entry = {
@@ -231,8 +234,8 @@ async function check(send: Send, reqs: Req[]): Promise<void> {
   if (accepted.length > 0) {
     const ids = accepted.map((e) => (e.id as string).toLowerCase());
     const rows = await ctx.store.client.execute({
-      sql: `SELECT id, project_id, body FROM events WHERE project_id = ? AND id IN (${ids.map(() => "?").join(",")})`,
-      args: [storedId(projectId), ...ids.map(storedId)],
+      sql: `SELECT id, project_key, body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id IN (${ids.map(() => "?").join(",")})`,
+      args: [projectId, ...ids.map(storedId)],
     });
     expect(rows.rows.length, why).toBe(ids.length);
     const subjects = entries.rows.map((r) => [refFromStored(r[1]), String(r[4])] as const);
@@ -342,11 +345,17 @@ describe("POST /v1/events under property-based fuzzing", () => {
     const report = await verifyAudit(ctx.store.db, projectId, ctx.deps.auditSigner.publicKey);
     expect(report).toMatchObject({ ok: true, firstBad: null, head: { seq: head.seq, hash: head.hash }, lastGoodCheckpoint: head.seq });
 
-    const decoy = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(other.projectId)] });
+    const decoy = await ctx.store.client.execute({
+      sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+      args: [other.projectId],
+    });
     expect(Number(decoy.rows[0]![0])).toBe(0);
     expect((await readAuditHead(ctx.store.client, other.projectId))!.seq).toBe(other.head);
     expect((await verifyAudit(ctx.store.db, other.projectId, ctx.deps.auditSigner.publicKey)).ok).toBe(true);
-    const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+    const rs = await ctx.store.client.execute({
+      sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+      args: [projectId],
+    });
     expect(Number(rs.rows[0]![0])).toBe(stored.size);
   });
 });

@@ -4,7 +4,7 @@ import { runStarted, stepEvent } from "../../server/test-support/events-fixtures
 import { call, escalatedRun, postBatches } from "../../server/test-support/review-fixtures.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { fromStoredText } from "../../server/src/platform/db/stored-text.js";
-import { idFromStored, refFromStored, storedId, storedRef } from "../../server/src/platform/db/stored-id.js";
+import { refFromStored, storedId, storedRef } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Unknown body fields never set server-owned columns (mass assignment): ids, owners, times,
@@ -111,22 +111,26 @@ describe("server-owned fields in request bodies", () => {
       }),
     });
     expect(res.status).toBeLessThan(300);
-    const stored = await rows("SELECT project_id, body FROM events WHERE id IN (?, ?)", storedId(start.id), storedId(step.id));
+    const stored = await rows(
+      "SELECT (SELECT project_id FROM project_keys k WHERE k.project_key = e.project_key) AS project_id, body FROM events e WHERE id IN (?, ?)",
+      storedId(start.id),
+      storedId(step.id),
+    );
     expect(stored).toHaveLength(2);
     for (const r of stored) {
-      expect(idFromStored(r.project_id)).toBe(t.projectId);
+      expect(r.project_id).toBe(t.projectId);
       // Unknown fields are dropped by the event schema before the body is stored.
       expect(JSON.parse(fromStoredText(r.body))).not.toHaveProperty("projectId");
     }
     // The key that sent them is their audit entries' actor.
     const actors = await rows(
-      "SELECT actor FROM audit_log WHERE project_id = ? AND subject IN (?, ?)",
-      storedId(t.projectId),
+      "SELECT actor FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND subject IN (?, ?)",
+      t.projectId,
       storedRef(`event:${start.id}`),
       storedRef(`event:${step.id}`),
     );
     expect(actors.map((r) => refFromStored(r.actor))).toEqual([`sdk:${t.keyId}`, `sdk:${t.keyId}`]);
-    expect(await rows("SELECT 1 FROM events WHERE project_id = ?", storedId(FOREIGN_PROJECT))).toHaveLength(0);
+    expect(await rows("SELECT 1 FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)", FOREIGN_PROJECT)).toHaveLength(0);
   });
 
   it("labels: the actor and source are the server's", async () => {

@@ -92,10 +92,10 @@ describe("seamtrace audit", { timeout: 240_000 }, () => {
       anchors: 1,
     });
     store.close();
-    // The audit log keeps project ids as the bytes of the UUID (stored-id.ts).
+    // The audit log names the project by its key in the store (project-key.ts).
     await sql(`DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
-      DELETE FROM audit_log WHERE project_id = (SELECT unhex(id, '-') FROM projects WHERE name = 'globex');
-      DELETE FROM audit_payloads WHERE project_id = (SELECT unhex(id, '-') FROM projects WHERE name = 'globex');
+      DELETE FROM audit_log WHERE project_key = (SELECT k.project_key FROM project_keys k JOIN projects p ON p.id = k.project_id WHERE p.name = 'globex');
+      DELETE FROM audit_payloads WHERE project_key = (SELECT k.project_key FROM project_keys k JOIN projects p ON p.id = k.project_id WHERE p.name = 'globex');
       DELETE FROM audit_checkpoints WHERE project_id = (SELECT id FROM projects WHERE name = 'globex');
       DELETE FROM audit_trees WHERE project_id = (SELECT id FROM projects WHERE name = 'globex');
       DELETE FROM api_keys WHERE project_id = (SELECT id FROM projects WHERE name = 'globex');

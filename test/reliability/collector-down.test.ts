@@ -83,7 +83,7 @@ async function storedEvents(dataDir: string) {
   const db = createClient({ url: `file:${join(dataDir, "seamtrace.db")}` });
   try {
     const own = Number((await db.execute("SELECT COUNT(*) FROM events WHERE type <> 'sdk.dropped'")).rows[0]![0]);
-    const repeated = Number((await db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM events GROUP BY project_id, id HAVING COUNT(*) > 1)")).rows[0]![0]);
+    const repeated = Number((await db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM events GROUP BY project_key, id HAVING COUNT(*) > 1)")).rows[0]![0]);
     const drops = (await db.execute("SELECT body FROM events WHERE type = 'sdk.dropped'")).rows;
     const gap = drops.reduce((n, r) => n + (JSON.parse(fromStoredText(r[0])) as { count: number }).count, 0);
     const ids = new Set((await db.execute("SELECT id FROM events")).rows.map((r) => idFromStored(r.id)));

@@ -107,7 +107,7 @@ describe("crash: the collector is SIGKILLed three times under eight concurrent S
 
         const db = createClient({ url: `file:${join(dataDir, "seamtrace.db")}` });
         const integrity = String((await db.execute("PRAGMA integrity_check")).rows[0]![0]);
-        const rows = await db.execute("SELECT id, COUNT(*) AS n FROM events GROUP BY project_id, id");
+        const rows = await db.execute("SELECT id, COUNT(*) AS n FROM events GROUP BY project_key, id");
         const projectionLag = Number((await db.execute(lagSql)).rows[0]![0]);
         const runRows = Number((await db.execute("SELECT COUNT(*) FROM runs WHERE status = 'completed'")).rows[0]![0]);
         const stepRows = Number((await db.execute("SELECT COUNT(*) FROM steps WHERE status = 'completed'")).rows[0]![0]);

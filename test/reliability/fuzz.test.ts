@@ -8,7 +8,6 @@ import { decodeStatus } from "../../server/src/modules/ingest/otlp/proto.js";
 import { createTestContext, type TestContext } from "../../server/test-support/testing.js";
 import { batch, envelope, FUZZ_ENV, serialize, validEvent } from "../support/ingest-arbitraries.js";
 import { scale, writeSummary } from "../support/reliability.js";
-import { storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Fast-check against the collector and the query API, 10,000 cases in the full
@@ -44,7 +43,10 @@ function tally(kind: "ingest" | "query" | "otherWrites", status: number) {
 }
 
 async function state() {
-  const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+    args: [projectId],
+  });
   const head = await readAuditHead(ctx.store.client, projectId);
   return { events: Number(rs.rows[0]![0]), seq: head?.seq ?? 0, hash: head?.hash ?? null };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { harness } from "./harness.js";
-import { storedId } from "../../server/src/platform/db/stored-id.js";
 
 /**
  * Running a finished run again (same key) replays it: no step calls user code. The run's
@@ -34,7 +33,14 @@ describe("a replay of a finished run", () => {
     const recorded = await detail();
     expect(recorded).toMatchObject({ status: "completed", startedAt: "2026-03-02T10:38:00.000Z", endedAt: "2026-03-02T10:38:00.017Z", durationMs: 17 });
     const events = async () =>
-      Number((await h.ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(h.projectId)] })).rows[0]![0]);
+      Number(
+        (
+          await h.ctx.store.client.execute({
+            sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+            args: [h.projectId],
+          })
+        ).rows[0]![0],
+      );
     const eventsBefore = await events();
 
     // Sixteen seconds later the message is redelivered: the same key replays the run.
@@ -79,7 +85,10 @@ describe("a replay of a finished run", () => {
     expect(run).toMatchObject({ status: "completed", startedAt: "2026-03-02T11:00:00.000Z", endedAt: "2026-03-02T11:01:00.010Z", durationMs: 5 });
     // The retry's run.started was sent, before its step.
     const types = (
-      await h.ctx.store.client.execute({ sql: "SELECT type FROM events WHERE project_id = ? ORDER BY seq", args: [storedId(h.projectId)] })
+      await h.ctx.store.client.execute({
+        sql: "SELECT type FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY seq",
+        args: [h.projectId],
+      })
     ).rows.map((r) => r[0]);
     expect(types).toEqual(["run.started", "step.failed", "run.failed", "run.started", "step.completed", "run.completed"]);
     await st.shutdown();

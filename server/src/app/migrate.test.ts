@@ -10,7 +10,9 @@ import { canonicalJson, CheckpointSigner, entryHash, GENESIS_HASH, sha256Hex } f
 import { appendAudit, readAuditHead } from "../modules/audit/store.js";
 import { verifyAudit } from "../modules/audit/verify.js";
 import { beginWrite } from "../platform/db/write-transaction.js";
-import { idFromStored, idFromStoredOrNull, refFromStored, storedId, storedIdSql, storedRefSql } from "../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull, idTextSql, refFromStored, storedId, storedIdSql, storedRefSql } from "../platform/db/stored-id.js";
+import { ensureProjectKey, PROJECT_KEY, projectIdSql } from "../platform/db/project-key.js";
+import { SYSTEM_CHAIN } from "../modules/audit/system-anchor.js";
 import { uuidv7 } from "@seamtrace/sdk";
 
 interface Journal {
@@ -44,6 +46,25 @@ async function freshStore(): Promise<Store> {
   const store = await openStore({ url: `file:${join(dir, "store.db")}`, busyTimeoutMs: 5_000 });
   stores.push(store);
   return store;
+}
+
+/** Each chain (its hashes by project) reads its head, verifies with its payloads, and grows by an entry. */
+async function expectChainsVerifyAndGrow(store: Store, chains: ReadonlyMap<string, readonly string[]>, runId: string | null): Promise<void> {
+  const signer = new CheckpointSigner("a secret long enough for the test's signer");
+  for (const [projectId, hashes] of chains) {
+    expect(await readAuditHead(store.client, projectId)).toEqual({ seq: hashes.length, hash: hashes.at(-1) });
+    const { tx, release } = await beginWrite(store.client);
+    try {
+      await appendAudit(tx, projectId, [{ time: 2_000, actor: "user:u", action: "policy.updated", subject: "policy:wf/next", runId, payload: { n: 7 } }]);
+      await tx.commit();
+    } finally {
+      tx.close();
+      release();
+    }
+    const report = await verifyAudit(store.db, projectId, signer.publicKey);
+    expect(report, projectId).toMatchObject({ ok: true, entries: hashes.length + 1, firstBad: null });
+    expect(report.payloads, projectId).toMatchObject({ checked: hashes.length + 1 });
+  }
 }
 
 describe("migrating a store that holds data", () => {
@@ -179,7 +200,8 @@ describe("migrating the audit log to binary hashes in a table without rowids", (
       "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ('q', 1, 1, 'user:u', 'login', 'user:u', NULL, 'EDITED', 'not a hash')",
     );
 
-    await migrateStore(store);
+    // As 0028 to 0031 left it (0032 names projects by key); then the whole way, for the chain.
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0032_project_keys") });
 
     const table = (await c.execute("SELECT wr FROM pragma_table_list WHERE name = 'audit_log'")).rows[0]!;
     expect(Number(table[0]), "a table WITHOUT ROWID").toBe(1);
@@ -192,6 +214,7 @@ describe("migrating the audit log to binary hashes in a table without rowids", (
     await expect(c.execute("DELETE FROM audit_log WHERE project_id = 'p'")).rejects.toThrow(/append-only/);
 
     // The chain verifies as it did, and grows from its head.
+    await migrateStore(store);
     expect(await readAuditHead(c, "p")).toEqual({ seq: 5, hash: hashes[4] });
     const { tx, release } = await beginWrite(c);
     try {
@@ -232,7 +255,7 @@ describe("migrating the event log to ids stored as bytes", () => {
     // Retention deleted the newest event: its seq must still never be handed out again.
     await c.execute("DELETE FROM events WHERE seq = 5");
 
-    await migrateStore(store);
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0032_project_keys") });
 
     const columns = (await c.execute("SELECT name FROM pragma_table_info('events')")).rows.map((r) => String(r.name));
     expect(columns).toEqual(["seq", "project_id", "id", "type", "run_id", "time", "received_at", "body"]);
@@ -311,7 +334,7 @@ describe("migrating the audit log to ids stored as bytes", () => {
       }
     }
 
-    await migrateStore(store);
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0032_project_keys") });
 
     const kinds = await c.execute("SELECT typeof(project_id), typeof(run_id), count(*) FROM audit_log GROUP BY 1, 2 ORDER BY 1, 2");
     expect(kinds.rows.map((r) => [String(r[0]), String(r[1]), Number(r[2])])).toEqual([
@@ -343,24 +366,9 @@ describe("migrating the audit log to ids stored as bytes", () => {
     expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
 
     // Each chain verifies as it did (the event entry against the event's body, the rest against
-    // their payloads), and grows from its head.
-    const signer = new CheckpointSigner("a secret long enough for the test's signer");
-    for (const [projectId, hashes] of chains) {
-      expect(await readAuditHead(c, projectId)).toEqual({ seq: hashes.length, hash: hashes.at(-1) });
-      const { tx, release } = await beginWrite(c);
-      try {
-        await appendAudit(tx, projectId, [
-          { time: 2_000, actor: "user:u", action: "policy.updated", subject: "policy:wf/next", runId: run, payload: { n: 7 } },
-        ]);
-        await tx.commit();
-      } finally {
-        tx.close();
-        release();
-      }
-      const report = await verifyAudit(store.db, projectId, signer.publicKey);
-      expect(report, projectId).toMatchObject({ ok: true, entries: hashes.length + 1, firstBad: null });
-      expect(report.payloads, projectId).toMatchObject({ checked: hashes.length + 1 });
-    }
+    // their payloads), and grows from its head, once the store is migrated the whole way.
+    await migrateStore(store);
+    await expectChainsVerifyAndGrow(store, chains, run);
   });
 
   it("converts each id by the same rule as the code that binds and joins them", () => {
@@ -391,7 +399,7 @@ describe("migrating steps to ids stored as bytes", () => {
       });
     }
 
-    await migrateStore(store);
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0032_project_keys") });
 
     const after = await c.execute("SELECT project_id, id, run_id, escalation_id, confidence, event_seq, typeof(id) FROM steps ORDER BY rowid");
     expect(after.rows.map((r) => [idFromStored(r[0]), idFromStored(r[1]), idFromStored(r[2]), r[3], Number(r[4]), Number(r[5]), String(r[6])])).toEqual(
@@ -417,6 +425,123 @@ describe("migrating steps to ids stored as bytes", () => {
   it("converts each id by the same rule as the code that binds and joins them", () => {
     const migration = readFileSync(join(migrationsFolder, "0031_steps_ids.sql"), "utf8");
     for (const column of ["project_id", "id", "run_id"]) expect(migration).toContain(storedIdSql(`\`${column}\``));
+  });
+});
+
+describe("migrating the keyed tables to project keys", () => {
+  it("gives every project a key, the system chain 0, keeps every row under its project, and refuses to change a key", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0032_project_keys") });
+    const c = store.client;
+    // Two projects, the later-named one created first; a third id ("p", no projects row) that
+    // only the tables hold, as a test's or an early release's would.
+    const first = uuidv7();
+    const second = uuidv7();
+    await c.execute({ sql: "INSERT INTO projects (id, name, created_at) VALUES (?, 'second', 2), (?, 'first', 1)", args: [second, first] });
+    const run = uuidv7();
+    const events: Array<[string, string]> = [
+      [second, uuidv7()],
+      [first, uuidv7()],
+      ["p", "e1"],
+      [second, uuidv7()],
+      [first, uuidv7()],
+    ];
+    for (const [projectId, id] of events) {
+      await c.execute({
+        sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, 'step.completed', ?, 1, 2, '{}')",
+        args: [storedId(projectId), storedId(id), storedId(run)],
+      });
+    }
+    // Retention deleted the newest event: its seq must still never be handed out again.
+    await c.execute("DELETE FROM events WHERE seq = 5");
+    const stepIds = [uuidv7(), uuidv7()];
+    for (const [projectId, id] of [
+      [second, stepIds[0]!],
+      ["p", stepIds[1]!],
+    ]) {
+      await c.execute({
+        sql: `INSERT INTO steps (project_id, id, run_id, name, status, source, stale, attempts, duration_ms, started_at, ended_at, event_seq)
+              VALUES (?, ?, ?, 'extract', 'completed', 'direct', 0, 1, 5, 10, 20, 1)`,
+        args: [storedId(projectId!), storedId(id!), storedId(run)],
+      });
+    }
+    // Chains as 0030 left them: the second project's and the system chain.
+    const chains = new Map<string, string[]>();
+    for (const projectId of [second, SYSTEM_CHAIN, second]) {
+      const hashes = chains.get(projectId) ?? [];
+      chains.set(projectId, hashes);
+      const seq = hashes.length + 1;
+      const body = canonicalJson({ seq });
+      const entry = {
+        projectId,
+        seq,
+        time: 1_000 + seq,
+        actor: "user:u",
+        action: "policy.updated",
+        subject: `policy:wf/s${seq}`,
+        runId: run,
+        payloadHash: sha256Hex(body),
+      };
+      const hash = entryHash(hashes.at(-1) ?? GENESIS_HASH, entry);
+      hashes.push(hash);
+      await c.execute({
+        sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
+        args: [storedId(projectId), seq, entry.time, entry.actor, entry.action, entry.subject, storedId(run), entry.payloadHash, hash],
+      });
+      await c.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [storedId(projectId), seq, body] });
+    }
+
+    await migrateStore(store);
+
+    const keys = await c.execute("SELECT project_key, project_id FROM project_keys ORDER BY project_key");
+    expect(keys.rows.map((r) => [Number(r[0]), String(r[1])])).toEqual([
+      [0, SYSTEM_CHAIN],
+      [1, first],
+      [2, second],
+      [3, "p"],
+    ]);
+    for (const table of ["events", "steps", "audit_log", "audit_payloads"]) {
+      const columns = (await c.execute(`SELECT name FROM pragma_table_info('${table}')`)).rows.map((r) => String(r.name));
+      expect(columns, table).toContain("project_key");
+      expect(columns, table).not.toContain("project_id");
+    }
+    const after = await c.execute(`SELECT seq, ${projectIdSql("e.project_key")}, id, typeof(project_key) FROM events e ORDER BY seq`);
+    expect(after.rows.map((r) => [Number(r[0]), String(r[1]), idFromStored(r[2]), String(r[3])])).toEqual(
+      events.slice(0, 4).map(([projectId, id], i) => [i + 1, projectId, id, "integer"]),
+    );
+    const steps = await c.execute(`SELECT ${projectIdSql("s.project_key")}, id FROM steps s ORDER BY rowid`);
+    expect(steps.rows.map((r) => [String(r[0]), idFromStored(r[1])])).toEqual([
+      [second, stepIds[0]],
+      ["p", stepIds[1]],
+    ]);
+    // Read through the run index by the key the statement looks up.
+    const plan = await c.execute({
+      sql: `EXPLAIN QUERY PLAN SELECT id FROM steps WHERE project_key = ${PROJECT_KEY} AND run_id = ?`,
+      args: [second, storedId(run)],
+    });
+    expect(plan.rows.map((r) => String(r.detail)).join("\n")).toContain("steps_run_idx (project_key=? AND run_id=?)");
+    // The sequence is carried over: no seq is handed out twice.
+    const next = await c.execute({
+      sql: "INSERT INTO events (project_key, id, type, time, received_at, body) VALUES (1, ?, 'x', 1, 2, '{}') RETURNING seq",
+      args: [storedId(uuidv7())],
+    });
+    expect(Number(next.rows[0]![0])).toBe(6);
+    // Keys are permanent; a new project takes the next one.
+    await expect(c.execute("UPDATE project_keys SET project_key = 9 WHERE project_key = 1")).rejects.toThrow(/permanent/);
+    await expect(c.execute("DELETE FROM project_keys WHERE project_key = 3")).rejects.toThrow(/permanent/);
+    expect(await ensureProjectKey(c, first)).toBe(1);
+    expect(await ensureProjectKey(c, "new")).toBe(4);
+    await expect(c.execute("DELETE FROM audit_log WHERE project_key = 2")).rejects.toThrow(/append-only/);
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
+
+    // Both chains verify as they did, payloads included, and grow from their heads.
+    await expectChainsVerifyAndGrow(store, chains, null);
+  });
+
+  it("reads each stored id by the same rule as the code that reads them", () => {
+    const migration = readFileSync(join(migrationsFolder, "0032_project_keys.sql"), "utf8");
+    expect(migration).toContain(idTextSql("`project_id`"));
+    for (const table of ["events", "audit_log", "audit_payloads", "steps"]) expect(migration).toContain(idTextSql(`\`${table}\`.\`project_id\``));
   });
 });
 

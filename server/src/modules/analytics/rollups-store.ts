@@ -5,7 +5,8 @@ import { yieldToEventLoop } from "../../platform/yield.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { fromStoredTextOr } from "../../platform/db/stored-text.js";
-import { idFromStored, storedIdSql } from "../../platform/db/stored-id.js";
+import { storedIdSql } from "../../platform/db/stored-id.js";
+import { projectIdSql, projectKeySql } from "../../platform/db/project-key.js";
 
 /**
  * SQL of the rollups: reading what is new behind the rollup job's cursors, and
@@ -27,11 +28,11 @@ export interface LoggedEvent {
  */
 export async function eventsAfter(client: Client, seq: number, limit: number): Promise<LoggedEvent[]> {
   const rs = await client.execute({
-    sql: `SELECT seq, project_id, CASE WHEN type IN ('step.completed', 'step.failed') THEN body END AS body
+    sql: `SELECT seq, ${projectIdSql("events.project_key")}, CASE WHEN type IN ('step.completed', 'step.failed') THEN body END AS body
           FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     args: [seq, limit],
   });
-  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: idFromStored(r[1]), body: fromStoredTextOr(r[2], null) }));
+  return rs.rows.map((r) => ({ seq: Number(r[0]), projectId: String(r[1]), body: fromStoredTextOr(r[2], null) }));
 }
 
 export interface NewLabel {
@@ -65,7 +66,7 @@ export async function labelsAfter(client: Client, seq: number, limit: number): P
             coalesce(e.created_at, s.ended_at) AS at, coalesce(e.cumulative, s.cumulative) AS cumulative
           FROM labels l
           LEFT JOIN escalations e ON e.project_id = l.project_id AND e.id = l.escalation_id
-          LEFT JOIN steps s ON s.project_id = ${storedIdSql("l.project_id")} AND s.id = ${storedIdSql("l.step_id")}
+          LEFT JOIN steps s ON s.project_key = ${projectKeySql("l.project_id")} AND s.id = ${storedIdSql("l.step_id")}
           WHERE l.rowid > ? ORDER BY l.rowid LIMIT ?`,
     args: [seq, limit],
   });

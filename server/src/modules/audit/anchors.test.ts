@@ -13,7 +13,7 @@ import { WebhookDispatcher } from "../webhooks/dispatcher.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call } from "../../../test-support/review-fixtures.js";
-import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored } from "../../platform/db/stored-id.js";
 
 const signer = new CheckpointSigner("x".repeat(40));
 const c = signer.sign({ projectId: "p1", seq: 3, headHash: "a".repeat(64), rootHash: "b".repeat(64), time: 1_750_000_000_000, prevSignature: "" });
@@ -107,10 +107,13 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
     // checkpoint and anchor in the database removed: the database alone holds nothing to disagree.
     const client = ctx.store.client;
     await client.executeMultiple("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_checkpoints_no_delete; DROP TRIGGER audit_log_no_delete;");
-    await client.execute({ sql: "UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = 2", args: [storedId(projectId)] });
+    await client.execute({
+      sql: "UPDATE audit_log SET actor = 'user:mallory' WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = 2",
+      args: [projectId],
+    });
     const rows = await client.execute({
-      sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? ORDER BY seq",
-      args: [storedId(projectId)],
+      sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY seq",
+      args: [projectId],
     });
     let prev = GENESIS_HASH;
     for (const r of rows.rows) {
@@ -124,13 +127,16 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
         runId: idFromStoredOrNull(r[5]),
         payloadHash: String(r[6]),
       });
-      await client.execute({ sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", args: [prev, storedId(projectId), Number(r[0])] });
+      await client.execute({
+        sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+        args: [prev, projectId, Number(r[0])],
+      });
     }
     for (const stmt of [
       "DELETE FROM audit_checkpoints",
       "DELETE FROM audit_trees",
       "DELETE FROM audit_tree_nodes",
-      `DELETE FROM audit_log WHERE project_id = '${SYSTEM_CHAIN}'`,
+      `DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = '${SYSTEM_CHAIN}')`,
     ])
       await client.execute(stmt);
 

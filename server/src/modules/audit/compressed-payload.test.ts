@@ -26,19 +26,22 @@ async function runWithLargeStep(): Promise<{ eventId: string; entry: number; eve
   expect((await postEvents(ctx, key, { events: run.events })).status).toBe(200);
   await ctx.deps.projector.sync();
   const stored = await ctx.store.client.execute({
-    sql: "SELECT typeof(body) FROM events WHERE project_id = ? AND id = ?",
-    args: [storedId(projectId), storedId(extract.id)],
+    sql: "SELECT typeof(body) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+    args: [projectId, storedId(extract.id)],
   });
   expect(stored.rows[0]![0]).toBe("blob");
   const rs = await ctx.store.client.execute({
-    sql: "SELECT seq FROM audit_log WHERE project_id = ? AND subject = ?",
-    args: [storedId(projectId), storedRef(`event:${extract.id}`)],
+    sql: "SELECT seq FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND subject = ?",
+    args: [projectId, storedRef(`event:${extract.id}`)],
   });
   return { eventId: extract.id, entry: Number(rs.rows[0]![0]), event: extract };
 }
 
 async function replaceBody(eventId: string, bytes: Uint8Array): Promise<void> {
-  await ctx.store.client.execute({ sql: "UPDATE events SET body = ? WHERE project_id = ? AND id = ?", args: [bytes, storedId(projectId), storedId(eventId)] });
+  await ctx.store.client.execute({
+    sql: "UPDATE events SET body = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+    args: [bytes, projectId, storedId(eventId)],
+  });
 }
 
 describe("audit verification of compressed event bodies", () => {

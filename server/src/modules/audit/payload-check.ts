@@ -2,6 +2,7 @@ import type { Client } from "@libsql/client";
 import { sha256Hex, type StoredEntry } from "./chain.js";
 import { fromStoredTextOr } from "../../platform/db/stored-text.js";
 import { storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** An entry with the payload text the store holds for it now (null when there is none). */
 export interface EntryWithPayload extends StoredEntry {
@@ -57,8 +58,8 @@ export function payloadKind(e: Pick<StoredEntry, "action" | "subject">): "event"
  * run index finds, once per purged run a verification meets.
  */
 export const RUN_PURGES_SQL = `SELECT a.seq, lower(hex(a.payload_hash)), p.body FROM audit_log a INDEXED BY audit_log_run_idx
-  LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-  WHERE a.project_id = ? AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`;
+  LEFT JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
+  WHERE a.project_key = ${PROJECT_KEY} AND a.run_id = ? AND a.action = 'retention.purged' ORDER BY a.seq`;
 
 /**
  * Hashes every payload still present against its entry's payloadHash, and tells a payload that
@@ -136,7 +137,7 @@ export class PayloadChecker {
   async #purgesOf(runId: string): Promise<Purge[]> {
     const cached = this.#purges.get(runId);
     if (cached) return cached;
-    const rs = await this.#client.execute({ sql: RUN_PURGES_SQL, args: [storedId(this.#projectId), storedId(runId)] });
+    const rs = await this.#client.execute({ sql: RUN_PURGES_SQL, args: [this.#projectId, storedId(runId)] });
     const purges = rs.rows.map((r): Purge => {
       const body = r[2] == null ? null : String(r[2]);
       let parsed: { mode?: unknown; payloads?: unknown } = {};

@@ -5,7 +5,7 @@ import { consistencyProof, inclusionPath } from "./merkle.js";
 import { checkpointAt, checkpointCovering, ENTRY_COLUMNS, entryFromRow, EVENT_OF_ENTRY } from "./store.js";
 import { subtreeHashes } from "./tree-store.js";
 import { payloadText } from "./payload-check.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** Why a proof cannot be written (exit 1 in the CLI): no such entry, no checkpoint covering it. */
 export class ProofUnavailable extends Error {
@@ -44,12 +44,12 @@ export async function proveInclusion(
 ): Promise<AuditInclusionProof> {
   const rs = await client.execute({
     sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body),
-            (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
+            (SELECT lower(hex(hash)) FROM audit_log WHERE project_key = a.project_key AND seq = a.seq - 1)
           FROM audit_log a
-          LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+          LEFT JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
           LEFT JOIN events e ON ${EVENT_OF_ENTRY}
-          WHERE a.project_id = ? AND a.seq = ?`,
-    args: [storedId(projectId), seq],
+          WHERE a.project_key = ${PROJECT_KEY} AND a.seq = ?`,
+    args: [projectId, seq],
   });
   const r = rs.rows[0];
   if (!r) throw new ProofUnavailable(`there is no entry ${seq}`);

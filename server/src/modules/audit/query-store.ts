@@ -8,6 +8,7 @@ import { yieldToEventLoop } from "../../platform/yield.js";
 import { payloadText } from "./payload-check.js";
 import { ENTRY_COLUMNS, entryFromRow, EVENT_OF_ENTRY } from "./store.js";
 import { storedId, storedRef } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 export interface AuditFilter {
   runId?: string | undefined;
@@ -17,8 +18,8 @@ export interface AuditFilter {
 }
 
 function where(projectId: string, f: AuditFilter): { sql: string; args: InValue[] } {
-  const parts = ["a.project_id = ?", "a.time >= ?", "a.time < ?"];
-  const args: InValue[] = [storedId(projectId), f.window.from, f.window.to];
+  const parts = [`a.project_key = ${PROJECT_KEY}`, "a.time >= ?", "a.time < ?"];
+  const args: InValue[] = [projectId, f.window.from, f.window.to];
   if (f.runId !== undefined) parts.push("a.run_id = ?"), args.push(storedId(f.runId));
   if (f.actor !== undefined) parts.push("a.actor = ?"), args.push(storedRef(f.actor));
   if (f.action !== undefined) parts.push("a.action = ?"), args.push(f.action);
@@ -89,7 +90,7 @@ export async function* streamAudit(db: Db, projectId: string, filter: AuditFilte
     w.args.push(after.time, after.time, after.seq);
     const rs = await db.$client.execute({
       sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body) FROM ${from(filter)}
-            LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+            LEFT JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
             LEFT JOIN events e ON ${EVENT_OF_ENTRY}
             WHERE ${w.sql} ORDER BY a.time, a.seq LIMIT ?`,
       args: [...w.args, pageSize],

@@ -225,7 +225,10 @@ describe("verification and checkpoints", () => {
     expect((await readAuditHead(ctx.store.client, projectId))!.seq).toBe(head);
 
     await ctx.store.client.executeMultiple("DROP TRIGGER audit_log_no_update");
-    await ctx.store.client.execute({ sql: "UPDATE audit_log SET actor = 'user:someone-else' WHERE project_id = ? AND seq = 7", args: [storedId(projectId)] });
+    await ctx.store.client.execute({
+      sql: "UPDATE audit_log SET actor = 'user:someone-else' WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = 7",
+      args: [projectId],
+    });
     // Prefer: wait=N answers with the outcome when it comes within N seconds.
     const broken = await startVerification(analyst, "wait=10");
     expect(broken.status).toBe(200);
@@ -366,36 +369,36 @@ describe("audit query plans", () => {
 
   it("finds a run's purges through the run index during verification, not by walking the project's chain", async () => {
     const text = await plan({ sql: RUN_PURGES_SQL, args: ["p", "r"] });
-    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
-    expect(text).not.toContain("PRIMARY KEY (project_id=?)");
+    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_key=? AND run_id=?)");
+    expect(text).not.toContain("PRIMARY KEY (project_key=?)");
   });
 
   it("finds a run's event entries through the run index when retention reduces the run, not by walking the project's chain", async () => {
     const text = await plan({ sql: RUN_EVENT_ENTRIES_SQL, args: ["p", "r"] });
-    expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
-    expect(text).not.toContain("PRIMARY KEY (project_id=?)");
+    expect(text).toContain("USING INDEX audit_log_run_idx (project_key=? AND run_id=?)");
+    expect(text).not.toContain("PRIMARY KEY (project_key=?)");
   });
 
   it("finds a run's events through its audit entries when retention reduces or deletes the run, not by walking the project's log", async () => {
     const both = `SELECT e.seq ${RUN_EVENTS_FROM} UNION ALL SELECT e.seq ${UNAUDITED_RUN_EVENTS_FROM}`;
     for (const sql of [both, `DELETE FROM events WHERE seq IN (${both})`]) {
       const text = await plan({ sql, args: ["p", "r", 9, 1] });
-      expect(text).toContain("USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
-      expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_project_id_idx \(project_id=\? AND id=\?/);
+      expect(text).toContain("USING INDEX audit_log_run_idx (project_key=? AND run_id=?)");
+      expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_project_id_idx \(project_key=\? AND id=\?/);
       // Events from before the store audited them: the seq range below its first audited event.
       expect(text).toContain("SEARCH e USING INTEGER PRIMARY KEY (rowid<?)");
-      expect(text).not.toMatch(/INDEX events_project_id_idx \(project_id=\?\)/);
+      expect(text).not.toMatch(/INDEX events_project_id_idx \(project_key=\?\)/);
     }
   });
 
   it("finds a run's entries through the run index, not by reading every entry in the window", async () => {
     const text = await plan(auditListQuery("p", { runId: "r", window, limit: 200 }));
-    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_id=? AND run_id=?)");
+    expect(text).toContain("SEARCH a USING INDEX audit_log_run_idx (project_key=? AND run_id=?)");
     const paged = await plan(auditListQuery("p", { runId: "r", window, limit: 200, before: { time: 5, seq: 9 } }));
     expect(paged).toContain("audit_log_run_idx");
   });
 
   it("pages the whole trail newest first through the time index", async () => {
-    expect(await plan(auditListQuery("p", { window, limit: 100 }))).toContain("INDEX audit_log_time_seq_idx (project_id=? AND time>? AND time<?)");
+    expect(await plan(auditListQuery("p", { window, limit: 100 }))).toContain("INDEX audit_log_time_seq_idx (project_key=? AND time>? AND time<?)");
   });
 });

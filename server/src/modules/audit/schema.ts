@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { projectKeyColumn } from "../../platform/db/project-key.js";
 import { blob, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -24,15 +25,18 @@ const sha256Column = customType<{ data: string; driverData: Uint8Array }>({
  * hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of { projectId, seq, time, actor,
  * action, subject, runId, payloadHash }); the first entry's previous hash is 64 zeros.
  *
- * Project and run ids are kept as platform/db/stored-id.ts says (a UUID as its 16 bytes, since
- * migration 0030): bind them with `storedId`, read them with `idFromStored`. Actors and subjects
+ * The project is named by its key in this store (platform/db/project-key.ts, since migration
+ * 0032): bind its id through `projectKeySql`. Run ids are kept as platform/db/stored-id.ts says
+ * (a UUID as its 16 bytes, since migration 0030): bind them with `storedId`, read them with
+ * `idFromStored`. Actors and subjects
  * that reference a UUID (`sdk:<key>`, `event:<id>`…) likewise, as a kind byte and 16 bytes:
  * `storedRef`, `refFromStored`. The chain hashes the text they read back as.
  */
 export const auditLog = sqliteTable(
   "audit_log",
   {
-    projectId: blob("project_id").notNull(),
+    /** The project's key in this store (platform/db/project-key.ts, since migration 0032). */
+    projectKey: projectKeyColumn("project_key").notNull(),
     /** 1, 2, 3… within the project, no gaps: a missing number is a deletion. */
     seq: integer("seq").notNull(),
     time: integer("time").notNull(),
@@ -50,12 +54,12 @@ export const auditLog = sqliteTable(
     // Appends land at the right edge of the (project, seq) key; verification and export walk it.
     // The table is WITHOUT ROWID (migration 0028; drizzle-kit cannot say so): rows live in this
     // key's B-tree instead of the key being stored again in an index of its own.
-    primaryKey({ columns: [t.projectId, t.seq] }),
+    primaryKey({ columns: [t.projectKey, t.seq] }),
     // The run detail page and `GET /v1/audit?runId=` read one run's entries.
-    index("audit_log_run_idx").on(t.projectId, t.runId).where(sql`run_id IS NOT NULL`),
+    index("audit_log_run_idx").on(t.projectKey, t.runId).where(sql`run_id IS NOT NULL`),
     // Time-window queries (audit search, export) without walking the whole chain; seq breaks
     // ties so a page in (time, seq) order reads straight off the index, with no sort.
-    index("audit_log_time_seq_idx").on(t.projectId, t.time, t.seq),
+    index("audit_log_time_seq_idx").on(t.projectKey, t.time, t.seq),
   ],
 );
 
@@ -67,12 +71,12 @@ export const auditLog = sqliteTable(
 export const auditPayloads = sqliteTable(
   "audit_payloads",
   {
-    /** As in audit_log (stored-id.ts), so the two join on it. */
-    projectId: blob("project_id").notNull(),
+    /** As in audit_log (platform/db/project-key.ts), so the two join on it. */
+    projectKey: projectKeyColumn("project_key").notNull(),
     seq: integer("seq").notNull(),
     body: text("body").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
+  (t) => [primaryKey({ columns: [t.projectKey, t.seq] })],
 );
 
 /**

@@ -50,10 +50,13 @@ async function verify() {
 
 /** Rewrites every hash from `from` on, as someone with the database but not the key would. */
 async function recomputeFrom(from: number): Promise<void> {
-  const prevRow = await client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, from - 1] });
+  const prevRow = await client.execute({
+    sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+    args: [projectId, from - 1],
+  });
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
   const rs = await client.execute({
-    sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
+    sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ? ORDER BY seq",
     args: [projectId, from],
   });
   const updates = rs.rows.map((r) => {
@@ -67,7 +70,10 @@ async function recomputeFrom(from: number): Promise<void> {
       runId: r[5] == null ? null : String(r[5]),
       payloadHash: String(r[6]),
     });
-    return { sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", args: [prev, projectId, Number(r[0])] };
+    return {
+      sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [prev, projectId, Number(r[0])],
+    };
   });
   await client.batch(updates, "write");
 }
@@ -100,10 +106,18 @@ describe("audit chain over 10,000 entries", () => {
   });
 
   it("refuses UPDATE and DELETE through the database's own triggers", async () => {
-    await expect(client.execute({ sql: "UPDATE audit_log SET actor = 'x' WHERE project_id = ? AND seq = 1", args: [projectId] })).rejects.toThrow(
-      /append-only/,
-    );
-    await expect(client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq = 1", args: [projectId] })).rejects.toThrow(/append-only/);
+    await expect(
+      client.execute({
+        sql: "UPDATE audit_log SET actor = 'x' WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = 1",
+        args: [projectId],
+      }),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      client.execute({
+        sql: "DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = 1",
+        args: [projectId],
+      }),
+    ).rejects.toThrow(/append-only/);
     await expect(client.execute({ sql: "DELETE FROM audit_checkpoints WHERE project_id = ?", args: [projectId] })).rejects.toThrow(/append-only/);
     await expect(client.execute({ sql: "UPDATE audit_checkpoints SET seq = 1 WHERE project_id = ?", args: [projectId] })).rejects.toThrow(/append-only/);
     expect((await verify()).ok).toBe(true);
@@ -121,7 +135,10 @@ describe("audit chain over 10,000 entries", () => {
   for (const [field, set] of edits) {
     it(`names entry ${TARGET} when its ${field} is edited`, async () => {
       await dropTriggers();
-      await client.execute({ sql: `UPDATE audit_log SET ${set} WHERE project_id = ? AND seq = ?`, args: [projectId, TARGET] });
+      await client.execute({
+        sql: `UPDATE audit_log SET ${set} WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?`,
+        args: [projectId, TARGET],
+      });
       const report = await verify();
       expect(report.ok).toBe(false);
       expect(report.firstBad?.seq).toBe(TARGET);
@@ -130,15 +147,24 @@ describe("audit chain over 10,000 entries", () => {
 
   it("names the entry whose seq was moved away, and one moved to another project", async () => {
     await dropTriggers();
-    await client.execute({ sql: "UPDATE audit_log SET seq = 999999 WHERE project_id = ? AND seq = ?", args: [projectId, TARGET] });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = 999999 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [projectId, TARGET],
+    });
     expect((await verify()).firstBad?.seq).toBe(TARGET);
-    await client.execute({ sql: "UPDATE audit_log SET seq = ?, project_id = 'elsewhere' WHERE project_id = ? AND seq = 999999", args: [TARGET, projectId] });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = ?, project_key = 999 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = 999999",
+      args: [TARGET, projectId],
+    });
     expect((await verify()).firstBad).toMatchObject({ seq: TARGET, reason: expect.stringMatching(/missing/) });
   });
 
   it("names a deleted entry", async () => {
     await dropTriggers();
-    await client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET] });
+    await client.execute({
+      sql: "DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [projectId, TARGET],
+    });
     const report = await verify();
     expect(report.firstBad).toMatchObject({ seq: TARGET, reason: expect.stringMatching(/missing/) });
   });
@@ -146,8 +172,14 @@ describe("audit chain over 10,000 entries", () => {
   it("names a forged insertion, whether or not the forger chained its hash", async () => {
     await dropTriggers();
     // Make room at TARGET: every later entry moves up one (via negative seqs to dodge the key).
-    await client.execute({ sql: "UPDATE audit_log SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
-    await client.execute({ sql: "UPDATE audit_log SET seq = -seq WHERE project_id = ? AND seq < 0", args: [projectId] });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = -seq - 1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ?",
+      args: [projectId, TARGET],
+    });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = -seq WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq < 0",
+      args: [projectId],
+    });
     const forged = {
       projectId,
       seq: TARGET,
@@ -159,21 +191,33 @@ describe("audit chain over 10,000 entries", () => {
       payloadHash: payloadHash({ forged: true }),
     };
     await client.execute({
-      sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
+      sql: "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
       args: [projectId, TARGET, forged.time, forged.actor, forged.action, forged.subject, null, forged.payloadHash, "c".repeat(64)],
     });
     expect((await verify()).firstBad?.seq).toBe(TARGET);
 
     // A careful forger chains the inserted entry to its predecessor: it verifies, and the entry
     // it displaced (now one number later, under a hash made for its old number) is the first bad.
-    const prev = await client.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [projectId, TARGET - 1] });
+    const prev = await client.execute({
+      sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [projectId, TARGET - 1],
+    });
     await client.execute({
-      sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?",
+      sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
       args: [entryHash(String(prev.rows[0]![0]), forged), projectId, TARGET],
     });
-    await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?", args: [projectId, TARGET] });
-    await client.execute({ sql: "UPDATE audit_payloads SET seq = -seq WHERE project_id = ? AND seq < 0", args: [projectId] });
-    await client.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [projectId, TARGET, '{"forged":true}'] });
+    await client.execute({
+      sql: "UPDATE audit_payloads SET seq = -seq - 1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ?",
+      args: [projectId, TARGET],
+    });
+    await client.execute({
+      sql: "UPDATE audit_payloads SET seq = -seq WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq < 0",
+      args: [projectId],
+    });
+    await client.execute({
+      sql: "INSERT INTO audit_payloads (project_key, seq, body) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?)",
+      args: [projectId, TARGET, '{"forged":true}'],
+    });
     const report = await verify();
     // The forged entry itself, not the entry it displaced.
     expect(report.firstBad).toMatchObject({ seq: TARGET, reason: expect.stringMatching(/inserted/) });
@@ -181,15 +225,27 @@ describe("audit chain over 10,000 entries", () => {
 
   it("names the first of two swapped neighbours", async () => {
     await dropTriggers();
-    await client.execute({ sql: "UPDATE audit_log SET seq = -1 WHERE project_id = ? AND seq = ?", args: [projectId, TARGET] });
-    await client.execute({ sql: "UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = ?", args: [TARGET, projectId, TARGET + 1] });
-    await client.execute({ sql: "UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = -1", args: [TARGET + 1, projectId] });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = -1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [projectId, TARGET],
+    });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [TARGET, projectId, TARGET + 1],
+    });
+    await client.execute({
+      sql: "UPDATE audit_log SET seq = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = -1",
+      args: [TARGET + 1, projectId],
+    });
     expect((await verify()).firstBad?.seq).toBe(TARGET);
   });
 
   it("catches a truncated tail through the last checkpoint", async () => {
     await dropTriggers();
-    await client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq > ?", args: [projectId, 9_500] });
+    await client.execute({
+      sql: "DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq > ?",
+      args: [projectId, 9_500],
+    });
     // The head is consistent on its own: only the checkpoint at 10,000 shows entries are gone.
     const report = await verify();
     expect(report.firstBad).toMatchObject({ seq: 9_501, reason: expect.stringMatching(/truncated/) });
@@ -197,7 +253,10 @@ describe("audit chain over 10,000 entries", () => {
 
   it("catches a truncated tail in a background verification too: it covers up to the last checkpoint, not only the head", async () => {
     await dropTriggers();
-    await client.execute({ sql: "DELETE FROM audit_log WHERE project_id = ? AND seq > ?", args: [projectId, 9_500] });
+    await client.execute({
+      sql: "DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq > ?",
+      args: [projectId, 9_500],
+    });
     const { row } = await startVerification(client, { projectId, actor: "user:me", now: Date.now(), staleMs: 30_000 });
     expect(row.upTo).toBe(ENTRIES);
     const report = await verifyAudit(ctx.store.db, projectId, signer.publicKey, { upTo: row.upTo });
@@ -224,7 +283,10 @@ describe("audit chain over 10,000 entries", () => {
 
   it("catches a chain recomputed without the signing key through the checkpoint signature", async () => {
     await dropTriggers();
-    await client.execute({ sql: "UPDATE audit_log SET actor = 'user:intruder' WHERE project_id = ? AND seq = ?", args: [projectId, TARGET] });
+    await client.execute({
+      sql: "UPDATE audit_log SET actor = 'user:intruder' WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      args: [projectId, TARGET],
+    });
     await recomputeFrom(TARGET);
     // Every hash agrees with the entries now; the checkpoint signed at 5,000 does not.
     let report = await verify();
@@ -233,7 +295,7 @@ describe("audit chain over 10,000 entries", () => {
 
     // Moving the checkpoints' heads along breaks their signatures instead.
     const heads = await client.execute({
-      sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq % ? = 0",
+      sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq % ? = 0",
       args: [projectId, CHECKPOINT_EVERY],
     });
     for (const h of heads.rows) {

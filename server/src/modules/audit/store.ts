@@ -7,7 +7,8 @@ import { PackedRows, type PackedValue } from "../../platform/db/packed-rows.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
-import { idFromStoredOrNull, refFromStored, refIdSql, refOfKindSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored, refIdSql, refOfKindSql } from "../../platform/db/stored-id.js";
+import { ensureProjectKey, PROJECT_KEY, projectKeySql } from "../../platform/db/project-key.js";
 
 /** A fact to record. Exactly one of `payload` (kept in audit_payloads) or `payloadHash` (the payload lives elsewhere, e.g. an event's body). */
 export interface AuditRecord {
@@ -30,9 +31,9 @@ export const IS_EVENT_ENTRY = refOfKindSql("a.subject", "event");
 
 /**
  * Joins the event an entry of `audit_log a` is about to `events e`, when it is an event's. Both
- * tables keep project and event ids as stored-id.ts says.
+ * tables name the project by its key (project-key.ts) and keep event ids as stored-id.ts says.
  */
-export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_id = a.project_id AND e.id = ${refIdSql("a.subject", "event")}`;
+export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_key = a.project_key AND e.id = ${refIdSql("a.subject", "event")}`;
 
 /** The columns of an entry of `audit_log a` that `entryFromRow` reads, in its order. */
 export const ENTRY_COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";
@@ -72,12 +73,14 @@ const ENTRY_ROWS = new PackedRows([
   { kind: "ascii", width: 64, hex: true }, // payload_hash (SHA-256: hex here, its 32 bytes stored)
   { kind: "ascii", width: 64, hex: true }, // hash
 ]);
-const INSERT_ENTRIES = ENTRY_ROWS.sql("INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash)", { leading: ["?4"] });
+const INSERT_ENTRIES = ENTRY_ROWS.sql("INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash)", {
+  leading: ["?4"],
+});
 
 export async function readAuditHead(tx: Transaction | Client, projectId: string): Promise<AuditHead | null> {
   const rs = await tx.execute({
-    sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1",
-    args: [storedId(projectId)],
+    sql: `SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} ORDER BY seq DESC LIMIT 1`,
+    args: [projectId],
   });
   const r = rs.rows[0];
   return r ? { seq: Number(r[0]), hash: String(r[1]) } : null;
@@ -90,13 +93,13 @@ export async function readAuditHead(tx: Transaction | Client, projectId: string)
  */
 export async function appendAudit(tx: Transaction, projectId: string, records: readonly AuditRecord[]): Promise<AuditHead | null> {
   if (records.length === 0) return null;
+  const key = await ensureProjectKey(tx, projectId);
   const head = await readAuditHead(tx, projectId);
   let seq = head?.seq ?? 0;
   let prev = head?.hash ?? GENESIS_HASH;
   const rows: PackedValue[][] = [];
   const hashes: string[] = [];
   const payloads: InValue[][] = [];
-  const storedProject = storedId(projectId);
   for (const r of records) {
     seq++;
     let hash: string;
@@ -105,7 +108,7 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     } else {
       const body = canonicalJson(r.payload ?? null);
       hash = sha256Hex(body);
-      payloads.push([storedProject, seq, body]);
+      payloads.push([key, seq, body]);
     }
     // Stored as UTF-8, so hashed as what the store keeps (lib/audit-chain.ts wellFormed).
     const runId = r.runId == null ? null : r.runId.toWellFormed();
@@ -116,10 +119,10 @@ export async function appendAudit(tx: Transaction, projectId: string, records: r
     hashes.push(prev);
   }
   for (const part of chunks(rows, PACKED_ROWS_PER_STATEMENT)) {
-    await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, storedProject] });
+    await tx.execute({ sql: INSERT_ENTRIES, args: [...ENTRY_ROWS.pack(part).args, key] });
   }
   for (const part of chunks(payloads, ROWS_PER_STATEMENT)) {
-    await tx.execute(multiRow("INSERT INTO audit_payloads (project_id, seq, body) VALUES ", part, ""));
+    await tx.execute(multiRow("INSERT INTO audit_payloads (project_key, seq, body) VALUES ", part, ""));
   }
   // The Merkle tree grows with the entries, from the hashes computed here: a checkpoint signs the
   // tree of the entries as written, never read back.
@@ -205,7 +208,7 @@ export async function projectsNeedingCheckpoint(
   db: Db,
 ): Promise<Array<{ projectId: string; head: number; checkpointed: number; checkpointedAt: number | null }>> {
   const rs = await db.$client.execute(`
-    SELECT p.id, (SELECT max(seq) FROM audit_log a WHERE a.project_id = ${storedIdSql("p.id")}) AS head,
+    SELECT p.id, (SELECT max(seq) FROM audit_log a WHERE a.project_key = ${projectKeySql("p.id")}) AS head,
            c.seq, c.time
     FROM projects p
     LEFT JOIN audit_checkpoints c ON c.project_id = p.id AND c.seq = (SELECT max(seq) FROM audit_checkpoints WHERE project_id = p.id)`);
@@ -259,8 +262,8 @@ export async function* readEntries(
   let read = 0;
   for (;;) {
     const rs = await db.$client.execute({
-      sql: `SELECT ${ENTRY_COLUMNS} FROM audit_log a WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
-      args: [storedId(projectId), after, upTo, pageSize],
+      sql: `SELECT ${ENTRY_COLUMNS} FROM audit_log a WHERE a.project_key = ${PROJECT_KEY} AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
+      args: [projectId, after, upTo, pageSize],
     });
     for (const r of rs.rows) yield entryFromRow(projectId, r);
     if (rs.rows.length < pageSize) return;
@@ -289,10 +292,10 @@ export async function* readEntriesWithPayload(
     const rs = await db.$client.execute({
       sql: `SELECT ${ENTRY_COLUMNS}, coalesce(p.body, e.body)
             FROM audit_log a
-            LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
+            LEFT JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
             LEFT JOIN events e ON ${EVENT_OF_ENTRY}
-            WHERE a.project_id = ? AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
-      args: [storedId(projectId), after, upTo, pageSize],
+            WHERE a.project_key = ${PROJECT_KEY} AND a.seq > ? AND a.seq <= ? ORDER BY a.seq LIMIT ?`,
+      args: [projectId, after, upTo, pageSize],
     });
     for (const r of rs.rows) yield { ...entryFromRow(projectId, r), payload: payloadText(r[8]) };
     if (rs.rows.length < pageSize) return;

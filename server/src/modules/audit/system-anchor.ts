@@ -3,7 +3,7 @@ import { entryHash, GENESIS_HASH, sha256Hex, type CheckpointSigner, type SignedC
 import { appendAudit, ENTRY_COLUMNS, entryFromRow, insertCheckpoint, lastCheckpoint, readAuditHead } from "./store.js";
 import { treeForHead } from "./tree-store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
-import { storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY, projectKeySql } from "../../platform/db/project-key.js";
 
 /**
  * The system chain: an audit chain of its own whose entries list every project's chain head,
@@ -46,10 +46,10 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
   if (!c) return null;
   const rs = await db.execute({
     sql: `SELECT ${ENTRY_COLUMNS}, p.body,
-            (SELECT lower(hex(hash)) FROM audit_log WHERE project_id = a.project_id AND seq = a.seq - 1)
-          FROM audit_log a LEFT JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-          WHERE a.project_id = ? AND a.seq = ?`,
-    args: [storedId(SYSTEM_CHAIN), c.seq],
+            (SELECT lower(hex(hash)) FROM audit_log WHERE project_key = a.project_key AND seq = a.seq - 1)
+          FROM audit_log a LEFT JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
+          WHERE a.project_key = ${PROJECT_KEY} AND a.seq = ?`,
+    args: [SYSTEM_CHAIN, c.seq],
   });
   const r = rs.rows[0];
   if (!r) return `the system anchor at entry ${c.seq} is missing from the system chain`;
@@ -71,12 +71,12 @@ export async function readSystemAnchor(db: Client | Transaction): Promise<System
 async function currentHeads(tx: Transaction): Promise<Map<string, ListedHead | null>> {
   const rs = await tx.execute(`
     SELECT p.id, a.seq, lower(hex(a.hash)) FROM projects p
-    LEFT JOIN audit_log a ON a.project_id = ${storedIdSql("p.id")} AND a.seq = (SELECT max(seq) FROM audit_log WHERE project_id = ${storedIdSql("p.id")})`);
+    LEFT JOIN audit_log a ON a.project_key = ${projectKeySql("p.id")} AND a.seq = (SELECT max(seq) FROM audit_log WHERE project_key = ${projectKeySql("p.id")})`);
   return new Map(rs.rows.map((r) => [String(r[0]), r[1] == null ? null : { seq: Number(r[1]), hash: String(r[2]) }]));
 }
 
 async function hashAt(tx: Transaction, projectId: string, seq: number): Promise<string | null> {
-  const rs = await tx.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [storedId(projectId), seq] });
+  const rs = await tx.execute({ sql: `SELECT lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq = ?`, args: [projectId, seq] });
   return rs.rows[0] ? String(rs.rows[0][0]) : null;
 }
 

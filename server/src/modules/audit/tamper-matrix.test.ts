@@ -82,7 +82,10 @@ async function build(opts: { file?: boolean } = {}): Promise<Built> {
   await runCheckpointJob(jobs, { minEntries: 20 });
   await runCheckpointJob(jobs, { minEntries: 1 });
   const seqOf = async (where: string) => {
-    const rs = await ctx.store.client.execute({ sql: `SELECT max(seq) FROM audit_log WHERE project_id = ? AND ${where}`, args: [storedId(projectId)] });
+    const rs = await ctx.store.client.execute({
+      sql: `SELECT max(seq) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND ${where}`,
+      args: [projectId],
+    });
     return Number(rs.rows[0]![0]);
   };
   return {
@@ -123,11 +126,15 @@ async function wholeStore() {
 
 /** Rewrites every hash from `from` on, and the tree the server kept, as someone without the key would. */
 async function recomputeFrom(projectId: string, from: number, alsoTree: boolean): Promise<void> {
-  const prevRow = await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(projectId), from - 1);
+  const prevRow = await sql(
+    "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+    projectId,
+    from - 1,
+  );
   let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
   const rs = await sql(
-    "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_id = ? AND seq >= ? ORDER BY seq",
-    storedId(projectId),
+    "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ? ORDER BY seq",
+    projectId,
     from,
   );
   for (const r of rs.rows) {
@@ -141,9 +148,19 @@ async function recomputeFrom(projectId: string, from: number, alsoTree: boolean)
       runId: idFromStoredOrNull(r[5]),
       payloadHash: String(r[6]),
     });
-    await sql("UPDATE audit_log SET hash = unhex(?) WHERE project_id = ? AND seq = ?", prev, storedId(projectId), Number(r[0]));
+    await sql(
+      "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      prev,
+      projectId,
+      Number(r[0]),
+    );
   }
   if (alsoTree) await sql("DELETE FROM audit_trees WHERE project_id = ?", projectId);
+}
+
+/** The condition on `table` for one project, bound as its id: the audit log and its payloads name it by its key (project-key.ts). */
+function keyedByProject(table: string): string {
+  return table === "audit_log" || table === "audit_payloads" ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?";
 }
 
 describe("the tamper matrix", { timeout: 240_000 }, () => {
@@ -176,7 +193,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     it(`names an edited entry (${field}) exactly`, async () => {
       const b = await build();
       await dropTriggers();
-      await sql(`UPDATE audit_log SET ${set} WHERE project_id = ? AND seq = ?`, storedId(b.projectId), b.decision);
+      await sql(
+        `UPDATE audit_log SET ${set} WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?`,
+        b.projectId,
+        b.decision,
+      );
       expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/does not match its hash/) });
     });
   }
@@ -184,8 +205,8 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
   it("names an entry whose id or reference was rewritten in a form the store never writes, and still lists the run", async () => {
     const b = await build();
     await dropTriggers();
-    const at = "WHERE project_id = ? AND seq = ?";
-    const stored = (await sql(`SELECT run_id, subject FROM audit_log ${at}`, storedId(b.projectId), b.event)).rows[0]!;
+    const at = "WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?";
+    const stored = (await sql(`SELECT run_id, subject FROM audit_log ${at}`, b.projectId, b.event)).rows[0]!;
     const runId = idFromStored(stored[0]);
     const subject = refFromStored(stored[1]);
     expect(subject).toMatch(/^event:/);
@@ -198,14 +219,14 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       ["subject", subject, storedRef(subject)],
     ];
     for (const [column, edited, original] of edits) {
-      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, edited, storedId(b.projectId), b.event);
+      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, edited, b.projectId, b.event);
       expect((await viaApi(b)).report.firstBad, `${column} = ${String(edited)}`).toMatchObject({
         seq: b.event,
         reason: expect.stringMatching(/does not match its hash/),
       });
       const listed = await ctx.app.request(`/v1/audit?runId=${runId}`, { headers: { cookie: b.admin.cookie } });
       expect(listed.status).toBe(200);
-      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, original, storedId(b.projectId), b.event);
+      await sql(`UPDATE audit_log SET ${column} = ? ${at}`, original, b.projectId, b.event);
     }
     expect((await viaApi(b)).report).toMatchObject({ ok: true, firstBad: null });
   });
@@ -213,11 +234,24 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
   it("names a deleted entry, and the first of two swapped ones", async () => {
     const b = await build();
     await dropTriggers();
-    await sql("UPDATE audit_log SET seq = -1 WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
-    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = ?", b.decision, storedId(b.projectId), b.decision + 1);
-    await sql("UPDATE audit_log SET seq = ? WHERE project_id = ? AND seq = -1", b.decision + 1, storedId(b.projectId));
+    await sql(
+      "UPDATE audit_log SET seq = -1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      b.projectId,
+      b.decision,
+    );
+    await sql(
+      "UPDATE audit_log SET seq = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      b.decision,
+      b.projectId,
+      b.decision + 1,
+    );
+    await sql(
+      "UPDATE audit_log SET seq = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = -1",
+      b.decision + 1,
+      b.projectId,
+    );
     expect((await viaApi(b)).report.firstBad?.seq).toBe(b.decision);
-    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision + 1);
+    await sql("DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?", b.projectId, b.decision + 1);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/does not match its hash/) });
   });
 
@@ -226,8 +260,12 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await dropTriggers();
     const at = b.decision;
     for (const table of ["audit_log", "audit_payloads"]) {
-      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, storedId(b.projectId), at);
-      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, storedId(b.projectId));
+      await sql(
+        `UPDATE ${table} SET seq = -seq - 1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ?`,
+        b.projectId,
+        at,
+      );
+      await sql(`UPDATE ${table} SET seq = -seq WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq < 0`, b.projectId);
     }
     const body = canonicalJson({ decision: "reject", reason: "forged" });
     const forged = {
@@ -240,10 +278,18 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId: null,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), at - 1)).rows[0]![0]);
+    const prev = String(
+      (
+        await sql(
+          "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+          b.projectId,
+          at - 1,
+        )
+      ).rows[0]![0],
+    );
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
-      storedId(b.projectId),
+      "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
+      b.projectId,
       at,
       forged.time,
       forged.actor,
@@ -252,35 +298,74 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       forged.payloadHash,
       entryHash(prev, forged),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", storedId(b.projectId), at, body);
+    await sql(
+      "INSERT INTO audit_payloads (project_key, seq, body) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?)",
+      b.projectId,
+      at,
+      body,
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: at, reason: expect.stringMatching(/inserted/) });
   });
 
   it("names an edited payload, an edited event body and a deleted payload exactly; purged and reduced ones verify", async () => {
     const b = await build();
-    const decision = await sql("SELECT body FROM audit_payloads WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
+    const decision = await sql(
+      "SELECT body FROM audit_payloads WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      b.projectId,
+      b.decision,
+    );
     const forged = canonicalJson({ ...(JSON.parse(String(decision.rows[0]![0])) as object), decision: "reject", reason: "forged" });
-    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", forged, storedId(b.projectId), b.decision);
+    await sql(
+      "UPDATE audit_payloads SET body = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      forged,
+      b.projectId,
+      b.decision,
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.decision, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
     // The export says so too, instead of serving the forged decision as the record.
     const exported = await ctx.app.request(`/v1/audit/export?action=escalation.decided&from=${new Date(BUILT - HOUR).toISOString()}`, {
       headers: { cookie: b.admin.cookie },
     });
     expect(JSON.parse((await exported.text()).trim())).toMatchObject({ seq: b.decision, payloadIntact: false });
-    await sql("UPDATE audit_payloads SET body = ? WHERE project_id = ? AND seq = ?", String(decision.rows[0]![0]), storedId(b.projectId), b.decision);
+    await sql(
+      "UPDATE audit_payloads SET body = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      String(decision.rows[0]![0]),
+      b.projectId,
+      b.decision,
+    );
 
-    const subject = refFromStored((await sql("SELECT subject FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.event)).rows[0]![0]);
+    const subject = refFromStored(
+      (
+        await sql(
+          "SELECT subject FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+          b.projectId,
+          b.event,
+        )
+      ).rows[0]![0],
+    );
     // Edited as someone with the file would: read, change a value, write it back (as text).
     const eventId = subject.slice("event:".length);
-    const body = fromStoredText((await sql("SELECT body FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(eventId))).rows[0]![0]);
+    const body = fromStoredText(
+      (
+        await sql(
+          "SELECT body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+          b.projectId,
+          storedId(eventId),
+        )
+      ).rows[0]![0],
+    );
     await sql(
-      "UPDATE events SET body = ? WHERE project_id = ? AND id = ?",
+      "UPDATE events SET body = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
       JSON.stringify({ ...JSON.parse(body), confidence: 0.99 }),
-      storedId(b.projectId),
+      b.projectId,
       storedId(eventId),
     );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/payload of entry \d+ does not match/) });
-    await sql("DELETE FROM events WHERE project_id = ? AND id = ?", storedId(b.projectId), storedId(subject.slice("event:".length)));
+    await sql(
+      "DELETE FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      b.projectId,
+      storedId(subject.slice("event:".length)),
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: b.event, reason: expect.stringMatching(/missing, and no retention purge/) });
   });
 
@@ -289,12 +374,28 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     await dropTriggers();
     // The decision's run: delete its payload, and claim a TTL purge of the run removed it, with
     // a purge entry inserted after it (chained, renumbering what follows).
-    const runId = idFromStored((await sql("SELECT run_id FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision)).rows[0]![0]);
-    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
+    const runId = idFromStored(
+      (
+        await sql(
+          "SELECT run_id FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+          b.projectId,
+          b.decision,
+        )
+      ).rows[0]![0],
+    );
+    await sql(
+      "DELETE FROM audit_payloads WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      b.projectId,
+      b.decision,
+    );
     const at = b.decision + 1;
     for (const table of ["audit_log", "audit_payloads"]) {
-      await sql(`UPDATE ${table} SET seq = -seq - 1 WHERE project_id = ? AND seq >= ?`, storedId(b.projectId), at);
-      await sql(`UPDATE ${table} SET seq = -seq WHERE project_id = ? AND seq < 0`, storedId(b.projectId));
+      await sql(
+        `UPDATE ${table} SET seq = -seq - 1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ?`,
+        b.projectId,
+        at,
+      );
+      await sql(`UPDATE ${table} SET seq = -seq WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq < 0`, b.projectId);
     }
     const body = canonicalJson({ mode: "ttl", steps: 0, events: 0 });
     const purge = {
@@ -307,10 +408,18 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId,
       payloadHash: sha256Hex(body),
     };
-    const prev = String((await sql("SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", storedId(b.projectId), at - 1)).rows[0]![0]);
+    const prev = String(
+      (
+        await sql(
+          "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+          b.projectId,
+          at - 1,
+        )
+      ).rows[0]![0],
+    );
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
-      storedId(b.projectId),
+      "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
+      b.projectId,
       at,
       purge.time,
       purge.actor,
@@ -320,7 +429,12 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       purge.payloadHash,
       entryHash(prev, purge),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", storedId(b.projectId), at, body);
+    await sql(
+      "INSERT INTO audit_payloads (project_key, seq, body) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?)",
+      b.projectId,
+      at,
+      body,
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({
       seq: b.decision,
       reason: expect.stringMatching(/taken as removed by retention on the word of entry/),
@@ -331,8 +445,8 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const b = await build();
     await dropTriggers();
     const cut = b.lastCheckpoint - 5;
-    await sql("DELETE FROM audit_log WHERE project_id = ? AND seq > ?", storedId(b.projectId), cut);
-    await sql("DELETE FROM audit_payloads WHERE project_id = ? AND seq > ?", storedId(b.projectId), cut);
+    await sql("DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq > ?", b.projectId, cut);
+    await sql("DELETE FROM audit_payloads WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq > ?", b.projectId, cut);
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ? AND seq > ?", b.projectId, cut);
     // The checkpoint file outside the database names the last checkpoint.
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: cut + 1, reason: expect.stringMatching(/truncated/) });
@@ -343,7 +457,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       reason: expect.stringMatching(/system anchor .* lists \d+ entries \(truncated tail\)/),
     });
     // Without the latest anchors either, the tree the server kept as it appended still says how far it went.
-    await sql("DELETE FROM audit_log WHERE project_id = ?", SYSTEM_CHAIN);
+    await sql("DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)", SYSTEM_CHAIN);
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ?", SYSTEM_CHAIN);
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: cut + 1, reason: expect.stringMatching(/the server appended \d+ \(truncated tail\)/) });
   });
@@ -354,7 +468,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const checkpoints = (await sql("SELECT seq FROM audit_checkpoints WHERE project_id = ? ORDER BY seq", b.projectId)).rows.map((r) => Number(r[0]));
     const before = checkpoints.filter((s) => s < b.decision).at(-1) ?? 0;
     const after = checkpoints.find((s) => s >= b.decision)!;
-    await sql("UPDATE audit_log SET actor = 'user:mallory' WHERE project_id = ? AND seq = ?", storedId(b.projectId), b.decision);
+    await sql(
+      "UPDATE audit_log SET actor = 'user:mallory' WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
+      b.projectId,
+      b.decision,
+    );
     await recomputeFrom(b.projectId, b.decision, true);
     // The entry changed cannot be told from the consistent rewrite after it: the report names
     // the first entry past the last checkpoint that holds, up to the one that does not.
@@ -371,7 +489,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: before + 1, reason: expect.stringMatching(/system anchor .* \(chain rewritten\)/) });
     // Nothing signed left to disagree: reported as unanchored once older than the grace.
     await sql("DELETE FROM audit_checkpoints WHERE project_id = ? OR project_id = ?", b.projectId, SYSTEM_CHAIN);
-    await sql("DELETE FROM audit_log WHERE project_id = ?", SYSTEM_CHAIN);
+    await sql("DELETE FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)", SYSTEM_CHAIN);
     ctx.deps.now = () => BUILT + 2 * HOUR;
     const v = await viaApi(b);
     expect(v.status).toBe("unanchored");
@@ -392,8 +510,8 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       payloadHash: sha256Hex("{}"),
     };
     await sql(
-      "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
-      storedId(b.projectId),
+      "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
+      b.projectId,
       forged.seq,
       forged.time,
       forged.actor,
@@ -402,7 +520,11 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       forged.payloadHash,
       entryHash(head.hash, forged),
     );
-    await sql("INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, '{}')", storedId(b.projectId), forged.seq);
+    await sql(
+      "INSERT INTO audit_payloads (project_key, seq, body) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, '{}')",
+      b.projectId,
+      forged.seq,
+    );
     expect((await viaApi(b)).report.firstBad).toMatchObject({ seq: head.seq + 1, reason: expect.stringMatching(/not appended by the server/) });
     await expect(createCheckpoint(ctx.store.client, b.projectId, ctx.deps.auditSigner, BUILT)).rejects.toThrow(/not appended by the server/);
   });
@@ -412,7 +534,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       const b = await build({ file: withFile });
       await dropTriggers();
       for (const table of ["audit_log", "audit_payloads", "audit_checkpoints", "audit_trees", "audit_tree_nodes", "api_keys", "users", "sessions"]) {
-        await sql(`DELETE FROM ${table} WHERE project_id = ?`, table === "audit_log" || table === "audit_payloads" ? storedId(b.other) : b.other);
+        await sql(`DELETE FROM ${table} WHERE ${keyedByProject(table)}`, b.other);
       }
       await sql("DELETE FROM projects WHERE id = ?", b.other);
       const all = await wholeStore();
@@ -430,7 +552,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
     const b = await build({ file: false });
     await dropTriggers();
     for (const table of ["audit_log", "audit_payloads", "audit_checkpoints", "audit_trees", "audit_tree_nodes"]) {
-      await sql(`DELETE FROM ${table} WHERE project_id = ?`, table === "audit_log" || table === "audit_payloads" ? storedId(b.projectId) : b.projectId);
+      await sql(`DELETE FROM ${table} WHERE ${keyedByProject(table)}`, b.projectId);
     }
     // Not "ok, 0 entries": the system anchor lists the chain's head.
     expect((await viaApi(b)).report).toMatchObject({

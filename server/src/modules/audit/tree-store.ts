@@ -3,7 +3,7 @@ import { leafHash, MerkleFrontier, nodeHash, splitPoint, STORED_LEVEL, type Subt
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** SQL of each chain's Merkle tree (audit_trees, audit_tree_nodes; schema.ts says why they exist). */
 
@@ -60,8 +60,8 @@ async function* leafHashes(db: Reader, projectId: string, after: number, upTo: n
   let from = after;
   for (;;) {
     const rs = await db.execute({
-      sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-      args: [storedId(projectId), from, upTo, pageSize],
+      sql: `SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      args: [projectId, from, upTo, pageSize],
     });
     for (const r of rs.rows) yield { seq: Number(r[0]), hash: String(r[1]) };
     if (rs.rows.length < pageSize) return;
@@ -89,7 +89,7 @@ async function grow(db: Reader, projectId: string, frontier: MerkleFrontier, upT
  */
 export async function ensureTree(client: Client, projectId: string): Promise<void> {
   if ((await readTree(client, projectId)) !== null) return;
-  const rs = await client.execute({ sql: "SELECT max(seq) FROM audit_log WHERE project_id = ?", args: [storedId(projectId)] });
+  const rs = await client.execute({ sql: `SELECT max(seq) FROM audit_log WHERE project_key = ${PROJECT_KEY}`, args: [projectId] });
   const upTo = Number(rs.rows[0]?.[0] ?? 0);
   if (upTo === 0) return;
   const frontier = new MerkleFrontier();
@@ -98,8 +98,8 @@ export async function ensureTree(client: Client, projectId: string): Promise<voi
   await withWriteLock(client, async (tx) => {
     if ((await readTree(tx, projectId)) !== null) return { commit: false, value: undefined };
     const head = await tx.execute({
-      sql: "SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_id = ? ORDER BY seq DESC LIMIT 1",
-      args: [storedId(projectId)],
+      sql: `SELECT seq, lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} ORDER BY seq DESC LIMIT 1`,
+      args: [projectId],
     });
     const last = await grow(tx, projectId, frontier, Number(head.rows[0]![0]), (n) => nodes.push(n));
     if (frontier.size !== Number(head.rows[0]![0])) return { commit: false, value: undefined };
@@ -122,7 +122,7 @@ export async function treeProblem(db: Reader, projectId: string, head: { seq: nu
   const size = head?.seq ?? 0;
   if (tree.size > size) return { seq: size + 1, reason: `entries ${size + 1}–${tree.size} are missing: the server appended ${tree.size} (truncated tail)` };
   if (tree.size === 0) return size > 0 ? { seq: 1, reason: `entries 1–${size} were not appended by the server` } : null;
-  const at = await db.execute({ sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?", args: [storedId(projectId), tree.size] });
+  const at = await db.execute({ sql: `SELECT lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq = ?`, args: [projectId, tree.size] });
   if (!at.rows[0] || String(at.rows[0][0]) !== tree.headHash)
     return { seq: tree.size, reason: `entry ${tree.size} is not the entry the server appended as number ${tree.size}` };
   if (tree.size < size)

@@ -4,7 +4,7 @@ import type { AuditVerificationView, VerificationStatus } from "./contract.js";
 import type { VerifyReport } from "./report.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { projectKeySql } from "../../platform/db/project-key.js";
 
 /** SQL of background chain verifications (the audit_verifications table; audit-verifier.ts runs them). */
 
@@ -30,8 +30,8 @@ export async function startVerification(
     const running = await tx.execute({ sql: `SELECT ${COLUMNS} FROM audit_verifications WHERE project_id = ? AND status = 'running'`, args: [projectId] });
     if (running.rows[0]) return { commit: true, value: { row: view(running.rows[0], now, staleMs), created: false } };
     const bounds = await tx.execute({
-      sql: "SELECT max(coalesce((SELECT max(seq) FROM audit_log WHERE project_id = ?1), 0), coalesce((SELECT max(seq) FROM audit_checkpoints WHERE project_id = ?2), 0))",
-      args: [storedId(projectId), projectId],
+      sql: `SELECT max(coalesce((SELECT max(seq) FROM audit_log WHERE project_key = ${projectKeySql("?1")}), 0), coalesce((SELECT max(seq) FROM audit_checkpoints WHERE project_id = ?1), 0))`,
+      args: [projectId],
     });
     const upTo = Number(bounds.rows[0]![0]);
     const id = uuidv7();

@@ -4,7 +4,7 @@ import type { VerifyReport } from "./report.js";
 import { readSystemAnchor, SYSTEM_CHAIN } from "./system-anchor.js";
 import { verifyAudit, type VerifyOptions } from "./verify.js";
 import { listProjects } from "../auth/projects-store.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 export interface ChainReport extends VerifyReport {
   /** The project's name; the system chain's is "(system)", a project gone from the store is "(deleted) <id>". */
@@ -59,6 +59,6 @@ export async function verifyStore(db: Db, publicKey: KeyObject, options: StoreVe
 }
 
 async function headOf(db: Db, projectId: string): Promise<number | null> {
-  const rs = await db.$client.execute({ sql: "SELECT max(seq) FROM audit_log WHERE project_id = ?", args: [storedId(projectId)] });
+  const rs = await db.$client.execute({ sql: `SELECT max(seq) FROM audit_log WHERE project_key = ${PROJECT_KEY}`, args: [projectId] });
   return rs.rows[0]?.[0] == null ? null : Number(rs.rows[0][0]);
 }

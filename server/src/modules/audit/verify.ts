@@ -9,7 +9,7 @@ import { NO_PAYLOADS, type VerifyReport } from "./report.js";
 import { readAuditHead, readCheckpoints, readEntriesWithPayload, readTreeNodes } from "./store.js";
 import { readSystemAnchor, SYSTEM_CHAIN, type SystemAnchor } from "./system-anchor.js";
 import { treeProblem } from "./tree-store.js";
-import { storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** ~4–5 ms of work a page (reading ~10 µs an entry, hashing ~1.5 µs). */
 const VERIFY_PAGE = 400;
@@ -154,8 +154,8 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
       } else if (listed && listed.seq > 0) {
         const head = (await readAuditHead(db.$client, projectId))?.seq ?? 0;
         const at = await db.$client.execute({
-          sql: "SELECT lower(hex(hash)) FROM audit_log WHERE project_id = ? AND seq = ?",
-          args: [storedId(projectId), listed.seq],
+          sql: `SELECT lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq = ?`,
+          args: [projectId, listed.seq],
         });
         const when = new Date(anchor.checkpoint.time).toISOString();
         if (listed.seq > head) {
@@ -181,8 +181,8 @@ export async function verifyAudit(db: Db, projectId: string, publicKey: KeyObjec
     const anchoredUpTo = Math.max(report.lastGoodCheckpoint ?? 0, systemCovers);
     if (report.head.seq > anchoredUpTo) {
       const rs = await db.$client.execute({
-        sql: "SELECT time FROM audit_log WHERE project_id = ? AND seq = ?",
-        args: [storedId(projectId), anchoredUpTo + 1],
+        sql: `SELECT time FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq = ?`,
+        args: [projectId, anchoredUpTo + 1],
       });
       const since = Number(rs.rows[0]?.[0] ?? 0);
       const now = options.now ?? Date.now();

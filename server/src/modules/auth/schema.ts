@@ -12,6 +12,20 @@ export const projects = sqliteTable("projects", {
 });
 
 /**
+ * Each project's key in this store (platform/db/project-key.ts): the integer by which the event
+ * log, the audit log and steps name it. Keys are never reused or removed (triggers, migration
+ * 0032), so no row of those tables can come to name another project; the system chain's is 0.
+ */
+export const projectKeys = sqliteTable(
+  "project_keys",
+  {
+    projectKey: integer("project_key").primaryKey(),
+    projectId: text("project_id").notNull(),
+  },
+  (t) => [uniqueIndex("project_keys_project_idx").on(t.projectId)],
+);
+
+/**
  * Project API keys. Only a keyed hash (HMAC-SHA256 under the server secret) is stored, so a
  * copy of the database does not yield usable keys; `prefix` is the displayable start.
  */

@@ -7,7 +7,7 @@ import { streamCorrections } from "./store.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, postBatches, type Caller } from "../../../test-support/review-fixtures.js";
-import { refFromStored, storedId } from "../../platform/db/stored-id.js";
+import { refFromStored } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 /** The test clock: decisions are stamped with it, so the tests choose decision times. */
@@ -246,9 +246,9 @@ describe("corrections export: round trip through the review API", () => {
 
 async function auditEntries(projectId: string) {
   const rs = await ctx.store.client.execute({
-    sql: `SELECT a.actor, p.body FROM audit_log a JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq
-          WHERE a.project_id = ? AND a.action = 'export.corrections' ORDER BY a.seq`,
-    args: [storedId(projectId)],
+    sql: `SELECT a.actor, p.body FROM audit_log a JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq
+          WHERE a.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND a.action = 'export.corrections' ORDER BY a.seq`,
+    args: [projectId],
   });
   return rs.rows.map((r) => ({ actor: refFromStored(r[0]), payload: JSON.parse(String(r[1])) as unknown }));
 }

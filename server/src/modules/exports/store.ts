@@ -5,6 +5,7 @@ import { iso, parseJson } from "../../platform/db/json.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 import { storedIdSql } from "../../platform/db/stored-id.js";
+import { projectKeySql } from "../../platform/db/project-key.js";
 
 /**
  * The corrections export: decided escalations and stand-alone labels as training rows,
@@ -145,7 +146,7 @@ async function* standaloneLabels(client: Client, projectId: string, f: Correctio
     const rs = await client.execute({
       sql: `SELECT l.id, l.source, l.run_id, l.step_id, l.workflow, l.version, l.step,
               ev.body, l.value, l.correct, l.confidence, l.actor, l.reason, l.created_at
-            FROM labels l LEFT JOIN steps s ON s.project_id = ${storedIdSql("l.project_id")} AND s.id = ${storedIdSql("l.step_id")} ${STEP_EVENT_JOIN}
+            FROM labels l LEFT JOIN steps s ON s.project_key = ${projectKeySql("l.project_id")} AND s.id = ${storedIdSql("l.step_id")} ${STEP_EVENT_JOIN}
             WHERE ${parts.join(" AND ")}
             ORDER BY l.created_at, l.id LIMIT ?`,
       args: [...args, pageSize],

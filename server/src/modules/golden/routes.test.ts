@@ -7,7 +7,7 @@ import type { GoldenCaseCreated, GoldenResultCreated, GoldenResultDetail, Golden
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { runEnded, runStarted, stepEvent } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches, reviewedStep, type Caller } from "../../../test-support/review-fixtures.js";
-import { idFromStoredOrNull, refFromStored, storedId } from "../../platform/db/stored-id.js";
+import { idFromStoredOrNull, refFromStored } from "../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 let clock = Date.UTC(2026, 4, 1, 12);
@@ -33,8 +33,8 @@ async function team(): Promise<Team> {
 
 async function auditPayloads(projectId: string, action: string) {
   const rs = await ctx.store.client.execute({
-    sql: `SELECT a.actor, a.run_id, p.body FROM audit_log a JOIN audit_payloads p ON p.project_id = a.project_id AND p.seq = a.seq WHERE a.project_id = ? AND a.action = ? ORDER BY a.seq`,
-    args: [storedId(projectId), action],
+    sql: `SELECT a.actor, a.run_id, p.body FROM audit_log a JOIN audit_payloads p ON p.project_key = a.project_key AND p.seq = a.seq WHERE a.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND a.action = ? ORDER BY a.seq`,
+    args: [projectId, action],
   });
   return rs.rows.map((r) => ({
     actor: refFromStored(r[0]),

@@ -9,6 +9,7 @@ import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 import { idFromStored, storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** Golden results sent by `seamtrace golden run`, and golden cases made from reviews. */
 
@@ -189,8 +190,8 @@ export async function addGoldenCase(
     const steps = await tx.execute({
       // Outputs are in the body of each step's event (runs/step-payload.ts).
       sql: `SELECT s.id, s.name, ev.body FROM steps s ${STEP_EVENT_JOIN}
-            WHERE s.project_id = ? AND s.run_id = ? AND s.status = 'completed' ORDER BY s.started_at, s.call, s.id`,
-      args: [storedId(projectId), storedId(runId)],
+            WHERE s.project_key = ${PROJECT_KEY} AND s.run_id = ? AND s.status = 'completed' ORDER BY s.started_at, s.call, s.id`,
+      args: [projectId, storedId(runId)],
     });
     const expected: Record<string, unknown> = {};
     for (const s of steps.rows) {

@@ -83,11 +83,14 @@ describe("POST /v1/events: item statuses", () => {
     const e = { ...runStarted(), projectId: "someone-else", keyId: "forged", status: "completed", receivedAt: 0 };
     const res = await postEvents(ctx, key, { events: [e] });
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+      args: [projectId],
+    });
     expect(Object.keys(JSON.parse(fromStoredText(stored.rows[0]!.body)))).not.toContain("projectId");
     const entry = await ctx.store.client.execute({
-      sql: "SELECT actor FROM audit_log WHERE project_id = ? AND subject = ?",
-      args: [storedId(projectId), storedRef(`event:${e.id}`)],
+      sql: "SELECT actor FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND subject = ?",
+      args: [projectId, storedRef(`event:${e.id}`)],
     });
     expect(refFromStored(entry.rows[0]!.actor)).toMatch(/^sdk:[0-9a-f-]{36}$/);
     expect((await runRow(projectId, e.runId))!.status).toBe("running");
@@ -99,11 +102,14 @@ describe("POST /v1/events: item statuses", () => {
     const sent = JSON.stringify(e, null, 1);
     const res = await postEvents(ctx, key, `{ "events" : [ ${sent} ] }`);
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+      args: [projectId],
+    });
     expect(fromStoredText(stored.rows[0]!.body)).toBe(sent);
     const entry = await ctx.store.client.execute({
-      sql: "SELECT lower(hex(payload_hash)) AS payload_hash FROM audit_log WHERE project_id = ? AND subject = ?",
-      args: [storedId(projectId), storedRef(`event:${e.id}`)],
+      sql: "SELECT lower(hex(payload_hash)) AS payload_hash FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND subject = ?",
+      args: [projectId, storedRef(`event:${e.id}`)],
     });
     expect(entry.rows[0]!.payload_hash).toBe(sha256Hex(sent));
   });
@@ -116,7 +122,10 @@ describe("POST /v1/events: item statuses", () => {
     const sent = JSON.stringify(e).replace('"confidence":0.5', '"confidence":7,"confidence":0.5');
     const res = await postEvents(ctx, key, `{"events":[${sent}]}`);
     expect(res.body.results[0]).toEqual({ id: e.id, status: "accepted" });
-    const stored = await ctx.store.client.execute({ sql: "SELECT body FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+    const stored = await ctx.store.client.execute({
+      sql: "SELECT body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+      args: [projectId],
+    });
     const body = fromStoredText(stored.rows[0]!.body);
     expect(body).not.toContain('"confidence":7');
     // SQLite's JSON functions, like such a reader, take the first of repeated names.
@@ -181,8 +190,8 @@ describe("POST /v1/events: idempotency", () => {
     expect(await counts(ctx, projectId)).toEqual({ events: 2, runs: 1, steps: 1 });
     await ctx.deps.projector.sync();
     const stored = await ctx.store.client.execute({
-      sql: "SELECT confidence FROM steps WHERE project_id = ? AND id = ?",
-      args: [storedId(projectId), storedId(step.stepId)],
+      sql: "SELECT confidence FROM steps WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [projectId, storedId(step.stepId)],
     });
     expect(stored.rows[0]![0]).toBe(0.4);
   });
@@ -212,7 +221,10 @@ describe("POST /v1/events: idempotency", () => {
       events: [{ ...next, id: next.id.toUpperCase(), runId: next.runId.toUpperCase(), parents: [step.stepId.toUpperCase()] }],
     });
     expect(res2.body.results[0]!.status).toBe("accepted");
-    const rows = await ctx.store.client.execute({ sql: "SELECT id, run_id, body FROM events WHERE project_id = ? ORDER BY seq", args: [storedId(projectId)] });
+    const rows = await ctx.store.client.execute({
+      sql: "SELECT id, run_id, body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY seq",
+      args: [projectId],
+    });
     expect(rows.rows.map((r) => [idFromStored(r[0]), idFromStored(r[1])])).toEqual([
       [start.id, start.runId],
       [step.id, start.runId],
@@ -298,8 +310,8 @@ describe("POST /v1/events: projection into runs and steps", () => {
 
     await ctx.deps.projector.sync();
     const steps = await ctx.store.client.execute({
-      sql: `SELECT s.*, ev.body AS event_body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ? ORDER BY s.started_at, s.name`,
-      args: [storedId(projectId), storedId(run.runId)],
+      sql: `SELECT s.*, ev.body AS event_body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND s.run_id = ? ORDER BY s.started_at, s.name`,
+      args: [projectId, storedId(run.runId)],
     });
     expect(steps.rows.map((s) => [idFromStored(s.id), s.name, stepPayload(s.event_body).parents])).toEqual([
       [run.stepIds[0], "extract", []],

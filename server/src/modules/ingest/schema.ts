@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { projectKeyColumn } from "../../platform/db/project-key.js";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The event log: every accepted SDK or OTLP event, as sent.
@@ -15,8 +16,9 @@ export const events = sqliteTable(
   {
     /** Commit order, never reused (AUTOINCREMENT): the projector's cursor. */
     seq: integer("seq").primaryKey({ autoIncrement: true }),
+    /** The project's key in this store (platform/db/project-key.ts). */
+    projectKey: projectKeyColumn("project_key").notNull(),
     /** Ids as stored-id.ts stores them: a UUID as its 16 bytes (the key that sent it is the audit actor's). */
-    projectId: blob("project_id").notNull(),
     id: blob("id").notNull(),
     type: text("type").notNull(),
     runId: blob("run_id"),
@@ -24,7 +26,7 @@ export const events = sqliteTable(
     receivedAt: integer("received_at").notNull(),
     body: text("body").notNull(),
   },
-  (t) => [uniqueIndex("events_project_id_idx").on(t.projectId, t.id)],
+  (t) => [uniqueIndex("events_project_id_idx").on(t.projectKey, t.id)],
 );
 
 /**

@@ -10,7 +10,8 @@ import { commitIngestBatches, type IngestBatch } from "./store.js";
 import { storeUnavailable } from "../../platform/http/store-errors.js";
 import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, idFromStoredOrNull, storedId } from "../../platform/db/stored-id.js";
+import { idFromStored, idFromStoredOrNull } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -20,8 +21,8 @@ afterAll(() => ctx.close());
 
 async function eventRows(projectId: string) {
   const rs = await ctx.store.client.execute({
-    sql: "SELECT id, type, run_id, time, received_at, body, typeof(project_id), typeof(id) FROM events WHERE project_id = ? ORDER BY seq",
-    args: [storedId(projectId)],
+    sql: `SELECT id, type, run_id, time, received_at, body, project_key, typeof(id) FROM events WHERE project_key = ${PROJECT_KEY} ORDER BY seq`,
+    args: [projectId],
   });
   return rs.rows.map((r) => ({
     id: idFromStored(r[0]),
@@ -30,7 +31,7 @@ async function eventRows(projectId: string) {
     time: r[3],
     receivedAt: r[4],
     body: fromStoredText(r[5]),
-    // UUIDs are stored as their 16 bytes.
+    // The project as its key in the store, UUIDs as their 16 bytes.
     stored: [r[6], r[7]],
   }));
 }
@@ -61,6 +62,12 @@ describe("commitIngestBatches", () => {
     const [outcome] = await commitIngestBatches(ctx.store.client, [{ projectId, keyId, receivedAt: 1_750_000_000_123, events }]);
     expect(outcome).toEqual(["accepted", "accepted", "accepted", "accepted"]);
 
+    // A small integer, one of this store's (project-key.ts), not the project's 16 bytes.
+    const projectKey = Number(
+      (await ctx.store.client.execute({ sql: "SELECT project_key FROM project_keys WHERE project_id = ?", args: [projectId] })).rows[0]![0],
+    );
+    expect(projectKey).toBeGreaterThan(0);
+    expect(projectKey).toBeLessThan(128);
     const rows = await eventRows(projectId);
     expect(rows).toEqual(
       events.map((e) => ({
@@ -70,7 +77,7 @@ describe("commitIngestBatches", () => {
         time: Date.parse(e.time),
         receivedAt: 1_750_000_000_123,
         body: expect.any(String),
-        stored: ["blob", "blob"],
+        stored: [projectKey, "blob"],
       })),
     );
     expect(rows.map((r) => JSON.parse(r.body) as unknown)).toEqual(events);

@@ -5,6 +5,7 @@ import { isTransientStoreError } from "../../platform/db/store-errors.js";
 import { sha256Hex } from "../audit/chain.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { PackedRows } from "../../platform/db/packed-rows.js";
+import { ensureProjectKey, PROJECT_KEY, projectIdSql } from "../../platform/db/project-key.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { WriteQueue } from "../../platform/db/write-queue.js";
 import { chunks } from "../../platform/db/sql.js";
@@ -84,7 +85,7 @@ const EVENT_ROWS = new PackedRows([
   { kind: "integer" }, // time
   { kind: "text", compressed: true }, // body: its JSON text, deflated when large (stored-text.ts)
 ]);
-const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_id, received_at, id, type, run_id, time, body)", {
+const INSERT_EVENTS = EVENT_ROWS.sql("INSERT INTO events (project_key, received_at, id, type, run_id, time, body)", {
   leading: ["?4", "?5"],
   tail: "ON CONFLICT DO NOTHING",
 });
@@ -152,7 +153,7 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
       const packed = EVENT_ROWS.pack(
         rows.map((r) => [r.event.id, r.event.type, "runId" in r.event ? r.event.runId : null, Date.parse(r.event.time), toStoredText(r.body)]),
       );
-      const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, storedId(b.projectId), b.receivedAt] });
+      const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, await ensureProjectKey(tx, b.projectId), b.receivedAt] });
       if (rs.rowsAffected !== rows.length) skipped = true;
     }
     const all = perBatch.flat();
@@ -160,8 +161,8 @@ export async function commitIngestBatches(client: Client, batches: readonly Inge
     // What the log held before this transaction, for each id it skipped: compared below.
     let held = new Map<string, unknown>();
     if (skipped) {
-      const rs = await tx.execute({ sql: "SELECT project_id, id FROM events WHERE seq > ?", args: [before] });
-      const fresh = new Set(rs.rows.map((r) => appendedKey(idFromStored(r[0]), idFromStored(r[1]))));
+      const rs = await tx.execute({ sql: `SELECT ${projectIdSql("events.project_key")}, id FROM events WHERE seq > ?`, args: [before] });
+      const fresh = new Set(rs.rows.map((r) => appendedKey(String(r[0]), idFromStored(r[1]))));
       stored = all.filter((r) => fresh.has(appendedKey(batches[r.batch]!.projectId, r.event.id)));
       held = await storedBodies(
         tx,
@@ -226,8 +227,8 @@ async function storedBodies(tx: Transaction, batches: readonly IngestBatch[], ro
   for (const [projectId, ids] of byProject) {
     for (const part of chunks(ids, 500)) {
       const rs = await tx.execute({
-        sql: `SELECT id, body FROM events WHERE project_id = ? AND id IN (${part.map(() => "?").join(", ")})`,
-        args: [storedId(projectId), ...part.map(storedId)],
+        sql: `SELECT id, body FROM events WHERE project_key = ${PROJECT_KEY} AND id IN (${part.map(() => "?").join(", ")})`,
+        args: [projectId, ...part.map(storedId)],
       });
       for (const r of rs.rows) out.set(appendedKey(projectId, idFromStored(r[0])), JSON.parse(fromStoredText(r[1])));
     }
@@ -245,10 +246,11 @@ export async function appendPrepared(tx: Transaction, projectId: string, receive
   const before = Number((await tx.execute("SELECT coalesce(max(seq), 0) FROM events")).rows[0]![0]);
   const bodies = rows.map((row) => JSON.stringify(row.event));
   const packed = EVENT_ROWS.pack(rows.map(({ event: e }, i) => [e.id, e.type, "runId" in e ? e.runId : null, Date.parse(e.time), toStoredText(bodies[i]!)]));
-  const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, storedId(projectId), receivedAt] });
+  const key = await ensureProjectKey(tx, projectId);
+  const rs = await tx.execute({ sql: INSERT_EVENTS, args: [...packed.args, key, receivedAt] });
   let fresh: Set<string> | undefined;
   if (rs.rowsAffected !== rows.length) {
-    const rs = await tx.execute({ sql: "SELECT id FROM events WHERE seq > ? AND project_id = ?", args: [before, storedId(projectId)] });
+    const rs = await tx.execute({ sql: "SELECT id FROM events WHERE seq > ? AND project_key = ?", args: [before, key] });
     fresh = new Set(rs.rows.map((r) => idFromStored(r[0])));
   }
   const records: AuditRecord[] = [];

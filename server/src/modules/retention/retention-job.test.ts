@@ -34,8 +34,8 @@ async function runDetail(runId: string) {
 
 async function eventBodies(runId: string): Promise<Array<Record<string, unknown>>> {
   const rs = await ctx.store.client.execute({
-    sql: "SELECT body FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq",
-    args: [storedId(projectId), storedId(runId)],
+    sql: "SELECT body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND run_id = ? ORDER BY seq",
+    args: [projectId, storedId(runId)],
   });
   return rs.rows.map((r) => JSON.parse(fromStoredText(r[0])) as Record<string, unknown>);
 }
@@ -106,8 +106,8 @@ describe("retention", () => {
     const storage = async () =>
       (
         await ctx.store.client.execute({
-          sql: "SELECT id, typeof(body) FROM events WHERE project_id = ? AND run_id = ? ORDER BY seq",
-          args: [storedId(projectId), storedId(run.runId)],
+          sql: "SELECT id, typeof(body) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND run_id = ? ORDER BY seq",
+          args: [projectId, storedId(run.runId)],
         })
       ).rows.map((r): [string, string] => [idFromStored(r[0]), String(r[1])]);
     expect(new Map(await storage()).get(classify.id)).toBe("blob");
@@ -170,16 +170,8 @@ describe("retention", () => {
     const legacy = completedRun();
     const [start, ...rest] = legacy.events;
     await ctx.store.client.execute({
-      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      args: [
-        storedId(projectId),
-        storedId(start!.id),
-        start!.type,
-        storedId(legacy.runId),
-        Date.parse(start!.time),
-        Date.parse(start!.time),
-        JSON.stringify(start),
-      ],
+      sql: "INSERT INTO events (project_key, id, type, run_id, time, received_at, body) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, ?)",
+      args: [projectId, storedId(start!.id), start!.type, storedId(legacy.runId), Date.parse(start!.time), Date.parse(start!.time), JSON.stringify(start)],
     });
     await postEvents(ctx, key, { events: rest });
     const kept = completedRun();
@@ -234,7 +226,14 @@ describe("retention", () => {
     expect(await res.json()).toEqual({});
     await ctx.deps.projector.sync();
     const count = async (table: string) =>
-      Number((await ctx.store.client.execute({ sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`, args: [projectId] })).rows[0]![0]);
+      Number(
+        (
+          await ctx.store.client.execute({
+            sql: `SELECT count(*) FROM ${table} WHERE project_id = ?`,
+            args: [projectId],
+          })
+        ).rows[0]![0],
+      );
     expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([2, 2, 1]);
     expect(await job(31)).toMatchObject({ deleted: { runs: 1, steps: 2 } });
     expect([await count("otlp_spans"), await count("step_scores"), await count("otlp_runs")]).toEqual([0, 0, 0]);

@@ -2,6 +2,7 @@ import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
 import { appendAudit, EVENT_OF_ENTRY, IS_EVENT_ENTRY, type AuditRecord } from "../audit/store.js";
 import { idFromStored, refFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY, projectKeySql } from "../../platform/db/project-key.js";
 import { sha256Hex } from "../audit/chain.js";
 import { currentHours, recountStatements } from "../runs/run-hours.js";
 import { deleteOtlpRunData, purgeOtlpRunToFinal } from "../ingest/otlp/retention-store.js";
@@ -168,7 +169,7 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
  * would walk the project's whole chain by that key rather than look up the few rows the run index
  * finds.
  */
-export const RUN_EVENT_ENTRIES_SQL = `SELECT a.seq, a.subject FROM audit_log a INDEXED BY audit_log_run_idx WHERE a.project_id = ? AND a.run_id = ? AND ${IS_EVENT_ENTRY}`;
+export const RUN_EVENT_ENTRIES_SQL = `SELECT a.seq, a.subject FROM audit_log a INDEXED BY audit_log_run_idx WHERE a.project_key = ${PROJECT_KEY} AND a.run_id = ? AND ${IS_EVENT_ENTRY}`;
 
 /**
  * A run's events in the log, up to the projection's cursor (arguments: project, run, cursor),
@@ -179,7 +180,7 @@ export const RUN_EVENT_ENTRIES_SQL = `SELECT a.seq, a.subject FROM audit_log a I
  */
 export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
   JOIN events e ON ${EVENT_OF_ENTRY}
-  WHERE a.project_id = ${storedIdSql("?1")} AND a.run_id = ${storedIdSql("?2")} AND e.run_id = a.run_id AND e.seq <= ?3`;
+  WHERE a.project_key = ${projectKeySql("?1")} AND a.run_id = ${storedIdSql("?2")} AND e.run_id = a.run_id AND e.seq <= ?3`;
 
 /**
  * A run's events stored before the first event the store audited (arguments: project, run,
@@ -187,7 +188,7 @@ export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
  * `RUN_EVENTS_FROM` cannot find those. The unary `+` keeps SQLite on the seq range, which is
  * empty on any store that audited from its first event, rather than on the project's index.
  */
-export const UNAUDITED_RUN_EVENTS_FROM = `FROM events e WHERE e.seq < ?4 AND e.seq <= ?3 AND +e.project_id = ${storedIdSql("?1")} AND +e.run_id = ${storedIdSql("?2")}`;
+export const UNAUDITED_RUN_EVENTS_FROM = `FROM events e WHERE e.seq < ?4 AND e.seq <= ?3 AND +e.project_key = ${projectKeySql("?1")} AND +e.run_id = ${storedIdSql("?2")}`;
 
 const firstAudited = new WeakMap<Client, number>();
 
@@ -202,7 +203,7 @@ async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number>
   let seq = firstAudited.get(client);
   if (seq === undefined) {
     const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENT_OF_ENTRY}
-                                             WHERE a.project_id = ${storedIdSql("p.id")} ORDER BY a.seq LIMIT 1)) FROM projects p`);
+                                             WHERE a.project_key = ${projectKeySql("p.id")} ORDER BY a.seq LIMIT 1)) FROM projects p`);
     const v = rs.rows[0]?.[0];
     // None yet: every event may be unaudited, and the next purge looks again.
     if (v === null || v === undefined) return Number.MAX_SAFE_INTEGER;
@@ -223,7 +224,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
     const args = [projectId, runId];
     const { steps, events, bodies } = await reduceRunEvents(tx, projectId, runId, cursor, auditedFrom);
     // Each reduced body's new hash, under its audit entry: the run's entries through the run index.
-    const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args: [storedId(projectId), storedId(runId)] });
+    const entries = await tx.execute({ sql: RUN_EVENT_ENTRIES_SQL, args: [projectId, storedId(runId)] });
     const payloads: Record<string, string> = {};
     for (const e of entries.rows) {
       const hash = bodies.get(refFromStored(e[1]));
@@ -257,8 +258,8 @@ async function reduceRunEvents(
   auditedFrom: number,
 ): Promise<{ steps: number; events: number; bodies: Map<string, string> }> {
   const stepRows = await tx.execute({
-    sql: `SELECT s.id, ev.body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.run_id = ?`,
-    args: [storedId(projectId), storedId(runId)],
+    sql: `SELECT s.id, ev.body FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_key = ${PROJECT_KEY} AND s.run_id = ?`,
+    args: [projectId, storedId(runId)],
   });
   const consumed = new Set<string>();
   for (const r of stepRows.rows) for (const parent of stepPayload(r[1]).parents) consumed.add(parent);
@@ -307,7 +308,7 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
   return purgeEndedRuns(client, input, "ttl", false, async (tx, projectId, runId, cursor, _now, auditedFrom) => {
     const args = [projectId, runId];
     await deleteOtlpRunData(tx, projectId, runId);
-    const steps = await tx.execute({ sql: "DELETE FROM steps WHERE project_id = ? AND run_id = ?", args: [storedId(projectId), storedId(runId)] });
+    const steps = await tx.execute({ sql: `DELETE FROM steps WHERE project_key = ${PROJECT_KEY} AND run_id = ?`, args: [projectId, storedId(runId)] });
     const events = await tx.execute({
       sql: `DELETE FROM events WHERE seq IN (SELECT e.seq ${RUN_EVENTS_FROM} UNION ALL SELECT e.seq ${UNAUDITED_RUN_EVENTS_FROM})`,
       args: [...args, cursor, auditedFrom],
@@ -315,8 +316,8 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
     await tx.execute({ sql: "DELETE FROM escalations WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({ sql: "DELETE FROM labels WHERE project_id = ? AND run_id = ?", args });
     await tx.execute({
-      sql: "DELETE FROM audit_payloads WHERE project_id = ?1 AND seq IN (SELECT seq FROM audit_log WHERE project_id = ?1 AND run_id = ?2)",
-      args: [storedId(projectId), storedId(runId)],
+      sql: `DELETE FROM audit_payloads WHERE project_key = ${projectKeySql("?1")} AND seq IN (SELECT seq FROM audit_log WHERE project_key = ${projectKeySql("?1")} AND run_id = ?2)`,
+      args: [projectId, storedId(runId)],
     });
     const hours = await currentHours(tx, [{ projectId, runId }]);
     await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });

@@ -4,7 +4,6 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { call } from "../../../test-support/review-fixtures.js";
 import type { AccuracyResponse, AssigneesResponse, ReviewGroupView } from "./team-contract.js";
 import { createWebhook } from "../webhooks/store.js";
-import { storedId } from "../../platform/db/stored-id.js";
 import {
   decide,
   detail,
@@ -47,8 +46,8 @@ describe("review groups", () => {
     expect(list.body.items.find((g) => g.name === "water")).toMatchObject({ knownAnswerRate: 0.2 });
     expect((await putGroup(t, "water", { members: [t.a.userId] })).status).toBe(200);
     const audit = await ctx.store.client.execute({
-      sql: "SELECT action FROM audit_log WHERE project_id = ? AND subject = 'review_group:water' ORDER BY seq",
-      args: [storedId(t.projectId)],
+      sql: "SELECT action FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND subject = 'review_group:water' ORDER BY seq",
+      args: [t.projectId],
     });
     expect(audit.rows.map((r) => r[0])).toEqual(["review_group.created", "review_group.updated"]);
   });

@@ -8,6 +8,7 @@ import { knownAnswerStatement } from "./known-answers.js";
 import { teamSettings } from "./team-settings.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
 import { idFromStored, storedId } from "../../platform/db/stored-id.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /** One event of a projection batch, with its project. */
 export interface BatchEvent {
@@ -344,8 +345,8 @@ async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, 
   const missing = [...new Set(e.parents)].filter((id) => !index.steps.has(`${projectId} ${id}`));
   for (const part of chunks(missing, 500)) {
     const rs = await tx.execute({
-      sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.id IN (${part.map(() => "?").join(",")})`,
-      args: [storedId(projectId), ...part.map(storedId)],
+      sql: `${STEP_SELECT} WHERE s.project_key = ${PROJECT_KEY} AND s.id IN (${part.map(() => "?").join(",")})`,
+      args: [projectId, ...part.map(storedId)],
     });
     for (const r of rs.rows) stored.set(idFromStored(r.id), fromRow(r));
   }
@@ -374,9 +375,9 @@ async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, 
 async function earlierSteps(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<EscalationPacket["runSoFar"]> {
   const endedAt = Date.parse(e.time);
   const rs = await tx.execute({
-    sql: `${STEP_SELECT} WHERE s.project_id = ? AND s.run_id = ? AND s.ended_at <= ? AND s.id <> ?
+    sql: `${STEP_SELECT} WHERE s.project_key = ${PROJECT_KEY} AND s.run_id = ? AND s.ended_at <= ? AND s.id <> ?
           ORDER BY s.ended_at DESC, s.id DESC LIMIT ?`,
-    args: [storedId(projectId), storedId(e.runId), endedAt, storedId(e.stepId), RUN_SO_FAR_STEPS + 1],
+    args: [projectId, storedId(e.runId), endedAt, storedId(e.stepId), RUN_SO_FAR_STEPS + 1],
   });
   const byId = new Map<string, StepRecord>();
   for (const r of rs.rows) byId.set(idFromStored(r.id), fromRow(r));

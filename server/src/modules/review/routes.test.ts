@@ -164,8 +164,8 @@ describe("escalations projected from SDK events", () => {
     const runRes = await call<{ run: { status: string; stopStepId: string } }>(ctx, "GET", `/v1/runs/${run.runId}`, { key: t.key });
     expect(runRes.body.run).toMatchObject({ status: "paused", stopStepId: run.reserve.stepId });
     const step = await ctx.store.client.execute({
-      sql: "SELECT escalation_id FROM steps WHERE project_id = ? AND id = ?",
-      args: [storedId(t.projectId), storedId(run.reserve.stepId)],
+      sql: "SELECT escalation_id FROM steps WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [t.projectId, storedId(run.reserve.stepId)],
     });
     expect(step.rows[0]![0]).toBe(run.escalationId);
   });

@@ -50,8 +50,8 @@ describe("a run resumed by a worker whose clock is behind", () => {
     const run = await ctx.store.client.execute({ sql: "SELECT status FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
     expect(run.rows[0]!.status).toBe("completed");
     const row = await ctx.store.client.execute({
-      sql: `SELECT ev.body, s.source FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? AND s.id = ?`,
-      args: [storedId(projectId), storedId(step.stepId)],
+      sql: `SELECT ev.body, s.source FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND s.id = ?`,
+      args: [projectId, storedId(step.stepId)],
     });
     expect({ output: stepPayload(row.rows[0]!.body).output, source: row.rows[0]!.source }).toEqual({ output: "reviewed", source: "human" });
   });

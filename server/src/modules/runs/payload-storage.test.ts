@@ -55,8 +55,8 @@ function large(tag: string, bytes = 3 * 1024): { tag: string; text: string } {
 
 async function eventRow(eventId: string): Promise<{ storage: string; bytes: number; text: string }> {
   const rs = await ctx.store.client.execute({
-    sql: "SELECT typeof(body), length(body), body FROM events WHERE project_id = ? AND id = ?",
-    args: [storedId(projectId), storedId(eventId)],
+    sql: "SELECT typeof(body), length(body), body FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+    args: [projectId, storedId(eventId)],
   });
   const r = rs.rows[0]!;
   return { storage: String(r[0]), bytes: Number(r[1]), text: fromStoredText(r[2]) };

@@ -5,7 +5,8 @@ import { hourStatements, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, idFromToken, idTokenSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { idFromToken, idTokenSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
+import { projectIdSql, projectKeySql, projectKeysOf } from "../../platform/db/project-key.js";
 import { appendedKey, type AppendedEvent } from "../ingest/store.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
@@ -48,12 +49,12 @@ export async function projectPending(client: Client, maxEvents: number, now = Da
 /** Up to `limit` events of the log with `after` < seq ≤ `upTo`, in order, parsed from their stored bodies. */
 async function loggedEvents(tx: Transaction, after: number, upTo: number, limit: number): Promise<LoggedEvent[]> {
   const rs = await tx.execute({
-    sql: "SELECT seq, project_id, received_at, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+    sql: `SELECT seq, ${projectIdSql("events.project_key")}, received_at, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     args: [after, upTo, limit],
   });
   return rs.rows.map((r) => ({
     seq: Number(r[0]),
-    projectId: idFromStored(r[1]),
+    projectId: String(r[1]),
     receivedAt: Number(r[2]),
     event: JSON.parse(fromStoredText(r[3])) as SeamtraceEvent,
   }));
@@ -81,19 +82,26 @@ export async function foldAppended(
     return { left: true };
   }
   // Which event each new row is, as one string (a row object per event costs more than the rest
-  // of this function): "<seq> <project> <id>" per row, in seq order, each id as a token of
-  // stored-id.ts (a UUID's hex, or "~" and the text; event ids are UUIDs, project ids hold no spaces).
+  // of this function): "<seq> <project key> <id>" per row, in seq order, the id as a token of
+  // stored-id.ts (a UUID's hex, or "~" and the text; event ids are UUIDs).
   const rs = await tx.execute({
-    sql: `SELECT count(*), group_concat(seq || ' ' || ${idTokenSql("project_id")} || ' ' || ${idTokenSql("id")}, ' ' ORDER BY seq) FROM events WHERE seq > ?`,
+    sql: `SELECT count(*), group_concat(seq || ' ' || project_key || ' ' || ${idTokenSql("id")}, ' ' ORDER BY seq) FROM events WHERE seq > ?`,
     args: [appendedAfter],
   });
+  const projectOfKey = new Map<string, string>();
+  for (const [projectId, key] of await projectKeysOf(
+    tx,
+    [...appended.values()].map((e) => e.projectId),
+  ))
+    projectOfKey.set(String(key), projectId);
   const rows = Number(rs.rows[0]![0]);
   const parts = rows === 0 ? [] : String(rs.rows[0]![1]).split(" ");
   const batch = older;
   // A row whose ids would not split back into three fields is not taken for another event's.
   let left = parts.length !== 3 * rows;
   for (let i = 0; !left && i < parts.length; i += 3) {
-    const e = appended.get(appendedKey(idFromToken(parts[i + 1]!), idFromToken(parts[i + 2]!)));
+    const projectId = projectOfKey.get(parts[i + 1]!);
+    const e = projectId === undefined ? undefined : appended.get(appendedKey(projectId, idFromToken(parts[i + 2]!)));
     const seq = Number(parts[i]);
     // Not handed over (a caller that appended without saying so): left to a pass, in order.
     if (!e || !Number.isSafeInteger(seq)) left = true;
@@ -115,7 +123,11 @@ export async function projectionPosition(tx: Transaction): Promise<number> {
  * event, inside the caller's write transaction.
  */
 export async function foldEvents(tx: Transaction, batch: readonly LoggedEvent[], now: number): Promise<void> {
-  const { stmts, runs } = projectionStatements(batch);
+  const keys = await projectKeysOf(
+    tx,
+    batch.map((e) => e.projectId),
+  );
+  const { stmts, runs } = projectionStatements(batch, keys);
   // The hourly run counts follow the runs as stored before and after this batch, not the
   // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
   // its later events name.
@@ -157,7 +169,10 @@ export async function unprojectedSince(client: Client, position: number): Promis
 }
 
 /** The statements that fold newly stored events into workflows, runs and steps. */
-function projectionStatements(inserted: readonly LoggedEvent[]): {
+function projectionStatements(
+  inserted: readonly LoggedEvent[],
+  keys: ReadonlyMap<string, number>,
+): {
   stmts: InStatement[];
   /** Every run written (once each). */
   runs: Array<{ projectId: string; runId: string }>;
@@ -176,7 +191,7 @@ function projectionStatements(inserted: readonly LoggedEvent[]): {
         break;
       case "step.completed":
       case "step.failed": {
-        stepRows.push(stepRow(seq, projectId, e));
+        stepRows.push(stepRow(seq, keyOf(keys, projectId), e));
         const k = `${projectId} ${e.runId}`;
         const startedAt = Date.parse(e.startedAt);
         const prev = placeholders.get(k);
@@ -359,7 +374,7 @@ function goldenValues(e: RunStartedEvent | RunEndedEvent | StepEvent): InValue[]
 }
 
 // No payloads: the row points at its event (event_seq), whose body holds them (step-payload.ts).
-const STEP_INSERT = `INSERT INTO steps (project_id, id, run_id, name, status, confidence, cumulative,
+const STEP_INSERT = `INSERT INTO steps (project_key, id, run_id, name, status, confidence, cumulative,
   source, observed_at, max_age_ms, stale, flagged, attempts,
   escalation_id, duration_ms, started_at, ended_at, call, epoch, event_seq) VALUES `;
 const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT.indexOf(")"))
@@ -369,18 +384,25 @@ const STEP_COLUMNS = STEP_INSERT.slice(STEP_INSERT.indexOf("(") + 1, STEP_INSERT
 // moved into another run by a second event naming a different run. A step that went to review
 // keeps its escalation, even if a later report of it does not repeat the id. A human-verified
 // report (a resume) supersedes the model's whatever the clocks say.
-const STEP_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
+const STEP_UPSERT = ` ON CONFLICT (project_key, id) DO UPDATE SET
   ${STEP_COLUMNS.slice(3)
     .map((c) => (c === "escalation_id" ? `${c} = coalesce(excluded.${c}, steps.${c})` : `${c} = excluded.${c}`))
     .join(", ")}
   WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
 
-/** A run's rows in `steps s`, from the `runs` row being updated (steps keep ids as stored-id.ts says). */
-const STEPS_OF_RUN = `s.project_id = ${storedIdSql("runs.project_id")} AND s.run_id = ${storedIdSql("runs.id")}`;
+/** A run's rows in `steps s`, from the `runs` row being updated (steps keep the project's key, and ids as stored-id.ts says). */
+const STEPS_OF_RUN = `s.project_key = ${projectKeySql("runs.project_id")} AND s.run_id = ${storedIdSql("runs.id")}`;
 
-function stepRow(seq: number, projectId: string, e: StepEvent): InValue[] {
+/** The key of a project whose events are being folded: they were appended under it. */
+function keyOf(keys: ReadonlyMap<string, number>, projectId: string): number {
+  const key = keys.get(projectId);
+  if (key === undefined) throw new Error(`project ${projectId} has events but no key in this store`);
+  return key;
+}
+
+function stepRow(seq: number, projectKey: number, e: StepEvent): InValue[] {
   return [
-    storedId(projectId),
+    projectKey,
     storedId(e.stepId),
     storedId(e.runId),
     e.step,

@@ -462,7 +462,7 @@ describe("query plans", () => {
   });
 
   it("reads steps and version counts through indexes", async () => {
-    expect(await plan(stepsQuery(ctx.store.db, a.projectId, "r", 10))).toContain("SEARCH steps USING INDEX steps_run_idx (project_id=? AND run_id=?)");
+    expect(await plan(stepsQuery(ctx.store.db, a.projectId, "r", 10))).toContain("SEARCH steps USING INDEX steps_run_idx (project_key=? AND run_id=?)");
     expect(await plan(versionCountsQuery(ctx.store.db, a.projectId, window))).toContain(
       "SEARCH runs USING INDEX runs_project_started_idx (project_id=? AND started_at>? AND started_at<?)",
     );

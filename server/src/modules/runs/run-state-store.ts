@@ -2,6 +2,7 @@ import type { Client } from "@libsql/client";
 import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
 import { and, asc, desc, eq, gt, max, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
+import { projectKeyOf } from "../../platform/db/project-key.js";
 import { escalations } from "../review/schema.js";
 import { runs, steps } from "./schema.js";
 import { appendAudit } from "../audit/store.js";
@@ -53,7 +54,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
     })
     .from(steps)
     .leftJoin(events, stepEventOn)
-    .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
+    .where(and(eq(steps.projectKey, projectKeyOf(projectId)), eq(steps.runId, runId)))
     // A replay takes the last record of each call: a later epoch's, whatever its worker's clock said.
     .orderBy(asc(steps.epoch), asc(steps.startedAt), asc(steps.id))
     .limit(MAX_STATE_STEPS)

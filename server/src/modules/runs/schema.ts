@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { projects } from "../auth/schema.js";
 import { storedIdColumn } from "../../platform/db/stored-id-column.js";
+import { projectKeyColumn } from "../../platform/db/project-key.js";
 
 // Runs, their steps and workflows, projected from the event log; hourly run counts.
 // Times are integer Unix milliseconds: compact, sortable, and cheap to compare in range scans.
@@ -101,8 +102,9 @@ export const runs = sqliteTable(
 export const steps = sqliteTable(
   "steps",
   {
+    /** The project's key in this store (platform/db/project-key.ts, since migration 0032). */
+    projectKey: projectKeyColumn("project_key").notNull(),
     // Ids as stored-id.ts keeps them (a UUID as its 16 bytes, since migration 0031).
-    projectId: storedIdColumn("project_id").notNull(),
     id: storedIdColumn("id").notNull(),
     runId: storedIdColumn("run_id").notNull(),
     name: text("name").notNull(),
@@ -133,9 +135,9 @@ export const steps = sqliteTable(
     eventSeq: integer("event_seq"),
   },
   (t) => [
-    primaryKey({ columns: [t.projectId, t.id] }),
+    primaryKey({ columns: [t.projectKey, t.id] }),
     // Run detail reads all steps of one run in execution order.
-    index("steps_run_idx").on(t.projectId, t.runId, t.startedAt),
+    index("steps_run_idx").on(t.projectKey, t.runId, t.startedAt),
   ],
 );
 

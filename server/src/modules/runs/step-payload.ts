@@ -38,13 +38,13 @@ const NONE: StepPayload = {
 
 /**
  * Joined to a `steps` row aliased `s`, the event it was projected from as `ev` (project checked
- * too: a seq is global, a step belongs to its project; both tables keep the project's id as
- * stored-id.ts says). The primary key lookup costs one B-tree search per row.
+ * too: a seq is global, a step belongs to its project; both tables name it by its key,
+ * platform/db/project-key.ts). The primary key lookup costs one B-tree search per row.
  */
-export const STEP_EVENT_JOIN = "LEFT JOIN events ev ON ev.seq = s.event_seq AND ev.project_id = s.project_id";
+export const STEP_EVENT_JOIN = "LEFT JOIN events ev ON ev.seq = s.event_seq AND ev.project_key = s.project_key";
 
 /** `STEP_EVENT_JOIN`'s condition for a drizzle query over `steps` joining `events`. */
-export const stepEventOn = and(eq(events.seq, steps.eventSeq), sql`${events.projectId} = ${steps.projectId}`);
+export const stepEventOn = and(eq(events.seq, steps.eventSeq), sql`${events.projectKey} = ${steps.projectKey}`);
 
 /**
  * The payloads in an event body as the store returned it (TEXT, or a compressed BLOB); null or

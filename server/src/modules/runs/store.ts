@@ -13,6 +13,7 @@ import type {
   WorkflowView,
 } from "./contract.js";
 import type { Db } from "../../platform/db/client.js";
+import { projectKeyOf } from "../../platform/db/project-key.js";
 import { runHours, runs, steps, workflows } from "./schema.js";
 import { HOUR, hourOf } from "./run-hours.js";
 import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
@@ -210,7 +211,7 @@ export function stepsQuery(db: Db, projectId: string, runId: string, maxSteps: n
     .select(stepColumns)
     .from(steps)
     .leftJoin(events, stepEventOn)
-    .where(and(eq(steps.projectId, projectId), eq(steps.runId, runId)))
+    .where(and(eq(steps.projectKey, projectKeyOf(projectId)), eq(steps.runId, runId)))
     .orderBy(asc(steps.startedAt), asc(steps.id))
     .limit(maxSteps + 1);
 }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { putPolicy } from "../../policies/store.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../../runs/step-payload.js";
-import { idFromStored, storedId } from "../../../platform/db/stored-id.js";
+import { idFromStored } from "../../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -108,8 +108,8 @@ async function stored(projectId: string): Promise<unknown> {
     steps: (
       await q(
         `SELECT s.id, s.run_id, s.name, s.status, s.confidence, s.cumulative, s.source, s.flagged, s.escalation_id, ev.body AS event_body
-         FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_id = ? ORDER BY s.id`,
-        storedId(projectId),
+         FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY s.id`,
+        projectId,
       )
     ).map(({ event_body, ...row }) => {
       const p = stepPayload(event_body);

@@ -1,12 +1,13 @@
 import type { Transaction } from "@libsql/client";
 import { idTextSql, storedIdSql } from "../../../platform/db/stored-id.js";
+import { projectKeySql } from "../../../platform/db/project-key.js";
 
 /**
  * What OTLP keeps about a run's steps besides the event log (span metadata, scores, GenAI event
  * records, root bookkeeping), for retention to apply its policy to. Run these before the run's
  * steps are deleted or purged: the scores and records are found through them.
  */
-const RUN_STEPS = `SELECT ${idTextSql("id")} FROM steps WHERE project_id = ${storedIdSql("?1")} AND run_id = ${storedIdSql("?2")}`;
+const RUN_STEPS = `SELECT ${idTextSql("id")} FROM steps WHERE project_key = ${projectKeySql("?1")} AND run_id = ${storedIdSql("?2")}`;
 
 /** TTL: everything about the run goes. */
 export async function deleteOtlpRunData(tx: Transaction, projectId: string, runId: string): Promise<void> {

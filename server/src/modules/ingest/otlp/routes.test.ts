@@ -5,7 +5,6 @@ import { putPolicy } from "../../policies/store.js";
 import { createTestContext, type TestContext } from "../../../../test-support/testing.js";
 import { runIdForTrace, stepIdFor } from "./ids.js";
 import { decodeStatus, decodeTraceResponse } from "./proto.js";
-import { storedId } from "../../../platform/db/stored-id.js";
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -57,7 +56,10 @@ async function runDetail(key: string, runId: string): Promise<RunDetailResponse>
 }
 
 async function eventCount(projectId: string): Promise<number> {
-  const rs = await ctx.store.client.execute({ sql: "SELECT count(*) FROM events WHERE project_id = ?", args: [storedId(projectId)] });
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT count(*) FROM events WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)",
+    args: [projectId],
+  });
   return Number(rs.rows[0]![0]);
 }
 
