@@ -490,6 +490,12 @@ describe("migrating the keyed tables to project keys", () => {
       });
       await c.execute({ sql: "INSERT INTO audit_payloads (project_id, seq, body) VALUES (?, ?, ?)", args: [storedId(projectId), seq, body] });
     }
+    // Someone's edit: an entry under the second project's id as text, which the store never
+    // writes (it reads as `'<id>'`). It stays apart from the project's chain, as it read before.
+    await c.execute({
+      sql: "INSERT INTO audit_log (project_id, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES (?, 1, 1, 'user:u', 'x', 'x', NULL, zeroblob(32), zeroblob(32))",
+      args: [second],
+    });
 
     await migrateStore(store);
 
@@ -498,7 +504,8 @@ describe("migrating the keyed tables to project keys", () => {
       [0, SYSTEM_CHAIN],
       [1, first],
       [2, second],
-      [3, "p"],
+      [3, `'${second}'`],
+      [4, "p"],
     ]);
     for (const table of ["events", "steps", "audit_log", "audit_payloads"]) {
       const columns = (await c.execute(`SELECT name FROM pragma_table_info('${table}')`)).rows.map((r) => String(r.name));
@@ -530,7 +537,7 @@ describe("migrating the keyed tables to project keys", () => {
     await expect(c.execute("UPDATE project_keys SET project_key = 9 WHERE project_key = 1")).rejects.toThrow(/permanent/);
     await expect(c.execute("DELETE FROM project_keys WHERE project_key = 3")).rejects.toThrow(/permanent/);
     expect(await ensureProjectKey(c, first)).toBe(1);
-    expect(await ensureProjectKey(c, "new")).toBe(4);
+    expect(await ensureProjectKey(c, "new")).toBe(5);
     await expect(c.execute("DELETE FROM audit_log WHERE project_key = 2")).rejects.toThrow(/append-only/);
     expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
 

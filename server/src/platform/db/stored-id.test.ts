@@ -91,6 +91,11 @@ describe("stored ids", () => {
       const rs = await client.execute({ sql: `SELECT ${idTextSql("?1")}`, args: [storedId(id)] });
       expect(String(rs.rows[0]![0]), id).toBe(id);
     }
+    // Values the rule never writes read as idFromStored reads them, never as an id.
+    for (const value of [Uint8Array.from([1, 2]), new Uint8Array(17), uuid, uuid.toUpperCase()]) {
+      const rs = await client.execute({ sql: `SELECT ${idTextSql("?1")}`, args: [value] });
+      expect(String(rs.rows[0]![0])).toBe(idFromStored(value));
+    }
   });
 });
 

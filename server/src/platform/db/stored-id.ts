@@ -98,12 +98,17 @@ export function storedIdSql(expr: string): string {
 }
 
 /**
- * SQL for the text of the stored id `expr` (a column), the inverse of `storedIdSql`: for joining
- * a table that keeps ids as bytes to one that keeps them as text, with the text side's index.
+ * SQL for the text of the stored id `expr` (a column), the inverse of `storedIdSql` and the same
+ * reading as `idFromStored`, a value the rule never writes included (`x'0102'`, `'<uuid>'`): for
+ * joining a table that keeps ids as bytes to one that keeps them as text, with the text side's
+ * index, and for migrations that turn stored ids back into text.
  */
 export function idTextSql(expr: string): string {
   const h = `hex(${expr})`;
-  return `(CASE WHEN typeof(${expr}) = 'blob' THEN lower(substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-' || substr(${h}, 13, 4) || '-' || substr(${h}, 17, 4) || '-' || substr(${h}, 21)) ELSE ${expr} END)`;
+  const uuid = `lower(substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-' || substr(${h}, 13, 4) || '-' || substr(${h}, 17, 4) || '-' || substr(${h}, 21))`;
+  const bytes = `(CASE WHEN length(${expr}) = 16 THEN ${uuid} ELSE 'x''' || lower(${h}) || '''' END)`;
+  const canonicalText = `length(CAST(${expr} AS BLOB)) = 36 AND ${expr} GLOB '${CANONICAL_GLOB}'`;
+  return `(CASE WHEN typeof(${expr}) = 'blob' THEN ${bytes} WHEN ${canonicalText} THEN '''' || ${expr} || '''' ELSE ${expr} END)`;
 }
 
 /**
