@@ -121,8 +121,8 @@ export type CountedTable = "events" | "runs" | "steps" | "workflows" | "audit_lo
 
 /** Rows of a table belonging to one project. */
 export async function countRows(store: Store, table: CountedTable, projectId: string): Promise<number> {
-  // The event log, the audit log and steps name the project by its key (project-key.ts).
-  const keyed = table === "events" || table === "audit_log" || table === "steps";
+  // The event log, the audit log, runs and steps name the project by its key (project-key.ts).
+  const keyed = table !== "workflows";
   const rs = await store.client.execute({
     sql: `SELECT count(*) AS n FROM ${table} WHERE ${keyed ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?"}`,
     args: [projectId],

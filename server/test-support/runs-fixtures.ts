@@ -31,21 +31,24 @@ export type RunSeed = Partial<typeof runs.$inferInsert> & { projectId: string };
 export async function seedRun(db: Db, seed: RunSeed): Promise<string> {
   const workflow = seed.workflow ?? "claims";
   const id = seed.id ?? uuidv7();
+  const { projectId, ...columns } = seed;
+  const projectKey = await ensureProjectKey(db.$client, projectId);
   await db.insert(runs).values({
     id,
-    workflowId: await seedWorkflow(db, seed.projectId, workflow),
+    workflowId: await seedWorkflow(db, projectId, workflow),
     workflow,
     version: "3",
     status: "completed",
     startedAt: FIXTURE_NOW - DAY,
     updatedAt: FIXTURE_NOW,
-    ...seed,
+    ...columns,
+    projectKey,
   });
   // The hourly counts the projector keeps with every run it writes (store/run-hours.ts).
   const row = await db
     .select({ startedAt: runs.startedAt })
     .from(runs)
-    .where(and(eq(runs.projectId, seed.projectId), eq(runs.id, id)))
+    .where(and(eq(runs.projectKey, projectKey), eq(runs.id, id)))
     .get();
   for (const st of recountStatements([{ projectId: seed.projectId, workflow, hour: hourOf(row!.startedAt) }])) await db.$client.execute(st);
   return id;

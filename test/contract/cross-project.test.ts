@@ -160,9 +160,9 @@ async function snapshotB(): Promise<string> {
   ];
   const parts: string[] = [];
   for (const t of tables) {
-    // steps names the project by its key (project-key.ts) and keeps its ids as bytes (stored-id.ts), written out as hex.
+    // runs and steps name the project by its key (project-key.ts) and keeps its ids as bytes (stored-id.ts), written out as hex.
     const rs = await ctx.store.client.execute({
-      sql: `SELECT * FROM ${t} WHERE ${t === "steps" ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?"} ORDER BY 1, 2`,
+      sql: `SELECT * FROM ${t} WHERE ${t === "steps" || t === "runs" ? "project_key = (SELECT project_key FROM project_keys WHERE project_id = ?)" : "project_id = ?"} ORDER BY 1, 2`,
       args: [b.projectId],
     });
     // B's run has steps: a lookup that binds the wrong form would find none and compare nothing.

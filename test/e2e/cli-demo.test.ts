@@ -98,7 +98,7 @@ describe("seamtrace demo (reduced)", () => {
       const project = (await getProjectByName(store.db, "default"))!;
       const now = Date.now();
       const unfinished = await store.client.execute({
-        sql: "SELECT id, status, stop_step_id FROM runs WHERE project_id = ? AND status NOT IN ('completed', 'failed')",
+        sql: "SELECT id, status, stop_step_id FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND status NOT IN ('completed', 'failed')",
         args: [project.id],
       });
       const stuck: string[] = [];

@@ -552,6 +552,56 @@ describe("migrating the keyed tables to project keys", () => {
   });
 });
 
+describe("migrating runs to project keys", () => {
+  it("keeps every run under its project's key, gives a project only runs name the next key, and reads through the same indexes", async () => {
+    const store = await freshStore();
+    await migrate(store.db, { migrationsFolder: migrationsBefore("0033_runs_project_keys") });
+    const c = store.client;
+    const project = uuidv7();
+    await c.execute({ sql: "INSERT INTO projects (id, name, created_at) VALUES (?, 'acme', 1)", args: [project] });
+    const known = await ensureProjectKey(c, project);
+    const rows: Array<[string, string, string | null]> = [
+      [project, uuidv7(), "k1"],
+      [project, uuidv7(), null],
+      ["q", "r1", "k1"],
+    ];
+    for (const [projectId, id, key] of rows) {
+      await c.execute({
+        sql: `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, started_at, ended_at, updated_at, payloads_purged_at)
+              VALUES (?, ?, 'w', 'claims', '3', ?, 'completed', 10, 20, 30, NULL)`,
+        args: [projectId, id, key],
+      });
+    }
+
+    await migrateStore(store);
+
+    const columns = (await c.execute("SELECT name FROM pragma_table_info('runs')")).rows.map((r) => String(r.name));
+    expect(columns[0]).toBe("project_key");
+    expect(columns).not.toContain("project_id");
+    const after = await c.execute(`SELECT ${projectIdSql("r.project_key")}, id, key, typeof(project_key) FROM runs r ORDER BY rowid`);
+    expect(after.rows.map((r) => [String(r[0]), String(r[1]), r[2], String(r[3])])).toEqual(rows.map(([p, id, key]) => [p, id, key, "integer"]));
+    expect(await ensureProjectKey(c, project)).toBe(known);
+    expect(await ensureProjectKey(c, "q")).toBe(known + 1);
+    // Each index the reads use, by the key the statement looks up.
+    for (const [sql, index] of [
+      [`SELECT id FROM runs WHERE project_key = ${PROJECT_KEY} AND id = 'x'`, "sqlite_autoindex_runs_1"],
+      [
+        `SELECT id FROM runs WHERE project_key = ${PROJECT_KEY} AND started_at >= 0 AND started_at < 99 ORDER BY started_at DESC, id DESC`,
+        "runs_project_started_idx",
+      ],
+      [`SELECT id FROM runs WHERE project_key = ${PROJECT_KEY} AND workflow_id = 'w' AND key = 'k1'`, "runs_key_idx"],
+      [
+        `SELECT id FROM runs WHERE project_key = ${PROJECT_KEY} AND workflow_id = 'w' AND ended_at < 99 AND payloads_purged_at IS NULL AND status IN ('completed', 'failed')`,
+        "runs_unpurged_idx",
+      ],
+    ] as const) {
+      const plan = await c.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: [project] });
+      expect(plan.rows.map((r) => String(r.detail)).join("\n"), sql).toContain(`${index} (project_key=?`);
+    }
+    expect((await c.execute("SELECT name FROM sqlite_schema WHERE name LIKE '__new%'")).rows).toEqual([]);
+  });
+});
+
 describe("a store a newer release migrated", () => {
   it("is refused at start, naming why, instead of being read and written in a format this release does not know", async () => {
     const store = await freshStore();

@@ -392,7 +392,10 @@ describe("golden cases from reviews", () => {
 
   it("answers 409 purged for a run whose payloads retention already removed, and stores nothing", async () => {
     const done = await reviewed("accept");
-    await ctx.store.client.execute({ sql: "UPDATE runs SET payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [clock, t.projectId, done.runId] });
+    await ctx.store.client.execute({
+      sql: "UPDATE runs SET payloads_purged_at = ? WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [clock, t.projectId, done.runId],
+    });
     const r = await call<ErrorBody>(ctx, "POST", "/v1/golden/cases", t.reviewer, { escalationId: done.escalationId, set: "purged" });
     expect(r.status).toBe(409);
     expect(r.body.error).toMatchObject({ code: "purged" });

@@ -184,7 +184,7 @@ export async function addGoldenCase(
     if (dup.rows.length > 0) return { commit: false, value: { status: "duplicate", caseId } };
 
     const runId = String(e[0]);
-    const run = await tx.execute({ sql: "SELECT input, payloads_purged_at FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
+    const run = await tx.execute({ sql: `SELECT input, payloads_purged_at FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [projectId, runId] });
     if (run.rows[0]?.[1] != null) return { commit: false, value: { status: "purged" } };
     const stopAtReviewed = e[7] !== "escalate" && e[4] === "correct";
     const steps = await tx.execute({

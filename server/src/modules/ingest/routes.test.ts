@@ -17,7 +17,10 @@ afterAll(() => ctx.close());
 
 async function runRow(projectId: string, runId: string) {
   await ctx.deps.projector.sync();
-  const rs = await ctx.store.client.execute({ sql: "SELECT * FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
+  const rs = await ctx.store.client.execute({
+    sql: "SELECT * FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+    args: [projectId, runId],
+  });
   return rs.rows[0];
 }
 
@@ -282,7 +285,10 @@ describe("POST /v1/events: authentication and tenancy", () => {
     expect([rowA!.status, rowA!.input]).toEqual(["failed", '"a\'s input"']);
     expect([rowB!.status, rowB!.input]).toEqual(["running", '"b\'s input"']);
     await ctx.deps.projector.sync();
-    const all = await ctx.store.client.execute({ sql: "SELECT project_id FROM runs WHERE id = ?", args: [runId] });
+    const all = await ctx.store.client.execute({
+      sql: "SELECT (SELECT project_id FROM project_keys k WHERE k.project_key = r.project_key) AS project_id FROM runs r WHERE id = ?",
+      args: [runId],
+    });
     expect(all.rows.map((r) => r.project_id).sort()).toEqual([a.projectId, b.projectId].sort());
   });
 });

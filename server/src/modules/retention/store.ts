@@ -136,7 +136,7 @@ async function purgeEndedRuns(client: Client, input: PurgeInput, mode: "final" |
     const cursor = await projectedUpTo(tx);
     const auditedFrom = await firstAuditedSeq(client, tx);
     const rs = await tx.execute({
-      sql: `SELECT id FROM runs WHERE project_id = ? AND workflow_id = ? AND ended_at < ?
+      sql: `SELECT id FROM runs WHERE project_key = ${PROJECT_KEY} AND workflow_id = ? AND ended_at < ?
               ${onlyUnpurged ? "AND payloads_purged_at IS NULL" : ""} AND status IN ('completed', 'failed')
             ORDER BY ended_at LIMIT ?`,
       args: [input.projectId, input.workflowId, input.endedBefore, input.limit],
@@ -237,7 +237,7 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
       args,
     });
     await purgeOtlpRunToFinal(tx, projectId, runId);
-    await tx.execute({ sql: "UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_id = ? AND id = ?", args: [now, ...args] });
+    await tx.execute({ sql: `UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [now, ...args] });
     return { steps, events, payloads };
   });
 }
@@ -320,7 +320,7 @@ export function deleteExpiredRuns(client: Client, input: PurgeInput): Promise<Pu
       args: [projectId, storedId(runId)],
     });
     const hours = await currentHours(tx, [{ projectId, runId }]);
-    await tx.execute({ sql: "DELETE FROM runs WHERE project_id = ? AND id = ?", args });
+    await tx.execute({ sql: `DELETE FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?`, args });
     for (const st of recountStatements(hours)) await tx.execute(st);
     return { steps: steps.rowsAffected, events: events.rowsAffected };
   });

@@ -8,7 +8,7 @@ import { chunks, multiRow } from "../../platform/db/sql.js";
 import { appendAudit, type AuditRecord } from "../audit/store.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { idFromStored, idTextSql, storedId } from "../../platform/db/stored-id.js";
-import { projectKeySql } from "../../platform/db/project-key.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /**
  * Labels: ground truth for step outputs. Reviews write theirs with the decision
@@ -87,8 +87,8 @@ export async function insertFeedbackLabels(
     for (const part of chunks(ids, 500)) {
       const rs = await tx.execute({
         sql: `SELECT s.id, s.run_id, s.name, s.confidence, r.workflow, r.version, r.golden_result
-              FROM steps s JOIN runs r ON r.project_id = ?1 AND r.id = ${idTextSql("s.run_id")}
-              WHERE s.project_key = ${projectKeySql("?1")} AND s.id IN (${part.map(() => "?").join(",")})`,
+              FROM steps s JOIN runs r ON r.project_key = s.project_key AND r.id = ${idTextSql("s.run_id")}
+              WHERE s.project_key = ${PROJECT_KEY} AND s.id IN (${part.map(() => "?").join(",")})`,
         args: [input.projectId, ...part.map(storedId)],
       });
       for (const r of rs.rows) {

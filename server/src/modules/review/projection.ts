@@ -334,7 +334,7 @@ async function buildPacket(tx: Transaction, projectId: string, e: StepEvent, ind
 async function runInfo(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<EscalationPacket["run"]> {
   const started = index.runStarted.get(`${projectId} ${e.runId}`);
   if (started) return { id: e.runId, key: started.key ?? null, input: started.input ?? null };
-  const rs = await tx.execute({ sql: "SELECT key, input FROM runs WHERE project_id = ? AND id = ?", args: [projectId, e.runId] });
+  const rs = await tx.execute({ sql: `SELECT key, input FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [projectId, e.runId] });
   const r = rs.rows[0];
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return { id: e.runId, key: text(r?.key), input: parseJson(text(r?.input)) };

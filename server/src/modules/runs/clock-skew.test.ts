@@ -47,7 +47,10 @@ describe("a run resumed by a worker whose clock is behind", () => {
     const done = runEnded(runId, "run.completed", { time: iso(B + 50), output: "ok" });
     expect((await postEvents(ctx, key, { events: [resumed, human, done] })).status).toBe(200);
     await ctx.deps.projector.sync();
-    const run = await ctx.store.client.execute({ sql: "SELECT status FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] });
+    const run = await ctx.store.client.execute({
+      sql: "SELECT status FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [projectId, runId],
+    });
     expect(run.rows[0]!.status).toBe("completed");
     const row = await ctx.store.client.execute({
       sql: `SELECT ev.body, s.source FROM steps s ${STEP_EVENT_JOIN} WHERE s.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND s.id = ?`,
@@ -59,7 +62,12 @@ describe("a run resumed by a worker whose clock is behind", () => {
 
 describe("a run's status and stop step follow the resume epoch, never the workers' clocks", () => {
   const statusOf = async (projectId: string, runId: string) =>
-    (await ctx.store.client.execute({ sql: "SELECT status, stop_step_id FROM runs WHERE project_id = ? AND id = ?", args: [projectId, runId] })).rows[0]!;
+    (
+      await ctx.store.client.execute({
+        sql: "SELECT status, stop_step_id FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+        args: [projectId, runId],
+      })
+    ).rows[0]!;
 
   /** Paused at classify (epoch 0, clock A); resumed (epoch 1, clock B 10 s behind) and paused again at reserve. */
   function twoPauses() {

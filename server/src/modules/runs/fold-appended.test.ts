@@ -55,7 +55,10 @@ describe("ingest commits project what they append", () => {
     const run = completedRun();
     expect((await postEvents(ctx, ctx.key, { events: run.events })).status).toBe(200);
     expect(await position(ctx)).toEqual({ head: 5, position: 5 });
-    const rs = await ctx.store.client.execute({ sql: "SELECT status, step_count FROM runs WHERE project_id = ? AND id = ?", args: [ctx.projectId, run.runId] });
+    const rs = await ctx.store.client.execute({
+      sql: "SELECT status, step_count FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [ctx.projectId, run.runId],
+    });
     expect(rs.rows.map((r) => [r[0], r[1]])).toEqual([["completed", 3]]);
     expect(await count(ctx, "steps", ctx.projectId)).toBe(3);
   });
@@ -235,7 +238,10 @@ describe("ingest commits project what they append", () => {
     });
     // Two requests merged into one commit, each making the same event (as OTLP settles by id).
     await commitIngestBatches(ctx.store.client, [batch(first), batch(second)]);
-    const rs = await ctx.store.client.execute({ sql: "SELECT workflow FROM runs WHERE project_id = ? AND id = ?", args: [ctx.projectId, first.runId] });
+    const rs = await ctx.store.client.execute({
+      sql: "SELECT workflow FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [ctx.projectId, first.runId],
+    });
     expect(rs.rows.map((r) => r[0])).toEqual(["claims"]);
     expect(await position(ctx)).toEqual({ head: 1, position: 1 });
   });

@@ -58,7 +58,7 @@ async function projected(requests: ReadonlyArray<{ events: SeamtraceEvent[]; at:
   while ((await projectPending(ctx.store.client, chunk, 5)).projected > 0);
   const runs = await ctx.store.client.execute({
     sql: `SELECT r.id, w.name, r.workflow, r.version, r.key, r.status, r.status_at, r.input, r.output, r.started_at, r.ended_at, r.duration_ms,
-                 r.step_count, r.min_cumulative, r.golden_result FROM runs r JOIN workflows w ON w.id = r.workflow_id WHERE r.project_id = ? ORDER BY r.id`,
+                 r.step_count, r.min_cumulative, r.golden_result FROM runs r JOIN workflows w ON w.id = r.workflow_id WHERE r.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY r.id`,
     args: [projectId],
   });
   const hours = await ctx.store.client.execute({

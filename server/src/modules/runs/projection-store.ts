@@ -6,7 +6,7 @@ import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
 import { idFromToken, idTokenSql, storedId, storedIdSql } from "../../platform/db/stored-id.js";
-import { projectIdSql, projectKeySql, projectKeysOf } from "../../platform/db/project-key.js";
+import { projectIdSql, projectKeysOf } from "../../platform/db/project-key.js";
 import { appendedKey, type AppendedEvent } from "../ingest/store.js";
 
 const STEP_ROWS_PER_STATEMENT = 40;
@@ -187,7 +187,7 @@ function projectionStatements(
     workflowRows.set(`${projectId} ${e.workflow}`, [uuidv7(), projectId, e.workflow, now]);
     switch (e.type) {
       case "run.started":
-        runRows.push(runStartedRow(projectId, e, now));
+        runRows.push(runStartedRow(keyOf(keys, projectId), projectId, e, now));
         break;
       case "step.completed":
       case "step.failed": {
@@ -195,11 +195,11 @@ function projectionStatements(
         const k = `${projectId} ${e.runId}`;
         const startedAt = Date.parse(e.startedAt);
         const prev = placeholders.get(k);
-        if (!prev || startedAt < prev.startedAt) placeholders.set(k, { row: placeholderRow(projectId, e, startedAt, now), startedAt });
+        if (!prev || startedAt < prev.startedAt) placeholders.set(k, { row: placeholderRow(keyOf(keys, projectId), projectId, e, startedAt, now), startedAt });
         break;
       }
       default:
-        runRows.push(runEndedRow(projectId, e, now));
+        runRows.push(runEndedRow(keyOf(keys, projectId), projectId, e, now));
     }
   }
   // A placeholder makes the run's row when steps come first, and can only move its start earlier:
@@ -207,8 +207,9 @@ function projectionStatements(
   // of the dearest statements here: the run's row and its indexes rewritten).
   const starts = new Map<string, number>();
   const last = new Map<string, InValue[]>();
+  // A run row holds its project's key first and its id third (for the workflow's lookup).
   for (const r of runRows) {
-    const k = `${String(r[0])} ${String(r[1])}`;
+    const k = `${String(r[2])} ${String(r[1])}`;
     starts.set(k, Math.min(starts.get(k) ?? Infinity, Number(r[RUN_STARTED_AT])));
     last.set(k, r);
   }
@@ -235,22 +236,22 @@ function projectionStatements(
         `UPDATE runs SET
            step_count = (SELECT count(*) FROM steps s WHERE ${STEPS_OF_RUN}),
            min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE ${STEPS_OF_RUN})
-         WHERE (project_id, id) IN (VALUES `,
+         WHERE (project_key, id) IN (VALUES `,
         keys,
         ")",
       ),
     );
   }
   const runs = new Map<string, { projectId: string; runId: string }>();
-  for (const r of runRows) runs.set(`${String(r[0])} ${String(r[1])}`, { projectId: String(r[0]), runId: String(r[1]) });
+  for (const r of runRows) runs.set(`${String(r[2])} ${String(r[1])}`, { projectId: String(r[2]), runId: String(r[1]) });
   return { stmts, runs: [...runs.values()] };
 }
 
-// Run rows: project_id, id, (workflow_id looked up), workflow, version, key, status, status_at,
+// Run rows: project_key, id, (workflow_id looked up by project id and name), workflow, version, key, status, status_at,
 // status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
 // and the golden tag's result, set, case and outcome.
 const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const RUN_INSERT = `INSERT INTO runs (project_id, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
+const RUN_INSERT = `INSERT INTO runs (project_key, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
   input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
 /** Where a column's value is in a run row: workflow_id takes two values (its lookup's), so columns after it one more. */
 const runValue = (column: string) => {
@@ -278,7 +279,7 @@ const WINS = `(excluded.status_at IS NOT NULL AND (runs.status_at IS NULL OR CAS
   WHEN runs.status IN ('running', 'paused') AND excluded.status IN ('completed', 'failed') THEN 1
   ELSE excluded.status_at >= runs.status_at END))`;
 const fromWinner = (col: string) => `${col} = CASE WHEN ${WINS} THEN excluded.${col} ELSE runs.${col} END`;
-const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
+const RUN_UPSERT = ` ON CONFLICT (project_key, id) DO UPDATE SET
   ${["status", "status_at", "status_epoch", "status_seq", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
   key = coalesce(excluded.key, runs.key),
   input = coalesce(excluded.input, runs.input),
@@ -288,10 +289,10 @@ const RUN_UPSERT = ` ON CONFLICT (project_id, id) DO UPDATE SET
 // (every event of a golden run carries the tag), so run_hours, which skips golden runs, never
 // has to take back a run it counted.
 
-function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InValue[] {
+function runStartedRow(projectKey: number, projectId: string, e: RunStartedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
   return [
-    projectId,
+    projectKey,
     e.runId,
     projectId,
     e.workflow,
@@ -314,13 +315,13 @@ function runStartedRow(projectId: string, e: RunStartedEvent, now: number): InVa
   ];
 }
 
-function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[] {
+function runEndedRow(projectKey: number, projectId: string, e: RunEndedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
   const status = e.type.slice("run.".length);
   const duration = Math.round(e.durationMs);
   // Until run.started arrives, the best estimate of the start is the end minus the duration.
   return [
-    projectId,
+    projectKey,
     e.runId,
     projectId,
     e.workflow,
@@ -343,9 +344,9 @@ function runEndedRow(projectId: string, e: RunEndedEvent, now: number): InValue[
   ];
 }
 
-function placeholderRow(projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
+function placeholderRow(projectKey: number, projectId: string, e: StepEvent, startedAt: number, now: number): InValue[] {
   return [
-    projectId,
+    projectKey,
     e.runId,
     projectId,
     e.workflow,
@@ -390,8 +391,8 @@ const STEP_UPSERT = ` ON CONFLICT (project_key, id) DO UPDATE SET
     .join(", ")}
   WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
 
-/** A run's rows in `steps s`, from the `runs` row being updated (steps keep the project's key, and ids as stored-id.ts says). */
-const STEPS_OF_RUN = `s.project_key = ${projectKeySql("runs.project_id")} AND s.run_id = ${storedIdSql("runs.id")}`;
+/** A run's rows in `steps s`, from the `runs` row being updated (both name the project by its key; steps keep ids as stored-id.ts says). */
+const STEPS_OF_RUN = `s.project_key = runs.project_key AND s.run_id = ${storedIdSql("runs.id")}`;
 
 /** The key of a project whose events are being folded: they were appended under it. */
 function keyOf(keys: ReadonlyMap<string, number>, projectId: string): number {

@@ -449,7 +449,7 @@ describe("query plans", () => {
     ["status after a cursor", "runs_status_started_idx", { status: "failed" as const, after }],
   ])("lists runs by %s through %s, never a table scan", async (_name, index, filter) => {
     const text = await plan(runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), ...filter }));
-    expect(text).toContain(`SEARCH runs USING INDEX ${index} (project_id=? AND`);
+    expect(text).toContain(`SEARCH runs USING INDEX ${index} (project_key=? AND`);
     expect(text).toMatch(/started_at>\? AND started_at<\?/);
     expect(text).not.toMatch(/SCAN runs/);
   });
@@ -458,13 +458,13 @@ describe("query plans", () => {
     const text = await plan(
       runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }),
     );
-    expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_id=? AND golden_result=?)");
+    expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_key=? AND golden_result=?)");
   });
 
   it("reads steps and version counts through indexes", async () => {
     expect(await plan(stepsQuery(ctx.store.db, a.projectId, "r", 10))).toContain("SEARCH steps USING INDEX steps_run_idx (project_key=? AND run_id=?)");
     expect(await plan(versionCountsQuery(ctx.store.db, a.projectId, window))).toContain(
-      "SEARCH runs USING INDEX runs_project_started_idx (project_id=? AND started_at>? AND started_at<?)",
+      "SEARCH runs USING INDEX runs_project_started_idx (project_key=? AND started_at>? AND started_at<?)",
     );
   });
 });

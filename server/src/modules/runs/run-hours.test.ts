@@ -24,7 +24,7 @@ async function both(projectId: string) {
   });
   const counted = await ctx.store.client.execute({
     sql: `SELECT workflow_id, version, started_at - started_at % ${HOUR} AS hour, count(*) AS runs, max(started_at) AS last_run_at
-          FROM runs WHERE project_id = ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+          FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
     args: [projectId],
   });
   return { kept: kept.rows.map((r) => Array.from(r)), counted: counted.rows.map((r) => Array.from(r)) };
@@ -140,7 +140,7 @@ describe("hourly run counts", () => {
     await ctx.deps.projector.sync();
     const live = async (from: number, to: number) => {
       const rs = await ctx.store.client.execute({
-        sql: "SELECT workflow_id, version, count(*), max(started_at) FROM runs WHERE project_id = ? AND started_at >= ? AND started_at < ? GROUP BY 1, 2",
+        sql: "SELECT workflow_id, version, count(*), max(started_at) FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND started_at >= ? AND started_at < ? GROUP BY 1, 2",
         args: [projectId, from, to],
       });
       return rs.rows.map((r) => ({ workflowId: String(r[0]), version: String(r[1]), runCount: Number(r[2]), lastRunAt: Number(r[3]) }));

@@ -1,5 +1,6 @@
 import type { Client, InStatement, InValue, Transaction } from "@libsql/client";
 import { chunks, multiRow } from "../../platform/db/sql.js";
+import { projectIdSql, projectKeySql, projectKeysOf } from "../../platform/db/project-key.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 
 /**
@@ -34,8 +35,8 @@ export function recountStatements(dirty: Iterable<DirtyHour>): InStatement[] {
     out.push({ sql: `DELETE FROM run_hours WHERE project_id = ?1 AND workflow_id = ${wf} AND hour = ?3`, args });
     out.push({
       sql: `INSERT INTO run_hours (project_id, workflow_id, version, hour, runs, last_run_at)
-            SELECT project_id, workflow_id, version, ?3, count(*), max(started_at) FROM runs
-            WHERE project_id = ?1 AND workflow_id = ${wf} AND started_at >= ?3 AND started_at < ?3 + ${HOUR} AND golden_result IS NULL
+            SELECT ?1, workflow_id, version, ?3, count(*), max(started_at) FROM runs
+            WHERE project_key = ${projectKeySql("?1")} AND workflow_id = ${wf} AND started_at >= ?3 AND started_at < ?3 + ${HOUR} AND golden_result IS NULL
             GROUP BY version`,
       args,
     });
@@ -49,13 +50,36 @@ export function recountStatements(dirty: Iterable<DirtyHour>): InStatement[] {
  */
 export async function currentHours(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<DirtyHour[]> {
   const out: DirtyHour[] = [];
-  for (let i = 0; i < keys.length; i += 200) {
-    const part = keys.slice(i, i + 200);
+  for (const r of await storedRuns(tx, keys, "workflow_id, started_at", "")) {
+    out.push({ projectId: r.projectId, workflowId: String(r.row[0]), hour: hourOf(Number(r.row[1])) });
+  }
+  return out;
+}
+
+/**
+ * `columns` of the stored rows of the given runs (`where` narrows them), each with its project:
+ * runs name it by its key (platform/db/project-key.ts), looked up once for the lot. A project with
+ * no key has no runs.
+ */
+async function storedRuns(
+  tx: Transaction,
+  keys: ReadonlyArray<{ projectId: string; runId: string }>,
+  columns: string,
+  where: string,
+): Promise<Array<{ projectId: string; runId: string; row: ArrayLike<unknown> }>> {
+  const projectKeys = await projectKeysOf(
+    tx,
+    keys.map((k) => k.projectId),
+  );
+  const projectOf = new Map([...projectKeys].map(([projectId, key]) => [key, projectId]));
+  const known = keys.filter((k) => projectKeys.has(k.projectId));
+  const out: Array<{ projectId: string; runId: string; row: ArrayLike<unknown> }> = [];
+  for (const part of chunks(known, 200)) {
     const rs = await tx.execute({
-      sql: `SELECT project_id, workflow_id, started_at FROM runs WHERE (project_id, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})`,
-      args: part.flatMap((k) => [k.projectId, k.runId]),
+      sql: `SELECT project_key, id, ${columns} FROM runs WHERE (project_key, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})${where}`,
+      args: part.flatMap((k) => [projectKeys.get(k.projectId)!, k.runId]),
     });
-    for (const r of rs.rows) out.push({ projectId: String(r[0]), workflowId: String(r[1]), hour: hourOf(Number(r[2])) });
+    for (const r of rs.rows) out.push({ projectId: projectOf.get(Number(r[0]))!, runId: String(r[1]), row: Array.prototype.slice.call(r, 2) });
   }
   return out;
 }
@@ -83,15 +107,8 @@ export interface RunPlace {
  */
 export async function runPlaces(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<Map<string, RunPlace>> {
   const out = new Map<string, RunPlace>();
-  for (const part of chunks([...keys], 200)) {
-    const rs = await tx.execute({
-      sql: `SELECT project_id, id, workflow_id, version, started_at FROM runs
-            WHERE (project_id, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")}) AND golden_result IS NULL`,
-      args: part.flatMap((k) => [k.projectId, k.runId]),
-    });
-    for (const r of rs.rows) {
-      out.set(`${String(r[0])} ${String(r[1])}`, { projectId: String(r[0]), workflowId: String(r[2]), version: String(r[3]), startedAt: Number(r[4]) });
-    }
+  for (const { projectId, runId, row } of await storedRuns(tx, keys, "workflow_id, version, started_at", " AND golden_result IS NULL")) {
+    out.set(`${projectId} ${runId}`, { projectId, workflowId: String(row[0]), version: String(row[1]), startedAt: Number(row[2]) });
   }
   return out;
 }
@@ -137,7 +154,7 @@ export function hourStatements(before: ReadonlyMap<string, RunPlace>, after: Rea
   for (const p of moved.values()) {
     out.push({
       sql: `UPDATE run_hours SET last_run_at = (SELECT max(started_at) FROM runs
-              WHERE project_id = ?1 AND workflow_id = ?2 AND version = ?3 AND started_at >= ?4 AND started_at < ?4 + ${HOUR} AND golden_result IS NULL)
+              WHERE project_key = ${projectKeySql("?1")} AND workflow_id = ?2 AND version = ?3 AND started_at >= ?4 AND started_at < ?4 + ${HOUR} AND golden_result IS NULL)
             WHERE project_id = ?1 AND workflow_id = ?2 AND version = ?3 AND hour = ?4`,
       args: [p.projectId, p.workflowId, p.version, hourOf(p.startedAt)],
     });
@@ -160,7 +177,7 @@ export async function ensureRunHours(client: Client): Promise<void> {
     if (again.rows.length > 0) return { commit: false, value: undefined };
     await tx.execute("DELETE FROM run_hours");
     await tx.execute(`INSERT INTO run_hours (project_id, workflow_id, version, hour, runs, last_run_at)
-      SELECT project_id, workflow_id, version, started_at - (started_at % ${HOUR} + ${HOUR}) % ${HOUR}, count(*), max(started_at)
+      SELECT ${projectIdSql("runs.project_key")}, workflow_id, version, started_at - (started_at % ${HOUR} + ${HOUR}) % ${HOUR}, count(*), max(started_at)
       FROM runs WHERE golden_result IS NULL GROUP BY 1, 2, 3, 4`);
     await tx.execute("DELETE FROM projections WHERE name = 'run_hours'");
     await tx.execute({ sql: "INSERT INTO projections (name, position, updated_at) VALUES (?, 1, ?)", args: [BUILT, Date.now()] });

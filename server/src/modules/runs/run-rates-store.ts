@@ -1,4 +1,5 @@
 import type { Client, InValue } from "@libsql/client";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
 /**
  * Runs started per window and how many of them were stopped for review at least once: the
@@ -20,7 +21,7 @@ export async function runEscalationCounts(
   client: Pick<Client, "execute">,
   q: { projectId: string; workflow?: string | undefined; version?: string | undefined; from: number; to: number; width: number },
 ): Promise<RunEscalationCount[]> {
-  const where = ["r.project_id = ?", "r.started_at >= ?", "r.started_at < ?"];
+  const where = [`r.project_key = ${PROJECT_KEY}`, "r.started_at >= ?", "r.started_at < ?"];
   const args: InValue[] = [q.projectId, q.from, q.to];
   if (q.workflow !== undefined) where.push("r.workflow = ?"), args.push(q.workflow);
   if (q.version !== undefined) where.push("r.version = ?"), args.push(q.version);
@@ -28,10 +29,10 @@ export async function runEscalationCounts(
   // every run had a fractional bucket of its own and no window counted more than one run.
   const rs = await client.execute({
     sql: `SELECT r.workflow, r.version, (r.started_at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, count(*) AS runs,
-            sum(EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = r.project_id AND e.run_id = r.id AND e.kind = 'escalate')) AS escalated
+            sum(EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = ? AND e.run_id = r.id AND e.kind = 'escalate')) AS escalated
           FROM runs r WHERE ${where.join(" AND ")}
           GROUP BY r.workflow, r.version, bucket`,
-    args: [q.from, q.width, ...args],
+    args: [q.from, q.width, q.projectId, ...args],
   });
   return rs.rows.map((r) => ({
     projectId: q.projectId,

@@ -2,7 +2,7 @@ import type { Client } from "@libsql/client";
 import type { Decision, RunState, RunStatus, Source } from "@seamtrace/sdk";
 import { and, asc, desc, eq, gt, max, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db/client.js";
-import { projectKeyOf } from "../../platform/db/project-key.js";
+import { PROJECT_KEY, projectKeyOf } from "../../platform/db/project-key.js";
 import { escalations } from "../review/schema.js";
 import { runs, steps } from "./schema.js";
 import { appendAudit } from "../audit/store.js";
@@ -34,7 +34,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       statusEpoch: runs.statusEpoch,
     })
     .from(runs)
-    .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
+    .where(and(eq(runs.projectKey, projectKeyOf(projectId)), eq(runs.id, runId)))
     .get();
   if (!run) return null;
   const rows = await db
@@ -128,7 +128,7 @@ export async function findRunIdByKey(db: Db, projectId: string, workflow: string
   const row = await db
     .select({ id: runs.id })
     .from(runs)
-    .where(and(eq(runs.projectId, projectId), eq(runs.workflow, workflow), eq(runs.key, key)))
+    .where(and(eq(runs.projectKey, projectKeyOf(projectId)), eq(runs.workflow, workflow), eq(runs.key, key)))
     .orderBy(desc(runs.startedAt), desc(runs.id))
     .get();
   return row?.id ?? null;
@@ -162,7 +162,7 @@ export async function claimResume(
     const lease = row.lease_expires_at === null ? null : Number(row.lease_expires_at);
     if (row.resumed_at !== null && !lapsed(lease, now)) return { outcome: "already_resumed" };
     const top = await tx.execute({
-      sql: `SELECT max(e) FROM (SELECT status_epoch AS e FROM runs WHERE project_id = ? AND id = ?
+      sql: `SELECT max(e) FROM (SELECT status_epoch AS e FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?
             UNION ALL SELECT coalesce(resume_epoch, epoch) FROM escalations WHERE project_id = ? AND run_id = ?)`,
       args: [projectId, runId, projectId, runId],
     });

@@ -29,7 +29,8 @@ export const workflows = sqliteTable(
 export const runs = sqliteTable(
   "runs",
   {
-    projectId: text("project_id").notNull(),
+    /** The project's key in this store (platform/db/project-key.ts, since migration 0033). */
+    projectKey: projectKeyColumn("project_key").notNull(),
     id: text("id").notNull(),
     workflowId: text("workflow_id").notNull(),
     workflow: text("workflow").notNull(),
@@ -75,22 +76,22 @@ export const runs = sqliteTable(
     goldenOutcome: text("golden_outcome", { enum: ["pass", "fail"] }),
   },
   (t) => [
-    primaryKey({ columns: [t.projectId, t.id] }),
+    primaryKey({ columns: [t.projectKey, t.id] }),
     // Retention finds ended runs by end time: past a workflow's TTL (all of them), or not yet
     // reduced to `final` (the partial index, which shrinks as runs are purged, so the job's
     // cost follows the new runs, not the history).
-    index("runs_ended_idx").on(t.projectId, t.workflowId, t.endedAt),
-    index("runs_unpurged_idx").on(t.projectId, t.workflowId, t.endedAt).where(sql`${t.payloadsPurgedAt} IS NULL AND ${t.status} IN ('completed', 'failed')`),
+    index("runs_ended_idx").on(t.projectKey, t.workflowId, t.endedAt),
+    index("runs_unpurged_idx").on(t.projectKey, t.workflowId, t.endedAt).where(sql`${t.payloadsPurgedAt} IS NULL AND ${t.status} IN ('completed', 'failed')`),
     // The runs list pages newest first within a time window; (started_at, id) is the cursor.
-    index("runs_project_started_idx").on(t.projectId, t.startedAt, t.id),
-    index("runs_workflow_started_idx").on(t.projectId, t.workflowId, t.startedAt),
-    index("runs_status_started_idx").on(t.projectId, t.status, t.startedAt),
+    index("runs_project_started_idx").on(t.projectKey, t.startedAt, t.id),
+    index("runs_workflow_started_idx").on(t.projectKey, t.workflowId, t.startedAt),
+    index("runs_status_started_idx").on(t.projectKey, t.status, t.startedAt),
     // Resume finds a run by the caller's idempotency key. Not unique: two workers racing on
     // one message must not make the collector drop a run; resume picks the newest.
     // A golden result's runs, by case (the result page links each case to its run); partial,
     // so production runs cost it nothing.
-    index("runs_golden_idx").on(t.projectId, t.goldenResult, t.goldenCase).where(sql`${t.goldenResult} IS NOT NULL`),
-    index("runs_key_idx").on(t.projectId, t.workflowId, t.key).where(sql`${t.key} IS NOT NULL`),
+    index("runs_golden_idx").on(t.projectKey, t.goldenResult, t.goldenCase).where(sql`${t.goldenResult} IS NOT NULL`),
+    index("runs_key_idx").on(t.projectKey, t.workflowId, t.key).where(sql`${t.key} IS NOT NULL`),
   ],
 );
 

@@ -30,12 +30,13 @@ import { stepEventOn, stepPayload } from "./step-payload.js";
  * The worker resuming the run went away: its resume claim lapsed at `now` without being renewed
  * or completed, so the run is listed as resumable again. One probe of escalations_run_idx a row.
  */
-const resumerLost = (now: number) =>
+const resumerLost = (projectId: string, now: number) =>
   // Spelled out: drizzle writes selected columns unqualified, which inside the subquery would name escalations' own.
-  sql<number>`EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = "runs"."project_id" AND e.run_id = "runs"."id"
+  sql<number>`EXISTS (SELECT 1 FROM escalations e WHERE e.project_id = ${projectId} AND e.run_id = "runs"."id"
     AND e.blocking = 1 AND e.lease_expires_at <= ${now})`;
 
-const summaryColumns = (now: number) => ({
+/** A run's summary, for runs of `projectId` (escalations keep the project's id, runs its key). */
+const summaryColumns = (projectId: string, now: number) => ({
   id: runs.id,
   workflow: runs.workflow,
   version: runs.version,
@@ -47,7 +48,7 @@ const summaryColumns = (now: number) => ({
   stepCount: runs.stepCount,
   minCumulative: runs.minCumulative,
   error: runs.error,
-  resumerLost: resumerLost(now),
+  resumerLost: resumerLost(projectId, now),
   goldenResult: runs.goldenResult,
   goldenSet: runs.goldenSet,
   goldenCase: runs.goldenCase,
@@ -135,7 +136,7 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
   // The cursor tightens the window's upper bound instead of adding a second range term on
   // started_at: an extra bound tips SQLite back to runs_project_started_idx (see `selective`).
   const upper = after ? Math.min(filter.window.to, after.startedAt + 1) : filter.window.to;
-  const where: SQL[] = [eq(runs.projectId, projectId), gte(runs.startedAt, filter.window.from), lt(runs.startedAt, upper)];
+  const where: SQL[] = [eq(runs.projectKey, projectKeyOf(projectId)), gte(runs.startedAt, filter.window.from), lt(runs.startedAt, upper)];
   if (filter.workflow !== undefined) {
     // A scalar subquery (names are unique per project) rather than IN: with `=`, SQLite walks
     // runs_workflow_started_idx in started_at order and stops at the limit instead of sorting
@@ -168,7 +169,7 @@ export function runListQuery(db: Db, projectId: string, filter: RunFilter) {
   // so this stays a residual filter and every runs index can still serve the range.
   if (after) where.push(or(lt(runs.startedAt, after.startedAt), lt(runs.id, after.id))!);
   return db
-    .select(summaryColumns(filter.now))
+    .select(summaryColumns(projectId, filter.now))
     .from(runs)
     .where(and(...where))
     .orderBy(desc(runs.startedAt), desc(runs.id))
@@ -254,9 +255,9 @@ function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records">
  */
 export async function getRunDetail(db: Db, projectId: string, runId: string, maxSteps: number, now: number): Promise<RunDetailResponse | null> {
   const run = await db
-    .select({ ...summaryColumns(now), input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
+    .select({ ...summaryColumns(projectId, now), input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
     .from(runs)
-    .where(and(eq(runs.projectId, projectId), eq(runs.id, runId)))
+    .where(and(eq(runs.projectKey, projectKeyOf(projectId)), eq(runs.id, runId)))
     .get();
   if (!run) return null;
   const rows = await stepsQuery(db, projectId, runId, maxSteps).all();
@@ -302,7 +303,7 @@ export function versionCountsQuery(db: Db, projectId: string, window: TimeWindow
       .select({ workflowId: runs.workflowId, version: runs.version, runCount: count(), lastRunAt })
       .from(runs)
       // Production traffic only, as run_hours counts it.
-      .where(and(eq(runs.projectId, projectId), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to), isNull(runs.goldenResult)))
+      .where(and(eq(runs.projectKey, projectKeyOf(projectId)), gte(runs.startedAt, window.from), lt(runs.startedAt, window.to), isNull(runs.goldenResult)))
       .groupBy(runs.workflowId, runs.version)
       .orderBy(desc(lastRunAt), asc(runs.version))
       .limit(MAX_WORKFLOW_VERSIONS + 1)
@@ -393,7 +394,7 @@ export async function goldenCaseRuns(db: Db, projectId: string, resultId: string
     const rows = await db
       .select({ id: runs.id, goldenCase: runs.goldenCase })
       .from(runs)
-      .where(and(eq(runs.projectId, projectId), eq(runs.goldenResult, resultId), inArray(runs.goldenCase, part)))
+      .where(and(eq(runs.projectKey, projectKeyOf(projectId)), eq(runs.goldenResult, resultId), inArray(runs.goldenCase, part)))
       .orderBy(asc(runs.startedAt), asc(runs.id))
       .all();
     for (const r of rows) {

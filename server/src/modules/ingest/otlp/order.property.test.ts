@@ -103,7 +103,7 @@ async function stored(projectId: string): Promise<unknown> {
   return {
     runs: await q(
       `SELECT id, workflow, version, key, status, input, output, error, stop_step_id, started_at, ended_at, duration_ms, step_count, min_cumulative
-       FROM runs WHERE project_id = ? ORDER BY id`,
+       FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY id`,
     ),
     steps: (
       await q(
