@@ -1,7 +1,7 @@
 import type { Client, InStatement, InValue, Transaction } from "@libsql/client";
 import { uuidv7, type RunEndedEvent, type RunStartedEvent, type SeamtraceEvent, type StepEvent } from "@seamtrace/sdk";
 import { reviewStatements } from "../review/projection.js";
-import { hourStatements, runPlaces } from "./run-hours.js";
+import { hourStatements, RUNS_OF_PAIRS, runPlaces } from "./run-hours.js";
 import { chunks, multiRow } from "../../platform/db/sql.js";
 import { beginWrite } from "../../platform/db/write-transaction.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
@@ -230,18 +230,7 @@ function projectionStatements(
   // Counted from the steps table rather than incremented, so a step reported twice (under two
   // event ids) is still one step, and the aggregates never depend on arrival order.
   const touched = [...placeholders.values()].map((p) => [p.row[0]!, p.row[1]!]);
-  for (const keys of chunks(touched, 200)) {
-    stmts.push(
-      multiRow(
-        `UPDATE runs SET
-           step_count = (SELECT count(*) FROM steps s WHERE ${STEPS_OF_RUN}),
-           min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE ${STEPS_OF_RUN})
-         WHERE (project_key, id) IN (VALUES `,
-        keys,
-        ")",
-      ),
-    );
-  }
+  for (const keys of chunks(touched, 200)) stmts.push(runCountsStatement(keys));
   const runs = new Map<string, { projectId: string; runId: string }>();
   for (const r of runRows) runs.set(`${String(r[2])} ${String(r[1])}`, { projectId: String(r[2]), runId: String(r[1]) });
   return { stmts, runs: [...runs.values()] };
@@ -390,6 +379,21 @@ const STEP_UPSERT = ` ON CONFLICT (project_key, id) DO UPDATE SET
     .map((c) => (c === "escalation_id" ? `${c} = coalesce(excluded.${c}, steps.${c})` : `${c} = excluded.${c}`))
     .join(", ")}
   WHERE steps.run_id = excluded.run_id AND (excluded.ended_at >= steps.ended_at OR (excluded.source = 'human' AND steps.source <> 'human'))`;
+
+/**
+ * Recounts the steps of the runs the (project key, run id) pairs name, found by the runs' primary
+ * key (`RUNS_OF_PAIRS`: a row-value IN on the pairs would read every run of the project).
+ */
+export function runCountsStatement(pairs: InValue[][]): InStatement {
+  return multiRow(
+    `UPDATE runs SET
+       step_count = (SELECT count(*) FROM steps s WHERE ${STEPS_OF_RUN}),
+       min_cumulative = (SELECT min(s.cumulative) FROM steps s WHERE ${STEPS_OF_RUN})
+     WHERE rowid IN (SELECT r.rowid FROM (VALUES `,
+    pairs,
+    `) ${RUNS_OF_PAIRS})`,
+  );
+}
 
 /** A run's rows in `steps s`, from the `runs` row being updated (both name the project by its key; steps keep ids as stored-id.ts says). */
 const STEPS_OF_RUN = `s.project_key = runs.project_key AND s.run_id = ${storedIdSql("runs.id")}`;

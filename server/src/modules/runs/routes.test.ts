@@ -1,7 +1,11 @@
 import { uuidv7 } from "@seamtrace/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunDetailResponse, RunListResponse, RunSummary, WorkflowListResponse } from "./contract.js";
+import type { InStatement, InValue, Transaction } from "@libsql/client";
 import { getRunDetail, runListQuery, stepsQuery, versionCountsQuery } from "./store.js";
+import { currentHours, runPlaces } from "./run-hours.js";
+import { runCountsStatement } from "./projection-store.js";
+import { ensureProjectKey } from "../../platform/db/project-key.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import * as fixtures from "../../../test-support/runs-fixtures.js";
 import { DAY, FIXTURE_NOW, type RunSeed, type StepSeed } from "../../../test-support/runs-fixtures.js";
@@ -459,6 +463,39 @@ describe("query plans", () => {
       runListQuery(ctx.store.db, a.projectId, { window, limit: 50, now: Date.now(), goldenResult: "0190f0f0-0000-7000-8000-000000000001" }),
     );
     expect(text).toContain("SEARCH runs USING INDEX runs_golden_idx (project_key=? AND golden_result=?)");
+  });
+
+  it("finds the runs a fold or a purge names by the runs' key, never by reading every run of the project", async () => {
+    // What runPlaces and currentHours send (the fold reads both, a purge the second), and the fold's recount.
+    const sent: InStatement[] = [];
+    const tx = {
+      execute: (st: InStatement) => {
+        sent.push(st);
+        return ctx.store.client.execute(st);
+      },
+    } as unknown as Transaction;
+    const pairs = [
+      { projectId: a.projectId, runId: "r" },
+      { projectId: a.projectId, runId: "s" },
+    ];
+    await runPlaces(tx, pairs);
+    await currentHours(tx, pairs);
+    const byPairs = sent.filter((st) => typeof st !== "string" && st.sql.includes("VALUES")) as Array<{ sql: string; args: InValue[] }>;
+    const key = await ensureProjectKey(ctx.store.client, a.projectId);
+    const statements = [
+      ...byPairs,
+      runCountsStatement([
+        [key, "r"],
+        [key, "s"],
+      ]) as { sql: string; args: InValue[] },
+    ];
+    expect(statements).toHaveLength(3);
+    for (const st of statements) {
+      const res = await ctx.store.client.execute({ sql: `EXPLAIN QUERY PLAN ${st.sql}`, args: st.args });
+      const text = res.rows.map((r) => String(r["detail"])).join("\n");
+      expect(text, st.sql).toMatch(/sqlite_autoindex_runs_1 \(project_key=\? AND id=\?\)/);
+      expect(text, st.sql).not.toMatch(/INDEX runs_\w+ \(project_key=\?\)/);
+    }
   });
 
   it("reads steps and version counts through indexes", async () => {

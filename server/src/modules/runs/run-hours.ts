@@ -50,11 +50,19 @@ export function recountStatements(dirty: Iterable<DirtyHour>): InStatement[] {
  */
 export async function currentHours(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<DirtyHour[]> {
   const out: DirtyHour[] = [];
-  for (const r of await storedRuns(tx, keys, "workflow_id, started_at", "")) {
+  for (const r of await storedRuns(tx, keys, "r.workflow_id, r.started_at", "")) {
     out.push({ projectId: r.projectId, workflowId: String(r.row[0]), hour: hourOf(Number(r.row[1])) });
   }
   return out;
 }
+
+/**
+ * After `FROM (VALUES (?, ?), …) `: the runs `r` the (project key, run id) pairs name. A join on
+ * the VALUES list, which SQLite answers from the runs' primary key: `(project_key, id) IN
+ * (VALUES …)` matched on the project key alone and read every run of the project for each
+ * statement, in every fold (a reviewer measured 40 ms a call at 200,000 runs).
+ */
+export const RUNS_OF_PAIRS = "v JOIN runs r ON r.project_key = v.column1 AND r.id = v.column2";
 
 /**
  * `columns` of the stored rows of the given runs (`where` narrows them), each with its project:
@@ -76,7 +84,7 @@ async function storedRuns(
   const out: Array<{ projectId: string; runId: string; row: ArrayLike<unknown> }> = [];
   for (const part of chunks(known, 200)) {
     const rs = await tx.execute({
-      sql: `SELECT project_key, id, ${columns} FROM runs WHERE (project_key, id) IN (VALUES ${part.map(() => "(?, ?)").join(", ")})${where}`,
+      sql: `SELECT r.project_key, r.id, ${columns} FROM (VALUES ${part.map(() => "(?, ?)").join(", ")}) ${RUNS_OF_PAIRS}${where}`,
       args: part.flatMap((k) => [projectKeys.get(k.projectId)!, k.runId]),
     });
     for (const r of rs.rows) out.push({ projectId: projectOf.get(Number(r[0]))!, runId: String(r[1]), row: Array.prototype.slice.call(r, 2) });
@@ -107,7 +115,7 @@ export interface RunPlace {
  */
 export async function runPlaces(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<Map<string, RunPlace>> {
   const out = new Map<string, RunPlace>();
-  for (const { projectId, runId, row } of await storedRuns(tx, keys, "workflow_id, version, started_at", " AND golden_result IS NULL")) {
+  for (const { projectId, runId, row } of await storedRuns(tx, keys, "r.workflow_id, r.version, r.started_at", " AND r.golden_result IS NULL")) {
     out.set(`${projectId} ${runId}`, { projectId, workflowId: String(row[0]), version: String(row[1]), startedAt: Number(row[2]) });
   }
   return out;
