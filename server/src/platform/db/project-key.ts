@@ -3,10 +3,11 @@ import { sql, type SQL } from "drizzle-orm";
 import { customType } from "drizzle-orm/sqlite-core";
 
 /**
- * Project keys: the event log, the audit log (and its payloads) and `steps` name their project by
- * a small integer of this store's, `project_key`, instead of by its id. The project is the first
- * column of every row and every index of those tables, about nine copies an event, where a
- * 16-byte id costs 17 bytes and a key of up to 127 costs 2 (docs/performance.md, "Storage").
+ * Project keys: the event log, the audit log (and its payloads), `steps` and `runs` name their
+ * project by a small integer of this store's, `project_key`, instead of by its id. The project is
+ * the first column of every row and every index of those tables, about ten copies an event, where
+ * a 16-byte id costs 17 bytes (36 characters in `runs`) and a key of up to 127 costs 2
+ * (docs/performance.md, "Storage").
  *
  * `project_keys` maps one to the other. A project gets its key the first time anything is written
  * for it (`ensureProjectKey`, which the event and audit appends run), keys are never reused or
