@@ -5,6 +5,7 @@ import type { InStatement, InValue, Transaction } from "@libsql/client";
 import { getRunDetail, runListQuery, stepsQuery, versionCountsQuery } from "./store.js";
 import { currentHours, runPlaces } from "./run-hours.js";
 import { runCountsStatement } from "./projection-store.js";
+import { RUN_BY_KEY_SQL } from "./run-state-store.js";
 import { ensureProjectKey } from "../../platform/db/project-key.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import * as fixtures from "../../../test-support/runs-fixtures.js";
@@ -496,6 +497,12 @@ describe("query plans", () => {
       expect(text, st.sql).toMatch(/sqlite_autoindex_runs_1 \(project_key=\? AND id=\?\)/);
       expect(text, st.sql).not.toMatch(/INDEX runs_\w+ \(project_key=\?\)/);
     }
+  });
+
+  it("finds a run by its idempotency key through runs_key_idx, not by reading every run of the project", async () => {
+    const res = await ctx.store.client.execute({ sql: `EXPLAIN QUERY PLAN ${RUN_BY_KEY_SQL}`, args: [a.projectId, "claims", "msg-1"] });
+    const text = res.rows.map((r) => String(r["detail"])).join("\n");
+    expect(text).toContain("SEARCH runs USING INDEX runs_key_idx (project_key=? AND workflow_id=? AND key=?)");
   });
 
   it("reads steps and version counts through indexes", async () => {
