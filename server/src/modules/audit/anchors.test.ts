@@ -9,11 +9,12 @@ import { CheckpointSigner, entryHash, GENESIS_HASH } from "./chain.js";
 import { runCheckpointJob } from "./checkpoint-job.js";
 import type { VerifyReport } from "./report.js";
 import { SYSTEM_CHAIN } from "./system-anchor.js";
+import { ENTRY_COLUMNS, entryFromRow } from "./store.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 import { WebhookDispatcher } from "../webhooks/dispatcher.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call } from "../../../test-support/review-fixtures.js";
-import { idFromStoredOrNull, refFromStored } from "../../platform/db/stored-id.js";
 
 const signer = new CheckpointSigner("x".repeat(40));
 const c = signer.sign({ projectId: "p1", seq: 3, headHash: "a".repeat(64), rootHash: "b".repeat(64), time: 1_750_000_000_000, prevSignature: "" });
@@ -112,21 +113,12 @@ describe("the dashboard's verification reads back the checkpoints a webhook rece
       args: [projectId],
     });
     const rows = await client.execute({
-      sql: "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) ORDER BY seq",
+      sql: `SELECT ${ENTRY_COLUMNS} FROM audit_log a WHERE a.project_key = ${PROJECT_KEY} ORDER BY a.seq`,
       args: [projectId],
     });
     let prev = GENESIS_HASH;
     for (const r of rows.rows) {
-      prev = entryHash(prev, {
-        projectId,
-        seq: Number(r[0]),
-        time: Number(r[1]),
-        actor: refFromStored(r[2]),
-        action: String(r[3]),
-        subject: refFromStored(r[4]),
-        runId: idFromStoredOrNull(r[5]),
-        payloadHash: String(r[6]),
-      });
+      prev = entryHash(prev, entryFromRow(projectId, r));
       await client.execute({
         sql: "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
         args: [prev, projectId, Number(r[0])],

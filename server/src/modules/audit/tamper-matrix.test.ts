@@ -7,7 +7,8 @@ import { runCheckpointJob } from "./checkpoint-job.js";
 import { createCheckpoint } from "./checkpoints.js";
 import { configuredAnchors, readExternalCheckpoints } from "./anchors.js";
 import type { VerifyReport } from "./report.js";
-import { readAuditHead } from "./store.js";
+import { ENTRY_COLUMNS, entryFromRow, readAuditHead } from "./store.js";
+import { PROJECT_KEY } from "../../platform/db/project-key.js";
 import { SYSTEM_CHAIN } from "./system-anchor.js";
 import { verifyStore } from "./verify-store.js";
 import { runRetentionJob } from "../retention/retention-job.js";
@@ -15,7 +16,7 @@ import { createTestContext, type TestContext } from "../../../test-support/testi
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
-import { idFromStored, idFromStoredOrNull, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
+import { idFromStored, refFromStored, storedId, storedRef } from "../../platform/db/stored-id.js";
 
 /**
  * The tamper matrix, as someone with write access to the database file would do it, against a
@@ -124,36 +125,19 @@ async function wholeStore() {
   return verifyStore(ctx.store.db, ctx.deps.auditSigner.publicKey, { external, now: ctx.deps.now(), unanchoredAfterMs: ctx.config.audit.unanchoredAfterMs });
 }
 
+/** The hash the store holds for entry `seq` of the project's chain, as hex (null when there is none). */
+async function storedHash(projectId: string, seq: number): Promise<string | null> {
+  const rs = await sql(`SELECT lower(hex(hash)) FROM audit_log WHERE project_key = ${PROJECT_KEY} AND seq = ?`, projectId, seq);
+  return rs.rows[0] ? String(rs.rows[0][0]) : null;
+}
+
 /** Rewrites every hash from `from` on, and the tree the server kept, as someone without the key would. */
 async function recomputeFrom(projectId: string, from: number, alsoTree: boolean): Promise<void> {
-  const prevRow = await sql(
-    "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
-    projectId,
-    from - 1,
-  );
-  let prev = prevRow.rows[0] ? String(prevRow.rows[0][0]) : GENESIS_HASH;
-  const rs = await sql(
-    "SELECT seq, time, actor, action, subject, run_id, lower(hex(payload_hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq >= ? ORDER BY seq",
-    projectId,
-    from,
-  );
+  let prev = (await storedHash(projectId, from - 1)) ?? GENESIS_HASH;
+  const rs = await sql(`SELECT ${ENTRY_COLUMNS} FROM audit_log a WHERE a.project_key = ${PROJECT_KEY} AND a.seq >= ? ORDER BY a.seq`, projectId, from);
   for (const r of rs.rows) {
-    prev = entryHash(prev, {
-      projectId,
-      seq: Number(r[0]),
-      time: Number(r[1]),
-      actor: refFromStored(r[2]),
-      action: String(r[3]),
-      subject: refFromStored(r[4]),
-      runId: idFromStoredOrNull(r[5]),
-      payloadHash: String(r[6]),
-    });
-    await sql(
-      "UPDATE audit_log SET hash = unhex(?) WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
-      prev,
-      projectId,
-      Number(r[0]),
-    );
+    prev = entryHash(prev, entryFromRow(projectId, r));
+    await sql(`UPDATE audit_log SET hash = unhex(?) WHERE project_key = ${PROJECT_KEY} AND seq = ?`, prev, projectId, Number(r[0]));
   }
   if (alsoTree) await sql("DELETE FROM audit_trees WHERE project_id = ?", projectId);
 }
@@ -278,15 +262,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId: null,
       payloadHash: sha256Hex(body),
     };
-    const prev = String(
-      (
-        await sql(
-          "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
-          b.projectId,
-          at - 1,
-        )
-      ).rows[0]![0],
-    );
+    const prev = (await storedHash(b.projectId, at - 1))!;
     await sql(
       "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, NULL, unhex(?), unhex(?))",
       b.projectId,
@@ -408,15 +384,7 @@ describe("the tamper matrix", { timeout: 240_000 }, () => {
       runId,
       payloadHash: sha256Hex(body),
     };
-    const prev = String(
-      (
-        await sql(
-          "SELECT lower(hex(hash)) FROM audit_log WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND seq = ?",
-          b.projectId,
-          at - 1,
-        )
-      ).rows[0]![0],
-    );
+    const prev = (await storedHash(b.projectId, at - 1))!;
     await sql(
       "INSERT INTO audit_log (project_key, seq, time, actor, action, subject, run_id, payload_hash, hash) VALUES ((SELECT project_key FROM project_keys WHERE project_id = ?), ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))",
       b.projectId,
