@@ -131,11 +131,11 @@ export async function foldEvents(tx: Transaction, batch: readonly LoggedEvent[],
   // The hourly run counts follow the runs as stored before and after this batch, not the
   // events: a run keeps the workflow (and version) it was first stored with, whatever workflow
   // its later events name.
-  const before = await runPlaces(tx, runs);
+  const before = await runPlaces(tx, runs, keys);
   // Escalations, their webhooks and step contracts commit with the steps they come from.
   stmts.push(...(await reviewStatements(tx, batch, now)));
   await tx.batch(stmts);
-  const after = await runPlaces(tx, runs);
+  const after = await runPlaces(tx, runs, keys);
   await tx.batch([
     ...hourStatements(before, after),
     {

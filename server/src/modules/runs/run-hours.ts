@@ -66,19 +66,22 @@ export const RUNS_OF_PAIRS = "v JOIN runs r ON r.project_key = v.column1 AND r.i
 
 /**
  * `columns` of the stored rows of the given runs (`where` narrows them), each with its project:
- * runs name it by its key (platform/db/project-key.ts), looked up once for the lot. A project with
- * no key has no runs.
+ * runs name it by its key (platform/db/project-key.ts), looked up once for the lot unless the
+ * caller has them (`given`, the fold's). A project with no key has no runs.
  */
 async function storedRuns(
   tx: Transaction,
   keys: ReadonlyArray<{ projectId: string; runId: string }>,
   columns: string,
   where: string,
+  given?: ReadonlyMap<string, number>,
 ): Promise<Array<{ projectId: string; runId: string; row: ArrayLike<unknown> }>> {
-  const projectKeys = await projectKeysOf(
-    tx,
-    keys.map((k) => k.projectId),
-  );
+  const projectKeys =
+    given ??
+    (await projectKeysOf(
+      tx,
+      keys.map((k) => k.projectId),
+    ));
   const projectOf = new Map([...projectKeys].map(([projectId, key]) => [key, projectId]));
   const known = keys.filter((k) => projectKeys.has(k.projectId));
   const out: Array<{ projectId: string; runId: string; row: ArrayLike<unknown> }> = [];
@@ -112,10 +115,15 @@ export interface RunPlace {
  * The stored rows of the given runs, by `${projectId} ${runId}` (read inside the writing
  * transaction). Runs of golden-set evaluations are left out: they are not traffic, and a run is
  * one or the other from its first stored event, so it is never counted and then taken back.
+ * `projectKeys`: the runs' projects' keys, when the caller has them (the fold looked them up).
  */
-export async function runPlaces(tx: Transaction, keys: ReadonlyArray<{ projectId: string; runId: string }>): Promise<Map<string, RunPlace>> {
+export async function runPlaces(
+  tx: Transaction,
+  keys: ReadonlyArray<{ projectId: string; runId: string }>,
+  projectKeys?: ReadonlyMap<string, number>,
+): Promise<Map<string, RunPlace>> {
   const out = new Map<string, RunPlace>();
-  for (const { projectId, runId, row } of await storedRuns(tx, keys, "r.workflow_id, r.version, r.started_at", " AND r.golden_result IS NULL")) {
+  for (const { projectId, runId, row } of await storedRuns(tx, keys, "r.workflow_id, r.version, r.started_at", " AND r.golden_result IS NULL", projectKeys)) {
     out.set(`${projectId} ${runId}`, { projectId, workflowId: String(row[0]), version: String(row[1]), startedAt: Number(row[2]) });
   }
   return out;
