@@ -294,11 +294,12 @@ describe("migrating the audit log to ids stored as bytes", () => {
     const project = uuidv7();
     const run = uuidv7();
     const key = uuidv7();
-    // The event an entry is about, as 0029 left the event log: ids as bytes.
+    // The event an entry is about, as 0029 left the event log: ids as bytes, received when its
+    // entry (seq 1, below) was written.
     const eventId = uuidv7();
     const eventBody = '{"n":0}';
     await c.execute({
-      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, 'step.completed', ?, 1, 2, ?)",
+      sql: "INSERT INTO events (project_id, id, type, run_id, time, received_at, body) VALUES (?, ?, 'step.completed', ?, 1, 1001, ?)",
       args: [storedId(project), storedId(eventId), storedId(run), eventBody],
     });
     // Entries as the previous release wrote them: ids as text, hashes as bytes.

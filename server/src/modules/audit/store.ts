@@ -32,8 +32,15 @@ export const IS_EVENT_ENTRY = refOfKindSql("a.subject", "event");
 /**
  * Joins the event an entry of `audit_log a` is about to `events e`, when it is an event's. Both
  * tables name the project by its key (project-key.ts) and keep event ids as stored-id.ts says.
+ *
+ * The id alone does not name one event for all time: once retention has deleted an event, the
+ * same id sent again is stored as a new event, with an entry of its own. An event's entry is
+ * written in the transaction that stores it, with the event's `received_at` as its time, so the
+ * time tells the two apart; matched by id alone, the old entry would be checked against the new
+ * body and reported as edited. An edit of `received_at` leaves the entry without its event, which
+ * verification reports as a missing payload.
  */
-export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_key = a.project_key AND e.id = ${refIdSql("a.subject", "event")}`;
+export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_key = a.project_key AND e.id = ${refIdSql("a.subject", "event")} AND e.received_at = a.time`;
 
 /** The columns of an entry of `audit_log a` that `entryFromRow` reads, in its order. */
 export const ENTRY_COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";

@@ -3,6 +3,8 @@ import type { VerifyReport } from "../audit/report.js";
 import { completedRun, postEvents } from "../../../test-support/events-fixtures.js";
 import { call, escalatedRun, postBatches } from "../../../test-support/review-fixtures.js";
 import { verifyAudit } from "../audit/verify.js";
+import { proveInclusion } from "../audit/proofs.js";
+import { runCheckpointJob } from "../audit/checkpoint-job.js";
 import { createTestContext, type TestContext } from "../../../test-support/testing.js";
 import { FINAL_GRACE_MS, runRetentionJob } from "./retention-job.js";
 import { fromStoredText } from "../../platform/db/stored-text.js";
@@ -162,6 +164,44 @@ describe("retention", () => {
       .map((l) => JSON.parse(l) as { action: string; payload: unknown });
     expect(rows.filter((r) => r.action !== "retention.purged" && r.payload !== null)).toEqual([]);
     expect(rows.at(-1)).toMatchObject({ action: "retention.purged", payload: { mode: "ttl", steps: 3 } });
+    expect(await verified()).toMatchObject({ ok: true });
+  });
+
+  it("tells a purged event's entries from those of an event later sent again under its id", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
+    const old = completedRun();
+    ctx.deps.now = () => Date.UTC(2025, 0, 15, 10);
+    await postEvents(ctx, key, { events: old.events });
+    expect((await job(31)).deleted).toMatchObject({ runs: 1, events: old.events.length });
+
+    // The ids are no longer in the log, so the same ids with other content are new events.
+    ctx.deps.now = () => Date.UTC(2025, 1, 20);
+    const again = old.events.map((e) => (e.type === "step.completed" ? { ...e, output: { resent: e.stepId } } : e));
+    const posted = await postEvents(ctx, key, { events: again });
+    expect(posted.body.results.map((r) => r.status)).toEqual(again.map(() => "accepted"));
+    // Each entry is checked against its own event: the old ones were purged, the new ones hold.
+    expect(await verified()).toMatchObject({ ok: true });
+    const exported = await ctx.app.request(`/v1/audit/export?runId=${old.runId}&from=2025-01-01&to=2025-12-31`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const rows = (await exported.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { seq: number; action: string; time: string; payload: unknown; payloadIntact: boolean | null });
+    const events = rows.filter((r) => r.action !== "retention.purged");
+    expect(events.map((r) => r.payloadIntact)).toEqual([...old.events.map(() => null), ...again.map(() => true)]);
+    // So do inclusion proofs: the new event's body is its entry's payload, the purged one's is gone.
+    await runCheckpointJob({ store: ctx.store, now: () => Date.UTC(2025, 1, 20), config: ctx.config, signer: ctx.deps.auditSigner }, { minEntries: 1 });
+    const leftOut: string[] = [];
+    const proof = async (seq: number) => (await proveInclusion(ctx.store.client, projectId, seq, { onPayloadLeftOut: (m) => leftOut.push(m) })).payload;
+    expect(await proof(events[1]!.seq)).toBeNull();
+    // Not "no longer matches its hash": there is no payload to leave out.
+    expect(leftOut).toEqual([]);
+    expect(JSON.parse(String(await proof(events[old.events.length + 1]!.seq)))).toMatchObject({ output: { resent: old.stepIds[0] } });
+
+    // A second purge finds each event once, through its own entry.
+    expect((await job(31)).deleted).toMatchObject({ runs: 1, events: again.length });
+    expect(await eventBodies(old.runId)).toEqual([]);
     expect(await verified()).toMatchObject({ ok: true });
   });
 
