@@ -8,6 +8,7 @@ import { iso, parseJson } from "../../platform/db/json.js";
 import { withWriteLock } from "../../platform/db/write-transaction.js";
 import { yieldToEventLoop } from "../../platform/yield.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
+import { runPayload, runPayloadColumns } from "../runs/run-payload.js";
 import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
@@ -184,8 +185,11 @@ export async function addGoldenCase(
     if (dup.rows.length > 0) return { commit: false, value: { status: "duplicate", caseId } };
 
     const runId = String(e[0]);
-    const run = await tx.execute({ sql: `SELECT input, payloads_purged_at FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [projectId, runId] });
-    if (run.rows[0]?.[1] != null) return { commit: false, value: { status: "purged" } };
+    const run = await tx.execute({
+      sql: `SELECT r.payloads_purged_at, ${runPayloadColumns("r")} FROM runs r WHERE r.project_key = ${PROJECT_KEY} AND r.id = ?`,
+      args: [projectId, runId],
+    });
+    if (run.rows[0]?.[0] != null) return { commit: false, value: { status: "purged" } };
     const stopAtReviewed = e[7] !== "escalate" && e[4] === "correct";
     const steps = await tx.execute({
       // Outputs are in the body of each step's event (runs/step-payload.ts).
@@ -202,7 +206,7 @@ export async function addGoldenCase(
       expected[String(s[1])] = stepPayload(s[2]).output;
     }
     expected[String(e[2])] = parseJson(String(e[4] === "correct" ? e[5] : e[6]));
-    const c: GoldenCase = { id: caseId, input: parseJson(run.rows[0]?.[0] == null ? "null" : String(run.rows[0][0])), expected, tags: ["from-review"] };
+    const c: GoldenCase = { id: caseId, input: run.rows[0] ? runPayload(run.rows[0], 1).input : null, expected, tags: ["from-review"] };
     // The set file's own checker: a case the executor would refuse is never stored.
     const line = serializeGoldenSet([c], { name: set }).trimEnd();
     const id = uuidv7();

@@ -1,4 +1,5 @@
 import { uuidv7, type RunStartedEvent, type StepEvent } from "@seamtrace/sdk";
+import { runPayload, runPayloadColumns } from "../runs/run-payload.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../auth/api-key.js";
 import { sha256Hex } from "../audit/chain.js";
@@ -15,13 +16,18 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-async function runRow(projectId: string, runId: string) {
+async function runRow(projectId: string, runId: string): Promise<Record<string, unknown> | undefined> {
   await ctx.deps.projector.sync();
   const rs = await ctx.store.client.execute({
-    sql: "SELECT * FROM runs WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+    sql: `SELECT r.*, ${runPayloadColumns("r")} FROM runs r WHERE r.project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND r.id = ?`,
     args: [projectId, runId],
   });
-  return rs.rows[0];
+  const row = rs.rows[0];
+  if (!row) return row;
+  // The run's input and output as JSON text, read from the events that hold them.
+  const { input, output } = runPayload(row, rs.columns.length - 6);
+  const text = (v: unknown) => (v === null ? null : JSON.stringify(v));
+  return { ...(row as Record<string, unknown>), input: text(input), output: text(output) };
 }
 
 describe("POST /v1/events: item statuses", () => {

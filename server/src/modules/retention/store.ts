@@ -237,7 +237,10 @@ export function purgeToFinal(client: Client, input: PurgeInput): Promise<PurgeCo
       args,
     });
     await purgeOtlpRunToFinal(tx, projectId, runId);
-    await tx.execute({ sql: `UPDATE runs SET input = NULL, payloads_purged_at = ? WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [now, ...args] });
+    await tx.execute({
+      sql: `UPDATE runs SET input = NULL, input_seq = NULL, payloads_purged_at = ? WHERE project_key = ${PROJECT_KEY} AND id = ?`,
+      args: [now, ...args],
+    });
     return { steps, events, payloads };
   });
 }

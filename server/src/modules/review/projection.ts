@@ -7,6 +7,7 @@ import { parseJson } from "../../platform/db/json.js";
 import { knownAnswerStatement } from "./known-answers.js";
 import { teamSettings } from "./team-settings.js";
 import { STEP_EVENT_JOIN, stepPayload } from "../runs/step-payload.js";
+import { runPayload, runPayloadColumns } from "../runs/run-payload.js";
 import { idFromStored, storedId } from "../../platform/db/stored-id.js";
 import { PROJECT_KEY } from "../../platform/db/project-key.js";
 
@@ -334,10 +335,12 @@ async function buildPacket(tx: Transaction, projectId: string, e: StepEvent, ind
 async function runInfo(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<EscalationPacket["run"]> {
   const started = index.runStarted.get(`${projectId} ${e.runId}`);
   if (started) return { id: e.runId, key: started.key ?? null, input: started.input ?? null };
-  const rs = await tx.execute({ sql: `SELECT key, input FROM runs WHERE project_key = ${PROJECT_KEY} AND id = ?`, args: [projectId, e.runId] });
+  const rs = await tx.execute({
+    sql: `SELECT r.key, ${runPayloadColumns("r")} FROM runs r WHERE r.project_key = ${PROJECT_KEY} AND r.id = ?`,
+    args: [projectId, e.runId],
+  });
   const r = rs.rows[0];
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return { id: e.runId, key: text(r?.key), input: parseJson(text(r?.input)) };
+  return { id: e.runId, key: r?.[0] == null ? null : String(r[0]), input: r ? runPayload(r, 1).input : null };
 }
 
 async function lineageParents(tx: Transaction, projectId: string, e: StepEvent, index: BatchIndex): Promise<LineageParent[]> {

@@ -144,3 +144,59 @@ describe("step payloads in the store", () => {
     expect(report.payloads.checked).toBeGreaterThanOrEqual(r.batches.flat().length);
   });
 });
+
+describe("a run's input and output in the store", () => {
+  it("are stored once, in the events that carried them, and served from there", async () => {
+    const admin = await ctx.newUser(projectId, "admin");
+    const mark = uuidv7();
+    const r = escalatedRun();
+    r.start.input = { note: `input-${mark}` };
+    const ended = completedRun();
+    (ended.events[0] as { input?: unknown }).input = { note: `input-${mark}-2` };
+    (ended.events.at(-1) as { output?: unknown }).output = { note: `output-${mark}` };
+    await postBatches(ctx, key, r.batches);
+    await postEvents(ctx, key, { events: ended.events });
+    await ctx.deps.projector.sync();
+
+    // The events hold them; the run rows only the seqs of those events. The review packet keeps
+    // its own copy of the run's input (what the reviewer was shown).
+    const holding = (await allCells()).filter((c) => c.text.includes(mark)).map((c) => `${c.table}.${c.column}`);
+    expect(holding.sort()).toEqual(["escalations.packet", "events.body", "events.body", "events.body"]);
+
+    const detail = await call<{ run: { input: unknown; output: unknown } }>(ctx, "GET", `/v1/runs/${ended.runId}`, { key });
+    expect(detail.body.run).toMatchObject({ input: { note: `input-${mark}-2` }, output: { note: `output-${mark}` } });
+    const state = await call<{ run: { input: unknown } }>(ctx, "GET", `/v1/runs/${r.runId}/state`, { key });
+    expect(state.body.run.input).toEqual(r.start.input);
+    const item = await call<{ packet: { run: { input: unknown } } }>(ctx, "GET", `/v1/escalations/${r.escalationId}`, admin);
+    expect(item.body.packet.run.input).toEqual(r.start.input);
+  });
+
+  it("reads a row projected before, which holds them as text, as before, until newer events replace them", async () => {
+    const run = completedRun();
+    const [start, ...rest] = run.events;
+    await postEvents(ctx, key, { events: [start] });
+    await ctx.deps.projector.sync();
+    // As rows projected before the seqs were kept: the JSON text, no seq.
+    const legacy = async (set: string, ...args: unknown[]) =>
+      ctx.store.client.execute({
+        sql: `UPDATE runs SET ${set} WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?`,
+        args: [...(args as string[]), projectId, run.runId],
+      });
+    await legacy("input = ?, input_seq = NULL, output = ?, output_seq = NULL", JSON.stringify({ legacy: "input" }), JSON.stringify({ legacy: "output" }));
+    const detail = async () => (await call<{ run: { input: unknown; output: unknown } }>(ctx, "GET", `/v1/runs/${run.runId}`, { key })).body.run;
+    expect(await detail()).toMatchObject({ input: { legacy: "input" }, output: { legacy: "output" } });
+    expect((await call<{ run: { input: unknown } }>(ctx, "GET", `/v1/runs/${run.runId}/state`, { key })).body.run.input).toEqual({ legacy: "input" });
+
+    // The run's end sets its output from its event; the input stays the row's.
+    await postEvents(ctx, key, { events: rest });
+    await ctx.deps.projector.sync();
+    expect(await detail()).toMatchObject({ input: { legacy: "input" }, output: { route: "auto" } });
+    // A later run.started without an input keeps the one the run has; one with an input replaces it.
+    const again = { ...start!, id: uuidv7() } as typeof start & { input?: unknown };
+    delete again.input;
+    await postEvents(ctx, key, { events: [again] });
+    expect((await detail()).input).toEqual({ legacy: "input" });
+    await postEvents(ctx, key, { events: [{ ...start!, id: uuidv7(), input: { newer: true } }] });
+    expect((await detail()).input).toEqual({ newer: true });
+  });
+});

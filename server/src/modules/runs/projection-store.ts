@@ -187,7 +187,7 @@ function projectionStatements(
     workflowRows.set(`${projectId} ${e.workflow}`, [uuidv7(), projectId, e.workflow, now]);
     switch (e.type) {
       case "run.started":
-        runRows.push(runStartedRow(keyOf(keys, projectId), projectId, e, now));
+        runRows.push(runStartedRow(seq, keyOf(keys, projectId), projectId, e, now));
         break;
       case "step.completed":
       case "step.failed": {
@@ -199,7 +199,7 @@ function projectionStatements(
         break;
       }
       default:
-        runRows.push(runEndedRow(keyOf(keys, projectId), projectId, e, now));
+        runRows.push(runEndedRow(seq, keyOf(keys, projectId), projectId, e, now));
     }
   }
   // A placeholder makes the run's row when steps come first, and can only move its start earlier:
@@ -237,11 +237,12 @@ function projectionStatements(
 }
 
 // Run rows: project_key, id, (workflow_id looked up by project id and name), workflow, version, key, status, status_at,
-// status_epoch, status_seq, input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
-// and the golden tag's result, set, case and outcome.
+// status_epoch, status_seq, input_seq, output_seq, error, stop_step_id, started_at, ended_at, duration_ms, updated_at,
+// and the golden tag's result, set, case and outcome. The input and output stay in the bodies of
+// their events, which input_seq and output_seq name (run-payload.ts).
 const RUN_VALUES = "(?, ?, (SELECT id FROM workflows WHERE project_id = ? AND name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const RUN_INSERT = `INSERT INTO runs (project_key, id, workflow_id, workflow, version, key, status, status_at, status_epoch, status_seq,
-  input, output, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
+  input_seq, output_seq, error, stop_step_id, started_at, ended_at, duration_ms, updated_at, golden_result, golden_set, golden_case, golden_outcome) VALUES `;
 /** Where a column's value is in a run row: workflow_id takes two values (its lookup's), so columns after it one more. */
 const runValue = (column: string) => {
   const i = RUN_INSERT.slice(RUN_INSERT.indexOf("(") + 1, RUN_INSERT.indexOf(")"))
@@ -269,16 +270,16 @@ const WINS = `(excluded.status_at IS NOT NULL AND (runs.status_at IS NULL OR CAS
   ELSE excluded.status_at >= runs.status_at END))`;
 const fromWinner = (col: string) => `${col} = CASE WHEN ${WINS} THEN excluded.${col} ELSE runs.${col} END`;
 const RUN_UPSERT = ` ON CONFLICT (project_key, id) DO UPDATE SET
-  ${["status", "status_at", "status_epoch", "status_seq", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
+  ${["status", "status_at", "status_epoch", "status_seq", "output_seq", "output", "error", "stop_step_id", "ended_at", "duration_ms"].map(fromWinner).join(",\n  ")},
   key = coalesce(excluded.key, runs.key),
-  input = coalesce(excluded.input, runs.input),
+  input_seq = coalesce(excluded.input_seq, runs.input_seq),
   started_at = min(runs.started_at, excluded.started_at),
   updated_at = excluded.updated_at`;
 // No golden columns in the update: a run is a golden run, or not, from its first stored event
 // (every event of a golden run carries the tag), so run_hours, which skips golden runs, never
 // has to take back a run it counted.
 
-function runStartedRow(projectKey: number, projectId: string, e: RunStartedEvent, now: number): InValue[] {
+function runStartedRow(seq: number, projectKey: number, projectId: string, e: RunStartedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
   return [
     projectKey,
@@ -292,7 +293,7 @@ function runStartedRow(projectKey: number, projectId: string, e: RunStartedEvent
     t,
     e.epoch ?? 0,
     e.epochSeq ?? null,
-    json(e.input),
+    e.input === undefined ? null : seq,
     null,
     null,
     null,
@@ -304,7 +305,7 @@ function runStartedRow(projectKey: number, projectId: string, e: RunStartedEvent
   ];
 }
 
-function runEndedRow(projectKey: number, projectId: string, e: RunEndedEvent, now: number): InValue[] {
+function runEndedRow(seq: number, projectKey: number, projectId: string, e: RunEndedEvent, now: number): InValue[] {
   const t = Date.parse(e.time);
   const status = e.type.slice("run.".length);
   const duration = Math.round(e.durationMs);
@@ -322,7 +323,7 @@ function runEndedRow(projectKey: number, projectId: string, e: RunEndedEvent, no
     e.epoch ?? 0,
     e.epochSeq ?? null,
     null,
-    json(e.output),
+    seq,
     json(e.error),
     e.stepId ?? null,
     t - duration,

@@ -10,6 +10,7 @@ import { beginWrite } from "../../platform/db/write-transaction.js";
 import { parseJson } from "../../platform/db/json.js";
 import { events } from "../ingest/schema.js";
 import { stepEventOn, stepPayload } from "./step-payload.js";
+import { runPayload, runPayloadFields } from "./run-payload.js";
 
 /** Steps a replay may need; a run with more is beyond what resume supports. */
 export const MAX_STATE_STEPS = 10_000;
@@ -30,7 +31,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       version: runs.version,
       key: runs.key,
       status: runs.status,
-      input: runs.input,
+      ...runPayloadFields,
       statusEpoch: runs.statusEpoch,
     })
     .from(runs)
@@ -101,7 +102,7 @@ export async function getRunState(db: Db, projectId: string, runId: string, now:
       version: run.version,
       key: run.key,
       status: run.status as RunStatus,
-      input: parseJson(run.input),
+      input: runPayload(run).input,
       epoch: Math.max(run.statusEpoch, claimed?.epoch ?? 0),
     },
     steps: rows.map((s, i) => ({

@@ -51,6 +51,17 @@ export const runs = sqliteTable(
      */
     statusEpoch: integer("status_epoch").notNull().default(0),
     statusSeq: integer("status_seq"),
+    /**
+     * The `events.seq` of the report whose body holds the run's input (the last `run.started`
+     * with one) and of the one that set its status, whose body holds its output
+     * (runs/run-payload.ts): the log keeps a payload once. Null when there is none.
+     */
+    inputSeq: integer("input_seq"),
+    outputSeq: integer("output_seq"),
+    /**
+     * The input and output as JSON text, as rows projected before migration 0034 hold them; the
+     * projection writes the seqs above instead, and a seq, once set, is read in their place.
+     */
     input: text("input"),
     output: text("output"),
     error: text("error"),

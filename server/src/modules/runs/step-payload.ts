@@ -47,20 +47,24 @@ export const STEP_EVENT_JOIN = "LEFT JOIN events ev ON ev.seq = s.event_seq AND 
 export const stepEventOn = and(eq(events.seq, steps.eventSeq), sql`${events.projectKey} = ${steps.projectKey}`);
 
 /**
- * The payloads in an event body as the store returned it (TEXT, or a compressed BLOB); null or
- * an unreadable body gives none, so one damaged event never fails a page (the audit
- * verification is what reports it).
+ * An event body as the store returned it (TEXT, or a compressed BLOB), parsed; null for none, or
+ * for a body that does not decompress or is not a JSON object, so one damaged event never fails
+ * a page (the audit verification is what reports it).
  */
-export function stepPayload(body: unknown): StepPayload {
-  if (body === null || body === undefined) return NONE;
-  let e: Record<string, unknown>;
+export function eventBody(body: unknown): Record<string, unknown> | null {
+  if (body === null || body === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(fromStoredText(body));
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return NONE;
-    e = parsed as Record<string, unknown>;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   } catch {
-    return NONE;
+    return null;
   }
+}
+
+/** The payloads in a step event's stored body (`eventBody`); none when it gives none. */
+export function stepPayload(body: unknown): StepPayload {
+  const e = eventBody(body);
+  if (e === null) return NONE;
   const value = (k: string) => (e[k] === undefined ? null : e[k]);
   return {
     // Edges are drawn from these ids, so anything but an array of strings counts as no parents.

@@ -20,6 +20,7 @@ import { iso, isoOrNull, parseJson } from "../../platform/db/json.js";
 import { stepExtras } from "../ingest/otlp/details-store.js";
 import { events } from "../ingest/schema.js";
 import { stepEventOn, stepPayload } from "./step-payload.js";
+import { runPayload, runPayloadFields } from "./run-payload.js";
 
 /**
  * Reads for the query API. Every function takes the project id and puts it first in every
@@ -255,7 +256,7 @@ function toStep(row: StepRow): Omit<StepView, "scores" | "metadata" | "records">
  */
 export async function getRunDetail(db: Db, projectId: string, runId: string, maxSteps: number, now: number): Promise<RunDetailResponse | null> {
   const run = await db
-    .select({ ...summaryColumns(projectId, now), input: runs.input, output: runs.output, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
+    .select({ ...summaryColumns(projectId, now), ...runPayloadFields, stopStepId: runs.stopStepId, updatedAt: runs.updatedAt })
     .from(runs)
     .where(and(eq(runs.projectKey, projectKeyOf(projectId)), eq(runs.id, runId)))
     .get();
@@ -281,8 +282,7 @@ export async function getRunDetail(db: Db, projectId: string, runId: string, max
   }
   const view: RunView = {
     ...toSummary(run),
-    input: parseJson(run.input),
-    output: parseJson(run.output),
+    ...runPayload(run),
     stopStepId: run.stopStepId,
     updatedAt: iso(run.updatedAt),
   };
