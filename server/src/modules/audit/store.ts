@@ -42,6 +42,14 @@ export const IS_EVENT_ENTRY = refOfKindSql("a.subject", "event");
  */
 export const EVENT_OF_ENTRY = `${IS_EVENT_ENTRY} AND e.project_key = a.project_key AND e.id = ${refIdSql("a.subject", "event")} AND e.received_at = a.time`;
 
+/**
+ * Joins every event stored under the id an entry of `audit_log a` names to `events e`, whatever
+ * its time: what retention deletes or reduces with the entry's run. An event whose
+ * `received_at` was edited is still found, and goes with its run, rather than staying behind
+ * with no entry to check it against.
+ */
+export const EVENTS_UNDER_ENTRY_ID = `${IS_EVENT_ENTRY} AND e.project_key = a.project_key AND e.id = ${refIdSql("a.subject", "event")}`;
+
 /** The columns of an entry of `audit_log a` that `entryFromRow` reads, in its order. */
 export const ENTRY_COLUMNS = "a.seq, a.time, a.actor, a.action, a.subject, a.run_id, lower(hex(a.payload_hash)), lower(hex(a.hash))";
 

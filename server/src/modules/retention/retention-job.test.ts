@@ -205,6 +205,20 @@ describe("retention", () => {
     expect(await verified()).toMatchObject({ ok: true });
   });
 
+  it("deletes with its run an event whose receipt time was edited, though its entry no longer finds it", async () => {
+    expect((await call(ctx, "PUT", "/v1/retention/claims", admin, { mode: "full", ttlDays: 30 })).status).toBe(200);
+    const old = completedRun();
+    await postEvents(ctx, key, { events: old.events });
+    await ctx.store.client.execute({
+      sql: "UPDATE events SET received_at = received_at + 1 WHERE project_key = (SELECT project_key FROM project_keys WHERE project_id = ?) AND id = ?",
+      args: [projectId, storedId(old.events[1]!.id)],
+    });
+    expect((await verified()).firstBad).toMatchObject({ reason: expect.stringMatching(/missing, and no retention purge/) });
+    // Not left behind, with no entry to check it against.
+    expect((await job(31)).deleted).toMatchObject({ runs: 1, events: old.events.length });
+    expect(await eventBodies(old.runId)).toEqual([]);
+  });
+
   it("purges events stored before the store audited events, which no audit entry leads to", async () => {
     // A store from the earliest releases: its first events went in without audit entries.
     const legacy = completedRun();

@@ -1,6 +1,6 @@
 import type { Client, Transaction } from "@libsql/client";
 import type { Db } from "../../platform/db/client.js";
-import { appendAudit, EVENT_OF_ENTRY, IS_EVENT_ENTRY, type AuditRecord } from "../audit/store.js";
+import { appendAudit, EVENTS_UNDER_ENTRY_ID, IS_EVENT_ENTRY, type AuditRecord } from "../audit/store.js";
 import { idFromStored, refFromStored, storedId, storedIdSql } from "../../platform/db/stored-id.js";
 import { PROJECT_KEY, projectKeySql } from "../../platform/db/project-key.js";
 import { sha256Hex } from "../audit/chain.js";
@@ -179,7 +179,7 @@ export const RUN_EVENT_ENTRIES_SQL = `SELECT a.seq, a.subject FROM audit_log a I
  * transaction: 12 ms a run at 21,000 events, linear in the log, against 0.04 ms this way.
  */
 export const RUN_EVENTS_FROM = `FROM audit_log a INDEXED BY audit_log_run_idx
-  JOIN events e ON ${EVENT_OF_ENTRY}
+  JOIN events e ON ${EVENTS_UNDER_ENTRY_ID}
   WHERE a.project_key = ${projectKeySql("?1")} AND a.run_id = ${storedIdSql("?2")} AND e.run_id = a.run_id AND e.seq <= ?3`;
 
 /**
@@ -202,7 +202,7 @@ const firstAudited = new WeakMap<Client, number>();
 async function firstAuditedSeq(client: Client, tx: Transaction): Promise<number> {
   let seq = firstAudited.get(client);
   if (seq === undefined) {
-    const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENT_OF_ENTRY}
+    const rs = await tx.execute(`SELECT min((SELECT e.seq FROM audit_log a JOIN events e ON ${EVENTS_UNDER_ENTRY_ID}
                                              WHERE a.project_key = ${projectKeySql("p.id")} ORDER BY a.seq LIMIT 1)) FROM projects p`);
     const v = rs.rows[0]?.[0];
     // None yet: every event may be unaudited, and the next purge looks again.
