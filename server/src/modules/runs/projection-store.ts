@@ -88,12 +88,13 @@ export async function foldAppended(
     sql: `SELECT count(*), group_concat(seq || ' ' || project_key || ' ' || ${idTokenSql("id")}, ' ' ORDER BY seq) FROM events WHERE seq > ?`,
     args: [appendedAfter],
   });
-  const projectOfKey = new Map<string, string>();
-  for (const [projectId, key] of await projectKeysOf(
+  // Looked up once for the fold below too: the older events' projects and the new ones'.
+  const keys = await projectKeysOf(
     tx,
-    [...appended.values()].map((e) => e.projectId),
-  ))
-    projectOfKey.set(String(key), projectId);
+    [...older, ...appended.values()].map((e) => e.projectId),
+  );
+  const projectOfKey = new Map<string, string>();
+  for (const [projectId, key] of keys) projectOfKey.set(String(key), projectId);
   const rows = Number(rs.rows[0]![0]);
   const parts = rows === 0 ? [] : String(rs.rows[0]![1]).split(" ");
   const batch = older;
@@ -107,7 +108,7 @@ export async function foldAppended(
     if (!e || !Number.isSafeInteger(seq)) left = true;
     else batch.push({ seq, ...e });
   }
-  if (batch.length > 0) await foldEvents(tx, batch, now);
+  if (batch.length > 0) await foldEvents(tx, batch, now, keys);
   return { left };
 }
 
@@ -120,13 +121,16 @@ export async function projectionPosition(tx: Transaction): Promise<number> {
 /**
  * Folds `batch` — every event of the log past the projection's position, in `seq` order — into
  * workflows, runs, steps, escalations and hourly run counts, and moves the position to its last
- * event, inside the caller's write transaction.
+ * event, inside the caller's write transaction. `given`: the batch's projects' keys, when the
+ * caller has looked them up.
  */
-export async function foldEvents(tx: Transaction, batch: readonly LoggedEvent[], now: number): Promise<void> {
-  const keys = await projectKeysOf(
-    tx,
-    batch.map((e) => e.projectId),
-  );
+export async function foldEvents(tx: Transaction, batch: readonly LoggedEvent[], now: number, given?: ReadonlyMap<string, number>): Promise<void> {
+  const keys =
+    given ??
+    (await projectKeysOf(
+      tx,
+      batch.map((e) => e.projectId),
+    ));
   const { stmts, runs } = projectionStatements(batch, keys);
   // The hourly run counts follow the runs as stored before and after this batch, not the
   // events: a run keeps the workflow (and version) it was first stored with, whatever workflow

@@ -22,10 +22,10 @@ export const runPayloadColumns = (r: string) =>
 /** The same columns for a drizzle select over `runs`. */
 export const runPayloadFields = {
   inputSeq: runs.inputSeq,
-  inputBody: sql<unknown>`(SELECT body FROM events WHERE events.seq = ${runs.inputSeq} AND events.project_key = ${runs.projectKey})`,
+  inputBody: sql<unknown>`${sql.raw(bodyAt('"runs"', "input_seq"))}`,
   inputText: runs.input,
   outputSeq: runs.outputSeq,
-  outputBody: sql<unknown>`(SELECT body FROM events WHERE events.seq = ${runs.outputSeq} AND events.project_key = ${runs.projectKey})`,
+  outputBody: sql<unknown>`${sql.raw(bodyAt('"runs"', "output_seq"))}`,
   outputText: runs.output,
 };
 

@@ -1,6 +1,7 @@
 import type { Client, Transaction } from "@libsql/client";
 import { sql, type SQL } from "drizzle-orm";
 import { customType } from "drizzle-orm/sqlite-core";
+import { chunks } from "./sql.js";
 
 /**
  * Project keys: the event log, the audit log (and its payloads), `steps` and `runs` name their
@@ -63,10 +64,8 @@ export async function ensureProjectKey(tx: Transaction | Client, projectId: stri
  * of it is stored).
  */
 export async function projectKeysOf(tx: Transaction | Client, projectIds: Iterable<string>): Promise<Map<string, number>> {
-  const ids = [...new Set(projectIds)];
   const keys = new Map<string, number>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const part = ids.slice(i, i + 500);
+  for (const part of chunks([...new Set(projectIds)], 500)) {
     const rs = await tx.execute({
       sql: `SELECT project_id, project_key FROM project_keys WHERE project_id IN (${part.map(() => "?").join(", ")})`,
       args: part,
